@@ -1,0 +1,159 @@
+"""The hub: every input becomes TOML key paths, whatever format it came from.
+
+A key path is a tuple of segments: ``str`` for a table key, ``int`` for an item of an
+array of tables.  Its text form is what operators read in reports and what rule packs
+are written in:
+
+    database.apim_db.url
+    apim.gateway.environment[0].http_endpoint
+    system.parameter."org.wso2.CipherTransformation"
+
+Patterns (rule keys, catalog entries) may also use ``*`` for any one table key and
+``[]`` (or ``[*]``) for any item of an array of tables.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+Segment = str | int
+KeyPath = tuple[Segment, ...]
+
+ANY_KEY = "*"
+ANY_ITEM = -1
+
+_BARE = re.compile(r"^[A-Za-z0-9_-]+$")
+_TOKEN = re.compile(
+    r"""\s*(?:
+        "(?P<dq>(?:[^"\\]|\\.)*)"     # "quoted"
+      | '(?P<sq>[^']*)'               # 'literal'
+      | \[(?P<idx>\d*|\*)\]           # [0]  []  [*]
+      | (?P<bare>[A-Za-z0-9_\-*]+)    # bare or *
+    )\s*""",
+    re.VERBOSE,
+)
+
+
+class KeyPathError(ValueError):
+    pass
+
+
+def parse_key(text: str) -> KeyPath:
+    """Parse the text form of a key path (double or single quoted segments allowed)."""
+    segments: list[Segment] = []
+    pos, expect_sep = 0, False
+    text = text.strip()
+    while pos < len(text):
+        if expect_sep:
+            if text[pos] == ".":
+                pos += 1
+                expect_sep = False
+                continue
+            if text[pos] != "[":
+                raise KeyPathError(f"bad key path {text!r} at column {pos + 1}")
+        m = _TOKEN.match(text, pos)
+        if not m or m.end() == pos:
+            raise KeyPathError(f"bad key path {text!r} at column {pos + 1}")
+        if m.group("idx") is not None:
+            idx = m.group("idx")
+            segments.append(ANY_ITEM if idx in ("", "*") else int(idx))
+        elif m.group("dq") is not None:
+            segments.append(bytes(m.group("dq"), "utf-8").decode("unicode_escape"))
+        elif m.group("sq") is not None:
+            segments.append(m.group("sq"))
+        else:
+            segments.append(m.group("bare"))
+        pos = m.end()
+        expect_sep = True
+    if not segments:
+        raise KeyPathError("empty key path")
+    return tuple(segments)
+
+
+def format_segment(seg: Segment) -> str:
+    if isinstance(seg, int):
+        return "[]" if seg == ANY_ITEM else f"[{seg}]"
+    if seg == ANY_KEY or _BARE.match(seg):
+        return seg
+    return '"' + seg.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def format_key(path: Iterable[Segment]) -> str:
+    out = ""
+    for seg in path:
+        piece = format_segment(seg)
+        if isinstance(seg, int) or not out:
+            out += piece
+        else:
+            out += "." + piece
+    return out
+
+
+def strip_indices(path: KeyPath) -> KeyPath:
+    """The path with every array item index replaced by ``[]`` (catalog form)."""
+    return tuple(ANY_ITEM if isinstance(s, int) else s for s in path)
+
+
+def matches(pattern: KeyPath, path: KeyPath, prefix: bool = False) -> bool:
+    """Does ``path`` match ``pattern``?  With ``prefix``, the pattern may name a table above it."""
+    if len(path) < len(pattern) or (not prefix and len(path) != len(pattern)):
+        return False
+    for want, got in zip(pattern, path):
+        if want == ANY_KEY and isinstance(got, str):
+            continue
+        if want == ANY_ITEM and isinstance(got, int):
+            continue
+        if want != got:
+            return False
+    return True
+
+
+def substitute(pattern_from: KeyPath, pattern_to: KeyPath, path: KeyPath) -> KeyPath:
+    """Map ``path`` (matched by ``pattern_from``, maybe as a prefix) onto ``pattern_to``.
+
+    Wildcards in the target take the matched segments in order, so
+    ``database.*.pool -> datasource.*.pool_options`` keeps the database name.
+    """
+    captured = [got for want, got in zip(pattern_from, path) if want in (ANY_KEY, ANY_ITEM)]
+    out: list[Segment] = []
+    for seg in pattern_to:
+        if seg in (ANY_KEY, ANY_ITEM) and captured:
+            out.append(captured.pop(0))
+        else:
+            out.append(seg)
+    return tuple(out) + path[len(pattern_from):]
+
+
+PLACEHOLDER = re.compile(r"\$(env|secret|ref|sys)\{[^}]*\}|\$\{[^}]*\}")
+
+
+def is_placeholder(value: Any) -> bool:
+    return isinstance(value, str) and bool(PLACEHOLDER.search(value))
+
+
+@dataclass
+class HubKey:
+    """One leaf of an input, in hub form, linked back to where it came from."""
+
+    path: KeyPath
+    value: Any
+    line: int | None = None
+    origin: str | None = None  # the input's own address (a values path, an XML location)
+    comment: str | None = None  # a trailing comment on the line, without the '#'
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        return format_key(self.path)
+
+
+def group_items(paths: Iterable[KeyPath]) -> dict[KeyPath, list[int]]:
+    """Array-of-tables prefixes and the item indices present under each."""
+    found: dict[KeyPath, set[int]] = {}
+    for path in paths:
+        for i, seg in enumerate(path):
+            if isinstance(seg, int):
+                found.setdefault(path[:i], set()).add(seg)
+    return {k: sorted(v) for k, v in found.items()}
