@@ -1,0 +1,250 @@
+"""Per-version key catalogs: which deployment.toml keys an API-M version knows, and their defaults.
+
+The data is ``mappings/catalog/<version>.json``, derived by ``scripts/derive_catalogs.py``
+(format: ``mappings/catalog/README.md``).  Every key string there is in hub text form.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
+from typing import Any, Iterable
+
+from .data import load_json
+from .hub import ANY_ITEM, ANY_KEY, KeyPath, KeyPathError, format_key, matches, parse_key, strip_indices
+from .versions import VersionError, normalise_version
+
+_NOT_FOUND = object()
+
+
+class UnknownVersionError(VersionError):
+    pass
+
+
+_REF = re.compile(r"\$ref\{([^}]*)\}")
+
+
+def _walk(value: Any, rest: KeyPath) -> Any:
+    """Follow ``rest`` into a table / array-of-tables value; ``[]`` matches the first item that has it."""
+    for i, seg in enumerate(rest):
+        if isinstance(value, dict) and isinstance(seg, str) and seg in value:
+            value = value[seg]
+        elif isinstance(value, list) and isinstance(seg, int):
+            if seg == ANY_ITEM:
+                found = (_walk(item, rest[i + 1:]) for item in value)
+                return next((v for v in found if v is not _NOT_FOUND), _NOT_FOUND)
+            if seg >= len(value):
+                return _NOT_FOUND
+            value = value[seg]
+        else:
+            return _NOT_FOUND
+    return value
+
+
+def _is_container(value: Any) -> bool:
+    return isinstance(value, dict) or (isinstance(value, list) and bool(value) and isinstance(value[0], dict))
+
+
+def infer_and_alias_keys(data: dict[str, Any]) -> set[str]:
+    """Keys the server reads through infer.json (conditions and implied keys) and key-mappings.json."""
+    keys = set()
+    for condition, by_value in data["infer"].items():
+        keys.add(condition)
+        for implied in by_value.values():
+            keys.update(implied)
+    for new, olds in data["aliases"].items():
+        keys.add(new)
+        keys.update(olds)
+    return keys
+
+
+def referenced_keys(defaults: dict[str, Any]) -> set[str]:
+    """Keys that default values pull in with ``$ref{key}`` (``server.node_ip``)."""
+    found = set()
+    for value in defaults.values():
+        for ref in _REF.findall(value) if isinstance(value, str) else ():
+            try:
+                found.add(format_key(parse_key(ref)))
+            except KeyPathError:
+                continue
+    return found
+
+
+@dataclass(frozen=True)
+class KnownKeys:
+    """What counts as a known key of one version.
+
+    A key is known if it (with array indices read as ``[]``)
+    - is a default.json key, a template key, a key that infer.json or key-mappings.json reads, or
+      one a default value pulls in with ``$ref{}``, with ``*`` / ``[]`` in them as wildcards;
+    - lies inside a default.json value that is itself a table or array of tables;
+    - lies under a free-form table (``system.parameter.*``): one the templates iterate with
+      ``.items()`` and copy entry by entry, so any entry name is valid;
+    - or is a table above a known key.
+    """
+
+    exact: frozenset[str]
+    patterns: tuple[KeyPath, ...]
+    free_form: tuple[KeyPath, ...]
+    containers: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def build(
+        cls, defaults: dict[str, Any], template_keys: Iterable[str], free_form: Iterable[str]
+    ) -> KnownKeys:
+        exact, patterns = set(defaults), []
+        for text in template_keys:
+            path = parse_key(text)
+            if ANY_KEY in path or ANY_ITEM in path:
+                patterns.append(path)
+            else:
+                exact.add(text)
+        containers = {k: v for k, v in defaults.items() if _is_container(v)}
+        return cls(frozenset(exact), tuple(patterns), tuple(parse_key(t) for t in free_form), containers)
+
+    @classmethod
+    def from_catalog_data(cls, data: dict[str, Any]) -> KnownKeys:
+        extra = data.get("interpolated_known") or {}
+        defaults = {**{k: e["value"] for k, e in data.get("interpolated_defaults", {}).items()}, **data["defaults"]}
+        return cls.build(
+            defaults,
+            [*data["template_keys"], *extra.get("template_keys", []), *extra.get("other_keys", []),
+             *infer_and_alias_keys(data), *referenced_keys(defaults)],
+            [*data["free_form_tables"], *extra.get("free_form_tables", [])],
+        )
+
+    @cached_property
+    def _parsed_exact(self) -> tuple[KeyPath, ...]:
+        return tuple(parse_key(t) for t in sorted(self.exact))
+
+    @cached_property
+    def _table_prefixes(self) -> frozenset[KeyPath]:
+        out = set()
+        for path in (*self._parsed_exact, *self.patterns):
+            out.update(path[:i] for i in range(1, len(path)))
+        return frozenset(out)
+
+    def is_known(self, path: KeyPath) -> bool:
+        path = strip_indices(path)
+        if format_key(path) in self.exact:
+            return True
+        if any(matches(p, path) for p in self.patterns):
+            return True
+        if any(matches(f, path, prefix=True) for f in self.free_form):
+            return True
+        if self._inside_container(path):
+            return True
+        return path in self._table_prefixes or any(matches(p, path) for p in self._table_prefixes)
+
+    def _inside_container(self, path: KeyPath) -> bool:
+        for i in range(len(path) - 1, 0, -1):
+            head = format_key(path[:i])
+            if head in self.containers:
+                return _walk(self.containers[head], path[i:]) is not _NOT_FOUND
+        return False
+
+    @cached_property
+    def key_texts(self) -> tuple[str, ...]:
+        return tuple(sorted({*self.exact, *(format_key(p) for p in self.patterns)}))
+
+    def suggest(self, path: KeyPath) -> str | None:
+        """A known key close to ``path``: first a sibling with a similar last segment, then any similar key."""
+        if self.is_known(path) or not isinstance(path[-1], str):
+            return None
+        parent = strip_indices(path[:-1])
+        siblings = {
+            cand[-1]
+            for cand in (*self._parsed_exact, *self.patterns)
+            if len(cand) == len(path) and isinstance(cand[-1], str) and cand[-1] != ANY_KEY
+            and matches(cand[:-1], parent)
+        }
+        close = difflib.get_close_matches(path[-1], sorted(siblings), n=1, cutoff=0.6)
+        if close:
+            return format_key(path[:-1] + (close[0],))
+        close = difflib.get_close_matches(format_key(strip_indices(path)), self.key_texts, n=1, cutoff=0.8)
+        return close[0] if close else None
+
+
+@dataclass(frozen=True)
+class Catalog:
+    version: str
+    partial: bool
+    partial_note: str
+    defaults: dict[str, Any] = field(repr=False)
+    interpolated_defaults: dict[str, dict[str, Any]] = field(repr=False)
+    template_keys: tuple[str, ...] = field(repr=False)
+    free_form_tables: tuple[str, ...] = field(repr=False)
+    stock: dict[str, Any] = field(repr=False)
+    profiles: dict[str, dict[str, Any]] = field(repr=False)
+    aliases: dict[str, list[str]] = field(repr=False)
+    infer: dict[str, Any] = field(repr=False)
+    units: dict[str, Any] = field(repr=False)
+    known: KnownKeys = field(repr=False)
+    source: dict[str, str] = field(repr=False)
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> Catalog:
+        return cls(
+            version=data["version"],
+            partial=data["partial"],
+            partial_note=data["partial_note"],
+            defaults=data["defaults"],
+            interpolated_defaults=data["interpolated_defaults"],
+            template_keys=tuple(data["template_keys"]),
+            free_form_tables=tuple(data["free_form_tables"]),
+            stock=data["stock"],
+            profiles=data["profiles"],
+            aliases=data["aliases"],
+            infer=data["infer"],
+            units=data["units"],
+            known=KnownKeys.from_catalog_data(data),
+            source=data["source"],
+        )
+
+    def default(self, path_text: str) -> tuple[bool, Any, list[str] | None]:
+        """(found, value, interpolated_from): the version's default for a key, or for a key inside a default table."""
+        path = parse_key(path_text)
+        for i in range(len(path), 0, -1):
+            head = format_key(path[:i])
+            if head in self.defaults:
+                value = _walk(self.defaults[head], path[i:])
+                return (value is not _NOT_FOUND, None if value is _NOT_FOUND else value, None)
+            if head in self.interpolated_defaults:
+                entry = self.interpolated_defaults[head]
+                value = _walk(entry["value"], path[i:])
+                if value is _NOT_FOUND:
+                    return (False, None, None)
+                return (True, value, list(entry["from"]))
+        return (False, None, None)
+
+    def stock_value(self, path_text: str, profile: str | None = None) -> Any:
+        """The value the stock deployment.toml (or a profile's) sets for a key; None when it sets none."""
+        doc = self.profiles[profile] if profile else self.stock
+        value = _walk(doc, parse_key(path_text))
+        return None if value is _NOT_FOUND else value
+
+    def is_known(self, path_text: str) -> bool:
+        return self.known.is_known(parse_key(path_text))
+
+    def suggest(self, path_text: str) -> str | None:
+        return self.known.suggest(parse_key(path_text))
+
+
+def known_versions() -> list[str]:
+    return [entry["version"] for entry in load_json("catalog/index.json")["versions"]]
+
+
+def resolve_version(text: str) -> str:
+    """A full catalog version for ``4.6.0`` or the short form ``4.6``."""
+    versions = known_versions()
+    version = normalise_version(text)
+    if version in versions:
+        return version
+    raise UnknownVersionError(f"unknown API-M version {text!r} (known: {', '.join(versions)})")
+
+
+@lru_cache(maxsize=None)
+def load_catalog(version: str) -> Catalog:
+    return Catalog.from_data(load_json(f"catalog/{resolve_version(version)}.json"))
