@@ -362,7 +362,7 @@ def typed(entries: list[dict], types: dict[str, str]) -> None:
             if keys is None:
                 continue
             names = keys if isinstance(keys, list) else [keys]
-            e["types"] = [types.get(k, "list" if e["kind"] == "join" else "str") for k in names]
+            e["types"] = [types.get(k, "list" if e["kind"] == "join" else "auto") for k in names]
 
 
 def derive_file(name: str, types: dict[str, str]) -> dict:
@@ -407,7 +407,37 @@ def write_json(path: Path, data: dict) -> None:
     path.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
+def database_types() -> dict:
+    """JDBC URL scheme -> [database.*] type, from infer.json's database.$1.type url templates."""
+    infer = json.loads((REFERENCE / TEMPLATE_VERSION / "repository/resources/conf/infer.json").read_text())
+    schemes = {}
+    for db_type, implied in infer["database.$1.type"].items():
+        url = implied.get("database.$1.url", "")
+        scheme = ":".join(url.split(":")[:2]) + ":"
+        schemes[scheme] = db_type
+    return {
+        "source": f"derived by scripts/derive_xml_map.py from ../shared/reference/apim/{TEMPLATE_VERSION}/"
+        "repository/resources/conf/infer.json (database.$1.type)",
+        "url_scheme_to_type": schemes,
+    }
+
+
+def conf_files() -> dict:
+    roots = {}
+    for name, rel in XML_FILES.items():
+        stock = REFERENCE / STOCK_VERSIONS[-1] / "repository/conf" / rel
+        roots[name] = {"path": rel, "root": file_facts(stock)[0].segments[0]}
+    return {
+        "source": "derived by scripts/derive_xml_map.py: file locations under repository/conf and root "
+        f"elements of the stock {STOCK_VERSIONS[-1]} XML files",
+        "files": roots,
+        "versions": {v: {"stock": f"stock/{v}", "map": TEMPLATE_VERSION} for v in STOCK_VERSIONS},
+    }
+
+
 def main() -> int:
+    write_json(OUT / "files.json", conf_files())
+    write_json(OUT / TEMPLATE_VERSION / "database-types.json", database_types())
     types = key_types()
     print(f"{'file':<24} {'values':>6} {'inverted':>8} {'left':>5} {'%':>6}  left reasons")
     for name in XML_FILES:
