@@ -1,0 +1,153 @@
+"""Chart maps: which Helm values path feeds which deployment.toml key, for one chart version.
+
+Built-in maps ship as JSON under ``mappings/charts/`` (see ``scripts/derive_chart_maps.py``);
+a chart directory given by path (a fork too) is analysed on the fly.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from k8s_migrate.data import load_json, mappings_dir
+from k8s_migrate.hub import KeyPath, format_key, matches, parse_key, substitute
+
+INDEX = "charts/index.json"
+HOLE = "{}"
+OTHER_HOLE = re.compile(r"\{\{.*?\}\}")
+ADD = re.compile(r"^add\s+(-?\d+)$")
+
+
+class UnknownChartError(ValueError):
+    """A chart id that is neither built in nor a chart directory."""
+
+
+@dataclass
+class ChartMap:
+    id: str
+    name: str | None
+    version: str | None
+    app_version: str | None
+    source: dict[str, Any]
+    instances: list[dict[str, Any]]
+    links: list[dict[str, Any]]
+    constants: list[dict[str, Any]] = field(default_factory=list)
+    guards: list[dict[str, Any]] = field(default_factory=list)
+    guard_only: list[str] = field(default_factory=list)
+    commented: list[dict[str, Any]] = field(default_factory=list)
+    unmapped: list[dict[str, Any]] = field(default_factory=list)
+    defaults: dict[str, Any] = field(default_factory=dict)
+    counts: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "ChartMap":
+        names = cls.__dataclass_fields__
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+    def values_to_toml(self, values_path: str, instance: str | None = None) -> list[tuple[str, dict[str, Any]]]:
+        """TOML keys fed by a values path (concrete or with wildcards), with the link that says how."""
+        return self._translate(values_path, "values", "toml", instance)
+
+    def toml_to_values(self, toml_key: str, instance: str | None = None) -> list[tuple[str, dict[str, Any]]]:
+        """Values paths that feed a TOML key, with the link that says how."""
+        return self._translate(toml_key, "toml", "values", instance)
+
+    def _translate(self, text: str, side: str, other: str, instance: str | None) -> list[tuple[str, dict[str, Any]]]:
+        path = parse_key(text)
+        out: list[tuple[str, dict[str, Any]]] = []
+        seen: set[tuple[str, int]] = set()
+        for link in self.links:
+            if link.get(other) is None or (instance and link.get("instance") != instance):
+                continue
+            here, there = parse_key(link[side]), parse_key(link[other])
+            if not (matches(here, path) or (link["kind"] == "subtree" and matches(here, path, prefix=True))):
+                continue
+            target = format_key(substitute(here, there, path))
+            if (target, id(link)) not in seen:
+                seen.add((target, id(link)))
+                out.append((target, link))
+        return out
+
+    def stock_value(self, toml_key: str, instance: str | None = None) -> list[dict[str, Any]]:
+        """The literal values the chart fixes for a TOML key (with their guards)."""
+        path = parse_key(toml_key)
+        return [c for c in self.constants
+                if matches(parse_key(c["toml"]), path) and (not instance or c.get("instance") == instance)]
+
+
+def apply_pattern(pattern: str | None, value: Any, filt: str | None = None) -> Any:
+    """The TOML value a values entry renders to through a link's pattern and arithmetic filter."""
+    value = _apply_add(filt, value, +1)
+    if not pattern or pattern == HOLE:
+        return value
+    return pattern.replace(HOLE, str(value), 1)
+
+
+def invert_pattern(pattern: str | None, toml_value: Any, filt: str | None = None) -> Any:
+    """The values entry that renders to ``toml_value``; None when the value does not fit the pattern."""
+    if pattern and pattern != HOLE:
+        if not isinstance(toml_value, str):
+            return None
+        regex = ""
+        for piece in re.split(r"(\{\{.*?\}\}|\{\})", pattern):
+            if piece == HOLE:
+                regex += "(?P<hole>.*?)"
+            elif OTHER_HOLE.fullmatch(piece or "x"):
+                regex += ".*?"
+            else:
+                regex += re.escape(piece)
+        m = re.fullmatch(regex, toml_value, re.S)
+        if not m:
+            return None
+        toml_value = m.group("hole")
+    return _apply_add(filt, toml_value, -1)
+
+
+def _apply_add(filt: str | None, value: Any, sign: int) -> Any:
+    m = ADD.match(filt or "")
+    if not m:
+        return value
+    try:
+        return int(value) + sign * int(m.group(1))
+    except (TypeError, ValueError):
+        return value
+
+
+def builtin_ids() -> dict[str, str]:
+    try:
+        return load_json(INDEX)["charts"]
+    except FileNotFoundError:
+        return {}
+
+
+def resolve_id(chart: str) -> str | None:
+    """A built-in id from its full or short forms: ``@4.5`` for ``@4.5.x``, no family when unambiguous."""
+    ids = builtin_ids()
+    if chart in ids:
+        return chart
+    name, _, branch = chart.partition("@")
+    if branch and not branch.endswith(".x"):
+        branch = ".".join(branch.split(".")[:2]) + ".x"
+    candidates = [i for i in ids if i == f"{name}@{branch}" or i.split("/", 1)[-1] == f"{name}@{branch}"]
+    return candidates[0] if len(candidates) == 1 else None
+
+
+def load_chart_map(chart: str | Path) -> ChartMap:
+    """A built-in chart map by id, or the map of a chart directory derived on the fly."""
+    text = str(chart)
+    path = Path(text).expanduser()
+    if path.is_dir() and (path / "Chart.yaml").is_file():
+        from k8s_migrate.charts.derive import derive_chart
+
+        return ChartMap.from_dict(derive_chart(path, source={"path": str(path)}))
+    chart_id = resolve_id(text)
+    if chart_id is None:
+        close = difflib.get_close_matches(text, list(builtin_ids()), n=3, cutoff=0.5)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise UnknownChartError(f"unknown chart {text!r} (not a built-in id or a chart directory){hint}")
+    with open(mappings_dir() / "charts" / builtin_ids()[chart_id], encoding="utf-8") as fh:
+        return ChartMap.from_dict(json.load(fh))
