@@ -61,7 +61,7 @@ class ChartMap:
         out: list[tuple[str, dict[str, Any]]] = []
         seen: set[tuple[str, int]] = set()
         for link in self.links:
-            if link.get(other) is None or (instance and link.get("instance") != instance):
+            if link.get(other) is None or link.get(side) is None or (instance and link.get("instance") != instance):
                 continue
             here, there = parse_key(link[side]), parse_key(link[other])
             if not (matches(here, path) or (link["kind"] == "subtree" and matches(here, path, prefix=True))):
