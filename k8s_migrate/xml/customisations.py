@@ -103,6 +103,10 @@ class FileContext:
     facts: list[Fact]
     imap: InvertedMap | None
     aliases: dict[int, dict[str, str]] = field(default_factory=dict)  # position -> {user seg: map seg}
+    alias_rules: dict[str, str] = field(default_factory=dict)  # user segment -> id of the rule that aliased it
+
+    def alias_rule(self, segments: tuple[str, ...]) -> str | None:
+        return next((self.alias_rules[s] for s in segments if s in self.alias_rules), None)
 
     def aliased(self, segments: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(self.aliases.get(i, {}).get(s, s) for i, s in enumerate(segments))
@@ -194,9 +198,9 @@ def datasource_roles(rules: dict[str, Any], contexts: dict[str, FileContext], ve
     return found
 
 
-def apply_roles(roles: dict[str, dict], ctx: FileContext | None) -> dict[str, Any]:
-    """Alias each role's datasource onto its 3.0.0 template datasource; return the keys the roles set."""
-    extra: dict[str, Any] = {}
+def apply_roles(roles: dict[str, dict], ctx: FileContext | None) -> dict[str, dict[str, Any]]:
+    """Alias each role's datasource onto its 3.0.0 template datasource; return the keys each role sets."""
+    extra: dict[str, dict[str, Any]] = {}
     if ctx is None:
         return extra
     for role in roles.values():
@@ -209,7 +213,8 @@ def apply_roles(roles: dict[str, dict], ctx: FileContext | None) -> dict[str, An
             continue
         tag = segment_parts(role["segment"])[0]
         ctx.aliases.setdefault(position, {})[role["segment"]] = f"{tag}[name='{rule['read_as']}']"
-        extra.update(rule.get("when_separate_set", {}))
+        ctx.alias_rules[role["segment"]] = rule["id"]
+        extra[rule["id"]] = dict(rule.get("when_separate_set", {}))
     return extra
 
 
@@ -304,7 +309,7 @@ def locate_keys(rules: dict[str, Any], ctx: FileContext, segments: tuple[str, ..
 
 
 def carry(change: Change, ctx: FileContext, rules: dict[str, Any], roles: dict[str, dict],
-          role_keys: dict[str, Any], out: Collector) -> Customisation:
+          role_keys: dict[str, dict[str, Any]], out: Collector) -> Customisation:
     cust = Customisation(ctx.name, change.line, change.path, change.action, change.stock_value, change.user_value)
     role = next((r["rule"] for r in roles.values()
                  if r["rule"]["locator"] == {"file": ctx.name, "xpath": change.path}), None)
@@ -313,7 +318,7 @@ def carry(change: Change, ctx: FileContext, rules: dict[str, Any], roles: dict[s
                      if r["locator"] == {"file": ctx.name, "xpath": change.path}), None)
     if role is not None:
         cust.rule = role["id"]
-        for key, value in role_keys.items():
+        for key, value in role_keys.get(role["id"], {}).items():
             cust.keys.append(key)
             out.add(key, value, cust)
         return cust
@@ -325,6 +330,9 @@ def carry(change: Change, ctx: FileContext, rules: dict[str, Any], roles: dict[s
         return cust
     rule, found, items, match, reason = locate_keys(rules, ctx, change.segments, change.user_value or "")
     cust.rule = rule
+    if reason == "fixed" and ctx.alias_rule(change.segments):
+        cust.rule = ctx.alias_rule(change.segments)
+        return cust
     if reason:
         cust.message = message_for(rules, reason, change, match, match.entry.get("keys", []) if match else [])
         return cust
