@@ -1,0 +1,321 @@
+"""Render Helm charts' deployment.toml without helm: a Go text/template + Sprig evaluator with Helm's context.
+
+Values are typed as Helm types them (every YAML number becomes a float64, so 1000000 prints as 1e+06),
+missing keys print as "" and compare as nil, and anything the evaluator does not support raises
+TemplateError naming the template and line.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import datetime
+import fnmatch
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from io import StringIO
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from ruamel.yaml import YAML
+
+from .gotemplate import FUNCTIONS, GoObject, Template, TemplateError, strip_no_value
+from .gotemplate import yamlout
+
+__all__ = ["Chart", "TemplateError", "helm_values", "list_instances", "load_chart", "merge_values",
+           "render_deployment_toml", "render_string", "render_template"]
+
+CONFIG_FILE = "deployment.toml"
+_FILES_REF = re.compile(r'\.Files\.(Get|Glob)\s+"([^"]+)"')
+_DATA_KEY = re.compile(r"^\s*" + re.escape(CONFIG_FILE) + r"\s*:", re.M)
+
+
+# ---- values ------------------------------------------------------------------------------------------
+
+def _yaml() -> YAML:
+    yaml = YAML(typ="safe", pure=True)
+    yaml.version = (1, 1)  # Helm reads values with go-yaml v2: yes/no/on/off are booleans
+    return yaml
+
+
+def helm_values(data: Any) -> Any:
+    """Plain data typed as Helm sees values: numbers float64, maps and lists plain, dates as text."""
+    if isinstance(data, dict):
+        return {str(k): helm_values(v) for k, v in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [helm_values(v) for v in data]
+    if isinstance(data, bool) or data is None:
+        return data
+    if isinstance(data, (int, float)):
+        return float(data)
+    if isinstance(data, (datetime.date, datetime.datetime)):
+        return data.isoformat()
+    return str(data)
+
+
+def load_values_text(text: str) -> dict:
+    loaded = _yaml().load(text)
+    return helm_values(loaded) if isinstance(loaded, dict) else {}
+
+
+def merge_values(defaults: dict, overrides: dict) -> dict:
+    """Helm's coalesce: maps merge key by key, lists and scalars replace, an override of null deletes."""
+    merged = copy.deepcopy(defaults)
+    for key, value in overrides.items():
+        if value is None:
+            merged.pop(key, None)
+        elif isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = merge_values(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+# ---- Helm's built-in objects ----------------------------------------------------------------------------
+
+class Files(GoObject):
+    """.Files: the chart's non-template files, read on demand."""
+
+    go_type = "chart.Files"
+
+    def __init__(self, paths: dict[str, Path]):
+        self._paths = paths
+
+    def _text(self, name: str) -> str | None:
+        path = self._paths.get(name)
+        return path.read_text(encoding="utf-8", errors="replace") if path else None
+
+    def Get(self, name: Any) -> str:  # noqa: N802 - Go method name
+        return self._text(str(name)) or ""
+
+    def GetBytes(self, name: Any) -> str:  # noqa: N802
+        return self.Get(name)
+
+    def Glob(self, pattern: Any) -> "Files":  # noqa: N802
+        return Files({k: v for k, v in self._paths.items() if _glob_match(str(pattern), k)})
+
+    def Lines(self, name: Any) -> list[str]:  # noqa: N802
+        text = self._text(str(name))
+        if not text:
+            return []
+        return text.removesuffix("\n").split("\n")
+
+    def AsConfig(self) -> str:  # noqa: N802
+        data = {PurePosixPath(k).name: self._text(k) for k in self._paths}
+        return yamlout.to_yaml(data).removesuffix("\n") if data else ""
+
+    def AsSecrets(self) -> str:  # noqa: N802
+        data = {PurePosixPath(k).name: base64.b64encode(self._paths[k].read_bytes()).decode() for k in self._paths}
+        return yamlout.to_yaml(data).removesuffix("\n") if data else ""
+
+    def go_items(self) -> list[tuple[str, str]]:
+        return [(k, self._text(k)) for k in sorted(self._paths)]
+
+    def __len__(self) -> int:
+        return len(self._paths)
+
+
+def _glob_match(pattern: str, name: str) -> bool:
+    """gobwas/glob with '/' as separator: '*' stays within a path segment, '**' crosses them."""
+    regex = re.escape(pattern).replace(r"\*\*", "\0").replace(r"\*", "[^/]*").replace("\0", ".*")
+    regex = regex.replace(r"\?", "[^/]")
+    return re.fullmatch(regex, name) is not None
+
+
+class ChartMetadata(GoObject):
+    go_type = "*chart.Metadata"
+
+    def __init__(self, meta: dict):
+        self.Name = str(meta.get("name", ""))
+        self.Version = str(meta.get("version", ""))
+        self.AppVersion = str(meta.get("appVersion", ""))
+        self.APIVersion = str(meta.get("apiVersion", ""))
+        self.Description = str(meta.get("description", ""))
+        self.Type = str(meta.get("type", ""))
+        self.KubeVersion = str(meta.get("kubeVersion", ""))
+        self.Home = str(meta.get("home", ""))
+        self.Icon = str(meta.get("icon", ""))
+        self.Keywords = list(meta.get("keywords") or [])
+        self.Sources = list(meta.get("sources") or [])
+        self.Annotations = dict(meta.get("annotations") or {})
+        self.Deprecated = bool(meta.get("deprecated", False))
+
+
+class KubeVersion(GoObject):
+    go_type = "chartutil.KubeVersion"
+
+    def __init__(self, version: str = "v1.29.0"):
+        major, minor = version.lstrip("v").split(".")[:2]
+        self.Version = version
+        self.GitVersion = version
+        self.Major = major
+        self.Minor = minor
+
+    def __str__(self) -> str:
+        return self.Version
+
+
+class APIVersions(GoObject):
+    go_type = "chartutil.VersionSet"
+
+    def Has(self, api: Any) -> bool:  # noqa: N802
+        return str(api) in ("v1", "apps/v1", "batch/v1", "networking.k8s.io/v1", "policy/v1",
+                            "autoscaling/v2", "rbac.authorization.k8s.io/v1")
+
+
+class Capabilities(GoObject):
+    go_type = "*chartutil.Capabilities"
+
+    def __init__(self) -> None:
+        self.KubeVersion = KubeVersion()
+        self.APIVersions = APIVersions()
+        self.HelmVersion = {"Version": "v3.14.0"}
+
+
+# ---- charts --------------------------------------------------------------------------------------------
+
+@dataclass
+class Chart:
+    path: Path
+    metadata: dict
+    values: dict
+    files: dict[str, Path]                 # chart-relative posix path -> file, outside templates/
+    templates: dict[str, Path]             # chart-relative posix path -> file, under templates/
+    _parsed: dict[str, str] = field(default_factory=dict, repr=False)
+
+    @property
+    def name(self) -> str:
+        return str(self.metadata.get("name", self.path.name))
+
+    def template_text(self, relative: str) -> str:
+        if relative not in self._parsed:
+            self._parsed[relative] = self.templates[relative].read_text(encoding="utf-8")
+        return self._parsed[relative]
+
+
+def load_chart(chart_dir: str | Path) -> Chart:
+    """Read a chart directory: Chart.yaml, values.yaml, templates/** and the other files (.Files)."""
+    path = Path(chart_dir).resolve()
+    marker = path / "Chart.yaml"
+    if not marker.is_file():
+        raise FileNotFoundError(f"no Chart.yaml in {path}")
+    return _load_chart_cached(str(path), marker.stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=64)
+def _load_chart_cached(path_text: str, _mtime: int) -> Chart:
+    path = Path(path_text)
+    metadata = _yaml().load((path / "Chart.yaml").read_text(encoding="utf-8")) or {}
+    values_file = path / "values.yaml"
+    values = load_values_text(values_file.read_text(encoding="utf-8")) if values_file.is_file() else {}
+    files: dict[str, Path] = {}
+    templates: dict[str, Path] = {}
+    for item in sorted(path.rglob("*")):
+        if not item.is_file():
+            continue
+        relative = item.relative_to(path).as_posix()
+        if relative.startswith("templates/"):
+            templates[relative] = item
+        elif relative not in ("Chart.yaml", "values.yaml") and not relative.startswith("charts/"):
+            files[relative] = item
+    return Chart(path, metadata, values, files, templates)
+
+
+def _template_set(chart: Chart) -> Template:
+    template = Template(FUNCTIONS)
+    for relative in chart.templates:
+        if relative.endswith(".tpl"):
+            template.add(chart.template_text(relative), f"{chart.name}/{relative}")
+    return template
+
+
+def _context(chart: Chart, values: dict, template_name: str, release_name: str, namespace: str) -> dict:
+    return {
+        "Values": values,
+        "Release": {"Name": release_name, "Namespace": namespace, "Service": "Helm", "IsInstall": True,
+                    "IsUpgrade": False, "Revision": 1},
+        "Chart": ChartMetadata(chart.metadata),
+        "Capabilities": Capabilities(),
+        "Template": {"Name": f"{chart.name}/{template_name}", "BasePath": f"{chart.name}/templates"},
+        "Files": Files(chart.files),
+    }
+
+
+def render_template(chart: Chart | str | Path, template: str, values: dict | None = None,
+                    release_name: str = "release", namespace: str = "default") -> str:
+    """Render one chart template (path relative to the chart, e.g. templates/am/wso2am-conf.yaml)."""
+    chart = chart if isinstance(chart, Chart) else load_chart(chart)
+    merged = merge_values(chart.values, helm_values(values or {}))
+    templates = _template_set(chart)
+    name = f"{chart.name}/{template}"
+    nodes = templates.add(chart.template_text(template), name)
+    context = _context(chart, merged, template, release_name, namespace)
+    return strip_no_value(templates.execute(nodes, name, context))
+
+
+def render_string(text: str, context: dict, name: str = "<string>", defines: dict | None = None) -> str:
+    """Render a template string against `context` (used as given; see helm_values for Helm typing).
+
+    `defines` maps template names to their bodies, for `include` / `template`.
+    """
+    templates = Template(FUNCTIONS)
+    for define_name, body in (defines or {}).items():
+        templates.add(f'{{{{- define "{define_name}" -}}}}{body}{{{{- end -}}}}', f"define:{define_name}")
+    nodes = templates.add(text, name)
+    return strip_no_value(templates.execute(nodes, name, context))
+
+
+# ---- deployment.toml -----------------------------------------------------------------------------------
+
+def _produces_config(chart: Chart, relative: str) -> bool:
+    text = chart.template_text(relative)
+    refs = _FILES_REF.findall(text)
+    if refs:
+        return any(PurePosixPath(f).name == CONFIG_FILE and (f == target if kind == "Get" else _glob_match(target, f))
+                   for kind, target in refs for f in chart.files)
+    return bool(_DATA_KEY.search(text))
+
+
+def _config_sources(chart: Chart) -> dict[str, str]:
+    """Instance id (template folder under templates/) -> the template that renders a deployment.toml."""
+    sources: dict[str, str] = {}
+    for relative in chart.templates:
+        if relative.endswith((".yaml", ".yml")) and _produces_config(chart, relative):
+            folder = PurePosixPath(relative).parent.relative_to("templates").as_posix()
+            key = folder if folder not in sources else f"{folder}/{PurePosixPath(relative).stem}"
+            sources[key] = relative
+    return dict(sorted(sources.items()))
+
+
+def list_instances(chart_dir: str | Path) -> list[str]:
+    """Ids of the deployment.toml files a chart renders, e.g. ['am/instance-1', 'am/instance-2']."""
+    return list(_config_sources(load_chart(chart_dir)))
+
+
+def _pick_instance(sources: dict[str, str], instance: str | None, chart: Chart) -> str:
+    if not sources:
+        raise TemplateError(f"chart {chart.path} has no template that renders a {CONFIG_FILE}")
+    if instance is None:
+        return next(iter(sources.values()))
+    if instance in sources:
+        return sources[instance]
+    wanted = instance.strip("/").split("/")
+    matches = [k for k in sources if k.split("/")[-len(wanted):] == wanted]
+    if len(matches) != 1:
+        problem = "is ambiguous" if matches else "is unknown"
+        raise TemplateError(f"instance {instance!r} {problem} in {chart.path}; known: {', '.join(sources)}")
+    return sources[matches[0]]
+
+
+def render_deployment_toml(chart_dir: str | Path, values: dict | None = None, instance: str | None = None,
+                           release_name: str = "release", namespace: str = "default") -> str:
+    """The deployment.toml a chart produces for `values` (merged over the chart's values.yaml)."""
+    chart = load_chart(chart_dir)
+    template = _pick_instance(_config_sources(chart), instance, chart)
+    rendered = render_template(chart, template, values, release_name, namespace)
+    for document in _yaml().load_all(StringIO(rendered)):
+        data = document.get("data") if isinstance(document, dict) else None
+        if isinstance(data, dict) and CONFIG_FILE in data:
+            return "" if data[CONFIG_FILE] is None else str(data[CONFIG_FILE])
+    raise TemplateError(f"{template} rendered no data.{CONFIG_FILE}", f"{chart.name}/{template}", 1)
