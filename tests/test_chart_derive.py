@@ -145,6 +145,7 @@ def test_builtin_ids_short_forms():
 
 def test_all_in_one_45_coverage_and_key_links():
     cm = load_chart_map("helm-apim/all-in-one@4.5.x")
+    assert isinstance(cm, ChartMap)
     refs = cm.counts["values_refs"]
     assert refs["total"] > 400
     assert refs["coverage"] >= 0.95

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from k8s_migrate.data import load_json, mappings_dir
-from k8s_migrate.hub import KeyPath, format_key, matches, parse_key, substitute
+from k8s_migrate.hub import format_key, matches, parse_key, substitute
 
 INDEX = "charts/index.json"
 HOLE = "{}"

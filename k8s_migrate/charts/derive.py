@@ -237,8 +237,9 @@ class Analysis:
         self.unmapped.append(entry)
 
     def mark_key(self, key: str, status: str) -> None:
-        order = {"unmapped": 0, "constant": 1, "mapped": 2}
-        if order.get(status, 0) >= order.get(self.keys.get(key, "unmapped"), -1) or key not in self.keys:
+        """A key seen on several lines (if/else branches) keeps its best status: mapped > constant > unmapped."""
+        rank = {"unmapped": 0, "constant": 1, "mapped": 2}
+        if key not in self.keys or rank[status] > rank[self.keys[key]]:
             self.keys[key] = status
 
     # ---- tokens and frames
