@@ -8,7 +8,7 @@ and prints a coverage table.  The scanner is our own: Jinjava operators (&&, ||,
 orphan tags of identity.xml.j2 make the templates unparseable for Jinja2, and we only need
 the control structure (if/for) and the XML element nesting.
 
-Usage: python scripts/derive_xml_map.py
+Usage: python scripts/derive_xml_map.py [--check]   (--check: exit 1 if the committed data is stale)
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-from k8s_migrate.xml.document import child_segments, file_facts, Element  # noqa: E402
+from k8s_migrate.xml.document import file_facts  # noqa: E402
 
 REFERENCE = REPO.parent / "shared" / "reference" / "apim"
 TEMPLATE_VERSION = "3.0.0"
@@ -402,9 +402,19 @@ def derive_stock(version: str, name: str) -> dict | None:
     }
 
 
+CHECK = "--check" in sys.argv[1:]
+STALE: list[Path] = []
+
+
 def write_json(path: Path, data: dict) -> None:
+    """Write derived data; with --check, only note files whose committed text differs."""
+    text = json.dumps(data, indent=1, ensure_ascii=False) + "\n"
+    if CHECK:
+        if not path.is_file() or path.read_text(encoding="utf-8") != text:
+            STALE.append(path)
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    path.write_text(text, encoding="utf-8")
 
 
 def database_types() -> dict:
@@ -451,7 +461,9 @@ def main() -> int:
             stock = derive_stock(version, name)
             if stock:
                 write_json(OUT / "stock" / version / f"{name}.json", stock)
-    return 0
+    for path in STALE:
+        print(f"stale: {path.relative_to(REPO)} (run scripts/derive_xml_map.py)")
+    return 1 if STALE else 0
 
 
 if __name__ == "__main__":
