@@ -11,7 +11,7 @@ from k8s_migrate.data import load_json
 from k8s_migrate.hub import ANY_ITEM, HubKey, format_key, parse_key
 from k8s_migrate.xml.compare import Change, compare_facts
 from k8s_migrate.xml.document import Fact, file_facts
-from k8s_migrate.xml.inverted_map import InvertedMap, Match, inverted_map, segment_matches, segment_parts, split_xpath
+from k8s_migrate.xml.inverted_map import Capture, InvertedMap, Match, inverted_map, segment_matches, segment_parts, split_xpath
 from k8s_migrate.xml.values import concrete_key, reverse_value
 
 
@@ -92,14 +92,14 @@ def stock_facts(version: str, name: str) -> dict[str, str]:
 
 
 def rules_for(version: str, template_version: str) -> dict[str, Any]:
+    """The special cases for this version pair (the report messages apply to every pair)."""
     rules = load_json(f"xml/rules-2.x-{template_version}.json")
-    return rules if version in rules["from"] else {}
+    return rules if version in rules["from"] else {"messages": rules["messages"]}
 
 
 @dataclass
 class FileContext:
     name: str
-    display: str
     facts: list[Fact]
     imap: InvertedMap | None
     aliases: dict[int, dict[str, str]] = field(default_factory=dict)  # position -> {user seg: map seg}
@@ -161,15 +161,15 @@ def map_location(ctx: FileContext, segments: tuple[str, ...], value: str) -> tup
     return {}, matches[0], reason
 
 
-def message_for(rules: dict[str, Any], reason: str, change: Change, match: Match | None, keys: list[str]) -> str:
+def message_for(rules: dict[str, Any], reason: str, change: Change, match: Match | None, keys: list[str],
+                other: str = "") -> str:
     for advice in rules.get("advice", []):
         if re.search(advice["xpath_regex"], change.path):
             return advice["message"]
-    templates = rules.get("messages") or load_json("xml/rules-2.x-3.0.0.json")["messages"]
     entry = match.entry if match else {}
-    return templates[reason].format(
+    return rules["messages"][reason].format(
         line=entry.get("line"), reason=entry.get("reason", ""), template=entry.get("template", ""),
-        keys=", ".join(keys) or "its keys", key=keys[0] if keys else "", other="")
+        keys=", ".join(keys) or "its keys", key=keys[0] if keys else "", other=other)
 
 
 def jndi_datasource(facts: list[Fact], jndi: str, jndi_child: str) -> str | None:
@@ -228,7 +228,7 @@ def pattern_match(pattern_xpath: str, segments: tuple[str, ...]) -> Match | None
         if hit is False:
             return None
         if hit is not True:
-            captures.append(type(hit)(i, hit.segment, hit.name))
+            captures.append(Capture(i, hit.segment, hit.name))
     return Match({"xpath": pattern_xpath}, tuple(captures))
 
 
@@ -308,14 +308,11 @@ def locate_keys(rules: dict[str, Any], ctx: FileContext, segments: tuple[str, ..
     return rule, found, item_prefixes(match, ctx.aliased(segments)) if found else [], match, reason
 
 
-def carry(change: Change, ctx: FileContext, rules: dict[str, Any], roles: dict[str, dict],
+def carry(change: Change, ctx: FileContext, rules: dict[str, Any],
           role_keys: dict[str, dict[str, Any]], out: Collector) -> Customisation:
     cust = Customisation(ctx.name, change.line, change.path, change.action, change.stock_value, change.user_value)
-    role = next((r["rule"] for r in roles.values()
-                 if r["rule"]["locator"] == {"file": ctx.name, "xpath": change.path}), None)
-    if role is None:
-        role = next((r for r in rules.get("datasource_roles", [])
-                     if r["locator"] == {"file": ctx.name, "xpath": change.path}), None)
+    role = next((r for r in rules.get("datasource_roles", [])
+                 if r["locator"] == {"file": ctx.name, "xpath": change.path}), None)
     if role is not None:
         cust.rule = role["id"]
         for key, value in role_keys.get(role["id"], {}).items():
@@ -340,7 +337,7 @@ def carry(change: Change, ctx: FileContext, rules: dict[str, Any], roles: dict[s
         cust.keys.append(key)
         other = out.add(key, value, cust)
         if other is not None:
-            cust.message = message_for(rules, "conflict", change, match, [key]).replace("''", other)
+            cust.message = message_for(rules, "conflict", change, match, [key], other)
     out.items.update((ctx.name, prefix) for prefix in items)
     return cust
 
@@ -377,7 +374,7 @@ def xml_customisations(conf_path: Path, from_version: str) -> XmlResult:
     template_version = load_json("xml/files.json")["versions"][version]["map"]
     rules = rules_for(version, template_version)
     paths = find_conf_files(Path(conf_path))
-    contexts = {name: FileContext(name, path.name, file_facts(path), inverted_map(template_version, name))
+    contexts = {name: FileContext(name, file_facts(path), inverted_map(template_version, name))
                 for name, path in paths.items()}
     roles = datasource_roles(rules, contexts, version)
     role_keys = apply_roles(roles, contexts.get("master-datasources.xml"))
@@ -385,7 +382,7 @@ def xml_customisations(conf_path: Path, from_version: str) -> XmlResult:
     customisations = []
     for name, ctx in contexts.items():
         for change in compare_facts(stock_facts(version, name), ctx.facts):
-            customisations.append(carry(change, ctx, rules, roles, role_keys, out))
+            customisations.append(carry(change, ctx, rules, role_keys, out))
         add_item_context(ctx, rules, out)
     add_database_types(out, template_version)
     unmapped = [c for c in customisations if c.message]
