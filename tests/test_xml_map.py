@@ -86,3 +86,11 @@ def test_document_facts_ignore_comments_and_number_repeats():
     assert facts == {"A/C[@name='p']": "1", "A/C[@name='q']": "2", "A/D[1]": "3", "A/D[2]": "4",
                      "A/C[@name='p']/@name": "p", "A/C[@name='q']/@name": "q", "A/E/Name": "n"}
     assert split_xpath("a/b[@name='x/y']/c") == ("a", "b[@name='x/y']", "c")
+
+
+def test_identity_template_defect_read_as_if_else():
+    imap = inverted_map("3.0.0", "identity.xml")
+    entries = imap.exact["Server/OAuth/OpenIDConnect/AddUserstoreDomainToIdToken"]
+    assert [e["kind"] for e in entries] == ["direct", "fixed"]
+    assert entries[0]["key"] == "oauth.oidc.id_token.add_userstore_domain_to_realm"
+    assert entries[1]["guard"].startswith("(not (")
