@@ -114,9 +114,13 @@ def substitute(pattern_from: KeyPath, pattern_to: KeyPath, path: KeyPath) -> Key
     """Map ``path`` (matched by ``pattern_from``, maybe as a prefix) onto ``pattern_to``.
 
     Wildcards in the target take the matched segments in order, so
-    ``database.*.pool -> datasource.*.pool_options`` keeps the database name.
+    ``database.*.pool -> datasource.*.pool_options`` keeps the database name; a pattern
+    without wildcards gives its own last segment, so ``cpu_watcher -> diagnostic_tool.*``
+    lands at ``diagnostic_tool.cpu_watcher``.
     """
     captured = [got for want, got in zip(pattern_from, path) if want in (ANY_KEY, ANY_ITEM)]
+    if not captured:
+        captured = [pattern_from[-1]]  # `keys: [a, b]  to: table.*` moves each key under table
     out: list[Segment] = []
     for seg in pattern_to:
         if seg in (ANY_KEY, ANY_ITEM) and captured:

@@ -1,0 +1,164 @@
+"""Three-way carry-over: judge each key against the old baseline, the user's file and the new baseline.
+
+- A key the user did not customise follows the new baseline.
+- A customised key is carried over, through the rules.
+- A carried value equal to the new default is dropped, unless the new stock file sets it.
+
+Items of arrays of tables are matched by identity fields (mappings/identities.json), then by
+how many fields they share, never by position alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from .catalog import Catalog
+from .data import load_json
+from .formats.toml import flatten
+from .hub import KeyPath, format_key, strip_indices
+from .rules.values import same_value
+
+_MISSING = object()
+
+
+@lru_cache(maxsize=1)
+def identities() -> dict[KeyPath, list[str]]:
+    from .hub import parse_key
+
+    return {strip_indices(parse_key(k)): v for k, v in load_json("identities.json")["identities"].items()}
+
+
+@dataclass
+class Baseline:
+    """One version's baseline: its stock file (or a profile's) over its default.json."""
+
+    catalog: Catalog
+    stock: dict[str, Any]
+    label: str  # "3.2.0 stock deployment.toml", "4.6.0 --onto file" ...
+    flat: dict[KeyPath, Any] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.flat = flatten(self.stock)
+
+    @property
+    def version(self) -> str:
+        return self.catalog.version
+
+    def stock_value(self, path: KeyPath | None) -> Any:
+        return _MISSING if path is None else self.flat.get(path, _MISSING)
+
+    def default(self, path: KeyPath | None, stock_path: KeyPath | None) -> tuple[bool, Any, str]:
+        """(found, value, where): the stock value first, then default.json."""
+        value = self.stock_value(stock_path)
+        if value is not _MISSING:
+            return True, value, f"{self.version} stock file"
+        if path is None or any(isinstance(s, int) for s in path):
+            return False, None, ""
+        found, value, interpolated = self.catalog.default(format_key(path))
+        if not found:
+            return False, None, ""
+        where = f"{self.version} default"
+        if interpolated:
+            where += f" (interpolated from {' and '.join(interpolated)}: {self.version} data is partial)"
+        return True, value, where
+
+
+def get_list(data: Any, path: KeyPath) -> list[dict[str, Any]] | None:
+    node = data
+    for seg in path:
+        if isinstance(node, dict) and isinstance(seg, str) and seg in node:
+            node = node[seg]
+        elif isinstance(node, list) and isinstance(seg, int) and 0 <= seg < len(node):
+            node = node[seg]
+        else:
+            return None
+    if isinstance(node, list) and all(isinstance(x, dict) for x in node):
+        return node
+    return None
+
+
+def match_items(left: list[dict], right: list[dict], identity: list[str]) -> dict[int, int]:
+    """Pair items of two arrays of tables: by identity fields, then by shared field values (at least half)."""
+    pairs: dict[int, int] = {}
+    taken: set[int] = set()
+    if identity:
+        for i, item in enumerate(left):
+            ident = [item.get(f, _MISSING) for f in identity]
+            if _MISSING in ident:
+                continue
+            for j, other in enumerate(right):
+                if j not in taken and all(same_value(a, other.get(f)) for a, f in zip(ident, identity)):
+                    pairs[i] = j
+                    taken.add(j)
+                    break
+    candidates = []
+    for i, item in enumerate(left):
+        if i in pairs:
+            continue
+        for j, other in enumerate(right):
+            if j in taken:
+                continue
+            fields = set(item) | set(other)
+            shared = sum(1 for f in fields if f in item and f in other and same_value(item[f], other[f]))
+            score = shared / len(fields) if fields else 0
+            if score >= 0.5:
+                candidates.append((-score, i, j))
+    for _, i, j in sorted(candidates):
+        if i not in pairs and j not in taken:
+            pairs[i] = j
+            taken.add(j)
+    return pairs
+
+
+class ItemMatcher:
+    """Translate array-item indices from one document's data to another's."""
+
+    def __init__(self, left: dict[str, Any], right: dict[str, Any]):
+        self.left, self.right = left, right
+        self._cache: dict[tuple[KeyPath, KeyPath], dict[int, int]] = {}
+
+    def translate(self, left_path: KeyPath, right_shape: KeyPath | None = None) -> KeyPath | None:
+        """``right_shape`` is the same key in the right side's names (after renames); indices get replaced."""
+        right_shape = left_path if right_shape is None else right_shape
+        left_ints = [i for i, s in enumerate(left_path) if isinstance(s, int)]
+        right_ints = [i for i, s in enumerate(right_shape) if isinstance(s, int)]
+        if len(left_ints) != len(right_ints):
+            return None
+        out = list(right_shape)
+        for li, ri in zip(left_ints, right_ints):
+            left_prefix, right_prefix = left_path[:li], tuple(out[:ri])
+            pairs = self._pairs(left_prefix, right_prefix)
+            target = pairs.get(left_path[li])
+            if target is None:
+                return None
+            out[ri] = target
+            # the rest of left_path keeps left indices; translate them in turn
+        return tuple(out)
+
+    def _pairs(self, left_prefix: KeyPath, right_prefix: KeyPath) -> dict[int, int]:
+        key = (left_prefix, right_prefix)
+        if key not in self._cache:
+            left = get_list(self.left, left_prefix) or []
+            right = get_list(self.right, right_prefix) or []
+            identity = identities().get(strip_indices(right_prefix), [])
+            self._cache[key] = match_items(left, right, identity)
+        return self._cache[key]
+
+
+@dataclass
+class Verdict:
+    customised: bool
+    old_default: Any
+    old_default_from: str
+    old_stock_path: KeyPath | None  # the same key in the old stock file (None: the user's own item)
+
+
+def judge_old(path: KeyPath, value: Any, old: Baseline, user_to_old: ItemMatcher) -> Verdict:
+    has_items = any(isinstance(s, int) for s in path)
+    stock_path = user_to_old.translate(path) if has_items else path
+    if has_items and stock_path is None:
+        return Verdict(True, None, "", None)
+    found, default, where = old.default(path, stock_path)
+    return Verdict(not found or not same_value(value, default), default, where, stock_path)

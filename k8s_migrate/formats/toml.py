@@ -1,0 +1,283 @@
+"""deployment.toml <-> hub, through a tomlkit round-trip document edited in place."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Iterator
+
+import tomlkit
+from tomlkit.container import Container, OutOfOrderTableProxy
+from tomlkit.exceptions import ParseError, TOMLKitError
+from tomlkit.items import AoT, InlineTable, Item, Table
+
+from ..errors import UsageError
+from ..hub import HubKey, KeyPath, format_key
+from .text import SourceText
+
+_SCALAR_TYPES = (str, int, float, bool)
+
+
+def parse_toml(source: SourceText, name: str) -> tomlkit.TOMLDocument:
+    if "\x00" in source.text:
+        raise UsageError("binary data, not a TOML file", name)
+    try:
+        return tomlkit.parse(source.text)
+    except ParseError as exc:
+        raise UsageError(f"invalid TOML: {_parse_message(exc)}", name, exc.line) from None
+    except (TOMLKitError, ValueError, IndexError, KeyError, RecursionError) as exc:
+        raise UsageError(f"invalid TOML: {exc}", name) from None
+
+
+def _parse_message(exc: ParseError) -> str:
+    return re.sub(r"\s+at line \d+ col \d+$", "", str(exc))
+
+
+class TomlDocument:
+    """A deployment.toml: the round-trip document plus what the hub needs to know about it."""
+
+    def __init__(self, source: SourceText, name: str = "deployment.toml"):
+        self.source = source
+        self.name = name
+        self.doc = parse_toml(source, name)
+        self.edited = False
+
+    # ---- reading -------------------------------------------------------------------------
+    def leaves(self) -> list[HubKey]:
+        lines = line_numbers(self.source.text)
+        out = []
+        for path, item in walk(self.doc):
+            comment = item.trivia.comment.lstrip("#").strip() if hasattr(item, "trivia") else ""
+            out.append(HubKey(path, unwrap(item), lines.get(path), comment=comment or None))
+        return out
+
+    def data(self) -> dict[str, Any]:
+        return self.doc.unwrap()
+
+    # ---- writing -------------------------------------------------------------------------
+    def dumps(self) -> str:
+        if not self.edited:
+            return self.source.original
+        return self.source.restore(tomlkit.dumps(self.doc))
+
+    def get(self, path: KeyPath) -> Item | None:
+        node: Any = self.doc
+        for seg in path:
+            try:
+                node = node[seg]
+            except (KeyError, IndexError, TypeError):
+                return None
+        return node
+
+    def set(self, path: KeyPath, value: Any, comment: str | None = None) -> None:
+        parent = self._container(path[:-1], create=True)
+        key = path[-1]
+        new = tomlkit.item(value)
+        existing = _child(parent, key)
+        if existing is not None:
+            if hasattr(existing, "trivia") and hasattr(new, "trivia"):
+                new.trivia.comment_ws = existing.trivia.comment_ws
+                new.trivia.comment = existing.trivia.comment
+                new.trivia.indent = existing.trivia.indent
+                new.trivia.trail = existing.trivia.trail
+            _body(parent, key)._replace(key, key, new)
+            if comment and hasattr(new, "trivia"):
+                new.comment(comment)
+        else:
+            if comment and hasattr(new, "trivia"):
+                new.comment(comment)
+            parent.add(key, new)
+        self.edited = True
+
+    def delete(self, path: KeyPath) -> None:
+        parent = self._container(path[:-1], create=False)
+        if parent is None or _child(parent, path[-1]) is None:
+            return
+        del parent[path[-1]]
+        self.edited = True
+        self._prune(path[:-1])
+
+    def rename(self, old: KeyPath, new: KeyPath) -> None:
+        """Rename in place when only the last key changes; otherwise move the value (and its comment)."""
+        item = self.get(old)
+        if item is None:
+            return
+        parent = self._container(old[:-1], create=False)
+        if old[:-1] == new[:-1] and isinstance(old[-1], str) and isinstance(new[-1], str) and not isinstance(parent, AoT):
+            if _child(parent, new[-1]) is None:
+                _body(parent, old[-1])._replace(old[-1], new[-1], item)
+                self.edited = True
+                return
+        comment = item.trivia.comment.lstrip("#").strip() if hasattr(item, "trivia") else None
+        value = unwrap(item)
+        self.delete(old)
+        self.set(new, value, comment or None)
+
+    def append_item(self, aot_path: KeyPath, fields: dict[str, Any]) -> int:
+        """Append a table to an array of tables (created when missing); returns its index."""
+        parent = self._container(aot_path[:-1], create=True)
+        table = tomlkit.table()
+        for k, v in fields.items():
+            table.add(k, tomlkit.item(v))
+        existing = _child(parent, aot_path[-1])
+        if isinstance(existing, AoT):
+            existing.append(table)
+            index = len(existing) - 1
+        else:
+            parent.add(aot_path[-1], tomlkit.aot())
+            _child(parent, aot_path[-1]).append(table)
+            index = 0
+        self.edited = True
+        return index
+
+    def _container(self, path: KeyPath, create: bool):
+        node: Any = self.doc
+        for i, seg in enumerate(path):
+            child = _child(node, seg)
+            if child is None:
+                if not create or isinstance(seg, int):
+                    return None
+                child = tomlkit.table(is_super_table=_needs_super(path, i))
+                node.add(seg, child)
+                child = _child(node, seg)
+            node = child
+        return node
+
+    def _prune(self, path: KeyPath) -> None:
+        """Drop the tables, array items and arrays that our deletions left empty (never the document)."""
+        while path:
+            node = self.get(path)
+            if not isinstance(node, (Table, InlineTable, OutOfOrderTableProxy, AoT)) or len(node) > 0:
+                return
+            parent = self._container(path[:-1], create=False)
+            del parent[path[-1]]
+            path = path[:-1]
+
+
+def _needs_super(path: KeyPath, i: int) -> bool:
+    return i < len(path) - 1
+
+
+def _body(node: Any, key: Any = None) -> Container:
+    """The container that really holds ``key`` (a table split over the file is several tables)."""
+    if isinstance(node, OutOfOrderTableProxy):
+        for table in node._tables:
+            if key in table:
+                return _body(table, key)
+        return _body(node._tables[-1], key)
+    return node if isinstance(node, Container) else node.value
+
+
+def _child(node: Any, seg: Any) -> Any:
+    if node is None:
+        return None
+    try:
+        if isinstance(seg, int):
+            return node[seg] if isinstance(node, AoT) and seg < len(node) else None
+        return node[seg] if seg in node else None
+    except (KeyError, IndexError, TypeError):
+        return None
+
+
+def unwrap(item: Any) -> Any:
+    return item.unwrap() if hasattr(item, "unwrap") else item
+
+
+def walk(node: Any, prefix: KeyPath = ()) -> Iterator[tuple[KeyPath, Any]]:
+    """Every leaf under a node; arrays of scalars (and of inline tables) are leaves, tables are not."""
+    if isinstance(node, AoT):
+        for i, table in enumerate(node):
+            yield from walk(table, prefix + (i,))
+        return
+    for key, child in node.items():
+        path = prefix + (key,)
+        if isinstance(child, (Table, InlineTable, AoT, OutOfOrderTableProxy)):
+            yield from walk(child, path)
+        else:
+            yield path, child
+
+
+def flatten(data: Any, prefix: KeyPath = ()) -> dict[KeyPath, Any]:
+    """The same leaves as ``walk``, from plain nested data (lists of dicts are arrays of tables)."""
+    out: dict[KeyPath, Any] = {}
+    if isinstance(data, dict):
+        for key, value in data.items():
+            out.update(flatten(value, prefix + (key,)))
+    elif isinstance(data, list) and data and all(isinstance(x, dict) for x in data):
+        for i, item in enumerate(data):
+            out.update(flatten(item, prefix + (i,)))
+    elif prefix:
+        out[prefix] = data
+    return out
+
+
+# ---- line numbers ----------------------------------------------------------------------------
+_HEADER = re.compile(r"^\s*(\[\[?)\s*(.+?)\s*\]\]?\s*(#.*)?$")
+_ASSIGN = re.compile(r"""^\s*((?:"(?:[^"\\]|\\.)*"|'[^']*'|[A-Za-z0-9_\-]+)(?:\s*\.\s*(?:"(?:[^"\\]|\\.)*"|'[^']*'|[A-Za-z0-9_\-]+))*)\s*=""")
+
+
+def line_numbers(text: str) -> dict[KeyPath, int]:
+    """Where each key is written (1-based). A light scan; keys it cannot place get no line."""
+    from ..hub import KeyPathError, parse_key
+
+    lines: dict[KeyPath, int] = {}
+    table: KeyPath = ()
+    aot_counts: dict[KeyPath, int] = {}
+    open_brackets, in_multiline = 0, None
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if in_multiline:
+            if raw.count(in_multiline) % 2 == 1:
+                in_multiline = None
+            continue
+        if open_brackets > 0:
+            open_brackets += _bracket_delta(raw)
+            continue
+        header = _HEADER.match(raw)
+        if header and not _ASSIGN.match(raw):
+            try:
+                path = _with_indices(parse_key(header.group(2)), aot_counts)
+            except KeyPathError:
+                continue
+            if header.group(1) == "[[":
+                aot_counts[path] = aot_counts.get(path, -1) + 1
+                # deeper arrays restart under a new parent item
+                for key in [k for k in aot_counts if len(k) > len(path) and k[: len(path)] == path]:
+                    del aot_counts[key]
+                table = path + (aot_counts[path],)
+            else:
+                table = path
+            continue
+        assign = _ASSIGN.match(raw)
+        if not assign:
+            continue
+        try:
+            key = parse_key(assign.group(1))
+        except KeyPathError:
+            continue
+        lines.setdefault(table + key, number)
+        rest = raw[assign.end():]
+        for quote in ('"""', "'''"):
+            if rest.count(quote) % 2 == 1:
+                in_multiline = quote
+        if in_multiline is None:
+            open_brackets = max(0, _bracket_delta(rest))
+    return lines
+
+
+def _with_indices(path: KeyPath, aot_counts: dict[KeyPath, int]) -> KeyPath:
+    """Insert the current item index after each array-of-tables prefix of a header path."""
+    out: list[Any] = []
+    for seg in path:
+        out.append(seg)
+        count = aot_counts.get(tuple(out))
+        if count is not None and tuple(out) != path:
+            out.append(count)
+    return tuple(out)
+
+
+def _bracket_delta(text: str) -> int:
+    text = re.sub(r'"(?:[^"\\]|\\.)*"|\'[^\']*\'', "", text.split("#", 1)[0] if '"' not in text else text)
+    return text.count("[") + text.count("{") - text.count("]") - text.count("}")
+
+
+def toml_key_text(path: KeyPath) -> str:
+    return format_key(path)

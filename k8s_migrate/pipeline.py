@@ -1,0 +1,267 @@
+"""The pipeline: read -> hub -> rules -> three-way carry-over -> write, returning the output and its report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .carryover import Baseline, ItemMatcher, Verdict, judge_old, _MISSING
+from .catalog import Catalog, load_catalog, resolve_version
+from .errors import UsageError
+from .formats.text import SourceText, decode
+from .formats.toml import TomlDocument, flatten
+from .hub import HubKey, KeyPath, format_key
+from .report import Entry, Report
+from .rules.apply import Context, HubState, Track, run
+from .rules.load import plan
+from .rules.model import RuleError
+from .rules.values import same_value
+from .versions import VersionError
+
+
+@dataclass
+class Options:
+    from_version: str
+    to_version: str
+    mode: str = "rebase"  # rebase | edit
+    profile: str | None = None
+    onto: bytes | None = None  # the new version's stock file, as given with --onto
+    onto_name: str | None = None
+    keep_old_defaults: bool = False
+    answers: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Result:
+    output: str
+    report: Report
+    original: str
+
+
+def versions(options: Options) -> tuple[Catalog, Catalog]:
+    try:
+        src, dst = resolve_version(options.from_version), resolve_version(options.to_version)
+    except VersionError as exc:
+        raise UsageError(str(exc)) from None
+    return load_catalog(src), load_catalog(dst)
+
+
+def rule_chain(src: str, dst: str):
+    try:
+        return plan(src, dst)
+    except RuleError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def migrate_toml(data: bytes, name: str, options: Options) -> Result:
+    old_cat, new_cat = versions(options)
+    source = decode(data, name)
+    user = TomlDocument(source, name)
+    packs = rule_chain(old_cat.version, new_cat.version)
+    ctx = Context(profile=options.profile, keep_old_defaults=options.keep_old_defaults, answers=options.answers)
+    keys = user.leaves()
+    state = run(keys, packs, ctx)
+    report = Report(name, old_cat.version, new_cat.version)
+    if options.mode == "edit":
+        output = edit_toml(user, state, report, new_cat)
+    else:
+        output = rebase_toml(user, state, report, old_cat, new_cat, options, ctx)
+    add_findings(report, state)
+    report.changed = output != source.original
+    return Result(output, report, source.original)
+
+
+# ---- edit mode: the rules, applied to the user's own file -----------------------------------
+def edit_toml(user: TomlDocument, state: HubState, report: Report, new_cat: Catalog) -> str:
+    for track in state.tracks:
+        origin = track.origin
+        if origin is None:
+            user.set(track.path, track.value)
+        elif not track.live:
+            user.delete(origin.path)
+        else:
+            if track.path != origin.path:
+                user.rename(origin.path, track.path)
+            if not same_value(track.value, origin.value) or type(track.value) is not type(origin.value):
+                user.set(track.path, track.value)
+        report.add(entry_for(track, new_cat))
+    return user.dumps()
+
+
+# ---- rebase mode: the new stock file with the customisations carried over -------------------
+def new_baseline(new_cat: Catalog, options: Options) -> tuple[Baseline, TomlDocument]:
+    if options.onto is not None:
+        onto_name = options.onto_name or "--onto"
+        doc = TomlDocument(decode(options.onto, onto_name), onto_name)
+        return Baseline(new_cat, doc.data(), f"{new_cat.version} stock file ({onto_name})"), doc
+    stock = stock_for(new_cat, options.profile)
+    text = stock_text(stock)
+    doc = TomlDocument(decode(text.encode(), "stock"), f"{new_cat.version} stock")
+    return Baseline(new_cat, stock, f"{new_cat.version} stock file"), doc
+
+
+def stock_for(catalog: Catalog, profile: str | None) -> dict[str, Any]:
+    if profile and profile in catalog.profiles:
+        return catalog.profiles[profile]
+    return catalog.stock
+
+
+def stock_text(stock: dict[str, Any]) -> str:
+    import tomlkit
+
+    return tomlkit.dumps(stock)
+
+
+def rebase_toml(user: TomlDocument, state: HubState, report: Report, old_cat: Catalog, new_cat: Catalog,
+                options: Options, ctx: Context) -> str:
+    old = Baseline(old_cat, stock_for(old_cat, options.profile), f"{old_cat.version} stock file")
+    new, out = new_baseline(new_cat, options)
+    user_data = user.data()
+    user_to_old = ItemMatcher(user_data, old.stock)
+    old_to_new = ItemMatcher(old.stock, new.stock)
+    item_index: dict[KeyPath, int] = {}  # the user's array items -> their index in the output
+    covered: set[KeyPath] = set()
+    for track in state.tracks:
+        if track.origin is None:
+            out.set(track.path, track.value)
+            report.add(entry_for(track, new_cat))
+            continue
+        verdict = judge_old(track.origin.path, track.origin.value, old, user_to_old)
+        if verdict.old_stock_path is not None:
+            covered.add(verdict.old_stock_path)
+        if not track.live:
+            report.add(entry_for(track, new_cat))
+            continue
+        target = output_path(track, user_to_old, old_to_new, out, item_index)
+        report.add(carry(track, verdict, target, new, out, new_cat))
+    remove_what_the_user_removed(state, old, new, out, covered, old_to_new, report, ctx)
+    return out.dumps()
+
+
+def output_path(track: Track, user_to_old: ItemMatcher, old_to_new: ItemMatcher, out: TomlDocument,
+                item_index: dict[KeyPath, int]) -> KeyPath:
+    """Where a carried key lands in the output: array items go to their counterpart in the new stock
+    file, or, for the user's own items (and ones the new stock dropped), to a new item appended once."""
+    path, old_path = track.path, track.origin.path
+    ints = [i for i, s in enumerate(path) if isinstance(s, int)]
+    old_ints = [i for i, s in enumerate(old_path) if isinstance(s, int)]
+    if not ints or len(ints) != len(old_ints):
+        return path
+    result = list(path)
+    for pos, old_pos in zip(ints, old_ints):
+        item = tuple(path[: pos + 1])
+        if item not in item_index:
+            in_old = user_to_old.translate(old_path[: old_pos + 1])
+            in_new = old_to_new.translate(in_old, tuple(result[: pos + 1])) if in_old else None
+            item_index[item] = in_new[-1] if in_new else out.append_item(tuple(result[:pos]), {})
+        result[pos] = item_index[item]
+    return tuple(result)
+
+
+def carry(track: Track, verdict: Verdict, target: KeyPath, new: Baseline, out: TomlDocument,
+          new_cat: Catalog) -> Entry:
+    entry = entry_for(track, new_cat)
+    entry.new_key = format_key(track.path)
+    in_new_stock = out.get(target)
+    new_found, new_default, new_where = new.default(track.path, target)
+    if not verdict.customised:
+        if in_new_stock is None:
+            if entry.action == "kept":
+                entry.action, entry.new_key = "defaulted", None
+                entry.message = join(f"the {verdict.old_default_from} value; the new baseline does not set it", entry.message)
+            entry.new_value = new_default if new_found else None
+            return entry
+        entry.new_value = _plain(in_new_stock)
+        if not same_value(entry.new_value, track.origin.value) and entry.action == "kept":
+            entry.action = "defaulted"
+            entry.message = join(f"was the {verdict.old_default_from} value; follows the {new_where} value", entry.message)
+        return entry
+    if in_new_stock is None and new_found and same_value(track.value, new_default):
+        if entry.action == "kept":
+            entry.action = "defaulted"
+        entry.message = join(f"equals the {new_where}; left out", entry.message)
+        return entry
+    if in_new_stock is None or not same_value(_plain(in_new_stock), track.value):
+        out.set(target, track.value, track.origin.comment)
+    if entry.action == "kept" and not new_cat.known.is_known(track.path):
+        entry.action = "unknown"
+        hint = new_cat.known.suggest(track.path)
+        entry.message = join(f"{new_cat.version} does not know this key" + (f"; did you mean {hint}?" if hint else ""), entry.message)
+    return entry
+
+
+def remove_what_the_user_removed(state: HubState, old: Baseline, new: Baseline, out: TomlDocument,
+                                 covered: set[KeyPath], old_to_new: ItemMatcher, report: Report, ctx: Context) -> None:
+    """Stock keys missing from the user's file stay missing, when the new stock sets them the same way."""
+    stock_keys = [HubKey(p, v) for p, v in old.flat.items() if p not in covered]
+    if not stock_keys:
+        return
+    moved = run(stock_keys, rule_chain(old.version, new.version), ctx)
+    dropped = dropped_tables(old.flat, covered)
+    doomed: list[tuple[KeyPath, Track]] = []
+    for track in moved.tracks:
+        if track.origin is None or not track.live:
+            continue
+        has_items = any(isinstance(s, int) for s in track.path)
+        target = old_to_new.translate(track.origin.path, track.path) if has_items else track.path
+        node = out.get(target) if target else None
+        if node is None or not same_value(_plain(node), track.origin.value):
+            continue
+        doomed.append((target, track))
+    whole = {p for p in (old_to_new.translate(t) for t in dropped) if p and out.get(p) is not None}
+    for target, track in doomed:
+        if not any(target[: len(t)] == t for t in whole):
+            out.delete(target)
+        report.add(Entry("removed", format_key(track.origin.path), None, track.origin.value, None,
+                         message=f"not in your file, though the {old.label} sets it; left out of the {new.label} too"))
+    for table in sorted(whole, key=lambda t: [str(s) if isinstance(s, str) else f"{s:09d}" for s in t], reverse=True):
+        out.delete(table)
+
+
+def dropped_tables(stock_paths, covered: set[KeyPath]) -> set[KeyPath]:
+    """Stock tables and array items in which the user's file has no key at all: the top-most of them."""
+    def prefixes(paths):
+        return {tuple(p[:i]) for p in paths for i in range(1, len(p))}
+
+    kept = prefixes(covered)
+    return {t for t in prefixes(stock_paths) - kept if len(t) == 1 or t[:-1] in kept}
+
+
+def _plain(node: Any) -> Any:
+    return node.unwrap() if hasattr(node, "unwrap") else node
+
+
+def join(*parts: str) -> str:
+    return "; ".join(p for p in parts if p)
+
+
+PRECEDENCE = ("removed", "review", "moved", "renamed", "changed", "added")
+
+
+def entry_for(track: Track, new_cat: Catalog) -> Entry:
+    actions = [e.action for e in track.events]
+    action = next((a for a in PRECEDENCE if a in actions), "kept")
+    if not track.live:
+        action = "review" if "review" in actions else "removed"
+    rules = [e.rule for e in track.events]
+    origin = track.origin
+    return Entry(
+        action=action,
+        old_key=format_key(origin.path) if origin else None,
+        new_key=format_key(track.path) if track.live else None,
+        old_value=origin.value if origin else None,
+        new_value=track.value if track.live else None,
+        rule=",".join(dict.fromkeys(r.id for r in rules)) or None,
+        source=" ; ".join(dict.fromkeys(r.source for r in rules)) or None,
+        message=join(*dict.fromkeys(e.message for e in track.events)),
+        line=origin.line if origin else None,
+        confidence=min((r.confidence for r in rules), key=("high", "medium", "low").index, default=None),
+        origin=origin.origin if origin else None,
+    )
+
+
+def add_findings(report: Report, state: HubState) -> None:
+    for finding in state.findings:
+        report.add(Entry(finding.action, None, finding.key, finding.old_value, finding.new_value,
+                         rule=finding.rule.id, source=finding.rule.source, message=finding.message,
+                         confidence=finding.rule.confidence))

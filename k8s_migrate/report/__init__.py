@@ -1,0 +1,113 @@
+"""The report: a value the pipeline returns, one entry per input leaf key (and per key a rule adds)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field, replace
+from typing import Any, Iterable
+
+from .masking import mask_value
+
+ACTIONS = ("kept", "renamed", "moved", "removed", "changed", "defaulted", "added", "review", "unknown")
+# Actions that ask a human to act: --strict fails on them, the PR body lists them.
+ATTENTION = ("review", "unknown")
+
+
+@dataclass
+class Entry:
+    action: str
+    old_key: str | None
+    new_key: str | None
+    old_value: Any = None
+    new_value: Any = None
+    rule: str | None = None
+    source: str | None = None
+    message: str = ""
+    line: int | None = None
+    file: str | None = None
+    confidence: str | None = None
+    origin: str | None = None  # where the key lives in the input's own terms (values path, XML location)
+
+    def masked(self, show_secrets: bool = False) -> "Entry":
+        if show_secrets:
+            return self
+        key = self.new_key or self.old_key or ""
+        return replace(
+            self,
+            old_value=mask_value(self.old_key or key, self.old_value),
+            new_value=mask_value(key, self.new_value),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {
+            "action": self.action,
+            "old_key": self.old_key,
+            "new_key": self.new_key,
+            "old_value": self.old_value,
+            "new_value": self.new_value,
+            "rule": self.rule,
+            "source": self.source,
+            "message": self.message,
+            "line": self.line,
+        }
+        for extra in ("file", "confidence", "origin"):
+            if getattr(self, extra) is not None:
+                data[extra] = getattr(self, extra)
+        return data
+
+
+@dataclass
+class Report:
+    input: str
+    from_version: str
+    to_version: str
+    entries: list[Entry] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    changed: bool = False  # did the output differ from the input bytes
+
+    def add(self, entry: Entry) -> None:
+        if entry.file is None:
+            entry.file = self.input
+        self.entries.append(entry)
+
+    def extend(self, entries: Iterable[Entry]) -> None:
+        for entry in entries:
+            self.add(entry)
+
+    @property
+    def summary(self) -> dict[str, int]:
+        counts = Counter(e.action for e in self.entries)
+        return {action: counts[action] for action in ACTIONS if counts[action]}
+
+    def needs_attention(self) -> bool:
+        return any(e.action in ATTENTION for e in self.entries)
+
+    def for_key(self, old_key: str) -> list[Entry]:
+        return [e for e in self.entries if e.old_key == old_key]
+
+    def masked(self, show_secrets: bool = False) -> "Report":
+        return replace(self, entries=[e.masked(show_secrets) for e in self.entries])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "input": self.input,
+            "from": self.from_version,
+            "to": self.to_version,
+            "changed": self.changed,
+            "summary": self.summary,
+            "notes": list(self.notes),
+            "entries": [e.to_dict() for e in self.entries],
+        }
+
+
+def merge_reports(reports: list[Report], label: str = "batch") -> Report:
+    """One report over many files; each entry keeps its own file."""
+    if not reports:
+        return Report(label, "", "")
+    versions = lambda attr: ",".join(sorted({getattr(r, attr) for r in reports}))  # noqa: E731
+    merged = Report(label, versions("from_version"), versions("to_version"))
+    for r in reports:
+        merged.entries.extend(r.entries)
+        merged.notes.extend(f"{r.input}: {n}" for n in r.notes)
+        merged.changed = merged.changed or r.changed
+    return merged

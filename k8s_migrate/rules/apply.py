@@ -1,0 +1,246 @@
+"""The rule engine: hub keys in, hub keys out, each key carrying the story of what happened to it.
+
+The engine never sees a file. It follows each input leaf (a Track) through the chained packs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from ..hub import HubKey, KeyPath, format_key, matches, parse_key, substitute
+from .model import Rule, RulePack
+from .values import same_value, transform_value
+
+
+@dataclass
+class Event:
+    action: str  # renamed | moved | removed | changed | added | review
+    rule: Rule
+    message: str
+
+
+@dataclass
+class Track:
+    origin: HubKey | None  # None for a key that a rule added
+    path: KeyPath | None  # where the key is now; None once removed
+    value: Any
+    events: list[Event] = field(default_factory=list)
+
+    @property
+    def live(self) -> bool:
+        return self.path is not None
+
+    @property
+    def old_path(self) -> KeyPath | None:
+        return self.origin.path if self.origin else None
+
+
+@dataclass
+class Context:
+    profile: str | None = None
+    keep_old_defaults: bool = False
+    answers: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Standalone:
+    """A finding about a key that no input leaf carries (a requirement, a changed default)."""
+
+    action: str
+    key: str
+    rule: Rule
+    message: str
+    old_value: Any = None
+    new_value: Any = None
+
+
+@dataclass
+class HubState:
+    tracks: list[Track]
+    findings: list[Standalone] = field(default_factory=list)
+
+    @classmethod
+    def from_keys(cls, keys: Iterable[HubKey]) -> "HubState":
+        return cls([Track(k, k.path, k.value) for k in keys])
+
+    def live(self) -> list[Track]:
+        return [t for t in self.tracks if t.live]
+
+    def matching(self, pattern: KeyPath, prefix: bool = True) -> list[Track]:
+        return [t for t in self.tracks if t.live and matches(pattern, t.path, prefix=prefix)]
+
+    def present(self, pattern: KeyPath) -> bool:
+        return bool(self.matching(pattern))
+
+    def value_at(self, path: KeyPath) -> Any:
+        for t in self.matching(path, prefix=False):
+            return t.value
+        return None
+
+
+def run(keys: Iterable[HubKey], packs: list[RulePack], ctx: Context | None = None) -> HubState:
+    state = HubState.from_keys(keys)
+    ctx = ctx or Context()
+    for pack in packs:
+        for rule in pack.rules:
+            apply_rule(state, rule, ctx)
+    return state
+
+
+def apply_rule(state: HubState, rule: Rule, ctx: Context) -> None:
+    if not _rule_guards_hold(state, rule, ctx):
+        return
+    handler = _HANDLERS[rule.op]
+    handler(state, rule, ctx)
+
+
+def _rule_guards_hold(state: HubState, rule: Rule, ctx: Context) -> bool:
+    when = rule.when
+    profiles = when.get("profile")
+    if profiles:
+        wanted = [profiles] if isinstance(profiles, str) else list(profiles)
+        if (ctx.profile or "all-in-one") not in wanted:
+            return False
+    for key in _as_list(when.get("present")):
+        if not state.present(parse_key(key)):
+            return False
+    for key in _as_list(when.get("absent")):
+        if state.present(parse_key(key)):
+            return False
+    for key, value in (when.get("equals") or {}).items():
+        if not same_value(state.value_at(parse_key(key)), value):
+            return False
+    return True
+
+
+def _value_guard_holds(track: Track, rule: Rule) -> bool:
+    when = rule.when
+    if "value" in when and not same_value(track.value, when["value"]):
+        return False
+    if "value_in" in when and not any(same_value(track.value, v) for v in when["value_in"]):
+        return False
+    return True
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def _targets(state: HubState, rule: Rule, prefix: bool = True) -> list[tuple[KeyPath, Track]]:
+    found = []
+    for pattern in rule.keys:
+        for track in state.matching(pattern, prefix=prefix):
+            if _value_guard_holds(track, rule):
+                found.append((pattern, track))
+    return found
+
+
+def _message(rule: Rule, default: str) -> str:
+    return rule.message or default
+
+
+def _rename(state: HubState, rule: Rule, ctx: Context) -> None:
+    for pattern, track in _targets(state, rule):
+        new_path = substitute(pattern, rule.to, track.path)
+        if new_path == track.path:
+            continue
+        clash = [t for t in state.matching(new_path, prefix=False) if t is not track]
+        if clash:
+            track.events.append(Event("review", rule, (
+                f"both {format_key(track.path)} and {format_key(new_path)} are set; "
+                f"kept {format_key(new_path)}, dropped this one. " + rule.message).strip()))
+            track.path = None
+            continue
+        same_table = len(new_path) == len(track.path) and new_path[:-1] == track.path[:-1]
+        action = "renamed" if same_table or rule.op == "rename" else "moved"
+        track.events.append(Event(action, rule, _message(rule, f"{action} to {format_key(new_path)}")))
+        track.path = new_path
+
+
+def _remove(state: HubState, rule: Rule, ctx: Context) -> None:
+    for _, track in _targets(state, rule):
+        track.events.append(Event("removed", rule, _message(rule, "no longer exists in the target version")))
+        track.path = None
+
+
+def _set(state: HubState, rule: Rule, ctx: Context) -> None:
+    targets = _targets(state, rule, prefix=False)
+    for _, track in targets:
+        if not same_value(track.value, rule.value):
+            track.events.append(Event("changed", rule, _message(rule, f"set to {rule.value!r}")))
+            track.value = rule.value
+    if not targets and all(not any(isinstance(s, int) or s == "*" for s in k) for k in rule.keys):
+        for key in rule.keys:
+            track = Track(None, key, rule.value)
+            track.events.append(Event("added", rule, _message(rule, "added by the migration")))
+            state.tracks.append(track)
+
+
+def _transform(state: HubState, rule: Rule, ctx: Context) -> None:
+    for _, track in _targets(state, rule, prefix=False):
+        outcome = transform_value(track.value, rule.transform)
+        if outcome.split_into:
+            _split(state, track, rule, outcome.split_into)
+        elif not same_value(outcome.value, track.value) or type(outcome.value) is not type(track.value):
+            track.events.append(Event("changed", rule, _message(rule, "value converted")))
+            track.value = outcome.value
+
+
+def _split(state: HubState, track: Track, rule: Rule, parts: list[tuple[str, Any]]) -> None:
+    parent = track.path[:-1]
+    (first_key, first_value), rest = parts[0], parts[1:]
+    track.events.append(Event("moved", rule, _message(rule, "split into " + ", ".join(k for k, _ in parts))))
+    track.path, track.value = parent + (first_key,), first_value
+    for key, value in rest:
+        extra = Track(None, parent + (key,), value)
+        extra.events.append(Event("added", rule, _message(rule, f"split from {format_key(track.origin.path)}")))
+        state.tracks.append(extra)
+
+
+def _require(state: HubState, rule: Rule, ctx: Context) -> None:
+    for key in rule.keys:
+        if not state.present(key):
+            state.findings.append(Standalone("review", format_key(key), rule, _message(rule, "the target needs this key")))
+
+
+def _warn(state: HubState, rule: Rule, ctx: Context) -> None:
+    targets = _targets(state, rule)
+    for _, track in targets:
+        track.events.append(Event("review", rule, rule.message))
+    if not targets and rule.when.get("absent"):
+        for key in rule.keys:
+            state.findings.append(Standalone("review", format_key(key), rule, rule.message))
+
+
+def _default_change(state: HubState, rule: Rule, ctx: Context) -> None:
+    for key in rule.keys:
+        if state.present(key):
+            continue
+        switch = f" To keep the old behaviour server-wide, WSO2 offers {rule.keep_switch}." if rule.keep_switch else ""
+        if ctx.keep_old_defaults and not any(isinstance(s, int) or s == "*" for s in key):
+            track = Track(None, key, rule.old)
+            track.events.append(Event("added", rule, (
+                f"default changes from {rule.old!r} to {rule.new!r}; pinned the old value (--keep-old-defaults). "
+                + rule.message).strip()))
+            state.tracks.append(track)
+        else:
+            state.findings.append(Standalone(
+                "review", format_key(key), rule,
+                (f"you rely on the default, which changes from {rule.old!r} to {rule.new!r}. "
+                 f"{rule.message}{switch} --keep-old-defaults pins the old value.").strip(),
+                old_value=rule.old, new_value=rule.new))
+
+
+_HANDLERS = {
+    "rename": _rename,
+    "move": _rename,
+    "remove": _remove,
+    "set": _set,
+    "transform": _transform,
+    "require": _require,
+    "warn": _warn,
+    "default_change": _default_change,
+}

@@ -1,0 +1,77 @@
+"""Value comparison and the value transforms a rule can name."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+def normal(value: Any) -> Any:
+    """A comparable form: default.json writes numbers and booleans as strings, TOML does not."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (int, float)):
+        return str(int(value)) if float(value).is_integer() else str(value)
+    if isinstance(value, str):
+        text = value.strip()
+        if text.lower() in ("true", "false"):
+            return text.lower()
+        try:
+            number = float(text)
+        except ValueError:
+            return value
+        return str(int(number)) if number.is_integer() and "." not in text and "e" not in text.lower() else text
+    if isinstance(value, (list, tuple)):
+        return [normal(v) for v in value]
+    if isinstance(value, dict):
+        return {k: normal(v) for k, v in value.items()}
+    return value
+
+
+def same_value(a: Any, b: Any) -> bool:
+    return normal(a) == normal(b)
+
+
+@dataclass
+class Outcome:
+    value: Any = None
+    split_into: list[tuple[str, Any]] | None = None
+
+
+def transform_value(value: Any, transform: dict[str, Any]) -> Outcome:
+    (kind, spec), = transform.items()
+    if kind == "map":
+        for old, new in spec.items():
+            if same_value(value, old):
+                return Outcome(new)
+        return Outcome(value)
+    if kind == "invert":
+        if isinstance(value, bool):
+            return Outcome(not value)
+        if normal(value) in ("true", "false"):
+            return Outcome(normal(value) != "true")
+        return Outcome(value)
+    if kind == "join":
+        if isinstance(value, list):
+            return Outcome(spec.get("sep", ",").join(str(v) for v in value))
+        return Outcome(value)
+    if kind == "split":
+        if not isinstance(value, str):
+            return Outcome(value)
+        parts = [p.strip() for p in value.split(spec.get("sep", ","))]
+        into = spec.get("into")
+        if not into:
+            return Outcome(parts)
+        return Outcome(split_into=list(zip(into, parts)))
+    if kind == "unit":
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            return Outcome(value)
+        result = number * float(spec["factor"])
+        return Outcome(int(result) if result.is_integer() else result)
+    if kind == "replace":
+        if isinstance(value, str):
+            return Outcome(value.replace(spec["old"], spec["new"]))
+        return Outcome(value)
+    raise ValueError(f"unknown transform {kind}")

@@ -1,0 +1,51 @@
+"""Test helpers: run the CLI in-process, and the golden-test assertion."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass
+from pathlib import Path
+
+from k8s_migrate.cli import run_app
+from k8s_migrate.pipeline import Options, migrate_toml
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+
+
+def cli(*args: str, stdin: bytes | None = None) -> Run:
+    out, err = io.StringIO(), io.StringIO()
+    argv, sys.argv = sys.argv, ["k8s-migrate", *map(str, args)]
+    old_stdin = sys.stdin
+    if stdin is not None:
+        sys.stdin = io.TextIOWrapper(io.BytesIO(stdin))
+    try:
+        with redirect_stdout(out), redirect_stderr(err):
+            code = run_app()
+    finally:
+        sys.argv, sys.stdin = argv, old_stdin
+    return Run(code, out.getvalue(), err.getvalue())
+
+
+def assert_migrates(before: str, after: str, entries: list[dict], *, from_version: str, to_version: str,
+                    mode: str = "edit", **options) -> None:
+    """OpenRewrite-style: the text before, the text after, and the report entries that must be there."""
+    result = migrate_toml(before.encode(), "input.toml", Options(from_version, to_version, mode=mode, **options))
+    assert result.output == after
+    got = [e.to_dict() for e in result.report.entries]
+    for want in entries:
+        assert any(all(e.get(k) == v for k, v in want.items()) for e in got), f"no entry {want} in {got}"
+
+
+def load_golden(case: Path) -> dict:
+    spec = json.loads((case / "case.json").read_text())
+    spec["before"] = (case / "input.toml").read_text()
+    spec["after"] = (case / "expected.toml").read_text()
+    return spec
