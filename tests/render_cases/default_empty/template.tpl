@@ -1,0 +1,1 @@
+{{ default "d" .Values.empty }}|{{ default "d" .Values.zero }}|{{ default "d" .Values.set }}|{{ .Values.missing | default "m" }}|{{ empty .Values.list }}|{{ empty .Values.falseflag }}|{{ coalesce .Values.missing .Values.empty "c" }}

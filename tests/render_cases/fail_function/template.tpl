@@ -1,0 +1,2 @@
+x
+{{ if not .Values.key }}{{ fail "key is required" }}{{ end }}

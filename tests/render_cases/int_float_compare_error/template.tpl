@@ -1,0 +1,2 @@
+ok
+{{ if lt .Values.port 2 }}x{{ end }}

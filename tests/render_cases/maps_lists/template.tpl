@@ -1,0 +1,1 @@
+{{ $d := dict "b" 1 "a" 2 }}{{ $_ := set $d "c" 3 }}{{ keys $d | sortAlpha | join "," }} {{ index $d "a" }} {{ hasKey $d "z" }} {{ get $d "z" | quote }} {{ index (list "x" "y") 1 }} {{ index .Values.m "k" }} {{ len .Values.m }}

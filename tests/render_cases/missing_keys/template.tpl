@@ -1,0 +1,1 @@
+a={{ .Values.missing }}|b={{ .Values.present.missing }}|c={{ .Values.missing | quote }}|d={{ eq .Values.missing "" }}|e={{ if .Values.missing }}yes{{ else }}no{{ end }}|f={{ .Values.nullval }}|g={{ toJson .Values.missing }}

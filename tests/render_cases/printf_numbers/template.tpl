@@ -1,0 +1,1 @@
+{{ printf "%s:%d" .Values.host (int .Values.port) }}|{{ printf "%v" .Values.port }}|{{ printf "%s" .Values.port }}|{{ printf "%q" "a\"b" }}|{{ printf "%05.1f" 3.14159 }}|{{ .Values.big }}|{{ .Values.big | int }}|{{ .Values.ratio }}|{{ add 9443 .Values.offset }}

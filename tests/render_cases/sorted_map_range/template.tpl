@@ -1,0 +1,1 @@
+{{ range $k, $v := .Values.m }}{{ $k }}={{ $v }},{{ end }}|{{ range .Values.m }}{{ . }}{{ end }}

@@ -1,0 +1,2 @@
+{{ tpl .Values.url . }}
+{{ tpl "{{ .Release.Name }}-{{ .Values.host | upper }}" $ }}
