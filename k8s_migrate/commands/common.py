@@ -1,0 +1,91 @@
+"""What the migrating commands share: the delivery options of the CLI contract, and delivering a result."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from typing import Optional
+
+import typer
+
+from ..errors import UsageError
+
+
+@dataclass
+class Delivery:
+    """The options every migrating command shares (see DESIGN.md's CLI contract)."""
+
+    file: str
+    output: Optional[str]
+    in_place: bool
+    backup: bool
+    report: Optional[str]
+    diff: bool
+    check: bool
+    strict: bool
+    show_secrets: bool
+    quiet: bool
+    follow_symlinks: bool = False
+
+
+OUTPUT = typer.Option(None, "-o", "--output", help="Write the result here (default: stdout).")
+IN_PLACE = typer.Option(False, "--in-place", help="Replace FILE with the result (atomically).")
+BACKUP = typer.Option(False, "--backup", help="With --in-place, keep the original as FILE.bak.")
+REPORT = typer.Option(None, "--report", help="Write the report here; .json, .md, .sarif or .txt picks the format.")
+DIFF = typer.Option(False, "--diff", help="Print a unified diff instead of the result.")
+CHECK = typer.Option(False, "--check", help="Write nothing; exit 1 if migrating would change the file.")
+STRICT = typer.Option(False, "--strict", help="Exit 1 if the report holds review or unknown entries.")
+SHOW_SECRETS = typer.Option(False, "--show-secrets", help="Do not mask secrets in reports and diffs.")
+QUIET = typer.Option(False, "-q", "--quiet", help="Do not print the text report on stderr.")
+FOLLOW = typer.Option(False, "--follow-symlinks", help="Allow --in-place/-o to write through a symlink that leaves its directory.")
+FROM = typer.Option(..., "--from", help="The API-M version the file is for, e.g. 3.2.0 or 3.2.")
+TO = typer.Option(..., "--to", help="The API-M version to migrate to, e.g. 4.6.0 or 4.6.")
+PROFILE = typer.Option(None, "--profile", help="all-in-one, control-plane, gateway, traffic-manager, key-manager (detected when not given).")
+KEEP_OLD = typer.Option(False, "--keep-old-defaults", help="Write old defaults that changed explicitly, so behaviour stays as it was.")
+
+
+def fail(exc: Exception) -> None:
+    message = exc.render() if isinstance(exc, UsageError) else str(exc)
+    sys.stderr.write(f"k8s-migrate: error: {message}\n")
+    raise typer.Exit(2)
+
+
+def deliver(result, d: Delivery) -> None:
+    """Write the output or diff, the report, and pick the exit code."""
+    from ..output import unified_diff, write_atomic
+    from ..report.masking import mask_text, secret_values
+    from ..report.renderers import render_for_path, render_text
+
+    if d.in_place and d.file == "-":
+        fail(UsageError("--in-place needs a file, not stdin"))
+    if d.in_place and d.output:
+        fail(UsageError("give either --in-place or -o, not both"))
+    report = result.report.masked(d.show_secrets)
+    try:
+        if d.report:
+            write_atomic(d.report, render_for_path(report, d.report), allow_symlink_escape=d.follow_symlinks)
+        if d.check:
+            pass
+        elif d.diff:
+            text = unified_diff(result.original, result.output, d.file)
+            if not d.show_secrets:
+                secrets = secret_values([(e.old_key or "", e.old_value) for e in result.report.entries]
+                                        + [(e.new_key or "", e.new_value) for e in result.report.entries])
+                text = mask_text(text, secrets)
+            sys.stdout.write(text)
+        elif d.in_place:
+            if result.output != result.original:
+                write_atomic(d.file, result.output, backup=d.backup, allow_symlink_escape=d.follow_symlinks)
+        elif d.output:
+            write_atomic(d.output, result.output, allow_symlink_escape=d.follow_symlinks)
+        else:
+            sys.stdout.write(result.output)
+            sys.stdout.flush()
+    except UsageError as exc:
+        fail(exc)
+    if not d.quiet:
+        sys.stderr.write(render_text(report))
+    if d.check and result.report.changed:
+        raise typer.Exit(1)
+    if d.strict and result.report.needs_attention():
+        raise typer.Exit(1)

@@ -1,0 +1,45 @@
+"""`k8s-migrate toml`: a deployment.toml of a VM or container install."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from ..errors import UsageError
+from .common import (BACKUP, CHECK, DIFF, FOLLOW, FROM, IN_PLACE, KEEP_OLD, OUTPUT, PROFILE, QUIET, REPORT,
+                     SHOW_SECRETS, STRICT, TO, Delivery, deliver, fail)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("toml")(toml_command)
+
+
+def toml_command(
+    file: str = typer.Argument(..., help="The deployment.toml to migrate, or - for stdin."),
+    from_version: str = FROM,
+    to_version: str = TO,
+    profile: Optional[str] = PROFILE,
+    onto: Optional[str] = typer.Option(None, "--onto", help="The new version's stock deployment.toml to build on (default: the built-in baseline)."),
+    mode: str = typer.Option("rebase", "--mode", help="rebase: the new stock file with your customisations; edit: the rules applied to your own file."),
+    keep_old_defaults: bool = KEEP_OLD,
+    output: Optional[str] = OUTPUT, in_place: bool = IN_PLACE, backup: bool = BACKUP, report: Optional[str] = REPORT,
+    diff: bool = DIFF, check: bool = CHECK, strict: bool = STRICT, show_secrets: bool = SHOW_SECRETS, quiet: bool = QUIET,
+    follow_symlinks: bool = FOLLOW,
+) -> None:
+    """Migrate a deployment.toml (a VM or container install)."""
+    delivery = Delivery(file, output, in_place, backup, report, diff, check, strict, show_secrets, quiet, follow_symlinks)
+    try:
+        from ..output import read_input
+        from ..pipeline import Options, migrate_toml
+
+        if mode not in ("rebase", "edit"):
+            raise UsageError(f"--mode must be rebase or edit, not {mode!r}")
+        data = read_input(file)
+        options = Options(from_version, to_version, mode=mode, profile=profile, keep_old_defaults=keep_old_defaults)
+        if onto:
+            options.onto, options.onto_name = read_input(onto), onto
+        result = migrate_toml(data, file, options)
+    except UsageError as exc:
+        fail(exc)
+    deliver(result, delivery)
