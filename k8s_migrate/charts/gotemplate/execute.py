@@ -34,10 +34,31 @@ class Template:
         self.defines: dict[str, tuple[str, list]] = {}
 
     def add(self, text: str, name: str) -> list:
+        """Parse `text`; like Go, an unknown function is an error even in a branch that never runs."""
         nodes, defines = p.parse(text, name)
+        for body in [nodes, *defines.values()]:
+            self._check_functions(body, name)
         for define_name, body in defines.items():
             self.defines[define_name] = (name, body)
         return nodes
+
+    def _check_functions(self, nodes: list, name: str) -> None:
+        for node in nodes:
+            if isinstance(node, (p.Action, p.TemplateCall)) and node.pipe:
+                self._check_pipe(node.pipe, name)
+            elif isinstance(node, p.Branch):
+                self._check_pipe(node.pipe, name)
+                self._check_functions(node.body, name)
+                self._check_functions(node.else_body or [], name)
+
+    def _check_pipe(self, pipe: p.Pipe, name: str) -> None:
+        for cmd in pipe.cmds:
+            for arg in cmd.args:
+                inner = arg.node if isinstance(arg, p.Chain) else arg
+                if isinstance(inner, p.Ident) and inner.name not in self.functions and inner.name not in ("and", "or"):
+                    raise TemplateError(f'function "{inner.name}" not defined', name, pipe.line)
+                if isinstance(inner, p.Pipe):
+                    self._check_pipe(inner, name)
 
     def execute(self, nodes: list, name: str, dot: Any, depth: int = 0) -> str:
         state = _State(self, name, dot, depth)

@@ -1,0 +1,4 @@
+a
+{{ if false }}
+{{ .Values.x | toToml }}
+{{ end }}
