@@ -10,7 +10,7 @@ from importlib import import_module
 
 import typer
 
-MODULES = ["toml"]
+MODULES = ["toml", "values"]
 
 
 def register_all(app: typer.Typer) -> None:

@@ -1,0 +1,39 @@
+"""`k8s-migrate values`: a Helm values file for WSO2's charts, edited in place."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from ..errors import UsageError
+from .common import (CHECK, DIFF, FOLLOW, IN_PLACE, BACKUP, KEEP_OLD, OUTPUT, QUIET, REPORT, SHOW_SECRETS,
+                     STRICT, Delivery, deliver, fail)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("values")(values_command)
+
+
+def values_command(
+    file: str = typer.Argument(..., help="The values file to migrate, or - for stdin (helm get values REL -o yaml | ...)."),
+    chart: str = typer.Option(..., "--chart", help="The chart the values are for: a built-in id such as helm-apim/all-in-one@4.2.x, or a chart directory."),
+    to_chart: str = typer.Option(..., "--to-chart", help="The chart to migrate to, e.g. helm-apim/all-in-one@4.6.x, or a chart directory."),
+    from_version: Optional[str] = typer.Option(None, "--from", help="API-M version of --chart (default: its appVersion)."),
+    to_version: Optional[str] = typer.Option(None, "--to", help="API-M version of --to-chart (default: its appVersion)."),
+    keep_old_defaults: bool = KEEP_OLD,
+    output: Optional[str] = OUTPUT, in_place: bool = IN_PLACE, backup: bool = BACKUP, report: Optional[str] = REPORT,
+    diff: bool = DIFF, check: bool = CHECK, strict: bool = STRICT, show_secrets: bool = SHOW_SECRETS, quiet: bool = QUIET,
+    follow_symlinks: bool = FOLLOW,
+) -> None:
+    """Migrate a Helm values file from one WSO2 chart (version) to another, through the API-M rules."""
+    delivery = Delivery(file, output, in_place, backup, report, diff, check, strict, show_secrets, quiet, follow_symlinks)
+    try:
+        from ..output import read_input
+        from ..pipeline_values import ValuesOptions, migrate_values
+
+        result = migrate_values(read_input(file), file, ValuesOptions(
+            chart, to_chart, from_version=from_version, to_version=to_version, keep_old_defaults=keep_old_defaults))
+    except UsageError as exc:
+        fail(exc)
+    deliver(result, delivery)

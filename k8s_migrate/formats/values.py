@@ -1,0 +1,259 @@
+"""Helm values files <-> values paths, through a ruamel.yaml round-trip document edited in place."""
+
+from __future__ import annotations
+
+import io
+import re
+from typing import Any, Iterator
+
+from ..errors import UsageError
+from ..hub import KeyPath, format_key
+from .text import SourceText
+
+_HELM_ACTION = re.compile(r"\{\{.*?\}\}")
+
+
+def _yaml():
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="rt")
+    yaml.preserve_quotes = True
+    yaml.width = 100000
+    yaml.allow_duplicate_keys = False
+    return yaml
+
+
+def detect_indent(text: str) -> tuple[int, int, int]:
+    """(mapping, sequence, offset) as the file writes them, so dumping keeps its lines."""
+    mapping, sequence, offset = 2, 2, 0
+    lines = text.splitlines()
+    for i, line in enumerate(lines[:-1]):
+        stripped = line.rstrip()
+        if not stripped.endswith(":") or stripped.lstrip().startswith("#"):
+            continue
+        base = len(line) - len(line.lstrip())
+        nxt = lines[i + 1]
+        inner = len(nxt) - len(nxt.lstrip())
+        if nxt.lstrip().startswith("- "):
+            offset = inner - base
+            sequence = offset + 2
+            break
+    for i, line in enumerate(lines[:-1]):
+        stripped = line.rstrip()
+        nxt = lines[i + 1]
+        if stripped.endswith(":") and nxt.strip() and not nxt.lstrip().startswith(("- ", "#")):
+            diff = (len(nxt) - len(nxt.lstrip())) - (len(line) - len(line.lstrip()))
+            if diff > 0:
+                mapping = diff
+                break
+    return mapping, max(sequence, offset + 2), offset
+
+
+class ValuesDocument:
+    """A values.yaml: the round-trip document plus its leaves as values paths."""
+
+    def __init__(self, source: SourceText, name: str = "values.yaml"):
+        self.source = source
+        self.name = name
+        self.edited = False
+        self.data = self._load()
+
+    def _load(self) -> Any:
+        text = self.source.text
+        helm = _HELM_ACTION.search(text)
+        if helm:
+            line = text[: helm.start()].count("\n") + 1
+            raise UsageError(f"Helm template action {helm.group(0)[:40]!r} in a values file; "
+                             "give the values, not a template", self.name, line)
+        from ruamel.yaml.error import YAMLError
+
+        try:
+            docs = list(_yaml().load_all(text))
+        except YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+            raise UsageError(f"invalid YAML: {' '.join(str(problem).split())}", self.name,
+                             mark.line + 1 if mark else None) from None
+        except (RecursionError, ValueError, TypeError) as exc:
+            raise UsageError(f"invalid YAML: {' '.join(str(exc).split())}", self.name) from None
+        docs = [d for d in docs if d is not None]
+        if len(docs) != 1:
+            raise UsageError("a values file holds one YAML document" + (f", not {len(docs)}" if docs else ", not none"), self.name)
+        if not isinstance(docs[0], dict):
+            raise UsageError("a values file is a mapping at the top level", self.name)
+        _check_alias_bomb(docs[0], self.name)
+        return docs[0]
+
+    def leaves(self) -> list[tuple[KeyPath, Any, int | None]]:
+        return list(walk_values(self.data))
+
+    def get(self, path: KeyPath) -> Any:
+        node = self.data
+        for seg in path:
+            try:
+                node = node[seg]
+            except (KeyError, IndexError, TypeError):
+                return _MISSING
+        return node
+
+    def set(self, path: KeyPath, value: Any) -> None:
+        from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+        node = self.data
+        for i, seg in enumerate(path[:-1]):
+            nxt = path[i + 1]
+            child = node[seg] if _has(node, seg) else None
+            if child is None:
+                child = CommentedSeq() if isinstance(nxt, int) else CommentedMap()
+                if isinstance(node, list):
+                    while len(node) <= seg:
+                        node.append(None)
+                node[seg] = child
+            node = child
+        key = path[-1]
+        if isinstance(node, list):
+            while len(node) <= key:
+                node.append(None)
+            node[key] = _styled(node[key], value)
+        else:
+            node[key] = _styled(node.get(key), value)
+        self.edited = True
+
+    def delete(self, path: KeyPath) -> None:
+        parent = self.get(path[:-1]) if len(path) > 1 else self.data
+        if parent is _MISSING or not _has(parent, path[-1]):
+            return
+        del parent[path[-1]]
+        self.edited = True
+        # drop maps our deletion emptied, but never the document itself
+        for depth in range(len(path) - 1, 0, -1):
+            node = self.get(path[:depth])
+            if not (isinstance(node, dict) and not node):
+                break
+            holder = self.get(path[: depth - 1]) if depth > 1 else self.data
+            del holder[path[depth - 1]]
+
+    def rename_in_place(self, path: KeyPath, new_key: str) -> bool:
+        """Rename a mapping key where it stands, keeping its position and comments."""
+        parent = self.get(path[:-1]) if len(path) > 1 else self.data
+        old_key = path[-1]
+        if not isinstance(parent, dict) or not isinstance(old_key, str) or new_key in parent:
+            return False
+        pos = list(parent.keys()).index(old_key)
+        value = parent[old_key]
+        comment = parent.ca.items.pop(old_key, None) if hasattr(parent, "ca") else None
+        del parent[old_key]
+        parent.insert(pos, new_key, value)
+        if comment is not None:
+            parent.ca.items[new_key] = comment
+        self.edited = True
+        return True
+
+    def dumps(self) -> str:
+        if not self.edited:
+            return self.source.original
+        yaml = _yaml()
+        mapping, sequence, offset = detect_indent(self.source.text)
+        yaml.indent(mapping=mapping, sequence=sequence, offset=offset)
+        if self.source.text.lstrip().startswith("---"):
+            yaml.explicit_start = True
+        out = io.StringIO()
+        yaml.dump(self.data, out)
+        return self.source.restore(keep_untouched_lines(self.source.text, out.getvalue()))
+
+
+_MISSING = object()
+
+
+def keep_untouched_lines(before: str, after: str) -> str:
+    """Give lines the dump did not change their original bytes back (trailing blanks, spacing)."""
+    import difflib
+
+    old, new = before.splitlines(keepends=True), after.splitlines(keepends=True)
+    norm = lambda lines: ["".join(l.split()) for l in lines]  # noqa: E731
+    out: list[str] = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, norm(old), norm(new), autojunk=False).get_opcodes():
+        blank_only = tag == "delete" and all(not l.strip() for l in old[i1:i2])
+        out.extend(old[i1:i2] if tag == "equal" or blank_only else new[j1:j2])
+    if out and before and not before.endswith("\n") and out[-1].endswith("\n"):
+        out[-1] = out[-1].rstrip("\n")
+    return "".join(out)
+
+
+def _has(node: Any, seg: Any) -> bool:
+    if isinstance(node, list):
+        return isinstance(seg, int) and 0 <= seg < len(node)
+    return isinstance(node, dict) and seg in node
+
+
+def _styled(old: Any, value: Any) -> Any:
+    """Keep the old scalar's quoting style when the new value is a string too."""
+    from ruamel.yaml.scalarstring import ScalarString
+
+    if isinstance(old, ScalarString) and isinstance(value, str):
+        return type(old)(value)
+    return value
+
+
+def walk_values(node: Any, prefix: KeyPath = ()) -> Iterator[tuple[KeyPath, Any, int | None]]:
+    """Leaves of a values tree: scalars, lists of scalars, empty maps; lists of maps are items."""
+    if isinstance(node, dict):
+        if not node and prefix:
+            yield prefix, {}, None
+        for key, child in node.items():
+            path = prefix + (str(key),)
+            if isinstance(child, (dict, list)) and _container_of_maps(child):
+                yield from walk_values(child, path)
+            else:
+                yield path, _plain(child), _line(node, key)
+    elif isinstance(node, list):
+        for i, child in enumerate(node):
+            yield from walk_values(child, prefix + (i,))
+
+
+def _container_of_maps(child: Any) -> bool:
+    if isinstance(child, dict):
+        return True
+    return bool(child) and all(isinstance(x, dict) for x in child)
+
+
+def _line(node: Any, key: Any) -> int | None:
+    try:
+        return node.lc.key(key)[0] + 1
+    except (AttributeError, KeyError, TypeError):
+        return None
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    return value
+
+
+def values_key(path: KeyPath) -> str:
+    return format_key(path)
+
+
+def _check_alias_bomb(root: Any, name: str, limit: int = 200_000) -> None:
+    """Refuse documents whose aliases expand to more nodes than any real values file has."""
+    seen = 0
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        seen += 1
+        if seen > limit:
+            raise UsageError(f"YAML expands to more than {limit} nodes (an alias bomb?)", name)
+        if isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)

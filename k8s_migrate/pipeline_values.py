@@ -1,0 +1,205 @@
+"""Helm values migration through the hub: values -> TOML keys -> rules -> TOML keys -> values.
+
+The chart maps (derived from each chart's own templates) say which values path feeds which TOML
+key. Values that feed no TOML key are chart-level: they keep their path when the new chart has it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .catalog import load_catalog
+from .charts.chartmap import ChartMap, UnknownChartError, apply_pattern, invert_pattern, load_chart_map
+from .errors import UsageError
+from .formats.text import decode
+from .formats.values import ValuesDocument
+from .hub import HubKey, KeyPath, format_key, parse_key
+from .pipeline import Result, entry_for, join, rule_chain, add_findings
+from .report import Entry, Report
+from .rules.apply import Context, run
+from .rules.values import same_value
+from .versions import VersionError, normalise_version
+
+
+@dataclass
+class ValuesOptions:
+    chart: str
+    to_chart: str
+    from_version: str | None = None
+    to_version: str | None = None
+    profile: str | None = None
+    keep_old_defaults: bool = False
+    answers: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Link:
+    """One values leaf and the TOML key it feeds (through the source chart's link)."""
+
+    values_path: KeyPath
+    value: Any
+    line: int | None
+    toml_key: str
+    link: dict[str, Any]
+
+
+def load_map(chart: str) -> ChartMap:
+    try:
+        return load_chart_map(chart)
+    except (UnknownChartError, FileNotFoundError) as exc:
+        raise UsageError(str(exc)) from None
+
+
+def chart_version(chart_map: ChartMap, given: str | None, flag: str) -> str:
+    version = given or chart_map.app_version
+    if not version:
+        raise UsageError(f"chart {chart_map.id} has no appVersion; give {flag}")
+    try:
+        return load_catalog(normalise_version(version)).version
+    except VersionError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def first_instance(chart_map: ChartMap) -> str | None:
+    return chart_map.instances[0]["instance"] if chart_map.instances else None
+
+
+def to_toml(chart_map: ChartMap, path: KeyPath, value: Any) -> tuple[str, dict[str, Any]] | None:
+    """The TOML key a values leaf feeds, preferring unguarded links."""
+    text = format_key(path)
+    found = chart_map.values_to_toml(text, first_instance(chart_map)) or chart_map.values_to_toml(text)
+    found = [(k, l) for k, l in found if l.get("kind") != "embedded"]
+    if not found:
+        return None
+    found.sort(key=lambda kl: (bool(kl[1].get("guard")), kl[1].get("kind") == "pattern"))
+    return found[0]
+
+
+def to_values(chart_map: ChartMap, toml_key: str, prefer: str | None = None) -> tuple[str, dict[str, Any]] | None:
+    """The values path that feeds a TOML key; the user's own path wins when it feeds the key too."""
+    found = chart_map.toml_to_values(toml_key, first_instance(chart_map)) or chart_map.toml_to_values(toml_key)
+    found = [(k, l) for k, l in found if l.get("kind") != "embedded"]
+    if not found:
+        return None
+    found.sort(key=lambda kl: (kl[0] != prefer, bool(kl[1].get("guard")), kl[1].get("kind") == "pattern"))
+    return found[0]
+
+
+def migrate_values(data: bytes, name: str, options: ValuesOptions) -> Result:
+    src_map, dst_map = load_map(options.chart), load_map(options.to_chart)
+    src_version = chart_version(src_map, options.from_version, "--from")
+    dst_version = chart_version(dst_map, options.to_version, "--to")
+    source = decode(data, name)
+    doc = ValuesDocument(source, name)
+    report = Report(name, src_version, dst_version)
+    report.notes.append(f"chart {src_map.id} (API-M {src_version}) -> {dst_map.id} (API-M {dst_version})")
+
+    fed: list[Link] = []
+    chart_only: list[tuple[KeyPath, Any, int | None]] = []
+    for path, value, line in doc.leaves():
+        hit = to_toml(src_map, path, value)
+        if hit is None:
+            chart_only.append((path, value, line))
+            continue
+        toml_key, link = hit
+        toml_value = apply_pattern(link.get("pattern"), value, link.get("filter"))
+        fed.append(Link(path, value, line, toml_key, link))
+
+    keys = [HubKey(parse_key(l.toml_key), apply_pattern(l.link.get("pattern"), l.value, l.link.get("filter")),
+                   l.line, origin=format_key(l.values_path)) for l in fed]
+    packs = rule_chain(src_version, dst_version)
+    state = run(keys, packs, Context(profile=options.profile, keep_old_defaults=options.keep_old_defaults,
+                                     answers=options.answers))
+    moves: list[tuple[KeyPath, KeyPath, Any, Any]] = []  # (old values path, new values path, old value, new value)
+    for link, track in zip(fed, state.tracks):
+        entry = entry_for(track, load_catalog(dst_version))
+        entry.origin = format_key(link.values_path)
+        if not track.live:
+            doc.delete(link.values_path)
+            entry.message = join(entry.message, f"removed {format_key(link.values_path)} from the values")
+            report.add(entry)
+            continue
+        target = to_values(dst_map, format_key(track.path), prefer=format_key(link.values_path))
+        if target is None:
+            entry.action = "review"
+            entry.message = join(entry.message, (
+                f"{dst_map.id} does not expose {format_key(track.path)}; kept at {format_key(link.values_path)}. "
+                "Set it through a ConfigMap override of deployment.toml (or extraConfigs where the chart has it)"))
+            report.add(entry)
+            continue
+        new_path_text, new_link = target
+        new_value = invert_pattern(new_link.get("pattern"), track.value, new_link.get("filter"))
+        if new_value is None or same_value(new_value, link.value):
+            new_value = link.value
+        new_value = follow_new_default(src_map, dst_map, link.values_path, new_path_text, link.value, new_value, entry)
+        moves.append((link.values_path, parse_key(new_path_text), link.value, new_value))
+        if new_path_text != format_key(link.values_path) and entry.action in ("kept", "renamed"):
+            entry.action = "moved" if entry.action == "kept" else entry.action
+            entry.message = join(entry.message, f"values path {format_key(link.values_path)} -> {new_path_text}")
+        entry.new_key = new_path_text if entry.action == "moved" and not track.events else entry.new_key
+        report.add(entry)
+    apply_moves(doc, moves)
+
+    for path, value, line in chart_only:
+        report.add(carry_chart_value(doc, src_map, dst_map, path, value, line))
+    add_findings(report, state)
+    output = doc.dumps()
+    report.changed = output != source.original
+    return Result(output, report, source.original)
+
+
+def follow_new_default(src_map: ChartMap, dst_map: ChartMap, old_path: KeyPath, new_path_text: str,
+                       old_value: Any, new_value: Any, entry: Entry) -> Any:
+    """A value left at the old chart's default takes the new chart's default when that differs."""
+    old_default = src_map.defaults.get(format_key(old_path), _NONE)
+    new_default = dst_map.defaults.get(new_path_text, _NONE)
+    if old_default is _NONE or new_default is _NONE or not same_value(old_value, old_default):
+        return new_value
+    if same_value(new_default, new_value):
+        return new_value
+    entry.action = "defaulted"
+    entry.new_value = new_default
+    entry.message = join(entry.message, f"was {src_map.id}'s default; takes {dst_map.id}'s default")
+    return new_default
+
+
+_NONE = object()
+
+
+def apply_moves(doc: ValuesDocument, moves: list[tuple[KeyPath, KeyPath, Any, Any]]) -> None:
+    """Write values at their new paths: in place when only the value or the last key changes."""
+    for old, new, old_value, new_value in moves:
+        if old == new:
+            if not same_value(old_value, new_value):
+                doc.set(new, new_value)
+            continue
+        if old[:-1] == new[:-1] and isinstance(new[-1], str) and doc.rename_in_place(old, new[-1]):
+            if not same_value(old_value, new_value):
+                doc.set(new, new_value)
+            continue
+    # cross-table moves after the in-place ones, so deletions do not shift what is still to move
+    for old, new, old_value, new_value in moves:
+        if old != new and not (old[:-1] == new[:-1] and doc.get(new) is not None and doc.get(old) is None):
+            if doc.get(old) is not None:
+                doc.delete(old)
+            doc.set(new, new_value)
+
+
+def carry_chart_value(doc: ValuesDocument, src_map: ChartMap, dst_map: ChartMap, path: KeyPath, value: Any,
+                      line: int | None) -> Entry:
+    key = format_key(path)
+    entry = Entry("kept", key, key, value, value, line=line, origin=key)
+    known = key in dst_map.defaults or any(k.startswith(key + ".") or k.startswith(key + "[") for k in dst_map.defaults)
+    if not known:
+        parent = format_key(path[:-1]) if len(path) > 1 else ""
+        free_form = parent and dst_map.defaults.get(parent) == {}
+        if not free_form:
+            entry.action = "review"
+            entry.message = f"{dst_map.id} has no value at {key}; kept where it is, check where it belongs"
+        return entry
+    new_value = follow_new_default(src_map, dst_map, path, key, value, value, entry)
+    if new_value is not value:
+        doc.set(path, new_value)
+        entry.new_value = new_value
+    return entry
