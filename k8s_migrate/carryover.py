@@ -37,6 +37,8 @@ class Baseline:
     catalog: Catalog
     stock: dict[str, Any]
     label: str  # "3.2.0 stock deployment.toml", "4.6.0 --onto file" ...
+    implied: dict[KeyPath, Any] = field(default_factory=dict)  # what infer.json sets for the server role
+    implied_from: str = ""
     flat: dict[KeyPath, Any] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -54,6 +56,8 @@ class Baseline:
         value = self.stock_value(stock_path)
         if value is not _MISSING:
             return True, value, f"{self.version} stock file"
+        if path in self.implied:
+            return True, self.implied[path], f"{self.version} {self.implied_from} (infer.json)"
         if path is None or any(isinstance(s, int) for s in path):
             return False, None, ""
         found, value, interpolated = self.catalog.default(format_key(path))

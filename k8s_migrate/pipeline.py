@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .carryover import Baseline, ItemMatcher, Verdict, judge_old, _MISSING
@@ -11,6 +11,7 @@ from .errors import UsageError
 from .formats.text import SourceText, decode
 from .formats.toml import TomlDocument, flatten
 from .hub import HubKey, KeyPath, format_key
+from .profiles import detect as detect_profile, implied_by_role, stock_name
 from .report import Entry, Report
 from .rules.apply import Context, HubState, Track, run
 from .rules.load import plan
@@ -25,6 +26,7 @@ class Options:
     to_version: str
     mode: str = "rebase"  # rebase | edit
     profile: str | None = None
+    role: str | None = None  # the old version's server role (detected with the profile)
     onto: bytes | None = None  # the new version's stock file, as given with --onto
     onto_name: str | None = None
     keep_old_defaults: bool = False
@@ -57,11 +59,14 @@ def migrate_toml(data: bytes, name: str, options: Options) -> Result:
     old_cat, new_cat = versions(options)
     source = decode(data, name)
     user = TomlDocument(source, name)
+    detection = detect_profile(user.data(), old_cat, options.profile)
+    options = replace(options, profile=detection.profile, role=detection.role)
     packs = rule_chain(old_cat.version, new_cat.version)
     ctx = Context(profile=options.profile, keep_old_defaults=options.keep_old_defaults, answers=options.answers)
     keys = user.leaves()
     state = run(keys, packs, ctx)
     report = Report(name, old_cat.version, new_cat.version)
+    report.notes.append(detection.how)
     if options.mode == "edit":
         output = edit_toml(user, state, report, new_cat)
     else:
@@ -101,8 +106,8 @@ def new_baseline(new_cat: Catalog, options: Options) -> tuple[Baseline, TomlDocu
 
 
 def stock_for(catalog: Catalog, profile: str | None) -> dict[str, Any]:
-    if profile and profile in catalog.profiles:
-        return catalog.profiles[profile]
+    if stock_name(profile) in catalog.profiles:
+        return catalog.profiles[stock_name(profile)]
     return catalog.stock
 
 
@@ -114,7 +119,8 @@ def stock_text(stock: dict[str, Any]) -> str:
 
 def rebase_toml(user: TomlDocument, state: HubState, report: Report, old_cat: Catalog, new_cat: Catalog,
                 options: Options, ctx: Context) -> str:
-    old = Baseline(old_cat, stock_for(old_cat, options.profile), f"{old_cat.version} stock file")
+    old = Baseline(old_cat, stock_for(old_cat, options.profile), f"{old_cat.version} stock file",
+                   implied=implied_by_role(old_cat, options.role), implied_from=f"{options.role} role")
     new, out = new_baseline(new_cat, options)
     user_data = user.data()
     user_to_old = ItemMatcher(user_data, old.stock)
