@@ -10,12 +10,17 @@ from pathlib import Path
 
 from .errors import UsageError
 
-MAX_INPUT_BYTES = 64 * 1024 * 1024
+# A deployment.toml is tens of KB and a values file a few hundred; anything this big is not a config file.
+MAX_INPUT_BYTES = 10 * 1024 * 1024
+TOO_LARGE = f"file is larger than {MAX_INPUT_BYTES // (1024 * 1024)} MB; not a configuration file"
 
 
 def read_input(path: str) -> bytes:
     if path == "-":
-        return sys.stdin.buffer.read()
+        data = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
+        if len(data) > MAX_INPUT_BYTES:
+            raise UsageError(TOO_LARGE, "stdin")
+        return data
     p = Path(path)
     if not p.exists():
         raise UsageError("no such file", path)
@@ -23,7 +28,7 @@ def read_input(path: str) -> bytes:
         raise UsageError("is a directory, not a file", path)
     try:
         if p.stat().st_size > MAX_INPUT_BYTES:
-            raise UsageError(f"file is larger than {MAX_INPUT_BYTES // (1024 * 1024)} MB", path)
+            raise UsageError(TOO_LARGE, path)
         return p.read_bytes()
     except OSError as exc:
         raise UsageError(f"cannot read: {exc.strerror}", path) from None

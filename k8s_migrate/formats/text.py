@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from ..errors import UsageError
 
 BOM = "\ufeff"
+UTF8_BOM = BOM.encode("utf-8")
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,7 @@ class SourceText:
 
 
 def decode(data: bytes, name: str) -> SourceText:
-    if not data.strip():
+    if not data.removeprefix(UTF8_BOM).strip():
         raise UsageError("empty file", name)
     if b"\x00" in data:
         raise UsageError("binary data (NUL bytes), not a text configuration file", name)

@@ -23,13 +23,37 @@ def parse_toml(source: SourceText, name: str) -> tomlkit.TOMLDocument:
     try:
         return tomlkit.parse(source.text)
     except ParseError as exc:
-        raise UsageError(f"invalid TOML: {_parse_message(exc)}", name, exc.line) from None
+        message = _parse_message(exc)
+        raise UsageError(f"invalid TOML: {message}", name, exc.line or _failing_line(source.text, message)) from None
     except (TOMLKitError, ValueError, IndexError, KeyError, RecursionError) as exc:
-        raise UsageError(f"invalid TOML: {exc}", name) from None
+        raise UsageError(f"invalid TOML: {exc}", name, _failing_line(source.text, str(exc))) from None
 
 
 def _parse_message(exc: ParseError) -> str:
-    return re.sub(r"\s+at line \d+ col \d+$", "", str(exc))
+    message = re.sub(r"\s+at line \d+ col \d+$", "", str(exc))
+    return message.replace("Unexpected character: '\\x00'", "unexpected end of file")
+
+
+def _failing_line(text: str, message: str) -> int | None:
+    """The first line at which the document fails with ``message`` (tomlkit gives no line for some errors)."""
+    lines = text.splitlines(keepends=True)
+
+    def fails(count: int) -> bool:
+        try:
+            tomlkit.parse("".join(lines[:count]))
+        except ParseError as exc:
+            return _parse_message(exc) == message
+        except (TOMLKitError, ValueError, IndexError, KeyError, RecursionError) as exc:
+            return str(exc) == message
+        return False
+
+    low, high = 1, len(lines)
+    if not fails(high):
+        return None
+    while low < high:
+        middle = (low + high) // 2
+        low, high = (low, middle) if fails(middle) else (middle + 1, high)
+    return low
 
 
 class TomlDocument:
