@@ -78,11 +78,15 @@ def to_toml(chart_map: ChartMap, path: KeyPath, value: Any) -> tuple[str, dict[s
 
 def to_values(chart_map: ChartMap, toml_key: str, prefer: str | None = None) -> tuple[str, dict[str, Any]] | None:
     """The values path that feeds a TOML key; the user's own path wins when it feeds the key too."""
-    found = chart_map.toml_to_values(toml_key, first_instance(chart_map)) or chart_map.toml_to_values(toml_key)
+    everywhere = [(k, l) for k, l in chart_map.toml_to_values(toml_key) if l.get("kind") != "embedded"]
+    own = [(k, l) for k, l in everywhere if k == prefer]
+    if own:
+        return own[0]
+    found = chart_map.toml_to_values(toml_key, first_instance(chart_map)) or everywhere
     found = [(k, l) for k, l in found if l.get("kind") != "embedded"]
     if not found:
         return None
-    found.sort(key=lambda kl: (kl[0] != prefer, bool(kl[1].get("guard")), kl[1].get("kind") == "pattern"))
+    found.sort(key=lambda kl: (bool(kl[1].get("guard")), kl[1].get("kind") == "pattern"))
     return found[0]
 
 
@@ -169,6 +173,8 @@ _NONE = object()
 
 def apply_moves(doc: ValuesDocument, moves: list[tuple[KeyPath, KeyPath, Any, Any]]) -> None:
     """Write values at their new paths: in place when only the value or the last key changes."""
+    for old, new, _, _ in moves:
+        rename_differing_segment(doc, old, new)
     for old, new, old_value, new_value in moves:
         if old == new:
             if not same_value(old_value, new_value):
@@ -180,10 +186,26 @@ def apply_moves(doc: ValuesDocument, moves: list[tuple[KeyPath, KeyPath, Any, An
             continue
     # cross-table moves after the in-place ones, so deletions do not shift what is still to move
     for old, new, old_value, new_value in moves:
-        if old != new and not (old[:-1] == new[:-1] and doc.get(new) is not None and doc.get(old) is None):
-            if doc.get(old) is not None:
-                doc.delete(old)
+        if old == new:
+            continue
+        if doc.has(old):
+            doc.delete(old)
             doc.set(new, new_value)
+        elif not same_value(doc.get(new), new_value):
+            doc.set(new, new_value)
+
+
+def rename_differing_segment(doc: ValuesDocument, old: KeyPath, new: KeyPath) -> None:
+    """When two paths differ in one map key only (apimDB -> apim_db), rename that key where it stands,
+    so the whole map keeps its place and its comments."""
+    if len(old) != len(new) or old == new:
+        return
+    differ = [i for i, (a, b) in enumerate(zip(old, new)) if a != b]
+    if len(differ) != 1 or not isinstance(new[differ[0]], str):
+        return
+    i = differ[0]
+    if doc.has(old[: i + 1]) and not doc.has(new[: i + 1]):
+        doc.rename_in_place(old[: i + 1], new[i])
 
 
 def carry_chart_value(doc: ValuesDocument, src_map: ChartMap, dst_map: ChartMap, path: KeyPath, value: Any,

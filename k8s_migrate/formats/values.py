@@ -96,6 +96,9 @@ class ValuesDocument:
                 return _MISSING
         return node
 
+    def has(self, path: KeyPath) -> bool:
+        return self.get(path) is not _MISSING
+
     def set(self, path: KeyPath, value: Any) -> None:
         from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
@@ -159,10 +162,18 @@ class ValuesDocument:
             yaml.explicit_start = True
         out = io.StringIO()
         yaml.dump(self.data, out)
-        return self.source.restore(keep_untouched_lines(self.source.text, out.getvalue()))
+        dumped = out.getvalue()
+        merged = keep_untouched_lines(self.source.text, dumped)
+        if merged != dumped and not _same_yaml(merged, dumped):
+            merged = dumped
+        return self.source.restore(merged)
 
 
 _MISSING = object()
+
+
+def _indent(line: str) -> str:
+    return line[: len(line) - len(line.lstrip())] if line.strip() else ""
 
 
 def keep_untouched_lines(before: str, after: str) -> str:
@@ -173,11 +184,26 @@ def keep_untouched_lines(before: str, after: str) -> str:
     norm = lambda lines: ["".join(l.split()) for l in lines]  # noqa: E731
     out: list[str] = []
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, norm(old), norm(new), autojunk=False).get_opcodes():
-        blank_only = tag == "delete" and all(not l.strip() for l in old[i1:i2])
-        out.extend(old[i1:i2] if tag == "equal" or blank_only else new[j1:j2])
+        if tag == "equal":
+            out.extend(o if _indent(o) == _indent(n) else n for o, n in zip(old[i1:i2], new[j1:j2]))
+        elif tag == "delete" and all(not line.strip() for line in old[i1:i2]):
+            out.extend(old[i1:i2])
+        else:
+            out.extend(new[j1:j2])
     if out and before and not before.endswith("\n") and out[-1].endswith("\n"):
         out[-1] = out[-1].rstrip("\n")
     return "".join(out)
+
+
+def _same_yaml(a: str, b: str) -> bool:
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
+    loader = YAML(typ="safe", pure=True)
+    try:
+        return loader.load(a) == loader.load(b)
+    except YAMLError:
+        return False
 
 
 def _has(node: Any, seg: Any) -> bool:
