@@ -129,3 +129,14 @@ def _key_shapes(data: dict[str, Any]) -> set[str]:
 
 def _jaccard(a: set[str], b: set[str]) -> float:
     return len(a & b) / len(a | b) if a or b else 0.0
+
+
+def profile_in_notes(notes: list[str]) -> str | None:
+    """The profile a report's note (written by ``detect``, maybe prefixed 'ConfigMap/x: ') names."""
+    import re
+
+    for note in notes:
+        m = re.search(r"(?:^|: )profile (\S+) \(", note)
+        if m and m.group(1) in profile_data()["profiles"]:
+            return m.group(1)
+    return None

@@ -1,0 +1,124 @@
+"""Cross-file checks over a migrated fleet, reported as ``review`` entries.
+
+- the shared databases have the same URL in every file;
+- peer URLs (event hub, key manager, traffic manager) point at hosts some file of the fleet defines;
+- gateways' ``gateway_labels`` name gateway environments some file defines.
+
+Which keys play which part is data: ``fleet_checks`` in mappings/profiles.json.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from ..hub import KeyPath, KeyPathError, matches, parse_key
+from ..profiles import profile_data, profile_in_notes
+from ..report import Entry, Report
+
+SOURCE = "k8s-migrate fleet check (fleet_checks in mappings/profiles.json)"
+_URL_HOST = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://([A-Za-z0-9_.-]+)")
+
+
+@dataclass
+class FileFacts:
+    file: str
+    profile: str
+    keys: list[tuple[KeyPath, str, Any]]  # (path, key text, value) of the migrated file
+
+    def values(self, pattern: KeyPath) -> list[tuple[str, Any]]:
+        return [(text, value) for path, text, value in self.keys if matches(pattern, path)]
+
+
+def facts_of(report: Report) -> FileFacts:
+    keys = []
+    for e in report.entries:
+        text = e.new_key or e.old_key
+        if not text or e.action == "removed":
+            continue
+        try:
+            path = parse_key(text)
+        except KeyPathError:
+            continue
+        keys.append((path, text, e.new_value if e.new_value is not None else e.old_value))
+    return FileFacts(report.input, profile_in_notes(report.notes) or "?", keys)
+
+
+def hosts_in(value: Any) -> set[str]:
+    texts = value if isinstance(value, list) else [value]
+    return {h.lower() for t in texts if isinstance(t, str) for h in _URL_HOST.findall(t) if "." in h or h.isalpha()}
+
+
+def defined_hosts(fleet: list[FileFacts], known_hosts: Iterable[str]) -> set[str]:
+    checks = profile_data()["fleet_checks"]
+    hosts = {h.lower() for h in known_hosts}
+    for facts in fleet:
+        for key in checks["host_keys"]:
+            for _, value in facts.values(parse_key(key)):
+                hosts |= hosts_in(value)
+                if key == "server.hostname" and isinstance(value, str) and "$" not in value:
+                    hosts.add(value.lower())
+    return hosts
+
+
+def check_databases(fleet: list[FileFacts]) -> list[Entry]:
+    checks = profile_data()["fleet_checks"]
+    by_db: dict[str, list[tuple[FileFacts, str, Any]]] = defaultdict(list)
+    for facts in fleet:
+        for text, value in facts.values(parse_key(checks["database_urls"])):
+            db = parse_key(text)[1]
+            if db in checks["shared_databases"]:
+                by_db[db].append((facts, text, value))
+    out = []
+    for db, found in by_db.items():
+        counts = Counter(str(v) for _, _, v in found)
+        if len(counts) < 2:
+            continue
+        usual = counts.most_common(1)[0][0]
+        for facts, text, value in found:
+            if str(value) != usual:
+                out.append(review(facts, text, value, "fleet-database-url",
+                                  f"{db} differs across the fleet ({len(counts)} URLs in {len(found)} files): "
+                                  f"this {facts.profile} file has its own; {counts[usual]} file(s) use {usual}"))
+    return out
+
+
+def check_peer_urls(fleet: list[FileFacts], hosts: set[str]) -> list[Entry]:
+    out = []
+    for facts in fleet:
+        for key, peer in profile_data()["fleet_checks"]["peer_urls"].items():
+            for text, value in facts.values(parse_key(key)):
+                for host in sorted(hosts_in(value) - hosts):
+                    out.append(review(facts, text, value, "fleet-peer-host",
+                                      f"this {facts.profile} file's {peer} URL points at host {host!r}, which no "
+                                      "file in the fleet defines (server.hostname, gateway endpoints, event hub "
+                                      "URLs, or known_hosts in the manifest)"))
+    return out
+
+
+def check_gateway_labels(fleet: list[FileFacts]) -> list[Entry]:
+    checks = profile_data()["fleet_checks"]
+    names = {str(v) for f in fleet for _, v in f.values(parse_key(checks["gateway_environment_names"]))}
+    out = []
+    for facts in fleet:
+        for text, value in facts.values(parse_key(checks["gateway_labels"])):
+            labels = value if isinstance(value, list) else [value]
+            missing = [str(label) for label in labels if str(label) not in names]
+            if missing and names:
+                out.append(review(facts, text, value, "fleet-gateway-label",
+                                  f"gateway label(s) {', '.join(missing)} match no gateway environment of the "
+                                  f"fleet ({', '.join(sorted(names))}); this gateway will get no APIs for them"))
+    return out
+
+
+def review(facts: FileFacts, key: str, value: Any, rule: str, message: str) -> Entry:
+    return Entry("review", key, key, value, value, rule=rule, source=SOURCE, message=message, file=facts.file,
+                 confidence="medium")
+
+
+def check_fleet(reports: list[Report], known_hosts: Iterable[str] = ()) -> list[Entry]:
+    fleet = [facts_of(r) for r in reports]
+    hosts = defined_hosts(fleet, known_hosts)
+    return [*check_databases(fleet), *check_peer_urls(fleet, hosts), *check_gateway_labels(fleet)]

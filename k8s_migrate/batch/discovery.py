@@ -1,0 +1,155 @@
+"""Which files a batch migrates: deployment.toml files, ConfigMaps that embed one, and values files."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import UsageError
+
+TOML_NAMES = ("deployment.toml",)
+YAML_SUFFIXES = (".yaml", ".yml")
+CHART_FILE = "Chart.yaml"
+SKIP_DIRS = {".git", "templates", "charts", "node_modules", "__pycache__"}
+
+
+@dataclass
+class Defaults:
+    """What the command line gives for every file (a manifest entry overrides it)."""
+
+    to_version: str
+    from_version: str | None = None
+    profile: str | None = None
+    mode: str | None = None
+    chart: str | None = None
+    to_chart: str | None = None
+    keep_old_defaults: bool = False
+
+
+@dataclass
+class Job:
+    path: str  # relative to the batch root, with '/'
+    kind: str  # toml | configmap | values
+    to_version: str
+    from_version: str | None = None
+    profile: str | None = None
+    mode: str | None = None
+    chart: str | None = None
+    to_chart: str | None = None
+    keep_old_defaults: bool = False
+    error: str | None = None  # set when the job cannot run (no version, no chart)
+
+
+@dataclass
+class Manifest:
+    """``--manifest``: per-file settings by glob, and hosts the fleet defines outside its files."""
+
+    entries: list[dict[str, Any]] = field(default_factory=list)
+    known_hosts: list[str] = field(default_factory=list)
+
+    def settings_for(self, rel: str) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        for entry in self.entries:
+            if fnmatch.fnmatch(rel, entry["glob"]):
+                found.update({k: v for k, v in entry.items() if k != "glob"})
+        return found
+
+
+MANIFEST_FIELDS = {"glob", "kind", "from", "to", "profile", "mode", "chart", "to_chart"}
+
+
+def read_manifest(path: str) -> Manifest:
+    """A small YAML (or JSON) file: ``files: [{glob, kind?, from?, to?, profile?, chart?, to_chart?}]``,
+    ``known_hosts: [...]``."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
+    try:
+        data = YAML(typ="safe").load(Path(path).read_text(encoding="utf-8")) or {}
+    except (OSError, YAMLError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read the manifest: {' '.join(str(exc).split())}", path) from None
+    if not isinstance(data, dict):
+        raise UsageError("the manifest must be a mapping with 'files' and/or 'known_hosts'", path)
+    entries = data.get("files") or []
+    for i, entry in enumerate(entries):
+        if not isinstance(entry, dict) or "glob" not in entry:
+            raise UsageError(f"files[{i}] needs a 'glob'", path)
+        unknown = set(entry) - MANIFEST_FIELDS
+        if unknown:
+            raise UsageError(f"files[{i}]: unknown field(s) {', '.join(sorted(unknown))}", path)
+        entry.update({k: str(v) for k, v in entry.items() if k in ("from", "to") and v is not None})
+    return Manifest(list(entries), [str(h) for h in data.get("known_hosts") or []])
+
+
+def candidate_files(root: Path) -> list[Path]:
+    found = []
+    for directory, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
+        for name in sorted(files):
+            if name in TOML_NAMES or (name.endswith(YAML_SUFFIXES) and name != CHART_FILE):
+                found.append(Path(directory) / name)
+    return found
+
+
+def kind_of(path: Path, settings: dict[str, Any], defaults: Defaults) -> str | None:
+    """toml | configmap | values, or None for a file the batch leaves alone."""
+    if settings.get("kind"):
+        return settings["kind"]
+    if path.name in TOML_NAMES or path.suffix == ".toml":
+        return "toml"
+    from ..formats.configmap import looks_like_configmap
+
+    try:
+        head = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    if looks_like_configmap(head):
+        return "configmap"
+    if settings.get("chart") or defaults.chart or (path.parent / CHART_FILE).is_file():
+        return "values"
+    return None
+
+
+def neighbour_chart(path: Path) -> str | None:
+    chart = path.parent / CHART_FILE
+    return str(path.parent) if chart.is_file() else None
+
+
+def discover(root: Path, defaults: Defaults, manifest: Manifest | None = None) -> list[Job]:
+    manifest = manifest or Manifest()
+    jobs = []
+    for path in candidate_files(root):
+        rel = path.relative_to(root).as_posix()
+        settings = manifest.settings_for(rel)
+        kind = kind_of(path, settings, defaults)
+        if kind is None:
+            continue
+        job = Job(
+            path=rel, kind=kind,
+            to_version=settings.get("to") or defaults.to_version,
+            from_version=settings.get("from") or defaults.from_version,
+            profile=settings.get("profile") or defaults.profile,
+            mode=settings.get("mode") or defaults.mode,
+            chart=settings.get("chart") or defaults.chart or (neighbour_chart(path) if kind == "values" else None),
+            to_chart=settings.get("to_chart") or defaults.to_chart,
+            keep_old_defaults=defaults.keep_old_defaults,
+        )
+        job.error = missing_facts(job)
+        jobs.append(job)
+    return jobs
+
+
+def missing_facts(job: Job) -> str | None:
+    if job.kind == "values":
+        if not job.chart:
+            return "no chart for this values file: give --chart, a manifest entry, or keep it beside its Chart.yaml"
+        if not job.to_chart:
+            return "no target chart for this values file: give --to-chart or a manifest entry with to_chart"
+        return None
+    if not job.from_version:
+        return ("no API-M version for this file: a deployment.toml does not say its version; "
+                "give --from or a manifest entry with 'from'")
+    return None

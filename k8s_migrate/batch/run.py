@@ -1,0 +1,70 @@
+"""The whole batch: discover, migrate in a process pool (chunked), check the fleet, merge the reports."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..report import Entry, Report, merge_reports
+from .consistency import check_fleet
+from .discovery import Defaults, Job, Manifest, discover
+from .progress import Progress
+from .worker import JobResult, Target, run_chunk
+
+
+@dataclass
+class BatchResult:
+    report: Report
+    results: list[JobResult] = field(default_factory=list)
+
+    @property
+    def failed(self) -> list[JobResult]:
+        return [r for r in self.results if r.error]
+
+
+def chunks(jobs: list[Job], workers: int) -> list[list[Job]]:
+    """Several chunks per worker, so a slow file does not hold a whole share of the fleet."""
+    size = max(1, min(32, len(jobs) // (workers * 4) or 1))
+    return [jobs[i:i + size] for i in range(0, len(jobs), size)]
+
+
+def migrate_jobs(jobs: list[Job], target: Target, workers: int, progress: Progress) -> list[JobResult]:
+    if workers <= 1 or len(jobs) <= 1:
+        results = []
+        for job in jobs:
+            results.extend(run_chunk([job], target))
+            progress.advance(job.path)
+        return results
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    parts = chunks(jobs, workers)
+    done: dict[int, list[JobResult]] = {}
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = {pool.submit(run_chunk, part, target): i for i, part in enumerate(parts)}
+        for future in as_completed(futures):
+            done[futures[future]] = future.result()
+            for result in done[futures[future]]:
+                progress.advance(result.path)
+    return [r for i in range(len(parts)) for r in done[i]]
+
+
+def run_batch(root: str, defaults: Defaults, target: Target, workers: int | None = None,
+              manifest: Manifest | None = None, progress: Progress | None = None) -> BatchResult:
+    manifest = manifest or Manifest()
+    jobs = discover(Path(root), defaults, manifest)
+    workers = workers or os.cpu_count() or 1
+    progress = progress or Progress(len(jobs))
+    try:
+        results = migrate_jobs(jobs, target, workers, progress)
+    finally:
+        progress.close()
+    report = merge_reports([r.report for r in results], label=root)
+    report.to_version = report.to_version or defaults.to_version
+    for r in results:
+        if r.error:
+            report.add(Entry("review", None, None, rule="batch-error", message=f"not migrated: {r.error}", file=r.path))
+    report.extend(check_fleet([r.report for r in results if not r.error], manifest.known_hosts))
+    report.notes.insert(0, f"{len(jobs)} file(s): {sum(1 for r in results if r.changed)} changed, "
+                           f"{len([r for r in results if r.error])} failed")
+    return BatchResult(report, results)

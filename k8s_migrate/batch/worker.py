@@ -1,0 +1,103 @@
+"""Migrate one batch job, in a worker process: read, migrate through the kind's handler, write."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from ..errors import UsageError
+from ..report import Report
+from .discovery import Job
+
+
+@dataclass
+class Target:
+    """Where outputs go: ``out_dir`` mirrors the tree, ``in_place`` rewrites, neither writes nothing."""
+
+    root: str
+    out_dir: str | None = None
+    in_place: bool = False
+    backup: bool = False
+
+
+@dataclass
+class JobResult:
+    path: str
+    kind: str
+    report: Report
+    changed: bool = False
+    written: str | None = None
+    error: str | None = None
+
+
+def migrate_toml_job(data: bytes, name: str, job: Job):
+    from ..pipeline import Options, migrate_toml
+
+    return migrate_toml(data, name, Options(job.from_version, job.to_version, mode=job.mode or "rebase",
+                                            profile=job.profile, keep_old_defaults=job.keep_old_defaults))
+
+
+def migrate_configmap_job(data: bytes, name: str, job: Job):
+    from ..formats.configmap import migrate_manifest
+    from ..pipeline import Options
+
+    return migrate_manifest(data, name, Options(job.from_version, job.to_version, mode=job.mode or "edit",
+                                                profile=job.profile, keep_old_defaults=job.keep_old_defaults))
+
+
+def migrate_values_job(data: bytes, name: str, job: Job):
+    from ..pipeline_values import ValuesOptions, migrate_values
+
+    return migrate_values(data, name, ValuesOptions(job.chart, job.to_chart, from_version=job.from_version,
+                                                    to_version=job.to_version, profile=job.profile,
+                                                    keep_old_defaults=job.keep_old_defaults))
+
+
+HANDLERS: dict[str, Callable[[bytes, str, Job], Any]] = {
+    "toml": migrate_toml_job,
+    "configmap": migrate_configmap_job,
+    "values": migrate_values_job,
+}
+
+
+def run_job(job: Job, target: Target) -> JobResult:
+    """Never raises: a file that cannot be migrated comes back with ``error`` set."""
+    if job.error:
+        return failed(job, job.error)
+    try:
+        from ..output import read_input
+
+        source = Path(target.root) / job.path
+        result = HANDLERS[job.kind](read_input(str(source)), job.path, job)
+        written = write_output(job, target, result.output, result.output != result.original)
+        return JobResult(job.path, job.kind, result.report, result.report.changed, written)
+    except UsageError as exc:
+        return failed(job, exc.message)
+    except Exception as exc:  # one bad file must not stop the fleet
+        return failed(job, f"internal error: {type(exc).__name__}: {' '.join(str(exc).split())}")
+
+
+def write_output(job: Job, target: Target, output: str, changed: bool) -> str | None:
+    from ..output import write_atomic
+
+    if target.out_dir:
+        dest = Path(target.out_dir) / job.path
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(str(dest), output)
+        return str(dest)
+    if target.in_place and changed:
+        dest = Path(target.root) / job.path
+        write_atomic(str(dest), output, backup=target.backup)
+        return str(dest)
+    return None
+
+
+def failed(job: Job, message: str) -> JobResult:
+    report = Report(job.path, job.from_version or "?", job.to_version)
+    report.notes.append(f"not migrated: {message}")
+    return JobResult(job.path, job.kind, report, error=message)
+
+
+def run_chunk(jobs: list[Job], target: Target) -> list[JobResult]:
+    return [run_job(job, target) for job in jobs]

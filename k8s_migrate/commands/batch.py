@@ -1,0 +1,72 @@
+"""`k8s-migrate batch`: every deployment.toml, ConfigMap and values file under a directory, as one fleet."""
+
+from __future__ import annotations
+
+import sys
+from typing import Optional
+
+import typer
+
+from ..errors import UsageError
+from .common import CHECK, FOLLOW, KEEP_OLD, PROFILE, QUIET, REPORT, SHOW_SECRETS, STRICT, fail
+
+
+def register(app: typer.Typer) -> None:
+    app.command("batch")(batch_command)
+
+
+def batch_command(
+    directory: str = typer.Argument(..., help="The directory to migrate (a GitOps repository, a folder of nodes)."),
+    to_version: str = typer.Option(..., "--to", help="The API-M version to migrate to, e.g. 4.6.0."),
+    from_version: Optional[str] = typer.Option(None, "--from", help="The API-M version of every file (a manifest entry can say it per file)."),
+    output: Optional[str] = typer.Option(None, "-o", "--output", help="Mirror the tree into this directory."),
+    in_place: bool = typer.Option(False, "--in-place", help="Rewrite the files where they are (atomically)."),
+    backup: bool = typer.Option(False, "--backup", help="With --in-place, keep each original as FILE.bak."),
+    workers: Optional[int] = typer.Option(None, "--workers", help="Worker processes (default: one per CPU)."),
+    manifest: Optional[str] = typer.Option(None, "--manifest", help="YAML: files: [{glob, from, to, profile, kind, chart, to_chart}], known_hosts: [...]"),
+    chart: Optional[str] = typer.Option(None, "--chart", help="The chart of the values files (else a manifest entry or the neighbouring Chart.yaml)."),
+    to_chart: Optional[str] = typer.Option(None, "--to-chart", help="The chart to migrate the values files to."),
+    profile: Optional[str] = PROFILE,
+    mode: Optional[str] = typer.Option(None, "--mode", help="rebase or edit (default: rebase for deployment.toml, edit for ConfigMaps)."),
+    keep_old_defaults: bool = KEEP_OLD,
+    report: Optional[str] = REPORT, check: bool = CHECK, strict: bool = STRICT, show_secrets: bool = SHOW_SECRETS,
+    quiet: bool = QUIET, follow_symlinks: bool = FOLLOW,
+) -> None:
+    """Migrate a fleet: find the files, migrate them in parallel, check them against each other, one report."""
+    from pathlib import Path
+
+    try:
+        from ..batch.discovery import Defaults, read_manifest
+        from ..batch.run import run_batch
+        from ..batch.worker import Target
+        from ..output import write_atomic
+        from ..report.renderers import render_for_path, render_text
+
+        if not Path(directory).is_dir():
+            raise UsageError("not a directory", directory)
+        if in_place and output:
+            raise UsageError("give either --in-place or -o, not both")
+        if mode not in (None, "rebase", "edit"):
+            raise UsageError(f"--mode must be rebase or edit, not {mode!r}")
+        if workers is not None and workers < 1:
+            raise UsageError("--workers must be 1 or more")
+        if profile:
+            from ..profiles import canonical
+
+            profile = canonical(profile)
+        defaults = Defaults(to_version, from_version, profile, mode, chart, to_chart, keep_old_defaults)
+        target = Target(directory, None if check else output, in_place and not check, backup)
+        result = run_batch(directory, defaults, target, workers, read_manifest(manifest) if manifest else None)
+        shown = result.report.masked(show_secrets)
+        if report:
+            write_atomic(report, render_for_path(shown, report), allow_symlink_escape=follow_symlinks)
+    except UsageError as exc:
+        fail(exc)
+    if not quiet:
+        sys.stderr.write(render_text(shown))
+    if not (output or in_place or check or quiet):
+        sys.stderr.write("k8s-migrate: nothing written; give -o OUTDIR or --in-place to write the results\n")
+    if result.failed:
+        raise typer.Exit(2)
+    if (check and result.report.changed) or (strict and result.report.needs_attention()):
+        raise typer.Exit(1)
