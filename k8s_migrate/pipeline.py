@@ -218,8 +218,10 @@ def remove_what_the_user_removed(state: HubState, old: Baseline, new: Baseline, 
     for target, track in doomed:
         if not any(target[: len(t)] == t for t in whole):
             out.delete(target)
-        report.add(Entry("removed", format_key(track.origin.path), None, track.origin.value, None,
-                         message=f"not in your file, though the {old.label} sets it; left out of the {new.label} too"))
+        key = format_key(track.origin.path)
+        report.add(Entry("removed", None, None, track.origin.value, None, origin=f"stock:{key}",
+                         message=f"{key}: not in your file, though the {old.label} sets it; "
+                                 f"left out of the {new.label} too"))
     for table in sorted(whole, key=lambda t: [str(s) if isinstance(s, str) else f"{s:09d}" for s in t], reverse=True):
         out.delete(table)
 

@@ -74,8 +74,8 @@ class ValuesDocument:
             problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
             raise UsageError(f"invalid YAML: {' '.join(str(problem).split())}", self.name,
                              mark.line + 1 if mark else None) from None
-        except (RecursionError, ValueError, TypeError) as exc:
-            raise UsageError(f"invalid YAML: {' '.join(str(exc).split())}", self.name) from None
+        except Exception as exc:  # ruamel raises assorted errors on pathological input (alias cycles, ...)
+            raise UsageError(f"invalid YAML: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}", self.name) from None
         docs = [d for d in docs if d is not None]
         if len(docs) != 1:
             raise UsageError("a values file holds one YAML document" + (f", not {len(docs)}" if docs else ", not none"), self.name)

@@ -31,7 +31,7 @@ class Entry:
     def masked(self, show_secrets: bool = False) -> "Entry":
         if show_secrets:
             return self
-        key = self.new_key or self.old_key or ""
+        key = self.new_key or self.old_key or self.origin or ""
         return replace(
             self,
             old_value=mask_value(self.old_key or key, self.old_value),
