@@ -13,6 +13,7 @@ from .formats.toml import TomlDocument, flatten
 from .hub import HubKey, KeyPath, format_key
 from .profiles import detect as detect_profile, implied_by_role, stock_name
 from .report import Entry, Report
+from .rules.aliases import canonicalise
 from .rules.apply import Context, HubState, Track, run
 from .rules.load import plan
 from .rules.model import RuleError
@@ -65,6 +66,7 @@ def migrate_toml(data: bytes, name: str, options: Options) -> Result:
     ctx = Context(profile=options.profile, keep_old_defaults=options.keep_old_defaults, answers=options.answers)
     keys = user.leaves()
     state = run(keys, packs, ctx)
+    canonicalise(state, new_cat, ctx)
     report = Report(name, old_cat.version, new_cat.version)
     report.notes.append(detection.how)
     if options.mode == "edit":
