@@ -1,0 +1,63 @@
+"""`k8s-migrate render` and `k8s-migrate verify`: a chart's deployment.toml without helm, and the check
+that a values migration renders to what the TOML migration says."""
+
+from __future__ import annotations
+
+import sys
+from typing import Optional
+
+import typer
+
+from ..errors import UsageError
+from .common import fail
+
+CHART_DIR_HELP = "The chart directory, when --chart is a built-in id whose templates are not available here."
+
+
+def register(app: typer.Typer) -> None:
+    app.command("render")(render_command)
+    app.command("verify")(verify_command)
+
+
+def render_command(
+    file: str = typer.Argument(..., help="The values file, or - for stdin."),
+    chart: str = typer.Option(..., "--chart", help="A chart directory, or a built-in id such as helm-apim/all-in-one@4.5.x."),
+    instance: Optional[str] = typer.Option(None, "--instance", help="Which deployment.toml, e.g. instance-2 (default: the first)."),
+    release_name: str = typer.Option("release", "--release-name", help=".Release.Name"),
+    namespace: str = typer.Option("default", "--namespace", help=".Release.Namespace"),
+    chart_dir: Optional[str] = typer.Option(None, "--chart-dir", help=CHART_DIR_HELP),
+) -> None:
+    """Print the deployment.toml that a chart renders from a values file (values merged over the chart's)."""
+    try:
+        from ..charts.render import TemplateError, load_values_text, render_deployment_toml
+        from ..output import read_input
+        from ..verify import chart_directory
+
+        values = load_values_text(read_input(file).decode("utf-8-sig"))
+        try:
+            text = render_deployment_toml(chart_directory(chart_dir or chart), values, instance, release_name, namespace)
+        except TemplateError as exc:
+            raise UsageError(str(exc)) from None
+    except UsageError as exc:
+        fail(exc)
+    sys.stdout.write(text if text.endswith("\n") or not text else text + "\n")
+
+
+def verify_command(
+    file: str = typer.Argument(..., help="The values file for --chart."),
+    chart: str = typer.Option(..., "--chart", help="The chart the values are for (built-in id or directory)."),
+    to_chart: str = typer.Option(..., "--to-chart", help="The chart to migrate to (built-in id or directory)."),
+    instance: Optional[str] = typer.Option(None, "--instance", help="Which deployment.toml to compare (default: the first)."),
+    chart_dir: Optional[str] = typer.Option(None, "--chart-dir", help=CHART_DIR_HELP),
+    to_chart_dir: Optional[str] = typer.Option(None, "--to-chart-dir", help="The directory of --to-chart, as --chart-dir."),
+) -> None:
+    """Check a values migration: render before and after, compare with the TOML migration of the render."""
+    try:
+        from ..output import read_input
+        from ..verify import render_text, verify
+
+        result = verify(read_input(file), file, chart, to_chart, instance, chart_dir, to_chart_dir)
+    except UsageError as exc:
+        fail(exc)
+    sys.stdout.write(render_text(result))
+    raise typer.Exit(0 if result.ok else 1)

@@ -1,0 +1,248 @@
+"""Verify a values migration: the chart-rendered deployment.toml must mean what the TOML migration says.
+
+T1 = render(values, chart X) taken through the TOML migration to Y's API-M version;
+T2 = render(migrated values, chart Y). Every difference is either explained by a report or a chart
+fact (the key is not exposed, the chart fixes it, a chart default feeds it, a rule finding names it),
+or unexplained.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from k8s_migrate.charts.chartmap import ChartMap
+from k8s_migrate.errors import UsageError
+from k8s_migrate.hub import KeyPath, format_key, matches, parse_key
+from k8s_migrate.report import ATTENTION, Report
+
+REFERENCE_ENV = "K8S_MIGRATE_REFERENCE"
+DEFAULT_REFERENCE = Path(__file__).resolve().parents[1].parent / "shared" / "reference"
+
+
+@dataclass
+class Difference:
+    key: str
+    before: Any  # T1's value (absent: None with present_before False)
+    after: Any
+    present_before: bool = True
+    present_after: bool = True
+    reason: str = ""
+
+
+@dataclass
+class Verification:
+    explained: list[Difference] = field(default_factory=list)
+    unexplained: list[Difference] = field(default_factory=list)
+    t1: str = ""
+    t2: str = ""
+    errors: list[str] = field(default_factory=list)  # a render that is not TOML: nothing to compare
+
+    @property
+    def ok(self) -> bool:
+        return not self.unexplained and not self.errors
+
+
+def reference_root() -> Path:
+    return Path(os.environ.get(REFERENCE_ENV) or DEFAULT_REFERENCE)
+
+
+def chart_directory(chart: str, chart_map: ChartMap | None = None) -> Path:
+    """The chart directory to render: the path given, or the reference copy of a built-in chart."""
+    given = Path(chart).expanduser()
+    if (given / "Chart.yaml").is_file():
+        return given
+    if chart_map is None:
+        from k8s_migrate.pipeline_values import load_map
+
+        chart_map = load_map(chart)
+    relative = (chart_map.source or {}).get("path")
+    candidate = reference_root() / relative if relative else None
+    if candidate is not None and (candidate / "Chart.yaml").is_file():
+        return candidate
+    raise UsageError(f"chart {chart} is built in but its templates are not available here; "
+                     "give the chart directory with --chart-dir")
+
+
+def render(chart_path: Path, values_text: str, instance: str | None) -> str:
+    from k8s_migrate.charts.render import TemplateError, load_values_text, render_deployment_toml
+
+    try:
+        return render_deployment_toml(chart_path, load_values_text(values_text), instance)
+    except TemplateError as exc:
+        raise UsageError(f"cannot render {chart_path}: {exc}") from None
+
+
+def parse_toml(text: str, label: str) -> tuple[dict, str]:
+    """The TOML data, or {} and a message quoting the line that does not parse."""
+    try:
+        return tomllib.loads(text), ""
+    except tomllib.TOMLDecodeError as exc:
+        line = getattr(exc, "lineno", None) or _line_of(str(exc))
+        lines = text.splitlines()
+        quoted = f": {lines[line - 1].strip()!r}" if line and 0 < line <= len(lines) else ""
+        return {}, f"{label} is not valid TOML ({exc}){quoted}"
+
+
+def _line_of(message: str) -> int | None:
+    import re
+
+    found = re.search(r"at line (\d+)", message)
+    return int(found.group(1)) if found else None
+
+
+def differences(t1: dict, t2: dict) -> list[Difference]:
+    from deepdiff import DeepDiff
+
+    tree = DeepDiff(t1, t2, ignore_order=False, view="tree")
+    out: list[Difference] = []
+    for kind, items in tree.items():
+        for item in items:
+            path = tuple(item.path(output_format="list"))
+            if "added" in kind:
+                out += [Difference(format_key(p), None, v, False, True) for p, v in _leaves(path, item.t2)]
+            elif "removed" in kind:
+                out += [Difference(format_key(p), v, None, True, False) for p, v in _leaves(path, item.t1)]
+            else:
+                out.append(Difference(format_key(path), item.t1, item.t2))
+    return sorted(out, key=lambda d: d.key)
+
+
+def _leaves(path: KeyPath, value: Any) -> list[tuple[KeyPath, Any]]:
+    """A table that only one side has, as its leaves (so each can be explained on its own)."""
+    if isinstance(value, dict) and value:
+        return [leaf for k, v in value.items() for leaf in _leaves((*path, k), v)]
+    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        return [leaf for i, v in enumerate(value) for leaf in _leaves((*path, i), v)]
+    return [(path, value)]
+
+
+def _related(entry_key: str | None, key: KeyPath) -> bool:
+    if not entry_key:
+        return False
+    try:
+        pattern = parse_key(entry_key)
+    except ValueError:
+        return False
+    return matches(pattern, key, prefix=True) or matches(key, pattern, prefix=True)
+
+
+def not_exposed(report: Report, key: KeyPath) -> str:
+    for entry in report.entries:
+        if entry.action == "review" and entry.rule is None and _related(entry.new_key or entry.old_key, key):
+            return f"the destination chart does not expose it (values report: {entry.origin or entry.old_key})"
+    return ""
+
+
+def chart_fixed(dst_map: ChartMap, migrated_values: dict, key: KeyPath, instance: str | None) -> str:
+    text = format_key(key)
+    if dst_map.stock_value(text, instance) or dst_map.stock_value(text):
+        return "the destination chart fixes it as a template constant"
+    feeders = [path for path, _ in dst_map.toml_to_values(text)]
+    if feeders and not any(_has_path(migrated_values, parse_key(p)) for p in feeders):
+        return f"fed by the destination chart's default ({', '.join(sorted(set(feeders)))})"
+    return ""
+
+
+def _has_path(data: Any, path: KeyPath) -> bool:
+    if not path:
+        return True
+    head, rest = path[0], path[1:]
+    if head in ("*", "[]"):
+        items = data.values() if isinstance(data, dict) else data if isinstance(data, list) else []
+        return any(_has_path(v, rest) for v in items)
+    if isinstance(data, dict) and head in data:
+        return _has_path(data[head], rest)
+    if isinstance(data, list) and isinstance(head, int) and head < len(data):
+        return _has_path(data[head], rest)
+    return False
+
+
+def rule_finding(report: Report, key: KeyPath) -> str:
+    for entry in report.entries:
+        finding = entry.old_key is None or entry.action in ATTENTION
+        if entry.rule and finding and _related(entry.new_key or entry.old_key, key):
+            return f"rule {entry.rule}: {entry.message}".strip()
+    return ""
+
+
+def chart_renamed(diff: Difference, names: tuple[str, str]) -> str:
+    """Only the chart's own name differs (it is part of the Kubernetes service names the chart renders)."""
+    old, new = names
+    if old != new and isinstance(diff.before, str) and isinstance(diff.after, str) \
+            and old in diff.before and diff.before.replace(old, new) == diff.after:
+        return f"the chart's name changed ({old} -> {new}), so do the service names it renders"
+    return ""
+
+
+def classify(diff: Difference, values_report: Report, toml_report: Report, dst_map: ChartMap,
+             migrated_values: dict, instance: str | None, names: tuple[str, str] = ("", "")) -> str:
+    key = parse_key(diff.key)
+    return (not_exposed(values_report, key) or chart_fixed(dst_map, migrated_values, key, instance)
+            or rule_finding(toml_report, key) or chart_renamed(diff, names))
+
+
+def verify(values_data: bytes, name: str, chart: str, to_chart: str, instance: str | None = None,
+           chart_dir_from: str | None = None, chart_dir_to: str | None = None) -> Verification:
+    from k8s_migrate.charts.render import load_values_text
+    from k8s_migrate.pipeline import Options, migrate_toml
+    from k8s_migrate.pipeline_values import ValuesOptions, chart_version, load_map, migrate_values
+
+    src_map, dst_map = load_map(chart), load_map(to_chart)
+    src_dir = chart_directory(chart_dir_from, None) if chart_dir_from else chart_directory(chart, src_map)
+    dst_dir = chart_directory(chart_dir_to, None) if chart_dir_to else chart_directory(to_chart, dst_map)
+    values_text = values_data.decode("utf-8-sig")
+
+    rendered_src = render(src_dir, values_text, instance)
+    toml_result = migrate_toml(rendered_src.encode("utf-8"), f"{name} (rendered by {chart})", Options(
+        chart_version(src_map, None, "--from"), chart_version(dst_map, None, "--to"), mode="edit"))
+    values_result = migrate_values(values_data, name, ValuesOptions(chart, to_chart))
+    rendered_dst = render(dst_dir, values_result.output, instance)
+
+    t1, error1 = parse_toml(toml_result.output, f"the TOML migration of {chart}'s render")
+    t2, error2 = parse_toml(rendered_dst, f"{to_chart}'s render of the migrated values")
+    migrated_values = load_values_text(values_result.output)
+    result = Verification(t1=toml_result.output, t2=rendered_dst, errors=[e for e in (error1, error2) if e])
+    if result.errors:
+        return result
+    for diff in differences(t1, t2):
+        diff.reason = classify(diff, values_result.report, toml_result.report, dst_map, migrated_values,
+                               _map_instance(dst_map, instance), (_chart_name(src_dir), _chart_name(dst_dir)))
+        (result.explained if diff.reason else result.unexplained).append(diff)
+    return result
+
+
+def _chart_name(path: Path) -> str:
+    from k8s_migrate.charts.render import load_chart
+
+    return load_chart(path).name
+
+
+def _map_instance(chart_map: ChartMap, instance: str | None) -> str | None:
+    known = [i["instance"] for i in chart_map.instances]
+    if instance is None:
+        return known[0] if known else None
+    tail = instance.strip("/").split("/")[-1]
+    return tail if tail in known else None
+
+
+def _show(present: bool, value: Any) -> str:
+    return repr(value) if present else "(absent)"
+
+
+def render_text(result: Verification) -> str:
+    lines = [f"ERROR: {e}" for e in result.errors]
+    if result.explained:
+        lines.append(f"explained differences ({len(result.explained)}):")
+        lines += [f"  {d.key}: {d.reason}" for d in result.explained]
+    if result.unexplained:
+        lines.append(f"UNEXPLAINED differences ({len(result.unexplained)}):")
+        for d in result.unexplained:
+            lines.append(f"  {d.key}")
+            lines.append(f"    - TOML migration:   {_show(d.present_before, d.before)}")
+            lines.append(f"    + values migration: {_show(d.present_after, d.after)}")
+    lines.append("verify: OK" if result.ok else "verify: FAILED")
+    return "\n".join(lines) + "\n"
