@@ -53,6 +53,7 @@ class Candidate:
     new: Any = None
     status: str = "open"
     by: str = ""  # the rule id, or the rejection reason
+    rejected_as: str = ""  # the first pattern of the rejected.yaml entry that matched
     facts: dict[str, Any] = field(default_factory=dict)
 
 
@@ -207,7 +208,7 @@ def classify(cand: Candidate, packs_by_pair: dict, rejections: list[dict]) -> No
         if pairs and cand.pair not in pairs:
             continue
         if glob_hit(entry["match"], cand.id):
-            cand.status, cand.by = "rejected", entry["reason"].strip()
+            cand.status, cand.by, cand.rejected_as = "rejected", entry["reason"].strip(), entry["match"][0]
             return
 
 
@@ -272,6 +273,8 @@ def compact(cand: Candidate) -> dict[str, Any]:
     data = {k: v for k, v in asdict(cand).items() if v not in (None, "", {}, [])}
     if cand.kind == "infer":  # the implied key lists are long; the keys that changed say it
         data.pop("old", None), data.pop("new", None)
+    if cand.status == "rejected":  # the reason is in rejected.yaml, found by its first pattern
+        data.pop("by", None)
     return data
 
 
