@@ -97,7 +97,7 @@ def _line_of(message: str) -> int | None:
 def differences(t1: dict, t2: dict) -> list[Difference]:
     from deepdiff import DeepDiff
 
-    tree = DeepDiff(t1, t2, ignore_order=False, view="tree")
+    tree = DeepDiff(t1, t2, ignore_order=False, view="tree", threshold_to_diff_deeper=0)  # key by key, always
     out: list[Difference] = []
     for kind, items in tree.items():
         for item in items:
