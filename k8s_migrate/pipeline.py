@@ -69,10 +69,14 @@ def migrate_toml(data: bytes, name: str, options: Options) -> Result:
     canonicalise(state, new_cat, ctx)
     report = Report(name, old_cat.version, new_cat.version)
     report.notes.append(detection.how)
-    if options.mode == "edit":
-        output = edit_toml(user, state, report, new_cat)
-    else:
-        output = rebase_toml(user, state, report, old_cat, new_cat, options, ctx)
+    try:
+        if options.mode == "edit":
+            output = edit_toml(user, state, report, new_cat)
+        else:
+            output = rebase_toml(user, state, report, old_cat, new_cat, options, ctx)
+    except UsageError as exc:
+        exc.file = exc.file or name  # the output document cannot take the input's shape
+        raise
     add_findings(report, state)
     report.changed = output != source.original
     return Result(output, report, source.original)
@@ -143,7 +147,7 @@ def rebase_toml(user: TomlDocument, state: HubState, report: Report, old_cat: Ca
         target = output_path(track, user_to_old, old_to_new, out, item_index)
         report.add(carry(track, verdict, target, new, out, new_cat))
     remove_what_the_user_removed(state, old, new, out, covered, old_to_new, report, ctx)
-    return out.dumps()
+    return user.source.dress(out.dumps())
 
 
 def output_path(track: Track, user_to_old: ItemMatcher, old_to_new: ItemMatcher, out: TomlDocument,

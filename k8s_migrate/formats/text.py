@@ -23,6 +23,10 @@ class SourceText:
             text = text.replace("\r\n", "\n").replace("\n", "\r\n")
         return (BOM if self.bom else "") + text
 
+    def dress(self, text: str) -> str:
+        """Give text from elsewhere (a stock file) this input's BOM and line endings."""
+        return self.restore(text.removeprefix(BOM).replace("\r\n", "\n"))
+
 
 def decode(data: bytes, name: str) -> SourceText:
     if not data.removeprefix(UTF8_BOM).strip():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from typing import Any, Iterator
 
 import tomlkit
@@ -93,6 +94,10 @@ class TomlDocument:
         return node
 
     def set(self, path: KeyPath, value: Any, comment: str | None = None) -> None:
+        with _shape_conflict(path):
+            self._set(path, value, comment)
+
+    def _set(self, path: KeyPath, value: Any, comment: str | None = None) -> None:
         parent = self._container(path[:-1], create=True)
         key = path[-1]
         new = tomlkit.item(value)
@@ -138,6 +143,10 @@ class TomlDocument:
 
     def append_item(self, aot_path: KeyPath, fields: dict[str, Any]) -> int:
         """Append a table to an array of tables (created when missing); returns its index."""
+        with _shape_conflict(aot_path):
+            return self._append_item(aot_path, fields)
+
+    def _append_item(self, aot_path: KeyPath, fields: dict[str, Any]) -> int:
         parent = self._container(aot_path[:-1], create=True)
         table = tomlkit.table()
         for k, v in fields.items():
@@ -175,6 +184,16 @@ class TomlDocument:
             parent = self._container(path[:-1], create=False)
             del parent[path[-1]]
             path = path[:-1]
+
+
+@contextmanager
+def _shape_conflict(path: KeyPath) -> Iterator[None]:
+    """A key whose parent is a value here but a table there (or a table vs an array of tables) cannot be written."""
+    try:
+        yield
+    except (TOMLKitError, AttributeError, TypeError) as exc:
+        raise UsageError(f"cannot write {format_key(path)}: a parent key has another type here (value, table or "
+                         f"array of tables) than the migration needs ({' '.join(str(exc).split())})") from None
 
 
 def _needs_super(path: KeyPath, i: int) -> bool:
