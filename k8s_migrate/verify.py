@@ -169,6 +169,16 @@ def rule_finding(report: Report, key: KeyPath) -> str:
     return ""
 
 
+def default_followed(report: Report, diff: Difference) -> str:
+    """The values migration moved a value left at the old chart's default to the new chart's default."""
+    key = parse_key(diff.key)
+    for entry in report.entries:
+        if entry.action == "defaulted" and _related(entry.new_key or entry.old_key, key) \
+                and str(entry.new_value) == str(diff.after):
+            return f"chart default change ({entry.origin}: {entry.old_value!r} -> {entry.new_value!r})"
+    return ""
+
+
 def chart_renamed(diff: Difference, names: tuple[str, str]) -> str:
     """Only the chart's own name differs (it is part of the Kubernetes service names the chart renders)."""
     old, new = names
@@ -181,7 +191,8 @@ def chart_renamed(diff: Difference, names: tuple[str, str]) -> str:
 def classify(diff: Difference, values_report: Report, toml_report: Report, dst_map: ChartMap,
              migrated_values: dict, instance: str | None, names: tuple[str, str] = ("", "")) -> str:
     key = parse_key(diff.key)
-    return (not_exposed(values_report, key) or chart_fixed(dst_map, migrated_values, key, instance)
+    return (not_exposed(values_report, key) or default_followed(values_report, diff)
+            or chart_fixed(dst_map, migrated_values, key, instance)
             or rule_finding(toml_report, key) or chart_renamed(diff, names))
 
 

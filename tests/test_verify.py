@@ -96,3 +96,15 @@ def test_verify_catches_a_broken_chart_map(reference_dir, fixture_with_gateway_t
     run = cli("verify", fixture_with_gateway_type, "--chart", SRC, "--to-chart", dst)
     assert run.code == 1
     assert "database.apim_db.url" in run.out.split("UNEXPLAINED", 1)[1]
+
+
+def test_verify_real_world_values_explain_the_chart_default_change(reference_dir):
+    values = reference_dir / "real-world" / "chilcano-450-aio-values" / "wso2-am-pattern-0-all-in-one-values.yaml"
+    result = verify(values.read_bytes(), values.name, "helm-apim/all-in-one@4.5.x", "helm-apim/all-in-one@4.6.x")
+    reasons = {d.key: d.reason for d in result.explained}
+    assert reasons["apim.gateway_type"].startswith("chart default change")
+    # Left: the TOML migration's 4.6 aliases rename shared_db's pool_options keys to snake_case (not
+    # apim_db's), while the 4.6.x chart renders them camelCase: a real disagreement, reported not hidden.
+    assert {d.key for d in result.unexplained} <= {
+        f"database.shared_db.pool_options.{k}"
+        for k in ("defaultAutoCommit", "maxActive", "maxWait", "testOnBorrow", "validationInterval")}
