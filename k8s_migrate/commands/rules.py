@@ -1,0 +1,87 @@
+"""`k8s-migrate rules list|show|lint`: the rule packs, one rule, and their lint."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from .common import fail
+
+rules_app = typer.Typer(help="List, show and lint the migration rules.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(rules_app, name="rules")
+
+
+@rules_app.command("list")
+def list_command(
+    from_version: Optional[str] = typer.Option(None, "--from", help="Only the packs on the way from this version."),
+    to_version: Optional[str] = typer.Option(None, "--to", help="Only the packs on the way to this version."),
+) -> None:
+    """List the rules: pack, id, op, keys, confidence."""
+    for pack in selected_packs(from_version, to_version):
+        for rule in pack.rules:
+            typer.echo(f"{pack.name:<16} {rule.id:<44} {rule.op:<14} {rule.confidence:<6} {', '.join(rule.key_texts)}")
+
+
+@rules_app.command("show")
+def show_command(rule_id: str = typer.Argument(..., help="A rule id, e.g. r320-oauth-allowed-scopes.")) -> None:
+    """Show one rule in full."""
+    from ..errors import UsageError
+    from ..rules.load import load_packs
+
+    for pack in load_packs():
+        for rule in pack.rules:
+            if rule.id == rule_id:
+                typer.echo(describe(rule))
+                return
+    fail(UsageError(f"no rule with id {rule_id!r} (see: k8s-migrate rules list)"))
+
+
+@rules_app.command("lint")
+def lint_command(
+    packs: Optional[str] = typer.Option(None, "--packs", help="A folder of rule packs (default: the built-in mappings/apim)."),
+    golden: Optional[str] = typer.Option(None, "--golden", help="A folder with a golden case per rule (default: tests/golden/toml of a checkout)."),
+) -> None:
+    """Check the packs: schema, unique ids, sources, from < to, conflicting rules, catalog keys, golden cases."""
+    from pathlib import Path
+
+    from ..data import mappings_dir
+    from ..rules.lint import default_golden_dir, lint
+
+    problems = lint(Path(packs) if packs else mappings_dir() / "apim", Path(golden) if golden else default_golden_dir())
+    for problem in problems:
+        typer.echo(str(problem), err=True)
+    if problems:
+        raise typer.Exit(1)
+    typer.echo("rules lint: clean")
+
+
+def selected_packs(from_version: str | None, to_version: str | None):
+    from ..catalog import known_versions, resolve_version
+    from ..errors import UsageError
+    from ..rules.load import load_packs, plan
+    from ..rules.model import RuleError
+    from ..versions import VersionError
+
+    try:
+        if from_version or to_version:
+            versions = known_versions()
+            src = resolve_version(from_version) if from_version else versions[0]
+            dst = resolve_version(to_version) if to_version else versions[-1]
+            return plan(src, dst)
+        return list(load_packs())
+    except (VersionError, RuleError) as exc:
+        fail(UsageError(str(exc)))
+
+
+def describe(rule) -> str:
+    fields = [("id", rule.id), ("pack", rule.pack), ("op", rule.op), ("keys", ", ".join(rule.key_texts))]
+    optional = [("to", rule.raw.get("to")), ("value", rule.raw.get("value")), ("transform", rule.transform),
+                ("when", rule.when or None), ("old default", rule.raw.get("old")), ("new default", rule.raw.get("new")),
+                ("keep switch", rule.keep_switch), ("candidates", ", ".join(rule.raw.get("candidate", [])) or None)]
+    fields += [(k, v) for k, v in optional if v is not None and (k not in ("old default", "new default") or rule.op == "default_change")]
+    fields += [("confidence", rule.confidence), ("source", rule.source), ("message", rule.message)]
+    return "\n".join(f"{k + ':':<13} {v}" for k, v in fields)
