@@ -211,7 +211,10 @@ def verify(values_data: bytes, name: str, chart: str, to_chart: str, instance: s
     toml_result = migrate_toml(rendered_src.encode("utf-8"), f"{name} (rendered by {chart})", Options(
         chart_version(src_map, None, "--from"), chart_version(dst_map, None, "--to"), mode="edit"))
     values_result = migrate_values(values_data, name, ValuesOptions(chart, to_chart))
-    rendered_dst = render(dst_dir, values_result.output, instance)
+    try:
+        rendered_dst = render(dst_dir, values_result.output, instance)
+    except UsageError as exc:  # the destination chart refuses the migrated values (e.g. a required value)
+        return Verification(t1=toml_result.output, errors=[f"{to_chart} cannot render the migrated values: {exc.message}"])
 
     t1, error1 = parse_toml(toml_result.output, f"the TOML migration of {chart}'s render")
     t2, error2 = parse_toml(rendered_dst, f"{to_chart}'s render of the migrated values")

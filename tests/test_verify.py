@@ -108,3 +108,10 @@ def test_verify_real_world_values_explain_the_chart_default_change(reference_dir
     assert {d.key for d in result.unexplained} <= {
         f"database.shared_db.pool_options.{k}"
         for k in ("defaultAutoCommit", "maxActive", "maxWait", "testOnBorrow", "validationInterval")}
+
+
+def test_verify_fails_when_the_destination_chart_refuses_the_migrated_values(reference_dir):
+    values = reference_dir / "real-world" / "thomas-460-gw-values" / "apim-gw-values.yaml"
+    run = cli("verify", values, "--chart", "helm-apim/gateway@4.6.x", "--to-chart", "helm-apim/gateway@4.7.x")
+    assert run.code == 1, run.err
+    assert "cannot render the migrated values" in run.out and "Encryption key" in run.out
