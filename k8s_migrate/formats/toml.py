@@ -170,7 +170,10 @@ class TomlDocument:
                 if not create or isinstance(seg, int):
                     return None
                 child = tomlkit.table(is_super_table=_needs_super(path, i))
-                node.add(seg, child)
+                if isinstance(node, OutOfOrderTableProxy):
+                    node[seg] = child  # a table split over the file has no add()
+                else:
+                    node.add(seg, child)
                 child = _child(node, seg)
             node = child
         return node
