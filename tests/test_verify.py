@@ -115,3 +115,9 @@ def test_verify_fails_when_the_destination_chart_refuses_the_migrated_values(ref
     run = cli("verify", values, "--chart", "helm-apim/gateway@4.6.x", "--to-chart", "helm-apim/gateway@4.7.x")
     assert run.code == 1, run.err
     assert "cannot render the migrated values" in run.out and "Encryption key" in run.out
+
+
+def test_verify_same_chart_has_no_differences(reference_dir):
+    run = cli("verify", FIXTURE, "--chart", SRC, "--to-chart", SRC)
+    assert run.code == 0, run.out + run.err
+    assert run.out.strip() == "verify: OK"
