@@ -67,6 +67,8 @@ class ConfigMapManifest:
             mark = getattr(exc, "problem_mark", None)
             raise UsageError(f"invalid YAML: {getattr(exc, 'problem', None) or exc}", name,
                              mark.line + 1 if mark else None) from None
+        except (AttributeError, TypeError, ValueError, KeyError, RecursionError) as exc:  # ruamel on broken aliases
+            raise UsageError(f"invalid YAML: {type(exc).__name__}: {exc}", name) from None
         self.embedded = [
             EmbeddedToml(i, cm_name, str(cm["data"][EMBEDDED_KEY]), cm["data"], EMBEDDED_KEY)
             for i, doc in enumerate(self.documents)
