@@ -31,7 +31,7 @@ class Delivery:
 OUTPUT = typer.Option(None, "-o", "--output", help="Write the result here (default: stdout).")
 IN_PLACE = typer.Option(False, "--in-place", help="Replace FILE with the result (atomically).")
 BACKUP = typer.Option(False, "--backup", help="With --in-place, keep the original as FILE.bak.")
-REPORT = typer.Option(None, "--report", help="Write the report here; .json, .md, .sarif or .txt picks the format.")
+REPORT = typer.Option(None, "--report", help="Write the report here; .json, .md, .sarif or .txt picks the format (- prints JSON on stdout).")
 DIFF = typer.Option(False, "--diff", help="Print a unified diff instead of the result.")
 CHECK = typer.Option(False, "--check", help="Write nothing; exit 1 if migrating would change the file.")
 STRICT = typer.Option(False, "--strict", help="Exit 1 if the report holds review or unknown entries.")
@@ -62,7 +62,9 @@ def deliver(result, d: Delivery) -> None:
         fail(UsageError("give either --in-place or -o, not both"))
     report = result.report.masked(d.show_secrets)
     try:
-        if d.report:
+        if d.report == "-":
+            sys.stdout.write(render_for_path(report, ".json"))
+        elif d.report:
             write_atomic(d.report, render_for_path(report, d.report), allow_symlink_escape=d.follow_symlinks)
         if d.check:
             pass
@@ -76,7 +78,7 @@ def deliver(result, d: Delivery) -> None:
         elif d.in_place:
             if result.output != result.original:
                 write_atomic(d.file, result.output, backup=d.backup, allow_symlink_escape=d.follow_symlinks)
-        elif d.output:
+        elif d.output and d.output != "-":
             write_atomic(d.output, result.output, allow_symlink_escape=d.follow_symlinks)
         else:
             sys.stdout.write(result.output)
