@@ -6,6 +6,7 @@ key. Values that feed no TOML key are chart-level: they keep their path when the
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,18 +77,77 @@ def to_toml(chart_map: ChartMap, path: KeyPath, value: Any) -> tuple[str, dict[s
     return found[0]
 
 
-def to_values(chart_map: ChartMap, toml_key: str, prefer: str | None = None) -> tuple[str, dict[str, Any]] | None:
-    """The values path that feeds a TOML key; the user's own path wins when it feeds the key too."""
-    everywhere = [(k, l) for k, l in chart_map.toml_to_values(toml_key) if l.get("kind") != "embedded"]
-    own = [(k, l) for k, l in everywhere if k == prefer]
-    if own:
-        return own[0]
-    found = chart_map.toml_to_values(toml_key, first_instance(chart_map)) or everywhere
-    found = [(k, l) for k, l in found if l.get("kind") != "embedded"]
+def to_values(chart_map: ChartMap, toml_key: str, prefer: str | None = None,
+              values: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]] | None:
+    """The values path that feeds a TOML key in the new chart.
+
+    Links whose guard is false under the values (the new chart's defaults under the user's own)
+    lose to links whose guard holds; among the rest the user's own path wins, then unguarded links.
+    """
+    found = [(k, l) for k, l in chart_map.toml_to_values(toml_key) if l.get("kind") != "embedded"]
     if not found:
         return None
-    found.sort(key=lambda kl: (bool(kl[1].get("guard")), kl[1].get("kind") == "pattern"))
+    first = first_instance(chart_map)
+    verdicts = {id(l): guard_holds(l.get("guard"), values) for _, l in found}
+    found.sort(key=lambda kl: (verdicts[id(kl[1])] is False, kl[0] != prefer, kl[1].get("instance") != first,
+                               bool(kl[1].get("guard")), kl[1].get("kind") == "pattern"))
     return found[0]
+
+
+_SIMPLE_GUARD = re.compile(r"^\s*(not\s*\(?\s*)?\.Values\.([A-Za-z0-9_.]+)\s*\)?\s*$")
+
+
+def simple_guard(guard: str | None) -> tuple[KeyPath, bool] | None:
+    """For ``.Values.X`` or ``not (.Values.X)``: the values path and the value that satisfies it."""
+    m = _SIMPLE_GUARD.match(guard or "")
+    if not m:
+        return None
+    return tuple(m.group(2).split(".")), not m.group(1)
+
+
+def effective_set(values: dict[str, Any], path: KeyPath, value: Any) -> None:
+    node = values
+    for seg in path[:-1]:
+        node = node.setdefault(seg, {})
+    node[path[-1]] = value
+
+
+def guard_holds(guard: str | None, values: dict[str, Any] | None) -> bool | None:
+    """Evaluate a link's Go-template guard against values; None when it cannot be told."""
+    if not guard or values is None or "$" in guard:
+        return None
+    from .charts.render import render_string
+
+    try:
+        return render_string("{{ if " + guard + " }}1{{ end }}", {"Values": values}) == "1"
+    except Exception:  # a guard the evaluator cannot judge (nil pointer, unknown function) decides nothing
+        return None
+
+
+def unflatten(flat: dict[str, Any]) -> dict[str, Any]:
+    """Chart defaults (``a.b[0].c`` -> value) back into nested values."""
+    root: dict[str, Any] = {}
+    for text, value in flat.items():
+        try:
+            path = parse_key(text)
+        except ValueError:
+            continue
+        node: Any = root
+        for seg, nxt in zip(path, path[1:]):
+            if isinstance(node, list):
+                while len(node) <= seg:
+                    node.append({} if isinstance(nxt, str) else [])
+                node = node[seg]
+            else:
+                node = node.setdefault(seg, [] if isinstance(nxt, int) else {})
+        last = path[-1]
+        if isinstance(node, list):
+            while len(node) <= last:
+                node.append(None)
+            node[last] = value
+        elif isinstance(node, dict):
+            node[last] = value
+    return root
 
 
 def migrate_values(data: bytes, name: str, options: ValuesOptions) -> Result:
@@ -112,9 +172,15 @@ def migrate_values(data: bytes, name: str, options: ValuesOptions) -> Result:
 
     keys = [HubKey(parse_key(l.toml_key), apply_pattern(l.link.get("pattern"), l.value, l.link.get("filter")),
                    l.line, origin=format_key(l.values_path)) for l in fed]
+    from .charts.render import merge_values
+    from .formats.values import _plain
+
+    effective = merge_values(unflatten(dst_map.defaults), _plain(doc.data))
+    source_effective = merge_values(unflatten(src_map.defaults), _plain(doc.data))
     packs = rule_chain(src_version, dst_version)
     state = run(keys, packs, Context(profile=options.profile, keep_old_defaults=options.keep_old_defaults,
                                      answers=options.answers))
+    toggles: list[tuple[tuple[KeyPath, bool], str, str, str]] = []
     moves: list[tuple[KeyPath, KeyPath, Any, Any]] = []  # (old values path, new values path, old value, new value)
     for link, track in zip(fed, state.tracks):
         entry = entry_for(track, load_catalog(dst_version))
@@ -124,7 +190,7 @@ def migrate_values(data: bytes, name: str, options: ValuesOptions) -> Result:
             entry.message = join(entry.message, f"removed {format_key(link.values_path)} from the values")
             report.add(entry)
             continue
-        target = to_values(dst_map, format_key(track.path), prefer=format_key(link.values_path))
+        target = to_values(dst_map, format_key(track.path), prefer=format_key(link.values_path), values=effective)
         if target is None:
             entry.action = "review"
             entry.message = join(entry.message, (
@@ -133,7 +199,25 @@ def migrate_values(data: bytes, name: str, options: ValuesOptions) -> Result:
             report.add(entry)
             continue
         new_path_text, new_link = target
-        new_value = invert_pattern(new_link.get("pattern"), track.value, new_link.get("filter"))
+        own = format_key(link.values_path)
+        gated = [l for k, l in dst_map.toml_to_values(format_key(track.path)) if k == own]
+        if new_path_text != own and gated:
+            switch = simple_guard(gated[0].get("guard"))
+            was_effective = guard_holds(link.link.get("guard"), source_effective) is not False
+            if not was_effective:
+                new_path_text, new_link = own, gated[0]  # it had no effect before either; leave it be
+            elif switch is not None:
+                toggles.append((switch, gated[0]["guard"], own, format_key(track.path)))
+                new_path_text, new_link = own, gated[0]
+                effective_set(effective, switch[0], switch[1])
+            else:
+                entry.message = join(entry.message, f"{dst_map.id} reads {own} only when {gated[0].get('guard')}, "
+                                     f"which does not hold with these values; written to {new_path_text}")
+        same_form = (new_link.get("pattern"), new_link.get("filter")) == (link.link.get("pattern"), link.link.get("filter"))
+        if same_form and same_value(track.value, track.origin.value):
+            new_value = link.value  # the rules left it alone and the new chart renders it the same way
+        else:
+            new_value = invert_pattern(new_link.get("pattern"), track.value, new_link.get("filter"))
         if new_value is None or same_value(new_value, link.value):
             new_value = link.value
         new_value = follow_new_default(src_map, dst_map, link.values_path, new_path_text, link.value, new_value, entry)
@@ -144,7 +228,13 @@ def migrate_values(data: bytes, name: str, options: ValuesOptions) -> Result:
         entry.new_key = new_path_text if entry.action == "moved" and not track.events else entry.new_key
         report.add(entry)
     apply_moves(doc, moves)
+    for (path, value), guard, own, toml_key in dict((t[0], t) for t in toggles).values():
+        doc.set(path, value)
+        report.add(Entry("added", None, format_key(path), None, value, origin=format_key(path), message=(
+            f"{dst_map.id} reads {own} (-> {toml_key}) only when {guard}; set {format_key(path)}: "
+            f"{str(value).lower()} so your value keeps its effect. Check this matches how you expose the service")))
 
+    report.extend(complete_list_items(doc, src_map, dst_map))
     for path, value, line in chart_only:
         report.add(carry_chart_value(doc, src_map, dst_map, path, value, line))
     add_findings(report, state)
@@ -206,6 +296,45 @@ def rename_differing_segment(doc: ValuesDocument, old: KeyPath, new: KeyPath) ->
     i = differ[0]
     if doc.has(old[: i + 1]) and not doc.has(new[: i + 1]):
         doc.rename_in_place(old[: i + 1], new[i])
+
+
+_ITEM_FIELD = re.compile(r"^(?P<list>.+)\[(?P<index>\d+)\]\.(?P<field>[^.\[]+)$")
+
+
+def item_fields(defaults: dict[str, Any]) -> dict[str, dict[int, dict[str, Any]]]:
+    """Lists of maps in a chart's defaults: list path -> item index -> field -> default."""
+    found: dict[str, dict[int, dict[str, Any]]] = {}
+    for key, value in defaults.items():
+        m = _ITEM_FIELD.match(key)
+        if m:
+            found.setdefault(m["list"], {}).setdefault(int(m["index"]), {})[m["field"]] = value
+    return found
+
+
+def complete_list_items(doc: ValuesDocument, src_map: ChartMap, dst_map: ChartMap) -> list[Entry]:
+    """Helm replaces a list whole, so fields the new chart added to its list items (and its templates
+    read) must be written into the user's items, from the new chart's default item."""
+    entries = []
+    old_lists = item_fields(src_map.defaults)
+    for list_path, items in item_fields(dst_map.defaults).items():
+        user_items = doc.get(parse_key(list_path))
+        if not isinstance(user_items, list):
+            continue
+        old_fields = set().union(*old_lists.get(list_path, {}).values()) if list_path in old_lists else set()
+        by_name = {f.get("name"): f for f in items.values()}
+        for i, item in enumerate(user_items):
+            if not isinstance(item, dict):
+                continue
+            template = by_name.get(item.get("name"), items.get(0, {}))
+            for field_name, default in template.items():
+                if field_name in item or field_name in old_fields:
+                    continue
+                path = parse_key(list_path) + (i, field_name)
+                doc.set(path, default)
+                entries.append(Entry("added", None, format_key(path), None, default, origin=format_key(path), message=(
+                    f"{dst_map.id} reads {field_name} in each item of {list_path}; Helm replaces lists whole, "
+                    f"so it is set from the chart's default item")))
+    return entries
 
 
 def carry_chart_value(doc: ValuesDocument, src_map: ChartMap, dst_map: ChartMap, path: KeyPath, value: Any,

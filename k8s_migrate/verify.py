@@ -179,6 +179,15 @@ def default_followed(report: Report, diff: Difference) -> str:
     return ""
 
 
+def filled_in(values_report: Report, dst_map: ChartMap, key: KeyPath) -> str:
+    """The values migration added the value that feeds this key (a field the new chart's items need)."""
+    feeders = {path for path, _ in dst_map.toml_to_values(format_key(key))}
+    for entry in values_report.entries:
+        if entry.action == "added" and entry.new_key in feeders:
+            return f"set by the values migration from the new chart's default ({entry.new_key}): {entry.message}"
+    return ""
+
+
 def chart_renamed(diff: Difference, names: tuple[str, str]) -> str:
     """Only the chart's own name differs (it is part of the Kubernetes service names the chart renders)."""
     old, new = names
@@ -192,6 +201,7 @@ def classify(diff: Difference, values_report: Report, toml_report: Report, dst_m
              migrated_values: dict, instance: str | None, names: tuple[str, str] = ("", "")) -> str:
     key = parse_key(diff.key)
     return (not_exposed(values_report, key) or default_followed(values_report, diff)
+            or filled_in(values_report, dst_map, key)
             or chart_fixed(dst_map, migrated_values, key, instance)
             or rule_finding(toml_report, key) or chart_renamed(diff, names))
 
