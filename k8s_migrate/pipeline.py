@@ -95,7 +95,8 @@ def edit_toml(user: TomlDocument, state: HubState, report: Report, new_cat: Cata
                 user.rename(origin.path, track.path)
             if not same_value(track.value, origin.value) or type(track.value) is not type(origin.value):
                 user.set(track.path, track.value)
-        report.add(entry_for(track, new_cat))
+        entry = entry_for(track, new_cat)
+        report.add(flag_unknown(entry, track.path, new_cat) if track.live else entry)
     return user.dumps()
 
 
@@ -195,9 +196,14 @@ def carry(track: Track, verdict: Verdict, target: KeyPath, new: Baseline, out: T
         return entry
     if in_new_stock is None or not same_value(_plain(in_new_stock), track.value):
         out.set(target, track.value, track.origin.comment)
-    if entry.action == "kept" and not new_cat.known.is_known(track.path):
+    return flag_unknown(entry, track.path, new_cat)
+
+
+def flag_unknown(entry: Entry, path: KeyPath, new_cat: Catalog) -> Entry:
+    """A kept key the target catalog does not know becomes `unknown`, with a did-you-mean."""
+    if entry.action == "kept" and not new_cat.known.is_known(path):
         entry.action = "unknown"
-        hint = new_cat.known.suggest(track.path)
+        hint = new_cat.known.suggest(path)
         entry.message = join(f"{new_cat.version} does not know this key" + (f"; did you mean {hint}?" if hint else ""), entry.message)
     return entry
 
