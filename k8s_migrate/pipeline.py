@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 
 from .carryover import Baseline, ItemMatcher, Verdict, judge_old, _MISSING
@@ -107,7 +108,7 @@ def new_baseline(new_cat: Catalog, options: Options) -> tuple[Baseline, TomlDocu
         doc = TomlDocument(decode(options.onto, onto_name), onto_name)
         return Baseline(new_cat, doc.data(), f"{new_cat.version} stock file ({onto_name})"), doc
     stock = stock_for(new_cat, options.profile)
-    text = stock_text(stock)
+    text = stock_text_for(new_cat.version, stock_name(options.profile))
     doc = TomlDocument(decode(text.encode(), "stock"), f"{new_cat.version} stock")
     return Baseline(new_cat, stock, f"{new_cat.version} stock file"), doc
 
@@ -116,6 +117,12 @@ def stock_for(catalog: Catalog, profile: str | None) -> dict[str, Any]:
     if stock_name(profile) in catalog.profiles:
         return catalog.profiles[stock_name(profile)]
     return catalog.stock
+
+
+@lru_cache(maxsize=None)
+def stock_text_for(version: str, profile_stock: str | None) -> str:
+    """The built-in baseline file of a version (and profile), rendered once per process."""
+    return stock_text(stock_for(load_catalog(version), profile_stock))
 
 
 def stock_text(stock: dict[str, Any]) -> str:
@@ -226,7 +233,9 @@ def remove_what_the_user_removed(state: HubState, old: Baseline, new: Baseline, 
         if node is None or not same_value(_plain(node), track.origin.value):
             continue
         doomed.append((target, track))
-    whole = {p for p in (old_to_new.translate(t) for t in dropped) if p and out.get(p) is not None}
+    added = [t.path for t in state.tracks if t.origin is None and t.live]  # rule-added keys keep their tables
+    whole = {p for p in (old_to_new.translate(t) for t in dropped)
+             if p and out.get(p) is not None and not any(a[: len(p)] == p for a in added)}
     for target, track in doomed:
         if not any(target[: len(t)] == t for t in whole):
             out.delete(target)
