@@ -67,7 +67,8 @@ def migrate_toml(data: bytes, name: str, options: Options) -> Result:
     ctx = Context(profile=options.profile, keep_old_defaults=options.keep_old_defaults, answers=options.answers)
     keys = user.leaves()
     state = run(keys, packs, ctx)
-    canonicalise(state, new_cat, ctx)
+    if old_cat.version != new_cat.version:
+        canonicalise(state, new_cat, ctx)
     report = Report(name, old_cat.version, new_cat.version)
     report.notes.append(detection.how)
     try:
@@ -290,7 +291,19 @@ def entry_for(track: Track, new_cat: Catalog) -> Entry:
 
 
 def add_findings(report: Report, state: HubState) -> None:
+    """One entry per finding; a default that changes in several steps of the chain is one entry."""
+    merged: dict[tuple[str, str], Entry] = {}
     for finding in state.findings:
-        report.add(Entry(finding.action, None, finding.key, finding.old_value, finding.new_value,
-                         rule=finding.rule.id, source=finding.rule.source, message=finding.message,
-                         confidence=finding.rule.confidence))
+        entry = Entry(finding.action, None, finding.key, finding.old_value, finding.new_value,
+                      rule=finding.rule.id, source=finding.rule.source, message=finding.message,
+                      confidence=finding.rule.confidence)
+        earlier = merged.get((finding.action, finding.key)) if finding.rule.op == "default_change" else None
+        if earlier is None:
+            merged[(finding.action, finding.key, id(finding)) if finding.rule.op != "default_change"
+                   else (finding.action, finding.key)] = entry
+            continue
+        earlier.new_value = entry.new_value
+        earlier.rule = f"{earlier.rule},{entry.rule}"
+        earlier.source = f"{earlier.source} ; {entry.source}"
+        earlier.message = f"{earlier.message} Then: {entry.message}"
+    report.extend(merged.values())

@@ -21,15 +21,16 @@ def test_every_changed_default_on_the_way_is_reviewed_with_its_source():
     report = migrate_toml(MINIMAL_320, "d.toml", Options("3.2.0", "4.6.0")).report
     for rule in rules:
         for key in rule.keys:
-            found = [e for e in report.entries if e.rule == rule.id and e.new_key == format_key(key)]
-            assert found, f"{rule.id}: no review for {format_key(key)}"
-            assert found[0].action == "review" and found[0].source == rule.source
+            # a key whose default changes in several steps gets one entry that names every step
+            found = [e for e in report.entries if rule.id in (e.rule or "").split(",") and e.new_key == format_key(key)]
+            assert len(found) == 1, f"{rule.id}: expected one review for {format_key(key)}, got {len(found)}"
+            assert found[0].action == "review" and rule.source in found[0].source.split(" ; ")
             assert repr(rule.old) in found[0].message and repr(rule.new) in found[0].message
 
 
 def test_the_4_6_keep_switch_is_named():
     report = migrate_toml(MINIMAL_320, "d.toml", Options("3.2.0", "4.6.0")).report
-    entry = next(e for e in report.entries if e.rule == "r460-loadbalanced-failover")
+    entry = next(e for e in report.entries if "r460-loadbalanced-failover" in (e.rule or "").split(","))
     assert "preserve_previous_product_behaviour.version" in entry.message
 
 

@@ -54,6 +54,8 @@ def templates_read(catalog: Catalog, path: KeyPath) -> bool:
 def should_canonicalise(catalog: Catalog, old: KeyPath, news: tuple[KeyPath, ...]) -> bool:
     if catalog.partial or not catalog.template_keys:
         return False
+    if any(matches(table, old, prefix=True) for table in catalog.known.free_form):
+        return False  # an entry of a table the templates copy as-is (pool_options): its name works as written
     return len(news) > 1 or not templates_read(catalog, old)
 
 
