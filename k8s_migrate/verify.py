@@ -67,11 +67,14 @@ def chart_directory(chart: str, chart_map: ChartMap | None = None) -> Path:
                      "give the chart directory with --chart-dir")
 
 
-def render(chart_path: Path, values_text: str, instance: str | None) -> str:
-    from k8s_migrate.charts.render import TemplateError, load_values_text, render_deployment_toml
+def render(chart_path: Path, values_text: str, instance: str | None, extra: dict[str, Any] | None = None) -> str:
+    from k8s_migrate.charts.render import TemplateError, load_values_text, merge_values, render_deployment_toml
 
+    values = load_values_text(values_text)
+    if extra:
+        values = merge_values(values, extra)
     try:
-        return render_deployment_toml(chart_path, load_values_text(values_text), instance)
+        return render_deployment_toml(chart_path, values, instance)
     except TemplateError as exc:
         raise UsageError(f"cannot render {chart_path}: {exc}") from None
 
@@ -197,17 +200,48 @@ def chart_renamed(diff: Difference, names: tuple[str, str]) -> str:
     return ""
 
 
+def given_value(dst_map: ChartMap, key: KeyPath, given: dict[str, str]) -> str:
+    feeders = {path for path, _ in dst_map.toml_to_values(format_key(key))}
+    hit = sorted(feeders & set(given))
+    return f"given with --set {hit[0]}" if hit else ""
+
+
+def source_fixed(src_map: ChartMap, key: KeyPath) -> str:
+    """The old chart wrote this key itself (a constant of its topology), so no customisation is lost."""
+    text = format_key(key)
+    if src_map.stock_value(text) and not src_map.toml_to_values(text):
+        return "the old chart fixed it as a template constant (its topology, not your customisation)"
+    return ""
+
+
+def nested(flat: dict[str, str]) -> dict[str, Any]:
+    """``a.b.c=v`` pairs as nested values."""
+    out: dict[str, Any] = {}
+    for dotted, value in flat.items():
+        node = out
+        parts = dotted.split(".")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = value
+    return out
+
+
 def classify(diff: Difference, values_report: Report, toml_report: Report, dst_map: ChartMap,
-             migrated_values: dict, instance: str | None, names: tuple[str, str] = ("", "")) -> str:
+             migrated_values: dict, instance: str | None, names: tuple[str, str] = ("", ""),
+             src_map: ChartMap | None = None, given: dict[str, str] | None = None) -> str:
     key = parse_key(diff.key)
     return (not_exposed(values_report, key) or default_followed(values_report, diff)
             or filled_in(values_report, dst_map, key)
             or chart_fixed(dst_map, migrated_values, key, instance)
-            or rule_finding(toml_report, key) or chart_renamed(diff, names))
+            or rule_finding(toml_report, key) or chart_renamed(diff, names)
+            or given_value(dst_map, key, given or {}) or (source_fixed(src_map, key) if src_map else ""))
 
 
 def verify(values_data: bytes, name: str, chart: str, to_chart: str, instance: str | None = None,
-           chart_dir_from: str | None = None, chart_dir_to: str | None = None) -> Verification:
+           chart_dir_from: str | None = None, chart_dir_to: str | None = None,
+           given: dict[str, str] | None = None) -> Verification:
+    """``given`` holds values the operator supplies for the new chart (``--set``): the manual steps the
+    values report asks for, such as a key the new chart requires."""
     from k8s_migrate.charts.render import load_values_text
     from k8s_migrate.pipeline import Options, migrate_toml
     from k8s_migrate.pipeline_values import ValuesOptions, chart_version, load_map, migrate_values
@@ -222,7 +256,7 @@ def verify(values_data: bytes, name: str, chart: str, to_chart: str, instance: s
         chart_version(src_map, None, "--from"), chart_version(dst_map, None, "--to"), mode="edit"))
     values_result = migrate_values(values_data, name, ValuesOptions(chart, to_chart))
     try:
-        rendered_dst = render(dst_dir, values_result.output, instance)
+        rendered_dst = render(dst_dir, values_result.output, instance, nested(given or {}))
     except UsageError as exc:  # the destination chart refuses the migrated values (e.g. a required value)
         return Verification(t1=toml_result.output, errors=[f"{to_chart} cannot render the migrated values: {exc.message}"])
 
@@ -234,7 +268,8 @@ def verify(values_data: bytes, name: str, chart: str, to_chart: str, instance: s
         return result
     for diff in differences(t1, t2):
         diff.reason = classify(diff, values_result.report, toml_result.report, dst_map, migrated_values,
-                               _map_instance(dst_map, instance), (_chart_name(src_dir), _chart_name(dst_dir)))
+                               _map_instance(dst_map, instance), (_chart_name(src_dir), _chart_name(dst_dir)),
+                               src_map, given)
         (result.explained if diff.reason else result.unexplained).append(diff)
     return result
 

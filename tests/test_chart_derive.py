@@ -66,13 +66,13 @@ def test_fixed_text_is_a_pattern_with_other_holes_kept():
 def test_if_else_if_else_guards_and_guard_only_values():
     data = derive_chart(FIXTURES / "guards")
     assert links_of("guards") == [
-        ("password", "super_admin.password", "direct", None, "quote", "not (.Values.vault) and not (.Values.secretName)"),
+        ("password", "super_admin.password", "direct", None, "quote", "and (not (.Values.vault)) (not (.Values.secretName))"),
         ("choreo.endpoint", "apim.analytics.config_endpoint", "direct", None, None, ".Values.choreo.enabled"),
     ]
     assert data["guard_only"] == ["choreo.enabled", "secretName", "vault"]
     assert [(c["toml"], c["value"], c["guard"]) for c in data["constants"]][:2] == [
         ("super_admin.password", "$secret{admin_password}", ".Values.vault"),
-        ("super_admin.password", "$env{ADMIN_PASSWORD}", "not (.Values.vault) and .Values.secretName"),
+        ("super_admin.password", "$env{ADMIN_PASSWORD}", "and (not (.Values.vault)) (.Values.secretName)"),
     ]
     assert [c["values"] for c in data["commented"]] == ["choreo.type"]
     assert data["counts"]["values_refs"] == {"total": 6, "mapped": 2, "guard": 3, "commented": 1, "unmapped": 0, "coverage": 1.0}
@@ -188,7 +188,8 @@ def test_regenerating_gives_identical_files(reference_dir, tmp_path):
     subprocess.run([sys.executable, str(REPO / "scripts" / "derive_chart_maps.py"), "--reference", str(reference_dir),
                     "--out", str(tmp_path), "--quiet"], check=True)
     fresh = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*.json"))
-    committed = sorted(p.relative_to(CHARTS) for p in CHARTS.rglob("*.json"))
+    # mappings/charts/rules/ holds hand-written chart-level rules, not derived maps
+    committed = sorted(p.relative_to(CHARTS) for p in CHARTS.rglob("*.json") if p.relative_to(CHARTS).parts[0] != "rules")
     assert fresh == committed
     for rel in fresh:
         assert (tmp_path / rel).read_bytes() == (CHARTS / rel).read_bytes(), rel

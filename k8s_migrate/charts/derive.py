@@ -216,6 +216,7 @@ class Analysis:
         self.guards: list[dict[str, Any]] = []
         self.commented: list[dict[str, Any]] = []
         self.constants: list[dict[str, Any]] = []
+        self.failures: list[dict[str, Any]] = []  # fail calls: {"message", "guard", "instance", "line"}
         self.refs: list[dict[str, Any]] = []  # one per .Values occurrence: {"line", "status"}
         self.keys: dict[str, str] = {}  # toml key -> mapped | constant | unmapped
         self.table: KeyPath = ()
@@ -380,6 +381,9 @@ class Analysis:
             if is_assignment(body):
                 self.note_control(body, tuple(stack), line, in_region)
                 continue
+            if word == "fail":
+                self.note_failure(body, tuple(stack), line, in_region)
+                continue
             counter += 1
             line_parts.append(Part(None, expr=body, line=line, stack=tuple(stack), index=counter))
         self.flush_line(line_parts, current_line, region)
@@ -394,6 +398,13 @@ class Analysis:
             if ref.role == "value":
                 self.record_value_ref(ref, line, "guard")
                 self.guards.append({"values": format_key(ref.path), "expr": expr, "line": line, "instance": self.source.instance})
+
+    def note_failure(self, expr: str, stack: tuple[Frame, ...], line: int, in_region: bool) -> None:
+        """A ``fail`` call: the chart refuses the values when its guard holds (a requirement)."""
+        self.note_control(expr, stack, line, in_region)
+        m = re.search(r'fail\s+"((?:[^"\\]|\\.)*)"', expr)
+        self.failures.append({"message": m.group(1) if m else expr.strip(), "guard": guard_text(stack),
+                              "instance": self.source.instance, "line": line})
 
     def toml_region(self, text: str) -> set[int]:
         """Line numbers of the TOML inside a ConfigMap template's ``deployment.toml: |`` block."""
@@ -628,8 +639,11 @@ def compatible(a: tuple[Frame, ...], b: tuple[Frame, ...]) -> bool:
 
 
 def guard_text(stack: tuple[Frame, ...]) -> str | None:
+    """The conditions that hold inside these frames, as one Go-template expression."""
     conds = [c for f in stack for c in f.conds]
-    return " and ".join(conds) if conds else None
+    if len(conds) > 1:
+        return "and " + " ".join(f"({c})" for c in conds)
+    return conds[0] if conds else None
 
 
 def split_assignment(text: str) -> tuple[str | None, str]:
@@ -785,6 +799,7 @@ def derive_chart(chart_dir: Path | str, chart_id: str | None = None, source: dic
         "guards": [g for a in analyses for g in a.guards],
         "commented": [c for a in analyses for c in a.commented],
         "unmapped": notes + [u for a in analyses for u in a.unmapped],
+        "requirements": [f for a in analyses for f in a.failures],
     }
     result["guard_only"] = sorted({g["values"] for g in result["guards"]} - {link["values"] for link in result["links"]})
     result["counts"] = count(analyses)

@@ -50,14 +50,23 @@ def verify_command(
     instance: Optional[str] = typer.Option(None, "--instance", help="Which deployment.toml to compare (default: the first)."),
     chart_dir: Optional[str] = typer.Option(None, "--chart-dir", help=CHART_DIR_HELP),
     to_chart_dir: Optional[str] = typer.Option(None, "--to-chart-dir", help="The directory of --to-chart, as --chart-dir."),
+    given: list[str] = typer.Option([], "--set", help="KEY=VALUE for the new chart, as helm --set: a manual step the report asks for (e.g. a required encryption key). Repeatable."),
 ) -> None:
     """Check a values migration: render before and after, compare with the TOML migration of the render."""
     try:
         from ..output import read_input
         from ..verify import render_text, verify
 
-        result = verify(read_input(file), file, chart, to_chart, instance, chart_dir, to_chart_dir)
+        pairs = dict(_pair(item) for item in given)
+        result = verify(read_input(file), file, chart, to_chart, instance, chart_dir, to_chart_dir, pairs)
     except UsageError as exc:
         fail(exc)
     sys.stdout.write(render_text(result))
     raise typer.Exit(0 if result.ok else 1)
+
+
+def _pair(item: str) -> tuple[str, str]:
+    key, sep, value = item.partition("=")
+    if not sep or not key:
+        raise UsageError(f"--set takes KEY=VALUE, not {item!r}")
+    return key.strip(), value
