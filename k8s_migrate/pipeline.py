@@ -185,7 +185,7 @@ def carry(track: Track, verdict: Verdict, target: KeyPath, new: Baseline, out: T
     entry.new_key = format_key(track.path)
     in_new_stock = out.get(target)
     new_found, new_default, new_where = new.default(track.path, target)
-    if not verdict.customised:
+    if not verdict.customised and not track.pinned:
         if in_new_stock is None:
             if entry.action == "kept":
                 entry.action, entry.new_key = "defaulted", None

@@ -1,0 +1,457 @@
+"""One values file for a chart that runs every component (kubernetes-apim am-pattern-3/4: control plane,
+gateway, traffic manager) -> one values file per separate chart (helm-apim distributed/*).
+
+A values leaf that feeds a TOML key of one component's deployment.toml (the source chart map's instance)
+goes through the hub and the rules, with that component's profile, to the chart of the same profile.
+Chart-level values (image, resources, ingress) move by the path rules in ``mappings/charts/rules/``.
+Each new file holds only the user's customisations; the report has one entry per input leaf.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..catalog import load_catalog
+from ..data import load_json, mappings_dir
+from ..errors import UsageError
+from ..formats.text import decode
+from ..formats.values import ValuesDocument, detect_indent
+from ..hub import HubKey, KeyPath, format_key, matches, parse_key, substitute
+from ..pipeline import add_findings, entry_for, join, rule_chain
+from ..pipeline_values import chart_version, complete_list_items, load_map, to_values, unflatten
+from ..profiles import canonical
+from ..report import Entry, Report, merge_reports
+from ..rules.apply import Context, run
+from ..rules.values import same_value
+from .chartmap import ChartMap, apply_pattern, invert_pattern
+
+RULES_DIR = "charts/rules"
+_MISSING = object()
+
+
+@dataclass
+class SplitOptions:
+    chart: str
+    to_charts: list[str]
+    from_version: str | None = None
+    to_version: str | None = None
+    keep_old_defaults: bool = False
+    answers: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class SplitFile:
+    chart: str  # the target chart's id
+    name: str  # file name in the output directory
+    output: str | None  # None when the source has nothing for this chart (see the report's notes)
+
+
+@dataclass
+class SplitResult:
+    files: list[SplitFile]
+    report: Report
+
+
+@dataclass
+class Target:
+    chart_map: ChartMap
+    profile: str
+    name: str
+    version: str
+    instances: set[str]  # source instances whose TOML keys this chart takes
+    shared_instances: set[str]  # source instances that give it the keys every component shares
+    effective: dict[str, Any]
+    doc: "NewValues"
+    report: Report
+
+
+@dataclass
+class Landing:
+    """Where one input leaf goes in one target file."""
+
+    target: Target
+    path: KeyPath
+    value: Any
+    entry: Entry | None = None  # the rule engine's verdict, for a leaf routed through the hub
+
+
+class NewValues:
+    """A values document built from nothing: only what the split writes into it."""
+
+    def __init__(self) -> None:
+        from ruamel.yaml.comments import CommentedMap
+
+        self.data = CommentedMap()
+
+    def get(self, path: KeyPath) -> Any:
+        node: Any = self.data
+        for seg in path:
+            try:
+                node = node[seg]
+            except (KeyError, IndexError, TypeError):
+                return _MISSING
+        return node
+
+    def set(self, path: KeyPath, value: Any, comment: str | None = None) -> None:
+        from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+        node = self.data
+        for seg, nxt in zip(path, path[1:]):
+            if isinstance(node, list):
+                while len(node) <= seg:
+                    node.append(None)
+            child = node[seg] if _holds(node, seg) else None
+            if not isinstance(child, (dict, list)):
+                child = CommentedSeq() if isinstance(nxt, int) else CommentedMap()
+                node[seg] = child
+            node = child
+        if isinstance(node, list):
+            while len(node) <= path[-1]:
+                node.append(None)
+        node[path[-1]] = value
+        if comment and isinstance(node, dict):
+            node.yaml_add_eol_comment(comment, path[-1])
+
+    def dumps(self, header: str, like: str) -> str:
+        from ruamel.yaml import YAML
+
+        yaml = YAML(typ="rt")
+        yaml.width = 100000
+        mapping, sequence, offset = detect_indent(like)
+        yaml.indent(mapping=mapping, sequence=sequence, offset=offset)
+        out = io.StringIO()
+        if self.data:
+            yaml.dump(self.data, out)
+        return "".join(f"# {line}\n" for line in header.splitlines()) + (out.getvalue() or "{}\n")
+
+
+def _holds(node: Any, seg: Any) -> bool:
+    if isinstance(node, list):
+        return isinstance(seg, int) and seg < len(node)
+    return seg in node
+
+
+def chart_name(chart_map: ChartMap) -> str:
+    """``helm-apim/control-plane@4.6.x`` -> ``control-plane``; a chart directory's Chart.yaml name."""
+    base = chart_map.id.split("@")[0]
+    return base.rsplit("/", 1)[-1] if "@" in chart_map.id else (chart_map.name or base.rstrip("/").rsplit("/", 1)[-1])
+
+
+def chart_family(chart_map: ChartMap) -> str:
+    return chart_map.id.split("@")[0]
+
+
+def load_split_rules(src_map: ChartMap, dst_maps: list[ChartMap]) -> dict[str, Any]:
+    """The path rules for this source chart and these targets; an empty rule set when none fits."""
+    folder = mappings_dir() / RULES_DIR
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else ():
+        rules = load_json(f"{RULES_DIR}/{path.name}")
+        if src_name_in(src_map, rules["from"]) and all(src_name_in(m, rules["to"]) for m in dst_maps):
+            return rules
+    return {"paths": [], "fallback": {}, "shared_toml": []}
+
+
+def src_name_in(chart_map: ChartMap, families: list[str]) -> bool:
+    return chart_family(chart_map) in families or any(f.endswith("/" + chart_name(chart_map)) for f in families)
+
+
+def profile_of(name: str) -> str | None:
+    """The deployment profile a chart or instance name stands for (``am/control-plane/instance-1``)."""
+    for seg in reversed(name.split("/")):
+        try:
+            return canonical(seg)
+        except UsageError:
+            continue
+    return None
+
+
+def instances_by_profile(src_map: ChartMap) -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {}
+    for inst in src_map.instances:
+        profile = profile_of(inst["instance"])
+        if profile:
+            found.setdefault(profile, set()).add(inst["instance"])
+    return found
+
+
+def split_values(data: bytes, name: str, options: SplitOptions) -> SplitResult:
+    if len(set(options.to_charts)) != len(options.to_charts):
+        raise UsageError("each --to-chart once")
+    src_map = load_map(options.chart)
+    src_version = chart_version(src_map, options.from_version, "--from")
+    dst_maps = [load_map(chart) for chart in options.to_charts]
+    rules = load_split_rules(src_map, dst_maps)
+    source = decode(data, name)
+    doc = ValuesDocument(source, name)
+    by_profile = instances_by_profile(src_map)
+    targets, skipped = make_targets(src_map, dst_maps, by_profile, rules, options, name)
+
+    landings: dict[KeyPath, list[Landing]] = {}
+    verdicts: dict[KeyPath, Entry] = {}  # why a hub-routed leaf landed nowhere (removed, not exposed)
+    leaves = doc.leaves()
+    links = {path: [(k, l) for k, l in src_map.values_to_toml(format_key(path)) if l.get("kind") != "embedded"]
+             for path, _, _ in leaves}
+    for target in targets:
+        route_through_hub(target, leaves, links, rules, src_version, options, landings, verdicts)
+    for path, value, _ in leaves:
+        for landing in route_chart_level(targets, rules, path, value):
+            add_landing(landings, path, landing)
+
+    orphans = Report(name, src_version, ",".join(sorted({t.version for t in targets})) or src_version)
+    for path, value, line in leaves:
+        entry, owner = judge(src_map, doc, path, value, line, landings.get(path, []), verdicts.get(path), rules, name)
+        (owner.report if owner else orphans).add(entry)
+    merge_findings(targets)
+    for target in targets:
+        target.report.extend(complete_list_items(target.doc, src_map, target.chart_map))
+
+    files = [SplitFile(t.chart_map.id, t.name, t.doc.dumps(file_header(src_map, t, name), source.text))
+             for t in targets]
+    files += [SplitFile(m.id, f"{chart_name(m)}.yaml", None) for m in skipped]
+    for t in targets:
+        t.report.changed = True
+    reports = [t.report for t in targets] + ([orphans] if orphans.entries else [])
+    merged = merge_reports(reports, name)
+    merged.notes.insert(0, f"chart {src_map.id} (API-M {src_version}) split into "
+                           + ", ".join(f"{t.chart_map.id} -> {t.name}" for t in targets))
+    for m in skipped:
+        merged.notes.append(f"{m.id}: {src_map.id} has no separate {profile_of(chart_name(m))}; no file written")
+    return SplitResult(files, merged)
+
+
+def file_header(src_map: ChartMap, target: Target, name: str) -> str:
+    return (f"Values for {target.chart_map.id}: the customisations of {name} ({src_map.id})\n"
+            f"that this chart takes, written by k8s-migrate. The chart's own values.yaml gives the rest.")
+
+
+def make_targets(src_map: ChartMap, dst_maps: list[ChartMap], by_profile: dict[str, set[str]],
+                 rules: dict[str, Any], options: SplitOptions, name: str) -> tuple[list[Target], list[ChartMap]]:
+    targets: list[Target] = []
+    skipped: list[ChartMap] = []
+    names: set[str] = set()
+    shared = by_profile.get(rules.get("shared_from", ""), set())
+    for dst_map in dst_maps:
+        profile = profile_of(chart_name(dst_map))
+        if profile is None:
+            raise UsageError(f"{dst_map.id} is not a chart of one profile (control-plane, gateway, ...); "
+                             "give one --to-chart to migrate to a single chart")
+        instances = by_profile.get(profile, set())
+        note = None
+        fallback = rules.get("fallback", {}).get(profile)
+        if not instances and fallback and by_profile.get(fallback):
+            instances = by_profile[fallback]
+            note = rules.get("fallback_note", "").format(profile=profile, fallback=fallback)
+        if not instances:
+            skipped.append(dst_map)
+            continue
+        file_name = f"{chart_name(dst_map)}.yaml"
+        if file_name in names:
+            file_name = f"{chart_name(dst_map)}-{len(names)}.yaml"
+        names.add(file_name)
+        version = chart_version(dst_map, options.to_version, "--to")
+        report = Report(file_name, chart_version(src_map, options.from_version, "--from"), version)
+        report.notes.append(f"{name} ({src_map.id}) -> {dst_map.id} (profile {profile})")
+        if note:
+            report.notes.append(note)
+        targets.append(Target(dst_map, profile, file_name, version, instances, shared - instances,
+                              unflatten(dst_map.defaults), NewValues(), report))
+    return targets, skipped
+
+
+def is_shared(rules: dict[str, Any], toml_key: str) -> bool:
+    path = parse_key(toml_key)
+    return any(matches(parse_key(p), path, prefix=True) for p in rules.get("shared_toml", []))
+
+
+def links_for(target: Target, found: list[tuple[str, dict[str, Any]]], rules: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The TOML keys a leaf feeds in this target's source instances (one link per key, unguarded first)."""
+    own = [(k, l) for k, l in found if l.get("instance") in target.instances]
+    owned_keys = {k for k, _ in own}
+    borrowed = [(k, l) for k, l in found if l.get("instance") in target.shared_instances
+                and k not in owned_keys and is_shared(rules, k)]
+    chosen: dict[str, dict[str, Any]] = {}
+    for k, l in sorted(own + borrowed, key=lambda kl: (bool(kl[1].get("guard")), kl[1].get("kind") == "pattern")):
+        chosen.setdefault(k, l)
+    return chosen
+
+
+def route_through_hub(target: Target, leaves: list[tuple[KeyPath, Any, int | None]],
+                      links: dict[KeyPath, list[tuple[str, dict[str, Any]]]], rules: dict[str, Any],
+                      src_version: str, options: SplitOptions, landings: dict[KeyPath, list[Landing]],
+                      verdicts: dict[KeyPath, Entry]) -> None:
+    fed: list[tuple[KeyPath, Any, dict[str, Any]]] = []
+    keys: list[HubKey] = []
+    for path, value, line in leaves:
+        for toml_key, link in links_for(target, links[path], rules).items():
+            fed.append((path, value, link))
+            keys.append(HubKey(parse_key(toml_key), apply_pattern(link.get("pattern"), value, link.get("filter")),
+                               line, origin=format_key(path)))
+    state = run(keys, rule_chain(src_version, target.version),
+                Context(profile=target.profile, keep_old_defaults=options.keep_old_defaults, answers=options.answers))
+    catalog = load_catalog(target.version)
+    for (path, value, link), track in zip(fed, state.tracks):
+        entry = entry_for(track, catalog)
+        entry.origin = format_key(path)
+        if not track.live:
+            verdicts.setdefault(path, entry)
+            continue
+        toml_key = format_key(track.path)
+        found = to_values(target.chart_map, toml_key, values=target.effective)
+        if found is None:
+            entry.message = join(entry.message, f"{target.chart_map.id} does not expose {toml_key}")
+            verdicts.setdefault(path, entry)
+            continue
+        new_path, new_link = found
+        new_value = value
+        if not same_value(track.value, track.origin.value) or (new_link.get("pattern"), new_link.get("filter")) != (
+                link.get("pattern"), link.get("filter")):
+            inverted = invert_pattern(new_link.get("pattern"), track.value, new_link.get("filter"))
+            new_value = value if inverted is None else inverted
+        entry.message = join(entry.message, f"via {toml_key}")
+        add_landing(landings, path, Landing(target, parse_key(new_path), new_value, entry))
+    add_findings(target.report, state)
+
+
+def merge_findings(targets: list[Target]) -> None:
+    """A finding about a key no input leaf carries is listed once, naming every file it applies to."""
+    first: dict[tuple[str, str | None, str | None], Entry] = {}
+    for target in targets:
+        kept = []
+        for entry in target.report.entries:
+            if entry.origin is not None:
+                kept.append(entry)
+                continue
+            earlier = first.setdefault((entry.action, entry.new_key, entry.rule), entry)
+            if earlier is entry:
+                kept.append(entry)
+            else:
+                earlier.message = join(earlier.message, f"also {target.name}")
+        target.report.entries = kept
+
+
+def add_landing(landings: dict[KeyPath, list[Landing]], path: KeyPath, landing: Landing) -> None:
+    here = landings.setdefault(path, [])
+    if not any(l.target is landing.target and l.path == landing.path for l in here):
+        here.append(landing)
+
+
+def path_rule(rules: dict[str, Any], path: KeyPath) -> dict[str, Any] | None:
+    """The most specific path rule whose ``from`` is the leaf or a map above it."""
+    best = None
+    for rule in rules.get("paths", []):
+        pattern = parse_key(rule["from"])
+        if matches(pattern, path, prefix=True) and (best is None or len(pattern) > len(parse_key(best["from"]))):
+            best = rule
+    return best
+
+
+def route_chart_level(targets: list[Target], rules: dict[str, Any], path: KeyPath, value: Any) -> list[Landing]:
+    rule = path_rule(rules, path)
+    if rule is None or "to" not in rule:
+        return []
+    out = []
+    for target in targets:
+        to = rule["to"].get(target.profile)
+        if to is None:
+            continue
+        new_path = substitute(parse_key(rule["from"]), parse_key(to), path)
+        if known_path(target.chart_map, new_path) or (rule.get("free_form") and known_path(target.chart_map, parse_key(to))):
+            out.append(Landing(target, new_path, value))
+    return out
+
+
+def known_path(chart_map: ChartMap, path: KeyPath) -> bool:
+    """Does the chart have this values path (or a free-form map above it)?"""
+    text = format_key(path)
+    if text in chart_map.defaults or any(k.startswith((text + ".", text + "[")) for k in chart_map.defaults):
+        return True
+    return any(chart_map.defaults.get(format_key(path[:i])) in ({}, None) and format_key(path[:i]) in chart_map.defaults
+               for i in range(1, len(path)))
+
+
+def judge(src_map: ChartMap, doc: ValuesDocument, path: KeyPath, value: Any, line: int | None,
+          landings: list[Landing], verdict: Entry | None, rules: dict[str, Any], name: str) -> tuple[Entry, Target | None]:
+    """The one report entry of an input leaf, and the target whose report holds it; writes customisations."""
+    key = format_key(path)
+    old_default = src_map.defaults.get(key, _MISSING)
+    customised = old_default is _MISSING or not same_value(value, old_default)
+    if not landings:
+        return unplaced(src_map, path, value, line, verdict, rules, customised), None
+    owner = landings[0]
+    entry = owner.entry or Entry("kept", key, format_key(owner.path), value, owner.value, line=line, origin=key)
+    entry.old_key, entry.new_key, entry.line, entry.origin = key, format_key(owner.path), line, key
+    if entry.action in ("review", "removed"):
+        return entry, owner.target
+    if not customised:
+        return left_at_default(src_map, owner, entry), owner.target
+    written = []
+    for landing in landings:
+        new_default = landing.target.chart_map.defaults.get(format_key(landing.path), _MISSING)
+        if new_default is not _MISSING and same_value(landing.value, new_default):
+            continue
+        landing.target.doc.set(landing.path, source_node(doc, path, value, landing.value), eol_comment(doc, path))
+        written.append(f"{landing.target.name}: {format_key(landing.path)}")
+    entry.new_value = owner.value
+    if not written:
+        entry.message = join(entry.message, f"equals the default of {owner.target.chart_map.id}; not written")
+        return entry, owner.target
+    if entry.action == "kept":
+        entry.action = "changed" if not same_value(owner.value, value) else "moved"
+    entry.message = join(entry.message, "written to " + ", ".join(written))
+    return entry, owner.target
+
+
+def left_at_default(src_map: ChartMap, owner: Landing, entry: Entry) -> Entry:
+    dst = owner.target.chart_map
+    new_default = dst.defaults.get(format_key(owner.path), _MISSING)
+    if new_default is _MISSING or same_value(new_default, owner.value):
+        entry.message = join(entry.message, f"{src_map.id}'s default; not written ({dst.id} has its own default)")
+        entry.action = "kept"
+        return entry
+    if new_default in ("", None) and owner.value not in ("", None):
+        entry.action = "review"
+        entry.message = join(entry.message, f"was {src_map.id}'s default {owner.value!r}; {dst.id} leaves "
+                             f"{format_key(owner.path)} empty: give the value the new deployment uses")
+        return entry
+    entry.action, entry.new_value = "defaulted", new_default
+    entry.message = join(entry.message, f"was {src_map.id}'s default; {owner.target.name} takes {dst.id}'s default")
+    return entry
+
+
+def unplaced(src_map: ChartMap, path: KeyPath, value: Any, line: int | None, verdict: Entry | None,
+             rules: dict[str, Any], customised: bool) -> Entry:
+    """A leaf no target file takes."""
+    key = format_key(path)
+    rule = path_rule(rules, path)
+    if verdict is not None and verdict.action == "removed":
+        verdict.old_key, verdict.line, verdict.origin = key, line, key
+        return verdict
+    entry = verdict or Entry("review", key, None, value, None, line=line, origin=key)
+    entry.old_key, entry.new_key, entry.new_value, entry.line, entry.origin = key, None, None, line, key
+    if rule is not None and "review" in rule and customised:
+        entry.action, entry.message = "review", join(entry.message, rule["review"])
+    elif customised:
+        entry.action = "review"
+        entry.message = join(entry.message, "no target chart takes this value; carry it over by hand if it still applies")
+    else:
+        entry.action = "removed"
+        entry.message = join(entry.message, f"{src_map.id}'s default, and no target chart takes it")
+    return entry
+
+
+def source_node(doc: ValuesDocument, path: KeyPath, value: Any, new_value: Any) -> Any:
+    """The input's own node (its quoting) when the value is unchanged."""
+    node = doc.get(path)
+    return node if same_value(new_value, value) and not isinstance(node, dict) else new_value
+
+
+def eol_comment(doc: ValuesDocument, path: KeyPath) -> str | None:
+    parent = doc.get(path[:-1]) if len(path) > 1 else doc.data
+    items = getattr(getattr(parent, "ca", None), "items", {})
+    slot = items.get(path[-1]) if isinstance(items, dict) else None
+    token = slot[2] if slot and len(slot) > 2 else None
+    text = getattr(token, "value", "") or ""
+    first = text.split("\n", 1)[0].strip()
+    return first.lstrip("#").strip() or None if first.startswith("#") else None

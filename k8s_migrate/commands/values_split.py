@@ -1,0 +1,74 @@
+"""`k8s-migrate values FILE --chart A --to-chart B --to-chart C ... -o DIR`: one values file per target chart."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from ..errors import UsageError
+from .common import Delivery, fail
+
+
+def split_command(file: str, chart: str, to_charts: list[str], from_version: Optional[str],
+                  to_version: Optional[str], keep_old_defaults: bool, d: Delivery) -> None:
+    from ..charts.split import SplitOptions, split_values
+    from ..output import read_input
+
+    try:
+        if d.in_place:
+            raise UsageError("--in-place writes one file; with several --to-chart give -o DIR")
+        if not d.output or d.output == "-":
+            raise UsageError("several --to-chart write one file per chart: give -o DIR")
+        result = split_values(read_input(file), file, SplitOptions(
+            chart, list(to_charts), from_version=from_version, to_version=to_version,
+            keep_old_defaults=keep_old_defaults))
+    except UsageError as exc:
+        fail(exc)
+    deliver_split(result, d)
+
+
+def deliver_split(result, d: Delivery) -> None:
+    """Write each file into the output directory (or diff/check against what is there), then the report."""
+    from ..output import unified_diff, write_atomic
+    from ..report.masking import mask_text, secret_values
+    from ..report.renderers import render_for_path, render_text
+
+    out_dir = Path(d.output)
+    if out_dir.exists() and not out_dir.is_dir():
+        fail(UsageError(f"-o {d.output}: not a directory"))
+    report = result.report.masked(d.show_secrets)
+    changed = False
+    try:
+        if not (d.check or d.diff):
+            out_dir.mkdir(parents=True, exist_ok=True)
+        for f in result.files:
+            if f.output is None:
+                continue
+            path = out_dir / f.name
+            before = path.read_text(encoding="utf-8") if path.is_file() else ""
+            changed = changed or before != f.output
+            if d.check:
+                continue
+            if d.diff:
+                text = unified_diff(before, f.output, str(path))
+                if not d.show_secrets:
+                    text = mask_text(text, secret_values([(e.new_key or "", e.new_value) for e in result.report.entries]
+                                                         + [(e.old_key or "", e.old_value) for e in result.report.entries]))
+                sys.stdout.write(text)
+            else:
+                write_atomic(str(path), f.output, allow_symlink_escape=d.follow_symlinks)
+        if d.report == "-":
+            sys.stdout.write(render_for_path(report, ".json"))
+        elif d.report:
+            write_atomic(d.report, render_for_path(report, d.report), allow_symlink_escape=d.follow_symlinks)
+    except (UsageError, OSError) as exc:
+        fail(exc if isinstance(exc, UsageError) else UsageError(str(exc)))
+    if not d.quiet:
+        sys.stderr.write(render_text(report))
+    if d.check and changed:
+        raise typer.Exit(1)
+    if d.strict and result.report.needs_attention():
+        raise typer.Exit(1)
