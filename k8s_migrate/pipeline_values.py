@@ -160,6 +160,7 @@ def migrate_values(data: bytes, name: str, options: ValuesOptions) -> Result:
     report.notes.append(f"chart {src_map.id} (API-M {src_version}) -> {dst_map.id} (API-M {dst_version})")
 
     fed: list[Link] = []
+    also: list[Link] = []  # further TOML keys a values leaf feeds besides its main one
     chart_only: list[tuple[KeyPath, Any, int | None]] = []
     for path, value, line in doc.leaves():
         hit = to_toml(src_map, path, value)
@@ -167,11 +168,11 @@ def migrate_values(data: bytes, name: str, options: ValuesOptions) -> Result:
             chart_only.append((path, value, line))
             continue
         toml_key, link = hit
-        toml_value = apply_pattern(link.get("pattern"), value, link.get("filter"))
         fed.append(Link(path, value, line, toml_key, link))
+        also.extend(Link(path, value, line, k, l) for k, l in other_toml_keys(src_map, path, toml_key))
 
     keys = [HubKey(parse_key(l.toml_key), apply_pattern(l.link.get("pattern"), l.value, l.link.get("filter")),
-                   l.line, origin=format_key(l.values_path)) for l in fed]
+                   l.line, origin=format_key(l.values_path)) for l in fed + also]
     from .charts.render import merge_values
     from .formats.values import _plain
 
@@ -220,7 +221,8 @@ def migrate_values(data: bytes, name: str, options: ValuesOptions) -> Result:
             new_value = invert_pattern(new_link.get("pattern"), track.value, new_link.get("filter"))
         if new_value is None or same_value(new_value, link.value):
             new_value = link.value
-        new_value = follow_new_default(src_map, dst_map, link.values_path, new_path_text, link.value, new_value, entry)
+        if same_lineage(src_map, dst_map):
+            new_value = follow_new_default(src_map, dst_map, link.values_path, new_path_text, link.value, new_value, entry)
         moves.append((link.values_path, parse_key(new_path_text), link.value, new_value))
         if new_path_text != format_key(link.values_path) and entry.action in ("kept", "renamed"):
             entry.action = "moved" if entry.action == "kept" else entry.action
@@ -228,6 +230,11 @@ def migrate_values(data: bytes, name: str, options: ValuesOptions) -> Result:
         entry.new_key = new_path_text if entry.action == "moved" and not track.events else entry.new_key
         report.add(entry)
     apply_moves(doc, moves)
+    resolved = {format_key(old): format_key(new) for old, new, _, _ in moves}
+    for link, track in zip(also, state.tracks[len(fed):]):
+        entry = feed_other_path(doc, dst_map, link, track, resolved, effective)
+        if entry:
+            report.add(entry)
     for (path, value), guard, own, toml_key in dict((t[0], t) for t in toggles).values():
         doc.set(path, value)
         report.add(Entry("added", None, format_key(path), None, value, origin=format_key(path), message=(
@@ -235,12 +242,71 @@ def migrate_values(data: bytes, name: str, options: ValuesOptions) -> Result:
             f"{str(value).lower()} so your value keeps its effect. Check this matches how you expose the service")))
 
     report.extend(complete_list_items(doc, src_map, dst_map))
+    report.extend(unmet_requirements(dst_map, merge_values(unflatten(dst_map.defaults), _plain(doc.data))))
     for path, value, line in chart_only:
         report.add(carry_chart_value(doc, src_map, dst_map, path, value, line))
     add_findings(report, state)
     output = doc.dumps()
     report.changed = output != source.original
     return Result(output, report, source.original)
+
+
+def other_toml_keys(chart_map: ChartMap, path: KeyPath, main_key: str) -> list[tuple[str, dict[str, Any]]]:
+    """The other TOML keys one values leaf feeds (one database type feeds apim_db and shared_db)."""
+    text = format_key(path)
+    found = chart_map.values_to_toml(text, first_instance(chart_map)) or chart_map.values_to_toml(text)
+    seen, out = {main_key}, []
+    for key, link in found:
+        if key not in seen and link.get("kind") != "embedded":
+            seen.add(key)
+            out.append((key, link))
+    return out
+
+
+def feed_other_path(doc: ValuesDocument, dst_map: ChartMap, link: Link, track, resolved: dict[str, str],
+                    effective: dict[str, Any]) -> Entry | None:
+    """When the new chart reads a further key from another values path, write the value there too."""
+    if not track.live:
+        return None
+    own = format_key(link.values_path)
+    target = to_values(dst_map, format_key(track.path), prefer=resolved.get(own, own), values=effective)
+    if target is None or target[0] in (own, resolved.get(own)):
+        return None
+    path_text, new_link = target
+    value = invert_pattern(new_link.get("pattern"), track.value, new_link.get("filter"))
+    if value is None:
+        value = link.value
+    path = parse_key(path_text)
+    if doc.has(path):
+        return None
+    doc.set(path, value)
+    return Entry("added", None, path_text, None, value, origin=path_text, message=(
+        f"{own} also fed {format_key(track.path)}, which {dst_map.id} reads from {path_text}; set it there too"))
+
+
+def unmet_requirements(dst_map: ChartMap, values: dict[str, Any]) -> list[Entry]:
+    """The new chart's ``fail`` calls whose guard holds for the migrated values: Helm would refuse them."""
+    entries, seen = [], set()
+    for req in getattr(dst_map, "requirements", None) or []:
+        if req["message"] in seen or guard_holds(req.get("guard"), values) is not True:
+            continue
+        seen.add(req["message"])
+        entries.append(Entry("review", None, None, message=(
+            f"{dst_map.id} refuses these values until you act: {req['message']} "
+            f"(its template, line {req['line']}); set it, e.g. with your secret tooling, before helm upgrade"),
+            source=dst_map.source.get("path") if isinstance(dst_map.source, dict) else None,
+            origin=f"chart:{dst_map.id}"))
+    return entries
+
+
+def same_lineage(src_map: ChartMap, dst_map: ChartMap) -> bool:
+    """An upgrade of the same chart (not a move to another chart family or topology).
+
+    Only then does a value left at the old chart's default, which feeds the server's
+    configuration, follow the new chart's default: across families the defaults describe
+    different deployments (a pattern chart ships MySQL, the all-in-one chart H2).
+    """
+    return src_map.id.split("@")[0] == dst_map.id.split("@")[0]
 
 
 def follow_new_default(src_map: ChartMap, dst_map: ChartMap, old_path: KeyPath, new_path_text: str,

@@ -206,11 +206,19 @@ def given_value(dst_map: ChartMap, key: KeyPath, given: dict[str, str]) -> str:
     return f"given with --set {hit[0]}" if hit else ""
 
 
-def source_fixed(src_map: ChartMap, key: KeyPath) -> str:
-    """The old chart wrote this key itself (a constant of its topology), so no customisation is lost."""
+def source_fixed(src_map: ChartMap, key: KeyPath, source_values: dict | None = None,
+                 dst_map: ChartMap | None = None, migrated_values: dict | None = None) -> str:
+    """Neither chart renders this key from a value the user set: it comes from the charts' own
+    templates (their topology: service names, HA wiring), so no customisation is lost or invented."""
     text = format_key(key)
     if src_map.stock_value(text) and not src_map.toml_to_values(text):
         return "the old chart fixed it as a template constant (its topology, not your customisation)"
+    if source_values is None or dst_map is None:
+        return ""
+    fed_before = any(_has_path(source_values, parse_key(p)) for p, _ in src_map.toml_to_values(text))
+    fed_after = any(_has_path(migrated_values or {}, parse_key(p)) for p, _ in dst_map.toml_to_values(text))
+    if not fed_before and not fed_after:
+        return "neither chart renders it from a value you set: it comes from the charts' own templates (topology)"
     return ""
 
 
@@ -228,13 +236,15 @@ def nested(flat: dict[str, str]) -> dict[str, Any]:
 
 def classify(diff: Difference, values_report: Report, toml_report: Report, dst_map: ChartMap,
              migrated_values: dict, instance: str | None, names: tuple[str, str] = ("", ""),
-             src_map: ChartMap | None = None, given: dict[str, str] | None = None) -> str:
+             src_map: ChartMap | None = None, given: dict[str, str] | None = None,
+             source_values: dict | None = None) -> str:
     key = parse_key(diff.key)
     return (not_exposed(values_report, key) or default_followed(values_report, diff)
             or filled_in(values_report, dst_map, key)
             or chart_fixed(dst_map, migrated_values, key, instance)
             or rule_finding(toml_report, key) or chart_renamed(diff, names)
-            or given_value(dst_map, key, given or {}) or (source_fixed(src_map, key) if src_map else ""))
+            or given_value(dst_map, key, given or {})
+            or (source_fixed(src_map, key, source_values, dst_map, migrated_values) if src_map else ""))
 
 
 def verify(values_data: bytes, name: str, chart: str, to_chart: str, instance: str | None = None,
@@ -269,7 +279,7 @@ def verify(values_data: bytes, name: str, chart: str, to_chart: str, instance: s
     for diff in differences(t1, t2):
         diff.reason = classify(diff, values_result.report, toml_result.report, dst_map, migrated_values,
                                _map_instance(dst_map, instance), (_chart_name(src_dir), _chart_name(dst_dir)),
-                               src_map, given)
+                               src_map, given, load_values_text(values_text))
         (result.explained if diff.reason else result.unexplained).append(diff)
     return result
 

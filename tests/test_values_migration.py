@@ -121,3 +121,21 @@ def test_helm_action_in_values_is_a_one_line_error(tmp_path):
     run = cli("values", bad, "--chart", "helm-apim/all-in-one@4.5.x", "--to-chart", "helm-apim/all-in-one@4.6.x")
     assert run.code == 2
     assert run.err.count("\n") == 1 and "values.yaml:3" in run.err
+
+
+def test_a_requirement_of_the_new_chart_is_a_review_entry(reference_dir):
+    values = reference_dir / "real-world" / "thomas-460-gw-values" / "apim-gw-values.yaml"
+    result = migrate_values(values.read_bytes(), "v.yaml", ValuesOptions("helm-apim/gateway@4.6.x", "helm-apim/gateway@4.7.x"))
+    refusals = [e for e in result.report.entries if e.action == "review" and "refuses" in e.message]
+    assert len(refusals) == 1 and "Encryption key is required" in refusals[0].message
+
+
+def test_one_value_feeding_two_keys_reaches_both_paths_across_families(reference_dir):
+    # pattern-1's db.type feeds apim_db.type and shared_db.type; across families the user's MySQL stays
+    values = reference_dir / "real-world" / "petro-420-pattern1-values" / "values.yaml"
+    result = migrate_values(values.read_bytes(), "v.yaml",
+                            ValuesOptions("kubernetes-apim/am-pattern-1@4.2.x", "helm-apim/all-in-one@4.6.x"))
+    out = load(result.output)
+    assert dig(out, "wso2.apim.configurations.databases.type") == "mysql"
+    assert dig(out, "wso2.apim.configurations.databases.jdbc.driver") == "com.mysql.cj.jdbc.Driver"
+    assert "WSO2AM_SHARED_DB" in dig(out, "wso2.apim.configurations.databases.shared_db.url")
