@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import List, Optional
 
 import typer
 
@@ -18,7 +18,11 @@ def register(app: typer.Typer) -> None:
 def values_command(
     file: str = typer.Argument(..., help="The values file to migrate, or - for stdin (helm get values REL -o yaml | ...)."),
     chart: str = typer.Option(..., "--chart", help="The chart the values are for: a built-in id such as helm-apim/all-in-one@4.2.x, or a chart directory."),
-    to_chart: str = typer.Option(..., "--to-chart", help="The chart to migrate to, e.g. helm-apim/all-in-one@4.6.x, or a chart directory."),
+    to_chart: List[str] = typer.Option(..., "--to-chart", help=(
+        "The chart to migrate to, e.g. helm-apim/all-in-one@4.6.x, or a chart directory. Give it once per chart "
+        "to split a values file of one chart that runs several components (kubernetes-apim/am-pattern-3@4.2.x) "
+        "into one file per distributed chart (helm-apim/control-plane@4.6.x, gateway, traffic-manager, key-manager), "
+        "written as <chart>.yaml into the directory -o DIR.")),
     from_version: Optional[str] = typer.Option(None, "--from", help="API-M version of --chart (default: its appVersion)."),
     to_version: Optional[str] = typer.Option(None, "--to", help="API-M version of --to-chart (default: its appVersion)."),
     keep_old_defaults: bool = KEEP_OLD,
@@ -26,14 +30,25 @@ def values_command(
     diff: bool = DIFF, check: bool = CHECK, strict: bool = STRICT, show_secrets: bool = SHOW_SECRETS, quiet: bool = QUIET,
     follow_symlinks: bool = FOLLOW,
 ) -> None:
-    """Migrate a Helm values file from one WSO2 chart (version) to another, through the API-M rules."""
+    """Migrate a Helm values file from one WSO2 chart (version) to another, through the API-M rules.
+
+    With several --to-chart and -o DIR: split one chart's values into one new file per target chart, e.g.
+    --chart kubernetes-apim/am-pattern-3@4.2.x --to-chart helm-apim/control-plane@4.6.x
+    --to-chart helm-apim/gateway@4.6.x --to-chart helm-apim/traffic-manager@4.6.x -o DIR.
+    """
+    if len(to_chart) > 1:
+        from .values_split import split_command
+
+        split_command(file, chart, to_chart, from_version, to_version, keep_old_defaults, Delivery(
+            file, output, in_place, backup, report, diff, check, strict, show_secrets, quiet, follow_symlinks))
+        return
     delivery = Delivery(file, output, in_place, backup, report, diff, check, strict, show_secrets, quiet, follow_symlinks)
     try:
         from ..output import read_input
         from ..pipeline_values import ValuesOptions, migrate_values
 
         result = migrate_values(read_input(file), file, ValuesOptions(
-            chart, to_chart, from_version=from_version, to_version=to_version, keep_old_defaults=keep_old_defaults))
+            chart, to_chart[0], from_version=from_version, to_version=to_version, keep_old_defaults=keep_old_defaults))
     except UsageError as exc:
         fail(exc)
     deliver(result, delivery)
