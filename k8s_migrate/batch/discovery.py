@@ -27,6 +27,7 @@ class Defaults:
     chart: str | None = None
     to_chart: str | None = None
     keep_old_defaults: bool = False
+    answers: dict[str, Any] = field(default_factory=dict)  # the answers file's choices (answers.Answers.context)
 
 
 @dataclass
@@ -40,6 +41,7 @@ class Job:
     chart: str | None = None
     to_chart: str | None = None
     keep_old_defaults: bool = False
+    answers: dict[str, Any] = field(default_factory=dict)
     error: str | None = None  # set when the job cannot run (no version, no chart)
 
 
@@ -136,6 +138,7 @@ def discover(root: Path, defaults: Defaults, manifest: Manifest | None = None) -
             chart=settings.get("chart") or defaults.chart or (neighbour_chart(path) if kind == "values" else None),
             to_chart=settings.get("to_chart") or defaults.to_chart,
             keep_old_defaults=defaults.keep_old_defaults,
+            answers=defaults.answers,
         )
         job.error = missing_facts(job)
         jobs.append(job)

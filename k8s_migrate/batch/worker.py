@@ -35,7 +35,7 @@ def migrate_toml_job(data: bytes, name: str, job: Job):
     from ..pipeline import Options, migrate_toml
 
     return migrate_toml(data, name, Options(job.from_version, job.to_version, mode=job.mode or "rebase",
-                                            profile=job.profile, keep_old_defaults=job.keep_old_defaults))
+                                            profile=job.profile, keep_old_defaults=job.keep_old_defaults, answers=job.answers))
 
 
 def migrate_configmap_job(data: bytes, name: str, job: Job):
@@ -43,7 +43,7 @@ def migrate_configmap_job(data: bytes, name: str, job: Job):
     from ..pipeline import Options
 
     return migrate_manifest(data, name, Options(job.from_version, job.to_version, mode=job.mode or "edit",
-                                                profile=job.profile, keep_old_defaults=job.keep_old_defaults))
+                                                profile=job.profile, keep_old_defaults=job.keep_old_defaults, answers=job.answers))
 
 
 def migrate_values_job(data: bytes, name: str, job: Job):
@@ -51,7 +51,7 @@ def migrate_values_job(data: bytes, name: str, job: Job):
 
     return migrate_values(data, name, ValuesOptions(job.chart, job.to_chart, from_version=job.from_version,
                                                     to_version=job.to_version, profile=job.profile,
-                                                    keep_old_defaults=job.keep_old_defaults))
+                                                    keep_old_defaults=job.keep_old_defaults, answers=job.answers))
 
 
 HANDLERS: dict[str, Callable[[bytes, str, Job], Any]] = {

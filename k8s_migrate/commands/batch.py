@@ -9,6 +9,7 @@ import typer
 
 from ..errors import UsageError
 from .common import CHECK, FOLLOW, KEEP_OLD, PROFILE, QUIET, REPORT, SHOW_SECRETS, STRICT, fail
+from .pr import ANSWERS
 
 
 def register(app: typer.Typer) -> None:
@@ -29,6 +30,7 @@ def batch_command(
     profile: Optional[str] = PROFILE,
     mode: Optional[str] = typer.Option(None, "--mode", help="rebase or edit (default: rebase for deployment.toml, edit for ConfigMaps)."),
     keep_old_defaults: bool = KEEP_OLD,
+    answers_file: Optional[str] = ANSWERS,
     report: Optional[str] = REPORT, check: bool = CHECK, strict: bool = STRICT, show_secrets: bool = SHOW_SECRETS,
     quiet: bool = QUIET, follow_symlinks: bool = FOLLOW,
 ) -> None:
@@ -36,6 +38,7 @@ def batch_command(
     from pathlib import Path
 
     try:
+        from ..answers import ask_needed, interactive, load_answers
         from ..batch.discovery import Defaults, read_manifest
         from ..batch.run import run_batch
         from ..batch.worker import Target
@@ -54,9 +57,15 @@ def batch_command(
             from ..profiles import canonical
 
             profile = canonical(profile)
-        defaults = Defaults(to_version, from_version, profile, mode, chart, to_chart, keep_old_defaults)
+        answers = load_answers(answers_file, directory)
+        defaults = Defaults(to_version, from_version, profile, mode, chart, to_chart,
+                            answers.keep_old(keep_old_defaults), answers.context())
         target = Target(directory, None if check else output, in_place and not check, backup)
-        result = run_batch(directory, defaults, target, workers, read_manifest(manifest) if manifest else None)
+        fleet = read_manifest(manifest) if manifest else None
+        if interactive():  # a dry run first: the choices it needs are asked before anything is written
+            if ask_needed(run_batch(directory, defaults, Target(directory), workers, fleet), answers):
+                defaults.answers = answers.context()
+        result = run_batch(directory, defaults, target, workers, fleet)
         shown = result.report.masked(show_secrets)
         if report:
             write_atomic(report, render_for_path(shown, report), allow_symlink_escape=follow_symlinks)

@@ -9,6 +9,7 @@ import typer
 from ..errors import UsageError
 from .common import (BACKUP, CHECK, DIFF, FOLLOW, FROM, IN_PLACE, KEEP_OLD, OUTPUT, PROFILE, QUIET, REPORT,
                      SHOW_SECRETS, STRICT, TO, Delivery, deliver, fail)
+from .pr import ANSWERS
 
 
 def register(app: typer.Typer) -> None:
@@ -23,6 +24,7 @@ def toml_command(
     onto: Optional[str] = typer.Option(None, "--onto", help="The new version's stock deployment.toml to build on (default: the built-in baseline)."),
     mode: str = typer.Option("rebase", "--mode", help="rebase: the new stock file with your customisations; edit: the rules applied to your own file."),
     keep_old_defaults: bool = KEEP_OLD,
+    answers_file: Optional[str] = ANSWERS,
     output: Optional[str] = OUTPUT, in_place: bool = IN_PLACE, backup: bool = BACKUP, report: Optional[str] = REPORT,
     diff: bool = DIFF, check: bool = CHECK, strict: bool = STRICT, show_secrets: bool = SHOW_SECRETS, quiet: bool = QUIET,
     follow_symlinks: bool = FOLLOW,
@@ -30,16 +32,22 @@ def toml_command(
     """Migrate a deployment.toml (a VM or container install)."""
     delivery = Delivery(file, output, in_place, backup, report, diff, check, strict, show_secrets, quiet, follow_symlinks)
     try:
+        from dataclasses import replace
+
+        from ..answers import load_answers, with_answers
         from ..output import read_input
         from ..pipeline import Options, migrate_toml
 
         if mode not in ("rebase", "edit"):
             raise UsageError(f"--mode must be rebase or edit, not {mode!r}")
         data = read_input(file)
-        options = Options(from_version, to_version, mode=mode, profile=profile, keep_old_defaults=keep_old_defaults)
+        answers = load_answers(answers_file, None if file == "-" else file)
+        options = Options(from_version, to_version, mode=mode, profile=profile,
+                          keep_old_defaults=answers.keep_old(keep_old_defaults))
         if onto:
             options.onto, options.onto_name = read_input(onto), onto
-        result = migrate_toml(data, file, options)
+        result = with_answers(lambda a: migrate_toml(data, file, replace(options, answers=a.context())),
+                              answers)
     except UsageError as exc:
         fail(exc)
     deliver(result, delivery)

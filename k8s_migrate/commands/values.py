@@ -9,6 +9,7 @@ import typer
 from ..errors import UsageError
 from .common import (CHECK, DIFF, FOLLOW, IN_PLACE, BACKUP, KEEP_OLD, OUTPUT, QUIET, REPORT, SHOW_SECRETS,
                      STRICT, Delivery, deliver, fail)
+from .pr import ANSWERS
 
 
 def register(app: typer.Typer) -> None:
@@ -26,6 +27,7 @@ def values_command(
     from_version: Optional[str] = typer.Option(None, "--from", help="API-M version of --chart (default: its appVersion)."),
     to_version: Optional[str] = typer.Option(None, "--to", help="API-M version of --to-chart (default: its appVersion)."),
     keep_old_defaults: bool = KEEP_OLD,
+    answers_file: Optional[str] = ANSWERS,
     output: Optional[str] = OUTPUT, in_place: bool = IN_PLACE, backup: bool = BACKUP, report: Optional[str] = REPORT,
     diff: bool = DIFF, check: bool = CHECK, strict: bool = STRICT, show_secrets: bool = SHOW_SECRETS, quiet: bool = QUIET,
     follow_symlinks: bool = FOLLOW,
@@ -44,11 +46,15 @@ def values_command(
         return
     delivery = Delivery(file, output, in_place, backup, report, diff, check, strict, show_secrets, quiet, follow_symlinks)
     try:
+        from ..answers import load_answers, with_answers
         from ..output import read_input
         from ..pipeline_values import ValuesOptions, migrate_values
 
-        result = migrate_values(read_input(file), file, ValuesOptions(
-            chart, to_chart[0], from_version=from_version, to_version=to_version, keep_old_defaults=keep_old_defaults))
+        data = read_input(file)
+        answers = load_answers(answers_file, None if file == "-" else file)
+        result = with_answers(lambda a: migrate_values(data, file, ValuesOptions(
+            chart, to_chart[0], from_version=from_version, to_version=to_version,
+            keep_old_defaults=answers.keep_old(keep_old_defaults), answers=a.context())), answers)
     except UsageError as exc:
         fail(exc)
     deliver(result, delivery)

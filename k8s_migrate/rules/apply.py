@@ -26,6 +26,7 @@ class Track:
     path: KeyPath | None  # where the key is now; None once removed
     value: Any
     events: list[Event] = field(default_factory=list)
+    pinned: bool = False  # carried as a customisation even when it equals the old default (an answer chose it)
 
     @property
     def live(self) -> bool:
@@ -91,7 +92,7 @@ def run(keys: Iterable[HubKey], packs: list[RulePack], ctx: Context | None = Non
 def apply_rule(state: HubState, rule: Rule, ctx: Context) -> None:
     if not _rule_guards_hold(state, rule, ctx):
         return
-    handler = _HANDLERS[rule.op]
+    handler = _choose if rule.raw.get("choice") else _HANDLERS[rule.op]
     handler(state, rule, ctx)
 
 
@@ -232,6 +233,54 @@ def _default_change(state: HubState, rule: Rule, ctx: Context) -> None:
                 (f"you rely on the default, which changes from {rule.old!r} to {rule.new!r}. "
                  f"{rule.message}{switch} --keep-old-defaults pins the old value.").strip(),
                 old_value=rule.old, new_value=rule.new))
+
+
+def chosen_option(rule: Rule, ctx: Context) -> tuple[str, bool]:
+    """The option the answers pick for a choice rule, and whether an answer picked it (else the default)."""
+    choice = rule.raw["choice"]
+    answer = (ctx.answers.get("rules") or {}).get(rule.id)
+    if answer in choice["options"]:
+        return answer, True
+    return choice["default"], False
+
+
+def _choose(state: HubState, rule: Rule, ctx: Context) -> None:
+    """A rule that needs a human choice: apply the answered option, or the documented default as review."""
+    targets = _targets(state, rule)
+    if not targets:
+        return
+    name, answered = chosen_option(rule, ctx)
+    option = rule.raw["choice"]["options"][name] or {}
+    summary = option.get("summary", name)
+    if answered:
+        note = f"answers file: {rule.id}: {name} ({summary})"
+    else:
+        names = "|".join(rule.raw["choice"]["options"])
+        note = (f"{rule.message} No answer in .k8s-migrate.yaml; took the default {name!r} ({summary}); "
+                f"add `rules: {{{rule.id}: {names}}}` to decide.").strip()
+    for _, track in targets:
+        changes = "value" in option and not same_value(track.value, option["value"])
+        if changes:
+            track.value = option["value"]
+        track.pinned = track.pinned or bool(option.get("pin"))
+        action = "review" if not answered else ("changed" if changes else "kept")
+        track.events.append(Event(action, rule, note))
+    for key, items in (option.get("add_items") or {}).items():
+        _add_items(state, parse_key(key), list(items), rule, note if answered else summary)
+
+
+def _add_items(state: HubState, key: KeyPath, items: list[Any], rule: Rule, note: str) -> None:
+    found = state.matching(key, prefix=False)
+    for track in found:
+        current = track.value if isinstance(track.value, list) else [track.value]
+        missing = [i for i in items if not any(same_value(i, c) for c in current)]
+        if missing:
+            track.value = current + missing
+            track.events.append(Event("changed", rule, f"added {', '.join(map(str, missing))}; {note}"))
+    if not found:
+        track = Track(None, key, items)
+        track.events.append(Event("added", rule, note))
+        state.tracks.append(track)
 
 
 _HANDLERS = {

@@ -96,13 +96,32 @@ def rule_from_data(data: dict[str, Any], pack: str, where: str) -> Rule:
         raise RuleError(f"{where}: unknown guard(s) {', '.join(sorted(unknown_guards))}")
     unknown_fields = set(data) - {
         "id", "op", "key", "keys", "to", "value", "transform", "when", "source", "confidence",
-        "message", "old", "new", "keep_switch", "candidate", "note",
+        "message", "old", "new", "keep_switch", "candidate", "note", "choice",
     }
     if unknown_fields:
         raise RuleError(f"{where}: unknown field(s) {', '.join(sorted(unknown_fields))}")
+    if "choice" in data:
+        check_choice(data["choice"], where)
     return Rule(
         id=rid, op=op, keys=keys, to=to, source=str(data["source"]), confidence=confidence,
         message=str(data.get("message", "")).strip(), pack=pack, value=data.get("value"),
         transform=data.get("transform"), when=dict(when), old=data.get("old"), new=data.get("new"),
         keep_switch=data.get("keep_switch"), raw=dict(data),
     )
+
+
+CHOICE_EFFECTS = {"summary", "value", "pin", "add_items"}
+
+
+def check_choice(choice: Any, where: str) -> None:
+    """``choice: {question, default, options: {name: {summary, value?, pin?, add_items?}}}``."""
+    if not isinstance(choice, dict) or not isinstance(choice.get("options"), dict) or not choice["options"]:
+        raise RuleError(f"{where}: choice needs options")
+    if choice.get("default") not in choice["options"]:
+        raise RuleError(f"{where}: choice default must be one of its options")
+    for name, option in choice["options"].items():
+        unknown = set(option or {}) - CHOICE_EFFECTS
+        if unknown:
+            raise RuleError(f"{where}: choice option {name}: unknown field(s) {', '.join(sorted(unknown))}")
+        for key in (option or {}).get("add_items") or {}:
+            _key(key, where)

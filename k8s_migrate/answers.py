@@ -1,0 +1,205 @@
+"""The answers file (``.k8s-migrate.yaml``): the human choices some rules need, recorded so re-runs are
+reproducible. ``pr``, ``batch``, ``toml`` and ``values`` read it.
+
+    keep_old_defaults: false        # pin old defaults that changed (as --keep-old-defaults)
+    unexposed: keep                 # a value the target chart does not expose: keep | drop
+    rules:
+      r400-gateway-environment-default-name: keep   # one of the rule's choice options
+
+The engine reads the answers from its Context (``{"rules": {...}}``) and never prompts. The commands run the
+migration, and on a TTY ask for the choices the run needed but found no answer for, record them, and run
+again when an answer differs from the documented default.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Callable, TextIO
+
+from .errors import UsageError
+
+ANSWERS_FILE = ".k8s-migrate.yaml"
+FIELDS = ("keep_old_defaults", "unexposed", "rules")
+UNEXPOSED = ("keep", "drop")
+
+
+@dataclass
+class Answers:
+    path: Path | None = None
+    keep_old_defaults: bool | None = None
+    unexposed: str | None = None
+    rules: dict[str, str] = field(default_factory=dict)
+
+    def context(self) -> dict[str, Any]:
+        """What the engine's Context (and Options.answers) carries."""
+        return {"rules": dict(self.rules), "unexposed": self.unexposed}
+
+    def keep_old(self, flag: bool) -> bool:
+        return flag or bool(self.keep_old_defaults)
+
+
+def start_dir(start: str | Path | None) -> Path:
+    here = Path(start or ".").resolve()
+    return here if here.is_dir() else here.parent
+
+
+def answers_home(start: str | Path | None) -> Path:
+    """Where the answers file lives: the git root above ``start`` (or ``start`` itself outside git)."""
+    here = start_dir(start)
+    for directory in (here, *here.parents):
+        if (directory / ".git").exists():
+            return directory
+    return here
+
+
+def find_answers_file(explicit: str | None, start: str | Path | None = None) -> Path | None:
+    """--answers FILE, else .k8s-migrate.yaml in the start directory or the nearest parent up to the git root."""
+    if explicit:
+        return Path(explicit)
+    here = start_dir(start)
+    for directory in (here, *here.parents):
+        if (directory / ANSWERS_FILE).is_file():
+            return directory / ANSWERS_FILE
+        if (directory / ".git").exists():
+            return None
+    return None
+
+
+def read_answers(path: Path | None) -> Answers:
+    if path is None or not path.exists():
+        return Answers(path)
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
+    try:
+        data = YAML(typ="safe").load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, YAMLError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read the answers file: {' '.join(str(exc).split())}", str(path)) from None
+    return answers_from_data(data, path)
+
+
+def answers_from_data(data: Any, path: Path | None) -> Answers:
+    where = str(path) if path else None
+    if not isinstance(data, dict):
+        raise UsageError("the answers file must be a mapping (keep_old_defaults, unexposed, rules)", where)
+    unknown = set(data) - set(FIELDS)
+    if unknown:
+        raise UsageError(f"unknown field(s) {', '.join(sorted(map(str, unknown)))}; known: {', '.join(FIELDS)}", where)
+    keep = data.get("keep_old_defaults")
+    if keep is not None and not isinstance(keep, bool):
+        raise UsageError("keep_old_defaults must be true or false", where)
+    unexposed = data.get("unexposed")
+    if unexposed is not None and unexposed not in UNEXPOSED:
+        raise UsageError(f"unexposed must be one of {', '.join(UNEXPOSED)}, not {unexposed!r}", where)
+    rules = data.get("rules") or {}
+    if not isinstance(rules, dict):
+        raise UsageError("rules must be a mapping of rule id to choice", where)
+    choices = choice_rules()
+    for rid, choice in rules.items():
+        if rid not in choices:
+            raise UsageError(f"rules: {rid} is not a rule with a choice (those are: {', '.join(sorted(choices))})", where)
+        if str(choice) not in choices[rid]["options"]:
+            raise UsageError(f"rules.{rid}: {choice!r} is not one of {', '.join(choices[rid]['options'])}", where)
+    return Answers(path, keep, unexposed, {str(k): str(v) for k, v in rules.items()})
+
+
+def load_answers(explicit: str | None, start: str | Path | None = None) -> Answers:
+    """The answers that apply to a run: --answers FILE or the one found from ``start``; an empty set when
+    there is none (its path is where an answer given at a prompt is recorded)."""
+    path = find_answers_file(explicit, start)
+    if explicit and not Path(explicit).is_file():
+        raise UsageError("no such answers file", explicit)
+    answers = read_answers(path)
+    answers.path = path or answers_home(start) / ANSWERS_FILE
+    return answers
+
+
+@lru_cache(maxsize=1)
+def choice_rules() -> dict[str, dict[str, Any]]:
+    """Every built-in rule that asks a human to choose: rule id -> its ``choice`` data."""
+    from .rules.load import load_packs
+
+    return {rule.id: rule.raw["choice"] for pack in load_packs() for rule in pack.rules if rule.raw.get("choice")}
+
+
+def needed_choices(rule_ids: list[str | None], answers: Answers) -> list[str]:
+    """The choice rules a run applied (entries name them) that the answers do not decide."""
+    choices = choice_rules()
+    seen = {rid for text in rule_ids if text for rid in text.split(",")}
+    return sorted(rid for rid in seen if rid in choices and rid not in answers.rules)
+
+
+def interactive(stdin: TextIO | None = None, stderr: TextIO | None = None) -> bool:
+    try:
+        return (stdin or sys.stdin).isatty() and (stderr or sys.stderr).isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def ask(rid: str, stdin: TextIO, stderr: TextIO) -> str:
+    choice = choice_rules()[rid]
+    options = list(choice["options"])
+    stderr.write(f"\n{choice.get('question', rid)} [{rid}]\n")
+    for name in options:
+        mark = " (default)" if name == choice["default"] else ""
+        stderr.write(f"  {name}{mark}: {choice['options'][name].get('summary', '')}\n")
+    while True:
+        stderr.write(f"choose {'/'.join(options)} [{choice['default']}]: ")
+        stderr.flush()
+        line = stdin.readline()
+        picked = line.strip() or choice["default"]
+        if not line or picked in options:
+            return picked if line else choice["default"]
+        stderr.write(f"  not one of {', '.join(options)}\n")
+
+
+def record_answer(path: Path, rid: str, choice: str) -> None:
+    """Write one rule answer into the answers file, keeping the rest of the file (comments too)."""
+    from ruamel.yaml import YAML
+
+    yaml = YAML()
+    data = yaml.load(path.read_text(encoding="utf-8")) if path.exists() else None
+    if data is None:
+        from ruamel.yaml.comments import CommentedMap
+
+        data = CommentedMap()
+    data.setdefault("rules", {})
+    if data["rules"] is None:
+        data["rules"] = {}
+    data["rules"][rid] = choice
+    import io
+
+    from .output import write_atomic
+
+    buffer = io.StringIO()
+    yaml.dump(data, buffer)
+    write_atomic(str(path), buffer.getvalue())
+
+
+def ask_needed(result: Any, answers: Answers, stdin: TextIO | None = None, stderr: TextIO | None = None) -> bool:
+    """On a TTY, ask for the choices a run needed and found no answer for, and record them in the answers
+    file. True when something was asked (the run should be redone with the answers)."""
+    needed = needed_choices(rules_of(result), answers)
+    if not needed or not interactive(stdin, stderr) or answers.path is None:
+        return False
+    stdin, stderr = stdin or sys.stdin, stderr or sys.stderr
+    for rid in needed:
+        answers.rules[rid] = ask(rid, stdin, stderr)
+        record_answer(answers.path, rid, answers.rules[rid])
+    stderr.write(f"k8s-migrate: recorded your answers in {answers.path}\n")
+    return True
+
+
+def with_answers(migrate: Callable[[Answers], Any], answers: Answers, stdin: TextIO | None = None,
+                 stderr: TextIO | None = None) -> Any:
+    """Run ``migrate`` (which must write nothing); after asking on a TTY, run it again with the answers."""
+    result = migrate(answers)
+    return migrate(answers) if ask_needed(result, answers, stdin, stderr) else result
+
+
+def rules_of(result: Any) -> list[str | None]:
+    """The rule ids a migration result's report names (a pipeline Result or a batch result)."""
+    return [e.rule for e in result.report.entries]
