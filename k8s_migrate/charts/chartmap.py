@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from k8s_migrate.data import load_json, mappings_dir
-from k8s_migrate.hub import format_key, matches, parse_key, substitute
+from k8s_migrate.hub import ANY_ITEM, ANY_KEY, KeyPath, format_key, matches, parse_key, substitute
 
 INDEX = "charts/index.json"
 HOLE = "{}"
@@ -40,6 +40,7 @@ class ChartMap:
     guard_only: list[str] = field(default_factory=list)
     commented: list[dict[str, Any]] = field(default_factory=list)
     unmapped: list[dict[str, Any]] = field(default_factory=list)
+    requirements: list[dict[str, Any]] = field(default_factory=list)  # the chart's fail calls and their guards
     defaults: dict[str, Any] = field(default_factory=dict)
     counts: dict[str, Any] = field(default_factory=dict)
 
@@ -58,6 +59,33 @@ class ChartMap:
 
     def _translate(self, text: str, side: str, other: str, instance: str | None) -> list[tuple[str, dict[str, Any]]]:
         path = parse_key(text)
+        index = self._link_index(side, other)
+        if index is None:
+            return self._translate_slowly(path, side, other, instance)
+        out: list[tuple[str, dict[str, Any]]] = []
+        seen: set[tuple[str, int]] = set()
+        for position in sorted(index.candidates(path)):
+            link, here, there = index.entries[position]
+            if instance and link.get("instance") != instance:
+                continue
+            target = format_key(substitute(here, there, path))
+            if (target, id(link)) not in seen:
+                seen.add((target, id(link)))
+                out.append((target, link))
+        return out
+
+    def _link_index(self, side: str, other: str) -> "LinkIndex | None":
+        """The links parsed once, in a trie by segment; rebuilt when ``links`` is replaced (a copy)."""
+        built_for, indexes = self.__dict__.get("_link_indexes", (None, {}))
+        if built_for != id(self.links):
+            built_for, indexes = id(self.links), {}
+            self.__dict__["_link_indexes"] = (built_for, indexes)
+        if side not in indexes:
+            indexes[side] = LinkIndex.build(self.links, side, other)
+        return indexes[side]
+
+    def _translate_slowly(self, path: KeyPath, side: str, other: str,
+                          instance: str | None) -> list[tuple[str, dict[str, Any]]]:
         out: list[tuple[str, dict[str, Any]]] = []
         seen: set[tuple[str, int]] = set()
         for link in self.links:
@@ -77,6 +105,55 @@ class ChartMap:
         path = parse_key(toml_key)
         return [c for c in self.constants
                 if matches(parse_key(c["toml"]), path) and (not instance or c.get("instance") == instance)]
+
+
+class LinkIndex:
+    """Links of one side as a segment trie: a lookup visits only the branches a path can match
+    (``matches`` semantics: ``*`` takes any key, ``[]`` any item; a subtree link also matches below)."""
+
+    def __init__(self) -> None:
+        self.entries: list[tuple[dict[str, Any], KeyPath, KeyPath]] = []
+        self.root: dict[str, Any] = {"children": {}, "exact": [], "subtree": []}
+
+    @classmethod
+    def build(cls, links: list[dict[str, Any]], side: str, other: str) -> "LinkIndex | None":
+        """None when a link's key does not parse (the slow path then raises as it always did)."""
+        index = cls()
+        for link in links:
+            if link.get(other) is None or link.get(side) is None:
+                continue
+            try:
+                here, there = parse_key(link[side]), parse_key(link[other])
+            except ValueError:
+                return None
+            node = index.root
+            for seg in here:
+                node = node["children"].setdefault(seg, {"children": {}, "exact": [], "subtree": []})
+            position = len(index.entries)
+            index.entries.append((link, here, there))
+            node["exact"].append(position)
+            if link["kind"] == "subtree":
+                node["subtree"].append(position)
+        return index
+
+    def candidates(self, path: KeyPath) -> set[int]:
+        found: set[int] = set()
+        frontier = [self.root]
+        for seg in path:
+            wildcard = ANY_ITEM if isinstance(seg, int) else ANY_KEY
+            step = []
+            for node in frontier:
+                found.update(node["subtree"])
+                children = node["children"]
+                for key in (seg, wildcard) if seg != wildcard else (seg,):
+                    if key in children:
+                        step.append(children[key])
+            frontier = step
+            if not frontier:
+                return found
+        for node in frontier:
+            found.update(node["exact"])
+        return found
 
 
 def apply_pattern(pattern: str | None, value: Any, filt: str | None = None) -> Any:
