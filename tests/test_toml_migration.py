@@ -92,3 +92,12 @@ def test_edit_mode_keeps_everything_else(reference_dir):
     before = '# ours\n[apim.oauth_config]\nwhite_listed_scopes = ["a"]  # keep me\nother = 1\n'
     result = migrate_toml(before.encode(), "x.toml", Options("3.1.0", "3.2.0", mode="edit"))
     assert result.output == '# ours\n[apim.oauth_config]\nallowed_scopes = ["a"]  # keep me\nother = 1\n'
+
+
+def test_comments_on_boolean_keys_survive_moves_and_rebase():
+    before = '[integration.transaction_counter]\nenable = true   # counted\nserver_id = "x"\n'
+    result = migrate_toml(before.encode(), "x.toml", Options("4.3.0", "4.4.0", mode="edit"))
+    assert "enable = true # counted" in result.output
+    custom = '[apim.cors]\nenable = false # no CORS at the edge\n'
+    result = migrate_toml(custom.encode(), "x.toml", Options("4.2.0", "4.6.0"))
+    assert "enable = false # no CORS at the edge" in result.output

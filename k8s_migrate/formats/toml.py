@@ -102,6 +102,8 @@ class TomlDocument:
         key = path[-1]
         new = tomlkit.item(value)
         existing = _child(parent, key)
+        if isinstance(existing, bool) and isinstance(key, str):
+            existing = _raw_child(parent, key, existing)
         if existing is not None:
             if hasattr(existing, "trivia") and hasattr(new, "trivia"):
                 new.trivia.comment_ws = existing.trivia.comment_ws
@@ -136,10 +138,21 @@ class TomlDocument:
                 _body(parent, old[-1])._replace(old[-1], new[-1], item)
                 self.edited = True
                 return
-        comment = item.trivia.comment.lstrip("#").strip() if hasattr(item, "trivia") else None
+        raw = self._raw(old)
+        comment = raw.trivia.comment.lstrip("#").strip() if hasattr(raw, "trivia") else None
         value = unwrap(item)
         self.delete(old)
         self.set(new, value, comment or None)
+
+    def _raw(self, path: KeyPath) -> Any:
+        """The tomlkit item itself: ``get`` gives booleans as plain bools, without their comment."""
+        parent = self._container(path[:-1], create=False)
+        if isinstance(path[-1], str) and parent is not None and not isinstance(parent, AoT):
+            try:
+                return _body(parent, path[-1]).item(path[-1])
+            except (KeyError, AttributeError):
+                pass
+        return self.get(path)
 
     def append_item(self, aot_path: KeyPath, fields: dict[str, Any]) -> int:
         """Append a table to an array of tables (created when missing); returns its index."""
@@ -228,6 +241,16 @@ def unwrap(item: Any) -> Any:
     return item.unwrap() if hasattr(item, "unwrap") else item
 
 
+def _raw_child(node: Any, key: str, child: Any) -> Any:
+    """tomlkit hands out booleans as plain bools; fetch the item so its comment comes along."""
+    if not isinstance(child, bool):
+        return child
+    try:
+        return _body(node, key).item(key)
+    except (KeyError, AttributeError):
+        return child
+
+
 def walk(node: Any, prefix: KeyPath = ()) -> Iterator[tuple[KeyPath, Any]]:
     """Every leaf under a node; arrays of scalars (and of inline tables) are leaves, tables are not."""
     if isinstance(node, AoT):
@@ -236,6 +259,7 @@ def walk(node: Any, prefix: KeyPath = ()) -> Iterator[tuple[KeyPath, Any]]:
         return
     for key, child in node.items():
         path = prefix + (key,)
+        child = _raw_child(node, key, child)
         if isinstance(child, (Table, InlineTable, AoT, OutOfOrderTableProxy)):
             yield from walk(child, path)
         else:
