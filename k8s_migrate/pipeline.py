@@ -306,4 +306,9 @@ def add_findings(report: Report, state: HubState) -> None:
         earlier.rule = f"{earlier.rule},{entry.rule}"
         earlier.source = f"{earlier.source} ; {entry.source}"
         earlier.message = f"{earlier.message} Then: {entry.message}"
-    report.extend(merged.values())
+    report.extend(e for e in merged.values() if not _net_unchanged(e))
+
+
+def _net_unchanged(entry: Entry) -> bool:
+    """A default that changes and changes back along the chain does not change for this migration."""
+    return "," in (entry.rule or "") and same_value(entry.old_value, entry.new_value)

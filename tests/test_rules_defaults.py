@@ -19,8 +19,17 @@ def test_every_changed_default_on_the_way_is_reviewed_with_its_source():
     rules = changed_defaults("3.2.0", "4.6.0")
     assert len(rules) >= 10
     report = migrate_toml(MINIMAL_320, "d.toml", Options("3.2.0", "4.6.0")).report
+    first_old, last_new = {}, {}
     for rule in rules:
         for key in rule.keys:
+            first_old.setdefault(key, rule.old)
+            last_new[key] = rule.new
+    for rule in rules:
+        for key in rule.keys:
+            if first_old[key] == last_new[key]:
+                # off in one step, on again in a later one: no change for this migration, no review
+                assert not [e for e in report.entries if e.new_key == format_key(key) and e.action == "review"]
+                continue
             # a key whose default changes in several steps gets one entry that names every step
             found = [e for e in report.entries if rule.id in (e.rule or "").split(",") and e.new_key == format_key(key)]
             assert len(found) == 1, f"{rule.id}: expected one review for {format_key(key)}, got {len(found)}"
