@@ -145,3 +145,15 @@ def test_verify_passes_on_real_world_values_once_the_required_key_is_given(refer
 def test_verify_passes_on_the_fixture_to_47(reference_dir):
     run = cli("verify", FIXTURE, "--chart", SRC, "--to-chart", "helm-apim/all-in-one@4.7.x", "--set", KEY)
     assert run.code == 0, run.out[-3000:] + run.err
+
+
+def test_values_verify_flag_runs_the_same_check(reference_dir, tmp_path):
+    ok = cli("values", FIXTURE, "--chart", SRC, "--to-chart", "helm-apim/all-in-one@4.6.x", "--verify", "-q",
+             "-o", tmp_path / "out.yaml")
+    assert ok.code == 0 and "verify: OK" in ok.err
+    refused = cli("values", FIXTURE, "--chart", SRC, "--to-chart", "helm-apim/all-in-one@4.7.x", "--verify", "-q",
+                  "-o", tmp_path / "out47.yaml")
+    assert refused.code == 1 and "Encryption key is required" in refused.err
+    given = cli("values", FIXTURE, "--chart", SRC, "--to-chart", "helm-apim/all-in-one@4.7.x", "--verify", "-q",
+                "--set", KEY, "-o", tmp_path / "out47.yaml")
+    assert given.code == 0, given.err[-2000:]

@@ -31,6 +31,8 @@ def values_command(
     output: Optional[str] = OUTPUT, in_place: bool = IN_PLACE, backup: bool = BACKUP, report: Optional[str] = REPORT,
     diff: bool = DIFF, check: bool = CHECK, strict: bool = STRICT, show_secrets: bool = SHOW_SECRETS, quiet: bool = QUIET,
     follow_symlinks: bool = FOLLOW,
+    verify: bool = typer.Option(False, "--verify", help="Also render both charts (without helm) and check the migrated values give the configuration the TOML migration gives; exit 1 if not. Needs the charts' templates (see k8s-migrate verify)."),
+    given: List[str] = typer.Option([], "--set", help="With --verify: KEY=VALUE for the new chart, for a manual step the report asks for. Repeatable."),
 ) -> None:
     """Migrate a Helm values file from one WSO2 chart (version) to another, through the API-M rules.
 
@@ -55,6 +57,21 @@ def values_command(
         result = with_answers(lambda a: migrate_values(data, file, ValuesOptions(
             chart, to_chart[0], from_version=from_version, to_version=to_version,
             keep_old_defaults=answers.keep_old(keep_old_defaults), answers=a.context())), answers)
+        verification = check_render(data, file, chart, to_chart[0], given) if verify else None
     except UsageError as exc:
         fail(exc)
     deliver(result, delivery)
+    if verification is not None and not verification.ok:
+        raise typer.Exit(1)
+
+
+def check_render(data: bytes, file: str, chart: str, to_chart: str, given: List[str]):
+    """values --verify: the same check as `k8s-migrate verify`, its findings on stderr."""
+    import sys
+
+    from ..verify import render_text, verify
+    from .render import _pair
+
+    verification = verify(data, file, chart, to_chart, given=dict(_pair(item) for item in given))
+    sys.stderr.write(render_text(verification))
+    return verification
