@@ -237,13 +237,23 @@ def remove_what_the_user_removed(state: HubState, old: Baseline, new: Baseline, 
     added = [t.path for t in state.tracks if t.origin is None and t.live]  # rule-added keys keep their tables
     whole = {p for p in (old_to_new.translate(t) for t in dropped)
              if p and out.get(p) is not None and not any(a[: len(p)] == p for a in added)}
+    in_tables: dict[KeyPath, list[str]] = {}
     for target, track in doomed:
-        if not any(target[: len(t)] == t for t in whole):
-            out.delete(target)
+        table = next((t for t in whole if target[: len(t)] == t), None)
+        if table is not None:
+            in_tables.setdefault(table, []).append(format_key(track.origin.path))
+            continue
+        out.delete(target)
         key = format_key(track.origin.path)
         report.add(Entry("removed", None, None, track.origin.value, None, origin=f"stock:{key}",
                          message=f"{key}: not in your file, though the {old.label} sets it; "
                                  f"left out of the {new.label} too"))
+    for table, keys in in_tables.items():
+        name = format_key(table)
+        report.add(Entry("removed", None, None, None, None, origin=f"stock:{name}", message=(
+            f"{name} ({len(keys)} keys: {', '.join(k.rsplit('.', 1)[-1] for k in keys[:6])}"
+            f"{', ...' if len(keys) > 6 else ''}): not in your file, though the {old.label} has it; "
+            f"left out of the {new.label} too. Add it back if you rely on it")))
     for table in sorted(whole, key=lambda t: [str(s) if isinstance(s, str) else f"{s:09d}" for s in t], reverse=True):
         out.delete(table)
 
