@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from .catalog import load_catalog
@@ -116,12 +117,31 @@ def guard_holds(guard: str | None, values: dict[str, Any] | None) -> bool | None
     """Evaluate a link's Go-template guard against values; None when it cannot be told."""
     if not guard or values is None or "$" in guard:
         return None
-    from .charts.render import render_string
+    from .charts.gotemplate import strip_no_value
 
     try:
-        return render_string("{{ if " + guard + " }}1{{ end }}", {"Values": values}) == "1"
+        templates, nodes = guard_template(guard)
+        return strip_no_value(templates.execute(nodes, "<string>", {"Values": values})) == "1"
     except Exception:  # a guard the evaluator cannot judge (nil pointer, unknown function) decides nothing
         return None
+
+
+@lru_cache(maxsize=None)
+def guard_template(guard: str):
+    """A guard parsed once per process, as render_string would parse it (a parse error is not cached)."""
+    from .charts.gotemplate import FUNCTIONS, Template
+
+    templates = Template(FUNCTIONS)
+    return templates, templates.add("{{ if " + guard + " }}1{{ end }}", "<string>")
+
+
+def defaults_tree(chart_map: ChartMap) -> dict[str, Any]:
+    """``unflatten(chart_map.defaults)``, once per map; merge_values copies it, nothing may edit it."""
+    built_for, tree = chart_map.__dict__.get("_defaults_tree", (None, None))
+    if built_for != id(chart_map.defaults):
+        built_for, tree = id(chart_map.defaults), unflatten(chart_map.defaults)
+        chart_map.__dict__["_defaults_tree"] = (built_for, tree)
+    return tree
 
 
 def unflatten(flat: dict[str, Any]) -> dict[str, Any]:
@@ -176,8 +196,8 @@ def migrate_values(data: bytes, name: str, options: ValuesOptions) -> Result:
     from .charts.render import merge_values
     from .formats.values import _plain
 
-    effective = merge_values(unflatten(dst_map.defaults), _plain(doc.data))
-    source_effective = merge_values(unflatten(src_map.defaults), _plain(doc.data))
+    effective = merge_values(defaults_tree(dst_map), _plain(doc.data))
+    source_effective = merge_values(defaults_tree(src_map), _plain(doc.data))
     packs = rule_chain(src_version, dst_version)
     state = run(keys, packs, Context(profile=options.profile, keep_old_defaults=options.keep_old_defaults,
                                      answers=options.answers))
@@ -242,7 +262,7 @@ def migrate_values(data: bytes, name: str, options: ValuesOptions) -> Result:
             f"{str(value).lower()} so your value keeps its effect. Check this matches how you expose the service")))
 
     report.extend(complete_list_items(doc, src_map, dst_map))
-    report.extend(unmet_requirements(dst_map, merge_values(unflatten(dst_map.defaults), _plain(doc.data))))
+    report.extend(unmet_requirements(dst_map, merge_values(defaults_tree(dst_map), _plain(doc.data))))
     for path, value, line in chart_only:
         report.add(carry_chart_value(doc, src_map, dst_map, path, value, line))
     add_findings(report, state)

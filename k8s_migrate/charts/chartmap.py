@@ -10,6 +10,7 @@ import difflib
 import json
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -226,5 +227,11 @@ def load_chart_map(chart: str | Path) -> ChartMap:
         close = difflib.get_close_matches(text, list(builtin_ids()), n=3, cutoff=0.5)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         raise UnknownChartError(f"unknown chart {text!r} (not a built-in id or a chart directory){hint}")
-    with open(mappings_dir() / "charts" / builtin_ids()[chart_id], encoding="utf-8") as fh:
+    return builtin_map(builtin_ids()[chart_id])
+
+
+@lru_cache(maxsize=None)
+def builtin_map(file_name: str) -> ChartMap:
+    """A built-in map, read once per process (shared: callers read it and never edit it)."""
+    with open(mappings_dir() / "charts" / file_name, encoding="utf-8") as fh:
         return ChartMap.from_dict(json.load(fh))
