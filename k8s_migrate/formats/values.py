@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from functools import lru_cache
 from typing import Any, Iterator
 
 from ..errors import UsageError
@@ -163,8 +164,8 @@ class ValuesDocument:
         out = io.StringIO()
         yaml.dump(self.data, out)
         dumped = out.getvalue()
-        merged = keep_untouched_lines(self.source.text, dumped)
-        if merged != dumped and not _same_yaml(merged, dumped):
+        merged, swaps, blanks = merge_untouched_lines(self.source.text, dumped)
+        if merged != dumped and not (_layout_only(self.data, dumped, swaps, blanks) or _same_yaml(merged, dumped)):
             merged = dumped
         return self.source.restore(merged)
 
@@ -178,21 +179,97 @@ def _indent(line: str) -> str:
 
 def keep_untouched_lines(before: str, after: str) -> str:
     """Give lines the dump did not change their original bytes back (trailing blanks, spacing)."""
+    return merge_untouched_lines(before, after)[0]
+
+
+def merge_untouched_lines(before: str, after: str) -> tuple[str, list[tuple[str, str]], list[str]]:
+    """keep_untouched_lines, with what it put in place of the dump: (original line, dumped line) pairs
+    where the original line was kept instead, and the original blank lines it put back."""
     import difflib
 
     old, new = before.splitlines(keepends=True), after.splitlines(keepends=True)
     norm = lambda lines: ["".join(l.split()) for l in lines]  # noqa: E731
     out: list[str] = []
+    swaps: list[tuple[str, str]] = []
+    blanks: list[str] = []
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, norm(old), norm(new), autojunk=False).get_opcodes():
         if tag == "equal":
-            out.extend(o if _indent(o) == _indent(n) else n for o, n in zip(old[i1:i2], new[j1:j2]))
+            for o, n in zip(old[i1:i2], new[j1:j2]):
+                keep = _indent(o) == _indent(n)
+                out.append(o if keep else n)
+                if keep and o != n:
+                    swaps.append((o, n))
         elif tag == "delete" and all(not line.strip() for line in old[i1:i2]):
             out.extend(old[i1:i2])
+            blanks.extend(old[i1:i2])
         else:
             out.extend(new[j1:j2])
     if out and before and not before.endswith("\n") and out[-1].endswith("\n"):
         out[-1] = out[-1].rstrip("\n")
-    return "".join(out)
+    return "".join(out), swaps, blanks
+
+
+_LINE_BREAKS = "\n\r\x85\u2028\u2029"
+_LEAD = re.compile(r"[ \t]*(?:[-?:][ \t]+)*")
+
+
+def _layout_only(data: Any, dumped: str, swaps: list[tuple[str, str]], blanks: list[str]) -> bool:
+    """A cheap proof that the merged text loads as the dump does (else _same_yaml decides).
+
+    When every scalar of the document is dumped on one line (no block scalars, no line breaks in any
+    string, no line long enough for the emitter to wrap), spaces at the end of a line and lines of
+    spaces are layout; a kept line that differs elsewhere must start the same way (its item and key
+    columns) and load, alone, as the dumped line does.
+    """
+    if any(len(line) > 10_000 for line in dumped.splitlines()) or not _one_line_scalars(data):
+        return False
+    if any(not line.endswith("\n") or line.strip(" \n") for line in blanks):
+        return False
+    for kept, dumped_line in swaps:
+        if kept.endswith("\n") != dumped_line.endswith("\n"):
+            return False
+        if kept.rstrip("\n").rstrip(" ") == dumped_line.rstrip("\n").rstrip(" "):
+            continue
+        lead = _LEAD.match(kept).group()
+        if lead != _LEAD.match(dumped_line).group() or not _same_line(kept[len(_indent(kept)):], dumped_line[len(_indent(kept)):]):
+            return False
+    return True
+
+
+def _one_line_scalars(root: Any) -> bool:
+    """Every key and scalar is a plain string (no line breaks), number, bool, date or null."""
+    import datetime
+
+    from ruamel.yaml.scalarstring import FoldedScalarString, LiteralScalarString
+
+    stack, seen = [root], set()
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (dict, list)):
+            if id(node) not in seen:
+                seen.add(id(node))
+                stack.extend([*node.keys(), *node.values()] if isinstance(node, dict) else node)
+        elif isinstance(node, str):
+            if isinstance(node, (LiteralScalarString, FoldedScalarString)) or any(c in node for c in _LINE_BREAKS):
+                return False
+        elif not (node is None or isinstance(node, (bool, int, float, datetime.date))):
+            return False
+    return True
+
+
+def _same_line(a: str, b: str) -> bool:
+    loader = _line_loader()
+    try:
+        return loader.load(a) == loader.load(b)
+    except Exception:  # a line that does not load alone proves nothing
+        return False
+
+
+@lru_cache(maxsize=1)
+def _line_loader():
+    from ruamel.yaml import YAML
+
+    return YAML(typ="safe", pure=True)
 
 
 def _same_yaml(a: str, b: str) -> bool:
