@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Iterable
 
 from ..hub import KeyPath, KeyPathError, matches, parse_key
@@ -38,12 +39,20 @@ def facts_of(report: Report) -> FileFacts:
         text = e.new_key or e.old_key
         if not text or e.action == "removed":
             continue
-        try:
-            path = parse_key(text)
-        except KeyPathError:
+        path = parsed(text)
+        if path is None:
             continue
         keys.append((path, text, e.new_value if e.new_value is not None else e.old_value))
     return FileFacts(report.input, profile_in_notes(report.notes) or "?", keys)
+
+
+@lru_cache(maxsize=4096)
+def parsed(text: str) -> KeyPath | None:
+    """A report's key text as a path (files of a fleet repeat the same keys); None when it does not parse."""
+    try:
+        return parse_key(text)
+    except KeyPathError:
+        return None
 
 
 def hosts_in(value: Any) -> set[str]:

@@ -38,6 +38,7 @@ def migrate_jobs(jobs: list[Job], target: Target, workers: int, progress: Progre
         return results
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
+    warm_up(jobs)
     parts = chunks(jobs, workers)
     done: dict[int, list[JobResult]] = {}
     with ProcessPoolExecutor(max_workers=workers) as pool:
@@ -47,6 +48,19 @@ def migrate_jobs(jobs: list[Job], target: Target, workers: int, progress: Progre
             for result in done[futures[future]]:
                 progress.advance(result.path)
     return [r for i in range(len(parts)) for r in done[i]]
+
+
+def warm_up(jobs: list[Job]) -> None:
+    """Load the catalogs and rule chains the jobs need before the pool forks, so workers share them."""
+    from ..catalog import load_catalog, resolve_version
+    from ..rules.load import plan
+
+    for from_version, to_version in {(j.from_version, j.to_version) for j in jobs if not j.error}:
+        try:
+            old, new = load_catalog(resolve_version(from_version)), load_catalog(resolve_version(to_version))
+            plan(old.version, new.version)
+        except Exception:  # a job with a bad version reports it itself, from its worker
+            continue
 
 
 def run_batch(root: str, defaults: Defaults, target: Target, workers: int | None = None,
