@@ -2,7 +2,7 @@
 reproducible. ``pr``, ``batch``, ``toml`` and ``values`` read it.
 
     keep_old_defaults: false        # pin old defaults that changed (as --keep-old-defaults)
-    unexposed: keep                 # a value the target chart does not expose: keep (the only one so far)
+    unexposed: extraConfigs         # a value the target chart does not expose: extraConfigs (default) | keep
     rules:
       r400-gateway-environment-default-name: keep   # one of the rule's choice options
 
@@ -23,7 +23,7 @@ from .errors import UsageError
 
 ANSWERS_FILE = ".k8s-migrate.yaml"
 FIELDS = ("keep_old_defaults", "unexposed", "rules")
-UNEXPOSED = ("keep",)  # values the target chart does not expose stay where they are, as review; drop/configmap: not yet
+UNEXPOSED = ("extraConfigs", "keep")  # a value the target chart does not expose: into its extraConfigs TOML where it can go, or kept where it is (review)
 
 
 @dataclass

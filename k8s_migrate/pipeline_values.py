@@ -183,6 +183,11 @@ def migrate_values(data: bytes, name: str, options: ValuesOptions) -> Result:
     also: list[Link] = []  # further TOML keys a values leaf feeds besides its main one
     chart_only: list[tuple[KeyPath, Any, int | None]] = []
     for path, value, line in doc.leaves():
+        embedded = embedded_link(src_map, path)
+        if embedded is not None and isinstance(value, str):
+            report.extend(migrate_embedded(doc, path, value, line, embedded, src_map, dst_map,
+                                           src_version, dst_version, options))
+            continue
         hit = to_toml(src_map, path, value)
         if hit is None:
             chart_only.append((path, value, line))
@@ -202,6 +207,7 @@ def migrate_values(data: bytes, name: str, options: ValuesOptions) -> Result:
     state = run(keys, packs, Context(profile=options.profile, keep_old_defaults=options.keep_old_defaults,
                                      answers=options.answers))
     toggles: list[tuple[tuple[KeyPath, bool], str, str, str]] = []
+    unexposed: list[tuple[Link, Any, Entry, str]] = []  # keys the new chart can only take in extraConfigs
     moves: list[tuple[KeyPath, KeyPath, Any, Any]] = []  # (old values path, new values path, old value, new value)
     for link, track in zip(fed, state.tracks):
         entry = entry_for(track, load_catalog(dst_version))
@@ -212,6 +218,18 @@ def migrate_values(data: bytes, name: str, options: ValuesOptions) -> Result:
             report.add(entry)
             continue
         target = to_values(dst_map, format_key(track.path), prefer=format_key(link.values_path), values=effective)
+        if target is None and not carries_weight(link, track, src_map, dst_map, source_effective):
+            entry.action = "defaulted"
+            entry.message = join(entry.message, (
+                f"{dst_map.id} does not expose {format_key(track.path)}, and this value had no effect of its own "
+                f"in {src_map.id} (its default, or a guard that did not hold); left at {format_key(link.values_path)}, "
+                "which the new chart does not read"))
+            report.add(entry)
+            continue
+        extra = extra_configs_path(dst_map, track.path) if target is None and wants_extra(options) else None
+        if extra is not None:
+            unexposed.append((link, track, entry, extra))
+            continue
         if target is None:
             entry.action = "review"
             entry.message = join(entry.message, (
@@ -250,6 +268,7 @@ def migrate_values(data: bytes, name: str, options: ValuesOptions) -> Result:
         entry.new_key = new_path_text if entry.action == "moved" and not track.events else entry.new_key
         report.add(entry)
     apply_moves(doc, moves)
+    report.extend(write_extra_configs(doc, dst_map, unexposed))
     resolved = {format_key(old): format_key(new) for old, new, _, _ in moves}
     for link, track in zip(also, state.tracks[len(fed):]):
         entry = feed_other_path(doc, dst_map, link, track, resolved, effective)
@@ -269,6 +288,103 @@ def migrate_values(data: bytes, name: str, options: ValuesOptions) -> Result:
     output = doc.dumps()
     report.changed = output != source.original
     return Result(output, report, source.original)
+
+
+def embedded_link(chart_map: ChartMap, path: KeyPath) -> dict[str, Any] | None:
+    """The link of a values string the chart pastes into deployment.toml as TOML text (extraConfigs)."""
+    for _, link in chart_map.values_to_toml(format_key(path)):
+        if link.get("kind") == "embedded":
+            return link
+    return None
+
+
+def migrate_embedded(doc: ValuesDocument, path: KeyPath, text: str, line: int | None, link: dict[str, Any],
+                     src_map: ChartMap, dst_map: ChartMap, src_version: str, dst_version: str,
+                     options: ValuesOptions) -> list[Entry]:
+    """Embedded TOML is TOML: migrate it through the hub (edit mode) and write it back in its own style."""
+    from .pipeline import Options, migrate_toml
+
+    key = format_key(path)
+    target = embedded_link(dst_map, path)
+    if not same_lineage(src_map, dst_map) or target is None:
+        return [Entry("review", key, None, text, None, line=line, origin=key, message=(
+            f"TOML text that {src_map.id} pastes into deployment.toml; {dst_map.id} has no such value. "
+            "Migrate it with `k8s-migrate toml --mode edit` and give it as a ConfigMap override"))]
+    if not text.strip():
+        return [Entry("kept", key, key, text, text, line=line, origin=key)]
+    result = migrate_toml(text.encode("utf-8"), f"{key} (embedded TOML)", Options(
+        src_version, dst_version, mode="edit", profile=options.profile,
+        keep_old_defaults=options.keep_old_defaults, answers=options.answers))
+    keys = [e for e in result.report.entries if e.old_key]  # findings are the outer migration's already
+    for entry in keys:
+        entry.origin = key
+        entry.line = None
+    output = result.output if text.startswith("\n") else result.output.lstrip("\n")
+    if output != text:
+        doc.set(path, output)
+    summary = Entry("changed" if output != text else "kept", key, key, None, None, line=line, origin=key,
+                    message=f"embedded deployment.toml text: {len(keys)} keys migrated (the entries with origin {key})")
+    return [summary, *keys]
+
+
+def carries_weight(link: Link, track, src_map: ChartMap, dst_map: ChartMap, source_effective: dict[str, Any]) -> bool:
+    """Did this value shape the old configuration as a customisation? Not when the old chart's guard kept
+    it out of deployment.toml, nor (within one chart lineage) when it was the old chart's default."""
+    if guard_holds(link.link.get("guard"), source_effective) is False:
+        return False
+    if track.events:
+        return True
+    old_default = src_map.defaults.get(format_key(link.values_path), _NONE)
+    return not (same_lineage(src_map, dst_map) and old_default is not _NONE and same_value(link.value, old_default))
+
+
+def wants_extra(options: ValuesOptions) -> bool:
+    return (options.answers or {}).get("unexposed") in (None, "extraConfigs")
+
+
+def extra_configs_path(dst_map: ChartMap, toml_path: KeyPath) -> str | None:
+    """The values string the new chart pastes into deployment.toml, when the key's table can go there:
+    the chart must render nothing in that table itself (a table may not be defined twice)."""
+    paths = sorted({l["values"] for l in dst_map.links if l.get("kind") == "embedded" and "*" not in l["values"]})
+    if not paths or len(toml_path) < 2 or any(isinstance(s, int) for s in toml_path):
+        return None
+    table = format_key(toml_path[:-1])
+    rendered = {l.get("toml") or "" for l in dst_map.links if l.get("kind") != "embedded"} | {
+        c.get("toml") or "" for c in dst_map.constants}
+    if any(k == table or k.startswith(table + ".") or k.startswith(table + "[") or table.startswith(k + ".")
+           for k in rendered if k):
+        return None
+    return paths[0]
+
+
+def write_extra_configs(doc: ValuesDocument, dst_map: ChartMap, unexposed: list) -> list[Entry]:
+    """Move keys the new chart does not expose into its extraConfigs TOML, one table section each."""
+    if not unexposed:
+        return []
+    from .formats.text import decode as decode_text
+    from .formats.toml import TomlDocument
+
+    entries = []
+    by_path: dict[str, list] = {}
+    for link, track, entry, extra in unexposed:
+        by_path.setdefault(extra, []).append((link, track, entry))
+    for extra, items in by_path.items():
+        current = doc.get(parse_key(extra)) if doc.has(parse_key(extra)) else ""
+        text = str(current or "")
+        toml = TomlDocument(decode_text((text if text.strip() else "# written by k8s-migrate\n").encode(), extra), extra)
+        for link, track, entry in items:
+            toml.set(track.path, track.value)
+            doc.delete(link.values_path)
+            entry.action = "moved"
+            entry.new_key = f"{extra}: {format_key(track.path)}"
+            entry.message = join(entry.message, (
+                f"{dst_map.id} does not expose {format_key(track.path)}; written into {extra}, which the chart "
+                f"pastes into deployment.toml (answers file `unexposed: keep` keeps it at {format_key(link.values_path)})"))
+            entries.append(entry)
+        from ruamel.yaml.scalarstring import LiteralScalarString
+
+        doc.set(parse_key(extra), LiteralScalarString(toml.dumps()))
+    return entries
 
 
 def other_toml_keys(chart_map: ChartMap, path: KeyPath, main_key: str) -> list[tuple[str, dict[str, Any]]]:

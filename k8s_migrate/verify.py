@@ -176,17 +176,20 @@ def default_followed(report: Report, diff: Difference) -> str:
     """The values migration moved a value left at the old chart's default to the new chart's default."""
     key = parse_key(diff.key)
     for entry in report.entries:
-        if entry.action == "defaulted" and _related(entry.new_key or entry.old_key, key) \
-                and str(entry.new_value) == str(diff.after):
+        if entry.action != "defaulted" or not _related(entry.new_key or entry.old_key, key):
+            continue
+        if str(entry.new_value) == str(diff.after):
             return f"chart default change ({entry.origin}: {entry.old_value!r} -> {entry.new_value!r})"
+        if not diff.present_after and "does not expose" in entry.message:
+            return f"the old chart's default ({entry.origin}), which the new chart no longer sets"
     return ""
 
 
 def filled_in(values_report: Report, dst_map: ChartMap, key: KeyPath) -> str:
     """The values migration added the value that feeds this key (a field the new chart's items need)."""
-    feeders = {path for path, _ in dst_map.toml_to_values(format_key(key))}
+    feeders = [parse_key(path) for path, _ in dst_map.toml_to_values(format_key(key))]
     for entry in values_report.entries:
-        if entry.action == "added" and entry.new_key in feeders:
+        if entry.action == "added" and entry.new_key and any(matches(f, parse_key(entry.new_key)) for f in feeders):
             return f"set by the values migration from the new chart's default ({entry.new_key}): {entry.message}"
     return ""
 
@@ -215,11 +218,29 @@ def source_fixed(src_map: ChartMap, key: KeyPath, source_values: dict | None = N
         return "the old chart fixed it as a template constant (its topology, not your customisation)"
     if source_values is None or dst_map is None:
         return ""
-    fed_before = any(_has_path(source_values, parse_key(p)) for p, _ in src_map.toml_to_values(text))
-    fed_after = any(_has_path(migrated_values or {}, parse_key(p)) for p, _ in dst_map.toml_to_values(text))
+    fed_before = any(_customised(source_values, p, src_map) for p, _ in src_map.toml_to_values(text))
+    fed_after = any(_customised(migrated_values or {}, p, dst_map) for p, _ in dst_map.toml_to_values(text))
     if not fed_before and not fed_after:
         return "neither chart renders it from a value you set: it comes from the charts' own templates (topology)"
     return ""
+
+
+def _customised(values: dict, path_text: str, chart_map: ChartMap) -> bool:
+    """Is a values path set to something other than the chart's own default (a full copy of
+    values.yaml sets every path, at its default)?"""
+    path = parse_key(path_text)
+    if not _has_path(values, path):
+        return False
+    if any(s in ("*", -1) or s == "[]" for s in path):
+        return True
+    node: Any = values
+    for seg in path:
+        node = node[seg]
+    default = chart_map.defaults.get(path_text, _ABSENT)
+    return default is _ABSENT or str(default) != str(node)
+
+
+_ABSENT = object()
 
 
 def nested(flat: dict[str, str]) -> dict[str, Any]:

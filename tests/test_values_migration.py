@@ -139,3 +139,35 @@ def test_one_value_feeding_two_keys_reaches_both_paths_across_families(reference
     assert dig(out, "wso2.apim.configurations.databases.type") == "mysql"
     assert dig(out, "wso2.apim.configurations.databases.jdbc.driver") == "com.mysql.cj.jdbc.Driver"
     assert "WSO2AM_SHARED_DB" in dig(out, "wso2.apim.configurations.databases.shared_db.url")
+
+
+EMBEDDED = """wso2:
+  apim:
+    configurations:
+      # our diagnostics settings
+      extraConfigs: |
+        [server_configuration]
+        diagnostic_tool_enabled = false  # off in prod
+"""
+
+
+def test_embedded_toml_in_extra_configs_is_migrated_in_its_block_style():
+    result = migrate_values(EMBEDDED.encode(), "v.yaml", ValuesOptions("helm-apim/all-in-one@4.5.x", "helm-apim/all-in-one@4.6.x"))
+    assert "      extraConfigs: |\n        [diagnostic_tool.server_configuration]\n" in result.output
+    assert "diagnostic_tool_enabled = false # off in prod" in result.output
+    assert "# our diagnostics settings" in result.output
+    moved = [e for e in result.report.entries if e.rule == "r460-diagnostic-tool-tables"]
+    assert moved and moved[0].origin == "wso2.apim.configurations.extraConfigs"
+
+
+def test_a_key_the_new_chart_does_not_expose_goes_into_its_extra_configs():
+    values = "wso2:\n  apim:\n    configurations:\n      oauth:\n        tokenCleanup:\n          enable: true\n"
+    result = migrate_values(values.encode(), "v.yaml", ValuesOptions("helm-apim/all-in-one@3.2.x", "helm-apim/all-in-one@4.6.x"))
+    out = load(result.output)
+    assert "tokenCleanup" not in out["wso2"]["apim"]["configurations"].get("oauth", {})
+    import tomllib
+    assert tomllib.loads(out["wso2"]["apim"]["configurations"]["extraConfigs"])["oauth"]["token_cleanup"]["enable"] is True
+    kept = migrate_values(values.encode(), "v.yaml", ValuesOptions(
+        "helm-apim/all-in-one@3.2.x", "helm-apim/all-in-one@4.6.x", answers={"unexposed": "keep"}))
+    assert load(kept.output) == load(values)
+    assert any(e.action == "review" and "does not expose" in e.message for e in kept.report.entries)
