@@ -53,6 +53,9 @@ def main() -> None:
 
 def run_app() -> int:
     """Run the app; every failure becomes one line on stderr and an exit code, never a traceback."""
+    import warnings
+
+    warnings.simplefilter("ignore")  # library warnings are not messages for an operator; the report is
     click = _click_exceptions()
     try:
         code = app(standalone_mode=False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import warnings
 from functools import lru_cache
 from typing import Any, Iterator
 
@@ -69,7 +70,9 @@ class ValuesDocument:
         from ruamel.yaml.error import YAMLError
 
         try:
-            docs = list(_yaml().load_all(text))
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # a reused anchor is valid YAML; ruamel's warning is not ours to print
+                docs = list(_yaml().load_all(text))
         except YAMLError as exc:
             mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
             problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
