@@ -126,8 +126,18 @@ class KnownKeys:
             out.update(path[:i] for i in range(1, len(path)))
         return frozenset(out)
 
+    @cached_property
+    def _answers(self) -> dict[KeyPath, bool]:
+        return {}
+
     def is_known(self, path: KeyPath) -> bool:
         path = strip_indices(path)
+        answer = self._answers.get(path)
+        if answer is None:
+            answer = self._answers[path] = self._is_known(path)
+        return answer
+
+    def _is_known(self, path: KeyPath) -> bool:
         if format_key(path) in self.exact:
             return True
         if any(matches(p, path) for p in self.patterns):

@@ -109,8 +109,7 @@ def new_baseline(new_cat: Catalog, options: Options) -> tuple[Baseline, TomlDocu
         doc = TomlDocument(decode(options.onto, onto_name), onto_name)
         return Baseline(new_cat, doc.data(), f"{new_cat.version} stock file ({onto_name})"), doc
     stock = stock_for(new_cat, options.profile)
-    text = stock_text_for(new_cat.version, stock_name(options.profile))
-    doc = TomlDocument(decode(text.encode(), "stock"), f"{new_cat.version} stock")
+    doc = baseline_document(new_cat.version, stock_name(options.profile))
     return Baseline(new_cat, stock, f"{new_cat.version} stock file"), doc
 
 
@@ -118,6 +117,22 @@ def stock_for(catalog: Catalog, profile: str | None) -> dict[str, Any]:
     if stock_name(profile) in catalog.profiles:
         return catalog.profiles[stock_name(profile)]
     return catalog.stock
+
+
+def baseline_document(version: str, profile_stock: str | None) -> TomlDocument:
+    """A fresh, editable copy of the built-in baseline document (unpickling beats parsing it again)."""
+    import pickle
+
+    source, blob = _parsed_baseline(version, profile_stock)
+    return TomlDocument.from_parsed(source, f"{version} stock", pickle.loads(blob))
+
+
+@lru_cache(maxsize=None)
+def _parsed_baseline(version: str, profile_stock: str | None) -> tuple[SourceText, bytes]:
+    import pickle
+
+    source = decode(stock_text_for(version, profile_stock).encode(), "stock")
+    return source, pickle.dumps(TomlDocument(source, "stock").doc)
 
 
 @lru_cache(maxsize=None)

@@ -60,11 +60,16 @@ def _failing_line(text: str, message: str) -> int | None:
 class TomlDocument:
     """A deployment.toml: the round-trip document plus what the hub needs to know about it."""
 
-    def __init__(self, source: SourceText, name: str = "deployment.toml"):
+    def __init__(self, source: SourceText, name: str = "deployment.toml", doc: Any = None):
         self.source = source
         self.name = name
-        self.doc = parse_toml(source, name)
+        self.doc = parse_toml(source, name) if doc is None else doc
         self.edited = False
+
+    @classmethod
+    def from_parsed(cls, source: SourceText, name: str, doc: Any) -> "TomlDocument":
+        """A document whose parse is already done (a cached baseline)."""
+        return cls(source, name, doc)
 
     # ---- reading -------------------------------------------------------------------------
     def leaves(self) -> list[HubKey]:

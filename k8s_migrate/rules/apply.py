@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from ..hub import HubKey, KeyPath, format_key, matches, parse_key, substitute
+from ..hub import ANY_KEY, HubKey, KeyPath, format_key, matches, parse_key, substitute
 from .model import Rule, RulePack
 from .values import same_value, transform_value
 
@@ -69,7 +69,10 @@ class HubState:
         return [t for t in self.tracks if t.live]
 
     def matching(self, pattern: KeyPath, prefix: bool = True) -> list[Track]:
-        return [t for t in self.tracks if t.live and matches(pattern, t.path, prefix=prefix)]
+        head = pattern[0]
+        if head == ANY_KEY:
+            return [t for t in self.tracks if t.live and matches(pattern, t.path, prefix=prefix)]
+        return [t for t in self.tracks if t.live and t.path[0] == head and matches(pattern, t.path, prefix=prefix)]
 
     def present(self, pattern: KeyPath) -> bool:
         return bool(self.matching(pattern))
