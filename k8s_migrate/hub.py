@@ -15,6 +15,7 @@ Patterns (rule keys, catalog entries) may also use ``*`` for any one table key a
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
@@ -40,6 +41,7 @@ class KeyPathError(ValueError):
     pass
 
 
+@lru_cache(maxsize=65536)
 def parse_key(text: str) -> KeyPath:
     """Parse the text form of a key path (double or single quoted segments allowed)."""
     segments: list[Segment] = []
@@ -81,6 +83,11 @@ def format_segment(seg: Segment) -> str:
 
 
 def format_key(path: Iterable[Segment]) -> str:
+    return _format_key(tuple(path))
+
+
+@lru_cache(maxsize=65536)
+def _format_key(path: KeyPath) -> str:
     out = ""
     for seg in path:
         piece = format_segment(seg)

@@ -107,10 +107,28 @@ def simple_guard(guard: str | None) -> tuple[KeyPath, bool] | None:
 
 
 def effective_set(values: dict[str, Any], path: KeyPath, value: Any) -> None:
+    """Set a value in an overlay, copying each map on the way (the defaults below are shared)."""
     node = values
     for seg in path[:-1]:
-        node = node.setdefault(seg, {})
+        child = node.get(seg)
+        node[seg] = child = dict(child) if isinstance(child, dict) else {}
+        node = child
     node[path[-1]] = value
+
+
+def overlay(defaults: Any, overrides: Any) -> Any:
+    """Helm's merge of values over chart defaults (maps merge, the rest replaces, null deletes),
+    as a view that shares the untouched parts of the defaults instead of copying them.
+    Only guard evaluation reads it; nothing may edit it but effective_set."""
+    if not (isinstance(defaults, dict) and isinstance(overrides, dict)):
+        return overrides
+    merged = dict(defaults)
+    for key, value in overrides.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = overlay(defaults.get(key), value) if key in defaults else value
+    return merged
 
 
 def guard_holds(guard: str | None, values: dict[str, Any] | None) -> bool | None:
@@ -198,11 +216,11 @@ def migrate_values(data: bytes, name: str, options: ValuesOptions) -> Result:
 
     keys = [HubKey(parse_key(l.toml_key), apply_pattern(l.link.get("pattern"), l.value, l.link.get("filter")),
                    l.line, origin=format_key(l.values_path)) for l in fed + also]
-    from .charts.render import merge_values
     from .formats.values import _plain
 
-    effective = merge_values(defaults_tree(dst_map), _plain(doc.data))
-    source_effective = merge_values(defaults_tree(src_map), _plain(doc.data))
+    user_values = _plain(doc.data)
+    effective = overlay(defaults_tree(dst_map), user_values)
+    source_effective = overlay(defaults_tree(src_map), user_values)
     packs = rule_chain(src_version, dst_version)
     state = run(keys, packs, Context(profile=options.profile, keep_old_defaults=options.keep_old_defaults,
                                      answers=options.answers))
@@ -281,7 +299,7 @@ def migrate_values(data: bytes, name: str, options: ValuesOptions) -> Result:
             f"{str(value).lower()} so your value keeps its effect. Check this matches how you expose the service")))
 
     report.extend(complete_list_items(doc, src_map, dst_map))
-    report.extend(unmet_requirements(dst_map, merge_values(defaults_tree(dst_map), _plain(doc.data))))
+    report.extend(unmet_requirements(dst_map, overlay(defaults_tree(dst_map), _plain(doc.data))))
     for path, value, line in chart_only:
         report.add(carry_chart_value(doc, src_map, dst_map, path, value, line))
     add_findings(report, state)
