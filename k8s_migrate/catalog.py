@@ -159,8 +159,17 @@ class KnownKeys:
     def key_texts(self) -> tuple[str, ...]:
         return tuple(sorted({*self.exact, *(format_key(p) for p in self.patterns)}))
 
+    @cached_property
+    def _suggestions(self) -> dict[KeyPath, str | None]:
+        return {}
+
     def suggest(self, path: KeyPath) -> str | None:
         """A known key close to ``path``: first a sibling with a similar last segment, then any similar key."""
+        if path not in self._suggestions:
+            self._suggestions[path] = self._suggest(path)
+        return self._suggestions[path]
+
+    def _suggest(self, path: KeyPath) -> str | None:
         if self.is_known(path) or not isinstance(path[-1], str):
             return None
         parent = strip_indices(path[:-1])
