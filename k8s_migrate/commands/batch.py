@@ -66,12 +66,12 @@ def batch_command(
             if ask_needed(run_batch(directory, defaults, Target(directory), workers, fleet), answers):
                 defaults.answers = answers.context()
         result = run_batch(directory, defaults, target, workers, fleet)
-        shown = result.report.masked(show_secrets)
+        shown = result.report.masked(show_secrets) if (report or not quiet) else None  # masking 10k entries costs
         if report:
             write_atomic(report, render_for_path(shown, report), allow_symlink_escape=follow_symlinks)
     except UsageError as exc:
         fail(exc)
-    if not quiet:
+    if shown is not None and not quiet:
         sys.stderr.write(render_text(shown))
     if not (output or in_place or check or quiet):
         sys.stderr.write("k8s-migrate: nothing written; give -o OUTDIR or --in-place to write the results\n")
