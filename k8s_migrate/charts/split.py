@@ -17,7 +17,7 @@ from ..catalog import load_catalog
 from ..data import load_json, mappings_dir
 from ..errors import UsageError
 from ..formats.text import decode
-from ..formats.values import ValuesDocument, detect_indent
+from ..formats.values import ValuesDocument, container_for, detect_indent, get_path
 from ..hub import HubKey, KeyPath, format_key, matches, parse_key, substitute
 from ..pipeline import add_findings, entry_for, join, rule_chain
 from ..pipeline_values import chart_version, complete_list_items, load_map, to_values, unflatten
@@ -86,33 +86,13 @@ class NewValues:
         self.data = CommentedMap()
 
     def get(self, path: KeyPath) -> Any:
-        node: Any = self.data
-        for seg in path:
-            try:
-                node = node[seg]
-            except (KeyError, IndexError, TypeError):
-                return _MISSING
-        return node
+        return get_path(self.data, path)
 
     def set(self, path: KeyPath, value: Any, comment: str | None = None) -> None:
-        from ruamel.yaml.comments import CommentedMap, CommentedSeq
-
-        node = self.data
-        for seg, nxt in zip(path, path[1:]):
-            if isinstance(node, list):
-                while len(node) <= seg:
-                    node.append(None)
-            child = node[seg] if _holds(node, seg) else None
-            if not isinstance(child, (dict, list)):
-                child = CommentedSeq() if isinstance(nxt, int) else CommentedMap()
-                node[seg] = child
-            node = child
-        if isinstance(node, list):
-            while len(node) <= path[-1]:
-                node.append(None)
-        node[path[-1]] = value
+        node, key = container_for(self.data, path)
+        node[key] = value
         if comment and isinstance(node, dict):
-            node.yaml_add_eol_comment(comment, path[-1])
+            node.yaml_add_eol_comment(comment, key)
 
     def dumps(self, header: str, like: str) -> str:
         from ruamel.yaml import YAML
@@ -125,12 +105,6 @@ class NewValues:
         if self.data:
             yaml.dump(self.data, out)
         return "".join(f"# {line}\n" for line in header.splitlines()) + (out.getvalue() or "{}\n")
-
-
-def _holds(node: Any, seg: Any) -> bool:
-    if isinstance(node, list):
-        return isinstance(seg, int) and seg < len(node)
-    return seg in node
 
 
 def chart_name(chart_map: ChartMap) -> str:

@@ -92,38 +92,14 @@ class ValuesDocument:
         return list(walk_values(self.data))
 
     def get(self, path: KeyPath) -> Any:
-        node = self.data
-        for seg in path:
-            try:
-                node = node[seg]
-            except (KeyError, IndexError, TypeError):
-                return _MISSING
-        return node
+        return get_path(self.data, path)
 
     def has(self, path: KeyPath) -> bool:
         return self.get(path) is not _MISSING
 
     def set(self, path: KeyPath, value: Any) -> None:
-        from ruamel.yaml.comments import CommentedMap, CommentedSeq
-
-        node = self.data
-        for i, seg in enumerate(path[:-1]):
-            nxt = path[i + 1]
-            child = node[seg] if _has(node, seg) else None
-            if child is None:
-                child = CommentedSeq() if isinstance(nxt, int) else CommentedMap()
-                if isinstance(node, list):
-                    while len(node) <= seg:
-                        node.append(None)
-                node[seg] = child
-            node = child
-        key = path[-1]
-        if isinstance(node, list):
-            while len(node) <= key:
-                node.append(None)
-            node[key] = _styled(node[key], value)
-        else:
-            node[key] = _styled(node.get(key), value)
+        node, key = container_for(self.data, path)
+        node[key] = _styled(node.get(key) if isinstance(node, dict) else node[key], value)
         self.edited = True
 
     def delete(self, path: KeyPath) -> None:
@@ -284,6 +260,38 @@ def _same_yaml(a: str, b: str) -> bool:
         return loader.load(a) == loader.load(b)
     except YAMLError:
         return False
+
+
+def get_path(node: Any, path: KeyPath) -> Any:
+    """The value at a path of a values tree, or _MISSING."""
+    for seg in path:
+        try:
+            node = node[seg]
+        except (KeyError, IndexError, TypeError):
+            return _MISSING
+    return node
+
+
+def container_for(root: Any, path: KeyPath) -> tuple[Any, Any]:
+    """The map or list that holds the last key of ``path``, created (and lists padded) on the way."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    node = root
+    for seg, nxt in zip(path, path[1:]):
+        _pad(node, seg)
+        child = node[seg] if _has(node, seg) else None
+        if not isinstance(child, (dict, list)):
+            child = CommentedSeq() if isinstance(nxt, int) else CommentedMap()
+            node[seg] = child
+        node = child
+    _pad(node, path[-1])
+    return node, path[-1]
+
+
+def _pad(node: Any, seg: Any) -> None:
+    if isinstance(node, list) and isinstance(seg, int):
+        while len(node) <= seg:
+            node.append(None)
 
 
 def _has(node: Any, seg: Any) -> bool:
