@@ -257,7 +257,9 @@ def _same_yaml(a: str, b: str) -> bool:
 
     loader = YAML(typ="safe", pure=True)
     try:
-        return loader.load(a) == loader.load(b)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return loader.load(a) == loader.load(b)
     except YAMLError:
         return False
 
