@@ -234,14 +234,12 @@ def flag_unknown(entry: Entry, path: KeyPath, new_cat: Catalog) -> Entry:
 def remove_what_the_user_removed(state: HubState, old: Baseline, new: Baseline, out: TomlDocument,
                                  covered: set[KeyPath], old_to_new: ItemMatcher, report: Report, ctx: Context) -> None:
     """Stock keys missing from the user's file stay missing, when the new stock sets them the same way."""
-    stock_keys = [HubKey(p, v) for p, v in old.flat.items() if p not in covered]
-    if not stock_keys:
+    if all(p in covered for p in old.flat):
         return
-    moved = run(stock_keys, rule_chain(old.version, new.version), ctx)
     dropped = dropped_tables(old.flat, covered)
     doomed: list[tuple[KeyPath, Track]] = []
-    for track in moved.tracks:
-        if track.origin is None or not track.live:
+    for track in stock_through_rules(old, new.version, ctx):
+        if track.origin.path in covered or not track.live:
             continue
         has_items = any(isinstance(s, int) for s in track.path)
         target = old_to_new.translate(track.origin.path, track.path) if has_items else track.path
@@ -271,6 +269,30 @@ def remove_what_the_user_removed(state: HubState, old: Baseline, new: Baseline, 
             f"left out of the {new.label} too. Add it back if you rely on it")))
     for table in sorted(whole, key=lambda t: [str(s) if isinstance(s, str) else f"{s:09d}" for s in t], reverse=True):
         out.delete(table)
+
+
+def stock_through_rules(old: Baseline, new_version: str, ctx: Context) -> list[Track]:
+    """Where each key of the old stock file lands in the new version: the whole stock file through
+    the rules, once per process for a baseline, version pair, profile and answers."""
+    import json
+
+    answers = json.dumps(ctx.answers or {}, sort_keys=True, default=str)
+    return _stock_tracks(old, new_version, ctx.profile, ctx.keep_old_defaults, answers)
+
+
+def _stock_tracks(old: Baseline, new_version: str, profile: str | None, keep_old: bool, answers: str) -> list[Track]:
+    import json
+
+    key = (old.version, id(old.stock), new_version, profile, keep_old, answers)
+    cached = _STOCK_TRACKS.get(key)
+    if cached is None or cached[0] is not old.stock:
+        ctx = Context(profile=profile, keep_old_defaults=keep_old, answers=json.loads(answers))
+        state = run([HubKey(p, v) for p, v in old.flat.items()], rule_chain(old.version, new_version), ctx)
+        cached = _STOCK_TRACKS[key] = (old.stock, [t for t in state.tracks if t.origin is not None])
+    return cached[1]
+
+
+_STOCK_TRACKS: dict[tuple, tuple[Any, list[Track]]] = {}  # the stock data is kept alive with its answer
 
 
 def dropped_tables(stock_paths, covered: set[KeyPath]) -> set[KeyPath]:
