@@ -6,7 +6,6 @@ import sys
 
 import typer
 
-from .errors import UsageError
 
 app = typer.Typer(
     name="k8s-migrate",

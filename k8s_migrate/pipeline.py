@@ -6,11 +6,11 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
-from .carryover import Baseline, ItemMatcher, Verdict, judge_old, _MISSING
+from .carryover import Baseline, ItemMatcher, Verdict, judge_old
 from .catalog import Catalog, load_catalog, resolve_version
 from .errors import UsageError
 from .formats.text import SourceText, decode
-from .formats.toml import TomlDocument, flatten
+from .formats.toml import TomlDocument
 from .hub import HubKey, KeyPath, format_key
 from .profiles import detect as detect_profile, implied_by_role, stock_name
 from .report import Entry, Report

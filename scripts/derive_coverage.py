@@ -31,7 +31,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from k8s_migrate.catalog import Catalog, known_versions, load_catalog  # noqa: E402
-from k8s_migrate.hub import KeyPath, KeyPathError, format_key, matches, parse_key, strip_indices  # noqa: E402
+from k8s_migrate.hub import KeyPathError, format_key, matches, parse_key, strip_indices  # noqa: E402
 from k8s_migrate.rules.aliases import canonical_names  # noqa: E402
 from k8s_migrate.rules.load import load_packs  # noqa: E402
 from k8s_migrate.rules.values import same_value  # noqa: E402

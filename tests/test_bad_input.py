@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from command_cases import COMMANDS, Command, params, registered
+from command_cases import COMMANDS, Command, params
 from helpers import cli
 
 MALFORMED = Path(__file__).parent / "malformed"

@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import copy
 import datetime
-import fnmatch
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache

@@ -110,7 +110,7 @@ class _State:
         if isinstance(value, GoObject) and not isinstance(value, (str,)):
             return str(value)
         if callable(value):
-            raise self.error(f"can't print function value")
+            raise self.error("can't print function value")
         return format_v(value)
 
     def scoped(self, body: list, dot: Any) -> None:
@@ -296,7 +296,7 @@ class _State:
             if exc.name is None:
                 raise self.error(f"error calling {name}: {exc.reason}") from None
             raise
-        except TypeError as exc:
+        except TypeError:
             raise self.error(f"wrong number of args for {name}: got {len(args)}") from None
 
     def and_or(self, name: str, arg_nodes: list, dot: Any, final: Any) -> Any:
