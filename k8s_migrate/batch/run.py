@@ -38,7 +38,7 @@ def migrate_jobs(jobs: list[Job], target: Target, workers: int, progress: Progre
         return results
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
-    warm_up(jobs)
+    warm_up(jobs, target.root)
     parts = chunks(jobs, workers)
     done: dict[int, list[JobResult]] = {}
     with ProcessPoolExecutor(max_workers=workers) as pool:
@@ -50,17 +50,17 @@ def migrate_jobs(jobs: list[Job], target: Target, workers: int, progress: Progre
     return [r for i in range(len(parts)) for r in done[i]]
 
 
-def warm_up(jobs: list[Job]) -> None:
-    """Load the catalogs and rule chains the jobs need before the pool forks, so workers share them."""
-    from ..catalog import load_catalog, resolve_version
-    from ..rules.load import plan
-
-    for from_version, to_version in {(j.from_version, j.to_version) for j in jobs if not j.error}:
-        try:
-            old, new = load_catalog(resolve_version(from_version)), load_catalog(resolve_version(to_version))
-            plan(old.version, new.version)
-        except Exception:  # a job with a bad version reports it itself, from its worker
+def warm_up(jobs: list[Job], root: str) -> None:
+    """Before the pool forks, migrate one file of each kind and version pair without writing it, so
+    every cache a migration fills (catalogs, rule chains, parsed baselines, the stock file through the
+    rules, chart maps) is built once here and shared by the workers instead of rebuilt in each."""
+    seen = set()
+    for job in jobs:
+        key = (job.kind, job.from_version, job.to_version, job.chart, job.to_chart, job.profile, job.mode)
+        if job.error or key in seen or len(seen) >= 16:
             continue
+        seen.add(key)
+        run_chunk([job], Target(root))  # a dry run: Target without out_dir or in_place writes nothing
 
 
 def run_batch(root: str, defaults: Defaults, target: Target, workers: int | None = None,
