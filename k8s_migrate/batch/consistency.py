@@ -34,16 +34,26 @@ class FileFacts:
 
 
 def facts_of(report: Report) -> FileFacts:
+    """What the checks need of one migrated file: only the keys fleet_checks names (a fleet of a
+    thousand files must not keep a thousand reports around for this)."""
     keys = []
     for e in report.entries:
         text = e.new_key or e.old_key
         if not text or e.action == "removed":
             continue
         path = parsed(text)
-        if path is None:
+        if path is None or not any(matches(p, path) for p in fact_patterns()):
             continue
         keys.append((path, text, e.new_value if e.new_value is not None else e.old_value))
     return FileFacts(report.input, profile_in_notes(report.notes) or "?", keys)
+
+
+@lru_cache(maxsize=1)
+def fact_patterns() -> tuple[KeyPath, ...]:
+    checks = profile_data()["fleet_checks"]
+    texts = [*checks["host_keys"], checks["database_urls"], *checks["peer_urls"],
+             checks["gateway_environment_names"], checks["gateway_labels"]]
+    return tuple(parse_key(t) for t in texts)
 
 
 @lru_cache(maxsize=4096)
@@ -128,6 +138,9 @@ def review(facts: FileFacts, key: str, value: Any, rule: str, message: str) -> E
 
 
 def check_fleet(reports: list[Report], known_hosts: Iterable[str] = ()) -> list[Entry]:
-    fleet = [facts_of(r) for r in reports]
+    return check_fleet_facts([facts_of(r) for r in reports], known_hosts)
+
+
+def check_fleet_facts(fleet: list[FileFacts], known_hosts: Iterable[str] = ()) -> list[Entry]:
     hosts = defined_hosts(fleet, known_hosts)
     return [*check_databases(fleet), *check_peer_urls(fleet, hosts), *check_gateway_labels(fleet)]

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..report import Entry, Report, merge_reports
-from .consistency import check_fleet
+from .consistency import check_fleet_facts
 from .discovery import Defaults, Job, Manifest, discover
 from .progress import Progress
 from .worker import JobResult, Target, run_chunk
@@ -78,7 +78,7 @@ def run_batch(root: str, defaults: Defaults, target: Target, workers: int | None
     for r in results:
         if r.error:
             report.add(Entry("review", None, None, rule="batch-error", message=f"not migrated: {r.error}", file=r.path))
-    report.extend(check_fleet([r.report for r in results if not r.error], manifest.known_hosts))
+    report.extend(check_fleet_facts([r.facts for r in results if not r.error and r.facts], manifest.known_hosts))
     report.notes.insert(0, f"{len(jobs)} file(s): {sum(1 for r in results if r.changed)} changed, "
                            f"{len([r for r in results if r.error])} failed")
     return BatchResult(report, results)

@@ -19,6 +19,7 @@ class Target:
     out_dir: str | None = None
     in_place: bool = False
     backup: bool = False
+    full_reports: bool = True  # False: send back only what needs attention (nothing will show the rest)
 
 
 @dataclass
@@ -29,6 +30,7 @@ class JobResult:
     changed: bool = False
     written: str | None = None
     error: str | None = None
+    facts: Any = None  # consistency.FileFacts: the keys the fleet checks read
 
 
 def migrate_toml_job(data: bytes, name: str, job: Job):
@@ -71,7 +73,11 @@ def run_job(job: Job, target: Target) -> JobResult:
         source = Path(target.root) / job.path
         result = HANDLERS[job.kind](read_input(str(source)), job.path, job)
         written = write_output(job, target, result.output, result.output != result.original)
-        return JobResult(job.path, job.kind, result.report, result.report.changed, written)
+        from .consistency import facts_of
+
+        facts = facts_of(result.report)
+        report = result.report if target.full_reports else slim(result.report)
+        return JobResult(job.path, job.kind, report, result.report.changed, written, facts=facts)
     except UsageError as exc:
         return failed(job, exc.message)
     except Exception as exc:  # one bad file must not stop the fleet
@@ -91,6 +97,15 @@ def write_output(job: Job, target: Target, output: str, changed: bool) -> str | 
         write_atomic(str(dest), output, backup=target.backup)
         return str(dest)
     return None
+
+
+def slim(report: Report) -> Report:
+    """The report without the entries nobody will read: only those that need attention stay."""
+    from dataclasses import replace
+
+    from ..report import ATTENTION
+
+    return replace(report, entries=[e for e in report.entries if e.action in ATTENTION])
 
 
 def failed(job: Job, message: str) -> JobResult:

@@ -60,7 +60,8 @@ def batch_command(
         answers = load_answers(answers_file, directory)
         defaults = Defaults(to_version, from_version, profile, mode, chart, to_chart,
                             answers.keep_old(keep_old_defaults), answers.context())
-        target = Target(directory, None if check else output, in_place and not check, backup)
+        target = Target(directory, None if check else output, in_place and not check, backup,
+                        full_reports=bool(report) or not quiet)
         fleet = read_manifest(manifest) if manifest else None
         if interactive():  # a dry run first: the choices it needs are asked before anything is written
             if ask_needed(run_batch(directory, defaults, Target(directory), workers, fleet), answers):
