@@ -13,6 +13,7 @@ from helpers import cli
 from k8s_migrate.formats.toml import flatten
 from k8s_migrate.hub import format_key
 from k8s_migrate.xml import xml_customisations
+from xml_expected import EXPECTED_KEYS
 
 FIXTURES = Path(__file__).parent / "fixtures" / "xml"
 TARGETS = ["3.0.0", "4.6.0"]
@@ -60,54 +61,7 @@ def test_stock_xml_set_gives_the_target_stock_file(reference_dir: Path, tmp_path
 
 # ---- the ~20-customisation fixture ----------------------------------------------------------
 # What the output adds to (or changes in) the target's stock file; the rest must equal the stock file.
-CUSTOMISED = {
-    "apim.jwt.enable": True,
-    "apim.jwt.header": "X-Custom-JWT",
-    "apim.gateway.environment[0].service_url": "https://gw1.example.com:9443/services/",
-    "apim.gateway.environment[0].http_endpoint": "http://gw1.example.com:8280",
-    "apim.gateway.environment[0].https_endpoint": "https://gw1.example.com:8243",
-    "apim.gateway.environment[1].name": "Sandbox",
-    "apim.gateway.environment[1].type": "sandbox",
-    "apim.gateway.environment[1].display_in_api_console": False,
-    "apim.gateway.environment[1].description": "Sandbox gateway",
-    "apim.gateway.environment[1].service_url": "https://gw2.example.com:9443/services/",
-    "apim.gateway.environment[1].username": "admin",
-    "apim.gateway.environment[1].password": "admin",
-    "apim.gateway.environment[1].https_endpoint": "https://gw2.example.com:8243",
-    "apim.gateway.environment[1].ws_endpoint": "ws://gw2.example.com:9099",
-    "apim.gateway.environment[1].wss_endpoint": "wss://gw2.example.com:8099",
-    "apim.key_manager.service_url": "https://km.example.com:9443/services/",
-    "apim.oauth_config.enable_outbound_auth_header": True,
-    "apim.devportal.url": "https://portal.example.com/store",
-    "apim.cors.allow_origins": ["https://app.example.com", "https://admin.example.com"],
-    "apim.cors.allow_credentials": True,
-    "apim.throttling.service_url": "https://tm.example.com:9443/services/",
-    "apim.throttling.url_group[0].traffic_manager_urls": ["tcp://tm1.example.com:9611"],
-    "apim.throttling.url_group[0].traffic_manager_auth_urls": ["ssl://tm1.example.com:9711"],
-    "apim.throttling.url_group[0].type": "loadbalance",
-    "apim.throttling.url_group[1].traffic_manager_urls": ["tcp://tm2.example.com:9611"],
-    "apim.throttling.url_group[1].traffic_manager_auth_urls": ["ssl://tm2.example.com:9711"],
-    "apim.throttling.url_group[1].type": "loadbalance",
-    "database.apim_db.type": "mysql",
-    "database.apim_db.url": "jdbc:mysql://db.example.com:3306/apimgtdb?useSSL=false",
-    "database.apim_db.username": "apimadmin",
-    "database.apim_db.password": "apimpass",
-    "database.apim_db.driver": "com.mysql.jdbc.Driver",
-    "database.apim_db.pool_options.maxActive": 80,
-    "database.shared_db.type": "mysql",
-    "database.shared_db.url": "jdbc:mysql://db.example.com:3306/regdb?useSSL=false",
-    "database.shared_db.username": "regadmin",
-    "database.shared_db.password": "regpass",
-    "database.shared_db.driver": "com.mysql.jdbc.Driver",
-    "database.user.type": "mysql",
-    "database.user.url": "jdbc:mysql://db.example.com:3306/userdb?useSSL=false",
-    "database.user.username": "umadmin",
-    "database.user.password": "umpass",
-    "database.user.driver": "com.mysql.jdbc.Driver",
-    "realm_manager.data_source": "WSO2USER_DB",
-    "server.hostname": "apim.example.com",
-    "server.offset": 1,
-}
+CUSTOMISED = EXPECTED_KEYS
 
 
 @pytest.mark.parametrize("target", TARGETS)
