@@ -9,7 +9,7 @@ import typer
 
 from ..errors import UsageError
 from .common import CHECK, FOLLOW, KEEP_OLD, PROFILE, QUIET, REPORT, SHOW_SECRETS, STRICT, fail
-from .pr import ANSWERS
+from .common import ANSWERS
 
 
 def register(app: typer.Typer) -> None:

@@ -41,6 +41,7 @@ FOLLOW = typer.Option(False, "--follow-symlinks", help="Allow --in-place/-o to w
 FROM = typer.Option(..., "--from", help="The API-M version the file is for, e.g. 3.2.0 or 3.2.")
 TO = typer.Option(..., "--to", help="The API-M version to migrate to, e.g. 4.6.0 or 4.6.")
 PROFILE = typer.Option(None, "--profile", help="all-in-one, control-plane, gateway, traffic-manager, key-manager (detected when not given).")
+ANSWERS = typer.Option(None, "--answers", help="The answers file (default: .k8s-migrate.yaml at the repository root).")
 KEEP_OLD = typer.Option(False, "--keep-old-defaults", help="Write old defaults that changed explicitly, so behaviour stays as it was.")
 
 

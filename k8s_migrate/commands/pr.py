@@ -8,9 +8,8 @@ from typing import Optional
 import typer
 
 from ..errors import UsageError
-from .common import KEEP_OLD, PROFILE, SHOW_SECRETS, fail
+from .common import ANSWERS, KEEP_OLD, PROFILE, SHOW_SECRETS, fail
 
-ANSWERS = typer.Option(None, "--answers", help="The answers file (default: .k8s-migrate.yaml at the repository root).")
 
 
 def register(app: typer.Typer) -> None:

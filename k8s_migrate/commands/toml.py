@@ -9,7 +9,7 @@ import typer
 from ..errors import UsageError
 from .common import (BACKUP, CHECK, DIFF, FOLLOW, FROM, IN_PLACE, KEEP_OLD, OUTPUT, PROFILE, QUIET, REPORT,
                      SHOW_SECRETS, STRICT, TO, Delivery, deliver, fail)
-from .pr import ANSWERS
+from .common import ANSWERS
 
 
 def register(app: typer.Typer) -> None:

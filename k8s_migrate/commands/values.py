@@ -9,7 +9,7 @@ import typer
 from ..errors import UsageError
 from .common import (CHECK, DIFF, FOLLOW, IN_PLACE, BACKUP, KEEP_OLD, OUTPUT, QUIET, REPORT, SHOW_SECRETS,
                      STRICT, Delivery, deliver, fail)
-from .pr import ANSWERS
+from .common import ANSWERS
 
 
 def register(app: typer.Typer) -> None:
