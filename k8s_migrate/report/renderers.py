@@ -53,10 +53,11 @@ def render_markdown(report: Report) -> str:
     if manual:
         out += ["### Manual steps", ""]
         for e in manual:
-            key = e.new_key or e.old_key
+            key = e.new_key or e.old_key or e.origin
             src = f" ([source]({e.source}))" if e.source and e.source.startswith("http") else (f" (source: {e.source})" if e.source else "")
             where = f" {e.file}:{e.line}" if e.line else ""
-            out.append(f"- [ ] `{key}`{where}: {e.message}{src}")
+            label = f"`{key}`" if key else "(whole file)"
+            out.append(f"- [ ] {label}{where}: {e.message}{src}")
         out.append("")
     changed = [e for e in report.entries if e.action not in MANUAL + ("kept",)]
     if changed:
