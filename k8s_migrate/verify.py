@@ -323,7 +323,12 @@ def _show(present: bool, value: Any) -> str:
     return repr(value) if present else "(absent)"
 
 
-def render_text(result: Verification) -> str:
+def render_text(result: Verification, show_secrets: bool = False) -> str:
+    from k8s_migrate.report.masking import mask_value
+
+    def show(key: str, present: bool, value: Any) -> str:
+        return _show(present, value if show_secrets else mask_value(key, value))
+
     lines = [f"ERROR: {e}" for e in result.errors]
     if result.explained:
         lines.append(f"explained differences ({len(result.explained)}):")
@@ -332,7 +337,7 @@ def render_text(result: Verification) -> str:
         lines.append(f"UNEXPLAINED differences ({len(result.unexplained)}):")
         for d in result.unexplained:
             lines.append(f"  {d.key}")
-            lines.append(f"    - TOML migration:   {_show(d.present_before, d.before)}")
-            lines.append(f"    + values migration: {_show(d.present_after, d.after)}")
+            lines.append(f"    - TOML migration:   {show(d.key, d.present_before, d.before)}")
+            lines.append(f"    + values migration: {show(d.key, d.present_after, d.after)}")
     lines.append("verify: OK" if result.ok else "verify: FAILED")
     return "\n".join(lines) + "\n"

@@ -50,6 +50,7 @@ def verify_command(
     instance: Optional[str] = typer.Option(None, "--instance", help="Which deployment.toml to compare (default: the first)."),
     chart_dir: Optional[str] = typer.Option(None, "--chart-dir", help=CHART_DIR_HELP),
     to_chart_dir: Optional[str] = typer.Option(None, "--to-chart-dir", help="The directory of --to-chart, as --chart-dir."),
+    show_secrets: bool = typer.Option(False, "--show-secrets", help="Do not mask secret values in the differences."),
     given: list[str] = typer.Option([], "--set", help="KEY=VALUE for the new chart, as helm --set: a manual step the report asks for (e.g. a required encryption key). Repeatable."),
 ) -> None:
     """Check a values migration: render before and after, compare with the TOML migration of the render."""
@@ -61,7 +62,7 @@ def verify_command(
         result = verify(read_input(file), file, chart, to_chart, instance, chart_dir, to_chart_dir, pairs)
     except UsageError as exc:
         fail(exc)
-    sys.stdout.write(render_text(result))
+    sys.stdout.write(render_text(result, show_secrets))
     raise typer.Exit(0 if result.ok else 1)
 
 

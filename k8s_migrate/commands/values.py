@@ -57,7 +57,7 @@ def values_command(
         result = with_answers(lambda a: migrate_values(data, file, ValuesOptions(
             chart, to_chart[0], from_version=from_version, to_version=to_version,
             keep_old_defaults=answers.keep_old(keep_old_defaults), answers=a.context())), answers)
-        verification = check_render(data, file, chart, to_chart[0], given) if verify else None
+        verification = check_render(data, file, chart, to_chart[0], given, show_secrets) if verify else None
     except UsageError as exc:
         fail(exc)
     deliver(result, delivery)
@@ -65,7 +65,7 @@ def values_command(
         raise typer.Exit(1)
 
 
-def check_render(data: bytes, file: str, chart: str, to_chart: str, given: List[str]):
+def check_render(data: bytes, file: str, chart: str, to_chart: str, given: List[str], show_secrets: bool = False):
     """values --verify: the same check as `k8s-migrate verify`, its findings on stderr."""
     import sys
 
@@ -73,5 +73,5 @@ def check_render(data: bytes, file: str, chart: str, to_chart: str, given: List[
     from .render import _pair
 
     verification = verify(data, file, chart, to_chart, given=dict(_pair(item) for item in given))
-    sys.stderr.write(render_text(verification))
+    sys.stderr.write(render_text(verification, show_secrets))
     return verification
