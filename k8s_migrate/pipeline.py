@@ -218,7 +218,8 @@ def carry(track: Track, verdict: Verdict, target: KeyPath, new: Baseline, out: T
         entry.message = join(f"equals the {new_where}; left out", entry.message)
         return entry
     if in_new_stock is None or not same_value(_plain(in_new_stock), track.value):
-        out.set(target, track.value, track.origin.comment)
+        meta = track.origin.meta
+        out.set(target, track.value, track.origin.comment, meta.get("above"), meta.get("header_above"))
     return flag_unknown(entry, track.path, new_cat)
 
 

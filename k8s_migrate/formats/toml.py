@@ -74,10 +74,18 @@ class TomlDocument:
     # ---- reading -------------------------------------------------------------------------
     def leaves(self) -> list[HubKey]:
         lines = line_numbers(self.source.text)
+        text_lines = self.source.text.splitlines()
         out = []
         for path, item in walk(self.doc):
             comment = item.trivia.comment.lstrip("#").strip() if hasattr(item, "trivia") else ""
-            out.append(HubKey(path, unwrap(item), lines.get(path), comment=comment or None))
+            key = HubKey(path, unwrap(item), lines.get(path), comment=comment or None)
+            above = comments_above(text_lines, key.line)
+            header_above = comments_above(text_lines, lines.get(path[:-1])) if len(path) > 1 else []
+            if above:
+                key.meta["above"] = above
+            if header_above:
+                key.meta["header_above"] = header_above
+            out.append(key)
         return out
 
     def data(self) -> dict[str, Any]:
@@ -98,12 +106,16 @@ class TomlDocument:
                 return None
         return node
 
-    def set(self, path: KeyPath, value: Any, comment: str | None = None) -> None:
+    def set(self, path: KeyPath, value: Any, comment: str | None = None, above: list[str] | None = None,
+            header_above: list[str] | None = None) -> None:
+        """Set a value; a new key gets ``above`` (comment lines) before it, and a new table the
+        ``header_above`` lines before its header: the operator's comments come along."""
         with _shape_conflict(path):
-            self._set(path, value, comment)
+            self._set(path, value, comment, above, header_above)
 
-    def _set(self, path: KeyPath, value: Any, comment: str | None = None) -> None:
-        parent = self._container(path[:-1], create=True)
+    def _set(self, path: KeyPath, value: Any, comment: str | None = None, above: list[str] | None = None,
+             header_above: list[str] | None = None) -> None:
+        parent = self._container(path[:-1], create=True, header_above=header_above)
         key = path[-1]
         new = tomlkit.item(value)
         existing = _child(parent, key)
@@ -121,6 +133,7 @@ class TomlDocument:
         else:
             if comment and hasattr(new, "trivia"):
                 new.comment(comment)
+            _add_comments(parent, above)
             parent.add(key, new)
         self.edited = True
 
@@ -180,7 +193,7 @@ class TomlDocument:
         self.edited = True
         return index
 
-    def _container(self, path: KeyPath, create: bool):
+    def _container(self, path: KeyPath, create: bool, header_above: list[str] | None = None):
         node: Any = self.doc
         for i, seg in enumerate(path):
             child = _child(node, seg)
@@ -188,6 +201,10 @@ class TomlDocument:
                 if not create or isinstance(seg, int):
                     return None
                 child = tomlkit.table(is_super_table=_needs_super(path, i))
+                if i == len(path) - 1:
+                    # the comments that stood above the table's header open its body: a parent may be
+                    # a super table, which would grow a header of its own if it held them
+                    _add_comments(child, header_above)
                 if isinstance(node, OutOfOrderTableProxy):
                     node[seg] = child  # a table split over the file has no add()
                 else:
@@ -215,6 +232,14 @@ def _shape_conflict(path: KeyPath) -> Iterator[None]:
     except (TOMLKitError, AttributeError, TypeError) as exc:
         raise UsageError(f"cannot write {format_key(path)}: a parent key has another type here (value, table or "
                          f"array of tables) than the migration needs ({' '.join(str(exc).split())})") from None
+
+
+def _add_comments(node: Any, lines: list[str] | None) -> None:
+    for line in lines or ():
+        try:
+            node.add(tomlkit.comment(line.lstrip("#").strip()))
+        except (AttributeError, TypeError, ValueError):  # a container that takes no comment here
+            return
 
 
 def _needs_super(path: KeyPath, i: int) -> bool:
@@ -290,8 +315,19 @@ _HEADER = re.compile(r"^\s*(\[\[?)\s*(.+?)\s*\]\]?\s*(#.*)?$")
 _ASSIGN = re.compile(r"""^\s*((?:"(?:[^"\\]|\\.)*"|'[^']*'|[A-Za-z0-9_\-]+)(?:\s*\.\s*(?:"(?:[^"\\]|\\.)*"|'[^']*'|[A-Za-z0-9_\-]+))*)\s*=""")
 
 
+def comments_above(lines: list[str], number: int | None) -> list[str]:
+    """The comment lines written directly above line ``number`` (1-based), top to bottom."""
+    found: list[str] = []
+    i = (number or 0) - 2
+    while i >= 0 and lines[i].lstrip().startswith("#"):
+        found.insert(0, lines[i].strip())
+        i -= 1
+    return found
+
+
 def line_numbers(text: str) -> dict[KeyPath, int]:
-    """Where each key is written (1-based). A light scan; keys it cannot place get no line."""
+    """Where each key (and each table header) is written (1-based). A light scan; what it cannot
+    place gets no line."""
     from ..hub import KeyPathError, parse_key
 
     lines: dict[KeyPath, int] = {}
@@ -320,6 +356,7 @@ def line_numbers(text: str) -> dict[KeyPath, int]:
                 table = path + (aot_counts[path],)
             else:
                 table = path
+            lines.setdefault(table, number)  # a table's header line
             continue
         assign = _ASSIGN.match(raw)
         if not assign:
