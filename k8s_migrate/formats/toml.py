@@ -133,7 +133,8 @@ class TomlDocument:
         else:
             if comment and hasattr(new, "trivia"):
                 new.comment(comment)
-            _add_comments(parent, above)
+            if not _holds_tables(parent):  # tomlkit writes sub-tables after the keys: the lines would part
+                _add_comments(parent, above)
             parent.add(key, new)
         self.edited = True
 
@@ -232,6 +233,13 @@ def _shape_conflict(path: KeyPath) -> Iterator[None]:
     except (TOMLKitError, AttributeError, TypeError) as exc:
         raise UsageError(f"cannot write {format_key(path)}: a parent key has another type here (value, table or "
                          f"array of tables) than the migration needs ({' '.join(str(exc).split())})") from None
+
+
+def _holds_tables(node: Any) -> bool:
+    try:
+        return any(isinstance(v, (Table, AoT, OutOfOrderTableProxy)) for v in node.values())
+    except AttributeError:
+        return True
 
 
 def _add_comments(node: Any, lines: list[str] | None) -> None:
@@ -389,7 +397,3 @@ def _with_indices(path: KeyPath, aot_counts: dict[KeyPath, int]) -> KeyPath:
 def _bracket_delta(text: str) -> int:
     text = re.sub(r'"(?:[^"\\]|\\.)*"|\'[^\']*\'', "", text.split("#", 1)[0] if '"' not in text else text)
     return text.count("[") + text.count("{") - text.count("]") - text.count("}")
-
-
-def toml_key_text(path: KeyPath) -> str:
-    return format_key(path)
