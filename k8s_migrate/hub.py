@@ -158,13 +158,3 @@ class HubKey:
     @property
     def key(self) -> str:
         return format_key(self.path)
-
-
-def group_items(paths: Iterable[KeyPath]) -> dict[KeyPath, list[int]]:
-    """Array-of-tables prefixes and the item indices present under each."""
-    found: dict[KeyPath, set[int]] = {}
-    for path in paths:
-        for i, seg in enumerate(path):
-            if isinstance(seg, int):
-                found.setdefault(path[:i], set()).add(seg)
-    return {k: sorted(v) for k, v in found.items()}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import tomllib
 from pathlib import Path
 
@@ -13,14 +12,11 @@ from helpers import cli
 from k8s_migrate.formats.toml import flatten
 from k8s_migrate.hub import format_key
 from k8s_migrate.xml import xml_customisations
-from xml_expected import EXPECTED_KEYS
+from xml_expected import EXPECTED_KEYS, customised_conf, stock_conf
 
-FIXTURES = Path(__file__).parent / "fixtures" / "xml"
 TARGETS = ["3.0.0", "4.6.0"]
 
 
-def stock_conf(reference_dir: Path, version: str) -> Path:
-    return reference_dir / "apim" / version / "repository" / "conf"
 
 
 def stock_toml(reference_dir: Path, version: str) -> dict:
@@ -40,15 +36,7 @@ def migrate(conf: Path, to: str, tmp_path: Path, *extra: str) -> tuple[dict, dic
 
 @pytest.fixture(scope="module")
 def custom_conf(tmp_path_factory, reference_dir: Path) -> Path:
-    """The stock 2.6.0 conf with the operator's edits of custom-2.6.0/edits.json applied."""
-    conf = tmp_path_factory.mktemp("xml-cli") / "conf"
-    shutil.copytree(stock_conf(reference_dir, "2.6.0"), conf)
-    for edit in json.loads((FIXTURES / "custom-2.6.0" / "edits.json").read_text())["edits"]:
-        path = conf / edit["file"]
-        text = path.read_text(encoding="utf-8")
-        assert text.count(edit["find"]) == 1, edit["find"]
-        path.write_text(text.replace(edit["find"], edit["replace"]), encoding="utf-8")
-    return conf
+    return customised_conf(tmp_path_factory.mktemp("xml-cli"), reference_dir)
 
 
 # ---- the unmodified stock XML set gives the target's stock file -----------------------------

@@ -2,33 +2,21 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
 import pytest
 
 from k8s_migrate.xml import XmlInputError, xml_customisations
-from xml_expected import EXPECTED_KEYS
-
-FIXTURES = Path(__file__).parent / "fixtures" / "xml"
+from xml_expected import EXPECTED_KEYS, customised_conf, stock_conf
 
 
-def stock_conf(reference_dir: Path, version: str) -> Path:
-    return reference_dir / "apim" / version / "repository" / "conf"
+
 
 
 @pytest.fixture(scope="module")
 def custom_conf(tmp_path_factory, reference_dir: Path) -> Path:
-    """The stock 2.6.0 conf with the operator's edits of custom-2.6.0/edits.json applied."""
-    conf = tmp_path_factory.mktemp("custom-2.6.0") / "conf"
-    shutil.copytree(stock_conf(reference_dir, "2.6.0"), conf)
-    for edit in json.loads((FIXTURES / "custom-2.6.0" / "edits.json").read_text())["edits"]:
-        path = conf / edit["file"]
-        text = path.read_text(encoding="utf-8")
-        assert text.count(edit["find"]) == 1, edit["find"]
-        path.write_text(text.replace(edit["find"], edit["replace"]), encoding="utf-8")
-    return conf
+    return customised_conf(tmp_path_factory.mktemp("custom-2.6.0"), reference_dir)
 
 
 @pytest.fixture(scope="module")

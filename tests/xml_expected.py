@@ -1,5 +1,9 @@
 """What the ~20-customisation 2.6.0 XML fixture (tests/fixtures/xml/custom-2.6.0) must give as TOML keys."""
 
+import json
+import shutil
+from pathlib import Path
+
 EXPECTED_KEYS = {
     "apim.jwt.enable": True,
     "apim.jwt.header": "X-Custom-JWT",
@@ -48,3 +52,22 @@ EXPECTED_KEYS = {
     "server.hostname": "apim.example.com",
     "server.offset": 1,
 }
+
+
+FIXTURES = Path(__file__).parent / "fixtures" / "xml"
+
+
+def stock_conf(reference_dir: Path, version: str) -> Path:
+    return reference_dir / "apim" / version / "repository" / "conf"
+
+
+def customised_conf(workdir: Path, reference_dir: Path) -> Path:
+    """The stock 2.6.0 conf with the operator's edits of custom-2.6.0/edits.json applied."""
+    conf = workdir / "conf"
+    shutil.copytree(stock_conf(reference_dir, "2.6.0"), conf)
+    for edit in json.loads((FIXTURES / "custom-2.6.0" / "edits.json").read_text())["edits"]:
+        path = conf / edit["file"]
+        text = path.read_text(encoding="utf-8")
+        assert text.count(edit["find"]) == 1, edit["find"]
+        path.write_text(text.replace(edit["find"], edit["replace"]), encoding="utf-8")
+    return conf

@@ -137,10 +137,6 @@ def review(facts: FileFacts, key: str, value: Any, rule: str, message: str) -> E
                  confidence="medium")
 
 
-def check_fleet(reports: list[Report], known_hosts: Iterable[str] = ()) -> list[Entry]:
-    return check_fleet_facts([facts_of(r) for r in reports], known_hosts)
-
-
 def check_fleet_facts(fleet: list[FileFacts], known_hosts: Iterable[str] = ()) -> list[Entry]:
     hosts = defined_hosts(fleet, known_hosts)
     return [*check_databases(fleet), *check_peer_urls(fleet, hosts), *check_gateway_labels(fleet)]

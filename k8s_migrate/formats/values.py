@@ -9,7 +9,7 @@ from functools import lru_cache
 from typing import Any, Iterator
 
 from ..errors import UsageError
-from ..hub import KeyPath, format_key
+from ..hub import KeyPath
 from .text import SourceText
 
 _HELM_ACTION = re.compile(r"\{\{.*?\}\}")
@@ -354,10 +354,6 @@ def _plain(value: Any) -> Any:
     if isinstance(value, float):
         return float(value)
     return value
-
-
-def values_key(path: KeyPath) -> str:
-    return format_key(path)
 
 
 def _check_alias_bomb(root: Any, name: str, limit: int = 200_000) -> None:

@@ -103,10 +103,6 @@ def set_branch(repo: Path, branch: str, commit: str, old: str | None) -> None:
     git(repo, "update-ref", "-m", "k8s-migrate pr", f"refs/heads/{branch}", commit, old or "0" * 40)
 
 
-def changed_paths(repo: Path, old: str, new: str) -> list[str]:
-    return git(repo, "diff", "--name-only", old, new).splitlines()
-
-
 def remote_url(repo: Path, remote: str) -> str:
     url = git(repo, "remote", "get-url", remote, check=False)
     if not url:
