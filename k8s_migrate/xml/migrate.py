@@ -18,7 +18,7 @@ from k8s_migrate.errors import UsageError
 from k8s_migrate.formats.text import decode
 from k8s_migrate.formats.toml import TomlDocument, flatten
 from k8s_migrate.hub import HubKey, KeyPath, format_key
-from k8s_migrate.pipeline import Options, Result, migrate_toml, stock_for, stock_text
+from k8s_migrate.pipeline import Options, Result, migrate_toml, stock_for, stock_text, tidy
 from k8s_migrate.report import Entry, Report
 from k8s_migrate.report.masking import is_secret_key
 from k8s_migrate.rules.values import same_value
@@ -72,7 +72,20 @@ def migrate_xml(conf_path: Path | str, options: Options) -> Result:
     if stage is not None:
         report.extend(finding_entries(stage))
     report.changed = output != original
+    check_claims(report, output)
     return Result(output, report, original)
+
+
+def check_claims(report: Report, output: str) -> None:
+    """The proof's report-against-output half: each entry that says where a value went must find it there
+    (the TOML stage, when there is one, was proven in full by migrate_toml)."""
+    from ..errors import ProofError
+    from ..formats.toml import flatten
+    from ..proof import disagreements, read_output
+
+    problems = disagreements(report.entries, flatten(read_output(output)))
+    if problems:
+        raise ProofError(problems, report.input, report)
 
 
 # ---- input ----------------------------------------------------------------------------------
@@ -123,7 +136,7 @@ def build_template_file(found: XmlResult, base_text: str, base_name: str, versio
         if hub.meta.get("context") and not new_item:
             continue
         built.landings[hub.key] = land(hub, path, out, baseline, base_flat, new_item)
-    built.text = out.dumps()
+    built.text = tidy(out.dumps())
     return built
 
 
