@@ -171,6 +171,9 @@ def rebase_toml(user: TomlDocument, state: HubState, report: Report, old_cat: Ca
         target = output_path(track, user_to_old, old_to_new, out, item_index)
         report.add(carry(track, verdict, target, new, out, new_cat))
     remove_what_the_user_removed(state, old, new, out, covered, old_to_new, report, ctx)
+    for key in state.withheld:  # a rule keeps this key of the new baseline out (its finding says why)
+        if out.get(key) is not None:
+            out.delete(key)
     return user.source.dress(out.dumps())
 
 

@@ -91,7 +91,7 @@ def catalog_problems(rule: Rule, pack: RulePack) -> list[str]:
 
     old, new = load_catalog(pack.from_version), load_catalog(pack.to_version)
     problems = []
-    about_target = rule.op in ("require", "default_change") or (rule.op == "warn" and "absent" in rule.when)
+    about_target = rule.op in ("require", "default_change", "fill", "withhold") or (rule.op == "warn" and "absent" in rule.when)
     reads = () if about_target else rule.keys
     writes = [k for k in ((rule.to,) if rule.to is not None else ()) if "*" not in format_key(k)]
     if about_target or rule.op == "set":
