@@ -111,18 +111,18 @@ def test_on_a_tty_the_choice_is_asked_and_recorded(tmp_path):
     path = tmp_path / ".k8s-migrate.yaml"
     path.write_text("# our choices\nkeep_old_defaults: false\n")
     answers = load_answers(str(path))
-    stdin, stderr = Tty("keep\n"), Tty()
+    stdin, stderr = Tty("default\n"), Tty()
     result = with_answers(lambda a: migrate_toml(FILE_320, "d.toml", Options("3.2.0", "4.6.0", answers=a.context())),
                           answers, stdin, stderr)
-    assert 'name = "Production and Sandbox"' in result.output
+    assert 'name = "Default"' in result.output
     assert "choose keep/default [keep]" in stderr.getvalue()
     text = path.read_text()
-    assert text.startswith("# our choices\nkeep_old_defaults: false\n") and f"{RULE}: keep" in text
-    assert load_answers(str(path)).rules == {RULE: "keep"}
+    assert text.startswith("# our choices\nkeep_old_defaults: false\n") and f"{RULE}: default" in text
+    assert load_answers(str(path)).rules == {RULE: "default"}
     # without a TTY nothing is asked
     quiet = with_answers(lambda a: migrate_toml(FILE_320, "d.toml", Options("3.2.0", "4.6.0", answers=a.context())),
-                         Answers(path), io.StringIO("keep\n"), io.StringIO())
-    assert 'name = "Default"' in quiet.output
+                         Answers(path), io.StringIO("default\n"), io.StringIO())
+    assert 'name = "Production and Sandbox"' in quiet.output
 
 
 def test_choice_data_is_checked():
