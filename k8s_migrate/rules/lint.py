@@ -44,6 +44,19 @@ def lint(packs_dir: Path, golden_dir: Path | None = None) -> list[Problem]:
     return problems
 
 
+def load_valid_packs(packs_dir: Path) -> list[RulePack]:
+    """The packs of a folder that load (lint reports the others)."""
+    from .load import load_pack
+
+    packs = []
+    for path in sorted(packs_dir.glob("*.yaml")):
+        try:
+            packs.append(load_pack(path))
+        except RuleError:
+            continue
+    return packs
+
+
 def duplicate_ids(packs: list[RulePack]) -> list[Problem]:
     seen: dict[str, str] = {}
     problems = []
@@ -87,9 +100,12 @@ def _overlap(a: KeyPath, b: KeyPath) -> bool:
 
 def catalog_problems(rule: Rule, pack: RulePack) -> list[str]:
     """Keys a rule reads must be known to the older version; keys it writes to the newer one."""
-    from ..catalog import load_catalog
+    from ..catalog import UnknownVersionError, load_catalog
 
-    old, new = load_catalog(pack.from_version), load_catalog(pack.to_version)
+    try:
+        old, new = load_catalog(pack.from_version), load_catalog(pack.to_version)
+    except UnknownVersionError as exc:
+        return [f"no catalog to check the keys against: {exc}"]
     problems = []
     about_target = rule.op in ("require", "default_change", "fill", "withhold") or (rule.op == "warn" and "absent" in rule.when)
     reads = () if about_target else rule.keys
