@@ -91,7 +91,8 @@ def describe(rule) -> str:
     fields = [("id", rule.id), ("pack", rule.pack), ("op", rule.op), ("keys", ", ".join(rule.key_texts))]
     optional = [("to", rule.raw.get("to")), ("value", rule.raw.get("value")), ("transform", rule.transform),
                 ("when", rule.when or None), ("old default", rule.raw.get("old")), ("new default", rule.raw.get("new")),
-                ("keep switch", rule.keep_switch), ("candidates", ", ".join(rule.raw.get("candidate", [])) or None)]
+                ("keep switch", rule.keep_switch), ("candidates", ", ".join(rule.raw.get("candidate", [])) or None),
+                ("evidence", rule.raw.get("evidence"))]
     fields += [(k, v) for k, v in optional if v is not None and (k not in ("old default", "new default") or rule.op == "default_change")]
     fields += [("confidence", rule.confidence), ("source", rule.source), ("message", rule.message)]
     return "\n".join(f"{k + ':':<13} {v}" for k, v in fields)

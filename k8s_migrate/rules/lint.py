@@ -9,7 +9,7 @@ from pathlib import Path
 from ..hub import KeyPath, format_key, matches, parse_key, strip_indices
 from .model import Rule, RuleError, RulePack
 
-MUTATING = ("rename", "move", "remove")
+MUTATING = ("rename", "move", "remove", "list_to_keys")
 GOLDEN_FILES = ("input.toml", "expected.toml", "case.json")
 
 
