@@ -73,3 +73,15 @@ def test_x4_an_enabled_handler_stays_enabled_in_a_rebase():
     data, _ = run(text, "3.2.0", "4.0.0", mode="rebase")
     assert data["synapse_handlers"]["audit"] == {"class": "com.example.Audit", "enabled": True}
     assert "enabled_global_handlers" not in data
+
+
+def test_list_to_keys_turns_a_disabled_handler_on_and_drops_an_empty_list():
+    text = 'enabled_global_handlers = ["audit"]\n\n[synapse_handlers.audit]\nclass = "com.example.Audit"\nenabled = false\n'
+    result = migrate_toml(text.encode(), "d.toml", Options("3.2.0", "4.0.0", mode="edit"))
+    assert tomllib.loads(result.output) == {"synapse_handlers": {"audit": {"class": "com.example.Audit", "enabled": True}}}
+    actions = {e.old_key: e.action for e in result.report.entries if e.old_key}
+    assert actions == {"enabled_global_handlers": "removed", "synapse_handlers.audit.class": "kept",
+                       "synapse_handlers.audit.enabled": "changed"}
+    empty = migrate_toml(b"enabled_global_handlers = []\n", "d.toml", Options("3.2.0", "4.0.0", mode="edit"))
+    assert empty.output.strip() == ""
+    assert [e.action for e in empty.report.entries if e.old_key == "enabled_global_handlers"] == ["removed"]
