@@ -100,9 +100,30 @@ class VersionFiles:
     def partial(self) -> bool:
         return self.template_keys is None
 
+    @cached_property
+    def _indexes(self) -> list[tuple[str, dict[str, list[KeyPath]]]]:
+        """Each source's keys, grouped by their first segment (``*`` for a wildcard one)."""
+        sources = (("template-keys.txt", self.template_keys or set()), ("default.json", set(self.defaults)),
+                   ("infer.json/key-mappings.json/stock file", self.other_keys))
+        indexes = []
+        for name, keys in sources:
+            index: dict[str, list[KeyPath]] = {}
+            for k in sorted(keys, key=format_key):
+                index.setdefault(k[0] if k else "", []).append(k)
+            indexes.append((name, index))
+        return indexes
+
+    @staticmethod
+    def _candidates(index: dict[str, list[KeyPath]], key: KeyPath) -> list[KeyPath]:
+        if key and key[0] == ANY_KEY:
+            return [k for ks in index.values() for k in ks]
+        return index.get(key[0] if key else "", []) + index.get(ANY_KEY, [])
+
     def read_by_templates(self, key: KeyPath) -> list[str]:
         """Template keys that read ``key`` itself or a key below it (a table): the evidence of a read."""
-        return sorted(format_key(t) for t in self.template_keys or () if _covers(key, t) or _covers(t, key, exact=True))
+        key = strip_indices(key)
+        _, index = self._indexes[0]
+        return sorted(format_key(t) for t in self._candidates(index, key) if _covers(key, t) or _covers(t, key, exact=True))
 
     def knows(self, key: KeyPath) -> str | None:
         hit = self.own_knowledge(key)
@@ -113,9 +134,9 @@ class VersionFiles:
 
     def own_knowledge(self, key: KeyPath) -> str | None:
         """Where this version's files name ``key`` (or a key below it, or the table it sits in)."""
-        for name, keys in (("template-keys.txt", self.template_keys or set()), ("default.json", set(self.defaults)),
-                           ("infer.json/key-mappings.json/stock file", self.other_keys)):
-            hit = next((k for k in keys if _covers(key, k) or _covers(k, key)), None)
+        key = strip_indices(key)
+        for name, index in self._indexes:
+            hit = next((k for k in self._candidates(index, key) if _covers(key, k) or _covers(k, key)), None)
             if hit is not None:
                 return f"{self.version} {name}: {format_key(hit)}"
         return None
@@ -146,8 +167,8 @@ def _seg(a, b) -> bool:
 
 
 def _covers(pattern: KeyPath, key: KeyPath, exact: bool = False) -> bool:
-    """``key`` is ``pattern`` or (unless exact) lies below it; ``*`` and ``[]`` on either side match."""
-    pattern, key = strip_indices(pattern), strip_indices(key)
+    """``key`` is ``pattern`` or (unless exact) lies below it; ``*`` and ``[]`` on either side match (both
+    without item indices)."""
     if len(key) < len(pattern) or (exact and len(key) != len(pattern)):
         return False
     return all(_seg(a, b) for a, b in zip(pattern, key))
@@ -195,7 +216,7 @@ def evidence_problems(packs: list[RulePack], root: Path) -> list[Problem]:
 def rule_problems(rule: Rule, pack: RulePack, later: list[RulePack], evidence: Evidence) -> list[str]:
     old, new = evidence.by_version.get(pack.from_version), evidence.by_version.get(pack.to_version)
     found = []
-    for key in rule.keys:
+    for key in map(strip_indices, rule.keys):
         if rule.op in ("rename", "move", "list_to_keys"):
             found += _moves(rule, key, old, new)
         elif rule.op == "remove":
@@ -215,7 +236,7 @@ def rule_problems(rule: Rule, pack: RulePack, later: list[RulePack], evidence: E
 
 
 def _target(rule: Rule, key: KeyPath) -> KeyPath:
-    return substitute(key, rule.to, key)
+    return strip_indices(substitute(key, rule.to, key))
 
 
 def _moves(rule: Rule, key: KeyPath, old: VersionFiles | None, new: VersionFiles | None) -> list[str]:
@@ -257,8 +278,8 @@ def _maps_too_late(rule: Rule, key: KeyPath, old: VersionFiles) -> list[str]:
 
 def _writes(rule: Rule) -> list[KeyPath]:
     if rule.op in ("rename", "move", "list_to_keys"):
-        return [_target(rule, k) for k in rule.keys]
-    return list(rule.keys)
+        return [strip_indices(_target(rule, k)) for k in rule.keys]
+    return [strip_indices(k) for k in rule.keys]
 
 
 def _default_changes(rule: Rule, key: KeyPath, old: VersionFiles | None, new: VersionFiles | None) -> list[str]:
