@@ -199,11 +199,10 @@ def rebase_toml(user: TomlDocument, state: HubState, report: Report, old_cat: Ca
     written: set[KeyPath] = set()  # where the input's keys (and the rules' additions) land
     landed: dict[KeyPath, KeyPath] = {}  # input key -> where it is in the output
     customised_tables: set[KeyPath] = set()
+    added: list[Track] = []
     for track in state.tracks:
         if track.origin is None:
-            out.set(track.path, track.value)
-            written.add(track.path)
-            report.add(entry_for(track, new_cat))
+            added.append(track)
             continue
         verdict = verdicts[id(track)]
         if not track.live:
@@ -217,11 +216,29 @@ def rebase_toml(user: TomlDocument, state: HubState, report: Report, old_cat: Ca
         if out.get(target) is not None:
             landed[track.origin.path] = target
         report.add(entry)
+    for track in added:  # after the user's keys: a key a rule adds to an item goes where that item landed
+        target = in_output_items(track.path, item_index)
+        out.set(target, track.value)
+        written.add(target)
+        entry = entry_for(track, new_cat)
+        entry.new_key = format_key(target)
+        report.add(entry)
+    for key in state.withheld:  # a rule keeps this key of the new baseline out (its finding says why)
+        if out.get(key) is not None:
+            out.delete(key)
     report.extend(introduced_by_new_stock(out, written, customised_tables, old, new, ctx))
     text = carry_comments(user.source.text, tidy(out.dumps()), anchor_finder(user, landed), only_missing=False)
     if user.source.text.endswith("\n") and text and not text.endswith("\n"):
         text += "\n"
     return user.source.dress(text)
+
+
+def in_output_items(path: KeyPath, item_index: dict[KeyPath, int]) -> KeyPath:
+    result = list(path)
+    for pos, seg in enumerate(path):
+        if isinstance(seg, int) and tuple(path[: pos + 1]) in item_index:
+            result[pos] = item_index[tuple(path[: pos + 1])]
+    return tuple(result)
 
 
 def anchor_finder(user: TomlDocument, landed: dict[KeyPath, KeyPath]):

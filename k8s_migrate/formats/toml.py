@@ -40,6 +40,7 @@ def _regrouped(text: str, doc: Any) -> Any:
     (``[[a.b]]``, ``[x]``, ``[[a.b.c]]``), though TOML allows it. Move each such section up to the item
     it belongs to, and parse again; the document remembers that its tables were regrouped."""
     regrouped = "".join(regroup_sections(text))
+    regrouped = regrouped.rstrip("\n") + "\n" * (len(text) - len(text.rstrip("\n")))
     if regrouped == text:
         return doc
     fixed = tomlkit.parse(regrouped)
@@ -82,8 +83,10 @@ def regroup_sections(text: str) -> list[str]:
             continue
         last = max(i for i, (other, _, _) in enumerate(result)
                    if other is not None and other[: len(owner)] == owner)
-        if not chunk.endswith("\n") and chunk:
+        if chunk and not chunk.endswith("\n"):
             chunk += "\n"
+        if chunk and not chunk.endswith("\n\n") and last + 1 < len(result):
+            chunk += "\n"  # the table it now stands before keeps its blank line
         result.insert(last + 1, (path, is_aot, chunk))
     return [preamble, *(chunk for _, _, chunk in result)]
 
@@ -223,7 +226,7 @@ class TomlDocument:
                 _add_comments(parent, above)
             if isinstance(parent, OutOfOrderTableProxy):
                 parent[key] = new  # a table split over the file has no add()
-            else:
+            elif not _after_last_key(parent, key, new):
                 parent.add(key, new)
         self.edited = True
 
@@ -323,6 +326,27 @@ def _shape_conflict(path: KeyPath) -> Iterator[None]:
     except (TOMLKitError, AttributeError, TypeError) as exc:
         raise UsageError(f"cannot write {format_key(path)}: a parent key has another type here (value, table or "
                          f"array of tables) than the migration needs ({' '.join(str(exc).split())})") from None
+
+
+def _after_last_key(node: Any, key: Any, new: Any) -> bool:
+    """Put a new key right after the table's last key, so comment lines that close the table (a note for
+    the next table, the end of the file) stay below it. False when there is no such place."""
+    from tomlkit.items import Comment, Whitespace
+
+    body = node if isinstance(node, Container) else getattr(node, "value", None)
+    if not isinstance(body, Container) or not isinstance(key, str):
+        return False
+    items = body.body
+    if not items or not isinstance(items[-1][1], (Comment, Whitespace)):
+        return False
+    last = next((k for k, v in reversed(items) if k is not None and not isinstance(v, (Table, AoT))), None)
+    if last is None or any(isinstance(v, (Table, AoT)) for _, v in items):
+        return False
+    try:
+        body._insert_after(last, key, new)
+    except Exception:  # tomlkit refuses some shapes: the caller appends instead
+        return False
+    return True
 
 
 def _holds_tables(node: Any) -> bool:

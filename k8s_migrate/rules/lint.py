@@ -9,7 +9,7 @@ from pathlib import Path
 from ..hub import KeyPath, format_key, matches, parse_key, strip_indices
 from .model import Rule, RuleError, RulePack
 
-MUTATING = ("rename", "move", "remove")
+MUTATING = ("rename", "move", "remove", "list_to_keys")
 GOLDEN_FILES = ("input.toml", "expected.toml", "case.json")
 
 
@@ -42,6 +42,19 @@ def lint(packs_dir: Path, golden_dir: Path | None = None) -> list[Problem]:
         if golden_dir is not None:
             problems += [Problem(f"{name} {r.id}", m) for r in pack.rules for m in golden_problems(r, golden_dir)]
     return problems
+
+
+def load_valid_packs(packs_dir: Path) -> list[RulePack]:
+    """The packs of a folder that load (lint reports the others)."""
+    from .load import load_pack
+
+    packs = []
+    for path in sorted(packs_dir.glob("*.yaml")):
+        try:
+            packs.append(load_pack(path))
+        except RuleError:
+            continue
+    return packs
 
 
 def duplicate_ids(packs: list[RulePack]) -> list[Problem]:
@@ -87,11 +100,14 @@ def _overlap(a: KeyPath, b: KeyPath) -> bool:
 
 def catalog_problems(rule: Rule, pack: RulePack) -> list[str]:
     """Keys a rule reads must be known to the older version; keys it writes to the newer one."""
-    from ..catalog import load_catalog
+    from ..catalog import UnknownVersionError, load_catalog
 
-    old, new = load_catalog(pack.from_version), load_catalog(pack.to_version)
+    try:
+        old, new = load_catalog(pack.from_version), load_catalog(pack.to_version)
+    except UnknownVersionError as exc:
+        return [f"no catalog to check the keys against: {exc}"]
     problems = []
-    about_target = rule.op in ("require", "default_change") or (rule.op == "warn" and "absent" in rule.when)
+    about_target = rule.op in ("require", "default_change", "fill", "withhold") or (rule.op == "warn" and "absent" in rule.when)
     reads = () if about_target else rule.keys
     writes = [k for k in ((rule.to,) if rule.to is not None else ()) if "*" not in format_key(k)]
     if about_target or rule.op == "set":
