@@ -7,7 +7,7 @@ Per API-M version (format: mappings/validation/README.md):
   and chart templates write plus the documented ones (mappings/validation/documented.yaml);
 - requirements: validator.json's "if KEY = VALUE, KEY2 must match" entries;
 - template types: keys the `.j2` templates test with `is sameas true|false` (bool), loop over or
-  `join` (list), or iterate with `.items()` (table).
+  `join` (list), iterate with `.items()` (table), or print with a `default(...)` literal (its type).
 
 Versions without their own validator.json or templates (3.1.0 partial, 4.7.0) take the previous
 full version's, and say so in `source`.
@@ -41,6 +41,18 @@ ROLE_KEY = "server.server_role"
 CLOSED_REGEX = re.compile(r"^(?:\\A[\w.-]+\\Z)(?:\|\\A[\w.-]+\\Z)*$")
 SAMEAS = re.compile(r"([A-Za-z_][\w.]*(?:\[['\"][^'\"]+['\"]\])?)\s+is\s+sameas\s+(?:true|false)")
 JOINED = re.compile(r"\{\{-?\s*([A-Za-z_][\w.]*)\s*\|\s*join\b")
+DEFAULTED = re.compile(r"\{\{-?\s*([A-Za-z_][\w.]*)\s*\|\s*default\(\s*(?:'([^']*)'|\"([^\"]*)\"|(true|false|True|False|-?\d+(?:\.\d+)?))\s*\)\s*-?\}\}")
+
+
+def literal_kind(text: str) -> str:
+    """The type a template's `default(...)` literal shows (quoted numbers are numbers: they render the same)."""
+    if text.lower() in ("true", "false"):
+        return "bool"
+    if re.fullmatch(r"-?\d+", text):
+        return "int"
+    if re.fullmatch(r"-?\d+\.\d+", text):
+        return "float"
+    return "string"
 
 
 def value_sets_from_validator(validator: dict[str, Any], where: str) -> dict[str, dict[str, Any]]:
@@ -90,15 +102,23 @@ def template_types(template_dir: Path, template_keys: set[str]) -> dict[str, str
     for path in sorted(template_dir.rglob("*.j2")):
         text = path.read_text(encoding="utf-8", errors="replace")
         bindings = template_bindings(text)
-        for raw in SAMEAS.findall(text):
+        lines = text.splitlines()
+        for raw in _found(SAMEAS, lines, "sameas"):
             note(raw, "bool")
         for _var, raw in FOR_ITEMS.findall(text):
             note(raw, "table")
         for _var, raw in FOR_LIST.findall(text):
             note(raw, "list")
-        for raw in JOINED.findall(text):
+        for raw in _found(JOINED, lines, "join"):
             note(raw, "list")
+        for raw, single, double, bare in _found(DEFAULTED, lines, "default("):
+            note(raw, literal_kind(single or double or bare))
     return dict(sorted(found.items()))
+
+
+def _found(pattern: re.Pattern[str], lines: list[str], word: str) -> list:
+    """``pattern.findall`` over the lines that hold ``word`` (the patterns are slow on whole files)."""
+    return [hit for line in lines if word in line for hit in pattern.findall(line)]
 
 
 def analytics_values(reference: Path, version: str, stock_files: list[Path], documented: dict[str, Any]) -> dict[str, Any] | None:

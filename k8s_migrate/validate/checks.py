@@ -59,22 +59,34 @@ class VersionFacts:
     def template_types(self) -> list[tuple[KeyPath, str]]:
         return [(parse_key(k), t) for k, t in self.rules.get("template_types", {}).items()]
 
-    def expected_types(self, path: KeyPath) -> list[tuple[str, Any, str]]:
-        """(type, default, where) for what the version reads a key as: default.json's value, and what
-        the templates do with it. A key both give is read either way (a default.json string that the
-        templates loop over is one item: Jinjava loops over a single value once)."""
-        found: list[tuple[str, Any, str]] = []
-        present, default, _ = self.catalog.default(format_key(path))
+    def expected_types(self, path: KeyPath) -> list[tuple[str, bool, Any, str]]:
+        """(type, quoted_ok, default, where) for each way the version reads a key: default.json's value,
+        what the templates do with it, the stock file's value. Numbers and booleans that WSO2 writes as
+        text ("15", "true") may be written either way. A key the templates loop over also takes a single
+        value (Jinjava loops over a single value once)."""
+        found: list[tuple[str, bool, Any, str]] = []
+        text = format_key(path)
+        present, default, _ = self.catalog.default(text)
         if present and default is not None and not is_placeholder(default):
-            found.append((type_of(default), default, "default.json"))
+            found.append(_kind_of_value(default) + (default, "default.json"))
+        stock = self.catalog.stock_value(text)
+        if stock is not None and not is_placeholder(stock):
+            found.append(_kind_of_value(stock) + (stock, "the stock deployment.toml"))
         bare = strip_indices(path)
         for pattern, kind in self.template_types:
             if matches(pattern, bare):
-                found.append((kind, None, "the templates"))
+                found.append((kind, kind != "bool", None, "the templates"))
                 if kind == "list":
-                    found += [(scalar, None, "the templates") for scalar in ("string", "int", "float", "bool")]
+                    found += [(scalar, True, None, "the templates") for scalar in ("string", "int", "float", "bool")]
                 break
         return found
+
+
+def _kind_of_value(value: Any) -> tuple[str, bool]:
+    if isinstance(value, str):
+        looks = _text_looks_like(value)
+        return looks, True
+    return type_of(value), False
 
 
 def type_of(value: Any) -> str:
@@ -108,31 +120,28 @@ def _text_looks_like(text: str) -> str:
     return "string"
 
 
-def type_problem(expected: str, default: Any, value: Any, has_unit: bool) -> tuple[str, str] | None:
+def type_problem(expected: str, quoted_ok: bool, default: Any, value: Any, has_unit: bool) -> tuple[str, str] | None:
     """(severity, message) when ``value`` does not fit ``expected``; a value the server still reads the
     same way (a quoted number, a quoted boolean) is a warning, the rest an error."""
     got = type_of(value)
-    if got == expected or (expected == "float" and got == "int") or got in ("datetime", "date", "time"):
+    if got in ("datetime", "date", "time") or (isinstance(value, str) and is_placeholder(value)):
         return None
-    if isinstance(value, str) and is_placeholder(value):
+    if got == expected or (expected == "float" and got == "int"):
         return None
-    if expected == "string":
-        if got in ("list", "table"):
-            return "error", f"expects text, not a {got}"
-        if isinstance(default, str) and _text_looks_like(default) in (got, "float" if got == "int" else got):
-            return None
-        return "warning", f"expects text (default {_shown(default)}), not the {got} {_shown(value)}"
     if got == "string":
         looks = _text_looks_like(value)
         if looks == expected or (expected == "float" and looks == "int"):
-            return "warning", f"a quoted {expected}: write {value.strip().lower()} without quotes"
+            return None if quoted_ok else ("warning", f"a quoted {expected}: write {value.strip().lower()} without quotes")
         if expected in ("int", "float") and has_unit and _WITH_UNIT.match(value):
             return None
+    if expected == "string" and got in ("int", "float", "bool"):
+        return "warning", f"expects text, not the {got} {_shown(value)}"
     if expected == "int" and got == "float" and float(value).is_integer():
         return "warning", f"expects a whole number, not {value}"
     names = {"bool": "a boolean (true or false)", "int": "a whole number", "float": "a number",
-             "list": "a list ([...])", "table": "a table"}
-    return "error", f"expects {names.get(expected, expected)}, not the {got} {_shown(value)}"
+             "list": "a list ([...])", "table": "a table", "string": "text"}
+    given = f"default {_shown(default)}, " if default is not None else ""
+    return "error", f"expects {names.get(expected, expected)} ({given}per WHERE), not the {got} {_shown(value)}"
 
 
 # ---- history: what other versions read ---------------------------------------------------------
@@ -209,7 +218,7 @@ class KeyChecks:
         known = self.facts.catalog.known
         version = self.facts.version
         if known.is_known(key.path):
-            self.check_alias(key)
+            self.check_alias(key) or self.check_renamed_earlier(key)
             self.check_deprecated(key)
             return True
         table = next((key.path[:i] for i in range(1, len(key.path)) if isinstance(key.path[i - 1], str)
@@ -226,22 +235,23 @@ class KeyChecks:
         version = self.facts.version
         text = format_key(path)
         what = f"table [{text}]" if is_table else "key"
+        lead = f"{what} " if is_table else ""
         hit = dropping_rule(path, upto=version)
         if hit:
             dst, rule, pattern = hit
             new = renamed_to(rule, pattern, path)
             how = f"renamed to {new} in API-M {dst}" if new else f"removed in API-M {dst}"
-            self.add("removed", "error", text, f"{what} {how}; {version} does not read it" +
+            self.add("removed", "error", text, f"{lead}{how}; {version} does not read it" +
                      (f" ({rule.message})" if rule.message else ""), line, suggestion=new, source=rule.source,
                      origin=origin, value=None if is_table else value)
             return
         readers = versions_reading(path)
         older = [v for v in readers if version_key(v) < version_key(version)]
         newer = [v for v in readers if version_key(v) > version_key(version)]
-        hint = self.facts.catalog.known.suggest(path)
+        hint = suggest_table(self.facts.catalog.known, path) if is_table else self.facts.catalog.known.suggest(path)
         mean = f"; did you mean {hint}?" if hint else ""
         if older:
-            self.add("removed", "error", text, f"{what} last read by API-M {older[-1]}; {version} does not read it{mean}",
+            self.add("removed", "error", text, f"{lead}last read by API-M {older[-1]}; {version} does not read it{mean}",
                      line, suggestion=hint, origin=origin, value=None if is_table else value)
             return
         stock = self.facts.stock_keys.get(format_key(strip_indices(path)))
@@ -254,7 +264,7 @@ class KeyChecks:
         self.add("unknown", "error", text, f"unknown {what}: API-M {version} does not read it{since}{mean}",
                  line, suggestion=hint, origin=origin, value=None if is_table else value)
 
-    def check_alias(self, key: HubKey) -> None:
+    def check_alias(self, key: HubKey) -> bool:
         from ..rules.aliases import canonical_names
 
         news = canonical_names(self.facts.catalog, [key.path]).get(key.path)
@@ -263,6 +273,22 @@ class KeyChecks:
             self.add("alias", "warning", key, f"an old name: API-M {self.facts.version} reads it as {names} "
                      "(key-mappings.json accepts the old name for compatibility)", suggestion=format_key(news[0]),
                      source=f"key-mappings.json of API-M {self.facts.version}")
+        return bool(news)
+
+    def check_renamed_earlier(self, key: HubKey) -> None:
+        """A key a rule pack up to this version renames or removes, which this version still reads."""
+        hit = dropping_rule(key.path, upto=self.facts.version)
+        if not hit:
+            return
+        dst, rule, pattern = hit
+        new = renamed_to(rule, pattern, key.path)
+        if new:
+            self.add("alias", "warning", key, f"renamed to {new} in API-M {dst}; {self.facts.version} still reads "
+                     "the old name", suggestion=new, source=rule.source)
+        else:
+            self.add("removed", "warning", key, f"removed in API-M {dst}, though {self.facts.version}'s "
+                     f"default.json or templates still name it" + (f" ({rule.message})" if rule.message else ""),
+                     source=rule.source)
 
     def check_deprecated(self, key: HubKey) -> None:
         hit = dropping_rule(key.path, after=self.facts.version)
@@ -285,14 +311,16 @@ class KeyChecks:
 
     def check_type(self, key: HubKey) -> None:
         expected = self.facts.expected_types(key.path)
-        if not expected or key.meta.get("skip_type"):
+        if not expected or key.meta.get("skip_type") or key.value is None:
             return
         has_unit = any(key.key in keys for keys in self.facts.catalog.units.values() if isinstance(keys, dict))
-        problems = [type_problem(kind, default, key.value, has_unit) for kind, default, _ in expected]
+        problems = [type_problem(kind, quoted_ok, default, key.value, has_unit)
+                    for kind, quoted_ok, default, _ in expected]
         if any(p is None for p in problems):
             return
-        severity, message = min(problems, key=lambda p: p[0] != "warning")
-        self.add("type", severity, key, f"{message} (per {expected[0][2]})", value=key.value)
+        (severity, message), where = min(zip(problems, (e[3] for e in expected)), key=lambda pw: pw[0][0] != "warning")
+        message = message.replace("WHERE", where) if "WHERE" in message else f"{message} (per {where})"
+        self.add("type", severity, key, message, value=key.value)
 
     def check_value_set(self, key: HubKey) -> None:
         spec = self.facts.rules.get("value_sets", {}).get(key.key)
@@ -326,6 +354,16 @@ class KeyChecks:
             self.add("required", "error", req["key"], f"{req['message']} (when "
                      f"{', '.join(f'{k} = {v!r}' for k, v in req['when'].items())}){given}", where.line,
                      source=req["source"], origin=where.origin)
+
+
+def suggest_table(known, path: KeyPath) -> str | None:
+    """A known table close to an unknown one: among the tables under the same parent."""
+    depth = len(path)
+    names = {cand[depth - 1] for cand in map(parse_key, known.key_texts)
+             if len(cand) > depth and matches(cand[:depth - 1], strip_indices(path[:-1])) and isinstance(cand[depth - 1], str)
+             and cand[depth - 1] != "*"}
+    close = difflib.get_close_matches(str(path[-1]), sorted(names), n=1, cutoff=0.6)
+    return format_key(path[:-1] + (close[0],)) if close else None
 
 
 def _same(value: Any, wanted: Any) -> bool:

@@ -24,7 +24,7 @@ def render_text(reports: list[FileReport]) -> str:
         for f in report.findings:
             where = f"{report.file}:{f.line}" if f.line else report.file
             subject = f"{f.key}: " if f.key and f.key not in f.message else ""
-            via = f" (values {f.origin})" if f.origin and f.origin != f.key and f.kind not in ("values-path", "schema") else ""
+            via = f" (at {f.origin})" if f.origin and f.origin != f.key and f.kind not in ("values-path", "schema") else ""
             out.append(f"{where}: {f.severity}: {subject}{f.message}{via} [{f.kind}]")
     return "\n".join(out) + "\n"
 
