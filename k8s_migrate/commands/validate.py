@@ -17,7 +17,7 @@ def register(app: typer.Typer) -> None:
 
 def validate_command(
     files: List[str] = typer.Argument(..., help="deployment.toml files, ConfigMap manifests or values files (- for stdin)."),
-    version: Optional[str] = typer.Option(None, "--version", help="The API-M version the files are for, e.g. 4.6 (a values file defaults to its chart's appVersion)."),
+    version: Optional[str] = typer.Option(None, "--version", envvar="K8S_MIGRATE_VERSION", help="The API-M version the files are for, e.g. 4.6 (a values file defaults to its chart's appVersion)."),
     profile: Optional[str] = PROFILE,
     chart: Optional[str] = typer.Option(None, "--chart", help="The chart of the values files: a built-in id such as helm-apim/all-in-one@4.6.x, or a chart directory."),
     fail_on: str = typer.Option("error", "--fail-on", help="Exit 1 on findings at or above this severity: error or warning."),
