@@ -217,3 +217,24 @@ def test_placeholder_forms(text, problem):
         assert found == []
     else:
         assert len(found) == 1 and problem in found[0]
+
+
+def test_the_profile_picks_whose_stock_file_counts_as_wso2s_own():
+    data = b"[apim.oauth_config]\nremove_outbound_auth_header = true\n"
+    gateway = validate_file(data, "d.toml", ValidateOptions("4.6", profile="gateway"))
+    control = validate_file(data, "d.toml", ValidateOptions("4.6", profile="control-plane"))
+    assert [(f.severity, f.kind) for f in gateway.findings] == [("warning", "unknown")]
+    assert [(f.severity, f.kind) for f in control.findings] == [("error", "unknown")]
+
+
+def test_unreadable_files_and_configmaps_without_a_deployment_toml_do_not_stop_the_others(tmp_path):
+    empty, logs, good = tmp_path / "deployment.toml", tmp_path / "log-conf.yaml", tmp_path / "good.toml"
+    empty.write_text("")
+    logs.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: log\ndata:\n  log4j2.properties: |\n    a=b\n")
+    good.write_text('[server]\nhostname = "a"\n')
+    run = cli("validate", empty, logs, good, "--version", "4.6")
+    assert run.code == 1
+    lines = run.out.splitlines()
+    assert f"{empty}: error: empty file [syntax]" in lines
+    assert f"{logs}: API-M 4.6.0: 1 note" in lines
+    assert lines[-1] == f"{good}: API-M 4.6.0: no findings"

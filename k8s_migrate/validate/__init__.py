@@ -31,7 +31,11 @@ class ValidateOptions:
 
 
 def validate_file(data: bytes, name: str, options: ValidateOptions) -> FileReport:
-    source = decode(data, name)
+    try:
+        source = decode(data, name)
+    except UsageError as exc:  # empty, binary, not UTF-8: a finding, so the other files still get checked
+        version, _ = file_version("toml", "", options)
+        return FileReport(name, version, "unreadable", [Finding("syntax", "error", None, exc.message, exc.line)])
     kind = file_kind(name, source.text, options.chart)
     chart_map = _chart_map(options.chart, name) if kind == "values" else None
     version, how = file_version(kind, source.text, options, chart_map)
@@ -52,11 +56,9 @@ def validate_file(data: bytes, name: str, options: ValidateOptions) -> FileRepor
 
 
 def file_kind(name: str, text: str, chart: str | None) -> str:
-    from ..formats.configmap import looks_like_configmap
-
     if name.endswith(".toml"):
         return "toml"
-    if looks_like_configmap(text) and re.search(r"^\s*kind:\s*ConfigMap\b", text, re.M):
+    if re.search(r"^\s*kind:\s*ConfigMap\b", text, re.M):
         return "configmap"
     if name.endswith((".yaml", ".yml")) or chart:
         if not chart and not _neighbour_chart(name):
@@ -143,6 +145,8 @@ def check_configmap(source, name: str, facts: VersionFacts) -> list[Finding]:
     except UsageError as exc:
         return [Finding("syntax", "error", None, exc.message, exc.line)]
     findings = []
+    if not manifest.embedded:
+        return [Finding("syntax", "note", None, f'no ConfigMap here embeds a data."{EMBEDDED_KEY}"; nothing to check')]
     for entry in manifest.embedded:
         where = f'{entry.name} data."{EMBEDDED_KEY}"'
         findings += check_toml(entry.text, facts, _value_line(entry) + 1, where)

@@ -48,12 +48,23 @@ class VersionFacts:
         """Leaf keys (``[]`` for items) that WSO2's own stock files of this version set -> which file."""
         from ..formats.toml import flatten
 
+        own = self.own_stock_name
         docs = {"stock": self.catalog.stock, **{f"{p} profile": d for p, d in self.catalog.profiles.items()}}
+        if own:
+            docs = {f"{own} profile": self.catalog.profiles[own]}
         found: dict[str, str] = {}
         for label, doc in docs.items():
             for path in flatten(doc):
                 found.setdefault(format_key(strip_indices(path)), label)
         return found
+
+    @property
+    def own_stock_name(self) -> str | None:
+        """The 4.5+ stock file of the given profile, when the version has one."""
+        from ..profiles import stock_name
+
+        name = stock_name(self.profile)
+        return name if name in self.catalog.profiles else None
 
     @cached_property
     def template_types(self) -> list[tuple[KeyPath, str]]:
@@ -69,7 +80,7 @@ class VersionFacts:
         present, default, _ = self.catalog.default(text)
         if present and default is not None and not is_placeholder(default):
             found.append(_kind_of_value(default) + (default, "default.json"))
-        stock = self.catalog.stock_value(text)
+        stock = self.catalog.stock_value(text, self.own_stock_name)
         if stock is not None and not is_placeholder(stock):
             found.append(_kind_of_value(stock) + (stock, "the stock deployment.toml"))
         bare = strip_indices(path)
