@@ -9,12 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from helpers import cli
-from k8s_migrate.data import mappings_dir
+from helpers import assert_rederives, cli
 from k8s_migrate.validate import ValidateOptions, validate_file
 
 FIXTURES = Path(__file__).parent / "fixtures" / "validate"
-SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
 CHARTS = Path(__file__).resolve().parent.parent / "charts-fixtures"
 
 
@@ -192,16 +190,7 @@ def test_several_files_at_once(tmp_path):
 
 
 def test_rederiving_the_validation_data_gives_identical_bytes(reference_dir, tmp_path):
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("derive_validation", SCRIPTS / "derive_validation.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    written = module.derive(reference_dir, tmp_path)
-    committed = mappings_dir() / "validation"
-    assert sorted(p.name for p in written) == sorted(p.name for p in committed.glob("*.json"))
-    for path in written:
-        assert path.read_bytes() == (committed / path.name).read_bytes(), path.name
+    assert_rederives("derive_validation", "validation", reference_dir, tmp_path)
 
 
 @pytest.mark.parametrize("text, problem", [

@@ -100,20 +100,17 @@ def _kind_of_value(value: Any) -> tuple[str, bool]:
     return type_of(value), False
 
 
+_SCALAR_TYPES = ((bool, "bool"), (int, "int"), (float, "float"), (str, "string"))
+
+
 def type_of(value: Any) -> str:
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int):
-        return "int"
-    if isinstance(value, float):
-        return "float"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "table" if value and all(isinstance(v, dict) for v in value) else "list"
-    if isinstance(value, dict):
+    """The TOML-side type name of a value: bool, int, float, string, list or table."""
+    name = next((n for cls, n in _SCALAR_TYPES if isinstance(value, cls)), None)
+    if name:
+        return name
+    if isinstance(value, dict) or (isinstance(value, list) and value and all(isinstance(v, dict) for v in value)):
         return "table"
-    return type(value).__name__
+    return "list" if isinstance(value, list) else type(value).__name__
 
 
 def _shown(value: Any) -> str:
