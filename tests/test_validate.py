@@ -4,6 +4,7 @@ the report formats."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -227,3 +228,17 @@ def test_unreadable_files_and_configmaps_without_a_deployment_toml_do_not_stop_t
     assert f"{empty}: error: empty file [syntax]" in lines
     assert f"{logs}: API-M 4.6.0: 1 note" in lines
     assert lines[-1] == f"{good}: API-M 4.6.0: no findings"
+
+
+def test_every_malformed_file_of_the_corpus_is_a_syntax_error_with_a_line_never_a_traceback():
+    corpus = Path(__file__).parent / "malformed"
+    tomls, yamls = sorted((corpus / "toml").glob("*.toml")), sorted((corpus / "yaml").glob("*.yaml"))
+    assert len(tomls) > 100 and len(yamls) > 20
+    for files, chart in ((tomls, []), (yamls, ["--chart", "helm-apim/all-in-one@4.6.x"])):
+        run = cli("validate", *files, "--version", "4.6", *chart)  # one run: a bad file must not stop the rest
+        assert run.code == 1 and run.err == "", run.err
+        for case in files:
+            summary = next(line for line in run.out.splitlines() if line.startswith(f"{case}: API-M"))
+            assert "error" in summary, summary
+            if case.suffix == ".toml":
+                assert re.search(rf"^{re.escape(str(case))}(:\d+)?: error: .*\[syntax\]$", run.out, re.M), case.name

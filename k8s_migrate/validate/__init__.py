@@ -107,6 +107,8 @@ def syntax_finding(text: str) -> Finding | None:
         m = _TOMLLIB_LINE.search(str(exc))
         message = _TOMLLIB_LINE.sub("", str(exc)).strip()
         return Finding("syntax", "error", None, f"invalid TOML: {message}", int(m.group(1)) if m else None)
+    except RecursionError:
+        return Finding("syntax", "error", None, "invalid TOML: nested too deeply to read")
     return None
 
 
