@@ -224,9 +224,9 @@ class KeyChecks:
     def check_name(self, key: HubKey, table_lines: dict[KeyPath, int]) -> bool:
         """False when the key is not one this version reads (reported); True to go on checking it."""
         known = self.facts.catalog.known
-        version = self.facts.version
         if known.is_known(key.path):
-            self.check_alias(key) or self.check_renamed_earlier(key)
+            if not self.check_alias(key):
+                self.check_renamed_earlier(key)
             self.check_deprecated(key)
             return True
         table = next((key.path[:i] for i in range(1, len(key.path)) if isinstance(key.path[i - 1], str)
