@@ -49,3 +49,19 @@ def load_golden(case: Path) -> dict:
     spec["before"] = (case / "input.toml").read_text()
     spec["after"] = (case / "expected.toml").read_text()
     return spec
+
+
+def assert_rederives(script: str, folder: str, reference_dir: Path, tmp_path: Path) -> None:
+    """Running scripts/<script>.py over the reference writes exactly the committed mappings/<folder>/*.json."""
+    import importlib.util
+
+    from k8s_migrate.data import mappings_dir
+
+    spec = importlib.util.spec_from_file_location(script, Path(__file__).resolve().parent.parent / "scripts" / f"{script}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    written = module.derive(reference_dir, tmp_path)
+    committed = mappings_dir() / folder
+    assert sorted(p.name for p in written) == sorted(p.name for p in committed.glob("*.json"))
+    for path in written:
+        assert path.read_bytes() == (committed / path.name).read_bytes(), path.name
