@@ -11,7 +11,7 @@ from .catalog import Catalog, load_catalog, resolve_version
 from .errors import UsageError
 from .formats.text import SourceText, decode
 from .formats.comments import carry_comments
-from .formats.toml import TomlDocument
+from .formats.toml import TomlDocument, flatten
 from .hub import HubKey, KeyPath, format_key, strip_indices
 from .proof import ProofError, prove
 from .profiles import detect as detect_profile, implied_by_role, stock_name, user_role
@@ -77,6 +77,7 @@ def migrate_toml(data: bytes, name: str, options: Options) -> Result:
     try:
         if options.mode == "edit":
             output = edit_toml(user, state, report, new_cat)
+            report.extend(stock_additions_not_applied(user, state, old_cat, new_cat, options, ctx))
         else:
             output = rebase_toml(user, state, report, old_cat, new_cat, options, ctx)
     except UsageError as exc:
@@ -128,6 +129,56 @@ def edit_toml(user: TomlDocument, state: HubState, report: Report, new_cat: Cata
                           output.removeprefix("\ufeff").replace("\r\n", "\n"),
                           anchor_finder(user, landed), only_missing=True)
     return user.source.restore(text)
+
+
+def stock_additions_not_applied(user: TomlDocument, state: HubState, old_cat: Catalog, new_cat: Catalog,
+                                options: Options, ctx: Context) -> list[Entry]:
+    """Edit mode applies the rules only. What the new version's stock file adds (a table or an array item
+    the old stock file did not have) and the user's file lacks is a review entry each, so it is not missed."""
+    if old_cat.version == new_cat.version:
+        return []
+    old = Baseline(old_cat, stock_for(old_cat, options.profile), f"{old_cat.version} stock file")
+    new_stock = stock_for(new_cat, options.profile)
+    old_to_new = ItemMatcher(stock_values_through_rules(old, new_cat.version, ctx), new_stock)
+    carried = {strip_indices(t.path) for t in stock_through_rules(old, new_cat.version, ctx) if t.live}
+    mine = nest_paths((t.path, t.value) for t in state.tracks if t.live)
+    user_to_new = ItemMatcher(mine, new_stock)
+    found: dict[KeyPath, list[str]] = {}
+    for path, value in flatten(new_stock).items():
+        item = next((path[: i + 1] for i, s in enumerate(path) if isinstance(s, int)), None)
+        if item is not None:
+            if any(old_to_new.translate(old_item) == item for old_item in old_items(old.stock, item)):
+                continue
+            if any(user_to_new.translate(mine_item) == item for mine_item in old_items(mine, item)):
+                continue
+            found.setdefault(item, []).append(f"{path[-1]} = {value!r}")
+        elif strip_indices(path) not in carried and not state.present(path):
+            known, default, _ = new_cat.default(format_key(path))
+            if not (known and same_value(default, value)):
+                found.setdefault(path, []).append(f"{path[-1]} = {value!r}")
+    entries = []
+    for where, lines in found.items():
+        key = format_key(where)
+        what = f"[[{format_key(where[:-1])}]] item" if isinstance(where[-1], int) else "key"
+        entries.append(Entry("review", None, key, None, None, source=f"{new_cat.version} stock file",
+                             origin=f"stock:{key}", message=(
+            f"the {new_cat.version} stock file adds this {what} ({'; '.join(lines[:6])}"
+            f"{'; ...' if len(lines) > 6 else ''}), which the {old_cat.version} stock file did not have; edit "
+            f"mode applies only the rules, so add it if your deployment needs it (rebase mode brings it)")))
+    return entries
+
+
+def old_items(data: dict[str, Any], item: KeyPath) -> list[KeyPath]:
+    from .carryover import get_list
+
+    items = get_list(data, item[:-1]) or []
+    return [item[:-1] + (i,) for i in range(len(items))]
+
+
+def nest_paths(pairs) -> dict[str, Any]:
+    from .proof import nest
+
+    return nest(pairs)
 
 
 # ---- rebase mode: the new stock file with the customisations carried over -------------------
