@@ -8,6 +8,7 @@ from typing import Optional
 
 import typer
 
+from ..data import load_json
 from ..errors import UsageError
 
 
@@ -40,7 +41,8 @@ QUIET = typer.Option(False, "-q", "--quiet", help="Do not print the text report 
 FOLLOW = typer.Option(False, "--follow-symlinks", help="Allow --in-place/-o to write through a symlink that leaves its directory.")
 FROM = typer.Option(..., "--from", help="The API-M version the file is for, e.g. 3.2.0 or 3.2.")
 TO = typer.Option(..., "--to", help="The API-M version to migrate to, e.g. 4.6.0 or 4.6.")
-PROFILE = typer.Option(None, "--profile", help="all-in-one, control-plane, gateway, traffic-manager, key-manager (detected when not given).")
+PROFILE = typer.Option(None, "--profile", help=(
+    f"The deployment profile, one of: {', '.join(load_json('profiles.json')['profiles'])} (detected when not given)."))
 ANSWERS = typer.Option(None, "--answers", help="The answers file (default: .k8s-migrate.yaml at the repository root).")
 KEEP_OLD = typer.Option(False, "--keep-old-defaults", help="Write old defaults that changed explicitly, so behaviour stays as it was.")
 
