@@ -39,7 +39,9 @@ STRICT = typer.Option(False, "--strict", help="Exit 1 if the report holds review
 SHOW_SECRETS = typer.Option(False, "--show-secrets", help="Do not mask secrets in reports and diffs.")
 QUIET = typer.Option(False, "-q", "--quiet", help="Do not print the text report on stderr.")
 FOLLOW = typer.Option(False, "--follow-symlinks", help="Allow --in-place/-o to write through a symlink that leaves its directory.")
-FROM = typer.Option(..., "--from", help="The API-M version the file is for, e.g. 3.2.0 or 3.2.")
+FROM = typer.Option(None, "--from", help=(
+    "The API-M version the file is for, e.g. 3.2.0 or 3.2. Left out: detected from the file's keys, server role, "
+    "stock-file lines and image tags, with the evidence in the report (asked on a terminal when they do not decide)."))
 TO = typer.Option(..., "--to", help="The API-M version to migrate to, e.g. 4.6.0 or 4.6.")
 PROFILE = typer.Option(None, "--profile", help=(
     f"The deployment profile, one of: {', '.join(load_json('profiles.json')['profiles'])} (detected when not given)."))

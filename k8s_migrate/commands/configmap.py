@@ -17,7 +17,7 @@ def register(app: typer.Typer) -> None:
 
 def configmap_command(
     file: str = typer.Argument(..., help="The manifest (one or more YAML documents, or a kind: List), or - for stdin."),
-    from_version: str = FROM,
+    from_version: Optional[str] = FROM,
     to_version: str = TO,
     profile: Optional[str] = PROFILE,
     mode: str = typer.Option("edit", "--mode", help="edit: the rules applied to the embedded file; rebase: the new stock file with your customisations."),
@@ -35,8 +35,16 @@ def configmap_command(
 
         if mode not in ("rebase", "edit"):
             raise UsageError(f"--mode must be rebase or edit, not {mode!r}")
+        from ..answers import load_answers
+        from .detection import add_notes, check_kind, resolve_from
+
+        data = read_input(file)
+        check_kind(data, file, "configmap")
+        answers = load_answers(None, None if file == "-" else file)
+        from_version, notes = resolve_from(data, file, from_version, "configmap", answers, quiet)
         options = Options(from_version, to_version, mode=mode, profile=profile, keep_old_defaults=keep_old_defaults)
-        result = migrate_manifest(read_input(file), file, options)
+        result = migrate_manifest(data, file, options)
+        add_notes(result, notes)
     except UsageError as exc:
         fail(exc)
     deliver(result, delivery)

@@ -18,7 +18,7 @@ def register(app: typer.Typer) -> None:
 
 def toml_command(
     file: str = typer.Argument(..., help="The deployment.toml to migrate, or - for stdin."),
-    from_version: str = FROM,
+    from_version: Optional[str] = FROM,
     to_version: str = TO,
     profile: Optional[str] = PROFILE,
     onto: Optional[str] = typer.Option(None, "--onto", help="The new version's stock deployment.toml to build on (default: the built-in baseline)."),
@@ -40,14 +40,19 @@ def toml_command(
 
         if mode not in ("rebase", "edit"):
             raise UsageError(f"--mode must be rebase or edit, not {mode!r}")
+        from .detection import add_notes, check_kind, resolve_from
+
         data = read_input(file)
+        check_kind(data, file, "toml")
         answers = load_answers(answers_file, None if file == "-" else file)
+        from_version, notes = resolve_from(data, file, from_version, "toml", answers, quiet)
         options = Options(from_version, to_version, mode=mode, profile=profile,
                           keep_old_defaults=answers.keep_old(keep_old_defaults))
         if onto:
             options.onto, options.onto_name = read_input(onto), onto
         result = with_answers(lambda a: migrate_toml(data, file, replace(options, answers=a.context())),
                               answers)
+        add_notes(result, notes)
     except UsageError as exc:
         fail(exc)
     deliver(result, delivery)

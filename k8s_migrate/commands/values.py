@@ -18,7 +18,9 @@ def register(app: typer.Typer) -> None:
 
 def values_command(
     file: str = typer.Argument(..., help="The values file to migrate, or - for stdin (helm get values REL -o yaml | ...)."),
-    chart: str = typer.Option(..., "--chart", help="The chart the values are for: a built-in id such as helm-apim/all-in-one@4.2.x, or a chart directory."),
+    chart: Optional[str] = typer.Option(None, "--chart", help=(
+        "The chart the values are for: a built-in id such as helm-apim/all-in-one@4.2.x, or a chart directory. "
+        "Left out: detected from the file's values paths and image tags, with the evidence in the report.")),
     to_chart: List[str] = typer.Option(..., "--to-chart", help=(
         "The chart to migrate to, e.g. helm-apim/all-in-one@4.6.x, or a chart directory. Give it once per chart "
         "to split a values file of one chart that runs several components (kubernetes-apim/am-pattern-3@4.2.x) "
@@ -40,23 +42,31 @@ def values_command(
     --chart kubernetes-apim/am-pattern-3@4.2.x --to-chart helm-apim/control-plane@4.6.x
     --to-chart helm-apim/gateway@4.6.x --to-chart helm-apim/traffic-manager@4.6.x -o DIR.
     """
+    try:
+        from ..output import read_input
+        from .detection import check_kind, resolve_chart
+
+        data = read_input(file)
+        check_kind(data, file, "values")
+        chart, chart_notes = resolve_chart(data, file, chart)
+    except UsageError as exc:
+        fail(exc)
     if len(to_chart) > 1:
         from .values_split import split_command
 
         split_command(file, chart, to_chart, from_version, to_version, keep_old_defaults, Delivery(
-            file, output, in_place, backup, report, diff, check, strict, show_secrets, quiet, follow_symlinks))
+            file, output, in_place, backup, report, diff, check, strict, show_secrets, quiet, follow_symlinks), data)
         return
     delivery = Delivery(file, output, in_place, backup, report, diff, check, strict, show_secrets, quiet, follow_symlinks)
     try:
         from ..answers import load_answers, with_answers
-        from ..output import read_input
         from ..pipeline_values import ValuesOptions, migrate_values
 
-        data = read_input(file)
         answers = load_answers(answers_file, None if file == "-" else file)
         result = with_answers(lambda a: migrate_values(data, file, ValuesOptions(
             chart, to_chart[0], from_version=from_version, to_version=to_version,
             keep_old_defaults=answers.keep_old(keep_old_defaults), answers=a.context())), answers)
+        result.report.notes[:0] = chart_notes
         verification = check_render(data, file, chart, to_chart[0], given, show_secrets) if verify else None
     except UsageError as exc:
         fail(exc)

@@ -13,16 +13,15 @@ from .common import Delivery, fail
 
 
 def split_command(file: str, chart: str, to_charts: list[str], from_version: Optional[str],
-                  to_version: Optional[str], keep_old_defaults: bool, d: Delivery) -> None:
+                  to_version: Optional[str], keep_old_defaults: bool, d: Delivery, data: bytes) -> None:
     from ..charts.split import SplitOptions, split_values
-    from ..output import read_input
 
     try:
         if d.in_place:
             raise UsageError("--in-place writes one file; with several --to-chart give -o DIR")
         if not d.output or d.output == "-":
             raise UsageError("several --to-chart write one file per chart: give -o DIR")
-        result = split_values(read_input(file), file, SplitOptions(
+        result = split_values(data, file, SplitOptions(
             chart, list(to_charts), from_version=from_version, to_version=to_version,
             keep_old_defaults=keep_old_defaults))
     except UsageError as exc:
