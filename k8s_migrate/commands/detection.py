@@ -75,8 +75,7 @@ def resolve_from(data: bytes, name: str, given: str | None, kind: str, answers: 
         warning = contradiction(detection, given)
         if warning and quiet:
             sys.stderr.write(f"k8s-migrate: warning: {label}: {warning}\n")
-            return given, [f"warning: {warning}"]
-        return given, []
+        return given, [f"warning: {warning}"] if warning else []
     if detection.value:
         return detection.value, [f"from {detection.value} (detected: {'; '.join(detection.evidence)})"]
     recorded = answers.version_for(name) if answers is not None and name != "-" else None
