@@ -81,7 +81,7 @@ def test_toml_without_from_uses_the_detected_version_and_says_why(reference_dir,
     path = reference_dir / "real-world" / "aobregonmx-430-aio" / "deployment.toml"
     done = cli("toml", path, "--to", "4.6", "--report", str(tmp_path / "r.json"), "-q")
     assert done.code == 0, done.err
-        report = json.loads((tmp_path / "r.json").read_text())
+    report = json.loads((tmp_path / "r.json").read_text())
     assert report["from"] == "4.3.0"
     assert report["notes"][0].startswith("from 4.3.0 (detected: keys only 4.1.0 to 4.3.0 know: ")
 
@@ -104,7 +104,7 @@ def test_the_answers_file_decides_an_ambiguous_version(reference_dir, tmp_path):
     (tmp_path / ".k8s-migrate.yaml").write_text("versions:\n  cp/deployment.toml: '4.2'\n")
     done = cli("toml", node, "--to", "4.6", "--report", str(tmp_path / "r.json"), "-q")
     assert done.code == 0, done.err
-        report = json.loads((tmp_path / "r.json").read_text())
+    report = json.loads((tmp_path / "r.json").read_text())
     assert report["from"] == "4.2.0" and report["notes"][0].startswith("from 4.2.0 (the answers file ")
 
 
@@ -125,7 +125,7 @@ def test_configmap_without_from(tmp_path):
                         "    [server]\n    hostname = \"a\"\n    # image wso2/wso2am:4.2.0\n")
     done = cli("configmap", manifest, "--to", "4.6", "--report", str(tmp_path / "r.json"), "-q")
     assert done.code == 0, done.err
-        assert json.loads((tmp_path / "r.json").read_text())["from"] == "4.2.0"
+    assert json.loads((tmp_path / "r.json").read_text())["from"] == "4.2.0"
 
 
 @pytest.mark.parametrize("name,chart", [
@@ -150,7 +150,7 @@ def test_values_without_chart_uses_the_detected_chart(reference_dir, tmp_path):
     path = reference_dir / "real-world" / "thomas-460-gw-values" / "apim-gw-values.yaml"
     done = cli("values", path, "--to-chart", "helm-apim/gateway@4.7.x", "--report", str(tmp_path / "r.json"), "-q")
     assert done.code == 0, done.err
-        assert json.loads((tmp_path / "r.json").read_text())["notes"][0].startswith(
+    assert json.loads((tmp_path / "r.json").read_text())["notes"][0].startswith(
         "chart helm-apim/gateway@4.6.x (detected: 150 of its 152 values paths are the chart's values")
 
 
