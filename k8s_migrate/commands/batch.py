@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from ..errors import UsageError
-from .common import CHECK, FOLLOW, KEEP_OLD, PROFILE, QUIET, REPORT, SHOW_SECRETS, STRICT, fail
+from .common import CHECK, FOLLOW, KEEP_OLD, PROFILE, QUIET, REPORT, SHOW_SECRETS, STRICT, VERBOSE, fail
 from .common import ANSWERS
 
 
@@ -32,7 +32,7 @@ def batch_command(
     keep_old_defaults: bool = KEEP_OLD,
     answers_file: Optional[str] = ANSWERS,
     report: Optional[str] = REPORT, check: bool = CHECK, strict: bool = STRICT, show_secrets: bool = SHOW_SECRETS,
-    quiet: bool = QUIET, follow_symlinks: bool = FOLLOW,
+    quiet: bool = QUIET, verbose: bool = VERBOSE, follow_symlinks: bool = FOLLOW,
 ) -> None:
     """Migrate a fleet: find the files, migrate them in parallel, check them against each other, one report."""
     from pathlib import Path
@@ -43,7 +43,7 @@ def batch_command(
         from ..batch.run import run_batch
         from ..batch.worker import Target
         from ..output import write_atomic
-        from ..report.renderers import render_for_path, render_text
+        from ..report.renderers import render_for_path, terminal_text
 
         if not Path(directory).is_dir():
             raise UsageError("not a directory", directory)
@@ -73,7 +73,7 @@ def batch_command(
     except UsageError as exc:
         fail(exc)
     if shown is not None and not quiet:
-        sys.stderr.write(render_text(shown))
+        sys.stderr.write(terminal_text(shown, verbose))
     if not (output or in_place or check or quiet):
         sys.stderr.write("k8s-migrate: nothing written; give -o OUTDIR or --in-place to write the results\n")
     if result.failed:

@@ -27,6 +27,7 @@ class Delivery:
     show_secrets: bool
     quiet: bool
     follow_symlinks: bool = False
+    verbose: bool = False
 
 
 OUTPUT = typer.Option(None, "-o", "--output", help="Write the result here (default: stdout).")
@@ -38,6 +39,7 @@ CHECK = typer.Option(False, "--check", help="Write nothing; exit 1 if migrating 
 STRICT = typer.Option(False, "--strict", help="Exit 1 if the report holds review or unknown entries.")
 SHOW_SECRETS = typer.Option(False, "--show-secrets", help="Do not mask secrets in reports and diffs.")
 QUIET = typer.Option(False, "-q", "--quiet", help="Do not print the text report on stderr.")
+VERBOSE = typer.Option(False, "-v", "--verbose", help="List every row of the text report, not only those that need attention.")
 FOLLOW = typer.Option(False, "--follow-symlinks", help="Allow --in-place/-o to write through a symlink that leaves its directory.")
 FROM = typer.Option(None, "--from", help=(
     "The API-M version the file is for, e.g. 3.2.0 or 3.2. Left out: detected from the file's keys, server role, "
@@ -59,7 +61,7 @@ def deliver(result, d: Delivery) -> None:
     """Write the output or diff, the report, and pick the exit code."""
     from ..output import unified_diff, write_atomic
     from ..report.masking import mask_text, secret_values
-    from ..report.renderers import render_for_path, render_text
+    from ..report.renderers import render_for_path, terminal_text
 
     if d.in_place and d.file == "-":
         fail(UsageError("--in-place needs a file, not stdin"))
@@ -91,7 +93,7 @@ def deliver(result, d: Delivery) -> None:
     except UsageError as exc:
         fail(exc)
     if not d.quiet:
-        sys.stderr.write(render_text(report))
+        sys.stderr.write(terminal_text(report, d.verbose))
     if d.check and result.report.changed:
         raise typer.Exit(1)
     if d.strict and result.report.needs_attention():

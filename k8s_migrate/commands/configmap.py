@@ -7,7 +7,7 @@ from typing import Optional
 import typer
 
 from ..errors import UsageError
-from .common import (BACKUP, CHECK, DIFF, FOLLOW, FROM, IN_PLACE, KEEP_OLD, OUTPUT, PROFILE, QUIET, REPORT,
+from .common import (BACKUP, CHECK, DIFF, FOLLOW, FROM, IN_PLACE, KEEP_OLD, OUTPUT, PROFILE, QUIET, REPORT, VERBOSE,
                      SHOW_SECRETS, STRICT, TO, Delivery, deliver, fail)
 
 
@@ -23,11 +23,11 @@ def configmap_command(
     mode: str = typer.Option("edit", "--mode", help="edit: the rules applied to the embedded file; rebase: the new stock file with your customisations."),
     keep_old_defaults: bool = KEEP_OLD,
     output: Optional[str] = OUTPUT, in_place: bool = IN_PLACE, backup: bool = BACKUP, report: Optional[str] = REPORT,
-    diff: bool = DIFF, check: bool = CHECK, strict: bool = STRICT, show_secrets: bool = SHOW_SECRETS, quiet: bool = QUIET,
+    diff: bool = DIFF, check: bool = CHECK, strict: bool = STRICT, show_secrets: bool = SHOW_SECRETS, quiet: bool = QUIET, verbose: bool = VERBOSE,
     follow_symlinks: bool = FOLLOW,
 ) -> None:
     """Migrate the deployment.toml embedded in ConfigMaps; the rest of the manifest stays as it was."""
-    delivery = Delivery(file, output, in_place, backup, report, diff, check, strict, show_secrets, quiet, follow_symlinks)
+    delivery = Delivery(file, output, in_place, backup, report, diff, check, strict, show_secrets, quiet, follow_symlinks, verbose=verbose)
     try:
         from ..formats.configmap import migrate_manifest
         from ..output import read_input

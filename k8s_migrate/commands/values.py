@@ -7,7 +7,7 @@ from typing import List, Optional
 import typer
 
 from ..errors import UsageError
-from .common import (CHECK, DIFF, FOLLOW, IN_PLACE, BACKUP, KEEP_OLD, OUTPUT, QUIET, REPORT, SHOW_SECRETS,
+from .common import (CHECK, DIFF, FOLLOW, IN_PLACE, BACKUP, KEEP_OLD, OUTPUT, QUIET, REPORT, VERBOSE, SHOW_SECRETS,
                      STRICT, Delivery, deliver, fail)
 from .common import ANSWERS
 
@@ -31,7 +31,7 @@ def values_command(
     keep_old_defaults: bool = KEEP_OLD,
     answers_file: Optional[str] = ANSWERS,
     output: Optional[str] = OUTPUT, in_place: bool = IN_PLACE, backup: bool = BACKUP, report: Optional[str] = REPORT,
-    diff: bool = DIFF, check: bool = CHECK, strict: bool = STRICT, show_secrets: bool = SHOW_SECRETS, quiet: bool = QUIET,
+    diff: bool = DIFF, check: bool = CHECK, strict: bool = STRICT, show_secrets: bool = SHOW_SECRETS, quiet: bool = QUIET, verbose: bool = VERBOSE,
     follow_symlinks: bool = FOLLOW,
     verify: bool = typer.Option(False, "--verify", help="Also render both charts (without helm) and check the migrated values give the configuration the TOML migration gives; exit 1 if not. Needs the charts' templates (see k8s-migrate verify)."),
     given: List[str] = typer.Option([], "--set", help="With --verify: KEY=VALUE for the new chart, for a manual step the report asks for. Repeatable."),
@@ -55,9 +55,9 @@ def values_command(
         from .values_split import split_command
 
         split_command(file, chart, to_chart, from_version, to_version, keep_old_defaults, Delivery(
-            file, output, in_place, backup, report, diff, check, strict, show_secrets, quiet, follow_symlinks), data)
+            file, output, in_place, backup, report, diff, check, strict, show_secrets, quiet, follow_symlinks, verbose=verbose), data)
         return
-    delivery = Delivery(file, output, in_place, backup, report, diff, check, strict, show_secrets, quiet, follow_symlinks)
+    delivery = Delivery(file, output, in_place, backup, report, diff, check, strict, show_secrets, quiet, follow_symlinks, verbose=verbose)
     try:
         from ..answers import load_answers, with_answers
         from ..pipeline_values import ValuesOptions, migrate_values

@@ -33,7 +33,7 @@ def deliver_split(result, d: Delivery) -> None:
     """Write each file into the output directory (or diff/check against what is there), then the report."""
     from ..output import unified_diff, write_atomic
     from ..report.masking import mask_text, secret_values
-    from ..report.renderers import render_for_path, render_text
+    from ..report.renderers import render_for_path, terminal_text
 
     out_dir = Path(d.output)
     if out_dir.exists() and not out_dir.is_dir():
@@ -66,7 +66,7 @@ def deliver_split(result, d: Delivery) -> None:
     except (UsageError, OSError) as exc:
         fail(exc if isinstance(exc, UsageError) else UsageError(str(exc)))
     if not d.quiet:
-        sys.stderr.write(render_text(report))
+        sys.stderr.write(terminal_text(report, d.verbose))
     if d.check and changed:
         raise typer.Exit(1)
     if d.strict and result.report.needs_attention():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from typing import Any
 
 from . import ATTENTION, Entry, Report
@@ -18,27 +19,121 @@ def _short(value: Any, width: int = 40) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def label(name: str | None) -> str:
+    """How a report names its input: standard input is '<stdin>'."""
+    return "<stdin>" if name in (None, "-") else name
+
+
 def _summary_line(report: Report) -> str:
     parts = ", ".join(f"{n} {a}" for a, n in report.summary.items()) or "no keys"
-    return f"{report.input}: {report.from_version} -> {report.to_version}: {parts}"
+    return f"{label(report.input)}: {report.from_version} -> {report.to_version}: {parts}"
 
 
-def render_text(report: Report, verbose: bool = False) -> str:
-    """Changes and findings as a table; keys that were simply kept are counted, not listed (unless verbose)."""
-    lines = [_summary_line(report)]
-    lines += [f"  note: {n}" for n in report.notes]
-    shown = [e for e in report.entries if verbose or e.action != "kept"]
-    if shown:
-        rows = [("ACTION", "KEY", "-> NEW KEY", "LINE", "RULE / MESSAGE")]
-        for e in shown:
-            new = "" if e.new_key in (None, e.old_key) else e.new_key
-            where = f"{e.file}:{e.line}" if e.line and e.file != report.input else (str(e.line) if e.line else "")
-            rows.append((e.action, e.old_key or "", new, where, " ".join(x for x in (f"[{e.rule}]" if e.rule else "", e.message) if x)))
-        widths = [min(max(len(r[i]) for r in rows), cap) for i, cap in enumerate((9, 60, 50, 8, 1000))]
-        for row in rows:
-            cells = [row[i].ljust(widths[i]) if i < 4 else row[i] for i in range(5)]
-            lines.append("  " + "  ".join(cells).rstrip())
+COLOURS = {"review": "33", "unknown": "31", "removed": "35", "renamed": "36", "moved": "36", "changed": "36",
+           "added": "32", "defaulted": "2", "kept": "2"}
+TABLE_MESSAGE = 40  # the narrowest message column worth a table; narrower terminals get one record per row
+KEY_CAP = 60
+
+
+def key_cell(e: Entry, input_name: str) -> str:
+    """The row's key: old -> new when it moved; the table or origin when the entry has no key; never empty."""
+    old, new = e.old_key, e.new_key
+    if old and new and old != new:
+        return f"{old} -> {new}"
+    return old or new or e.origin or f"(whole file {label(e.file or input_name)})"
+
+
+def _message(e: Entry) -> str:
+    return " ".join(x for x in (f"[{e.rule}]" if e.rule else "", " ".join(e.message.split())) if x)
+
+
+def _paint(text: str, action: str, colour: bool) -> str:
+    return f"\033[{COLOURS[action]}m{text}\033[0m" if colour and action in COLOURS else text
+
+
+def render_text(report: Report, verbose: bool = True, width: int | None = None, colour: bool = False) -> str:
+    """The summary, the notes, and a table of the rows: every row with ``verbose``, else only the rows that
+    need attention (the rest are counted). ``width`` fits the table to a terminal: the message column wraps,
+    and a terminal too narrow for a table gets one record per row. A fleet's rows are grouped by file."""
+    import textwrap
+
+    def wrap(text: str, indent: str, first: str | None = None) -> list[str]:
+        if width is None:
+            return [(indent if first is None else first) + text]
+        return textwrap.wrap(text, max(width, len(indent) + 20), initial_indent=indent if first is None else first,
+                             subsequent_indent=indent, break_on_hyphens=False, break_long_words=True) or [indent]
+
+    lines = wrap(_summary_line(report), "    ", "")
+    for note in report.notes:
+        lines += wrap(note, "        ", "  note: ")
+    if report.entries and not any(e.action != "kept" for e in report.entries) and not verbose:
+        return "\n".join(lines) + "\n"
+    shown = [e for e in report.entries if verbose or e.action in ATTENTION]
+    hidden = Counter(e.action for e in report.entries if e not in shown and e.action != "kept")
+    files = list(dict.fromkeys(e.file or report.input for e in shown))
+    fleet = len({e.file or report.input for e in report.entries}) > 1
+    cells = [(e, key_cell(e, report.input), str(e.line or ""), _message(e)) for e in shown]
+    action_w = max([len("ACTION")] + [len(e.action) for e in shown])
+    key_w = min(max([len("KEY")] + [len(k) for _, k, _, _ in cells]), KEY_CAP)
+    line_w = max([len("LINE")] + [len(n) for _, _, n, _ in cells])
+    start = 2 + action_w + 2 + key_w + 2 + line_w + 2
+    table = width is None or width - start >= TABLE_MESSAGE
+    for file in files:
+        rows = [c for c in cells if (c[0].file or report.input) == file]
+        if fleet:
+            found = Counter(e.action for e, *_ in rows)
+            lines.append(f"  {label(file)} ({', '.join(f'{n} {a}' for a, n in found.items())})")
+        pad = "  " if fleet else ""
+        if table:
+            lines.append(pad + "  " + "  ".join(("ACTION".ljust(action_w), "KEY".ljust(key_w), "LINE".ljust(line_w),
+                                                 "RULE / MESSAGE")))
+        for e, key, line, message in rows:
+            action = _paint(e.action.ljust(action_w), e.action, colour)
+            if table:
+                head = f"{pad}  {action}  "
+                if len(key) > key_w and width is not None:
+                    lines.append(head + key)
+                    head = pad + "  " + " " * action_w + "  "
+                    key = ""
+                first = head + key.ljust(key_w) + "  " + line.ljust(line_w) + "  "
+                indent = " " * (len(pad) + start)
+                if width is None:
+                    lines.append((first + message).rstrip())
+                else:
+                    body = textwrap.wrap(message, width - len(indent), break_on_hyphens=False) or [""]
+                    lines.append((first + body[0]).rstrip())
+                    lines += [indent + more for more in body[1:]]
+            else:
+                where = f"  (line {line})" if line else ""
+                lines.append(f"{pad}  {action}  {key}{where}")
+                lines += wrap(message, pad + "    " + " " * action_w)
+    if hidden:
+        listed = ", ".join(f"{n} {a}" for a, n in hidden.items())
+        lines += wrap(f"({listed} not listed: -v lists every row, --report FILE.md keeps them all)", "   ", "  ")
     return "\n".join(lines) + "\n"
+
+
+def terminal_text(report: Report, verbose: bool = False, stream=None) -> str:
+    """render_text fitted to the terminal the report goes to (COLUMNS wins); coloured on a terminal unless
+    NO_COLOR is set. Not a terminal and no COLUMNS: lines stay whole, one row per line (grep works)."""
+    import os
+    import sys
+
+    stream = stream or sys.stderr
+    try:
+        tty = stream.isatty()
+    except (AttributeError, ValueError):
+        tty = False
+    width = None
+    if os.environ.get("COLUMNS", "").isdigit():
+        width = int(os.environ["COLUMNS"])
+    elif tty:
+        try:
+            width = os.get_terminal_size(stream.fileno()).columns
+        except (OSError, ValueError):
+            width = 80
+    colour = tty and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+    return render_text(report, verbose=verbose, width=width, colour=colour)
 
 
 def render_json(report: Report) -> str:
