@@ -104,9 +104,8 @@ def render_text(report: Report, verbose: bool = True, width: int | None = None, 
                     lines.append((first + body[0]).rstrip())
                     lines += [indent + more for more in body[1:]]
             else:
-                where = f"  (line {line})" if line else ""
-                lines.append(f"{pad}  {action}  {key}{where}")
-                lines += wrap(message, pad + "    " + " " * action_w)
+                lines.append(f"{pad}  {action}  {key}")
+                lines += wrap(f"line {line}: {message}" if line else message, pad + "    " + " " * action_w)
     if hidden:
         listed = ", ".join(f"{n} {a}" for a, n in hidden.items())
         lines += wrap(f"({listed} not listed: -v lists every row, --report FILE.md keeps them all)", "   ", "  ")
