@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from ..errors import UsageError
-from .common import CHECK, FOLLOW, KEEP_OLD, PROFILE, QUIET, REPORT, SHOW_SECRETS, STRICT, VERBOSE, fail
+from .common import CHECK, FOLLOW, KEEP_OLD, PROFILE, QUIET, REPORT, SHOW_SECRETS, STRICT, VERBOSE, check_report_path, fail
 from .common import ANSWERS
 
 
@@ -37,6 +37,7 @@ def batch_command(
     """Migrate a fleet: find the files, migrate them in parallel, check them against each other, one report."""
     from pathlib import Path
 
+    check_report_path(report)
     try:
         from ..answers import ask_needed, interactive, load_answers
         from ..batch.discovery import Defaults, read_manifest

@@ -57,6 +57,17 @@ def fail(exc: Exception) -> None:
     raise typer.Exit(2)
 
 
+def check_report_path(path: Optional[str]) -> None:
+    """--report's format comes from its suffix: refuse an unknown one before anything is written."""
+    from ..report.renderers import renderer_for
+
+    if path and path != "-":
+        try:
+            renderer_for(path)
+        except UsageError as exc:
+            fail(exc)
+
+
 def deliver(result, d: Delivery) -> None:
     """Write the output or diff, the report, and pick the exit code."""
     from ..output import unified_diff, write_atomic
@@ -67,6 +78,7 @@ def deliver(result, d: Delivery) -> None:
         fail(UsageError("--in-place needs a file, not stdin"))
     if d.in_place and d.output:
         fail(UsageError("give either --in-place or -o, not both"))
+    check_report_path(d.report)
     report = result.report.masked(d.show_secrets)
     try:
         if d.report == "-":

@@ -9,13 +9,14 @@ from typing import Optional
 import typer
 
 from ..errors import UsageError
-from .common import Delivery, fail
+from .common import Delivery, check_report_path, fail
 
 
 def split_command(file: str, chart: str, to_charts: list[str], from_version: Optional[str],
                   to_version: Optional[str], keep_old_defaults: bool, d: Delivery, data: bytes) -> None:
     from ..charts.split import SplitOptions, split_values
 
+    check_report_path(d.report)
     try:
         if d.in_place:
             raise UsageError("--in-place writes one file; with several --to-chart give -o DIR")

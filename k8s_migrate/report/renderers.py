@@ -200,11 +200,19 @@ def render_sarif(report: Report) -> str:
 RENDERERS = {".json": render_json, ".md": render_markdown, ".sarif": render_sarif, ".txt": render_text}
 
 
-def render_for_path(report: Report, path: str) -> str:
+def renderer_for(path: str):
+    """The renderer a --report path's suffix names; any other suffix is a usage error that lists them."""
+    from ..errors import UsageError
+
     for suffix, renderer in RENDERERS.items():
-        if path.endswith(suffix):
-            return renderer(report)
-    return render_text(report)
+        if path.lower().endswith(suffix):
+            return renderer
+    raise UsageError(f"--report {path}: name the format with the file's suffix: {', '.join(RENDERERS)} "
+                     "(or - for JSON on stdout)")
+
+
+def render_for_path(report: Report, path: str) -> str:
+    return renderer_for(path)(report)
 
 
 __all__ = ["render_text", "render_json", "render_markdown", "render_sarif", "render_for_path", "ATTENTION", "Entry"]
