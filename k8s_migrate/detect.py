@@ -109,11 +109,14 @@ def detect_version(flat: Mapping[KeyPath, Any], text: str = "") -> Detection:
     held = _stock_lines_held(text, candidates)
     most = max(len(lines) for lines in held.values())
     close = [v for v in candidates if most - len(held[v]) < LINE_MARGIN]
-    for v in candidates:
-        support[v] += [(0, "line", line) for line in held[v]]
-    if not support[close[0]]:
+    if len(close) == 1 or (most and not support[candidates[0]]):  # lines decide, or are all there is
+        candidates = close
+        for v in close:
+            support[v] += [(0, "line", line) for line in held[v]]
+    if not support[candidates[0]]:
         return Detection(None, (), ())
-    return Detection(close[0] if len(close) == 1 else None, tuple(close), _evidence(support[close[0]], tuple(close)))
+    return Detection(candidates[0] if len(candidates) == 1 else None, tuple(candidates),
+                     _evidence(support[candidates[0]], tuple(candidates)))
 
 
 def _stock_lines_held(text: str, versions: list[str]) -> dict[str, list[str]]:

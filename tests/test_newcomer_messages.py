@@ -22,3 +22,50 @@ def test_an_unknown_report_format_is_refused_before_anything_is_written(tmp_path
     assert done.err == (f"k8s-migrate: error: --report {tmp_path / name}: name the format with the file's suffix: "
                         ".json, .md, .sarif, .txt (or - for JSON on stdout)\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["deployment.toml"]
+
+
+def small_fleet(root: Path, reference_dir: Path) -> Path:
+    real = reference_dir / "real-world"
+    for node, name in (("aio", "aobregonmx-430-aio"), ("cp", "csdg-420-cp")):
+        (root / node).mkdir(parents=True)
+        (root / node / "deployment.toml").write_bytes((real / name / "deployment.toml").read_bytes())
+    (root / "values.yaml").write_bytes((real / "petro-420-pattern1-values" / "values.yaml").read_bytes())
+    (root / "deploy.yaml").write_text("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: x\n")
+    return root
+
+
+def test_batch_lists_every_file_it_skips_and_says_the_missing_version_once(tmp_path, reference_dir):
+    root = small_fleet(tmp_path / "fleet", reference_dir)
+    done = cli("batch", root, "--to", "4.6", "--report", str(tmp_path / "r.json"))
+    assert done.code == 2
+    import json
+
+    report = json.loads((tmp_path / "r.json").read_text())
+    notes = report["notes"]
+    assert notes[0] == "4 file(s) found: 2 migrated (1 changed, 1 failed), 2 skipped"
+    assert "skipped deploy.yaml: not a ConfigMap with a deployment.toml, and its values paths match no built-in chart" in notes
+    assert ("skipped values.yaml: a values file for kubernetes-apim/am-pattern-1@4.2.x (detected); give --to-chart "
+            "to migrate it") in notes
+    assert any(n.startswith("aio/deployment.toml: from 4.3.0 (detected: ") for n in notes)
+    said = done.err + "\n".join(notes)
+    assert said.count("cannot tell which API-M version") == 1  # the failure is one row, not a note besides
+    failure = [e for e in report["entries"] if e["rule"] == "batch-error"]
+    assert [e["file"] for e in failure] == ["cp/deployment.toml"]
+    quiet = cli("batch", root, "--to", "4.6", "-q")
+    assert quiet.code == 2 and quiet.err.startswith(
+        "k8s-migrate: error: cp/deployment.toml: cannot tell which API-M version this file is for: it fits 4.1.0 to 4.6.0")
+    assert quiet.err.count("\n") == 1
+
+
+def test_batch_with_a_manifest_lists_the_files_no_entry_matches(tmp_path, reference_dir):
+    root = small_fleet(tmp_path / "fleet", reference_dir)
+    manifest = tmp_path / "manifest.yaml"
+    manifest.write_text('files:\n  - glob: "cp/*"\n    from: "4.2"\n')
+    done = cli("batch", root, "--to", "4.6", "--manifest", manifest, "--report", str(tmp_path / "r.json"), "-q")
+    assert done.code == 0, done.err
+    import json
+
+    notes = json.loads((tmp_path / "r.json").read_text())["notes"]
+    assert ("skipped deploy.yaml: not a ConfigMap with a deployment.toml, and its values paths match no built-in "
+            "chart and matches no --manifest entry") in notes
+    assert notes[0] == "4 file(s) found: 2 migrated (2 changed, 0 failed), 2 skipped"

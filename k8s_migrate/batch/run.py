@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..report import Entry, Report, merge_reports
 from .consistency import check_fleet_facts
-from .discovery import Defaults, Job, Manifest, discover
+from .discovery import Defaults, Job, Manifest, Skipped, discover_all
 from .progress import Progress
 from .worker import JobResult, Target, run_chunk
 
@@ -17,6 +17,7 @@ from .worker import JobResult, Target, run_chunk
 class BatchResult:
     report: Report
     results: list[JobResult] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
 
     @property
     def failed(self) -> list[JobResult]:
@@ -66,19 +67,21 @@ def warm_up(jobs: list[Job], root: str) -> None:
 def run_batch(root: str, defaults: Defaults, target: Target, workers: int | None = None,
               manifest: Manifest | None = None, progress: Progress | None = None) -> BatchResult:
     manifest = manifest or Manifest()
-    jobs = discover(Path(root), defaults, manifest)
+    jobs, skipped = discover_all(Path(root), defaults, manifest)
     workers = workers or os.cpu_count() or 1
     progress = progress or Progress(len(jobs))
     try:
         results = migrate_jobs(jobs, target, workers, progress)
     finally:
         progress.close()
-    report = merge_reports([r.report for r in results], label=root)
+    report = merge_reports([r.report for r in results if not r.error], label=root)
     report.to_version = report.to_version or defaults.to_version
     for r in results:
         if r.error:
             report.add(Entry("review", None, None, rule="batch-error", message=f"not migrated: {r.error}", file=r.path))
     report.extend(check_fleet_facts([r.facts for r in results if not r.error and r.facts], manifest.known_hosts))
-    report.notes.insert(0, f"{len(jobs)} file(s): {sum(1 for r in results if r.changed)} changed, "
-                           f"{len([r for r in results if r.error])} failed")
-    return BatchResult(report, results)
+    report.notes[:0] = [f"{len(jobs) + len(skipped)} file(s) found: {len(jobs)} migrated "
+                        f"({sum(1 for r in results if r.changed)} changed, {len([r for r in results if r.error])} "
+                        f"failed), {len(skipped)} skipped"]
+    report.notes[1:1] = [f"skipped {s.path}: {s.reason}" for s in skipped]
+    return BatchResult(report, results, skipped)

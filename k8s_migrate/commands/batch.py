@@ -78,6 +78,9 @@ def batch_command(
     if not (output or in_place or check or quiet):
         sys.stderr.write("k8s-migrate: nothing written; give -o OUTDIR or --in-place to write the results\n")
     if result.failed:
+        if quiet:  # the report would have named them
+            for failure in result.failed:
+                sys.stderr.write(f"k8s-migrate: error: {failure.path}: {failure.error}\n")
         raise typer.Exit(2)
     if (check and result.report.changed) or (strict and result.report.needs_attention()):
         raise typer.Exit(1)
