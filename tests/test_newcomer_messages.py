@@ -69,3 +69,12 @@ def test_batch_with_a_manifest_lists_the_files_no_entry_matches(tmp_path, refere
     assert ("skipped deploy.yaml: not a ConfigMap with a deployment.toml, and its values paths match no built-in "
             "chart and matches no --manifest entry") in notes
     assert notes[0] == "4 file(s) found: 2 migrated (2 changed, 0 failed), 2 skipped"
+
+
+def test_keys_with_no_match_exits_1_with_a_did_you_mean():
+    done = cli("keys", "--version", "4.6", "apim.cach")
+    assert done.code == 1 and done.out == ""
+    assert done.err == "k8s-migrate: 4.6.0 knows no key under 'apim.cach'; did you mean apim.cache?\n"
+    nothing = cli("keys", "--version", "4.6", "nope.nothing")
+    assert nothing.code == 1 and nothing.err.startswith("k8s-migrate: 4.6.0 knows no key under 'nope.nothing'")
+    assert cli("keys", "--version", "4.6", "apim.cache").code == 0
