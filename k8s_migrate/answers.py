@@ -158,7 +158,8 @@ def interactive(stdin: TextIO | None = None, stderr: TextIO | None = None) -> bo
         return False
 
 
-def ask(rid: str, stdin: TextIO, stderr: TextIO) -> str:
+def ask(rid: str, stdin: TextIO, stderr: TextIO) -> str | None:
+    """The option typed (Enter takes the default); None at end of input: nobody answered."""
     choice = choice_rules()[rid]
     options = list(choice["options"])
     stderr.write(f"\n{choice.get('question', rid)} [{rid}]\n")
@@ -169,9 +170,12 @@ def ask(rid: str, stdin: TextIO, stderr: TextIO) -> str:
         stderr.write(f"choose {'/'.join(options)} [{choice['default']}]: ")
         stderr.flush()
         line = stdin.readline()
+        if not line:
+            stderr.write("\n")
+            return None
         picked = line.strip() or choice["default"]
-        if not line or picked in options:
-            return picked if line else choice["default"]
+        if picked in options:
+            return picked
         stderr.write(f"  not one of {', '.join(options)}\n")
 
 
@@ -212,11 +216,19 @@ def ask_needed(result: Any, answers: Answers, stdin: TextIO | None = None, stder
     if not needed or not interactive(stdin, stderr) or answers.path is None:
         return False
     stdin, stderr = stdin or sys.stdin, stderr or sys.stderr
+    recorded = []
     for rid in needed:
-        answers.rules[rid] = ask(rid, stdin, stderr)
-        record_answer(answers.path, rid, answers.rules[rid])
-    stderr.write(f"k8s-migrate: recorded your answers in {answers.path}\n")
-    return True
+        picked = ask(rid, stdin, stderr)
+        if picked is None:
+            stderr.write(f"k8s-migrate: no answer (end of input): the documented default applies and the report "
+                         f"says how to decide; to record one, add 'rules: {{{rid}: ...}}' to {answers.path}\n")
+            break
+        answers.rules[rid] = picked
+        record_answer(answers.path, rid, picked)
+        recorded.append(rid)
+    if recorded:
+        stderr.write(f"k8s-migrate: recorded your answer{'s' if len(recorded) > 1 else ''} in {answers.path}\n")
+    return bool(recorded)
 
 
 def with_answers(migrate: Callable[[Answers], Any], answers: Answers, stdin: TextIO | None = None,
