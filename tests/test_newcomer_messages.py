@@ -78,3 +78,27 @@ def test_keys_with_no_match_exits_1_with_a_did_you_mean():
     nothing = cli("keys", "--version", "4.6", "nope.nothing")
     assert nothing.code == 1 and nothing.err.startswith("k8s-migrate: 4.6.0 knows no key under 'nope.nothing'")
     assert cli("keys", "--version", "4.6", "apim.cache").code == 0
+
+
+def test_ctrl_c_during_batch_says_what_was_written_and_what_not(tmp_path, reference_dir, monkeypatch):
+    import k8s_migrate.batch.run as run
+
+    root = tmp_path / "fleet"
+    for i in range(4):
+        (root / f"n{i}").mkdir(parents=True)
+        (root / f"n{i}" / "deployment.toml").write_bytes(EXAMPLE.read_bytes())
+    real_chunk, calls = run.run_chunk, []
+
+    def interrupted_chunk(jobs, target):
+        calls.append(jobs)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real_chunk(jobs, target)
+
+    monkeypatch.setattr(run, "run_chunk", interrupted_chunk)
+    out = tmp_path / "out"
+    done = cli("batch", root, "--to", "4.6", "--from", "3.2", "-o", out, "--workers", "1", "-q")
+    assert done.code == 130
+    assert done.err == (f"k8s-migrate: interrupted: 2 of 4 files written to {out} (each one complete); "
+                        "not written (2):\n  n2/deployment.toml\n  n3/deployment.toml\n")
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.toml")) == ["n0/deployment.toml", "n1/deployment.toml"]

@@ -24,6 +24,21 @@ class BatchResult:
         return [r for r in self.results if r.error]
 
 
+class Interrupted(Exception):
+    """Ctrl-C during a batch: the files migrated (and written) before it, and the jobs that were not run."""
+
+    def __init__(self, results: list[JobResult], not_run: list[Job]):
+        super().__init__("interrupted")
+        self.results, self.not_run = results, not_run
+
+
+def ignore_interrupts() -> None:
+    """Pool workers leave Ctrl-C to the parent, which lets running chunks finish and cancels the rest."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def chunks(jobs: list[Job], workers: int) -> list[list[Job]]:
     """Several chunks per worker, so a slow file does not hold a whole share of the fleet."""
     size = max(1, min(32, len(jobs) // (workers * 4) or 1))
@@ -33,21 +48,34 @@ def chunks(jobs: list[Job], workers: int) -> list[list[Job]]:
 def migrate_jobs(jobs: list[Job], target: Target, workers: int, progress: Progress) -> list[JobResult]:
     if workers <= 1 or len(jobs) <= 1:
         results = []
-        for job in jobs:
-            results.extend(run_chunk([job], target))
-            progress.advance(job.path)
+        try:
+            for job in jobs:
+                results.extend(run_chunk([job], target))
+                progress.advance(job.path)
+        except KeyboardInterrupt:
+            raise Interrupted(results, jobs[len(results):]) from None
         return results
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     warm_up(jobs, target.root)
     parts = chunks(jobs, workers)
     done: dict[int, list[JobResult]] = {}
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=ignore_interrupts)
+    try:
         futures = {pool.submit(run_chunk, part, target): i for i, part in enumerate(parts)}
         for future in as_completed(futures):
             done[futures[future]] = future.result()
             for result in done[futures[future]]:
                 progress.advance(result.path)
+    except KeyboardInterrupt:
+        pool.shutdown(wait=True, cancel_futures=True)  # running chunks finish: no file is left half-done
+        for future, i in futures.items():
+            if i not in done and future.done() and not future.cancelled() and future.exception() is None:
+                done[i] = future.result()
+        finished = [r for i in sorted(done) for r in done[i]]
+        raise Interrupted(finished, [job for i, part in enumerate(parts) if i not in done for job in part]) from None
+    finally:
+        pool.shutdown(wait=True)
     return [r for i in range(len(parts)) for r in done[i]]
 
 

@@ -41,7 +41,7 @@ def batch_command(
     try:
         from ..answers import ask_needed, interactive, load_answers
         from ..batch.discovery import Defaults, read_manifest
-        from ..batch.run import run_batch
+        from ..batch.run import Interrupted, run_batch
         from ..batch.worker import Target
         from ..output import write_atomic
         from ..report.renderers import render_for_path, terminal_text
@@ -67,7 +67,10 @@ def batch_command(
         if interactive():  # a dry run first: the choices it needs are asked before anything is written
             if ask_needed(run_batch(directory, defaults, Target(directory), workers, fleet), answers):
                 defaults.answers = answers.context()
-        result = run_batch(directory, defaults, target, workers, fleet)
+        try:
+            result = run_batch(directory, defaults, target, workers, fleet)
+        except Interrupted as stop:
+            interrupted(stop, output or (directory if in_place and not check else None))
         shown = result.report.masked(show_secrets) if (report or not quiet) else None  # masking 10k entries costs
         if report:
             write_atomic(report, render_for_path(shown, report), allow_symlink_escape=follow_symlinks)
@@ -84,3 +87,18 @@ def batch_command(
         raise typer.Exit(2)
     if (check and result.report.changed) or (strict and result.report.needs_attention()):
         raise typer.Exit(1)
+
+
+def interrupted(stop, destination: str | None) -> None:
+    """Ctrl-C: say which files were written (each complete: written atomically) and which were not; exit 130."""
+    written = [r.path for r in stop.results if r.written]
+    missing = [r.path for r in stop.results if not r.written] + [job.path for job in stop.not_run]
+    total = len(written) + len(missing)
+    if destination is None:
+        sys.stderr.write(f"k8s-migrate: interrupted after migrating {len(stop.results)} of "
+                         f"{len(stop.results) + len(stop.not_run)} files; nothing was written\n")
+        raise typer.Exit(130)
+    sys.stderr.write(f"k8s-migrate: interrupted: {len(written)} of {total} files written to {destination} "
+                     f"(each one complete); not written ({len(missing)}):\n")
+    sys.stderr.write("".join(f"  {path}\n" for path in missing))
+    raise typer.Exit(130)
