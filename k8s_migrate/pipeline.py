@@ -20,6 +20,7 @@ from .rules.load import plan
 from .rules.model import RuleError
 from .rules.values import same_value
 from .versions import VersionError
+from .counting import counted
 
 
 @dataclass
@@ -265,7 +266,7 @@ def remove_what_the_user_removed(state: HubState, old: Baseline, new: Baseline, 
     for table, keys in in_tables.items():
         name = format_key(table)
         report.add(Entry("removed", None, None, None, None, origin=f"stock:{name}", message=(
-            f"{name} ({len(keys)} keys: {', '.join(k.rsplit('.', 1)[-1] for k in keys[:6])}"
+            f"{name} ({counted(len(keys), 'key')}: {', '.join(k.rsplit('.', 1)[-1] for k in keys[:6])}"
             f"{', ...' if len(keys) > 6 else ''}): not in your file, though the {old.label} has it; "
             f"left out of the {new.label} too. Add it back if you rely on it")))
     for table in sorted(whole, key=lambda t: [str(s) if isinstance(s, str) else f"{s:09d}" for s in t], reverse=True):

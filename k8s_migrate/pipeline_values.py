@@ -22,6 +22,7 @@ from .report import Entry, Report
 from .rules.apply import Context, run
 from .rules.values import same_value
 from .versions import VersionError, normalise_version
+from .counting import counted
 
 
 @dataclass
@@ -341,7 +342,7 @@ def migrate_embedded(doc: ValuesDocument, path: KeyPath, text: str, line: int | 
     if output != text:
         doc.set(path, output)
     summary = Entry("changed" if output != text else "kept", key, key, None, None, line=line, origin=key,
-                    message=f"embedded deployment.toml text: {len(keys)} keys migrated (the entries with origin {key})")
+                    message=f"embedded deployment.toml text: {counted(len(keys), 'key')} migrated (the entries with origin {key})")
     return [summary, *keys]
 
 

@@ -102,3 +102,11 @@ def test_ctrl_c_during_batch_says_what_was_written_and_what_not(tmp_path, refere
     assert done.err == (f"k8s-migrate: interrupted: 2 of 4 files written to {out} (each one complete); "
                         "not written (2):\n  n2/deployment.toml\n  n3/deployment.toml\n")
     assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.toml")) == ["n0/deployment.toml", "n1/deployment.toml"]
+
+
+def test_counted_nouns_agree_with_their_number():
+    from k8s_migrate.counting import counted
+
+    assert [counted(n, "key") for n in (0, 1, 2)] == ["0 keys", "1 key", "2 keys"]
+    sources = "\n".join(p.read_text() for p in (REPO / "k8s_migrate").rglob("*.py"))
+    assert "file(s)" not in sources and "} keys" not in sources

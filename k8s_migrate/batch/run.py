@@ -11,6 +11,7 @@ from .consistency import check_fleet_facts
 from .discovery import Defaults, Job, Manifest, Skipped, discover_all
 from .progress import Progress
 from .worker import JobResult, Target, run_chunk
+from ..counting import counted
 
 
 @dataclass
@@ -108,7 +109,7 @@ def run_batch(root: str, defaults: Defaults, target: Target, workers: int | None
         if r.error:
             report.add(Entry("review", None, None, rule="batch-error", message=f"not migrated: {r.error}", file=r.path))
     report.extend(check_fleet_facts([r.facts for r in results if not r.error and r.facts], manifest.known_hosts))
-    report.notes[:0] = [f"{len(jobs) + len(skipped)} file(s) found: {len(jobs)} migrated "
+    report.notes[:0] = [f"{counted(len(jobs) + len(skipped), 'file')} found: {len(jobs)} migrated "
                         f"({sum(1 for r in results if r.changed)} changed, {len([r for r in results if r.error])} "
                         f"failed), {len(skipped)} skipped"]
     report.notes[1:1] = [f"skipped {s.path}: {s.reason}" for s in skipped]

@@ -9,6 +9,7 @@ import typer
 
 from ..errors import UsageError
 from .common import ANSWERS, KEEP_OLD, PROFILE, SHOW_SECRETS, fail
+from ..counting import counted
 
 
 
@@ -69,7 +70,7 @@ def pr_command(
             write_atomic(body_file, outcome.body)
         sys.stdout.write(outcome.body)
         what = f"committed {outcome.commit[:12]}" if outcome.commit else "no change since the last run; no new commit"
-        sys.stderr.write(f"k8s-migrate: branch {outcome.branch} ({len(outcome.files)} file(s)): {what}\n")
+        sys.stderr.write(f"k8s-migrate: branch {outcome.branch} ({counted(len(outcome.files), 'file')}): {what}\n")
         if push:
             git.push(root, remote, outcome.branch, outcome.rewritten)
             sys.stderr.write(f"k8s-migrate: pushed {outcome.branch} to {remote}\n")
