@@ -1,4 +1,4 @@
-"""Counted nouns in messages: '1 key', '2 keys', '1 file(s)' never."""
+"""Counted nouns in messages: '1 key', '2 keys', never a noun with (s)."""
 
 from __future__ import annotations
 

@@ -42,7 +42,7 @@ def test_batch_lists_every_file_it_skips_and_says_the_missing_version_once(tmp_p
 
     report = json.loads((tmp_path / "r.json").read_text())
     notes = report["notes"]
-    assert notes[0] == "4 file(s) found: 2 migrated (1 changed, 1 failed), 2 skipped"
+    assert notes[0] == "4 files found: 2 migrated (1 changed, 1 failed), 2 skipped"
     assert "skipped deploy.yaml: not a ConfigMap with a deployment.toml, and its values paths match no built-in chart" in notes
     assert ("skipped values.yaml: a values file for kubernetes-apim/am-pattern-1@4.2.x (detected); give --to-chart "
             "to migrate it") in notes
@@ -68,7 +68,7 @@ def test_batch_with_a_manifest_lists_the_files_no_entry_matches(tmp_path, refere
     notes = json.loads((tmp_path / "r.json").read_text())["notes"]
     assert ("skipped deploy.yaml: not a ConfigMap with a deployment.toml, and its values paths match no built-in "
             "chart and matches no --manifest entry") in notes
-    assert notes[0] == "4 file(s) found: 2 migrated (2 changed, 0 failed), 2 skipped"
+    assert notes[0] == "4 files found: 2 migrated (2 changed, 0 failed), 2 skipped"
 
 
 def test_keys_with_no_match_exits_1_with_a_did_you_mean():

@@ -10,6 +10,7 @@ from functools import lru_cache
 from typing import Any
 
 from ..report import ACTIONS, Entry, Report
+from ..counting import counted
 from ..report.masking import mask_text, secret_values
 
 MOVES = ("renamed", "moved", "removed")
@@ -136,7 +137,7 @@ def render_body(report: Report, kinds: dict[str, str], changed: set[str], show_s
     """The PR body (Markdown) for a batch report. ``kinds``: file -> toml|configmap|values."""
     shown = report.masked(show_secrets)
     out = [f"## {title(report)}", "",
-           f"{len(changed)} of {len(kinds)} file(s) changed by `k8s-migrate pr`.", "", "### Summary", ""]
+           f"{len(changed)} of {counted(len(kinds), 'file')} changed by `k8s-migrate pr`.", "", "### Summary", ""]
     out += summary_table(shown, kinds, changed) + [""]
     notes = [n for n in shown.notes if "answers file" in n or "no answer" in n]
     out += [f"> {n}" for n in notes] + ([""] if notes else [])
