@@ -110,3 +110,25 @@ def test_counted_nouns_agree_with_their_number():
     assert [counted(n, "key") for n in (0, 1, 2)] == ["0 keys", "1 key", "2 keys"]
     sources = "\n".join(p.read_text() for p in (REPO / "k8s_migrate").rglob("*.py"))
     assert "file(s)" not in sources and "} keys" not in sources
+
+
+def test_check_prints_one_line_per_file_that_would_change(tmp_path):
+    done = cli("toml", EXAMPLE, "--from", "3.2", "--to", "4.6", "--check", "-q")
+    assert done.code == 1 and done.out == "" and done.err == f"would migrate {EXAMPLE}\n"
+    same = cli("toml", "-", "--from", "4.6", "--to", "4.6", "--mode", "edit", "--check", "-q", stdin=b"[server]\na = 1\n")
+    assert same.code == 0 and same.err == ""
+    changed = cli("toml", "-", "--from", "3.2", "--to", "4.6", "--check", "-q", stdin=EXAMPLE.read_bytes())
+    assert changed.err == "would migrate <stdin>\n"
+    root = tmp_path / "fleet"
+    for name in ("a", "b"):
+        (root / name).mkdir(parents=True)
+        (root / name / "deployment.toml").write_bytes(EXAMPLE.read_bytes())
+    fleet = cli("batch", root, "--to", "4.6", "--from", "3.2", "--check", "-q")
+    assert fleet.code == 1 and fleet.err == "would migrate a/deployment.toml\nwould migrate b/deployment.toml\n"
+
+
+def test_diff_exits_0_and_with_check_exits_1_on_changes():
+    diff = cli("toml", EXAMPLE, "--from", "3.2", "--to", "4.6", "--diff", "-q")
+    assert diff.code == 0 and diff.out.startswith("---")
+    both = cli("toml", EXAMPLE, "--from", "3.2", "--to", "4.6", "--diff", "--check", "-q")
+    assert both.code == 1 and both.out == diff.out and both.err == f"would migrate {EXAMPLE}\n"

@@ -85,6 +85,8 @@ def batch_command(
             for failure in result.failed:
                 sys.stderr.write(f"k8s-migrate: error: {failure.path}: {failure.error}\n")
         raise typer.Exit(2)
+    if check:
+        sys.stderr.write("".join(f"would migrate {r.path}\n" for r in result.results if r.changed))
     if (check and result.report.changed) or (strict and result.report.needs_attention()):
         raise typer.Exit(1)
 

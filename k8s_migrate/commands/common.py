@@ -34,8 +34,11 @@ OUTPUT = typer.Option(None, "-o", "--output", help="Write the result here (defau
 IN_PLACE = typer.Option(False, "--in-place", help="Replace FILE with the result (atomically).")
 BACKUP = typer.Option(False, "--backup", help="With --in-place, keep the original as FILE.bak.")
 REPORT = typer.Option(None, "--report", help="Write the report here; .json, .md, .sarif or .txt picks the format (- prints JSON on stdout).")
-DIFF = typer.Option(False, "--diff", help="Print a unified diff instead of the result.")
-CHECK = typer.Option(False, "--check", help="Write nothing; exit 1 if migrating would change the file.")
+DIFF = typer.Option(False, "--diff", help=(
+    "Print a unified diff instead of the result. Exits 0 like git diff, black --diff and helm diff; "
+    "add --check to exit 1 when there are changes (kubectl diff's and helm diff --detailed-exitcode's question)."))
+CHECK = typer.Option(False, "--check", help=(
+    "Write nothing; print 'would migrate FILE' and exit 1 if migrating would change the file (as black --check)."))
 STRICT = typer.Option(False, "--strict", help="Exit 1 if the report holds review or unknown entries.")
 SHOW_SECRETS = typer.Option(False, "--show-secrets", help="Do not mask secrets in reports and diffs.")
 QUIET = typer.Option(False, "-q", "--quiet", help="Do not print the text report on stderr.")
@@ -72,7 +75,7 @@ def deliver(result, d: Delivery) -> None:
     """Write the output or diff, the report, and pick the exit code."""
     from ..output import unified_diff, write_atomic
     from ..report.masking import mask_text, secret_values
-    from ..report.renderers import render_for_path, terminal_text
+    from ..report.renderers import label, render_for_path, terminal_text
 
     if d.in_place and d.file == "-":
         fail(UsageError("--in-place needs a file, not stdin"))
@@ -85,7 +88,7 @@ def deliver(result, d: Delivery) -> None:
             sys.stdout.write(render_for_path(report, ".json"))
         elif d.report:
             write_atomic(d.report, render_for_path(report, d.report), allow_symlink_escape=d.follow_symlinks)
-        if d.check:
+        if d.check and not d.diff:
             pass
         elif d.diff:
             text = unified_diff(result.original, result.output, d.file)
@@ -107,6 +110,7 @@ def deliver(result, d: Delivery) -> None:
     if not d.quiet:
         sys.stderr.write(terminal_text(report, d.verbose))
     if d.check and result.report.changed:
+        sys.stderr.write(f"would migrate {label(d.file)}\n")
         raise typer.Exit(1)
     if d.strict and result.report.needs_attention():
         raise typer.Exit(1)

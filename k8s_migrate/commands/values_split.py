@@ -40,7 +40,7 @@ def deliver_split(result, d: Delivery) -> None:
     if out_dir.exists() and not out_dir.is_dir():
         fail(UsageError(f"-o {d.output}: not a directory"))
     report = result.report.masked(d.show_secrets)
-    changed = False
+    changed = []
     try:
         if not (d.check or d.diff):
             out_dir.mkdir(parents=True, exist_ok=True)
@@ -49,8 +49,9 @@ def deliver_split(result, d: Delivery) -> None:
                 continue
             path = out_dir / f.name
             before = path.read_text(encoding="utf-8") if path.is_file() else ""
-            changed = changed or before != f.output
-            if d.check:
+            if before != f.output:
+                changed.append(str(path))
+            if d.check and not d.diff:
                 continue
             if d.diff:
                 text = unified_diff(before, f.output, str(path))
@@ -69,6 +70,7 @@ def deliver_split(result, d: Delivery) -> None:
     if not d.quiet:
         sys.stderr.write(terminal_text(report, d.verbose))
     if d.check and changed:
+        sys.stderr.write("".join(f"would migrate {path}\n" for path in changed))
         raise typer.Exit(1)
     if d.strict and result.report.needs_attention():
         raise typer.Exit(1)
