@@ -105,3 +105,15 @@ def test_cli_verbose_lists_every_row(reference_dir):
 def test_stdin_is_labelled_stdin():
     done = cli("toml", "-", "--from", "4.2", "--to", "4.6", "--mode", "edit", stdin=b'[server]\nhostname = "a"\n')
     assert done.code == 0 and done.err.startswith("<stdin>: 4.2.0 -> 4.6.0: ")
+
+
+def test_markdown_groups_a_fleet_by_file_and_asks_each_step_once(reference_dir):
+    from k8s_migrate.report.renderers import render_markdown
+
+    reports = [real_report(reference_dir, n, f"nodes/{n}/deployment.toml") for n in ("csdg-420-cp", "csdg-420-tm")]
+    text = render_markdown(merge_reports(reports, "nodes"))
+    assert "#### `nodes/csdg-420-cp/deployment.toml`" in text and "#### `nodes/csdg-420-tm/deployment.toml`" in text
+    steps = [line for line in text.splitlines() if line.startswith("- [ ] ")]
+    assert len(steps) == len(set(steps))
+    saml = [s for s in steps if s.startswith("- [ ] `saml.digest_alg`")]
+    assert len(saml) == 1 and "in `nodes/csdg-420-cp/deployment.toml`, `nodes/csdg-420-tm/deployment.toml`:" in saml[0]

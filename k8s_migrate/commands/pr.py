@@ -62,7 +62,8 @@ def pr_command(
         defaults = Defaults(to_version, from_version, profile, mode, chart, to_chart,
                             answers.keep_old(keep_old_defaults), answers.context())
         outcome = open_pull_request(PullRequest(repo_dir, defaults, answers, base, branch,
-                                                read_manifest(manifest) if manifest else None, workers, show_secrets))
+                                                read_manifest(manifest) if manifest else None, workers, show_secrets,
+                                                remote=remote))
         if outcome.branch is None:
             sys.stderr.write(f"k8s-migrate: nothing to migrate in {repo_dir} (base {outcome.base}); no branch created\n")
             return

@@ -139,26 +139,56 @@ def render_json(report: Report) -> str:
     return json.dumps(report.to_dict(), indent=2, ensure_ascii=False, default=str) + "\n"
 
 
+def grouped_steps(entries: list[Entry], input_name: str) -> list[tuple[Entry, list[str]]]:
+    """Checklist items: entries that ask the same thing (key, rule, message) once, with every place they apply."""
+    groups: dict[tuple[str, str, str], tuple[Entry, list[str]]] = {}
+    for e in entries:
+        key = (e.new_key or e.old_key or e.origin or "", e.rule or "", " ".join(e.message.split()))
+        where = label(e.file or input_name) + (f":{e.line}" if e.line else "")
+        groups.setdefault(key, (e, []))[1].append(where)
+    return list(groups.values())
+
+
+def places(found: list[str], shown: int = 5) -> str:
+    more = f" and {len(found) - shown} more" if len(found) > shown else ""
+    return ", ".join(f"`{w}`" for w in found[:shown]) + more
+
+
+def source_text(source: str | None) -> str:
+    if not source:
+        return ""
+    links = [s.strip() for s in source.split(";") if s.strip()]
+    return ", ".join(f"[source]({s})" if s.startswith("http") else f"source: {s}" for s in links)
+
+
 def render_markdown(report: Report) -> str:
-    out = [f"## k8s-migrate: `{report.input}` {report.from_version} → {report.to_version}", ""]
+    """A PR-ready report: counts, the manual steps (each asked once, with the files it applies to), and the
+    changes grouped by file."""
+    out = [f"## k8s-migrate: `{label(report.input)}` {report.from_version} → {report.to_version}", ""]
     out += ["| action | count |", "|---|---|"] + [f"| {a} | {n} |" for a, n in report.summary.items()] + [""]
-    out += [f"> {n}" for n in report.notes]
+    out += [f"> {n}" for n in report.notes] + ([""] if report.notes else [])
     manual = [e for e in report.entries if e.action in MANUAL]
     if manual:
         out += ["### Manual steps", ""]
-        for e in manual:
-            key = e.new_key or e.old_key or e.origin
-            src = f" ([source]({e.source}))" if e.source and e.source.startswith("http") else (f" (source: {e.source})" if e.source else "")
-            where = f" {e.file}:{e.line}" if e.line else ""
-            label = f"`{key}`" if key else "(whole file)"
-            out.append(f"- [ ] {label}{where}: {e.message}{src}")
+        for e, found in grouped_steps(manual, report.input):
+            key = key_cell(e, report.input)
+            src = source_text(e.source)
+            rule = f" [{e.rule}]" if e.rule else ""
+            out.append(f"- [ ] `{key}`{rule} in {places(found)}: {' '.join(e.message.split())}"
+                       + (f" ({src})" if src else ""))
         out.append("")
     changed = [e for e in report.entries if e.action not in MANUAL + ("kept",)]
     if changed:
-        out += ["### Changes", "", "| action | key | new key | old value | new value | rule |", "|---|---|---|---|---|---|"]
-        for e in changed:
-            out.append("| " + " | ".join(_md(x) for x in (e.action, e.old_key, e.new_key, _short(e.old_value), _short(e.new_value), e.rule)) + " |")
-        out.append("")
+        out += ["### Changes", ""]
+        files = list(dict.fromkeys(e.file or report.input for e in changed))
+        for file in files:
+            if len(files) > 1 or file != report.input:
+                out += [f"#### `{label(file)}`", ""]
+            out += ["| action | key | new key | line | old value | new value | rule |", "|---|---|---|---|---|---|---|"]
+            for e in (e for e in changed if (e.file or report.input) == file):
+                out.append("| " + " | ".join(_md(x) for x in (e.action, e.old_key or key_cell(e, report.input), e.new_key,
+                                                                e.line, _short(e.old_value), _short(e.new_value), e.rule)) + " |")
+            out.append("")
     return "\n".join(out) + "\n"
 
 
