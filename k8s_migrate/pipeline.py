@@ -212,6 +212,10 @@ def carry(track: Track, verdict: Verdict, target: KeyPath, new: Baseline, out: T
         if not same_value(entry.new_value, track.origin.value) and entry.action == "kept":
             entry.action = "defaulted"
             entry.message = join(f"was the {verdict.old_default_from} value; follows the {new_where} value", entry.message)
+        elif entry.action == "review" and entry.rule and all(met_by_new_stock(r) for r in entry.rule.split(",")):
+            entry.action = "defaulted"
+            entry.message = (f"was the {verdict.old_default_from} value; follows the {new_where} value, which "
+                             "already does what the rule asks")
         return entry
     if in_new_stock is None and new_found and same_value(track.value, new_default):
         if entry.action == "kept":
@@ -222,6 +226,12 @@ def carry(track: Track, verdict: Verdict, target: KeyPath, new: Baseline, out: T
         meta = track.origin.meta
         out.set(target, track.value, track.origin.comment, meta.get("above"), meta.get("header_above"))
     return flag_unknown(entry, track.path, new_cat)
+
+
+def met_by_new_stock(rule_id: str) -> bool:
+    from .rules.load import load_packs
+
+    return any(r.id == rule_id and r.raw.get("met_by_new_stock") for p in load_packs() for r in p.rules)
 
 
 def flag_unknown(entry: Entry, path: KeyPath, new_cat: Catalog) -> Entry:

@@ -238,7 +238,7 @@ def migrate_values(data: bytes, name: str, options: ValuesOptions) -> Result:
             continue
         target = to_values(dst_map, format_key(track.path), prefer=format_key(link.values_path), values=effective)
         if target is None and not carries_weight(link, track, src_map, dst_map, source_effective):
-            entry.action = "defaulted"
+            entry.action = "kept"  # it stays in the file, where the new chart does not read it
             entry.message = join(entry.message, (
                 f"{dst_map.id} does not expose {format_key(track.path)}, and this value had no effect of its own "
                 f"in {src_map.id} (its default, or a guard that did not hold); left at {format_key(link.values_path)}, "

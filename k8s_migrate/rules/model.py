@@ -96,12 +96,14 @@ def rule_from_data(data: dict[str, Any], pack: str, where: str) -> Rule:
         raise RuleError(f"{where}: unknown guard(s) {', '.join(sorted(unknown_guards))}")
     unknown_fields = set(data) - {
         "id", "op", "key", "keys", "to", "value", "transform", "when", "source", "confidence",
-        "message", "old", "new", "keep_switch", "candidate", "note", "choice",
+        "message", "old", "new", "keep_switch", "candidate", "note", "choice", "met_by_new_stock",
     }
     if unknown_fields:
         raise RuleError(f"{where}: unknown field(s) {', '.join(sorted(unknown_fields))}")
     if "choice" in data:
         check_choice(data["choice"], where)
+    if "met_by_new_stock" in data and (op != "warn" or data["met_by_new_stock"] is not True):
+        raise RuleError(f"{where}: met_by_new_stock is 'true' on a warn rule only")
     return Rule(
         id=rid, op=op, keys=keys, to=to, source=str(data["source"]), confidence=confidence,
         message=str(data.get("message", "")).strip(), pack=pack, value=data.get("value"),
