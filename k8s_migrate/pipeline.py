@@ -157,6 +157,7 @@ def rebase_toml(user: TomlDocument, state: HubState, report: Report, old_cat: Ca
     user_to_old = ItemMatcher(user_data, old.stock)
     old_to_new = ItemMatcher(old.stock, new.stock)
     item_index: dict[KeyPath, int] = {}  # the user's array items -> their index in the output
+    appended: list[KeyPath] = []  # output items the carry-over added
     covered: set[KeyPath] = set()
     for track in state.tracks:
         if track.origin is None:
@@ -169,14 +170,16 @@ def rebase_toml(user: TomlDocument, state: HubState, report: Report, old_cat: Ca
         if not track.live:
             report.add(entry_for(track, new_cat))
             continue
-        target = output_path(track, user_to_old, old_to_new, out, item_index)
+        target = output_path(track, user_to_old, old_to_new, out, item_index, appended)
         report.add(carry(track, verdict, target, new, out, new_cat))
+    for item in sorted(appended, reverse=True):  # items whose every key was left out leave no empty [[header]]
+        out.drop_if_empty(item)
     remove_what_the_user_removed(state, old, new, out, covered, old_to_new, report, ctx)
     return user.source.dress(out.dumps())
 
 
 def output_path(track: Track, user_to_old: ItemMatcher, old_to_new: ItemMatcher, out: TomlDocument,
-                item_index: dict[KeyPath, int]) -> KeyPath:
+                item_index: dict[KeyPath, int], appended: list[KeyPath]) -> KeyPath:
     """Where a carried key lands in the output: array items go to their counterpart in the new stock
     file, or, for the user's own items (and ones the new stock dropped), to a new item appended once."""
     path, old_path = track.path, track.origin.path
@@ -190,7 +193,11 @@ def output_path(track: Track, user_to_old: ItemMatcher, old_to_new: ItemMatcher,
         if item not in item_index:
             in_old = user_to_old.translate(old_path[: old_pos + 1])
             in_new = old_to_new.translate(in_old, tuple(result[: pos + 1])) if in_old else None
-            item_index[item] = in_new[-1] if in_new else out.append_item(tuple(result[:pos]), {})
+            if in_new:
+                item_index[item] = in_new[-1]
+            else:
+                item_index[item] = out.append_item(tuple(result[:pos]), {})
+                appended.append((*result[:pos], item_index[item]))
         result[pos] = item_index[item]
     return tuple(result)
 

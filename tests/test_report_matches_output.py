@@ -52,3 +52,36 @@ def test_the_xml_note_does_not_claim_a_key_the_xml_lacks(reference_dir):
     notes = [n for n in result.report.notes if n.startswith("profile ")]
     assert notes and "detected" not in notes[0]
     assert "the XML files set no server.server_role" in notes[0]
+
+
+def test_rebasing_a_fragment_says_so_first(reference_dir, tmp_path):
+    from helpers import cli
+
+    path = reference_dir / "real-world/keys4words-410-minimal/deployment.toml"
+    done = cli("toml", path, "--from", "4.1", "--to", "4.6", "--report", str(tmp_path / "r.json"), "-q")
+    assert done.code == 0
+    import json
+
+    notes = json.loads((tmp_path / "r.json").read_text())["notes"]
+    assert notes[0].startswith("a fragment: the file holds 0 of the 4.1.0 stock file's ")
+    whole = reference_dir / "real-world/csdg-420-cp/deployment.toml"
+    cli("toml", whole, "--from", "4.2", "--to", "4.6", "--report", str(tmp_path / "w.json"), "-q")
+    assert not any("fragment" in n for n in json.loads((tmp_path / "w.json").read_text())["notes"])
+    edit = cli("toml", path, "--from", "4.1", "--to", "4.6", "--mode", "edit", "--report", str(tmp_path / "e.json"), "-q")
+    assert edit.code == 0 and not any("fragment" in n for n in json.loads((tmp_path / "e.json").read_text())["notes"])
+
+
+def test_a_profile_leaves_no_empty_array_of_tables_headers(reference_dir):
+    import re
+    import tomllib
+
+    stock = (reference_dir / "apim/4.2.0/repository/conf/deployment.toml").read_bytes()
+    for profile in ("gateway", "traffic-manager", "control-plane"):
+        result = migrate_toml(stock, "deployment.toml", Options("4.2", "4.6", profile=profile))
+        data = tomllib.loads(result.output)
+        headers = re.findall(r"^\[\[([\w.]+)\]\]\s*$", result.output, re.MULTILINE)
+        for header in headers:
+            node = data
+            for part in header.split("."):
+                node = node[part] if isinstance(node, dict) else node[-1][part]
+            assert all(item for item in node), (profile, header)

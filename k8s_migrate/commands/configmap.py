@@ -36,12 +36,13 @@ def configmap_command(
         if mode not in ("rebase", "edit"):
             raise UsageError(f"--mode must be rebase or edit, not {mode!r}")
         from ..answers import load_answers
-        from .detection import add_notes, check_kind, resolve_from
+        from .detection import add_notes, check_kind, fragment_note, resolve_from
 
         data = read_input(file)
         check_kind(data, file, "configmap")
         answers = load_answers(None, None if file == "-" else file)
         from_version, notes = resolve_from(data, file, from_version, "configmap", answers, quiet)
+        notes[:0] = fragment_note(data, file, from_version, "configmap", mode)
         options = Options(from_version, to_version, mode=mode, profile=profile, keep_old_defaults=keep_old_defaults)
         result = migrate_manifest(data, file, options)
         add_notes(result, notes)

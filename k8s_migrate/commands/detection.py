@@ -150,3 +150,36 @@ def _unknown_chart(label: str, detection) -> tuple[str, list[str]]:
     else:
         why = "its values paths match no built-in chart"
     raise UsageError(f"cannot tell which chart these values are for: {why}; give --chart CHART", label)
+
+
+FRAGMENT_SHARE = 0.25  # a file holding less than this share of its stock file's keys is a fragment of one
+
+
+def fragment_note(data: bytes, name: str, from_version: str, kind: str, mode: str) -> list[str]:
+    """Rebasing a fragment (a few keys, not a whole deployment.toml) gives a fragment: say so first."""
+    import tomllib
+
+    from ..catalog import load_catalog, resolve_version
+    from ..formats.toml import flatten
+    from ..hub import format_key, strip_indices
+
+    if mode != "rebase":
+        return []
+    try:
+        texts = [t for t, _ in embedded_toml(data, name, kind)]
+        catalog = load_catalog(resolve_version(from_version))
+    except Exception:  # noqa: BLE001 - the migration itself reports what is wrong with the input
+        return []
+    stock = {format_key(strip_indices(p)) for p in flatten(catalog.stock)}
+    notes = []
+    for text in texts:
+        try:
+            keys = {format_key(strip_indices(p)) for p in flatten(tomllib.loads(text))}
+        except (tomllib.TOMLDecodeError, ValueError):
+            return []
+        shared = len(keys & stock)
+        if stock and shared < FRAGMENT_SHARE * len(stock):
+            notes.append(f"a fragment: the file holds {shared} of the {catalog.version} stock file's {len(stock)} "
+                         "keys, so the output is a fragment too (the stock keys it lacks stay out, each reported "
+                         "as removed); merge it into your full deployment.toml, or use --mode edit")
+    return notes[:1]

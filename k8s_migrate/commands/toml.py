@@ -40,12 +40,13 @@ def toml_command(
 
         if mode not in ("rebase", "edit"):
             raise UsageError(f"--mode must be rebase or edit, not {mode!r}")
-        from .detection import add_notes, check_kind, resolve_from
+        from .detection import add_notes, check_kind, fragment_note, resolve_from
 
         data = read_input(file)
         check_kind(data, file, "toml")
         answers = load_answers(answers_file, None if file == "-" else file)
         from_version, notes = resolve_from(data, file, from_version, "toml", answers, quiet)
+        notes[:0] = fragment_note(data, file, from_version, "toml", mode)
         options = Options(from_version, to_version, mode=mode, profile=profile,
                           keep_old_defaults=answers.keep_old(keep_old_defaults))
         if onto:

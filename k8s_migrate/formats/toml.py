@@ -214,6 +214,10 @@ class TomlDocument:
             node = child
         return node
 
+    def drop_if_empty(self, path: KeyPath) -> None:
+        """A table or array item left with nothing in it goes, with the arrays and tables that leaves empty."""
+        self._prune(path)
+
     def _prune(self, path: KeyPath) -> None:
         """Drop the tables, array items and arrays that our deletions left empty (never the document)."""
         while path:
