@@ -291,7 +291,7 @@ def sniff_kind(text: str) -> str | None:
     try:
         tomllib.loads(text)
         is_toml = True
-    except (tomllib.TOMLDecodeError, ValueError):
+    except (tomllib.TOMLDecodeError, ValueError, RecursionError):
         is_toml = False
     if is_toml and (_TOML_TABLE.search(text) or _TOML_ASSIGN.search(text)):
         return "toml"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import tomllib
 from pathlib import Path
 
@@ -180,7 +181,9 @@ def test_the_wrong_kind_of_input_names_the_right_command(tmp_path, command, text
     path.write_text(text)
     done = cli(command[0], path, *command[1:])
     assert done.code == 2 and done.out == ""
-    assert done.err.count("\n") == 1 and done.err.startswith(f"k8s-migrate: error: {path}: this is ")
+    assert done.err.count("\n") == 1
+    # a file given to toml names the line where it stops being TOML, like any TOML error
+    assert re.match(rf"k8s-migrate: error: {re.escape(str(path))}{':1' if command[0] == 'toml' else ''}: this is ", done.err)
     assert done.err.endswith(f": use 'k8s-migrate {right}'\n")
     assert path.read_text() == text
 

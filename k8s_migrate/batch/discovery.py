@@ -175,7 +175,10 @@ def values_chart(path: Path) -> tuple[str | None, str]:
         return None, "not YAML that k8s-migrate can read"
     if not isinstance(values, dict) or not values:
         return None, "not a ConfigMap with a deployment.toml, and no values file"
-    found = detect_chart(values)
+    try:
+        found = detect_chart(values)
+    except RecursionError:
+        return None, "nested too deeply to read"
     if found.value:
         return found.value, f"a values file for {found.value} (detected); give --to-chart to migrate it"
     if found.candidates:

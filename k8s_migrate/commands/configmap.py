@@ -7,6 +7,7 @@ from typing import Optional
 import typer
 
 from ..errors import UsageError
+from ..report.renderers import label as input_name
 from .common import (BACKUP, CHECK, DIFF, FOLLOW, FROM, IN_PLACE, KEEP_OLD, OUTPUT, PROFILE, QUIET, REPORT, VERBOSE,
                      SHOW_SECRETS, STRICT, TO, Delivery, deliver, fail)
 
@@ -44,7 +45,7 @@ def configmap_command(
         from_version, notes = resolve_from(data, file, from_version, "configmap", answers, quiet)
         notes[:0] = fragment_note(data, file, from_version, "configmap", mode)
         options = Options(from_version, to_version, mode=mode, profile=profile, keep_old_defaults=keep_old_defaults)
-        result = migrate_manifest(data, file, options)
+        result = migrate_manifest(data, input_name(file), options)
         add_notes(result, notes)
     except UsageError as exc:
         fail(exc)

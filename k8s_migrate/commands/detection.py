@@ -21,7 +21,27 @@ def check_kind(data: bytes, name: str, expected: str) -> None:
         return  # the command's own reader gives the precise error
     problem = wrong_kind(text, expected)
     if problem:
-        raise UsageError(problem, name)
+        raise UsageError(problem, name, toml_error_line(text) if expected == "toml" else None)
+
+
+def toml_error_line(text: str) -> int | None:
+    """Where a strict TOML parser stops reading the text (the line a TOML error names)."""
+    import tomllib
+
+    try:
+        tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        return getattr(exc, "lineno", None) or _line_in(str(exc))
+    except (ValueError, RecursionError):
+        return None
+    return None
+
+
+def _line_in(message: str) -> int | None:
+    import re
+
+    found = re.search(r"line (\d+)", message)
+    return int(found.group(1)) if found else None
 
 
 def embedded_toml(data: bytes, name: str, kind: str) -> list[tuple[str, str]]:
@@ -47,7 +67,7 @@ def version_detection(data: bytes, name: str, kind: str):
     for toml_text, whole in embedded_toml(data, name, kind):
         try:
             flat = flatten(tomllib.loads(toml_text))
-        except (tomllib.TOMLDecodeError, ValueError):
+        except (tomllib.TOMLDecodeError, ValueError, RecursionError):
             return Detection(None, (), ())  # the migration reports the parse error with its line
         found.append(detect_version(flat, toml_text + "\n" + whole if whole is not toml_text else toml_text))
     if len(found) == 1:
@@ -138,7 +158,10 @@ def resolve_chart(data: bytes, name: str, given: str | None) -> tuple[str, list[
         raise
     except Exception:  # noqa: BLE001 - the values reader reports the YAML error with its line
         return _unknown_chart(label, None)
-    detection = detect_chart(values if isinstance(values, dict) else {})
+    try:
+        detection = detect_chart(values if isinstance(values, dict) else {})
+    except RecursionError:
+        return _unknown_chart(label, None)
     if detection.value:
         return detection.value, [f"chart {detection.value} (detected: {'; '.join(detection.evidence)})"]
     return _unknown_chart(label, detection)
@@ -175,7 +198,7 @@ def fragment_note(data: bytes, name: str, from_version: str, kind: str, mode: st
     for text in texts:
         try:
             keys = {format_key(strip_indices(p)) for p in flatten(tomllib.loads(text))}
-        except (tomllib.TOMLDecodeError, ValueError):
+        except (tomllib.TOMLDecodeError, ValueError, RecursionError):
             return []
         shared = len(keys & stock)
         if stock and shared < FRAGMENT_SHARE * len(stock):

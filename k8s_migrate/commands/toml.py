@@ -7,6 +7,7 @@ from typing import Optional
 import typer
 
 from ..errors import UsageError
+from ..report.renderers import label as input_name
 from .common import (BACKUP, CHECK, DIFF, FOLLOW, FROM, IN_PLACE, KEEP_OLD, OUTPUT, PROFILE, QUIET, REPORT, VERBOSE,
                      SHOW_SECRETS, STRICT, TO, Delivery, deliver, fail)
 from .common import ANSWERS
@@ -51,7 +52,7 @@ def toml_command(
                           keep_old_defaults=answers.keep_old(keep_old_defaults))
         if onto:
             options.onto, options.onto_name = read_input(onto), onto
-        result = with_answers(lambda a: migrate_toml(data, file, replace(options, answers=a.context())),
+        result = with_answers(lambda a: migrate_toml(data, input_name(file), replace(options, answers=a.context())),
                               answers)
         add_notes(result, notes)
     except UsageError as exc:

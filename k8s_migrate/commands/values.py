@@ -7,6 +7,7 @@ from typing import List, Optional
 import typer
 
 from ..errors import UsageError
+from ..report.renderers import label as input_name
 from .common import (CHECK, DIFF, FOLLOW, IN_PLACE, BACKUP, KEEP_OLD, OUTPUT, QUIET, REPORT, VERBOSE, SHOW_SECRETS,
                      STRICT, Delivery, deliver, fail)
 from .common import ANSWERS
@@ -63,7 +64,7 @@ def values_command(
         from ..pipeline_values import ValuesOptions, migrate_values
 
         answers = load_answers(answers_file, None if file == "-" else file)
-        result = with_answers(lambda a: migrate_values(data, file, ValuesOptions(
+        result = with_answers(lambda a: migrate_values(data, input_name(file), ValuesOptions(
             chart, to_chart[0], from_version=from_version, to_version=to_version,
             keep_old_defaults=answers.keep_old(keep_old_defaults), answers=a.context())), answers)
         result.report.notes[:0] = chart_notes

@@ -9,6 +9,7 @@ from typing import Optional
 import typer
 
 from ..errors import UsageError
+from ..report.renderers import label as input_name
 from .common import Delivery, check_report_path, fail
 
 
@@ -22,7 +23,7 @@ def split_command(file: str, chart: str, to_charts: list[str], from_version: Opt
             raise UsageError("--in-place writes one file; with several --to-chart give -o DIR")
         if not d.output or d.output == "-":
             raise UsageError("several --to-chart write one file per chart: give -o DIR")
-        result = split_values(data, file, SplitOptions(
+        result = split_values(data, input_name(file), SplitOptions(
             chart, list(to_charts), from_version=from_version, to_version=to_version,
             keep_old_defaults=keep_old_defaults))
     except UsageError as exc:
