@@ -132,3 +132,11 @@ def test_diff_exits_0_and_with_check_exits_1_on_changes():
     assert diff.code == 0 and diff.out.startswith("---")
     both = cli("toml", EXAMPLE, "--from", "3.2", "--to", "4.6", "--diff", "--check", "-q")
     assert both.code == 1 and both.out == diff.out and both.err == f"would migrate {EXAMPLE}\n"
+
+
+def test_xml_from_stdin_is_the_documented_exception():
+    done = cli("xml", "-", "--from", "2.6.0", "--to", "4.6", stdin=b"<x/>")
+    assert done.code == 2 and done.err == ("k8s-migrate: error: xml reads a repository/conf folder or an XML file, "
+                                           "not stdin\n")
+    readme = " ".join((REPO / "README.md").read_text().split())
+    assert "Every command reads `-` from stdin and writes stdout, except `xml`" in readme
