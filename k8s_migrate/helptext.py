@@ -123,7 +123,8 @@ def format_help(command: Any, ctx: Any, formatter: Any) -> None:
         if getattr(param, "hidden", False):
             continue
         if _is_option(param):
-            names = ", ".join(param.opts + list(getattr(param, "secondary_opts", [])))
+            opts = sorted(param.opts, key=lambda o: not (o.startswith("-") and not o.startswith("--")))
+            names = ", ".join(opts + list(getattr(param, "secondary_opts", [])))
             if not _is_flag(param):
                 names += " " + metavar(param) + ("..." if getattr(param, "nargs", 1) != 1 else "")
             help_text = (param.help or "") + _default(param)
@@ -144,8 +145,12 @@ def format_help(command: Any, ctx: Any, formatter: Any) -> None:
 
 
 def install(command: Any) -> Any:
-    """Give this click command, and every command under it, the help page above."""
+    """Give this click command, and every command under it, the help page above (and errors that name an
+    argument as its help does: "Missing argument 'FILE'")."""
     command.format_help = types.MethodType(format_help, command)
+    for param in getattr(command, "params", []):
+        if not _is_option(param) and not getattr(param, "metavar", None):
+            param.metavar = metavar(param)
     for sub in getattr(command, "commands", {}).values():
         install(sub)
     return command

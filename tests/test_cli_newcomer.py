@@ -110,3 +110,14 @@ def test_ci_runs_the_long_property_tests_and_fails_on_no_tests():
     script = (REPO / ".ci" / "run").read_text()
     assert script.index("export K8S_MIGRATE_LONG=1") < script.index("-m pytest")
     assert '"$code" -eq 5' in script and "exit 1" in script
+
+
+def test_usage_errors_name_arguments_as_the_help_does():
+    done = cli("toml")
+    assert done.code == 2 and done.err == "k8s-migrate: error: Missing argument 'FILE'. (see 'k8s-migrate toml --help')\n"
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_help_lists_short_options_first(command):
+    out = cli(*command.split(), "--help").out
+    assert "--help, -h" not in out and "  -h, --help" in out

@@ -19,7 +19,7 @@ def register(app: typer.Typer) -> None:
 def batch_command(
     directory: str = typer.Argument(..., help="The directory to migrate (a GitOps repository, a folder of nodes)."),
     to_version: str = typer.Option(..., "--to", help="The API-M version to migrate to, e.g. 4.6.0."),
-    from_version: Optional[str] = typer.Option(None, "--from", help="The API-M version of every file (a manifest entry can say it per file)."),
+    from_version: Optional[str] = typer.Option(None, "--from", help="The API-M version of every file (a manifest entry can say it per file; left out: detected per file, with the evidence in the report)."),
     output: Optional[str] = typer.Option(None, "-o", "--output", help="Mirror the tree into this directory."),
     in_place: bool = typer.Option(False, "--in-place", help="Rewrite the files where they are (atomically)."),
     backup: bool = typer.Option(False, "--backup", help="With --in-place, keep each original as FILE.bak."),
