@@ -75,7 +75,8 @@ def deliver(result, d: Delivery) -> None:
     """Write the output or diff, the report, and pick the exit code."""
     from ..output import unified_diff, write_atomic
     from ..report.masking import mask_text, secret_values
-    from ..report.renderers import label, render_for_path, terminal_text
+    from ..inputs import label
+    from ..report.renderers import render_for_path, terminal_text
 
     if d.in_place and d.file == "-":
         fail(UsageError("--in-place needs a file, not stdin"))

@@ -7,7 +7,7 @@ from typing import Optional
 import typer
 
 from ..errors import UsageError
-from ..report.renderers import label as input_name
+from ..inputs import label as input_name
 from .common import (BACKUP, CHECK, DIFF, FOLLOW, FROM, IN_PLACE, KEEP_OLD, OUTPUT, PROFILE, QUIET, REPORT, VERBOSE,
                      SHOW_SECRETS, STRICT, TO, Delivery, deliver, fail)
 

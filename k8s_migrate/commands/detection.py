@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
+from ..inputs import label as input_label
 
 
 def check_kind(data: bytes, name: str, expected: str) -> None:
@@ -90,7 +91,7 @@ def resolve_from(data: bytes, name: str, given: str | None, kind: str, answers: 
     from ..detect import contradiction, version_range
 
     detection = version_detection(data, name, kind)
-    label = "<stdin>" if name == "-" else name
+    label = input_label(name)
     if given:
         warning = contradiction(detection, given)
         if warning and quiet:
@@ -149,7 +150,7 @@ def resolve_chart(data: bytes, name: str, given: str | None) -> tuple[str, list[
     from ..detect import detect_chart
     from ..formats.text import decode
 
-    label = "<stdin>" if name == "-" else name
+    label = input_label(name)
     try:
         from ruamel.yaml import YAML
 

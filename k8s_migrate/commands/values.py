@@ -7,7 +7,7 @@ from typing import List, Optional
 import typer
 
 from ..errors import UsageError
-from ..report.renderers import label as input_name
+from ..inputs import label as input_name
 from .common import (CHECK, DIFF, FOLLOW, IN_PLACE, BACKUP, KEEP_OLD, OUTPUT, QUIET, REPORT, VERBOSE, SHOW_SECRETS,
                      STRICT, Delivery, deliver, fail)
 from .common import ANSWERS

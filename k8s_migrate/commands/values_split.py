@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 
 from ..errors import UsageError
-from ..report.renderers import label as input_name
+from ..inputs import label as input_name
 from .common import Delivery, check_report_path, fail
 
 

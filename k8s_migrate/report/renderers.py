@@ -6,6 +6,7 @@ import json
 from collections import Counter
 from typing import Any
 
+from ..inputs import label
 from . import ATTENTION, Entry, Report
 
 MANUAL = ("review", "unknown")
@@ -17,11 +18,6 @@ def _short(value: Any, width: int = 40) -> str:
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
     text = " ".join(text.split())
     return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def label(name: str | None) -> str:
-    """How a report names its input: standard input is '<stdin>'."""
-    return "<stdin>" if name in (None, "-") else name
 
 
 def _summary_line(report: Report) -> str:
