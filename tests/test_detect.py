@@ -202,3 +202,50 @@ def test_rederiving_the_fingerprints_gives_identical_bytes(reference_dir, tmp_pa
     spec.loader.exec_module(module)
     for path in module.derive(reference_dir, tmp_path):
         assert path.read_bytes() == (mappings_dir() / "detect" / path.name).read_bytes(), path.name
+
+
+class Tty:
+    def __init__(self, text: str = ""):
+        import io
+
+        self.buffer, self.written = io.StringIO(text), []
+
+    def isatty(self):
+        return True
+
+    def readline(self):
+        return self.buffer.readline()
+
+    def write(self, text):
+        self.written.append(text)
+
+    def flush(self):
+        pass
+
+
+def test_an_ambiguous_version_is_asked_on_a_terminal_and_recorded(reference_dir, tmp_path, monkeypatch):
+    import sys
+
+    from k8s_migrate.answers import load_answers
+    from k8s_migrate.commands.detection import resolve_from
+
+    (tmp_path / ".git").mkdir()
+    node = tmp_path / "cp" / "deployment.toml"
+    node.parent.mkdir()
+    data = (reference_dir / "real-world" / "csdg-420-cp" / "deployment.toml").read_bytes()
+    node.write_bytes(data)
+    stdin, stderr = Tty("4.9\n4.2\n"), Tty()
+    monkeypatch.setattr(sys, "stdin", stdin)
+    monkeypatch.setattr(sys, "stderr", stderr)
+    version, notes = resolve_from(data, str(node), None, "toml", load_answers(None, node))
+    assert version == "4.2.0" and notes[0].startswith("from 4.2.0 (answered at the prompt")
+    said = "".join(stderr.written)
+    assert f"Which API-M version is {node} for? It fits 4.1.0, 4.2.0" in said and "not one of" in said
+    assert load_answers(None, node).versions == {"cp/deployment.toml": "4.2.0"}
+    # end of input: nothing recorded, the one-line error
+    monkeypatch.setattr(sys, "stdin", Tty(""))
+    other = tmp_path / "tm.toml"
+    other.write_bytes(data)
+    with pytest.raises(Exception, match="cannot tell which API-M version"):
+        resolve_from(data, str(other), None, "toml", load_answers(None, other))
+    assert "tm.toml" not in (tmp_path / ".k8s-migrate.yaml").read_text()
