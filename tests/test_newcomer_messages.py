@@ -140,3 +140,17 @@ def test_xml_from_stdin_is_the_documented_exception():
                                            "not stdin\n")
     readme = " ".join((REPO / "README.md").read_text().split())
     assert "Every command reads `-` from stdin and writes stdout, except `xml`" in readme
+
+
+def test_a_new_output_file_gets_the_usual_mode(tmp_path):
+    import os
+
+    umask = os.umask(0o022)
+    try:
+        done = cli("toml", EXAMPLE, "--from", "3.2", "--to", "4.6", "-o", tmp_path / "new.toml",
+                   "--report", tmp_path / "r.md", "-q")
+    finally:
+        os.umask(umask)
+    assert done.code == 0
+    assert (tmp_path / "new.toml").stat().st_mode & 0o777 == 0o644
+    assert (tmp_path / "r.md").stat().st_mode & 0o777 == 0o644
