@@ -34,6 +34,13 @@ def read_input(path: str) -> bytes:
         raise UsageError(f"cannot read: {exc.strerror}", path) from None
 
 
+def _new_file_mode() -> int:
+    """The mode `open()` would give a new file (0666 less the umask), not mkstemp's 0600."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def write_atomic(path: str, text: str, backup: bool = False, allow_symlink_escape: bool = False) -> None:
     """Write to a temporary file beside the target, fsync, then rename over it. Keeps the file mode."""
     target = Path(path)
@@ -46,7 +53,7 @@ def write_atomic(path: str, text: str, backup: bool = False, allow_symlink_escap
     directory = target.parent if str(target.parent) else Path(".")
     if not directory.is_dir():
         raise UsageError("the output directory does not exist", path)
-    mode = target.stat().st_mode & 0o7777 if target.exists() else None
+    mode = target.stat().st_mode & 0o7777 if target.exists() else _new_file_mode()
     data = text.encode("utf-8")
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".k8s-migrate.tmp", dir=directory)

@@ -22,6 +22,7 @@ from .rules.load import plan
 from .rules.model import RuleError
 from .rules.values import same_value
 from .versions import VersionError
+from .counting import counted
 
 
 @dataclass
@@ -247,6 +248,7 @@ def rebase_toml(user: TomlDocument, state: HubState, report: Report, old_cat: Ca
                    implied_from=f"{role} role")
     old_to_new = ItemMatcher(old_carried, new.stock)
     item_index: dict[KeyPath, int] = {}  # the user's array items -> their index in the output
+    appended: list[KeyPath] = []  # output items the carry-over added
     written: set[KeyPath] = set()  # where the input's keys (and the rules' additions) land
     landed: dict[KeyPath, KeyPath] = {}  # input key -> where it is in the output
     customised_tables: set[KeyPath] = set()
@@ -259,7 +261,7 @@ def rebase_toml(user: TomlDocument, state: HubState, report: Report, old_cat: Ca
         if not track.live:
             report.add(entry_for(track, new_cat))
             continue
-        target = output_path(track, user_to_old, old_to_new, out, item_index)
+        target = output_path(track, user_to_old, old_to_new, out, item_index, appended)
         written.add(target)
         if verdict.customised:
             customised_tables.add(target[:-1])
@@ -267,6 +269,14 @@ def rebase_toml(user: TomlDocument, state: HubState, report: Report, old_cat: Ca
         if out.get(target) is not None:
             landed[track.origin.path] = target
         report.add(entry)
+    shift = drop_empty_items(out, appended)
+    if shift:
+        item_index = {k: shift(k[:-1] + (v,))[-1] for k, v in item_index.items()}
+        landed = {k: shift(v) for k, v in landed.items()}
+        written = {shift(p) for p in written}
+        for entry in report.entries:
+            if entry.new_key:
+                entry.new_key = format_key(shift(parse_key(entry.new_key)))
     for track in added:  # after the user's keys: a key a rule adds to an item goes where that item landed
         target = in_output_items(track.path, item_index)
         out.set(target, track.value)
@@ -282,6 +292,25 @@ def rebase_toml(user: TomlDocument, state: HubState, report: Report, old_cat: Ca
     if user.source.text.endswith("\n") and text and not text.endswith("\n"):
         text += "\n"
     return user.source.dress(text)
+
+
+def drop_empty_items(out: TomlDocument, appended: list[KeyPath]):
+    """Items the carry-over appended but whose every key was left out leave no empty [[header]]. Returns how
+    paths into later items of the same arrays shift (None when nothing was dropped)."""
+    dropped = [item for item in sorted(appended, reverse=True) if out.drop_if_empty(item)]
+    if not dropped:
+        return None
+
+    def shift(path: KeyPath) -> KeyPath:
+        result = list(path)
+        for item in dropped:
+            n = len(item)
+            if len(result) >= n and tuple(result[: n - 1]) == item[:-1] and isinstance(result[n - 1], int) \
+                    and result[n - 1] > item[-1]:
+                result[n - 1] -= 1
+        return tuple(result)
+
+    return shift
 
 
 def in_output_items(path: KeyPath, item_index: dict[KeyPath, int]) -> KeyPath:
@@ -370,7 +399,7 @@ def walk_output(out: TomlDocument):
 
 
 def output_path(track: Track, user_to_old: ItemMatcher, old_to_new: ItemMatcher, out: TomlDocument,
-                item_index: dict[KeyPath, int]) -> KeyPath:
+                item_index: dict[KeyPath, int], appended: list[KeyPath]) -> KeyPath:
     """Where a carried key lands in the output: array items go to their counterpart in the new stock
     file, or, for the user's own items (and ones the new stock dropped), to a new item appended once."""
     path, old_path = track.path, track.origin.path
@@ -384,7 +413,11 @@ def output_path(track: Track, user_to_old: ItemMatcher, old_to_new: ItemMatcher,
         if item not in item_index:
             in_old = user_to_old.translate(old_path[: old_pos + 1])
             in_new = old_to_new.translate(in_old, tuple(result[: pos + 1])) if in_old else None
-            item_index[item] = in_new[-1] if in_new else out.append_item(tuple(result[:pos]), {})
+            if in_new:
+                item_index[item] = in_new[-1]
+            else:
+                item_index[item] = out.append_item(tuple(result[:pos]), {})
+                appended.append((*result[:pos], item_index[item]))
         result[pos] = item_index[item]
     return tuple(result)
 
@@ -414,10 +447,15 @@ def follow_new_baseline(track: Track, verdict: Verdict, target: KeyPath, entry: 
         entry.new_value = _plain(in_new_stock)
         if track.origin.comment:
             out.set(target, entry.new_value, track.origin.comment)
-        if not same_value(entry.new_value, track.value) and entry.action in ("kept", "renamed", "moved"):
+        changes = not same_value(entry.new_value, track.value)
+        if changes and entry.action in ("kept", "renamed", "moved"):
             entry.action = "changed"
             entry.source = join_sources(entry.source, f"{new_where_label(where, new_cat)}")
             entry.message = join(f"{was}; the {new_cat.version} stock file sets {entry.new_value!r}", entry.message)
+        elif entry.action == "review" and entry.rule and all(met_by_new_stock(r) for r in entry.rule.split(",")):
+            entry.action = "changed" if changes else "defaulted"
+            entry.message = (f"{was}; follows the {new_cat.version} stock file's {entry.new_value!r}, which already "
+                             f"does what the rule asks")
         return entry
     if found and same_value(default, track.value):
         return left_out(entry, f"{was}; equals the {where}", default)
@@ -469,6 +507,12 @@ def put(track: Track, target: KeyPath, out: TomlDocument, in_new_stock: Any) -> 
         out.set(target, track.value, track.origin.comment)
 
 
+def met_by_new_stock(rule_id: str) -> bool:
+    from .rules.load import load_packs
+
+    return any(r.id == rule_id and r.raw.get("met_by_new_stock") for p in load_packs() for r in p.rules)
+
+
 def flag_unknown(entry: Entry, path: KeyPath, new_cat: Catalog) -> Entry:
     """A kept key the target catalog does not know becomes `unknown`, with a did-you-mean."""
     if entry.action == "kept" and not new_cat.known.is_known(path):
@@ -513,7 +557,7 @@ def remove_what_the_user_removed(state: HubState, old: Baseline, new: Baseline, 
     for table, keys in in_tables.items():
         name = format_key(table)
         report.add(Entry("removed", None, None, None, None, origin=f"stock:{name}", message=(
-            f"{name} ({len(keys)} keys: {', '.join(k.rsplit('.', 1)[-1] for k in keys[:6])}"
+            f"{name} ({counted(len(keys), 'key')}: {', '.join(k.rsplit('.', 1)[-1] for k in keys[:6])}"
             f"{', ...' if len(keys) > 6 else ''}): not in your file, though the {old.label} has it; "
             f"left out of the {new.label} too. Add it back if you rely on it")))
     for table in sorted(whole, key=document_order, reverse=True):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import sys
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
@@ -11,6 +12,15 @@ from pathlib import Path
 
 from k8s_migrate.cli import run_app
 from k8s_migrate.pipeline import Options, migrate_toml
+
+
+LONG = os.environ.get("K8S_MIGRATE_LONG") == "1"
+
+
+def examples(full: int) -> int:
+    """Hypothesis examples for a property test: all of them in CI (K8S_MIGRATE_LONG=1, set by .ci/run),
+    a twentieth (at least 10) in the default run, which must stay under 3 minutes."""
+    return full if LONG else max(10, full // 20)
 
 
 @dataclass

@@ -130,3 +130,19 @@ def test_choice_data_is_checked():
         check_choice({"default": "x", "options": {"a": {}}}, "r")
     with pytest.raises(RuleError, match="unknown field"):
         check_choice({"default": "a", "options": {"a": {"rename": 1}}}, "r")
+
+
+def test_end_of_input_at_the_prompt_records_nothing_and_says_where_the_file_is(tmp_path):
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "nodes").mkdir()
+    answers = load_answers(None, tmp_path / "nodes")
+    assert answers.path == tmp_path / ".k8s-migrate.yaml"  # the repository root, not the current directory
+    stdin, stderr = Tty(""), Tty()
+    result = with_answers(lambda a: migrate_toml(FILE_320, "d.toml", Options("3.2.0", "4.6.0", answers=a.context())),
+                          answers, stdin, stderr)
+    assert 'name = "Default"' in result.output  # the documented default
+    assert not answers.path.exists() and answers.rules == {}
+    said = stderr.getvalue()
+    assert "recorded" not in said
+    assert f"k8s-migrate: no answer (end of input): the documented default applies" in said
+    assert str(answers.path) in said

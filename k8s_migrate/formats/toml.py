@@ -307,6 +307,13 @@ class TomlDocument:
             node = child
         return node
 
+    def drop_if_empty(self, path: KeyPath) -> bool:
+        """A table or array item left with nothing in it goes, with the arrays and tables that leaves empty."""
+        node = self.get(path)
+        empty = isinstance(node, (Table, InlineTable, OutOfOrderTableProxy, AoT)) and len(node) == 0
+        self._prune(path)
+        return empty
+
     def _prune(self, path: KeyPath) -> None:
         """Drop the tables, array items and arrays that our deletions left empty (never the document)."""
         while path:

@@ -99,7 +99,7 @@ def rule_from_data(data: dict[str, Any], pack: str, where: str) -> Rule:
         raise RuleError(f"{where}: unknown guard(s) {', '.join(sorted(unknown_guards))}")
     unknown_fields = set(data) - {
         "id", "op", "key", "keys", "to", "value", "transform", "when", "source", "confidence",
-        "message", "old", "new", "keep_switch", "candidate", "note", "choice", "evidence",
+        "message", "old", "new", "keep_switch", "candidate", "note", "choice", "evidence", "met_by_new_stock",
     }
     if unknown_fields:
         raise RuleError(f"{where}: unknown field(s) {', '.join(sorted(unknown_fields))}")
@@ -111,6 +111,8 @@ def rule_from_data(data: dict[str, Any], pack: str, where: str) -> Rule:
     for key, wanted in (when.get("one_of") or {}).items():
         if not isinstance(wanted, list):
             raise RuleError(f"{where}: one_of needs a list of values for {key}")
+    if "met_by_new_stock" in data and (op != "warn" or data["met_by_new_stock"] is not True):
+        raise RuleError(f"{where}: met_by_new_stock is 'true' on a warn rule only")
     return Rule(
         id=rid, op=op, keys=keys, to=to, source=str(data["source"]), confidence=confidence,
         message=str(data.get("message", "")).strip(), pack=pack, value=data.get("value"),

@@ -65,7 +65,7 @@ def migrate_xml(conf_path: Path | str, options: Options) -> Result:
         toml_result = migrate_toml(built.text.encode(), f"{found.template_version} deployment.toml", toml_options)
         output, stage = toml_result.output, toml_result.report
         original = options.onto.decode("utf-8", "replace") if options.onto is not None else ""
-        report.notes.extend(stage.notes)
+        report.notes.extend(xml_notes(stage.notes, built, found.template_version))
     report.notes.append(f"built on the {found.template_version} stock file ({base_name}); "
                         f"XML read as API-M {found.from_version}")
     report.extend(customisation_entries(found, built, stage, target))
@@ -86,6 +86,24 @@ def check_claims(report: Report, output: str) -> None:
     problems = disagreements(report.entries, flatten(read_output(output)))
     if problems:
         raise ProofError(problems, report.input, report)
+
+
+def xml_notes(notes: list[str], built: TemplateFile, template_version: str) -> list[str]:
+    """The TOML stage's notes, said of the XML: a profile 'detected' from a server role the XML files do not
+    hold came from the stock file the customisations were built on."""
+    from ..profiles import profile_data, profile_in_notes
+
+    role_key = profile_data()["detection"]["role_key"]
+    if role_key in built.landings:
+        return list(notes)
+    out = []
+    for note in notes:
+        profile = profile_in_notes([note])
+        if profile and "(detected" in note and role_key in note:
+            note = (f"profile {profile} (the XML files set no {role_key}; the {template_version} stock file they were "
+                    "built on says so; give --profile for a distributed node)")
+        out.append(note)
+    return out
 
 
 # ---- input ----------------------------------------------------------------------------------
