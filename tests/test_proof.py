@@ -151,11 +151,15 @@ def test_verify_explains_rule_changes_and_audits_configmaps(tmp_path):
     assert lost.code == 1 and "integration.transaction_counter.server_id" in lost.out
 
 
-def test_verify_without_versions_is_a_usage_error(tmp_path):
+def test_verify_detects_versions_or_asks_for_them(tmp_path):
     old = tmp_path / "a.toml"
-    old.write_text(OLD_42)
+    old.write_text('[server]\nhostname = "x"\n')
     result = cli("verify", str(old), str(old))
-    assert result.code == 2 and "--from and --to" in result.err
+    assert result.code == 2 and "give --from" in result.err
+    deevally = REFERENCE / "real-world" / "deevally-320-aio" / "deployment.toml"
+    if deevally.is_file():
+        ok = cli("verify", str(deevally), str(deevally), "--to", "3.2")
+        assert ok.code == 0 and "3.2.0 (detected:" in ok.out
 
 
 # ---- every real-world deployment.toml and ConfigMap, both modes, every later version ---------------

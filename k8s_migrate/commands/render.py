@@ -84,18 +84,38 @@ def verify_pair(old: str, new: str, from_version: Optional[str], to_version: Opt
     try:
         from ..output import read_input, write_atomic
         from ..proof import audit_files
-        from ..report.renderers import render_for_path, render_text as render_report
+        from ..report.renderers import render_for_path, terminal_text
 
-        if not from_version or not to_version:
-            raise UsageError("verify OLD NEW needs --from and --to (the API-M versions of OLD and NEW)")
-        audit = audit_files(read_input(old), read_input(new), old, new, from_version, to_version, profile)
+        old_data, new_data = read_input(old), read_input(new)
+        notes = []
+        from_version, found = version_of(old_data, old, from_version, "--from")
+        notes += found
+        to_version, found = version_of(new_data, new, to_version, "--to")
+        notes += found
+        audit = audit_files(old_data, new_data, old, new, from_version, to_version, profile)
+        audit.report.notes[:0] = notes
         report = audit.report.masked(show_secrets)
         if report_path:
             write_atomic(report_path, render_for_path(report, report_path))
     except UsageError as exc:
         fail(exc)
-    sys.stdout.write(render_report(report))
+    sys.stdout.write(terminal_text(report, verbose=True, stream=sys.stdout))
     raise typer.Exit(0 if audit.ok else 1)
+
+
+def version_of(data: bytes, name: str, given: Optional[str], option: str) -> tuple[str, list[str]]:
+    """A version as given, or read from the file by k8s_migrate.detect (the note says how)."""
+    if given:
+        return given, []
+    from ..formats.configmap import looks_like_configmap
+    from .detection import version_detection
+
+    kind = "configmap" if looks_like_configmap(data.decode("utf-8", "replace")) else "toml"
+    detection = version_detection(data, name, kind)
+    if detection.value is None:
+        fits = f"it fits {', '.join(detection.candidates)}" if detection.candidates else "nothing in it names a version"
+        raise UsageError(f"cannot tell which API-M version {name} is for ({fits}); give {option}")
+    return detection.value, [f"{name}: {detection.value} (detected: {'; '.join(detection.evidence)})"]
 
 
 def _pair(item: str) -> tuple[str, str]:
