@@ -64,17 +64,18 @@ def chart_directory(chart: str, chart_map: ChartMap | None = None) -> Path:
     if candidate is not None and (candidate / "Chart.yaml").is_file():
         return candidate
     raise UsageError(f"chart {chart} is built in but its templates are not available here; "
-                     "give the chart directory with --chart-dir")
+                     "give the chart directory with --chart-dir (`helm pull --untar` gives one)")
 
 
-def render(chart_path: Path, values_text: str, instance: str | None, extra: dict[str, Any] | None = None) -> str:
+def render(chart_path: Path, values_text: str, instance: str | None, extra: dict[str, Any] | None = None,
+           renderer: str = "builtin") -> str:
     from k8s_migrate.charts.render import TemplateError, load_values_text, merge_values, render_deployment_toml
 
     values = load_values_text(values_text)
     if extra:
         values = merge_values(values, extra)
     try:
-        return render_deployment_toml(chart_path, values, instance)
+        return render_deployment_toml(chart_path, values, instance, renderer=renderer)
     except TemplateError as exc:
         raise UsageError(f"cannot render {chart_path}: {exc}") from None
 
@@ -270,7 +271,7 @@ def classify(diff: Difference, values_report: Report, toml_report: Report, dst_m
 
 def verify(values_data: bytes, name: str, chart: str, to_chart: str, instance: str | None = None,
            chart_dir_from: str | None = None, chart_dir_to: str | None = None,
-           given: dict[str, str] | None = None) -> Verification:
+           given: dict[str, str] | None = None, renderer: str = "builtin") -> Verification:
     """``given`` holds values the operator supplies for the new chart (``--set``): the manual steps the
     values report asks for, such as a key the new chart requires."""
     from k8s_migrate.charts.render import load_values_text
@@ -282,12 +283,12 @@ def verify(values_data: bytes, name: str, chart: str, to_chart: str, instance: s
     dst_dir = chart_directory(chart_dir_to, None) if chart_dir_to else chart_directory(to_chart, dst_map)
     values_text = values_data.decode("utf-8-sig")
 
-    rendered_src = render(src_dir, values_text, instance)
+    rendered_src = render(src_dir, values_text, instance, renderer=renderer)
     toml_result = migrate_toml(rendered_src.encode("utf-8"), f"{name} (rendered by {chart})", Options(
         chart_version(src_map, None, "--from"), chart_version(dst_map, None, "--to"), mode="edit"))
     values_result = migrate_values(values_data, name, ValuesOptions(chart, to_chart))
     try:
-        rendered_dst = render(dst_dir, values_result.output, instance, nested(given or {}))
+        rendered_dst = render(dst_dir, values_result.output, instance, nested(given or {}), renderer)
     except UsageError as exc:  # the destination chart refuses the migrated values (e.g. a required value)
         return Verification(t1=toml_result.output, errors=[f"{to_chart} cannot render the migrated values: {exc.message}"])
 

@@ -11,6 +11,7 @@ import typer
 from ..errors import UsageError
 from .common import fail
 
+RENDERER_HELP = "builtin (the Go-template evaluator in k8s-migrate) or helm (`helm template`, helm on PATH or $K8S_MIGRATE_HELM)."
 CHART_DIR_HELP = "The chart directory, when --chart is a built-in id whose templates are not available here."
 
 
@@ -26,6 +27,7 @@ def render_command(
     release_name: str = typer.Option("release", "--release-name", help=".Release.Name"),
     namespace: str = typer.Option("default", "--namespace", help=".Release.Namespace"),
     chart_dir: Optional[str] = typer.Option(None, "--chart-dir", help=CHART_DIR_HELP),
+    renderer: str = typer.Option("builtin", "--renderer", help=RENDERER_HELP),
 ) -> None:
     """Print the deployment.toml that a chart renders from a values file (values merged over the chart's)."""
     try:
@@ -35,12 +37,13 @@ def render_command(
 
         values = load_values_text(read_input(file).decode("utf-8-sig"))
         try:
-            text = render_deployment_toml(chart_directory(chart_dir or chart), values, instance, release_name, namespace)
+            text = render_deployment_toml(chart_directory(chart_dir or chart), values, instance, release_name, namespace,
+                                          _renderer(renderer))
         except TemplateError as exc:
             raise UsageError(str(exc)) from None
     except UsageError as exc:
         fail(exc)
-    sys.stdout.write(text if text.endswith("\n") or not text else text + "\n")
+    sys.stdout.write(text)
 
 
 def verify_command(
@@ -52,6 +55,7 @@ def verify_command(
     to_chart_dir: Optional[str] = typer.Option(None, "--to-chart-dir", help="The directory of --to-chart, as --chart-dir."),
     show_secrets: bool = typer.Option(False, "--show-secrets", help="Do not mask secret values in the differences."),
     given: list[str] = typer.Option([], "--set", help="KEY=VALUE for the new chart, as helm --set: a manual step the report asks for (e.g. a required encryption key). Repeatable."),
+    renderer: str = typer.Option("builtin", "--renderer", help=RENDERER_HELP),
 ) -> None:
     """Check a values migration: render before and after, compare with the TOML migration of the render."""
     try:
@@ -59,11 +63,23 @@ def verify_command(
         from ..verify import render_text, verify
 
         pairs = dict(_pair(item) for item in given)
-        result = verify(read_input(file), file, chart, to_chart, instance, chart_dir, to_chart_dir, pairs)
+        result = verify(read_input(file), file, chart, to_chart, instance, chart_dir, to_chart_dir, pairs,
+                        _renderer(renderer))
     except UsageError as exc:
         fail(exc)
     sys.stdout.write(render_text(result, show_secrets))
     raise typer.Exit(0 if result.ok else 1)
+
+
+def _renderer(name: str) -> str:
+    from ..charts.render import RENDERERS
+    from ..charts.helm import HELM_ENV, helm_binary
+
+    if name not in RENDERERS:
+        raise UsageError(f"--renderer takes {' or '.join(RENDERERS)}, not {name!r}")
+    if name == "helm" and helm_binary() is None:
+        raise UsageError(f"--renderer helm: no helm binary on PATH (or set {HELM_ENV})")
+    return name
 
 
 def _pair(item: str) -> tuple[str, str]:

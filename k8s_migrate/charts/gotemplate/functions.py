@@ -11,6 +11,7 @@ from typing import Any, Callable
 
 from . import yamlout
 from .execute import _Call
+from .sprig_text import SPRIG_TEXT
 from .govalue import TemplateError, format_v, go_quote, is_true, sprint, sprintf, strval, to_json, type_name
 
 
@@ -314,6 +315,7 @@ FUNCTIONS: dict[str, Callable] = {
     "mul": lambda c, a, *b: _product([a, *b]),
     "max": lambda c, a, *b: max(_to_int64(v) for v in [a, *b]),
     "min": lambda c, a, *b: min(_to_int64(v) for v in [a, *b]),
+    **SPRIG_TEXT,
 }
 
 
