@@ -12,6 +12,7 @@ from functools import lru_cache
 from typing import Any
 
 from .catalog import load_catalog
+from .charts.deployment_rules import RuleContext, apply_rules
 from .charts.chartmap import ChartMap, UnknownChartError, apply_pattern, invert_pattern, load_chart_map
 from .errors import UsageError
 from .formats.text import decode
@@ -33,6 +34,7 @@ class ValuesOptions:
     profile: str | None = None
     keep_old_defaults: bool = False
     answers: dict[str, Any] = field(default_factory=dict)
+    subchart: str | None = None
 
 
 @dataclass
@@ -299,9 +301,10 @@ def migrate_values(data: bytes, name: str, options: ValuesOptions) -> Result:
             f"{str(value).lower()} so your value keeps its effect. Check this matches how you expose the service")))
 
     report.extend(complete_list_items(doc, src_map, dst_map))
-    report.extend(unmet_requirements(dst_map, overlay(defaults_tree(dst_map), _plain(doc.data))))
     for path, value, line in chart_only:
         report.add(carry_chart_value(doc, src_map, dst_map, path, value, line))
+    apply_rules(RuleContext(doc, report, src_map, dst_map, source_effective))
+    report.extend(unmet_requirements(dst_map, overlay(defaults_tree(dst_map), _plain(doc.data))))
     add_findings(report, state)
     output = doc.dumps()
     report.changed = output != source.original
