@@ -198,6 +198,7 @@ def migrate_values(data: bytes, name: str, options: ValuesOptions) -> Result:
     doc = ValuesDocument(source, name)
     report = Report(name, src_version, dst_version)
     report.notes.append(f"chart {src_map.id} (API-M {src_version}) -> {dst_map.id} (API-M {dst_version})")
+    report.extend(duplicate_entries(doc))
 
     fed: list[Link] = []
     also: list[Link] = []  # further TOML keys a values leaf feeds besides its main one
@@ -309,6 +310,19 @@ def migrate_values(data: bytes, name: str, options: ValuesOptions) -> Result:
     output = doc.dumps()
     report.changed = output != source.original
     return Result(output, report, source.original)
+
+
+def duplicate_entries(doc: ValuesDocument) -> list[Entry]:
+    """A key given more than once in one mapping: Helm takes the last, and so does the migration."""
+    entries = []
+    for path, lines in doc.duplicates:
+        key = format_key(path)
+        value = doc.get(path) if doc.has(path) else None
+        shown = ", ".join(str(n) for n in lines[:-1]) + f" and {lines[-1]}"
+        entries.append(Entry("review", key, key, value, value, line=lines[-1], origin=key, message=(
+            f"{key} is given {len(lines)} times in one mapping (lines {shown}); Helm takes the last one, "
+            f"and so does this migration. Remove the others (a rewritten file keeps only the last)")))
+    return entries
 
 
 def embedded_link(chart_map: ChartMap, path: KeyPath) -> dict[str, Any] | None:

@@ -44,6 +44,7 @@ def _yaml() -> YAML:
     yaml = YAML(typ="safe", pure=True)
     yaml.version = (1, 1)  # Helm reads values with go-yaml v2: yes/no/on/off are booleans
     yaml.Constructor = _TimestampsAsText
+    yaml.allow_duplicate_keys = True
     return yaml
 
 
@@ -71,7 +72,11 @@ def helm_values(data: Any) -> Any:
 
 
 def load_values_text(text: str) -> dict:
-    loaded = _yaml().load(text)
+    """Values as Helm reads them (a repeated key: the last one wins)."""
+    from ..formats.duplicate_keys import load_documents
+
+    documents = [d for d in load_documents(_yaml(), text)[0] if d is not None]
+    loaded = documents[0] if documents else None
     return helm_values(loaded) if isinstance(loaded, dict) else {}
 
 

@@ -10,6 +10,7 @@ from typing import Any, Iterator
 
 from ..errors import UsageError
 from ..hub import KeyPath
+from .duplicate_keys import load_documents
 from .text import SourceText
 
 _HELM_ACTION = re.compile(r"\{\{.*?\}\}")
@@ -21,7 +22,7 @@ def _yaml():
     yaml = YAML(typ="rt")
     yaml.preserve_quotes = True
     yaml.width = 100000
-    yaml.allow_duplicate_keys = False
+    yaml.allow_duplicate_keys = True  # as Helm: the last wins (ValuesDocument.duplicates lists them)
     return yaml
 
 
@@ -58,6 +59,7 @@ class ValuesDocument:
         self.source = source
         self.name = name
         self.edited = False
+        self.duplicates: list[tuple[KeyPath, list[int]]] = []
         self.data = self._load()
 
     def _load(self) -> Any:
@@ -72,7 +74,7 @@ class ValuesDocument:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # a reused anchor is valid YAML; ruamel's warning is not ours to print
-                docs = list(_yaml().load_all(text))
+                docs, self.duplicates = load_documents(_yaml(), text)
         except YAMLError as exc:
             mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
             problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
