@@ -210,7 +210,7 @@ def migrate_values(data: bytes, name: str, options: ValuesOptions) -> Result:
                                            src_version, dst_version, options))
             continue
         hit = to_toml(src_map, path, value)
-        if hit is None:
+        if hit is None or part_of_each_item(src_map, dst_map, path, hit[1]):
             chart_only.append((path, value, line))
             continue
         toml_key, link = hit
@@ -310,6 +310,15 @@ def migrate_values(data: bytes, name: str, options: ValuesOptions) -> Result:
     output = doc.dumps()
     report.changed = output != source.original
     return Result(output, report, source.original)
+
+
+def part_of_each_item(src_map: ChartMap, dst_map: ChartMap, path: KeyPath, link: dict[str, Any]) -> bool:
+    """A value that fills one hole of every item of a TOML list (the port in ``tcp://{{ $element }}:{}``)
+    is no TOML key of its own: when the new chart renders it the same way, it stays where it is."""
+    if link.get("kind") != "pattern" or "[]" not in link.get("toml", "") or "{{" not in (link.get("pattern") or ""):
+        return False
+    same = ("toml", "pattern", "filter")
+    return any(all(other.get(f) == link.get(f) for f in same) for _, other in dst_map.values_to_toml(format_key(path)))
 
 
 def duplicate_entries(doc: ValuesDocument) -> list[Entry]:
