@@ -198,6 +198,11 @@ def migrate_values(data: bytes, name: str, options: ValuesOptions) -> Result:
     doc = ValuesDocument(source, name)
     report = Report(name, src_version, dst_version)
     report.notes.append(f"chart {src_map.id} (API-M {src_version}) -> {dst_map.id} (API-M {dst_version})")
+    alias = subchart_alias(doc, src_map, options.subchart, name)
+    if alias is not None:
+        doc.focus(alias)
+        report.notes.append(f"values of the subchart under {alias}: "
+                            + ("--subchart" if options.subchart else "detected: its subtree holds the chart's values"))
     report.extend(duplicate_entries(doc))
 
     fed: list[Link] = []
@@ -307,9 +312,51 @@ def migrate_values(data: bytes, name: str, options: ValuesOptions) -> Result:
     apply_rules(RuleContext(doc, report, src_map, dst_map, source_effective))
     report.extend(unmet_requirements(dst_map, overlay(defaults_tree(dst_map), _plain(doc.data))))
     add_findings(report, state)
+    if alias is not None:
+        under_alias(report, alias, dst_map, src_map)
     output = doc.dumps()
     report.changed = output != source.original
     return Result(output, report, source.original)
+
+
+def subchart_alias(doc: ValuesDocument, chart_map: ChartMap, given: str | None, name: str) -> str | None:
+    """The umbrella chart's alias whose subtree holds this chart's values: given, or the one top-level key
+    that does (when the file sets none of the chart's own top-level keys)."""
+    if given is not None:
+        if not isinstance(doc.data.get(given), dict):
+            raise UsageError(f"--subchart {given}: the file has no mapping under {given}", name)
+        return given
+    own = {parse_key(k)[0] for k in chart_map.defaults if k}
+    if own & set(doc.data):
+        return None
+    found = [key for key, value in doc.data.items() if isinstance(value, dict) and _holds_chart_values(value, chart_map)]
+    return found[0] if len(found) == 1 else None
+
+
+def _holds_chart_values(subtree: dict[str, Any], chart_map: ChartMap) -> bool:
+    from .formats.values import walk_values
+
+    for path, _, _ in walk_values(subtree):
+        text = format_key(path)
+        if text in chart_map.defaults or any(k.startswith(text + ".") for k in chart_map.defaults):
+            return True
+    return False
+
+
+def under_alias(report: Report, alias: str, *maps: ChartMap) -> None:
+    """Name values paths as they stand in the umbrella chart's file: under the alias."""
+    tops = sorted({parse_key(k)[0] for m in maps for k in m.defaults if k}, key=len, reverse=True)
+    pattern = re.compile(r"(?<![\w.])((?:" + "|".join(re.escape(t) for t in tops) + r")\.[\w.\[\]-]+)") if tops else None
+    values_paths = {e.origin for e in report.entries if e.origin and not e.origin.startswith("chart:")}
+    for entry in report.entries:
+        if entry.origin and not entry.origin.startswith("chart:"):
+            entry.origin = f"{alias}.{entry.origin}"
+        for attr in ("old_key", "new_key"):
+            value = getattr(entry, attr)
+            if value and value in values_paths:
+                setattr(entry, attr, f"{alias}.{value}")
+        if pattern is not None and entry.message:
+            entry.message = pattern.sub(lambda m: f"{alias}.{m.group(1)}", entry.message)
 
 
 def part_of_each_item(src_map: ChartMap, dst_map: ChartMap, path: KeyPath, link: dict[str, Any]) -> bool:

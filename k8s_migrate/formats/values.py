@@ -61,6 +61,12 @@ class ValuesDocument:
         self.edited = False
         self.duplicates: list[tuple[KeyPath, list[int]]] = []
         self.data = self._load()
+        self.root = self.data
+
+    def focus(self, key: str) -> None:
+        """Work on one top-level subtree (a subchart's values under its alias); dumps writes the whole file."""
+        self.data = self.root[key]
+        self.duplicates = [(p[1:], lines) for p, lines in self.duplicates if p[:1] == (key,)]
 
     def _load(self) -> Any:
         text = self.source.text
@@ -143,7 +149,7 @@ class ValuesDocument:
         if self.source.text.lstrip().startswith("---"):
             yaml.explicit_start = True
         out = io.StringIO()
-        yaml.dump(self.data, out)
+        yaml.dump(self.root, out)
         dumped = out.getvalue()
         merged, swaps, blanks = merge_untouched_lines(self.source.text, dumped)
         if merged != dumped and not (_layout_only(self.data, dumped, swaps, blanks) or _same_yaml(merged, dumped)):
