@@ -50,25 +50,34 @@ def verify_command(
     file: str = typer.Argument(..., help="The values file for --chart."),
     chart: str = typer.Option(..., "--chart", help="The chart the values are for (built-in id or directory)."),
     to_chart: str = typer.Option(..., "--to-chart", help="The chart to migrate to (built-in id or directory)."),
-    instance: Optional[str] = typer.Option(None, "--instance", help="Which deployment.toml to compare (default: the first)."),
+    instance: Optional[str] = typer.Option(None, "--instance", help="Compare only this instance, e.g. instance-2 (default: every instance)."),
     chart_dir: Optional[str] = typer.Option(None, "--chart-dir", help=CHART_DIR_HELP),
     to_chart_dir: Optional[str] = typer.Option(None, "--to-chart-dir", help="The directory of --to-chart, as --chart-dir."),
     show_secrets: bool = typer.Option(False, "--show-secrets", help="Do not mask secret values in the differences."),
     given: list[str] = typer.Option([], "--set", help="KEY=VALUE for the new chart, as helm --set: a manual step the report asks for (e.g. a required encryption key). Repeatable."),
     renderer: str = typer.Option("builtin", "--renderer", help=RENDERER_HELP),
+    subchart: Optional[str] = typer.Option(None, "--subchart", help="The alias under which an umbrella chart's values file holds --chart's values (default: detected)."),
 ) -> None:
     """Check a values migration: render before and after, compare with the TOML migration of the render."""
     try:
         from ..output import read_input
-        from ..verify import render_text, verify
+        from ..verify import render_text
 
         pairs = dict(_pair(item) for item in given)
-        result = verify(read_input(file), file, chart, to_chart, instance, chart_dir, to_chart_dir, pairs,
-                        _renderer(renderer))
+        result = verify_values(read_input(file), file, chart, to_chart, instance, chart_dir, to_chart_dir, pairs,
+                               _renderer(renderer), subchart)
     except UsageError as exc:
         fail(exc)
     sys.stdout.write(render_text(result, show_secrets))
     raise typer.Exit(0 if result.ok else 1)
+
+
+def verify_values(data: bytes, name: str, chart: str, to_chart: str, instance: Optional[str], chart_dir: Optional[str],
+                  to_chart_dir: Optional[str], given: dict, renderer: str, subchart: Optional[str]):
+    """The values form of verify (FILE --chart X --to-chart Y): render every instance before and after."""
+    from ..verify import verify
+
+    return verify(data, name, chart, to_chart, instance, chart_dir, to_chart_dir, given, renderer, subchart)
 
 
 def _renderer(name: str) -> str:

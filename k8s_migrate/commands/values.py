@@ -7,6 +7,7 @@ from typing import List, Optional
 import typer
 
 from ..errors import UsageError
+from ..verify import ValuesProofError
 from .common import (CHECK, DIFF, FOLLOW, IN_PLACE, BACKUP, KEEP_OLD, OUTPUT, QUIET, REPORT, SHOW_SECRETS,
                      STRICT, Delivery, deliver, fail)
 from .common import ANSWERS
@@ -52,15 +53,22 @@ def values_command(
         from ..answers import load_answers, with_answers
         from ..output import read_input
         from ..pipeline_values import ValuesOptions, migrate_values
+        from ..verify import prove_values
 
         data = read_input(file)
         answers = load_answers(answers_file, None if file == "-" else file)
         result = with_answers(lambda a: migrate_values(data, file, ValuesOptions(
             chart, to_chart[0], from_version=from_version, to_version=to_version,
             keep_old_defaults=answers.keep_old(keep_old_defaults), answers=a.context(), subchart=subchart)), answers)
+        prove_values(data, file, chart, to_chart[0], result, subchart)
         verification = check_render(data, file, chart, to_chart[0], given, show_secrets, subchart) if verify else None
     except UsageError as exc:
         fail(exc)
+    except ValuesProofError as exc:
+        import sys
+
+        sys.stderr.write(f"k8s-migrate: error: {' '.join(str(exc).split())}\n")
+        raise typer.Exit(3)
     deliver(result, delivery)
     if verification is not None and not verification.ok:
         raise typer.Exit(1)
