@@ -114,6 +114,7 @@ class ValuesDocument:
         parent = self.get(path[:-1]) if len(path) > 1 else self.data
         if parent is _MISSING or not _has(parent, path[-1]):
             return
+        keep_following_comments(parent, path[-1])
         del parent[path[-1]]
         self.edited = True
         # drop maps our deletion emptied, but never the document itself
@@ -158,6 +159,38 @@ class ValuesDocument:
 
 
 _MISSING = object()
+
+
+def keep_following_comments(parent: Any, key: Any) -> None:
+    """The comment lines after a deleted key's line (ruamel keeps them on that key) belong to what follows:
+    hand them to the leaf before it, so they stay where they were."""
+    items = getattr(getattr(parent, "ca", None), "items", None)
+    if not isinstance(parent, dict) or not items or key not in items or items[key][2] is None:
+        return
+    token = items[key][2]
+    rest = token.value.partition("\n")[2]
+    keys = list(parent.keys())
+    if not rest.strip() or len(keys) < 2:
+        return
+    from ruamel.yaml.error import CommentMark
+    from ruamel.yaml.tokens import CommentToken
+
+    if keys.index(key) == 0:  # the lines go before the key that becomes the first
+        text = rest.lstrip(" ")
+        if parent.ca.comment is None:
+            parent.ca.comment = [None, []]
+        parent.ca.comment[1] = [*(parent.ca.comment[1] or []), CommentToken(text, CommentMark(len(rest) - len(text)), None)]
+        return
+    holder, last = parent, keys[keys.index(key) - 1]
+    while isinstance(holder[last], dict) and holder[last]:
+        holder, last = holder[last], list(holder[last].keys())[-1]
+    if isinstance(holder[last], (dict, list)) or not hasattr(holder, "ca"):
+        return
+    slot = holder.ca.items.setdefault(last, [None, None, None, None])
+    if slot[2] is None:
+        slot[2] = CommentToken("\n" + rest, token.start_mark, None)
+    else:
+        slot[2].value = slot[2].value + rest
 
 
 def _indent(line: str) -> str:
