@@ -155,6 +155,9 @@ class ValuesDocument:
         merged, swaps, blanks = merge_untouched_lines(self.source.text, dumped)
         if merged != dumped and not (_layout_only(self.data, dumped, swaps, blanks) or _same_yaml(merged, dumped)):
             merged = dumped
+        kept = merge_untouched_lines(self.source.text, dumped, any_indent=True)[0]
+        if kept != merged and _same_yaml(kept, dumped):
+            merged = kept  # the file's own indentation and flow layout, proven to load as the dump does
         return self.source.restore(merged)
 
 
@@ -202,9 +205,13 @@ def keep_untouched_lines(before: str, after: str) -> str:
     return merge_untouched_lines(before, after)[0]
 
 
-def merge_untouched_lines(before: str, after: str) -> tuple[str, list[tuple[str, str]], list[str]]:
+def merge_untouched_lines(before: str, after: str, any_indent: bool = False) -> tuple[str, list[tuple[str, str]], list[str]]:
     """keep_untouched_lines, with what it put in place of the dump: (original line, dumped line) pairs
-    where the original line was kept instead, and the original blank lines it put back."""
+    where the original line was kept instead, and the original blank lines it put back.
+
+    With any_indent, original lines come back even where the dump indents them differently (a block
+    sequence's offset) and where the dump joined a multi-line flow collection into one line; the caller
+    must check the result loads as the dump does."""
     import difflib
 
     old, new = before.splitlines(keepends=True), after.splitlines(keepends=True)
@@ -213,9 +220,12 @@ def merge_untouched_lines(before: str, after: str) -> tuple[str, list[tuple[str,
     swaps: list[tuple[str, str]] = []
     blanks: list[str] = []
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, norm(old), norm(new), autojunk=False).get_opcodes():
+        if tag == "replace" and any_indent and _same_flow(old[i1:i2], new[j1:j2]):
+            out.extend(old[i1:i2])
+            continue
         if tag == "equal":
             for o, n in zip(old[i1:i2], new[j1:j2]):
-                keep = _indent(o) == _indent(n)
+                keep = any_indent or _indent(o) == _indent(n)
                 out.append(o if keep else n)
                 if keep and o != n:
                     swaps.append((o, n))
@@ -227,6 +237,12 @@ def merge_untouched_lines(before: str, after: str) -> tuple[str, list[tuple[str,
     if out and before and not before.endswith("\n") and out[-1].endswith("\n"):
         out[-1] = out[-1].rstrip("\n")
     return "".join(out), swaps, blanks
+
+
+def _same_flow(old: list[str], new: list[str]) -> bool:
+    """The same text but for line breaks, spaces and a flow collection's trailing comma."""
+    squash = lambda lines: re.sub(r",([\]}])", r"\1", "".join("".join(l.split()) for l in lines))  # noqa: E731
+    return len(old) != len(new) and squash(old) == squash(new) and not any(l.lstrip().startswith("#") for l in old)
 
 
 _LINE_BREAKS = "\n\r\x85\u2028\u2029"
