@@ -79,8 +79,13 @@ def chart_directory(chart: str, chart_map: ChartMap | None = None) -> Path:
     candidate = reference_root() / relative if relative else None
     if candidate is not None and (candidate / "Chart.yaml").is_file():
         return candidate
-    raise UsageError(f"chart {chart} is built in but its templates are not available here; "
-                     "give the chart directory with --chart-dir (`helm pull --untar` gives one)")
+    from k8s_migrate.charts.pull import cached_chart
+
+    cached = cached_chart(chart_map.id)
+    if cached is not None:
+        return cached
+    raise UsageError(f"chart {chart} is built in but its templates are not here: run `k8s-migrate charts pull "
+                     f"{chart_map.id}`, or give a chart directory (`helm pull --untar` makes one)")
 
 
 def parse_toml(text: str, label: str) -> tuple[dict, str]:

@@ -7,7 +7,6 @@ from typing import List, Optional
 import typer
 
 from ..errors import UsageError
-from ..verify import ValuesProofError
 from .common import (CHECK, DIFF, FOLLOW, IN_PLACE, BACKUP, KEEP_OLD, OUTPUT, QUIET, REPORT, SHOW_SECRETS,
                      STRICT, Delivery, deliver, fail)
 from .common import ANSWERS
@@ -64,7 +63,9 @@ def values_command(
         verification = check_render(data, file, chart, to_chart[0], given, show_secrets, subchart) if verify else None
     except UsageError as exc:
         fail(exc)
-    except ValuesProofError as exc:
+    except Exception as exc:
+        if type(exc).__name__ != "ValuesProofError":
+            raise
         import sys
 
         sys.stderr.write(f"k8s-migrate: error: {' '.join(str(exc).split())}\n")
