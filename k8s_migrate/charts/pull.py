@@ -45,7 +45,7 @@ def cached_chart(chart_id: str) -> Path | None:
 
 
 def default_repository() -> str:
-    return load_json("charts/repository.json")["default"]
+    return load_json("chart-repository.json")["default"]
 
 
 def _fetch(url: str) -> bytes:
