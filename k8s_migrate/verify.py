@@ -56,6 +56,7 @@ class Verification:
     errors: list[str] = field(default_factory=list)  # a render that is not TOML: nothing to compare
     instances_before: list[str] = field(default_factory=list)  # the instances (deployment.toml ConfigMaps) rendered
     instances_after: list[str] = field(default_factory=list)
+    objects: list[str] = field(default_factory=list)  # full charts: how the other rendered objects differ
 
     @property
     def ok(self) -> bool:
@@ -319,6 +320,11 @@ def verify(values_data: bytes, name: str, chart: str, to_chart: str, instance: s
             (result.explained if diff.reason else result.unexplained).append(diff)
             continue
         compare_instance(result, before[old], after[new], old, new, context)
+    if is_full_chart(src_dir) and is_full_chart(dst_dir):
+        old_objects, failed_old = render_objects(src_dir, source_values, renderer)
+        new_objects, failed_new = render_objects(dst_dir, merge_given(migrated_values, given), renderer)
+        result.objects = compare_objects(old_objects, new_objects, values_result.report)
+        result.objects += [f"(not rendered: {f})" for f in failed_old + failed_new]
     return result
 
 
@@ -491,6 +497,9 @@ def render_text(result: Verification, show_secrets: bool = False) -> str:
     if result.instances_before or result.instances_after:
         lines.append(f"instances: {', '.join(result.instances_before) or 'none'} -> "
                      f"{', '.join(result.instances_after) or 'none'}")
+    if result.objects:
+        lines.append(f"other objects ({len(result.objects)}):")
+        lines += [f"  {line}" for line in result.objects]
     if result.explained:
         lines.append(f"explained differences ({len(result.explained)}):")
         lines += [f"  {label(d)}: {d.reason}" for d in result.explained]
@@ -502,3 +511,107 @@ def render_text(result: Verification, show_secrets: bool = False) -> str:
             lines.append(f"    + values migration: {show(d.key, d.present_after, d.after)}")
     lines.append("verify: OK" if result.ok else "verify: FAILED")
     return "\n".join(lines) + "\n"
+
+
+# ---- full charts: the objects around deployment.toml -----------------------------------------------------
+
+_WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet")
+_COMPARED = (*_WORKLOADS, "Service", "Ingress", "HTTPRoute", "GRPCRoute", "ConfigMap")
+
+
+def is_full_chart(chart_dir: Path) -> bool:
+    from k8s_migrate.charts.render import load_chart
+
+    chart = load_chart(chart_dir)
+    return any(re.search(r"^kind:\s*(Deployment|StatefulSet)\b", chart.template_text(t), re.M) for t in chart.templates)
+
+
+def render_objects(chart_dir: Path, values: dict, renderer: str = "builtin") -> tuple[dict[tuple[str, str], dict], list[str]]:
+    """(kind, name) -> object for every object the chart renders; and the templates that failed to render."""
+    from io import StringIO
+
+    from ruamel.yaml import YAML
+
+    from k8s_migrate.charts.render import TemplateError, load_chart, render_template
+
+    loader = YAML(typ="safe", pure=True)
+    chart = load_chart(chart_dir)
+    texts, failed = [], []
+    if renderer == "helm":
+        import json
+
+        from k8s_migrate.charts.helm import helm_template, split_manifests
+
+        try:
+            texts = [t for _, t in split_manifests(helm_template(chart_dir, [json.dumps(values)]))]
+        except TemplateError as exc:
+            failed.append(str(exc))
+    else:
+        for template in chart.templates:
+            if template.endswith((".yaml", ".yml")):
+                try:
+                    texts.append(render_template(chart, template, values))
+                except TemplateError as exc:
+                    failed.append(f"{template}: {exc}")
+    objects = {}
+    for text in texts:
+        try:
+            documents = list(loader.load_all(StringIO(text)))
+        except Exception as exc:  # a template that renders no valid YAML: named, not fatal
+            failed.append(f"{' '.join(str(exc).split())[:120]}")
+            continue
+        for doc in documents:
+            if isinstance(doc, dict) and doc.get("kind") in _COMPARED:
+                objects[(doc["kind"], str((doc.get("metadata") or {}).get("name")))] = doc
+    return objects, failed
+
+
+def object_facts(obj: dict) -> dict[str, Any]:
+    """What a migration must keep of an object: images, replicas, hosts, service ports and type."""
+    spec = obj.get("spec") or {}
+    kind = obj.get("kind")
+    facts: dict[str, Any] = {}
+    if kind in _WORKLOADS:
+        pod = ((spec.get("template") or {}).get("spec") or {})
+        facts["images"] = sorted(str(c.get("image")) for c in (pod.get("containers") or []) + (pod.get("initContainers") or []))
+        facts["replicas"] = spec.get("replicas", 1)
+    elif kind == "Service":
+        facts["type"] = spec.get("type", "ClusterIP")
+        facts["ports"] = sorted(f"{p.get('name', '')}:{p.get('port')}->{p.get('targetPort', p.get('port'))}" for p in spec.get("ports") or [])
+    elif kind == "Ingress":
+        facts["hosts"] = sorted({str(r.get("host")) for r in spec.get("rules") or []}
+                                | {str(h) for t in spec.get("tls") or [] for h in t.get("hosts") or []})
+    elif kind in ("HTTPRoute", "GRPCRoute"):
+        facts["hosts"] = sorted(str(h) for h in spec.get("hostnames") or [])
+    return facts
+
+
+def compare_objects(before: dict[tuple[str, str], dict], after: dict[tuple[str, str], dict], report: Report) -> list[str]:
+    """One line per difference: vanished and new objects, and changed facts of the ones on both sides."""
+    lines = []
+    for key in sorted(set(before) | set(after)):
+        kind, name = key
+        if key not in after:
+            lines.append(f"{kind}/{name}: gone{_object_reason(kind, report)}")
+        elif key not in before:
+            lines.append(f"{kind}/{name}: new{_object_reason(kind, report)}")
+        else:
+            old, new = object_facts(before[key]), object_facts(after[key])
+            for fact in sorted(set(old) | set(new)):
+                if old.get(fact) != new.get(fact):
+                    lines.append(f"{kind}/{name}: {fact} {old.get(fact)!r} -> {new.get(fact)!r}{_object_reason(fact, report)}")
+    return lines
+
+
+_TOPICS = {"images": ("image",), "replicas": ("replicas", "highAvailability"), "hosts": ("hostname", "ingress", "gatewayAPI"),
+           "Ingress": ("ingress",), "HTTPRoute": ("gatewayAPI",), "GRPCRoute": ("gatewayAPI",),
+           "Deployment": ("highAvailability", "replicas"), "StatefulSet": ("highAvailability", "replicas")}
+
+
+def _object_reason(topic: str, report: Report) -> str:
+    words = _TOPICS.get(topic, ())
+    for entry in report.entries:
+        keys = " ".join(k for k in (entry.origin, entry.new_key, entry.old_key) if k)
+        if entry.action != "kept" and any(w in keys for w in words):
+            return f" ({entry.rule or entry.action}: {entry.origin or entry.new_key})"
+    return ""

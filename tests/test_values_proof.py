@@ -87,3 +87,47 @@ def test_verify_duplicate_keys_render_the_last(reference_dir):
 ])
 def test_pair_instances(before, after, pairs):
     assert pair_instances(before, after) == pairs
+
+
+# ---- full charts: the other objects ----------------------------------------------------------------------
+
+FULL = Path(__file__).resolve().parent.parent / "charts-fixtures" / "full-objects"
+
+
+def _full_chart(reference_dir: Path, tmp_path: Path, branch: str) -> Path:
+    import shutil
+
+    target = tmp_path / branch
+    shutil.copytree(reference_dir / f"helm-apim/{branch}/all-in-one", target)
+    for folder in ("common", "gateway-api") if branch == "4.7.x" else ("common",):
+        shutil.copytree(FULL / folder, target / "templates" / f"fixture-{folder}")
+    return target
+
+
+def _ingress_values(tmp_path: Path) -> Path:
+    values = tmp_path / "values.yaml"
+    values.write_text('wso2:\n  deployment:\n    image:\n      repository: "wso2/wso2am:4.6.0"\n'
+                      'kubernetes:\n  ingress:\n    management:\n      hostname: "apim.local"\n', encoding="utf-8")
+    return values
+
+
+def test_full_charts_compare_the_objects_around_deployment_toml(reference_dir, tmp_path):
+    old, new = _full_chart(reference_dir, tmp_path, "4.6.x"), _full_chart(reference_dir, tmp_path, "4.7.x")
+    run = cli("verify", _ingress_values(tmp_path), "--chart", "helm-apim/all-in-one@4.6.x", "--to-chart", "helm-apim/all-in-one@4.7.x",
+              "--chart-dir", old, "--to-chart-dir", new, "--set", KEY)
+    objects = run.out.split("other objects", 1)[1].split("explained differences", 1)[0]
+    assert "Deployment/release-am-1: images ['wso2/wso2am:4.6.0'] -> ['wso2/wso2am:4.7.0'] (chart-wso2-image-pin" in objects
+    assert "Ingress/release-management: gone" not in objects  # kept enabled by chart-ingress-stays-enabled
+    assert "HTTPRoute/release-management: new" in objects
+    assert "Service/" not in objects  # the same ports before and after
+
+
+def test_full_charts_list_vanished_objects(reference_dir, tmp_path, monkeypatch):
+    monkeypatch.setattr(deployment_rules, "load_rules", lambda: [])
+    old, new = _full_chart(reference_dir, tmp_path, "4.6.x"), _full_chart(reference_dir, tmp_path, "4.7.x")
+    run = cli("verify", _ingress_values(tmp_path), "--chart", "helm-apim/all-in-one@4.6.x", "--to-chart", "helm-apim/all-in-one@4.7.x",
+              "--chart-dir", old, "--to-chart-dir", new, "--set", KEY)
+    objects = run.out.split("other objects", 1)[1]
+    for name in ("management", "gateway", "websocket", "websub"):
+        assert f"Ingress/release-{name}: gone" in objects
+    assert "Deployment/release-am-1: images ['wso2/wso2am:4.6.0'] -> ['wso2/wso2am:4.6.0']" not in objects

@@ -15,6 +15,7 @@ Ops:
   (same ``{name}``) was true before; the old effective value is written where the new one differs.
 - ``carry_toml``: the TOML keys of ``tables`` as the old chart rendered them (its links over effective
   values, and its constants) are written to the new chart's values paths that feed those keys.
+- ``review_change``: a review entry when the new chart's effective ``path`` becomes ``value`` (a new default).
 - ``image``: an image pin in ``paths`` (registry, repository, tag, digest): a WSO2 image tagged with the
   old API-M version takes the new one; a digest or a custom image is a review entry.
 """
@@ -273,5 +274,14 @@ def op_image(rule: dict[str, Any], ctx: RuleContext) -> None:
                "old": old_version, "new": new_version}))
 
 
-OPS = {"set": op_set, "keep_effective": op_keep_effective, "copy_effective": op_copy_effective,
+def op_review_change(rule: dict[str, Any], ctx: RuleContext) -> None:
+    """A default of the new chart that changes the deployment unless the values say otherwise."""
+    path = parse_key(rule["path"])
+    old, new = lookup(ctx.source_effective, path), lookup(ctx.new_effective(), path)
+    if same_value(new, rule["value"]) and not same_value(old, new):
+        ctx.report.add(Entry("review", None, rule["path"], None if old is _ABSENT else old, new, rule=rule["id"],
+                             source=rule.get("source"), message=_message(rule, ctx), origin=rule["path"]))
+
+
+OPS = {"set": op_set, "review_change": op_review_change, "keep_effective": op_keep_effective, "copy_effective": op_copy_effective,
        "carry_toml": op_carry_toml, "image": op_image}
