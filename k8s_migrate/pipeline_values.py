@@ -572,8 +572,11 @@ def apply_moves(doc: ValuesDocument, moves: list[tuple[KeyPath, KeyPath, Any, An
         if old == new:
             continue
         if doc.has(old):
+            comment = doc.eol_comment(old)
             doc.delete(old)
             doc.set(new, new_value)
+            if comment:
+                doc.add_eol_comment(new, comment)
         elif not same_value(doc.get(new), new_value):
             doc.set(new, new_value)
 

@@ -125,6 +125,19 @@ class ValuesDocument:
             holder = self.get(path[: depth - 1]) if depth > 1 else self.data
             del holder[path[depth - 1]]
 
+    def eol_comment(self, path: KeyPath) -> str | None:
+        """The comment at the end of a key's own line (``key: value  # this``)."""
+        parent = self.get(path[:-1]) if len(path) > 1 else self.data
+        items = getattr(getattr(parent, "ca", None), "items", None) or {}
+        token = (items.get(path[-1]) or [None, None, None])[2]
+        first = token.value.split("\n", 1)[0].strip() if token is not None else ""
+        return first if first.startswith("#") else None
+
+    def add_eol_comment(self, path: KeyPath, comment: str) -> None:
+        parent = self.get(path[:-1]) if len(path) > 1 else self.data
+        if isinstance(parent, dict) and hasattr(parent, "yaml_add_eol_comment") and not isinstance(parent[path[-1]], (dict, list)):
+            parent.yaml_add_eol_comment(comment, path[-1])
+
     def rename_in_place(self, path: KeyPath, new_key: str) -> bool:
         """Rename a mapping key where it stands, keeping its position and comments."""
         parent = self.get(path[:-1]) if len(path) > 1 else self.data
