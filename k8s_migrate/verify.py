@@ -38,8 +38,12 @@ class Difference:
 class ValuesProofError(Exception):
     """The migrated values render a deployment that no report entry explains: nothing is written, exit 3."""
 
-    def __init__(self, name: str, unexplained: list[Difference]):
+    def __init__(self, name: str, unexplained: list[Difference], report: Report | None = None):
         self.unexplained = unexplained
+        self.report = report
+        if report is not None:
+            report.notes.extend(f"proof failed: {d.key}{f' in {d.instance}' if d.instance else ''} renders "
+                                "differently and no report entry explains it" for d in unexplained)
         first = unexplained[0]
         more = f" (and {len(unexplained) - 1} more)" if len(unexplained) > 1 else ""
         super().__init__(f"{name}: internal inconsistency: {first.key}"
@@ -459,7 +463,7 @@ def prove_values(values_data: bytes, name: str, chart: str, to_chart: str, value
     if result.errors:
         values_result.report.notes.append("not proven by rendering: " + "; ".join(result.errors))
     elif result.unexplained:
-        raise ValuesProofError(name, result.unexplained)
+        raise ValuesProofError(name, result.unexplained, values_result.report)
     else:
         values_result.report.notes.append(
             f"proven by rendering: instances {', '.join(result.instances_before) or 'none'} -> "

@@ -107,6 +107,6 @@ def test_rebase_brings_the_comment_lines_above_carried_keys_and_tables():
     before = ('[server]\nhostname = "apim.example.com"\n\n# JMX for our monitoring stack\n[monitoring.jmx]\n'
               '# do not start the RMI server\nrmi_server_start = false\n')
     result = migrate_toml(before.encode(), "x.toml", Options("4.2.0", "4.6.0"))
-    assert "[monitoring.jmx]\n# JMX for our monitoring stack\n# do not start the RMI server\nrmi_server_start = false" in result.output
+    assert "# JMX for our monitoring stack\n[monitoring.jmx]\n# do not start the RMI server\nrmi_server_start = false" in result.output
     again = migrate_toml(result.output.encode(), "x.toml", Options("4.6.0", "4.6.0"))
     assert again.output == result.output

@@ -51,6 +51,23 @@ def fail(exc: Exception) -> None:
     raise typer.Exit(2)
 
 
+def fail_inconsistent(exc: Exception, d: Delivery | None = None) -> None:
+    """The proof failed: the output would disagree with its report. Nothing is written; the report (with
+    the diagnosis in its notes) still goes where --report asks."""
+    from ..output import write_atomic
+    from ..report.renderers import render_for_path
+
+    report = getattr(exc, "report", None)
+    if d is not None and d.report and report is not None and d.report != "-":
+        try:
+            write_atomic(d.report, render_for_path(report.masked(d.show_secrets), d.report),
+                         allow_symlink_escape=d.follow_symlinks)
+        except UsageError:
+            pass
+    sys.stderr.write(f"k8s-migrate: error: {' '.join(str(exc).split())}\n")
+    raise typer.Exit(3)
+
+
 def deliver(result, d: Delivery) -> None:
     """Write the output or diff, the report, and pick the exit code."""
     from ..output import unified_diff, write_atomic

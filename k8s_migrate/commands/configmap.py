@@ -6,9 +6,9 @@ from typing import Optional
 
 import typer
 
-from ..errors import UsageError
+from ..errors import ProofError, UsageError
 from .common import (BACKUP, CHECK, DIFF, FOLLOW, FROM, IN_PLACE, KEEP_OLD, OUTPUT, PROFILE, QUIET, REPORT,
-                     SHOW_SECRETS, STRICT, TO, Delivery, deliver, fail)
+                     SHOW_SECRETS, STRICT, TO, Delivery, deliver, fail, fail_inconsistent)
 
 
 def register(app: typer.Typer) -> None:
@@ -39,4 +39,6 @@ def configmap_command(
         result = migrate_manifest(read_input(file), file, options)
     except UsageError as exc:
         fail(exc)
+    except ProofError as exc:
+        fail_inconsistent(exc, delivery)
     deliver(result, delivery)

@@ -6,9 +6,9 @@ from typing import Optional
 
 import typer
 
-from ..errors import UsageError
+from ..errors import ProofError, UsageError
 from .common import (BACKUP, CHECK, DIFF, FOLLOW, FROM, IN_PLACE, KEEP_OLD, OUTPUT, PROFILE, QUIET, REPORT,
-                     SHOW_SECRETS, STRICT, TO, Delivery, deliver, fail)
+                     SHOW_SECRETS, STRICT, TO, Delivery, deliver, fail, fail_inconsistent)
 from .common import ANSWERS
 
 
@@ -50,4 +50,6 @@ def toml_command(
                               answers)
     except UsageError as exc:
         fail(exc)
+    except ProofError as exc:
+        fail_inconsistent(exc, delivery)
     deliver(result, delivery)

@@ -8,7 +8,7 @@ import typer
 
 from ..errors import UsageError
 from .common import (CHECK, DIFF, FOLLOW, IN_PLACE, BACKUP, KEEP_OLD, OUTPUT, QUIET, REPORT, SHOW_SECRETS,
-                     STRICT, Delivery, deliver, fail)
+                     STRICT, Delivery, deliver, fail, fail_inconsistent)
 from .common import ANSWERS
 
 
@@ -66,10 +66,7 @@ def values_command(
     except Exception as exc:
         if type(exc).__name__ != "ValuesProofError":
             raise
-        import sys
-
-        sys.stderr.write(f"k8s-migrate: error: {' '.join(str(exc).split())}\n")
-        raise typer.Exit(3)
+        fail_inconsistent(exc, delivery)
     deliver(result, delivery)
     if verification is not None and not verification.ok:
         raise typer.Exit(1)

@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from ..errors import UsageError
+from ..errors import ProofError, UsageError
 from .common import (CHECK, DIFF, FOLLOW, KEEP_OLD, OUTPUT, PROFILE, QUIET, REPORT, SHOW_SECRETS, STRICT, TO, Delivery,
                      deliver, fail)
 
@@ -46,4 +46,6 @@ def xml_command(
         result = migrate_xml(conf, options)
     except UsageError as exc:
         fail(exc)
+    except ProofError as exc:
+        fail_inconsistent(exc, delivery)
     deliver(result, delivery)

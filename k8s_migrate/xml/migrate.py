@@ -23,7 +23,7 @@ from k8s_migrate.report import Entry, Report
 from k8s_migrate.report.masking import is_secret_key
 from k8s_migrate.rules.values import same_value
 from k8s_migrate.versions import VersionError, version_key
-from k8s_migrate.xml.customisations import Customisation, XmlInputError, XmlResult, xml_customisations
+from k8s_migrate.xml.customisations import Customisation, XmlInputError, XmlResult, skipped_files, xml_customisations
 from k8s_migrate.xml.document import XmlSyntaxError
 
 LANDED = "moved"  # an XML location that became a TOML key
@@ -54,6 +54,10 @@ def migrate_xml(conf_path: Path | str, options: Options) -> Result:
     built = build_template_file(found, base_text, base_name, found.template_version)
     original = base_text if reaches_target else ""
     report = Report(str(conf_path), found.from_version, target)
+    skipped = skipped_files(Path(conf_path), found.files)
+    if skipped:
+        report.notes.append(f"not read ({len(skipped)} files: this migration reads only "
+                            f"{', '.join(sorted(found.files))}): {', '.join(skipped)}")
     if reaches_target:
         output, stage = built.text, None
     else:
