@@ -36,11 +36,12 @@ def test_a_vanished_instance_is_unexplained_without_the_topology_rule(reference_
 
 def test_values_writes_nothing_and_exits_3_when_the_proof_fails(reference_dir, monkeypatch, tmp_path):
     monkeypatch.setattr(deployment_rules, "load_rules", lambda: [])
-    out = tmp_path / "out.yaml"
+    out, report = tmp_path / "out.yaml", tmp_path / "report.json"
     run = cli("values", PATTERN_1, "--chart", "kubernetes-apim/am-pattern-1@4.2.x",
-              "--to-chart", "helm-apim/all-in-one@4.6.x", "-o", out)
+              "--to-chart", "helm-apim/all-in-one@4.6.x", "-o", out, "--report", report)
     assert run.code == 3, run.err
     assert not out.exists() and run.out == ""
+    assert "proof failed: (instance am/instance-2)" in report.read_text()
     assert run.err.count("\n") == 1 and "internal inconsistency" in run.err and "nothing written" in run.err
     assert "am/instance-2" in run.err
 
