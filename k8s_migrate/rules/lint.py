@@ -32,6 +32,7 @@ def lint(packs_dir: Path, golden_dir: Path | None = None) -> list[Problem]:
         if pack is not None:
             packs.append(pack)
     problems += duplicate_ids(packs)
+    problems += compiled_problems(packs_dir)
     for pack in packs:
         name = Path(pack.path).name
         problems += [Problem(f"{name} {r.id}", m) for r in pack.rules for m in source_problems(r)]
@@ -40,6 +41,23 @@ def lint(packs_dir: Path, golden_dir: Path | None = None) -> list[Problem]:
         if golden_dir is not None:
             problems += [Problem(f"{name} {r.id}", m) for r in pack.rules for m in golden_problems(r, golden_dir)]
     return problems
+
+
+def compiled_problems(packs_dir: Path) -> list[Problem]:
+    """The shipped packs (and any folder with a compiled copy) must match their compiled copy."""
+    from ..data import mappings_dir
+    from .load import COMPILED, compiled_is_stale
+
+    shipped = packs_dir.resolve() == (mappings_dir() / "apim").resolve()
+    if not (shipped or (packs_dir / COMPILED).exists()):
+        return []
+    try:
+        stale = compiled_is_stale(packs_dir)
+    except RuleError as exc:
+        return [Problem(COMPILED, str(exc))]
+    if stale:
+        return [Problem(COMPILED, "out of date with the *.yaml packs: run python3 scripts/compile_rule_packs.py")]
+    return []
 
 
 def load_valid_packs(packs_dir: Path) -> list[RulePack]:
