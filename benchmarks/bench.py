@@ -5,7 +5,9 @@
 
 Each round starts our process and its yardstick one after the other (the order alternating between rounds),
 so both see the same machine load; a row gives the median of each and the median of the per-round ratios.
-Timing is plain subprocess wall time (perf_counter around the run), nothing else needed.
+Timing is plain subprocess wall time (perf_counter around the run), nothing else needed. Processes run with
+bytecode caches, as an installed copy does (PYTHONDONTWRITEBYTECODE is dropped; the caches go to a temporary
+PYTHONPYCACHEPREFIX, filled by the warm-up round).
 
 Rows (needs ../shared/reference beside the repo):
   toml     a real 4.5.0 all-in-one file and examples/deployment-3.2.0.toml -> 4.6.0, each vs a tomlkit
@@ -49,10 +51,21 @@ RUAMEL_ROUND_TRIP = ("import sys; from ruamel.yaml import YAML; y = YAML(); "
                      "y.dump(y.load(open(sys.argv[1]).read()), sys.stdout)")
 
 
+def environment() -> dict[str, str]:
+    """As an installed copy runs: with bytecode (pip compiles it at install; the warm-up round writes it here,
+    under a temporary PYTHONPYCACHEPREFIX, so the checkout stays clean), whatever PYTHONDONTWRITEBYTECODE says."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPATH"] = str(REPO)
+    env["PYTHONPYCACHEPREFIX"] = PYCACHE
+    return env
+
+
+PYCACHE = tempfile.mkdtemp(prefix="k8s-migrate-bench-pycache-")
+
+
 def timed(cmd: list[str], cwd: Path = REPO) -> float:
     start = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=cwd, env=dict(os.environ, PYTHONPATH=str(REPO)),
-                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.run(cmd, cwd=cwd, env=environment(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     wall = time.perf_counter() - start
     if proc.returncode not in (0, 1):
         raise SystemExit(f"bench: {' '.join(cmd)} exited {proc.returncode}: {proc.stderr.decode()[-400:]}")
@@ -148,6 +161,8 @@ def bench_batch(files: int) -> list[str]:
     sys.path.insert(0, str(Path(__file__).parent))
     from batch_bench import generate, run
 
+    os.environ.update(PYTHONPYCACHEPREFIX=PYCACHE)
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     out = []
     small = max(files // 10, 1)
     with tempfile.TemporaryDirectory() as tmp:
@@ -259,4 +274,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    finally:
+        shutil.rmtree(PYCACHE, ignore_errors=True)
