@@ -112,20 +112,55 @@ def _line_of(message: str) -> int | None:
 
 
 def differences(t1: dict, t2: dict) -> list[Difference]:
+    """Every leaf that differs, key by key (a value of another type differs). Tables are compared here; two
+    arrays that differ go to deepdiff, whose import costs more than the rest of a run, only when there are any."""
+    out: list[Difference] = []
+    _diff((), t1, t2, out)
+    return sorted(out, key=lambda d: d.key)
+
+
+def _diff(path: KeyPath, t1: Any, t2: Any, out: list[Difference]) -> None:
+    if type(t1) is dict and type(t2) is dict:
+        for key, value in t1.items():
+            if key in t2:
+                _diff((*path, key), value, t2[key], out)
+            else:
+                out += [Difference(format_key(p), v, None, True, False) for p, v in _leaves((*path, key), value)]
+        out += [Difference(format_key(p), None, v, False, True)
+                for key, value in t2.items() if key not in t1 for p, v in _leaves((*path, key), value)]
+    elif type(t1) is list and type(t2) is list:
+        if not _identical(t1, t2):
+            out += _array_differences(path, t1, t2)
+    elif not _identical(t1, t2):
+        out.append(Difference(format_key(path), t1, t2))
+
+
+def _identical(t1: Any, t2: Any) -> bool:
+    """Equal, and of the same types all the way down (1, 1.0 and True are three different values here)."""
+    if type(t1) is not type(t2):
+        return False
+    if type(t1) is dict:
+        return t1.keys() == t2.keys() and all(_identical(v, t2[k]) for k, v in t1.items())
+    if type(t1) is list:
+        return len(t1) == len(t2) and all(_identical(a, b) for a, b in zip(t1, t2))
+    return t1 == t2
+
+
+def _array_differences(path: KeyPath, t1: list, t2: list) -> list[Difference]:
     from deepdiff import DeepDiff
 
     tree = DeepDiff(t1, t2, ignore_order=False, view="tree", threshold_to_diff_deeper=0)  # key by key, always
     out: list[Difference] = []
     for kind, items in tree.items():
         for item in items:
-            path = tuple(item.path(output_format="list"))
+            where = (*path, *item.path(output_format="list"))
             if "added" in kind:
-                out += [Difference(format_key(p), None, v, False, True) for p, v in _leaves(path, item.t2)]
+                out += [Difference(format_key(p), None, v, False, True) for p, v in _leaves(where, item.t2)]
             elif "removed" in kind:
-                out += [Difference(format_key(p), v, None, True, False) for p, v in _leaves(path, item.t1)]
+                out += [Difference(format_key(p), v, None, True, False) for p, v in _leaves(where, item.t1)]
             else:
-                out.append(Difference(format_key(path), item.t1, item.t2))
-    return sorted(out, key=lambda d: d.key)
+                out.append(Difference(format_key(where), item.t1, item.t2))
+    return out
 
 
 def _leaves(path: KeyPath, value: Any) -> list[tuple[KeyPath, Any]]:

@@ -1,0 +1,57 @@
+"""verify.differences compares tables itself and hands differing arrays to deepdiff: it must find exactly what
+one deepdiff over the whole tree finds."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from k8s_migrate.hub import format_key
+from k8s_migrate.verify import _leaves, differences
+
+
+def whole_tree_deepdiff(t1: dict, t2: dict) -> list[tuple]:
+    from deepdiff import DeepDiff
+
+    tree = DeepDiff(t1, t2, ignore_order=False, view="tree", threshold_to_diff_deeper=0)
+    out = []
+    for kind, items in tree.items():
+        for item in items:
+            path = tuple(item.path(output_format="list"))
+            if "added" in kind:
+                out += [(format_key(p), None, v, False, True) for p, v in _leaves(path, item.t2)]
+            elif "removed" in kind:
+                out += [(format_key(p), v, None, True, False) for p, v in _leaves(path, item.t1)]
+            else:
+                out.append((format_key(path), item.t1, item.t2, True, True))
+    return sorted(out, key=repr)
+
+
+def ours(t1: dict, t2: dict) -> list[tuple]:
+    return sorted(((d.key, d.before, d.after, d.present_before, d.present_after) for d in differences(t1, t2)),
+                  key=repr)
+
+
+scalars = st.one_of(st.booleans(), st.integers(-3, 3), st.sampled_from([0.0, 1.0, 2.5]), st.sampled_from("abc"))
+keys = st.sampled_from(["a", "b", "c", "d"])
+trees = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=4),
+                                                       st.dictionaries(keys, inner, max_size=4)), max_leaves=12)
+tables = st.dictionaries(keys, trees, max_size=4)
+
+
+@settings(max_examples=200, deadline=None)
+@given(tables, tables)
+def test_the_same_differences_as_deepdiff_over_the_whole_tree(t1, t2):
+    assert ours(t1, t2) == whole_tree_deepdiff(t1, t2)
+
+
+@settings(max_examples=50, deadline=None)
+@given(tables)
+def test_a_tree_against_itself_has_none(t1):
+    assert differences(t1, t1) == []
+
+
+def test_types_count_and_tables_give_leaves():
+    found = ours({"a": 1, "b": {"x": 1, "y": [1, 2]}, "c": True}, {"a": 1.0, "b": {"y": [1, 3]}, "c": 1, "d": {"e": "f"}})
+    assert found == sorted([("a", 1, 1.0, True, True), ("b.x", 1, None, True, False), ("b.y[1]", 2, 3, True, True),
+                            ("c", True, 1, True, True), ("d.e", None, "f", False, True)], key=repr)
