@@ -8,10 +8,12 @@ or unexplained.
 
 from __future__ import annotations
 
+import datetime
 import os
 import re
 import tomllib
 from dataclasses import dataclass, field
+from itertools import zip_longest
 from pathlib import Path
 from typing import Any
 
@@ -129,10 +131,32 @@ def _diff(path: KeyPath, t1: Any, t2: Any, out: list[Difference]) -> None:
         out += [Difference(format_key(p), None, v, False, True)
                 for key, value in t2.items() if key not in t1 for p, v in _leaves((*path, key), value)]
     elif type(t1) is list and type(t2) is list:
-        if not _identical(t1, t2):
+        if _identical(t1, t2):
+            return
+        kinds = {_kind(v) for v in (*t1, *t2)}
+        if kinds != {"plain"} and "other" not in kinds:  # deepdiff pairs such arrays item by item, as here
+            for i, (a, b) in enumerate(zip_longest(t1, t2, fillvalue=_ABSENT)):
+                if a is _ABSENT:
+                    out += [Difference(format_key(p), None, v, False, True) for p, v in _leaves((*path, i), b)]
+                elif b is _ABSENT:
+                    out += [Difference(format_key(p), v, None, True, False) for p, v in _leaves((*path, i), a)]
+                else:
+                    _diff((*path, i), a, b, out)
+        else:
             out += _array_differences(path, t1, t2)
     elif not _identical(t1, t2):
         out.append(Difference(format_key(path), t1, t2))
+
+
+_ABSENT = object()
+_PLAIN = (str, bytes, int, float, bool, type(None), datetime.date, datetime.time, datetime.timedelta)
+
+
+def _kind(value: Any) -> str:
+    """deepdiff lines up arrays of plain values with difflib, and pairs the others by index."""
+    if type(value) in (dict, list):
+        return "nested"
+    return "plain" if isinstance(value, _PLAIN) else "other"
 
 
 def _identical(t1: Any, t2: Any) -> bool:

@@ -3,6 +3,8 @@ one deepdiff over the whole tree finds."""
 
 from __future__ import annotations
 
+import datetime
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -32,7 +34,8 @@ def ours(t1: dict, t2: dict) -> list[tuple]:
                   key=repr)
 
 
-scalars = st.one_of(st.booleans(), st.integers(-3, 3), st.sampled_from([0.0, 1.0, 2.5]), st.sampled_from("abc"))
+scalars = st.one_of(st.booleans(), st.integers(-3, 3), st.sampled_from([0.0, 1.0, 2.5]), st.sampled_from("abc"),
+                    st.sampled_from([datetime.date(2024, 1, 1), datetime.time(1, 2)]))
 keys = st.sampled_from(["a", "b", "c", "d"])
 trees = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=4),
                                                        st.dictionaries(keys, inner, max_size=4)), max_leaves=12)
@@ -49,6 +52,14 @@ def test_the_same_differences_as_deepdiff_over_the_whole_tree(t1, t2):
 @given(tables)
 def test_a_tree_against_itself_has_none(t1):
     assert differences(t1, t1) == []
+
+
+def test_arrays_of_tables_are_paired_item_by_item_without_deepdiff(monkeypatch):
+    from k8s_migrate import verify
+
+    monkeypatch.setattr(verify, "_array_differences", None)
+    found = ours({"l": [{"a": 1}, {"a": 2}]}, {"l": [{"a": 1}, {"a": 3}, {"b": 4}]})
+    assert found == sorted([("l[1].a", 2, 3, True, True), ("l[2].b", None, 4, False, True)], key=repr)
 
 
 def test_types_count_and_tables_give_leaves():
