@@ -10,12 +10,9 @@ _RULE_LINE = re.compile(r"^  - id:", re.MULTILINE)
 
 
 def tool_version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
+    from . import __version__
 
-    try:
-        return version("k8s-migrate")
-    except PackageNotFoundError:
-        return "unknown (running from a source tree that is not installed)"
+    return __version__
 
 
 def api_m_versions() -> list[str]:

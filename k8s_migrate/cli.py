@@ -4,40 +4,49 @@ from __future__ import annotations
 
 import os
 import sys
-
-import typer
-
-
-app = typer.Typer(
-    name="k8s-migrate",
-    help=(
-        "Migrate WSO2 API Manager configuration to a newer API-M version.\n\n"
-        "Reads a deployment.toml, a Helm values file or a ConfigMap, carries your customisations over "
-        "through cited rules, and reports what happened to every key.\n\n"
-        "\b\nExamples:\n"
-        "  k8s-migrate toml deployment.toml --from 3.2.0 --to 4.6.0 -o new.toml --report report.md\n"
-        "  k8s-migrate toml deployment.toml --from 4.2 --to 4.6 --mode edit --diff\n"
-        "  helm get values REL -o yaml | k8s-migrate values - \\\n"
-        "      --chart helm-apim/all-in-one@4.2.x --to-chart helm-apim/all-in-one@4.6.x\n\n"
-        "Exit codes: 0 done, 1 --check found changes or --strict found review/unknown entries, 2 bad input or usage, "
-        "3 internal inconsistency (nothing written). 'k8s-migrate version' lists the versions and charts it knows."
-    ),
-    no_args_is_help=True,
-    add_completion=False,
-    rich_markup_mode=None,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
+from functools import lru_cache
 
 
-@app.callback()
-def root() -> None:
-    """Migrate WSO2 API Manager configuration to a newer API-M version."""
+def __getattr__(name: str):
+    if name == "app":
+        return typer_app()
+    raise AttributeError(name)
 
 
-from .commands import register_all
+@lru_cache(maxsize=1)
+def typer_app():
+    """The typer app with every command, built on first use: `k8s-migrate version` never imports typer."""
+    import typer
 
-register_all(app)
+    app = typer.Typer(
+        name="k8s-migrate",
+        help=(
+            "Migrate WSO2 API Manager configuration to a newer API-M version.\n\n"
+            "Reads a deployment.toml, a Helm values file or a ConfigMap, carries your customisations over "
+            "through cited rules, and reports what happened to every key.\n\n"
+            "\b\nExamples:\n"
+            "  k8s-migrate toml deployment.toml --from 3.2.0 --to 4.6.0 -o new.toml --report report.md\n"
+            "  k8s-migrate toml deployment.toml --from 4.2 --to 4.6 --mode edit --diff\n"
+            "  helm get values REL -o yaml | k8s-migrate values - \\\n"
+            "      --chart helm-apim/all-in-one@4.2.x --to-chart helm-apim/all-in-one@4.6.x\n\n"
+            "Exit codes: 0 done, 1 --check found changes or --strict found review/unknown entries, 2 bad input or usage, "
+            "3 internal inconsistency (nothing written). 'k8s-migrate version' lists the versions and charts it knows."
+        ),
+        no_args_is_help=True,
+        add_completion=False,
+        rich_markup_mode=None,
+        pretty_exceptions_enable=False,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+
+    @app.callback()
+    def root() -> None:
+        """Migrate WSO2 API Manager configuration to a newer API-M version."""
+
+    from .commands import register_all
+
+    register_all(app)
+    return app
 
 
 def _click_exceptions():
@@ -49,17 +58,17 @@ def _click_exceptions():
     return exceptions
 
 
-
-
 def main() -> None:
     sys.exit(run_app())
 
 
 def command():
     """The click command tree, with help pages that name their placeholders (see helptext)."""
+    import typer
+
     from .helptext import install
 
-    root_command = install(typer.main.get_command(app))
+    root_command = install(typer.main.get_command(typer_app()))
     # run_app answers --version before parsing: a typer option would load typer's value adapters on every run
     root_command.help_extra_options = [("--version", "Print the version and the data it carries, and exit.")]
     return root_command
@@ -76,12 +85,15 @@ def run_app() -> int:
     import warnings
 
     warnings.simplefilter("ignore")  # library warnings are not messages for an operator; the report is
-    click = _click_exceptions()
     if sys.argv[1:] in (["--version"], ["version"]):
         from .about import version_text
 
         sys.stdout.write(version_text())
         return 0
+    import typer
+
+    click = _click_exceptions()
+
     if os.environ.get("_K8S_MIGRATE_COMPLETE"):
         from typer._completion_classes import completion_init
 

@@ -53,10 +53,21 @@ def test_rule_count_matches_the_loader():
 
 def test_version_does_not_load_the_migration_engine():
     code = ("import sys; sys.argv=['k8s-migrate','--version']; from k8s_migrate.cli import run_app; run_app(); "
-            "heavy=[m for m in ('ruamel.yaml','tomlkit','deepdiff','k8s_migrate.pipeline','pydantic') if m in sys.modules]; "
+            "heavy=[m for m in ('ruamel.yaml','tomlkit','deepdiff','k8s_migrate.pipeline','pydantic','typer',"
+            "'importlib.metadata') if m in sys.modules]; "
             "sys.stderr.write(repr(heavy))")
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, timeout=60)
     assert done.stderr.decode() == "[]"
+
+
+def test_the_version_printed_is_the_installed_distributions():
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        installed = version("k8s-migrate")
+    except PackageNotFoundError:
+        pytest.skip("k8s-migrate is not installed in this interpreter")
+    assert cli("version").out.splitlines()[0] == f"k8s-migrate {installed}"
 
 
 @pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
