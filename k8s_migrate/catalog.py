@@ -115,7 +115,7 @@ class KnownKeys:
     ) -> KnownKeys:
         exact, patterns = set(defaults), []
         for text in template_keys:
-            path = parse_key(text)
+            path = parse_key(text) if "*" in text or "[" in text else ()  # a wildcard is written * or [] / [*]
             if ANY_KEY in path or ANY_ITEM in path:
                 patterns.append(path)
             else:
