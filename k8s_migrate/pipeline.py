@@ -8,6 +8,7 @@ from typing import Any
 
 from .carryover import Baseline, ItemMatcher, Verdict, judge_old
 from .catalog import Catalog, load_catalog, resolve_version
+from .data import load_json
 from .errors import UsageError
 from .formats.text import SourceText, decode
 from .formats.comments import carry_comments
@@ -217,8 +218,21 @@ def _parsed_baseline(version: str, profile_stock: str | None) -> tuple[SourceTex
 
 @lru_cache(maxsize=None)
 def stock_text_for(version: str, profile_stock: str | None) -> str:
-    """The built-in baseline file of a version (and profile), rendered once per process."""
-    return stock_text(stock_for(load_catalog(version), profile_stock))
+    """The built-in baseline file of a version (and profile): shipped rendered (scripts/derive_stock_texts.py),
+    rendered here when the shipped text was made from other data."""
+    stock = stock_for(load_catalog(version), profile_stock)
+    shipped = load_json(STOCK_TEXTS)["texts"].get(stock_digest(stock))
+    return shipped if shipped is not None else stock_text(stock)
+
+
+STOCK_TEXTS = "catalog/stock-texts.json"
+
+
+def stock_digest(stock: dict[str, Any]) -> str:
+    import hashlib
+    import json
+
+    return hashlib.sha256(json.dumps(stock, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
 def stock_text(stock: dict[str, Any]) -> str:
