@@ -13,9 +13,8 @@ import datetime
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from io import StringIO
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, Callable
 
 from ruamel.yaml import YAML
 from ruamel.yaml.constructor import SafeConstructor
@@ -40,12 +39,26 @@ class _TimestampsAsText(SafeConstructor):
 _TimestampsAsText.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: node.value)
 
 
-def _yaml() -> YAML:
-    yaml = YAML(typ="safe", pure=True)
+def _yaml(pure: bool = True) -> YAML:
+    yaml = YAML(typ="safe", pure=pure)
     yaml.version = (1, 1)  # Helm reads values with go-yaml v2: yes/no/on/off are booleans
     yaml.Constructor = _TimestampsAsText
     yaml.allow_duplicate_keys = True
     return yaml
+
+
+def _loaded(load: Callable[[YAML, str], Any], text: str) -> Any:
+    """``load(yaml, text)`` with ruamel's C parser (ruamel.yaml.clib, several times faster); with the pure one
+    when the C parser refuses the text, so that errors read as they always have, or when the text names its
+    own YAML version (the C parser follows a %YAML directive, the pure one keeps 1.1)."""
+    from ruamel.yaml.error import YAMLError
+
+    if "%YAML" not in text:
+        try:
+            return load(_yaml(pure=False), text)
+        except YAMLError:
+            pass
+    return load(_yaml(), text)
 
 
 def _key_text(key: Any) -> str:
@@ -75,7 +88,7 @@ def load_values_text(text: str) -> dict:
     """Values as Helm reads them (a repeated key: the last one wins)."""
     from ..formats.duplicate_keys import load_documents
 
-    documents = [d for d in load_documents(_yaml(), text)[0] if d is not None]
+    documents = [d for d in _loaded(lambda yaml, t: load_documents(yaml, t)[0], text) if d is not None]
     loaded = documents[0] if documents else None
     return helm_values(loaded) if isinstance(loaded, dict) else {}
 
@@ -228,7 +241,7 @@ def load_chart(chart_dir: str | Path) -> Chart:
 @lru_cache(maxsize=64)
 def _load_chart_cached(path_text: str, _mtime: int) -> Chart:
     path = Path(path_text)
-    metadata = _yaml().load((path / "Chart.yaml").read_text(encoding="utf-8")) or {}
+    metadata = _loaded(lambda yaml, t: yaml.load(t), (path / "Chart.yaml").read_text(encoding="utf-8")) or {}
     values_file = path / "values.yaml"
     values = load_values_text(values_file.read_text(encoding="utf-8")) if values_file.is_file() else {}
     files: dict[str, Path] = {}
@@ -365,7 +378,7 @@ def _helm_render(chart: Chart, template: str, values: dict | None, release_name:
 
 def config_data(rendered: str, chart: Chart, template: str) -> str:
     """The data.deployment.toml string of a rendered ConfigMap template."""
-    for document in _yaml().load_all(StringIO(rendered)):
+    for document in _loaded(lambda yaml, t: list(yaml.load_all(t)), rendered):
         data = document.get("data") if isinstance(document, dict) else None
         if isinstance(data, dict) and CONFIG_FILE in data:
             return "" if data[CONFIG_FILE] is None else str(data[CONFIG_FILE])
