@@ -94,7 +94,7 @@ def write_output(job: Job, target: Target, output: str, changed: bool) -> str | 
         return str(dest)
     if target.in_place and changed:
         dest = Path(target.root) / job.path
-        write_atomic(str(dest), output, backup=target.backup)
+        write_atomic(str(dest), output, backup=target.backup, in_place=True)
         return str(dest)
     return None
 

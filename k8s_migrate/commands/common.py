@@ -78,7 +78,8 @@ def deliver(result, d: Delivery) -> None:
             sys.stdout.write(text)
         elif d.in_place:
             if result.output != result.original:
-                write_atomic(d.file, result.output, backup=d.backup, allow_symlink_escape=d.follow_symlinks)
+                write_atomic(d.file, result.output, backup=d.backup, allow_symlink_escape=d.follow_symlinks,
+                             in_place=True)
         elif d.output and d.output != "-":
             write_atomic(d.output, result.output, allow_symlink_escape=d.follow_symlinks)
         else:
