@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import tomllib
 from contextlib import contextmanager
 from typing import Any, Iterator
 
@@ -21,6 +22,7 @@ _SCALAR_TYPES = (str, int, float, bool)
 def parse_toml(source: SourceText, name: str) -> tomlkit.TOMLDocument:
     if "\x00" in source.text:
         raise UsageError("binary data, not a TOML file", name)
+    check_strict(source.text, name)
     try:
         return tomlkit.parse(source.text)
     except ParseError as exc:
@@ -28,6 +30,24 @@ def parse_toml(source: SourceText, name: str) -> tomlkit.TOMLDocument:
         raise UsageError(f"invalid TOML: {message}", name, exc.line or _failing_line(source.text, message)) from None
     except (TOMLKitError, ValueError, IndexError, KeyError, RecursionError) as exc:
         raise UsageError(f"invalid TOML: {exc}", name, _failing_line(source.text, str(exc))) from None
+
+
+_AT = re.compile(r"\s*\(at (?:line (?P<line>\d+), column (?P<column>\d+)|end of document)\)$")
+
+
+def check_strict(text: str, name: str) -> None:
+    """tomllib, the stdlib's strict TOML 1.0 parser, must accept the document too: tomlkit lets some invalid
+    documents through (an Arabic-Indic digit in an integer, for one) and would then rewrite them."""
+    try:
+        tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        match = _AT.search(str(exc))
+        where = f" at column {match.group('column')}" if match and match.group("column") else ""
+        line = int(match.group("line")) if match and match.group("line") else text.count("\n") + 1
+        message = _AT.sub("", str(exc)) if match else str(exc)
+        raise UsageError(f"invalid TOML: {message[:1].lower()}{message[1:]}{where}", name, line) from None
+    except RecursionError:
+        raise UsageError("invalid TOML: nested too deeply", name, 1) from None
 
 
 def _parse_message(exc: ParseError) -> str:

@@ -67,19 +67,9 @@ class ValuesDocument:
             line = text[: helm.start()].count("\n") + 1
             raise UsageError(f"Helm template action {helm.group(0)[:40]!r} in a values file; "
                              "give the values, not a template", self.name, line)
-        from ruamel.yaml.error import YAMLError
+        from .strict_yaml import load_all
 
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # a reused anchor is valid YAML; ruamel's warning is not ours to print
-                docs = list(_yaml().load_all(text))
-        except YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-            raise UsageError(f"invalid YAML: {' '.join(str(problem).split())}", self.name,
-                             mark.line + 1 if mark else None) from None
-        except Exception as exc:  # ruamel raises assorted errors on pathological input (alias cycles, ...)
-            raise UsageError(f"invalid YAML: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}", self.name) from None
+        docs = load_all(_yaml(), text, self.name)
         docs = [d for d in docs if d is not None]
         if len(docs) != 1:
             raise UsageError("a values file holds one YAML document" + (f", not {len(docs)}" if docs else ", not none"), self.name)
