@@ -7,6 +7,7 @@ import errno
 import fcntl
 import glob
 import os
+import re
 import select
 import signal
 import stat
@@ -354,8 +355,12 @@ def _remove_quietly(path: str) -> None:
 
 
 def unified_diff(before: str, after: str, name: str) -> str:
+    """A patch that ``git apply`` takes: a last line without a newline gets git's marker line after it."""
     label = "stdin" if name == "-" else name
-    return "".join(difflib.unified_diff(
-        before.splitlines(keepends=True), after.splitlines(keepends=True),
-        fromfile=f"a/{label}", tofile=f"b/{label}",
-    ))
+    lines = difflib.unified_diff(_lines(before), _lines(after), fromfile=f"a/{label}", tofile=f"b/{label}")
+    return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
+
+
+def _lines(text: str) -> list[str]:
+    """Lines as git counts them: split at \\n only (str.splitlines also splits at \\f, \\v, U+2028 ...)."""
+    return re.findall(r"[^\n]*\n|[^\n]+", text)

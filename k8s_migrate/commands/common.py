@@ -54,7 +54,7 @@ def fail(exc: Exception) -> None:
 def deliver(result, d: Delivery) -> None:
     """Write the output or diff, the report, and pick the exit code."""
     from ..output import unified_diff, write_atomic
-    from ..report.masking import mask_text, secret_values
+    from ..report.masking import mask_text
     from ..report.renderers import render_for_path, render_text
 
     if d.in_place and d.file == "-":
@@ -72,9 +72,7 @@ def deliver(result, d: Delivery) -> None:
         elif d.diff:
             text = unified_diff(result.original, result.output, d.file)
             if not d.show_secrets:
-                secrets = secret_values([(e.old_key or "", e.old_value) for e in result.report.entries]
-                                        + [(e.new_key or "", e.new_value) for e in result.report.entries])
-                text = mask_text(text, secrets)
+                text = mask_text(text)
             sys.stdout.write(text)
         elif d.in_place:
             if result.output != result.original:

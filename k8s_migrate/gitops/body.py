@@ -10,7 +10,7 @@ from functools import lru_cache
 from typing import Any
 
 from ..report import ACTIONS, Entry, Report
-from ..report.masking import mask_text, secret_values
+from ..report.masking import mask_text
 
 MOVES = ("renamed", "moved", "removed")
 COUNTED = [a for a in ACTIONS if a != "kept"]
@@ -148,6 +148,4 @@ def render_body(report: Report, kinds: dict[str, str], changed: set[str], show_s
     body = "\n".join(out)
     if show_secrets:
         return body
-    pairs = [(e.old_key or e.origin or "", e.old_value) for e in report.entries]
-    pairs += [(e.new_key or e.origin or "", e.new_value) for e in report.entries]
-    return mask_text(body, secret_values(pairs))
+    return mask_text(body)
