@@ -379,3 +379,35 @@ def test_a_symlink_loop_is_a_clean_usage_error(tmp_path, how):
     result = cli("toml", *args[:1], *ARGS, *args[1:])
     assert result.code == 2 and len(result.err.splitlines()) == 1, result.err
     assert "symlink loop" in result.err and "internal error" not in result.err
+
+
+# ---- --report - (item 11) -------------------------------------------------------------------------
+@pytest.mark.parametrize("delivery", [(), ("-o", "-"), ("--diff",)])
+def test_report_on_stdout_with_the_result_on_stdout_is_refused(tmp_path, delivery):
+    source = toml_file(tmp_path)
+    result = cli("toml", str(source), *ARGS, "--report", "-", *delivery)
+    assert result.code == 2 and result.out == "" and len(result.err.splitlines()) == 1, result.err
+    assert "--report -" in result.err and "-o FILE" in result.err
+
+
+@pytest.mark.parametrize("delivery", [("-o", "{out}"), ("--in-place",), ("--check",)])
+def test_report_on_stdout_is_json_when_stdout_is_free(tmp_path, delivery):
+    import json
+
+    source = toml_file(tmp_path)
+    args = [a.format(out=tmp_path / "out.toml") for a in delivery]
+    result = cli("toml", str(source), *ARGS, "--report", "-", *args)
+    assert result.code in (0, 1), result.err
+    assert json.loads(result.out)["input"] == str(source)
+
+
+def test_batch_report_dash_is_json_on_stdout(tmp_path, monkeypatch):
+    import json
+
+    fleet = tmp_path / "fleet"
+    fleet.mkdir()
+    toml_file(fleet)
+    monkeypatch.chdir(tmp_path)
+    result = cli("batch", str(fleet), "--from", "4.1", "--to", "4.6", "--report", "-", "-q")
+    assert result.code == 0, result.err
+    assert json.loads(result.out)["summary"] and not (tmp_path / "-").exists() and not (fleet / "-").exists()

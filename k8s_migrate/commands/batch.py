@@ -68,7 +68,9 @@ def batch_command(
                 defaults.answers = answers.context()
         result = run_batch(directory, defaults, target, workers, fleet)
         shown = result.report.masked(show_secrets) if (report or not quiet) else None  # masking 10k entries costs
-        if report:
+        if report == "-":
+            sys.stdout.write(render_for_path(shown, ".json"))
+        elif report:
             write_atomic(report, render_for_path(shown, report), allow_symlink_escape=follow_symlinks)
     except UsageError as exc:
         fail(exc)

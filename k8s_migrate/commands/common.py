@@ -61,6 +61,9 @@ def deliver(result, d: Delivery) -> None:
         fail(UsageError("--in-place needs a file, not stdin"))
     if d.in_place and d.output:
         fail(UsageError("give either --in-place or -o, not both"))
+    if d.report == "-" and not d.check and (d.diff or (not d.in_place and d.output in (None, "-"))):
+        fail(UsageError("--report - prints JSON on stdout, where the result goes too; "
+                        "give -o FILE, --in-place or --check, or --report FILE.json"))
     report = result.report.masked(d.show_secrets)
     try:
         if d.report == "-":

@@ -39,6 +39,8 @@ def deliver_split(result, d: Delivery) -> None:
     out_dir = Path(d.output)
     if out_dir.exists() and not out_dir.is_dir():
         fail(UsageError(f"-o {d.output}: not a directory"))
+    if d.report == "-" and d.diff and not d.check:
+        fail(UsageError("--report - prints JSON on stdout, where the diff goes too; give --report FILE.json"))
     report = result.report.masked(d.show_secrets)
     changed = False
     try:
