@@ -10,7 +10,7 @@ from typing import Any, Iterator
 import tomlkit
 from tomlkit.container import Container, OutOfOrderTableProxy
 from tomlkit.exceptions import ParseError, TOMLKitError
-from tomlkit.items import AoT, InlineTable, Item, Table
+from tomlkit.items import AoT, InlineTable, Item, Null, Table, Whitespace
 
 from ..errors import UsageError
 from ..hub import HubKey, KeyPath, format_key
@@ -153,9 +153,10 @@ class TomlDocument:
         else:
             if comment and hasattr(new, "trivia"):
                 new.comment(comment)
-            if not _holds_tables(parent):  # tomlkit writes sub-tables after the keys: the lines would part
+            if above and not _holds_tables(parent):  # tomlkit writes sub-tables after the keys: the lines would part
                 _add_comments(parent, above)
-            parent.add(key, new)
+            with _linear_append(parent, new):
+                parent.add(key, new)
         self.edited = True
 
     def delete(self, path: KeyPath) -> None:
@@ -255,11 +256,45 @@ def _shape_conflict(path: KeyPath) -> Iterator[None]:
                          f"array of tables) than the migration needs ({' '.join(str(exc).split())})") from None
 
 
-def _holds_tables(node: Any) -> bool:
+_TABLE_FREE: dict[int, tuple[Container, int]] = {}
+
+
+@contextmanager
+def _linear_append(node: Any, new: Any) -> Iterator[None]:
+    """tomlkit finds where a new key goes by scanning the whole table for its first sub-table, so adding n keys
+    to one table costs n^2. In a table known to hold no sub-table the place is after its last item, found from
+    the end; the table-free check is redone only when something else changed the table."""
+    body = node if isinstance(node, Container) else getattr(node, "value", None)
+    if not isinstance(body, Container) or isinstance(new, (Table, AoT)) or isinstance(node, OutOfOrderTableProxy):
+        yield
+        return
+    known = _TABLE_FREE.get(id(body))
+    table_free = (known is not None and known[0] is body and known[1] == len(body.body)) or not _holds_tables(body)
+    if not table_free:
+        yield
+        return
+    items = body.body
+    index = len(items)
+    while index and (isinstance(items[index - 1][1], Null)
+                     or (isinstance(items[index - 1][1], Whitespace) and not items[index - 1][1].is_fixed())):
+        index -= 1
+    body._get_last_index_before_table = lambda: index
     try:
-        return any(isinstance(v, (Table, AoT, OutOfOrderTableProxy)) for v in node.values())
-    except AttributeError:
+        yield
+    finally:
+        del body._get_last_index_before_table
+    if len(_TABLE_FREE) > 10_000:
+        _TABLE_FREE.clear()
+    _TABLE_FREE[id(body)] = (body, len(body.body))
+
+
+def _holds_tables(node: Any) -> bool:
+    if isinstance(node, OutOfOrderTableProxy):
         return True
+    body = node if isinstance(node, Container) else getattr(node, "value", None)
+    if not isinstance(body, Container):
+        return True
+    return any(isinstance(item, (Table, AoT)) for _, item in body.body)
 
 
 def _add_comments(node: Any, lines: list[str] | None) -> None:
