@@ -134,7 +134,7 @@ def _line_of_position(text: str, position: int | None) -> int | None:
     return text.count("\n", 0, position) + 1 if isinstance(position, int) else None
 
 
-_QUOTED_VALUE = re.compile(r'\s*(?:with value|\(original value:)\s*"(?:[^"\\]|\\.)*"\)?')
+_QUOTED_VALUE = re.compile(r'\s*(?:with value|\(original value:)\s*"[^"\\]*(?:\\.[^"\\]*)*"\)?')
 
 
 def _mask_quoted_source(problem: str) -> str:

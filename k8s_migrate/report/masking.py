@@ -81,7 +81,7 @@ _ASSIGNMENT = re.compile(
     r"""^(?P<lead>[ \t+\-]*(?:\#+[ \t]*)?)(?P<key>"[^"]*"|'[^']*'|[A-Za-z0-9_.\-"']+)(?P<op>\s*[=:]\s*)(?P<value>.*?)(?P<tail>\r?\n?)$"""
 )
 # key = "value" / key: 'value' pairs inside a line (TOML inline tables, YAML flow mappings)
-_PAIR = re.compile(r"""(?P<key>"[^"\n]*"|'[^'\n]*'|[A-Za-z0-9_\-]+)(?P<op>\s*[=:]\s*)(?P<q>["'])(?P<value>(?:(?!(?P=q)).)*)(?P=q)""")
+_PAIR = re.compile(r"""(?P<key>"[^"\n]*"|'[^'\n]*'|[A-Za-z0-9_\-]+)(?P<op>\s*[=:]\s*)(?P<value>"[^"\n]*"|'[^'\n]*')""")
 
 
 def mask_config_line(line: str) -> str:
@@ -98,9 +98,10 @@ def mask_config_line(line: str) -> str:
             return f"{m.group('lead')}{m.group('key')}{m.group('op')}\"{MASK}\"{comment[0] if comment else ''}{m.group('tail')}"
 
     def pair(p: re.Match) -> str:
-        if not is_secret_key(p["key"]) or not p["value"] or is_placeholder(p["value"]):
+        quote, value = p["value"][0], p["value"][1:-1]
+        if not is_secret_key(p["key"]) or not value or is_placeholder(value):
             return p[0]
-        return f"{p['key']}{p['op']}{p['q']}{MASK}{p['q']}"
+        return f"{p['key']}{p['op']}{quote}{MASK}{quote}"
     return _mask_in_string(_PAIR.sub(pair, line))
 
 
