@@ -23,57 +23,85 @@ _FLOW_INDICATORS = set(",[]{}")
 _CLOSERS_ONLY = re.compile(r"^\s*[\]},\s]*$")
 
 
-def lexical_problem(text: str) -> tuple[int, str] | None:
-    """The first (line, message) where ``text`` breaks a YAML 1.2 rule that ruamel lets through, or None.
+class LexicalProblem(Exception):
+    def __init__(self, line: int, message: str):
+        super().__init__(message)
+        self.line, self.message = line, message
 
-    Raises ruamel's own YAMLError when the scanner itself fails (the caller reports that).
-    """
-    from ruamel.yaml import YAML
-    from ruamel.yaml import tokens as t
 
-    lines = text.split("\n")
-    blocks: list[int] = []  # the column of each open block collection
-    flow_level, flow_start, flow_owner = 0, 0, -1
-    document_open = False
-    for token in YAML(typ="safe", pure=True).scan(text):
+class LexicalCheck:
+    """Fed ruamel's tokens one by one (from the round-trip load's own scanner, so the text is scanned once);
+    raises LexicalProblem at the first token that breaks a YAML 1.2 rule ruamel lets through."""
+
+    def __init__(self, text: str):
+        from ruamel.yaml import tokens
+
+        self.t = tokens
+        self.lines = text.split("\n")
+        self.blocks: list[int] = []  # the column of each open block collection
+        self.flow_level, self.flow_start, self.flow_owner = 0, 0, -1
+        self.document_open = False
+
+    def feed(self, token) -> None:
+        if problem := self._problem(token):
+            raise LexicalProblem(*problem)
+
+    def _problem(self, token) -> tuple[int, str] | None:
+        t, lines, blocks = self.t, self.lines, self.blocks
         start, end = token.start_mark, token.end_mark
+        if isinstance(token, t.CommentToken):
+            return None
         if isinstance(token, (t.BlockMappingStartToken, t.BlockSequenceStartToken)):
             blocks.append(start.column)
         elif isinstance(token, t.BlockEndToken) and blocks:
             blocks.pop()
         elif isinstance(token, (t.FlowSequenceStartToken, t.FlowMappingStartToken)):
-            if flow_level == 0:
-                flow_start, flow_owner = start.line, blocks[-1] if blocks else -1
-            flow_level += 1
+            if self.flow_level == 0:
+                self.flow_start, self.flow_owner = start.line, blocks[-1] if blocks else -1
+            self.flow_level += 1
         elif isinstance(token, (t.FlowSequenceEndToken, t.FlowMappingEndToken)):
-            flow_level = max(0, flow_level - 1)
-            if flow_level == 0 and (problem := _underindented(lines, flow_start, end.line, flow_owner, "flow collection")):
+            self.flow_level = max(0, self.flow_level - 1)
+            if self.flow_level == 0 and (
+                    problem := _underindented(lines, self.flow_start, end.line, self.flow_owner, "flow collection")):
                 return problem
         elif isinstance(token, t.ScalarToken):
-            if token.style in ("'", '"') and flow_level == 0 and end.line > start.line:
+            if token.style in ("'", '"') and self.flow_level == 0 and end.line > start.line:
                 owner = blocks[-1] if blocks else -1
                 if problem := _underindented(lines, start.line, end.line, owner, "quoted scalar"):
                     return problem
-            if flow_level and token.plain and (token.value == "-" or token.value.startswith("- ")):
+            if self.flow_level and token.plain and (token.value == "-" or token.value.startswith("- ")):
                 return start.line + 1, "a plain '-' inside a flow collection; quote it"
         elif isinstance(token, t.TagToken):
             handle, suffix = token.value
             if handle is not None and _FLOW_INDICATORS & set(suffix or ""):  # a verbatim !<...> tag may
                 return start.line + 1, f"invalid tag {(handle or '') + (suffix or '')!r}: a tag cannot hold , [ ] {{ }}"
         elif isinstance(token, t.DirectiveToken):
-            if document_open:
+            if self.document_open:
                 return start.line + 1, "a directive after a document needs the document end marker '...' first"
             if token.name == "YAML" and tuple(token.value) not in ((1, 1), (1, 2)):
                 major, minor = token.value
                 return start.line + 1, f"unsupported YAML version {major}.{minor} (%YAML directive); 1.1 and 1.2 are read"
         if isinstance(token, t.DocumentEndToken):
-            document_open = False
+            self.document_open = False
         elif not isinstance(token, (t.StreamStartToken, t.StreamEndToken, t.DirectiveToken)):
-            document_open = True
-        if len(blocks) + flow_level > MAX_DEPTH:
+            self.document_open = True
+        if len(blocks) + self.flow_level > MAX_DEPTH:
             return start.line + 1, f"nested more than {MAX_DEPTH} levels deep; not a configuration file"
-        if end.index > start.index and (problem := _comment_without_space(lines, end)) is not None:
-            return problem
+        if end.index > start.index:
+            return _comment_without_space(lines, end)
+        return None
+
+
+def lexical_problem(text: str) -> tuple[int, str] | None:
+    """The first (line, message) where ``text`` breaks a rule the check adds, from a scan of its own."""
+    from ruamel.yaml import YAML
+
+    check = LexicalCheck(text)
+    try:
+        for token in YAML(typ="safe", pure=True).scan(text):
+            check.feed(token)
+    except LexicalProblem as problem:
+        return problem.line, problem.message
     return None
 
 
@@ -95,23 +123,32 @@ def _underindented(lines: list[str], first: int, last: int, owner: int, what: st
 
 
 def load_all(yaml: Any, text: str, name: str) -> list[Any]:
-    """Every document of ``text`` loaded with the round-trip ``yaml``; any failure is one UsageError."""
-    from ruamel.yaml.error import YAMLError
+    """Every document of ``text`` loaded with the round-trip ``yaml``, its tokens checked on the way by
+    LexicalCheck; any failure is one UsageError naming the file and line."""
+    check = LexicalCheck(text)
+    base = yaml.Scanner
 
-    try:
-        problem = lexical_problem(text)
-    except YAMLError as exc:
-        raise _usage_error(exc, text, name) from None
-    except RecursionError:
-        problem = 1, f"nested more than {MAX_DEPTH} levels deep; not a configuration file"
-    if problem:
-        raise UsageError(f"invalid YAML: {problem[1]}", name, problem[0])
+    class CheckedScanner(base):  # type: ignore[misc, valid-type]
+        def get_token(self):
+            token = super().get_token()
+            check.feed(token)
+            return token
+
+    yaml.Scanner = CheckedScanner
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # a reused anchor is valid YAML; ruamel's warning is not ours to print
             return list(yaml.load_all(text))
+    except LexicalProblem as problem:
+        raise UsageError(f"invalid YAML: {problem.message}", name, problem.line) from None
+    except RecursionError:
+        raise UsageError(f"invalid YAML: nested more than {MAX_DEPTH} levels deep; not a configuration file",
+                         name, 1) from None
     except Exception as exc:  # ruamel raises assorted errors on input it cannot keep
+        yaml.Scanner = base
         raise _usage_error(exc, text, name, lambda part: list(yaml.load_all(part))) from None
+    finally:
+        yaml.Scanner = base
 
 
 def _usage_error(exc: Exception, text: str, name: str, reload=None) -> UsageError:
