@@ -151,6 +151,9 @@ def keep_untouched_lines(before: str, after: str) -> str:
     return merge_untouched_lines(before, after)[0]
 
 
+_EXACT_MERGE_LINES = 2000
+
+
 def merge_untouched_lines(before: str, after: str) -> tuple[str, list[tuple[str, str]], list[str]]:
     """keep_untouched_lines, with what it put in place of the dump: (original line, dumped line) pairs
     where the original line was kept instead, and the original blank lines it put back."""
@@ -161,7 +164,10 @@ def merge_untouched_lines(before: str, after: str) -> tuple[str, list[tuple[str,
     out: list[str] = []
     swaps: list[tuple[str, str]] = []
     blanks: list[str] = []
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, norm(old), norm(new), autojunk=False).get_opcodes():
+    # Exact matching costs lines x lines on big files whose lines repeat (a long list of similar items);
+    # there the popular lines only extend matches, and the caller proves the merge or keeps the dump.
+    big = len(new) > _EXACT_MERGE_LINES
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, norm(old), norm(new), autojunk=big).get_opcodes():
         if tag == "equal":
             for o, n in zip(old[i1:i2], new[j1:j2]):
                 keep = _indent(o) == _indent(n)
