@@ -176,7 +176,7 @@ def _locked(target: Path) -> Iterator[int | None]:
     path still names the inode it locked, since the run before it renamed a new file in."""
     while True:
         try:
-            fd = os.open(target, os.O_RDONLY | os.O_NOFOLLOW)
+            fd = _open_for_lock(target)
         except FileNotFoundError:
             yield None
             return
@@ -189,6 +189,13 @@ def _locked(target: Path) -> Iterator[int | None]:
         yield fd
     finally:
         os.close(fd)
+
+
+def _open_for_lock(target: Path) -> int:
+    try:
+        return os.open(target, os.O_RDONLY | os.O_NOFOLLOW)
+    except PermissionError:  # a write-only file can still be locked (and replaced, without a backup)
+        return os.open(target, os.O_WRONLY | os.O_NOFOLLOW)
 
 
 def _replace(target: Path, directory: Path, data: bytes, locked: int | None, backup: bool) -> None:

@@ -411,3 +411,25 @@ def test_batch_report_dash_is_json_on_stdout(tmp_path, monkeypatch):
     result = cli("batch", str(fleet), "--from", "4.1", "--to", "4.6", "--report", "-", "-q")
     assert result.code == 0, result.err
     assert json.loads(result.out)["summary"] and not (tmp_path / "-").exists() and not (fleet / "-").exists()
+
+
+def test_a_full_disk_while_backing_up_leaves_the_file_and_the_old_backup_alone(tmp_path, monkeypatch):
+    import errno
+
+    target = toml_file(tmp_path)
+    old_backup = tmp_path / "deployment.toml.bak"
+    old_backup.write_bytes(b"x" * 20000)
+    calls = []
+    real = output._write_all
+
+    def full_disk(fd, data):
+        calls.append(len(data))
+        if len(calls) == 2:  # the backup's temp file
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(fd, data)
+
+    monkeypatch.setattr(output, "_write_all", full_disk)
+    with pytest.raises(UsageError, match="No space left"):
+        output.write_atomic(str(target), "new\n", backup=True)
+    assert target.read_bytes() == OLD and old_backup.read_bytes() == b"x" * 20000
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["deployment.toml", "deployment.toml.bak"]
