@@ -133,3 +133,17 @@ def test_a_duplicate_key_error_names_the_key_not_the_values(tmp_path: Path):
     result = cli("values", path, *VALUES_ARGS)
     assert result.code == 2 and ":7: " in result.err and '"password"' in result.err
     assert "Secr3t" not in result.err
+
+
+def test_the_check_holds_when_a_yaml_loader_is_reused():
+    from ruamel.yaml import YAML
+
+    from k8s_migrate.errors import UsageError
+    from k8s_migrate.formats.strict_yaml import load_all
+
+    yaml = YAML()
+    assert load_all(yaml, "a: 1\n", "x.yaml") == [{"a": 1}]
+    for _ in range(2):
+        with pytest.raises(UsageError, match="whitespace before"):
+            load_all(yaml, 'a: "b"# c\n', "x.yaml")
+    assert load_all(yaml, "a: 2\n", "x.yaml") == [{"a": 2}]

@@ -134,7 +134,7 @@ def load_all(yaml: Any, text: str, name: str) -> list[Any]:
             check.feed(token)
             return token
 
-    yaml.Scanner = CheckedScanner
+    _use_scanner(yaml, CheckedScanner)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # a reused anchor is valid YAML; ruamel's warning is not ours to print
@@ -145,10 +145,17 @@ def load_all(yaml: Any, text: str, name: str) -> list[Any]:
         raise UsageError(f"invalid YAML: nested more than {MAX_DEPTH} levels deep; not a configuration file",
                          name, 1) from None
     except Exception as exc:  # ruamel raises assorted errors on input it cannot keep
-        yaml.Scanner = base
+        _use_scanner(yaml, base)
         raise _usage_error(exc, text, name, lambda part: list(yaml.load_all(part))) from None
     finally:
-        yaml.Scanner = base
+        _use_scanner(yaml, base)
+
+
+def _use_scanner(yaml: Any, scanner: type) -> None:
+    """Set the scanner class and drop the instance ruamel keeps from an earlier load (it would be reused)."""
+    yaml.Scanner = scanner
+    if hasattr(yaml, "_scanner"):
+        del yaml._scanner
 
 
 def _usage_error(exc: Exception, text: str, name: str, reload=None) -> UsageError:
