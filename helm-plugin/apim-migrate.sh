@@ -5,8 +5,13 @@ set -eu
 run_tool() {
     if command -v k8s-migrate >/dev/null 2>&1; then
         k8s-migrate "$@"
-    else
+    elif command -v kubectl-apim_migrate >/dev/null 2>&1; then
+        kubectl-apim_migrate "$@"
+    elif "${PYTHON:-python3}" -c 'import k8s_migrate.cli' >/dev/null 2>&1; then
         "${PYTHON:-python3}" -m k8s_migrate "$@"
+    else
+        echo "k8s-migrate: error: k8s-migrate is not installed: run 'pip install k8s-migrate' (or 'pip install .' in its checkout), put its bin directory on PATH, or set PYTHON to a python that has it" >&2
+        exit 2
     fi
 }
 

@@ -5,6 +5,8 @@ reproducible. ``pr``, ``batch``, ``toml`` and ``values`` read it.
     unexposed: extraConfigs         # a value the target chart does not expose: extraConfigs (default) | keep
     rules:
       r400-gateway-environment-default-name: keep   # one of the rule's choice options
+    versions:
+      nodes/gateway/deployment.toml: 4.2.0   # the API-M version of a file --from detection cannot tell
 
 The engine reads the answers from its Context (``{"rules": {...}}``) and never prompts. The commands run the
 migration, and on a TTY ask for the choices the run needed but found no answer for, record them, and run
@@ -22,7 +24,7 @@ from typing import Any, Callable, TextIO
 from .errors import UsageError
 
 ANSWERS_FILE = ".k8s-migrate.yaml"
-FIELDS = ("keep_old_defaults", "unexposed", "rules")
+FIELDS = ("keep_old_defaults", "unexposed", "rules", "versions")
 UNEXPOSED = ("extraConfigs", "keep")  # a value the target chart does not expose: into its extraConfigs TOML where it can go, or kept where it is (review)
 
 
@@ -32,6 +34,14 @@ class Answers:
     keep_old_defaults: bool | None = None
     unexposed: str | None = None
     rules: dict[str, str] = field(default_factory=dict)
+    versions: dict[str, str] = field(default_factory=dict)  # file (relative to the answers file) -> API-M version
+
+    def file_key(self, name: str) -> str:
+        here, home = Path(name).resolve(), (self.path or Path("x")).parent.resolve()
+        return here.relative_to(home).as_posix() if here.is_relative_to(home) else here.as_posix()
+
+    def version_for(self, name: str) -> str | None:
+        return self.versions.get(self.file_key(name))
 
     def context(self) -> dict[str, Any]:
         """What the engine's Context (and Options.answers) carries."""
@@ -103,7 +113,16 @@ def answers_from_data(data: Any, path: Path | None) -> Answers:
             raise UsageError(f"rules: {rid} is not a rule with a choice (those are: {', '.join(sorted(choices))})", where)
         if str(choice) not in choices[rid]["options"]:
             raise UsageError(f"rules.{rid}: {choice!r} is not one of {', '.join(choices[rid]['options'])}", where)
-    return Answers(path, keep, unexposed, {str(k): str(v) for k, v in rules.items()})
+    versions = data.get("versions") or {}
+    if not isinstance(versions, dict):
+        raise UsageError("versions must be a mapping of file path to API-M version", where)
+    from .versions import VersionError, normalise_version
+
+    try:
+        versions = {str(k): normalise_version(str(v)) for k, v in versions.items()}
+    except VersionError as exc:
+        raise UsageError(f"versions: {exc}", where) from None
+    return Answers(path, keep, unexposed, {str(k): str(v) for k, v in rules.items()}, versions)
 
 
 def load_answers(explicit: str | None, start: str | Path | None = None) -> Answers:
@@ -139,7 +158,8 @@ def interactive(stdin: TextIO | None = None, stderr: TextIO | None = None) -> bo
         return False
 
 
-def ask(rid: str, stdin: TextIO, stderr: TextIO) -> str:
+def ask(rid: str, stdin: TextIO, stderr: TextIO) -> str | None:
+    """The option typed (Enter takes the default); None at end of input: nobody answered."""
     choice = choice_rules()[rid]
     options = list(choice["options"])
     stderr.write(f"\n{choice.get('question', rid)} [{rid}]\n")
@@ -150,14 +170,25 @@ def ask(rid: str, stdin: TextIO, stderr: TextIO) -> str:
         stderr.write(f"choose {'/'.join(options)} [{choice['default']}]: ")
         stderr.flush()
         line = stdin.readline()
+        if not line:
+            stderr.write("\n")
+            return None
         picked = line.strip() or choice["default"]
-        if not line or picked in options:
-            return picked if line else choice["default"]
+        if picked in options:
+            return picked
         stderr.write(f"  not one of {', '.join(options)}\n")
 
 
-def record_answer(path: Path, rid: str, choice: str) -> None:
-    """Write one rule answer into the answers file, keeping the rest of the file (comments too)."""
+def record_version(answers: Answers, name: str, version: str) -> None:
+    """Record the API-M version a user gave for a file, and say where."""
+    key = answers.file_key(name)
+    answers.versions[key] = version
+    record_answer(answers.path, key, version, section="versions")
+    sys.stderr.write(f"k8s-migrate: recorded the version of {key} in {answers.path}\n")
+
+
+def record_answer(path: Path, rid: str, choice: str, section: str = "rules") -> None:
+    """Write one answer into the answers file, keeping the rest of the file (comments too)."""
     from ruamel.yaml import YAML
 
     yaml = YAML()
@@ -166,10 +197,9 @@ def record_answer(path: Path, rid: str, choice: str) -> None:
         from ruamel.yaml.comments import CommentedMap
 
         data = CommentedMap()
-    data.setdefault("rules", {})
-    if data["rules"] is None:
-        data["rules"] = {}
-    data["rules"][rid] = choice
+    if data.get(section) is None:
+        data[section] = {}
+    data[section][rid] = choice
     import io
 
     from .output import write_atomic
@@ -186,11 +216,19 @@ def ask_needed(result: Any, answers: Answers, stdin: TextIO | None = None, stder
     if not needed or not interactive(stdin, stderr) or answers.path is None:
         return False
     stdin, stderr = stdin or sys.stdin, stderr or sys.stderr
+    recorded = []
     for rid in needed:
-        answers.rules[rid] = ask(rid, stdin, stderr)
-        record_answer(answers.path, rid, answers.rules[rid])
-    stderr.write(f"k8s-migrate: recorded your answers in {answers.path}\n")
-    return True
+        picked = ask(rid, stdin, stderr)
+        if picked is None:
+            stderr.write(f"k8s-migrate: no answer (end of input): the documented default applies and the report "
+                         f"says how to decide; to record one, add 'rules: {{{rid}: ...}}' to {answers.path}\n")
+            break
+        answers.rules[rid] = picked
+        record_answer(answers.path, rid, picked)
+        recorded.append(rid)
+    if recorded:
+        stderr.write(f"k8s-migrate: recorded your answer{'s' if len(recorded) > 1 else ''} in {answers.path}\n")
+    return bool(recorded)
 
 
 def with_answers(migrate: Callable[[Answers], Any], answers: Answers, stdin: TextIO | None = None,

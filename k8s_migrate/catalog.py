@@ -79,6 +79,25 @@ def _by_length(paths: Iterable[KeyPath]) -> dict[int, tuple[KeyPath, ...]]:
     return {n: tuple(v) for n, v in grouped.items()}
 
 
+def stock_keys(data: dict[str, Any]) -> set[str]:
+    """The keys WSO2's own stock files of the version set (the all-in-one file and each 4.5+ distribution's)."""
+    found: set[str] = set()
+
+    def walk(node: Any, prefix: KeyPath) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                walk(value, prefix + (key,))
+        elif isinstance(node, list) and node and all(isinstance(x, dict) for x in node):
+            for item in node:
+                walk(item, prefix + (ANY_ITEM,))
+        elif prefix:
+            found.add(format_key(prefix))
+
+    for stock in (data.get("stock") or {}, *(data.get("profiles") or {}).values()):
+        walk(stock, ())
+    return found
+
+
 @dataclass(frozen=True)
 class KnownKeys:
     """What counts as a known key of one version.
@@ -112,13 +131,13 @@ class KnownKeys:
         return cls(frozenset(exact), tuple(patterns), tuple(parse_key(t) for t in free_form), containers)
 
     @classmethod
-    def from_catalog_data(cls, data: dict[str, Any]) -> KnownKeys:
+    def from_catalog_data(cls, data: dict[str, Any], with_stock: bool = True) -> KnownKeys:
         extra = data.get("interpolated_known") or {}
         defaults = {**{k: e["value"] for k, e in data.get("interpolated_defaults", {}).items()}, **data["defaults"]}
         return cls.build(
             defaults,
             [*data["template_keys"], *extra.get("template_keys", []), *extra.get("other_keys", []),
-             *infer_and_alias_keys(data), *referenced_keys(defaults)],
+             *infer_and_alias_keys(data), *referenced_keys(defaults), *(stock_keys(data) if with_stock else ())],
             [*data["free_form_tables"], *extra.get("free_form_tables", [])],
         )
 

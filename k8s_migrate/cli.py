@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import typer
@@ -13,11 +14,13 @@ app = typer.Typer(
         "Migrate WSO2 API Manager configuration to a newer API-M version.\n\n"
         "Reads a deployment.toml, a Helm values file or a ConfigMap, carries your customisations over "
         "through cited rules, and reports what happened to every key.\n\n"
-        "Examples:\n\n"
-        "  k8s-migrate toml deployment.toml --from 3.2.0 --to 4.6.0 -o new.toml --report report.md\n\n"
-        "  k8s-migrate toml deployment.toml --from 4.2 --to 4.6 --mode edit --diff\n\n"
-        "  helm get values REL -o yaml | k8s-migrate values - --chart helm-apim/all-in-one@4.2.x --to-chart helm-apim/all-in-one@4.6.x\n\n"
-        "Exit codes: 0 done, 1 --check found changes or --strict found review/unknown entries, 2 bad input or usage."
+        "\b\nExamples:\n"
+        "  k8s-migrate toml deployment.toml --from 3.2.0 --to 4.6.0 -o new.toml --report report.md\n"
+        "  k8s-migrate toml deployment.toml --from 4.2 --to 4.6 --mode edit --diff\n"
+        "  helm get values REL -o yaml | k8s-migrate values - \\\n"
+        "      --chart helm-apim/all-in-one@4.2.x --to-chart helm-apim/all-in-one@4.6.x\n\n"
+        "Exit codes: 0 done, 1 --check found changes or --strict found review/unknown entries, 2 bad input or usage, "
+        "3 internal inconsistency (nothing written). 'k8s-migrate version' lists the versions and charts it knows."
     ),
     no_args_is_help=True,
     add_completion=False,
@@ -46,8 +49,26 @@ def _click_exceptions():
     return exceptions
 
 
+
+
 def main() -> None:
     sys.exit(run_app())
+
+
+def command():
+    """The click command tree, with help pages that name their placeholders (see helptext)."""
+    from .helptext import install
+
+    root_command = install(typer.main.get_command(app))
+    # run_app answers --version before parsing: a typer option would load typer's value adapters on every run
+    root_command.help_extra_options = [("--version", "Print the version and the data it carries, and exit.")]
+    return root_command
+
+
+def _print_help(ctx) -> int:
+    """No command given (`k8s-migrate`, `k8s-migrate rules`): the normal help on stdout, as kubectl and helm do."""
+    sys.stdout.write(ctx.get_help() + "\n")
+    return 0
 
 
 def run_app() -> int:
@@ -56,12 +77,23 @@ def run_app() -> int:
 
     warnings.simplefilter("ignore")  # library warnings are not messages for an operator; the report is
     click = _click_exceptions()
+    if sys.argv[1:] in (["--version"], ["version"]):
+        from .about import version_text
+
+        sys.stdout.write(version_text())
+        return 0
+    if os.environ.get("_K8S_MIGRATE_COMPLETE"):
+        from typer._completion_classes import completion_init
+
+        completion_init()
     try:
-        code = app(standalone_mode=False)
+        code = command().main(prog_name="k8s-migrate", standalone_mode=False)
         return code if isinstance(code, int) else 0
     except typer.Exit as exc:
         return exc.exit_code
     except click.UsageError as exc:
+        if type(exc).__name__ == "NoArgsIsHelpError" and exc.ctx is not None:
+            return _print_help(exc.ctx)
         hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx else ""
         sys.stderr.write(f"k8s-migrate: error: {' '.join(exc.format_message().split())}{hint}\n")
         return 2
@@ -74,6 +106,9 @@ def run_app() -> int:
     except BrokenPipeError:
         return 1
     except Exception as exc:  # the last net: a bug must still not show a traceback
+        if type(exc).__name__ == "ProofError":
+            sys.stderr.write(f"k8s-migrate: error: {' '.join(str(exc).split())}\n")
+            return 3
         if type(exc).__name__ == "Abort":
             sys.stderr.write("k8s-migrate: aborted\n")
             return 1

@@ -17,3 +17,18 @@ class UsageError(Exception):
         if self.file:
             where = f"{self.file}:{self.line}: " if self.line else f"{self.file}: "
         return where + self.message
+
+
+class ProofError(Exception):
+    """The output would disagree with its report (k8s_migrate.proof): nothing is written, exit 3."""
+
+    def __init__(self, problems: list, name: str, report=None):
+        self.problems = problems
+        self.name = name
+        self.report = report
+        first = problems[0]
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        super().__init__(f"{name}: internal inconsistency at {first.key}: {first.describe()}{more}; "
+                         f"nothing written; please report it")
+        if report is not None:
+            report.notes.extend(f"proof failed: {d.key}: {d.describe()}" for d in problems)

@@ -62,7 +62,7 @@ def parse_key(text: str) -> KeyPath:
             idx = m.group("idx")
             segments.append(ANY_ITEM if idx in ("", "*") else int(idx))
         elif m.group("dq") is not None:
-            segments.append(bytes(m.group("dq"), "utf-8").decode("unicode_escape"))
+            segments.append(_unescape(m.group("dq")))
         elif m.group("sq") is not None:
             segments.append(m.group("sq"))
         else:
@@ -72,6 +72,19 @@ def parse_key(text: str) -> KeyPath:
     if not segments:
         raise KeyPathError("empty key path")
     return tuple(segments)
+
+
+def _unescape(text: str) -> str:
+    """A basic string's escapes (\\", \\\\, \\n, \\uXXXX ...); other characters stay as they are."""
+    if "\\" not in text:
+        return text
+    import json
+
+    text = re.sub(r"\\U([0-9A-Fa-f]{8})", lambda m: chr(int(m.group(1), 16)), text)
+    try:
+        return json.loads(f'"{text}"')
+    except ValueError:
+        return text
 
 
 def format_segment(seg: Segment) -> str:

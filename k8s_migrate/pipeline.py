@@ -10,9 +10,11 @@ from .carryover import Baseline, ItemMatcher, Verdict, judge_old
 from .catalog import Catalog, load_catalog, resolve_version
 from .errors import UsageError
 from .formats.text import SourceText, decode
-from .formats.toml import TomlDocument
-from .hub import HubKey, KeyPath, format_key
-from .profiles import detect as detect_profile, implied_by_role, stock_name
+from .formats.comments import carry_comments
+from .formats.toml import TomlDocument, flatten
+from .hub import HubKey, KeyPath, format_key, strip_indices
+from .proof import ProofError, prove
+from .profiles import detect as detect_profile, implied_by_role, stock_name, user_role
 from .report import Entry, Report
 from .rules.aliases import canonicalise
 from .rules.apply import Context, HubState, Track, run
@@ -20,6 +22,7 @@ from .rules.load import plan
 from .rules.model import RuleError
 from .rules.values import same_value
 from .versions import VersionError
+from .counting import counted
 
 
 @dataclass
@@ -61,6 +64,7 @@ def migrate_toml(data: bytes, name: str, options: Options) -> Result:
     old_cat, new_cat = versions(options)
     source = decode(data, name)
     user = TomlDocument(source, name)
+    strict_check(source, name)
     detection = detect_profile(user.data(), old_cat, options.profile)
     options = replace(options, profile=detection.profile, role=detection.role)
     packs = rule_chain(old_cat.version, new_cat.version)
@@ -74,6 +78,7 @@ def migrate_toml(data: bytes, name: str, options: Options) -> Result:
     try:
         if options.mode == "edit":
             output = edit_toml(user, state, report, new_cat)
+            report.extend(stock_additions_not_applied(user, state, old_cat, new_cat, options, ctx))
         else:
             output = rebase_toml(user, state, report, old_cat, new_cat, options, ctx)
     except UsageError as exc:
@@ -81,7 +86,25 @@ def migrate_toml(data: bytes, name: str, options: Options) -> Result:
         raise
     add_findings(report, state)
     report.changed = output != source.original
+    proof = prove(state, report, output, user.data(), [k.path for k in keys], old_cat, new_cat)
+    if proof.differences:
+        raise ProofError(proof.differences, name, report)
     return Result(output, report, source.original)
+
+
+def strict_check(source: SourceText, name: str) -> None:
+    """tomlkit accepts a few documents that TOML does not allow; tomllib, the strict reader, decides."""
+    import tomllib
+
+    try:
+        tomllib.loads(source.text)
+    except tomllib.TOMLDecodeError as exc:
+        import re
+
+        where = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
+        message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
+        column = f", column {where.group(2)}" if where else ""
+        raise UsageError(f"invalid TOML: {message}{column}", name, int(where.group(1)) if where else None) from None
 
 
 # ---- edit mode: the rules, applied to the user's own file -----------------------------------
@@ -99,7 +122,64 @@ def edit_toml(user: TomlDocument, state: HubState, report: Report, new_cat: Cata
                 user.set(track.path, track.value)
         entry = entry_for(track, new_cat)
         report.add(flag_unknown(entry, track.path, new_cat) if track.live else entry)
-    return user.dumps()
+    landed = {t.origin.path: t.path for t in state.tracks if t.origin is not None and t.live}
+    output = user.dumps()
+    if not user.edited:
+        return output
+    text = carry_comments(user.source.text, user.source.text if output == user.source.original else
+                          output.removeprefix("\ufeff").replace("\r\n", "\n"),
+                          anchor_finder(user, landed), only_missing=True)
+    return user.source.restore(text)
+
+
+def stock_additions_not_applied(user: TomlDocument, state: HubState, old_cat: Catalog, new_cat: Catalog,
+                                options: Options, ctx: Context) -> list[Entry]:
+    """Edit mode applies the rules only. What the new version's stock file adds (a table or an array item
+    the old stock file did not have) and the user's file lacks is a review entry each, so it is not missed."""
+    if old_cat.version == new_cat.version:
+        return []
+    old = Baseline(old_cat, stock_for(old_cat, options.profile), f"{old_cat.version} stock file")
+    new_stock = stock_for(new_cat, options.profile)
+    old_to_new = ItemMatcher(stock_values_through_rules(old, new_cat.version, ctx), new_stock)
+    carried = {strip_indices(t.path) for t in stock_through_rules(old, new_cat.version, ctx) if t.live}
+    mine = nest_paths((t.path, t.value) for t in state.tracks if t.live)
+    user_to_new = ItemMatcher(mine, new_stock)
+    found: dict[KeyPath, list[str]] = {}
+    for path, value in flatten(new_stock).items():
+        item = next((path[: i + 1] for i, s in enumerate(path) if isinstance(s, int)), None)
+        if item is not None:
+            if any(old_to_new.translate(old_item) == item for old_item in old_items(old.stock, item)):
+                continue
+            if any(user_to_new.translate(mine_item) == item for mine_item in old_items(mine, item)):
+                continue
+            found.setdefault(item, []).append(f"{path[-1]} = {value!r}")
+        elif strip_indices(path) not in carried and not state.present(path):
+            known, default, _ = new_cat.default(format_key(path))
+            if not (known and same_value(default, value)):
+                found.setdefault(path, []).append(f"{path[-1]} = {value!r}")
+    entries = []
+    for where, lines in found.items():
+        key = format_key(where)
+        what = f"[[{format_key(where[:-1])}]] item" if isinstance(where[-1], int) else "key"
+        entries.append(Entry("review", None, key, None, None, source=f"{new_cat.version} stock file",
+                             origin=f"stock:{key}", message=(
+            f"the {new_cat.version} stock file adds this {what} ({'; '.join(lines[:6])}"
+            f"{'; ...' if len(lines) > 6 else ''}), which the {old_cat.version} stock file did not have; edit "
+            f"mode applies only the rules, so add it if your deployment needs it (rebase mode brings it)")))
+    return entries
+
+
+def old_items(data: dict[str, Any], item: KeyPath) -> list[KeyPath]:
+    from .carryover import get_list
+
+    items = get_list(data, item[:-1]) or []
+    return [item[:-1] + (i,) for i in range(len(items))]
+
+
+def nest_paths(pairs) -> dict[str, Any]:
+    from .proof import nest
+
+    return nest(pairs)
 
 
 # ---- rebase mode: the new stock file with the customisations carried over -------------------
@@ -152,30 +232,174 @@ def rebase_toml(user: TomlDocument, state: HubState, report: Report, old_cat: Ca
     old = Baseline(old_cat, stock_for(old_cat, options.profile), f"{old_cat.version} stock file",
                    implied=implied_by_role(old_cat, options.role), implied_from=f"{options.role} role")
     new, out = new_baseline(new_cat, options)
-    user_data = user.data()
-    user_to_old = ItemMatcher(user_data, old.stock)
-    old_to_new = ItemMatcher(old.stock, new.stock)
-    item_index: dict[KeyPath, int] = {}  # the user's array items -> their index in the output
+    user_to_old = ItemMatcher(user.data(), old.stock)
+    verdicts: dict[int, Verdict] = {}
     covered: set[KeyPath] = set()
     for track in state.tracks:
+        if track.origin is not None:
+            verdict = verdicts[id(track)] = judge_old(track.origin.path, track.origin.value, old, user_to_old)
+            if verdict.old_stock_path is not None:
+                covered.add(verdict.old_stock_path)
+    old_carried = stock_values_through_rules(old, new_cat.version, ctx)
+    remove_what_the_user_removed(state, old, new, out, covered, ItemMatcher(old_carried, new.stock), report, ctx)
+    # the user's keys land in what is left of the new stock file, with its items where they are now
+    role = state.value_at(("server", "server_role"))
+    new = Baseline(new_cat, out.data(), new.label, implied=implied_by_role(new_cat, role if isinstance(role, str) else None),
+                   implied_from=f"{role} role")
+    old_to_new = ItemMatcher(old_carried, new.stock)
+    item_index: dict[KeyPath, int] = {}  # the user's array items -> their index in the output
+    appended: list[KeyPath] = []  # output items the carry-over added
+    written: set[KeyPath] = set()  # where the input's keys (and the rules' additions) land
+    landed: dict[KeyPath, KeyPath] = {}  # input key -> where it is in the output
+    customised_tables: set[KeyPath] = set()
+    added: list[Track] = []
+    for track in state.tracks:
         if track.origin is None:
-            out.set(track.path, track.value)
-            report.add(entry_for(track, new_cat))
+            added.append(track)
             continue
-        verdict = judge_old(track.origin.path, track.origin.value, old, user_to_old)
-        if verdict.old_stock_path is not None:
-            covered.add(verdict.old_stock_path)
+        verdict = verdicts[id(track)]
         if not track.live:
             report.add(entry_for(track, new_cat))
             continue
-        target = output_path(track, user_to_old, old_to_new, out, item_index)
-        report.add(carry(track, verdict, target, new, out, new_cat))
-    remove_what_the_user_removed(state, old, new, out, covered, old_to_new, report, ctx)
-    return user.source.dress(out.dumps())
+        target = output_path(track, user_to_old, old_to_new, out, item_index, appended)
+        written.add(target)
+        if verdict.customised:
+            customised_tables.add(target[:-1])
+        entry = carry(track, verdict, target, new, out, new_cat, ctx)
+        if out.get(target) is not None:
+            landed[track.origin.path] = target
+        report.add(entry)
+    shift = drop_empty_items(out, appended)
+    if shift:
+        item_index = {k: shift(k[:-1] + (v,))[-1] for k, v in item_index.items()}
+        landed = {k: shift(v) for k, v in landed.items()}
+        written = {shift(p) for p in written}
+        for entry in report.entries:
+            if entry.new_key:
+                entry.new_key = format_key(shift(parse_key(entry.new_key)))
+    for track in added:  # after the user's keys: a key a rule adds to an item goes where that item landed
+        target = in_output_items(track.path, item_index)
+        out.set(target, track.value)
+        written.add(target)
+        entry = entry_for(track, new_cat)
+        entry.new_key = format_key(target)
+        report.add(entry)
+    for key in state.withheld:  # a rule keeps this key of the new baseline out (its finding says why)
+        if out.get(key) is not None:
+            out.delete(key)
+    report.extend(introduced_by_new_stock(out, written, customised_tables, old, new, ctx))
+    text = carry_comments(user.source.text, tidy(out.dumps()), anchor_finder(user, landed), only_missing=False)
+    if user.source.text.endswith("\n") and text and not text.endswith("\n"):
+        text += "\n"
+    return user.source.dress(text)
+
+
+def drop_empty_items(out: TomlDocument, appended: list[KeyPath]):
+    """Items the carry-over appended but whose every key was left out leave no empty [[header]]. Returns how
+    paths into later items of the same arrays shift (None when nothing was dropped)."""
+    dropped = [item for item in sorted(appended, reverse=True) if out.drop_if_empty(item)]
+    if not dropped:
+        return None
+
+    def shift(path: KeyPath) -> KeyPath:
+        result = list(path)
+        for item in dropped:
+            n = len(item)
+            if len(result) >= n and tuple(result[: n - 1]) == item[:-1] and isinstance(result[n - 1], int) \
+                    and result[n - 1] > item[-1]:
+                result[n - 1] -= 1
+        return tuple(result)
+
+    return shift
+
+
+def in_output_items(path: KeyPath, item_index: dict[KeyPath, int]) -> KeyPath:
+    result = list(path)
+    for pos, seg in enumerate(path):
+        if isinstance(seg, int) and tuple(path[: pos + 1]) in item_index:
+            result[pos] = item_index[tuple(path[: pos + 1])]
+    return tuple(result)
+
+
+def anchor_finder(user: TomlDocument, landed: dict[KeyPath, KeyPath]):
+    """Where an input key, or the table holding it, is in the output: a table follows its first key that landed."""
+    order = [k.path for k in user.leaves()] if not hasattr(user, "_leaf_paths") else user._leaf_paths
+
+    def resolve(path: KeyPath, is_table: bool) -> list[KeyPath]:
+        if not is_table:
+            return [landed[path]] if path in landed else []
+        found = []
+        for leaf in order:
+            if leaf[: len(path)] == path and leaf in landed:
+                target = landed[leaf]
+                depth = len(target) - (len(leaf) - len(path))
+                if depth > 0:
+                    found.append(target[:depth])
+                found.append(target)
+                break
+        return found
+
+    return resolve
+
+
+def tidy(text: str) -> str:
+    """A blank line before each table header that follows a key, and never two blank lines in a row."""
+    out: list[str] = []
+    for line in text.split("\n"):
+        if line.startswith("[") and out and out[-1].strip() and not out[-1].lstrip().startswith("#"):
+            out.append("")
+        if not line.strip() and out and not out[-1].strip():
+            continue
+        out.append(line)
+    return "\n".join(out)
+
+
+def introduced_by_new_stock(out: TomlDocument, written: set[KeyPath], customised_tables: set[KeyPath],
+                            old: Baseline, new: Baseline, ctx: Context) -> list[Entry]:
+    """The new stock file's own keys that change what the old server ran: each gets an entry. Beside the
+    user's own customised keys, a new stock value changes what those settings do: that is a review."""
+    entries = []
+    back = {track.path: track.origin.path for track in stock_through_rules(old, new.version, ctx) if track.live}
+    new_implied = implied_by_role(new.catalog, user_role(out.data()))
+    for path, item in walk_output(out):
+        if path in written:
+            continue
+        value = _plain(item)
+        found, default, _ = new.catalog.default(format_key(path)) if not has_items(path) else (False, None, None)
+        if path in new_implied:
+            found, default = True, new_implied[path]
+        if found and same_value(default, value):
+            continue
+        old_path = back.get(path, path)
+        before_found, before, before_where = old.default(old_path, None)
+        if before_found and same_value(before, value):
+            continue
+        key = format_key(path)
+        ran = f"the {old.version} server ran {before!r} ({before_where})" if before_found else \
+            f"the {old.version} server did not set it"
+        beside = next((t for t in customised_tables if path[: len(t)] == t and len(path) == len(t) + 1), None)
+        action = "review" if beside is not None else "added"
+        message = f"the {new.label} sets {key} = {value!r}; {ran}"
+        if beside is not None:
+            message += (f". It sits beside your own settings in [{format_key(beside)}] and may change what they do: "
+                        f"check it, or set it to what you need")
+        entries.append(Entry(action, None, key, before if before_found else None, value,
+                             source=new.label, message=message, origin=f"stock:{key}"))
+    return entries
+
+
+def has_items(path: KeyPath) -> bool:
+    return any(isinstance(s, int) for s in path)
+
+
+def walk_output(out: TomlDocument):
+    from .formats.toml import walk
+
+    return walk(out.doc)
 
 
 def output_path(track: Track, user_to_old: ItemMatcher, old_to_new: ItemMatcher, out: TomlDocument,
-                item_index: dict[KeyPath, int]) -> KeyPath:
+                item_index: dict[KeyPath, int], appended: list[KeyPath]) -> KeyPath:
     """Where a carried key lands in the output: array items go to their counterpart in the new stock
     file, or, for the user's own items (and ones the new stock dropped), to a new item appended once."""
     path, old_path = track.path, track.origin.path
@@ -189,38 +413,104 @@ def output_path(track: Track, user_to_old: ItemMatcher, old_to_new: ItemMatcher,
         if item not in item_index:
             in_old = user_to_old.translate(old_path[: old_pos + 1])
             in_new = old_to_new.translate(in_old, tuple(result[: pos + 1])) if in_old else None
-            item_index[item] = in_new[-1] if in_new else out.append_item(tuple(result[:pos]), {})
+            if in_new:
+                item_index[item] = in_new[-1]
+            else:
+                item_index[item] = out.append_item(tuple(result[:pos]), {})
+                appended.append((*result[:pos], item_index[item]))
         result[pos] = item_index[item]
     return tuple(result)
 
 
 def carry(track: Track, verdict: Verdict, target: KeyPath, new: Baseline, out: TomlDocument,
-          new_cat: Catalog) -> Entry:
+          new_cat: Catalog, ctx: Context) -> Entry:
     entry = entry_for(track, new_cat)
-    entry.new_key = format_key(track.path)
+    entry.new_key = format_key(target)
     in_new_stock = out.get(target)
     new_found, new_default, new_where = new.default(track.path, target)
     if not verdict.customised and not track.pinned:
-        if in_new_stock is None:
-            if entry.action == "kept":
-                entry.action, entry.new_key = "defaulted", None
-                entry.message = join(f"the {verdict.old_default_from} value; the new baseline does not set it", entry.message)
-            entry.new_value = new_default if new_found else None
-            return entry
-        entry.new_value = _plain(in_new_stock)
-        if not same_value(entry.new_value, track.origin.value) and entry.action == "kept":
-            entry.action = "defaulted"
-            entry.message = join(f"was the {verdict.old_default_from} value; follows the {new_where} value", entry.message)
-        return entry
+        return follow_new_baseline(track, verdict, target, entry, in_new_stock, (new_found, new_default, new_where),
+                                   out, new_cat, ctx)
     if in_new_stock is None and new_found and same_value(track.value, new_default):
-        if entry.action == "kept":
-            entry.action = "defaulted"
-        entry.message = join(f"equals the {new_where}; left out", entry.message)
-        return entry
-    if in_new_stock is None or not same_value(_plain(in_new_stock), track.value):
-        meta = track.origin.meta
-        out.set(target, track.value, track.origin.comment, meta.get("above"), meta.get("header_above"))
+        return left_out(entry, f"equals the {new_where}; left out", new_default)
+    put(track, target, out, in_new_stock)
     return flag_unknown(entry, track.path, new_cat)
+
+
+def follow_new_baseline(track: Track, verdict: Verdict, target: KeyPath, entry: Entry, in_new_stock: Any,
+                        new_default: tuple[bool, Any, str], out: TomlDocument, new_cat: Catalog, ctx: Context) -> Entry:
+    """A key the user left at the old baseline's value follows the new baseline; where that changes what
+    the server runs, the entry says so (a new stock value is `changed`, a new default is `review`)."""
+    found, default, where = new_default
+    was = f"was the {verdict.old_default_from} value"
+    if in_new_stock is not None:
+        entry.new_value = _plain(in_new_stock)
+        if track.origin.comment:
+            out.set(target, entry.new_value, track.origin.comment)
+        changes = not same_value(entry.new_value, track.value)
+        if changes and entry.action in ("kept", "renamed", "moved"):
+            entry.action = "changed"
+            entry.source = join_sources(entry.source, f"{new_where_label(where, new_cat)}")
+            entry.message = join(f"{was}; the {new_cat.version} stock file sets {entry.new_value!r}", entry.message)
+        elif entry.action == "review" and entry.rule and all(met_by_new_stock(r) for r in entry.rule.split(",")):
+            entry.action = "changed" if changes else "defaulted"
+            entry.message = (f"{was}; follows the {new_cat.version} stock file's {entry.new_value!r}, which already "
+                             f"does what the rule asks")
+        return entry
+    if found and same_value(default, track.value):
+        return left_out(entry, f"{was}; equals the {where}", default)
+    if not found and has_items(target):
+        put(track, target, out, None)  # an item is one unit: its keys stay together
+        entry.message = join(f"{was}; the {new_cat.version} stock file has no such item, so yours stays whole",
+                             entry.message)
+        return entry
+    if ctx.keep_old_defaults:
+        put(track, target, out, None)
+        now = f"the {where} is {default!r}" if found else f"{new_cat.version} has no default for it"
+        entry.message = join(f"{was}; {now}: kept {track.value!r} (--keep-old-defaults)", entry.message)
+        return entry
+    entry.action, entry.new_key, entry.new_value = "review", None, default if found else None
+    entry.source = join_sources(entry.source, where or f"{new_cat.version} catalog")
+    if found:
+        entry.message = join(f"{was}, {track.value!r}; the {where} is {default!r}, so the behaviour changes. "
+                             f"Set it to {track.value!r} to keep the old behaviour (--keep-old-defaults does)",
+                             entry.message)
+    elif new_cat.known.is_known(track.path):
+        entry.message = join(f"{was}, {track.value!r}; the {new_cat.version} stock file no longer sets it and "
+                             f"{new_cat.version} has no default for it: left out, as WSO2 ships it. Set it to "
+                             f"{track.value!r} if you rely on it (--keep-old-defaults does)", entry.message)
+    else:
+        entry.message = join(f"{was}; {new_cat.version} does not read this key and no rule says what replaces it",
+                             entry.message)
+    return entry
+
+
+def new_where_label(where: str, new_cat: Catalog) -> str:
+    return where if "stock" in where else f"{new_cat.version} stock file"
+
+
+def join_sources(*sources: str | None) -> str | None:
+    return " ; ".join(s for s in sources if s) or None
+
+
+def left_out(entry: Entry, why: str, default: Any) -> Entry:
+    """A value equal to the new default is not written: the effective value stays what it was."""
+    if entry.action in ("kept", "renamed", "moved", "changed", "unknown"):
+        entry.action = "defaulted"
+    entry.new_key, entry.new_value = None, default
+    entry.message = join(why + "; left out", entry.message)
+    return entry
+
+
+def put(track: Track, target: KeyPath, out: TomlDocument, in_new_stock: Any) -> None:
+    if in_new_stock is None or not same_value(_plain(in_new_stock), track.value) or track.origin.comment:
+        out.set(target, track.value, track.origin.comment)
+
+
+def met_by_new_stock(rule_id: str) -> bool:
+    from .rules.load import load_packs
+
+    return any(r.id == rule_id and r.raw.get("met_by_new_stock") for p in load_packs() for r in p.rules)
 
 
 def flag_unknown(entry: Entry, path: KeyPath, new_cat: Catalog) -> Entry:
@@ -237,7 +527,8 @@ def remove_what_the_user_removed(state: HubState, old: Baseline, new: Baseline, 
     """Stock keys missing from the user's file stay missing, when the new stock sets them the same way."""
     if all(p in covered for p in old.flat):
         return
-    dropped = dropped_tables(old.flat, covered)
+    landing = {strip_indices(t.path) for t in state.tracks if t.live}
+    dropped = dropped_tables(old.flat, covered, landing)
     doomed: list[tuple[KeyPath, Track]] = []
     for track in stock_through_rules(old, new.version, ctx):
         if track.origin.path in covered or not track.live:
@@ -248,28 +539,48 @@ def remove_what_the_user_removed(state: HubState, old: Baseline, new: Baseline, 
         if node is None or not same_value(_plain(node), track.origin.value):
             continue
         doomed.append((target, track))
-    added = [t.path for t in state.tracks if t.origin is None and t.live]  # rule-added keys keep their tables
-    whole = {p for p in (old_to_new.translate(t) for t in dropped)
-             if p and out.get(p) is not None and not any(a[: len(p)] == p for a in added)}
+    whole = {p for p in (old_to_new.translate(t) for t in dropped) if p and out.get(p) is not None}
     in_tables: dict[KeyPath, list[str]] = {}
+    deletions = []
     for target, track in doomed:
         table = next((t for t in whole if target[: len(t)] == t), None)
         if table is not None:
             in_tables.setdefault(table, []).append(format_key(track.origin.path))
             continue
-        out.delete(target)
+        deletions.append(target)
         key = format_key(track.origin.path)
         report.add(Entry("removed", None, None, track.origin.value, None, origin=f"stock:{key}",
                          message=f"{key}: not in your file, though the {old.label} sets it; "
                                  f"left out of the {new.label} too"))
+    for target in sorted(deletions, key=document_order, reverse=True):
+        out.delete(target)
     for table, keys in in_tables.items():
         name = format_key(table)
         report.add(Entry("removed", None, None, None, None, origin=f"stock:{name}", message=(
-            f"{name} ({len(keys)} keys: {', '.join(k.rsplit('.', 1)[-1] for k in keys[:6])}"
+            f"{name} ({counted(len(keys), 'key')}: {', '.join(k.rsplit('.', 1)[-1] for k in keys[:6])}"
             f"{', ...' if len(keys) > 6 else ''}): not in your file, though the {old.label} has it; "
             f"left out of the {new.label} too. Add it back if you rely on it")))
-    for table in sorted(whole, key=lambda t: [str(s) if isinstance(s, str) else f"{s:09d}" for s in t], reverse=True):
+    for table in sorted(whole, key=document_order, reverse=True):
         out.delete(table)
+
+
+def stock_values_through_rules(old: Baseline, new_version: str, ctx: Context) -> dict[str, Any]:
+    """The old stock file with each value as the rules make it (an answer may rename a gateway
+    environment): array items of the old and new stock files are matched on these values."""
+    import copy
+
+    data = copy.deepcopy(old.stock)
+    for track in stock_through_rules(old, new_version, ctx):
+        if track.live and not same_value(track.value, track.origin.value):
+            set_plain(data, track.origin.path, track.value)
+    return data
+
+
+def set_plain(data: Any, path: KeyPath, value: Any) -> None:
+    node = data
+    for seg in path[:-1]:
+        node = node[seg]
+    node[path[-1]] = value
 
 
 def stock_through_rules(old: Baseline, new_version: str, ctx: Context) -> list[Track]:
@@ -296,13 +607,23 @@ def _stock_tracks(old: Baseline, new_version: str, profile: str | None, keep_old
 _STOCK_TRACKS: dict[tuple, tuple[Any, list[Track]]] = {}  # the stock data is kept alive with its answer
 
 
-def dropped_tables(stock_paths, covered: set[KeyPath]) -> set[KeyPath]:
-    """Stock tables and array items in which the user's file has no key at all: the top-most of them."""
+def document_order(path: KeyPath) -> list[str]:
+    """Sorts paths so that, reversed, later array items are deleted before earlier ones."""
+    return [s if isinstance(s, str) else f"{s:09d}" for s in path]
+
+
+def dropped_tables(stock_paths, covered: set[KeyPath], landing: set[KeyPath]) -> set[KeyPath]:
+    """Stock tables and array items in which the user's file has no key at all: the top-most of them.
+    A table that the user's own keys (or a rule's) land in stays, and its stock keys go one by one;
+    a stock array item the user does not have goes whole, even beside the user's own items."""
     def prefixes(paths):
         return {tuple(p[:i]) for p in paths for i in range(1, len(p))}
 
-    kept = prefixes(covered)
-    return {t for t in prefixes(stock_paths) - kept if len(t) == 1 or t[:-1] in kept}
+    def holds_landing(table: KeyPath) -> bool:
+        return not isinstance(table[-1], int) and any(a[: len(table)] == strip_indices(table) for a in landing)
+
+    candidates = {t for t in prefixes(stock_paths) - prefixes(covered) if not holds_landing(t)}
+    return {t for t in candidates if not any(t[:i] in candidates for i in range(1, len(t)))}
 
 
 def _plain(node: Any) -> Any:

@@ -22,6 +22,7 @@ from .report import Entry, Report
 from .rules.apply import Context, run
 from .rules.values import same_value
 from .versions import VersionError, normalise_version
+from .counting import counted
 
 
 @dataclass
@@ -237,7 +238,7 @@ def migrate_values(data: bytes, name: str, options: ValuesOptions) -> Result:
             continue
         target = to_values(dst_map, format_key(track.path), prefer=format_key(link.values_path), values=effective)
         if target is None and not carries_weight(link, track, src_map, dst_map, source_effective):
-            entry.action = "defaulted"
+            entry.action = "kept"  # it stays in the file, where the new chart does not read it
             entry.message = join(entry.message, (
                 f"{dst_map.id} does not expose {format_key(track.path)}, and this value had no effect of its own "
                 f"in {src_map.id} (its default, or a guard that did not hold); left at {format_key(link.values_path)}, "
@@ -345,7 +346,7 @@ def migrate_embedded(doc: ValuesDocument, path: KeyPath, text: str, line: int | 
     if output != text:
         doc.set(path, output)
     summary = Entry("changed" if output != text else "kept", key, key, None, None, line=line, origin=key,
-                    message=f"embedded deployment.toml text: {len(keys)} keys migrated (the entries with origin {key})")
+                    message=f"embedded deployment.toml text: {counted(len(keys), 'key')} migrated (the entries with origin {key})")
     return [summary, *keys]
 
 

@@ -390,7 +390,7 @@ def interpolate(catalogs: dict[str, dict], order: list[str]) -> None:
 
 def stock_unknown_keys(cat: dict) -> list[str]:
     """Stock leaf keys that neither default.json nor the templates know (typos, or keys read elsewhere)."""
-    known = KnownKeys.from_catalog_data(cat)
+    known = KnownKeys.from_catalog_data(cat, with_stock=False)
     unknown = set()
     for doc in [cat["stock"], *cat["profiles"].values()]:
         for path in leaf_paths(doc):

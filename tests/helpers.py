@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import sys
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
@@ -11,6 +12,15 @@ from pathlib import Path
 
 from k8s_migrate.cli import run_app
 from k8s_migrate.pipeline import Options, migrate_toml
+
+
+LONG = os.environ.get("K8S_MIGRATE_LONG") == "1"
+
+
+def examples(full: int) -> int:
+    """Hypothesis examples for a property test: all of them in CI (K8S_MIGRATE_LONG=1, set by .ci/run),
+    a twentieth (at least 10) in the default run, which must stay under 3 minutes."""
+    return full if LONG else max(10, full // 20)
 
 
 @dataclass
@@ -49,3 +59,19 @@ def load_golden(case: Path) -> dict:
     spec["before"] = (case / "input.toml").read_text()
     spec["after"] = (case / "expected.toml").read_text()
     return spec
+
+
+def assert_rederives(script: str, folder: str, reference_dir: Path, tmp_path: Path) -> None:
+    """Running scripts/<script>.py over the reference writes exactly the committed mappings/<folder>/*.json."""
+    import importlib.util
+
+    from k8s_migrate.data import mappings_dir
+
+    spec = importlib.util.spec_from_file_location(script, Path(__file__).resolve().parent.parent / "scripts" / f"{script}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    written = module.derive(reference_dir, tmp_path)
+    committed = mappings_dir() / folder
+    assert sorted(p.name for p in written) == sorted(p.name for p in committed.glob("*.json"))
+    for path in written:
+        assert path.read_bytes() == (committed / path.name).read_bytes(), path.name

@@ -53,11 +53,10 @@ def test_default_takes_the_new_name(mode):
 
 
 def test_no_answer_takes_the_documented_default_as_review():
-    result, answered = migrate(), migrate("default")
+    result, answered = migrate(), migrate("keep")  # WSO2's 3.2.0-to-4.1.0 guide keeps "Production and Sandbox"
     assert result.output == answered.output
-    (entry,) = entries_of(result)
-    assert entry.action == "review"
-    assert "No answer in .k8s-migrate.yaml; took the default 'default'" in entry.message
+    (entry,) = [e for e in entries_of(result) if e.action == "review"]
+    assert "No answer in .k8s-migrate.yaml; took the default 'keep'" in entry.message
     assert f"rules: {{{RULE}: keep|default}}" in entry.message
 
 
@@ -112,18 +111,18 @@ def test_on_a_tty_the_choice_is_asked_and_recorded(tmp_path):
     path = tmp_path / ".k8s-migrate.yaml"
     path.write_text("# our choices\nkeep_old_defaults: false\n")
     answers = load_answers(str(path))
-    stdin, stderr = Tty("keep\n"), Tty()
+    stdin, stderr = Tty("default\n"), Tty()
     result = with_answers(lambda a: migrate_toml(FILE_320, "d.toml", Options("3.2.0", "4.6.0", answers=a.context())),
                           answers, stdin, stderr)
-    assert 'name = "Production and Sandbox"' in result.output
-    assert "choose keep/default [default]" in stderr.getvalue()
+    assert 'name = "Default"' in result.output
+    assert "choose keep/default [keep]" in stderr.getvalue()
     text = path.read_text()
-    assert text.startswith("# our choices\nkeep_old_defaults: false\n") and f"{RULE}: keep" in text
-    assert load_answers(str(path)).rules == {RULE: "keep"}
+    assert text.startswith("# our choices\nkeep_old_defaults: false\n") and f"{RULE}: default" in text
+    assert load_answers(str(path)).rules == {RULE: "default"}
     # without a TTY nothing is asked
     quiet = with_answers(lambda a: migrate_toml(FILE_320, "d.toml", Options("3.2.0", "4.6.0", answers=a.context())),
-                         Answers(path), io.StringIO("keep\n"), io.StringIO())
-    assert 'name = "Default"' in quiet.output
+                         Answers(path), io.StringIO("default\n"), io.StringIO())
+    assert 'name = "Production and Sandbox"' in quiet.output
 
 
 def test_choice_data_is_checked():
@@ -131,3 +130,19 @@ def test_choice_data_is_checked():
         check_choice({"default": "x", "options": {"a": {}}}, "r")
     with pytest.raises(RuleError, match="unknown field"):
         check_choice({"default": "a", "options": {"a": {"rename": 1}}}, "r")
+
+
+def test_end_of_input_at_the_prompt_records_nothing_and_says_where_the_file_is(tmp_path):
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "nodes").mkdir()
+    answers = load_answers(None, tmp_path / "nodes")
+    assert answers.path == tmp_path / ".k8s-migrate.yaml"  # the repository root, not the current directory
+    stdin, stderr = Tty(""), Tty()
+    result = with_answers(lambda a: migrate_toml(FILE_320, "d.toml", Options("3.2.0", "4.6.0", answers=a.context())),
+                          answers, stdin, stderr)
+    assert 'name = "Default"' in result.output  # the documented default
+    assert not answers.path.exists() and answers.rules == {}
+    said = stderr.getvalue()
+    assert "recorded" not in said
+    assert f"k8s-migrate: no answer (end of input): the documented default applies" in said
+    assert str(answers.path) in said

@@ -2,7 +2,7 @@
 
 The corpus under tests/malformed/<kind>/ holds small hand-written invalid files in the style of toml-test
 and yaml-test-suite; big and binary cases are generated here. A hypothesis fuzz mutates valid files
-(K8S_MIGRATE_FUZZ_EXAMPLES sets the number of examples; 2000 by default, as in CI).
+(K8S_MIGRATE_FUZZ_EXAMPLES sets the number of examples; 2000 with K8S_MIGRATE_LONG=1, as in CI, 100 otherwise).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from command_cases import COMMANDS, Command, params
-from helpers import cli
+from helpers import cli, examples
 
 MALFORMED = Path(__file__).parent / "malformed"
 SECRET_MARK = "Secr3t"  # the corpus spells every secret value with this, so a leak shows
@@ -146,7 +146,7 @@ def mutate(data: bytes, ops) -> bytes:
     return data
 
 
-FUZZ_EXAMPLES = int(os.environ.get("K8S_MIGRATE_FUZZ_EXAMPLES", "2000"))
+FUZZ_EXAMPLES = int(os.environ.get("K8S_MIGRATE_FUZZ_EXAMPLES", examples(2000)))
 settings.register_profile("bad-input-fuzz", max_examples=FUZZ_EXAMPLES, deadline=None, derandomize=True,
                           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 

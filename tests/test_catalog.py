@@ -1,14 +1,12 @@
 import json
 import tomllib
-from pathlib import Path
 
 import pytest
 
+from helpers import assert_rederives
 from k8s_migrate.catalog import UnknownVersionError, known_versions, load_catalog
-from k8s_migrate.data import load_json, mappings_dir
+from k8s_migrate.data import load_json
 from k8s_migrate.hub import format_key, parse_key
-
-SCRIPTS = Path(__file__).resolve().parent.parent / "scripts"
 
 
 def test_index_lists_toml_versions_in_order_with_partial_flags():
@@ -156,13 +154,4 @@ def test_stock_keys_unknown_to_templates_are_listed():
 
 
 def test_rederiving_gives_identical_bytes(reference_dir, tmp_path):
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("derive_catalogs", SCRIPTS / "derive_catalogs.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    written = module.derive(reference_dir, tmp_path)
-    committed = mappings_dir() / "catalog"
-    assert sorted(p.name for p in written) == sorted(p.name for p in committed.glob("*.json"))
-    for path in written:
-        assert path.read_bytes() == (committed / path.name).read_bytes(), path.name
+    assert_rederives("derive_catalogs", "catalog", reference_dir, tmp_path)

@@ -58,7 +58,7 @@ def test_real_configmap_migrates_to_460_keeping_the_rest(reference_dir, tmp_path
     # only additions: every input line is still there, in order
     it = iter(after)
     assert all(any(line == other for other in it) for line in before)
-    assert "    send_stacktrace_details_with_faults = true" in after
+    assert "    init_delay = 0" in after and "    enable_failover = false" in after
     data = json.loads(report.read_text())
     assert {e["origin"] for e in data["entries"]} == {'ConfigMap/wso2am-single-node-am-conf data."deployment.toml"'}
     hostname = next(e for e in data["entries"] if e["old_key"] == "server.hostname")

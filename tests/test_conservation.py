@@ -21,6 +21,7 @@ from k8s_migrate.errors import UsageError
 from k8s_migrate.formats.toml import flatten
 from k8s_migrate.hub import format_key
 from k8s_migrate.pipeline import Options, migrate_toml
+from helpers import examples
 from reference_inputs import all_tomls, toml_ids
 from toml_strategies import toml_text, with_line_endings
 
@@ -76,7 +77,7 @@ def test_every_reference_key_has_one_entry(reference_dir: Path, path: Path, vers
         assert_conserved(data, str(path), version, target, mode)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=toml_text(), route=st.sampled_from([("4.2.0", "4.6.0"), ("3.2.0", "4.6.0"), ("4.6.0", "4.6.0")]),
        mode=st.sampled_from(MODES), crlf=st.booleans(), bom=st.booleans())
 def test_every_generated_key_has_one_entry(text: str, route: tuple[str, str], mode: str, crlf: bool, bom: bool):

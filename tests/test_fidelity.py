@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from helpers import cli
+from helpers import cli, examples
 from k8s_migrate.errors import UsageError
 from k8s_migrate.pipeline import Options, migrate_toml
 from reference_inputs import all_tomls, toml_ids
@@ -122,7 +122,7 @@ def test_the_cli_writes_the_bytes_it_read(reference_dir: Path, tmp_path: Path):
     assert cli("toml", str(source), "--from", version, "--to", version, "--mode", "edit", "--check", "-q").code == 0
 
 
-GENERATED = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+GENERATED = settings(max_examples=examples(100), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @GENERATED

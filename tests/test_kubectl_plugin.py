@@ -12,7 +12,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 kubectl = shutil.which("kubectl")
-pytestmark = pytest.mark.skipif(kubectl is None, reason="kubectl is not installed")
+needs_kubectl = pytest.mark.skipif(kubectl is None, reason="kubectl is not installed")
 
 
 def plugin_env(tmp_path: Path) -> dict[str, str]:
@@ -33,11 +33,13 @@ def run(args: list[str], env: dict[str, str], stdin: bytes | None = None) -> sub
     return subprocess.run([kubectl, *args], env=env, input=stdin, capture_output=True, timeout=60)
 
 
+@needs_kubectl
 def test_kubectl_lists_the_plugin(tmp_path):
     done = run(["plugin", "list"], plugin_env(tmp_path))
     assert str(tmp_path / "bin" / "kubectl-apim_migrate") in done.stdout.decode(), done.stderr.decode()
 
 
+@needs_kubectl
 def test_kubectl_runs_the_plugin(tmp_path):
     env = plugin_env(tmp_path)
     done = run(["apim-migrate", "--help"], env)
@@ -68,3 +70,20 @@ def test_helm_plugin_script(tmp_path):
     assert (tmp_path / "bin" / "fake-helm.args").read_text().split() == ["get", "values", "my-apim", "-o", "yaml",
                                                                          "--namespace", "apim"]
     assert done.returncode == 2 and done.stderr.decode().startswith("k8s-migrate: error:")
+
+
+def test_helm_plugin_without_the_tool_says_how_to_install_it(tmp_path):
+    """No k8s-migrate on PATH and a python without it: one line on how to install, no traceback."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    bare_python = bin_dir / "python-without-k8s-migrate"
+    bare_python.write_text("#!/bin/sh\nexit 1\n")
+    bare_python.chmod(0o755)
+    env = {"PATH": f"{bin_dir}{os.pathsep}/usr/bin{os.pathsep}/bin", "PYTHON": str(bare_python),
+           "HELM_PLUGIN_DIR": str(REPO / "helm-plugin")}
+    done = subprocess.run([str(REPO / "helm-plugin" / "apim-migrate.sh"), "--help"], env=env,
+                          capture_output=True, timeout=60)
+    lines = done.stderr.decode().splitlines()
+    assert done.returncode == 2 and len(lines) == 1, done.stderr.decode()
+    assert lines[0].startswith("k8s-migrate: error: k8s-migrate is not installed") and "pip install" in lines[0]
+    assert done.stdout == b""

@@ -61,7 +61,9 @@ def test_pr_makes_one_branch_with_one_commit_of_the_migrated_files(gitops, tmp_p
     assert git(repo, "branch", "--list", "k8s-migrate/*").split() == [BRANCH]
     assert git(repo, "rev-list", "--count", f"main..{BRANCH}") == "1"
     touched = git(repo, "diff", "--name-only", "main", BRANCH).split()
-    assert sorted(touched) == ["cm/am-conf.yaml", "envs/prod/values.yaml"]
+    assert sorted(touched) == ["cm/am-conf.yaml", "envs/prod/values.yaml", "k8s-migrate-report.md"]
+    full = git(repo, "show", f"{BRANCH}:k8s-migrate-report.md")
+    assert "### Manual steps" in full and "### Changes" in full and full.startswith("## Migrate WSO2 API-M")
     message = git(repo, "log", "-1", "--format=%B", BRANCH)
     assert message.startswith("Migrate WSO2 API-M configuration 4.0.0+4.2.0 -> 4.6.0")
     assert "- envs/prod/values.yaml:" in message and "- cm/am-conf.yaml:" in message
@@ -74,6 +76,7 @@ def test_pr_makes_one_branch_with_one_commit_of_the_migrated_files(gitops, tmp_p
     assert "### Summary" in body and "| `envs/prod/values.yaml` | values | yes |" in body
     assert "| `cm/am-conf.yaml` | configmap | yes |" in body
     assert "### Manual steps" in body and body.count("- [ ] ") >= 5
+    assert f"The full report (every renamed, moved and removed key, by rule) is `k8s-migrate-report.md` on branch `{BRANCH}`." in body
     assert "r460-loadbalanced-failover" in body and "(https://github.com/wso2/" in body
     for secret in SECRETS:
         assert secret not in body
@@ -121,3 +124,23 @@ def test_open_without_gh_prints_the_command(gitops, tmp_path, monkeypatch):
     run = pr(repo, "--open", "--body-file", tmp_path / "b.md")
     assert run.code == 0, run.err
     assert f"gh pr create --base main --head {BRANCH} --title" in run.err and f"--body-file {tmp_path / 'b.md'}" in run.err
+
+
+def test_the_body_fits_a_pull_request_and_asks_each_step_once():
+    from k8s_migrate.gitops.body import BODY_LIMIT, render_body
+    from k8s_migrate.report import Entry, Report
+
+    report = Report("fleet", "4.2.0", "4.6.0")
+    kinds = {}
+    for i in range(1500):
+        path = f"nodes/n{i:04d}/deployment.toml"
+        kinds[path] = "toml"
+        report.add(Entry("review", "apim.same.key", "apim.same.key", rule="r-same", message="the same step", file=path))
+        report.add(Entry("review", f"apim.own.key{i}", f"apim.own.key{i}", rule="r-own", line=3,
+                         message=f"a step only node {i} has " + "x" * 80, file=path))
+    body = render_body(report, kinds, set(kinds), full_report="`k8s-migrate-report.md` on branch `b`")
+    assert len(body) <= BODY_LIMIT < 65_536
+    assert body.count("`apim.same.key`") == 1
+    assert "in `nodes/n0000/deployment.toml`, `nodes/n0001/deployment.toml`" in body and "and 1495 more" in body
+    assert body.rstrip().endswith("more steps in the full report") or "more files in the full report" in body
+    assert "`k8s-migrate-report.md` on branch `b`" in body

@@ -87,3 +87,18 @@ def test_coverage_leaves_nothing_open(reference_dir):
     run = subprocess.run([sys.executable, str(REPO / "scripts" / "derive_coverage.py"), "--check",
                           "--reference", str(reference_dir)], capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stderr[-2000:]
+
+
+def test_a_malformed_pack_gives_every_problem_at_its_line_in_one_run(tmp_path):
+    from helpers import cli
+
+    (tmp_path / "4.6.0-4.7.0.yaml").write_text(
+        "from: 4.6.0\nto: 4.7.0\nrules:\n  - id: x1\n    op: nonsense\n    key: a.b\n  - id: x2\n    op: rename\n")
+    (tmp_path / "4.7.0-4.8.0.yaml").write_text("from: 4.7.0\nto: 4.8.0\nrules:\n  - id: [unclosed\n")
+    done = cli("rules", "lint", "--packs", str(tmp_path), "--golden", str(tmp_path))
+    assert done.code == 1
+    lines = done.err.splitlines()
+    assert lines[0].startswith("4.6.0-4.7.0.yaml:4: rule 1 (x1): op must be one of ")
+    assert lines[1] == "4.6.0-4.7.0.yaml:7: rule 2 (x2): every rule needs a source"
+    assert lines[2] == "4.7.0-4.8.0.yaml:5: invalid YAML: expected ',' or ']', but got '<stream end>'"
+    assert "internal error" not in done.err

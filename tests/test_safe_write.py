@@ -17,8 +17,8 @@ from k8s_migrate import output
 from k8s_migrate.errors import UsageError
 
 REPO = Path(__file__).resolve().parent.parent
-OLD = b"[server]\nhostname = \"am.example.com\"\n\n[monitoring.jmx]\nrmi_server_start = false\n"
-ARGS = ("--from", "4.1", "--to", "4.6", "-q")  # rebase: the output always differs from this input
+OLD = b"[server]\nhostname = \"am.example.com\"\n\n[integration.transaction_counter]\nenable = true\n"
+ARGS = ("--from", "4.3", "--to", "4.6", "-q")  # a rule moves the counter: the output always differs from this input
 
 
 def toml_file(directory: Path, mode: int = 0o644, name: str = "deployment.toml") -> Path:

@@ -74,20 +74,24 @@ def test_a_value_equal_to_a_secret_is_not_masked_for_that(tmp_path: Path):
     assert "****.jks" not in "".join(seen.values())
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if c.suffix == ".toml"], ids=lambda p: p.name)
-def test_the_diff_with_secrets_shown_is_a_patch_git_applies(case: Path, tmp_path: Path, monkeypatch):
+def test_the_diffs_with_secrets_shown_are_patches_git_applies(tmp_path: Path, monkeypatch):
     if not shutil.which("git"):
         pytest.skip("git is not installed")
     monkeypatch.chdir(tmp_path)
-    shutil.copyfile(case, tmp_path / "deployment.toml")
-    result = cli("toml", "deployment.toml", "--from", "4.2", "--to", "4.6", "--diff", "--show-secrets", "-q")
-    assert result.code == 0 and result.out.startswith("--- a/deployment.toml"), result.err
-    (tmp_path / "change.diff").write_text(result.out)
-    check = subprocess.run(["git", "apply", "--check", "change.diff"], cwd=tmp_path, capture_output=True, text=True)
-    assert check.returncode == 0, check.stderr
-    subprocess.run(["git", "apply", "change.diff"], cwd=tmp_path, check=True)
-    migrated = cli("toml", case, "--from", "4.2", "--to", "4.6", "-q").out
-    assert (tmp_path / "deployment.toml").read_text() == migrated
+    applied = 0
+    for case in (c for c in CASES if c.suffix == ".toml"):
+        shutil.copyfile(case, tmp_path / "deployment.toml")
+        result = cli("toml", "deployment.toml", "--from", "4.2", "--to", "4.6", "--diff", "--show-secrets", "-q")
+        assert result.code == 0, result.err
+        if not result.out:  # the migration changes nothing in this file
+            continue
+        (tmp_path / "change.diff").write_text(result.out)
+        check = subprocess.run(["git", "apply", "--check", "change.diff"], cwd=tmp_path, capture_output=True, text=True)
+        assert check.returncode == 0, (case.name, check.stderr)
+        subprocess.run(["git", "apply", "change.diff"], cwd=tmp_path, check=True)
+        assert (tmp_path / "deployment.toml").read_text() == cli("toml", case, "--from", "4.2", "--to", "4.6", "-q").out
+        applied += 1
+    assert applied >= 2, "too few cases change: the test would not test"
 
 
 def test_a_file_without_a_final_newline_gets_gits_marker(tmp_path: Path):

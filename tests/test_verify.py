@@ -61,10 +61,10 @@ def test_render_unknown_instance_is_one_line_exit_2(reference_dir):
 @pytest.mark.parametrize("to", ["4.5.x", "4.6.x"])
 def test_verify_passes_on_the_fixture_once_new_item_fields_are_filled(reference_dir, to):
     # 4.3.x+ charts render gateway_type from each environment item, which 4.2.x items lack:
-    # the values migration fills it from the new chart's default item, and verify explains it.
+    # r430-environment-gateway-type adds it (a report entry), so verify has no difference to explain.
     run = cli("verify", FIXTURE, "--chart", SRC, "--to-chart", f"helm-apim/all-in-one@{to}")
     assert run.code == 0, run.out + run.err
-    assert "gateway_type: set by the values migration" in run.out
+    assert "environment[0].gateway_type" not in run.out
 
 
 @pytest.mark.parametrize("to", ["4.5.x", "4.6.x"])

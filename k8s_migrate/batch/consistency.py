@@ -18,6 +18,7 @@ from typing import Any, Iterable
 from ..hub import KeyPath, KeyPathError, matches, parse_key
 from ..profiles import profile_data, profile_in_notes
 from ..report import Entry, Report
+from ..counting import counted
 
 SOURCE = "k8s-migrate fleet check (fleet_checks in mappings/profiles.json)"
 _URL_HOST = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://([A-Za-z0-9_.-]+)")
@@ -99,8 +100,8 @@ def check_databases(fleet: list[FileFacts]) -> list[Entry]:
         for facts, text, value in found:
             if str(value) != usual:
                 out.append(review(facts, text, value, "fleet-database-url",
-                                  f"{db} differs across the fleet ({len(counts)} URLs in {len(found)} files): "
-                                  f"this {facts.profile} file has its own; {counts[usual]} file(s) use {usual}"))
+                                  f"{db} differs across the fleet ({counted(len(counts), 'URL')} in {counted(len(found), 'file')}): "
+                                  f"this {facts.profile} file has its own; {counted(counts[usual], 'file')} use{'s' if counts[usual] == 1 else ''} {usual}"))
     return out
 
 

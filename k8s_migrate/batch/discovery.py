@@ -97,7 +97,7 @@ def candidate_files(root: Path) -> list[Path]:
 
 
 def kind_of(path: Path, settings: dict[str, Any], defaults: Defaults) -> str | None:
-    """toml | configmap | values, or None for a file the batch leaves alone."""
+    """toml | configmap | values, or None for a file the batch leaves alone (``skip_reason`` says why)."""
     if settings.get("kind"):
         return settings["kind"]
     if path.name in TOML_NAMES or path.suffix == ".toml":
@@ -120,29 +120,71 @@ def neighbour_chart(path: Path) -> str | None:
     return str(path.parent) if chart.is_file() else None
 
 
+@dataclass
+class Skipped:
+    path: str
+    reason: str
+
+
 def discover(root: Path, defaults: Defaults, manifest: Manifest | None = None) -> list[Job]:
+    return discover_all(root, defaults, manifest)[0]
+
+
+def discover_all(root: Path, defaults: Defaults, manifest: Manifest | None = None) -> tuple[list[Job], list[Skipped]]:
+    """Every candidate file is a job or a skipped file with its reason."""
     manifest = manifest or Manifest()
-    jobs = []
+    jobs, skipped = [], []
     for path in candidate_files(root):
         rel = path.relative_to(root).as_posix()
         settings = manifest.settings_for(rel)
         kind = kind_of(path, settings, defaults)
+        detected_chart = None
         if kind is None:
-            continue
+            detected_chart, reason = values_chart(path)
+            if detected_chart is None or not (settings.get("to_chart") or defaults.to_chart):
+                unmatched = " and matches no --manifest entry" if manifest.entries and not settings else ""
+                skipped.append(Skipped(rel, reason + unmatched))
+                continue
+            kind = "values"
         job = Job(
             path=rel, kind=kind,
             to_version=settings.get("to") or defaults.to_version,
             from_version=settings.get("from") or defaults.from_version,
             profile=settings.get("profile") or defaults.profile,
             mode=settings.get("mode") or defaults.mode,
-            chart=settings.get("chart") or defaults.chart or (neighbour_chart(path) if kind == "values" else None),
+            chart=(settings.get("chart") or defaults.chart or detected_chart
+                   or (neighbour_chart(path) if kind == "values" else None)),
             to_chart=settings.get("to_chart") or defaults.to_chart,
             keep_old_defaults=defaults.keep_old_defaults,
             answers=defaults.answers,
         )
         job.error = missing_facts(job)
         jobs.append(job)
-    return jobs
+    return jobs, skipped
+
+
+def values_chart(path: Path) -> tuple[str | None, str]:
+    """A YAML file that is no ConfigMap and has no chart named: the built-in chart its values paths point at."""
+    from ruamel.yaml import YAML
+
+    from ..detect import detect_chart
+
+    try:
+        values = YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))
+    except Exception:  # noqa: BLE001 - an unreadable YAML file is skipped, with the reason
+        return None, "not YAML that k8s-migrate can read"
+    if not isinstance(values, dict) or not values:
+        return None, "not a ConfigMap with a deployment.toml, and no values file"
+    try:
+        found = detect_chart(values)
+    except RecursionError:
+        return None, "nested too deeply to read"
+    if found.value:
+        return found.value, f"a values file for {found.value} (detected); give --to-chart to migrate it"
+    if found.candidates:
+        return None, (f"a values file for one of {', '.join(found.candidates)}; give --chart and --to-chart "
+                      "(or a manifest entry) to migrate it")
+    return None, "not a ConfigMap with a deployment.toml, and its values paths match no built-in chart"
 
 
 def missing_facts(job: Job) -> str | None:
@@ -151,8 +193,4 @@ def missing_facts(job: Job) -> str | None:
             return "no chart for this values file: give --chart, a manifest entry, or keep it beside its Chart.yaml"
         if not job.to_chart:
             return "no target chart for this values file: give --to-chart or a manifest entry with to_chart"
-        return None
-    if not job.from_version:
-        return ("no API-M version for this file: a deployment.toml does not say its version; "
-                "give --from or a manifest entry with 'from'")
     return None

@@ -8,19 +8,36 @@ from pathlib import Path
 
 from ..report import Entry, Report, merge_reports
 from .consistency import check_fleet_facts
-from .discovery import Defaults, Job, Manifest, discover
+from .discovery import Defaults, Job, Manifest, Skipped, discover_all
 from .progress import Progress
 from .worker import JobResult, Target, run_chunk
+from ..counting import counted
 
 
 @dataclass
 class BatchResult:
     report: Report
     results: list[JobResult] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
 
     @property
     def failed(self) -> list[JobResult]:
         return [r for r in self.results if r.error]
+
+
+class Interrupted(Exception):
+    """Ctrl-C during a batch: the files migrated (and written) before it, and the jobs that were not run."""
+
+    def __init__(self, results: list[JobResult], not_run: list[Job]):
+        super().__init__("interrupted")
+        self.results, self.not_run = results, not_run
+
+
+def ignore_interrupts() -> None:
+    """Pool workers leave Ctrl-C to the parent, which lets running chunks finish and cancels the rest."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def chunks(jobs: list[Job], workers: int) -> list[list[Job]]:
@@ -32,21 +49,34 @@ def chunks(jobs: list[Job], workers: int) -> list[list[Job]]:
 def migrate_jobs(jobs: list[Job], target: Target, workers: int, progress: Progress) -> list[JobResult]:
     if workers <= 1 or len(jobs) <= 1:
         results = []
-        for job in jobs:
-            results.extend(run_chunk([job], target))
-            progress.advance(job.path)
+        try:
+            for job in jobs:
+                results.extend(run_chunk([job], target))
+                progress.advance(job.path)
+        except KeyboardInterrupt:
+            raise Interrupted(results, jobs[len(results):]) from None
         return results
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     warm_up(jobs, target.root)
     parts = chunks(jobs, workers)
     done: dict[int, list[JobResult]] = {}
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=ignore_interrupts)
+    try:
         futures = {pool.submit(run_chunk, part, target): i for i, part in enumerate(parts)}
         for future in as_completed(futures):
             done[futures[future]] = future.result()
             for result in done[futures[future]]:
                 progress.advance(result.path)
+    except KeyboardInterrupt:
+        pool.shutdown(wait=True, cancel_futures=True)  # running chunks finish: no file is left half-done
+        for future, i in futures.items():
+            if i not in done and future.done() and not future.cancelled() and future.exception() is None:
+                done[i] = future.result()
+        finished = [r for i in sorted(done) for r in done[i]]
+        raise Interrupted(finished, [job for i, part in enumerate(parts) if i not in done for job in part]) from None
+    finally:
+        pool.shutdown(wait=True)
     return [r for i in range(len(parts)) for r in done[i]]
 
 
@@ -66,19 +96,21 @@ def warm_up(jobs: list[Job], root: str) -> None:
 def run_batch(root: str, defaults: Defaults, target: Target, workers: int | None = None,
               manifest: Manifest | None = None, progress: Progress | None = None) -> BatchResult:
     manifest = manifest or Manifest()
-    jobs = discover(Path(root), defaults, manifest)
+    jobs, skipped = discover_all(Path(root), defaults, manifest)
     workers = workers or os.cpu_count() or 1
     progress = progress or Progress(len(jobs))
     try:
         results = migrate_jobs(jobs, target, workers, progress)
     finally:
         progress.close()
-    report = merge_reports([r.report for r in results], label=root)
+    report = merge_reports([r.report for r in results if not r.error], label=root)
     report.to_version = report.to_version or defaults.to_version
     for r in results:
         if r.error:
             report.add(Entry("review", None, None, rule="batch-error", message=f"not migrated: {r.error}", file=r.path))
     report.extend(check_fleet_facts([r.facts for r in results if not r.error and r.facts], manifest.known_hosts))
-    report.notes.insert(0, f"{len(jobs)} file(s): {sum(1 for r in results if r.changed)} changed, "
-                           f"{len([r for r in results if r.error])} failed")
-    return BatchResult(report, results)
+    report.notes[:0] = [f"{counted(len(jobs) + len(skipped), 'file')} found: {len(jobs)} migrated "
+                        f"({sum(1 for r in results if r.changed)} changed, {len([r for r in results if r.error])} "
+                        f"failed), {len(skipped)} skipped"]
+    report.notes[1:1] = [f"skipped {s.path}: {s.reason}" for s in skipped]
+    return BatchResult(report, results, skipped)

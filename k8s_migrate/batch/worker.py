@@ -71,7 +71,15 @@ def run_job(job: Job, target: Target) -> JobResult:
         from ..output import read_input
 
         source = Path(target.root) / job.path
-        result = HANDLERS[job.kind](read_input(str(source)), job.path, job)
+        data = read_input(str(source))
+        notes = []
+        if job.from_version is None and job.kind in ("toml", "configmap"):
+            from dataclasses import replace
+
+            version, notes = detected_version(data, job)
+            job = replace(job, from_version=version)
+        result = HANDLERS[job.kind](data, job.path, job)
+        result.report.notes[:0] = notes
         written = write_output(job, target, result.output, result.output != result.original)
         from .consistency import facts_of
 
@@ -108,10 +116,22 @@ def slim(report: Report) -> Report:
     return replace(report, entries=[e for e in report.entries if e.action in ATTENTION])
 
 
+def detected_version(data: bytes, job: Job) -> tuple[str, list[str]]:
+    """No --from and no manifest 'from': the version the file's keys show, or a per-file error."""
+    from ..commands.detection import version_detection
+    from ..detect import version_range
+
+    found = version_detection(data, job.path, job.kind)
+    if found.value:
+        return found.value, [f"from {found.value} (detected: {'; '.join(found.evidence)})"]
+    why = (f"it fits {version_range(found.candidates)} ({'; '.join(found.evidence)})" if found.candidates
+           else "no key, server role, stock line or image tag in it names a version")
+    raise UsageError(f"cannot tell which API-M version this file is for: {why}; give --from or a manifest "
+                     "entry with 'from'")
+
+
 def failed(job: Job, message: str) -> JobResult:
-    report = Report(job.path, job.from_version or "?", job.to_version)
-    report.notes.append(f"not migrated: {message}")
-    return JobResult(job.path, job.kind, report, error=message)
+    return JobResult(job.path, job.kind, Report(job.path, job.from_version or "?", job.to_version), error=message)
 
 
 def run_chunk(jobs: list[Job], target: Target) -> list[JobResult]:

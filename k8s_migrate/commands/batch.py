@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from ..errors import UsageError
-from .common import CHECK, FOLLOW, KEEP_OLD, PROFILE, QUIET, REPORT, SHOW_SECRETS, STRICT, fail
+from .common import CHECK, FOLLOW, KEEP_OLD, PROFILE, QUIET, REPORT, SHOW_SECRETS, STRICT, VERBOSE, check_report_path, fail
 from .common import ANSWERS
 
 
@@ -19,7 +19,7 @@ def register(app: typer.Typer) -> None:
 def batch_command(
     directory: str = typer.Argument(..., help="The directory to migrate (a GitOps repository, a folder of nodes)."),
     to_version: str = typer.Option(..., "--to", help="The API-M version to migrate to, e.g. 4.6.0."),
-    from_version: Optional[str] = typer.Option(None, "--from", help="The API-M version of every file (a manifest entry can say it per file)."),
+    from_version: Optional[str] = typer.Option(None, "--from", help="The API-M version of every file (a manifest entry can say it per file; left out: detected per file, with the evidence in the report)."),
     output: Optional[str] = typer.Option(None, "-o", "--output", help="Mirror the tree into this directory."),
     in_place: bool = typer.Option(False, "--in-place", help="Rewrite the files where they are (atomically)."),
     backup: bool = typer.Option(False, "--backup", help="With --in-place, keep each original as FILE.bak."),
@@ -32,18 +32,19 @@ def batch_command(
     keep_old_defaults: bool = KEEP_OLD,
     answers_file: Optional[str] = ANSWERS,
     report: Optional[str] = REPORT, check: bool = CHECK, strict: bool = STRICT, show_secrets: bool = SHOW_SECRETS,
-    quiet: bool = QUIET, follow_symlinks: bool = FOLLOW,
+    quiet: bool = QUIET, verbose: bool = VERBOSE, follow_symlinks: bool = FOLLOW,
 ) -> None:
     """Migrate a fleet: find the files, migrate them in parallel, check them against each other, one report."""
     from pathlib import Path
 
+    check_report_path(report)
     try:
         from ..answers import ask_needed, interactive, load_answers
         from ..batch.discovery import Defaults, read_manifest
-        from ..batch.run import run_batch
+        from ..batch.run import Interrupted, run_batch
         from ..batch.worker import Target
         from ..output import write_atomic
-        from ..report.renderers import render_for_path, render_text
+        from ..report.renderers import render_for_path, terminal_text
 
         if not Path(directory).is_dir():
             raise UsageError("not a directory", directory)
@@ -66,7 +67,10 @@ def batch_command(
         if interactive():  # a dry run first: the choices it needs are asked before anything is written
             if ask_needed(run_batch(directory, defaults, Target(directory), workers, fleet), answers):
                 defaults.answers = answers.context()
-        result = run_batch(directory, defaults, target, workers, fleet)
+        try:
+            result = run_batch(directory, defaults, target, workers, fleet)
+        except Interrupted as stop:
+            interrupted(stop, output or (directory if in_place and not check else None))
         shown = result.report.masked(show_secrets) if (report or not quiet) else None  # masking 10k entries costs
         if report == "-":
             sys.stdout.write(render_for_path(shown, ".json"))
@@ -75,10 +79,30 @@ def batch_command(
     except UsageError as exc:
         fail(exc)
     if shown is not None and not quiet:
-        sys.stderr.write(render_text(shown))
+        sys.stderr.write(terminal_text(shown, verbose))
     if not (output or in_place or check or quiet):
         sys.stderr.write("k8s-migrate: nothing written; give -o OUTDIR or --in-place to write the results\n")
     if result.failed:
+        if quiet:  # the report would have named them
+            for failure in result.failed:
+                sys.stderr.write(f"k8s-migrate: error: {failure.path}: {failure.error}\n")
         raise typer.Exit(2)
+    if check:
+        sys.stderr.write("".join(f"would migrate {r.path}\n" for r in result.results if r.changed))
     if (check and result.report.changed) or (strict and result.report.needs_attention()):
         raise typer.Exit(1)
+
+
+def interrupted(stop, destination: str | None) -> None:
+    """Ctrl-C: say which files were written (each complete: written atomically) and which were not; exit 130."""
+    written = [r.path for r in stop.results if r.written]
+    missing = [r.path for r in stop.results if not r.written] + [job.path for job in stop.not_run]
+    total = len(written) + len(missing)
+    if destination is None:
+        sys.stderr.write(f"k8s-migrate: interrupted after migrating {len(stop.results)} of "
+                         f"{len(stop.results) + len(stop.not_run)} files; nothing was written\n")
+        raise typer.Exit(130)
+    sys.stderr.write(f"k8s-migrate: interrupted: {len(written)} of {total} files written to {destination} "
+                     f"(each one complete); not written ({len(missing)}):\n")
+    sys.stderr.write("".join(f"  {path}\n" for path in missing))
+    raise typer.Exit(130)

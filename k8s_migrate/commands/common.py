@@ -8,6 +8,7 @@ from typing import Optional
 
 import typer
 
+from ..data import load_json
 from ..errors import UsageError
 
 
@@ -26,21 +27,29 @@ class Delivery:
     show_secrets: bool
     quiet: bool
     follow_symlinks: bool = False
+    verbose: bool = False
 
 
 OUTPUT = typer.Option(None, "-o", "--output", help="Write the result here (default: stdout).")
 IN_PLACE = typer.Option(False, "--in-place", help="Replace FILE with the result (atomically).")
 BACKUP = typer.Option(False, "--backup", help="With --in-place, keep the original as FILE.bak.")
 REPORT = typer.Option(None, "--report", help="Write the report here; .json, .md, .sarif or .txt picks the format (- prints JSON on stdout).")
-DIFF = typer.Option(False, "--diff", help="Print a unified diff instead of the result.")
-CHECK = typer.Option(False, "--check", help="Write nothing; exit 1 if migrating would change the file.")
+DIFF = typer.Option(False, "--diff", help=(
+    "Print a unified diff instead of the result. Exits 0 like git diff, black --diff and helm diff; "
+    "add --check to exit 1 when there are changes (kubectl diff's and helm diff --detailed-exitcode's question)."))
+CHECK = typer.Option(False, "--check", help=(
+    "Write nothing; print 'would migrate FILE' and exit 1 if migrating would change the file (as black --check)."))
 STRICT = typer.Option(False, "--strict", help="Exit 1 if the report holds review or unknown entries.")
 SHOW_SECRETS = typer.Option(False, "--show-secrets", help="Do not mask secrets in reports and diffs.")
 QUIET = typer.Option(False, "-q", "--quiet", help="Do not print the text report on stderr.")
+VERBOSE = typer.Option(False, "-v", "--verbose", help="List every row of the text report, not only those that need attention.")
 FOLLOW = typer.Option(False, "--follow-symlinks", help="Allow --in-place/-o to write through a symlink that leaves its directory.")
-FROM = typer.Option(..., "--from", help="The API-M version the file is for, e.g. 3.2.0 or 3.2.")
+FROM = typer.Option(None, "--from", help=(
+    "The API-M version the file is for, e.g. 3.2.0 or 3.2. Left out: detected from the file's keys, server role, "
+    "stock-file lines and image tags, with the evidence in the report (asked on a terminal when they do not decide)."))
 TO = typer.Option(..., "--to", help="The API-M version to migrate to, e.g. 4.6.0 or 4.6.")
-PROFILE = typer.Option(None, "--profile", help="all-in-one, control-plane, gateway, traffic-manager, key-manager (detected when not given).")
+PROFILE = typer.Option(None, "--profile", help=(
+    f"The deployment profile, one of: {', '.join(load_json('profiles.json')['profiles'])} (detected when not given)."))
 ANSWERS = typer.Option(None, "--answers", help="The answers file (default: .k8s-migrate.yaml at the repository root).")
 KEEP_OLD = typer.Option(False, "--keep-old-defaults", help="Write old defaults that changed explicitly, so behaviour stays as it was.")
 
@@ -51,16 +60,46 @@ def fail(exc: Exception) -> None:
     raise typer.Exit(2)
 
 
+def fail_inconsistent(exc: Exception, d: Delivery | None = None) -> None:
+    """The proof failed: the output would disagree with its report. Nothing is written; the report (with
+    the diagnosis in its notes) still goes where --report asks."""
+    from ..output import write_atomic
+    from ..report.renderers import render_for_path
+
+    report = getattr(exc, "report", None)
+    if d is not None and d.report and report is not None and d.report != "-":
+        try:
+            write_atomic(d.report, render_for_path(report.masked(d.show_secrets), d.report),
+                         allow_symlink_escape=d.follow_symlinks)
+        except UsageError:
+            pass
+    sys.stderr.write(f"k8s-migrate: error: {' '.join(str(exc).split())}\n")
+    raise typer.Exit(3)
+
+
+def check_report_path(path: Optional[str]) -> None:
+    """--report's format comes from its suffix: refuse an unknown one before anything is written."""
+    from ..report.renderers import renderer_for
+
+    if path and path != "-":
+        try:
+            renderer_for(path)
+        except UsageError as exc:
+            fail(exc)
+
+
 def deliver(result, d: Delivery) -> None:
     """Write the output or diff, the report, and pick the exit code."""
     from ..output import unified_diff, write_atomic
     from ..report.masking import mask_text
-    from ..report.renderers import render_for_path, render_text
+    from ..inputs import label
+    from ..report.renderers import render_for_path, terminal_text
 
     if d.in_place and d.file == "-":
         fail(UsageError("--in-place needs a file, not stdin"))
     if d.in_place and d.output:
         fail(UsageError("give either --in-place or -o, not both"))
+    check_report_path(d.report)
     if d.report == "-" and not d.check and (d.diff or (not d.in_place and d.output in (None, "-"))):
         fail(UsageError("--report - prints JSON on stdout, where the result goes too; "
                         "give -o FILE, --in-place or --check, or --report FILE.json"))
@@ -70,7 +109,7 @@ def deliver(result, d: Delivery) -> None:
             sys.stdout.write(render_for_path(report, ".json"))
         elif d.report:
             write_atomic(d.report, render_for_path(report, d.report), allow_symlink_escape=d.follow_symlinks)
-        if d.check:
+        if d.check and not d.diff:
             pass
         elif d.diff:
             text = unified_diff(result.original, result.output, d.file)
@@ -89,8 +128,9 @@ def deliver(result, d: Delivery) -> None:
     except UsageError as exc:
         fail(exc)
     if not d.quiet:
-        sys.stderr.write(render_text(report))
+        sys.stderr.write(terminal_text(report, d.verbose))
     if d.check and result.report.changed:
+        sys.stderr.write(f"would migrate {label(d.file)}\n")
         raise typer.Exit(1)
     if d.strict and result.report.needs_attention():
         raise typer.Exit(1)

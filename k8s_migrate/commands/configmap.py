@@ -6,9 +6,10 @@ from typing import Optional
 
 import typer
 
-from ..errors import UsageError
-from .common import (BACKUP, CHECK, DIFF, FOLLOW, FROM, IN_PLACE, KEEP_OLD, OUTPUT, PROFILE, QUIET, REPORT,
-                     SHOW_SECRETS, STRICT, TO, Delivery, deliver, fail)
+from ..errors import ProofError, UsageError
+from ..inputs import label as input_name
+from .common import (BACKUP, CHECK, DIFF, FOLLOW, FROM, IN_PLACE, KEEP_OLD, OUTPUT, PROFILE, QUIET, REPORT, VERBOSE,
+                     SHOW_SECRETS, STRICT, TO, Delivery, deliver, fail, fail_inconsistent)
 
 
 def register(app: typer.Typer) -> None:
@@ -17,17 +18,17 @@ def register(app: typer.Typer) -> None:
 
 def configmap_command(
     file: str = typer.Argument(..., help="The manifest (one or more YAML documents, or a kind: List), or - for stdin."),
-    from_version: str = FROM,
+    from_version: Optional[str] = FROM,
     to_version: str = TO,
     profile: Optional[str] = PROFILE,
     mode: str = typer.Option("edit", "--mode", help="edit: the rules applied to the embedded file; rebase: the new stock file with your customisations."),
     keep_old_defaults: bool = KEEP_OLD,
     output: Optional[str] = OUTPUT, in_place: bool = IN_PLACE, backup: bool = BACKUP, report: Optional[str] = REPORT,
-    diff: bool = DIFF, check: bool = CHECK, strict: bool = STRICT, show_secrets: bool = SHOW_SECRETS, quiet: bool = QUIET,
+    diff: bool = DIFF, check: bool = CHECK, strict: bool = STRICT, show_secrets: bool = SHOW_SECRETS, quiet: bool = QUIET, verbose: bool = VERBOSE,
     follow_symlinks: bool = FOLLOW,
 ) -> None:
     """Migrate the deployment.toml embedded in ConfigMaps; the rest of the manifest stays as it was."""
-    delivery = Delivery(file, output, in_place, backup, report, diff, check, strict, show_secrets, quiet, follow_symlinks)
+    delivery = Delivery(file, output, in_place, backup, report, diff, check, strict, show_secrets, quiet, follow_symlinks, verbose=verbose)
     try:
         from ..formats.configmap import migrate_manifest
         from ..output import read_input
@@ -35,8 +36,19 @@ def configmap_command(
 
         if mode not in ("rebase", "edit"):
             raise UsageError(f"--mode must be rebase or edit, not {mode!r}")
+        from ..answers import load_answers
+        from .detection import add_notes, check_kind, fragment_note, resolve_from
+
+        data = read_input(file)
+        check_kind(data, file, "configmap")
+        answers = load_answers(None, None if file == "-" else file)
+        from_version, notes = resolve_from(data, file, from_version, "configmap", answers, quiet)
+        notes[:0] = fragment_note(data, file, from_version, "configmap", mode)
         options = Options(from_version, to_version, mode=mode, profile=profile, keep_old_defaults=keep_old_defaults)
-        result = migrate_manifest(read_input(file), file, options)
+        result = migrate_manifest(data, input_name(file), options)
+        add_notes(result, notes)
     except UsageError as exc:
         fail(exc)
+    except ProofError as exc:
+        fail_inconsistent(exc, delivery)
     deliver(result, delivery)

@@ -26,7 +26,15 @@ def keys_command(
         catalog = load_catalog(resolve_version(version))
     except VersionError as exc:
         fail(UsageError(str(exc)))
-    rows = catalog_rows(catalog, prefix)
+    try:
+        rows = catalog_rows(catalog, prefix)
+    except ValueError as exc:
+        fail(UsageError(f"not a key: {prefix!r} ({exc})"))
+    if not rows:
+        hint = did_you_mean(catalog, prefix or "")
+        typer.echo(f"k8s-migrate: {catalog.version} knows no key under {prefix!r}"
+                   + (f"; did you mean {hint}?" if hint else ""), err=True)
+        raise typer.Exit(1)
     if catalog.partial:
         typer.echo(f"note: the {catalog.version} catalog is partial: {catalog.partial_note}", err=True)
     for key, default in rows:
@@ -47,3 +55,15 @@ def catalog_rows(catalog, prefix: str | None) -> list[tuple[str, str | None]]:
         found, value, _ = catalog.default(key) if "*" not in key and "[]" not in key else (False, None, None)
         rows.append((key, json.dumps(value, ensure_ascii=False) if found else None))
     return rows
+
+
+def did_you_mean(catalog, prefix: str) -> str | None:
+    """The known key or table closest to what was typed."""
+    import difflib
+
+    names = set()
+    for key in catalog.known.key_texts:
+        parts = key.split(".")
+        names.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))
+    close = difflib.get_close_matches(prefix.rstrip("."), sorted(names), n=1, cutoff=0.6)
+    return close[0] if close else None

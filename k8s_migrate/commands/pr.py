@@ -9,6 +9,7 @@ import typer
 
 from ..errors import UsageError
 from .common import ANSWERS, KEEP_OLD, PROFILE, SHOW_SECRETS, fail
+from ..counting import counted
 
 
 
@@ -61,7 +62,8 @@ def pr_command(
         defaults = Defaults(to_version, from_version, profile, mode, chart, to_chart,
                             answers.keep_old(keep_old_defaults), answers.context())
         outcome = open_pull_request(PullRequest(repo_dir, defaults, answers, base, branch,
-                                                read_manifest(manifest) if manifest else None, workers, show_secrets))
+                                                read_manifest(manifest) if manifest else None, workers, show_secrets,
+                                                remote=remote))
         if outcome.branch is None:
             sys.stderr.write(f"k8s-migrate: nothing to migrate in {repo_dir} (base {outcome.base}); no branch created\n")
             return
@@ -69,7 +71,7 @@ def pr_command(
             write_atomic(body_file, outcome.body)
         sys.stdout.write(outcome.body)
         what = f"committed {outcome.commit[:12]}" if outcome.commit else "no change since the last run; no new commit"
-        sys.stderr.write(f"k8s-migrate: branch {outcome.branch} ({len(outcome.files)} file(s)): {what}\n")
+        sys.stderr.write(f"k8s-migrate: branch {outcome.branch} ({counted(len(outcome.files), 'file')}): {what}\n")
         if push:
             git.push(root, remote, outcome.branch, outcome.rewritten)
             sys.stderr.write(f"k8s-migrate: pushed {outcome.branch} to {remote}\n")

@@ -44,16 +44,29 @@ def render_command(
 
 
 def verify_command(
-    file: str = typer.Argument(..., help="The values file for --chart."),
-    chart: str = typer.Option(..., "--chart", help="The chart the values are for (built-in id or directory)."),
-    to_chart: str = typer.Option(..., "--to-chart", help="The chart to migrate to (built-in id or directory)."),
+    file: str = typer.Argument(..., help="The values file for --chart; or OLD, the deployment.toml or ConfigMap before a migration.", metavar="FILE|OLD"),
+    new_file: Optional[str] = typer.Argument(None, help="NEW: the same file after a migration (made by any tool or by hand), with --from and --to.", metavar="[NEW]"),
+    chart: Optional[str] = typer.Option(None, "--chart", help="The chart the values are for (built-in id or directory)."),
+    to_chart: Optional[str] = typer.Option(None, "--to-chart", help="The chart to migrate to (built-in id or directory)."),
+    from_version: Optional[str] = typer.Option(None, "--from", help="With OLD NEW: the API-M version of OLD, e.g. 4.2."),
+    to_version: Optional[str] = typer.Option(None, "--to", help="With OLD NEW: the API-M version of NEW, e.g. 4.6."),
+    profile: Optional[str] = typer.Option(None, "--profile", help="With OLD NEW: the profile (detected when not given)."),
+    report_path: Optional[str] = typer.Option(None, "--report", help="With OLD NEW: write the audit here (.json, .md, .sarif, .txt)."),
     instance: Optional[str] = typer.Option(None, "--instance", help="Which deployment.toml to compare (default: the first)."),
     chart_dir: Optional[str] = typer.Option(None, "--chart-dir", help=CHART_DIR_HELP),
     to_chart_dir: Optional[str] = typer.Option(None, "--to-chart-dir", help="The directory of --to-chart, as --chart-dir."),
     show_secrets: bool = typer.Option(False, "--show-secrets", help="Do not mask secret values in the differences."),
     given: list[str] = typer.Option([], "--set", help="KEY=VALUE for the new chart, as helm --set: a manual step the report asks for (e.g. a required encryption key). Repeatable."),
 ) -> None:
-    """Check a values migration: render before and after, compare with the TOML migration of the render."""
+    """Check a migration. OLD NEW --from A --to B: every effective change between two deployment.toml files
+    (or ConfigMaps), each with the rule, default change or stock value that explains it; exit 1 if any is
+    unexplained. FILE --chart X --to-chart Y: render a values migration before and after and compare."""
+    if new_file is not None:
+        verify_pair(file, new_file, from_version, to_version, profile, report_path, show_secrets)
+        return
+    if not chart or not to_chart:
+        fail(UsageError("verify needs OLD NEW --from A --to B (deployment.toml or ConfigMap), "
+                        "or FILE --chart X --to-chart Y (Helm values)"))
     try:
         from ..output import read_input
         from ..verify import render_text, verify
@@ -64,6 +77,25 @@ def verify_command(
         fail(exc)
     sys.stdout.write(render_text(result, show_secrets))
     raise typer.Exit(0 if result.ok else 1)
+
+
+def verify_pair(old: str, new: str, from_version: Optional[str], to_version: Optional[str], profile: Optional[str],
+                report_path: Optional[str], show_secrets: bool) -> None:
+    try:
+        from ..output import read_input, write_atomic
+        from ..proof import audit_files
+        from ..report.renderers import render_for_path, render_text as render_report
+
+        if not from_version or not to_version:
+            raise UsageError("verify OLD NEW needs --from and --to (the API-M versions of OLD and NEW)")
+        audit = audit_files(read_input(old), read_input(new), old, new, from_version, to_version, profile)
+        report = audit.report.masked(show_secrets)
+        if report_path:
+            write_atomic(report_path, render_for_path(report, report_path))
+    except UsageError as exc:
+        fail(exc)
+    sys.stdout.write(render_report(report))
+    raise typer.Exit(0 if audit.ok else 1)
 
 
 def _pair(item: str) -> tuple[str, str]:

@@ -44,14 +44,24 @@ def show_command(rule_id: str = typer.Argument(..., help="A rule id, e.g. r320-o
 def lint_command(
     packs: Optional[str] = typer.Option(None, "--packs", help="A folder of rule packs (default: the built-in mappings/apim)."),
     golden: Optional[str] = typer.Option(None, "--golden", help="A folder with a golden case per rule (default: tests/golden/toml of a checkout)."),
+    evidence: Optional[str] = typer.Option(None, "--evidence", help="WSO2's own files per version (e.g. ../shared/reference): check each rule's claim against them."),
 ) -> None:
-    """Check the packs: schema, unique ids, sources, from < to, conflicting rules, catalog keys, golden cases."""
+    """Check the packs: schema, unique ids, sources, from < to, conflicting rules, catalog keys, golden cases,
+    and with --evidence each rule's claim against WSO2's default.json, templates and stock files."""
     from pathlib import Path
 
     from ..data import mappings_dir
-    from ..rules.lint import default_golden_dir, lint
+    from ..errors import UsageError
+    from ..rules.lint import default_golden_dir, lint, load_valid_packs
 
-    problems = lint(Path(packs) if packs else mappings_dir() / "apim", Path(golden) if golden else default_golden_dir())
+    folder = Path(packs) if packs else mappings_dir() / "apim"
+    problems = lint(folder, Path(golden) if golden else default_golden_dir())
+    if evidence is not None:
+        from ..rules.evidence import evidence_problems
+
+        if not Path(evidence).is_dir():
+            fail(UsageError(f"--evidence {evidence}: not a folder"))
+        problems += evidence_problems(load_valid_packs(folder), Path(evidence))
     for problem in problems:
         typer.echo(str(problem), err=True)
     if problems:
@@ -81,7 +91,8 @@ def describe(rule) -> str:
     fields = [("id", rule.id), ("pack", rule.pack), ("op", rule.op), ("keys", ", ".join(rule.key_texts))]
     optional = [("to", rule.raw.get("to")), ("value", rule.raw.get("value")), ("transform", rule.transform),
                 ("when", rule.when or None), ("old default", rule.raw.get("old")), ("new default", rule.raw.get("new")),
-                ("keep switch", rule.keep_switch), ("candidates", ", ".join(rule.raw.get("candidate", [])) or None)]
+                ("keep switch", rule.keep_switch), ("candidates", ", ".join(rule.raw.get("candidate", [])) or None),
+                ("evidence", rule.raw.get("evidence"))]
     fields += [(k, v) for k, v in optional if v is not None and (k not in ("old default", "new default") or rule.op == "default_change")]
     fields += [("confidence", rule.confidence), ("source", rule.source), ("message", rule.message)]
     return "\n".join(f"{k + ':':<13} {v}" for k, v in fields)

@@ -6,9 +6,10 @@ from typing import Optional
 
 import typer
 
-from ..errors import UsageError
-from .common import (BACKUP, CHECK, DIFF, FOLLOW, FROM, IN_PLACE, KEEP_OLD, OUTPUT, PROFILE, QUIET, REPORT,
-                     SHOW_SECRETS, STRICT, TO, Delivery, deliver, fail)
+from ..errors import ProofError, UsageError
+from ..inputs import label as input_name
+from .common import (BACKUP, CHECK, DIFF, FOLLOW, FROM, IN_PLACE, KEEP_OLD, OUTPUT, PROFILE, QUIET, REPORT, VERBOSE,
+                     SHOW_SECRETS, STRICT, TO, Delivery, deliver, fail, fail_inconsistent)
 from .common import ANSWERS
 
 
@@ -18,7 +19,7 @@ def register(app: typer.Typer) -> None:
 
 def toml_command(
     file: str = typer.Argument(..., help="The deployment.toml to migrate, or - for stdin."),
-    from_version: str = FROM,
+    from_version: Optional[str] = FROM,
     to_version: str = TO,
     profile: Optional[str] = PROFILE,
     onto: Optional[str] = typer.Option(None, "--onto", help="The new version's stock deployment.toml to build on (default: the built-in baseline)."),
@@ -26,11 +27,11 @@ def toml_command(
     keep_old_defaults: bool = KEEP_OLD,
     answers_file: Optional[str] = ANSWERS,
     output: Optional[str] = OUTPUT, in_place: bool = IN_PLACE, backup: bool = BACKUP, report: Optional[str] = REPORT,
-    diff: bool = DIFF, check: bool = CHECK, strict: bool = STRICT, show_secrets: bool = SHOW_SECRETS, quiet: bool = QUIET,
+    diff: bool = DIFF, check: bool = CHECK, strict: bool = STRICT, show_secrets: bool = SHOW_SECRETS, quiet: bool = QUIET, verbose: bool = VERBOSE,
     follow_symlinks: bool = FOLLOW,
 ) -> None:
     """Migrate a deployment.toml (a VM or container install)."""
-    delivery = Delivery(file, output, in_place, backup, report, diff, check, strict, show_secrets, quiet, follow_symlinks)
+    delivery = Delivery(file, output, in_place, backup, report, diff, check, strict, show_secrets, quiet, follow_symlinks, verbose=verbose)
     try:
         from dataclasses import replace
 
@@ -40,14 +41,22 @@ def toml_command(
 
         if mode not in ("rebase", "edit"):
             raise UsageError(f"--mode must be rebase or edit, not {mode!r}")
+        from .detection import add_notes, check_kind, fragment_note, resolve_from
+
         data = read_input(file)
+        check_kind(data, file, "toml")
         answers = load_answers(answers_file, None if file == "-" else file)
+        from_version, notes = resolve_from(data, file, from_version, "toml", answers, quiet)
+        notes[:0] = fragment_note(data, file, from_version, "toml", mode)
         options = Options(from_version, to_version, mode=mode, profile=profile,
                           keep_old_defaults=answers.keep_old(keep_old_defaults))
         if onto:
             options.onto, options.onto_name = read_input(onto), onto
-        result = with_answers(lambda a: migrate_toml(data, file, replace(options, answers=a.context())),
+        result = with_answers(lambda a: migrate_toml(data, input_name(file), replace(options, answers=a.context())),
                               answers)
+        add_notes(result, notes)
     except UsageError as exc:
         fail(exc)
+    except ProofError as exc:
+        fail_inconsistent(exc, delivery)
     deliver(result, delivery)

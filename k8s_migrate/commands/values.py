@@ -7,7 +7,8 @@ from typing import List, Optional
 import typer
 
 from ..errors import UsageError
-from .common import (CHECK, DIFF, FOLLOW, IN_PLACE, BACKUP, KEEP_OLD, OUTPUT, QUIET, REPORT, SHOW_SECRETS,
+from ..inputs import label as input_name
+from .common import (CHECK, DIFF, FOLLOW, IN_PLACE, BACKUP, KEEP_OLD, OUTPUT, QUIET, REPORT, VERBOSE, SHOW_SECRETS,
                      STRICT, Delivery, deliver, fail)
 from .common import ANSWERS
 
@@ -18,7 +19,9 @@ def register(app: typer.Typer) -> None:
 
 def values_command(
     file: str = typer.Argument(..., help="The values file to migrate, or - for stdin (helm get values REL -o yaml | ...)."),
-    chart: str = typer.Option(..., "--chart", help="The chart the values are for: a built-in id such as helm-apim/all-in-one@4.2.x, or a chart directory."),
+    chart: Optional[str] = typer.Option(None, "--chart", help=(
+        "The chart the values are for: a built-in id such as helm-apim/all-in-one@4.2.x, or a chart directory. "
+        "Left out: detected from the file's values paths and image tags, with the evidence in the report.")),
     to_chart: List[str] = typer.Option(..., "--to-chart", help=(
         "The chart to migrate to, e.g. helm-apim/all-in-one@4.6.x, or a chart directory. Give it once per chart "
         "to split a values file of one chart that runs several components (kubernetes-apim/am-pattern-3@4.2.x) "
@@ -29,7 +32,7 @@ def values_command(
     keep_old_defaults: bool = KEEP_OLD,
     answers_file: Optional[str] = ANSWERS,
     output: Optional[str] = OUTPUT, in_place: bool = IN_PLACE, backup: bool = BACKUP, report: Optional[str] = REPORT,
-    diff: bool = DIFF, check: bool = CHECK, strict: bool = STRICT, show_secrets: bool = SHOW_SECRETS, quiet: bool = QUIET,
+    diff: bool = DIFF, check: bool = CHECK, strict: bool = STRICT, show_secrets: bool = SHOW_SECRETS, quiet: bool = QUIET, verbose: bool = VERBOSE,
     follow_symlinks: bool = FOLLOW,
     verify: bool = typer.Option(False, "--verify", help="Also render both charts (without helm) and check the migrated values give the configuration the TOML migration gives; exit 1 if not. Needs the charts' templates (see k8s-migrate verify)."),
     given: List[str] = typer.Option([], "--set", help="With --verify: KEY=VALUE for the new chart, for a manual step the report asks for. Repeatable."),
@@ -40,23 +43,31 @@ def values_command(
     --chart kubernetes-apim/am-pattern-3@4.2.x --to-chart helm-apim/control-plane@4.6.x
     --to-chart helm-apim/gateway@4.6.x --to-chart helm-apim/traffic-manager@4.6.x -o DIR.
     """
+    try:
+        from ..output import read_input
+        from .detection import check_kind, resolve_chart
+
+        data = read_input(file)
+        check_kind(data, file, "values")
+        chart, chart_notes = resolve_chart(data, file, chart)
+    except UsageError as exc:
+        fail(exc)
     if len(to_chart) > 1:
         from .values_split import split_command
 
         split_command(file, chart, to_chart, from_version, to_version, keep_old_defaults, Delivery(
-            file, output, in_place, backup, report, diff, check, strict, show_secrets, quiet, follow_symlinks))
+            file, output, in_place, backup, report, diff, check, strict, show_secrets, quiet, follow_symlinks, verbose=verbose), data)
         return
-    delivery = Delivery(file, output, in_place, backup, report, diff, check, strict, show_secrets, quiet, follow_symlinks)
+    delivery = Delivery(file, output, in_place, backup, report, diff, check, strict, show_secrets, quiet, follow_symlinks, verbose=verbose)
     try:
         from ..answers import load_answers, with_answers
-        from ..output import read_input
         from ..pipeline_values import ValuesOptions, migrate_values
 
-        data = read_input(file)
         answers = load_answers(answers_file, None if file == "-" else file)
-        result = with_answers(lambda a: migrate_values(data, file, ValuesOptions(
+        result = with_answers(lambda a: migrate_values(data, input_name(file), ValuesOptions(
             chart, to_chart[0], from_version=from_version, to_version=to_version,
             keep_old_defaults=answers.keep_old(keep_old_defaults), answers=a.context())), answers)
+        result.report.notes[:0] = chart_notes
         verification = check_render(data, file, chart, to_chart[0], given, show_secrets) if verify else None
     except UsageError as exc:
         fail(exc)

@@ -9,20 +9,21 @@ from typing import Optional
 import typer
 
 from ..errors import UsageError
-from .common import Delivery, fail
+from ..inputs import label as input_name
+from .common import Delivery, check_report_path, fail
 
 
 def split_command(file: str, chart: str, to_charts: list[str], from_version: Optional[str],
-                  to_version: Optional[str], keep_old_defaults: bool, d: Delivery) -> None:
+                  to_version: Optional[str], keep_old_defaults: bool, d: Delivery, data: bytes) -> None:
     from ..charts.split import SplitOptions, split_values
-    from ..output import read_input
 
+    check_report_path(d.report)
     try:
         if d.in_place:
             raise UsageError("--in-place writes one file; with several --to-chart give -o DIR")
         if not d.output or d.output == "-":
             raise UsageError("several --to-chart write one file per chart: give -o DIR")
-        result = split_values(read_input(file), file, SplitOptions(
+        result = split_values(data, input_name(file), SplitOptions(
             chart, list(to_charts), from_version=from_version, to_version=to_version,
             keep_old_defaults=keep_old_defaults))
     except UsageError as exc:
@@ -34,7 +35,7 @@ def deliver_split(result, d: Delivery) -> None:
     """Write each file into the output directory (or diff/check against what is there), then the report."""
     from ..output import unified_diff, write_atomic
     from ..report.masking import mask_text
-    from ..report.renderers import render_for_path, render_text
+    from ..report.renderers import render_for_path, terminal_text
 
     out_dir = Path(d.output)
     if out_dir.exists() and not out_dir.is_dir():
@@ -42,7 +43,7 @@ def deliver_split(result, d: Delivery) -> None:
     if d.report == "-" and d.diff and not d.check:
         fail(UsageError("--report - prints JSON on stdout, where the diff goes too; give --report FILE.json"))
     report = result.report.masked(d.show_secrets)
-    changed = False
+    changed = []
     try:
         if not (d.check or d.diff):
             out_dir.mkdir(parents=True, exist_ok=True)
@@ -51,8 +52,9 @@ def deliver_split(result, d: Delivery) -> None:
                 continue
             path = out_dir / f.name
             before = path.read_text(encoding="utf-8") if path.is_file() else ""
-            changed = changed or before != f.output
-            if d.check:
+            if before != f.output:
+                changed.append(str(path))
+            if d.check and not d.diff:
                 continue
             if d.diff:
                 text = unified_diff(before, f.output, str(path))
@@ -68,8 +70,9 @@ def deliver_split(result, d: Delivery) -> None:
     except (UsageError, OSError) as exc:
         fail(exc if isinstance(exc, UsageError) else UsageError(str(exc)))
     if not d.quiet:
-        sys.stderr.write(render_text(report))
+        sys.stderr.write(terminal_text(report, d.verbose))
     if d.check and changed:
+        sys.stderr.write("".join(f"would migrate {path}\n" for path in changed))
         raise typer.Exit(1)
     if d.strict and result.report.needs_attention():
         raise typer.Exit(1)

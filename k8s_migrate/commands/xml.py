@@ -6,9 +6,9 @@ from typing import Optional
 
 import typer
 
-from ..errors import UsageError
-from .common import (CHECK, DIFF, FOLLOW, KEEP_OLD, OUTPUT, PROFILE, QUIET, REPORT, SHOW_SECRETS, STRICT, TO, Delivery,
-                     deliver, fail)
+from ..errors import ProofError, UsageError
+from .common import (CHECK, DIFF, FOLLOW, KEEP_OLD, OUTPUT, PROFILE, QUIET, REPORT, VERBOSE, SHOW_SECRETS, STRICT, TO, Delivery,
+                     deliver, fail, fail_inconsistent)
 
 
 def register(app: typer.Typer) -> None:
@@ -26,11 +26,11 @@ def xml_command(
     in_place: bool = typer.Option(False, "--in-place", hidden=True),
     backup: bool = typer.Option(False, "--backup", hidden=True),
     report: Optional[str] = REPORT,
-    diff: bool = DIFF, check: bool = CHECK, strict: bool = STRICT, show_secrets: bool = SHOW_SECRETS, quiet: bool = QUIET,
+    diff: bool = DIFF, check: bool = CHECK, strict: bool = STRICT, show_secrets: bool = SHOW_SECRETS, quiet: bool = QUIET, verbose: bool = VERBOSE,
     follow_symlinks: bool = FOLLOW,
 ) -> None:
     """Migrate API-M 2.x XML configuration to a deployment.toml of a 3.x/4.x version."""
-    delivery = Delivery(conf, output, False, False, report, diff, check, strict, show_secrets, quiet, follow_symlinks)
+    delivery = Delivery(conf, output, False, False, report, diff, check, strict, show_secrets, quiet, follow_symlinks, verbose=verbose)
     try:
         if in_place or backup:
             raise UsageError("--in-place does not apply to xml: the XML files stay as they are; write the deployment.toml with -o")
@@ -46,4 +46,6 @@ def xml_command(
         result = migrate_xml(conf, options)
     except UsageError as exc:
         fail(exc)
+    except ProofError as exc:
+        fail_inconsistent(exc, delivery)
     deliver(result, delivery)

@@ -24,7 +24,12 @@ def parse_toml(source: SourceText, name: str) -> tomlkit.TOMLDocument:
         raise UsageError("binary data, not a TOML file", name)
     check_strict(source.text, name)
     try:
-        return tomlkit.parse(source.text)
+        doc = tomlkit.parse(source.text)
+        try:
+            doc.unwrap()
+        except TOMLKitError:
+            doc = _regrouped(source.text, doc)
+        return doc
     except ParseError as exc:
         message = _parse_message(exc)
         raise UsageError(f"invalid TOML: {message}", name, exc.line or _failing_line(source.text, message)) from None
@@ -48,6 +53,90 @@ def check_strict(text: str, name: str) -> None:
         raise UsageError(f"invalid TOML: {message[:1].lower()}{message[1:]}{where}", name, line) from None
     except RecursionError:
         raise UsageError("invalid TOML: nested too deeply", name, 1) from None
+
+
+def _regrouped(text: str, doc: Any) -> Any:
+    """tomlkit cannot read back an array-of-tables item that is reopened after another table
+    (``[[a.b]]``, ``[x]``, ``[[a.b.c]]``), though TOML allows it. Move each such section up to the item
+    it belongs to, and parse again; the document remembers that its tables were regrouped."""
+    regrouped = "".join(regroup_sections(text))
+    regrouped = regrouped.rstrip("\n") + "\n" * (len(text) - len(text.rstrip("\n")))
+    if regrouped == text:
+        return doc
+    fixed = tomlkit.parse(regrouped)
+    fixed.unwrap()
+    fixed._k8s_regrouped = True
+    return fixed
+
+
+def regroup_sections(text: str) -> list[str]:
+    from ..hub import KeyPathError, parse_key
+
+    lines = text.splitlines(keepends=True)
+    headers = header_lines(text)
+    out_sections: list[tuple[KeyPath | None, bool, str]] = []
+    bounds = []
+    for number in sorted(headers):
+        index = number - 1
+        while index > 0 and lines[index - 1].lstrip().startswith("#") and (index - 1) + 1 not in headers:
+            index -= 1
+        bounds.append((index, number))
+    starts = [b[0] for b in bounds] + [len(lines)]
+    preamble = "".join(lines[: starts[0]]) if bounds else text
+    for (begin, number), end in zip(bounds, starts[1:]):
+        kind, key_text = headers[number]
+        try:
+            path = parse_key(key_text)
+        except KeyPathError:
+            return [text]
+        out_sections.append((path, kind == "[[", "".join(lines[begin:end])))
+    result: list[tuple[KeyPath | None, bool, str]] = []
+    for path, is_aot, chunk in out_sections:
+        owner = None
+        for i in range(len(result) - 1, -1, -1):
+            other, other_aot, _ = result[i]
+            if other_aot and other is not None and len(path) > len(other) and path[: len(other)] == other:
+                owner = other
+                break
+        if owner is None:
+            result.append((path, is_aot, chunk))
+            continue
+        last = max(i for i, (other, _, _) in enumerate(result)
+                   if other is not None and other[: len(owner)] == owner)
+        if chunk and not chunk.endswith("\n"):
+            chunk += "\n"
+        if chunk and not chunk.endswith("\n\n") and last + 1 < len(result):
+            chunk += "\n"  # the table it now stands before keeps its blank line
+        result.insert(last + 1, (path, is_aot, chunk))
+    return [preamble, *(chunk for _, _, chunk in result)]
+
+
+def header_lines(text: str) -> dict[int, tuple[str, str]]:
+    """Line number (1-based) -> ("[" or "[[", key text) of each table header, outside strings and arrays."""
+    found: dict[int, tuple[str, str]] = {}
+    open_brackets, in_multiline = 0, None
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if in_multiline:
+            if raw.count(in_multiline) % 2 == 1:
+                in_multiline = None
+            continue
+        if open_brackets > 0:
+            open_brackets += _bracket_delta(raw)
+            continue
+        header = _HEADER.match(raw)
+        if header and not _ASSIGN.match(raw):
+            found[number] = (header.group(1), header.group(2))
+            continue
+        assign = _ASSIGN.match(raw)
+        if not assign:
+            continue
+        rest = raw[assign.end():]
+        for quote in ('"""', "'''"):
+            if rest.count(quote) % 2 == 1:
+                in_multiline = quote
+        if in_multiline is None:
+            open_brackets = max(0, _bracket_delta(rest))
+    return found
 
 
 def _parse_message(exc: ParseError) -> str:
@@ -155,8 +244,11 @@ class TomlDocument:
                 new.comment(comment)
             if above and not _holds_tables(parent):  # tomlkit writes sub-tables after the keys: the lines would part
                 _add_comments(parent, above)
-            with _linear_append(parent, new):
-                parent.add(key, new)
+            if isinstance(parent, OutOfOrderTableProxy):
+                parent[key] = new  # a table split over the file has no add()
+            elif not _after_last_key(parent, key, new):
+                with _linear_append(parent, new):
+                    parent.add(key, new)
         self.edited = True
 
     def delete(self, path: KeyPath) -> None:
@@ -200,7 +292,7 @@ class TomlDocument:
             return self._append_item(aot_path, fields)
 
     def _append_item(self, aot_path: KeyPath, fields: dict[str, Any]) -> int:
-        parent = self._container(aot_path[:-1], create=True)
+        parent = self._container(aot_path[:-1], create=True, super_last=True)
         table = tomlkit.table()
         for k, v in fields.items():
             table.add(k, tomlkit.item(v))
@@ -215,14 +307,15 @@ class TomlDocument:
         self.edited = True
         return index
 
-    def _container(self, path: KeyPath, create: bool, header_above: list[str] | None = None):
+    def _container(self, path: KeyPath, create: bool, header_above: list[str] | None = None,
+                   super_last: bool = False):
         node: Any = self.doc
         for i, seg in enumerate(path):
             child = _child(node, seg)
             if child is None:
                 if not create or isinstance(seg, int):
                     return None
-                child = tomlkit.table(is_super_table=_needs_super(path, i))
+                child = tomlkit.table(is_super_table=super_last or _needs_super(path, i))
                 if i == len(path) - 1:
                     # the comments that stood above the table's header open its body: a parent may be
                     # a super table, which would grow a header of its own if it held them
@@ -234,6 +327,13 @@ class TomlDocument:
                 child = _child(node, seg)
             node = child
         return node
+
+    def drop_if_empty(self, path: KeyPath) -> bool:
+        """A table or array item left with nothing in it goes, with the arrays and tables that leaves empty."""
+        node = self.get(path)
+        empty = isinstance(node, (Table, InlineTable, OutOfOrderTableProxy, AoT)) and len(node) == 0
+        self._prune(path)
+        return empty
 
     def _prune(self, path: KeyPath) -> None:
         """Drop the tables, array items and arrays that our deletions left empty (never the document)."""
@@ -267,6 +367,27 @@ def _item(value: Any) -> Item:
             elements.append(Whitespace(", "))
         elements.append(tomlkit.item(v))
     return Array(elements, Trivia())
+
+
+def _after_last_key(node: Any, key: Any, new: Any) -> bool:
+    """Put a new key right after the table's last key, so comment lines that close the table (a note for
+    the next table, the end of the file) stay below it. False when there is no such place."""
+    from tomlkit.items import Comment, Whitespace
+
+    body = node if isinstance(node, Container) else getattr(node, "value", None)
+    if not isinstance(body, Container) or not isinstance(key, str):
+        return False
+    items = body.body
+    if not items or not isinstance(items[-1][1], (Comment, Whitespace)):
+        return False
+    last = next((k for k, v in reversed(items) if k is not None and not isinstance(v, (Table, AoT))), None)
+    if last is None or any(isinstance(v, (Table, AoT)) for _, v in items):
+        return False
+    try:
+        body._insert_after(last, key, new)
+    except Exception:  # tomlkit refuses some shapes: the caller appends instead
+        return False
+    return True
 
 
 _TABLE_FREE: dict[int, tuple[Container, int]] = {}

@@ -10,7 +10,9 @@ from functools import lru_cache
 from typing import Any
 
 from ..report import ACTIONS, Entry, Report
+from ..counting import counted
 from ..report.masking import mask_text
+from ..report.renderers import grouped_steps, places, source_text
 
 MOVES = ("renamed", "moved", "removed")
 COUNTED = [a for a in ACTIONS if a != "kept"]
@@ -80,13 +82,6 @@ def cell(value: Any) -> str:
     return text if len(text) <= 60 else text[:59] + "…"
 
 
-def source_link(source: str | None) -> str:
-    if not source:
-        return ""
-    links = [s.strip() for s in source.split(";") if s.strip()]
-    return ", ".join(f"[source]({s})" if s.startswith("http") else f"source: {s}" for s in links)
-
-
 def summary_table(report: Report, kinds: dict[str, str], changed: set[str]) -> list[str]:
     grouped = by_file(report)
     head = ["file", "kind", "changed", "kept", *COUNTED]
@@ -107,7 +102,7 @@ def moves_by_rule(report: Report) -> list[str]:
     out = []
     for rule in sorted(rules):
         found = rules[rule]
-        link = source_link(found[0].source)
+        link = source_text(found[0].source)
         out += [f"#### `{rule}`" + (f" ({link})" if link else ""), ""]
         for e in found:
             target = f"→ `{e.new_key}`" if e.new_key and e.action != "removed" else "removed"
@@ -117,35 +112,71 @@ def moves_by_rule(report: Report) -> list[str]:
 
 
 def checklist(report: Report) -> list[str]:
+    """One item per step, however many files it applies to (the files are listed in it)."""
     out = []
-    for e in report.entries:
-        if not needs_step(e):
-            continue
+    for e, found in grouped_steps([e for e in report.entries if needs_step(e)], report.input):
         key = e.new_key or e.old_key or e.origin or ""
-        where = f"{e.file}:{e.line}" if e.line else (e.file or "")
         default = (f" (default {cell(e.old_value)} → {cell(e.new_value)})"
                    if is_changed_default(e) and e.action != "review" else "")
-        link = source_link(e.source)
+        link = source_text(e.source)
         rule = f" [{e.rule}]" if e.rule else ""
-        out.append(f"- [ ] `{where}` `{key}`{rule}{default}: {' '.join(e.message.split())}"
+        out.append(f"- [ ] `{key}`{rule}{default} in {places(found)}: {' '.join(e.message.split())}"
                    + (f" ({link})" if link else ""))
     return out
 
 
-def render_body(report: Report, kinds: dict[str, str], changed: set[str], show_secrets: bool = False) -> str:
-    """The PR body (Markdown) for a batch report. ``kinds``: file -> toml|configmap|values."""
+BODY_LIMIT = 60_000  # GitHub refuses a pull request body over 65,536 characters; room for what a user adds
+
+
+def render_body(report: Report, kinds: dict[str, str], changed: set[str], show_secrets: bool = False,
+                full_report: str | None = None) -> str:
+    """The PR body (Markdown) for a batch report: the summary and the manual steps, within BODY_LIMIT, and a
+    link to ``full_report`` (the committed full report: ``render_full_report``). ``kinds``: file -> kind."""
     shown = report.masked(show_secrets)
     out = [f"## {title(report)}", "",
-           f"{len(changed)} of {len(kinds)} file(s) changed by `k8s-migrate pr`.", "", "### Summary", ""]
-    out += summary_table(shown, kinds, changed) + [""]
+           f"{len(changed)} of {counted(len(kinds), 'file')} changed by `k8s-migrate pr`."]
+    if full_report:
+        out[-1] += f" The full report (every renamed, moved and removed key, by rule) is {full_report}."
+    out += ["", "### Summary", ""]
+    table = summary_table(shown, kinds, changed)
     notes = [n for n in shown.notes if "answers file" in n or "no answer" in n]
-    out += [f"> {n}" for n in notes] + ([""] if notes else [])
+    steps = checklist(shown) or ["Nothing to check by hand."]
+    head = "\n".join(out)
+    rows = fit(table[2:], BODY_LIMIT // 3, "files")
+    rest = BODY_LIMIT - len(head) - sum(len(r) + 1 for r in table[:2] + rows) - 200
+    out += table[:2] + rows + [""] + [f"> {n}" for n in notes] + ([""] if notes else [])
+    out += ["### Manual steps", ""] + fit(steps, rest - sum(len(n) + 3 for n in notes), "steps") + [""]
+    return scrub("\n".join(out), report, show_secrets)
+
+
+def render_full_report(report: Report, kinds: dict[str, str], changed: set[str], show_secrets: bool = False) -> str:
+    """Everything: the summary, the renamed/moved/removed keys by rule, every manual step, and the changes by file."""
+    from ..report.renderers import render_markdown
+
+    shown = report.masked(show_secrets)
+    out = [f"## {title(report)}", "", "### Summary", ""] + summary_table(shown, kinds, changed) + [""]
     moves = moves_by_rule(shown)
     if moves:
         out += ["### Renamed, moved and removed keys", ""] + moves
-    steps = checklist(shown)
-    out += ["### Manual steps", ""] + (steps or ["Nothing to check by hand."]) + [""]
-    body = "\n".join(out)
+    out += ["### Manual steps", ""] + (checklist(shown) or ["Nothing to check by hand."]) + [""]
+    changes = render_markdown(shown).split("### Changes\n", 1)
+    if len(changes) == 2:
+        out += ["### Changes", changes[1]]
+    return scrub("\n".join(out), report, show_secrets)
+
+
+def fit(lines: list[str], room: int, what: str) -> list[str]:
+    """As many lines as fit in ``room`` characters, and a last line saying how many more the full report holds."""
+    kept, used = [], 0
+    for i, line in enumerate(lines):
+        if used + len(line) + 1 > room:
+            return kept + [f"- … and {len(lines) - i} more {what} in the full report"]
+        kept.append(line)
+        used += len(line) + 1
+    return kept
+
+
+def scrub(text: str, report: Report, show_secrets: bool) -> str:
     if show_secrets:
-        return body
-    return mask_text(body)
+        return text
+    return mask_text(text)

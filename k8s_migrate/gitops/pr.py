@@ -17,7 +17,7 @@ from ..batch.run import BatchResult, run_batch
 from ..batch.worker import Target
 from ..errors import UsageError
 from . import git
-from .body import branch_name, commit_message, render_body, title
+from .body import branch_name, commit_message, render_body, render_full_report, title
 
 
 @dataclass
@@ -30,6 +30,7 @@ class PullRequest:
     manifest: Manifest | None = None
     workers: int | None = None
     show_secrets: bool = False
+    remote: str = "origin"
 
 
 @dataclass
@@ -67,10 +68,15 @@ def open_pull_request(pr: PullRequest) -> Outcome:
         changed = [prefixed(sub, r.path) for r in result.results if r.changed and r.written]
         if not changed:
             return Outcome(None, base=base)
-        tree = git.stage_tree(worktree, changed)
-    branch = pr.branch or branch_name(result.report)
-    kinds = {r.path: r.kind for r in result.results}
-    body = render_body(result.report, kinds, {r.path for r in result.results if r.changed}, pr.show_secrets)
+        branch = pr.branch or branch_name(result.report)
+        kinds = {r.path: r.kind for r in result.results}
+        migrated = {r.path for r in result.results if r.changed}
+        report_path = prefixed(sub, FULL_REPORT)
+        (worktree / report_path).write_text(render_full_report(result.report, kinds, migrated, pr.show_secrets),
+                                            encoding="utf-8")
+        tree = git.stage_tree(worktree, [*changed, report_path])
+    body = render_body(result.report, kinds, migrated, pr.show_secrets,
+                       full_report=report_link(root, pr.remote, branch, report_path))
     outcome = Outcome(branch, files=changed, body=body, title=title(result.report), base=base)
     tip = git.branch_commit(root, branch)
     if tip is not None and git.tree_of(root, tip) == tree:
@@ -80,6 +86,22 @@ def open_pull_request(pr: PullRequest) -> Outcome:
     outcome.rewritten = tip is not None and parent != tip
     git.set_branch(root, branch, outcome.commit, tip)
     return outcome
+
+
+FULL_REPORT = "k8s-migrate-report.md"  # committed beside the migrated files
+
+
+def report_link(repo: Path, remote: str, branch: str, path: str) -> str:
+    """A Markdown link to the committed report on the branch (a web URL for GitHub and GitLab remotes)."""
+    import re
+
+    url = git.git(repo, "remote", "get-url", remote, check=False)
+    m = re.match(r"^(?:https://|git@|ssh://git@)(github\.com|gitlab\.com)[:/](.+?)(?:\.git)?/?$", url)
+    if m:
+        host, project = m.groups()
+        blob = "blob" if host == "github.com" else "-/blob"
+        return f"[`{path}`](https://{host}/{project}/{blob}/{branch}/{path}) on branch `{branch}`"
+    return f"`{path}` on branch `{branch}`"
 
 
 def prefixed(sub: str, path: str) -> str:

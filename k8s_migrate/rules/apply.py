@@ -60,6 +60,7 @@ class Standalone:
 class HubState:
     tracks: list[Track]
     findings: list[Standalone] = field(default_factory=list)
+    withheld: list[KeyPath] = field(default_factory=list)  # keys the new baseline must not bring into the output
 
     @classmethod
     def from_keys(cls, keys: Iterable[HubKey]) -> "HubState":
@@ -114,6 +115,11 @@ def _rule_guards_hold(state: HubState, rule: Rule, ctx: Context) -> bool:
             return False
     for key, value in (when.get("equals") or {}).items():
         if not same_value(state.value_at(parse_key(key)), value):
+            return False
+    for key, values in (when.get("one_of") or {}).items():
+        path = parse_key(key)
+        if not any((v is None and not state.present(path)) or (v is not None and same_value(state.value_at(path), v))
+                   for v in values):
             return False
     return True
 
@@ -238,6 +244,59 @@ def _default_change(state: HubState, rule: Rule, ctx: Context) -> None:
                 old_value=rule.old, new_value=rule.new))
 
 
+def _list_to_keys(state: HubState, rule: Rule, ctx: Context) -> None:
+    """Each item of a list becomes a key of its own: ``to`` with its ``*`` replaced by the item, set to ``value``."""
+    for _, track in _targets(state, rule, prefix=False):
+        items = track.value if isinstance(track.value, list) else [track.value]
+        paths = [tuple(str(item) if seg == ANY_KEY else seg for seg in rule.to) for item in items]
+        taken = [p for p in paths if state.matching(p, prefix=False)]
+        note = _message(rule, "each item became a key of its own")
+        if not paths:
+            track.events.append(Event("removed", rule, note + " (the list was empty)"))
+            track.path = None
+            continue
+        for path in taken:
+            for other in state.matching(path, prefix=False):
+                if not same_value(other.value, rule.value):
+                    other.events.append(Event("changed", rule, f"{note} (listed in {format_key(track.origin.path)})"))
+                    other.value = rule.value
+        fresh = [p for p in paths if p not in taken]
+        if not fresh:
+            track.events.append(Event("removed", rule, f"{note}; every item already had {format_key(rule.to)}"))
+            track.path = None
+            continue
+        track.events.append(Event("moved", rule, f"{note}: " + ", ".join(format_key(p) for p in fresh)))
+        track.path, track.value = fresh[0], rule.value
+        for path in fresh[1:]:
+            extra = Track(None, path, rule.value)
+            extra.events.append(Event("added", rule, f"{note} (from {format_key(track.origin.path)})"))
+            state.tracks.append(extra)
+
+
+def _fill(state: HubState, rule: Rule, ctx: Context) -> None:
+    """Each table or array item that the key's parent pattern matches gets the key with ``value`` when it lacks it."""
+    for key in rule.keys:
+        parent, leaf = key[:-1], key[-1]
+        holders: dict[KeyPath, None] = {}
+        for track in state.matching(parent, prefix=True):
+            holders.setdefault(track.path[: len(parent)], None)
+        for holder in holders:
+            path = holder + (leaf,)
+            if not state.matching(path, prefix=True):
+                track = Track(None, path, rule.value)
+                track.events.append(Event("added", rule, _message(rule, f"set to {rule.value!r}")))
+                state.tracks.append(track)
+
+
+def _withhold(state: HubState, rule: Rule, ctx: Context) -> None:
+    """A key the file lacks stays out of the output, though the new baseline sets it; reported once."""
+    for key in rule.keys:
+        if state.present(key):
+            continue
+        state.withheld.append(key)
+        state.findings.append(Standalone("review", format_key(key), rule, rule.message))
+
+
 def chosen_option(rule: Rule, ctx: Context) -> tuple[str, bool]:
     """The option the answers pick for a choice rule, and whether an answer picked it (else the default)."""
     choice = rule.raw["choice"]
@@ -295,4 +354,7 @@ _HANDLERS = {
     "require": _require,
     "warn": _warn,
     "default_change": _default_change,
+    "list_to_keys": _list_to_keys,
+    "fill": _fill,
+    "withhold": _withhold,
 }

@@ -9,7 +9,7 @@ from pathlib import Path
 from ..hub import KeyPath, format_key, matches, parse_key, strip_indices
 from .model import Rule, RuleError, RulePack
 
-MUTATING = ("rename", "move", "remove")
+MUTATING = ("rename", "move", "remove", "list_to_keys")
 GOLDEN_FILES = ("input.toml", "expected.toml", "case.json")
 
 
@@ -24,15 +24,13 @@ class Problem:
 
 def lint(packs_dir: Path, golden_dir: Path | None = None) -> list[Problem]:
     """Every problem found in the packs of ``packs_dir``; ``golden_dir`` (when given) must hold a case per rule."""
-    from .load import load_pack
-
     problems: list[Problem] = []
     packs: list[RulePack] = []
     for path in sorted(packs_dir.glob("*.yaml")):
-        try:
-            packs.append(load_pack(path))
-        except RuleError as exc:  # schema, ops, from < to
-            problems.append(Problem(path.name, str(exc)))
+        pack, found = read_pack(path)
+        problems += found
+        if pack is not None:
+            packs.append(pack)
     problems += duplicate_ids(packs)
     for pack in packs:
         name = Path(pack.path).name
@@ -42,6 +40,59 @@ def lint(packs_dir: Path, golden_dir: Path | None = None) -> list[Problem]:
         if golden_dir is not None:
             problems += [Problem(f"{name} {r.id}", m) for r in pack.rules for m in golden_problems(r, golden_dir)]
     return problems
+
+
+def load_valid_packs(packs_dir: Path) -> list[RulePack]:
+    """The packs of a folder that load (lint reports the others)."""
+    from .load import load_pack
+
+    packs = []
+    for path in sorted(packs_dir.glob("*.yaml")):
+        try:
+            packs.append(load_pack(path))
+        except RuleError:
+            continue
+    return packs
+
+
+def read_pack(path: Path) -> tuple[RulePack | None, list[Problem]]:
+    """A pack read for linting: every problem of its YAML and of each rule, each at its file:line; the pack
+    holds the rules that are sound, so the checks below still see them."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
+    from ..versions import VersionError, normalise_version, version_key
+    from .model import rule_from_data
+
+    name = path.name
+    try:
+        data = YAML(typ="rt").load(path.read_text(encoding="utf-8"))
+    except YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        where = f"{name}:{mark.line + 1}" if mark else name
+        return None, [Problem(where, f"invalid YAML: {getattr(exc, 'problem', None) or ' '.join(str(exc).split())}")]
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, [Problem(name, f"cannot read: {exc}")]
+    if not isinstance(data, dict) or "from" not in data or "to" not in data:
+        return None, [Problem(f"{name}:1", "a rule pack needs 'from', 'to' and 'rules'")]
+    problems = []
+    try:
+        src, dst = normalise_version(str(data["from"])), normalise_version(str(data["to"]))
+    except VersionError as exc:
+        return None, [Problem(f"{name}:1", str(exc))]
+    if version_key(src) >= version_key(dst):
+        problems.append(Problem(f"{name}:1", f"'from' {src} must be older than 'to' {dst}"))
+    items = data.get("rules") or []
+    if not isinstance(items, list):
+        return None, problems + [Problem(f"{name}:{data.lc.key('rules')[0] + 1}", "'rules' must be a list")]
+    rules = []
+    for i, item in enumerate(items):
+        line = items.lc.item(i)[0] + 1
+        try:
+            rules.append(rule_from_data(item, f"{src}->{dst}", f"rule {i + 1}"))
+        except RuleError as exc:
+            problems.append(Problem(f"{name}:{line}", str(exc)))
+    return RulePack(src, dst, tuple(rules), str(path)), problems
 
 
 def duplicate_ids(packs: list[RulePack]) -> list[Problem]:
@@ -87,11 +138,14 @@ def _overlap(a: KeyPath, b: KeyPath) -> bool:
 
 def catalog_problems(rule: Rule, pack: RulePack) -> list[str]:
     """Keys a rule reads must be known to the older version; keys it writes to the newer one."""
-    from ..catalog import load_catalog
+    from ..catalog import UnknownVersionError, load_catalog
 
-    old, new = load_catalog(pack.from_version), load_catalog(pack.to_version)
+    try:
+        old, new = load_catalog(pack.from_version), load_catalog(pack.to_version)
+    except UnknownVersionError as exc:
+        return [f"no catalog to check the keys against: {exc}"]
     problems = []
-    about_target = rule.op in ("require", "default_change") or (rule.op == "warn" and "absent" in rule.when)
+    about_target = rule.op in ("require", "default_change", "fill", "withhold") or (rule.op == "warn" and "absent" in rule.when)
     reads = () if about_target else rule.keys
     writes = [k for k in ((rule.to,) if rule.to is not None else ()) if "*" not in format_key(k)]
     if about_target or rule.op == "set":

@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..hub import KeyPath, KeyPathError, parse_key
+from ..hub import KeyPath, KeyPathError, format_key, parse_key
 
-OPS = ("rename", "move", "remove", "set", "transform", "require", "warn", "default_change")
+OPS = ("rename", "move", "remove", "set", "transform", "require", "warn", "default_change", "list_to_keys",
+       "fill", "withhold")
 CONFIDENCE = ("high", "medium", "low")
-GUARDS = ("profile", "value", "value_in", "present", "absent", "equals")
+GUARDS = ("profile", "value", "value_in", "present", "absent", "equals", "one_of")
 TRANSFORMS = ("map", "invert", "split", "join", "unit", "replace")
 
 
@@ -80,14 +81,16 @@ def rule_from_data(data: dict[str, Any], pack: str, where: str) -> Rule:
         raise RuleError(f"{where}: give exactly one of key or keys")
     keys = tuple(_key(k, where) for k in (data.get("keys") or [data.get("key")]))
     to = _key(data["to"], where) if "to" in data else None
-    if op in ("rename", "move") and to is None:
+    if op in ("rename", "move", "list_to_keys") and to is None:
         raise RuleError(f"{where}: {op} needs 'to'")
+    if op == "list_to_keys" and format_key(to).count("*") != 1:
+        raise RuleError(f"{where}: list_to_keys needs a 'to' with one * (the place of each list item)")
     if op == "transform":
         transform = data.get("transform")
         if not isinstance(transform, dict) or len(transform) != 1 or next(iter(transform)) not in TRANSFORMS:
             raise RuleError(f"{where}: transform must be one of {', '.join(TRANSFORMS)}")
-    if op == "set" and "value" not in data:
-        raise RuleError(f"{where}: set needs a value")
+    if op in ("set", "fill", "list_to_keys") and "value" not in data:
+        raise RuleError(f"{where}: {op} needs a value")
     if op == "default_change" and ("old" not in data or "new" not in data):
         raise RuleError(f"{where}: default_change needs old and new")
     when = data.get("when") or {}
@@ -96,12 +99,20 @@ def rule_from_data(data: dict[str, Any], pack: str, where: str) -> Rule:
         raise RuleError(f"{where}: unknown guard(s) {', '.join(sorted(unknown_guards))}")
     unknown_fields = set(data) - {
         "id", "op", "key", "keys", "to", "value", "transform", "when", "source", "confidence",
-        "message", "old", "new", "keep_switch", "candidate", "note", "choice",
+        "message", "old", "new", "keep_switch", "candidate", "note", "choice", "evidence", "met_by_new_stock",
     }
     if unknown_fields:
         raise RuleError(f"{where}: unknown field(s) {', '.join(sorted(unknown_fields))}")
     if "choice" in data:
         check_choice(data["choice"], where)
+    evidence = data.get("evidence")
+    if evidence is not None and not (isinstance(evidence, str) and evidence.startswith("unchecked: ") and evidence[11:].strip()):
+        raise RuleError(f"{where}: evidence must read 'unchecked: <why the rule cannot be checked against WSO2's files>'")
+    for key, wanted in (when.get("one_of") or {}).items():
+        if not isinstance(wanted, list):
+            raise RuleError(f"{where}: one_of needs a list of values for {key}")
+    if "met_by_new_stock" in data and (op != "warn" or data["met_by_new_stock"] is not True):
+        raise RuleError(f"{where}: met_by_new_stock is 'true' on a warn rule only")
     return Rule(
         id=rid, op=op, keys=keys, to=to, source=str(data["source"]), confidence=confidence,
         message=str(data.get("message", "")).strip(), pack=pack, value=data.get("value"),

@@ -72,6 +72,7 @@ def transform_value(value: Any, transform: dict[str, Any]) -> Outcome:
         return Outcome(int(result) if result.is_integer() else result)
     if kind == "replace":
         if isinstance(value, str):
-            return Outcome(value.replace(spec["old"], spec["new"]))
+            for old in spec["old"] if isinstance(spec["old"], list) else [spec["old"]]:
+                value = value.replace(old, spec["new"])
         return Outcome(value)
     raise ValueError(f"unknown transform {kind}")

@@ -74,6 +74,19 @@ def find_conf_files(conf_path: Path) -> dict[str, Path]:
     return found
 
 
+def skipped_files(conf_path: Path, found: dict[str, Path]) -> list[str]:
+    """The XML-looking files of a conf folder that the migration does not read (a copy, a backup, a file it
+    has no map for), to list in the report."""
+    if not conf_path.is_dir():
+        return []
+    read = {p.resolve() for p in found.values()}
+    skipped = []
+    for path in sorted(conf_path.rglob("*")):
+        if path.is_file() and ".xml" in path.name and path.resolve() not in read:
+            skipped.append(str(path.relative_to(conf_path)))
+    return skipped
+
+
 def name_of_file(path: Path, files: dict[str, Any]) -> str:
     if path.name in files:
         return path.name
@@ -309,7 +322,7 @@ def locate_keys(rules: dict[str, Any], ctx: FileContext, segments: tuple[str, ..
 
 
 def carry(change: Change, ctx: FileContext, rules: dict[str, Any],
-          role_keys: dict[str, dict[str, Any]], out: Collector) -> Customisation:
+          role_keys: dict[str, dict[str, Any]], out: Collector, unresolved: frozenset[str] = frozenset()) -> Customisation:
     cust = Customisation(ctx.name, change.line, change.path, change.action, change.stock_value, change.user_value)
     role = next((r for r in rules.get("datasource_roles", [])
                  if r["locator"] == {"file": ctx.name, "xpath": change.path}), None)
@@ -318,6 +331,9 @@ def carry(change: Change, ctx: FileContext, rules: dict[str, Any],
         for key, value in role_keys.get(role["id"], {}).items():
             cust.keys.append(key)
             out.add(key, value, cust)
+        if role["id"] in unresolved and change.action != "removed":
+            cust.message = (f"{change.path} = {change.user_value!r} names no datasource that this conf folder "
+                            f"defines: nothing to carry; set the datasource's [database.*] table by hand. {role.get('message', '')}").strip()
         return cust
     if change.action == "removed":
         _, found, _, match, reason = locate_keys(rules, ctx, change.segments, change.stock_value or "")
@@ -380,10 +396,51 @@ def xml_customisations(conf_path: Path, from_version: str) -> XmlResult:
     role_keys = apply_roles(roles, contexts.get("master-datasources.xml"))
     out = Collector()
     customisations = []
+    renames = (rules.get("renamed_elements") or {}).get(version, {})
+    unresolved = frozenset(r["id"] for r in rules.get("datasource_roles", []) if r["role"] not in roles)
     for name, ctx in contexts.items():
         for change in compare_facts(stock_facts(version, name), ctx.facts):
-            customisations.append(carry(change, ctx, rules, role_keys, out))
+            customisations.append(carry(renamed(change, renames), ctx, rules, role_keys, out, unresolved))
         add_item_context(ctx, rules, out)
     add_database_types(out, template_version)
+    keys = scalar_lists(list(out.keys.values()), customisations)
     unmapped = [c for c in customisations if c.message]
-    return XmlResult(list(out.keys.values()), customisations, unmapped, paths, version, template_version)
+    return XmlResult(keys, customisations, unmapped, paths, version, template_version)
+
+
+def renamed(change: Change, renames: dict[str, str]) -> Change:
+    """An element that an older 2.x version wrote under another name is read as its 2.6.0 name."""
+    from dataclasses import replace
+
+    for old, new in renames.items():
+        if change.path == old or change.path.startswith(old + "/"):
+            segments = split_xpath(new + change.path[len(old):])
+            return replace(change, segments=tuple(segments))
+    return change
+
+
+def scalar_lists(keys: list[HubKey], customisations: list[Customisation]) -> list[HubKey]:
+    """Repeated elements that a template loops over as a list of values (``<Scope>`` in ``<ScopeWhitelist>``)
+    arrive as one key per item, ``white_listed_scopes[0]``, ``[1]``...; TOML holds them as one array."""
+    lists: dict[tuple, list[HubKey]] = {}
+    out: list[HubKey] = []
+    for key in keys:
+        if isinstance(key.path[-1], int):
+            group = lists.setdefault(key.path[:-1], [])
+            if not group:
+                out.append(key)  # the first item holds the place of the whole list
+            group.append(key)
+        else:
+            out.append(key)
+    renamed: dict[str, str] = {}
+    for i, key in enumerate(out):
+        group = lists.get(key.path[:-1]) if isinstance(key.path[-1], int) else None
+        if group is None:
+            continue
+        items = sorted(group, key=lambda k: k.path[-1])
+        whole = HubKey(key.path[:-1], [k.value for k in items], key.line, key.origin, key.comment, dict(key.meta))
+        out[i] = whole
+        renamed.update({k.key: whole.key for k in items})
+    for cust in customisations:
+        cust.keys = list(dict.fromkeys(renamed.get(k, k) for k in cust.keys))
+    return out

@@ -18,12 +18,12 @@ from k8s_migrate.errors import UsageError
 from k8s_migrate.formats.text import decode
 from k8s_migrate.formats.toml import TomlDocument, flatten
 from k8s_migrate.hub import HubKey, KeyPath, format_key
-from k8s_migrate.pipeline import Options, Result, migrate_toml, stock_for, stock_text
+from k8s_migrate.pipeline import Options, Result, migrate_toml, stock_for, stock_text, tidy
 from k8s_migrate.report import Entry, Report
 from k8s_migrate.report.masking import is_secret_key
 from k8s_migrate.rules.values import same_value
 from k8s_migrate.versions import VersionError, version_key
-from k8s_migrate.xml.customisations import Customisation, XmlInputError, XmlResult, xml_customisations
+from k8s_migrate.xml.customisations import Customisation, XmlInputError, XmlResult, skipped_files, xml_customisations
 from k8s_migrate.xml.document import XmlSyntaxError
 
 LANDED = "moved"  # an XML location that became a TOML key
@@ -54,6 +54,10 @@ def migrate_xml(conf_path: Path | str, options: Options) -> Result:
     built = build_template_file(found, base_text, base_name, found.template_version)
     original = base_text if reaches_target else ""
     report = Report(str(conf_path), found.from_version, target)
+    skipped = skipped_files(Path(conf_path), found.files)
+    if skipped:
+        report.notes.append(f"not read ({len(skipped)} files: this migration reads only "
+                            f"{', '.join(sorted(found.files))}): {', '.join(skipped)}")
     if reaches_target:
         output, stage = built.text, None
     else:
@@ -61,14 +65,45 @@ def migrate_xml(conf_path: Path | str, options: Options) -> Result:
         toml_result = migrate_toml(built.text.encode(), f"{found.template_version} deployment.toml", toml_options)
         output, stage = toml_result.output, toml_result.report
         original = options.onto.decode("utf-8", "replace") if options.onto is not None else ""
-        report.notes.extend(stage.notes)
+        report.notes.extend(xml_notes(stage.notes, built, found.template_version))
     report.notes.append(f"built on the {found.template_version} stock file ({base_name}); "
                         f"XML read as API-M {found.from_version}")
     report.extend(customisation_entries(found, built, stage, target))
     if stage is not None:
         report.extend(finding_entries(stage))
     report.changed = output != original
+    check_claims(report, output)
     return Result(output, report, original)
+
+
+def check_claims(report: Report, output: str) -> None:
+    """The proof's report-against-output half: each entry that says where a value went must find it there
+    (the TOML stage, when there is one, was proven in full by migrate_toml)."""
+    from ..errors import ProofError
+    from ..formats.toml import flatten
+    from ..proof import disagreements, read_output
+
+    problems = disagreements(report.entries, flatten(read_output(output)))
+    if problems:
+        raise ProofError(problems, report.input, report)
+
+
+def xml_notes(notes: list[str], built: TemplateFile, template_version: str) -> list[str]:
+    """The TOML stage's notes, said of the XML: a profile 'detected' from a server role the XML files do not
+    hold came from the stock file the customisations were built on."""
+    from ..profiles import profile_data, profile_in_notes
+
+    role_key = profile_data()["detection"]["role_key"]
+    if role_key in built.landings:
+        return list(notes)
+    out = []
+    for note in notes:
+        profile = profile_in_notes([note])
+        if profile and "(detected" in note and role_key in note:
+            note = (f"profile {profile} (the XML files set no {role_key}; the {template_version} stock file they were "
+                    "built on says so; give --profile for a distributed node)")
+        out.append(note)
+    return out
 
 
 # ---- input ----------------------------------------------------------------------------------
@@ -119,7 +154,7 @@ def build_template_file(found: XmlResult, base_text: str, base_name: str, versio
         if hub.meta.get("context") and not new_item:
             continue
         built.landings[hub.key] = land(hub, path, out, baseline, base_flat, new_item)
-    built.text = out.dumps()
+    built.text = tidy(out.dumps())
     return built
 
 

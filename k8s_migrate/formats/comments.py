@@ -1,0 +1,171 @@
+"""The operator's comment lines, carried to the output by what they stand above.
+
+A comment block (consecutive full-line comments, with the blank lines inside it) belongs to the first key
+or table header written below it. The writer puts each block back above where that key or table landed in
+the output; when it did not land (removed, left out as a default), above the next one that did; blocks
+at the top of the file stay at the top, and those below the last key stay at the end.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from ..hub import KeyPath
+from .toml import line_numbers
+
+
+@dataclass
+class CommentBlock:
+    lines: list[str]  # as written, without the line ending
+    anchor: KeyPath | None  # the key or table (input paths) below the block; None: the end of the file
+    table: bool  # the anchor is a table header
+    top: bool  # written before any key or table, apart from it: the file's own heading
+    gap: bool = False  # a blank line stood between the block and its anchor
+
+
+def comment_blocks(text: str) -> list[CommentBlock]:
+    lines = text.splitlines()
+    anchors = {number: path for path, number in line_numbers(text).items()}
+    headers = header_paths(text)
+    blocks: list[CommentBlock] = []
+    pending: list[str] = []
+    seen_content = False
+    in_value = value_lines(text)
+    for number, raw in enumerate(lines, start=1):
+        stripped = raw.strip()
+        if number in in_value:
+            seen_content = True
+            continue
+        if stripped.startswith("#"):
+            pending.append(raw.rstrip())
+            continue
+        if not stripped:
+            if pending:
+                pending.append("")
+            continue
+        if pending:
+            gap = not pending[-1]
+            while pending and not pending[-1]:
+                pending.pop()
+            path = anchors.get(number)
+            blocks.append(CommentBlock(pending, path, number in headers, not seen_content and gap, gap))
+            pending = []
+        seen_content = True
+    while pending and not pending[-1]:
+        pending.pop()
+    if pending:
+        blocks.append(CommentBlock(pending, None, False, not seen_content))
+    return blocks
+
+
+def header_paths(text: str) -> set[int]:
+    from .toml import header_lines
+
+    return set(header_lines(text))
+
+
+def value_lines(text: str) -> set[int]:
+    """Lines inside multi-line strings and arrays: a '#' there is not a comment."""
+    from .toml import _ASSIGN, _bracket_delta
+
+    inside: set[int] = set()
+    open_brackets, in_multiline = 0, None
+    for number, raw in enumerate(text.splitlines(), start=1):
+        if in_multiline:
+            inside.add(number)
+            if raw.count(in_multiline) % 2 == 1:
+                in_multiline = None
+            continue
+        if open_brackets > 0:
+            inside.add(number)
+            open_brackets += _bracket_delta(raw)
+            continue
+        assign = _ASSIGN.match(raw)
+        if not assign:
+            continue
+        rest = raw[assign.end():]
+        for quote in ('"""', "'''"):
+            if rest.count(quote) % 2 == 1:
+                in_multiline = quote
+        if in_multiline is None:
+            open_brackets = max(0, _bracket_delta(rest))
+    return inside
+
+
+def carry_comments(source_text: str, output_text: str, resolve: Callable[[KeyPath, bool], list[KeyPath]],
+                   only_missing: bool) -> str:
+    """Put the input's comment blocks into the output above where their anchors landed.
+
+    ``resolve(path, is_table)`` gives the output paths an input key or table may be at (none: it did not land).
+    With ``only_missing``, blocks the output already holds (the same lines, in order) stay where they are.
+    """
+    blocks = comment_blocks(source_text)
+    if not blocks:
+        return output_text
+    out_lines = output_text.splitlines()
+    ending = "\n" if output_text.endswith("\n") or not output_text else ""
+    if only_missing:
+        blocks = [b for b in blocks if not holds(out_lines, b.lines)]
+        if not blocks:
+            return output_text
+    places = line_numbers(output_text)
+    order = [b for b in blocks]
+    inserts: dict[int, list[CommentBlock]] = {}
+    top: list[list[str]] = []
+    bottom: list[list[str]] = []
+    for i, block in enumerate(order):
+        if block.top:
+            top.append(block.lines)
+            continue
+        line = None
+        for candidate in [block, *order[i + 1:]]:
+            if candidate.anchor is None:
+                break
+            line = next((places[t] for t in resolve(candidate.anchor, candidate.table) if t in places), None)
+            if line is not None:
+                break
+        if line is None:
+            bottom.append(block.lines)
+        else:
+            inserts.setdefault(line, []).append(block)
+    result: list[str] = []
+    for block in top:
+        result.extend(block)
+    if top and out_lines and out_lines[0].strip():
+        result.append("")
+    for number, raw in enumerate(out_lines, start=1):
+        for block in inserts.get(number, ()):
+            if result and result[-1].strip() and raw.lstrip().startswith("["):
+                result.append("")
+            result.extend(block.lines)
+            if block.gap and raw.lstrip().startswith("["):
+                result.append("")
+        result.append(raw)
+    for block in bottom:
+        if result and result[-1].strip():
+            result.append("")
+        result.extend(block)
+    return "\n".join(result) + ending
+
+
+def holds(lines: list[str], block: list[str]) -> bool:
+    wanted = [b.strip() for b in block if b.strip()]
+    if not wanted:
+        return True
+    have = [line.strip() for line in lines]
+    for start in range(len(have)):
+        if have[start] != wanted[0]:
+            continue
+        j, k = start, 0
+        while j < len(have) and k < len(wanted):
+            if not have[j]:
+                j += 1
+                continue
+            if have[j] != wanted[k]:
+                break
+            j += 1
+            k += 1
+        if k == len(wanted):
+            return True
+    return False

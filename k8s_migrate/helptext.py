@@ -1,0 +1,156 @@
+"""Help pages in the form kubectl, helm and click users know: `toml [OPTIONS] FILE`, `--from VERSION`.
+
+Typer's own help rendering changes between releases (recent ones print `{file}`, `<str>`,
+`<list[str]>`), so every command's help is written here from the click parameters: the metavar an
+option declares, or its name in capitals. Command summaries are the first sentence of their help,
+never cut mid-word.
+"""
+
+from __future__ import annotations
+
+import inspect
+import shutil
+import textwrap
+import types
+from typing import Any
+
+
+
+OPTION_METAVARS = {
+    "--from": "VERSION", "--to": "VERSION", "--version": "VERSION",
+    "--chart": "CHART", "--to-chart": "CHART",
+    "--output": "PATH", "--report": "PATH", "--onto": "FILE", "--answers": "FILE", "--manifest": "FILE",
+    "--body-file": "FILE", "--packs": "DIR", "--golden": "DIR", "--chart-dir": "DIR", "--to-chart-dir": "DIR",
+    "--mode": "rebase|edit", "--profile": "PROFILE", "--workers": "N", "--set": "KEY=VALUE",
+    "--instance": "NAME", "--release-name": "NAME", "--namespace": "NAME", "--remote": "NAME",
+    "--base": "BRANCH", "--branch": "BRANCH",
+}
+ARGUMENT_METAVARS = {"conf": "CONF_DIR|FILE", "directory": "DIR", "rule_id": "RULE_ID"}
+
+
+def metavar(param: Any) -> str:
+    if getattr(param, "metavar", None):
+        return param.metavar
+    for opt in getattr(param, "opts", []):
+        if opt in OPTION_METAVARS:
+            return OPTION_METAVARS[opt]
+    name = param.name or "value"
+    return ARGUMENT_METAVARS.get(name, name.upper())
+
+
+def _is_flag(param: Any) -> bool:
+    return bool(getattr(param, "is_flag", False) or getattr(param, "count", False))
+
+
+def _is_option(param: Any) -> bool:
+    return bool(getattr(param, "opts", None)) and param.opts[0].startswith("-")
+
+
+def _repeats(param: Any) -> bool:
+    return bool(getattr(param, "multiple", False)) or getattr(param, "nargs", 1) != 1
+
+
+def usage_pieces(command: Any, ctx: Any) -> list[str]:
+    pieces = ["[OPTIONS]"]
+    for param in command.get_params(ctx):
+        if _is_option(param) or getattr(param, "hidden", False):
+            continue
+        name = metavar(param) + ("..." if _repeats(param) else "")
+        pieces.append(name if param.required else f"[{name}]")
+    if hasattr(command, "commands"):
+        pieces.append("COMMAND [ARGS]...")
+    return pieces
+
+
+def summary(command: Any) -> str:
+    text = (command.short_help or command.help or "").strip().split("\n\n")[0]
+    text = " ".join(text.split())
+    end = text.find(". ")
+    return text[: end + 1] if end != -1 else text
+
+
+def _default(param: Any) -> str:
+    default = getattr(param, "default", None)
+    if _is_flag(param) or default in (None, "", (), []) or getattr(param, "show_default", None) is False:
+        return ""
+    return f"  [default: {default}]"
+
+
+def _width() -> int:
+    return max(40, min(shutil.get_terminal_size((80, 24)).columns, 100))
+
+
+def _wrap(text: str, width: int, indent: str = "", first: str | None = None) -> list[str]:
+    """Wrap at spaces only: ids such as helm-apim/all-in-one@4.6.x and control-plane stay whole."""
+    return textwrap.wrap(text, width, initial_indent=indent if first is None else first, subsequent_indent=indent,
+                         break_on_hyphens=False, break_long_words=False) or [indent]
+
+
+def _help_text(command: Any, width: int) -> list[str]:
+    """The help's paragraphs, wrapped; a paragraph that starts with \\b keeps its lines as written."""
+    lines: list[str] = []
+    for paragraph in inspect.cleandoc(command.help or "").split("\n\n"):
+        if not paragraph.strip():
+            continue
+        if paragraph.startswith("\b"):
+            lines += ["  " + line for line in paragraph[2:].strip("\n").splitlines()]
+        else:
+            lines += _wrap(" ".join(paragraph.split()), width, "  ")
+        lines.append("")
+    return lines
+
+
+def _rows(rows: list[tuple[str, str]], width: int) -> list[str]:
+    first = min(max(len(name) for name, _ in rows), 24) + 4
+    out = []
+    for name, text in rows:
+        head = f"  {name}"
+        if len(head) + 2 > first:
+            out.append(head)
+            out += _wrap(text, width, " " * first) if text else []
+        else:
+            out += _wrap(text, width, " " * first, head.ljust(first))
+    return out
+
+
+def format_help(command: Any, ctx: Any, formatter: Any) -> None:
+    width = _width()
+    lines = _wrap(" ".join(usage_pieces(command, ctx)), width, " " * 8, f"Usage: {ctx.command_path} ")
+    lines.append("")
+    lines += _help_text(command, width)
+    arguments, options = [], []
+    for param in command.get_params(ctx):
+        if getattr(param, "hidden", False):
+            continue
+        if _is_option(param):
+            opts = sorted(param.opts, key=lambda o: not (o.startswith("-") and not o.startswith("--")))
+            names = ", ".join(opts + list(getattr(param, "secondary_opts", [])))
+            if not _is_flag(param):
+                names += " " + metavar(param) + ("..." if getattr(param, "nargs", 1) != 1 else "")
+            help_text = (param.help or "") + _default(param)
+            if param.required:
+                help_text += "  [required]"
+            options.append((names, help_text))
+        else:
+            arguments.append((metavar(param), getattr(param, "help", None) or ""))
+    options[-1:-1] = getattr(command, "help_extra_options", [])
+    commands = []
+    if hasattr(command, "commands"):
+        commands = [(name, summary(sub)) for name in command.list_commands(ctx)
+                    if (sub := command.get_command(ctx, name)) is not None and not sub.hidden]
+    for title, rows in (("Arguments", arguments), ("Options", options), ("Commands", commands)):
+        if rows:
+            lines += [f"{title}:", *_rows(rows, width), ""]
+    formatter.write("\n".join(lines).rstrip("\n") + "\n")
+
+
+def install(command: Any) -> Any:
+    """Give this click command, and every command under it, the help page above (and errors that name an
+    argument as its help does: "Missing argument 'FILE'")."""
+    command.format_help = types.MethodType(format_help, command)
+    for param in getattr(command, "params", []):
+        if not _is_option(param) and not getattr(param, "metavar", None):
+            param.metavar = metavar(param)
+    for sub in getattr(command, "commands", {}).values():
+        install(sub)
+    return command
