@@ -312,6 +312,13 @@ class Catalog:
         return self.known.suggest(parse_key(path_text))
 
 
+@lru_cache(maxsize=None)
+def read_keys(version: str) -> KnownKeys:
+    """The keys a version's server reads (defaults, templates, infer and alias files), without the keys its
+    stock files set: a stock file may set a key nothing reads (validate says so; a migration carries it)."""
+    return KnownKeys.from_catalog_data(load_json(f"catalog/{resolve_version(version)}.json"), with_stock=False)
+
+
 def known_versions() -> list[str]:
     return [entry["version"] for entry in load_json("catalog/index.json")["versions"]]
 

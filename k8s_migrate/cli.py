@@ -106,7 +106,9 @@ def run_app() -> int:
     except BrokenPipeError:
         return 1
     except Exception as exc:  # the last net: a bug must still not show a traceback
-        if type(exc).__name__ == "ProofError":
+        from .errors import ProofError
+
+        if isinstance(exc, ProofError):
             sys.stderr.write(f"k8s-migrate: error: {' '.join(str(exc).split())}\n")
             return 3
         if type(exc).__name__ == "Abort":

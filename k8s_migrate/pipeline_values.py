@@ -12,6 +12,7 @@ from functools import lru_cache
 from typing import Any
 
 from .catalog import load_catalog
+from .charts.deployment_rules import RuleContext, apply_rules
 from .charts.chartmap import ChartMap, UnknownChartError, apply_pattern, invert_pattern, load_chart_map
 from .errors import UsageError
 from .formats.text import decode
@@ -34,6 +35,7 @@ class ValuesOptions:
     profile: str | None = None
     keep_old_defaults: bool = False
     answers: dict[str, Any] = field(default_factory=dict)
+    subchart: str | None = None
 
 
 @dataclass
@@ -197,6 +199,12 @@ def migrate_values(data: bytes, name: str, options: ValuesOptions) -> Result:
     doc = ValuesDocument(source, name)
     report = Report(name, src_version, dst_version)
     report.notes.append(f"chart {src_map.id} (API-M {src_version}) -> {dst_map.id} (API-M {dst_version})")
+    alias = subchart_alias(doc, src_map, options.subchart, name)
+    if alias is not None:
+        doc.focus(alias)
+        report.notes.append(f"values of the subchart under {alias}: "
+                            + ("--subchart" if options.subchart else "detected: its subtree holds the chart's values"))
+    report.extend(duplicate_entries(doc))
 
     fed: list[Link] = []
     also: list[Link] = []  # further TOML keys a values leaf feeds besides its main one
@@ -208,7 +216,7 @@ def migrate_values(data: bytes, name: str, options: ValuesOptions) -> Result:
                                            src_version, dst_version, options))
             continue
         hit = to_toml(src_map, path, value)
-        if hit is None:
+        if hit is None or part_of_each_item(src_map, dst_map, path, hit[1]):
             chart_only.append((path, value, line))
             continue
         toml_key, link = hit
@@ -300,13 +308,78 @@ def migrate_values(data: bytes, name: str, options: ValuesOptions) -> Result:
             f"{str(value).lower()} so your value keeps its effect. Check this matches how you expose the service")))
 
     report.extend(complete_list_items(doc, src_map, dst_map))
-    report.extend(unmet_requirements(dst_map, overlay(defaults_tree(dst_map), _plain(doc.data))))
     for path, value, line in chart_only:
         report.add(carry_chart_value(doc, src_map, dst_map, path, value, line))
+    apply_rules(RuleContext(doc, report, src_map, dst_map, source_effective))
+    report.extend(unmet_requirements(dst_map, overlay(defaults_tree(dst_map), _plain(doc.data))))
     add_findings(report, state)
+    if alias is not None:
+        under_alias(report, alias, dst_map, src_map)
     output = doc.dumps()
     report.changed = output != source.original
     return Result(output, report, source.original)
+
+
+def subchart_alias(doc: ValuesDocument, chart_map: ChartMap, given: str | None, name: str) -> str | None:
+    """The umbrella chart's alias whose subtree holds this chart's values: given, or the one top-level key
+    that does (when the file sets none of the chart's own top-level keys)."""
+    if given is not None:
+        if not isinstance(doc.data.get(given), dict):
+            raise UsageError(f"--subchart {given}: the file has no mapping under {given}", name)
+        return given
+    own = {parse_key(k)[0] for k in chart_map.defaults if k}
+    if own & set(doc.data):
+        return None
+    found = [key for key, value in doc.data.items() if isinstance(value, dict) and _holds_chart_values(value, chart_map)]
+    return found[0] if len(found) == 1 else None
+
+
+def _holds_chart_values(subtree: dict[str, Any], chart_map: ChartMap) -> bool:
+    from .formats.values import walk_values
+
+    for path, _, _ in walk_values(subtree):
+        text = format_key(path)
+        if text in chart_map.defaults or any(k.startswith(text + ".") for k in chart_map.defaults):
+            return True
+    return False
+
+
+def under_alias(report: Report, alias: str, *maps: ChartMap) -> None:
+    """Name values paths as they stand in the umbrella chart's file: under the alias."""
+    tops = sorted({parse_key(k)[0] for m in maps for k in m.defaults if k}, key=len, reverse=True)
+    pattern = re.compile(r"(?<![\w.])((?:" + "|".join(re.escape(t) for t in tops) + r")\.[\w.\[\]-]+)") if tops else None
+    values_paths = {e.origin for e in report.entries if e.origin and not e.origin.startswith("chart:")}
+    for entry in report.entries:
+        if entry.origin and not entry.origin.startswith("chart:"):
+            entry.origin = f"{alias}.{entry.origin}"
+        for attr in ("old_key", "new_key"):
+            value = getattr(entry, attr)
+            if value and value in values_paths:
+                setattr(entry, attr, f"{alias}.{value}")
+        if pattern is not None and entry.message:
+            entry.message = pattern.sub(lambda m: f"{alias}.{m.group(1)}", entry.message)
+
+
+def part_of_each_item(src_map: ChartMap, dst_map: ChartMap, path: KeyPath, link: dict[str, Any]) -> bool:
+    """A value that fills one hole of every item of a TOML list (the port in ``tcp://{{ $element }}:{}``)
+    is no TOML key of its own: when the new chart renders it the same way, it stays where it is."""
+    if link.get("kind") != "pattern" or "[]" not in link.get("toml", "") or "{{" not in (link.get("pattern") or ""):
+        return False
+    same = ("toml", "pattern", "filter")
+    return any(all(other.get(f) == link.get(f) for f in same) for _, other in dst_map.values_to_toml(format_key(path)))
+
+
+def duplicate_entries(doc: ValuesDocument) -> list[Entry]:
+    """A key given more than once in one mapping: Helm takes the last, and so does the migration."""
+    entries = []
+    for path, lines in doc.duplicates:
+        key = format_key(path)
+        value = doc.get(path) if doc.has(path) else None
+        shown = ", ".join(str(n) for n in lines[:-1]) + f" and {lines[-1]}"
+        entries.append(Entry("review", key, key, value, value, line=lines[-1], origin=key, message=(
+            f"{key} is given {len(lines)} times in one mapping (lines {shown}); Helm takes the last one, "
+            f"and so does this migration. Remove the others (a rewritten file keeps only the last)")))
+    return entries
 
 
 def embedded_link(chart_map: ChartMap, path: KeyPath) -> dict[str, Any] | None:
@@ -504,8 +577,11 @@ def apply_moves(doc: ValuesDocument, moves: list[tuple[KeyPath, KeyPath, Any, An
         if old == new:
             continue
         if doc.has(old):
+            comment = doc.eol_comment(old)
             doc.delete(old)
             doc.set(new, new_value)
+            if comment:
+                doc.add_eol_comment(new, comment)
         elif not same_value(doc.get(new), new_value):
             doc.set(new, new_value)
 

@@ -9,13 +9,14 @@ or unexplained.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from k8s_migrate.charts.chartmap import ChartMap
-from k8s_migrate.errors import UsageError
+from k8s_migrate.errors import ProofError, UsageError
 from k8s_migrate.hub import KeyPath, format_key, matches, parse_key
 from k8s_migrate.report import ATTENTION, Report
 
@@ -31,6 +32,23 @@ class Difference:
     present_before: bool = True
     present_after: bool = True
     reason: str = ""
+    instance: str = ""  # the destination instance (the source one when it vanished)
+
+
+class ValuesProofError(ProofError):
+    """The migrated values render a deployment that no report entry explains: nothing is written, exit 3."""
+
+    def __init__(self, name: str, unexplained: list[Difference], report: Report | None = None):
+        self.unexplained = unexplained
+        self.report = report
+        if report is not None:
+            report.notes.extend(f"proof failed: {d.key}{f' in {d.instance}' if d.instance else ''} renders "
+                                "differently and no report entry explains it" for d in unexplained)
+        first = unexplained[0]
+        more = f" (and {len(unexplained) - 1} more)" if len(unexplained) > 1 else ""
+        Exception.__init__(self, f"{name}: internal inconsistency: {first.key}"
+                         f"{f' in {first.instance}' if first.instance else ''} renders differently and no report entry "
+                         f"explains it{more}; nothing written; please report it")
 
 
 @dataclass
@@ -40,6 +58,9 @@ class Verification:
     t1: str = ""
     t2: str = ""
     errors: list[str] = field(default_factory=list)  # a render that is not TOML: nothing to compare
+    instances_before: list[str] = field(default_factory=list)  # the instances (deployment.toml ConfigMaps) rendered
+    instances_after: list[str] = field(default_factory=list)
+    objects: list[str] = field(default_factory=list)  # full charts: how the other rendered objects differ
 
     @property
     def ok(self) -> bool:
@@ -63,20 +84,13 @@ def chart_directory(chart: str, chart_map: ChartMap | None = None) -> Path:
     candidate = reference_root() / relative if relative else None
     if candidate is not None and (candidate / "Chart.yaml").is_file():
         return candidate
-    raise UsageError(f"chart {chart} is built in but its templates are not available here; "
-                     "give the chart directory with --chart-dir")
+    from k8s_migrate.charts.pull import cached_chart
 
-
-def render(chart_path: Path, values_text: str, instance: str | None, extra: dict[str, Any] | None = None) -> str:
-    from k8s_migrate.charts.render import TemplateError, load_values_text, merge_values, render_deployment_toml
-
-    values = load_values_text(values_text)
-    if extra:
-        values = merge_values(values, extra)
-    try:
-        return render_deployment_toml(chart_path, values, instance)
-    except TemplateError as exc:
-        raise UsageError(f"cannot render {chart_path}: {exc}") from None
+    cached = cached_chart(chart_map.id)
+    if cached is not None:
+        return cached
+    raise UsageError(f"chart {chart} is built in but its templates are not here: run `k8s-migrate charts pull "
+                     f"{chart_map.id}`, or give a chart directory (`helm pull --untar` makes one)")
 
 
 def parse_toml(text: str, label: str) -> tuple[dict, str]:
@@ -140,10 +154,15 @@ def not_exposed(report: Report, key: KeyPath) -> str:
     return ""
 
 
-def chart_fixed(dst_map: ChartMap, migrated_values: dict, key: KeyPath, instance: str | None) -> str:
+def chart_fixed(dst_map: ChartMap, migrated_values: dict, key: KeyPath, instance: str | None, after: Any = None) -> str:
+    from k8s_migrate.pipeline_values import defaults_tree, guard_holds, overlay
+
     text = format_key(key)
-    if dst_map.stock_value(text, instance) or dst_map.stock_value(text):
-        return "the destination chart fixes it as a template constant"
+    effective = overlay(defaults_tree(dst_map), migrated_values)
+    for const in dst_map.stock_value(text, instance) or dst_map.stock_value(text):
+        if guard_holds(const.get("guard"), effective) is not False and str(const.get("value")) == str(after):
+            guard = f" (when {const['guard']})" if const.get("guard") else ""
+            return f"the destination chart fixes it as a template constant{guard}, line {const.get('line')}"
     feeders = [path for path, _ in dst_map.toml_to_values(text)]
     if feeders and not any(_has_path(migrated_values, parse_key(p)) for p in feeders):
         return f"fed by the destination chart's default ({', '.join(sorted(set(feeders)))})"
@@ -260,48 +279,195 @@ def classify(diff: Difference, values_report: Report, toml_report: Report, dst_m
              src_map: ChartMap | None = None, given: dict[str, str] | None = None,
              source_values: dict | None = None) -> str:
     key = parse_key(diff.key)
-    return (not_exposed(values_report, key) or default_followed(values_report, diff)
+    return (given_value(dst_map, key, given or {})
+            or not_exposed(values_report, key) or default_followed(values_report, diff)
             or filled_in(values_report, dst_map, key)
-            or chart_fixed(dst_map, migrated_values, key, instance)
+            or chart_fixed(dst_map, migrated_values, key, instance, diff.after)
             or rule_finding(toml_report, key) or chart_renamed(diff, names)
-            or given_value(dst_map, key, given or {})
             or (source_fixed(src_map, key, source_values, dst_map, migrated_values) if src_map else ""))
 
 
 def verify(values_data: bytes, name: str, chart: str, to_chart: str, instance: str | None = None,
            chart_dir_from: str | None = None, chart_dir_to: str | None = None,
-           given: dict[str, str] | None = None) -> Verification:
-    """``given`` holds values the operator supplies for the new chart (``--set``): the manual steps the
-    values report asks for, such as a key the new chart requires."""
+           given: dict[str, str] | None = None, renderer: str = "builtin", subchart: str | None = None,
+           values_result=None) -> Verification:
+    """Render every instance of the old chart with the values and of the new chart with the migrated values;
+    compare each pair's deployment.toml (the old one taken through the TOML migration) and the set of
+    instances. ``given`` holds values the operator supplies for the new chart (``--set``): the manual steps
+    the values report asks for, such as a key the new chart requires. ``values_result`` is the migration
+    to check (default: run it)."""
     from k8s_migrate.charts.render import load_values_text
-    from k8s_migrate.pipeline import Options, migrate_toml
-    from k8s_migrate.pipeline_values import ValuesOptions, chart_version, load_map, migrate_values
+    from k8s_migrate.pipeline_values import ValuesOptions, load_map, migrate_values
 
     src_map, dst_map = load_map(chart), load_map(to_chart)
     src_dir = chart_directory(chart_dir_from, None) if chart_dir_from else chart_directory(chart, src_map)
     dst_dir = chart_directory(chart_dir_to, None) if chart_dir_to else chart_directory(to_chart, dst_map)
     values_text = values_data.decode("utf-8-sig")
+    if values_result is None:
+        values_result = migrate_values(values_data, name, ValuesOptions(chart, to_chart, subchart=subchart))
+    alias = _alias(values_result.report)
+    source_values = _subtree(load_values_text(values_text), alias)
+    migrated_values = _subtree(load_values_text(values_result.output), alias)
 
-    rendered_src = render(src_dir, values_text, instance)
-    toml_result = migrate_toml(rendered_src.encode("utf-8"), f"{name} (rendered by {chart})", Options(
-        chart_version(src_map, None, "--from"), chart_version(dst_map, None, "--to"), mode="edit"))
-    values_result = migrate_values(values_data, name, ValuesOptions(chart, to_chart))
+    before = render_instances(src_dir, source_values, renderer)
     try:
-        rendered_dst = render(dst_dir, values_result.output, instance, nested(given or {}))
+        after = render_instances(dst_dir, merge_given(migrated_values, given), renderer)
     except UsageError as exc:  # the destination chart refuses the migrated values (e.g. a required value)
-        return Verification(t1=toml_result.output, errors=[f"{to_chart} cannot render the migrated values: {exc.message}"])
+        return Verification(errors=[f"{to_chart} cannot render the migrated values: {exc.message}"],
+                            instances_before=list(before))
+    result = Verification(instances_before=list(before), instances_after=list(after))
+    context = Compared(values_result.report, src_map, dst_map, migrated_values, source_values, given or {},
+                       (_chart_name(src_dir), _chart_name(dst_dir)))
+    for old, new in pair_instances(list(before), list(after), instance):
+        if old is None or new is None:
+            diff = instance_difference(old, new, src_dir, dst_dir, values_result.report)
+            (result.explained if diff.reason else result.unexplained).append(diff)
+            continue
+        compare_instance(result, before[old], after[new], old, new, context)
+    if is_full_chart(src_dir) and is_full_chart(dst_dir):
+        old_objects, failed_old = render_objects(src_dir, source_values, renderer)
+        new_objects, failed_new = render_objects(dst_dir, merge_given(migrated_values, given), renderer)
+        result.objects = compare_objects(old_objects, new_objects, values_result.report)
+        result.objects += [f"(not rendered: {f})" for f in failed_old + failed_new]
+    return result
 
-    t1, error1 = parse_toml(toml_result.output, f"the TOML migration of {chart}'s render")
-    t2, error2 = parse_toml(rendered_dst, f"{to_chart}'s render of the migrated values")
-    migrated_values = load_values_text(values_result.output)
-    result = Verification(t1=toml_result.output, t2=rendered_dst, errors=[e for e in (error1, error2) if e])
-    if result.errors:
-        return result
+
+@dataclass
+class Compared:
+    values_report: Report
+    src_map: ChartMap
+    dst_map: ChartMap
+    migrated_values: dict
+    source_values: dict
+    given: dict[str, str]
+    names: tuple[str, str]
+
+
+def compare_instance(result: Verification, rendered_src: str, rendered_dst: str, old: str, new: str,
+                     ctx: Compared) -> None:
+    from k8s_migrate.pipeline import Options, migrate_toml
+    from k8s_migrate.pipeline_values import chart_version
+
+    toml_result = migrate_toml(rendered_src.encode("utf-8"), f"{old} (rendered by {ctx.src_map.id})", Options(
+        chart_version(ctx.src_map, None, "--from"), chart_version(ctx.dst_map, None, "--to"), mode="edit"))
+    if not result.t1:
+        result.t1, result.t2 = toml_result.output, rendered_dst
+    t1, error1 = parse_toml(toml_result.output, f"the TOML migration of {ctx.src_map.id}'s {old}")
+    t2, error2 = parse_toml(rendered_dst, f"{ctx.dst_map.id}'s {new} from the migrated values")
+    result.errors += [e for e in (error1, error2) if e]
+    if error1 or error2:
+        return
     for diff in differences(t1, t2):
-        diff.reason = classify(diff, values_result.report, toml_result.report, dst_map, migrated_values,
-                               _map_instance(dst_map, instance), (_chart_name(src_dir), _chart_name(dst_dir)),
-                               src_map, given, load_values_text(values_text))
+        diff.instance = new
+        diff.reason = classify(diff, ctx.values_report, toml_result.report, ctx.dst_map, ctx.migrated_values,
+                               _map_instance(ctx.dst_map, new), ctx.names, ctx.src_map, ctx.given, ctx.source_values)
         (result.explained if diff.reason else result.unexplained).append(diff)
+
+
+def render_instances(chart_dir: Path, values: dict, renderer: str = "builtin") -> dict[str, str]:
+    """Instance id -> deployment.toml, for each instance the chart renders with these values."""
+    from k8s_migrate.charts.render import TemplateError, list_instances, render_deployment_toml
+
+    out = {}
+    for instance in list_instances(chart_dir):
+        try:
+            out[instance] = render_deployment_toml(chart_dir, values, instance, renderer=renderer)
+        except TemplateError as exc:
+            if "rendered no data." in str(exc):
+                continue  # a guard keeps this instance's ConfigMap out (e.g. highAvailability: false)
+            raise UsageError(f"cannot render {chart_dir}: {exc}") from None
+    return out
+
+
+def pair_instances(before: list[str], after: list[str], only: str | None = None) -> list[tuple[str | None, str | None]]:
+    """Old and new instances paired by id, then by their last folder (instance-2), then in order."""
+    pairs: list[tuple[str | None, str | None]] = []
+    left, right = list(before), list(after)
+    for match in (lambda a, b: a == b, lambda a, b: a.split("/")[-1] == b.split("/")[-1]):
+        for old in list(left):
+            new = next((n for n in right if match(old, n)), None)
+            if new is not None:
+                pairs.append((old, new))
+                left.remove(old)
+                right.remove(new)
+    pairs += list(zip(left, right))
+    pairs += [(o, None) for o in left[len(right):]] + [(None, n) for n in right[len(left):]]
+    if only is not None:
+        tail = only.strip("/").split("/")[-1]
+        pairs = [p for p in pairs if any(i and i.split("/")[-1] == tail for i in p)] or pairs[:1]
+    return pairs
+
+
+_GUARD = re.compile(r"\{\{-?\s*(?:if|else if|with)\s+(.*?)-?\}\}", re.S)
+_VALUES_READ = re.compile(r"\.Values\.([A-Za-z0-9_.]+)")
+
+
+def instance_guard_paths(chart_dir: Path, instance: str) -> set[str]:
+    """The values paths the conditions of an instance's ConfigMap template read."""
+    from k8s_migrate.charts.render import _config_sources, load_chart
+
+    chart = load_chart(chart_dir)
+    template = _config_sources(chart).get(instance)
+    if template is None:
+        return set()
+    return {path for cond in _GUARD.findall(chart.template_text(template)) for path in _VALUES_READ.findall(cond)}
+
+
+def instance_difference(old: str | None, new: str | None, src_dir: Path, dst_dir: Path, report: Report) -> Difference:
+    """An instance (its deployment.toml ConfigMap) only one side renders, and the report entry that says why."""
+    chart_dir, instance = (dst_dir, new) if new else (src_dir, old)
+    guards = instance_guard_paths(chart_dir, instance)
+    diff = Difference(f"(instance {instance})", old, new, old is not None, new is not None, instance=instance)
+    for entry in report.entries:
+        keys = {_dealias(k, report) for k in (entry.origin, entry.new_key, entry.old_key) if k}
+        if keys & guards:
+            diff.reason = f"{'new' if new else 'gone'}: {entry.rule or entry.action}: {entry.message}".strip()
+            break
+    return diff
+
+
+def _alias(report: Report) -> str | None:
+    for note in report.notes:
+        if note.startswith("values of the subchart under "):
+            return note.removeprefix("values of the subchart under ").split(":")[0]
+    return None
+
+
+def _dealias(key: str, report: Report) -> str:
+    alias = _alias(report)
+    return key.removeprefix(f"{alias}.") if alias else key
+
+
+def _subtree(values: dict, alias: str | None) -> dict:
+    if alias is None:
+        return values
+    sub = values.get(alias)
+    return sub if isinstance(sub, dict) else {}
+
+
+def merge_given(values: dict, given: dict[str, str] | None) -> dict:
+    from k8s_migrate.charts.render import merge_values
+
+    return merge_values(values, nested(given)) if given else values
+
+
+def prove_values(values_data: bytes, name: str, chart: str, to_chart: str, values_result,
+                 subchart: str | None = None) -> Verification | None:
+    """The proof before a values file is written: None when the charts' templates are not here (a note says
+    so), else the verification; unexplained differences raise ValuesProofError."""
+    try:
+        result = verify(values_data, name, chart, to_chart, subchart=subchart, values_result=values_result)
+    except UsageError as exc:
+        values_result.report.notes.append(f"not proven by rendering: {exc.message}")
+        return None
+    if result.errors:
+        values_result.report.notes.append("not proven by rendering: " + "; ".join(result.errors))
+    elif result.unexplained:
+        raise ValuesProofError(name, result.unexplained, values_result.report)
+    else:
+        values_result.report.notes.append(
+            f"proven by rendering: instances {', '.join(result.instances_before) or 'none'} -> "
+            f"{', '.join(result.instances_after) or 'none'}; {len(result.explained)} differences, each explained")
     return result
 
 
@@ -329,15 +495,127 @@ def render_text(result: Verification, show_secrets: bool = False) -> str:
     def show(key: str, present: bool, value: Any) -> str:
         return _show(present, value if show_secrets else mask_value(key, value))
 
+    several = max(len(result.instances_before), len(result.instances_after)) > 1
+    label = lambda d: f"{d.key} [{d.instance}]" if several and d.instance else d.key  # noqa: E731
     lines = [f"ERROR: {e}" for e in result.errors]
+    if result.instances_before or result.instances_after:
+        lines.append(f"instances: {', '.join(result.instances_before) or 'none'} -> "
+                     f"{', '.join(result.instances_after) or 'none'}")
+    if result.objects:
+        lines.append(f"other objects ({len(result.objects)}):")
+        lines += [f"  {line}" for line in result.objects]
     if result.explained:
         lines.append(f"explained differences ({len(result.explained)}):")
-        lines += [f"  {d.key}: {d.reason}" for d in result.explained]
+        lines += [f"  {label(d)}: {d.reason}" for d in result.explained]
     if result.unexplained:
         lines.append(f"UNEXPLAINED differences ({len(result.unexplained)}):")
         for d in result.unexplained:
-            lines.append(f"  {d.key}")
+            lines.append(f"  {label(d)}")
             lines.append(f"    - TOML migration:   {show(d.key, d.present_before, d.before)}")
             lines.append(f"    + values migration: {show(d.key, d.present_after, d.after)}")
     lines.append("verify: OK" if result.ok else "verify: FAILED")
     return "\n".join(lines) + "\n"
+
+
+# ---- full charts: the objects around deployment.toml -----------------------------------------------------
+
+_WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet")
+_COMPARED = (*_WORKLOADS, "Service", "Ingress", "HTTPRoute", "GRPCRoute", "ConfigMap")
+
+
+def is_full_chart(chart_dir: Path) -> bool:
+    from k8s_migrate.charts.render import load_chart
+
+    chart = load_chart(chart_dir)
+    return any(re.search(r"^kind:\s*(Deployment|StatefulSet)\b", chart.template_text(t), re.M) for t in chart.templates)
+
+
+def render_objects(chart_dir: Path, values: dict, renderer: str = "builtin") -> tuple[dict[tuple[str, str], dict], list[str]]:
+    """(kind, name) -> object for every object the chart renders; and the templates that failed to render."""
+    from io import StringIO
+
+    from ruamel.yaml import YAML
+
+    from k8s_migrate.charts.render import TemplateError, load_chart, render_template
+
+    loader = YAML(typ="safe", pure=True)
+    chart = load_chart(chart_dir)
+    texts, failed = [], []
+    if renderer == "helm":
+        import json
+
+        from k8s_migrate.charts.helm import helm_template, split_manifests
+
+        try:
+            texts = [t for _, t in split_manifests(helm_template(chart_dir, [json.dumps(values)]))]
+        except TemplateError as exc:
+            failed.append(str(exc))
+    else:
+        for template in chart.templates:
+            if template.endswith((".yaml", ".yml")):
+                try:
+                    texts.append(render_template(chart, template, values))
+                except TemplateError as exc:
+                    failed.append(f"{template}: {exc}")
+    objects = {}
+    for text in texts:
+        try:
+            documents = list(loader.load_all(StringIO(text)))
+        except Exception as exc:  # a template that renders no valid YAML: named, not fatal
+            failed.append(f"{' '.join(str(exc).split())[:120]}")
+            continue
+        for doc in documents:
+            if isinstance(doc, dict) and doc.get("kind") in _COMPARED:
+                objects[(doc["kind"], str((doc.get("metadata") or {}).get("name")))] = doc
+    return objects, failed
+
+
+def object_facts(obj: dict) -> dict[str, Any]:
+    """What a migration must keep of an object: images, replicas, hosts, service ports and type."""
+    spec = obj.get("spec") or {}
+    kind = obj.get("kind")
+    facts: dict[str, Any] = {}
+    if kind in _WORKLOADS:
+        pod = ((spec.get("template") or {}).get("spec") or {})
+        facts["images"] = sorted(str(c.get("image")) for c in (pod.get("containers") or []) + (pod.get("initContainers") or []))
+        facts["replicas"] = spec.get("replicas", 1)
+    elif kind == "Service":
+        facts["type"] = spec.get("type", "ClusterIP")
+        facts["ports"] = sorted(f"{p.get('name', '')}:{p.get('port')}->{p.get('targetPort', p.get('port'))}" for p in spec.get("ports") or [])
+    elif kind == "Ingress":
+        facts["hosts"] = sorted({str(r.get("host")) for r in spec.get("rules") or []}
+                                | {str(h) for t in spec.get("tls") or [] for h in t.get("hosts") or []})
+    elif kind in ("HTTPRoute", "GRPCRoute"):
+        facts["hosts"] = sorted(str(h) for h in spec.get("hostnames") or [])
+    return facts
+
+
+def compare_objects(before: dict[tuple[str, str], dict], after: dict[tuple[str, str], dict], report: Report) -> list[str]:
+    """One line per difference: vanished and new objects, and changed facts of the ones on both sides."""
+    lines = []
+    for key in sorted(set(before) | set(after)):
+        kind, name = key
+        if key not in after:
+            lines.append(f"{kind}/{name}: gone{_object_reason(kind, report)}")
+        elif key not in before:
+            lines.append(f"{kind}/{name}: new{_object_reason(kind, report)}")
+        else:
+            old, new = object_facts(before[key]), object_facts(after[key])
+            for fact in sorted(set(old) | set(new)):
+                if old.get(fact) != new.get(fact):
+                    lines.append(f"{kind}/{name}: {fact} {old.get(fact)!r} -> {new.get(fact)!r}{_object_reason(fact, report)}")
+    return lines
+
+
+_TOPICS = {"images": ("image",), "replicas": ("replicas", "highAvailability"), "hosts": ("hostname", "ingress", "gatewayAPI"),
+           "Ingress": ("ingress",), "HTTPRoute": ("gatewayAPI",), "GRPCRoute": ("gatewayAPI",),
+           "Deployment": ("highAvailability", "replicas"), "StatefulSet": ("highAvailability", "replicas")}
+
+
+def _object_reason(topic: str, report: Report) -> str:
+    words = _TOPICS.get(topic, ())
+    for entry in report.entries:
+        keys = " ".join(k for k in (entry.origin, entry.new_key, entry.old_key) if k)
+        if entry.action != "kept" and any(w in keys for w in words):
+            return f" ({entry.rule or entry.action}: {entry.origin or entry.new_key})"
+    return ""

@@ -75,7 +75,7 @@ def test_validate_with_clean_files_exits_0_and_globs_work(tmp_path):
     (workspace / "a" / "deployment.toml").write_text(GOOD)
     done, outputs, summary = run_step(tmp_path, workspace, command="validate", paths="**/deployment.toml", version="4.6")
     assert (done.returncode, outputs["exit-code"]) == (0, "0"), done.stderr
-    assert "1 file(s): 0 error(s)" in summary
+    assert "1 file: 0 errors" in summary
 
 
 def test_an_unknown_command_fails_the_step(tmp_path):

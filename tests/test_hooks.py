@@ -19,7 +19,7 @@ from helpers import cli
 REPO = Path(__file__).resolve().parent.parent
 GOOD = '[server]\nhostname = "am.example.com"\n'
 TYPO = '[server]\nhostname = "am.example.com"\n\n[apim.throtling]\nenable_data_publishing = true\n'
-OLD = '[server]\nhostname = "am.example.com"\n\n[apim.ai]\ntoken = "abc"\n'  # renamed in 4.4.0
+OLD = '[server]\nhostname = "am.example.com"\n\n[apim.key_manager]\nenable_apikey_subscription_validation = true\n'  # gone in 4.4.0
 
 
 def hooks() -> dict[str, dict]:
@@ -67,7 +67,7 @@ def test_check_hook_fails_a_file_not_yet_on_the_target_version(tmp_path):
     old.write_text(OLD)
     assert run_hook("k8s-migrate-check", ["--version", "4.6"], [current]).code == 0
     failed = run_hook("k8s-migrate-check", ["--version", "4.6"], [current, old])
-    assert failed.code == 1 and "renamed to apim.ai.key in API-M 4.4.0" in failed.out
+    assert failed.code == 1 and "removed in API-M 4.4.0" in failed.out
     assert run_hook("k8s-migrate-check", ["--version", "4.3"], [old]).code == 0  # 4.3 is its version
 
 

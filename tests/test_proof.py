@@ -151,11 +151,15 @@ def test_verify_explains_rule_changes_and_audits_configmaps(tmp_path):
     assert lost.code == 1 and "integration.transaction_counter.server_id" in lost.out
 
 
-def test_verify_without_versions_is_a_usage_error(tmp_path):
+def test_verify_detects_versions_or_asks_for_them(tmp_path):
     old = tmp_path / "a.toml"
-    old.write_text(OLD_42)
+    old.write_text('[server]\nhostname = "x"\n')
     result = cli("verify", str(old), str(old))
-    assert result.code == 2 and "--from and --to" in result.err
+    assert result.code == 2 and "give --from" in result.err
+    deevally = REFERENCE / "real-world" / "deevally-320-aio" / "deployment.toml"
+    if deevally.is_file():
+        ok = cli("verify", str(deevally), str(deevally), "--to", "3.2")
+        assert ok.code == 0 and "3.2.0 (detected:" in ok.out
 
 
 # ---- every real-world deployment.toml and ConfigMap, both modes, every later version ---------------
@@ -197,3 +201,24 @@ def test_real_world_files_prove_to_every_later_version(path, kind, version, mode
         assert len(comment_lines(result.output)) >= len(comment_lines(data.decode())), f"comments lost to {target}"
         again = migrate(result.output.encode(), str(path), Options(target, target, mode=mode))
         assert again.output == result.output, f"not idempotent at {target}"
+
+
+# ---- what an operator notices: layout of the rebased file, and WSO2's own profile keys ----------------
+def test_rebase_layout_has_no_glued_tables_empty_parents_or_double_blank_lines():
+    for case in CASES:
+        spec = json.loads((case / "case.json").read_text())
+        output = migrate_toml((case / "input.toml").read_bytes(), "in.toml", Options(spec["from"], spec["to"])).output
+        lines = output.splitlines()
+        for before, line in zip(lines, lines[1:]):
+            assert not (line.startswith("[") and before.strip() and not before.startswith(("#", "["))), \
+                f"{case.name}: table glued to a key: {before!r} / {line!r}"
+            assert not (before.startswith("[") and line.startswith("[") and not before.startswith("[[")), \
+                f"{case.name}: an empty table header the input never had: {before!r}"
+        assert "\n\n\n" not in output, f"{case.name}: two blank lines in a row"
+
+
+def test_keys_of_wsos_own_profile_stock_files_are_known():
+    gateway = b'[server]\nserver_role = "gateway-worker"\n\n[apim.oauth_config]\nremove_outbound_auth_header = true\n'
+    result = migrate_toml(gateway, "gw.toml", Options("4.0.0", "4.6.0", mode="edit"))
+    (entry,) = result.report.for_key("apim.oauth_config.remove_outbound_auth_header")
+    assert entry.action != "unknown"

@@ -18,12 +18,13 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ruamel.yaml import YAML
+from ruamel.yaml.constructor import SafeConstructor
 
 from .gotemplate import FUNCTIONS, GoObject, Template, TemplateError, strip_no_value
 from .gotemplate import yamlout
 
 __all__ = ["Chart", "TemplateError", "helm_values", "list_instances", "load_chart", "merge_values",
-           "render_deployment_toml", "render_string", "render_template"]
+           "config_data", "render_deployment_toml", "render_string", "render_template"]
 
 CONFIG_FILE = "deployment.toml"
 _FILES_REF = re.compile(r'\.Files\.(Get|Glob)\s+"([^"]+)"')
@@ -32,16 +33,33 @@ _DATA_KEY = re.compile(r"^\s*" + re.escape(CONFIG_FILE) + r"\s*:", re.M)
 
 # ---- values ------------------------------------------------------------------------------------------
 
+class _TimestampsAsText(SafeConstructor):
+    """Helm turns values YAML into JSON before reading it: a timestamp stays the text it was written as."""
+
+
+_TimestampsAsText.add_constructor("tag:yaml.org,2002:timestamp", lambda loader, node: node.value)
+
+
 def _yaml() -> YAML:
     yaml = YAML(typ="safe", pure=True)
     yaml.version = (1, 1)  # Helm reads values with go-yaml v2: yes/no/on/off are booleans
+    yaml.Constructor = _TimestampsAsText
+    yaml.allow_duplicate_keys = True
     return yaml
+
+
+def _key_text(key: Any) -> str:
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    if key is None:
+        return "null"
+    return str(key)
 
 
 def helm_values(data: Any) -> Any:
     """Plain data typed as Helm sees values: numbers float64, maps and lists plain, dates as text."""
     if isinstance(data, dict):
-        return {str(k): helm_values(v) for k, v in data.items()}
+        return {_key_text(k): helm_values(v) for k, v in data.items()}
     if isinstance(data, (list, tuple)):
         return [helm_values(v) for v in data]
     if isinstance(data, bool) or data is None:
@@ -54,16 +72,21 @@ def helm_values(data: Any) -> Any:
 
 
 def load_values_text(text: str) -> dict:
-    loaded = _yaml().load(text)
+    """Values as Helm reads them (a repeated key: the last one wins)."""
+    from ..formats.duplicate_keys import load_documents
+
+    documents = [d for d in load_documents(_yaml(), text)[0] if d is not None]
+    loaded = documents[0] if documents else None
     return helm_values(loaded) if isinstance(loaded, dict) else {}
 
 
 def merge_values(defaults: dict, overrides: dict) -> dict:
-    """Helm's coalesce: maps merge key by key, lists and scalars replace, an override of null deletes."""
+    """Helm's coalesce: maps merge key by key, lists and scalars replace, an override of null deletes
+    the chart's default (a null for a key the chart does not have stays null)."""
     merged = copy.deepcopy(defaults)
     for key, value in overrides.items():
-        if value is None:
-            merged.pop(key, None)
+        if value is None and key in merged:
+            del merged[key]
         elif isinstance(value, dict) and isinstance(merged.get(key), dict):
             merged[key] = merge_values(merged[key], value)
         else:
@@ -307,12 +330,41 @@ def _pick_instance(sources: dict[str, str], instance: str | None, chart: Chart) 
     return sources[matches[0]]
 
 
+RENDERERS = ("builtin", "helm")
+
+
 def render_deployment_toml(chart_dir: str | Path, values: dict | None = None, instance: str | None = None,
-                           release_name: str = "release", namespace: str = "default") -> str:
-    """The deployment.toml a chart produces for `values` (merged over the chart's values.yaml)."""
+                           release_name: str = "release", namespace: str = "default", renderer: str = "builtin") -> str:
+    """The deployment.toml a chart produces for `values` (merged over the chart's values.yaml).
+
+    `renderer` "helm" runs the real `helm template` for the same template instead of the built-in evaluator.
+    """
     chart = load_chart(chart_dir)
     template = _pick_instance(_config_sources(chart), instance, chart)
-    rendered = render_template(chart, template, values, release_name, namespace)
+    if renderer == "helm":
+        rendered = _helm_render(chart, template, values, release_name, namespace)
+    else:
+        rendered = render_template(chart, template, values, release_name, namespace)
+    return config_data(rendered, chart, template)
+
+
+def _helm_render(chart: Chart, template: str, values: dict | None, release_name: str, namespace: str) -> str:
+    import json
+
+    from .helm import helm_template, split_manifests
+
+    try:
+        output = helm_template(chart.path, [json.dumps(helm_values(values or {}))], None, release_name, namespace,
+                               show_only=template)
+    except TemplateError as exc:
+        if "could not find template" in str(exc):
+            return ""
+        raise
+    return "".join(text for _, text in split_manifests(output))
+
+
+def config_data(rendered: str, chart: Chart, template: str) -> str:
+    """The data.deployment.toml string of a rendered ConfigMap template."""
     for document in _yaml().load_all(StringIO(rendered)):
         data = document.get("data") if isinstance(document, dict) else None
         if isinstance(data, dict) and CONFIG_FILE in data:

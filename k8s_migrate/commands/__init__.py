@@ -10,7 +10,7 @@ from importlib import import_module
 
 import typer
 
-MODULES = ["toml", "values", "configmap", "batch", "render", "xml", "rules", "keys", "pr", "validate", "meta"]
+MODULES = ["toml", "values", "configmap", "batch", "render", "xml", "rules", "keys", "pr", "validate", "meta", "charts"]
 
 
 def register_all(app: typer.Typer) -> None:

@@ -11,6 +11,7 @@ import typer
 from ..errors import UsageError
 from .common import fail
 
+RENDERER_HELP = "builtin (the Go-template evaluator in k8s-migrate) or helm (`helm template`, helm on PATH or $K8S_MIGRATE_HELM)."
 CHART_DIR_HELP = "The chart directory, when --chart is a built-in id whose templates are not available here."
 
 
@@ -26,6 +27,7 @@ def render_command(
     release_name: str = typer.Option("release", "--release-name", help=".Release.Name"),
     namespace: str = typer.Option("default", "--namespace", help=".Release.Namespace"),
     chart_dir: Optional[str] = typer.Option(None, "--chart-dir", help=CHART_DIR_HELP),
+    renderer: str = typer.Option("builtin", "--renderer", help=RENDERER_HELP),
 ) -> None:
     """Print the deployment.toml that a chart renders from a values file (values merged over the chart's)."""
     try:
@@ -35,12 +37,13 @@ def render_command(
 
         values = load_values_text(read_input(file).decode("utf-8-sig"))
         try:
-            text = render_deployment_toml(chart_directory(chart_dir or chart), values, instance, release_name, namespace)
+            text = render_deployment_toml(chart_directory(chart_dir or chart), values, instance, release_name, namespace,
+                                          _renderer(renderer))
         except TemplateError as exc:
             raise UsageError(str(exc)) from None
     except UsageError as exc:
         fail(exc)
-    sys.stdout.write(text if text.endswith("\n") or not text else text + "\n")
+    sys.stdout.write(text)
 
 
 def verify_command(
@@ -52,11 +55,13 @@ def verify_command(
     to_version: Optional[str] = typer.Option(None, "--to", help="With OLD NEW: the API-M version of NEW, e.g. 4.6."),
     profile: Optional[str] = typer.Option(None, "--profile", help="With OLD NEW: the profile (detected when not given)."),
     report_path: Optional[str] = typer.Option(None, "--report", help="With OLD NEW: write the audit here (.json, .md, .sarif, .txt)."),
-    instance: Optional[str] = typer.Option(None, "--instance", help="Which deployment.toml to compare (default: the first)."),
+    instance: Optional[str] = typer.Option(None, "--instance", help="Values: compare only this instance, e.g. instance-2 (default: every instance)."),
     chart_dir: Optional[str] = typer.Option(None, "--chart-dir", help=CHART_DIR_HELP),
     to_chart_dir: Optional[str] = typer.Option(None, "--to-chart-dir", help="The directory of --to-chart, as --chart-dir."),
     show_secrets: bool = typer.Option(False, "--show-secrets", help="Do not mask secret values in the differences."),
     given: list[str] = typer.Option([], "--set", help="KEY=VALUE for the new chart, as helm --set: a manual step the report asks for (e.g. a required encryption key). Repeatable."),
+    renderer: str = typer.Option("builtin", "--renderer", help=RENDERER_HELP),
+    subchart: Optional[str] = typer.Option(None, "--subchart", help="The alias under which an umbrella chart's values file holds --chart's values (default: detected)."),
 ) -> None:
     """Check a migration. OLD NEW --from A --to B: every effective change between two deployment.toml files
     (or ConfigMaps), each with the rule, default change or stock value that explains it; exit 1 if any is
@@ -69,14 +74,34 @@ def verify_command(
                         "or FILE --chart X --to-chart Y (Helm values)"))
     try:
         from ..output import read_input
-        from ..verify import render_text, verify
+        from ..verify import render_text
 
         pairs = dict(_pair(item) for item in given)
-        result = verify(read_input(file), file, chart, to_chart, instance, chart_dir, to_chart_dir, pairs)
+        result = verify_values(read_input(file), file, chart, to_chart, instance, chart_dir, to_chart_dir, pairs,
+                               _renderer(renderer), subchart)
     except UsageError as exc:
         fail(exc)
     sys.stdout.write(render_text(result, show_secrets))
     raise typer.Exit(0 if result.ok else 1)
+
+
+def verify_values(data: bytes, name: str, chart: str, to_chart: str, instance: Optional[str], chart_dir: Optional[str],
+                  to_chart_dir: Optional[str], given: dict, renderer: str, subchart: Optional[str]):
+    """The values form of verify (FILE --chart X --to-chart Y): render every instance before and after."""
+    from ..verify import verify
+
+    return verify(data, name, chart, to_chart, instance, chart_dir, to_chart_dir, given, renderer, subchart)
+
+
+def _renderer(name: str) -> str:
+    from ..charts.render import RENDERERS
+    from ..charts.helm import HELM_ENV, helm_binary
+
+    if name not in RENDERERS:
+        raise UsageError(f"--renderer takes {' or '.join(RENDERERS)}, not {name!r}")
+    if name == "helm" and helm_binary() is None:
+        raise UsageError(f"--renderer helm: no helm binary on PATH (or set {HELM_ENV})")
+    return name
 
 
 def verify_pair(old: str, new: str, from_version: Optional[str], to_version: Optional[str], profile: Optional[str],
@@ -84,18 +109,38 @@ def verify_pair(old: str, new: str, from_version: Optional[str], to_version: Opt
     try:
         from ..output import read_input, write_atomic
         from ..proof import audit_files
-        from ..report.renderers import render_for_path, render_text as render_report
+        from ..report.renderers import render_for_path, terminal_text
 
-        if not from_version or not to_version:
-            raise UsageError("verify OLD NEW needs --from and --to (the API-M versions of OLD and NEW)")
-        audit = audit_files(read_input(old), read_input(new), old, new, from_version, to_version, profile)
+        old_data, new_data = read_input(old), read_input(new)
+        notes = []
+        from_version, found = version_of(old_data, old, from_version, "--from")
+        notes += found
+        to_version, found = version_of(new_data, new, to_version, "--to")
+        notes += found
+        audit = audit_files(old_data, new_data, old, new, from_version, to_version, profile)
+        audit.report.notes[:0] = notes
         report = audit.report.masked(show_secrets)
         if report_path:
             write_atomic(report_path, render_for_path(report, report_path))
     except UsageError as exc:
         fail(exc)
-    sys.stdout.write(render_report(report))
+    sys.stdout.write(terminal_text(report, verbose=True, stream=sys.stdout))
     raise typer.Exit(0 if audit.ok else 1)
+
+
+def version_of(data: bytes, name: str, given: Optional[str], option: str) -> tuple[str, list[str]]:
+    """A version as given, or read from the file by k8s_migrate.detect (the note says how)."""
+    if given:
+        return given, []
+    from ..formats.configmap import looks_like_configmap
+    from .detection import version_detection
+
+    kind = "configmap" if looks_like_configmap(data.decode("utf-8", "replace")) else "toml"
+    detection = version_detection(data, name, kind)
+    if detection.value is None:
+        fits = f"it fits {', '.join(detection.candidates)}" if detection.candidates else "nothing in it names a version"
+        raise UsageError(f"cannot tell which API-M version {name} is for ({fits}); give {option}")
+    return detection.value, [f"{name}: {detection.value} (detected: {'; '.join(detection.evidence)})"]
 
 
 def _pair(item: str) -> tuple[str, str]:

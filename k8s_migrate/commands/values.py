@@ -6,10 +6,10 @@ from typing import List, Optional
 
 import typer
 
-from ..errors import UsageError
+from ..errors import ProofError, UsageError
 from ..inputs import label as input_name
 from .common import (CHECK, DIFF, FOLLOW, IN_PLACE, BACKUP, KEEP_OLD, OUTPUT, QUIET, REPORT, VERBOSE, SHOW_SECRETS,
-                     STRICT, Delivery, deliver, fail)
+                     STRICT, Delivery, deliver, fail, fail_inconsistent)
 from .common import ANSWERS
 
 
@@ -36,6 +36,7 @@ def values_command(
     follow_symlinks: bool = FOLLOW,
     verify: bool = typer.Option(False, "--verify", help="Also render both charts (without helm) and check the migrated values give the configuration the TOML migration gives; exit 1 if not. Needs the charts' templates (see k8s-migrate verify)."),
     given: List[str] = typer.Option([], "--set", help="With --verify: KEY=VALUE for the new chart, for a manual step the report asks for. Repeatable."),
+    subchart: Optional[str] = typer.Option(None, "--subchart", help="The alias under which an umbrella chart's values file holds --chart's values (default: detected when one top-level key does)."),
 ) -> None:
     """Migrate a Helm values file from one WSO2 chart (version) to another, through the API-M rules.
 
@@ -62,27 +63,32 @@ def values_command(
     try:
         from ..answers import load_answers, with_answers
         from ..pipeline_values import ValuesOptions, migrate_values
+        from ..verify import prove_values
 
         answers = load_answers(answers_file, None if file == "-" else file)
         result = with_answers(lambda a: migrate_values(data, input_name(file), ValuesOptions(
             chart, to_chart[0], from_version=from_version, to_version=to_version,
-            keep_old_defaults=answers.keep_old(keep_old_defaults), answers=a.context())), answers)
+            keep_old_defaults=answers.keep_old(keep_old_defaults), answers=a.context(), subchart=subchart)), answers)
         result.report.notes[:0] = chart_notes
-        verification = check_render(data, file, chart, to_chart[0], given, show_secrets) if verify else None
+        prove_values(data, file, chart, to_chart[0], result, subchart)
+        verification = check_render(data, file, chart, to_chart[0], given, show_secrets, subchart) if verify else None
     except UsageError as exc:
         fail(exc)
+    except ProofError as exc:
+        fail_inconsistent(exc, delivery)
     deliver(result, delivery)
     if verification is not None and not verification.ok:
         raise typer.Exit(1)
 
 
-def check_render(data: bytes, file: str, chart: str, to_chart: str, given: List[str], show_secrets: bool = False):
+def check_render(data: bytes, file: str, chart: str, to_chart: str, given: List[str], show_secrets: bool = False,
+                 subchart: Optional[str] = None):
     """values --verify: the same check as `k8s-migrate verify`, its findings on stderr."""
     import sys
 
     from ..verify import render_text, verify
     from .render import _pair
 
-    verification = verify(data, file, chart, to_chart, given=dict(_pair(item) for item in given))
+    verification = verify(data, file, chart, to_chart, given=dict(_pair(item) for item in given), subchart=subchart)
     sys.stderr.write(render_text(verification, show_secrets))
     return verification

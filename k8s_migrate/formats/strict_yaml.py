@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from typing import Any
+from typing import Any, Callable
 
 from ..errors import UsageError
 
@@ -122,9 +122,13 @@ def _underindented(lines: list[str], first: int, last: int, owner: int, what: st
     return None
 
 
-def load_all(yaml: Any, text: str, name: str) -> list[Any]:
-    """Every document of ``text`` loaded with the round-trip ``yaml``, its tokens checked on the way by
-    LexicalCheck; any failure is one UsageError naming the file and line."""
+def _every_document(yaml: Any, text: str) -> list[Any]:
+    return list(yaml.load_all(text))
+
+
+def load_all(yaml: Any, text: str, name: str, load: Callable[[Any, str], Any] = _every_document) -> Any:
+    """``load(yaml, text)`` (by default every document of ``text``) with the round-trip ``yaml``, its tokens
+    checked on the way by LexicalCheck; any failure is one UsageError naming the file and line."""
     check = LexicalCheck(text)
     base = yaml.Scanner
 
@@ -138,7 +142,7 @@ def load_all(yaml: Any, text: str, name: str) -> list[Any]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # a reused anchor is valid YAML; ruamel's warning is not ours to print
-            return list(yaml.load_all(text))
+            return load(yaml, text)
     except LexicalProblem as problem:
         raise UsageError(f"invalid YAML: {problem.message}", name, problem.line) from None
     except RecursionError:
@@ -146,7 +150,7 @@ def load_all(yaml: Any, text: str, name: str) -> list[Any]:
                          name, 1) from None
     except Exception as exc:  # ruamel raises assorted errors on input it cannot keep
         _use_scanner(yaml, base)
-        raise _usage_error(exc, text, name, lambda part: list(yaml.load_all(part))) from None
+        raise _usage_error(exc, text, name, lambda part: load(yaml, part)) from None
     finally:
         _use_scanner(yaml, base)
 

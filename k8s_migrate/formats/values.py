@@ -10,6 +10,7 @@ from typing import Any, Iterator
 
 from ..errors import UsageError
 from ..hub import KeyPath
+from .duplicate_keys import load_documents
 from .text import SourceText
 
 _HELM_ACTION = re.compile(r"\{\{.*?\}\}")
@@ -21,7 +22,7 @@ def _yaml():
     yaml = YAML(typ="rt")
     yaml.preserve_quotes = True
     yaml.width = 100000
-    yaml.allow_duplicate_keys = False
+    yaml.allow_duplicate_keys = True  # as Helm: the last wins (ValuesDocument.duplicates lists them)
     return yaml
 
 
@@ -58,7 +59,14 @@ class ValuesDocument:
         self.source = source
         self.name = name
         self.edited = False
+        self.duplicates: list[tuple[KeyPath, list[int]]] = []
         self.data = self._load()
+        self.root = self.data
+
+    def focus(self, key: str) -> None:
+        """Work on one top-level subtree (a subchart's values under its alias); dumps writes the whole file."""
+        self.data = self.root[key]
+        self.duplicates = [(p[1:], lines) for p, lines in self.duplicates if p[:1] == (key,)]
 
     def _load(self) -> Any:
         text = self.source.text
@@ -69,7 +77,7 @@ class ValuesDocument:
                              "give the values, not a template", self.name, line)
         from .strict_yaml import load_all
 
-        docs = load_all(_yaml(), text, self.name)
+        docs, self.duplicates = load_all(_yaml(), text, self.name, load_documents)
         docs = [d for d in docs if d is not None]
         if len(docs) != 1:
             raise UsageError("a values file holds one YAML document" + (f", not {len(docs)}" if docs else ", not none"), self.name)
@@ -96,6 +104,7 @@ class ValuesDocument:
         parent = self.get(path[:-1]) if len(path) > 1 else self.data
         if parent is _MISSING or not _has(parent, path[-1]):
             return
+        keep_following_comments(parent, path[-1])
         del parent[path[-1]]
         self.edited = True
         # drop maps our deletion emptied, but never the document itself
@@ -105,6 +114,19 @@ class ValuesDocument:
                 break
             holder = self.get(path[: depth - 1]) if depth > 1 else self.data
             del holder[path[depth - 1]]
+
+    def eol_comment(self, path: KeyPath) -> str | None:
+        """The comment at the end of a key's own line (``key: value  # this``)."""
+        parent = self.get(path[:-1]) if len(path) > 1 else self.data
+        items = getattr(getattr(parent, "ca", None), "items", None) or {}
+        token = (items.get(path[-1]) or [None, None, None])[2]
+        first = token.value.split("\n", 1)[0].strip() if token is not None else ""
+        return first if first.startswith("#") else None
+
+    def add_eol_comment(self, path: KeyPath, comment: str) -> None:
+        parent = self.get(path[:-1]) if len(path) > 1 else self.data
+        if isinstance(parent, dict) and hasattr(parent, "yaml_add_eol_comment") and not isinstance(parent[path[-1]], (dict, list)):
+            parent.yaml_add_eol_comment(comment, path[-1])
 
     def rename_in_place(self, path: KeyPath, new_key: str) -> bool:
         """Rename a mapping key where it stands, keeping its position and comments."""
@@ -131,15 +153,50 @@ class ValuesDocument:
         if self.source.text.lstrip().startswith("---"):
             yaml.explicit_start = True
         out = io.StringIO()
-        yaml.dump(self.data, out)
+        yaml.dump(self.root, out)
         dumped = out.getvalue()
         merged, swaps, blanks = merge_untouched_lines(self.source.text, dumped)
         if merged != dumped and not (_layout_only(self.data, dumped, swaps, blanks) or _same_yaml(merged, dumped)):
             merged = dumped
+        kept = merge_untouched_lines(self.source.text, dumped, any_indent=True)[0]
+        if kept != merged and _same_yaml(kept, dumped):
+            merged = kept  # the file's own indentation and flow layout, proven to load as the dump does
         return self.source.restore(merged)
 
 
 _MISSING = object()
+
+
+def keep_following_comments(parent: Any, key: Any) -> None:
+    """The comment lines after a deleted key's line (ruamel keeps them on that key) belong to what follows:
+    hand them to the leaf before it, so they stay where they were."""
+    items = getattr(getattr(parent, "ca", None), "items", None)
+    if not isinstance(parent, dict) or not items or key not in items or items[key][2] is None:
+        return
+    token = items[key][2]
+    rest = token.value.partition("\n")[2]
+    keys = list(parent.keys())
+    if not rest.strip() or len(keys) < 2:
+        return
+    from ruamel.yaml.error import CommentMark
+    from ruamel.yaml.tokens import CommentToken
+
+    if keys.index(key) == 0:  # the lines go before the key that becomes the first
+        text = rest.lstrip(" ")
+        if parent.ca.comment is None:
+            parent.ca.comment = [None, []]
+        parent.ca.comment[1] = [*(parent.ca.comment[1] or []), CommentToken(text, CommentMark(len(rest) - len(text)), None)]
+        return
+    holder, last = parent, keys[keys.index(key) - 1]
+    while isinstance(holder[last], dict) and holder[last]:
+        holder, last = holder[last], list(holder[last].keys())[-1]
+    if isinstance(holder[last], (dict, list)) or not hasattr(holder, "ca"):
+        return
+    slot = holder.ca.items.setdefault(last, [None, None, None, None])
+    if slot[2] is None:
+        slot[2] = CommentToken("\n" + rest, token.start_mark, None)
+    else:
+        slot[2].value = slot[2].value + rest
 
 
 def _indent(line: str) -> str:
@@ -154,9 +211,13 @@ def keep_untouched_lines(before: str, after: str) -> str:
 _EXACT_MERGE_LINES = 2000
 
 
-def merge_untouched_lines(before: str, after: str) -> tuple[str, list[tuple[str, str]], list[str]]:
+def merge_untouched_lines(before: str, after: str, any_indent: bool = False) -> tuple[str, list[tuple[str, str]], list[str]]:
     """keep_untouched_lines, with what it put in place of the dump: (original line, dumped line) pairs
-    where the original line was kept instead, and the original blank lines it put back."""
+    where the original line was kept instead, and the original blank lines it put back.
+
+    With any_indent, original lines come back even where the dump indents them differently (a block
+    sequence's offset) and where the dump joined a multi-line flow collection into one line; the caller
+    must check the result loads as the dump does."""
     import difflib
 
     old, new = before.splitlines(keepends=True), after.splitlines(keepends=True)
@@ -168,9 +229,12 @@ def merge_untouched_lines(before: str, after: str) -> tuple[str, list[tuple[str,
     # there the popular lines only extend matches, and the caller proves the merge or keeps the dump.
     big = len(new) > _EXACT_MERGE_LINES
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, norm(old), norm(new), autojunk=big).get_opcodes():
+        if tag == "replace" and any_indent and _same_flow(old[i1:i2], new[j1:j2]):
+            out.extend(old[i1:i2])
+            continue
         if tag == "equal":
             for o, n in zip(old[i1:i2], new[j1:j2]):
-                keep = _indent(o) == _indent(n)
+                keep = any_indent or _indent(o) == _indent(n)
                 out.append(o if keep else n)
                 if keep and o != n:
                     swaps.append((o, n))
@@ -182,6 +246,12 @@ def merge_untouched_lines(before: str, after: str) -> tuple[str, list[tuple[str,
     if out and before and not before.endswith("\n") and out[-1].endswith("\n"):
         out[-1] = out[-1].rstrip("\n")
     return "".join(out), swaps, blanks
+
+
+def _same_flow(old: list[str], new: list[str]) -> bool:
+    """The same text but for line breaks, spaces and a flow collection's trailing comma."""
+    squash = lambda lines: re.sub(r",([\]}])", r"\1", "".join("".join(l.split()) for l in lines))  # noqa: E731
+    return len(old) != len(new) and squash(old) == squash(new) and not any(l.lstrip().startswith("#") for l in old)
 
 
 _LINE_BREAKS = "\n\r\x85\u2028\u2029"

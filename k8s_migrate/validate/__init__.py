@@ -81,8 +81,8 @@ def _chart_map(chart: str | None, name: str):
 def file_version(kind: str, text: str, options: ValidateOptions, chart_map: Any = None) -> tuple[str, str | None]:
     """The API-M version to validate against, and how it was found (None when given).
 
-    This is the one place version detection plugs in: without --version, a values file takes its
-    chart's appVersion; for the other kinds, call the detector here once it exists."""
+    Without --version, a values file takes its chart's appVersion; a deployment.toml or ConfigMap is
+    read by k8s_migrate.detect (keys only some versions know, server roles, stock lines, image tags)."""
     from ..catalog import resolve_version
     from ..versions import VersionError
 
@@ -92,10 +92,24 @@ def file_version(kind: str, text: str, options: ValidateOptions, chart_map: Any 
         if kind == "values" and chart_map is not None and chart_map.app_version:
             version = resolve_version(chart_map.app_version)
             return version, f"API-M {version}: the appVersion of chart {chart_map.id}"
+        if kind != "values":
+            detected = detected_version(kind, text)
+            if detected is not None:
+                return detected
     except VersionError as exc:
         raise UsageError(str(exc)) from None
-    raise UsageError("give --version (the API-M version the file is for, e.g. 4.6); "
-                     "it cannot be detected from the file yet")
+    raise UsageError("give --version (the API-M version the file is for, e.g. 4.6): "
+                     "the file's keys fit more than one version")
+
+
+def detected_version(kind: str, text: str) -> tuple[str, str] | None:
+    from ..commands.detection import version_detection
+    from ..inputs import label
+
+    detection = version_detection(text.encode("utf-8"), label("file"), "configmap" if kind == "configmap" else "toml")
+    if detection.value is None:
+        return None
+    return detection.value, f"API-M {detection.value} (detected: {'; '.join(detection.evidence)})"
 
 
 # ---- deployment.toml ----------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from typing import Any, Iterable
 
-from ..catalog import Catalog, known_versions, load_catalog
+from ..catalog import Catalog, known_versions, load_catalog, read_keys
 from ..data import load_json
 from ..hub import HubKey, KeyPath, format_key, is_placeholder, matches, parse_key, strip_indices, substitute
 from ..versions import version_key
@@ -188,7 +188,7 @@ def renamed_to(rule, pattern: KeyPath, path: KeyPath) -> str | None:
 
 
 def versions_reading(path: KeyPath) -> list[str]:
-    return [v for v in known_versions() if not load_catalog(v).partial and load_catalog(v).known.is_known(path)]
+    return [v for v in known_versions() if not load_catalog(v).partial and read_keys(v).is_known(path)]
 
 
 # ---- the checks -------------------------------------------------------------------------------
@@ -223,7 +223,7 @@ class KeyChecks:
     # -- names
     def check_name(self, key: HubKey, table_lines: dict[KeyPath, int]) -> bool:
         """False when the key is not one this version reads (reported); True to go on checking it."""
-        known = self.facts.catalog.known
+        known = read_keys(self.facts.catalog.version)
         if known.is_known(key.path):
             if not self.check_alias(key):
                 self.check_renamed_earlier(key)
@@ -256,7 +256,8 @@ class KeyChecks:
         readers = versions_reading(path)
         older = [v for v in readers if version_key(v) < version_key(version)]
         newer = [v for v in readers if version_key(v) > version_key(version)]
-        hint = suggest_table(self.facts.catalog.known, path) if is_table else self.facts.catalog.known.suggest(path)
+        known = read_keys(version)
+        hint = suggest_table(known, path) if is_table else known.suggest(path)
         mean = f"; did you mean {hint}?" if hint else ""
         if older:
             self.add("removed", "error", text, f"{lead}last read by API-M {older[-1]}; {version} does not read it{mean}",
@@ -313,7 +314,7 @@ class KeyChecks:
             for message, ref in placeholders.problems(text):
                 if ref is None:
                     self.add("placeholder", "error", key, message)
-                elif not self.facts.catalog.known.is_known(parse_key(ref)):
+                elif not read_keys(self.facts.catalog.version).is_known(parse_key(ref)):
                     self.add("placeholder", "warning", key, f"$ref{{{ref}}} names a key API-M "
                              f"{self.facts.version} does not read")
 

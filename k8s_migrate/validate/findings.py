@@ -14,6 +14,7 @@ KINDS = {
     "deprecated": "a key this version reads and a later one drops",
     "type": "a value of the wrong type",
     "value": "a value outside the set WSO2's files give",
+    "duplicate": "a key written twice in one mapping (helm keeps the last)",
     "placeholder": "a malformed $env{}, $sys{}, $secret{}, $ref{} or ${} placeholder",
     "required": "a value WSO2's validator.json requires",
     "schema": "a values entry the chart's values.schema.json rejects",

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ..counting import counted
+
 from .findings import KINDS, SEVERITIES, FileReport
 
 
@@ -38,7 +40,8 @@ def render_json(reports: list[FileReport]) -> str:
 def render_markdown(reports: list[FileReport]) -> str:
     total = {s: sum(r.count(s) for r in reports) for s in SEVERITIES}
     out = ["## k8s-migrate validate", "",
-           f"{len(reports)} file(s): {total['error']} error(s), {total['warning']} warning(s), {total['note']} note(s)", "",
+           f"{counted(len(reports), 'file')}: {counted(total['error'], 'error')}, {counted(total['warning'], 'warning')}, "
+           f"{counted(total['note'], 'note')}", "",
            "| file | API-M | errors | warnings | notes |", "|---|---|---|---|---|"]
     out += [f"| `{r.file}` | {r.version} | {r.count('error')} | {r.count('warning')} | {r.count('note')} |" for r in reports]
     out.append("")

@@ -11,21 +11,8 @@ from typing import Any, Callable
 
 from . import yamlout
 from .execute import _Call
+from .sprig_text import SPRIG_TEXT, _want_int, _want_str
 from .govalue import TemplateError, format_v, go_quote, is_true, sprint, sprintf, strval, to_json, type_name
-
-
-def _want_str(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    got = "interface {}" if value is None else type_name(value)
-    raise TemplateError(f"wrong type for value; expected string; got {got}")
-
-
-def _want_int(value: Any) -> int:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    got = "interface {}" if value is None else type_name(value)
-    raise TemplateError(f"wrong type for value; expected int; got {got}")
 
 
 def _to_int64(value: Any) -> int:
@@ -314,6 +301,7 @@ FUNCTIONS: dict[str, Callable] = {
     "mul": lambda c, a, *b: _product([a, *b]),
     "max": lambda c, a, *b: max(_to_int64(v) for v in [a, *b]),
     "min": lambda c, a, *b: min(_to_int64(v) for v in [a, *b]),
+    **SPRIG_TEXT,
 }
 
 

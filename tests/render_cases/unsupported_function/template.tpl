@@ -1,3 +1,3 @@
 a: 1
 b: 2
-c: {{ .Values.x | sha256sum }}
+c: {{ .Values.x | uuidv4 }}

@@ -1,0 +1,134 @@
+"""The values proof: every instance of the old chart (values) and of the new chart (migrated values) rendered,
+each deployment.toml compared, the set of instances compared; what no report entry explains stops the write
+(exit 3, nothing written)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from k8s_migrate.charts import deployment_rules
+from k8s_migrate.verify import pair_instances, verify
+from tests.helpers import cli
+
+GOLDEN = Path(__file__).parent / "golden" / "values"
+PATTERN_1 = GOLDEN / "repro-1-pattern-1-topology-and-database" / "input.yaml"
+KEY = "wso2.apim.configurations.encryption.key=0123456789abcdef0123456789abcdef"
+
+
+def test_pattern_1_keeps_both_instances_and_its_database(reference_dir):
+    result = verify(PATTERN_1.read_bytes(), "values.yaml", "kubernetes-apim/am-pattern-1@4.2.x", "helm-apim/all-in-one@4.6.x")
+    assert result.ok, [d.key for d in result.unexplained]
+    assert result.instances_before == result.instances_after == ["am/instance-1", "am/instance-2"]
+    changed = {(d.instance, d.key) for d in result.explained + result.unexplained}
+    for instance in ("am/instance-1", "am/instance-2"):
+        for key in ("database.apim_db.type", "database.apim_db.url", "database.shared_db.url"):
+            assert (instance, key) not in changed  # rendered the same before and after
+
+
+def test_a_vanished_instance_is_unexplained_without_the_topology_rule(reference_dir, monkeypatch):
+    monkeypatch.setattr(deployment_rules, "load_rules", lambda: [])
+    result = verify(PATTERN_1.read_bytes(), "values.yaml", "kubernetes-apim/am-pattern-1@4.2.x", "helm-apim/all-in-one@4.6.x")
+    assert result.instances_after == ["am/instance-1"]
+    assert "(instance am/instance-2)" in {d.key for d in result.unexplained}
+
+
+def test_values_writes_nothing_and_exits_3_when_the_proof_fails(reference_dir, monkeypatch, tmp_path):
+    monkeypatch.setattr(deployment_rules, "load_rules", lambda: [])
+    out, report = tmp_path / "out.yaml", tmp_path / "report.json"
+    run = cli("values", PATTERN_1, "--chart", "kubernetes-apim/am-pattern-1@4.2.x",
+              "--to-chart", "helm-apim/all-in-one@4.6.x", "-o", out, "--report", report)
+    assert run.code == 3, run.err
+    assert not out.exists() and run.out == ""
+    assert "proof failed: (instance am/instance-2)" in report.read_text()
+    assert run.err.count("\n") == 1 and "internal inconsistency" in run.err and "nothing written" in run.err
+    assert "am/instance-2" in run.err
+
+
+def test_values_notes_the_proof_in_its_report(reference_dir, tmp_path):
+    report = tmp_path / "report.json"
+    run = cli("values", PATTERN_1, "--chart", "kubernetes-apim/am-pattern-1@4.2.x",
+              "--to-chart", "helm-apim/all-in-one@4.6.x", "-o", tmp_path / "out.yaml", "--report", report)
+    assert run.code == 0, run.err
+    assert "proven by rendering: instances am/instance-1, am/instance-2 -> am/instance-1, am/instance-2" in report.read_text()
+
+
+def test_verify_names_the_given_value_not_a_template_constant(reference_dir):
+    fixture = Path(__file__).parent / "fixtures" / "values" / "aio-4.2.x-custom.yaml"
+    run = cli("verify", fixture, "--chart", "helm-apim/all-in-one@4.2.x", "--to-chart", "helm-apim/all-in-one@4.7.x",
+              "--set", KEY)
+    assert run.code == 0, run.out[-2000:]
+    reasons = dict(line.strip().split(": ", 1) for line in run.out.splitlines() if line.startswith("  "))
+    assert reasons["encryption.key"] == "given with --set wso2.apim.configurations.encryption.key"
+    assert all("destination chart fixes it" not in r or ", line " in r for r in reasons.values())
+
+
+def test_verify_renders_an_umbrella_chart_through_its_alias(reference_dir):
+    values = GOLDEN / "repro-4-umbrella-subchart-detected" / "input.yaml"
+    run = cli("verify", values, "--chart", "helm-apim/control-plane@4.5.x", "--to-chart", "helm-apim/control-plane@4.6.x")
+    assert run.code == 0, run.out[-2000:]
+    assert "super_admin.username" not in run.out  # bob before and after: no difference to explain
+    plain = cli("render", values, "--chart", "helm-apim/control-plane@4.5.x")
+    assert 'username = "bob"' not in plain.out  # render takes the file as the chart's own values
+
+
+def test_verify_duplicate_keys_render_the_last(reference_dir):
+    values = GOLDEN / "repro-5-duplicate-keys-last-wins" / "input.yaml"
+    run = cli("verify", values, "--chart", "helm-apim/all-in-one@4.5.x", "--to-chart", "helm-apim/all-in-one@4.6.x")
+    assert run.code == 0 and "internal error" not in run.err, run.out[-2000:] + run.err
+
+
+@pytest.mark.parametrize(("before", "after", "pairs"), [
+    (["am/instance-1", "am/instance-2"], ["am/instance-1"], [("am/instance-1", "am/instance-1"), ("am/instance-2", None)]),
+    (["am"], ["am/instance-1"], [("am", "am/instance-1")]),
+    (["control-plane/instance-1"], ["control-plane/instance-1", "control-plane/instance-2"],
+     [("control-plane/instance-1", "control-plane/instance-1"), (None, "control-plane/instance-2")]),
+    (["am/instance-1", "am/instance-2"], ["x/instance-2", "x/instance-1"], [("am/instance-1", "x/instance-1"), ("am/instance-2", "x/instance-2")]),
+])
+def test_pair_instances(before, after, pairs):
+    assert pair_instances(before, after) == pairs
+
+
+# ---- full charts: the other objects ----------------------------------------------------------------------
+
+FULL = Path(__file__).resolve().parent.parent / "charts-fixtures" / "full-objects"
+
+
+def _full_chart(reference_dir: Path, tmp_path: Path, branch: str) -> Path:
+    import shutil
+
+    target = tmp_path / branch
+    shutil.copytree(reference_dir / f"helm-apim/{branch}/all-in-one", target)
+    for folder in ("common", "gateway-api") if branch == "4.7.x" else ("common",):
+        shutil.copytree(FULL / folder, target / "templates" / f"fixture-{folder}")
+    return target
+
+
+def _ingress_values(tmp_path: Path) -> Path:
+    values = tmp_path / "values.yaml"
+    values.write_text('wso2:\n  deployment:\n    image:\n      repository: "wso2/wso2am:4.6.0"\n'
+                      'kubernetes:\n  ingress:\n    management:\n      hostname: "apim.local"\n', encoding="utf-8")
+    return values
+
+
+def test_full_charts_compare_the_objects_around_deployment_toml(reference_dir, tmp_path):
+    old, new = _full_chart(reference_dir, tmp_path, "4.6.x"), _full_chart(reference_dir, tmp_path, "4.7.x")
+    run = cli("verify", _ingress_values(tmp_path), "--chart", "helm-apim/all-in-one@4.6.x", "--to-chart", "helm-apim/all-in-one@4.7.x",
+              "--chart-dir", old, "--to-chart-dir", new, "--set", KEY)
+    objects = run.out.split("other objects", 1)[1].split("explained differences", 1)[0]
+    assert "Deployment/release-am-1: images ['wso2/wso2am:4.6.0'] -> ['wso2/wso2am:4.7.0'] (chart-wso2-image-pin" in objects
+    assert "Ingress/release-management: gone" not in objects  # kept enabled by chart-ingress-stays-enabled
+    assert "HTTPRoute/release-management: new" in objects
+    assert "Service/" not in objects  # the same ports before and after
+
+
+def test_full_charts_list_vanished_objects(reference_dir, tmp_path, monkeypatch):
+    monkeypatch.setattr(deployment_rules, "load_rules", lambda: [])
+    old, new = _full_chart(reference_dir, tmp_path, "4.6.x"), _full_chart(reference_dir, tmp_path, "4.7.x")
+    run = cli("verify", _ingress_values(tmp_path), "--chart", "helm-apim/all-in-one@4.6.x", "--to-chart", "helm-apim/all-in-one@4.7.x",
+              "--chart-dir", old, "--to-chart-dir", new, "--set", KEY)
+    objects = run.out.split("other objects", 1)[1]
+    for name in ("management", "gateway", "websocket", "websub"):
+        assert f"Ingress/release-{name}: gone" in objects
+    assert "Deployment/release-am-1: images ['wso2/wso2am:4.6.0'] -> ['wso2/wso2am:4.6.0']" not in objects
