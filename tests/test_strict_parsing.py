@@ -129,11 +129,21 @@ def test_input_problems_are_never_internal_errors(name: str, line: int | None, c
 
 
 def test_a_duplicate_key_error_names_the_key_not_the_values(tmp_path: Path):
+    path = tmp_path / "cm.yaml"
+    path.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: apim-conf\n  annotations:\n"
+                    '    password: "Secr3tOne"\n    password: "Secr3tTwo"\n'
+                    'data:\n  deployment.toml: |\n    [server]\n    hostname = "a"\n')
+    result = cli("configmap", path, "--from", "4.2", "--to", "4.6", "-q")
+    assert result.code == 2 and ":7: " in result.err and '"password"' in result.err, result.err
+    assert "Secr3t" not in result.err
+
+
+def test_a_duplicate_key_values_accepts_is_reported_without_its_values(tmp_path: Path):
     path = tmp_path / "values.yaml"
     path.write_bytes((MALFORMED / "yaml" / "duplicate-secret-key.yaml").read_bytes())
-    result = cli("values", path, *VALUES_ARGS)
-    assert result.code == 2 and ":7: " in result.err and '"password"' in result.err
-    assert "Secr3t" not in result.err
+    result = cli("values", path, *VALUES_ARGS[:-1], "--report", tmp_path / "r.json", "-o", tmp_path / "out.yaml")
+    assert result.code == 0, result.err
+    assert "Secr3t" not in result.err + (tmp_path / "r.json").read_text()
 
 
 def test_the_check_holds_when_a_yaml_loader_is_reused():

@@ -54,9 +54,12 @@ _PARAM = re.compile(r"(?P<head>(?<![A-Za-z0-9_])(?:password|passwd|pwd)\s*=\s*)(
 def mask_message(message: str, own: list[tuple[str | None, Any]]) -> str:
     """A report message with the entry's own secret values masked where they stand, and credentials in URLs."""
     for key, value in own:
-        if is_secret_key(key) and isinstance(value, (str, int)) and not isinstance(value, bool) \
-                and len(str(value)) >= 2 and not is_placeholder(str(value)):
-            message = re.sub(rf"(?<![\w.-]){re.escape(str(value))}(?![\w.-])", MASK, message)
+        if not is_secret_key(key):
+            continue
+        for one in (value if isinstance(value, (list, tuple)) else [value]):
+            if isinstance(one, (str, int)) and not isinstance(one, bool) and len(str(one)) >= 2 \
+                    and not is_placeholder(str(one)):
+                message = re.sub(rf"(?<![\w.-]){re.escape(str(one))}(?![\w.-])", MASK, message)
     return _mask_in_string(message)
 
 
