@@ -222,3 +222,18 @@ def test_keys_of_wsos_own_profile_stock_files_are_known():
     result = migrate_toml(gateway, "gw.toml", Options("4.0.0", "4.6.0", mode="edit"))
     (entry,) = result.report.for_key("apim.oauth_config.remove_outbound_auth_header")
     assert entry.action != "unknown"
+
+
+def test_an_emptied_appended_item_goes_and_later_items_shift_down():
+    from k8s_migrate.formats.text import decode
+    from k8s_migrate.formats.toml import TomlDocument
+    from k8s_migrate.pipeline import drop_empty_items
+
+    out = TomlDocument(decode(b'[server]\nhostname = "x"\n', "x.toml"), "x.toml")
+    first = out.append_item(("event_listener",), {})
+    second = out.append_item(("event_listener",), {"id": "mine"})
+    shift = drop_empty_items(out, [("event_listener", first), ("event_listener", second)])
+    assert shift(("event_listener", 1, "id")) == ("event_listener", 0, "id")
+    assert shift(("server", "hostname")) == ("server", "hostname")
+    assert out.data()["event_listener"] == [{"id": "mine"}]
+    assert drop_empty_items(out, [("event_listener", 0)]) is None
