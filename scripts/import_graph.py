@@ -192,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {len(component)} modules: {', '.join(component)}")
     if args.arrows:
         for a in drawn:
-            print(f"{a.source} -> {a.target}  {a.where}{'' if a.top_level else ' (in a function)'}")
+            print(f"{a.source} -> {a.target}  {a.where}{'' if a.top_level else ' (deferred)'}")
     return 1 if args.check and (flagged or all_cycles) else 0
 
 
