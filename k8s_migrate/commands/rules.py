@@ -1,4 +1,4 @@
-"""`k8s-migrate rules list|show|lint`: the rule packs, one rule, and their lint."""
+"""`k8s-migrate rules list|show|lint|new`: the rule packs, one rule, their lint, and the next pack scaffolded."""
 
 from __future__ import annotations
 
