@@ -9,7 +9,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-
 MAPPINGS_ENV = "K8S_MIGRATE_MAPPINGS"
 
 

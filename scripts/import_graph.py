@@ -181,7 +181,9 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"rooms (modules): {len(rooms)}")
     print(f"floors (packages): {len(floors)}: {', '.join(f.removeprefix(PACKAGE + '.') for f in floors)}")
-    print(f"arrows (module imports module): {len(drawn)}: {len(top)} at import time, {len(drawn) - len(top)} deferred (inside functions or under TYPE_CHECKING)")
+    deferred = len(drawn) - len(top)
+    print(f"arrows (module imports module): {len(drawn)}: {len(top)} at import time, "
+          f"{deferred} deferred (inside functions or under TYPE_CHECKING)")
     print(f"arrows between floors: {len(across)}")
     print(f"arrows from readers/charts into migration modules: {len(flagged)}")
     for a in flagged:

@@ -65,7 +65,7 @@ def add_fake_catalog(checkout: Path, old: str, new: str) -> None:
 def fill_in_the_rule(pack: Path) -> None:
     lines = pack.read_text().splitlines(keepends=True)
     filled = [("    message: The CORS origins key is called origins in 4.8.0.\n" if line.startswith("    message: TODO")
-               else "    source: https://example.com/fake-apim-4.8.0-release-notes\n" if line.startswith("    source: TODO")
+               else "    source: https://example.com/fake-apim-release-notes\n" if line.startswith("    source: TODO")
                else line) for line in lines]
     assert filled != lines
     pack.write_text("".join(filled))
@@ -97,7 +97,8 @@ def test_a_contributor_adds_a_version(tmp_path):
     user_file = tmp_path / "deployment.toml"
     user_file.write_text('[apim.cors]\nallow_origins = "https://portal.example.com"\n')
     report = tmp_path / "report.json"
-    migrated = run(checkout, "toml", str(user_file), "--from", newest[:-2], "--to", new[:-2], "-q", "--report", str(report))
+    migrated = run(checkout, "toml", str(user_file), "--from", newest[:-2], "--to", new[:-2], "-q",
+                   "--report", str(report))
     assert migrated.returncode == 0, migrated.stderr
     assert 'origins = "https://portal.example.com"' in migrated.stdout and "allow_origins" not in migrated.stdout
     entries = json.loads(report.read_text())["entries"]
@@ -146,7 +147,8 @@ def newest_version(checkout: Path) -> str:
     (["{older}", "9.0.0"], "FROM {older} is not where the chain ends: the newest pack {pack} ends at {newest}"),
     (["{newest}", "4.x"], "not an API-M version: '4.x'"),
     (["{newest}", "{newest}"], "FROM {newest} must be older than TO {newest}"),
-    (["{newest}", "9.0.0", "--key", "apim.gateway.environment[].name"], "--key 'apim.gateway.environment[].name': give a plain key"),
+    (["{newest}", "9.0.0", "--key", "apim.gateway.environment[].name"],
+     "--key 'apim.gateway.environment[].name': give a plain key"),
     (["{newest}", "9.0.0", "--rule-id", "R 1"], "--rule-id 'R 1': use lower-case letters"),
 ])
 def test_rules_new_refuses_in_one_line(checkout, args, message):
@@ -180,12 +182,15 @@ def test_rules_new_writes_a_pack_chained_to_the_newest(checkout):
     from k8s_migrate.rules.load import load_pack
 
     pack = load_pack(pack_path)
-    assert (pack.from_version, pack.to_version, [r.id for r in pack.rules]) == (newest, "9.1.0", ["r910-example-rename"])
+    assert (pack.from_version, pack.to_version) == (newest, "9.1.0")
+    assert [r.id for r in pack.rules] == ["r910-example-rename"]
     rule = pack.rules[0]
     assert (rule.op, rule.key_texts, rule.raw["to"]) == ("rename", [scaffold.EXAMPLE_KEY], scaffold.EXAMPLE_NEW_KEY)
     case = checkout / "tests" / "golden" / "toml" / "r910-example-rename"
-    assert json.loads((case / "case.json").read_text()) == {"from": newest, "to": "9.1.0", "mode": "edit", "entries": [
-        {"action": "renamed", "old_key": scaffold.EXAMPLE_KEY, "new_key": scaffold.EXAMPLE_NEW_KEY, "rule": "r910-example-rename"}]}
+    entry = {"action": "renamed", "old_key": scaffold.EXAMPLE_KEY, "new_key": scaffold.EXAMPLE_NEW_KEY,
+             "rule": "r910-example-rename"}
+    assert json.loads((case / "case.json").read_text()) == {"from": newest, "to": "9.1.0", "mode": "edit",
+                                                            "entries": [entry]}
     assert (case / "input.toml").read_text() == '[example]\nold_key = "CHANGE-ME"\n'
     assert (case / "expected.toml").read_text() == '[example]\nnew_key = "CHANGE-ME"\n'
     assert "note: no catalog" in done.out
@@ -209,6 +214,7 @@ def test_a_read_only_checkout_is_refused(checkout):
         if os.access(packs, os.W_OK):
             pytest.skip("running as a user who can write anywhere")
         done = cli("rules", "new", newest_version(checkout), "9.0.0", "--dir", str(checkout))
-        assert done.code == 2 and done.err == f"k8s-migrate: error: {packs}: read-only; give --dir CHECKOUT, a clone you can write to\n"
+        assert done.code == 2
+        assert done.err == f"k8s-migrate: error: {packs}: read-only; give --dir CHECKOUT, a clone you can write to\n"
     finally:
         packs.chmod(0o755)

@@ -38,8 +38,9 @@ def test_the_plan_of_a_small_house(tmp_path, capsys):
         "charts/derive.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from .split import Target\n",
     })
     rooms = graph.modules(package)
-    assert sorted(rooms) == ["k8s_migrate", "k8s_migrate.charts", "k8s_migrate.charts.derive", "k8s_migrate.charts.split",
-                             "k8s_migrate.formats", "k8s_migrate.formats.toml", "k8s_migrate.hub", "k8s_migrate.pipeline"]
+    assert sorted(rooms) == ["k8s_migrate", "k8s_migrate.charts", "k8s_migrate.charts.derive",
+                             "k8s_migrate.charts.split", "k8s_migrate.formats", "k8s_migrate.formats.toml",
+                             "k8s_migrate.hub", "k8s_migrate.pipeline"]
     drawn = {(a.source.removeprefix("k8s_migrate."), a.target.removeprefix("k8s_migrate.")): a.top_level
              for a in graph.arrows(rooms)}
     assert drawn == {("pipeline", "hub"): True, ("pipeline", "formats.toml"): True, ("formats.toml", "hub"): True,
@@ -52,7 +53,8 @@ def test_the_plan_of_a_small_house(tmp_path, capsys):
     assert graph.main(["--package", str(package), "--check"]) == 1
     out = capsys.readouterr().out
     assert "rooms (modules): 8\n" in out and "floors (packages): 3: k8s_migrate, charts, formats\n" in out
-    assert "arrows (module imports module): 7: 5 at import time, 2 deferred (inside functions or under TYPE_CHECKING)\n" in out
+    assert ("arrows (module imports module): 7: 5 at import time, "
+            "2 deferred (inside functions or under TYPE_CHECKING)\n") in out
     assert "cycles over all imports: 2\n" in out and "cycles over import-time imports: 0\n" in out
     assert "  2 modules: k8s_migrate.formats.toml, k8s_migrate.pipeline\n" in out
 

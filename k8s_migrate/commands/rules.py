@@ -71,13 +71,18 @@ def lint_command(
 
 @rules_app.command("new")
 def new_command(
-    from_version: str = typer.Argument(..., metavar="FROM", help="Where the chain of packs ends today (the newest pack's 'to')."),
+    from_version: str = typer.Argument(..., metavar="FROM",
+                                       help="Where the chain of packs ends today (the newest pack's 'to')."),
     to_version: str = typer.Argument(..., metavar="TO", help="The new API-M version, e.g. 4.8.0."),
     directory: Optional[str] = typer.Option(None, "--dir", metavar="DIR", help=(
-        "The checkout to write into (default: the one this k8s-migrate runs from, or $K8S_MIGRATE_MAPPINGS's).")),
-    rule_id: Optional[str] = typer.Option(None, "--rule-id", metavar="RULE_ID", help="The example rule's id (default: r<TO>-example-rename)."),
-    key: str = typer.Option("example.old_key", "--key", metavar="KEY", help="The example rename's old key (FROM's name)."),
-    new_key: str = typer.Option("example.new_key", "--new-key", metavar="KEY", help="The example rename's new key (TO's name)."),
+        "The checkout to write into (default: the one this k8s-migrate runs from, "
+        "or $K8S_MIGRATE_MAPPINGS's).")),
+    rule_id: Optional[str] = typer.Option(None, "--rule-id", metavar="RULE_ID",
+                                          help="The example rule's id (default: r<TO>-example-rename)."),
+    key: str = typer.Option("example.old_key", "--key", metavar="KEY",
+                            help="The example rename's old key (FROM's name)."),
+    new_key: str = typer.Option("example.new_key", "--new-key", metavar="KEY",
+                                help="The example rename's new key (TO's name)."),
 ) -> None:
     """Scaffold the next rule pack (mappings/apim/FROM-TO.yaml) and its example rule's golden case, as
     alembic revision does. See CONTRIBUTING.md for the rest of adding a version."""

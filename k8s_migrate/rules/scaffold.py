@@ -104,7 +104,7 @@ def _plain_key(text: str, option: str) -> str:
         path = parse_key(text)
     except KeyPathError as exc:
         raise ScaffoldError(f"{option} {text!r}: {exc}") from None
-    if any(isinstance(seg, int) or seg == ANY_KEY or seg == ANY_ITEM for seg in path):
+    if any(isinstance(seg, int) or seg in (ANY_KEY, ANY_ITEM) for seg in path):
         raise ScaffoldError(f"{option} {text!r}: give a plain key (no [], * or index); "
                             "write a golden case for array items by hand")
     return format_key(path)
@@ -130,14 +130,16 @@ def pack_text(plan: Scaffold) -> str:
         f"from: {plan.from_version}\n"
         f"to: {plan.to_version}\n"
         "rules:\n"
-        f"  # The example rule of `k8s-migrate rules new`: make it true or replace it (schema and ops:\n"
-        f"  # mappings/README.md); its golden case is {golden}/. `rules lint` fails until message and source are real.\n"
+        "  # The example rule of `k8s-migrate rules new`: make it true or replace it (schema and ops:\n"
+        f"  # mappings/README.md); its golden case is {golden}/.\n"
+        "  # `rules lint` fails until its message and source are real.\n"
         f"  - id: {plan.rule_id}\n"
         "    op: rename\n"
         f"    key: {_yaml_scalar(plan.key)}\n"
         f"    to: {_yaml_scalar(plan.new_key)}\n"
-        f"    message: TODO one line for the report\n"
-        f"    source: TODO a URL (a docs-apim page, a PR, or github.com/wso2/product-apim/blob/v{plan.to_version}/...)\n"
+        "    message: TODO one line for the report\n"
+        "    source: TODO a URL (a docs-apim page, a PR, or a release file of"
+        f" github.com/wso2/product-apim/blob/v{plan.to_version}/)\n"
         "    confidence: high\n"
     )
 
