@@ -17,6 +17,7 @@ import pytest
 
 from helpers import cli
 from k8s_migrate.rules import scaffold
+from k8s_migrate.versions import version_key
 
 REPO = Path(__file__).resolve().parent.parent
 OLD_KEY, NEW_KEY = "apim.cors.allow_origins", "apim.cors.origins"
@@ -122,19 +123,14 @@ def test_the_mappings_variable_must_name_a_folder(tmp_path):
     assert done.stderr == f"k8s-migrate: error: K8S_MIGRATE_MAPPINGS={tmp_path / 'mappings'}: not a folder\n"
 
 
-def test_the_mappings_variable_moves_the_data(tmp_path):
-    checkout = copy_of_the_data(tmp_path)
-    (checkout / "mappings" / "apim" / "4.5.0-4.6.0.yaml").unlink()
-    done = run(checkout, "version")
-    assert done.returncode == 0 and f"data: {checkout / 'mappings'}" in done.stdout
-    shown = run(checkout, "rules", "list", "--from", "4.5", "--to", "4.6")
-    assert shown.returncode == 2 and "no chain of rule packs leads from 4.5.0 to 4.6.0" in shown.stderr
-
-
 @pytest.fixture
 def checkout(tmp_path):
+    """A checkout with the two newest packs (enough for the chain; loading every pack is slow)."""
     root = tmp_path / "checkout"
-    shutil.copytree(REPO / "mappings" / "apim", root / "mappings" / "apim")
+    (root / "mappings" / "apim").mkdir(parents=True)
+    packs = sorted((REPO / "mappings" / "apim").glob("*.yaml"), key=lambda p: version_key(p.stem.split("-")[1]))
+    for pack in packs[-2:]:
+        shutil.copy(pack, root / "mappings" / "apim" / pack.name)
     (root / "tests" / "golden" / "toml").mkdir(parents=True)
     return root
 
