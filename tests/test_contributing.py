@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from helpers import cli
 from k8s_migrate.rules import scaffold
 from k8s_migrate.versions import version_key
+
+from helpers import cli
 
 REPO = Path(__file__).resolve().parent.parent
 OLD_KEY, NEW_KEY = "apim.cors.allow_origins", "apim.cors.origins"
