@@ -12,7 +12,7 @@ from .errors import UsageError
 from .formats.text import SourceText, decode
 from .formats.comments import carry_comments
 from .formats.toml import TomlDocument, flatten
-from .hub import HubKey, KeyPath, format_key, strip_indices
+from .hub import HubKey, KeyPath, format_key, parse_key, strip_indices
 from .proof import ProofError, prove
 from .profiles import detect as detect_profile, implied_by_role, stock_name, user_role
 from .report import Entry, Report

@@ -222,3 +222,34 @@ def test_keys_of_wsos_own_profile_stock_files_are_known():
     result = migrate_toml(gateway, "gw.toml", Options("4.0.0", "4.6.0", mode="edit"))
     (entry,) = result.report.for_key("apim.oauth_config.remove_outbound_auth_header")
     assert entry.action != "unknown"
+
+
+def test_an_emptied_appended_item_goes_and_later_items_shift_down():
+    from k8s_migrate.formats.text import decode
+    from k8s_migrate.formats.toml import TomlDocument
+    from k8s_migrate.pipeline import drop_empty_items
+
+    out = TomlDocument(decode(b'[server]\nhostname = "x"\n', "x.toml"), "x.toml")
+    first = out.append_item(("event_listener",), {})
+    second = out.append_item(("event_listener",), {"id": "mine"})
+    shift = drop_empty_items(out, [("event_listener", first), ("event_listener", second)])
+    assert shift(("event_listener", 1, "id")) == ("event_listener", 0, "id")
+    assert shift(("server", "hostname")) == ("server", "hostname")
+    assert out.data()["event_listener"] == [{"id": "mine"}]
+    assert drop_empty_items(out, [("event_listener", 0)]) is None
+
+
+def test_batch_reports_a_failed_proof_as_exit_3_and_writes_nothing_for_that_file(tmp_path, monkeypatch):
+    import k8s_migrate.pipeline as pipeline
+
+    real_put = pipeline.put
+    monkeypatch.setattr(pipeline, "put", lambda track, target, out, stock: None if target[-1] == "http_endpoint"
+                        else real_put(track, target, out, stock))
+    nodes = tmp_path / "nodes"
+    nodes.mkdir()
+    (nodes / "deployment.toml").write_bytes((GOLDEN / "1b-own-gateway-environment" / "input.toml").read_bytes())
+    out = tmp_path / "out"
+    result = cli("batch", str(nodes), "--from", "4.2", "--to", "4.6", "-o", str(out), "--workers", "1", "-q")
+    assert result.code == 3, result.err
+    assert "internal inconsistency" in result.err
+    assert not (out / "deployment.toml").exists()

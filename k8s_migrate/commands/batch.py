@@ -86,7 +86,7 @@ def batch_command(
         if quiet:  # the report would have named them
             for failure in result.failed:
                 sys.stderr.write(f"k8s-migrate: error: {failure.path}: {failure.error}\n")
-        raise typer.Exit(2)
+        raise typer.Exit(3 if any(f.inconsistent for f in result.failed) else 2)
     if check:
         sys.stderr.write("".join(f"would migrate {r.path}\n" for r in result.results if r.changed))
     if (check and result.report.changed) or (strict and result.report.needs_attention()):
