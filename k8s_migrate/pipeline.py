@@ -64,7 +64,6 @@ def migrate_toml(data: bytes, name: str, options: Options) -> Result:
     old_cat, new_cat = versions(options)
     source = decode(data, name)
     user = TomlDocument(source, name)
-    strict_check(source, name)
     detection = detect_profile(user.data(), old_cat, options.profile)
     options = replace(options, profile=detection.profile, role=detection.role)
     packs = rule_chain(old_cat.version, new_cat.version)
@@ -90,21 +89,6 @@ def migrate_toml(data: bytes, name: str, options: Options) -> Result:
     if proof.differences:
         raise ProofError(proof.differences, name, report)
     return Result(output, report, source.original)
-
-
-def strict_check(source: SourceText, name: str) -> None:
-    """tomlkit accepts a few documents that TOML does not allow; tomllib, the strict reader, decides."""
-    import tomllib
-
-    try:
-        tomllib.loads(source.text)
-    except tomllib.TOMLDecodeError as exc:
-        import re
-
-        where = re.search(r"\(at line (\d+), column (\d+)\)", str(exc))
-        message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(exc))
-        column = f", column {where.group(2)}" if where else ""
-        raise UsageError(f"invalid TOML: {message}{column}", name, int(where.group(1)) if where else None) from None
 
 
 # ---- edit mode: the rules, applied to the user's own file -----------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import tomllib
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, Iterator
 
 import tomlkit
@@ -113,30 +114,46 @@ def regroup_sections(text: str) -> list[str]:
 
 def header_lines(text: str) -> dict[int, tuple[str, str]]:
     """Line number (1-based) -> ("[" or "[[", key text) of each table header, outside strings and arrays."""
-    found: dict[int, tuple[str, str]] = {}
+    return {line.number: (line.match.group(1), line.match.group(2)) for line in scan(text) if line.kind == "header"}
+
+
+@dataclass(frozen=True)
+class ScannedLine:
+    number: int  # 1-based
+    text: str
+    kind: str  # header | assign | value (inside a multi-line string or array) | other
+    match: Any = None  # the header's or assignment's regex match
+
+
+def scan(text: str) -> Iterator[ScannedLine]:
+    """Each line of a TOML text with what it is: a table header, a key assignment, a line inside a value
+    that spans lines (where '#' and '[' are not what they seem), or anything else (comments, blanks)."""
     open_brackets, in_multiline = 0, None
     for number, raw in enumerate(text.splitlines(), start=1):
         if in_multiline:
             if raw.count(in_multiline) % 2 == 1:
                 in_multiline = None
+            yield ScannedLine(number, raw, "value")
             continue
         if open_brackets > 0:
             open_brackets += _bracket_delta(raw)
+            yield ScannedLine(number, raw, "value")
             continue
         header = _HEADER.match(raw)
         if header and not _ASSIGN.match(raw):
-            found[number] = (header.group(1), header.group(2))
+            yield ScannedLine(number, raw, "header", header)
             continue
         assign = _ASSIGN.match(raw)
         if not assign:
+            yield ScannedLine(number, raw, "other")
             continue
+        yield ScannedLine(number, raw, "assign", assign)
         rest = raw[assign.end():]
         for quote in ('"""', "'''"):
             if rest.count(quote) % 2 == 1:
                 in_multiline = quote
         if in_multiline is None:
             open_brackets = max(0, _bracket_delta(rest))
-    return found
 
 
 def _parse_message(exc: ParseError) -> str:
@@ -530,22 +547,13 @@ def line_numbers(text: str) -> dict[KeyPath, int]:
     lines: dict[KeyPath, int] = {}
     table: KeyPath = ()
     aot_counts: dict[KeyPath, int] = {}
-    open_brackets, in_multiline = 0, None
-    for number, raw in enumerate(text.splitlines(), start=1):
-        if in_multiline:
-            if raw.count(in_multiline) % 2 == 1:
-                in_multiline = None
-            continue
-        if open_brackets > 0:
-            open_brackets += _bracket_delta(raw)
-            continue
-        header = _HEADER.match(raw)
-        if header and not _ASSIGN.match(raw):
+    for line in scan(text):
+        if line.kind == "header":
             try:
-                path = _with_indices(parse_key(header.group(2)), aot_counts)
+                path = _with_indices(parse_key(line.match.group(2)), aot_counts)
             except KeyPathError:
                 continue
-            if header.group(1) == "[[":
+            if line.match.group(1) == "[[":
                 aot_counts[path] = aot_counts.get(path, -1) + 1
                 # deeper arrays restart under a new parent item
                 for key in [k for k in aot_counts if len(k) > len(path) and k[: len(path)] == path]:
@@ -553,22 +561,13 @@ def line_numbers(text: str) -> dict[KeyPath, int]:
                 table = path + (aot_counts[path],)
             else:
                 table = path
-            lines.setdefault(table, number)  # a table's header line
-            continue
-        assign = _ASSIGN.match(raw)
-        if not assign:
-            continue
-        try:
-            key = parse_key(assign.group(1))
-        except KeyPathError:
-            continue
-        lines.setdefault(table + key, number)
-        rest = raw[assign.end():]
-        for quote in ('"""', "'''"):
-            if rest.count(quote) % 2 == 1:
-                in_multiline = quote
-        if in_multiline is None:
-            open_brackets = max(0, _bracket_delta(rest))
+            lines.setdefault(table, line.number)  # a table's header line
+        elif line.kind == "assign":
+            try:
+                key = parse_key(line.match.group(1))
+            except KeyPathError:
+                continue
+            lines.setdefault(table + key, line.number)
     return lines
 
 
