@@ -72,6 +72,13 @@ def referenced_keys(defaults: dict[str, Any]) -> set[str]:
     return found
 
 
+def _by_length(paths: Iterable[KeyPath]) -> dict[int, tuple[KeyPath, ...]]:
+    grouped: dict[int, list[KeyPath]] = {}
+    for path in paths:
+        grouped.setdefault(len(path), []).append(path)
+    return {n: tuple(v) for n, v in grouped.items()}
+
+
 def stock_keys(data: dict[str, Any]) -> set[str]:
     """The keys WSO2's own stock files of the version set (the all-in-one file and each 4.5+ distribution's)."""
     found: set[str] = set()
@@ -159,13 +166,23 @@ class KnownKeys:
     def _is_known(self, path: KeyPath) -> bool:
         if format_key(path) in self.exact:
             return True
-        if any(matches(p, path) for p in self.patterns):
+        if any(matches(p, path) for p in self._patterns_by_length.get(len(path), ())):
             return True
         if any(matches(f, path, prefix=True) for f in self.free_form):
             return True
         if self._inside_container(path):
             return True
-        return path in self._table_prefixes or any(matches(p, path) for p in self._table_prefixes)
+        return path in self._table_prefixes or any(
+            matches(p, path) for p in self._wildcard_prefixes_by_length.get(len(path), ()))
+
+    @cached_property
+    def _patterns_by_length(self) -> dict[int, tuple[KeyPath, ...]]:
+        """A path only matches a pattern of its own length: the scan per key is over a few patterns."""
+        return _by_length(self.patterns)
+
+    @cached_property
+    def _wildcard_prefixes_by_length(self) -> dict[int, tuple[KeyPath, ...]]:
+        return _by_length(p for p in self._table_prefixes if ANY_KEY in p or ANY_ITEM in p)
 
     def _inside_container(self, path: KeyPath) -> bool:
         for i in range(len(path) - 1, 0, -1):
@@ -192,17 +209,42 @@ class KnownKeys:
         if self.is_known(path) or not isinstance(path[-1], str):
             return None
         parent = strip_indices(path[:-1])
-        siblings = {
-            cand[-1]
-            for cand in (*self._parsed_exact, *self.patterns)
-            if len(cand) == len(path) and isinstance(cand[-1], str) and cand[-1] != ANY_KEY
-            and matches(cand[:-1], parent)
-        }
+        siblings = self._last_segments_under.get(parent, set()) | {
+            last for pattern, last in self._wildcard_parents.get(len(parent), ()) if matches(pattern, parent)}
         close = difflib.get_close_matches(path[-1], sorted(siblings), n=1, cutoff=0.6)
         if close:
             return format_key(path[:-1] + (close[0],))
-        close = difflib.get_close_matches(format_key(strip_indices(path)), self.key_texts, n=1, cutoff=0.8)
+        nearby = {*self._texts_by_last_segment.get(path[-1], ()), *(format_key(parent + (s,)) for s in siblings)}
+        close = difflib.get_close_matches(format_key(strip_indices(path)), sorted(nearby), n=1, cutoff=0.8)
         return close[0] if close else None
+
+    @cached_property
+    def _last_segments_under(self) -> dict[KeyPath, set[str]]:
+        """Sibling index for the did-you-mean: parent path -> the known last segments under it."""
+        out: dict[KeyPath, set[str]] = {}
+        for cand in (*self._parsed_exact, *self.patterns):
+            if isinstance(cand[-1], str) and cand[-1] != ANY_KEY and ANY_KEY not in cand[:-1] and ANY_ITEM not in cand[:-1]:
+                out.setdefault(cand[:-1], set()).add(cand[-1])
+        return out
+
+    @cached_property
+    def _wildcard_parents(self) -> dict[int, tuple[tuple[KeyPath, str], ...]]:
+        out: dict[int, list[tuple[KeyPath, str]]] = {}
+        for cand in self.patterns:
+            if isinstance(cand[-1], str) and cand[-1] != ANY_KEY and (ANY_KEY in cand[:-1] or ANY_ITEM in cand[:-1]):
+                out.setdefault(len(cand) - 1, []).append((cand[:-1], cand[-1]))
+        return {n: tuple(v) for n, v in out.items()}
+
+    @cached_property
+    def _texts_by_last_segment(self) -> dict[str, tuple[str, ...]]:
+        """The far did-you-mean looks among keys that end like the unknown one (a typo in a table name):
+        comparing with every known key cost ~10 ms per unknown key."""
+        out: dict[str, list[str]] = {}
+        for text in self.key_texts:
+            last = parse_key(text)[-1]
+            if isinstance(last, str):
+                out.setdefault(last, []).append(text)
+        return {k: tuple(v) for k, v in out.items()}
 
 
 @dataclass(frozen=True)

@@ -28,9 +28,12 @@ def typer_app():
             "  k8s-migrate toml deployment.toml --from 3.2.0 --to 4.6.0 -o new.toml --report report.md\n"
             "  k8s-migrate toml deployment.toml --from 4.2 --to 4.6 --mode edit --diff\n"
             "  helm get values REL -o yaml | k8s-migrate values - \\\n"
-            "      --chart helm-apim/all-in-one@4.2.x --to-chart helm-apim/all-in-one@4.6.x\n\n"
+            "      --chart helm-apim/all-in-one@4.2.x --to-chart helm-apim/all-in-one@4.6.x\n"
+            "  k8s-migrate verify old/deployment.toml new/deployment.toml --from 4.2 --to 4.6\n\n"
+            "Every migration is proven before it is written: the output is read back, and each change must "
+            "be one the report explains.\n\n"
             "Exit codes: 0 done, 1 --check found changes or --strict found review/unknown entries, 2 bad input or usage, "
-            "3 internal inconsistency (nothing written). 'k8s-migrate version' lists the versions and charts it knows."
+            "3 internal inconsistency: nothing written; please report it. 'k8s-migrate version' lists the versions and charts it knows."
         ),
         no_args_is_help=True,
         add_completion=False,

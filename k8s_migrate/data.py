@@ -3,13 +3,24 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+MAPPINGS_ENV = "K8S_MIGRATE_MAPPINGS"
+
 
 @lru_cache(maxsize=1)
 def mappings_dir() -> Path:
+    """``$K8S_MIGRATE_MAPPINGS`` when set (a contributor's copy of the data), else the package's own."""
+    override = os.environ.get(MAPPINGS_ENV)
+    if override:
+        if not Path(override).is_dir():
+            sys.stderr.write(f"k8s-migrate: error: {MAPPINGS_ENV}={override}: not a folder\n")
+            raise SystemExit(2)
+        return Path(override).resolve()
     here = Path(__file__).resolve().parent
     for candidate in (here / "mappings", here.parent / "mappings"):
         if candidate.is_dir():

@@ -3,83 +3,334 @@
 from __future__ import annotations
 
 import difflib
+import errno
+import fcntl
+import glob
 import os
+import re
+import select
+import signal
+import stat
 import sys
 import tempfile
+import threading
+import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 from .errors import UsageError
 
 # A deployment.toml is tens of KB and a values file a few hundred; anything this big is not a config file.
 MAX_INPUT_BYTES = 10 * 1024 * 1024
 TOO_LARGE = f"file is larger than {MAX_INPUT_BYTES // (1024 * 1024)} MB; not a configuration file"
+TEMP_SUFFIX = ".k8s-migrate.tmp"
+FIFO_WAIT_SECONDS = 10.0
 
 
 def read_input(path: str) -> bytes:
+    """The input's bytes. A FIFO or device is read as a stream, bounded by the size cap; a FIFO that no
+    writer opens within FIFO_WAIT_SECONDS is refused, so a run never hangs on it."""
     if path == "-":
         data = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
         if len(data) > MAX_INPUT_BYTES:
             raise UsageError(TOO_LARGE, "stdin")
         return data
-    p = Path(path)
-    if not p.exists():
+    info = _stat(path)
+    if info is None:
         raise UsageError("no such file", path)
-    if p.is_dir():
+    if stat.S_ISDIR(info.st_mode):
         raise UsageError("is a directory, not a file", path)
     try:
-        if p.stat().st_size > MAX_INPUT_BYTES:
-            raise UsageError(TOO_LARGE, path)
-        return p.read_bytes()
+        if stat.S_ISREG(info.st_mode):
+            if info.st_size > MAX_INPUT_BYTES:
+                raise UsageError(TOO_LARGE, path)
+            return Path(path).read_bytes()
+        if stat.S_ISSOCK(info.st_mode):
+            raise UsageError("is a socket, not a file", path)
+        return _read_stream(path, stat.S_ISFIFO(info.st_mode))
     except OSError as exc:
         raise UsageError(f"cannot read: {exc.strerror}", path) from None
 
 
-def _new_file_mode() -> int:
-    """The mode `open()` would give a new file (0666 less the umask), not mkstemp's 0600."""
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
+def _stat(path: str) -> os.stat_result | None:
+    try:
+        return os.stat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise UsageError("symlink loop", path) from None
+        raise UsageError(f"cannot read: {exc.strerror}", path) from None
 
 
-def write_atomic(path: str, text: str, backup: bool = False, allow_symlink_escape: bool = False) -> None:
-    """Write to a temporary file beside the target, fsync, then rename over it. Keeps the file mode."""
-    target = Path(path)
-    if target.is_symlink():
-        resolved = target.resolve()
-        if not allow_symlink_escape and not _inside(resolved, target.parent.resolve()):
-            raise UsageError(f"refusing to write through a symlink that leaves the directory (-> {resolved}); "
-                             "pass --follow-symlinks to allow it", path)
-        target = resolved
+def _read_stream(path: str, fifo: bool) -> bytes:
+    fd = os.open(path, os.O_RDONLY | (os.O_NONBLOCK if fifo else 0))
+    try:
+        if fifo:
+            if not select.select([fd], [], [], FIFO_WAIT_SECONDS)[0]:
+                raise UsageError(f"a FIFO with no writer (waited {FIFO_WAIT_SECONDS:g} s)", path)
+            os.set_blocking(fd, True)
+        chunks, size = [], 0
+        while size <= MAX_INPUT_BYTES:
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > MAX_INPUT_BYTES:
+            raise UsageError(TOO_LARGE, path)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def write_atomic(path: str, text: str, backup: bool = False, allow_symlink_escape: bool = False,
+                 in_place: bool | None = None) -> None:
+    """Write ``text`` to ``path`` without ever leaving a torn, foreign-owned or half-backed-up file.
+
+    A regular file (or a new one) is replaced: a temp file beside it, fsync, rename, under an flock on the
+    target so that parallel runs take turns. Mode, owner and group are kept where the process may; a new
+    file gets the umask's mode. With ``backup`` the file's current bytes are first saved to a numbered
+    backup (see ``backup_path``). A device or FIFO is never replaced: the text is written into it as a stream,
+    and ``in_place`` (the default when ``backup`` is set) refuses it.
+    """
+    in_place = backup if in_place is None else in_place
+    target = _resolve(Path(path), allow_symlink_escape)
+    info = _lstat(target)
+    if info is not None and stat.S_ISDIR(info.st_mode):
+        raise UsageError("is a directory, not a file", path)
+    if info is not None and not stat.S_ISREG(info.st_mode):
+        if in_place:
+            raise UsageError("is not a regular file (a device or FIFO); --in-place only replaces regular files",
+                             path)
+        _write_stream(target, text.encode("utf-8"), info, path)
+        return
     directory = target.parent if str(target.parent) else Path(".")
     if not directory.is_dir():
         raise UsageError("the output directory does not exist", path)
-    mode = target.stat().st_mode & 0o7777 if target.exists() else _new_file_mode()
-    data = text.encode("utf-8")
+    _name_strays(target)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".k8s-migrate.tmp", dir=directory)
+        with _locked(target) as locked:
+            _replace(target, directory, text.encode("utf-8"), locked, backup)
     except OSError as exc:
         raise UsageError(f"cannot write: {exc.strerror}", path) from None
+
+
+def _resolve(target: Path, allow_symlink_escape: bool) -> Path:
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        if mode is not None:
-            os.chmod(tmp, mode)
-        if backup and target.exists():
-            backup_path = target.with_name(target.name + ".bak")
-            with open(target, "rb") as src, open(backup_path, "wb") as dst:
-                dst.write(src.read())
-            if mode is not None:
-                os.chmod(backup_path, mode)
+        os.stat(target)
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise UsageError("symlink loop", str(target)) from None
+    if not target.is_symlink():
+        return target
+    try:
+        resolved = target.resolve()
+    except (OSError, RuntimeError):
+        raise UsageError("symlink loop", str(target)) from None
+    if not allow_symlink_escape and not _inside(resolved, target.parent.resolve()):
+        raise UsageError(f"refusing to write through a symlink that leaves the directory (-> {resolved}); "
+                         "pass --follow-symlinks to allow it", str(target))
+    return resolved
+
+
+def _lstat(path: Path) -> os.stat_result | None:
+    try:
+        return os.lstat(path)
+    except FileNotFoundError:
+        return None
+
+
+def _write_stream(target: Path, data: bytes, info: os.stat_result, shown: str) -> None:
+    if stat.S_ISSOCK(info.st_mode):
+        raise UsageError("is a socket, not a file", shown)
+    fifo = stat.S_ISFIFO(info.st_mode)
+    deadline = time.monotonic() + FIFO_WAIT_SECONDS
+    while True:
+        try:
+            fd = os.open(target, os.O_WRONLY | (os.O_NONBLOCK if fifo else 0))
+            break
+        except OSError as exc:
+            if not (fifo and exc.errno == errno.ENXIO):
+                raise UsageError(f"cannot write: {exc.strerror}", shown) from None
+            if time.monotonic() > deadline:
+                raise UsageError(f"a FIFO with no reader (waited {FIFO_WAIT_SECONDS:g} s)", shown) from None
+            time.sleep(0.05)
+    try:
+        os.set_blocking(fd, True)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    except OSError as exc:
+        raise UsageError(f"cannot write: {exc.strerror}", shown) from None
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def _locked(target: Path) -> Iterator[int | None]:
+    """An flock on the target's current inode (None for a new file). A run that waited re-checks that the
+    path still names the inode it locked, since the run before it renamed a new file in."""
+    while True:
+        try:
+            fd = _open_for_lock(target)
+        except FileNotFoundError:
+            yield None
+            return
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        now = _lstat(target)
+        if now is not None and (now.st_ino, now.st_dev) == (os.fstat(fd).st_ino, os.fstat(fd).st_dev):
+            break
+        os.close(fd)
+    try:
+        yield fd
+    finally:
+        os.close(fd)
+
+
+def _open_for_lock(target: Path) -> int:
+    try:
+        return os.open(target, os.O_RDONLY | os.O_NOFOLLOW)
+    except PermissionError:  # a write-only file can still be locked (and replaced, without a backup)
+        return os.open(target, os.O_WRONLY | os.O_NOFOLLOW)
+
+
+def _replace(target: Path, directory: Path, data: bytes, locked: int | None, backup: bool) -> None:
+    old = os.fstat(locked) if locked is not None else None
+    with _temp_file(target, directory) as (fd, tmp):
+        _write_all(fd, data)
+        if old is None:
+            os.fchmod(fd, 0o666 & ~_umask())
+        else:
+            _keep_owner(fd, old)
+            os.fchmod(fd, stat.S_IMODE(old.st_mode))
+        os.fsync(fd)
+        if backup and locked is not None:
+            _save_backup(target, directory, locked, old)
         os.replace(tmp, target)
-        _fsync_dir(directory)
-    except OSError as exc:
+    _fsync_dir(directory)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    with os.fdopen(os.dup(fd), "wb") as fh:
+        fh.write(data)
+        fh.flush()
+
+
+def _keep_owner(fd: int, old: os.stat_result) -> None:
+    for uid, gid in ((old.st_uid, old.st_gid), (-1, old.st_gid)):
+        try:
+            os.fchown(fd, uid, gid)
+            return
+        except OSError:
+            continue
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def backup_path(target: Path, current: bytes) -> Path | None:
+    """Where to save ``current``: FILE.bak, else FILE.bak.1, FILE.bak.2 ... (the first free name); None when
+    one of them already holds exactly these bytes. A name taken by a symlink or a non-regular file is skipped,
+    never written through."""
+    number = 0
+    while True:
+        candidate = target.with_name(target.name + ".bak" + (f".{number}" if number else ""))
+        info = _lstat(candidate)
+        if info is None:
+            return candidate
+        if stat.S_ISREG(info.st_mode) and info.st_size == len(current) and _same_bytes(candidate, current):
+            return None
+        number += 1
+
+
+def _same_bytes(path: Path, data: bytes) -> bool:
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except OSError:
+        return False
+    with os.fdopen(fd, "rb") as fh:
+        return fh.read(len(data) + 1) == data
+
+
+def _save_backup(target: Path, directory: Path, locked: int, old: os.stat_result) -> None:
+    """Copy the locked file's bytes to a new backup atomically: a complete temp file is hard-linked to the
+    backup name, which fails rather than replace anything that appeared there meanwhile."""
+    current = b""
+    os.lseek(locked, 0, os.SEEK_SET)
+    while chunk := os.read(locked, 1 << 20):
+        current += chunk
+    while (dest := backup_path(target, current)) is not None:
+        with _temp_file(target, directory) as (fd, tmp):
+            _write_all(fd, current)
+            _keep_owner(fd, old)
+            os.fchmod(fd, stat.S_IMODE(old.st_mode))
+            os.fsync(fd)
+            try:
+                os.link(tmp, dest)
+                return
+            except FileExistsError:
+                continue
+
+
+_LIVE_TEMPS: set[str] = set()
+
+
+@contextmanager
+def _temp_file(target: Path, directory: Path) -> Iterator[tuple[int, str]]:
+    """A temp file beside the target, removed on any failure and on SIGTERM/SIGINT (see _on_signal)."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=TEMP_SUFFIX, dir=directory)
+    _LIVE_TEMPS.add(tmp)
+    _install_signal_cleanup()
+    try:
+        yield fd, tmp
+    finally:
+        os.close(fd)
         _remove_quietly(tmp)
-        raise UsageError(f"cannot write: {exc.strerror}", path) from None
-    except BaseException:
+        _LIVE_TEMPS.discard(tmp)
+
+
+_INSTALLED: dict[int, object] = {}
+
+
+def _install_signal_cleanup() -> None:
+    if _INSTALLED or threading.current_thread() is not threading.main_thread():
+        return
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        try:
+            _INSTALLED[sig] = signal.signal(sig, _on_signal)
+        except (OSError, ValueError):
+            pass
+
+
+def _on_signal(sig: int, frame) -> None:
+    for tmp in list(_LIVE_TEMPS):
         _remove_quietly(tmp)
-        raise
+    previous = _INSTALLED.get(sig)
+    if callable(previous):
+        previous(sig, frame)
+        return
+    signal.signal(sig, signal.SIG_DFL if previous in (None, signal.SIG_DFL) else previous)
+    os.kill(os.getpid(), sig)
+
+
+def _name_strays(target: Path) -> None:
+    """Say so when an earlier, killed run left temp files beside the target (they may be removed by hand)."""
+    directory = target.parent if str(target.parent) else Path(".")
+    try:
+        strays = sorted(p.name for p in directory.glob(f".{glob.escape(target.name)}.*{TEMP_SUFFIX}")
+                        if str(p) not in _LIVE_TEMPS)
+    except OSError:
+        return
+    if strays:
+        sys.stderr.write(f"k8s-migrate: warning: {target}: temp files left by an interrupted run: "
+                         f"{', '.join(strays)} (safe to delete when no other run is writing)\n")
 
 
 def _inside(path: Path, root: Path) -> bool:
@@ -111,8 +362,12 @@ def _remove_quietly(path: str) -> None:
 
 
 def unified_diff(before: str, after: str, name: str) -> str:
+    """A patch that ``git apply`` takes: a last line without a newline gets git's marker line after it."""
     label = "stdin" if name == "-" else name
-    return "".join(difflib.unified_diff(
-        before.splitlines(keepends=True), after.splitlines(keepends=True),
-        fromfile=f"a/{label}", tofile=f"b/{label}",
-    ))
+    lines = difflib.unified_diff(_lines(before), _lines(after), fromfile=f"a/{label}", tofile=f"b/{label}")
+    return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
+
+
+def _lines(text: str) -> list[str]:
+    """Lines as git counts them: split at \\n only (str.splitlines also splits at \\f, \\v, U+2028 ...)."""
+    return re.findall(r"[^\n]*\n|[^\n]+", text)

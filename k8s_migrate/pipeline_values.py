@@ -404,9 +404,13 @@ def migrate_embedded(doc: ValuesDocument, path: KeyPath, text: str, line: int | 
             "Migrate it with `k8s-migrate toml --mode edit` and give it as a ConfigMap override"))]
     if not text.strip():
         return [Entry("kept", key, key, text, text, line=line, origin=key)]
-    result = migrate_toml(text.encode("utf-8"), f"{key} (embedded TOML)", Options(
-        src_version, dst_version, mode="edit", profile=options.profile,
-        keep_old_defaults=options.keep_old_defaults, answers=options.answers))
+    try:
+        result = migrate_toml(text.encode("utf-8"), f"{key} (embedded TOML)", Options(
+            src_version, dst_version, mode="edit", profile=options.profile,
+            keep_old_defaults=options.keep_old_defaults, answers=options.answers))
+    except UsageError as exc:
+        raise UsageError(f"{key} (embedded TOML): {exc.message}", doc.name,
+                         line + (exc.line or 0) if line else None) from None
     keys = [e for e in result.report.entries if e.old_key]  # findings are the outer migration's already
     for entry in keys:
         entry.origin = key

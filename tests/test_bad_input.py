@@ -19,6 +19,7 @@ from command_cases import COMMANDS, Command, params
 from helpers import cli, examples
 
 MALFORMED = Path(__file__).parent / "malformed"
+SECRET_MARK = "Secr3t"  # the corpus spells every secret value with this, so a leak shows
 ERROR_LINE = re.compile(r"^k8s-migrate: error: (?P<file>[^:]+)(?::(?P<line>\d+))?: \S")
 
 
@@ -40,6 +41,7 @@ def run_bad(command: Command, path: Path, *extra: str):
     assert len(lines) == 1, f"expected one line on stderr, got {lines}"
     assert ERROR_LINE.match(lines[0]) and str(path) in lines[0], lines[0]
     assert "internal error" not in lines[0], lines[0]
+    assert SECRET_MARK not in lines[0], f"a secret leaked into the error: {lines[0]}"
     assert result.out == ""
     assert snapshot(path.parent) == before, "the input (or its directory) changed"
     return lines[0]

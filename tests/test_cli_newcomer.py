@@ -16,7 +16,7 @@ from k8s_migrate.rules.load import load_packs
 
 REPO = Path(__file__).resolve().parent.parent
 COMMANDS = ["toml", "values", "configmap", "batch", "render", "verify", "xml", "keys", "pr", "version",
-            "completion", "rules list", "rules show", "rules lint"]
+            "completion", "rules list", "rules show", "rules lint", "rules new"]
 
 
 @pytest.mark.parametrize("args", [[], ["rules"]])

@@ -101,4 +101,4 @@ def test_pre_commit_try_repo_passes_one_commit_and_fails_the_next(tmp_path):
     assert failing.returncode == 1, failing.stdout + failing.stderr
     assert "deployment.toml:4: error: unknown table [apim.throtling]" in failing.stdout
     check = attempt(OLD, "k8s-migrate-check")
-    assert check.returncode == 1 and "renamed to apim.ai.key" in check.stdout
+    assert check.returncode == 1 and "removed in API-M 4.4.0" in check.stdout

@@ -201,3 +201,55 @@ def test_real_world_files_prove_to_every_later_version(path, kind, version, mode
         assert len(comment_lines(result.output)) >= len(comment_lines(data.decode())), f"comments lost to {target}"
         again = migrate(result.output.encode(), str(path), Options(target, target, mode=mode))
         assert again.output == result.output, f"not idempotent at {target}"
+
+
+# ---- what an operator notices: layout of the rebased file, and WSO2's own profile keys ----------------
+def test_rebase_layout_has_no_glued_tables_empty_parents_or_double_blank_lines():
+    for case in CASES:
+        spec = json.loads((case / "case.json").read_text())
+        output = migrate_toml((case / "input.toml").read_bytes(), "in.toml", Options(spec["from"], spec["to"])).output
+        lines = output.splitlines()
+        for before, line in zip(lines, lines[1:]):
+            assert not (line.startswith("[") and before.strip() and not before.startswith(("#", "["))), \
+                f"{case.name}: table glued to a key: {before!r} / {line!r}"
+            assert not (before.startswith("[") and line.startswith("[") and not before.startswith("[[")), \
+                f"{case.name}: an empty table header the input never had: {before!r}"
+        assert "\n\n\n" not in output, f"{case.name}: two blank lines in a row"
+
+
+def test_keys_of_wsos_own_profile_stock_files_are_known():
+    gateway = b'[server]\nserver_role = "gateway-worker"\n\n[apim.oauth_config]\nremove_outbound_auth_header = true\n'
+    result = migrate_toml(gateway, "gw.toml", Options("4.0.0", "4.6.0", mode="edit"))
+    (entry,) = result.report.for_key("apim.oauth_config.remove_outbound_auth_header")
+    assert entry.action != "unknown"
+
+
+def test_an_emptied_appended_item_goes_and_later_items_shift_down():
+    from k8s_migrate.formats.text import decode
+    from k8s_migrate.formats.toml import TomlDocument
+    from k8s_migrate.pipeline import drop_empty_items
+
+    out = TomlDocument(decode(b'[server]\nhostname = "x"\n', "x.toml"), "x.toml")
+    first = out.append_item(("event_listener",), {})
+    second = out.append_item(("event_listener",), {"id": "mine"})
+    shift = drop_empty_items(out, [("event_listener", first), ("event_listener", second)])
+    assert shift(("event_listener", 1, "id")) == ("event_listener", 0, "id")
+    assert shift(("server", "hostname")) == ("server", "hostname")
+    assert out.data()["event_listener"] == [{"id": "mine"}]
+    assert drop_empty_items(out, [("event_listener", 0)]) is None
+
+
+def test_batch_reports_a_failed_proof_as_exit_3_and_writes_nothing_for_that_file(tmp_path, monkeypatch):
+    import k8s_migrate.pipeline as pipeline
+
+    real_put = pipeline.put
+    monkeypatch.setattr(pipeline, "put", lambda track, target, out, stock: None if target[-1] == "http_endpoint"
+                        else real_put(track, target, out, stock))
+    nodes = tmp_path / "nodes"
+    nodes.mkdir()
+    (nodes / "deployment.toml").write_bytes((GOLDEN / "1b-own-gateway-environment" / "input.toml").read_bytes())
+    out = tmp_path / "out"
+    result = cli("batch", str(nodes), "--from", "4.2", "--to", "4.6", "-o", str(out), "--workers", "1", "-q")
+    assert result.code == 3, result.err
+    assert "internal inconsistency" in result.err
+    assert not (out / "deployment.toml").exists()

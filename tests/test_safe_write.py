@@ -163,3 +163,273 @@ def test_check_and_diff_write_nothing(tmp_path):
     assert cli("toml", str(target), *ARGS, "--diff").code == 0
     assert target.read_bytes() == OLD and target.stat().st_mtime_ns == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["deployment.toml"]
+
+
+# ---- special files (issue 13, item 1) -------------------------------------------------------------
+ROOT = os.geteuid() == 0
+needs_root = pytest.mark.skipif(not ROOT, reason="mknod and chown need root")
+
+
+@needs_root
+def test_output_into_a_device_streams_and_never_replaces_it(tmp_path):
+    source = toml_file(tmp_path)
+    device = tmp_path / "null"
+    os.mknod(device, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    result = cli("toml", str(source), *ARGS, "-o", str(device))
+    assert result.code == 0, result.err
+    assert stat.S_ISCHR(device.lstat().st_mode) and device.lstat().st_rdev == os.makedev(1, 3)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["deployment.toml", "null"]
+
+
+@needs_root
+def test_in_place_refuses_a_device(tmp_path):
+    device = tmp_path / "deployment.toml"
+    os.mknod(device, 0o666 | stat.S_IFCHR, os.makedev(1, 5))  # /dev/zero: readable, endless
+    result = cli("toml", str(device), *ARGS, "--in-place", "--backup")
+    assert result.code == 2 and len(result.err.splitlines()) == 1, result.err
+    assert stat.S_ISCHR(device.lstat().st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["deployment.toml"]
+
+
+def test_output_into_a_fifo_streams_the_text_to_its_reader(tmp_path):
+    source = toml_file(tmp_path)
+    fifo = tmp_path / "out.fifo"
+    os.mkfifo(fifo)
+    reader = subprocess.Popen([sys.executable, "-c", f"import sys; sys.stdout.buffer.write(open({str(fifo)!r}, 'rb').read())"],
+                              stdout=subprocess.PIPE)
+    result = cli("toml", str(source), *ARGS, "-o", str(fifo))
+    got = reader.communicate(timeout=60)[0]
+    assert result.code == 0, result.err
+    assert stat.S_ISFIFO(fifo.lstat().st_mode) and b"[server]" in got
+
+
+def test_output_into_a_fifo_without_a_reader_is_refused_not_hung(tmp_path, monkeypatch):
+    monkeypatch.setattr(output, "FIFO_WAIT_SECONDS", 0.3)
+    source = toml_file(tmp_path)
+    fifo = tmp_path / "out.fifo"
+    os.mkfifo(fifo)
+    result = cli("toml", str(source), *ARGS, "-o", str(fifo))
+    assert result.code == 2 and "no reader" in result.err and len(result.err.splitlines()) == 1
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+
+
+def test_in_place_refuses_a_fifo(tmp_path):
+    fifo = tmp_path / "deployment.toml"
+    os.mkfifo(fifo)
+    writer = subprocess.Popen([sys.executable, "-c", f"open({str(fifo)!r}, 'wb').write({OLD!r})"])
+    result = cli("toml", str(fifo), *ARGS, "--in-place")
+    writer.wait(timeout=60)
+    assert result.code == 2 and "regular file" in result.err, result.err
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+
+
+def test_a_fifo_input_is_read_as_a_stream(tmp_path):
+    fifo = tmp_path / "deployment.toml"
+    os.mkfifo(fifo)
+    writer = subprocess.Popen([sys.executable, "-c", f"open({str(fifo)!r}, 'wb').write({OLD!r})"])
+    result = cli("toml", str(fifo), *ARGS)
+    writer.wait(timeout=60)
+    assert result.code == 0 and "[server]" in result.out, result.err
+
+
+def test_a_fifo_input_with_no_writer_is_refused_not_hung(tmp_path, monkeypatch):
+    monkeypatch.setattr(output, "FIFO_WAIT_SECONDS", 0.3)
+    fifo = tmp_path / "deployment.toml"
+    os.mkfifo(fifo)
+    result = cli("toml", str(fifo), *ARGS)
+    assert result.code == 2 and "no writer" in result.err and str(fifo) in result.err
+
+
+# ---- backups (item 2) ---------------------------------------------------------------------------
+def test_backup_never_writes_through_a_symlinked_bak(tmp_path):
+    tree, elsewhere = tmp_path / "conf", tmp_path / "elsewhere"
+    tree.mkdir(), elsewhere.mkdir()
+    victim = elsewhere / "victim.txt"
+    victim.write_bytes(b"precious\n")
+    target = toml_file(tree)
+    (tree / "deployment.toml.bak").symlink_to("../elsewhere/victim.txt")
+    result = cli("toml", str(target), *ARGS, "--in-place", "--backup")
+    assert result.code == 0, result.err
+    assert victim.read_bytes() == b"precious\n"
+    assert (tree / "deployment.toml.bak").is_symlink()
+    assert (tree / "deployment.toml.bak.1").read_bytes() == OLD
+
+
+def test_backups_are_numbered_and_never_overwritten(tmp_path):
+    target = toml_file(tmp_path)
+    (tmp_path / "deployment.toml.bak").write_bytes(b"an older backup\n")
+    assert cli("toml", str(target), *ARGS, "--in-place", "--backup").code == 0
+    assert (tmp_path / "deployment.toml.bak").read_bytes() == b"an older backup\n"
+    assert (tmp_path / "deployment.toml.bak.1").read_bytes() == OLD
+    migrated = target.read_bytes()
+    target.write_bytes(OLD)  # the same original again: its backup exists already
+    assert cli("toml", str(target), *ARGS, "--in-place", "--backup").code == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["deployment.toml", "deployment.toml.bak",
+                                                          "deployment.toml.bak.1"]
+    assert target.read_bytes() == migrated
+
+
+def test_a_backup_is_complete_before_it_gets_its_name(tmp_path, monkeypatch):
+    target = toml_file(tmp_path, 0o640)
+    seen = []
+    real_link = os.link
+
+    def link(src, dst):
+        seen.append((Path(src).read_bytes(), stat.S_IMODE(os.stat(src).st_mode)))
+        return real_link(src, dst)
+
+    monkeypatch.setattr(output.os, "link", link)
+    output.write_atomic(str(target), "new\n", backup=True)
+    assert seen == [(OLD, 0o640)]
+    assert (tmp_path / "deployment.toml.bak").read_bytes() == OLD
+
+
+PARALLEL = textwrap.dedent("""
+    import sys, time
+    sys.path.insert(0, {repo!r})
+    from k8s_migrate import output
+    real_replace = output.os.replace
+    def slow_replace(a, b):
+        time.sleep(0.2)  # widen the window in which the runs would race
+        return real_replace(a, b)
+    output.os.replace = slow_replace
+    output.write_atomic(sys.argv[1], "migrated by " + sys.argv[2] + "\\n", backup=True)
+""")
+
+
+def test_parallel_in_place_backup_runs_take_turns_and_the_original_survives(tmp_path):
+    target = toml_file(tmp_path)
+    runs = [subprocess.Popen([sys.executable, "-c", PARALLEL.format(repo=str(REPO)), str(target), str(i)])
+            for i in range(4)]
+    assert [r.wait(timeout=120) for r in runs] == [0, 0, 0, 0]
+    backups = sorted(tmp_path.glob("deployment.toml.bak*"))
+    assert (tmp_path / "deployment.toml.bak").read_bytes() == OLD
+    contents = [b.read_bytes() for b in backups]
+    assert len(contents) == 4 and len(set(contents)) == 4, contents  # each run saved what the one before wrote
+    assert target.read_bytes().startswith(b"migrated by ")
+    assert not list(tmp_path.glob(".*.k8s-migrate.tmp"))
+
+
+# ---- signals and strays (item 3) --------------------------------------------------------------------
+SLOW = textwrap.dedent("""
+    import os, sys, time
+    sys.path.insert(0, {repo!r})
+    from k8s_migrate import output
+    real_fsync = output.os.fsync
+    def slow_fsync(fd):
+        print("writing", flush=True)
+        time.sleep(60)
+    output.os.fsync = slow_fsync
+    output.write_atomic(sys.argv[1], "x" * 1000 + "\\n", backup=True)
+""")
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_mid_write_removes_the_temp_file(tmp_path, sig):
+    target = toml_file(tmp_path)
+    proc = subprocess.Popen([sys.executable, "-c", SLOW.format(repo=str(REPO)), str(target)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout.readline() == b"writing\n"
+    assert list(tmp_path.glob(".*.k8s-migrate.tmp")), "the temp file exists while writing"
+    proc.send_signal(sig)
+    proc.wait(timeout=60)
+    assert proc.returncode != 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["deployment.toml"]
+    assert target.read_bytes() == OLD
+
+
+def test_a_later_run_names_stray_temp_files(tmp_path):
+    target = toml_file(tmp_path)
+    stray = tmp_path / ".deployment.toml.abc123.k8s-migrate.tmp"
+    stray.write_bytes(b"half")
+    result = cli("toml", str(target), *ARGS, "--in-place")
+    assert result.code == 0
+    assert stray.name in result.err and "interrupted" in result.err
+    assert stray.exists(), "another run may own it: named, not deleted"
+
+
+# ---- ownership and umask (item 4) -------------------------------------------------------------------
+@needs_root
+def test_replace_keeps_owner_and_group(tmp_path):
+    target = toml_file(tmp_path)
+    os.chown(target, 65534, 65534)
+    assert cli("toml", str(target), *ARGS, "--in-place", "--backup").code == 0
+    for path in (target, tmp_path / "deployment.toml.bak"):
+        assert (path.stat().st_uid, path.stat().st_gid) == (65534, 65534), path
+
+
+@pytest.mark.parametrize("umask,mode", [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_a_new_output_file_honours_the_umask(tmp_path, umask, mode):
+    source = toml_file(tmp_path)
+    old = os.umask(umask)
+    try:
+        assert cli("toml", str(source), *ARGS, "-o", str(tmp_path / "new.toml")).code == 0
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "new.toml").stat().st_mode) == mode
+
+
+# ---- symlink loop (item 5) ------------------------------------------------------------------------
+@pytest.mark.parametrize("how", ["-o", "--in-place", "input"])
+def test_a_symlink_loop_is_a_clean_usage_error(tmp_path, how):
+    source = toml_file(tmp_path)
+    loop = tmp_path / "loop.toml"
+    loop.symlink_to("loop.toml")
+    args = {"-o": [str(source), "-o", str(loop)], "--in-place": [str(loop), "--in-place"], "input": [str(loop)]}[how]
+    result = cli("toml", *args[:1], *ARGS, *args[1:])
+    assert result.code == 2 and len(result.err.splitlines()) == 1, result.err
+    assert "symlink loop" in result.err and "internal error" not in result.err
+
+
+# ---- --report - (item 11) -------------------------------------------------------------------------
+@pytest.mark.parametrize("delivery", [(), ("-o", "-"), ("--diff",)])
+def test_report_on_stdout_with_the_result_on_stdout_is_refused(tmp_path, delivery):
+    source = toml_file(tmp_path)
+    result = cli("toml", str(source), *ARGS, "--report", "-", *delivery)
+    assert result.code == 2 and result.out == "" and len(result.err.splitlines()) == 1, result.err
+    assert "--report -" in result.err and "-o FILE" in result.err
+
+
+@pytest.mark.parametrize("delivery", [("-o", "{out}"), ("--in-place",), ("--check",)])
+def test_report_on_stdout_is_json_when_stdout_is_free(tmp_path, delivery):
+    import json
+
+    source = toml_file(tmp_path)
+    args = [a.format(out=tmp_path / "out.toml") for a in delivery]
+    result = cli("toml", str(source), *ARGS, "--report", "-", *args)
+    assert result.code in (0, 1), result.err
+    assert json.loads(result.out)["input"] == str(source)
+
+
+def test_batch_report_dash_is_json_on_stdout(tmp_path, monkeypatch):
+    import json
+
+    fleet = tmp_path / "fleet"
+    fleet.mkdir()
+    toml_file(fleet)
+    monkeypatch.chdir(tmp_path)
+    result = cli("batch", str(fleet), "--from", "4.1", "--to", "4.6", "--report", "-", "-q")
+    assert result.code == 0, result.err
+    assert json.loads(result.out)["summary"] and not (tmp_path / "-").exists() and not (fleet / "-").exists()
+
+
+def test_a_full_disk_while_backing_up_leaves_the_file_and_the_old_backup_alone(tmp_path, monkeypatch):
+    import errno
+
+    target = toml_file(tmp_path)
+    old_backup = tmp_path / "deployment.toml.bak"
+    old_backup.write_bytes(b"x" * 20000)
+    calls = []
+    real = output._write_all
+
+    def full_disk(fd, data):
+        calls.append(len(data))
+        if len(calls) == 2:  # the backup's temp file
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(fd, data)
+
+    monkeypatch.setattr(output, "_write_all", full_disk)
+    with pytest.raises(UsageError, match="No space left"):
+        output.write_atomic(str(target), "new\n", backup=True)
+    assert target.read_bytes() == OLD and old_backup.read_bytes() == b"x" * 20000
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["deployment.toml", "deployment.toml.bak"]

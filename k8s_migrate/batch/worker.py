@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-from ..errors import UsageError
+from ..errors import ProofError, UsageError
 from ..report import Report
 from .discovery import Job
 
@@ -31,6 +31,7 @@ class JobResult:
     written: str | None = None
     error: str | None = None
     facts: Any = None  # consistency.FileFacts: the keys the fleet checks read
+    inconsistent: bool = False  # the proof failed: nothing written for this file (exit 3)
 
 
 def migrate_toml_job(data: bytes, name: str, job: Job):
@@ -50,10 +51,13 @@ def migrate_configmap_job(data: bytes, name: str, job: Job):
 
 def migrate_values_job(data: bytes, name: str, job: Job):
     from ..pipeline_values import ValuesOptions, migrate_values
+    from ..verify import prove_values
 
-    return migrate_values(data, name, ValuesOptions(job.chart, job.to_chart, from_version=job.from_version,
-                                                    to_version=job.to_version, profile=job.profile,
-                                                    keep_old_defaults=job.keep_old_defaults, answers=job.answers))
+    result = migrate_values(data, name, ValuesOptions(job.chart, job.to_chart, from_version=job.from_version,
+                                                      to_version=job.to_version, profile=job.profile,
+                                                      keep_old_defaults=job.keep_old_defaults, answers=job.answers))
+    prove_values(data, name, job.chart, job.to_chart, result)  # as `values` does: before anything is written
+    return result
 
 
 HANDLERS: dict[str, Callable[[bytes, str, Job], Any]] = {
@@ -88,6 +92,10 @@ def run_job(job: Job, target: Target) -> JobResult:
         return JobResult(job.path, job.kind, report, result.report.changed, written, facts=facts)
     except UsageError as exc:
         return failed(job, exc.message)
+    except ProofError as exc:
+        result = failed(job, " ".join(str(exc).split()))
+        result.inconsistent = True
+        return result
     except Exception as exc:  # one bad file must not stop the fleet
         return failed(job, f"internal error: {type(exc).__name__}: {' '.join(str(exc).split())}")
 
@@ -102,7 +110,7 @@ def write_output(job: Job, target: Target, output: str, changed: bool) -> str | 
         return str(dest)
     if target.in_place and changed:
         dest = Path(target.root) / job.path
-        write_atomic(str(dest), output, backup=target.backup)
+        write_atomic(str(dest), output, backup=target.backup, in_place=True)
         return str(dest)
     return None
 

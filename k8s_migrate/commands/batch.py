@@ -72,7 +72,9 @@ def batch_command(
         except Interrupted as stop:
             interrupted(stop, output or (directory if in_place and not check else None))
         shown = result.report.masked(show_secrets) if (report or not quiet) else None  # masking 10k entries costs
-        if report:
+        if report == "-":
+            sys.stdout.write(render_for_path(shown, ".json"))
+        elif report:
             write_atomic(report, render_for_path(shown, report), allow_symlink_escape=follow_symlinks)
     except UsageError as exc:
         fail(exc)
@@ -84,7 +86,7 @@ def batch_command(
         if quiet:  # the report would have named them
             for failure in result.failed:
                 sys.stderr.write(f"k8s-migrate: error: {failure.path}: {failure.error}\n")
-        raise typer.Exit(2)
+        raise typer.Exit(3 if any(f.inconsistent for f in result.failed) else 2)
     if check:
         sys.stderr.write("".join(f"would migrate {r.path}\n" for r in result.results if r.changed))
     if (check and result.report.changed) or (strict and result.report.needs_attention()):

@@ -91,7 +91,7 @@ def check_report_path(path: Optional[str]) -> None:
 def deliver(result, d: Delivery) -> None:
     """Write the output or diff, the report, and pick the exit code."""
     from ..output import unified_diff, write_atomic
-    from ..report.masking import mask_text, secret_values
+    from ..report.masking import mask_text
     from ..inputs import label
     from ..report.renderers import render_for_path, terminal_text
 
@@ -100,6 +100,9 @@ def deliver(result, d: Delivery) -> None:
     if d.in_place and d.output:
         fail(UsageError("give either --in-place or -o, not both"))
     check_report_path(d.report)
+    if d.report == "-" and not d.check and (d.diff or (not d.in_place and d.output in (None, "-"))):
+        fail(UsageError("--report - prints JSON on stdout, where the result goes too; "
+                        "give -o FILE, --in-place or --check, or --report FILE.json"))
     report = result.report.masked(d.show_secrets)
     try:
         if d.report == "-":
@@ -111,13 +114,12 @@ def deliver(result, d: Delivery) -> None:
         elif d.diff:
             text = unified_diff(result.original, result.output, d.file)
             if not d.show_secrets:
-                secrets = secret_values([(e.old_key or "", e.old_value) for e in result.report.entries]
-                                        + [(e.new_key or "", e.new_value) for e in result.report.entries])
-                text = mask_text(text, secrets)
+                text = mask_text(text)
             sys.stdout.write(text)
         elif d.in_place:
             if result.output != result.original:
-                write_atomic(d.file, result.output, backup=d.backup, allow_symlink_escape=d.follow_symlinks)
+                write_atomic(d.file, result.output, backup=d.backup, allow_symlink_escape=d.follow_symlinks,
+                             in_place=True)
         elif d.output and d.output != "-":
             write_atomic(d.output, result.output, allow_symlink_escape=d.follow_symlinks)
         else:

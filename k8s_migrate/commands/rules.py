@@ -1,4 +1,4 @@
-"""`k8s-migrate rules list|show|lint`: the rule packs, one rule, and their lint."""
+"""`k8s-migrate rules list|show|lint|new`: the rule packs, one rule, their lint, and the next pack scaffolded."""
 
 from __future__ import annotations
 
@@ -67,6 +67,41 @@ def lint_command(
     if problems:
         raise typer.Exit(1)
     typer.echo("rules lint: clean")
+
+
+@rules_app.command("new")
+def new_command(
+    from_version: str = typer.Argument(..., metavar="FROM",
+                                       help="Where the chain of packs ends today (the newest pack's 'to')."),
+    to_version: str = typer.Argument(..., metavar="TO", help="The new API-M version, e.g. 4.8.0."),
+    directory: Optional[str] = typer.Option(None, "--dir", metavar="DIR", help=(
+        "The checkout to write into (default: the one this k8s-migrate runs from, "
+        "or $K8S_MIGRATE_MAPPINGS's).")),
+    rule_id: Optional[str] = typer.Option(None, "--rule-id", metavar="RULE_ID",
+                                          help="The example rule's id (default: r<TO>-example-rename)."),
+    key: str = typer.Option("example.old_key", "--key", metavar="KEY",
+                            help="The example rename's old key (FROM's name)."),
+    new_key: str = typer.Option("example.new_key", "--new-key", metavar="KEY",
+                                help="The example rename's new key (TO's name)."),
+) -> None:
+    """Scaffold the next rule pack (mappings/apim/FROM-TO.yaml) and its example rule's golden case, as
+    alembic revision does. See CONTRIBUTING.md for the rest of adding a version."""
+    from pathlib import Path
+
+    from ..errors import UsageError
+    from ..rules.scaffold import ScaffoldError, default_checkout, plan_scaffold, write_scaffold
+
+    try:
+        checkout = Path(directory) if directory else default_checkout()
+        plan = plan_scaffold(from_version, to_version, checkout, rule_id, key, new_key)
+    except ScaffoldError as exc:
+        fail(UsageError(str(exc)))
+    for path in write_scaffold(plan):
+        typer.echo(f"wrote {path}")
+    catalog = plan.checkout / "mappings" / "catalog" / f"{plan.to_version}.json"
+    if not catalog.is_file():
+        typer.echo(f"note: no catalog {catalog} yet: run scripts/derive_catalogs.py (CONTRIBUTING.md)")
+    typer.echo(f"next: edit {plan.pack_path.name} and {plan.golden_dir.name}/, then k8s-migrate rules lint")
 
 
 def selected_packs(from_version: str | None, to_version: str | None):

@@ -34,12 +34,14 @@ def split_command(file: str, chart: str, to_charts: list[str], from_version: Opt
 def deliver_split(result, d: Delivery) -> None:
     """Write each file into the output directory (or diff/check against what is there), then the report."""
     from ..output import unified_diff, write_atomic
-    from ..report.masking import mask_text, secret_values
+    from ..report.masking import mask_text
     from ..report.renderers import render_for_path, terminal_text
 
     out_dir = Path(d.output)
     if out_dir.exists() and not out_dir.is_dir():
         fail(UsageError(f"-o {d.output}: not a directory"))
+    if d.report == "-" and d.diff and not d.check:
+        fail(UsageError("--report - prints JSON on stdout, where the diff goes too; give --report FILE.json"))
     report = result.report.masked(d.show_secrets)
     changed = []
     try:
@@ -57,8 +59,7 @@ def deliver_split(result, d: Delivery) -> None:
             if d.diff:
                 text = unified_diff(before, f.output, str(path))
                 if not d.show_secrets:
-                    text = mask_text(text, secret_values([(e.new_key or "", e.new_value) for e in result.report.entries]
-                                                         + [(e.old_key or "", e.old_value) for e in result.report.entries]))
+                    text = mask_text(text)
                 sys.stdout.write(text)
             else:
                 write_atomic(str(path), f.output, allow_symlink_escape=d.follow_symlinks)

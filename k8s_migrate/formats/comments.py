@@ -67,30 +67,9 @@ def header_paths(text: str) -> set[int]:
 
 def value_lines(text: str) -> set[int]:
     """Lines inside multi-line strings and arrays: a '#' there is not a comment."""
-    from .toml import _ASSIGN, _bracket_delta
+    from .toml import scan
 
-    inside: set[int] = set()
-    open_brackets, in_multiline = 0, None
-    for number, raw in enumerate(text.splitlines(), start=1):
-        if in_multiline:
-            inside.add(number)
-            if raw.count(in_multiline) % 2 == 1:
-                in_multiline = None
-            continue
-        if open_brackets > 0:
-            inside.add(number)
-            open_brackets += _bracket_delta(raw)
-            continue
-        assign = _ASSIGN.match(raw)
-        if not assign:
-            continue
-        rest = raw[assign.end():]
-        for quote in ('"""', "'''"):
-            if rest.count(quote) % 2 == 1:
-                in_multiline = quote
-        if in_multiline is None:
-            open_brackets = max(0, _bracket_delta(rest))
-    return inside
+    return {line.number for line in scan(text) if line.kind == "value"}
 
 
 def carry_comments(source_text: str, output_text: str, resolve: Callable[[KeyPath, bool], list[KeyPath]],

@@ -58,17 +58,10 @@ class ConfigMapManifest:
     """A manifest stream, read once with ruamel; edits go back into the original text."""
 
     def __init__(self, source: SourceText, name: str):
-        from ruamel.yaml.error import YAMLError
+        from .strict_yaml import load_all
 
         self.source, self.name = source, name
-        try:
-            self.documents = list(_yaml().load_all(source.text))
-        except YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            raise UsageError(f"invalid YAML: {getattr(exc, 'problem', None) or exc}", name,
-                             mark.line + 1 if mark else None) from None
-        except (AttributeError, TypeError, ValueError, KeyError, RecursionError) as exc:  # ruamel on broken aliases
-            raise UsageError(f"invalid YAML: {type(exc).__name__}: {exc}", name) from None
+        self.documents = load_all(_yaml(), source.text, name)
         self.embedded = [
             EmbeddedToml(i, cm_name, str(cm["data"][EMBEDDED_KEY]), cm["data"], EMBEDDED_KEY)
             for i, doc in enumerate(self.documents)
@@ -192,9 +185,12 @@ def migrate_manifest(data: bytes, name: str, options):
     reports = []
     for index, entry in enumerate(manifest.embedded):
         where = f"{entry.name} data.\"{entry.key}\""
-        result = migrate_toml(entry.text.encode("utf-8"), f"{name}: {where}", options)
-        manifest.replace(index, result.output)
         first_line = _value_line(entry) + 1  # the manifest line before the scalar's first line
+        try:
+            result = migrate_toml(entry.text.encode("utf-8"), f"{name}: {where}", options)
+        except UsageError as exc:
+            raise UsageError(f"{where}: {exc.message}", name, (exc.line or 1) + first_line) from None
+        manifest.replace(index, result.output)
         for e in result.report.entries:
             e.file = name
             e.line = e.line + first_line if e.line else e.line

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
+import tomllib
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, Iterator
 
 import tomlkit
 from tomlkit.container import Container, OutOfOrderTableProxy
 from tomlkit.exceptions import ParseError, TOMLKitError
-from tomlkit.items import AoT, InlineTable, Item, Table
+from tomlkit.items import AoT, Array, InlineTable, Item, Null, Table, Trivia, Whitespace
 
 from ..errors import UsageError
 from ..hub import HubKey, KeyPath, format_key
@@ -21,6 +23,7 @@ _SCALAR_TYPES = (str, int, float, bool)
 def parse_toml(source: SourceText, name: str) -> tomlkit.TOMLDocument:
     if "\x00" in source.text:
         raise UsageError("binary data, not a TOML file", name)
+    check_strict(source.text, name)
     try:
         doc = tomlkit.parse(source.text)
         try:
@@ -33,6 +36,24 @@ def parse_toml(source: SourceText, name: str) -> tomlkit.TOMLDocument:
         raise UsageError(f"invalid TOML: {message}", name, exc.line or _failing_line(source.text, message)) from None
     except (TOMLKitError, ValueError, IndexError, KeyError, RecursionError) as exc:
         raise UsageError(f"invalid TOML: {exc}", name, _failing_line(source.text, str(exc))) from None
+
+
+_AT = re.compile(r"\s*\(at (?:line (?P<line>\d+), column (?P<column>\d+)|end of document)\)$")
+
+
+def check_strict(text: str, name: str) -> None:
+    """tomllib, the stdlib's strict TOML 1.0 parser, must accept the document too: tomlkit lets some invalid
+    documents through (an Arabic-Indic digit in an integer, for one) and would then rewrite them."""
+    try:
+        tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        match = _AT.search(str(exc))
+        where = f" at column {match.group('column')}" if match and match.group("column") else ""
+        line = int(match.group("line")) if match and match.group("line") else text.count("\n") + 1
+        message = _AT.sub("", str(exc)) if match else str(exc)
+        raise UsageError(f"invalid TOML: {message[:1].lower()}{message[1:]}{where}", name, line) from None
+    except RecursionError:
+        raise UsageError("invalid TOML: nested too deeply", name, 1) from None
 
 
 def _regrouped(text: str, doc: Any) -> Any:
@@ -93,30 +114,46 @@ def regroup_sections(text: str) -> list[str]:
 
 def header_lines(text: str) -> dict[int, tuple[str, str]]:
     """Line number (1-based) -> ("[" or "[[", key text) of each table header, outside strings and arrays."""
-    found: dict[int, tuple[str, str]] = {}
+    return {line.number: (line.match.group(1), line.match.group(2)) for line in scan(text) if line.kind == "header"}
+
+
+@dataclass(frozen=True)
+class ScannedLine:
+    number: int  # 1-based
+    text: str
+    kind: str  # header | assign | value (inside a multi-line string or array) | other
+    match: Any = None  # the header's or assignment's regex match
+
+
+def scan(text: str) -> Iterator[ScannedLine]:
+    """Each line of a TOML text with what it is: a table header, a key assignment, a line inside a value
+    that spans lines (where '#' and '[' are not what they seem), or anything else (comments, blanks)."""
     open_brackets, in_multiline = 0, None
     for number, raw in enumerate(text.splitlines(), start=1):
         if in_multiline:
             if raw.count(in_multiline) % 2 == 1:
                 in_multiline = None
+            yield ScannedLine(number, raw, "value")
             continue
         if open_brackets > 0:
             open_brackets += _bracket_delta(raw)
+            yield ScannedLine(number, raw, "value")
             continue
         header = _HEADER.match(raw)
         if header and not _ASSIGN.match(raw):
-            found[number] = (header.group(1), header.group(2))
+            yield ScannedLine(number, raw, "header", header)
             continue
         assign = _ASSIGN.match(raw)
         if not assign:
+            yield ScannedLine(number, raw, "other")
             continue
+        yield ScannedLine(number, raw, "assign", assign)
         rest = raw[assign.end():]
         for quote in ('"""', "'''"):
             if rest.count(quote) % 2 == 1:
                 in_multiline = quote
         if in_multiline is None:
             open_brackets = max(0, _bracket_delta(rest))
-    return found
 
 
 def _parse_message(exc: ParseError) -> str:
@@ -206,7 +243,7 @@ class TomlDocument:
              header_above: list[str] | None = None) -> None:
         parent = self._container(path[:-1], create=True, header_above=header_above)
         key = path[-1]
-        new = tomlkit.item(value)
+        new = _item(value)
         existing = _child(parent, key)
         if isinstance(existing, bool) and isinstance(key, str):
             existing = _raw_child(parent, key, existing)
@@ -222,12 +259,13 @@ class TomlDocument:
         else:
             if comment and hasattr(new, "trivia"):
                 new.comment(comment)
-            if not _holds_tables(parent):  # tomlkit writes sub-tables after the keys: the lines would part
+            if above and not _holds_tables(parent):  # tomlkit writes sub-tables after the keys: the lines would part
                 _add_comments(parent, above)
             if isinstance(parent, OutOfOrderTableProxy):
                 parent[key] = new  # a table split over the file has no add()
             elif not _after_last_key(parent, key, new):
-                parent.add(key, new)
+                with _linear_append(parent, new):
+                    parent.add(key, new)
         self.edited = True
 
     def delete(self, path: KeyPath) -> None:
@@ -335,6 +373,19 @@ def _shape_conflict(path: KeyPath) -> Iterator[None]:
                          f"array of tables) than the migration needs ({' '.join(str(exc).split())})") from None
 
 
+def _item(value: Any) -> Item:
+    """tomlkit.item, but an array of scalars is built in one go: tomlkit appends element by element and
+    re-indexes the whole array each time (a 10,000-element array took a minute)."""
+    if not (isinstance(value, list) and len(value) > 1 and all(isinstance(v, _SCALAR_TYPES) for v in value)):
+        return tomlkit.item(value)
+    elements: list[Item] = []
+    for v in value:
+        if elements:
+            elements.append(Whitespace(", "))
+        elements.append(tomlkit.item(v))
+    return Array(elements, Trivia())
+
+
 def _after_last_key(node: Any, key: Any, new: Any) -> bool:
     """Put a new key right after the table's last key, so comment lines that close the table (a note for
     the next table, the end of the file) stay below it. False when there is no such place."""
@@ -356,11 +407,45 @@ def _after_last_key(node: Any, key: Any, new: Any) -> bool:
     return True
 
 
-def _holds_tables(node: Any) -> bool:
+_TABLE_FREE: dict[int, tuple[Container, int]] = {}
+
+
+@contextmanager
+def _linear_append(node: Any, new: Any) -> Iterator[None]:
+    """tomlkit finds where a new key goes by scanning the whole table for its first sub-table, so adding n keys
+    to one table costs n^2. In a table known to hold no sub-table the place is after its last item, found from
+    the end; the table-free check is redone only when something else changed the table."""
+    body = node if isinstance(node, Container) else getattr(node, "value", None)
+    if not isinstance(body, Container) or isinstance(new, (Table, AoT)) or isinstance(node, OutOfOrderTableProxy):
+        yield
+        return
+    known = _TABLE_FREE.get(id(body))
+    table_free = (known is not None and known[0] is body and known[1] == len(body.body)) or not _holds_tables(body)
+    if not table_free:
+        yield
+        return
+    items = body.body
+    index = len(items)
+    while index and (isinstance(items[index - 1][1], Null)
+                     or (isinstance(items[index - 1][1], Whitespace) and not items[index - 1][1].is_fixed())):
+        index -= 1
+    body._get_last_index_before_table = lambda: index
     try:
-        return any(isinstance(v, (Table, AoT, OutOfOrderTableProxy)) for v in node.values())
-    except AttributeError:
+        yield
+    finally:
+        del body._get_last_index_before_table
+    if len(_TABLE_FREE) > 10_000:
+        _TABLE_FREE.clear()
+    _TABLE_FREE[id(body)] = (body, len(body.body))
+
+
+def _holds_tables(node: Any) -> bool:
+    if isinstance(node, OutOfOrderTableProxy):
         return True
+    body = node if isinstance(node, Container) else getattr(node, "value", None)
+    if not isinstance(body, Container):
+        return True
+    return any(isinstance(item, (Table, AoT)) for _, item in body.body)
 
 
 def _add_comments(node: Any, lines: list[str] | None) -> None:
@@ -462,22 +547,13 @@ def line_numbers(text: str) -> dict[KeyPath, int]:
     lines: dict[KeyPath, int] = {}
     table: KeyPath = ()
     aot_counts: dict[KeyPath, int] = {}
-    open_brackets, in_multiline = 0, None
-    for number, raw in enumerate(text.splitlines(), start=1):
-        if in_multiline:
-            if raw.count(in_multiline) % 2 == 1:
-                in_multiline = None
-            continue
-        if open_brackets > 0:
-            open_brackets += _bracket_delta(raw)
-            continue
-        header = _HEADER.match(raw)
-        if header and not _ASSIGN.match(raw):
+    for line in scan(text):
+        if line.kind == "header":
             try:
-                path = _with_indices(parse_key(header.group(2)), aot_counts)
+                path = _with_indices(parse_key(line.match.group(2)), aot_counts)
             except KeyPathError:
                 continue
-            if header.group(1) == "[[":
+            if line.match.group(1) == "[[":
                 aot_counts[path] = aot_counts.get(path, -1) + 1
                 # deeper arrays restart under a new parent item
                 for key in [k for k in aot_counts if len(k) > len(path) and k[: len(path)] == path]:
@@ -485,22 +561,13 @@ def line_numbers(text: str) -> dict[KeyPath, int]:
                 table = path + (aot_counts[path],)
             else:
                 table = path
-            lines.setdefault(table, number)  # a table's header line
-            continue
-        assign = _ASSIGN.match(raw)
-        if not assign:
-            continue
-        try:
-            key = parse_key(assign.group(1))
-        except KeyPathError:
-            continue
-        lines.setdefault(table + key, number)
-        rest = raw[assign.end():]
-        for quote in ('"""', "'''"):
-            if rest.count(quote) % 2 == 1:
-                in_multiline = quote
-        if in_multiline is None:
-            open_brackets = max(0, _bracket_delta(rest))
+            lines.setdefault(table, line.number)  # a table's header line
+        elif line.kind == "assign":
+            try:
+                key = parse_key(line.match.group(1))
+            except KeyPathError:
+                continue
+            lines.setdefault(table + key, line.number)
     return lines
 
 
@@ -515,6 +582,10 @@ def _with_indices(path: KeyPath, aot_counts: dict[KeyPath, int]) -> KeyPath:
     return tuple(out)
 
 
+# the unrolled form: "(?:[^"\\]|\\.)*" keeps state per character and took 1.2 GB on a 10 MB string
+_STRINGS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|\'[^\']*\'')
+
+
 def _bracket_delta(text: str) -> int:
-    text = re.sub(r'"(?:[^"\\]|\\.)*"|\'[^\']*\'', "", text.split("#", 1)[0] if '"' not in text else text)
+    text = _STRINGS.sub("", text.split("#", 1)[0] if '"' not in text else text)
     return text.count("[") + text.count("{") - text.count("]") - text.count("}")

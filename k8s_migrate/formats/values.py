@@ -75,19 +75,9 @@ class ValuesDocument:
             line = text[: helm.start()].count("\n") + 1
             raise UsageError(f"Helm template action {helm.group(0)[:40]!r} in a values file; "
                              "give the values, not a template", self.name, line)
-        from ruamel.yaml.error import YAMLError
+        from .strict_yaml import load_all
 
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # a reused anchor is valid YAML; ruamel's warning is not ours to print
-                docs, self.duplicates = load_documents(_yaml(), text)
-        except YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-            problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-            raise UsageError(f"invalid YAML: {' '.join(str(problem).split())}", self.name,
-                             mark.line + 1 if mark else None) from None
-        except Exception as exc:  # ruamel raises assorted errors on pathological input (alias cycles, ...)
-            raise UsageError(f"invalid YAML: {type(exc).__name__}: {' '.join(str(exc).split())[:200]}", self.name) from None
+        docs, self.duplicates = load_all(_yaml(), text, self.name, load_documents)
         docs = [d for d in docs if d is not None]
         if len(docs) != 1:
             raise UsageError("a values file holds one YAML document" + (f", not {len(docs)}" if docs else ", not none"), self.name)
@@ -218,6 +208,9 @@ def keep_untouched_lines(before: str, after: str) -> str:
     return merge_untouched_lines(before, after)[0]
 
 
+_EXACT_MERGE_LINES = 2000
+
+
 def merge_untouched_lines(before: str, after: str, any_indent: bool = False) -> tuple[str, list[tuple[str, str]], list[str]]:
     """keep_untouched_lines, with what it put in place of the dump: (original line, dumped line) pairs
     where the original line was kept instead, and the original blank lines it put back.
@@ -232,7 +225,10 @@ def merge_untouched_lines(before: str, after: str, any_indent: bool = False) -> 
     out: list[str] = []
     swaps: list[tuple[str, str]] = []
     blanks: list[str] = []
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, norm(old), norm(new), autojunk=False).get_opcodes():
+    # Exact matching costs lines x lines on big files whose lines repeat (a long list of similar items);
+    # there the popular lines only extend matches, and the caller proves the merge or keeps the dump.
+    big = len(new) > _EXACT_MERGE_LINES
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, norm(old), norm(new), autojunk=big).get_opcodes():
         if tag == "replace" and any_indent and _same_flow(old[i1:i2], new[j1:j2]):
             out.extend(old[i1:i2])
             continue

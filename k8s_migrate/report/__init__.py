@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 from typing import Any, Iterable
 
-from .masking import mask_value
+from .masking import mask_credentials, mask_message, mask_value
 
 ACTIONS = ("kept", "renamed", "moved", "removed", "changed", "defaulted", "added", "review", "unknown")
 # Actions that ask a human to act: --strict fails on them, the PR body lists them.
@@ -36,6 +36,7 @@ class Entry:
             self,
             old_value=mask_value(self.old_key or key, self.old_value),
             new_value=mask_value(key, self.new_value),
+            message=mask_message(self.message, [(self.old_key or key, self.old_value), (key, self.new_value)]),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -86,7 +87,9 @@ class Report:
         return [e for e in self.entries if e.old_key == old_key]
 
     def masked(self, show_secrets: bool = False) -> "Report":
-        return replace(self, entries=[e.masked(show_secrets) for e in self.entries])
+        if show_secrets:
+            return self
+        return replace(self, entries=[e.masked() for e in self.entries], notes=[mask_credentials(n) for n in self.notes])
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -30,8 +30,10 @@ def is_secret_key(key: str | None) -> bool:
 
 
 def mask_value(key: str | None, value: Any) -> Any:
-    if value is None or not is_secret_key(key):
+    if value is None:
         return value
+    if not is_secret_key(key):
+        return mask_credentials(value)
     if isinstance(value, (list, tuple)):
         return [mask_value(key, v) for v in value]
     if isinstance(value, dict):
@@ -41,43 +43,71 @@ def mask_value(key: str | None, value: Any) -> Any:
     return MASK
 
 
-def secret_values(pairs: list[tuple[str, Any]]) -> set[str]:
-    """The literal secret strings among (key, value) pairs, for scrubbing free text such as diffs."""
-    found: set[str] = set()
-    for key, value in pairs:
-        if is_secret_key(key) and isinstance(value, (str, int)) and not isinstance(value, bool):
-            text = str(value)
-            if text and not is_placeholder(text):
-                found.add(text)
-    return found
+# user:password@ in a URL (jdbc:mysql://u:pw@h, amqp://u:pw@h, https://u:pw@h)
+_USERINFO = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.\-]*:(?:[A-Za-z][A-Za-z0-9+.\-]*:)*//[^/\s:@\"'`]*:)"
+                       r"(?P<secret>[^@/\s\"'`]+)(?=@)")
+# password=... in JDBC URLs and connection strings (;password=x; ?password=x&)
+_PARAM = re.compile(r"(?P<head>(?<![A-Za-z0-9_])(?:password|passwd|pwd)\s*=\s*)(?P<secret>[^;&\s\"'`<>]+)",
+                    re.IGNORECASE)
 
 
-def scrub_text(text: str, secrets: set[str]) -> str:
-    """Replace every secret literal in free text (longest first, so one secret inside another is covered)."""
-    for secret in sorted(secrets, key=len, reverse=True):
-        if len(secret) >= 2:
-            text = text.replace(secret, MASK)
-    return text
+def mask_message(message: str, own: list[tuple[str | None, Any]]) -> str:
+    """A report message with the entry's own secret values masked where they stand, and credentials in URLs."""
+    for key, value in own:
+        if not is_secret_key(key):
+            continue
+        for one in (value if isinstance(value, (list, tuple)) else [value]):
+            if isinstance(one, (str, int)) and not isinstance(one, bool) and len(str(one)) >= 2 \
+                    and not is_placeholder(str(one)):
+                message = re.sub(rf"(?<![\w.-]){re.escape(str(one))}(?![\w.-])", MASK, message)
+    return _mask_in_string(message)
+
+
+def mask_credentials(value: Any) -> Any:
+    """Credentials inside a value whose key is not a secret's: URL user-info and password= parameters."""
+    if isinstance(value, str):
+        return _mask_in_string(value)
+    if isinstance(value, list):
+        return [mask_credentials(v) for v in value]
+    if isinstance(value, dict):
+        return {k: mask_value(k, v) for k, v in value.items()}
+    return value
+
+
+def _mask_in_string(text: str) -> str:
+    def keep_placeholder(m: re.Match) -> str:
+        return m[0] if is_placeholder(m["secret"]) or m["secret"].startswith(("$", "{")) else m["head"] + MASK
+    return _PARAM.sub(keep_placeholder, _USERINFO.sub(keep_placeholder, text))
 
 
 _ASSIGNMENT = re.compile(
-    r"""^(?P<lead>[ \t+\-]*)(?P<key>"[^"]*"|'[^']*'|[A-Za-z0-9_.\-"']+)(?P<op>\s*[=:]\s*)(?P<value>.*?)(?P<tail>\r?\n?)$"""
+    r"""^(?P<lead>[ \t+\-]*(?:\#+[ \t]*)?)(?P<key>"[^"]*"|'[^']*'|[A-Za-z0-9_.\-"']+)(?P<op>\s*[=:]\s*)(?P<value>.*?)(?P<tail>\r?\n?)$"""
 )
+# key = "value" / key: 'value' pairs inside a line (TOML inline tables, YAML flow mappings)
+_PAIR = re.compile(r"""(?P<key>"[^"\n]*"|'[^'\n]*'|[A-Za-z0-9_\-]+)(?P<op>\s*[=:]\s*)(?P<value>"[^"\n]*"|'[^'\n]*')""")
 
 
 def mask_config_line(line: str) -> str:
-    """Mask the value of a TOML ``key = value`` or YAML ``key: value`` line whose key names a secret."""
+    """Mask secrets by their position in one line of TOML or YAML (a diff line, a commented-out line too):
+    the value of a ``key = value`` / ``key: value`` whose key names a secret, secret-keyed pairs inside inline
+    tables, and credentials inside URLs and connection strings. Nothing else on the line changes."""
     m = _ASSIGNMENT.match(line)
-    if not m or not is_secret_key(m.group("key")):
-        return line
-    value = m.group("value").strip()
-    bare = value.strip("\"'")
-    if not bare or is_placeholder(bare) or bare in ("|", "|-", ">", ">-", "{", "[", "true", "false"):
-        return line
-    return f"{m.group('lead')}{m.group('key')}{m.group('op')}\"{MASK}\"{m.group('tail')}"
+    if m and is_secret_key(m.group("key")):
+        value = m.group("value").strip()
+        bare = value.strip("\"'")
+        if bare and not is_placeholder(bare) and bare not in ("|", "|-", ">", ">-", "{", "[", "true", "false") \
+                and not value.startswith("{"):
+            comment = re.search(r"\s+#.*$", value) if value[:1] in "\"'" else None
+            return f"{m.group('lead')}{m.group('key')}{m.group('op')}\"{MASK}\"{comment[0] if comment else ''}{m.group('tail')}"
+
+    def pair(p: re.Match) -> str:
+        quote, value = p["value"][0], p["value"][1:-1]
+        if not is_secret_key(p["key"]) or not value or is_placeholder(value):
+            return p[0]
+        return f"{p['key']}{p['op']}{quote}{MASK}{quote}"
+    return _mask_in_string(_PAIR.sub(pair, line))
 
 
-def mask_text(text: str, secrets: set[str] | None = None) -> str:
-    """Mask secrets in free text: assignment lines by key name, then known secret literals."""
-    masked = "".join(mask_config_line(line) for line in text.splitlines(keepends=True))
-    return scrub_text(masked, {s for s in (secrets or set()) if len(s) >= 6})
+def mask_text(text: str) -> str:
+    """Mask secrets in free text (diffs, PR bodies) line by line, by position: see mask_config_line."""
+    return "".join(mask_config_line(line) for line in text.splitlines(keepends=True))

@@ -14,6 +14,7 @@ KINDS = {
     "deprecated": "a key this version reads and a later one drops",
     "type": "a value of the wrong type",
     "value": "a value outside the set WSO2's files give",
+    "duplicate": "a key written twice in one mapping (helm keeps the last)",
     "placeholder": "a malformed $env{}, $sys{}, $secret{}, $ref{} or ${} placeholder",
     "required": "a value WSO2's validator.json requires",
     "schema": "a values entry the chart's values.schema.json rejects",
@@ -36,14 +37,12 @@ class Finding:
 
     def masked(self, show_secrets: bool = False) -> "Finding":
         """Secrets (by key or values path name) leave the value and the message masked."""
-        from ..report.masking import is_secret_key, mask_value, scrub_text
+        from ..report.masking import is_secret_key, mask_message, mask_value
 
-        name = self.key or self.origin
-        if show_secrets or not (is_secret_key(self.key) or is_secret_key(self.origin)):
+        if show_secrets:
             return self
-        text = "" if self.value is None or isinstance(self.value, bool) else str(self.value)
-        message = scrub_text(self.message, {text, repr(text)} if text else set())
-        return replace(self, value=mask_value(name, self.value), message=message)
+        name = self.key if is_secret_key(self.key) else (self.origin or self.key)
+        return replace(self, value=mask_value(name, self.value), message=mask_message(self.message, [(name, self.value)]))
 
     def to_dict(self) -> dict[str, Any]:
         data = {"kind": self.kind, "severity": self.severity, "key": self.key, "line": self.line,

@@ -30,7 +30,11 @@ def check_values(source, name: str, facts: VersionFacts, chart_map, chart_arg: s
         return [Finding("syntax", "error", None, exc.message, exc.line)]
     lines = source.text.splitlines()
     paths = ChartPaths(chart_map)
-    findings: list[Finding] = []
+    findings: list[Finding] = [
+        Finding("duplicate", "error", format_key(path),
+                f"duplicate key {format_key(path)} (lines {', '.join(map(str, at))}): helm takes the last, the others "
+                "are silently ignored", at[-1], origin=format_key(path))
+        for path, at in doc.duplicates]
     keys: list[HubKey] = []
     for path, value, line in doc.leaves():
         text = format_key(path)
