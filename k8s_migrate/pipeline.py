@@ -212,7 +212,7 @@ def stock_text_for(version: str, profile_stock: str | None) -> str:
     return shipped if shipped is not None else stock_text(stock)
 
 
-STOCK_TEXTS = "catalog/stock-texts.json"
+STOCK_TEXTS = "stock-texts.json"
 
 
 def stock_digest(stock: dict[str, Any]) -> str:

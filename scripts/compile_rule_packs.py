@@ -21,7 +21,7 @@ from k8s_migrate.rules.load import COMPILED, compile_packs  # noqa: E402
 
 def main() -> None:
     folder = mappings_dir() / "apim"
-    text = json.dumps(compile_packs(folder), ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+    text = json.dumps(compile_packs(folder), ensure_ascii=False, separators=(",", ":"))  # key order is data
     (folder / COMPILED).write_text(text + "\n", encoding="utf-8")
     print(f"wrote {folder / COMPILED}")
 

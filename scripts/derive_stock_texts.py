@@ -1,4 +1,4 @@
-"""Write mappings/catalog/stock-texts.json: each version's stock deployment.toml (and each 4.5+ profile's) as
+"""Write mappings/stock-texts.json: each version's stock deployment.toml (and each 4.5+ profile's) as
 rebase renders it (tomlkit.dumps of the catalog's stock data), keyed by the sha256 of that data.
 
     python3 scripts/derive_stock_texts.py

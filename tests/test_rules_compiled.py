@@ -20,7 +20,7 @@ def compiled_folder(tmp_path):
 
 def test_the_shipped_compiled_packs_are_the_yaml(tmp_path):
     folder = mappings_dir() / "apim"
-    assert json.loads((folder / COMPILED).read_text()) == compile_packs(folder)
+    assert json.dumps(json.loads((folder / COMPILED).read_text())) == json.dumps(compile_packs(folder))  # in order
 
 
 def test_a_fresh_compiled_copy_loads_the_same_rules(tmp_path):

@@ -1,4 +1,4 @@
-"""The shipped baseline texts (mappings/catalog/stock-texts.json) are what rebase would render, and a stock
+"""The shipped baseline texts (mappings/stock-texts.json) are what rebase would render, and a stock
 whose data changed is rendered afresh, never served a stale text."""
 
 import json

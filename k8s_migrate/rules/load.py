@@ -56,7 +56,7 @@ def compile_packs(folder: Path) -> dict:
 def compiled_is_stale(folder: Path) -> bool:
     try:
         with open(folder / COMPILED, encoding="utf-8") as fh:
-            return json.load(fh) != compile_packs(folder)
+            return json.dumps(json.load(fh)) != json.dumps(compile_packs(folder))  # key order counts
     except (OSError, ValueError):
         return True
 
