@@ -109,7 +109,7 @@ def derive_versions(reference: Path, out: Path) -> Path:
     versions = [v["version"] for v in index["versions"]]
     partial = [v["version"] for v in index["versions"] if v["partial"]]
     catalogs = {v: json.loads((CATALOGS / f"{v}.json").read_text(encoding="utf-8")) for v in versions}
-    known = {v: KnownKeys.from_catalog_data(data) for v, data in catalogs.items()}
+    known = {v: KnownKeys.from_catalog_data(data, with_stock=False) for v, data in catalogs.items()}
     keys: dict[str, set[str]] = {}
     for text in sorted({text for k in known.values() for text in k.exact}):
         try:
