@@ -38,7 +38,11 @@ def validate_file(data: bytes, name: str, options: ValidateOptions) -> FileRepor
         return FileReport(name, version, "unreadable", [Finding("syntax", "error", None, exc.message, exc.line)])
     kind = file_kind(name, source.text, options.chart)
     chart_map = _chart_map(options.chart, name) if kind == "values" else None
-    version, how = file_version(kind, source.text, options, chart_map)
+    try:
+        version, how = file_version(kind, source.text, options, chart_map)
+    except UsageError as exc:
+        exc.file = exc.file or name
+        raise
     report = FileReport(name, version, kind)
     if how:
         report.notes.append(how)
@@ -98,8 +102,8 @@ def file_version(kind: str, text: str, options: ValidateOptions, chart_map: Any 
                 return detected
     except VersionError as exc:
         raise UsageError(str(exc)) from None
-    raise UsageError("give --version (the API-M version the file is for, e.g. 4.6): "
-                     "the file's keys fit more than one version")
+    raise UsageError("cannot tell which API-M version this file is for (its keys fit more than one); "
+                     "give --version, e.g. --version 4.6")
 
 
 def detected_version(kind: str, text: str) -> tuple[str, str] | None:
