@@ -17,7 +17,7 @@ from typing import Any
 from .catalog import Catalog
 from .data import load_json
 from .formats.toml import flatten
-from .hub import KeyPath, format_key, strip_indices
+from .hub import KeyPath, format_key, has_items, strip_indices
 from .rules.values import same_value
 
 _MISSING = object()
@@ -58,7 +58,7 @@ class Baseline:
             return True, value, f"{self.version} stock file"
         if path in self.implied:
             return True, self.implied[path], f"{self.version} {self.implied_from} (infer.json)"
-        if path is None or any(isinstance(s, int) for s in path):
+        if path is None or has_items(path):
             return False, None, ""
         found, value, interpolated = self.catalog.default(format_key(path))
         if not found:
@@ -160,9 +160,9 @@ class Verdict:
 
 
 def judge_old(path: KeyPath, value: Any, old: Baseline, user_to_old: ItemMatcher) -> Verdict:
-    has_items = any(isinstance(s, int) for s in path)
-    stock_path = user_to_old.translate(path) if has_items else path
-    if has_items and stock_path is None:
+    in_item = has_items(path)
+    stock_path = user_to_old.translate(path) if in_item else path
+    if in_item and stock_path is None:
         return Verdict(True, None, "", None)
     found, default, where = old.default(path, stock_path)
     return Verdict(not found or not same_value(value, default), default, where, stock_path)

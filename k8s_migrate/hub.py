@@ -111,6 +111,11 @@ def _format_key(path: KeyPath) -> str:
     return out
 
 
+def has_items(path: KeyPath) -> bool:
+    """Does the path run through an item of an array of tables?"""
+    return any(isinstance(s, int) for s in path)
+
+
 def strip_indices(path: KeyPath) -> KeyPath:
     """The path with every array item index replaced by ``[]`` (catalog form)."""
     return tuple(ANY_ITEM if isinstance(s, int) else s for s in path)

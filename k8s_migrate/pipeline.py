@@ -12,8 +12,8 @@ from .data import load_json
 from .errors import UsageError
 from .formats.text import SourceText, decode
 from .formats.comments import carry_comments
-from .formats.toml import TomlDocument, flatten
-from .hub import HubKey, KeyPath, format_key, parse_key, strip_indices
+from .formats.toml import TomlDocument, flatten, nest, walk
+from .hub import HubKey, KeyPath, format_key, has_items, parse_key, strip_indices
 from .proof import ProofError, prove
 from .profiles import detect as detect_profile, implied_by_role, stock_name, user_role
 from .report import Entry, Report
@@ -86,9 +86,9 @@ def migrate_toml(data: bytes, name: str, options: Options) -> Result:
         raise
     add_findings(report, state)
     report.changed = output != source.original
-    proof = prove(state, report, output, user.data(), [k.path for k in keys], old_cat, new_cat)
-    if proof.differences:
-        raise ProofError(proof.differences, name, report)
+    problems = prove(state, report, output, user.data(), [k.path for k in keys], old_cat, new_cat)
+    if problems:
+        raise ProofError(problems, name, report)
     return Result(output, report, source.original)
 
 
@@ -113,7 +113,7 @@ def edit_toml(user: TomlDocument, state: HubState, report: Report, new_cat: Cata
         return output
     text = carry_comments(user.source.text, user.source.text if output == user.source.original else
                           output.removeprefix("\ufeff").replace("\r\n", "\n"),
-                          anchor_finder(user, landed), only_missing=True)
+                          anchor_finder(state, landed), only_missing=True)
     return user.source.restore(text)
 
 
@@ -127,17 +127,22 @@ def stock_additions_not_applied(user: TomlDocument, state: HubState, old_cat: Ca
     new_stock = stock_for(new_cat, options.profile)
     old_to_new = ItemMatcher(stock_values_through_rules(old, new_cat.version, ctx), new_stock)
     carried = {strip_indices(t.path) for t in stock_through_rules(old, new_cat.version, ctx) if t.live}
-    mine = nest_paths((t.path, t.value) for t in state.tracks if t.live)
+    mine = nest((t.path, t.value) for t in state.tracks if t.live)
     user_to_new = ItemMatcher(mine, new_stock)
     found: dict[KeyPath, list[str]] = {}
+    had: dict[KeyPath, bool] = {}  # a new stock item the old stock file or the user's file already has
+
+    def already_there(item: KeyPath) -> bool:
+        if item not in had:
+            had[item] = any(old_to_new.translate(i) == item for i in old_items(old.stock, item)) or \
+                any(user_to_new.translate(i) == item for i in old_items(mine, item))
+        return had[item]
+
     for path, value in flatten(new_stock).items():
         item = next((path[: i + 1] for i, s in enumerate(path) if isinstance(s, int)), None)
         if item is not None:
-            if any(old_to_new.translate(old_item) == item for old_item in old_items(old.stock, item)):
-                continue
-            if any(user_to_new.translate(mine_item) == item for mine_item in old_items(mine, item)):
-                continue
-            found.setdefault(item, []).append(f"{path[-1]} = {value!r}")
+            if not already_there(item):
+                found.setdefault(item, []).append(f"{path[-1]} = {value!r}")
         elif strip_indices(path) not in carried and not state.present(path):
             known, default, _ = new_cat.default(format_key(path))
             if not (known and same_value(default, value)):
@@ -159,12 +164,6 @@ def old_items(data: dict[str, Any], item: KeyPath) -> list[KeyPath]:
 
     items = get_list(data, item[:-1]) or []
     return [item[:-1] + (i,) for i in range(len(items))]
-
-
-def nest_paths(pairs) -> dict[str, Any]:
-    from .proof import nest
-
-    return nest(pairs)
 
 
 # ---- rebase mode: the new stock file with the customisations carried over -------------------
@@ -289,7 +288,7 @@ def rebase_toml(user: TomlDocument, state: HubState, report: Report, old_cat: Ca
         if out.get(key) is not None:
             out.delete(key)
     report.extend(introduced_by_new_stock(out, written, customised_tables, old, new, ctx))
-    text = carry_comments(user.source.text, tidy(out.dumps()), anchor_finder(user, landed), only_missing=False)
+    text = carry_comments(user.source.text, tidy(out.dumps()), anchor_finder(state, landed), only_missing=False)
     if user.source.text.endswith("\n") and text and not text.endswith("\n"):
         text += "\n"
     return user.source.dress(text)
@@ -322,9 +321,9 @@ def in_output_items(path: KeyPath, item_index: dict[KeyPath, int]) -> KeyPath:
     return tuple(result)
 
 
-def anchor_finder(user: TomlDocument, landed: dict[KeyPath, KeyPath]):
+def anchor_finder(state: HubState, landed: dict[KeyPath, KeyPath]):
     """Where an input key, or the table holding it, is in the output: a table follows its first key that landed."""
-    order = [k.path for k in user.leaves()] if not hasattr(user, "_leaf_paths") else user._leaf_paths
+    order = [t.origin.path for t in state.tracks if t.origin is not None]  # the input's keys, in file order
 
     def resolve(path: KeyPath, is_table: bool) -> list[KeyPath]:
         if not is_table:
@@ -362,7 +361,7 @@ def introduced_by_new_stock(out: TomlDocument, written: set[KeyPath], customised
     entries = []
     back = {track.path: track.origin.path for track in stock_through_rules(old, new.version, ctx) if track.live}
     new_implied = implied_by_role(new.catalog, user_role(out.data()))
-    for path, item in walk_output(out):
+    for path, item in walk(out.doc):
         if path in written:
             continue
         value = _plain(item)
@@ -387,16 +386,6 @@ def introduced_by_new_stock(out: TomlDocument, written: set[KeyPath], customised
         entries.append(Entry(action, None, key, before if before_found else None, value,
                              source=new.label, message=message, origin=f"stock:{key}"))
     return entries
-
-
-def has_items(path: KeyPath) -> bool:
-    return any(isinstance(s, int) for s in path)
-
-
-def walk_output(out: TomlDocument):
-    from .formats.toml import walk
-
-    return walk(out.doc)
 
 
 def output_path(track: Track, user_to_old: ItemMatcher, old_to_new: ItemMatcher, out: TomlDocument,
@@ -534,8 +523,7 @@ def remove_what_the_user_removed(state: HubState, old: Baseline, new: Baseline, 
     for track in stock_through_rules(old, new.version, ctx):
         if track.origin.path in covered or not track.live:
             continue
-        has_items = any(isinstance(s, int) for s in track.path)
-        target = old_to_new.translate(track.origin.path, track.path) if has_items else track.path
+        target = old_to_new.translate(track.origin.path, track.path) if has_items(track.path) else track.path
         node = out.get(target) if target else None
         if node is None or not same_value(_plain(node), track.origin.value):
             continue

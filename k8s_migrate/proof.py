@@ -20,8 +20,8 @@ from typing import Any, Iterable
 from .carryover import ItemMatcher
 from .catalog import Catalog
 from .errors import ProofError  # noqa: F401  (raised by the pipelines)
-from .formats.toml import flatten
-from .hub import KeyPath, format_key, parse_key
+from .formats.toml import flatten, nest
+from .hub import KeyPath, format_key, has_items, parse_key
 from .profiles import implied_by_role, user_role
 from .report import Entry, Report
 from .rules.apply import HubState, Track
@@ -68,18 +68,14 @@ def show(value: Any) -> str:
 class Comparison:
     """Every effective difference between the carried input and the output."""
 
+    out_flat: dict[KeyPath, Any]  # the output's leaves
     differences: list[Difference] = field(default_factory=list)
-    output_paths: dict[KeyPath, KeyPath] = field(default_factory=dict)  # carried path -> output path
-
-    @property
-    def unexplained(self) -> list[Difference]:
-        return [d for d in self.differences if not d.explained]
 
 
 def effective_default(catalog: Catalog, path: KeyPath, implied: dict[KeyPath, Any]) -> Any:
     if path in implied:
         return implied[path]
-    if any(isinstance(s, int) for s in path):
+    if has_items(path):
         return MISSING
     found, value, _ = catalog.default(format_key(path))
     return value if found else MISSING
@@ -93,29 +89,6 @@ def read_output(text: str, name: str = "the output") -> dict[str, Any]:
                                      f"{name} would not be valid TOML: {exc}")], name) from None
 
 
-def nest(paths: Iterable[tuple[KeyPath, Any]]) -> dict[str, Any]:
-    """Plain nested data from leaf paths (array items become lists of tables, in index order)."""
-    root: dict[str, Any] = {}
-    for path, value in paths:
-        node: Any = root
-        for seg, nxt in zip(path, path[1:]):
-            if isinstance(seg, int):
-                while len(node) <= seg:
-                    node.append({})
-                node = node[seg]
-            else:
-                node = node.setdefault(seg, [] if isinstance(nxt, int) else {})
-                if isinstance(nxt, int) and not isinstance(node, list):
-                    break
-        else:
-            last = path[-1]
-            if isinstance(node, list) and isinstance(last, int):
-                continue
-            if isinstance(node, dict):
-                node[last] = value
-    return root
-
-
 def compare(carried: list[tuple[KeyPath, Any, Track | None]], output: dict[str, Any], old_cat: Catalog,
             new_cat: Catalog, input_data: dict[str, Any]) -> Comparison:
     """Carried input keys (path at the new version, value, track) against the output's effective values."""
@@ -123,15 +96,13 @@ def compare(carried: list[tuple[KeyPath, Any, Track | None]], output: dict[str, 
     old_implied = implied_by_role(old_cat, user_role(input_data))
     new_implied = implied_by_role(new_cat, user_role(output))
     matcher = ItemMatcher(nest((p, v) for p, v, _ in carried), output)
-    result = Comparison()
+    result = Comparison(out_flat)
     claimed: set[KeyPath] = set()
     for path, value, track in carried:
-        has_items = any(isinstance(s, int) for s in path)
-        target = matcher.translate(path) if has_items else path
+        target = matcher.translate(path) if has_items(path) else path
         after = out_flat.get(target, MISSING) if target is not None else MISSING
         if target is not None and after is not MISSING:
             claimed.add(target)
-            result.output_paths[path] = target
         if after is MISSING:
             after = effective_default(new_cat, path, new_implied)
         if after is not MISSING and same_value(value, after):
@@ -145,17 +116,11 @@ def compare(carried: list[tuple[KeyPath, Any, Track | None]], output: dict[str, 
             continue
         if same_value(value, effective_default(new_cat, path, new_implied)):
             continue
-        before = input_data_value(input_data, path, old_cat, old_implied)
+        before = effective_default(old_cat, path, old_implied)  # the input does not hold it: its default
         if before is not MISSING and same_value(before, value):
             continue
         result.differences.append(Difference(format_key(path), None, before, value, "introduced"))
     return result
-
-
-def input_data_value(input_data: dict[str, Any], path: KeyPath, old_cat: Catalog,
-                     implied: dict[KeyPath, Any]) -> Any:
-    """What the old server ran for a key the carried input does not hold: its default."""
-    return effective_default(old_cat, path, implied)
 
 
 def carried_keys(state: HubState) -> list[tuple[KeyPath, Any, Track | None]]:
@@ -164,23 +129,20 @@ def carried_keys(state: HubState) -> list[tuple[KeyPath, Any, Track | None]]:
 
 # ---- the proof of a migration: its report must explain every difference --------------------------
 def prove(state: HubState, report: Report, output_text: str, input_data: dict[str, Any],
-          input_paths: Iterable[KeyPath], old_cat: Catalog, new_cat: Catalog) -> Comparison:
-    """Check the report against the output about to be written; raises nothing, returns the problems."""
-    output = read_output(output_text)
-    comparison = compare(carried_keys(state), output, old_cat, new_cat, input_data)
+          input_paths: Iterable[KeyPath], old_cat: Catalog, new_cat: Catalog) -> list[Difference]:
+    """What the report does not account for in the output about to be written: effective changes no entry
+    admits, entries that claim a value the output does not hold, input keys with no entry. (An output that
+    is not TOML at all raises ProofError.)"""
+    comparison = compare(carried_keys(state), read_output(output_text), old_cat, new_cat, input_data)
     by_old = index(report.entries, "old_key")
     by_new = index(report.entries, "new_key")
     for diff in comparison.differences:
         diff.explanation, diff.rule = explain_by_report(diff, by_old, by_new)
     problems = [d for d in comparison.differences if not d.explained]
-    out_flat = flatten(output)
-    problems += disagreements(report.entries, out_flat)
-    for path in input_paths:
-        key = format_key(path)
-        if key not in by_old:
-            problems.append(Difference(key, key, MISSING, MISSING, "unreported"))
-    comparison.differences = [d for d in comparison.differences if d.explained]
-    return Comparison(problems, comparison.output_paths) if problems else Comparison([], comparison.output_paths)
+    problems += disagreements(report.entries, comparison.out_flat)
+    problems += [Difference(key, key, MISSING, MISSING, "unreported")
+                 for key in map(format_key, input_paths) if key not in by_old]
+    return problems
 
 
 def index(entries: Iterable[Entry], attr: str) -> dict[str, list[Entry]]:
@@ -286,7 +248,7 @@ def audit_toml(old_text: str, new_text: str, old_name: str, new_name: str, from_
     for track in state.tracks:
         if track.origin is not None and not track.live:
             path = track.origin.path
-            if flatten(output).get(path, MISSING) is not MISSING and not any(t.live and t.path == path for t in state.tracks):
+            if comparison.out_flat.get(path, MISSING) is not MISSING and not any(t.live and t.path == path for t in state.tracks):
                 report.add(Entry("review", format_key(path), format_key(path), track.origin.value, track.origin.value,
                                  rule=",".join(e.rule.id for e in track.events) or None,
                                  message=f"still set in {new_name}, though the rules remove it in "
@@ -322,9 +284,9 @@ def explain_by_rules(diff: Difference, track: Track | None, findings: dict[str, 
     stock_value = stock_flat.get(path, MISSING)
     if diff.kind != "lost" and stock_value is not MISSING and same_value(stock_value, diff.after):
         return f"the {new_cat.version} stock file sets it so", None
-    if track is not None and track.origin is not None and not has_index(track.origin.path):
+    if track is not None and track.origin is not None and not has_items(track.origin.path):
         found, old_default, _ = old_cat.default(format_key(track.origin.path))
-        new_found, new_default, _ = new_cat.default(diff.key) if not has_index(path) else (False, None, None)
+        new_found, new_default, _ = new_cat.default(diff.key) if not has_items(path) else (False, None, None)
         if found and same_value(old_default, diff.before) and new_found and same_value(new_default, diff.after):
             return f"the value was the {old_cat.version} default and follows the {new_cat.version} default", None
     if track is not None and track.origin is not None and old_stock_flat is not None and diff.kind == "lost":
@@ -333,10 +295,6 @@ def explain_by_rules(diff: Difference, track: Track | None, findings: dict[str, 
             return (f"the {old_cat.version} stock file set it so; the {new_cat.version} stock file no longer sets it",
                     None)
     return None, None
-
-
-def has_index(path: KeyPath) -> bool:
-    return any(isinstance(s, int) for s in path)
 
 
 def audit_files(old: bytes, new: bytes, old_name: str, new_name: str, from_version: str, to_version: str,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from ..hub import KeyPath
-from .toml import line_numbers
+from .toml import line_numbers, scan
 
 
 @dataclass
@@ -25,16 +25,13 @@ class CommentBlock:
 
 
 def comment_blocks(text: str) -> list[CommentBlock]:
-    lines = text.splitlines()
     anchors = {number: path for path, number in line_numbers(text).items()}
-    headers = header_paths(text)
     blocks: list[CommentBlock] = []
     pending: list[str] = []
     seen_content = False
-    in_value = value_lines(text)
-    for number, raw in enumerate(lines, start=1):
-        stripped = raw.strip()
-        if number in in_value:
+    for line in scan(text):
+        number, raw, stripped = line.number, line.text, line.text.strip()
+        if line.kind == "value":  # inside a multi-line string or array: a '#' there is not a comment
             seen_content = True
             continue
         if stripped.startswith("#"):
@@ -49,7 +46,7 @@ def comment_blocks(text: str) -> list[CommentBlock]:
             while pending and not pending[-1]:
                 pending.pop()
             path = anchors.get(number)
-            blocks.append(CommentBlock(pending, path, number in headers, not seen_content and gap, gap))
+            blocks.append(CommentBlock(pending, path, line.kind == "header", not seen_content and gap, gap))
             pending = []
         seen_content = True
     while pending and not pending[-1]:
@@ -57,19 +54,6 @@ def comment_blocks(text: str) -> list[CommentBlock]:
     if pending:
         blocks.append(CommentBlock(pending, None, False, not seen_content))
     return blocks
-
-
-def header_paths(text: str) -> set[int]:
-    from .toml import header_lines
-
-    return set(header_lines(text))
-
-
-def value_lines(text: str) -> set[int]:
-    """Lines inside multi-line strings and arrays: a '#' there is not a comment."""
-    from .toml import scan
-
-    return {line.number for line in scan(text) if line.kind == "value"}
 
 
 def carry_comments(source_text: str, output_text: str, resolve: Callable[[KeyPath, bool], list[KeyPath]],
@@ -89,16 +73,15 @@ def carry_comments(source_text: str, output_text: str, resolve: Callable[[KeyPat
         if not blocks:
             return output_text
     places = line_numbers(output_text)
-    order = [b for b in blocks]
     inserts: dict[int, list[CommentBlock]] = {}
     top: list[list[str]] = []
     bottom: list[list[str]] = []
-    for i, block in enumerate(order):
+    for i, block in enumerate(blocks):
         if block.top:
             top.append(block.lines)
             continue
         line = None
-        for candidate in [block, *order[i + 1:]]:
+        for candidate in blocks[i:]:
             if candidate.anchor is None:
                 break
             line = next((places[t] for t in resolve(candidate.anchor, candidate.table) if t in places), None)

@@ -16,7 +16,7 @@ from k8s_migrate.catalog import UnknownVersionError, load_catalog, resolve_versi
 from k8s_migrate.data import load_json
 from k8s_migrate.errors import UsageError
 from k8s_migrate.formats.text import decode
-from k8s_migrate.formats.toml import TomlDocument, flatten
+from k8s_migrate.formats.toml import TomlDocument, flatten, nest as nest_leaves
 from k8s_migrate.hub import HubKey, KeyPath, format_key
 from k8s_migrate.pipeline import Options, Result, migrate_toml, stock_for, stock_text, tidy
 from k8s_migrate.report import Entry, Report
@@ -160,17 +160,7 @@ def build_template_file(found: XmlResult, base_text: str, base_name: str, versio
 
 def nest(keys: list[HubKey]) -> dict[str, Any]:
     """The hub keys as nested data (arrays of tables as lists), for matching items by identity."""
-    root: dict[str, Any] = {}
-    for hub in keys:
-        node: Any = root
-        for seg, nxt in zip(hub.path, hub.path[1:]):
-            if isinstance(seg, int):
-                node.extend({} for _ in range(seg + 1 - len(node)))
-                node = node[seg]
-            else:
-                node = node.setdefault(seg, [] if isinstance(nxt, int) else {})
-        node[hub.path[-1]] = hub.value
-    return root
+    return nest_leaves((hub.path, hub.value) for hub in keys)
 
 
 def place(path: KeyPath, matcher: ItemMatcher, out: TomlDocument, placed: dict[KeyPath, int],
