@@ -95,6 +95,8 @@ def run_app() -> int:
         return 0
     import typer
 
+    from .errors import Exit
+
     click = _click_exceptions()
 
     if os.environ.get("_K8S_MIGRATE_COMPLETE"):
@@ -106,6 +108,8 @@ def run_app() -> int:
         return code if isinstance(code, int) else 0
     except typer.Exit as exc:
         return exc.exit_code
+    except Exit as exc:
+        return exc.code
     except click.UsageError as exc:
         if type(exc).__name__ == "NoArgsIsHelpError" and exc.ctx is not None:
             return _print_help(exc.ctx)

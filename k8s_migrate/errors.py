@@ -32,3 +32,11 @@ class ProofError(Exception):
                          f"nothing written; please report it")
         if report is not None:
             report.notes.extend(f"proof failed: {d.key}: {d.describe()}" for d in problems)
+
+
+class Exit(Exception):
+    """End the command with this exit code; what it had to say is already said (the CLI's typer.Exit, without typer)."""
+
+    def __init__(self, code: int = 0):
+        super().__init__(code)
+        self.code = code

@@ -8,12 +8,10 @@ never cut mid-word.
 
 from __future__ import annotations
 
-import inspect
-import shutil
+import os
+import sys
 import textwrap
-import types
 from typing import Any
-
 
 
 OPTION_METAVARS = {
@@ -77,7 +75,21 @@ def _default(param: Any) -> str:
 
 
 def _width() -> int:
-    return max(40, min(shutil.get_terminal_size((80, 24)).columns, 100))
+    return max(40, min(_terminal_columns(), 100))
+
+
+def _terminal_columns() -> int:
+    """shutil.get_terminal_size((80, 24)).columns, without importing shutil (the fast help path counts)."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
 
 
 def _wrap(text: str, width: int, indent: str = "", first: str | None = None) -> list[str]:
@@ -86,10 +98,10 @@ def _wrap(text: str, width: int, indent: str = "", first: str | None = None) -> 
                          break_on_hyphens=False, break_long_words=False) or [indent]
 
 
-def _help_text(command: Any, width: int) -> list[str]:
+def _help_text(help_text: str, width: int) -> list[str]:
     """The help's paragraphs, wrapped; a paragraph that starts with \\b keeps its lines as written."""
     lines: list[str] = []
-    for paragraph in inspect.cleandoc(command.help or "").split("\n\n"):
+    for paragraph in help_text.split("\n\n"):
         if not paragraph.strip():
             continue
         if paragraph.startswith("\b"):
@@ -113,11 +125,10 @@ def _rows(rows: list[tuple[str, str]], width: int) -> list[str]:
     return out
 
 
-def format_help(command: Any, ctx: Any, formatter: Any) -> None:
-    width = _width()
-    lines = _wrap(" ".join(usage_pieces(command, ctx)), width, " " * 8, f"Usage: {ctx.command_path} ")
-    lines.append("")
-    lines += _help_text(command, width)
+def page(command: Any, ctx: Any) -> dict[str, Any]:
+    """What a command's help says, before it is wrapped to a terminal's width (plain data: see clispec)."""
+    import inspect
+
     arguments, options = [], []
     for param in command.get_params(ctx):
         if getattr(param, "hidden", False):
@@ -130,23 +141,40 @@ def format_help(command: Any, ctx: Any, formatter: Any) -> None:
             help_text = (param.help or "") + _default(param)
             if param.required:
                 help_text += "  [required]"
-            options.append((names, help_text))
+            options.append([names, help_text])
         else:
-            arguments.append((metavar(param), getattr(param, "help", None) or ""))
-    options[-1:-1] = getattr(command, "help_extra_options", [])
+            arguments.append([metavar(param), getattr(param, "help", None) or ""])
+    options[-1:-1] = [list(row) for row in getattr(command, "help_extra_options", [])]
     commands = []
     if hasattr(command, "commands"):
-        commands = [(name, summary(sub)) for name in command.list_commands(ctx)
+        commands = [[name, summary(sub)] for name in command.list_commands(ctx)
                     if (sub := command.get_command(ctx, name)) is not None and not sub.hidden]
-    for title, rows in (("Arguments", arguments), ("Options", options), ("Commands", commands)):
-        if rows:
-            lines += [f"{title}:", *_rows(rows, width), ""]
-    formatter.write("\n".join(lines).rstrip("\n") + "\n")
+    return {"path": ctx.command_path, "usage": " ".join(usage_pieces(command, ctx)),
+            "help": inspect.cleandoc(command.help or ""),
+            "sections": [[title, rows] for title, rows in (("Arguments", arguments), ("Options", options),
+                                                            ("Commands", commands)) if rows]}
+
+
+def render(help_page: dict[str, Any], width: int | None = None) -> str:
+    """A page wrapped to ``width`` (default: the terminal's, between 40 and 100 columns)."""
+    width = width or _width()
+    lines = _wrap(help_page["usage"], width, " " * 8, f"Usage: {help_page['path']} ")
+    lines.append("")
+    lines += _help_text(help_page["help"], width)
+    for title, rows in help_page["sections"]:
+        lines += [f"{title}:", *_rows([tuple(row) for row in rows], width), ""]
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def format_help(command: Any, ctx: Any, formatter: Any) -> None:
+    formatter.write(render(page(command, ctx)))
 
 
 def install(command: Any) -> Any:
     """Give this click command, and every command under it, the help page above (and errors that name an
     argument as its help does: "Missing argument 'FILE'")."""
+    import types
+
     command.format_help = types.MethodType(format_help, command)
     for param in getattr(command, "params", []):
         if not _is_option(param) and not getattr(param, "metavar", None):

@@ -5,30 +5,30 @@ from __future__ import annotations
 import sys
 from typing import Optional
 
-import typer
+from .params import Argument, Option
 
-from ..errors import UsageError
+from ..errors import Exit, UsageError
 from .common import CHECK, FOLLOW, KEEP_OLD, PROFILE, QUIET, REPORT, SHOW_SECRETS, STRICT, VERBOSE, check_report_path, fail
 from .common import ANSWERS
 
 
-def register(app: typer.Typer) -> None:
+def register(app) -> None:
     app.command("batch")(batch_command)
 
 
 def batch_command(
-    directory: str = typer.Argument(..., help="The directory to migrate (a GitOps repository, a folder of nodes)."),
-    to_version: str = typer.Option(..., "--to", help="The API-M version to migrate to, e.g. 4.6.0."),
-    from_version: Optional[str] = typer.Option(None, "--from", help="The API-M version of every file (a manifest entry can say it per file; left out: detected per file, with the evidence in the report)."),
-    output: Optional[str] = typer.Option(None, "-o", "--output", help="Mirror the tree into this directory."),
-    in_place: bool = typer.Option(False, "--in-place", help="Rewrite the files where they are (atomically)."),
-    backup: bool = typer.Option(False, "--backup", help="With --in-place, keep each original as FILE.bak."),
-    workers: Optional[int] = typer.Option(None, "--workers", help="Worker processes (default: one per CPU)."),
-    manifest: Optional[str] = typer.Option(None, "--manifest", help="YAML: files: [{glob, from, to, profile, kind, chart, to_chart}], known_hosts: [...]"),
-    chart: Optional[str] = typer.Option(None, "--chart", help="The chart of the values files (else a manifest entry or the neighbouring Chart.yaml)."),
-    to_chart: Optional[str] = typer.Option(None, "--to-chart", help="The chart to migrate the values files to."),
+    directory: str = Argument(..., help="The directory to migrate (a GitOps repository, a folder of nodes)."),
+    to_version: str = Option(..., "--to", help="The API-M version to migrate to, e.g. 4.6.0."),
+    from_version: Optional[str] = Option(None, "--from", help="The API-M version of every file (a manifest entry can say it per file; left out: detected per file, with the evidence in the report)."),
+    output: Optional[str] = Option(None, "-o", "--output", help="Mirror the tree into this directory."),
+    in_place: bool = Option(False, "--in-place", help="Rewrite the files where they are (atomically)."),
+    backup: bool = Option(False, "--backup", help="With --in-place, keep each original as FILE.bak."),
+    workers: Optional[int] = Option(None, "--workers", help="Worker processes (default: one per CPU)."),
+    manifest: Optional[str] = Option(None, "--manifest", help="YAML: files: [{glob, from, to, profile, kind, chart, to_chart}], known_hosts: [...]"),
+    chart: Optional[str] = Option(None, "--chart", help="The chart of the values files (else a manifest entry or the neighbouring Chart.yaml)."),
+    to_chart: Optional[str] = Option(None, "--to-chart", help="The chart to migrate the values files to."),
     profile: Optional[str] = PROFILE,
-    mode: Optional[str] = typer.Option(None, "--mode", help="rebase or edit (default: rebase for deployment.toml, edit for ConfigMaps)."),
+    mode: Optional[str] = Option(None, "--mode", help="rebase or edit (default: rebase for deployment.toml, edit for ConfigMaps)."),
     keep_old_defaults: bool = KEEP_OLD,
     answers_file: Optional[str] = ANSWERS,
     report: Optional[str] = REPORT, check: bool = CHECK, strict: bool = STRICT, show_secrets: bool = SHOW_SECRETS,
@@ -86,11 +86,11 @@ def batch_command(
         if quiet:  # the report would have named them
             for failure in result.failed:
                 sys.stderr.write(f"k8s-migrate: error: {failure.path}: {failure.error}\n")
-        raise typer.Exit(3 if any(f.inconsistent for f in result.failed) else 2)
+        raise Exit(3 if any(f.inconsistent for f in result.failed) else 2)
     if check:
         sys.stderr.write("".join(f"would migrate {r.path}\n" for r in result.results if r.changed))
     if (check and result.report.changed) or (strict and result.report.needs_attention()):
-        raise typer.Exit(1)
+        raise Exit(1)
 
 
 def interrupted(stop, destination: str | None) -> None:
@@ -101,8 +101,8 @@ def interrupted(stop, destination: str | None) -> None:
     if destination is None:
         sys.stderr.write(f"k8s-migrate: interrupted after migrating {len(stop.results)} of "
                          f"{len(stop.results) + len(stop.not_run)} files; nothing was written\n")
-        raise typer.Exit(130)
+        raise Exit(130)
     sys.stderr.write(f"k8s-migrate: interrupted: {len(written)} of {total} files written to {destination} "
                      f"(each one complete); not written ({len(missing)}):\n")
     sys.stderr.write("".join(f"  {path}\n" for path in missing))
-    raise typer.Exit(130)
+    raise Exit(130)

@@ -6,10 +6,10 @@ import sys
 from dataclasses import dataclass
 from typing import Optional
 
-import typer
+from .params import Option
 
 from ..data import load_json
-from ..errors import UsageError
+from ..errors import Exit, UsageError
 
 
 @dataclass
@@ -30,34 +30,34 @@ class Delivery:
     verbose: bool = False
 
 
-OUTPUT = typer.Option(None, "-o", "--output", help="Write the result here (default: stdout).")
-IN_PLACE = typer.Option(False, "--in-place", help="Replace FILE with the result (atomically).")
-BACKUP = typer.Option(False, "--backup", help="With --in-place, keep the original as FILE.bak.")
-REPORT = typer.Option(None, "--report", help="Write the report here; .json, .md, .sarif or .txt picks the format (- prints JSON on stdout).")
-DIFF = typer.Option(False, "--diff", help=(
+OUTPUT = Option(None, "-o", "--output", help="Write the result here (default: stdout).")
+IN_PLACE = Option(False, "--in-place", help="Replace FILE with the result (atomically).")
+BACKUP = Option(False, "--backup", help="With --in-place, keep the original as FILE.bak.")
+REPORT = Option(None, "--report", help="Write the report here; .json, .md, .sarif or .txt picks the format (- prints JSON on stdout).")
+DIFF = Option(False, "--diff", help=(
     "Print a unified diff instead of the result. Exits 0 like git diff, black --diff and helm diff; "
     "add --check to exit 1 when there are changes (kubectl diff's and helm diff --detailed-exitcode's question)."))
-CHECK = typer.Option(False, "--check", help=(
+CHECK = Option(False, "--check", help=(
     "Write nothing; print 'would migrate FILE' and exit 1 if migrating would change the file (as black --check)."))
-STRICT = typer.Option(False, "--strict", help="Exit 1 if the report holds review or unknown entries.")
-SHOW_SECRETS = typer.Option(False, "--show-secrets", help="Do not mask secrets in reports and diffs.")
-QUIET = typer.Option(False, "-q", "--quiet", help="Do not print the text report on stderr.")
-VERBOSE = typer.Option(False, "-v", "--verbose", help="List every row of the text report, not only those that need attention.")
-FOLLOW = typer.Option(False, "--follow-symlinks", help="Allow --in-place/-o to write through a symlink that leaves its directory.")
-FROM = typer.Option(None, "--from", help=(
+STRICT = Option(False, "--strict", help="Exit 1 if the report holds review or unknown entries.")
+SHOW_SECRETS = Option(False, "--show-secrets", help="Do not mask secrets in reports and diffs.")
+QUIET = Option(False, "-q", "--quiet", help="Do not print the text report on stderr.")
+VERBOSE = Option(False, "-v", "--verbose", help="List every row of the text report, not only those that need attention.")
+FOLLOW = Option(False, "--follow-symlinks", help="Allow --in-place/-o to write through a symlink that leaves its directory.")
+FROM = Option(None, "--from", help=(
     "The API-M version the file is for, e.g. 3.2.0 or 3.2. Left out: detected from the file's keys, server role, "
     "stock-file lines and image tags, with the evidence in the report (asked on a terminal when they do not decide)."))
-TO = typer.Option(..., "--to", help="The API-M version to migrate to, e.g. 4.6.0 or 4.6.")
-PROFILE = typer.Option(None, "--profile", help=(
+TO = Option(..., "--to", help="The API-M version to migrate to, e.g. 4.6.0 or 4.6.")
+PROFILE = Option(None, "--profile", help=(
     f"The deployment profile, one of: {', '.join(load_json('profiles.json')['profiles'])} (detected when not given)."))
-ANSWERS = typer.Option(None, "--answers", help="The answers file (default: .k8s-migrate.yaml at the repository root).")
-KEEP_OLD = typer.Option(False, "--keep-old-defaults", help="Write old defaults that changed explicitly, so behaviour stays as it was.")
+ANSWERS = Option(None, "--answers", help="The answers file (default: .k8s-migrate.yaml at the repository root).")
+KEEP_OLD = Option(False, "--keep-old-defaults", help="Write old defaults that changed explicitly, so behaviour stays as it was.")
 
 
 def fail(exc: Exception) -> None:
     message = exc.render() if isinstance(exc, UsageError) else str(exc)
     sys.stderr.write(f"k8s-migrate: error: {message}\n")
-    raise typer.Exit(2)
+    raise Exit(2)
 
 
 def fail_inconsistent(exc: Exception, d: Delivery | None = None) -> None:
@@ -74,7 +74,7 @@ def fail_inconsistent(exc: Exception, d: Delivery | None = None) -> None:
         except UsageError:
             pass
     sys.stderr.write(f"k8s-migrate: error: {' '.join(str(exc).split())}\n")
-    raise typer.Exit(3)
+    raise Exit(3)
 
 
 def check_report_path(path: Optional[str]) -> None:
@@ -131,6 +131,6 @@ def deliver(result, d: Delivery) -> None:
         sys.stderr.write(terminal_text(report, d.verbose))
     if d.check and result.report.changed:
         sys.stderr.write(f"would migrate {label(d.file)}\n")
-        raise typer.Exit(1)
+        raise Exit(1)
     if d.strict and result.report.needs_attention():
-        raise typer.Exit(1)
+        raise Exit(1)

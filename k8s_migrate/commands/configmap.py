@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-import typer
+from .params import Argument, Option
 
 from ..errors import ProofError, UsageError
 from ..inputs import label as input_name
@@ -12,16 +12,16 @@ from .common import (BACKUP, CHECK, DIFF, FOLLOW, FROM, IN_PLACE, KEEP_OLD, OUTP
                      SHOW_SECRETS, STRICT, TO, Delivery, deliver, fail, fail_inconsistent)
 
 
-def register(app: typer.Typer) -> None:
+def register(app) -> None:
     app.command("configmap")(configmap_command)
 
 
 def configmap_command(
-    file: str = typer.Argument(..., help="The manifest (one or more YAML documents, or a kind: List), or - for stdin."),
+    file: str = Argument(..., help="The manifest (one or more YAML documents, or a kind: List), or - for stdin."),
     from_version: Optional[str] = FROM,
     to_version: str = TO,
     profile: Optional[str] = PROFILE,
-    mode: str = typer.Option("edit", "--mode", help="edit: the rules applied to the embedded file; rebase: the new stock file with your customisations."),
+    mode: str = Option("edit", "--mode", help="edit: the rules applied to the embedded file; rebase: the new stock file with your customisations."),
     keep_old_defaults: bool = KEEP_OLD,
     output: Optional[str] = OUTPUT, in_place: bool = IN_PLACE, backup: bool = BACKUP, report: Optional[str] = REPORT,
     diff: bool = DIFF, check: bool = CHECK, strict: bool = STRICT, show_secrets: bool = SHOW_SECRETS, quiet: bool = QUIET, verbose: bool = VERBOSE,

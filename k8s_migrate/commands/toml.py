@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-import typer
+from .params import Argument, Option
 
 from ..errors import ProofError, UsageError
 from ..inputs import label as input_name
@@ -13,17 +13,17 @@ from .common import (BACKUP, CHECK, DIFF, FOLLOW, FROM, IN_PLACE, KEEP_OLD, OUTP
 from .common import ANSWERS
 
 
-def register(app: typer.Typer) -> None:
+def register(app) -> None:
     app.command("toml")(toml_command)
 
 
 def toml_command(
-    file: str = typer.Argument(..., help="The deployment.toml to migrate, or - for stdin."),
+    file: str = Argument(..., help="The deployment.toml to migrate, or - for stdin."),
     from_version: Optional[str] = FROM,
     to_version: str = TO,
     profile: Optional[str] = PROFILE,
-    onto: Optional[str] = typer.Option(None, "--onto", help="The new version's stock deployment.toml to build on (default: the built-in baseline)."),
-    mode: str = typer.Option("rebase", "--mode", help="rebase: the new stock file with your customisations; edit: the rules applied to your own file."),
+    onto: Optional[str] = Option(None, "--onto", help="The new version's stock deployment.toml to build on (default: the built-in baseline)."),
+    mode: str = Option("rebase", "--mode", help="rebase: the new stock file with your customisations; edit: the rules applied to your own file."),
     keep_old_defaults: bool = KEEP_OLD,
     answers_file: Optional[str] = ANSWERS,
     output: Optional[str] = OUTPUT, in_place: bool = IN_PLACE, backup: bool = BACKUP, report: Optional[str] = REPORT,

@@ -4,39 +4,39 @@ from __future__ import annotations
 
 from typing import List, Optional
 
-import typer
+from .params import Argument, Option
 
-from ..errors import ProofError, UsageError
+from ..errors import Exit, ProofError, UsageError
 from ..inputs import label as input_name
 from .common import (CHECK, DIFF, FOLLOW, IN_PLACE, BACKUP, KEEP_OLD, OUTPUT, QUIET, REPORT, VERBOSE, SHOW_SECRETS,
                      STRICT, Delivery, deliver, fail, fail_inconsistent)
 from .common import ANSWERS
 
 
-def register(app: typer.Typer) -> None:
+def register(app) -> None:
     app.command("values")(values_command)
 
 
 def values_command(
-    file: str = typer.Argument(..., help="The values file to migrate, or - for stdin (helm get values REL -o yaml | ...)."),
-    chart: Optional[str] = typer.Option(None, "--chart", help=(
+    file: str = Argument(..., help="The values file to migrate, or - for stdin (helm get values REL -o yaml | ...)."),
+    chart: Optional[str] = Option(None, "--chart", help=(
         "The chart the values are for: a built-in id such as helm-apim/all-in-one@4.2.x, or a chart directory. "
         "Left out: detected from the file's values paths and image tags, with the evidence in the report.")),
-    to_chart: List[str] = typer.Option(..., "--to-chart", help=(
+    to_chart: List[str] = Option(..., "--to-chart", help=(
         "The chart to migrate to, e.g. helm-apim/all-in-one@4.6.x, or a chart directory. Give it once per chart "
         "to split a values file of one chart that runs several components (kubernetes-apim/am-pattern-3@4.2.x) "
         "into one file per distributed chart (helm-apim/control-plane@4.6.x, gateway, traffic-manager, key-manager), "
         "written as <chart>.yaml into the directory -o DIR.")),
-    from_version: Optional[str] = typer.Option(None, "--from", help="API-M version of --chart (default: its appVersion)."),
-    to_version: Optional[str] = typer.Option(None, "--to", help="API-M version of --to-chart (default: its appVersion)."),
+    from_version: Optional[str] = Option(None, "--from", help="API-M version of --chart (default: its appVersion)."),
+    to_version: Optional[str] = Option(None, "--to", help="API-M version of --to-chart (default: its appVersion)."),
     keep_old_defaults: bool = KEEP_OLD,
     answers_file: Optional[str] = ANSWERS,
     output: Optional[str] = OUTPUT, in_place: bool = IN_PLACE, backup: bool = BACKUP, report: Optional[str] = REPORT,
     diff: bool = DIFF, check: bool = CHECK, strict: bool = STRICT, show_secrets: bool = SHOW_SECRETS, quiet: bool = QUIET, verbose: bool = VERBOSE,
     follow_symlinks: bool = FOLLOW,
-    verify: bool = typer.Option(False, "--verify", help="Also render both charts (without helm) and check the migrated values give the configuration the TOML migration gives; exit 1 if not. Needs the charts' templates (see k8s-migrate verify)."),
-    given: List[str] = typer.Option([], "--set", help="With --verify: KEY=VALUE for the new chart, for a manual step the report asks for. Repeatable."),
-    subchart: Optional[str] = typer.Option(None, "--subchart", help="The alias under which an umbrella chart's values file holds --chart's values (default: detected when one top-level key does)."),
+    verify: bool = Option(False, "--verify", help="Also render both charts (without helm) and check the migrated values give the configuration the TOML migration gives; exit 1 if not. Needs the charts' templates (see k8s-migrate verify)."),
+    given: List[str] = Option([], "--set", help="With --verify: KEY=VALUE for the new chart, for a manual step the report asks for. Repeatable."),
+    subchart: Optional[str] = Option(None, "--subchart", help="The alias under which an umbrella chart's values file holds --chart's values (default: detected when one top-level key does)."),
 ) -> None:
     """Migrate a Helm values file from one WSO2 chart (version) to another, through the API-M rules.
 
@@ -78,7 +78,7 @@ def values_command(
         fail_inconsistent(exc, delivery)
     deliver(result, delivery)
     if verification is not None and not verification.ok:
-        raise typer.Exit(1)
+        raise Exit(1)
 
 
 def check_render(data: bytes, file: str, chart: str, to_chart: str, given: List[str], show_secrets: bool = False,

@@ -6,9 +6,7 @@ import sys
 from pathlib import Path
 from typing import Optional
 
-import typer
-
-from ..errors import UsageError
+from ..errors import Exit, UsageError
 from ..inputs import label as input_name
 from .common import Delivery, check_report_path, fail
 
@@ -73,6 +71,6 @@ def deliver_split(result, d: Delivery) -> None:
         sys.stderr.write(terminal_text(report, d.verbose))
     if d.check and changed:
         sys.stderr.write("".join(f"would migrate {path}\n" for path in changed))
-        raise typer.Exit(1)
+        raise Exit(1)
     if d.strict and result.report.needs_attention():
-        raise typer.Exit(1)
+        raise Exit(1)
