@@ -93,12 +93,26 @@ def run_app() -> int:
 
         sys.stdout.write(version_text())
         return 0
+    try:
+        from .clispec import dispatch
+
+        answered = dispatch(sys.argv[1:])
+        return run_typer() if answered is None else answered
+    except KeyboardInterrupt:
+        sys.stderr.write("k8s-migrate: interrupted\n")
+        return 130
+    except BrokenPipeError:
+        return 1
+    except Exception as exc:  # the last net: a bug must still not show a traceback
+        return failure(exc)
+
+
+def run_typer() -> int:
     import typer
 
     from .errors import Exit
 
     click = _click_exceptions()
-
     if os.environ.get("_K8S_MIGRATE_COMPLETE"):
         from typer._completion_classes import completion_init
 
@@ -119,23 +133,20 @@ def run_app() -> int:
     except click.ClickException as exc:
         sys.stderr.write(f"k8s-migrate: error: {' '.join(exc.format_message().split())}\n")
         return 2
-    except KeyboardInterrupt:
-        sys.stderr.write("k8s-migrate: interrupted\n")
-        return 130
-    except BrokenPipeError:
-        return 1
-    except Exception as exc:  # the last net: a bug must still not show a traceback
-        from .errors import ProofError
 
-        if isinstance(exc, ProofError):
-            sys.stderr.write(f"k8s-migrate: error: {' '.join(str(exc).split())}\n")
-            return 3
-        if type(exc).__name__ == "Abort":
-            sys.stderr.write("k8s-migrate: aborted\n")
-            return 1
-        sys.stderr.write(f"k8s-migrate: error: internal error: {type(exc).__name__}: {' '.join(str(exc).split())}"
-                         " (please report it with the input that caused it)\n")
-        return 2
+
+def failure(exc: Exception) -> int:
+    from .errors import ProofError
+
+    if isinstance(exc, ProofError):
+        sys.stderr.write(f"k8s-migrate: error: {' '.join(str(exc).split())}\n")
+        return 3
+    if type(exc).__name__ == "Abort":
+        sys.stderr.write("k8s-migrate: aborted\n")
+        return 1
+    sys.stderr.write(f"k8s-migrate: error: internal error: {type(exc).__name__}: {' '.join(str(exc).split())}"
+                     " (please report it with the input that caused it)\n")
+    return 2
 
 
 if __name__ == "__main__":

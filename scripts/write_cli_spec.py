@@ -1,0 +1,26 @@
+"""Write k8s_migrate/clispec.json: every command's help page and the fast commands' parameters, from the typer app.
+
+    python3 scripts/write_cli_spec.py
+
+Run it after changing a command's options or help (tests/test_fast_cli.py fails while the file is out of date).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from k8s_migrate.clispec import SPEC, build  # noqa: E402
+
+
+def main() -> None:
+    Path(SPEC).write_text(json.dumps(build(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    print(f"wrote {SPEC}")
+
+
+if __name__ == "__main__":
+    main()
