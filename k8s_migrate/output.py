@@ -17,7 +17,7 @@ import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 from .errors import UsageError
 
@@ -85,9 +85,10 @@ def _read_stream(path: str, fifo: bool) -> bytes:
         os.close(fd)
 
 
-def write_atomic(path: str, text: str, backup: bool = False, allow_symlink_escape: bool = False,
+def write_atomic(path: str, text: str | Iterable[str], backup: bool = False, allow_symlink_escape: bool = False,
                  in_place: bool | None = None) -> None:
-    """Write ``text`` to ``path`` without ever leaving a torn, foreign-owned or half-backed-up file.
+    """Write ``text`` (or its pieces, one after the other) to ``path`` without ever leaving a torn,
+    foreign-owned or half-backed-up file.
 
     A regular file (or a new one) is replaced: a temp file beside it, fsync, rename, under an flock on the
     target so that parallel runs take turns. Mode, owner and group are kept where the process may; a new
@@ -104,7 +105,7 @@ def write_atomic(path: str, text: str, backup: bool = False, allow_symlink_escap
         if in_place:
             raise UsageError("is not a regular file (a device or FIFO); --in-place only replaces regular files",
                              path)
-        _write_stream(target, text.encode("utf-8"), info, path)
+        _write_stream(target, _encoded(text), info, path)
         return
     directory = target.parent if str(target.parent) else Path(".")
     if not directory.is_dir():
@@ -112,9 +113,14 @@ def write_atomic(path: str, text: str, backup: bool = False, allow_symlink_escap
     _name_strays(target)
     try:
         with _locked(target) as locked:
-            _replace(target, directory, text.encode("utf-8"), locked, backup)
+            _replace(target, directory, _encoded(text), locked, backup)
     except OSError as exc:
         raise UsageError(f"cannot write: {exc.strerror}", path) from None
+
+
+def _encoded(text: str | Iterable[str]) -> Iterator[bytes]:
+    for piece in [text] if isinstance(text, str) else text:
+        yield piece.encode("utf-8")
 
 
 def _resolve(target: Path, allow_symlink_escape: bool) -> Path:
@@ -144,7 +150,7 @@ def _lstat(path: Path) -> os.stat_result | None:
         return None
 
 
-def _write_stream(target: Path, data: bytes, info: os.stat_result, shown: str) -> None:
+def _write_stream(target: Path, data: Iterable[bytes], info: os.stat_result, shown: str) -> None:
     if stat.S_ISSOCK(info.st_mode):
         raise UsageError("is a socket, not a file", shown)
     fifo = stat.S_ISFIFO(info.st_mode)
@@ -161,9 +167,10 @@ def _write_stream(target: Path, data: bytes, info: os.stat_result, shown: str) -
             time.sleep(0.05)
     try:
         os.set_blocking(fd, True)
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
+        for piece in data:
+            view = memoryview(piece)
+            while view:
+                view = view[os.write(fd, view):]
     except OSError as exc:
         raise UsageError(f"cannot write: {exc.strerror}", shown) from None
     finally:
@@ -198,10 +205,11 @@ def _open_for_lock(target: Path) -> int:
         return os.open(target, os.O_WRONLY | os.O_NOFOLLOW)
 
 
-def _replace(target: Path, directory: Path, data: bytes, locked: int | None, backup: bool) -> None:
+def _replace(target: Path, directory: Path, data: Iterable[bytes], locked: int | None, backup: bool) -> None:
     old = os.fstat(locked) if locked is not None else None
     with _temp_file(target, directory) as (fd, tmp):
-        _write_all(fd, data)
+        for piece in data:
+            _write_all(fd, piece)
         if old is None:
             os.fchmod(fd, 0o666 & ~_umask())
         else:

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import os
+import gc
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
-from ..report import Entry, Report, merge_reports
+from ..report import ACTIONS, Entry, Report, merge_reports
+from ..report.renderers import EntrySpool, entries_json
 from .consistency import check_fleet_facts
 from .discovery import Defaults, Job, Manifest, Skipped, discover_all
 from .progress import Progress
@@ -19,6 +23,8 @@ class BatchResult:
     report: Report
     results: list[JobResult] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    summary: dict[str, int] = field(default_factory=dict)  # the counts of every entry, also those not kept
+    spool: EntrySpool | None = None  # Target.json_entries: every entry, rendered, in report order
 
     @property
     def failed(self) -> list[JobResult]:
@@ -42,25 +48,35 @@ def ignore_interrupts() -> None:
 
 def chunks(jobs: list[Job], workers: int) -> list[list[Job]]:
     """Several chunks per worker, so a slow file does not hold a whole share of the fleet."""
-    size = max(1, min(32, len(jobs) // (workers * 4) or 1))
+    size = max(1, min(8, len(jobs) // (workers * 4) or 1))
     return [jobs[i:i + size] for i in range(0, len(jobs), size)]
 
 
-def migrate_jobs(jobs: list[Job], target: Target, workers: int, progress: Progress) -> list[JobResult]:
+def migrate_jobs(jobs: list[Job], target: Target, workers: int, progress: Progress,
+                 finished: Callable[[JobResult], None] = lambda result: None) -> list[JobResult]:
+    """Every job's result, in job order; ``finished`` is called with each, in that order, as soon as it and
+    all before it are done."""
     if workers <= 1 or len(jobs) <= 1:
         results = []
         try:
             for job in jobs:
                 results.extend(run_chunk([job], target))
+                finished(results[-1])
                 progress.advance(job.path)
+                if len(results) == 1:
+                    gc.freeze()  # the caches the first file filled: no collection needs to walk them again
         except KeyboardInterrupt:
             raise Interrupted(results, jobs[len(results):]) from None
+        finally:
+            gc.unfreeze()
         return results
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     warm_up(jobs, target.root)
+    gc.freeze()  # the warmed caches go to the workers as they are, not walked (and so copied) by their collections
     parts = chunks(jobs, workers)
     done: dict[int, list[JobResult]] = {}
+    delivered = 0
     pool = ProcessPoolExecutor(max_workers=workers, initializer=ignore_interrupts)
     try:
         futures = {pool.submit(run_chunk, part, target): i for i, part in enumerate(parts)}
@@ -68,6 +84,10 @@ def migrate_jobs(jobs: list[Job], target: Target, workers: int, progress: Progre
             done[futures[future]] = future.result()
             for result in done[futures[future]]:
                 progress.advance(result.path)
+            while delivered in done:
+                for result in done[delivered]:
+                    finished(result)
+                delivered += 1
     except KeyboardInterrupt:
         pool.shutdown(wait=True, cancel_futures=True)  # running chunks finish: no file is left half-done
         for future, i in futures.items():
@@ -77,6 +97,7 @@ def migrate_jobs(jobs: list[Job], target: Target, workers: int, progress: Progre
         raise Interrupted(finished, [job for i, part in enumerate(parts) if i not in done for job in part]) from None
     finally:
         pool.shutdown(wait=True)
+        gc.unfreeze()
     return [r for i in range(len(parts)) for r in done[i]]
 
 
@@ -99,18 +120,30 @@ def run_batch(root: str, defaults: Defaults, target: Target, workers: int | None
     jobs, skipped = discover_all(Path(root), defaults, manifest)
     workers = workers or os.cpu_count() or 1
     progress = progress or Progress(len(jobs))
+    spool = EntrySpool() if target.json_entries else None
+    counts: Counter[str] = Counter()
+
+    def finished(result: JobResult) -> None:
+        counts.update(result.counts or {})
+        if spool is not None:
+            spool.add(result.entries_json or "")
+            result.entries_json = None
+
     try:
-        results = migrate_jobs(jobs, target, workers, progress)
+        results = migrate_jobs(jobs, target, workers, progress, finished)
     finally:
         progress.close()
     report = merge_reports([r.report for r in results if not r.error], label=root)
     report.to_version = report.to_version or defaults.to_version
-    for r in results:
-        if r.error:
-            report.add(Entry("review", None, None, rule="batch-error", message=f"not migrated: {r.error}", file=r.path))
-    report.extend(check_fleet_facts([r.facts for r in results if not r.error and r.facts], manifest.known_hosts))
+    tail = [Entry("review", None, None, rule="batch-error", message=f"not migrated: {r.error}", file=r.path)
+            for r in results if r.error]
+    tail += check_fleet_facts([r.facts for r in results if not r.error and r.facts], manifest.known_hosts)
+    report.extend(tail)
+    counts.update(e.action for e in tail)
+    if spool is not None:
+        spool.add(entries_json(Report("", "", "", tail).masked(target.show_secrets).entries))
     report.notes[:0] = [f"{counted(len(jobs) + len(skipped), 'file')} found: {len(jobs)} migrated "
                         f"({sum(1 for r in results if r.changed)} changed, {len([r for r in results if r.error])} "
                         f"failed), {len(skipped)} skipped"]
     report.notes[1:1] = [f"skipped {s.path}: {s.reason}" for s in skipped]
-    return BatchResult(report, results, skipped)
+    return BatchResult(report, results, skipped, {a: counts[a] for a in ACTIONS if counts[a]}, spool)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -19,7 +20,9 @@ class Target:
     out_dir: str | None = None
     in_place: bool = False
     backup: bool = False
-    full_reports: bool = True  # False: send back only what needs attention (nothing will show the rest)
+    full_reports: bool = True  # False: send back only the entries that need attention (nothing shows the rest)
+    json_entries: bool = False  # render every entry for a JSON report here, in the worker (see JobResult)
+    show_secrets: bool = False
 
 
 @dataclass
@@ -32,6 +35,8 @@ class JobResult:
     error: str | None = None
     facts: Any = None  # consistency.FileFacts: the keys the fleet checks read
     inconsistent: bool = False  # the proof failed: nothing written for this file (exit 3)
+    counts: dict[str, int] | None = None  # entries per action of the whole report, however many came back
+    entries_json: str | None = None  # Target.json_entries: every entry, masked unless show_secrets, as JSON
 
 
 def migrate_toml_job(data: bytes, name: str, job: Job):
@@ -89,7 +94,9 @@ def run_job(job: Job, target: Target) -> JobResult:
 
         facts = facts_of(result.report)
         report = result.report if target.full_reports else slim(result.report)
-        return JobResult(job.path, job.kind, report, result.report.changed, written, facts=facts)
+        return JobResult(job.path, job.kind, report, result.report.changed, written, facts=facts,
+                         counts=dict(Counter(e.action for e in result.report.entries)),
+                         entries_json=rendered(result.report, target) if target.json_entries else None)
     except UsageError as exc:
         return failed(job, exc.message)
     except ProofError as exc:
@@ -113,6 +120,12 @@ def write_output(job: Job, target: Target, output: str, changed: bool) -> str | 
         write_atomic(str(dest), output, backup=target.backup, in_place=True)
         return str(dest)
     return None
+
+
+def rendered(report: Report, target: Target) -> str:
+    from ..report.renderers import entries_json
+
+    return entries_json(report.masked(target.show_secrets).entries)
 
 
 def slim(report: Report) -> Report:

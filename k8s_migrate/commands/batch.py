@@ -44,7 +44,7 @@ def batch_command(
         from ..batch.run import Interrupted, run_batch
         from ..batch.worker import Target
         from ..output import write_atomic
-        from ..report.renderers import render_for_path, terminal_text
+        from ..report.renderers import json_chunks, render_for_path, render_json, renderer_for, terminal_text
 
         if not Path(directory).is_dir():
             raise UsageError("not a directory", directory)
@@ -61,8 +61,10 @@ def batch_command(
         answers = load_answers(answers_file, directory)
         defaults = Defaults(to_version, from_version, profile, mode, chart, to_chart,
                             answers.keep_old(keep_old_defaults), answers.context())
+        json_report = report == "-" or bool(report) and renderer_for(report) is render_json
         target = Target(directory, None if check else output, in_place and not check, backup,
-                        full_reports=bool(report) or not quiet)
+                        full_reports=not quiet or (bool(report) and not json_report), json_entries=json_report,
+                        show_secrets=show_secrets)
         fleet = read_manifest(manifest) if manifest else None
         if interactive():  # a dry run first: the choices it needs are asked before anything is written
             if ask_needed(run_batch(directory, defaults, Target(directory), workers, fleet), answers):
@@ -72,8 +74,12 @@ def batch_command(
         except Interrupted as stop:
             interrupted(stop, output or (directory if in_place and not check else None))
         shown = result.report.masked(show_secrets) if (report or not quiet) else None  # masking 10k entries costs
-        if report == "-":
-            sys.stdout.write(render_for_path(shown, ".json"))
+        if json_report:  # streamed: the entries wait in the spool, not in memory
+            pieces = json_chunks(shown, result.summary, result.spool)
+            if report == "-":
+                sys.stdout.writelines(pieces)
+            else:
+                write_atomic(report, pieces, allow_symlink_escape=follow_symlinks)
         elif report:
             write_atomic(report, render_for_path(shown, report), allow_symlink_escape=follow_symlinks)
     except UsageError as exc:

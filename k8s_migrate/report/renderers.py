@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from typing import Any
+from dataclasses import replace
+from typing import Any, Iterable, Iterator
 
 from ..inputs import label
 from . import ATTENTION, Entry, Report
@@ -133,6 +134,52 @@ def terminal_text(report: Report, verbose: bool = False, stream=None) -> str:
 
 def render_json(report: Report) -> str:
     return json.dumps(report.to_dict(), indent=2, ensure_ascii=False, default=str) + "\n"
+
+
+def entries_json(entries: Iterable[Entry]) -> str:
+    """Entries as render_json writes them inside the report's "entries" list, comma-joined ("" for none)."""
+    return ",\n".join("    " + json.dumps(e.to_dict(), indent=2, ensure_ascii=False, default=str).replace("\n", "\n    ")
+                      for e in entries)
+
+
+class EntrySpool:
+    """A JSON report's entries, rendered while a fleet migrates and kept on disk, not in memory, until the
+    report is written (json_chunks)."""
+
+    def __init__(self) -> None:
+        import tempfile
+
+        self.file = tempfile.TemporaryFile("w+", encoding="utf-8")
+        self.empty = True
+
+    def add(self, text: str) -> None:
+        """``text``: entries_json of the next entries, in report order."""
+        if text:
+            self.file.write(text if self.empty else ",\n" + text)
+            self.empty = False
+
+    def blocks(self) -> Iterator[str]:
+        self.file.seek(0)
+        while block := self.file.read(1 << 20):
+            yield block
+
+    def close(self) -> None:
+        self.file.close()
+
+
+def json_chunks(report: Report, summary: dict[str, int], spool: EntrySpool) -> Iterator[str]:
+    """render_json of ``report`` with the spool's entries in place of its own and ``summary`` (the counts
+    over those entries), in pieces."""
+    data = replace(report, entries=[]).to_dict()
+    data["summary"] = summary
+    head = json.dumps(data, indent=2, ensure_ascii=False, default=str)
+    head = head[: -len("[]\n}")]  # ends with: "entries": []\n}
+    if spool.empty:
+        yield head + "[]\n}\n"
+        return
+    yield head + "[\n"
+    yield from spool.blocks()
+    yield "\n  ]\n}\n"
 
 
 def grouped_steps(entries: list[Entry], input_name: str) -> list[tuple[Entry, list[str]]]:
