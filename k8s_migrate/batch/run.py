@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from ..report import ACTIONS, Entry, Report, merge_reports
+from ..report import ACTIONS, ATTENTION, Entry, Report, merge_reports
 from ..report.renderers import EntrySpool, entries_json
 from .consistency import check_fleet_facts
 from .discovery import Defaults, Job, Manifest, Skipped, discover_all
@@ -29,6 +29,9 @@ class BatchResult:
     @property
     def failed(self) -> list[JobResult]:
         return [r for r in self.results if r.error]
+
+    def needs_attention(self) -> bool:
+        return any(self.summary.get(action) for action in ATTENTION)
 
 
 class Interrupted(Exception):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -20,7 +20,7 @@ class Target:
     out_dir: str | None = None
     in_place: bool = False
     backup: bool = False
-    full_reports: bool = True  # False: send back only the entries that need attention (nothing shows the rest)
+    full_reports: bool = True  # False: send back the report without its entries (nothing shows them; counts do)
     json_entries: bool = False  # render every entry for a JSON report here, in the worker (see JobResult)
     show_secrets: bool = False
 
@@ -83,8 +83,6 @@ def run_job(job: Job, target: Target) -> JobResult:
         data = read_input(str(source))
         notes = []
         if job.from_version is None and job.kind in ("toml", "configmap"):
-            from dataclasses import replace
-
             version, notes = detected_version(data, job)
             job = replace(job, from_version=version)
         result = HANDLERS[job.kind](data, job.path, job)
@@ -93,7 +91,7 @@ def run_job(job: Job, target: Target) -> JobResult:
         from .consistency import facts_of
 
         facts = facts_of(result.report)
-        report = result.report if target.full_reports else slim(result.report)
+        report = result.report if target.full_reports else replace(result.report, entries=[])
         return JobResult(job.path, job.kind, report, result.report.changed, written, facts=facts,
                          counts=dict(Counter(e.action for e in result.report.entries)),
                          entries_json=rendered(result.report, target) if target.json_entries else None)
@@ -126,15 +124,6 @@ def rendered(report: Report, target: Target) -> str:
     from ..report.renderers import entries_json
 
     return entries_json(report.masked(target.show_secrets).entries)
-
-
-def slim(report: Report) -> Report:
-    """The report without the entries nobody will read: only those that need attention stay."""
-    from dataclasses import replace
-
-    from ..report import ATTENTION
-
-    return replace(report, entries=[e for e in report.entries if e.action in ATTENTION])
 
 
 def detected_version(data: bytes, job: Job) -> tuple[str, list[str]]:

@@ -95,7 +95,7 @@ def batch_command(
         raise Exit(3 if any(f.inconsistent for f in result.failed) else 2)
     if check:
         sys.stderr.write("".join(f"would migrate {r.path}\n" for r in result.results if r.changed))
-    if (check and result.report.changed) or (strict and result.report.needs_attention()):
+    if (check and result.report.changed) or (strict and result.needs_attention()):
         raise Exit(1)
 
 
