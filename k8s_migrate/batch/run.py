@@ -144,7 +144,8 @@ def run_batch(root: str, defaults: Defaults, target: Target, workers: int | None
     report.extend(tail)
     counts.update(e.action for e in tail)
     if spool is not None:
-        spool.add(entries_json(Report("", "", "", tail).masked(target.show_secrets).entries))
+        for entry in tail:  # one at a time: a fleet of thousands of files can have thousands of these
+            spool.add(entries_json([entry if target.show_secrets else entry.masked()]))
     report.notes[:0] = [f"{counted(len(jobs) + len(skipped), 'file')} found: {len(jobs)} migrated "
                         f"({sum(1 for r in results if r.changed)} changed, {len([r for r in results if r.error])} "
                         f"failed), {len(skipped)} skipped"]

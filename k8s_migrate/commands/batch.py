@@ -35,6 +35,7 @@ def batch_command(
     quiet: bool = QUIET, verbose: bool = VERBOSE, follow_symlinks: bool = FOLLOW,
 ) -> None:
     """Migrate a fleet: find the files, migrate them in parallel, check them against each other, one report."""
+    from dataclasses import replace
     from pathlib import Path
 
     check_report_path(report)
@@ -73,9 +74,10 @@ def batch_command(
             result = run_batch(directory, defaults, target, workers, fleet)
         except Interrupted as stop:
             interrupted(stop, output or (directory if in_place and not check else None))
-        shown = result.report.masked(show_secrets) if (report or not quiet) else None  # masking 10k entries costs
+        shown = result.report.masked(show_secrets) if not quiet or (report and not json_report) else None
         if json_report:  # streamed: the entries wait in the spool, not in memory
-            pieces = json_chunks(shown, result.summary, result.spool)
+            pieces = json_chunks(replace(result.report, entries=[]).masked(show_secrets), result.summary,
+                                 result.spool)
             if report == "-":
                 sys.stdout.writelines(pieces)
             else:
