@@ -47,6 +47,23 @@ def run(root: Path, out: Path, workers: int, to: str, with_report: bool) -> tupl
     return wall, usage.ru_maxrss / 1024
 
 
+SPIN = "s = 0\nfor i in range(3_000_000):\n    s += i % 7"
+
+
+def parallel_ceiling() -> float:
+    """How much sooner two processes of a pure-CPU loop finish side by side than one after the other, now: what
+    this machine (2 cores shared with whatever else runs) can give 2 workers at best."""
+    cmd = [sys.executable, "-c", SPIN]
+    start = time.perf_counter()
+    for _ in range(2):
+        subprocess.run(cmd, check=True)
+    serial = time.perf_counter() - start
+    start = time.perf_counter()
+    for proc in [subprocess.Popen(cmd) for _ in range(2)]:
+        proc.wait()
+    return serial / (time.perf_counter() - start)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--files", type=int, default=500)

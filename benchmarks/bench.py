@@ -20,8 +20,8 @@ Rows (needs ../shared/reference beside the repo):
   start    `k8s-migrate --help` and `k8s-migrate version` (<= 100 ms; `python -c pass` shown beside)
   render   `render` and `verify` of one chart instance vs `helm template` of the same chart (<= 2x);
            helm from $K8S_MIGRATE_HELM, PATH or .cache/helm (scripts/get-helm.sh); skipped without it
-  batch    `batch` of N generated files: 2 workers >= 1.8x one worker; peak RSS within 20% from N/10 to
-           N files, with and without --report
+  batch    `batch` of N generated files: 2 workers >= 1.8x one worker (beside it, the most two CPU-bound processes
+           got from the machine in the same run); peak RSS within 20% from N/10 to N files, with and without --report
 --in-process adds the old in-process figures (warm caches, best of N) as a second table, labelled as such.
 """
 
@@ -159,7 +159,7 @@ def bench_render(runs: int) -> list[str]:
 
 def bench_batch(files: int) -> list[str]:
     sys.path.insert(0, str(Path(__file__).parent))
-    from batch_bench import generate, run
+    from batch_bench import generate, parallel_ceiling, run
 
     os.environ.update(PYTHONPYCACHEPREFIX=PYCACHE)
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
@@ -168,18 +168,23 @@ def bench_batch(files: int) -> list[str]:
     with tempfile.TemporaryDirectory() as tmp:
         rss: dict[tuple[int, bool], float] = {}
         walls: dict[int, float] = {}
+        ceilings: list[float] = []
         for count in (small, files):
             root = Path(tmp) / f"fleet{count}"
             generate(root, count)
             for workers, report in ((1, False), (2, False), (2, True)):
+                if count == files and not report:
+                    ceilings.append(parallel_ceiling())
                 wall, peak = run(root, Path(tmp) / f"out{count}-{workers}-{report}", workers, "4.6.0", report)
                 if workers == 2:
                     rss[count, report] = peak
                 if count == files and not report:
                     walls[workers] = wall
         speedup = walls[1] / walls[2]
+        ceiling = statistics.mean(ceilings)
         out.append(f"| batch {files} files: 1 worker {walls[1]:.2f} s, 2 workers {walls[2]:.2f} s | {speedup:.2f}x "
-                   f"| | | >= 1.8x | {'met' if speedup >= 1.8 else 'MISSED'} |")
+                   f"| two CPU-bound processes side by side, same run: {ceiling:.2f}x | | >= 1.8x "
+                   f"| {'met' if speedup >= 1.8 else 'MISSED'} |")
         for report in (False, True):
             growth = rss[files, report] / rss[small, report] - 1
             out.append(f"| batch peak RSS{' with --report' if report else ''}: {rss[small, report]:.0f} MB at {small} "
