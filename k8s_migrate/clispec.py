@@ -109,7 +109,7 @@ def parse(params: list[dict[str, object]], args: list[str]) -> dict[str, object]
     arguments = [p for p in params if not p["opts"]]
     if len(positional) != len(arguments):
         return None
-    given.update((p["name"], value) for p, value in zip(arguments, positional))
+    given.update((p["name"], value) for p, value in zip(arguments, positional, strict=True))
     out = {}
     for p in params:
         if p["name"] not in given:

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from helpers import cli
 from k8s_migrate import clispec
 from k8s_migrate.cli import command
+
+from helpers import cli
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "examples" / "deployment-3.2.0.toml"

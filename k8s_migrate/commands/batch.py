@@ -5,11 +5,10 @@ from __future__ import annotations
 import sys
 from typing import Optional
 
-from .params import Argument, Option
-
 from ..errors import Exit, UsageError
 from .common import CHECK, FOLLOW, KEEP_OLD, PROFILE, QUIET, REPORT, SHOW_SECRETS, STRICT, VERBOSE, check_report_path, fail
 from .common import ANSWERS
+from .params import Argument, Option
 
 
 def register(app) -> None:
@@ -35,7 +34,6 @@ def batch_command(
     quiet: bool = QUIET, verbose: bool = VERBOSE, follow_symlinks: bool = FOLLOW,
 ) -> None:
     """Migrate a fleet: find the files, migrate them in parallel, check them against each other, one report."""
-    from dataclasses import replace
     from pathlib import Path
 
     check_report_path(report)
@@ -44,8 +42,7 @@ def batch_command(
         from ..batch.discovery import Defaults, read_manifest
         from ..batch.run import Interrupted, run_batch
         from ..batch.worker import Target
-        from ..output import write_atomic
-        from ..report.renderers import json_chunks, render_for_path, render_json, renderer_for, terminal_text
+        from ..report.renderers import render_json, renderer_for, terminal_text
 
         if not Path(directory).is_dir():
             raise UsageError("not a directory", directory)
@@ -75,15 +72,8 @@ def batch_command(
         except Interrupted as stop:
             interrupted(stop, output or (directory if in_place and not check else None))
         shown = result.report.masked(show_secrets) if not quiet or (report and not json_report) else None
-        if json_report:  # streamed: the entries wait in the spool, not in memory
-            pieces = json_chunks(replace(result.report, entries=[]).masked(show_secrets), result.summary,
-                                 result.spool)
-            if report == "-":
-                sys.stdout.writelines(pieces)
-            else:
-                write_atomic(report, pieces, allow_symlink_escape=follow_symlinks)
-        elif report:
-            write_atomic(report, render_for_path(shown, report), allow_symlink_escape=follow_symlinks)
+        if report:
+            write_report(result, report, shown, show_secrets, follow_symlinks)
     except UsageError as exc:
         fail(exc)
     if shown is not None and not quiet:
@@ -99,6 +89,23 @@ def batch_command(
         sys.stderr.write("".join(f"would migrate {r.path}\n" for r in result.results if r.changed))
     if (check and result.report.changed) or (strict and result.needs_attention()):
         raise Exit(1)
+
+
+def write_report(result, path: str, shown, show_secrets: bool, follow_symlinks: bool) -> None:
+    """--report: a JSON one streamed from the batch's spool (its entries were never all in memory), others whole."""
+    from dataclasses import replace
+
+    from ..output import write_atomic
+    from ..report.renderers import json_chunks, render_for_path
+
+    if result.spool is None:
+        write_atomic(path, render_for_path(shown, path), allow_symlink_escape=follow_symlinks)
+        return
+    pieces = json_chunks(replace(result.report, entries=[]).masked(show_secrets), result.summary, result.spool)
+    if path == "-":
+        sys.stdout.writelines(pieces)
+    else:
+        write_atomic(path, pieces, allow_symlink_escape=follow_symlinks)
 
 
 def interrupted(stop, destination: str | None) -> None:

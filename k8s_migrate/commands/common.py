@@ -6,10 +6,9 @@ import sys
 from dataclasses import dataclass
 from typing import Optional
 
-from .params import Option
-
 from ..data import load_json
 from ..errors import Exit, UsageError
+from .params import Option
 
 
 @dataclass
@@ -90,9 +89,9 @@ def check_report_path(path: Optional[str]) -> None:
 
 def deliver(result, d: Delivery) -> None:
     """Write the output or diff, the report, and pick the exit code."""
+    from ..inputs import label
     from ..output import unified_diff, write_atomic
     from ..report.masking import mask_text
-    from ..inputs import label
     from ..report.renderers import render_for_path, terminal_text
 
     if d.in_place and d.file == "-":

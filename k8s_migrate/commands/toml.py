@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Optional
 
-from .params import Argument, Option
-
 from ..errors import ProofError, UsageError
 from ..inputs import label as input_name
 from .common import (BACKUP, CHECK, DIFF, FOLLOW, FROM, IN_PLACE, KEEP_OLD, OUTPUT, PROFILE, QUIET, REPORT, VERBOSE,
                      SHOW_SECRETS, STRICT, TO, Delivery, deliver, fail, fail_inconsistent)
 from .common import ANSWERS
+from .params import Argument, Option
 
 
 def register(app) -> None:

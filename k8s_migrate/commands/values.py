@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import List, Optional
 
-from .params import Argument, Option
-
 from ..errors import Exit, ProofError, UsageError
 from ..inputs import label as input_name
 from .common import (CHECK, DIFF, FOLLOW, IN_PLACE, BACKUP, KEEP_OLD, OUTPUT, QUIET, REPORT, VERBOSE, SHOW_SECRETS,
                      STRICT, Delivery, deliver, fail, fail_inconsistent)
 from .common import ANSWERS
+from .params import Argument, Option
 
 
 def register(app) -> None:

@@ -149,7 +149,7 @@ class EntrySpool:
     def __init__(self) -> None:
         import tempfile
 
-        self.file = tempfile.TemporaryFile("w+", encoding="utf-8")
+        self.file = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115 - open until close()
         self.empty = True
 
     def add(self, text: str) -> None:
