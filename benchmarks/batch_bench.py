@@ -39,7 +39,7 @@ def run(root: Path, out: Path, workers: int, to: str, with_report: bool) -> tupl
     cmd = [sys.executable, "-m", "k8s_migrate", "batch", str(root), "--from", "4.2.0", "--to", to, "-o", str(out),
            "--workers", str(workers), "-q"] + (["--report", str(out) + ".json"] if with_report else [])
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(cmd, env=env, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) != 0:
