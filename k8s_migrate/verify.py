@@ -1,9 +1,10 @@
 """Verify a values migration: the chart-rendered deployment.toml must mean what the TOML migration says.
 
 T1 = render(values, chart X) taken through the TOML migration to Y's API-M version;
-T2 = render(migrated values, chart Y). Every difference is either explained by a report or a chart
-fact (the key is not exposed, the chart fixes it, a chart default feeds it, a rule finding names it),
-or unexplained.
+T2 = render(migrated values, chart Y). Every difference is explained by a report entry (of the values
+migration or of the TOML migration), by a value given with --set, by no change in effect (one side
+renders the server's own default), or by the charts' wiring (service addresses each chart builds from
+its release and chart name, fed by no values path); anything else is unexplained.
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ from pathlib import Path
 from typing import Any
 
 from k8s_migrate.charts.chartmap import ChartMap
+from k8s_migrate.charts.default_changes import pair_instances  # noqa: F401  (verify's pairing is the model's)
 from k8s_migrate.errors import ProofError, UsageError
 from k8s_migrate.hub import KeyPath, format_key, matches, parse_key
 from k8s_migrate.report import ATTENTION, Report
+from k8s_migrate.rules.values import same_value
 
 REFERENCE_ENV = "K8S_MIGRATE_REFERENCE"
 DEFAULT_REFERENCE = Path(__file__).resolve().parents[1].parent / "shared" / "reference"
@@ -46,7 +49,7 @@ class ValuesProofError(ProofError):
         if report is not None:
             report.notes.extend(f"proof failed: {d.key}{f' in {d.instance}' if d.instance else ''} renders "
                                 "differently and no report entry explains it" for d in unexplained)
-        first = unexplained[0]
+        first = next((d for d in unexplained if d.key.startswith("(instance")), unexplained[0])  # the largest first
         more = f" (and {len(unexplained) - 1} more)" if len(unexplained) > 1 else ""
         Exception.__init__(self, f"{name}: internal inconsistency: {first.key}"
                          f"{f' in {first.instance}' if first.instance else ''} renders differently and no report entry "
@@ -213,35 +216,6 @@ def not_exposed(report: Report, key: KeyPath) -> str:
     return ""
 
 
-def chart_fixed(dst_map: ChartMap, migrated_values: dict, key: KeyPath, instance: str | None, after: Any = None) -> str:
-    from k8s_migrate.pipeline_values import defaults_tree, guard_holds, overlay
-
-    text = format_key(key)
-    effective = overlay(defaults_tree(dst_map), migrated_values)
-    for const in dst_map.stock_value(text, instance) or dst_map.stock_value(text):
-        if guard_holds(const.get("guard"), effective) is not False and str(const.get("value")) == str(after):
-            guard = f" (when {const['guard']})" if const.get("guard") else ""
-            return f"the destination chart fixes it as a template constant{guard}, line {const.get('line')}"
-    feeders = [path for path, _ in dst_map.toml_to_values(text)]
-    if feeders and not any(_has_path(migrated_values, parse_key(p)) for p in feeders):
-        return f"fed by the destination chart's default ({', '.join(sorted(set(feeders)))})"
-    return ""
-
-
-def _has_path(data: Any, path: KeyPath) -> bool:
-    if not path:
-        return True
-    head, rest = path[0], path[1:]
-    if head in ("*", "[]"):
-        items = data.values() if isinstance(data, dict) else data if isinstance(data, list) else []
-        return any(_has_path(v, rest) for v in items)
-    if isinstance(data, dict) and head in data:
-        return _has_path(data[head], rest)
-    if isinstance(data, list) and isinstance(head, int) and head < len(data):
-        return _has_path(data[head], rest)
-    return False
-
-
 def rule_finding(report: Report, key: KeyPath) -> str:
     for entry in report.entries:
         finding = entry.old_key is None or entry.action in ATTENTION
@@ -272,12 +246,82 @@ def filled_in(values_report: Report, dst_map: ChartMap, key: KeyPath) -> str:
     return ""
 
 
-def chart_renamed(diff: Difference, names: tuple[str, str]) -> str:
-    """Only the chart's own name differs (it is part of the Kubernetes service names the chart renders)."""
-    old, new = names
-    if old != new and isinstance(diff.before, str) and isinstance(diff.after, str) \
-            and old in diff.before and diff.before.replace(old, new) == diff.after:
-        return f"the chart's name changed ({old} -> {new}), so do the service names it renders"
+def unchanged_in_effect(diff: Difference, catalog) -> str:
+    """One side renders the key and the other leaves it to the server, whose default is the same value
+    (an empty table is no setting at all)."""
+    before, after = _effective(diff.present_before, diff.before, diff.key, catalog), \
+        _effective(diff.present_after, diff.after, diff.key, catalog)
+    if before is _ABSENT and after is _ABSENT and {type(diff.before), type(diff.after)} & {dict}:
+        return "an empty table on one side: no setting either way"
+    if before is _ABSENT or after is _ABSENT or not same_value(before, after):
+        return ""
+    return f"rendered on one side only, at API-M {catalog.version}'s own default {after!r}: no change in effect"
+
+
+def _effective(present: bool, value: Any, key: str, catalog) -> Any:
+    if present and not (isinstance(value, dict) and not value):
+        return value
+    if catalog is None:
+        return _ABSENT
+    found, default, _ = catalog.default(key)
+    return default if found else _ABSENT
+
+
+def reported_change(report: Report, key: KeyPath, t1: dict, t2: dict, catalog) -> str:
+    """A defaulted or review entry that names this key (or the list it is an item of) with the values both
+    renders give it: the new chart renders it from its default or its template, or no longer renders it."""
+    for cut in range(len(key), 0, -1):
+        if any(not isinstance(s, int) for s in key[cut:]):
+            break
+        head = key[:cut]
+        text = format_key(head)
+        before, after = (_effective(*_find(t, head), text, catalog) for t in (t1, t2))
+        for entry in report.entries:
+            if entry.action in ("defaulted", "review") and entry.new_key == text \
+                    and _same(entry.new_value, after) and _same(entry.old_value, before):
+                return f"{entry.action}: {entry.message}"
+    return ""
+
+
+def _find(tree: Any, path: KeyPath) -> tuple[bool, Any]:
+    node = tree
+    for seg in path:
+        if isinstance(node, dict) and seg in node:
+            node = node[seg]
+        elif isinstance(node, list) and isinstance(seg, int) and seg < len(node):
+            node = node[seg]
+        else:
+            return False, None
+    return True, node
+
+
+def _same(reported: Any, rendered: Any) -> bool:
+    if rendered is _ABSENT:
+        return reported is None
+    return same_value(reported, rendered)
+
+
+def topology(diff: Difference, names: tuple[str, str], catalog, dst_map: ChartMap, release: str = "release") -> str:
+    """The charts' own wiring. Either the two sides differ only in URL hosts that each chart builds in its
+    template from its release and chart name (the old charts' ``localhost`` included); or the old chart did not
+    render the key and the new one builds it in its template around such a host, from no values path and no
+    literal of its map."""
+    from k8s_migrate.charts.default_changes import SERVICE, without_service_hosts
+
+    hosts = (*[n for n in names if n], f"{release}-")
+    before, after = (_effective(diff.present_before, diff.before, diff.key, catalog),
+                     _effective(diff.present_after, diff.after, diff.key, catalog))
+    if after is _ABSENT:
+        return ""
+    old, new = without_service_hosts(before, hosts, old_side=True), without_service_hosts(after, hosts)
+    if new == after or SERVICE not in str(new):
+        return ""
+    if before is not _ABSENT and same_value(old, new):
+        return (f"the charts' wiring: only the service host differs, which each chart builds from its release and "
+                f"chart name ({names[0]} -> {names[1]}) in its template")
+    if not diff.present_before and not dst_map.toml_to_values(diff.key) and not dst_map.stock_value(diff.key):
+        return (f"the new chart's wiring: {names[1]} addresses its own service (built from its release and chart "
+                f"name in its template, fed by no values path) where {names[0]} left the key to the server")
     return ""
 
 
@@ -285,40 +329,6 @@ def given_value(dst_map: ChartMap, key: KeyPath, given: dict[str, str]) -> str:
     feeders = {path for path, _ in dst_map.toml_to_values(format_key(key))}
     hit = sorted(feeders & set(given))
     return f"given with --set {hit[0]}" if hit else ""
-
-
-def source_fixed(src_map: ChartMap, key: KeyPath, source_values: dict | None = None,
-                 dst_map: ChartMap | None = None, migrated_values: dict | None = None) -> str:
-    """Neither chart renders this key from a value the user set: it comes from the charts' own
-    templates (their topology: service names, HA wiring), so no customisation is lost or invented."""
-    text = format_key(key)
-    if src_map.stock_value(text) and not src_map.toml_to_values(text):
-        return "the old chart fixed it as a template constant (its topology, not your customisation)"
-    if source_values is None or dst_map is None:
-        return ""
-    fed_before = any(_customised(source_values, p, src_map) for p, _ in src_map.toml_to_values(text))
-    fed_after = any(_customised(migrated_values or {}, p, dst_map) for p, _ in dst_map.toml_to_values(text))
-    if not fed_before and not fed_after:
-        return "neither chart renders it from a value you set: it comes from the charts' own templates (topology)"
-    return ""
-
-
-def _customised(values: dict, path_text: str, chart_map: ChartMap) -> bool:
-    """Is a values path set to something other than the chart's own default (a full copy of
-    values.yaml sets every path, at its default)?"""
-    path = parse_key(path_text)
-    if not _has_path(values, path):
-        return False
-    if any(s in ("*", -1) or s == "[]" for s in path):
-        return True
-    node: Any = values
-    for seg in path:
-        node = node[seg]
-    default = chart_map.defaults.get(path_text, _ABSENT)
-    return default is _ABSENT or str(default) != str(node)
-
-
-_ABSENT = object()
 
 
 def nested(flat: dict[str, str]) -> dict[str, Any]:
@@ -336,14 +346,15 @@ def nested(flat: dict[str, str]) -> dict[str, Any]:
 def classify(diff: Difference, values_report: Report, toml_report: Report, dst_map: ChartMap,
              migrated_values: dict, instance: str | None, names: tuple[str, str] = ("", ""),
              src_map: ChartMap | None = None, given: dict[str, str] | None = None,
-             source_values: dict | None = None) -> str:
+             source_values: dict | None = None, t1: dict | None = None, t2: dict | None = None, catalog=None) -> str:
     key = parse_key(diff.key)
     return (given_value(dst_map, key, given or {})
+            or unchanged_in_effect(diff, catalog)
             or not_exposed(values_report, key) or default_followed(values_report, diff)
             or filled_in(values_report, dst_map, key)
-            or chart_fixed(dst_map, migrated_values, key, instance, diff.after)
-            or rule_finding(toml_report, key) or chart_renamed(diff, names)
-            or (source_fixed(src_map, key, source_values, dst_map, migrated_values) if src_map else ""))
+            or reported_change(values_report, key, t1 or {}, t2 or {}, catalog)
+            or rule_finding(toml_report, key)
+            or topology(diff, names, catalog, dst_map))
 
 
 def verify(values_data: bytes, name: str, chart: str, to_chart: str, instance: str | None = None,
@@ -405,6 +416,7 @@ class Compared:
 def compare_instance(result: Verification, rendered_src: str, rendered_dst: str, old: str, new: str,
                      ctx: Compared) -> None:
     from k8s_migrate.pipeline import Options, migrate_toml
+    from k8s_migrate.catalog import load_catalog
     from k8s_migrate.pipeline_values import chart_version
 
     toml_result = migrate_toml(rendered_src.encode("utf-8"), f"{old} (rendered by {ctx.src_map.id})", Options(
@@ -419,7 +431,8 @@ def compare_instance(result: Verification, rendered_src: str, rendered_dst: str,
     for diff in differences(t1, t2):
         diff.instance = new
         diff.reason = classify(diff, ctx.values_report, toml_result.report, ctx.dst_map, ctx.migrated_values,
-                               _map_instance(ctx.dst_map, new), ctx.names, ctx.src_map, ctx.given, ctx.source_values)
+                               _map_instance(ctx.dst_map, new), ctx.names, ctx.src_map, ctx.given, ctx.source_values,
+                               t1, t2, load_catalog(chart_version(ctx.dst_map, None, "--to")))
         (result.explained if diff.reason else result.unexplained).append(diff)
 
 
@@ -436,25 +449,6 @@ def render_instances(chart_dir: Path, values: dict, renderer: str = "builtin") -
                 continue  # a guard keeps this instance's ConfigMap out (e.g. highAvailability: false)
             raise UsageError(f"cannot render {chart_dir}: {exc}") from None
     return out
-
-
-def pair_instances(before: list[str], after: list[str], only: str | None = None) -> list[tuple[str | None, str | None]]:
-    """Old and new instances paired by id, then by their last folder (instance-2), then in order."""
-    pairs: list[tuple[str | None, str | None]] = []
-    left, right = list(before), list(after)
-    for match in (lambda a, b: a == b, lambda a, b: a.split("/")[-1] == b.split("/")[-1]):
-        for old in list(left):
-            new = next((n for n in right if match(old, n)), None)
-            if new is not None:
-                pairs.append((old, new))
-                left.remove(old)
-                right.remove(new)
-    pairs += list(zip(left, right))
-    pairs += [(o, None) for o in left[len(right):]] + [(None, n) for n in right[len(left):]]
-    if only is not None:
-        tail = only.strip("/").split("/")[-1]
-        pairs = [p for p in pairs if any(i and i.split("/")[-1] == tail for i in p)] or pairs[:1]
-    return pairs
 
 
 _GUARD = re.compile(r"\{\{-?\s*(?:if|else if|with)\s+(.*?)-?\}\}", re.S)

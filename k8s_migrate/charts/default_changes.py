@@ -1,0 +1,302 @@
+"""The deployment.toml keys whose effective value changes because the new chart renders them otherwise,
+where no value of the migrated file feeds them: the new chart's default, its template, or nothing (the
+server's default) takes the place of what the old chart rendered.
+
+Each instance is modelled from the chart maps (links over effective values, and template constants) on
+both sides; the old side goes through the rule packs to the new API-M version, and a key neither side
+renders counts at the new version's default. Every change becomes a report entry: ``defaulted`` when the
+old value came from the old chart, ``review`` when it was the user's own and the new chart cannot take it
+from the migrated values.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from ..catalog import load_catalog
+from ..hub import HubKey, KeyPath, format_key, parse_key
+from ..report import Entry, Report
+from ..rules.values import same_value
+from .chartmap import OTHER_HOLE, ChartMap, apply_pattern, invert_pattern
+from .deployment_rules import _ABSENT, lookup
+
+_RENDERED_LINKS = ("direct", "pattern", "list", "subtree")
+_SIBLING = re.compile(r"^\{\{-?\s*\$\w+\.\w+\s*-?\}\}$")  # {{ $env.servicePort }}: a field of the same list item
+_HOST = re.compile(r"(?<=://)[A-Za-z0-9_.-]+")
+SERVICE = "<service>"
+
+
+def without_service_hosts(value: Any, names: tuple[str, ...], old_side: bool = False) -> Any:
+    """The value with each URL host that a chart builds from its release or chart name (on the old side also
+    ``localhost``, which the old charts wrote where the new ones address a service) replaced by one
+    placeholder: what is left is what a values file could change."""
+    if isinstance(value, list):
+        return [without_service_hosts(v, names, old_side) for v in value]
+    if not isinstance(value, str):
+        return value
+    wired = lambda host: (old_side and host == "localhost") or any(n and n in host for n in names)  # noqa: E731
+    return _HOST.sub(lambda m: SERVICE if wired(m.group(0)) else m.group(0), value)
+
+
+WIRED = object()  # a value the template builds from the release or chart name: not modelled
+
+
+@dataclass
+class Rendered:
+    """One TOML key as a chart renders it: its value, and the values path that feeds it (None: the template)."""
+
+    value: Any
+    values_path: str | None
+    line: int | None
+    link: dict[str, Any] | None = None
+    certain: bool = True  # every guard on the way was judged true (not merely not false)
+
+
+def pair_instances(before: list[str], after: list[str], only: str | None = None) -> list[tuple[str | None, str | None]]:
+    """Old and new instances paired by id, then by their last folder (instance-2), then in order."""
+    pairs: list[tuple[str | None, str | None]] = []
+    left, right = list(before), list(after)
+    for match in (lambda a, b: a == b, lambda a, b: a.split("/")[-1] == b.split("/")[-1]):
+        for old in list(left):
+            new = next((n for n in right if match(old, n)), None)
+            if new is not None:
+                pairs.append((old, new))
+                left.remove(old)
+                right.remove(new)
+    pairs += list(zip(left, right))
+    pairs += [(o, None) for o in left[len(right):]] + [(None, n) for n in right[len(left):]]
+    if only is not None:
+        tail = only.strip("/").split("/")[-1]
+        pairs = [p for p in pairs if any(i and i.split("/")[-1] == tail for i in p)] or pairs[:1]
+    return pairs
+
+
+def render_model(chart_map: ChartMap, instance: str, values: dict[str, Any]) -> dict[str, Rendered]:
+    """TOML key -> how the chart renders it for one instance, from effective values (a guard that cannot
+    be judged counts as holding; a key with a guard judged true wins over one merely not judged false)."""
+    from ..pipeline_values import guard_holds
+
+    out: dict[str, Rendered] = {}
+
+    def offer(key: str, found: Rendered) -> None:
+        here = out.get(key)
+        if here is None or (found.certain and not here.certain):
+            out[key] = found
+
+    ranged: list[dict[str, Any]] = []  # constants inside a range: one per item the range renders
+    for const in chart_map.constants:
+        if const.get("instance") not in (None, instance):
+            continue
+        verdict = guard_holds(const.get("guard"), values)
+        if verdict is False:
+            continue
+        if "[]" in const["toml"]:
+            ranged.append(const)
+            continue
+        offer(const["toml"], Rendered(const["value"], None, const.get("line"), None, verdict is True))
+    for link in chart_map.links:
+        if link.get("instance") not in (None, instance) or link.get("kind") not in _RENDERED_LINKS or not link.get("toml"):
+            continue
+        verdict = guard_holds(link.get("guard"), values)
+        if verdict is False:
+            continue
+        values_pattern, toml_pattern = parse_key(link["values"]), parse_key(link["toml"])
+        if link["kind"] == "subtree":
+            table = lookup(values, values_pattern[:-1]) if values_pattern[-1:] == ("*",) == toml_pattern[-1:] else None
+            for name, value in table.items() if isinstance(table, dict) else ():
+                if value is not None and not isinstance(value, (dict, list)):
+                    offer(format_key((*toml_pattern[:-1], str(name))), Rendered(
+                        apply_pattern(None, value, link.get("filter")), format_key((*values_pattern[:-1], str(name))),
+                        link.get("line"), link, verdict is True or not link.get("guard")))
+            continue
+        if values_pattern[-1:] == ("[]",) and toml_pattern[-1:] == ("[]",):  # a list of scalars renders whole
+            values_pattern, toml_pattern = values_pattern[:-1], toml_pattern[:-1]
+        for values_path, toml_path, item in _expand(values, values_pattern, toml_pattern):
+            value = lookup(values, values_path)
+            if value is _ABSENT or value is None:
+                continue
+            rendered = _fill(link, value, item)
+            if rendered is not None:
+                offer(format_key(toml_path), Rendered(rendered, format_key(values_path), link.get("line"), link,
+                                                      verdict is True or not link.get("guard")))
+    for const in ranged:
+        head, _, tail = const["toml"].partition("[]")
+        items = {int(k[len(head) + 1:].split("]")[0]) for k in out if k.startswith(head + "[") and k[len(head) + 1:].split("]")[0].isdigit()}
+        for n in sorted(items):
+            offer(f"{head}[{n}]{tail}", Rendered(const["value"], None, const.get("line"), None, False))
+    return out
+
+
+def _expand(values: Any, pattern: KeyPath, toml: KeyPath, prefix: KeyPath = (), item: Any = None):
+    """Concrete (values path, TOML path, list item) for a link whose paths may hold ``[]`` (each item)."""
+    for i, seg in enumerate(pattern):
+        if seg in ("[]", -1, "*"):
+            node = lookup(values, (*prefix, *pattern[:i]))
+            if not isinstance(node, list) or seg == "*":
+                return
+            at = toml.index(seg) if seg in toml else None
+            for n, child in enumerate(node):
+                new_toml = (*toml[:at], n, *toml[at + 1:]) if at is not None else toml
+                yield from _expand(values, pattern[i + 1:], new_toml, (*prefix, *pattern[:i], n), child)
+            return
+    yield (*prefix, *pattern), toml, item
+
+
+def _fill(link: dict[str, Any], value: Any, item: Any) -> Any:
+    """The rendered value; holes for sibling fields of a list item (``{{ $env.servicePort }}``) are filled
+    from the item, and a hole that cannot be filled leaves the key unmodelled (None)."""
+    pattern = link.get("pattern")
+    if isinstance(pattern, str):
+        for hole in OTHER_HOLE.findall(pattern):
+            if not _SIBLING.match(hole):
+                return WIRED
+            field_name = hole.strip("{} -").split(".")[-1]
+            sibling = item.get(field_name) if isinstance(item, dict) else None
+            if sibling is None:
+                return None
+            pattern = pattern.replace(hole, str(sibling), 1)
+    return apply_pattern(pattern, value, link.get("filter"))
+
+
+def migrated(rendered: dict[str, Rendered], from_version: str, to_version: str) -> dict[str, Rendered]:
+    """The old chart's rendering taken through the rule packs to the new API-M version."""
+    from ..pipeline import rule_chain
+    from ..rules.apply import run
+
+    keys = [HubKey(parse_key(k), r.value, None, origin=k) for k, r in rendered.items()]
+    state = run(keys, rule_chain(from_version, to_version))
+    out = {}
+    for track in state.tracks:
+        if track.live and track.origin is not None:
+            old = rendered[format_key(track.origin.path)]
+            out[format_key(track.path)] = Rendered(track.value, old.values_path, old.line, old.link, old.certain)
+    return out
+
+
+@dataclass
+class Change:
+    key: str
+    old: Any
+    new: Any
+    before: Rendered | None
+    after: Rendered | None
+    instances: list[str]
+
+
+def default_changes(report: Report, src_map: ChartMap, dst_map: ChartMap, source_values: dict[str, Any],
+                    migrated_values: dict[str, Any], src_version: str, dst_version: str) -> list[Entry]:
+    """One entry per deployment.toml key (and change) that the new chart renders otherwise, where no value
+    of the migrated file feeds the new side."""
+    from ..pipeline_values import defaults_tree, overlay
+
+    old_effective = overlay(defaults_tree(src_map), source_values)
+    new_effective = overlay(defaults_tree(dst_map), migrated_values)
+    catalog = load_catalog(dst_version)
+    pairs = [(o, n) for o, n in pair_instances([i["instance"] for i in src_map.instances],
+                                               [i["instance"] for i in dst_map.instances]) if o and n]
+    changes: dict[tuple[str, str, str], Change] = {}
+    names = tuple(n for n in (src_map.name, dst_map.name, "release-") if n)
+    for old_instance, new_instance in pairs:
+        before = migrated(render_model(src_map, old_instance, old_effective), src_version, dst_version)
+        after = render_model(dst_map, new_instance, new_effective)
+        for key in sorted(set(before) | set(after)):
+            b, a = before.get(key), after.get(key)
+            if a is not None and a.values_path and _has(migrated_values, a.values_path):
+                continue  # the migrated file feeds it: the entries of its values speak for it
+            if a is None and b is not None and b.values_path and _has(migrated_values, b.values_path) \
+                    and not _fed_elsewhere(dst_map, key):
+                continue  # the file still sets it, and the new chart does not expose the key: reported as such
+            old, new = _effective(b, key, catalog), _effective(a, key, catalog)
+            if _same(old, new) or _wiring_only(old, new, names):
+                continue
+            change = changes.setdefault((key, repr(old), repr(new)), Change(key, old, new, b, a, []))
+            change.instances.append(new_instance)
+    everywhere = len(pairs)
+    return [entry_for_change(c, src_map, dst_map, source_values, dst_version, len(c.instances) < everywhere)
+            for c in changes.values() if not _spoken_for(report, c)]
+
+
+def _has(values: dict[str, Any], path_text: str) -> bool:
+    return lookup(values, parse_key(path_text)) is not _ABSENT
+
+
+def _fed_elsewhere(dst_map: ChartMap, key: str) -> bool:
+    return bool(dst_map.toml_to_values(key))
+
+
+def _effective(side: Rendered | None, key: str, catalog) -> Any:
+    if side is not None and not (isinstance(side.value, dict) and not side.value):
+        return side.value
+    found, value, _ = catalog.default(key)
+    return value if found else _ABSENT
+
+
+def _wiring_only(old: Any, new: Any, names: tuple[str, ...]) -> bool:
+    """Only the service hosts the charts build differ, or one side is such wiring the model cannot render
+    (the proof names what the charts render there)."""
+    if old is WIRED or new is WIRED:
+        return True
+    old_n, new_n = without_service_hosts(old, names, old_side=True), without_service_hosts(new, names)
+    if old_n != old or new_n != new:
+        return old is _ABSENT or new is _ABSENT or _same(old_n, new_n)
+    return False
+
+
+def _same(a: Any, b: Any) -> bool:
+    if a is _ABSENT or b is _ABSENT:
+        return a is b
+    return same_value(a, b)
+
+
+def _spoken_for(report: Report, change: Change) -> bool:
+    """An entry of the migration already names this key's new value."""
+    return any(e.new_key == change.key and e.action != "kept" and _same(e.new_value, change.new) for e in report.entries)
+
+
+def shown(value: Any) -> str:
+    return "(not set)" if value is _ABSENT else repr(value)
+
+
+def entry_for_change(change: Change, src_map: ChartMap, dst_map: ChartMap, source_values: dict[str, Any],
+                     dst_version: str, some_instances: bool) -> Entry:
+    before, after = change.before, change.after
+    where = f" in {', '.join(change.instances)}" if some_instances else ""
+    if before is None:
+        was = f"{src_map.id} did not render it (API-M {dst_version}'s default)"
+    elif before.values_path is None:
+        was = f"{src_map.id} fixed it in its template (line {before.line})"
+    elif _customised(source_values, before.values_path, src_map):
+        was = f"your {before.values_path} fed it in {src_map.id}"
+    else:
+        was = f"{src_map.id}'s default {before.values_path} fed it"
+    if after is None:
+        now = f"{dst_map.id} does not render it: API-M {dst_version}'s default applies"
+        keep = "to keep the old value, add it to deployment.toml through a ConfigMap override (or extraConfigs)"
+        origin = f"chart:{dst_map.id}"
+    elif after.values_path is None:
+        now = f"{dst_map.id} fixes it in its template (line {after.line}); no values path feeds it"
+        keep = "to keep the old value, override deployment.toml through a ConfigMap"
+        origin = f"chart:{dst_map.id}"
+    else:
+        now = f"{dst_map.id} renders it from its default {after.values_path}"
+        kept = invert_pattern((after.link or {}).get("pattern"), change.old, (after.link or {}).get("filter")) \
+            if change.old is not _ABSENT else None
+        keep = (f"set {after.values_path}: {kept!r} to keep the old value" if kept is not None
+                else f"set {after.values_path} to keep the old value")
+        origin = after.values_path
+    users = before is not None and before.values_path is not None and _customised(source_values, before.values_path, src_map)
+    action = "review" if users else "defaulted"
+    message = f"{change.key}{where}: {shown(change.old)} -> {shown(change.new)}; {was}; {now}; {keep}"
+    return Entry(action, None, change.key, None if change.old is _ABSENT else change.old,
+                 None if change.new is _ABSENT else change.new, message=message, origin=origin,
+                 source=(dst_map.source or {}).get("path") if isinstance(dst_map.source, dict) else None)
+
+
+def _customised(values: dict[str, Any], path_text: str, chart_map: ChartMap) -> bool:
+    found = lookup(values, parse_key(path_text))
+    if found is _ABSENT:
+        return False
+    default = chart_map.defaults.get(path_text, _ABSENT)
+    return default is _ABSENT or not same_value(default, found)
