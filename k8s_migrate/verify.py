@@ -360,7 +360,7 @@ def classify(diff: Difference, values_report: Report, toml_report: Report, dst_m
 def verify(values_data: bytes, name: str, chart: str, to_chart: str, instance: str | None = None,
            chart_dir_from: str | None = None, chart_dir_to: str | None = None,
            given: dict[str, str] | None = None, renderer: str = "builtin", subchart: str | None = None,
-           values_result=None) -> Verification:
+           values_result=None, source_instances: set[str] | None = None, profile: str | None = None) -> Verification:
     """Render every instance of the old chart with the values and of the new chart with the migrated values;
     compare each pair's deployment.toml (the old one taken through the TOML migration) and the set of
     instances. ``given`` holds values the operator supplies for the new chart (``--set``): the manual steps
@@ -380,6 +380,8 @@ def verify(values_data: bytes, name: str, chart: str, to_chart: str, instance: s
     migrated_values = _subtree(load_values_text(values_result.output), alias)
 
     before = render_instances(src_dir, source_values, renderer)
+    if source_instances is not None:  # a split: this chart takes the instances of its own component
+        before = {k: v for k, v in before.items() if k in source_instances}
     try:
         after = render_instances(dst_dir, merge_given(migrated_values, given), renderer)
     except UsageError as exc:  # the destination chart refuses the migrated values (e.g. a required value)
@@ -387,7 +389,7 @@ def verify(values_data: bytes, name: str, chart: str, to_chart: str, instance: s
                             instances_before=list(before))
     result = Verification(instances_before=list(before), instances_after=list(after))
     context = Compared(values_result.report, src_map, dst_map, migrated_values, source_values, given or {},
-                       (_chart_name(src_dir), _chart_name(dst_dir)))
+                       (_chart_name(src_dir), _chart_name(dst_dir)), profile)
     for old, new in pair_instances(list(before), list(after), instance):
         if old is None or new is None:
             diff = instance_difference(old, new, src_dir, dst_dir, values_result.report)
@@ -411,6 +413,7 @@ class Compared:
     source_values: dict
     given: dict[str, str]
     names: tuple[str, str]
+    profile: str | None = None
 
 
 def compare_instance(result: Verification, rendered_src: str, rendered_dst: str, old: str, new: str,
@@ -420,7 +423,7 @@ def compare_instance(result: Verification, rendered_src: str, rendered_dst: str,
     from k8s_migrate.pipeline_values import chart_version
 
     toml_result = migrate_toml(rendered_src.encode("utf-8"), f"{old} (rendered by {ctx.src_map.id})", Options(
-        chart_version(ctx.src_map, None, "--from"), chart_version(ctx.dst_map, None, "--to"), mode="edit"))
+        chart_version(ctx.src_map, None, "--from"), chart_version(ctx.dst_map, None, "--to"), mode="edit", profile=ctx.profile))
     if not result.t1:
         result.t1, result.t2 = toml_result.output, rendered_dst
     t1, error1 = parse_toml(toml_result.output, f"the TOML migration of {ctx.src_map.id}'s {old}")

@@ -186,28 +186,31 @@ class Change:
 
 
 def default_changes(report: Report, src_map: ChartMap, dst_map: ChartMap, source_values: dict[str, Any],
-                    migrated_values: dict[str, Any], src_version: str, dst_version: str) -> list[Entry]:
+                    migrated_values: dict[str, Any], src_version: str, dst_version: str,
+                    source_instances: set[str] | None = None,
+                    elsewhere: dict[str, set[str]] | None = None) -> list[Entry]:
     """One entry per deployment.toml key (and change) that the new chart renders otherwise, where no value
-    of the migrated file feeds the new side."""
+    of the migrated file feeds the new side. A split passes the source instances this chart takes, and per
+    source instance the keys the other new charts render from it (a key that moved to another chart is no loss)."""
     from ..pipeline_values import defaults_tree, overlay
 
     old_effective = overlay(defaults_tree(src_map), source_values)
     new_effective = overlay(defaults_tree(dst_map), migrated_values)
     catalog = load_catalog(dst_version)
-    pairs = [(o, n) for o, n in pair_instances([i["instance"] for i in src_map.instances],
-                                               [i["instance"] for i in dst_map.instances]) if o and n]
+    pairs = instance_pairs(src_map, dst_map, source_instances)
     changes: dict[tuple[str, str, str], Change] = {}
     names = tuple(n for n in (src_map.name, dst_map.name, "release-") if n)
     for old_instance, new_instance in pairs:
         before = migrated(render_model(src_map, old_instance, old_effective), src_version, dst_version)
         after = render_model(dst_map, new_instance, new_effective)
+        moved = (elsewhere or {}).get(old_instance, set())
         for key in sorted(set(before) | set(after)):
             b, a = before.get(key), after.get(key)
             if a is not None and a.values_path and _has(migrated_values, a.values_path):
                 continue  # the migrated file feeds it: the entries of its values speak for it
-            if a is None and b is not None and b.values_path and _has(migrated_values, b.values_path) \
-                    and not _fed_elsewhere(dst_map, key):
-                continue  # the file still sets it, and the new chart does not expose the key: reported as such
+            if a is None and (key in moved or b is not None and b.values_path and _has(migrated_values, b.values_path)
+                              and not _fed_elsewhere(dst_map, key)):
+                continue  # another chart of the split renders it, or the file still sets it (reported as such)
             old, new = _effective(b, key, catalog), _effective(a, key, catalog)
             if _same(old, new) or _wiring_only(old, new, names):
                 continue
@@ -216,6 +219,20 @@ def default_changes(report: Report, src_map: ChartMap, dst_map: ChartMap, source
     everywhere = len(pairs)
     return [entry_for_change(c, src_map, dst_map, source_values, dst_version, len(c.instances) < everywhere)
             for c in changes.values() if not _spoken_for(report, c)]
+
+
+def instance_pairs(src_map: ChartMap, dst_map: ChartMap, source_instances: set[str] | None = None) -> list[tuple[str, str]]:
+    old = [i["instance"] for i in src_map.instances if source_instances is None or i["instance"] in source_instances]
+    return [(o, n) for o, n in pair_instances(old, [i["instance"] for i in dst_map.instances]) if o and n]
+
+
+def rendered_keys(src_map: ChartMap, dst_map: ChartMap, migrated_values: dict[str, Any],
+                  source_instances: set[str] | None = None) -> dict[str, set[str]]:
+    """Per source instance: the keys the new chart renders for the instance it pairs with."""
+    from ..pipeline_values import defaults_tree, overlay
+
+    effective = overlay(defaults_tree(dst_map), migrated_values)
+    return {old: set(render_model(dst_map, new, effective)) for old, new in instance_pairs(src_map, dst_map, source_instances)}
 
 
 def _has(values: dict[str, Any], path_text: str) -> bool:

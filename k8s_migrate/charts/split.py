@@ -17,7 +17,7 @@ from ..catalog import load_catalog
 from ..data import load_json, mappings_dir
 from ..errors import UsageError
 from ..formats.text import decode
-from ..formats.values import ValuesDocument, container_for, detect_indent, get_path
+from ..formats.values import ValuesDocument, _plain, container_for, detect_indent, get_path
 from ..hub import HubKey, KeyPath, format_key, matches, parse_key, substitute
 from ..pipeline import add_findings, entry_for, join, rule_chain
 from ..pipeline_values import chart_version, complete_list_items, load_map, to_values, unflatten
@@ -26,6 +26,7 @@ from ..report import Entry, Report, merge_reports
 from ..rules.apply import Context, run
 from ..rules.values import same_value
 from .chartmap import ChartMap, apply_pattern, invert_pattern
+from .default_changes import default_changes, rendered_keys
 
 RULES_DIR = "charts/rules"
 _MISSING = object()
@@ -46,6 +47,9 @@ class SplitFile:
     chart: str  # the target chart's id
     name: str  # file name in the output directory
     output: str | None  # None when the source has nothing for this chart (see the report's notes)
+    report: Report | None = None  # this file's own entries (the merged report holds them too)
+    source_instances: set[str] | None = None  # the source chart's instances whose settings this chart takes
+    profile: str | None = None
 
 
 @dataclass
@@ -180,9 +184,10 @@ def split_values(data: bytes, name: str, options: SplitOptions) -> SplitResult:
     merge_findings(targets)
     for target in targets:
         target.report.extend(complete_list_items(target.doc, src_map, target.chart_map))
+    report_default_changes(targets, src_map, _plain(doc.data), src_version)
 
-    files = [SplitFile(t.chart_map.id, t.name, t.doc.dumps(file_header(src_map, t, name), source.text))
-             for t in targets]
+    files = [SplitFile(t.chart_map.id, t.name, t.doc.dumps(file_header(src_map, t, name), source.text),
+                       t.report, t.instances, t.profile) for t in targets]
     files += [SplitFile(m.id, f"{chart_name(m)}.yaml", None) for m in skipped]
     for t in targets:
         t.report.changed = True
@@ -193,6 +198,20 @@ def split_values(data: bytes, name: str, options: SplitOptions) -> SplitResult:
     for m in skipped:
         merged.notes.append(f"{m.id}: {src_map.id} has no separate {profile_of(chart_name(m))}; no file written")
     return SplitResult(files, merged)
+
+
+def report_default_changes(targets: list[Target], src_map: ChartMap, source_values: dict[str, Any], src_version: str) -> None:
+    """Each file's keys that its chart renders otherwise than the source chart did, from no value of the file;
+    a key another target chart renders from the same source instance moved there."""
+    written = [_plain(t.doc.data) for t in targets]
+    renders = [rendered_keys(src_map, t.chart_map, values, t.instances) for t, values in zip(targets, written)]
+    for i, target in enumerate(targets):
+        elsewhere: dict[str, set[str]] = {}
+        for j, keys_by_instance in enumerate(renders):
+            for instance, keys in keys_by_instance.items() if j != i else ():
+                elsewhere.setdefault(instance, set()).update(keys)
+        target.report.extend(default_changes(target.report, src_map, target.chart_map, source_values, written[i],
+                                             src_version, target.version, target.instances, elsewhere))
 
 
 def file_header(src_map: ChartMap, target: Target, name: str) -> str:
