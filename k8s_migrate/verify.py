@@ -66,6 +66,8 @@ class Verification:
     instances_before: list[str] = field(default_factory=list)  # the instances (deployment.toml ConfigMaps) rendered
     instances_after: list[str] = field(default_factory=list)
     objects: list[str] = field(default_factory=list)  # full charts: how the other rendered objects differ
+    renders: dict[str, dict] = field(default_factory=dict)  # new instance -> its deployment.toml, parsed
+    pairs: list[tuple[str | None, str | None]] = field(default_factory=list)  # (old instance, new instance)
 
     @property
     def ok(self) -> bool:
@@ -267,9 +269,12 @@ def _effective(present: bool, value: Any, key: str, catalog) -> Any:
     return default if found else _ABSENT
 
 
-def reported_change(report: Report, key: KeyPath, t1: dict, t2: dict, catalog) -> str:
+def reported_change(report: Report, key: KeyPath, t1: dict, t2: dict, catalog, names: tuple[str, ...] = ()) -> str:
     """A defaulted or review entry that names this key (or the list it is an item of) with the values both
-    renders give it: the new chart renders it from its default or its template, or no longer renders it."""
+    renders give it: the new chart renders it from its default or its template, or no longer renders it.
+    An entry that shows a chart-built service host as <service> is compared with the renders' hosts so shown."""
+    from k8s_migrate.charts.default_changes import SERVICE, without_service_hosts
+
     for cut in range(len(key), 0, -1):
         if any(not isinstance(s, int) for s in key[cut:]):
             break
@@ -277,8 +282,13 @@ def reported_change(report: Report, key: KeyPath, t1: dict, t2: dict, catalog) -
         text = format_key(head)
         before, after = (_effective(*_find(t, head), text, catalog) for t in (t1, t2))
         for entry in report.entries:
-            if entry.action in ("defaulted", "review") and entry.new_key == text \
-                    and _same(entry.new_value, after) and _same(entry.old_value, before):
+            if entry.action not in ("defaulted", "review") or entry.new_key != text:
+                continue
+            old, new = before, after
+            if SERVICE in str(entry.old_value) + str(entry.new_value):
+                old = without_service_hosts(before, names, old_side=True) if before is not _ABSENT else before
+                new = without_service_hosts(after, names) if after is not _ABSENT else after
+            if _same(entry.new_value, new) and _same(entry.old_value, old):
                 return f"{entry.action}: {entry.message}"
     return ""
 
@@ -301,17 +311,24 @@ def _same(reported: Any, rendered: Any) -> bool:
     return same_value(reported, rendered)
 
 
-def topology(diff: Difference, names: tuple[str, str], catalog, dst_map: ChartMap, release: str = "release") -> str:
-    """The charts' own wiring. Either the two sides differ only in URL hosts that each chart builds in its
-    template from its release and chart name (the old charts' ``localhost`` included); or the old chart did not
-    render the key and the new one builds it in its template around such a host, from no values path and no
-    literal of its map."""
+def topology(diff: Difference, names: tuple[str, str], catalog, dst_map: ChartMap, src_map: ChartMap | None = None,
+             release: str = "release") -> str:
+    """The charts' own wiring, fed by no values path. Either the two sides differ only in the service addresses
+    (URL host and port) that each chart builds in its template from its release and chart name (the old charts'
+    ``localhost`` included); or the old chart did not render the key and the new one builds it around such an
+    address, from no literal of its map; or the old chart built it so and the new one does not render it, with no
+    server default in its place."""
     from k8s_migrate.charts.default_changes import SERVICE, without_service_hosts
 
     hosts = (*[n for n in names if n], f"{release}-")
     before, after = (_effective(diff.present_before, diff.before, diff.key, catalog),
                      _effective(diff.present_after, diff.after, diff.key, catalog))
     if after is _ABSENT:
+        old = without_service_hosts(before, hosts, old_side=True)
+        if before is not _ABSENT and old != before and src_map is not None and not src_map.toml_to_values(diff.key) \
+                and not src_map.stock_value(diff.key):
+            return (f"the old chart's wiring: {names[0]} built this address from its release and chart name; "
+                    f"{names[1]} does not render the key, and the server has no default for it")
         return ""
     old, new = without_service_hosts(before, hosts, old_side=True), without_service_hosts(after, hosts)
     if new == after or SERVICE not in str(new):
@@ -352,9 +369,9 @@ def classify(diff: Difference, values_report: Report, toml_report: Report, dst_m
             or unchanged_in_effect(diff, catalog)
             or not_exposed(values_report, key) or default_followed(values_report, diff)
             or filled_in(values_report, dst_map, key)
-            or reported_change(values_report, key, t1 or {}, t2 or {}, catalog)
+            or reported_change(values_report, key, t1 or {}, t2 or {}, catalog, (*[n for n in names if n], "release-"))
             or rule_finding(toml_report, key)
-            or topology(diff, names, catalog, dst_map))
+            or topology(diff, names, catalog, dst_map, src_map))
 
 
 def verify(values_data: bytes, name: str, chart: str, to_chart: str, instance: str | None = None,
@@ -390,7 +407,8 @@ def verify(values_data: bytes, name: str, chart: str, to_chart: str, instance: s
     result = Verification(instances_before=list(before), instances_after=list(after))
     context = Compared(values_result.report, src_map, dst_map, migrated_values, source_values, given or {},
                        (_chart_name(src_dir), _chart_name(dst_dir)), profile)
-    for old, new in pair_instances(list(before), list(after), instance):
+    result.pairs = pair_instances(list(before), list(after), instance)
+    for old, new in result.pairs:
         if old is None or new is None:
             diff = instance_difference(old, new, src_dir, dst_dir, values_result.report)
             (result.explained if diff.reason else result.unexplained).append(diff)
@@ -429,6 +447,7 @@ def compare_instance(result: Verification, rendered_src: str, rendered_dst: str,
     t1, error1 = parse_toml(toml_result.output, f"the TOML migration of {ctx.src_map.id}'s {old}")
     t2, error2 = parse_toml(rendered_dst, f"{ctx.dst_map.id}'s {new} from the migrated values")
     result.errors += [e for e in (error1, error2) if e]
+    result.renders[new] = t2
     if error1 or error2:
         return
     for diff in differences(t1, t2):
@@ -525,6 +544,60 @@ def prove_values(values_data: bytes, name: str, chart: str, to_chart: str, value
             f"proven by rendering: instances {', '.join(result.instances_before) or 'none'} -> "
             f"{', '.join(result.instances_after) or 'none'}; {len(result.explained)} differences, each explained")
     return result
+
+
+def prove_split(values_data: bytes, name: str, chart: str, split) -> list[Verification]:
+    """The proof of a split, per destination chart: its instances against the source instances of its component.
+    A key the source instance rendered and this chart does not is no loss when another file's chart renders it,
+    from the same source instance, with the same value. Unexplained differences raise ValuesProofError."""
+    from k8s_migrate.pipeline import Result
+
+    done: list[tuple[object, Verification]] = []
+    for f in split.files:
+        if f.output is None:
+            continue
+        try:
+            result = verify(values_data, name, chart, f.chart, values_result=Result(f.output, f.report, ""),
+                            source_instances=f.source_instances, profile=f.profile)
+        except UsageError as exc:
+            split.report.notes.append(f"{f.name}: not proven by rendering: {exc.message}")
+            continue
+        done.append((f, result))
+    unexplained = []
+    for f, result in done:
+        for diff in list(result.unexplained):
+            carrier = carried_elsewhere(diff, result, [(g, r) for g, r in done if r is not result])
+            if carrier:
+                diff.reason = carrier
+                result.unexplained.remove(diff)
+                result.explained.append(diff)
+        if result.errors:
+            split.report.notes.append(f"{f.name}: not proven by rendering: " + "; ".join(result.errors))
+        elif not result.unexplained:
+            split.report.notes.append(
+                f"{f.name}: proven by rendering: instances {', '.join(result.instances_before) or 'none'} -> "
+                f"{', '.join(result.instances_after) or 'none'}; {len(result.explained)} differences, each explained")
+        for diff in result.unexplained:
+            diff.instance = f"{f.name}: {diff.instance}"
+        unexplained += result.unexplained
+    if unexplained:
+        raise ValuesProofError(name, unexplained, split.report)
+    return [r for _, r in done]
+
+
+def carried_elsewhere(diff: Difference, result: Verification, others: list) -> str:
+    if not diff.present_before or diff.present_after:
+        return ""
+    old = next((o for o, n in result.pairs if n == diff.instance), None)
+    key = parse_key(diff.key)
+    for f, other in others:
+        for o, n in other.pairs:
+            if o == old and n in other.renders:
+                found, value = _find(other.renders[n], key)
+                explained_there = any(d.key == diff.key and d.instance == n for d in other.explained)
+                if found and (_identical(value, diff.before) or explained_there):
+                    return f"moved with the split: {f.name} ({f.chart}, {n}) renders it from the same source instance"
+    return ""
 
 
 def _chart_name(path: Path) -> str:

@@ -24,20 +24,25 @@ from .deployment_rules import _ABSENT, lookup
 
 _RENDERED_LINKS = ("direct", "pattern", "list", "subtree")
 _SIBLING = re.compile(r"^\{\{-?\s*\$\w+\.\w+\s*-?\}\}$")  # {{ $env.servicePort }}: a field of the same list item
-_HOST = re.compile(r"(?<=://)[A-Za-z0-9_.-]+")
+_HOST = re.compile(r"(?<=://)[<>A-Za-z0-9_.-]+(?::(?:\d+|\$\{[\w.]+\}))?")  # a URL's host, and its port
 SERVICE = "<service>"
 
 
 def without_service_hosts(value: Any, names: tuple[str, ...], old_side: bool = False) -> Any:
     """The value with each URL host that a chart builds from its release or chart name (on the old side also
     ``localhost``, which the old charts wrote where the new ones address a service) replaced by one
-    placeholder: what is left is what a values file could change."""
+    placeholder, with its port (the service's own): what is left is what a values file could change."""
     if isinstance(value, list):
         return [without_service_hosts(v, names, old_side) for v in value]
     if not isinstance(value, str):
         return value
-    wired = lambda host: (old_side and host == "localhost") or any(n and n in host for n in names)  # noqa: E731
-    return _HOST.sub(lambda m: SERVICE if wired(m.group(0)) else m.group(0), value)
+    def shown(found: re.Match) -> str:
+        host, _, port = found.group(0).partition(":")
+        if not ((old_side and host == "localhost") or any(n and n in host for n in (SERVICE, *names))):
+            return found.group(0)
+        return SERVICE
+
+    return _HOST.sub(shown, value)
 
 
 WIRED = object()  # a value the template builds from the release or chart name: not modelled
@@ -117,7 +122,7 @@ def render_model(chart_map: ChartMap, instance: str, values: dict[str, Any]) -> 
             value = lookup(values, values_path)
             if value is _ABSENT or value is None:
                 continue
-            rendered = _fill(link, value, item)
+            rendered = _fill(link, value, item, values)
             if rendered is not None:
                 offer(format_key(toml_path), Rendered(rendered, format_key(values_path), link.get("line"), link,
                                                       verdict is True or not link.get("guard")))
@@ -144,20 +149,39 @@ def _expand(values: Any, pattern: KeyPath, toml: KeyPath, prefix: KeyPath = (), 
     yield (*prefix, *pattern), toml, item
 
 
-def _fill(link: dict[str, Any], value: Any, item: Any) -> Any:
-    """The rendered value; holes for sibling fields of a list item (``{{ $env.servicePort }}``) are filled
-    from the item, and a hole that cannot be filled leaves the key unmodelled (None)."""
+_VALUES_HOLE = re.compile(r"^\{\{-?\s*(?:add\s+(-?\d+)\s+)?\$?\.Values\.([\w.]+)\s*-?\}\}$")
+_ITEM_HOLE = re.compile(r"^\{\{-?\s*\$\w+\s*-?\}\}$")  # {{ $element }}: the list item itself
+_WIRED_HOLE = re.compile(r"\{\{-?\s*(?:template|include)\b|\.Release\.|\.Chart\.")
+
+
+def _fill(link: dict[str, Any], value: Any, item: Any, values: dict[str, Any]) -> Any:
+    """The rendered value. The pattern's other holes are filled from the same list item (``{{ $env.port }}``,
+    ``{{ $element }}``) or from values (``{{ add 5672 $.Values.x }}``); a host the template builds from the
+    release or chart name becomes SERVICE; a hole that cannot be filled leaves the key unmodelled (WIRED)."""
     pattern = link.get("pattern")
     if isinstance(pattern, str):
         for hole in OTHER_HOLE.findall(pattern):
-            if not _SIBLING.match(hole):
+            filled = _hole(hole, item, values)
+            if filled is None:
                 return WIRED
-            field_name = hole.strip("{} -").split(".")[-1]
-            sibling = item.get(field_name) if isinstance(item, dict) else None
-            if sibling is None:
-                return None
-            pattern = pattern.replace(hole, str(sibling), 1)
+            pattern = pattern.replace(hole, str(filled), 1)
     return apply_pattern(pattern, value, link.get("filter"))
+
+
+def _hole(hole: str, item: Any, values: dict[str, Any]) -> Any:
+    if _SIBLING.match(hole):
+        return item.get(hole.strip("{} -").split(".")[-1]) if isinstance(item, dict) else None
+    if _ITEM_HOLE.match(hole):
+        return item if item is not None and not isinstance(item, (dict, list)) else None
+    m = _VALUES_HOLE.match(hole)
+    if m:
+        found = lookup(values, tuple(m.group(2).split(".")))
+        if found is _ABSENT or found is None:
+            return None
+        if m.group(1) is None:
+            return found
+        return int(m.group(1)) + int(found) if str(found).lstrip("-").isdigit() else None
+    return SERVICE if _WIRED_HOLE.search(hole) else None
 
 
 def migrated(rendered: dict[str, Rendered], from_version: str, to_version: str) -> dict[str, Rendered]:
@@ -212,8 +236,10 @@ def default_changes(report: Report, src_map: ChartMap, dst_map: ChartMap, source
                               and not _fed_elsewhere(dst_map, key)):
                 continue  # another chart of the split renders it, or the file still sets it (reported as such)
             old, new = _effective(b, key, catalog), _effective(a, key, catalog)
-            if _same(old, new) or _wiring_only(old, new, names):
+            if _same(old, new) or _wiring_only(old, new, names, b is None):
                 continue
+            if SERVICE in str(old) + str(new):  # a host the charts build: reported as such, the rest as it is
+                old, new = without_service_hosts(old, names, old_side=True), without_service_hosts(new, names)
             change = changes.setdefault((key, repr(old), repr(new)), Change(key, old, new, b, a, []))
             change.instances.append(new_instance)
     everywhere = len(pairs)
@@ -250,12 +276,14 @@ def _effective(side: Rendered | None, key: str, catalog) -> Any:
     return value if found else _ABSENT
 
 
-def _wiring_only(old: Any, new: Any, names: tuple[str, ...]) -> bool:
-    """Only the service hosts the charts build differ, or one side is such wiring the model cannot render
-    (the proof names what the charts render there)."""
+def _wiring_only(old: Any, new: Any, names: tuple[str, ...], old_unmodelled: bool = False) -> bool:
+    """Only the service addresses the charts build differ, or one side is such wiring the model cannot render
+    (the old chart's own wiring is in no chart map: the proof names what the charts render there)."""
     if old is WIRED or new is WIRED:
         return True
     old_n, new_n = without_service_hosts(old, names, old_side=True), without_service_hosts(new, names)
+    if old_unmodelled and SERVICE in str(new_n):
+        return True
     if old_n != old or new_n != new:
         return old is _ABSENT or new is _ABSENT or _same(old_n, new_n)
     return False
@@ -281,7 +309,7 @@ def entry_for_change(change: Change, src_map: ChartMap, dst_map: ChartMap, sourc
     before, after = change.before, change.after
     where = f" in {', '.join(change.instances)}" if some_instances else ""
     if before is None:
-        was = f"{src_map.id} did not render it (API-M {dst_version}'s default)"
+        was = f"{src_map.id}'s chart map records no value for it (API-M {dst_version}'s default counted)"
     elif before.values_path is None:
         was = f"{src_map.id} fixed it in its template (line {before.line})"
     elif _customised(source_values, before.values_path, src_map):

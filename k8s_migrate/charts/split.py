@@ -386,6 +386,11 @@ def judge(src_map: ChartMap, doc: ValuesDocument, path: KeyPath, value: Any, lin
             continue
         landing.target.doc.set(landing.path, source_node(doc, path, value, landing.value), eol_comment(doc, path))
         written.append(f"{landing.target.name}: {format_key(landing.path)}")
+        if landing.target is not owner.target and landing.entry is not None:
+            landing.target.report.add(Entry("added", None, format_key(landing.path), None, landing.value, line=line,
+                                            origin=key, message=(
+                f"{key} written here too: {landing.target.chart_map.id} renders {landing.entry.new_key or 'it'} from it "
+                f"as well ({owner.target.name} holds the entry of this value)")))
     entry.new_value = owner.value
     if not written:
         entry.message = join(entry.message, f"equals the default of {owner.target.chart_map.id}; not written")
