@@ -546,7 +546,7 @@ def prove_values(values_data: bytes, name: str, chart: str, to_chart: str, value
     return result
 
 
-def prove_split(values_data: bytes, name: str, chart: str, split) -> list[Verification]:
+def prove_split(values_data: bytes, name: str, chart: str, split) -> list[tuple[Any, Verification]]:
     """The proof of a split, per destination chart: its instances against the source instances of its component.
     A key the source instance rendered and this chart does not is no loss when another file's chart renders it,
     from the same source instance, with the same value. Unexplained differences raise ValuesProofError."""
@@ -582,7 +582,7 @@ def prove_split(values_data: bytes, name: str, chart: str, split) -> list[Verifi
         unexplained += result.unexplained
     if unexplained:
         raise ValuesProofError(name, unexplained, split.report)
-    return [r for _, r in done]
+    return done
 
 
 def carried_elsewhere(diff: Difference, result: Verification, others: list) -> str:
