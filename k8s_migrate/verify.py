@@ -269,7 +269,8 @@ def _effective(present: bool, value: Any, key: str, catalog) -> Any:
     return default if found else _ABSENT
 
 
-def reported_change(report: Report, key: KeyPath, t1: dict, t2: dict, catalog, names: tuple[str, ...] = ()) -> str:
+def reported_change(report: Report, key: KeyPath, t1: dict, t2: dict, catalog, names: tuple[str, ...] = (),
+                    src_map: ChartMap | None = None) -> str:
     """A defaulted or review entry that names this key (or the list it is an item of) with the values both
     renders give it: the new chart renders it from its default or its template, or no longer renders it.
     An entry that shows a chart-built service host as <service> is compared with the renders' hosts so shown."""
@@ -288,9 +289,18 @@ def reported_change(report: Report, key: KeyPath, t1: dict, t2: dict, catalog, n
             if SERVICE in str(entry.old_value) + str(entry.new_value):
                 old = without_service_hosts(before, names, old_side=True) if before is not _ABSENT else before
                 new = without_service_hosts(after, names) if after is not _ABSENT else after
-            if _same(entry.new_value, new) and _same(entry.old_value, old):
+            if _same(entry.new_value, new) and (_same(entry.old_value, old) or old_wiring(before, text, names, src_map)):
                 return f"{entry.action}: {entry.message}"
     return ""
+
+
+def old_wiring(before: Any, key: str, names: tuple[str, ...], src_map: ChartMap | None) -> bool:
+    """The old chart built this value around its own service hosts, from no values path and not as a literal its
+    map records: the migration cannot know it, so its entry's old value is not held against it."""
+    from k8s_migrate.charts.default_changes import without_service_hosts
+
+    return (src_map is not None and before is not _ABSENT and without_service_hosts(before, names, old_side=True) != before
+            and not src_map.toml_to_values(key) and not any(same_value(c["value"], before) for c in src_map.stock_value(key)))
 
 
 def _find(tree: Any, path: KeyPath) -> tuple[bool, Any]:
@@ -369,7 +379,7 @@ def classify(diff: Difference, values_report: Report, toml_report: Report, dst_m
             or unchanged_in_effect(diff, catalog)
             or not_exposed(values_report, key) or default_followed(values_report, diff)
             or filled_in(values_report, dst_map, key)
-            or reported_change(values_report, key, t1 or {}, t2 or {}, catalog, (*[n for n in names if n], "release-"))
+            or reported_change(values_report, key, t1 or {}, t2 or {}, catalog, (*[n for n in names if n], "release-"), src_map)
             or rule_finding(toml_report, key)
             or topology(diff, names, catalog, dst_map, src_map))
 

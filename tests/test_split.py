@@ -229,3 +229,17 @@ def test_split_verify_prints_each_files_verification(reference_dir, tmp_path):
                  "traffic-manager.yaml (helm-apim/traffic-manager@4.6.x):"):
         assert name in run.err
     assert run.err.count("verify: OK") == 3
+
+
+@pytest.mark.parametrize("chart", ["am-pattern-3", "am-pattern-4"])
+def test_a_separate_traffic_manager_gives_the_gateway_the_event_hub(reference_dir, chart):
+    data = (reference_dir / "kubernetes-apim/4.2.x/advanced" / chart / "values.yaml").read_bytes()
+    result = split(data, f"kubernetes-apim/{chart}@4.2.x", [t.replace("4.6.x", "4.5.x") for t in TARGETS])
+    assert files_of(result)["gateway.yaml"]["wso2"]["apim"]["configurations"]["eventhub"]["enabled"] is True
+    gateway = next(f for f in result.files if f.name == "gateway.yaml")
+    assert any(e.rule == "split-gateway-event-hub" and e.action == "added" for e in gateway.report.entries)
+    without_tm = split(data, f"kubernetes-apim/{chart}@4.2.x", TARGETS[:2])
+    assert "eventhub" not in str(files_of(without_tm)["gateway.yaml"])
+    from k8s_migrate.verify import prove_split
+
+    assert all(v.ok for _, v in prove_split(data, "values.yaml", f"kubernetes-apim/{chart}@4.2.x", result))

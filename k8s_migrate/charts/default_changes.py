@@ -23,6 +23,7 @@ from .chartmap import OTHER_HOLE, ChartMap, apply_pattern, invert_pattern
 from .deployment_rules import _ABSENT, lookup
 
 _RENDERED_LINKS = ("direct", "pattern", "list", "subtree")
+_ITEMS = ("[]", -1)  # a list path's "each item" segment
 _SIBLING = re.compile(r"^\{\{-?\s*\$\w+\.\w+\s*-?\}\}$")  # {{ $env.servicePort }}: a field of the same list item
 _HOST = re.compile(r"(?<=://)[<>A-Za-z0-9_.-]+(?::(?:\d+|\$\{[\w.]+\}))?")  # a URL's host, and its port
 SERVICE = "<service>"
@@ -116,13 +117,20 @@ def render_model(chart_map: ChartMap, instance: str, values: dict[str, Any]) -> 
                         apply_pattern(None, value, link.get("filter")), format_key((*values_pattern[:-1], str(name))),
                         link.get("line"), link, verdict is True or not link.get("guard")))
             continue
-        if values_pattern[-1:] == ("[]",) and toml_pattern[-1:] == ("[]",):  # a list of scalars renders whole
+        whole = bool(values_pattern) and values_pattern[-1] in _ITEMS and toml_pattern[-1:] == values_pattern[-1:]  # one array
+        if whole:
             values_pattern, toml_pattern = values_pattern[:-1], toml_pattern[:-1]
         for values_path, toml_path, item in _expand(values, values_pattern, toml_pattern):
+            if any(seg in _ITEMS for seg in toml_path):
+                continue  # a value that fills every item of a list the chart ranges over elsewhere
             value = lookup(values, values_path)
             if value is _ABSENT or value is None:
                 continue
-            rendered = _fill(link, value, item, values)
+            if whole and isinstance(value, list) and link.get("pattern"):
+                items = [_fill(link, v, v, values) for v in value]
+                rendered = WIRED if any(i is WIRED for i in items) else items
+            else:
+                rendered = _fill(link, value, item, values)
             if rendered is not None:
                 offer(format_key(toml_path), Rendered(rendered, format_key(values_path), link.get("line"), link,
                                                       verdict is True or not link.get("guard")))
@@ -137,7 +145,7 @@ def render_model(chart_map: ChartMap, instance: str, values: dict[str, Any]) -> 
 def _expand(values: Any, pattern: KeyPath, toml: KeyPath, prefix: KeyPath = (), item: Any = None):
     """Concrete (values path, TOML path, list item) for a link whose paths may hold ``[]`` (each item)."""
     for i, seg in enumerate(pattern):
-        if seg in ("[]", -1, "*"):
+        if seg in (*_ITEMS, "*"):
             node = lookup(values, (*prefix, *pattern[:i]))
             if not isinstance(node, list) or seg == "*":
                 return

@@ -184,6 +184,7 @@ def split_values(data: bytes, name: str, options: SplitOptions) -> SplitResult:
     merge_findings(targets)
     for target in targets:
         target.report.extend(complete_list_items(target.doc, src_map, target.chart_map))
+    apply_set_rules(targets, rules)
     report_default_changes(targets, src_map, _plain(doc.data), src_version)
 
     files = [SplitFile(t.chart_map.id, t.name, t.doc.dumps(file_header(src_map, t, name), source.text),
@@ -198,6 +199,24 @@ def split_values(data: bytes, name: str, options: SplitOptions) -> SplitResult:
     for m in skipped:
         merged.notes.append(f"{m.id}: {src_map.id} has no separate {profile_of(chart_name(m))}; no file written")
     return SplitResult(files, merged)
+
+
+def apply_set_rules(targets: list[Target], rules: dict[str, Any]) -> None:
+    """Values a target needs because of the split itself (``set`` rules: the profile, the other targets that
+    must be there, the path and value), each with an added entry."""
+    profiles = {t.profile for t in targets}
+    for rule in rules.get("set", []):
+        if not set(rule.get("when_targets", [])) <= profiles:
+            continue
+        for target in targets:
+            path = parse_key(rule["path"])
+            if target.profile != rule["profile"] or not known_path(target.chart_map, path) \
+                    or same_value(target.doc.get(path), rule["value"]):
+                continue
+            target.doc.set(path, rule["value"])
+            target.report.add(Entry("added", None, rule["path"], None, rule["value"], rule=rule["id"],
+                                    source=rule.get("source"), origin=rule["path"],
+                                    message=rule["message"].format(chart=target.chart_map.id)))
 
 
 def report_default_changes(targets: list[Target], src_map: ChartMap, source_values: dict[str, Any], src_version: str) -> None:
