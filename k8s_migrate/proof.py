@@ -20,7 +20,7 @@ from typing import Any, Iterable
 from .carryover import ItemMatcher
 from .catalog import Catalog
 from .errors import ProofError  # noqa: F401  (raised by the pipelines)
-from .formats.toml import flatten, nest
+from .hub import flatten, nest
 from .hub import KeyPath, format_key, has_items, parse_key
 from .profiles import implied_by_role, user_role
 from .report import Entry, Report

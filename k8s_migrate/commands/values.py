@@ -62,7 +62,7 @@ def values_command(
     delivery = Delivery(file, output, in_place, backup, report, diff, check, strict, show_secrets, quiet, follow_symlinks, verbose=verbose)
     try:
         from ..answers import load_answers, with_answers
-        from ..pipeline_values import ValuesOptions, migrate_values
+        from ..migrate.values import ValuesOptions, migrate_values
         from ..verify import prove_values
 
         answers = load_answers(answers_file, None if file == "-" else file)

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..data import load_json
-from ..formats.toml import flatten
+from ..hub import flatten
 from ..hub import ANY_ITEM, ANY_KEY, KeyPath, KeyPathError, format_key, parse_key, strip_indices, substitute
 from ..versions import VersionError, normalise_version, version_key
 from .lint import Problem

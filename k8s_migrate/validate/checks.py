@@ -46,7 +46,7 @@ class VersionFacts:
     @cached_property
     def stock_keys(self) -> dict[str, str]:
         """Leaf keys (``[]`` for items) that WSO2's own stock files of this version set -> which file."""
-        from ..formats.toml import flatten
+        from ..hub import flatten
 
         own = self.own_stock_name
         docs = {"stock": self.catalog.stock, **{f"{p} profile": d for p, d in self.catalog.profiles.items()}}

@@ -18,14 +18,14 @@ from ..data import load_json, mappings_dir
 from ..errors import UsageError
 from ..formats.text import decode
 from ..formats.values import ValuesDocument, container_for, detect_indent, get_path
-from ..hub import HubKey, KeyPath, format_key, matches, parse_key, substitute
-from ..pipeline import add_findings, entry_for, join, rule_chain
-from ..pipeline_values import chart_version, complete_list_items, load_map, to_values, unflatten
+from ..hub import HubKey, KeyPath, format_key, matches, parse_key, substitute, unflatten
+from .toml import add_findings, entry_for, join, rule_chain
+from .values import complete_list_items
 from ..profiles import canonical
 from ..report import Entry, Report, merge_reports
 from ..rules.apply import Context, run
 from ..rules.values import same_value
-from .chartmap import ChartMap, apply_pattern, invert_pattern
+from ..charts.chartmap import ChartMap, apply_pattern, chart_version, invert_pattern, load_map, to_values
 
 RULES_DIR = "charts/rules"
 _MISSING = object()

@@ -16,9 +16,10 @@ from k8s_migrate.catalog import UnknownVersionError, load_catalog, resolve_versi
 from k8s_migrate.data import load_json
 from k8s_migrate.errors import UsageError
 from k8s_migrate.formats.text import decode
-from k8s_migrate.formats.toml import TomlDocument, flatten, nest as nest_leaves
+from k8s_migrate.formats.toml import TomlDocument
+from k8s_migrate.hub import flatten, nest as nest_leaves
 from k8s_migrate.hub import HubKey, KeyPath, format_key
-from k8s_migrate.pipeline import Options, Result, migrate_toml, stock_for, stock_text, tidy
+from k8s_migrate.migrate.toml import Options, Result, migrate_toml, stock_for, stock_text, tidy
 from k8s_migrate.report import Entry, Report
 from k8s_migrate.report.masking import is_secret_key
 from k8s_migrate.rules.values import same_value
@@ -80,7 +81,7 @@ def check_claims(report: Report, output: str) -> None:
     """The proof's report-against-output half: each entry that says where a value went must find it there
     (the TOML stage, when there is one, was proven in full by migrate_toml)."""
     from ..errors import ProofError
-    from ..formats.toml import flatten
+    from ..hub import flatten
     from ..proof import disagreements, read_output
 
     problems = disagreements(report.entries, flatten(read_output(output)))
