@@ -597,7 +597,7 @@ class Analysis:
         self.mark_key(toml, "mapped" if statuses else "unmapped")
 
     def key_path(self, key_text: str, alt: list[Part], action: Part) -> KeyPath | None:
-        segments: list[str] = []
+        segments: list[str | int] = []
         for piece in re.split(r"\.(?=(?:[^\"]*\"[^\"]*\")*[^\"]*$)", key_text.strip()):
             m = MARK_RE.fullmatch(piece.strip())
             if m:
@@ -809,7 +809,7 @@ def derive_chart(chart_dir: Path | str, chart_id: str | None = None, source: dic
 
 def count(analyses: list[Analysis]) -> dict[str, Any]:
     keys: dict[str, int] = {"total": 0, "mapped": 0, "constant": 0, "unmapped": 0}
-    refs: dict[str, int] = {"total": 0, "mapped": 0, "guard": 0, "commented": 0, "unmapped": 0}
+    refs: dict[str, float] = {"total": 0, "mapped": 0, "guard": 0, "commented": 0, "unmapped": 0}
     for a in analyses:
         for status in a.keys.values():
             keys["total"] += 1

@@ -21,7 +21,7 @@ def simple_guard(guard: str | None) -> tuple[KeyPath, bool] | None:
     return tuple(m.group(2).split(".")), not m.group(1)
 
 
-def effective_set(values: dict[str, Any], path: KeyPath, value: Any) -> None:
+def effective_set(values: dict[Any, Any], path: KeyPath, value: Any) -> None:
     """Set a value in an overlay, copying each map on the way (the defaults below are shared)."""
     node = values
     for seg in path[:-1]:

@@ -76,7 +76,10 @@ def _neighbour_chart(name: str) -> str | None:
 def _chart_map(chart: str | None, name: str):
     from ..charts.chartmap import load_map
 
-    return load_map(chart or _neighbour_chart(name))
+    chart = chart or _neighbour_chart(name)
+    if chart is None:
+        raise UsageError("a values file needs --chart (the chart id or directory it is for)", name)
+    return load_map(chart)
 
 
 def file_version(kind: str, text: str, options: ValidateOptions, chart_map: Any = None) -> tuple[str, str | None]:

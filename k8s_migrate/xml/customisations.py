@@ -132,7 +132,8 @@ class FileContext:
             segs = self.aliased(fact.segments)
             if len(segs) > depth and segs[:depth] == prefix and segs[depth] not in order:
                 seg = segs[depth]
-                if segment_matches(pattern, seg) is not False and not self.imap.is_named_exactly(prefix + (seg,)):
+                named = self.imap is not None and self.imap.is_named_exactly(prefix + (seg,))
+                if segment_matches(pattern, seg) is not False and not named:
                     order.append(seg)
         return order.index(segment) if segment in order else 0
 
@@ -246,13 +247,14 @@ def pattern_match(pattern_xpath: str, segments: tuple[str, ...]) -> Match | None
 
 
 def split_by_scheme(rule: dict[str, Any], value: str) -> dict[str, str] | None:
-    out = {}
+    out: dict[str, str] = {}
     for part in (p.strip() for p in value.split(rule["separator"])):
         target = rule["targets"].get(part.split("://")[0].lower()) if "://" in part else None
-        if part and (target is None or target in out):
+        if not part:
+            continue
+        if target is None or target in out:
             return None
-        if part:
-            out[target] = part
+        out[target] = part
     return out or None
 
 
@@ -273,7 +275,7 @@ def special_keys(rules: dict[str, Any], ctx: FileContext, segments: tuple[str, .
     for rule in rules.get("split_by_scheme", []):
         match = pattern_match(rule["xpath"], segments)
         parts = split_by_scheme(rule, value) if match else None
-        if parts:
+        if match and parts:
             out = {format_key(concrete_key(k, key_fills(ctx, match, segments, k))): v for k, v in parts.items()}
             return rule["id"], out, item_prefixes(match, segments)
     for rule in rules.get("url_groups", []):
