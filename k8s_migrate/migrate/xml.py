@@ -20,14 +20,14 @@ from k8s_migrate.formats.toml import TomlDocument
 from k8s_migrate.hub import flatten, nest as nest_leaves
 from k8s_migrate.hub import HubKey, KeyPath, format_key
 from k8s_migrate.migrate.toml import Options, Result, migrate_toml, stock_for, stock_text, tidy
-from k8s_migrate.report import Entry, Report
+from k8s_migrate.report import Action, Entry, Report
 from k8s_migrate.report.masking import is_secret_key
 from k8s_migrate.rules.values import same_value
 from k8s_migrate.versions import VersionError, version_key
 from k8s_migrate.xml.customisations import Customisation, XmlInputError, XmlResult, skipped_files, xml_customisations
 from k8s_migrate.xml.document import XmlSyntaxError
 
-LANDED = "moved"  # an XML location that became a TOML key
+LANDED: Action = "moved"  # an XML location that became a TOML key
 
 
 @dataclass
@@ -167,7 +167,7 @@ def nest(keys: list[HubKey]) -> dict[str, Any]:
 def place(path: KeyPath, matcher: ItemMatcher, out: TomlDocument, placed: dict[KeyPath, int],
           appended: set[KeyPath]) -> KeyPath:
     """Where a hub key lands: array items to the base item with the same identity, or to a new item."""
-    result = list(path)
+    result: list[str | int] = list(path)
     for pos in (i for i, s in enumerate(path) if isinstance(s, int)):
         item = path[: pos + 1]
         if item not in placed:
@@ -234,7 +234,7 @@ def customisation_entry(cust: Customisation, keys: list[str], built: TemplateFil
     landings = [built.landings[k] for k in keys if k in built.landings]
     finals: dict[str, Any] = {}
     notes: list[str] = []
-    actions: list[str] = []
+    actions: list[Action] = []
     for landing in landings:
         step = f"{template_version}: {landing.built_key}"
         if landing.status == "same":
@@ -270,10 +270,10 @@ def customisation_entry(cust: Customisation, keys: list[str], built: TemplateFil
     return entry
 
 
-ATTENTION_FIRST = ("review", "unknown", "removed", "changed", LANDED, "renamed", "kept", "defaulted")
+ATTENTION_FIRST: tuple[Action, ...] = ("review", "unknown", "removed", "changed", LANDED, "renamed", "kept", "defaulted")
 
 
-def entry_action(cust: Customisation, actions: list[str]) -> str:
+def entry_action(cust: Customisation, actions: list[Action]) -> Action:
     if cust.message:
         return "review"
     if not actions:

@@ -101,7 +101,7 @@ class VersionFiles:
         return self.template_keys is None
 
     @cached_property
-    def _indexes(self) -> list[tuple[str, dict[str, list[KeyPath]]]]:
+    def _indexes(self) -> list[tuple[str, dict[str | int, list[KeyPath]]]]:
         """Each source's keys, grouped by their first segment (``*`` for a wildcard one)."""
         sources = (("template-keys.txt", self.template_keys or set()), ("default.json", set(self.defaults)),
                    ("infer.json/key-mappings.json/stock file", self.other_keys))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from itertools import combinations
 from pathlib import Path
+from typing import Any
 
 from ..hub import KeyPath, format_key, matches, parse_key, strip_indices
 from .model import Rule, RuleError, RulePack
@@ -86,7 +87,7 @@ def read_pack(path: Path) -> tuple[RulePack | None, list[Problem]]:
 
     name = path.name
     try:
-        data = YAML(typ="rt").load(path.read_text(encoding="utf-8"))
+        data: Any = YAML(typ="rt").load(path.read_text(encoding="utf-8"))
     except YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         where = f"{name}:{mark.line + 1}" if mark else name
@@ -102,7 +103,7 @@ def read_pack(path: Path) -> tuple[RulePack | None, list[Problem]]:
         return None, [Problem(f"{name}:1", str(exc))]
     if version_key(src) >= version_key(dst):
         problems.append(Problem(f"{name}:1", f"'from' {src} must be older than 'to' {dst}"))
-    items = data.get("rules") or []
+    items: Any = data.get("rules") or []
     if not isinstance(items, list):
         return None, problems + [Problem(f"{name}:{data.lc.key('rules')[0] + 1}", "'rules' must be a list")]
     rules = []

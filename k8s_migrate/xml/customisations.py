@@ -436,10 +436,10 @@ def scalar_lists(keys: list[HubKey], customisations: list[Customisation]) -> lis
             out.append(key)
     renamed: dict[str, str] = {}
     for i, key in enumerate(out):
-        group = lists.get(key.path[:-1]) if isinstance(key.path[-1], int) else None
-        if group is None:
+        items = lists.get(key.path[:-1]) if isinstance(key.path[-1], int) else None
+        if items is None:
             continue
-        items = sorted(group, key=lambda k: k.path[-1])
+        items = sorted(items, key=lambda k: k.path[-1])
         whole = HubKey(key.path[:-1], [k.value for k in items], key.line, key.origin, key.comment, dict(key.meta))
         out[i] = whole
         renamed.update({k.key: whole.key for k in items})
