@@ -95,7 +95,7 @@ def chart_directory(chart: str, chart_map: ChartMap | None = None) -> Path:
                      f"{chart_map.id}`, or give a chart directory (`helm pull --untar` makes one)")
 
 
-def parse_toml(text: str, label: str) -> tuple[dict, str]:
+def load_rendered_toml(text: str, label: str) -> tuple[dict, str]:
     """The TOML data, or {} and a message quoting the line that does not parse."""
     try:
         return tomllib.loads(text), ""
@@ -400,8 +400,8 @@ def compare_instance(result: Verification, rendered_src: str, rendered_dst: str,
         chart_version(ctx.src_map, None, "--from"), chart_version(ctx.dst_map, None, "--to"), mode="edit"))
     if not result.t1:
         result.t1, result.t2 = toml_result.output, rendered_dst
-    t1, error1 = parse_toml(toml_result.output, f"the TOML migration of {ctx.src_map.id}'s {old}")
-    t2, error2 = parse_toml(rendered_dst, f"{ctx.dst_map.id}'s {new} from the migrated values")
+    t1, error1 = load_rendered_toml(toml_result.output, f"the TOML migration of {ctx.src_map.id}'s {old}")
+    t2, error2 = load_rendered_toml(rendered_dst, f"{ctx.dst_map.id}'s {new} from the migrated values")
     result.errors += [e for e in (error1, error2) if e]
     if error1 or error2:
         return
@@ -537,7 +537,7 @@ def _show(present: bool, value: Any) -> str:
     return repr(value) if present else "(absent)"
 
 
-def render_text(result: Verification, show_secrets: bool = False) -> str:
+def verification_text(result: Verification, show_secrets: bool = False) -> str:
     from k8s_migrate.report.masking import mask_value
 
     def show(key: str, present: bool, value: Any) -> str:

@@ -162,9 +162,9 @@ def test_values_verify_flag_runs_the_same_check(reference_dir, tmp_path):
 
 
 def test_verify_masks_secret_values_in_its_diff():
-    from k8s_migrate.verify import Difference, Verification, render_text
+    from k8s_migrate.verify import Difference, Verification, verification_text
 
     result = Verification(unexplained=[Difference("database.apim_db.password", "Old-Pa55", "New-Pa55", True, True)])
-    text = render_text(result)
+    text = verification_text(result)
     assert "Old-Pa55" not in text and "New-Pa55" not in text and "****" in text
-    assert "New-Pa55" in render_text(result, show_secrets=True)
+    assert "New-Pa55" in verification_text(result, show_secrets=True)

@@ -31,7 +31,7 @@ LANDED: Action = "moved"  # an XML location that became a TOML key
 
 
 @dataclass
-class Landing:
+class TemplateLanding:
     """What became of one hub key on the template version's file."""
 
     built_key: str  # the key in the template-version file (array items placed by identity)
@@ -43,7 +43,7 @@ class Landing:
 @dataclass
 class TemplateFile:
     text: str
-    landings: dict[str, Landing] = field(default_factory=dict)  # hub key -> landing
+    landings: dict[str, TemplateLanding] = field(default_factory=dict)  # hub key -> landing
 
 
 def migrate_xml(conf_path: Path | str, options: Options) -> Result:
@@ -182,17 +182,17 @@ def place(path: KeyPath, matcher: ItemMatcher, out: TomlDocument, placed: dict[K
 
 
 def land(hub: HubKey, path: KeyPath, out: TomlDocument, baseline: Baseline, base_flat: dict[KeyPath, Any],
-         new_item: bool) -> Landing:
+         new_item: bool) -> TemplateLanding:
     key = format_key(path)
     if path in base_flat:
         if same_value(base_flat[path], hub.value) and type(base_flat[path]) is type(hub.value):
-            return Landing(key, hub.value, "same")
+            return TemplateLanding(key, hub.value, "same")
     elif not new_item:
         found, default, where = baseline.default(path, path)
         if found and same_value(default, hub.value):
-            return Landing(key, hub.value, "default", where)
+            return TemplateLanding(key, hub.value, "default", where)
     out.set(path, hub.value)
-    return Landing(key, hub.value, "set")
+    return TemplateLanding(key, hub.value, "set")
 
 
 # ---- the report -----------------------------------------------------------------------------

@@ -323,7 +323,7 @@ def locate_keys(rules: dict[str, Any], ctx: FileContext, segments: tuple[str, ..
     return rule, found, item_prefixes(match, ctx.aliased(segments)) if found else [], match, reason
 
 
-def carry(change: Change, ctx: FileContext, rules: dict[str, Any],
+def carry_change(change: Change, ctx: FileContext, rules: dict[str, Any],
           role_keys: dict[str, dict[str, Any]], out: Collector, unresolved: frozenset[str] = frozenset()) -> Customisation:
     cust = Customisation(ctx.name, change.line, change.path, change.action, change.stock_value, change.user_value)
     role = next((r for r in rules.get("datasource_roles", [])
@@ -402,7 +402,7 @@ def xml_customisations(conf_path: Path, from_version: str) -> XmlResult:
     unresolved = frozenset(r["id"] for r in rules.get("datasource_roles", []) if r["role"] not in roles)
     for name, ctx in contexts.items():
         for change in compare_facts(stock_facts(version, name), ctx.facts):
-            customisations.append(carry(renamed(change, renames), ctx, rules, role_keys, out, unresolved))
+            customisations.append(carry_change(renamed(change, renames), ctx, rules, role_keys, out, unresolved))
         add_item_context(ctx, rules, out)
     add_database_types(out, template_version)
     keys = scalar_lists(list(out.keys.values()), customisations)
