@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from itertools import combinations
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from ..hub import KeyPath, format_key, matches, parse_key, strip_indices
 from .model import Rule, RuleError, RulePack
@@ -80,6 +80,7 @@ def read_pack(path: Path) -> tuple[RulePack | None, list[Problem]]:
     """A pack read for linting: every problem of its YAML and of each rule, each at its file:line; the pack
     holds the rules that are sound, so the checks below still see them."""
     from ruamel.yaml import YAML
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
     from ruamel.yaml.error import YAMLError
 
     from ..versions import VersionError, normalise_version, version_key
@@ -94,7 +95,7 @@ def read_pack(path: Path) -> tuple[RulePack | None, list[Problem]]:
         return None, [Problem(where, f"invalid YAML: {getattr(exc, 'problem', None) or ' '.join(str(exc).split())}")]
     except (OSError, UnicodeDecodeError) as exc:
         return None, [Problem(name, f"cannot read: {exc}")]
-    if not isinstance(data, dict) or "from" not in data or "to" not in data:
+    if not isinstance(data, CommentedMap) or "from" not in data or "to" not in data:
         return None, [Problem(f"{name}:1", "a rule pack needs 'from', 'to' and 'rules'")]
     problems = []
     try:
@@ -108,7 +109,7 @@ def read_pack(path: Path) -> tuple[RulePack | None, list[Problem]]:
         return None, problems + [Problem(f"{name}:{data.lc.key('rules')[0] + 1}", "'rules' must be a list")]
     rules = []
     for i, item in enumerate(items):
-        line = items.lc.item(i)[0] + 1
+        line = cast(CommentedSeq, items).lc.item(i)[0] + 1
         try:
             rules.append(rule_from_data(item, f"{src}->{dst}", f"rule {i + 1}"))
         except RuleError as exc:

@@ -171,4 +171,4 @@ def _toml_text(key: str, value: Any) -> str:
     nested: dict[str | int, Any] = {path[-1]: value}
     for segment in reversed(path[:-1]):
         nested = {segment: nested}
-    return tomlkit.dumps(nested)
+    return tomlkit.dumps({str(k): v for k, v in nested.items()})

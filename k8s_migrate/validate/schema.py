@@ -71,7 +71,8 @@ def _line(data: Any, path: tuple) -> int | None:
     line = None
     for seg in path:
         try:
-            line = node.lc.key(seg)[0] + 1 if isinstance(node, dict) else node.lc.item(seg)[0] + 1
+            positions = node.lc
+            line = (positions.key(seg) if isinstance(node, dict) else positions.item(seg))[0] + 1
             node = node[seg]
         except (AttributeError, KeyError, IndexError, TypeError):
             break
