@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from k8s_migrate.charts.chartmap import ChartMap
-from k8s_migrate.charts.default_changes import pair_instances  # noqa: F401  (verify's pairing is the model's)
+from k8s_migrate.migrate.default_changes import pair_instances  # noqa: F401  (verify's pairing is the model's)
 from k8s_migrate.errors import ProofError, UsageError
-from k8s_migrate.hub import KeyPath, format_key, matches, parse_key
+from k8s_migrate.hub import KeyPath, format_key, matches, parse_key, unflatten
 from k8s_migrate.report import ATTENTION, Report
 from k8s_migrate.rules.values import same_value
 
@@ -84,7 +84,7 @@ def chart_directory(chart: str, chart_map: ChartMap | None = None) -> Path:
     if (given / "Chart.yaml").is_file():
         return given
     if chart_map is None:
-        from k8s_migrate.pipeline_values import load_map
+        from k8s_migrate.charts.chartmap import load_map
 
         chart_map = load_map(chart)
     relative = (chart_map.source or {}).get("path")
@@ -100,7 +100,7 @@ def chart_directory(chart: str, chart_map: ChartMap | None = None) -> Path:
                      f"{chart_map.id}`, or give a chart directory (`helm pull --untar` makes one)")
 
 
-def parse_toml(text: str, label: str) -> tuple[dict, str]:
+def load_rendered_toml(text: str, label: str) -> tuple[dict, str]:
     """The TOML data, or {} and a message quoting the line that does not parse."""
     try:
         return tomllib.loads(text), ""
@@ -274,7 +274,7 @@ def reported_change(report: Report, key: KeyPath, t1: dict, t2: dict, catalog, n
     """A defaulted or review entry that names this key (or the list it is an item of) with the values both
     renders give it: the new chart renders it from its default or its template, or no longer renders it.
     An entry that shows a chart-built service host as <service> is compared with the renders' hosts so shown."""
-    from k8s_migrate.charts.default_changes import SERVICE, without_service_hosts
+    from k8s_migrate.migrate.default_changes import SERVICE, without_service_hosts
 
     for cut in range(len(key), 0, -1):
         if any(not isinstance(s, int) for s in key[cut:]):
@@ -297,7 +297,7 @@ def reported_change(report: Report, key: KeyPath, t1: dict, t2: dict, catalog, n
 def old_wiring(before: Any, key: str, names: tuple[str, ...], src_map: ChartMap | None) -> bool:
     """The old chart built this value around its own service hosts, from no values path and not as a literal its
     map records: the migration cannot know it, so its entry's old value is not held against it."""
-    from k8s_migrate.charts.default_changes import without_service_hosts
+    from k8s_migrate.migrate.default_changes import without_service_hosts
 
     return (src_map is not None and before is not _ABSENT and without_service_hosts(before, names, old_side=True) != before
             and not src_map.toml_to_values(key) and not any(same_value(c["value"], before) for c in src_map.stock_value(key)))
@@ -328,7 +328,7 @@ def topology(diff: Difference, names: tuple[str, str], catalog, dst_map: ChartMa
     ``localhost`` included); or the old chart did not render the key and the new one builds it around such an
     address, from no literal of its map; or the old chart built it so and the new one does not render it, with no
     server default in its place."""
-    from k8s_migrate.charts.default_changes import SERVICE, without_service_hosts
+    from k8s_migrate.migrate.default_changes import SERVICE, without_service_hosts
 
     hosts = (*[n for n in names if n], f"{release}-")
     before, after = (_effective(diff.present_before, diff.before, diff.key, catalog),
@@ -358,16 +358,6 @@ def given_value(dst_map: ChartMap, key: KeyPath, given: dict[str, str]) -> str:
     return f"given with --set {hit[0]}" if hit else ""
 
 
-def nested(flat: dict[str, str]) -> dict[str, Any]:
-    """``a.b.c=v`` pairs as nested values."""
-    out: dict[str, Any] = {}
-    for dotted, value in flat.items():
-        node = out
-        parts = dotted.split(".")
-        for part in parts[:-1]:
-            node = node.setdefault(part, {})
-        node[parts[-1]] = value
-    return out
 
 
 def classify(diff: Difference, values_report: Report, toml_report: Report, dst_map: ChartMap,
@@ -394,7 +384,8 @@ def verify(values_data: bytes, name: str, chart: str, to_chart: str, instance: s
     the values report asks for, such as a key the new chart requires. ``values_result`` is the migration
     to check (default: run it)."""
     from k8s_migrate.charts.render import load_values_text
-    from k8s_migrate.pipeline_values import ValuesOptions, load_map, migrate_values
+    from k8s_migrate.charts.chartmap import load_map
+    from k8s_migrate.migrate.values import ValuesOptions, migrate_values
 
     src_map, dst_map = load_map(chart), load_map(to_chart)
     src_dir = chart_directory(chart_dir_from, None) if chart_dir_from else chart_directory(chart, src_map)
@@ -446,16 +437,16 @@ class Compared:
 
 def compare_instance(result: Verification, rendered_src: str, rendered_dst: str, old: str, new: str,
                      ctx: Compared) -> None:
-    from k8s_migrate.pipeline import Options, migrate_toml
+    from k8s_migrate.migrate.toml import Options, migrate_toml
     from k8s_migrate.catalog import load_catalog
-    from k8s_migrate.pipeline_values import chart_version
+    from k8s_migrate.charts.chartmap import chart_version
 
     toml_result = migrate_toml(rendered_src.encode("utf-8"), f"{old} (rendered by {ctx.src_map.id})", Options(
         chart_version(ctx.src_map, None, "--from"), chart_version(ctx.dst_map, None, "--to"), mode="edit", profile=ctx.profile))
     if not result.t1:
         result.t1, result.t2 = toml_result.output, rendered_dst
-    t1, error1 = parse_toml(toml_result.output, f"the TOML migration of {ctx.src_map.id}'s {old}")
-    t2, error2 = parse_toml(rendered_dst, f"{ctx.dst_map.id}'s {new} from the migrated values")
+    t1, error1 = load_rendered_toml(toml_result.output, f"the TOML migration of {ctx.src_map.id}'s {old}")
+    t2, error2 = load_rendered_toml(rendered_dst, f"{ctx.dst_map.id}'s {new} from the migrated values")
     result.errors += [e for e in (error1, error2) if e]
     result.renders[new] = t2
     if error1 or error2:
@@ -533,7 +524,7 @@ def _subtree(values: dict, alias: str | None) -> dict:
 def merge_given(values: dict, given: dict[str, str] | None) -> dict:
     from k8s_migrate.charts.render import merge_values
 
-    return merge_values(values, nested(given)) if given else values
+    return merge_values(values, unflatten(given)) if given else values
 
 
 def prove_values(values_data: bytes, name: str, chart: str, to_chart: str, values_result,
@@ -560,7 +551,7 @@ def prove_split(values_data: bytes, name: str, chart: str, split) -> list[tuple[
     """The proof of a split, per destination chart: its instances against the source instances of its component.
     A key the source instance rendered and this chart does not is no loss when another file's chart renders it,
     from the same source instance, with the same value. Unexplained differences raise ValuesProofError."""
-    from k8s_migrate.pipeline import Result
+    from k8s_migrate.migrate.toml import Result
 
     done: list[tuple[object, Verification]] = []
     for f in split.files:
@@ -628,7 +619,7 @@ def _show(present: bool, value: Any) -> str:
     return repr(value) if present else "(absent)"
 
 
-def render_text(result: Verification, show_secrets: bool = False) -> str:
+def verification_text(result: Verification, show_secrets: bool = False) -> str:
     from k8s_migrate.report.masking import mask_value
 
     def show(key: str, present: bool, value: Any) -> str:

@@ -9,7 +9,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from k8s_migrate.charts.chartmap import load_chart_map
-from k8s_migrate.charts.split import SplitOptions, known_path, split_values
+from k8s_migrate.migrate.split import SplitOptions, known_path, split_values
 from k8s_migrate.data import load_json
 from k8s_migrate.formats.text import decode
 from k8s_migrate.formats.values import ValuesDocument
@@ -182,7 +182,7 @@ def test_each_split_file_is_proven_against_its_components_instances(reference_di
 
 
 def test_a_split_writer_bug_fails_the_proof_and_writes_nothing(reference_dir, tmp_path, monkeypatch):
-    from k8s_migrate.charts import split as split_module
+    from k8s_migrate.migrate import split as split_module
 
     real_set = split_module.NewValues.set
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from k8s_migrate import pipeline_values
+from k8s_migrate.migrate import values as values_migration
 from k8s_migrate.charts import deployment_rules
 from k8s_migrate.verify import pair_instances, verify
 from tests.helpers import cli
@@ -53,8 +53,8 @@ DEFAULT_FED = GOLDEN / "default-fed-keys-across-families"
 @pytest.mark.parametrize("dropped", ["apim.gateway.environment[0].http_endpoint",
                                      "transport.passthru_https.sender.parameters.HostnameVerifier"])
 def test_a_default_fed_change_without_its_entry_fails_the_proof(reference_dir, monkeypatch, tmp_path, dropped):
-    real = pipeline_values.default_changes
-    monkeypatch.setattr(pipeline_values, "default_changes",
+    real = values_migration.default_changes
+    monkeypatch.setattr(values_migration, "default_changes",
                         lambda *a, **k: [e for e in real(*a, **k) if e.new_key != dropped])
     out = tmp_path / "out.yaml"
     run = cli("values", DEFAULT_FED / "input.yaml", "--chart", "kubernetes-apim/am-pattern-1@4.2.x",
@@ -65,7 +65,7 @@ def test_a_default_fed_change_without_its_entry_fails_the_proof(reference_dir, m
 
 
 def test_the_proof_checks_the_values_a_default_fed_entry_claims(reference_dir, monkeypatch):
-    real = pipeline_values.default_changes
+    real = values_migration.default_changes
 
     def wrong_new_value(*args, **kwargs):
         entries = real(*args, **kwargs)
@@ -74,7 +74,7 @@ def test_the_proof_checks_the_values_a_default_fed_entry_claims(reference_dir, m
                 e.new_value = "http://elsewhere.example.com"
         return entries
 
-    monkeypatch.setattr(pipeline_values, "default_changes", wrong_new_value)
+    monkeypatch.setattr(values_migration, "default_changes", wrong_new_value)
     result = verify((DEFAULT_FED / "input.yaml").read_bytes(), "values.yaml", "kubernetes-apim/am-pattern-1@4.2.x",
                     "helm-apim/all-in-one@4.6.x")
     assert "apim.gateway.environment[0].http_endpoint" in {d.key for d in result.unexplained}

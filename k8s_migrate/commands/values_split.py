@@ -28,7 +28,7 @@ def split_command(file: str, chart: str, to_charts: list[str], from_version: Opt
     """Split, prove each file against its component's instances (exit 3 and nothing written when that fails),
     then write; --verify also prints each file's verification (exit 1 when one is not OK)."""
     from ..answers import load_answers, with_answers
-    from ..charts.split import SplitOptions, split_values
+    from ..migrate.split import SplitOptions, split_values
     from ..verify import prove_split
 
     checks = checks or SplitChecks()
@@ -58,10 +58,10 @@ def split_command(file: str, chart: str, to_charts: list[str], from_version: Opt
 
 
 def show_verifications(verifications, show_secrets: bool) -> None:
-    from ..verify import render_text
+    from ..verify import verification_text
 
     for f, verification in verifications:
-        sys.stderr.write(f"{f.name} ({f.chart}):\n" + render_text(verification, show_secrets))
+        sys.stderr.write(f"{f.name} ({f.chart}):\n" + verification_text(verification, show_secrets))
     if not all(v.ok for _, v in verifications):
         raise typer.Exit(1)
 

@@ -19,8 +19,8 @@ from ..catalog import load_catalog
 from ..hub import HubKey, KeyPath, format_key, parse_key
 from ..report import Entry, Report
 from ..rules.values import same_value
-from .chartmap import OTHER_HOLE, ChartMap, apply_pattern, invert_pattern
-from .deployment_rules import _ABSENT, lookup
+from ..charts.chartmap import OTHER_HOLE, ChartMap, apply_pattern, invert_pattern
+from ..charts.deployment_rules import _ABSENT, lookup
 
 _RENDERED_LINKS = ("direct", "pattern", "list", "subtree")
 _ITEMS = ("[]", -1)  # a list path's "each item" segment
@@ -82,7 +82,7 @@ def pair_instances(before: list[str], after: list[str], only: str | None = None)
 def render_model(chart_map: ChartMap, instance: str, values: dict[str, Any]) -> dict[str, Rendered]:
     """TOML key -> how the chart renders it for one instance, from effective values (a guard that cannot
     be judged counts as holding; a key with a guard judged true wins over one merely not judged false)."""
-    from ..pipeline_values import guard_holds
+    from ..charts.effective import guard_holds
 
     out: dict[str, Rendered] = {}
 
@@ -194,7 +194,7 @@ def _hole(hole: str, item: Any, values: dict[str, Any]) -> Any:
 
 def migrated(rendered: dict[str, Rendered], from_version: str, to_version: str) -> dict[str, Rendered]:
     """The old chart's rendering taken through the rule packs to the new API-M version."""
-    from ..pipeline import rule_chain
+    from .toml import rule_chain
     from ..rules.apply import run
 
     keys = [HubKey(parse_key(k), r.value, None, origin=k) for k, r in rendered.items()]
@@ -224,10 +224,10 @@ def default_changes(report: Report, src_map: ChartMap, dst_map: ChartMap, source
     """One entry per deployment.toml key (and change) that the new chart renders otherwise, where no value
     of the migrated file feeds the new side. A split passes the source instances this chart takes, and per
     source instance the keys the other new charts render from it (a key that moved to another chart is no loss)."""
-    from ..pipeline_values import defaults_tree, overlay
+    from ..charts.effective import overlay
 
-    old_effective = overlay(defaults_tree(src_map), source_values)
-    new_effective = overlay(defaults_tree(dst_map), migrated_values)
+    old_effective = overlay(src_map.defaults_tree(), source_values)
+    new_effective = overlay(dst_map.defaults_tree(), migrated_values)
     catalog = load_catalog(dst_version)
     pairs = instance_pairs(src_map, dst_map, source_instances)
     changes: dict[tuple[str, str, str], Change] = {}
@@ -263,9 +263,9 @@ def instance_pairs(src_map: ChartMap, dst_map: ChartMap, source_instances: set[s
 def rendered_keys(src_map: ChartMap, dst_map: ChartMap, migrated_values: dict[str, Any],
                   source_instances: set[str] | None = None) -> dict[str, set[str]]:
     """Per source instance: the keys the new chart renders for the instance it pairs with."""
-    from ..pipeline_values import defaults_tree, overlay
+    from ..charts.effective import overlay
 
-    effective = overlay(defaults_tree(dst_map), migrated_values)
+    effective = overlay(dst_map.defaults_tree(), migrated_values)
     return {old: set(render_model(dst_map, new, effective)) for old, new in instance_pairs(src_map, dst_map, source_instances)}
 
 
