@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from k8s_migrate.charts.chartmap import ChartMap
-from k8s_migrate.migrate.default_changes import pair_instances  # noqa: F401  (verify's pairing is the model's)
 from k8s_migrate.errors import ProofError, UsageError
 from k8s_migrate.hub import KeyPath, format_key, matches, parse_key, unflatten
+from k8s_migrate.migrate.default_changes import pair_instances  # noqa: F401  (verify's pairing is the model's)
 from k8s_migrate.report import ATTENTION, Report
 from k8s_migrate.rules.values import same_value
 
@@ -289,7 +289,8 @@ def reported_change(report: Report, key: KeyPath, t1: dict, t2: dict, catalog, n
             if SERVICE in str(entry.old_value) + str(entry.new_value):
                 old = without_service_hosts(before, names, old_side=True) if before is not _ABSENT else before
                 new = without_service_hosts(after, names) if after is not _ABSENT else after
-            if _same(entry.new_value, new) and (_same(entry.old_value, old) or old_wiring(before, text, names, src_map)):
+            old_holds = _same(entry.old_value, old) or old_wiring(before, text, names, src_map)
+            if _same(entry.new_value, new) and old_holds:
                 return f"{entry.action}: {entry.message}"
     return ""
 
@@ -299,20 +300,18 @@ def old_wiring(before: Any, key: str, names: tuple[str, ...], src_map: ChartMap 
     map records: the migration cannot know it, so its entry's old value is not held against it."""
     from k8s_migrate.migrate.default_changes import without_service_hosts
 
-    return (src_map is not None and before is not _ABSENT and without_service_hosts(before, names, old_side=True) != before
-            and not src_map.toml_to_values(key) and not any(same_value(c["value"], before) for c in src_map.stock_value(key)))
+    if src_map is None or before is _ABSENT or without_service_hosts(before, names, old_side=True) == before:
+        return False
+    literal = any(same_value(c["value"], before) for c in src_map.stock_value(key))
+    return not src_map.toml_to_values(key) and not literal
 
 
 def _find(tree: Any, path: KeyPath) -> tuple[bool, Any]:
-    node = tree
-    for seg in path:
-        if isinstance(node, dict) and seg in node:
-            node = node[seg]
-        elif isinstance(node, list) and isinstance(seg, int) and seg < len(node):
-            node = node[seg]
-        else:
-            return False, None
-    return True, node
+    from k8s_migrate.charts.deployment_rules import _ABSENT as MISSING
+    from k8s_migrate.charts.deployment_rules import lookup
+
+    found = lookup(tree, path)
+    return (False, None) if found is MISSING else (True, found)
 
 
 def _same(reported: Any, rendered: Any) -> bool:
@@ -369,7 +368,8 @@ def classify(diff: Difference, values_report: Report, toml_report: Report, dst_m
             or unchanged_in_effect(diff, catalog)
             or not_exposed(values_report, key) or default_followed(values_report, diff)
             or filled_in(values_report, dst_map, key)
-            or reported_change(values_report, key, t1 or {}, t2 or {}, catalog, (*[n for n in names if n], "release-"), src_map)
+            or reported_change(values_report, key, t1 or {}, t2 or {}, catalog, (*[n for n in names if n], "release-"),
+                               src_map)
             or rule_finding(toml_report, key)
             or topology(diff, names, catalog, dst_map, src_map))
 
@@ -442,7 +442,8 @@ def compare_instance(result: Verification, rendered_src: str, rendered_dst: str,
     from k8s_migrate.charts.chartmap import chart_version
 
     toml_result = migrate_toml(rendered_src.encode("utf-8"), f"{old} (rendered by {ctx.src_map.id})", Options(
-        chart_version(ctx.src_map, None, "--from"), chart_version(ctx.dst_map, None, "--to"), mode="edit", profile=ctx.profile))
+        chart_version(ctx.src_map, None, "--from"), chart_version(ctx.dst_map, None, "--to"), mode="edit",
+        profile=ctx.profile))
     if not result.t1:
         result.t1, result.t2 = toml_result.output, rendered_dst
     t1, error1 = load_rendered_toml(toml_result.output, f"the TOML migration of {ctx.src_map.id}'s {old}")
@@ -553,7 +554,7 @@ def prove_split(values_data: bytes, name: str, chart: str, split) -> list[tuple[
     from the same source instance, with the same value. Unexplained differences raise ValuesProofError."""
     from k8s_migrate.migrate.toml import Result
 
-    done: list[tuple[object, Verification]] = []
+    done: list[tuple[Any, Verification]] = []
     for f in split.files:
         if f.output is None:
             continue

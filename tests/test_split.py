@@ -211,8 +211,10 @@ def test_split_honours_the_answers_file(tmp_path):
     answers = tmp_path / "answers.yaml"
     answers.write_text("keep_old_defaults: true\n")
     by_flag, by_file = tmp_path / "flag.json", tmp_path / "file.json"
-    assert cli(*split_args(), "-o", str(tmp_path / "a"), "--keep-old-defaults", "--report", str(by_flag), "-q").code == 0
-    assert cli(*split_args(), "-o", str(tmp_path / "b"), "--answers", str(answers), "--report", str(by_file), "-q").code == 0
+    run = cli(*split_args(), "-o", str(tmp_path / "a"), "--keep-old-defaults", "--report", str(by_flag), "-q")
+    assert run.code == 0
+    run = cli(*split_args(), "-o", str(tmp_path / "b"), "--answers", str(answers), "--report", str(by_file), "-q")
+    assert run.code == 0
     plain = tmp_path / "plain.json"
     assert cli(*split_args(), "-o", str(tmp_path / "c"), "--report", str(plain), "-q").code == 0
     summary = lambda p: json.loads(p.read_text())["summary"]  # noqa: E731

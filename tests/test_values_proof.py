@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from k8s_migrate.migrate import values as values_migration
 from k8s_migrate.charts import deployment_rules
+from k8s_migrate.migrate import values as values_migration
 from k8s_migrate.verify import pair_instances, verify
 from tests.helpers import cli
 

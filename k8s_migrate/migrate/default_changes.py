@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..catalog import load_catalog
-from ..hub import HubKey, KeyPath, format_key, parse_key
-from ..report import Entry, Report
-from ..rules.values import same_value
 from ..charts.chartmap import OTHER_HOLE, ChartMap, apply_pattern, invert_pattern
 from ..charts.deployment_rules import _ABSENT, lookup
+from ..hub import HubKey, KeyPath, format_key, parse_key
+from ..report import Action, Entry, Report
+from ..rules.values import same_value
 
 _RENDERED_LINKS = ("direct", "pattern", "list", "subtree")
 _ITEMS = ("[]", -1)  # a list path's "each item" segment
@@ -37,13 +37,13 @@ def without_service_hosts(value: Any, names: tuple[str, ...], old_side: bool = F
         return [without_service_hosts(v, names, old_side) for v in value]
     if not isinstance(value, str):
         return value
-    def shown(found: re.Match) -> str:
-        host, _, port = found.group(0).partition(":")
-        if not ((old_side and host == "localhost") or any(n and n in host for n in (SERVICE, *names))):
-            return found.group(0)
-        return SERVICE
 
-    return _HOST.sub(shown, value)
+    def placeholder(found: re.Match) -> str:
+        host = found.group(0).partition(":")[0]
+        wired = (old_side and host == "localhost") or any(n and n in host for n in (SERVICE, *names))
+        return SERVICE if wired else found.group(0)
+
+    return _HOST.sub(placeholder, value)
 
 
 WIRED = object()  # a value the template builds from the release or chart name: not modelled
@@ -71,7 +71,7 @@ def pair_instances(before: list[str], after: list[str], only: str | None = None)
                 pairs.append((old, new))
                 left.remove(old)
                 right.remove(new)
-    pairs += list(zip(left, right))
+    pairs += list(zip(left, right, strict=False))
     pairs += [(o, None) for o in left[len(right):]] + [(None, n) for n in right[len(left):]]
     if only is not None:
         tail = only.strip("/").split("/")[-1]
@@ -93,53 +93,51 @@ def render_model(chart_map: ChartMap, instance: str, values: dict[str, Any]) -> 
 
     ranged: list[dict[str, Any]] = []  # constants inside a range: one per item the range renders
     for const in chart_map.constants:
-        if const.get("instance") not in (None, instance):
-            continue
-        verdict = guard_holds(const.get("guard"), values)
-        if verdict is False:
-            continue
-        if "[]" in const["toml"]:
+        verdict = guard_holds(const.get("guard"), values) if const.get("instance") in (None, instance) else False
+        if verdict is not False and "[]" in const["toml"]:
             ranged.append(const)
-            continue
-        offer(const["toml"], Rendered(const["value"], None, const.get("line"), None, verdict is True))
+        elif verdict is not False:
+            offer(const["toml"], Rendered(const["value"], None, const.get("line"), None, verdict is True))
     for link in chart_map.links:
-        if link.get("instance") not in (None, instance) or link.get("kind") not in _RENDERED_LINKS or not link.get("toml"):
+        here = link.get("instance") in (None, instance)
+        if not here or link.get("kind") not in _RENDERED_LINKS or not link.get("toml"):
             continue
         verdict = guard_holds(link.get("guard"), values)
-        if verdict is False:
-            continue
-        values_pattern, toml_pattern = parse_key(link["values"]), parse_key(link["toml"])
-        if link["kind"] == "subtree":
-            table = lookup(values, values_pattern[:-1]) if values_pattern[-1:] == ("*",) == toml_pattern[-1:] else None
-            for name, value in table.items() if isinstance(table, dict) else ():
-                if value is not None and not isinstance(value, (dict, list)):
-                    offer(format_key((*toml_pattern[:-1], str(name))), Rendered(
-                        apply_pattern(None, value, link.get("filter")), format_key((*values_pattern[:-1], str(name))),
-                        link.get("line"), link, verdict is True or not link.get("guard")))
-            continue
-        whole = bool(values_pattern) and values_pattern[-1] in _ITEMS and toml_pattern[-1:] == values_pattern[-1:]  # one array
-        if whole:
-            values_pattern, toml_pattern = values_pattern[:-1], toml_pattern[:-1]
-        for values_path, toml_path, item in _expand(values, values_pattern, toml_pattern):
-            if any(seg in _ITEMS for seg in toml_path):
-                continue  # a value that fills every item of a list the chart ranges over elsewhere
-            value = lookup(values, values_path)
-            if value is _ABSENT or value is None:
-                continue
-            if whole and isinstance(value, list) and link.get("pattern"):
-                items = [_fill(link, v, v, values) for v in value]
-                rendered = WIRED if any(i is WIRED for i in items) else items
-            else:
-                rendered = _fill(link, value, item, values)
-            if rendered is not None:
-                offer(format_key(toml_path), Rendered(rendered, format_key(values_path), link.get("line"), link,
-                                                      verdict is True or not link.get("guard")))
+        if verdict is not False:
+            certain = verdict is True or not link.get("guard")
+            for key, value, values_path in _link_keys(link, values):
+                offer(key, Rendered(value, values_path, link.get("line"), link, certain))
     for const in ranged:
         head, _, tail = const["toml"].partition("[]")
-        items = {int(k[len(head) + 1:].split("]")[0]) for k in out if k.startswith(head + "[") and k[len(head) + 1:].split("]")[0].isdigit()}
-        for n in sorted(items):
+        item = re.compile(re.escape(head) + r"\[(\d+)\]")
+        for n in sorted({int(m.group(1)) for m in map(item.match, out) if m}):
             offer(f"{head}[{n}]{tail}", Rendered(const["value"], None, const.get("line"), None, False))
     return out
+
+
+def _link_keys(link: dict[str, Any], values: dict[str, Any]):
+    """(TOML key, rendered value, values path) for each key one link renders from the values."""
+    values_pattern, toml_pattern = parse_key(link["values"]), parse_key(link["toml"])
+    if link["kind"] == "subtree":
+        table = lookup(values, values_pattern[:-1]) if values_pattern[-1:] == ("*",) == toml_pattern[-1:] else None
+        for name, value in table.items() if isinstance(table, dict) else ():
+            if value is not None and not isinstance(value, (dict, list)):
+                yield (format_key((*toml_pattern[:-1], str(name))), apply_pattern(None, value, link.get("filter")),
+                       format_key((*values_pattern[:-1], str(name))))
+        return
+    whole = bool(values_pattern) and values_pattern[-1] in _ITEMS and toml_pattern[-1:] == values_pattern[-1:]
+    if whole:  # a list of scalars renders as one TOML array
+        values_pattern, toml_pattern = values_pattern[:-1], toml_pattern[:-1]
+    for values_path, toml_path, item in _expand(values, values_pattern, toml_pattern):
+        value = lookup(values, values_path)
+        if any(seg in _ITEMS for seg in toml_path) or value is _ABSENT or value is None:
+            continue  # (a value that fills every item of a list the chart ranges over elsewhere: not a key)
+        if whole and isinstance(value, list) and link.get("pattern"):
+            items = [_fill(link, v, v, values) for v in value]
+            rendered = WIRED if any(i is WIRED for i in items) else items
+        else:
+            rendered = _fill(link, value, item, values)
+        yield format_key(toml_path), rendered, format_key(values_path)
 
 
 def _expand(values: Any, pattern: KeyPath, toml: KeyPath, prefix: KeyPath = (), item: Any = None):
@@ -194,14 +192,14 @@ def _hole(hole: str, item: Any, values: dict[str, Any]) -> Any:
 
 def migrated(rendered: dict[str, Rendered], from_version: str, to_version: str) -> dict[str, Rendered]:
     """The old chart's rendering taken through the rule packs to the new API-M version."""
-    from .toml import rule_chain
     from ..rules.apply import run
+    from .toml import rule_chain
 
     keys = [HubKey(parse_key(k), r.value, None, origin=k) for k, r in rendered.items()]
     state = run(keys, rule_chain(from_version, to_version))
     out = {}
     for track in state.tracks:
-        if track.live and track.origin is not None:
+        if track.path is not None and track.origin is not None:
             old = rendered[format_key(track.origin.path)]
             out[format_key(track.path)] = Rendered(track.value, old.values_path, old.line, old.link, old.certain)
     return out
@@ -241,7 +239,7 @@ def default_changes(report: Report, src_map: ChartMap, dst_map: ChartMap, source
             if a is not None and a.values_path and _has(migrated_values, a.values_path):
                 continue  # the migrated file feeds it: the entries of its values speak for it
             if a is None and (key in moved or b is not None and b.values_path and _has(migrated_values, b.values_path)
-                              and not _fed_elsewhere(dst_map, key)):
+                              and not dst_map.toml_to_values(key)):
                 continue  # another chart of the split renders it, or the file still sets it (reported as such)
             old, new = _effective(b, key, catalog), _effective(a, key, catalog)
             if _same(old, new) or _wiring_only(old, new, names, b is None):
@@ -255,7 +253,8 @@ def default_changes(report: Report, src_map: ChartMap, dst_map: ChartMap, source
             for c in changes.values() if not _spoken_for(report, c)]
 
 
-def instance_pairs(src_map: ChartMap, dst_map: ChartMap, source_instances: set[str] | None = None) -> list[tuple[str, str]]:
+def instance_pairs(src_map: ChartMap, dst_map: ChartMap,
+                   source_instances: set[str] | None = None) -> list[tuple[str, str]]:
     old = [i["instance"] for i in src_map.instances if source_instances is None or i["instance"] in source_instances]
     return [(o, n) for o, n in pair_instances(old, [i["instance"] for i in dst_map.instances]) if o and n]
 
@@ -266,15 +265,12 @@ def rendered_keys(src_map: ChartMap, dst_map: ChartMap, migrated_values: dict[st
     from ..charts.effective import overlay
 
     effective = overlay(dst_map.defaults_tree(), migrated_values)
-    return {old: set(render_model(dst_map, new, effective)) for old, new in instance_pairs(src_map, dst_map, source_instances)}
+    pairs = instance_pairs(src_map, dst_map, source_instances)
+    return {old: set(render_model(dst_map, new, effective)) for old, new in pairs}
 
 
 def _has(values: dict[str, Any], path_text: str) -> bool:
     return lookup(values, parse_key(path_text)) is not _ABSENT
-
-
-def _fed_elsewhere(dst_map: ChartMap, key: str) -> bool:
-    return bool(dst_map.toml_to_values(key))
 
 
 def _effective(side: Rendered | None, key: str, catalog) -> Any:
@@ -305,10 +301,11 @@ def _same(a: Any, b: Any) -> bool:
 
 def _spoken_for(report: Report, change: Change) -> bool:
     """An entry of the migration already names this key's new value."""
-    return any(e.new_key == change.key and e.action != "kept" and _same(e.new_value, change.new) for e in report.entries)
+    return any(e.new_key == change.key and e.action != "kept" and _same(e.new_value, change.new)
+               for e in report.entries)
 
 
-def shown(value: Any) -> str:
+def _shown(value: Any) -> str:
     return "(not set)" if value is _ABSENT else repr(value)
 
 
@@ -339,9 +336,10 @@ def entry_for_change(change: Change, src_map: ChartMap, dst_map: ChartMap, sourc
         keep = (f"set {after.values_path}: {kept!r} to keep the old value" if kept is not None
                 else f"set {after.values_path} to keep the old value")
         origin = after.values_path
-    users = before is not None and before.values_path is not None and _customised(source_values, before.values_path, src_map)
-    action = "review" if users else "defaulted"
-    message = f"{change.key}{where}: {shown(change.old)} -> {shown(change.new)}; {was}; {now}; {keep}"
+    users = before is not None and before.values_path is not None \
+        and _customised(source_values, before.values_path, src_map)
+    action: Action = "review" if users else "defaulted"
+    message = f"{change.key}{where}: {_shown(change.old)} -> {_shown(change.new)}; {was}; {now}; {keep}"
     return Entry(action, None, change.key, None if change.old is _ABSENT else change.old,
                  None if change.new is _ABSENT else change.new, message=message, origin=origin,
                  source=(dst_map.source or {}).get("path") if isinstance(dst_map.source, dict) else None)

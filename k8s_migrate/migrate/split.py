@@ -219,11 +219,13 @@ def apply_set_rules(targets: list[SplitChart], rules: dict[str, Any]) -> None:
                                     message=rule["message"].format(chart=target.chart_map.id)))
 
 
-def report_default_changes(targets: list[SplitChart], src_map: ChartMap, source_values: dict[str, Any], src_version: str) -> None:
+def report_default_changes(targets: list[SplitChart], src_map: ChartMap, source_values: dict[str, Any],
+                           src_version: str) -> None:
     """Each file's keys that its chart renders otherwise than the source chart did, from no value of the file;
     a key another target chart renders from the same source instance moved there."""
     written = [_plain(t.doc.data) for t in targets]
-    renders = [rendered_keys(src_map, t.chart_map, values, t.instances) for t, values in zip(targets, written)]
+    renders = [rendered_keys(src_map, t.chart_map, values, t.instances)
+               for t, values in zip(targets, written, strict=True)]
     for i, target in enumerate(targets):
         elsewhere: dict[str, set[str]] = {}
         for j, keys_by_instance in enumerate(renders):
@@ -406,10 +408,11 @@ def judge(src_map: ChartMap, doc: ValuesDocument, path: KeyPath, value: Any, lin
         landing.target.doc.set(landing.path, source_node(doc, path, value, landing.value), eol_comment(doc, path))
         written.append(f"{landing.target.name}: {format_key(landing.path)}")
         if landing.target is not owner.target and landing.entry is not None:
+            renders = landing.entry.new_key or "it"
             landing.target.report.add(Entry("added", None, format_key(landing.path), None, landing.value, line=line,
                                             origin=key, message=(
-                f"{key} written here too: {landing.target.chart_map.id} renders {landing.entry.new_key or 'it'} from it "
-                f"as well ({owner.target.name} holds the entry of this value)")))
+                f"{key} written here too: {landing.target.chart_map.id} renders {renders} from it as well "
+                f"({owner.target.name} holds the entry of this value)")))
     entry.new_value = owner.value
     if not written:
         entry.message = join(entry.message, f"equals the default of {owner.target.chart_map.id}; not written")
