@@ -15,9 +15,9 @@ import sys
 import tempfile
 import threading
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Any, Iterable, Iterator
 
 from .errors import UsageError
 
@@ -216,7 +216,7 @@ def _replace(target: Path, directory: Path, data: Iterable[bytes], locked: int |
             _keep_owner(fd, old)
             os.fchmod(fd, stat.S_IMODE(old.st_mode))
         os.fsync(fd)
-        if backup and locked is not None:
+        if backup and locked is not None and old is not None:
             _save_backup(target, directory, locked, old)
         os.replace(tmp, target)
     _fsync_dir(directory)
@@ -304,17 +304,15 @@ def _temp_file(target: Path, directory: Path) -> Iterator[tuple[int, str]]:
         _LIVE_TEMPS.discard(tmp)
 
 
-_INSTALLED: dict[int, object] = {}
+_INSTALLED: dict[int, Any] = {}
 
 
 def _install_signal_cleanup() -> None:
     if _INSTALLED or threading.current_thread() is not threading.main_thread():
         return
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        try:
+        with suppress(OSError, ValueError):
             _INSTALLED[sig] = signal.signal(sig, _on_signal)
-        except (OSError, ValueError):
-            pass
 
 
 def _on_signal(sig: int, frame) -> None:
@@ -363,10 +361,8 @@ def _fsync_dir(directory: Path) -> None:
 
 
 def _remove_quietly(path: str) -> None:
-    try:
+    with suppress(OSError):
         os.unlink(path)
-    except OSError:
-        pass
 
 
 def unified_diff(before: str, after: str, name: str) -> str:

@@ -534,7 +534,9 @@ class Analysis:
 
     # ---- an output action on a TOML line
 
-    def output_action(self, action: Part, parts: list[Part], line: int) -> None:
+    # One branch per shape an output action takes in a deployment.toml template (key, value, table, loop,
+    # guard); each is a few lines and they read best side by side.
+    def output_action(self, action: Part, parts: list[Part], line: int) -> None:  # noqa: C901
         refs = [r for r in find_refs(action.expr, action.stack) if r.role in ("value", "key")]
         if not refs:
             if reads_data(action.expr) and not find_refs(action.expr, action.stack):
@@ -597,7 +599,7 @@ class Analysis:
         self.mark_key(toml, "mapped" if statuses else "unmapped")
 
     def key_path(self, key_text: str, alt: list[Part], action: Part) -> KeyPath | None:
-        segments: list[str] = []
+        segments: list[str | int] = []
         for piece in re.split(r"\.(?=(?:[^\"]*\"[^\"]*\")*[^\"]*$)", key_text.strip()):
             m = MARK_RE.fullmatch(piece.strip())
             if m:
@@ -635,7 +637,7 @@ class Analysis:
 def compatible(a: tuple[Frame, ...], b: tuple[Frame, ...]) -> bool:
     """Can two parts of one line render together (one's block stack is a prefix of the other's)?"""
     n = min(len(a), len(b))
-    return all(x is y for x, y in zip(a[:n], b[:n]))
+    return all(x is y for x, y in zip(a[:n], b[:n], strict=True))
 
 
 def guard_text(stack: tuple[Frame, ...]) -> str | None:
@@ -733,10 +735,7 @@ def string_pattern(element: str, own: str, alt: list[Part]) -> str | None:
     """The fixed text around the action: ``"https://{{x}}"`` -> ``https://{}``; other actions stay ``{{ ... }}``."""
     if element == own:
         return "{}"
-    if len(element) >= 2 and element[0] == element[-1] and element[0] in "\"'":
-        inner = element[1:-1]
-    else:
-        inner = element
+    inner = element[1:-1] if len(element) >= 2 and element[0] == element[-1] and element[0] in "\"'" else element
     if own not in inner:
         return None
     head, _, tail = inner.partition(own)
@@ -746,7 +745,7 @@ def string_pattern(element: str, own: str, alt: list[Part]) -> str | None:
 # ---------------------------------------------------------------- a chart
 
 
-def normalise_version(text: Any) -> str | None:
+def loose_version(text: Any) -> str | None:
     if text is None:
         return None
     nums = re.findall(r"\d+", str(text))[:3]
@@ -791,7 +790,7 @@ def derive_chart(chart_dir: Path | str, chart_id: str | None = None, source: dic
         "id": chart_id or f"local/{chart_dir.name}",
         "name": (meta or {}).get("name"),
         "version": str((meta or {}).get("version")) if (meta or {}).get("version") is not None else None,
-        "app_version": normalise_version((meta or {}).get("appVersion")),
+        "app_version": loose_version((meta or {}).get("appVersion")),
         "source": source or {"path": str(chart_dir)},
         "instances": [{"instance": a.source.instance, "file": a.source.rel} for a in analyses],
         "links": [link for a in analyses for link in a.links],
@@ -809,7 +808,7 @@ def derive_chart(chart_dir: Path | str, chart_id: str | None = None, source: dic
 
 def count(analyses: list[Analysis]) -> dict[str, Any]:
     keys: dict[str, int] = {"total": 0, "mapped": 0, "constant": 0, "unmapped": 0}
-    refs: dict[str, int] = {"total": 0, "mapped": 0, "guard": 0, "commented": 0, "unmapped": 0}
+    refs: dict[str, float] = {"total": 0, "mapped": 0, "guard": 0, "commented": 0, "unmapped": 0}
     for a in analyses:
         for status in a.keys.values():
             keys["total"] += 1

@@ -58,7 +58,7 @@ class Match:
         return len(self.captures)
 
 
-def segment_matches(pattern: str, got: str) -> Capture | None | bool:
+def segment_matches(pattern: str, got: str) -> Capture | bool:
     """True for an exact match, a Capture for a wildcard match, False otherwise."""
     if pattern == got:
         return True
@@ -93,7 +93,7 @@ class InvertedMap:
             if len(pattern) != len(segments):
                 continue
             captures = []
-            for i, (want, got) in enumerate(zip(pattern, segments)):
+            for i, (want, got) in enumerate(zip(pattern, segments, strict=True)):
                 hit = segment_matches(want, got)
                 if hit is False:
                     break
