@@ -28,9 +28,11 @@ def Argument(default: Any, **info: Any) -> Any:  # noqa: N802 - typer's name
 
 def for_typer(function: Callable[..., Any]) -> Callable[..., Any]:
     """The command with a signature typer reads: every Declared default made into typer's Option/Argument."""
+    if not any(isinstance(default, Declared) for default in function.__defaults__ or ()):
+        return function
     import inspect
 
-    signature = inspect.signature(function, eval_str=True)
+    signature = inspect.signature(function)  # annotations stay text: typer reads them with get_type_hints
     function.__signature__ = signature.replace(parameters=[
         p.replace(default=p.default.for_typer()) if isinstance(p.default, Declared) else p
         for p in signature.parameters.values()])
