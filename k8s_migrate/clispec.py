@@ -62,10 +62,10 @@ def parameter(param: object) -> dict[str, object]:
 
 def dispatch(argv: list[str]) -> int | None:
     """The exit code of a run answered here, or None for typer to answer."""
-    if any(os.environ.get(name) for name in TYPER_ONLY):
+    asks_help = argv[-1:] in (["--help"], ["-h"])
+    if any(os.environ.get(name) for name in TYPER_ONLY) or not (asks_help or len(argv) <= 1 or argv[0] in FAST):
         return None
     commands = load()["commands"]
-    asks_help = argv[-1:] in (["--help"], ["-h"])
     entry = commands.get(" ".join(argv[:-1] if asks_help else argv))
     if entry is not None and (asks_help or entry["group"]):
         from .helptext import render
