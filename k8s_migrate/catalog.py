@@ -11,7 +11,7 @@ import re
 from itertools import repeat
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from .data import load_json
 from .hub import ANY_ITEM, ANY_KEY, KeyPath, KeyPathError, format_key, matches, parse_key, strip_indices
@@ -73,18 +73,20 @@ def referenced_keys(defaults: dict[str, Any]) -> set[str]:
     return found
 
 
-def _by_shape(paths: Iterable[KeyPath]) -> dict[tuple[int, Any], tuple[KeyPath, ...]]:
-    """Patterns by (length, last segment); a wildcard last segment files under (length, None). A path can only
-    match the patterns of its own length that end with its last segment or a wildcard."""
-    grouped: dict[tuple[int, Any], list[KeyPath]] = {}
+def _by_shape(paths: Iterable[KeyPath]) -> dict[tuple[int, Any, Any], tuple[KeyPath, ...]]:
+    """Patterns by (length, first segment, last segment), a wildcard end filed as None. A path can only match the
+    patterns of its own length whose ends are its own or wildcards."""
+    grouped: dict[tuple[int, Any, Any], list[KeyPath]] = {}
     for path in paths:
-        last = None if path[-1] in (ANY_KEY, ANY_ITEM) else path[-1]
-        grouped.setdefault((len(path), last), []).append(path)
+        first, last = (None if seg in (ANY_KEY, ANY_ITEM) else seg for seg in (path[0], path[-1]))
+        grouped.setdefault((len(path), first, last), []).append(path)
     return {k: tuple(v) for k, v in grouped.items()}
 
 
-def _candidates(by_shape: dict[tuple[int, Any], tuple[KeyPath, ...]], path: KeyPath) -> tuple[KeyPath, ...]:
-    return by_shape.get((len(path), path[-1]), ()) + by_shape.get((len(path), None), ())
+def _candidates(by_shape: dict[tuple[int, Any, Any], tuple[KeyPath, ...]], path: KeyPath) -> Iterator[KeyPath]:
+    n, first, last = len(path), path[0], path[-1]
+    for shape in ((n, first, last), (n, first, None), (n, None, last), (n, None, None)):
+        yield from by_shape.get(shape, ())
 
 
 def stock_keys(data: dict[str, Any]) -> set[str]:
@@ -184,15 +186,15 @@ class KnownKeys:
             matches(p, path) for p in _candidates(self._wildcard_prefixes_by_shape, path))
 
     @cached_property
-    def _patterns_by_shape(self) -> dict[tuple[int, Any], tuple[KeyPath, ...]]:
+    def _patterns_by_shape(self) -> dict[tuple[int, Any, Any], tuple[KeyPath, ...]]:
         return _by_shape(self.patterns)
 
     @cached_property
-    def _free_form_by_shape(self) -> dict[tuple[int, Any], tuple[KeyPath, ...]]:
+    def _free_form_by_shape(self) -> dict[tuple[int, Any, Any], tuple[KeyPath, ...]]:
         return _by_shape(self.free_form)
 
     @cached_property
-    def _wildcard_prefixes_by_shape(self) -> dict[tuple[int, Any], tuple[KeyPath, ...]]:
+    def _wildcard_prefixes_by_shape(self) -> dict[tuple[int, Any, Any], tuple[KeyPath, ...]]:
         return _by_shape(p for p in self._table_prefixes if ANY_KEY in p or ANY_ITEM in p)
 
     @cached_property

@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 import tomllib
 from contextlib import contextmanager
+from functools import lru_cache
 from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 
 import tomlkit
 from tomlkit.container import Container, OutOfOrderTableProxy
 from tomlkit.exceptions import ParseError, TOMLKitError
-from tomlkit.items import AoT, Array, InlineTable, Item, Null, Table, Trivia, Whitespace
+from tomlkit.items import AoT, Array, InlineTable, Item, Null, SingleKey, Table, Trivia, Whitespace
 
 from ..errors import UsageError
 from ..hub import HubKey, KeyPath, format_key
@@ -227,7 +228,7 @@ class TomlDocument:
         node: Any = self.doc
         for seg in path:
             try:
-                node = node[seg]
+                node = node[_key(seg) if isinstance(seg, str) else seg]
             except (KeyError, IndexError, TypeError):
                 return None
         return node
@@ -476,9 +477,16 @@ def _child(node: Any, seg: Any) -> Any:
     try:
         if isinstance(seg, int):
             return node[seg] if isinstance(node, AoT) and seg < len(node) else None
-        return node[seg] if seg in node else None
+        key = _key(seg)
+        return node[key] if key in node else None
     except (KeyError, IndexError, TypeError):
         return None
+
+
+@lru_cache(maxsize=65536)
+def _key(text: str) -> SingleKey:
+    """tomlkit makes a key object for every lookup by name, checking each character: ours are made once."""
+    return SingleKey(text)
 
 
 def unwrap(item: Any) -> Any:
