@@ -12,7 +12,7 @@ from ..data import load_json
 from ..errors import UsageError
 from ..formats.text import SourceText, decode
 from ..formats.comments import carry_comments
-from ..formats.toml import TomlDocument, walk
+from ..formats.toml import TomlDocument, TomlValues, read_values, walk
 from ..hub import flatten, nest
 from ..hub import HubKey, KeyPath, format_key, has_items, parse_key, strip_indices
 from ..proof import ProofError, prove
@@ -65,7 +65,7 @@ def rule_chain(src: str, dst: str):
 def migrate_toml(data: bytes, name: str, options: Options) -> Result:
     old_cat, new_cat = versions(options)
     source = decode(data, name)
-    user = TomlDocument(source, name)
+    user = TomlDocument(source, name) if options.mode == "edit" else read_values(source, name)
     detection = detect_profile(user.data(), old_cat, options.profile)
     options = replace(options, profile=detection.profile, role=detection.role)
     packs = rule_chain(old_cat.version, new_cat.version)
@@ -228,7 +228,7 @@ def stock_text(stock: dict[str, Any]) -> str:
     return tomlkit.dumps(stock)
 
 
-def rebase_toml(user: TomlDocument, state: HubState, report: Report, old_cat: Catalog, new_cat: Catalog,
+def rebase_toml(user: TomlValues | TomlDocument, state: HubState, report: Report, old_cat: Catalog, new_cat: Catalog,
                 options: Options, ctx: Context) -> str:
     old = Baseline(old_cat, stock_for(old_cat, options.profile), f"{old_cat.version} stock file",
                    implied=implied_by_role(old_cat, options.role), implied_from=f"{options.role} role")
