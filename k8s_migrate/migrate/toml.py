@@ -609,8 +609,10 @@ def dropped_tables(stock_paths, covered: set[KeyPath], landing: set[KeyPath]) ->
     def prefixes(paths):
         return {tuple(p[:i]) for p in paths for i in range(1, len(p))}
 
+    landing_heads = {a[:i] for a in landing for i in range(1, len(a) + 1)}
+
     def holds_landing(table: KeyPath) -> bool:
-        return not isinstance(table[-1], int) and any(a[: len(table)] == strip_indices(table) for a in landing)
+        return not isinstance(table[-1], int) and strip_indices(table) in landing_heads
 
     candidates = {t for t in prefixes(stock_paths) - prefixes(covered) if not holds_landing(t)}
     return {t for t in candidates if not any(t[:i] in candidates for i in range(1, len(t)))}
