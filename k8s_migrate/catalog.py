@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import difflib
 import re
-from itertools import repeat
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
+from itertools import repeat
 from typing import Any, Iterable, Iterator
 
 from .data import load_json
@@ -178,7 +179,9 @@ class KnownKeys:
             return True
         if any(matches(p, path) for p in _candidates(self._patterns_by_shape, path)):
             return True
-        if self._under_free_form(path[:-1]) or any(matches(f, path) for f in _candidates(self._free_form_by_shape, path)):
+        if self._under_free_form(path[:-1]):
+            return True
+        if any(matches(f, path) for f in _candidates(self._free_form_by_shape, path)):
             return True
         if self._inside_container(path):
             return True
@@ -287,9 +290,8 @@ def close_match(word: str, candidates: Iterable[str], cutoff: float) -> str | No
     """``difflib.get_close_matches(word, candidates, n=1, cutoff)``, the same answer, with its character-count
     bound taken from counts kept per candidate: difflib recounts each candidate's characters on every call,
     which made the did-you-mean of a file with 10,000 unknown keys take minutes."""
-    matcher = difflib.SequenceMatcher()
-    matcher.set_seq2(word)
-    counts = _char_counts(word)
+    matcher: difflib.SequenceMatcher | None = None
+    counts = Counter(word)
     best: tuple[float, str] | None = None
     for cand in candidates:
         length = len(cand) + len(word)
@@ -299,6 +301,9 @@ def close_match(word: str, candidates: Iterable[str], cutoff: float) -> str | No
         shared = sum(map(min, theirs.values(), map(counts.get, theirs, repeat(0))))
         if _ratio(shared, length) < cutoff:
             continue
+        if matcher is None:
+            matcher = difflib.SequenceMatcher()
+            matcher.set_seq2(word)
         matcher.set_seq1(cand)
         score = matcher.ratio()
         if score >= cutoff and (best is None or (score, cand) > best):
@@ -312,10 +317,7 @@ def _ratio(matches: int, length: int) -> float:
 
 @lru_cache(maxsize=65536)
 def _char_counts(text: str) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for c in text:
-        counts[c] = counts.get(c, 0) + 1
-    return counts
+    return Counter(text)
 
 
 @dataclass(frozen=True)

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import re
 import tomllib
-from datetime import datetime
 from contextlib import contextmanager
-from functools import lru_cache
 from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
 from typing import Any, Iterator
 
 import tomlkit
 from tomlkit.container import Container, OutOfOrderTableProxy
 from tomlkit.exceptions import ParseError, TOMLKitError
-from tomlkit.items import (AoT, Array, InlineTable, Item, Null, SingleKey, String, StringType, Table, Trivia,
-                           Whitespace)
+from tomlkit.items import AoT, Array, InlineTable, Item, Null, SingleKey, String, StringType, Table, Trivia, Whitespace
 
 from ..errors import UsageError
 from ..hub import HubKey, KeyPath, format_key
@@ -462,7 +461,8 @@ _VALUE_PART = re.compile("(?:" + "|".join((
 def _comment_after_value(text: str) -> str | None:
     if "#" not in text:
         return None
-    rest = text[_VALUE_PART.match(text).end():]
+    value = _VALUE_PART.match(text)
+    rest = text[value.end() if value else 0:]
     return rest.lstrip("#").strip() or None if rest.startswith("#") else None
 
 

@@ -65,7 +65,8 @@ def rule_chain(src: str, dst: str):
 def migrate_toml(data: bytes, name: str, options: Options) -> Result:
     old_cat, new_cat = versions(options)
     source = decode(data, name)
-    user = TomlDocument(source, name) if options.mode == "edit" else read_values(source, name)
+    editable = TomlDocument(source, name) if options.mode == "edit" else None
+    user = editable or read_values(source, name)
     detection = detect_profile(user.data(), old_cat, options.profile)
     options = replace(options, profile=detection.profile, role=detection.role)
     packs = rule_chain(old_cat.version, new_cat.version)
@@ -77,9 +78,9 @@ def migrate_toml(data: bytes, name: str, options: Options) -> Result:
     report = Report(name, old_cat.version, new_cat.version)
     report.notes.append(detection.how)
     try:
-        if options.mode == "edit":
-            output = edit_toml(user, state, report, new_cat)
-            report.extend(stock_additions_not_applied(user, state, old_cat, new_cat, options, ctx))
+        if editable is not None:
+            output = edit_toml(editable, state, report, new_cat)
+            report.extend(stock_additions_not_applied(editable, state, old_cat, new_cat, options, ctx))
         else:
             output = rebase_toml(user, state, report, old_cat, new_cat, options, ctx)
     except UsageError as exc:

@@ -77,16 +77,16 @@ class PathIndex:
     def add(self, track: Track) -> None:
         self.order.setdefault(id(track), len(self.order))
         if track.path is not None:
-            self._node(track.path, create=True).tracks.append(track)
+            self._make(track.path).tracks.append(track)
 
     def remove(self, track: Track) -> None:
-        node = self._node(track.path, create=False) if track.path is not None else None
+        node = self._find(track.path) if track.path is not None else None
         if node is not None:
             node.tracks.remove(track)
 
     def under(self, head: KeyPath, depth: int | None) -> list[Track]:
         """The tracks whose path starts with ``head`` (and is ``depth`` long, when given), in the order they came."""
-        start = self._node(head, create=False)
+        start = self._find(head)
         if start is None:
             return []
         found: list[Track] = []
@@ -101,13 +101,17 @@ class PathIndex:
             found.sort(key=lambda t: self.order[id(t)])
         return found
 
-    def _node(self, path: KeyPath, create: bool) -> _Node | None:
+    def _find(self, path: KeyPath) -> _Node | None:
+        node: _Node | None = self.root
+        for seg in path:
+            node = node.children.get(seg) if node is not None else None
+        return node
+
+    def _make(self, path: KeyPath) -> _Node:
         node = self.root
         for seg in path:
             child = node.children.get(seg)
             if child is None:
-                if not create:
-                    return None
                 child = node.children[seg] = _Node()
             node = child
         return node
@@ -163,7 +167,7 @@ class HubState:
 def literal_head(pattern: KeyPath) -> KeyPath:
     """The segments of a pattern before its first wildcard."""
     for i, seg in enumerate(pattern):
-        if seg == ANY_KEY or seg == ANY_ITEM:
+        if seg in (ANY_KEY, ANY_ITEM):
             return pattern[:i]
     return pattern
 
