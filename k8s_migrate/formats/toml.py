@@ -648,7 +648,7 @@ def comments_above(lines: list[str], number: int | None) -> list[str]:
 
 def line_numbers(text: str) -> dict[KeyPath, int]:
     """Where each key (and each table header) is written (1-based). A light scan; what it cannot
-    place gets no line. (Shared: do not change the answer.)"""
+    place gets no line. The answer is cached: read it, never change it."""
     return scan_facts(text).lines
 
 

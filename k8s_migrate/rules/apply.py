@@ -81,8 +81,8 @@ class PathIndex:
 
     def remove(self, track: Track) -> None:
         node = self._find(track.path) if track.path is not None else None
-        if node is not None:
-            node.tracks.remove(track)
+        if node is not None:  # by identity: two tracks may hold equal values
+            node.tracks[:] = [t for t in node.tracks if t is not track]
 
     def under(self, head: KeyPath, depth: int | None) -> list[Track]:
         """The tracks whose path starts with ``head`` (and is ``depth`` long, when given), in the order they came."""
