@@ -208,14 +208,7 @@ class TomlDocument:
         out = []
         for path, item in walk(self.doc):
             comment = item.trivia.comment.lstrip("#").strip() if hasattr(item, "trivia") else ""
-            key = HubKey(path, unwrap(item), lines.get(path), comment=comment or None)
-            above = comments_above(text_lines, key.line)
-            header_above = comments_above(text_lines, lines.get(path[:-1])) if len(path) > 1 else []
-            if above:
-                key.meta["above"] = above
-            if header_above:
-                key.meta["header_above"] = header_above
-            out.append(key)
+            out.append(hub_key(path, unwrap(item), comment or None, lines, text_lines))
         return out
 
     def data(self) -> dict[str, Any]:
@@ -409,15 +402,20 @@ class TomlValues:
         out = []
         for path, value in _value_leaves(self._data, (), facts.item_tables):
             line = lines.get(path)
-            key = HubKey(path, value, line, comment=facts.comments.get(line) if line else None)
-            above = comments_above(text_lines, key.line)
-            header_above = comments_above(text_lines, lines.get(path[:-1])) if len(path) > 1 else []
-            if above:
-                key.meta["above"] = above
-            if header_above:
-                key.meta["header_above"] = header_above
-            out.append(key)
+            out.append(hub_key(path, value, facts.comments.get(line) if line else None, lines, text_lines))
         return out
+
+
+def hub_key(path: KeyPath, value: Any, comment: str | None, lines: dict[KeyPath, int], text_lines: list[str]) -> HubKey:
+    """A leaf with where it is written and the comment lines above it (and above its table's header)."""
+    key = HubKey(path, value, lines.get(path), comment=comment)
+    above = comments_above(text_lines, key.line)
+    header_above = comments_above(text_lines, lines.get(path[:-1])) if len(path) > 1 else []
+    if above:
+        key.meta["above"] = above
+    if header_above:
+        key.meta["header_above"] = header_above
+    return key
 
 
 def read_values(source: SourceText, name: str) -> TomlValues | TomlDocument:
