@@ -92,7 +92,8 @@ def compare(carried: list[tuple[KeyPath, Any, Track | None]], output: dict[str, 
     out_flat = flatten(output)
     old_implied = implied_by_role(old_cat, user_role(input_data))
     new_implied = implied_by_role(new_cat, user_role(output))
-    matcher = ItemMatcher(nest((p, v) for p, v, _ in carried), output)
+    # Items are matched on their leaves alone: an empty table holds no setting (and carried keys have none).
+    matcher = ItemMatcher(nest((p, v) for p, v, _ in carried), nest(out_flat.items()))
     result = Comparison(out_flat)
     claimed: set[KeyPath] = set()
     for path, value, track in carried:

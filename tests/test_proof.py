@@ -253,3 +253,14 @@ def test_batch_reports_a_failed_proof_as_exit_3_and_writes_nothing_for_that_file
     assert result.code == 3, result.err
     assert "internal inconsistency" in result.err
     assert not (out / "deployment.toml").exists()
+
+
+@pytest.mark.parametrize("mode", ["edit", "rebase"])
+def test_empty_tables_in_an_item_do_not_hide_it_from_the_proof(mode):
+    """Found by the idempotence property: an item whose other fields are empty tables (no setting in them)
+    is the same item after the migration; the proof once called its one real key lost and introduced."""
+    text = b'[[server]]\nserver = {}\nhostname = ""\nnode_ip = {}\n'
+    result = migrate_toml(text, "x.toml", Options("3.2.0", "4.6.0", mode=mode))
+    hostname = [e for e in result.report.entries if e.old_key == "server[0].hostname"]
+    assert [e.action for e in hostname] == ["unknown"]
+    assert 'hostname = ""' in result.output
