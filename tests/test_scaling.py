@@ -107,3 +107,34 @@ def test_a_ten_megabyte_string_fits_in_memory(kind, tmp_path):
                            "-o", str(tmp_path / "out")], capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-500:]
     assert resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss < 500 * 1024
+
+
+def test_the_alias_guard_counts_what_aliases_add_not_what_the_file_writes():
+    from k8s_migrate.errors import UsageError
+    from k8s_migrate.formats.values import ValuesDocument, _check_alias_bomb
+
+    item = lambda i: {f"field{j}": f"value-{i}-{j}" for j in range(10)}  # noqa: E731
+    written = {"gateways": [item(i) for i in range(30_000)]}  # 330,000 nodes written, none through an alias
+    _check_alias_bomb(written, "values.yaml")
+    shared = item(0)
+    _check_alias_bomb({"a": shared, "b": [shared] * 1000}, "values.yaml")  # aliases adding 11,000 nodes
+    with pytest.raises(UsageError, match="alias bomb"):
+        _check_alias_bomb({"a": shared, "b": [shared] * 20_000}, "values.yaml")  # adding 220,000
+    loop: dict = {"x": 1}
+    loop["self"] = [loop]
+    with pytest.raises(UsageError, match="contains itself"):
+        _check_alias_bomb(loop, "values.yaml")
+    bomb = (REPO / "tests" / "malformed" / "yaml" / "billion-laughs.yaml").read_bytes()
+    with pytest.raises(UsageError, match="alias bomb"):
+        ValuesDocument(decode(bomb, "values.yaml"), "values.yaml")
+    anchors = "base: &base\n  cpu: 1\n  memory: 2Gi\n" + "".join(f"pod{i}: *base\n" for i in range(200))
+    assert ValuesDocument(decode(anchors.encode(), "values.yaml"), "values.yaml").data["pod199"]["cpu"] == 1
+
+
+@pytest.mark.skipif(not os.environ.get("K8S_MIGRATE_LONG"), reason="long: set K8S_MIGRATE_LONG=1")
+def test_a_big_values_file_without_aliases_is_not_an_alias_bomb(tmp_path):
+    from k8s_migrate.formats.values import ValuesDocument
+
+    item = "  - name: gw-{i}\n" + "".join(f"    field{j}: value-{{i}}-{j}\n" for j in range(10))
+    text = "gateways:\n" + "".join(item.format(i=i) for i in range(20_000))  # 240,000 nodes, 5 MB
+    assert len(ValuesDocument(decode(text.encode(), "values.yaml"), "values.yaml").data["gateways"]) == 20_000

@@ -427,15 +427,29 @@ def _plain(value: Any) -> Any:
 
 
 def _check_alias_bomb(root: Any, name: str, limit: int = 200_000) -> None:
-    """Refuse documents whose aliases expand to more nodes than any real values file has."""
-    seen = 0
-    stack = [root]
+    """Refuse documents whose aliases expand to far more nodes than the text writes (a billion-laughs
+    document), and aliases that contain themselves. Counts in one pass over the distinct nodes: the size of
+    what a shared map or list expands to is computed once, however many aliases name it."""
+    expanded: dict[int, int] = {}  # id of a map or list -> the nodes it expands to, aliases followed
+    open_: set[int] = set()  # the maps and lists being counted (the ones above the current node)
+    written = 0
+    stack: list[tuple[Any, bool]] = [(root, False)]
     while stack:
-        node = stack.pop()
-        seen += 1
-        if seen > limit:
-            raise UsageError(f"YAML expands to more than {limit} nodes (an alias bomb?)", name)
-        if isinstance(node, dict):
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
+        node, counted = stack.pop()
+        children = list(node.values()) if isinstance(node, dict) else node
+        key = id(node)
+        if counted:
+            expanded[key] = 1 + sum(expanded[id(c)] if isinstance(c, (dict, list)) else 1 for c in children)
+            open_.discard(key)
+            continue
+        if key in expanded:
+            continue
+        if key in open_:
+            raise UsageError("YAML alias that contains itself (it expands without end)", name)
+        open_.add(key)
+        written += 1 + sum(1 for c in children if not isinstance(c, (dict, list)))
+        stack.append((node, True))
+        stack.extend((c, False) for c in children if isinstance(c, (dict, list)) and id(c) not in expanded)
+    if expanded[id(root)] - written > limit:
+        raise UsageError(f"YAML aliases expand to {expanded[id(root)] - written} more nodes than the file writes "
+                         f"(over {limit}: an alias bomb?)", name)
