@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from ..hub import ANY_KEY, HubKey, KeyPath, format_key, matches, parse_key, substitute
+from ..hub import ANY_ITEM, ANY_KEY, HubKey, KeyPath, format_key, matches, parse_key, substitute
 from .model import Rule, RulePack
 from .values import same_value, transform_value
 
@@ -280,9 +280,10 @@ def _fill(state: HubState, rule: Rule, ctx: Context) -> None:
         holders: dict[KeyPath, None] = {}
         for track in state.matching(parent, prefix=True):
             holders.setdefault(track.path[: len(parent)], None)
+        held = {t.path[: len(key)] for t in state.tracks if t.live and len(t.path) >= len(key)}
         for holder in holders:
             path = holder + (leaf,)
-            if not state.matching(path, prefix=True):
+            if not (path in held if leaf not in (ANY_KEY, ANY_ITEM) else state.matching(path, prefix=True)):
                 track = Track(None, path, rule.value)
                 track.events.append(Event("added", rule, _message(rule, f"set to {rule.value!r}")))
                 state.tracks.append(track)
