@@ -165,6 +165,16 @@ def defaults_tree(chart_map: ChartMap) -> dict[str, Any]:
     return tree
 
 
+def default_parents(chart_map: ChartMap) -> frozenset[str]:
+    """Every key text that stands above a default (``a`` and ``a.b`` above ``a.b[0].c``), once per map."""
+    built_for, parents = chart_map.__dict__.get("_default_parents", (None, None))
+    if built_for != id(chart_map.defaults):
+        found = {text[:m.start()] for text in chart_map.defaults for m in re.finditer(r"[.\[]", text) if m.start()}
+        built_for, parents = id(chart_map.defaults), frozenset(found)
+        chart_map.__dict__["_default_parents"] = (built_for, parents)
+    return parents
+
+
 def unflatten(flat: dict[str, Any]) -> dict[str, Any]:
     """Chart defaults (``a.b[0].c`` -> value) back into nested values."""
     root: dict[str, Any] = {}
@@ -642,7 +652,7 @@ def carry_chart_value(doc: ValuesDocument, src_map: ChartMap, dst_map: ChartMap,
                       line: int | None) -> Entry:
     key = format_key(path)
     entry = Entry("kept", key, key, value, value, line=line, origin=key)
-    known = key in dst_map.defaults or any(k.startswith(key + ".") or k.startswith(key + "[") for k in dst_map.defaults)
+    known = key in dst_map.defaults or key in default_parents(dst_map)
     if not known:
         parent = format_key(path[:-1]) if len(path) > 1 else ""
         free_form = parent and dst_map.defaults.get(parent) == {}
