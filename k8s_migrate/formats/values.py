@@ -155,10 +155,11 @@ class ValuesDocument:
         out = io.StringIO()
         yaml.dump(self.root, out)
         dumped = out.getvalue()
-        merged, swaps, blanks = merge_untouched_lines(self.source.text, dumped)
+        opcodes = line_opcodes(self.source.text, dumped)
+        merged, swaps, blanks = merge_untouched_lines(self.source.text, dumped, opcodes=opcodes)
         if merged != dumped and not (_layout_only(self.data, dumped, swaps, blanks) or _same_yaml(merged, dumped)):
             merged = dumped
-        kept = merge_untouched_lines(self.source.text, dumped, any_indent=True)[0]
+        kept = merge_untouched_lines(self.source.text, dumped, any_indent=True, opcodes=opcodes)[0]
         if kept != merged and _same_yaml(kept, dumped):
             merged = kept  # the file's own indentation and flow layout, proven to load as the dump does
         return self.source.restore(merged)
@@ -211,24 +212,31 @@ def keep_untouched_lines(before: str, after: str) -> str:
 _EXACT_MERGE_LINES = 2000
 
 
-def merge_untouched_lines(before: str, after: str, any_indent: bool = False) -> tuple[str, list[tuple[str, str]], list[str]]:
+def line_opcodes(before: str, after: str) -> list[tuple[str, int, int, int, int]]:
+    """How the lines of ``after`` match those of ``before``, spaces ignored (difflib opcodes)."""
+    import difflib
+
+    norm = lambda text: ["".join(l.split()) for l in text.splitlines(keepends=True)]  # noqa: E731
+    old, new = norm(before), norm(after)
+    # Exact matching costs lines x lines on big files whose lines repeat (a long list of similar items);
+    # there the popular lines only extend matches, and the caller proves the merge or keeps the dump.
+    return difflib.SequenceMatcher(None, old, new, autojunk=len(new) > _EXACT_MERGE_LINES).get_opcodes()
+
+
+def merge_untouched_lines(before: str, after: str, any_indent: bool = False,
+                          opcodes: list[tuple[str, int, int, int, int]] | None = None,
+                          ) -> tuple[str, list[tuple[str, str]], list[str]]:
     """keep_untouched_lines, with what it put in place of the dump: (original line, dumped line) pairs
     where the original line was kept instead, and the original blank lines it put back.
 
     With any_indent, original lines come back even where the dump indents them differently (a block
     sequence's offset) and where the dump joined a multi-line flow collection into one line; the caller
     must check the result loads as the dump does."""
-    import difflib
-
     old, new = before.splitlines(keepends=True), after.splitlines(keepends=True)
-    norm = lambda lines: ["".join(l.split()) for l in lines]  # noqa: E731
     out: list[str] = []
     swaps: list[tuple[str, str]] = []
     blanks: list[str] = []
-    # Exact matching costs lines x lines on big files whose lines repeat (a long list of similar items);
-    # there the popular lines only extend matches, and the caller proves the merge or keeps the dump.
-    big = len(new) > _EXACT_MERGE_LINES
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, norm(old), norm(new), autojunk=big).get_opcodes():
+    for tag, i1, i2, j1, j2 in opcodes if opcodes is not None else line_opcodes(before, after):
         if tag == "replace" and any_indent and _same_flow(old[i1:i2], new[j1:j2]):
             out.extend(old[i1:i2])
             continue
