@@ -78,10 +78,13 @@ def chart_directory(chart: str, chart_map: ChartMap | None = None) -> Path:
     given = Path(chart).expanduser()
     if (given / "Chart.yaml").is_file():
         return given
-    if chart_map is None:
-        from k8s_migrate.pipeline_values import load_map
+    if chart_map is None:  # read the map directly: the values pipeline's imports are not needed to render
+        from k8s_migrate.charts.chartmap import UnknownChartError, load_chart_map
 
-        chart_map = load_map(chart)
+        try:
+            chart_map = load_chart_map(chart)
+        except (UnknownChartError, FileNotFoundError) as exc:
+            raise UsageError(str(exc)) from None
     relative = (chart_map.source or {}).get("path")
     candidate = reference_root() / relative if relative else None
     if candidate is not None and (candidate / "Chart.yaml").is_file():
