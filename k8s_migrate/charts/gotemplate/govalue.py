@@ -111,6 +111,8 @@ _GO_ESCAPES = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", 
 
 def go_quote(text: str) -> str:
     """strconv.Quote: Go escapes, printable Unicode kept as is."""
+    if text.isprintable() and '"' not in text and "\\" not in text:
+        return f'"{text}"'
     out = ['"']
     for ch in text:
         if ch in _GO_ESCAPES:
