@@ -138,3 +138,35 @@ def test_a_big_values_file_without_aliases_is_not_an_alias_bomb(tmp_path):
     item = "  - name: gw-{i}\n" + "".join(f"    field{j}: value-{{i}}-{j}\n" for j in range(10))
     text = "gateways:\n" + "".join(item.format(i=i) for i in range(20_000))  # 240,000 nodes, 5 MB
     assert len(ValuesDocument(decode(text.encode(), "values.yaml"), "values.yaml").data["gateways"]) == 20_000
+
+
+def test_a_big_dump_is_matched_to_the_file_by_anchors_and_small_gaps(monkeypatch):
+    import difflib
+
+    from k8s_migrate.formats import values as fv
+
+    item = "  - name: gw-{i}\n    type: hybrid\n    url: https://gw-{i}.example.com\n    enabled: true\n\n"
+    before = "gateways:\n" + "".join(item.format(i=i) for i in range(3000))
+    after = before.replace("type: hybrid", "type: 'hybrid'").replace("    enabled: true\n\n", "    enabled: true\n")
+    after = after.replace("gw-1500\n", "gw-1500\n    added: 1\n")
+    sizes = []
+    real = difflib.SequenceMatcher
+
+    def counting(junk, a, b, autojunk=True):
+        sizes.append(len(a) * len(b))
+        return real(junk, a, b, autojunk=autojunk)
+
+    monkeypatch.setattr(difflib, "SequenceMatcher", counting)
+    ops = fv.line_opcodes(before, after)
+    assert sizes and max(sizes) <= fv._GAP_CELLS
+    old, new = before.splitlines(), after.splitlines()
+    assert ops[0][1] == ops[0][3] == 0 and ops[-1][2] == len(old) and ops[-1][4] == len(new)
+    for (_, _, i2, _, j2), (_, i1, _, j1, _) in zip(ops, ops[1:]):
+        assert (i2, j2) == (i1, j1)
+    for tag, i1, i2, j1, j2 in ops:
+        if tag == "equal":
+            assert ["".join(l.split()) for l in old[i1:i2]] == ["".join(l.split()) for l in new[j1:j2]]
+    equal = sum(i2 - i1 for tag, i1, i2, _, _ in ops if tag == "equal")
+    assert equal == len(new) - 3000 - 1  # every line but the 3,000 requoted ones and the added one
+    merged = fv.merge_untouched_lines(before, after, opcodes=ops)[0]
+    assert "    added: 1\n" in merged and merged.count("\n\n") == 3000  # the blank lines come back

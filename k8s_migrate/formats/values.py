@@ -212,19 +212,89 @@ def keep_untouched_lines(before: str, after: str) -> str:
 _EXACT_MERGE_LINES = 2000
 
 
-def line_opcodes(before: str, after: str) -> list[tuple[str, int, int, int, int]]:
-    """How the lines of ``after`` match those of ``before``, spaces ignored (difflib opcodes)."""
+Opcode = tuple[str, int, int, int, int]
+_GAP_CELLS = 40_000  # a gap between anchors up to this many line pairs is matched exactly
+
+
+def line_opcodes(before: str, after: str) -> list[Opcode]:
+    """How the lines of ``after`` match those of ``before``, spaces ignored (difflib opcodes).
+
+    Exact matching (difflib) costs lines x lines on big files whose lines repeat (a long list of similar
+    items); when the dump has more than _EXACT_MERGE_LINES lines, the lines that occur once on each side anchor the match (as patience
+    diff does) and only the gaps between anchors are matched exactly. The caller proves the merge or keeps
+    the dump, so a match that is not the best one costs layout, never meaning."""
     import difflib
 
     norm = lambda text: ["".join(l.split()) for l in text.splitlines(keepends=True)]  # noqa: E731
     old, new = norm(before), norm(after)
-    # Exact matching costs lines x lines on big files whose lines repeat (a long list of similar items);
-    # there the popular lines only extend matches, and the caller proves the merge or keeps the dump.
-    return difflib.SequenceMatcher(None, old, new, autojunk=len(new) > _EXACT_MERGE_LINES).get_opcodes()
+    if len(new) <= _EXACT_MERGE_LINES:
+        return difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes()
+    ops: list[Opcode] = []
+    i = j = 0
+    for a, b in [*_unique_anchors(old, new), (len(old), len(new))]:
+        _match_gap(ops, old, new, i, a, j, b)
+        if a < len(old):
+            _push(ops, "equal", a, a + 1, b, b + 1)
+        i, j = a + 1, b + 1
+    return ops
+
+
+def _unique_anchors(old: list[str], new: list[str]) -> list[tuple[int, int]]:
+    """Lines that occur once in each text, paired, keeping the longest run in the same order on both sides."""
+    from bisect import bisect_left
+    from collections import Counter
+
+    in_old, in_new = Counter(old), Counter(new)
+    where = {line: j for j, line in enumerate(new) if in_new[line] == 1}
+    pairs = [(i, where[line]) for i, line in enumerate(old) if in_old[line] == 1 and line in where]
+    tails: list[int] = []  # tails[k]: the smallest j that ends an increasing run of k + 1 pairs
+    ends: list[int] = []  # the pair index of each tail
+    before = [-1] * len(pairs)
+    for index, (_, j) in enumerate(pairs):
+        k = bisect_left(tails, j)
+        if k == len(tails):
+            tails.append(j)
+            ends.append(index)
+        else:
+            tails[k], ends[k] = j, index
+        before[index] = ends[k - 1] if k else -1
+    chain, index = [], ends[-1] if ends else -1
+    while index >= 0:
+        chain.append(pairs[index])
+        index = before[index]
+    return chain[::-1]
+
+
+def _match_gap(ops: list[Opcode], old: list[str], new: list[str], i1: int, i2: int, j1: int, j2: int) -> None:
+    import difflib
+
+    while i1 < i2 and j1 < j2 and old[i1] == new[j1]:
+        _push(ops, "equal", i1, i1 + 1, j1, j1 + 1)
+        i1, j1 = i1 + 1, j1 + 1
+    tail = 0
+    while i2 - tail > i1 and j2 - tail > j1 and old[i2 - tail - 1] == new[j2 - tail - 1]:
+        tail += 1
+    mid_i, mid_j = i2 - tail, j2 - tail
+    if (mid_i - i1) * (mid_j - j1) <= _GAP_CELLS:
+        for tag, a1, a2, b1, b2 in difflib.SequenceMatcher(None, old[i1:mid_i], new[j1:mid_j], autojunk=False).get_opcodes():
+            _push(ops, tag, i1 + a1, i1 + a2, j1 + b1, j1 + b2)
+    else:
+        _push(ops, "replace" if mid_i > i1 and mid_j > j1 else "delete" if mid_i > i1 else "insert", i1, mid_i, j1, mid_j)
+    if tail:
+        _push(ops, "equal", mid_i, i2, mid_j, j2)
+
+
+def _push(ops: list[Opcode], tag: str, i1: int, i2: int, j1: int, j2: int) -> None:
+    if i1 == i2 and j1 == j2:
+        return
+    if ops and ops[-1][0] == tag and ops[-1][2] == i1 and ops[-1][4] == j1:
+        ops[-1] = (tag, ops[-1][1], i2, ops[-1][3], j2)
+    else:
+        ops.append((tag, i1, i2, j1, j2))
 
 
 def merge_untouched_lines(before: str, after: str, any_indent: bool = False,
-                          opcodes: list[tuple[str, int, int, int, int]] | None = None,
+                          opcodes: list[Opcode] | None = None,
                           ) -> tuple[str, list[tuple[str, str]], list[str]]:
     """keep_untouched_lines, with what it put in place of the dump: (original line, dumped line) pairs
     where the original line was kept instead, and the original blank lines it put back.
