@@ -70,10 +70,16 @@ def first_instance(chart_map: ChartMap) -> str | None:
     return chart_map.instances[0]["instance"] if chart_map.instances else None
 
 
-def to_toml(chart_map: ChartMap, path: KeyPath, value: Any) -> tuple[str, dict[str, Any]] | None:
-    """The TOML key a values leaf feeds, preferring unguarded links."""
-    text = format_key(path)
-    found = chart_map.values_to_toml(text, first_instance(chart_map)) or chart_map.values_to_toml(text)
+def in_first_instance(chart_map: ChartMap, links: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, dict[str, Any]]]:
+    """The links of the chart's first instance, or all of them when it has none of these."""
+    first = first_instance(chart_map)
+    return [(k, l) for k, l in links if l.get("instance") == first] or links if first else links
+
+
+def to_toml(chart_map: ChartMap, path: KeyPath, value: Any,
+            links: list[tuple[str, dict[str, Any]]] | None = None) -> tuple[str, dict[str, Any]] | None:
+    """The TOML key a values leaf feeds, preferring unguarded links. ``links``: the path's values_to_toml."""
+    found = in_first_instance(chart_map, chart_map.values_to_toml(format_key(path)) if links is None else links)
     found = [(k, l) for k, l in found if l.get("kind") != "embedded"]
     if not found:
         return None
@@ -220,18 +226,19 @@ def migrate_values(data: bytes, name: str, options: ValuesOptions) -> Result:
     also: list[Link] = []  # further TOML keys a values leaf feeds besides its main one
     chart_only: list[tuple[KeyPath, Any, int | None]] = []
     for path, value, line in doc.leaves():
-        embedded = embedded_link(src_map, path)
+        links = src_map.values_to_toml(format_key(path))
+        embedded = embedded_link(src_map, path, links)
         if embedded is not None and isinstance(value, str):
             report.extend(migrate_embedded(doc, path, value, line, embedded, src_map, dst_map,
                                            src_version, dst_version, options))
             continue
-        hit = to_toml(src_map, path, value)
+        hit = to_toml(src_map, path, value, links)
         if hit is None or part_of_each_item(src_map, dst_map, path, hit[1]):
             chart_only.append((path, value, line))
             continue
         toml_key, link = hit
         fed.append(Link(path, value, line, toml_key, link))
-        also.extend(Link(path, value, line, k, l) for k, l in other_toml_keys(src_map, path, toml_key))
+        also.extend(Link(path, value, line, k, l) for k, l in other_toml_keys(src_map, path, toml_key, links))
 
     keys = [HubKey(parse_key(l.toml_key), apply_pattern(l.link.get("pattern"), l.value, l.link.get("filter")),
                    l.line, origin=format_key(l.values_path)) for l in fed + also]
@@ -392,9 +399,10 @@ def duplicate_entries(doc: ValuesDocument) -> list[Entry]:
     return entries
 
 
-def embedded_link(chart_map: ChartMap, path: KeyPath) -> dict[str, Any] | None:
+def embedded_link(chart_map: ChartMap, path: KeyPath,
+                  links: list[tuple[str, dict[str, Any]]] | None = None) -> dict[str, Any] | None:
     """The link of a values string the chart pastes into deployment.toml as TOML text (extraConfigs)."""
-    for _, link in chart_map.values_to_toml(format_key(path)):
+    for _, link in chart_map.values_to_toml(format_key(path)) if links is None else links:
         if link.get("kind") == "embedded":
             return link
     return None
@@ -493,10 +501,10 @@ def write_extra_configs(doc: ValuesDocument, dst_map: ChartMap, unexposed: list)
     return entries
 
 
-def other_toml_keys(chart_map: ChartMap, path: KeyPath, main_key: str) -> list[tuple[str, dict[str, Any]]]:
+def other_toml_keys(chart_map: ChartMap, path: KeyPath, main_key: str,
+                    links: list[tuple[str, dict[str, Any]]] | None = None) -> list[tuple[str, dict[str, Any]]]:
     """The other TOML keys one values leaf feeds (one database type feeds apim_db and shared_db)."""
-    text = format_key(path)
-    found = chart_map.values_to_toml(text, first_instance(chart_map)) or chart_map.values_to_toml(text)
+    found = in_first_instance(chart_map, chart_map.values_to_toml(format_key(path)) if links is None else links)
     seen, out = {main_key}, []
     for key, link in found:
         if key not in seen and link.get("kind") != "embedded":
