@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime
 import os
 import re
-import tomllib
 from dataclasses import dataclass, field
 from itertools import zip_longest
 from pathlib import Path
@@ -100,6 +99,8 @@ def chart_directory(chart: str, chart_map: ChartMap | None = None) -> Path:
 
 def parse_toml(text: str, label: str) -> tuple[dict, str]:
     """The TOML data, or {} and a message quoting the line that does not parse."""
+    import tomllib  # here: render, which imports this module for chart_directory, reads no TOML
+
     try:
         return tomllib.loads(text), ""
     except tomllib.TOMLDecodeError as exc:
