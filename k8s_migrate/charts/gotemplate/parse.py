@@ -112,6 +112,8 @@ class LoopControl:       # break / continue
 # ---- lexer ---------------------------------------------------------------------------------------
 
 def _unquote(body: str, line: int, name: str) -> str:
+    if "\\" not in body:
+        return body
     out, i = [], 0
     while i < len(body):
         ch = body[i]
