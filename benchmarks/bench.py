@@ -196,8 +196,8 @@ def in_process(repeat: int) -> list[str]:
     import tomlkit
     from ruamel.yaml import YAML
 
-    from k8s_migrate.pipeline import Options, migrate_toml
-    from k8s_migrate.pipeline_values import ValuesOptions, migrate_values
+    from k8s_migrate.migrate.toml import Options, migrate_toml
+    from k8s_migrate.migrate.values import ValuesOptions, migrate_values
 
     def best(fn) -> float:
         fn()

@@ -183,6 +183,8 @@ def record_version(answers: Answers, name: str, version: str) -> None:
     """Record the API-M version a user gave for a file, and say where."""
     key = answers.file_key(name)
     answers.versions[key] = version
+    if answers.path is None:
+        return
     record_answer(answers.path, key, version, section="versions")
     sys.stderr.write(f"k8s-migrate: recorded the version of {key} in {answers.path}\n")
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from .catalog import Catalog
 from .data import load_json
-from .formats.toml import flatten
+from .hub import flatten
 from .hub import KeyPath, format_key, has_items, strip_indices
 from .rules.values import same_value
 

@@ -147,7 +147,7 @@ class KnownKeys:
 
     @cached_property
     def _table_prefixes(self) -> frozenset[KeyPath]:
-        out = set()
+        out: set[KeyPath] = set()
         for path in (*self._parsed_exact, *self.patterns):
             out.update(path[:i] for i in range(1, len(path)))
         return frozenset(out)

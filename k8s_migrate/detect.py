@@ -172,7 +172,9 @@ def chart_fingerprints() -> dict[str, Any]:
 @lru_cache(maxsize=1)
 def _chart_index() -> tuple[dict[KeyPath, list[str]], list[tuple[KeyPath, list[str]]], dict[str, int]]:
     """Exact values paths, paths with a `*` segment, and each chart's number of paths."""
-    exact, wild, size = {}, [], {}
+    exact: dict[KeyPath, list[str]] = {}
+    wild: list[tuple[KeyPath, list[str]]] = []
+    size: dict[str, int] = {}
     for text, charts in chart_fingerprints()["paths"].items():
         path = parse_key(text)
         if ANY_KEY in path:

@@ -176,3 +176,54 @@ class HubKey:
     @property
     def key(self) -> str:
         return format_key(self.path)
+
+
+def flatten(data: Any, prefix: KeyPath = ()) -> dict[KeyPath, Any]:
+    """The same leaves as ``walk``, from plain nested data (lists of dicts are arrays of tables)."""
+    out: dict[KeyPath, Any] = {}
+    if isinstance(data, dict):
+        for key, value in data.items():
+            out.update(flatten(value, prefix + (key,)))
+    elif isinstance(data, list) and data and all(isinstance(x, dict) for x in data):
+        for i, item in enumerate(data):
+            out.update(flatten(item, prefix + (i,)))
+    elif prefix:
+        out[prefix] = data
+    return out
+
+
+def nest(leaves: Iterable[tuple[KeyPath, Any]]) -> dict[str, Any]:
+    """flatten's inverse: nested maps and lists from leaf paths (list items in index order, gaps filled);
+    a leaf whose parent is already something else is passed over."""
+    root: dict[str, Any] = {}
+    for path, value in leaves:
+        node: Any = root
+        for seg, nxt in zip(path, path[1:]):
+            if isinstance(node, list) and isinstance(seg, int):
+                while len(node) <= seg:
+                    node.append({} if isinstance(nxt, str) else [])
+                node = node[seg]
+            elif isinstance(node, dict) and isinstance(seg, str):
+                node = node.setdefault(seg, [] if isinstance(nxt, int) else {})
+            else:
+                break
+        else:
+            last = path[-1]
+            if isinstance(node, list) and isinstance(last, int):
+                while len(node) <= last:
+                    node.append(None)
+                node[last] = value
+            elif isinstance(node, dict) and isinstance(last, str):
+                node[last] = value
+    return root
+
+
+def unflatten(flat: dict[str, Any]) -> dict[str, Any]:
+    """nest for key texts (``a.b[0].c`` -> value); a text that is not a key is left out."""
+    leaves = []
+    for text, value in flat.items():
+        try:
+            leaves.append((parse_key(text), value))
+        except ValueError:
+            continue
+    return nest(leaves)

@@ -17,7 +17,7 @@ import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 from .errors import UsageError
 
@@ -208,7 +208,7 @@ def _replace(target: Path, directory: Path, data: bytes, locked: int | None, bac
             _keep_owner(fd, old)
             os.fchmod(fd, stat.S_IMODE(old.st_mode))
         os.fsync(fd)
-        if backup and locked is not None:
+        if backup and locked is not None and old is not None:
             _save_backup(target, directory, locked, old)
         os.replace(tmp, target)
     _fsync_dir(directory)
@@ -296,7 +296,7 @@ def _temp_file(target: Path, directory: Path) -> Iterator[tuple[int, str]]:
         _LIVE_TEMPS.discard(tmp)
 
 
-_INSTALLED: dict[int, object] = {}
+_INSTALLED: dict[int, Any] = {}
 
 
 def _install_signal_cleanup() -> None:

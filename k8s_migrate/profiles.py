@@ -14,7 +14,7 @@ from typing import Any
 from .catalog import Catalog
 from .data import load_json
 from .errors import UsageError
-from .formats.toml import flatten
+from .hub import flatten
 from .hub import KeyPath, format_key, parse_key, strip_indices
 
 
@@ -115,9 +115,9 @@ def closest_stock_file(data: dict[str, Any], catalog: Catalog, role: str | None)
     best = max(scores, key=lambda n: (scores[n], n == stock_name(default)))
     margin = profile_data()["detection"]["min_margin"]
     chosen = by_stock.get(best, default)
-    if chosen != default and scores[best] - scores.get(stock_name(default), 0.0) < margin:
+    if chosen != default and scores[best] - scores.get(stock_name(default) or "", 0.0) < margin:
         chosen = default
-    ranked = ", ".join(f"{n} {scores[n]:.2f}" for n in sorted(scores, key=scores.get, reverse=True))
+    ranked = ", ".join(f"{n} {scores[n]:.2f}" for n in sorted(scores, key=lambda n: scores[n], reverse=True))
     how = (f"profile {chosen} (detected from the keys present: closest {catalog.version} stock file by "
            f"shared keys: {ranked})")
     return Detection(chosen, role or role_for(chosen, catalog), how)

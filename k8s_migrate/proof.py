@@ -20,18 +20,15 @@ from typing import Any, Iterable
 from .carryover import ItemMatcher
 from .catalog import Catalog
 from .errors import ProofError  # noqa: F401  (raised by the pipelines)
-from .formats.toml import flatten, nest
-from .hub import KeyPath, format_key, has_items, parse_key
+from .hub import KeyPath, flatten, format_key, has_items, nest, parse_key
 from .profiles import implied_by_role, user_role
-from .report import Entry, Report
+from .report import CLAIMS_VALUE, Action, Entry, Report
 from .rules.apply import HubState, Track
 from .rules.values import same_value
 
 MISSING = object()
-# Actions that claim the output holds the entry's new value at its new key.
-CLAIMS_VALUE = ("kept", "renamed", "moved", "changed", "added", "unknown")
 # Actions that admit that the effective value changes, or that the key is gone.
-ADMITS_CHANGE = ("removed", "review", "changed", "added", "renamed", "moved")
+ADMITS_CHANGE: tuple[Action, ...] = ("removed", "review", "changed", "added", "renamed", "moved")
 
 
 @dataclass

@@ -18,7 +18,7 @@ from typing import Any
 
 from k8s_migrate.charts.chartmap import ChartMap
 from k8s_migrate.errors import ProofError, UsageError
-from k8s_migrate.hub import KeyPath, format_key, matches, parse_key
+from k8s_migrate.hub import KeyPath, format_key, matches, parse_key, unflatten
 from k8s_migrate.report import ATTENTION, Report
 
 REFERENCE_ENV = "K8S_MIGRATE_REFERENCE"
@@ -77,13 +77,10 @@ def chart_directory(chart: str, chart_map: ChartMap | None = None) -> Path:
     given = Path(chart).expanduser()
     if (given / "Chart.yaml").is_file():
         return given
-    if chart_map is None:  # read the map directly: the values pipeline's imports are not needed to render
-        from k8s_migrate.charts.chartmap import UnknownChartError, load_chart_map
+    if chart_map is None:
+        from k8s_migrate.charts.chartmap import load_map
 
-        try:
-            chart_map = load_chart_map(chart)
-        except (UnknownChartError, FileNotFoundError) as exc:
-            raise UsageError(str(exc)) from None
+        chart_map = load_map(chart)
     relative = (chart_map.source or {}).get("path")
     candidate = reference_root() / relative if relative else None
     if candidate is not None and (candidate / "Chart.yaml").is_file():
@@ -97,7 +94,7 @@ def chart_directory(chart: str, chart_map: ChartMap | None = None) -> Path:
                      f"{chart_map.id}`, or give a chart directory (`helm pull --untar` makes one)")
 
 
-def parse_toml(text: str, label: str) -> tuple[dict, str]:
+def load_rendered_toml(text: str, label: str) -> tuple[dict, str]:
     """The TOML data, or {} and a message quoting the line that does not parse."""
     import tomllib  # here: render, which imports this module for chart_directory, reads no TOML
 
@@ -218,10 +215,10 @@ def not_exposed(report: Report, key: KeyPath) -> str:
 
 
 def chart_fixed(dst_map: ChartMap, migrated_values: dict, key: KeyPath, instance: str | None, after: Any = None) -> str:
-    from k8s_migrate.pipeline_values import defaults_tree, guard_holds, overlay
+    from k8s_migrate.charts.effective import guard_holds, overlay
 
     text = format_key(key)
-    effective = overlay(defaults_tree(dst_map), migrated_values)
+    effective = overlay(dst_map.defaults_tree(), migrated_values)
     for const in dst_map.stock_value(text, instance) or dst_map.stock_value(text):
         if guard_holds(const.get("guard"), effective) is not False and str(const.get("value")) == str(after):
             guard = f" (when {const['guard']})" if const.get("guard") else ""
@@ -325,18 +322,6 @@ def _customised(values: dict, path_text: str, chart_map: ChartMap) -> bool:
 _ABSENT = object()
 
 
-def nested(flat: dict[str, str]) -> dict[str, Any]:
-    """``a.b.c=v`` pairs as nested values."""
-    out: dict[str, Any] = {}
-    for dotted, value in flat.items():
-        node = out
-        parts = dotted.split(".")
-        for part in parts[:-1]:
-            node = node.setdefault(part, {})
-        node[parts[-1]] = value
-    return out
-
-
 def classify(diff: Difference, values_report: Report, toml_report: Report, dst_map: ChartMap,
              migrated_values: dict, instance: str | None, names: tuple[str, str] = ("", ""),
              src_map: ChartMap | None = None, given: dict[str, str] | None = None,
@@ -360,7 +345,8 @@ def verify(values_data: bytes, name: str, chart: str, to_chart: str, instance: s
     the values report asks for, such as a key the new chart requires. ``values_result`` is the migration
     to check (default: run it). ``objects``: also compare the other objects of full charts (the proof does not)."""
     from k8s_migrate.charts.render import load_values_text
-    from k8s_migrate.pipeline_values import ValuesOptions, load_map, migrate_values
+    from k8s_migrate.charts.chartmap import load_map
+    from k8s_migrate.migrate.values import ValuesOptions, migrate_values
 
     src_map, dst_map = load_map(chart), load_map(to_chart)
     src_dir = chart_directory(chart_dir_from, None) if chart_dir_from else chart_directory(chart, src_map)
@@ -409,8 +395,8 @@ class Compared:
 
 def compare_instance(result: Verification, rendered_src: str, rendered_dst: str, old: str, new: str,
                      ctx: Compared) -> None:
-    from k8s_migrate.pipeline import Options, migrate_toml
-    from k8s_migrate.pipeline_values import chart_version
+    from k8s_migrate.migrate.toml import Options, migrate_toml
+    from k8s_migrate.charts.chartmap import chart_version
 
     toml_result = ctx.migrated.get(rendered_src)
     if toml_result is None:  # instances that render the same deployment.toml share one migration
@@ -419,8 +405,8 @@ def compare_instance(result: Verification, rendered_src: str, rendered_dst: str,
                 chart_version(ctx.src_map, None, "--from"), chart_version(ctx.dst_map, None, "--to"), mode="edit"))
     if not result.t1:
         result.t1, result.t2 = toml_result.output, rendered_dst
-    t1, error1 = parse_toml(toml_result.output, f"the TOML migration of {ctx.src_map.id}'s {old}")
-    t2, error2 = parse_toml(rendered_dst, f"{ctx.dst_map.id}'s {new} from the migrated values")
+    t1, error1 = load_rendered_toml(toml_result.output, f"the TOML migration of {ctx.src_map.id}'s {old}")
+    t2, error2 = load_rendered_toml(rendered_dst, f"{ctx.dst_map.id}'s {new} from the migrated values")
     result.errors += [e for e in (error1, error2) if e]
     if error1 or error2:
         return
@@ -517,7 +503,7 @@ def _subtree(values: dict, alias: str | None) -> dict:
 def merge_given(values: dict, given: dict[str, str] | None) -> dict:
     from k8s_migrate.charts.render import merge_values
 
-    return merge_values(values, nested(given)) if given else values
+    return merge_values(values, unflatten(given)) if given else values
 
 
 def prove_values(values_data: bytes, name: str, chart: str, to_chart: str, values_result,
@@ -559,7 +545,7 @@ def _show(present: bool, value: Any) -> str:
     return repr(value) if present else "(absent)"
 
 
-def render_text(result: Verification, show_secrets: bool = False) -> str:
+def verification_text(result: Verification, show_secrets: bool = False) -> str:
     from k8s_migrate.report.masking import mask_value
 
     def show(key: str, present: bool, value: Any) -> str:

@@ -146,7 +146,7 @@ def diff_implied(before: dict | None, after: dict | None) -> list[str]:
 
 
 def stock_changes(pair: str, old: Catalog, new: Catalog) -> Iterator[Candidate]:
-    from k8s_migrate.formats.toml import flatten
+    from k8s_migrate.hub import flatten
 
     for profile in sorted(set(old.profiles) & set(new.profiles)):
         before, after = flat(old.profiles[profile], flatten), flat(new.profiles[profile], flatten)

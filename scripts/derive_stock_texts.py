@@ -18,7 +18,7 @@ sys.path.insert(0, str(REPO))
 
 from k8s_migrate.catalog import known_versions, load_catalog  # noqa: E402
 from k8s_migrate.data import mappings_dir  # noqa: E402
-from k8s_migrate.pipeline import STOCK_TEXTS, stock_digest, stock_text  # noqa: E402
+from k8s_migrate.migrate.toml import STOCK_TEXTS, stock_digest, stock_text  # noqa: E402
 
 
 def derive() -> dict:

@@ -19,8 +19,8 @@ sys.path.insert(0, str(ROOT))
 
 from k8s_migrate.catalog import known_versions  # noqa: E402
 from k8s_migrate.errors import ProofError  # noqa: E402
-from k8s_migrate.formats.configmap import migrate_manifest  # noqa: E402
-from k8s_migrate.pipeline import Options, migrate_toml  # noqa: E402
+from k8s_migrate.migrate.configmap import migrate_manifest  # noqa: E402
+from k8s_migrate.migrate.toml import Options, migrate_toml  # noqa: E402
 from k8s_migrate.proof import audit_files  # noqa: E402
 from k8s_migrate.versions import version_key  # noqa: E402
 

@@ -19,7 +19,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from k8s_migrate.charts.render import load_values_text  # noqa: E402
-from k8s_migrate.pipeline_values import ValuesOptions, load_map, migrate_values  # noqa: E402
+from k8s_migrate.charts.chartmap import load_map  # noqa: E402
+from k8s_migrate.migrate.values import ValuesOptions, migrate_values  # noqa: E402
 from k8s_migrate.verify import (chart_directory, differences, merge_given, render_instances,  # noqa: E402
                                 reference_root, verify)
 

@@ -8,7 +8,7 @@ import pytest
 from helpers import cli
 from k8s_migrate.answers import Answers, choice_rules, load_answers, with_answers
 from k8s_migrate.errors import UsageError
-from k8s_migrate.pipeline import Options, migrate_toml
+from k8s_migrate.migrate.toml import Options, migrate_toml
 from k8s_migrate.rules.model import RuleError, check_choice
 
 RULE = "r400-gateway-environment-default-name"

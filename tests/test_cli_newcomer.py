@@ -53,7 +53,7 @@ def test_rule_count_matches_the_loader():
 
 def test_version_does_not_load_the_migration_engine():
     code = ("import sys; sys.argv=['k8s-migrate','--version']; from k8s_migrate.cli import run_app; run_app(); "
-            "heavy=[m for m in ('ruamel.yaml','tomlkit','deepdiff','k8s_migrate.pipeline','pydantic','typer',"
+            "heavy=[m for m in ('ruamel.yaml','tomlkit','deepdiff','k8s_migrate.migrate.toml','pydantic','typer',"
             "'importlib.metadata') if m in sys.modules]; "
             "sys.stderr.write(repr(heavy))")
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, timeout=60)

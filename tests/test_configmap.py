@@ -7,8 +7,9 @@ import json
 import pytest
 
 from k8s_migrate.errors import UsageError
-from k8s_migrate.formats.configmap import migrate_manifest, read_manifest
-from k8s_migrate.pipeline import Options
+from k8s_migrate.formats.configmap import read_manifest
+from k8s_migrate.migrate.configmap import migrate_manifest
+from k8s_migrate.migrate.toml import Options
 
 from helpers import cli
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from k8s_migrate.charts.deployment_rules import load_rules
-from k8s_migrate.pipeline_values import ValuesOptions, migrate_values
+from k8s_migrate.migrate.values import ValuesOptions, migrate_values
 
 GOLDEN = Path(__file__).parent / "golden" / "values"
 CASES = sorted(p for p in GOLDEN.iterdir() if p.is_dir())

@@ -15,7 +15,7 @@ import pytest
 
 from helpers import cli
 from k8s_migrate.errors import ProofError
-from k8s_migrate.pipeline import Options, migrate_toml
+from k8s_migrate.migrate.toml import Options, migrate_toml
 
 GOLDEN = Path(__file__).parent / "golden" / "proof"
 CASES = sorted(p for p in GOLDEN.iterdir() if p.is_dir())
@@ -72,7 +72,7 @@ def test_a_report_that_disagrees_with_the_output_stops_the_write(tmp_path, monke
 
 def test_a_silently_dropped_customisation_is_an_unexplained_change(monkeypatch):
     """The carry-over forgetting a customised key is caught even when the report says kept."""
-    import k8s_migrate.pipeline as pipeline
+    import k8s_migrate.migrate.toml as pipeline
 
     real_put = pipeline.put
 
@@ -188,7 +188,7 @@ def later_versions(version):
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("path,kind,version", real_world_inputs(), ids=lambda v: getattr(v, "parent", Path(str(v))).name)
 def test_real_world_files_prove_to_every_later_version(path, kind, version, mode):
-    from k8s_migrate.formats.configmap import migrate_manifest
+    from k8s_migrate.migrate.configmap import migrate_manifest
 
     data = path.read_bytes()
     targets = later_versions(version)
@@ -227,7 +227,7 @@ def test_keys_of_wsos_own_profile_stock_files_are_known():
 def test_an_emptied_appended_item_goes_and_later_items_shift_down():
     from k8s_migrate.formats.text import decode
     from k8s_migrate.formats.toml import TomlDocument
-    from k8s_migrate.pipeline import drop_empty_items
+    from k8s_migrate.migrate.toml import drop_empty_items
 
     out = TomlDocument(decode(b'[server]\nhostname = "x"\n', "x.toml"), "x.toml")
     first = out.append_item(("event_listener",), {})
@@ -240,7 +240,7 @@ def test_an_emptied_appended_item_goes_and_later_items_shift_down():
 
 
 def test_batch_reports_a_failed_proof_as_exit_3_and_writes_nothing_for_that_file(tmp_path, monkeypatch):
-    import k8s_migrate.pipeline as pipeline
+    import k8s_migrate.migrate.toml as pipeline
 
     real_put = pipeline.put
     monkeypatch.setattr(pipeline, "put", lambda track, target, out, stock: None if target[-1] == "http_endpoint"

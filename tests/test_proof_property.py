@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
 from k8s_migrate.catalog import known_versions
 from k8s_migrate.errors import ProofError
-from k8s_migrate.pipeline import Options, migrate_toml
+from k8s_migrate.migrate.toml import Options, migrate_toml
 from k8s_migrate.proof import audit_toml
 from k8s_migrate.rules.load import plan
 

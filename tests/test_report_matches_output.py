@@ -6,8 +6,8 @@ from pathlib import Path
 
 from ruamel.yaml import YAML
 
-from k8s_migrate.pipeline import Options, migrate_toml
-from k8s_migrate.pipeline_values import ValuesOptions, migrate_values
+from k8s_migrate.migrate.toml import Options, migrate_toml
+from k8s_migrate.migrate.values import ValuesOptions, migrate_values
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -47,7 +47,7 @@ def test_a_values_key_left_in_the_file_is_not_reported_as_defaulted(reference_di
 
 
 def test_the_xml_note_does_not_claim_a_key_the_xml_lacks(reference_dir):
-    from k8s_migrate.xml.migrate import migrate_xml
+    from k8s_migrate.migrate.xml import migrate_xml
 
     result = migrate_xml(reference_dir / "apim/2.6.0/repository/conf", Options("2.6.0", "4.6"))
     notes = [n for n in result.report.notes if n.startswith("profile ")]

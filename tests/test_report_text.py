@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from helpers import cli
-from k8s_migrate.pipeline import Options, migrate_toml
+from k8s_migrate.migrate.toml import Options, migrate_toml
 from k8s_migrate.report import Entry, Report, merge_reports
 from k8s_migrate.report.renderers import key_cell, render_text, terminal_text
 

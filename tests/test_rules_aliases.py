@@ -26,7 +26,7 @@ def test_an_old_key_the_templates_no_longer_read_is_renamed():
 
 def test_the_new_name_already_set_keeps_the_new_one_and_says_so():
     before = "[apim.cache]\ntoken_expiry_time = 900\n\n[apim.cache.km_token]\nexpiry_time = 300\n"
-    from k8s_migrate.pipeline import Options, migrate_toml
+    from k8s_migrate.migrate.toml import Options, migrate_toml
 
     result = migrate_toml(before.encode(), "x.toml", Options("4.5.0", "4.6.0", mode="edit"))
     assert "expiry_time = 300" in result.output  # the user's explicit new key wins over the copied old value

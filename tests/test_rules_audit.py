@@ -3,7 +3,7 @@ of the output the rules are about, so that unrelated baseline changes do not mov
 
 import tomllib
 
-from k8s_migrate.pipeline import Options, migrate_toml, stock_text_for
+from k8s_migrate.migrate.toml import Options, migrate_toml, stock_text_for
 
 
 def run(text: str, src: str, dst: str, **options):

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from helpers import cli
-from k8s_migrate.formats.toml import flatten
+from k8s_migrate.hub import flatten
 from k8s_migrate.hub import format_key, is_placeholder
 from k8s_migrate.report.masking import is_secret_key
 from reference_inputs import all_tomls, toml_ids

@@ -9,7 +9,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from k8s_migrate.charts.chartmap import load_chart_map
-from k8s_migrate.charts.split import SplitOptions, known_path, split_values
+from k8s_migrate.migrate.split import SplitOptions, known_path, split_values
 from k8s_migrate.data import load_json
 from k8s_migrate.formats.text import decode
 from k8s_migrate.formats.values import ValuesDocument

@@ -3,10 +3,10 @@ whose data changed is rendered afresh, never served a stale text."""
 
 import json
 
-from k8s_migrate import pipeline
+from k8s_migrate.migrate import toml as pipeline
 from k8s_migrate.catalog import known_versions, load_catalog
 from k8s_migrate.data import mappings_dir
-from k8s_migrate.pipeline import STOCK_TEXTS, stock_digest, stock_text
+from k8s_migrate.migrate.toml import STOCK_TEXTS, stock_digest, stock_text
 
 
 def test_every_shipped_text_is_the_rendering_of_a_stock_file_today():

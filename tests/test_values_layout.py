@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from k8s_migrate.pipeline_values import ValuesOptions, migrate_values
+from k8s_migrate.migrate.values import ValuesOptions, migrate_values
 
 LAYOUT = Path(__file__).resolve().parent.parent / "charts-fixtures" / "values-layout.yaml"
 MOVING = ("changed", "defaulted", "moved", "renamed", "removed")

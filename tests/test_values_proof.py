@@ -135,9 +135,10 @@ def test_full_charts_list_vanished_objects(reference_dir, tmp_path, monkeypatch)
 
 
 def test_the_proof_renders_each_chart_once_and_migrates_each_rendered_file_once(reference_dir, monkeypatch):
-    from k8s_migrate import pipeline, verify as verify_module
+    from k8s_migrate import verify as verify_module
     from k8s_migrate.charts import render
-    from k8s_migrate.pipeline_values import ValuesOptions, migrate_values
+    from k8s_migrate.migrate import toml as pipeline
+    from k8s_migrate.migrate.values import ValuesOptions, migrate_values
 
     data = PATTERN_1.read_bytes()
     charts = ("kubernetes-apim/am-pattern-1@4.2.x", "helm-apim/all-in-one@4.6.x")

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from k8s_migrate import pipeline_values
+from k8s_migrate.charts import chartmap
+from k8s_migrate.migrate import values as pipeline_values
 from k8s_migrate.verify import verify
 from tests.helpers import cli
 
@@ -82,7 +83,7 @@ def test_verify_catches_a_broken_chart_map(reference_dir, fixture_with_gateway_t
     baseline = verify(fixture_with_gateway_type.read_bytes(), "values.yaml", SRC, dst)
     assert "database.apim_db.url" not in {d.key for d in baseline.unexplained}
 
-    real_load_map = pipeline_values.load_map
+    real_load_map = chartmap.load_map
 
     def broken_load_map(chart: str):
         chart_map = real_load_map(chart)
@@ -94,6 +95,7 @@ def test_verify_catches_a_broken_chart_map(reference_dir, fixture_with_gateway_t
                 link["values"] = "wso2.apim.configurations.databases.shared_db.url"
         return chart_map
 
+    monkeypatch.setattr(chartmap, "load_map", broken_load_map)
     monkeypatch.setattr(pipeline_values, "load_map", broken_load_map)
     run = cli("verify", fixture_with_gateway_type, "--chart", SRC, "--to-chart", dst)
     assert run.code == 1
@@ -160,9 +162,9 @@ def test_values_verify_flag_runs_the_same_check(reference_dir, tmp_path):
 
 
 def test_verify_masks_secret_values_in_its_diff():
-    from k8s_migrate.verify import Difference, Verification, render_text
+    from k8s_migrate.verify import Difference, Verification, verification_text
 
     result = Verification(unexplained=[Difference("database.apim_db.password", "Old-Pa55", "New-Pa55", True, True)])
-    text = render_text(result)
+    text = verification_text(result)
     assert "Old-Pa55" not in text and "New-Pa55" not in text and "****" in text
-    assert "New-Pa55" in render_text(result, show_secrets=True)
+    assert "New-Pa55" in verification_text(result, show_secrets=True)

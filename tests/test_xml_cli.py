@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from helpers import cli
-from k8s_migrate.formats.toml import flatten
+from k8s_migrate.hub import flatten
 from k8s_migrate.hub import format_key
 from k8s_migrate.xml import xml_customisations
 from xml_expected import EXPECTED_KEYS, customised_conf, stock_conf

@@ -35,22 +35,22 @@ class JobResult:
 
 
 def migrate_toml_job(data: bytes, name: str, job: Job):
-    from ..pipeline import Options, migrate_toml
+    from ..migrate.toml import Options, migrate_toml
 
     return migrate_toml(data, name, Options(job.from_version, job.to_version, mode=job.mode or "rebase",
                                             profile=job.profile, keep_old_defaults=job.keep_old_defaults, answers=job.answers))
 
 
 def migrate_configmap_job(data: bytes, name: str, job: Job):
-    from ..formats.configmap import migrate_manifest
-    from ..pipeline import Options
+    from ..migrate.configmap import migrate_manifest
+    from ..migrate.toml import Options
 
     return migrate_manifest(data, name, Options(job.from_version, job.to_version, mode=job.mode or "edit",
                                                 profile=job.profile, keep_old_defaults=job.keep_old_defaults, answers=job.answers))
 
 
 def migrate_values_job(data: bytes, name: str, job: Job):
-    from ..pipeline_values import ValuesOptions, migrate_values
+    from ..migrate.values import ValuesOptions, migrate_values
     from ..verify import prove_values
 
     result = migrate_values(data, name, ValuesOptions(job.chart, job.to_chart, from_version=job.from_version,

@@ -14,8 +14,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from k8s_migrate.catalog import load_catalog
 from k8s_migrate.data import load_json, mappings_dir
-from k8s_migrate.hub import ANY_ITEM, ANY_KEY, KeyPath, format_key, matches, parse_key, substitute
+from k8s_migrate.errors import UsageError
+from k8s_migrate.hub import ANY_ITEM, ANY_KEY, KeyPath, format_key, matches, parse_key, substitute, unflatten
+from k8s_migrate.versions import VersionError, normalise_version
+
+from .effective import guard_holds
 
 INDEX = "charts/index.json"
 HOLE = "{}"
@@ -44,11 +49,26 @@ class ChartMap:
     requirements: list[dict[str, Any]] = field(default_factory=list)  # the chart's fail calls and their guards
     defaults: dict[str, Any] = field(default_factory=dict)
     counts: dict[str, Any] = field(default_factory=dict)
+    _tree: tuple[int, dict[str, Any]] | None = field(default=None, init=False, repr=False, compare=False)
+    _parents: tuple[int, frozenset[str]] | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "ChartMap":
         names = cls.__dataclass_fields__
         return cls(**{k: v for k, v in data.items() if k in names})
+
+    def defaults_tree(self) -> dict[str, Any]:
+        """The defaults as nested values, built once per map (shared: nothing may edit the tree)."""
+        if self._tree is None or self._tree[0] != id(self.defaults):
+            self._tree = (id(self.defaults), unflatten(self.defaults))
+        return self._tree[1]
+
+    def default_parents(self) -> frozenset[str]:
+        """Every key text that stands above a default (``a`` and ``a.b`` above ``a.b[0].c``), once per map."""
+        if self._parents is None or self._parents[0] != id(self.defaults):
+            found = {text[:m.start()] for text in self.defaults for m in re.finditer(r"[.\[]", text) if m.start()}
+            self._parents = (id(self.defaults), frozenset(found))
+        return self._parents[1]
 
     def values_to_toml(self, values_path: str, instance: str | None = None) -> list[tuple[str, dict[str, Any]]]:
         """TOML keys fed by a values path (concrete or with wildcards), with the link that says how."""
@@ -235,3 +255,67 @@ def builtin_map(file_name: str) -> ChartMap:
     """A built-in map, read once per process (shared: callers read it and never edit it)."""
     with open(mappings_dir() / "charts" / file_name, encoding="utf-8") as fh:
         return ChartMap.from_dict(json.load(fh))
+
+
+def load_map(chart: str) -> ChartMap:
+    try:
+        return load_chart_map(chart)
+    except (UnknownChartError, FileNotFoundError) as exc:
+        raise UsageError(str(exc)) from None
+
+
+def chart_version(chart_map: ChartMap, given: str | None, flag: str) -> str:
+    version = given or chart_map.app_version
+    if not version:
+        raise UsageError(f"chart {chart_map.id} has no appVersion; give {flag}")
+    try:
+        return load_catalog(normalise_version(version)).version
+    except VersionError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def first_instance(chart_map: ChartMap) -> str | None:
+    return chart_map.instances[0]["instance"] if chart_map.instances else None
+
+
+def in_first_instance(chart_map: ChartMap, links: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, dict[str, Any]]]:
+    """The links of the chart's first instance, or all of them when it has none of these."""
+    first = first_instance(chart_map)
+    return [(k, l) for k, l in links if l.get("instance") == first] or links if first else links
+
+
+def to_toml(chart_map: ChartMap, path: KeyPath, value: Any,
+            links: list[tuple[str, dict[str, Any]]] | None = None) -> tuple[str, dict[str, Any]] | None:
+    """The TOML key a values leaf feeds, preferring unguarded links. ``links``: the path's values_to_toml."""
+    found = in_first_instance(chart_map, chart_map.values_to_toml(format_key(path)) if links is None else links)
+    found = [(k, l) for k, l in found if l.get("kind") != "embedded"]
+    if not found:
+        return None
+    found.sort(key=lambda kl: (bool(kl[1].get("guard")), kl[1].get("kind") == "pattern"))
+    return found[0]
+
+
+def to_values(chart_map: ChartMap, toml_key: str, prefer: str | None = None,
+              values: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]] | None:
+    """The values path that feeds a TOML key in the new chart.
+
+    Links whose guard is false under the values (the new chart's defaults under the user's own)
+    lose to links whose guard holds; among the rest the user's own path wins, then unguarded links.
+    """
+    found = [(k, l) for k, l in chart_map.toml_to_values(toml_key) if l.get("kind") != "embedded"]
+    if not found:
+        return None
+    first = first_instance(chart_map)
+    verdicts = {id(l): guard_holds(l.get("guard"), values) for _, l in found}
+    found.sort(key=lambda kl: (verdicts[id(kl[1])] is False, kl[0] != prefer, kl[1].get("instance") != first,
+                               bool(kl[1].get("guard")), kl[1].get("kind") == "pattern"))
+    return found[0]
+
+
+def embedded_link(chart_map: ChartMap, path: KeyPath,
+                  links: list[tuple[str, dict[str, Any]]] | None = None) -> dict[str, Any] | None:
+    """The link of a values string the chart pastes into deployment.toml as TOML text (extraConfigs)."""
+    for _, link in chart_map.values_to_toml(format_key(path)) if links is None else links:
+        if link.get("kind") == "embedded":
+            return link
+    return None

@@ -47,9 +47,9 @@ class RuleContext:
 
     def new_effective(self) -> dict[str, Any]:
         from ..formats.values import _plain
-        from ..pipeline_values import defaults_tree, overlay
+        from .effective import overlay
 
-        return overlay(defaults_tree(self.dst_map), _plain(self.doc.data))
+        return overlay(self.dst_map.defaults_tree(), _plain(self.doc.data))
 
 
 def load_rules() -> list[dict[str, Any]]:
@@ -191,7 +191,8 @@ def op_copy_effective(rule: dict[str, Any], ctx: RuleContext) -> None:
 
 def rendered_toml(chart_map: ChartMap, values: dict[str, Any], tables: list[str]) -> dict[str, Any]:
     """TOML key -> value as the chart renders it from effective values, for keys under `tables`."""
-    from ..pipeline_values import first_instance, guard_holds
+    from .chartmap import first_instance
+    from .effective import guard_holds
 
     instance = first_instance(chart_map)
     out: dict[str, Any] = {}
@@ -213,7 +214,7 @@ def rendered_toml(chart_map: ChartMap, values: dict[str, Any], tables: list[str]
 
 
 def op_carry_toml(rule: dict[str, Any], ctx: RuleContext) -> None:
-    from ..pipeline_values import to_values
+    from .chartmap import to_values
 
     before = rendered_toml(ctx.src_map, ctx.source_effective, rule["tables"])
     carried = []

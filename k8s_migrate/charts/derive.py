@@ -597,7 +597,7 @@ class Analysis:
         self.mark_key(toml, "mapped" if statuses else "unmapped")
 
     def key_path(self, key_text: str, alt: list[Part], action: Part) -> KeyPath | None:
-        segments: list[str] = []
+        segments: list[str | int] = []
         for piece in re.split(r"\.(?=(?:[^\"]*\"[^\"]*\")*[^\"]*$)", key_text.strip()):
             m = MARK_RE.fullmatch(piece.strip())
             if m:
@@ -746,7 +746,7 @@ def string_pattern(element: str, own: str, alt: list[Part]) -> str | None:
 # ---------------------------------------------------------------- a chart
 
 
-def normalise_version(text: Any) -> str | None:
+def loose_version(text: Any) -> str | None:
     if text is None:
         return None
     nums = re.findall(r"\d+", str(text))[:3]
@@ -791,7 +791,7 @@ def derive_chart(chart_dir: Path | str, chart_id: str | None = None, source: dic
         "id": chart_id or f"local/{chart_dir.name}",
         "name": (meta or {}).get("name"),
         "version": str((meta or {}).get("version")) if (meta or {}).get("version") is not None else None,
-        "app_version": normalise_version((meta or {}).get("appVersion")),
+        "app_version": loose_version((meta or {}).get("appVersion")),
         "source": source or {"path": str(chart_dir)},
         "instances": [{"instance": a.source.instance, "file": a.source.rel} for a in analyses],
         "links": [link for a in analyses for link in a.links],
@@ -809,7 +809,7 @@ def derive_chart(chart_dir: Path | str, chart_id: str | None = None, source: dic
 
 def count(analyses: list[Analysis]) -> dict[str, Any]:
     keys: dict[str, int] = {"total": 0, "mapped": 0, "constant": 0, "unmapped": 0}
-    refs: dict[str, int] = {"total": 0, "mapped": 0, "guard": 0, "commented": 0, "unmapped": 0}
+    refs: dict[str, float] = {"total": 0, "mapped": 0, "guard": 0, "commented": 0, "unmapped": 0}
     for a in analyses:
         for status in a.keys.values():
             keys["total"] += 1

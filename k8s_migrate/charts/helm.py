@@ -15,7 +15,7 @@ import tempfile
 from contextlib import contextmanager
 from io import StringIO
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Sequence
 
 from ruamel.yaml import YAML
 
@@ -53,7 +53,7 @@ def chart_without_dependencies(chart_dir: str | Path) -> Iterator[Path]:
         yield copy
 
 
-def helm_template(chart_dir: str | Path, values_files: list[str] = (), overrides: dict | None = None,
+def helm_template(chart_dir: str | Path, values_files: Sequence[str] = (), overrides: dict | None = None,
                   release_name: str = "release", namespace: str = "default", show_only: str | None = None) -> str:
     """`helm template` output for the chart with the values texts applied in order (as repeated -f)."""
     helm = helm_binary()

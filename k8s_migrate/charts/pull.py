@@ -113,7 +113,7 @@ def pull(chart_map: ChartMap, repo: str | None = None) -> Path:
     if not isinstance(index, dict):
         raise UsageError(f"{repo}/index.yaml is not a chart repository index")
     entry = pick_entry(index, chart_map)
-    archive = _archive(repo, entry, chart_map.name)
+    archive = _archive(repo, entry, chart_map.name or chart_map.id)
     digest = hashlib.sha256(archive).hexdigest()
     if entry.get("digest") and digest != entry["digest"]:
         raise UsageError(f"{chart_map.name} {entry.get('version')}: the archive's sha256 is {digest}, "
@@ -129,4 +129,6 @@ def pull(chart_map: ChartMap, repo: str | None = None) -> Path:
         if slot.exists():
             shutil.rmtree(slot)
         staging.rename(slot)
-    return cached_chart(chart_map.id)
+    pulled = cached_chart(chart_map.id)
+    assert pulled is not None, "a chart unpacked into its slot is found there"
+    return pulled

@@ -24,7 +24,7 @@ def pull_command(
     """Fetch a chart (index.yaml + archive, sha256 checked; helm pull when helm is on PATH) into the cache."""
     try:
         from ..charts.pull import pull
-        from ..pipeline_values import load_map
+        from ..charts.chartmap import load_map
 
         path = pull(load_map(chart), repo)
     except UsageError as exc:

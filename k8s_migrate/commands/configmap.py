@@ -30,9 +30,9 @@ def configmap_command(
     """Migrate the deployment.toml embedded in ConfigMaps; the rest of the manifest stays as it was."""
     delivery = Delivery(file, output, in_place, backup, report, diff, check, strict, show_secrets, quiet, follow_symlinks, verbose=verbose)
     try:
-        from ..formats.configmap import migrate_manifest
+        from ..migrate.configmap import migrate_manifest
         from ..output import read_input
-        from ..pipeline import Options
+        from ..migrate.toml import Options
 
         if mode not in ("rebase", "edit"):
             raise UsageError(f"--mode must be rebase or edit, not {mode!r}")

@@ -62,7 +62,7 @@ def version_detection(data: bytes, name: str, kind: str):
     import tomllib
 
     from ..detect import Detection, detect_version
-    from ..formats.toml import flatten
+    from ..hub import flatten
 
     found = []
     for toml_text, whole in embedded_toml(data, name, kind):
@@ -184,7 +184,7 @@ def fragment_note(data: bytes, name: str, from_version: str, kind: str, mode: st
     import tomllib
 
     from ..catalog import load_catalog, resolve_version
-    from ..formats.toml import flatten
+    from ..hub import flatten
     from ..hub import format_key, strip_indices
 
     if mode != "rebase":

@@ -74,14 +74,14 @@ def verify_command(
                         "or FILE --chart X --to-chart Y (Helm values)"))
     try:
         from ..output import read_input
-        from ..verify import render_text
+        from ..verify import verification_text
 
         pairs = dict(_pair(item) for item in given)
         result = verify_values(read_input(file), file, chart, to_chart, instance, chart_dir, to_chart_dir, pairs,
                                _renderer(renderer), subchart)
     except UsageError as exc:
         fail(exc)
-    sys.stdout.write(render_text(result, show_secrets))
+    sys.stdout.write(verification_text(result, show_secrets))
     raise typer.Exit(0 if result.ok else 1)
 
 

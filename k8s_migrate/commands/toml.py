@@ -37,7 +37,7 @@ def toml_command(
 
         from ..answers import load_answers, with_answers
         from ..output import read_input
-        from ..pipeline import Options, migrate_toml
+        from ..migrate.toml import Options, migrate_toml
 
         if mode not in ("rebase", "edit"):
             raise UsageError(f"--mode must be rebase or edit, not {mode!r}")

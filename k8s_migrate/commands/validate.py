@@ -33,7 +33,7 @@ def validate_command(
     from ..output import read_input, write_atomic
     from ..validate import ValidateOptions, validate_file
     from ..validate.findings import FAIL_LEVELS, KINDS, return_code
-    from ..validate.render import render_for_path, render_text
+    from ..validate.render import render_for_path, findings_text
 
     try:
         if fail_on not in FAIL_LEVELS:
@@ -60,5 +60,5 @@ def validate_command(
     except UsageError as exc:
         fail(exc)
     if not quiet:
-        (sys.stderr if "-" in reports else sys.stdout).write(render_text(results))
+        (sys.stderr if "-" in reports else sys.stdout).write(findings_text(results))
     raise typer.Exit(return_code(results, fail_on))

@@ -62,7 +62,7 @@ def values_command(
     delivery = Delivery(file, output, in_place, backup, report, diff, check, strict, show_secrets, quiet, follow_symlinks, verbose=verbose)
     try:
         from ..answers import load_answers, with_answers
-        from ..pipeline_values import ValuesOptions, migrate_values
+        from ..migrate.values import ValuesOptions, migrate_values
         from ..verify import prove_values
 
         answers = load_answers(answers_file, None if file == "-" else file)
@@ -86,9 +86,9 @@ def check_render(data: bytes, file: str, chart: str, to_chart: str, given: List[
     """values --verify: the same check as `k8s-migrate verify`, its findings on stderr."""
     import sys
 
-    from ..verify import render_text, verify
+    from ..verify import verification_text, verify
     from .render import _pair
 
     verification = verify(data, file, chart, to_chart, given=dict(_pair(item) for item in given), subchart=subchart)
-    sys.stderr.write(render_text(verification, show_secrets))
+    sys.stderr.write(verification_text(verification, show_secrets))
     return verification

@@ -15,7 +15,7 @@ from .common import Delivery, check_report_path, fail
 
 def split_command(file: str, chart: str, to_charts: list[str], from_version: Optional[str],
                   to_version: Optional[str], keep_old_defaults: bool, d: Delivery, data: bytes) -> None:
-    from ..charts.split import SplitOptions, split_values
+    from ..migrate.split import SplitOptions, split_values
 
     check_report_path(d.report)
     try:

@@ -37,8 +37,8 @@ def xml_command(
         if conf == "-":
             raise UsageError("xml reads a repository/conf folder or an XML file, not stdin")
         from ..output import read_input
-        from ..pipeline import Options
-        from ..xml.migrate import migrate_xml
+        from ..migrate.toml import Options
+        from ..migrate.xml import migrate_xml
 
         options = Options(from_version, to_version, mode="rebase", profile=profile, keep_old_defaults=keep_old_defaults)
         if onto:

@@ -79,7 +79,7 @@ class ConfigMapManifest:
             return self.source.original
         text = self.source.text
         # from the end, so earlier positions stay valid
-        for index in sorted(self._new, key=lambda i: _value_line(self.embedded[i]), reverse=True):
+        for index in sorted(self._new, key=lambda i: value_line(self.embedded[i]), reverse=True):
             text = splice_block(text, self.embedded[index], self._new[index]) or self._redump(text, index)
         return self.source.restore(text)
 
@@ -97,7 +97,7 @@ class ConfigMapManifest:
         return out.getvalue()
 
 
-def _value_line(entry: EmbeddedToml) -> int:
+def value_line(entry: EmbeddedToml) -> int:
     return entry.container.lc.value(entry.key)[0]
 
 
@@ -170,37 +170,3 @@ def read_manifest(data: bytes, name: str) -> ConfigMapManifest:
 def looks_like_configmap(text: str) -> bool:
     """A cheap test for batch discovery: a manifest that may embed a deployment.toml."""
     return "ConfigMap" in text and EMBEDDED_KEY in text
-
-
-def migrate_manifest(data: bytes, name: str, options):
-    """Migrate every embedded deployment.toml of a manifest (pipeline.migrate_toml; edit mode by default).
-
-    Returns a pipeline.Result over the whole manifest: one report, each entry's ``origin`` naming its
-    ConfigMap, each ConfigMap's notes prefixed with its name.
-    """
-    from ..pipeline import Result, migrate_toml
-    from ..report import Report
-
-    manifest = read_manifest(data, name)
-    reports = []
-    for index, entry in enumerate(manifest.embedded):
-        where = f"{entry.name} data.\"{entry.key}\""
-        first_line = _value_line(entry) + 1  # the manifest line before the scalar's first line
-        try:
-            result = migrate_toml(entry.text.encode("utf-8"), f"{name}: {where}", options)
-        except UsageError as exc:
-            raise UsageError(f"{where}: {exc.message}", name, (exc.line or 1) + first_line) from None
-        manifest.replace(index, result.output)
-        for e in result.report.entries:
-            e.file = name
-            e.line = e.line + first_line if e.line else e.line
-            e.origin = f"{where}: {e.origin}" if e.origin else where
-        result.report.notes = [f"{entry.name}: {n}" for n in result.report.notes]
-        reports.append(result.report)
-    report = Report(name, reports[0].from_version, reports[0].to_version)
-    for r in reports:
-        report.extend(r.entries)
-        report.notes.extend(r.notes)
-    output = manifest.dumps()
-    report.changed = output != manifest.source.original
-    return Result(output, report, manifest.source.original)

@@ -40,7 +40,7 @@ def drop_earlier_duplicates(node: Node, path: KeyPath = (), seen: set[int] | Non
 def load_documents(yaml: Any, text: str) -> tuple[list[Any], list[Duplicate]]:
     """Every document of `text`, loaded with `yaml` (any ruamel type) as Helm would: the last key wins."""
     duplicates: list[Duplicate] = []
-    documents = []
+    documents: list[Any] = []
     for node in yaml.compose_all(text):
         if node is None:
             documents.append(None)

@@ -6,7 +6,7 @@ import re
 import tomllib
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterator
 
 import tomlkit
 from tomlkit.container import Container, OutOfOrderTableProxy
@@ -508,41 +508,6 @@ def walk(node: Any, prefix: KeyPath = ()) -> Iterator[tuple[KeyPath, Any]]:
             yield from walk(child, path)
         else:
             yield path, child
-
-
-def flatten(data: Any, prefix: KeyPath = ()) -> dict[KeyPath, Any]:
-    """The same leaves as ``walk``, from plain nested data (lists of dicts are arrays of tables)."""
-    out: dict[KeyPath, Any] = {}
-    if isinstance(data, dict):
-        for key, value in data.items():
-            out.update(flatten(value, prefix + (key,)))
-    elif isinstance(data, list) and data and all(isinstance(x, dict) for x in data):
-        for i, item in enumerate(data):
-            out.update(flatten(item, prefix + (i,)))
-    elif prefix:
-        out[prefix] = data
-    return out
-
-
-def nest(leaves: Iterable[tuple[KeyPath, Any]]) -> dict[str, Any]:
-    """flatten's inverse: plain nested data from leaf paths (array items become lists of tables, in index
-    order); a leaf whose parent is already something else is passed over."""
-    root: dict[str, Any] = {}
-    for path, value in leaves:
-        node: Any = root
-        for seg, nxt in zip(path, path[1:]):
-            if isinstance(seg, int):
-                while len(node) <= seg:
-                    node.append({})
-                node = node[seg]
-            else:
-                node = node.setdefault(seg, [] if isinstance(nxt, int) else {})
-                if isinstance(nxt, int) and not isinstance(node, list):
-                    break
-        else:
-            if isinstance(node, dict) and not isinstance(path[-1], int):
-                node[path[-1]] = value
-    return root
 
 
 # ---- line numbers ----------------------------------------------------------------------------

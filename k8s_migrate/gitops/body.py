@@ -167,7 +167,8 @@ def render_full_report(report: Report, kinds: dict[str, str], changed: set[str],
 
 def fit(lines: list[str], room: int, what: str) -> list[str]:
     """As many lines as fit in ``room`` characters, and a last line saying how many more the full report holds."""
-    kept, used = [], 0
+    kept: list[str] = []
+    used = 0
     for i, line in enumerate(lines):
         if used + len(line) + 1 > room:
             return kept + [f"- … and {len(lines) - i} more {what} in the full report"]

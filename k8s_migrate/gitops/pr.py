@@ -34,7 +34,7 @@ class PullRequest:
 
 
 @dataclass
-class Outcome:
+class BranchUpdate:
     branch: str | None  # None: nothing to migrate, no branch
     commit: str | None = None  # the new commit; None when the branch already had this tree
     files: list[str] = field(default_factory=list)
@@ -54,7 +54,7 @@ def migrate_worktree(worktree: Path, sub: str, pr: PullRequest) -> BatchResult:
     return run_batch(where, defaults, Target(where, in_place=True), pr.workers, pr.manifest)
 
 
-def open_pull_request(pr: PullRequest) -> Outcome:
+def open_pull_request(pr: PullRequest) -> BranchUpdate:
     root = git.repo_root(pr.repo)
     sub = Path(pr.repo).resolve().relative_to(root.resolve()).as_posix()
     base = pr.base or git.current_branch(root)
@@ -67,7 +67,7 @@ def open_pull_request(pr: PullRequest) -> Outcome:
             raise UsageError("; ".join(f"{r.path}: {r.error}" for r in result.failed[:3]))
         changed = [prefixed(sub, r.path) for r in result.results if r.changed and r.written]
         if not changed:
-            return Outcome(None, base=base)
+            return BranchUpdate(None, base=base)
         branch = pr.branch or branch_name(result.report)
         kinds = {r.path: r.kind for r in result.results}
         migrated = {r.path for r in result.results if r.changed}
@@ -77,7 +77,7 @@ def open_pull_request(pr: PullRequest) -> Outcome:
         tree = git.stage_tree(worktree, [*changed, report_path])
     body = render_body(result.report, kinds, migrated, pr.show_secrets,
                        full_report=report_link(root, pr.remote, branch, report_path))
-    outcome = Outcome(branch, files=changed, body=body, title=title(result.report), base=base)
+    outcome = BranchUpdate(branch, files=changed, body=body, title=title(result.report), base=base)
     tip = git.branch_commit(root, branch)
     if tip is not None and git.tree_of(root, tip) == tree:
         return outcome
@@ -108,7 +108,7 @@ def prefixed(sub: str, path: str) -> str:
     return path if sub in ("", ".") else f"{sub}/{path}"
 
 
-def open_command(repo: Path, remote: str, outcome: Outcome, body_file: str) -> list[str]:
+def open_command(repo: Path, remote: str, outcome: BranchUpdate, body_file: str) -> list[str]:
     """gh for GitHub (and by default), glab when the remote is a GitLab."""
     url = git.git(repo, "remote", "get-url", remote, check=False)
     if "gitlab" in url and (shutil.which("glab") or not shutil.which("gh")):

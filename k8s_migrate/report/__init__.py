@@ -4,18 +4,21 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field, replace
-from typing import Any, Iterable
+from typing import Any, Iterable, Literal, get_args
 
 from .masking import mask_credentials, mask_message, mask_value
 
-ACTIONS = ("kept", "renamed", "moved", "removed", "changed", "defaulted", "added", "review", "unknown")
+Action = Literal["kept", "renamed", "moved", "removed", "changed", "defaulted", "added", "review", "unknown"]
+ACTIONS: tuple[Action, ...] = get_args(Action)
 # Actions that ask a human to act: --strict fails on them, the PR body lists them.
-ATTENTION = ("review", "unknown")
+ATTENTION: tuple[Action, ...] = ("review", "unknown")
+# Actions whose entry says its value is in the output at its key (the proof checks each one).
+CLAIMS_VALUE: tuple[Action, ...] = ("kept", "renamed", "moved", "changed", "added", "unknown")
 
 
 @dataclass
 class Entry:
-    action: str
+    action: Action
     old_key: str | None
     new_key: str | None
     old_value: Any = None

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..data import load_json
-from ..formats.toml import flatten
+from ..hub import flatten
 from ..hub import ANY_ITEM, ANY_KEY, KeyPath, KeyPathError, format_key, parse_key, strip_indices, substitute
 from ..versions import VersionError, normalise_version, version_key
 from .lint import Problem
@@ -101,20 +101,20 @@ class VersionFiles:
         return self.template_keys is None
 
     @cached_property
-    def _indexes(self) -> list[tuple[str, dict[str, list[KeyPath]]]]:
+    def _indexes(self) -> list[tuple[str, dict[str | int, list[KeyPath]]]]:
         """Each source's keys, grouped by their first segment (``*`` for a wildcard one)."""
         sources = (("template-keys.txt", self.template_keys or set()), ("default.json", set(self.defaults)),
                    ("infer.json/key-mappings.json/stock file", self.other_keys))
         indexes = []
         for name, keys in sources:
-            index: dict[str, list[KeyPath]] = {}
+            index: dict[str | int, list[KeyPath]] = {}
             for k in sorted(keys, key=format_key):
                 index.setdefault(k[0] if k else "", []).append(k)
             indexes.append((name, index))
         return indexes
 
     @staticmethod
-    def _candidates(index: dict[str, list[KeyPath]], key: KeyPath) -> list[KeyPath]:
+    def _candidates(index: dict[str | int, list[KeyPath]], key: KeyPath) -> list[KeyPath]:
         if key and key[0] == ANY_KEY:
             return [k for ks in index.values() for k in ks]
         return index.get(key[0] if key else "", []) + index.get(ANY_KEY, [])
@@ -236,7 +236,7 @@ def rule_problems(rule: Rule, pack: RulePack, later: list[RulePack], evidence: E
 
 
 def _target(rule: Rule, key: KeyPath) -> KeyPath:
-    return strip_indices(substitute(key, rule.to, key))
+    return strip_indices(substitute(key, rule.to, key)) if rule.to is not None else key
 
 
 def _moves(rule: Rule, key: KeyPath, old: VersionFiles | None, new: VersionFiles | None) -> list[str]:
@@ -247,7 +247,7 @@ def _moves(rule: Rule, key: KeyPath, old: VersionFiles | None, new: VersionFiles
     if new is not None and not new.knows(target):
         found.append(f"claims {new.version} reads {format_key(target)}, but {new.version}'s files do not name it")
     still = [t for t in (new.template_keys or ()) if _covers(key, t, exact=True)] if new is not None else []
-    if still and rule.op != "list_to_keys":
+    if new is not None and still and rule.op != "list_to_keys":
         found.append(f"claims {format_key(key)} became {format_key(target)}, but {new.version}'s templates still read "
                      f"{format_key(still[0])} (template-keys.txt)")
     return found
@@ -269,7 +269,7 @@ def _removes(rule: Rule, key: KeyPath, pack: RulePack, later: list[RulePack], ev
 def _maps_too_late(rule: Rule, key: KeyPath, old: VersionFiles) -> list[str]:
     """A value map whose new value is already the from-version's default belongs to an earlier step."""
     known, value = old.default(key)
-    if not known:
+    if not known or rule.transform is None:
         return []
     return [f"maps {before!r} to {after!r} in {rule.pack}, but {old.version}'s default.json already holds "
             f"{value!r} for {format_key(key)}: the change belongs to an earlier step"
@@ -300,7 +300,7 @@ def _default_changes(rule: Rule, key: KeyPath, old: VersionFiles | None, new: Ve
             found.append(f"claims {format_key(key)} defaults to {claimed!r} in {version.version}, but "
                          f"{version.version}'s default.json says {value!r}")
         values.append((known, value))
-    if len(values) == 2 and all(k for k, _ in values) and same_value(values[0][1], values[1][1]):
+    if old is not None and new is not None and len(values) == 2 and all(k for k, _ in values) and same_value(values[0][1], values[1][1]):
         found.append(f"claims the default of {format_key(key)} changes, but default.json holds {values[0][1]!r} "
                      f"in both {old.version} and {new.version}")
     return found

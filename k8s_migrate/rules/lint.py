@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from itertools import combinations
 from pathlib import Path
+from typing import Any, cast
 
 from ..hub import KeyPath, format_key, matches, parse_key, strip_indices
 from .model import Rule, RuleError, RulePack
@@ -79,6 +80,7 @@ def read_pack(path: Path) -> tuple[RulePack | None, list[Problem]]:
     """A pack read for linting: every problem of its YAML and of each rule, each at its file:line; the pack
     holds the rules that are sound, so the checks below still see them."""
     from ruamel.yaml import YAML
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
     from ruamel.yaml.error import YAMLError
 
     from ..versions import VersionError, normalise_version, version_key
@@ -86,14 +88,14 @@ def read_pack(path: Path) -> tuple[RulePack | None, list[Problem]]:
 
     name = path.name
     try:
-        data = YAML(typ="rt").load(path.read_text(encoding="utf-8"))
+        data: Any = YAML(typ="rt").load(path.read_text(encoding="utf-8"))
     except YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
         where = f"{name}:{mark.line + 1}" if mark else name
         return None, [Problem(where, f"invalid YAML: {getattr(exc, 'problem', None) or ' '.join(str(exc).split())}")]
     except (OSError, UnicodeDecodeError) as exc:
         return None, [Problem(name, f"cannot read: {exc}")]
-    if not isinstance(data, dict) or "from" not in data or "to" not in data:
+    if not isinstance(data, CommentedMap) or "from" not in data or "to" not in data:
         return None, [Problem(f"{name}:1", "a rule pack needs 'from', 'to' and 'rules'")]
     problems = []
     try:
@@ -102,12 +104,12 @@ def read_pack(path: Path) -> tuple[RulePack | None, list[Problem]]:
         return None, [Problem(f"{name}:1", str(exc))]
     if version_key(src) >= version_key(dst):
         problems.append(Problem(f"{name}:1", f"'from' {src} must be older than 'to' {dst}"))
-    items = data.get("rules") or []
+    items: Any = data.get("rules") or []
     if not isinstance(items, list):
         return None, problems + [Problem(f"{name}:{data.lc.key('rules')[0] + 1}", "'rules' must be a list")]
     rules = []
     for i, item in enumerate(items):
-        line = items.lc.item(i)[0] + 1
+        line = cast(CommentedSeq, items).lc.item(i)[0] + 1
         try:
             rules.append(rule_from_data(item, f"{src}->{dst}", f"rule {i + 1}"))
         except RuleError as exc:

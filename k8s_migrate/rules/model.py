@@ -83,7 +83,7 @@ def rule_from_data(data: dict[str, Any], pack: str, where: str) -> Rule:
     to = _key(data["to"], where) if "to" in data else None
     if op in ("rename", "move", "list_to_keys") and to is None:
         raise RuleError(f"{where}: {op} needs 'to'")
-    if op == "list_to_keys" and format_key(to).count("*") != 1:
+    if op == "list_to_keys" and to is not None and format_key(to).count("*") != 1:
         raise RuleError(f"{where}: list_to_keys needs a 'to' with one * (the place of each list item)")
     if op == "transform":
         transform = data.get("transform")

@@ -168,7 +168,7 @@ def _toml_text(key: str, value: Any) -> str:
     import tomlkit
 
     path = parse_key(key)
-    nested: dict[str, Any] = {path[-1]: value}
+    nested: dict[str | int, Any] = {path[-1]: value}
     for segment in reversed(path[:-1]):
         nested = {segment: nested}
-    return tomlkit.dumps(nested)
+    return tomlkit.dumps({str(k): v for k, v in nested.items()})

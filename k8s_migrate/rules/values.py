@@ -33,46 +33,46 @@ def same_value(a: Any, b: Any) -> bool:
 
 
 @dataclass
-class Outcome:
+class TransformResult:
     value: Any = None
     split_into: list[tuple[str, Any]] | None = None
 
 
-def transform_value(value: Any, transform: dict[str, Any]) -> Outcome:
+def transform_value(value: Any, transform: dict[str, Any]) -> TransformResult:
     (kind, spec), = transform.items()
     if kind == "map":
         for old, new in spec.items():
             if same_value(value, old):
-                return Outcome(new)
-        return Outcome(value)
+                return TransformResult(new)
+        return TransformResult(value)
     if kind == "invert":
         if isinstance(value, bool):
-            return Outcome(not value)
+            return TransformResult(not value)
         if normal(value) in ("true", "false"):
-            return Outcome(normal(value) != "true")
-        return Outcome(value)
+            return TransformResult(normal(value) != "true")
+        return TransformResult(value)
     if kind == "join":
         if isinstance(value, list):
-            return Outcome(spec.get("sep", ",").join(str(v) for v in value))
-        return Outcome(value)
+            return TransformResult(spec.get("sep", ",").join(str(v) for v in value))
+        return TransformResult(value)
     if kind == "split":
         if not isinstance(value, str):
-            return Outcome(value)
+            return TransformResult(value)
         parts = [p.strip() for p in value.split(spec.get("sep", ","))]
         into = spec.get("into")
         if not into:
-            return Outcome(parts)
-        return Outcome(split_into=list(zip(into, parts)))
+            return TransformResult(parts)
+        return TransformResult(split_into=list(zip(into, parts)))
     if kind == "unit":
         try:
             number = float(value)
         except (TypeError, ValueError):
-            return Outcome(value)
+            return TransformResult(value)
         result = number * float(spec["factor"])
-        return Outcome(int(result) if result.is_integer() else result)
+        return TransformResult(int(result) if result.is_integer() else result)
     if kind == "replace":
         if isinstance(value, str):
             for old in spec["old"] if isinstance(spec["old"], list) else [spec["old"]]:
                 value = value.replace(old, spec["new"])
-        return Outcome(value)
+        return TransformResult(value)
     raise ValueError(f"unknown transform {kind}")

@@ -8,19 +8,16 @@ them. A file that does not parse is one ``syntax`` finding, so a hook over many 
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
 from ..formats.text import decode
-from ..hub import HubKey, KeyPath
-from .checks import KeyChecks, VersionFacts
+from .checks import VersionFacts
 from .findings import FileReport, Finding
+from .toml import check_configmap, check_toml
 
-_TOMLLIB_LINE = re.compile(r"\(at line (\d+), column \d+\)")
-_BLOCK_SCALAR = re.compile(r":\s*[|>][-+]?\d*\s*(#.*)?$")
 
 
 @dataclass
@@ -77,9 +74,12 @@ def _neighbour_chart(name: str) -> str | None:
 
 
 def _chart_map(chart: str | None, name: str):
-    from ..pipeline_values import load_map
+    from ..charts.chartmap import load_map
 
-    return load_map(chart or _neighbour_chart(name))
+    chart = chart or _neighbour_chart(name)
+    if chart is None:
+        raise UsageError("a values file needs --chart (the chart id or directory it is for)", name)
+    return load_map(chart)
 
 
 def file_version(kind: str, text: str, options: ValidateOptions, chart_map: Any = None) -> tuple[str, str | None]:
@@ -114,68 +114,3 @@ def detected_version(kind: str, text: str) -> tuple[str, str] | None:
     if detection.value is None:
         return None
     return detection.value, f"API-M {detection.value} (detected: {'; '.join(detection.evidence)})"
-
-
-# ---- deployment.toml ----------------------------------------------------------------------------
-def syntax_finding(text: str) -> Finding | None:
-    """The strict parser's (tomllib) verdict, as a finding; tomlkit alone accepts some invalid files."""
-    try:
-        tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        m = _TOMLLIB_LINE.search(str(exc))
-        message = _TOMLLIB_LINE.sub("", str(exc)).strip()
-        return Finding("syntax", "error", None, f"invalid TOML: {message}", int(m.group(1)) if m else None)
-    except RecursionError:
-        return Finding("syntax", "error", None, "invalid TOML: nested too deeply to read")
-    return None
-
-
-def toml_keys(text: str) -> tuple[list[HubKey], dict[KeyPath, int]]:
-    from ..formats.toml import TomlDocument, line_numbers
-
-    doc = TomlDocument(decode(text.encode("utf-8"), "embedded"), "embedded")
-    return doc.leaves(), line_numbers(text)
-
-
-def check_toml(text: str, facts: VersionFacts, line_offset: int = 0, origin: str | None = None) -> list[Finding]:
-    broken = syntax_finding(text)
-    if broken is None:
-        try:
-            keys, table_lines = toml_keys(text)
-        except UsageError as exc:
-            broken = Finding("syntax", "error", None, exc.message, exc.line)
-    if broken is not None:
-        broken.line = broken.line + line_offset if broken.line else (line_offset or None)
-        broken.origin = origin
-        return [broken]
-    for key in keys:
-        key.origin = origin
-    findings = KeyChecks(facts).run(keys, table_lines)
-    for finding in findings:
-        if finding.line is not None:
-            finding.line += line_offset
-    return findings
-
-
-def check_configmap(source, name: str, facts: VersionFacts) -> list[Finding]:
-    from ..formats.configmap import ConfigMapManifest, EMBEDDED_KEY, _value_line
-
-    try:
-        manifest = ConfigMapManifest(source, name)
-    except UsageError as exc:
-        return [Finding("syntax", "error", None, exc.message, exc.line)]
-    findings = []
-    if not manifest.embedded:
-        return [Finding("syntax", "note", None, f'no ConfigMap here embeds a data."{EMBEDDED_KEY}"; nothing to check')]
-    for entry in manifest.embedded:
-        where = f'{entry.name} data."{EMBEDDED_KEY}"'
-        findings += check_toml(entry.text, facts, _value_line(entry) + 1, where)
-    return findings
-
-
-def embedded_offset(lines: list[str], line: int | None) -> int:
-    """Lines to add to a line of TOML text held in the YAML scalar whose key sits on ``line``."""
-    if line and 0 < line <= len(lines) and _BLOCK_SCALAR.search(lines[line - 1]):
-        return line
-    return max((line or 1) - 1, 0)
-

@@ -46,7 +46,7 @@ class VersionFacts:
     @cached_property
     def stock_keys(self) -> dict[str, str]:
         """Leaf keys (``[]`` for items) that WSO2's own stock files of this version set -> which file."""
-        from ..formats.toml import flatten
+        from ..hub import flatten
 
         own = self.own_stock_name
         docs = {"stock": self.catalog.stock, **{f"{p} profile": d for p, d in self.catalog.profiles.items()}}
@@ -323,11 +323,13 @@ class KeyChecks:
         if not expected or key.meta.get("skip_type") or key.value is None:
             return
         has_unit = any(key.key in keys for keys in self.facts.catalog.units.values() if isinstance(keys, dict))
-        problems = [type_problem(kind, quoted_ok, default, key.value, has_unit)
-                    for kind, quoted_ok, default, _ in expected]
-        if any(p is None for p in problems):
-            return
-        (severity, message), where = min(zip(problems, (e[3] for e in expected)), key=lambda pw: pw[0][0] != "warning")
+        problems = []
+        for kind, quoted_ok, default, where in expected:
+            problem = type_problem(kind, quoted_ok, default, key.value, has_unit)
+            if problem is None:
+                return
+            problems.append((problem, where))
+        (severity, message), where = min(problems, key=lambda pw: pw[0][0] != "warning")
         message = message.replace("WHERE", where) if "WHERE" in message else f"{message} (per {where})"
         self.add("type", severity, key, message, value=key.value)
 
@@ -359,6 +361,7 @@ class KeyChecks:
             if present is not None and re.fullmatch(req["match"], str(present.value), re.S):
                 continue
             where = present or conditions[0][0]
+            assert where is not None, "the conditions held, so their first key is present"
             given = "; it is missing" if present is None else f"; {present.value!r} does not match {req['match']!r}"
             self.add("required", "error", req["key"], f"{req['message']} (when "
                      f"{', '.join(f'{k} = {v!r}' for k, v in req['when'].items())}){given}", where.line,
@@ -371,7 +374,7 @@ def suggest_table(known, path: KeyPath) -> str | None:
     names = {cand[depth - 1] for cand in map(parse_key, known.key_texts)
              if len(cand) > depth and matches(cand[:depth - 1], strip_indices(path[:-1])) and isinstance(cand[depth - 1], str)
              and cand[depth - 1] != "*"}
-    close = difflib.get_close_matches(str(path[-1]), sorted(names), n=1, cutoff=0.6)
+    close = difflib.get_close_matches(str(path[-1]), sorted(str(n) for n in names), n=1, cutoff=0.6)
     return format_key(path[:-1] + (close[0],)) if close else None
 
 

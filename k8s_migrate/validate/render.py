@@ -17,7 +17,7 @@ def _counts(report: FileReport) -> str:
     return ", ".join(parts) or "no findings"
 
 
-def render_text(reports: list[FileReport]) -> str:
+def findings_text(reports: list[FileReport]) -> str:
     """One line per file with no findings; otherwise a summary line, then ``FILE:LINE: severity: ...``."""
     out = []
     for report in reports:
@@ -84,11 +84,11 @@ def render_sarif(reports: list[FileReport]) -> str:
     return json.dumps(sarif, indent=2, ensure_ascii=False) + "\n"
 
 
-RENDERERS = {".json": render_json, ".md": render_markdown, ".sarif": render_sarif, ".txt": render_text}
+RENDERERS = {".json": render_json, ".md": render_markdown, ".sarif": render_sarif, ".txt": findings_text}
 
 
 def render_for_path(reports: list[FileReport], path: str) -> str:
     for suffix, renderer in RENDERERS.items():
         if path.endswith(suffix):
             return renderer(reports)
-    return render_text(reports)
+    return findings_text(reports)

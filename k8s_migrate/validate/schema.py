@@ -67,10 +67,12 @@ def _problems(schema: Any, value: Any, path: tuple) -> Iterator[tuple[tuple, str
 
 def _line(data: Any, path: tuple) -> int | None:
     """The line of the deepest node on ``path`` that ruamel knows the position of."""
-    node, line = data, None
+    node: Any = data
+    line = None
     for seg in path:
         try:
-            line = node.lc.key(seg)[0] + 1 if isinstance(node, dict) else node.lc.item(seg)[0] + 1
+            positions = node.lc
+            line = (positions.key(seg) if isinstance(node, dict) else positions.item(seg))[0] + 1
             node = node[seg]
         except (AttributeError, KeyError, IndexError, TypeError):
             break

@@ -11,7 +11,7 @@ from typing import Any
 
 from ..errors import UsageError
 from ..hub import HubKey, KeyPath, format_key, matches, parse_key, strip_indices
-from . import check_toml, embedded_offset
+from .toml import check_toml, embedded_offset
 from .checks import KeyChecks, VersionFacts
 from .findings import Finding
 from .schema import schema_findings
@@ -22,7 +22,7 @@ _PLAIN_SEGMENT = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789
 def check_values(source, name: str, facts: VersionFacts, chart_map, chart_arg: str | None) -> list[Finding]:
     from ..charts.chartmap import apply_pattern
     from ..formats.values import ValuesDocument
-    from ..pipeline_values import embedded_link, to_toml
+    from ..charts.chartmap import embedded_link, to_toml
 
     try:
         doc = ValuesDocument(source, name)

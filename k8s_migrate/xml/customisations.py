@@ -132,7 +132,8 @@ class FileContext:
             segs = self.aliased(fact.segments)
             if len(segs) > depth and segs[:depth] == prefix and segs[depth] not in order:
                 seg = segs[depth]
-                if segment_matches(pattern, seg) is not False and not self.imap.is_named_exactly(prefix + (seg,)):
+                named = self.imap is not None and self.imap.is_named_exactly(prefix + (seg,))
+                if segment_matches(pattern, seg) is not False and not named:
                     order.append(seg)
         return order.index(segment) if segment in order else 0
 
@@ -246,13 +247,14 @@ def pattern_match(pattern_xpath: str, segments: tuple[str, ...]) -> Match | None
 
 
 def split_by_scheme(rule: dict[str, Any], value: str) -> dict[str, str] | None:
-    out = {}
+    out: dict[str, str] = {}
     for part in (p.strip() for p in value.split(rule["separator"])):
         target = rule["targets"].get(part.split("://")[0].lower()) if "://" in part else None
-        if part and (target is None or target in out):
+        if not part:
+            continue
+        if target is None or target in out:
             return None
-        if part:
-            out[target] = part
+        out[target] = part
     return out or None
 
 
@@ -273,7 +275,7 @@ def special_keys(rules: dict[str, Any], ctx: FileContext, segments: tuple[str, .
     for rule in rules.get("split_by_scheme", []):
         match = pattern_match(rule["xpath"], segments)
         parts = split_by_scheme(rule, value) if match else None
-        if parts:
+        if match and parts:
             out = {format_key(concrete_key(k, key_fills(ctx, match, segments, k))): v for k, v in parts.items()}
             return rule["id"], out, item_prefixes(match, segments)
     for rule in rules.get("url_groups", []):
@@ -321,7 +323,7 @@ def locate_keys(rules: dict[str, Any], ctx: FileContext, segments: tuple[str, ..
     return rule, found, item_prefixes(match, ctx.aliased(segments)) if found else [], match, reason
 
 
-def carry(change: Change, ctx: FileContext, rules: dict[str, Any],
+def carry_change(change: Change, ctx: FileContext, rules: dict[str, Any],
           role_keys: dict[str, dict[str, Any]], out: Collector, unresolved: frozenset[str] = frozenset()) -> Customisation:
     cust = Customisation(ctx.name, change.line, change.path, change.action, change.stock_value, change.user_value)
     role = next((r for r in rules.get("datasource_roles", [])
@@ -400,7 +402,7 @@ def xml_customisations(conf_path: Path, from_version: str) -> XmlResult:
     unresolved = frozenset(r["id"] for r in rules.get("datasource_roles", []) if r["role"] not in roles)
     for name, ctx in contexts.items():
         for change in compare_facts(stock_facts(version, name), ctx.facts):
-            customisations.append(carry(renamed(change, renames), ctx, rules, role_keys, out, unresolved))
+            customisations.append(carry_change(renamed(change, renames), ctx, rules, role_keys, out, unresolved))
         add_item_context(ctx, rules, out)
     add_database_types(out, template_version)
     keys = scalar_lists(list(out.keys.values()), customisations)
@@ -434,10 +436,10 @@ def scalar_lists(keys: list[HubKey], customisations: list[Customisation]) -> lis
             out.append(key)
     renamed: dict[str, str] = {}
     for i, key in enumerate(out):
-        group = lists.get(key.path[:-1]) if isinstance(key.path[-1], int) else None
-        if group is None:
+        items = lists.get(key.path[:-1]) if isinstance(key.path[-1], int) else None
+        if items is None:
             continue
-        items = sorted(group, key=lambda k: k.path[-1])
+        items = sorted(items, key=lambda k: k.path[-1])
         whole = HubKey(key.path[:-1], [k.value for k in items], key.line, key.origin, key.comment, dict(key.meta))
         out[i] = whole
         renamed.update({k.key: whole.key for k in items})

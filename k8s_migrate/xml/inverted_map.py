@@ -58,7 +58,7 @@ class Match:
         return len(self.captures)
 
 
-def segment_matches(pattern: str, got: str) -> Capture | None | bool:
+def segment_matches(pattern: str, got: str) -> Capture | bool:
     """True for an exact match, a Capture for a wildcard match, False otherwise."""
     if pattern == got:
         return True

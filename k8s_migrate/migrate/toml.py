@@ -6,24 +6,25 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
-from .carryover import Baseline, ItemMatcher, Verdict, judge_old
-from .catalog import Catalog, load_catalog, resolve_version
-from .data import load_json
-from .errors import UsageError
-from .formats.text import SourceText, decode
-from .formats.comments import carry_comments
-from .formats.toml import TomlDocument, flatten, nest, walk
-from .hub import HubKey, KeyPath, format_key, has_items, parse_key, strip_indices
-from .proof import ProofError, prove
-from .profiles import detect as detect_profile, implied_by_role, stock_name, user_role
-from .report import Entry, Report
-from .rules.aliases import canonicalise
-from .rules.apply import Context, HubState, Track, run
-from .rules.load import plan
-from .rules.model import RuleError
-from .rules.values import same_value
-from .versions import VersionError
-from .counting import counted
+from ..carryover import Baseline, ItemMatcher, Verdict, judge_old
+from ..catalog import Catalog, load_catalog, resolve_version
+from ..data import load_json
+from ..errors import UsageError
+from ..formats.text import SourceText, decode
+from ..formats.comments import carry_comments
+from ..formats.toml import TomlDocument, walk
+from ..hub import flatten, nest
+from ..hub import HubKey, KeyPath, format_key, has_items, parse_key, strip_indices
+from ..proof import ProofError, prove
+from ..profiles import detect as detect_profile, implied_by_role, stock_name, user_role
+from ..report import Entry, Report
+from ..rules.aliases import canonicalise
+from ..rules.apply import Context, HubState, Track, run
+from ..rules.load import plan
+from ..rules.model import RuleError
+from ..rules.values import same_value
+from ..versions import VersionError
+from ..counting import counted
 
 
 @dataclass
@@ -160,7 +161,7 @@ def stock_additions_not_applied(user: TomlDocument, state: HubState, old_cat: Ca
 
 
 def old_items(data: dict[str, Any], item: KeyPath) -> list[KeyPath]:
-    from .carryover import get_list
+    from ..carryover import get_list
 
     items = get_list(data, item[:-1]) or []
     return [item[:-1] + (i,) for i in range(len(items))]
@@ -498,7 +499,7 @@ def put(track: Track, target: KeyPath, out: TomlDocument, in_new_stock: Any) -> 
 
 
 def met_by_new_stock(rule_id: str) -> bool:
-    from .rules.load import load_packs
+    from ..rules.load import load_packs
 
     return any(r.id == rule_id and r.raw.get("met_by_new_stock") for p in load_packs() for r in p.rules)
 

@@ -16,21 +16,22 @@ from k8s_migrate.catalog import UnknownVersionError, load_catalog, resolve_versi
 from k8s_migrate.data import load_json
 from k8s_migrate.errors import UsageError
 from k8s_migrate.formats.text import decode
-from k8s_migrate.formats.toml import TomlDocument, flatten, nest as nest_leaves
+from k8s_migrate.formats.toml import TomlDocument
+from k8s_migrate.hub import flatten, nest as nest_leaves
 from k8s_migrate.hub import HubKey, KeyPath, format_key
-from k8s_migrate.pipeline import Options, Result, migrate_toml, stock_for, stock_text, tidy
-from k8s_migrate.report import Entry, Report
+from k8s_migrate.migrate.toml import Options, Result, migrate_toml, stock_for, stock_text, tidy
+from k8s_migrate.report import Action, Entry, Report
 from k8s_migrate.report.masking import is_secret_key
 from k8s_migrate.rules.values import same_value
 from k8s_migrate.versions import VersionError, version_key
 from k8s_migrate.xml.customisations import Customisation, XmlInputError, XmlResult, skipped_files, xml_customisations
 from k8s_migrate.xml.document import XmlSyntaxError
 
-LANDED = "moved"  # an XML location that became a TOML key
+LANDED: Action = "moved"  # an XML location that became a TOML key
 
 
 @dataclass
-class Landing:
+class TemplateLanding:
     """What became of one hub key on the template version's file."""
 
     built_key: str  # the key in the template-version file (array items placed by identity)
@@ -42,7 +43,7 @@ class Landing:
 @dataclass
 class TemplateFile:
     text: str
-    landings: dict[str, Landing] = field(default_factory=dict)  # hub key -> landing
+    landings: dict[str, TemplateLanding] = field(default_factory=dict)  # hub key -> landing
 
 
 def migrate_xml(conf_path: Path | str, options: Options) -> Result:
@@ -80,7 +81,7 @@ def check_claims(report: Report, output: str) -> None:
     """The proof's report-against-output half: each entry that says where a value went must find it there
     (the TOML stage, when there is one, was proven in full by migrate_toml)."""
     from ..errors import ProofError
-    from ..formats.toml import flatten
+    from ..hub import flatten
     from ..proof import disagreements, read_output
 
     problems = disagreements(report.entries, flatten(read_output(output)))
@@ -166,7 +167,7 @@ def nest(keys: list[HubKey]) -> dict[str, Any]:
 def place(path: KeyPath, matcher: ItemMatcher, out: TomlDocument, placed: dict[KeyPath, int],
           appended: set[KeyPath]) -> KeyPath:
     """Where a hub key lands: array items to the base item with the same identity, or to a new item."""
-    result = list(path)
+    result: list[str | int] = list(path)
     for pos in (i for i, s in enumerate(path) if isinstance(s, int)):
         item = path[: pos + 1]
         if item not in placed:
@@ -181,17 +182,17 @@ def place(path: KeyPath, matcher: ItemMatcher, out: TomlDocument, placed: dict[K
 
 
 def land(hub: HubKey, path: KeyPath, out: TomlDocument, baseline: Baseline, base_flat: dict[KeyPath, Any],
-         new_item: bool) -> Landing:
+         new_item: bool) -> TemplateLanding:
     key = format_key(path)
     if path in base_flat:
         if same_value(base_flat[path], hub.value) and type(base_flat[path]) is type(hub.value):
-            return Landing(key, hub.value, "same")
+            return TemplateLanding(key, hub.value, "same")
     elif not new_item:
         found, default, where = baseline.default(path, path)
         if found and same_value(default, hub.value):
-            return Landing(key, hub.value, "default", where)
+            return TemplateLanding(key, hub.value, "default", where)
     out.set(path, hub.value)
-    return Landing(key, hub.value, "set")
+    return TemplateLanding(key, hub.value, "set")
 
 
 # ---- the report -----------------------------------------------------------------------------
@@ -233,7 +234,7 @@ def customisation_entry(cust: Customisation, keys: list[str], built: TemplateFil
     landings = [built.landings[k] for k in keys if k in built.landings]
     finals: dict[str, Any] = {}
     notes: list[str] = []
-    actions: list[str] = []
+    actions: list[Action] = []
     for landing in landings:
         step = f"{template_version}: {landing.built_key}"
         if landing.status == "same":
@@ -269,10 +270,10 @@ def customisation_entry(cust: Customisation, keys: list[str], built: TemplateFil
     return entry
 
 
-ATTENTION_FIRST = ("review", "unknown", "removed", "changed", LANDED, "renamed", "kept", "defaulted")
+ATTENTION_FIRST: tuple[Action, ...] = ("review", "unknown", "removed", "changed", LANDED, "renamed", "kept", "defaulted")
 
 
-def entry_action(cust: Customisation, actions: list[str]) -> str:
+def entry_action(cust: Customisation, actions: list[Action]) -> Action:
     if cust.message:
         return "review"
     if not actions:

@@ -8,22 +8,22 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
-from .catalog import load_catalog
-from .charts.deployment_rules import RuleContext, apply_rules
-from .charts.chartmap import ChartMap, UnknownChartError, apply_pattern, invert_pattern, load_chart_map
-from .errors import UsageError
-from .formats.text import decode
-from .formats.values import ValuesDocument
-from .hub import HubKey, KeyPath, format_key, parse_key
-from .pipeline import Result, entry_for, join, rule_chain, add_findings
-from .report import Entry, Report
-from .rules.apply import Context, run
-from .rules.values import same_value
-from .versions import VersionError, normalise_version
-from .counting import counted
+from ..catalog import load_catalog
+from ..charts.deployment_rules import RuleContext, apply_rules
+from ..charts.chartmap import (ChartMap, apply_pattern, chart_version, embedded_link, in_first_instance,
+                               invert_pattern, load_map, to_toml, to_values)
+from ..charts.effective import effective_set, guard_holds, overlay, simple_guard
+from ..errors import UsageError
+from ..formats.text import decode
+from ..formats.values import ValuesDocument
+from ..hub import HubKey, KeyPath, format_key, parse_key
+from .toml import Result, entry_for, join, rule_chain, add_findings
+from ..report import Entry, Report
+from ..rules.apply import Context, run
+from ..rules.values import same_value
+from ..counting import counted
 
 
 @dataclass
@@ -47,164 +47,6 @@ class Link:
     line: int | None
     toml_key: str
     link: dict[str, Any]
-
-
-def load_map(chart: str) -> ChartMap:
-    try:
-        return load_chart_map(chart)
-    except (UnknownChartError, FileNotFoundError) as exc:
-        raise UsageError(str(exc)) from None
-
-
-def chart_version(chart_map: ChartMap, given: str | None, flag: str) -> str:
-    version = given or chart_map.app_version
-    if not version:
-        raise UsageError(f"chart {chart_map.id} has no appVersion; give {flag}")
-    try:
-        return load_catalog(normalise_version(version)).version
-    except VersionError as exc:
-        raise UsageError(str(exc)) from None
-
-
-def first_instance(chart_map: ChartMap) -> str | None:
-    return chart_map.instances[0]["instance"] if chart_map.instances else None
-
-
-def in_first_instance(chart_map: ChartMap, links: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, dict[str, Any]]]:
-    """The links of the chart's first instance, or all of them when it has none of these."""
-    first = first_instance(chart_map)
-    return [(k, l) for k, l in links if l.get("instance") == first] or links if first else links
-
-
-def to_toml(chart_map: ChartMap, path: KeyPath, value: Any,
-            links: list[tuple[str, dict[str, Any]]] | None = None) -> tuple[str, dict[str, Any]] | None:
-    """The TOML key a values leaf feeds, preferring unguarded links. ``links``: the path's values_to_toml."""
-    found = in_first_instance(chart_map, chart_map.values_to_toml(format_key(path)) if links is None else links)
-    found = [(k, l) for k, l in found if l.get("kind") != "embedded"]
-    if not found:
-        return None
-    found.sort(key=lambda kl: (bool(kl[1].get("guard")), kl[1].get("kind") == "pattern"))
-    return found[0]
-
-
-def to_values(chart_map: ChartMap, toml_key: str, prefer: str | None = None,
-              values: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]] | None:
-    """The values path that feeds a TOML key in the new chart.
-
-    Links whose guard is false under the values (the new chart's defaults under the user's own)
-    lose to links whose guard holds; among the rest the user's own path wins, then unguarded links.
-    """
-    found = [(k, l) for k, l in chart_map.toml_to_values(toml_key) if l.get("kind") != "embedded"]
-    if not found:
-        return None
-    first = first_instance(chart_map)
-    verdicts = {id(l): guard_holds(l.get("guard"), values) for _, l in found}
-    found.sort(key=lambda kl: (verdicts[id(kl[1])] is False, kl[0] != prefer, kl[1].get("instance") != first,
-                               bool(kl[1].get("guard")), kl[1].get("kind") == "pattern"))
-    return found[0]
-
-
-_SIMPLE_GUARD = re.compile(r"^\s*(not\s*\(?\s*)?\.Values\.([A-Za-z0-9_.]+)\s*\)?\s*$")
-
-
-def simple_guard(guard: str | None) -> tuple[KeyPath, bool] | None:
-    """For ``.Values.X`` or ``not (.Values.X)``: the values path and the value that satisfies it."""
-    m = _SIMPLE_GUARD.match(guard or "")
-    if not m:
-        return None
-    return tuple(m.group(2).split(".")), not m.group(1)
-
-
-def effective_set(values: dict[str, Any], path: KeyPath, value: Any) -> None:
-    """Set a value in an overlay, copying each map on the way (the defaults below are shared)."""
-    node = values
-    for seg in path[:-1]:
-        child = node.get(seg)
-        node[seg] = child = dict(child) if isinstance(child, dict) else {}
-        node = child
-    node[path[-1]] = value
-
-
-def overlay(defaults: Any, overrides: Any) -> Any:
-    """Helm's merge of values over chart defaults (maps merge, the rest replaces, null deletes),
-    as a view that shares the untouched parts of the defaults instead of copying them.
-    Only guard evaluation reads it; nothing may edit it but effective_set."""
-    if not (isinstance(defaults, dict) and isinstance(overrides, dict)):
-        return overrides
-    merged = dict(defaults)
-    for key, value in overrides.items():
-        if value is None:
-            merged.pop(key, None)
-        else:
-            merged[key] = overlay(defaults.get(key), value) if key in defaults else value
-    return merged
-
-
-def guard_holds(guard: str | None, values: dict[str, Any] | None) -> bool | None:
-    """Evaluate a link's Go-template guard against values; None when it cannot be told."""
-    if not guard or values is None or "$" in guard:
-        return None
-    from .charts.gotemplate import strip_no_value
-
-    try:
-        templates, nodes = guard_template(guard)
-        return strip_no_value(templates.execute(nodes, "<string>", {"Values": values})) == "1"
-    except Exception:  # a guard the evaluator cannot judge (nil pointer, unknown function) decides nothing
-        return None
-
-
-@lru_cache(maxsize=None)
-def guard_template(guard: str):
-    """A guard parsed once per process, as render_string would parse it (a parse error is not cached)."""
-    from .charts.gotemplate import FUNCTIONS, Template
-
-    templates = Template(FUNCTIONS)
-    return templates, templates.add("{{ if " + guard + " }}1{{ end }}", "<string>")
-
-
-def defaults_tree(chart_map: ChartMap) -> dict[str, Any]:
-    """``unflatten(chart_map.defaults)``, once per map; merge_values copies it, nothing may edit it."""
-    built_for, tree = chart_map.__dict__.get("_defaults_tree", (None, None))
-    if built_for != id(chart_map.defaults):
-        built_for, tree = id(chart_map.defaults), unflatten(chart_map.defaults)
-        chart_map.__dict__["_defaults_tree"] = (built_for, tree)
-    return tree
-
-
-def default_parents(chart_map: ChartMap) -> frozenset[str]:
-    """Every key text that stands above a default (``a`` and ``a.b`` above ``a.b[0].c``), once per map."""
-    built_for, parents = chart_map.__dict__.get("_default_parents", (None, None))
-    if built_for != id(chart_map.defaults):
-        found = {text[:m.start()] for text in chart_map.defaults for m in re.finditer(r"[.\[]", text) if m.start()}
-        built_for, parents = id(chart_map.defaults), frozenset(found)
-        chart_map.__dict__["_default_parents"] = (built_for, parents)
-    return parents
-
-
-def unflatten(flat: dict[str, Any]) -> dict[str, Any]:
-    """Chart defaults (``a.b[0].c`` -> value) back into nested values."""
-    root: dict[str, Any] = {}
-    for text, value in flat.items():
-        try:
-            path = parse_key(text)
-        except ValueError:
-            continue
-        node: Any = root
-        for seg, nxt in zip(path, path[1:]):
-            if isinstance(node, list):
-                while len(node) <= seg:
-                    node.append({} if isinstance(nxt, str) else [])
-                node = node[seg]
-            else:
-                node = node.setdefault(seg, [] if isinstance(nxt, int) else {})
-        last = path[-1]
-        if isinstance(node, list):
-            while len(node) <= last:
-                node.append(None)
-            node[last] = value
-        elif isinstance(node, dict):
-            node[last] = value
-    return root
 
 
 def migrate_values(data: bytes, name: str, options: ValuesOptions) -> Result:
@@ -242,11 +84,11 @@ def migrate_values(data: bytes, name: str, options: ValuesOptions) -> Result:
 
     keys = [HubKey(parse_key(l.toml_key), apply_pattern(l.link.get("pattern"), l.value, l.link.get("filter")),
                    l.line, origin=format_key(l.values_path)) for l in fed + also]
-    from .formats.values import _plain
+    from ..formats.values import _plain
 
     user_values = _plain(doc.data)
-    effective = overlay(defaults_tree(dst_map), user_values)
-    source_effective = overlay(defaults_tree(src_map), user_values)
+    effective = overlay(dst_map.defaults_tree(), user_values)
+    source_effective = overlay(src_map.defaults_tree(), user_values)
     packs = rule_chain(src_version, dst_version)
     state = run(keys, packs, Context(profile=options.profile, keep_old_defaults=options.keep_old_defaults,
                                      answers=options.answers))
@@ -328,7 +170,7 @@ def migrate_values(data: bytes, name: str, options: ValuesOptions) -> Result:
     for path, value, line in chart_only:
         report.add(carry_chart_value(doc, src_map, dst_map, path, value, line))
     apply_rules(RuleContext(doc, report, src_map, dst_map, source_effective))
-    report.extend(unmet_requirements(dst_map, overlay(defaults_tree(dst_map), _plain(doc.data))))
+    report.extend(unmet_requirements(dst_map, overlay(dst_map.defaults_tree(), _plain(doc.data))))
     add_findings(report, state)
     if alias is not None:
         under_alias(report, alias, dst_map, src_map)
@@ -352,7 +194,7 @@ def subchart_alias(doc: ValuesDocument, chart_map: ChartMap, given: str | None, 
 
 
 def _holds_chart_values(subtree: dict[str, Any], chart_map: ChartMap) -> bool:
-    from .formats.values import walk_values
+    from ..formats.values import walk_values
 
     for path, _, _ in walk_values(subtree):
         text = format_key(path)
@@ -399,20 +241,11 @@ def duplicate_entries(doc: ValuesDocument) -> list[Entry]:
     return entries
 
 
-def embedded_link(chart_map: ChartMap, path: KeyPath,
-                  links: list[tuple[str, dict[str, Any]]] | None = None) -> dict[str, Any] | None:
-    """The link of a values string the chart pastes into deployment.toml as TOML text (extraConfigs)."""
-    for _, link in chart_map.values_to_toml(format_key(path)) if links is None else links:
-        if link.get("kind") == "embedded":
-            return link
-    return None
-
-
 def migrate_embedded(doc: ValuesDocument, path: KeyPath, text: str, line: int | None, link: dict[str, Any],
                      src_map: ChartMap, dst_map: ChartMap, src_version: str, dst_version: str,
                      options: ValuesOptions) -> list[Entry]:
     """Embedded TOML is TOML: migrate it through the hub (edit mode) and write it back in its own style."""
-    from .pipeline import Options, migrate_toml
+    from .toml import Options, migrate_toml
 
     key = format_key(path)
     target = embedded_link(dst_map, path)
@@ -475,8 +308,8 @@ def write_extra_configs(doc: ValuesDocument, dst_map: ChartMap, unexposed: list)
     """Move keys the new chart does not expose into its extraConfigs TOML, one table section each."""
     if not unexposed:
         return []
-    from .formats.text import decode as decode_text
-    from .formats.toml import TomlDocument
+    from ..formats.text import decode as decode_text
+    from ..formats.toml import TomlDocument
 
     entries = []
     by_path: dict[str, list] = {}
@@ -660,7 +493,7 @@ def carry_chart_value(doc: ValuesDocument, src_map: ChartMap, dst_map: ChartMap,
                       line: int | None) -> Entry:
     key = format_key(path)
     entry = Entry("kept", key, key, value, value, line=line, origin=key)
-    known = key in dst_map.defaults or key in default_parents(dst_map)
+    known = key in dst_map.defaults or key in dst_map.default_parents()
     if not known:
         parent = format_key(path[:-1]) if len(path) > 1 else ""
         free_form = parent and dst_map.defaults.get(parent) == {}

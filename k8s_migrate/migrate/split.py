@@ -18,14 +18,14 @@ from ..data import load_json, mappings_dir
 from ..errors import UsageError
 from ..formats.text import decode
 from ..formats.values import ValuesDocument, container_for, detect_indent, get_path
-from ..hub import HubKey, KeyPath, format_key, matches, parse_key, substitute
-from ..pipeline import add_findings, entry_for, join, rule_chain
-from ..pipeline_values import chart_version, complete_list_items, load_map, to_values, unflatten
+from ..hub import HubKey, KeyPath, format_key, matches, parse_key, substitute, unflatten
+from .toml import add_findings, entry_for, join, rule_chain
+from .values import complete_list_items
 from ..profiles import canonical
 from ..report import Entry, Report, merge_reports
 from ..rules.apply import Context, run
 from ..rules.values import same_value
-from .chartmap import ChartMap, apply_pattern, invert_pattern
+from ..charts.chartmap import ChartMap, apply_pattern, chart_version, invert_pattern, load_map, to_values
 
 RULES_DIR = "charts/rules"
 _MISSING = object()
@@ -55,7 +55,7 @@ class SplitResult:
 
 
 @dataclass
-class Target:
+class SplitChart:
     chart_map: ChartMap
     profile: str
     name: str
@@ -68,10 +68,10 @@ class Target:
 
 
 @dataclass
-class Landing:
+class LeafPlacement:
     """Where one input leaf goes in one target file."""
 
-    target: Target
+    target: SplitChart
     path: KeyPath
     value: Any
     entry: Entry | None = None  # the rule engine's verdict, for a leaf routed through the hub
@@ -162,7 +162,7 @@ def split_values(data: bytes, name: str, options: SplitOptions) -> SplitResult:
     by_profile = instances_by_profile(src_map)
     targets, skipped = make_targets(src_map, dst_maps, by_profile, rules, options, name)
 
-    landings: dict[KeyPath, list[Landing]] = {}
+    landings: dict[KeyPath, list[LeafPlacement]] = {}
     verdicts: dict[KeyPath, Entry] = {}  # why a hub-routed leaf landed nowhere (removed, not exposed)
     leaves = doc.leaves()
     links = {path: [(k, l) for k, l in src_map.values_to_toml(format_key(path)) if l.get("kind") != "embedded"]
@@ -195,14 +195,14 @@ def split_values(data: bytes, name: str, options: SplitOptions) -> SplitResult:
     return SplitResult(files, merged)
 
 
-def file_header(src_map: ChartMap, target: Target, name: str) -> str:
+def file_header(src_map: ChartMap, target: SplitChart, name: str) -> str:
     return (f"Values for {target.chart_map.id}: the customisations of {name} ({src_map.id})\n"
             f"that this chart takes, written by k8s-migrate. The chart's own values.yaml gives the rest.")
 
 
 def make_targets(src_map: ChartMap, dst_maps: list[ChartMap], by_profile: dict[str, set[str]],
-                 rules: dict[str, Any], options: SplitOptions, name: str) -> tuple[list[Target], list[ChartMap]]:
-    targets: list[Target] = []
+                 rules: dict[str, Any], options: SplitOptions, name: str) -> tuple[list[SplitChart], list[ChartMap]]:
+    targets: list[SplitChart] = []
     skipped: list[ChartMap] = []
     names: set[str] = set()
     shared = by_profile.get(rules.get("shared_from", ""), set())
@@ -229,7 +229,7 @@ def make_targets(src_map: ChartMap, dst_maps: list[ChartMap], by_profile: dict[s
         report.notes.append(f"{name} ({src_map.id}) -> {dst_map.id} (profile {profile})")
         if note:
             report.notes.append(note)
-        targets.append(Target(dst_map, profile, file_name, version, instances, shared - instances,
+        targets.append(SplitChart(dst_map, profile, file_name, version, instances, shared - instances,
                               unflatten(dst_map.defaults), NewValues(), report))
     return targets, skipped
 
@@ -239,7 +239,7 @@ def is_shared(rules: dict[str, Any], toml_key: str) -> bool:
     return any(matches(parse_key(p), path, prefix=True) for p in rules.get("shared_toml", []))
 
 
-def links_for(target: Target, found: list[tuple[str, dict[str, Any]]], rules: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def links_for(target: SplitChart, found: list[tuple[str, dict[str, Any]]], rules: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """The TOML keys a leaf feeds in this target's source instances (one link per key, unguarded first)."""
     own = [(k, l) for k, l in found if l.get("instance") in target.instances]
     owned_keys = {k for k, _ in own}
@@ -251,9 +251,9 @@ def links_for(target: Target, found: list[tuple[str, dict[str, Any]]], rules: di
     return chosen
 
 
-def route_through_hub(target: Target, leaves: list[tuple[KeyPath, Any, int | None]],
+def route_through_hub(target: SplitChart, leaves: list[tuple[KeyPath, Any, int | None]],
                       links: dict[KeyPath, list[tuple[str, dict[str, Any]]]], rules: dict[str, Any],
-                      src_version: str, options: SplitOptions, landings: dict[KeyPath, list[Landing]],
+                      src_version: str, options: SplitOptions, landings: dict[KeyPath, list[LeafPlacement]],
                       verdicts: dict[KeyPath, Entry]) -> None:
     fed: list[tuple[KeyPath, Any, dict[str, Any]]] = []
     keys: list[HubKey] = []
@@ -284,11 +284,11 @@ def route_through_hub(target: Target, leaves: list[tuple[KeyPath, Any, int | Non
             inverted = invert_pattern(new_link.get("pattern"), track.value, new_link.get("filter"))
             new_value = value if inverted is None else inverted
         entry.message = join(entry.message, f"via {toml_key}")
-        add_landing(landings, path, Landing(target, parse_key(new_path), new_value, entry))
+        add_landing(landings, path, LeafPlacement(target, parse_key(new_path), new_value, entry))
     add_findings(target.report, state)
 
 
-def merge_findings(targets: list[Target]) -> None:
+def merge_findings(targets: list[SplitChart]) -> None:
     """A finding about a key no input leaf carries is listed once, naming every file it applies to."""
     first: dict[tuple[str, str | None, str | None], Entry] = {}
     for target in targets:
@@ -305,7 +305,7 @@ def merge_findings(targets: list[Target]) -> None:
         target.report.entries = kept
 
 
-def add_landing(landings: dict[KeyPath, list[Landing]], path: KeyPath, landing: Landing) -> None:
+def add_landing(landings: dict[KeyPath, list[LeafPlacement]], path: KeyPath, landing: LeafPlacement) -> None:
     here = landings.setdefault(path, [])
     if not any(l.target is landing.target and l.path == landing.path for l in here):
         here.append(landing)
@@ -321,7 +321,7 @@ def path_rule(rules: dict[str, Any], path: KeyPath) -> dict[str, Any] | None:
     return best
 
 
-def route_chart_level(targets: list[Target], rules: dict[str, Any], path: KeyPath, value: Any) -> list[Landing]:
+def route_chart_level(targets: list[SplitChart], rules: dict[str, Any], path: KeyPath, value: Any) -> list[LeafPlacement]:
     rule = path_rule(rules, path)
     if rule is None or "to" not in rule:
         return []
@@ -332,7 +332,7 @@ def route_chart_level(targets: list[Target], rules: dict[str, Any], path: KeyPat
             continue
         new_path = substitute(parse_key(rule["from"]), parse_key(to), path)
         if known_path(target.chart_map, new_path) or (rule.get("free_form") and known_path(target.chart_map, parse_key(to))):
-            out.append(Landing(target, new_path, value))
+            out.append(LeafPlacement(target, new_path, value))
     return out
 
 
@@ -346,7 +346,7 @@ def known_path(chart_map: ChartMap, path: KeyPath) -> bool:
 
 
 def judge(src_map: ChartMap, doc: ValuesDocument, path: KeyPath, value: Any, line: int | None,
-          landings: list[Landing], verdict: Entry | None, rules: dict[str, Any], name: str) -> tuple[Entry, Target | None]:
+          landings: list[LeafPlacement], verdict: Entry | None, rules: dict[str, Any], name: str) -> tuple[Entry, SplitChart | None]:
     """The one report entry of an input leaf, and the target whose report holds it; writes customisations."""
     key = format_key(path)
     old_default = src_map.defaults.get(key, _MISSING)
@@ -377,7 +377,7 @@ def judge(src_map: ChartMap, doc: ValuesDocument, path: KeyPath, value: Any, lin
     return entry, owner.target
 
 
-def left_at_default(src_map: ChartMap, owner: Landing, entry: Entry) -> Entry:
+def left_at_default(src_map: ChartMap, owner: LeafPlacement, entry: Entry) -> Entry:
     dst = owner.target.chart_map
     new_default = dst.defaults.get(format_key(owner.path), _MISSING)
     if new_default is _MISSING or same_value(new_default, owner.value):

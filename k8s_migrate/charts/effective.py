@@ -1,0 +1,68 @@
+"""Effective values: a chart's defaults under the user's values, as Helm merges them, and the
+Go-template guards of chart-map links evaluated on them."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any
+
+from ..hub import KeyPath
+
+
+_SIMPLE_GUARD = re.compile(r"^\s*(not\s*\(?\s*)?\.Values\.([A-Za-z0-9_.]+)\s*\)?\s*$")
+
+
+def simple_guard(guard: str | None) -> tuple[KeyPath, bool] | None:
+    """For ``.Values.X`` or ``not (.Values.X)``: the values path and the value that satisfies it."""
+    m = _SIMPLE_GUARD.match(guard or "")
+    if not m:
+        return None
+    return tuple(m.group(2).split(".")), not m.group(1)
+
+
+def effective_set(values: dict[Any, Any], path: KeyPath, value: Any) -> None:
+    """Set a value in an overlay, copying each map on the way (the defaults below are shared)."""
+    node = values
+    for seg in path[:-1]:
+        child = node.get(seg)
+        node[seg] = child = dict(child) if isinstance(child, dict) else {}
+        node = child
+    node[path[-1]] = value
+
+
+def overlay(defaults: Any, overrides: Any) -> Any:
+    """Helm's merge of values over chart defaults (maps merge, the rest replaces, null deletes),
+    as a view that shares the untouched parts of the defaults instead of copying them.
+    Only guard evaluation reads it; nothing may edit it but effective_set."""
+    if not (isinstance(defaults, dict) and isinstance(overrides, dict)):
+        return overrides
+    merged = dict(defaults)
+    for key, value in overrides.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = overlay(defaults.get(key), value) if key in defaults else value
+    return merged
+
+
+def guard_holds(guard: str | None, values: dict[str, Any] | None) -> bool | None:
+    """Evaluate a link's Go-template guard against values; None when it cannot be told."""
+    if not guard or values is None or "$" in guard:
+        return None
+    from .gotemplate import strip_no_value
+
+    try:
+        templates, nodes = guard_template(guard)
+        return strip_no_value(templates.execute(nodes, "<string>", {"Values": values})) == "1"
+    except Exception:  # a guard the evaluator cannot judge (nil pointer, unknown function) decides nothing
+        return None
+
+
+@lru_cache(maxsize=None)
+def guard_template(guard: str):
+    """A guard parsed once per process, as render_string would parse it (a parse error is not cached)."""
+    from .gotemplate import FUNCTIONS, Template
+
+    templates = Template(FUNCTIONS)
+    return templates, templates.add("{{ if " + guard + " }}1{{ end }}", "<string>")
