@@ -42,7 +42,7 @@ class Template:
 
     def add(self, text: str, name: str) -> list:
         """Parse `text`; like Go, an unknown function is an error even in a branch that never runs."""
-        nodes, defines = _parsed(text, name)
+        nodes, defines = _parsed(text, name) if len(text) <= _CACHED_TEXT else p.parse(text, name)
         for body in [nodes, *defines.values()]:
             self._check_functions(body, name)
         for define_name, body in defines.items():
@@ -79,6 +79,9 @@ class Template:
             raise TemplateError(f"exceeded maximum template depth ({MAX_DEPTH})", *line_info)
         source, body = self.defines[define_name]
         return self.execute(body, define_name, dot, depth + 1)
+
+
+_CACHED_TEXT = 64 * 1024  # longer texts (a big values string given to tpl) are parsed each time, not kept
 
 
 @lru_cache(maxsize=1024)
