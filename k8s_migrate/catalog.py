@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
-from typing import Any, Iterable
+from itertools import repeat
+from typing import Any, Iterable, Iterator
 
 from .data import load_json
 from .hub import ANY_ITEM, ANY_KEY, KeyPath, KeyPathError, format_key, matches, parse_key, strip_indices
@@ -72,11 +74,20 @@ def referenced_keys(defaults: dict[str, Any]) -> set[str]:
     return found
 
 
-def _by_length(paths: Iterable[KeyPath]) -> dict[int, tuple[KeyPath, ...]]:
-    grouped: dict[int, list[KeyPath]] = {}
+def _by_shape(paths: Iterable[KeyPath]) -> dict[tuple[int, Any, Any], tuple[KeyPath, ...]]:
+    """Patterns by (length, first segment, last segment), a wildcard end filed as None. A path can only match the
+    patterns of its own length whose ends are its own or wildcards."""
+    grouped: dict[tuple[int, Any, Any], list[KeyPath]] = {}
     for path in paths:
-        grouped.setdefault(len(path), []).append(path)
-    return {n: tuple(v) for n, v in grouped.items()}
+        first, last = (None if seg in (ANY_KEY, ANY_ITEM) else seg for seg in (path[0], path[-1]))
+        grouped.setdefault((len(path), first, last), []).append(path)
+    return {k: tuple(v) for k, v in grouped.items()}
+
+
+def _candidates(by_shape: dict[tuple[int, Any, Any], tuple[KeyPath, ...]], path: KeyPath) -> Iterator[KeyPath]:
+    n, first, last = len(path), path[0], path[-1]
+    for shape in ((n, first, last), (n, first, None), (n, None, last), (n, None, None)):
+        yield from by_shape.get(shape, ())
 
 
 def stock_keys(data: dict[str, Any]) -> set[str]:
@@ -166,23 +177,39 @@ class KnownKeys:
     def _is_known(self, path: KeyPath) -> bool:
         if format_key(path) in self.exact:
             return True
-        if any(matches(p, path) for p in self._patterns_by_length.get(len(path), ())):
+        if any(matches(p, path) for p in _candidates(self._patterns_by_shape, path)):
             return True
-        if any(matches(f, path, prefix=True) for f in self.free_form):
+        if self._under_free_form(path[:-1]):
+            return True
+        if any(matches(f, path) for f in _candidates(self._free_form_by_shape, path)):
             return True
         if self._inside_container(path):
             return True
         return path in self._table_prefixes or any(
-            matches(p, path) for p in self._wildcard_prefixes_by_length.get(len(path), ()))
+            matches(p, path) for p in _candidates(self._wildcard_prefixes_by_shape, path))
 
     @cached_property
-    def _patterns_by_length(self) -> dict[int, tuple[KeyPath, ...]]:
-        """A path only matches a pattern of its own length: the scan per key is over a few patterns."""
-        return _by_length(self.patterns)
+    def _patterns_by_shape(self) -> dict[tuple[int, Any, Any], tuple[KeyPath, ...]]:
+        return _by_shape(self.patterns)
 
     @cached_property
-    def _wildcard_prefixes_by_length(self) -> dict[int, tuple[KeyPath, ...]]:
-        return _by_length(p for p in self._table_prefixes if ANY_KEY in p or ANY_ITEM in p)
+    def _free_form_by_shape(self) -> dict[tuple[int, Any, Any], tuple[KeyPath, ...]]:
+        return _by_shape(self.free_form)
+
+    @cached_property
+    def _wildcard_prefixes_by_shape(self) -> dict[tuple[int, Any, Any], tuple[KeyPath, ...]]:
+        return _by_shape(p for p in self._table_prefixes if ANY_KEY in p or ANY_ITEM in p)
+
+    @cached_property
+    def _free_form_answers(self) -> dict[KeyPath, bool]:
+        return {}
+
+    def _under_free_form(self, table: KeyPath) -> bool:
+        """Is the table a free-form table or inside one? (Asked once per table, not per key in it.)"""
+        answer = self._free_form_answers.get(table)
+        if answer is None:
+            answer = self._free_form_answers[table] = any(matches(f, table, prefix=True) for f in self.free_form)
+        return answer
 
     def _inside_container(self, path: KeyPath) -> bool:
         for i in range(len(path) - 1, 0, -1):
@@ -209,14 +236,26 @@ class KnownKeys:
         if self.is_known(path) or not isinstance(path[-1], str):
             return None
         parent = strip_indices(path[:-1])
-        siblings = self._last_segments_under.get(parent, set()) | {
-            last for pattern, last in self._wildcard_parents.get(len(parent), ()) if matches(pattern, parent)}
-        close = difflib.get_close_matches(path[-1], sorted(siblings), n=1, cutoff=0.6)
-        if close:
-            return format_key(path[:-1] + (close[0],))
-        nearby = {*self._texts_by_last_segment.get(path[-1], ()), *(format_key(parent + (s,)) for s in siblings)}
-        close = difflib.get_close_matches(format_key(strip_indices(path)), sorted(nearby), n=1, cutoff=0.8)
-        return close[0] if close else None
+        siblings, sibling_texts = self._siblings(parent)
+        close = close_match(path[-1], siblings, 0.6)
+        if close is not None:
+            return format_key(path[:-1] + (close,))
+        nearby = {*self._texts_by_last_segment.get(path[-1], ()), *sibling_texts}
+        return close_match(format_key(strip_indices(path)), nearby, 0.8)
+
+    @cached_property
+    def _sibling_answers(self) -> dict[KeyPath, tuple[frozenset[str], frozenset[str]]]:
+        return {}
+
+    def _siblings(self, parent: KeyPath) -> tuple[frozenset[str], frozenset[str]]:
+        """The known last segments under a table, and those keys' texts (once per table, not per key in it)."""
+        answer = self._sibling_answers.get(parent)
+        if answer is None:
+            siblings = self._last_segments_under.get(parent, set()) | {
+                last for pattern, last in self._wildcard_parents.get(len(parent), ()) if matches(pattern, parent)}
+            answer = self._sibling_answers[parent] = (frozenset(siblings),
+                                                      frozenset(format_key(parent + (s,)) for s in siblings))
+        return answer
 
     @cached_property
     def _last_segments_under(self) -> dict[KeyPath, set[str]]:
@@ -245,6 +284,40 @@ class KnownKeys:
             if isinstance(last, str):
                 out.setdefault(last, []).append(text)
         return {k: tuple(v) for k, v in out.items()}
+
+
+def close_match(word: str, candidates: Iterable[str], cutoff: float) -> str | None:
+    """``difflib.get_close_matches(word, candidates, n=1, cutoff)``, the same answer, with its character-count
+    bound taken from counts kept per candidate: difflib recounts each candidate's characters on every call,
+    which made the did-you-mean of a file with 10,000 unknown keys take minutes."""
+    matcher: difflib.SequenceMatcher | None = None
+    counts = Counter(word)
+    best: tuple[float, str] | None = None
+    for cand in candidates:
+        length = len(cand) + len(word)
+        if _ratio(min(len(cand), len(word)), length) < cutoff:
+            continue
+        theirs = _char_counts(cand)
+        shared = sum(map(min, theirs.values(), map(counts.get, theirs, repeat(0))))
+        if _ratio(shared, length) < cutoff:
+            continue
+        if matcher is None:
+            matcher = difflib.SequenceMatcher()
+            matcher.set_seq2(word)
+        matcher.set_seq1(cand)
+        score = matcher.ratio()
+        if score >= cutoff and (best is None or (score, cand) > best):
+            best = (score, cand)
+    return best[1] if best else None
+
+
+def _ratio(matches: int, length: int) -> float:
+    return 2.0 * matches / length if length else 1.0
+
+
+@lru_cache(maxsize=65536)
+def _char_counts(text: str) -> dict[str, int]:
+    return Counter(text)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ chart maps (``mappings/charts/``: the values paths each chart reads).
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -21,7 +22,7 @@ from typing import Any, Iterable, Mapping
 
 from .data import load_json
 from .hub import ANY_KEY, KeyPath, format_key, parse_key, strip_indices
-from .versions import normalise_version, version_key
+from .versions import normalise_version
 
 KEY_WEIGHT, ROLE_WEIGHT, IMAGE_WEIGHT = 1, 3, 1000
 LINE_MARGIN = 5  # stock lines decide between versions the keys fit equally, by at least this many
@@ -193,7 +194,7 @@ def _charts_knowing(path: KeyPath) -> set[str]:
     for end in range(len(path), 0, -1):
         found.update(exact.get(path[:end], ()))
     for pattern, charts in wild:
-        if len(pattern) <= len(path) and all(p == ANY_KEY or p == s for p, s in zip(pattern, path)):
+        if len(pattern) <= len(path) and all(p in (ANY_KEY, s) for p, s in zip(pattern, path, strict=False)):
             found.update(charts)
     return found
 
@@ -248,10 +249,8 @@ def _image_versions(values: Any) -> set[str]:
     found = set()
     for text in _image_texts(values):
         for _, tag in _image_pattern().findall(text):
-            try:
+            with contextlib.suppress(ValueError):
                 found.add(normalise_version(tag))
-            except ValueError:
-                pass
     return found
 
 

@@ -15,7 +15,7 @@ import sys
 import tempfile
 import threading
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -303,10 +303,8 @@ def _install_signal_cleanup() -> None:
     if _INSTALLED or threading.current_thread() is not threading.main_thread():
         return
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        try:
+        with suppress(OSError, ValueError):
             _INSTALLED[sig] = signal.signal(sig, _on_signal)
-        except (OSError, ValueError):
-            pass
 
 
 def _on_signal(sig: int, frame) -> None:
@@ -355,10 +353,8 @@ def _fsync_dir(directory: Path) -> None:
 
 
 def _remove_quietly(path: str) -> None:
-    try:
+    with suppress(OSError):
         os.unlink(path)
-    except OSError:
-        pass
 
 
 def unified_diff(before: str, after: str, name: str) -> str:

@@ -14,8 +14,7 @@ from typing import Any
 from .catalog import Catalog
 from .data import load_json
 from .errors import UsageError
-from .hub import flatten
-from .hub import KeyPath, format_key, parse_key, strip_indices
+from .hub import KeyPath, flatten, format_key, parse_key, strip_indices
 
 
 @dataclass(frozen=True)

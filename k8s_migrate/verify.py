@@ -1,9 +1,10 @@
 """Verify a values migration: the chart-rendered deployment.toml must mean what the TOML migration says.
 
 T1 = render(values, chart X) taken through the TOML migration to Y's API-M version;
-T2 = render(migrated values, chart Y). Every difference is either explained by a report or a chart
-fact (the key is not exposed, the chart fixes it, a chart default feeds it, a rule finding names it),
-or unexplained.
+T2 = render(migrated values, chart Y). Every difference is explained by a report entry (of the values
+migration or of the TOML migration), by a value given with --set, by no change in effect (one side
+renders the server's own default), or by the charts' wiring (service addresses each chart builds from
+its release and chart name, fed by no values path); anything else is unexplained.
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from typing import Any
 from k8s_migrate.charts.chartmap import ChartMap
 from k8s_migrate.errors import ProofError, UsageError
 from k8s_migrate.hub import KeyPath, format_key, matches, parse_key, unflatten
+from k8s_migrate.migrate.default_changes import pair_instances  # noqa: F401  (verify's pairing is the model's)
 from k8s_migrate.report import ATTENTION, Report
+from k8s_migrate.rules.values import same_value
 
 REFERENCE_ENV = "K8S_MIGRATE_REFERENCE"
 DEFAULT_REFERENCE = Path(__file__).resolve().parents[1].parent / "shared" / "reference"
@@ -45,7 +48,7 @@ class ValuesProofError(ProofError):
         if report is not None:
             report.notes.extend(f"proof failed: {d.key}{f' in {d.instance}' if d.instance else ''} renders "
                                 "differently and no report entry explains it" for d in unexplained)
-        first = unexplained[0]
+        first = next((d for d in unexplained if d.key.startswith("(instance")), unexplained[0])  # the largest first
         more = f" (and {len(unexplained) - 1} more)" if len(unexplained) > 1 else ""
         Exception.__init__(self, f"{name}: internal inconsistency: {first.key}"
                          f"{f' in {first.instance}' if first.instance else ''} renders differently and no report entry "
@@ -62,6 +65,8 @@ class Verification:
     instances_before: list[str] = field(default_factory=list)  # the instances (deployment.toml ConfigMaps) rendered
     instances_after: list[str] = field(default_factory=list)
     objects: list[str] = field(default_factory=list)  # full charts: how the other rendered objects differ
+    renders: dict[str, dict] = field(default_factory=dict)  # new instance -> its deployment.toml, parsed
+    pairs: list[tuple[str | None, str | None]] = field(default_factory=list)  # (old instance, new instance)
 
     @property
     def ok(self) -> bool:
@@ -214,35 +219,6 @@ def not_exposed(report: Report, key: KeyPath) -> str:
     return ""
 
 
-def chart_fixed(dst_map: ChartMap, migrated_values: dict, key: KeyPath, instance: str | None, after: Any = None) -> str:
-    from k8s_migrate.charts.effective import guard_holds, overlay
-
-    text = format_key(key)
-    effective = overlay(dst_map.defaults_tree(), migrated_values)
-    for const in dst_map.stock_value(text, instance) or dst_map.stock_value(text):
-        if guard_holds(const.get("guard"), effective) is not False and str(const.get("value")) == str(after):
-            guard = f" (when {const['guard']})" if const.get("guard") else ""
-            return f"the destination chart fixes it as a template constant{guard}, line {const.get('line')}"
-    feeders = [path for path, _ in dst_map.toml_to_values(text)]
-    if feeders and not any(_has_path(migrated_values, parse_key(p)) for p in feeders):
-        return f"fed by the destination chart's default ({', '.join(sorted(set(feeders)))})"
-    return ""
-
-
-def _has_path(data: Any, path: KeyPath) -> bool:
-    if not path:
-        return True
-    head, rest = path[0], path[1:]
-    if head in ("*", "[]"):
-        items = data.values() if isinstance(data, dict) else data if isinstance(data, list) else []
-        return any(_has_path(v, rest) for v in items)
-    if isinstance(data, dict) and head in data:
-        return _has_path(data[head], rest)
-    if isinstance(data, list) and isinstance(head, int) and head < len(data):
-        return _has_path(data[head], rest)
-    return False
-
-
 def rule_finding(report: Report, key: KeyPath) -> str:
     for entry in report.entries:
         finding = entry.old_key is None or entry.action in ATTENTION
@@ -273,12 +249,106 @@ def filled_in(values_report: Report, dst_map: ChartMap, key: KeyPath) -> str:
     return ""
 
 
-def chart_renamed(diff: Difference, names: tuple[str, str]) -> str:
-    """Only the chart's own name differs (it is part of the Kubernetes service names the chart renders)."""
-    old, new = names
-    if old != new and isinstance(diff.before, str) and isinstance(diff.after, str) \
-            and old in diff.before and diff.before.replace(old, new) == diff.after:
-        return f"the chart's name changed ({old} -> {new}), so do the service names it renders"
+def unchanged_in_effect(diff: Difference, catalog) -> str:
+    """One side renders the key and the other leaves it to the server, whose default is the same value
+    (an empty table is no setting at all)."""
+    before, after = _effective(diff.present_before, diff.before, diff.key, catalog), \
+        _effective(diff.present_after, diff.after, diff.key, catalog)
+    if before is _ABSENT and after is _ABSENT and {type(diff.before), type(diff.after)} & {dict}:
+        return "an empty table on one side: no setting either way"
+    if before is _ABSENT or after is _ABSENT or not same_value(before, after):
+        return ""
+    return f"rendered on one side only, at API-M {catalog.version}'s own default {after!r}: no change in effect"
+
+
+def _effective(present: bool, value: Any, key: str, catalog) -> Any:
+    if present and not (isinstance(value, dict) and not value):
+        return value
+    if catalog is None:
+        return _ABSENT
+    found, default, _ = catalog.default(key)
+    return default if found else _ABSENT
+
+
+def reported_change(report: Report, key: KeyPath, t1: dict, t2: dict, catalog, names: tuple[str, ...] = (),
+                    src_map: ChartMap | None = None) -> str:
+    """A defaulted or review entry that names this key (or the list it is an item of) with the values both
+    renders give it: the new chart renders it from its default or its template, or no longer renders it.
+    An entry that shows a chart-built service host as <service> is compared with the renders' hosts so shown."""
+    from k8s_migrate.migrate.default_changes import SERVICE, without_service_hosts
+
+    for cut in range(len(key), 0, -1):
+        if any(not isinstance(s, int) for s in key[cut:]):
+            break
+        head = key[:cut]
+        text = format_key(head)
+        before, after = (_effective(*_find(t, head), text, catalog) for t in (t1, t2))
+        for entry in report.entries:
+            if entry.action not in ("defaulted", "review") or entry.new_key != text:
+                continue
+            old, new = before, after
+            if SERVICE in str(entry.old_value) + str(entry.new_value):
+                old = without_service_hosts(before, names, old_side=True) if before is not _ABSENT else before
+                new = without_service_hosts(after, names) if after is not _ABSENT else after
+            old_holds = _same(entry.old_value, old) or old_wiring(before, text, names, src_map)
+            if _same(entry.new_value, new) and old_holds:
+                return f"{entry.action}: {entry.message}"
+    return ""
+
+
+def old_wiring(before: Any, key: str, names: tuple[str, ...], src_map: ChartMap | None) -> bool:
+    """The old chart built this value around its own service hosts, from no values path and not as a literal its
+    map records: the migration cannot know it, so its entry's old value is not held against it."""
+    from k8s_migrate.migrate.default_changes import without_service_hosts
+
+    if src_map is None or before is _ABSENT or without_service_hosts(before, names, old_side=True) == before:
+        return False
+    literal = any(same_value(c["value"], before) for c in src_map.stock_value(key))
+    return not src_map.toml_to_values(key) and not literal
+
+
+def _find(tree: Any, path: KeyPath) -> tuple[bool, Any]:
+    from k8s_migrate.charts.deployment_rules import _ABSENT as MISSING
+    from k8s_migrate.charts.deployment_rules import lookup
+
+    found = lookup(tree, path)
+    return (False, None) if found is MISSING else (True, found)
+
+
+def _same(reported: Any, rendered: Any) -> bool:
+    if rendered is _ABSENT:
+        return reported is None
+    return same_value(reported, rendered)
+
+
+def topology(diff: Difference, names: tuple[str, str], catalog, dst_map: ChartMap, src_map: ChartMap | None = None,
+             release: str = "release") -> str:
+    """The charts' own wiring, fed by no values path. Either the two sides differ only in the service addresses
+    (URL host and port) that each chart builds in its template from its release and chart name (the old charts'
+    ``localhost`` included); or the old chart did not render the key and the new one builds it around such an
+    address, from no literal of its map; or the old chart built it so and the new one does not render it, with no
+    server default in its place."""
+    from k8s_migrate.migrate.default_changes import SERVICE, without_service_hosts
+
+    hosts = (*[n for n in names if n], f"{release}-")
+    before, after = (_effective(diff.present_before, diff.before, diff.key, catalog),
+                     _effective(diff.present_after, diff.after, diff.key, catalog))
+    if after is _ABSENT:
+        old = without_service_hosts(before, hosts, old_side=True)
+        if before is not _ABSENT and old != before and src_map is not None and not src_map.toml_to_values(diff.key) \
+                and not src_map.stock_value(diff.key):
+            return (f"the old chart's wiring: {names[0]} built this address from its release and chart name; "
+                    f"{names[1]} does not render the key, and the server has no default for it")
+        return ""
+    old, new = without_service_hosts(before, hosts, old_side=True), without_service_hosts(after, hosts)
+    if new == after or SERVICE not in str(new):
+        return ""
+    if before is not _ABSENT and same_value(old, new):
+        return (f"the charts' wiring: only the service host differs, which each chart builds from its release and "
+                f"chart name ({names[0]} -> {names[1]}) in its template")
+    if not diff.present_before and not dst_map.toml_to_values(diff.key) and not dst_map.stock_value(diff.key):
+        return (f"the new chart's wiring: {names[1]} addresses its own service (built from its release and chart "
+                f"name in its template, fed by no values path) where {names[0]} left the key to the server")
     return ""
 
 
@@ -288,57 +358,28 @@ def given_value(dst_map: ChartMap, key: KeyPath, given: dict[str, str]) -> str:
     return f"given with --set {hit[0]}" if hit else ""
 
 
-def source_fixed(src_map: ChartMap, key: KeyPath, source_values: dict | None = None,
-                 dst_map: ChartMap | None = None, migrated_values: dict | None = None) -> str:
-    """Neither chart renders this key from a value the user set: it comes from the charts' own
-    templates (their topology: service names, HA wiring), so no customisation is lost or invented."""
-    text = format_key(key)
-    if src_map.stock_value(text) and not src_map.toml_to_values(text):
-        return "the old chart fixed it as a template constant (its topology, not your customisation)"
-    if source_values is None or dst_map is None:
-        return ""
-    fed_before = any(_customised(source_values, p, src_map) for p, _ in src_map.toml_to_values(text))
-    fed_after = any(_customised(migrated_values or {}, p, dst_map) for p, _ in dst_map.toml_to_values(text))
-    if not fed_before and not fed_after:
-        return "neither chart renders it from a value you set: it comes from the charts' own templates (topology)"
-    return ""
-
-
-def _customised(values: dict, path_text: str, chart_map: ChartMap) -> bool:
-    """Is a values path set to something other than the chart's own default (a full copy of
-    values.yaml sets every path, at its default)?"""
-    path = parse_key(path_text)
-    if not _has_path(values, path):
-        return False
-    if any(s in ("*", -1) or s == "[]" for s in path):
-        return True
-    node: Any = values
-    for seg in path:
-        node = node[seg]
-    default = chart_map.defaults.get(path_text, _ABSENT)
-    return default is _ABSENT or str(default) != str(node)
-
-
-_ABSENT = object()
 
 
 def classify(diff: Difference, values_report: Report, toml_report: Report, dst_map: ChartMap,
              migrated_values: dict, instance: str | None, names: tuple[str, str] = ("", ""),
              src_map: ChartMap | None = None, given: dict[str, str] | None = None,
-             source_values: dict | None = None) -> str:
+             source_values: dict | None = None, t1: dict | None = None, t2: dict | None = None, catalog=None) -> str:
     key = parse_key(diff.key)
     return (given_value(dst_map, key, given or {})
+            or unchanged_in_effect(diff, catalog)
             or not_exposed(values_report, key) or default_followed(values_report, diff)
             or filled_in(values_report, dst_map, key)
-            or chart_fixed(dst_map, migrated_values, key, instance, diff.after)
-            or rule_finding(toml_report, key) or chart_renamed(diff, names)
-            or (source_fixed(src_map, key, source_values, dst_map, migrated_values) if src_map else ""))
+            or reported_change(values_report, key, t1 or {}, t2 or {}, catalog, (*[n for n in names if n], "release-"),
+                               src_map)
+            or rule_finding(toml_report, key)
+            or topology(diff, names, catalog, dst_map, src_map))
 
 
 def verify(values_data: bytes, name: str, chart: str, to_chart: str, instance: str | None = None,
            chart_dir_from: str | None = None, chart_dir_to: str | None = None,
            given: dict[str, str] | None = None, renderer: str = "builtin", subchart: str | None = None,
-           values_result=None, objects: bool = True) -> Verification:
+           values_result=None, source_instances: set[str] | None = None, profile: str | None = None,
+           objects: bool = True) -> Verification:
     """Render every instance of the old chart with the values and of the new chart with the migrated values;
     compare each pair's deployment.toml (the old one taken through the TOML migration) and the set of
     instances. ``given`` holds values the operator supplies for the new chart (``--set``): the manual steps
@@ -359,6 +400,8 @@ def verify(values_data: bytes, name: str, chart: str, to_chart: str, instance: s
     migrated_values = _subtree(load_values_text(values_result.output), alias)
 
     before = render_instances(src_dir, source_values, renderer)
+    if source_instances is not None:  # a split: this chart takes the instances of its own component
+        before = {k: v for k, v in before.items() if k in source_instances}
     try:
         after = render_instances(dst_dir, merge_given(migrated_values, given), renderer)
     except UsageError as exc:  # the destination chart refuses the migrated values (e.g. a required value)
@@ -366,8 +409,9 @@ def verify(values_data: bytes, name: str, chart: str, to_chart: str, instance: s
                             instances_before=list(before))
     result = Verification(instances_before=list(before), instances_after=list(after))
     context = Compared(values_result.report, src_map, dst_map, migrated_values, source_values, given or {},
-                       (_chart_name(src_dir), _chart_name(dst_dir)))
-    for old, new in pair_instances(list(before), list(after), instance):
+                       (_chart_name(src_dir), _chart_name(dst_dir)), profile)
+    result.pairs = pair_instances(list(before), list(after), instance)
+    for old, new in result.pairs:
         if old is None or new is None:
             diff = instance_difference(old, new, src_dir, dst_dir, values_result.report)
             (result.explained if diff.reason else result.unexplained).append(diff)
@@ -390,30 +434,35 @@ class Compared:
     source_values: dict
     given: dict[str, str]
     names: tuple[str, str]
+    profile: str | None = None
     migrated: dict[str, Any] = field(default_factory=dict)  # rendered old deployment.toml -> its TOML migration
 
 
 def compare_instance(result: Verification, rendered_src: str, rendered_dst: str, old: str, new: str,
                      ctx: Compared) -> None:
     from k8s_migrate.migrate.toml import Options, migrate_toml
+    from k8s_migrate.catalog import load_catalog
     from k8s_migrate.charts.chartmap import chart_version
 
     toml_result = ctx.migrated.get(rendered_src)
     if toml_result is None:  # instances that render the same deployment.toml share one migration
         toml_result = ctx.migrated[rendered_src] = migrate_toml(
             rendered_src.encode("utf-8"), f"{old} (rendered by {ctx.src_map.id})", Options(
-                chart_version(ctx.src_map, None, "--from"), chart_version(ctx.dst_map, None, "--to"), mode="edit"))
+                chart_version(ctx.src_map, None, "--from"), chart_version(ctx.dst_map, None, "--to"), mode="edit",
+                profile=ctx.profile))
     if not result.t1:
         result.t1, result.t2 = toml_result.output, rendered_dst
     t1, error1 = load_rendered_toml(toml_result.output, f"the TOML migration of {ctx.src_map.id}'s {old}")
     t2, error2 = load_rendered_toml(rendered_dst, f"{ctx.dst_map.id}'s {new} from the migrated values")
     result.errors += [e for e in (error1, error2) if e]
+    result.renders[new] = t2
     if error1 or error2:
         return
     for diff in differences(t1, t2):
         diff.instance = new
         diff.reason = classify(diff, ctx.values_report, toml_result.report, ctx.dst_map, ctx.migrated_values,
-                               _map_instance(ctx.dst_map, new), ctx.names, ctx.src_map, ctx.given, ctx.source_values)
+                               _map_instance(ctx.dst_map, new), ctx.names, ctx.src_map, ctx.given, ctx.source_values,
+                               t1, t2, load_catalog(chart_version(ctx.dst_map, None, "--to")))
         (result.explained if diff.reason else result.unexplained).append(diff)
 
 
@@ -432,25 +481,6 @@ def render_instances(chart_dir: Path, values: dict, renderer: str = "builtin") -
                 continue  # a guard keeps this instance's ConfigMap out (e.g. highAvailability: false)
             raise UsageError(f"cannot render {chart_dir}: {exc}") from None
     return out
-
-
-def pair_instances(before: list[str], after: list[str], only: str | None = None) -> list[tuple[str | None, str | None]]:
-    """Old and new instances paired by id, then by their last folder (instance-2), then in order."""
-    pairs: list[tuple[str | None, str | None]] = []
-    left, right = list(before), list(after)
-    for match in (lambda a, b: a == b, lambda a, b: a.split("/")[-1] == b.split("/")[-1]):
-        for old in list(left):
-            new = next((n for n in right if match(old, n)), None)
-            if new is not None:
-                pairs.append((old, new))
-                left.remove(old)
-                right.remove(new)
-    pairs += list(zip(left, right))
-    pairs += [(o, None) for o in left[len(right):]] + [(None, n) for n in right[len(left):]]
-    if only is not None:
-        tail = only.strip("/").split("/")[-1]
-        pairs = [p for p in pairs if any(i and i.split("/")[-1] == tail for i in p)] or pairs[:1]
-    return pairs
 
 
 _GUARD = re.compile(r"\{\{-?\s*(?:if|else if|with)\s+(.*?)-?\}\}", re.S)
@@ -525,6 +555,60 @@ def prove_values(values_data: bytes, name: str, chart: str, to_chart: str, value
             f"proven by rendering: instances {', '.join(result.instances_before) or 'none'} -> "
             f"{', '.join(result.instances_after) or 'none'}; {len(result.explained)} differences, each explained")
     return result
+
+
+def prove_split(values_data: bytes, name: str, chart: str, split) -> list[tuple[Any, Verification]]:
+    """The proof of a split, per destination chart: its instances against the source instances of its component.
+    A key the source instance rendered and this chart does not is no loss when another file's chart renders it,
+    from the same source instance, with the same value. Unexplained differences raise ValuesProofError."""
+    from k8s_migrate.migrate.toml import Result
+
+    done: list[tuple[Any, Verification]] = []
+    for f in split.files:
+        if f.output is None:
+            continue
+        try:
+            result = verify(values_data, name, chart, f.chart, values_result=Result(f.output, f.report, ""),
+                            source_instances=f.source_instances, profile=f.profile)
+        except UsageError as exc:
+            split.report.notes.append(f"{f.name}: not proven by rendering: {exc.message}")
+            continue
+        done.append((f, result))
+    unexplained = []
+    for f, result in done:
+        for diff in list(result.unexplained):
+            carrier = carried_elsewhere(diff, result, [(g, r) for g, r in done if r is not result])
+            if carrier:
+                diff.reason = carrier
+                result.unexplained.remove(diff)
+                result.explained.append(diff)
+        if result.errors:
+            split.report.notes.append(f"{f.name}: not proven by rendering: " + "; ".join(result.errors))
+        elif not result.unexplained:
+            split.report.notes.append(
+                f"{f.name}: proven by rendering: instances {', '.join(result.instances_before) or 'none'} -> "
+                f"{', '.join(result.instances_after) or 'none'}; {len(result.explained)} differences, each explained")
+        for diff in result.unexplained:
+            diff.instance = f"{f.name}: {diff.instance}"
+        unexplained += result.unexplained
+    if unexplained:
+        raise ValuesProofError(name, unexplained, split.report)
+    return done
+
+
+def carried_elsewhere(diff: Difference, result: Verification, others: list) -> str:
+    if not diff.present_before or diff.present_after:
+        return ""
+    old = next((o for o, n in result.pairs if n == diff.instance), None)
+    key = parse_key(diff.key)
+    for f, other in others:
+        for o, n in other.pairs:
+            if o == old and n in other.renders:
+                found, value = _find(other.renders[n], key)
+                explained_there = any(d.key == diff.key and d.instance == n for d in other.explained)
+                if found and (_identical(value, diff.before) or explained_there):
+                    return f"moved with the split: {f.name} ({f.chart}, {n}) renders it from the same source instance"
+    return ""
 
 
 def _chart_name(path: Path) -> str:

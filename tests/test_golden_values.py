@@ -1,6 +1,6 @@
 """Golden values migrations, one per chart deployment rule and per reproduction of issue 15:
 tests/golden/values/<case>/{input.yaml, expected.yaml, case.json} (chart, to_chart, entries that must be there,
-and entries that must not)."""
+and entries that must not; ``proved``: the values proof renders both charts and passes)."""
 
 import json
 from pathlib import Path
@@ -9,6 +9,7 @@ import pytest
 
 from k8s_migrate.charts.deployment_rules import load_rules
 from k8s_migrate.migrate.values import ValuesOptions, migrate_values
+from k8s_migrate.verify import prove_values
 
 GOLDEN = Path(__file__).parent / "golden" / "values"
 CASES = sorted(p for p in GOLDEN.iterdir() if p.is_dir())
@@ -19,10 +20,15 @@ def _matches(entry: dict, want: dict) -> bool:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
-def test_golden_values(case: Path) -> None:
+def test_golden_values(case: Path, request) -> None:
     spec = json.loads((case / "case.json").read_text())
-    result = migrate_values((case / "input.yaml").read_bytes(), "input.yaml",
-                            ValuesOptions(spec["chart"], spec["to_chart"], subchart=spec.get("subchart")))
+    data = (case / "input.yaml").read_bytes()
+    options = ValuesOptions(spec["chart"], spec["to_chart"], subchart=spec.get("subchart"))
+    result = migrate_values(data, "input.yaml", options)
+    if spec.get("proved"):  # the renders of both charts agree with the report, on every instance
+        request.getfixturevalue("reference_dir")
+        proof = prove_values(data, "input.yaml", spec["chart"], spec["to_chart"], result, spec.get("subchart"))
+        assert proof is not None and proof.ok and proof.explained, result.report.notes
     assert result.output == (case / "expected.yaml").read_text()
     got = [e.to_dict() for e in result.report.entries]
     for want in spec["entries"]:

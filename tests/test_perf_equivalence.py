@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import io
 import itertools
+from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from helpers import LONG, examples
 from k8s_migrate.charts.chartmap import builtin_ids, load_chart_map
 from k8s_migrate.formats import values as fv
 from k8s_migrate.formats.text import decode
 from k8s_migrate.hub import format_key, parse_key
+
+from helpers import LONG, examples
+from toml_strategies import toml_text
 
 
 def concrete(path):
@@ -131,3 +135,160 @@ def test_layout_proof_never_accepts_what_the_full_check_rejects(text, data):
     value = data.draw(st.sampled_from(["a b", "a  b", "a#b", 3, None]))
     got, truth, _, _ = proof_and_truth(text, lambda d: d.set((key,), value))
     assert truth or not got
+
+
+# ---- rebase reads the user's file with tomllib and the line scan, not a round-trip parse -----------------
+def leaf_facts(keys):
+    return [(k.path, repr(k.value), type(k.value), k.line, k.comment, k.meta) for k in keys]
+
+
+def both_readings(text: str):
+    from k8s_migrate.formats.toml import TomlDocument, TomlValues, read_values
+
+    slow = TomlDocument(decode(text.encode(), "t.toml"), "t.toml")
+    fast = read_values(decode(text.encode(), "t.toml"), "t.toml")
+    assert isinstance(fast, TomlValues)
+    return slow, fast
+
+
+TRICKY_TOML = '''\
+# head
+title = "a # not" # real one
+"quoted#key" = 1 # q
+'lit#key' = 'x#y' # lit
+ml = """
+line # not a comment
+"quoted" ""
+""" # after ml
+ml2 = \'\'\'
+it's # no
+\'\'\' #after2
+ml3 = """x""" # same line
+arr = [
+  1, # one
+  2, # two
+] # after arr
+arr2 = [ "a#", 'b#',
+  "c" ] # end2
+inl = { a = 1, b = "x#" } # inline
+dot.ted.key = true # dotted
+empty = [] # e
+d = 1979-05-27 # date
+ldt = 1979-05-27T07:32:00 # local
+
+[server]
+hostname = "x"   #   spaced
+offset = 0#tight
+
+[[apim.gateway.environment]]
+name = "a" # gw a
+[apim.gateway.environment.x]
+k = 1 # sub
+[[apim.gateway.environment]]
+name = "b"
+
+[a.b]
+c = 1
+[z]
+q = [{ x = 1 }, { y = 2 }] # inline tables in an array: one value
+[a]
+d = 2 # late
+[[arr_of.items]]
+v = [ # open comment
+  "x",
+]
+[[arr_of.items.sub]]
+w = 1 # deep
+[[arr_of.items]]
+v = []
+'''
+
+
+def test_values_reading_gives_the_round_trip_leaves_on_a_tricky_file():
+    slow, fast = both_readings(TRICKY_TOML)
+    assert leaf_facts(fast.leaves()) == leaf_facts(slow.leaves())
+    assert fast.data() == slow.data()
+    comments = {k.path: k.comment for k in fast.leaves()}
+    assert comments[("ml",)] == "after ml" and comments[("arr",)] == "after arr" and comments[("inl", "a")] is None
+
+
+@pytest.mark.parametrize("path", sorted(p for p in (Path(__file__).parent / "golden").rglob("input.toml")),
+                         ids=lambda p: p.parent.name)
+def test_values_reading_gives_the_round_trip_leaves_on_golden_inputs(path):
+    text = decode(path.read_bytes(), path.name).text
+    slow, fast = both_readings(text)
+    assert leaf_facts(fast.leaves()) == leaf_facts(slow.leaves())
+
+
+@settings(max_examples=examples(400), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(toml_text())
+def test_values_reading_gives_the_round_trip_leaves(text):
+    slow, fast = both_readings(text)
+    assert leaf_facts(fast.leaves()) == leaf_facts(slow.leaves())
+    assert fast.data() == slow.data()
+
+
+def test_a_datetime_with_an_offset_keeps_the_round_trip_reading():
+    from k8s_migrate.formats.toml import TomlDocument, read_values
+
+    assert isinstance(read_values(decode(b"a = 1979-05-27T07:32:00+05:30\n", "t"), "t"), TomlDocument)
+
+
+def test_rebase_does_not_parse_the_users_file_with_tomlkit(monkeypatch):
+    import tomlkit
+
+    from k8s_migrate.migrate.toml import Options, migrate_toml
+
+    text = '[server]\nhostname = "parsed-once.example.com"\n'
+    parsed = []
+    real = tomlkit.parse
+    monkeypatch.setattr(tomlkit, "parse", lambda s: (parsed.append(s), real(s))[1])
+    out = migrate_toml(text.encode(), "deployment.toml", Options("4.2.0", "4.6.0")).output
+    assert "parsed-once.example.com" in out and not any("parsed-once" in s for s in parsed)
+
+
+# ---- the rules find their keys through an index of the live tracks ------------------------------------------
+@st.composite
+def track_paths(draw):
+    seg = st.sampled_from(["a", "b", "c", "*x"]) | st.integers(0, 2)
+    first = st.sampled_from(["a", "b", "c"])
+    return draw(st.lists(st.tuples(first, st.lists(seg, max_size=3)).map(lambda t: (t[0], *t[1])),
+                         min_size=1, max_size=30))
+
+
+@settings(max_examples=examples(400), deadline=None)
+@given(track_paths(), st.data())
+def test_index_matching_is_the_linear_scan(paths, data):
+    from k8s_migrate.hub import ANY_ITEM, ANY_KEY, HubKey, matches
+    from k8s_migrate.rules.apply import HubState, Track
+
+    state = HubState.from_keys(HubKey(p, i) for i, p in enumerate(paths))
+    pattern_seg = st.sampled_from(["a", "b", "c", ANY_KEY, ANY_ITEM]) | st.integers(0, 2)
+    for _ in range(data.draw(st.integers(1, 12))):
+        step = data.draw(st.sampled_from(["query", "move", "remove", "add"]))
+        if step == "query":
+            pattern = tuple(data.draw(st.lists(pattern_seg, min_size=1, max_size=4)))
+            prefix = data.draw(st.booleans())
+            linear = [t for t in state.tracks if t.live and matches(pattern, t.path, prefix=prefix)]
+            assert [id(t) for t in state.matching(pattern, prefix)] == [id(t) for t in linear]
+        elif step == "add":
+            state.add(Track(None, data.draw(st.sampled_from(paths)), 0))
+        else:
+            live = [t for t in state.tracks if t.live]
+            if live:
+                track = data.draw(st.sampled_from(live))
+                state.move(track, None if step == "remove" else data.draw(st.sampled_from(paths)))
+
+
+def test_a_rule_looks_at_the_tracks_it_can_match_not_the_whole_file(monkeypatch):
+    from k8s_migrate.hub import HubKey
+    from k8s_migrate.rules import apply
+
+    keys = [HubKey(("system", "parameter", f"p{i}"), i) for i in range(5000)] + [HubKey(("server", "offset"), 1)]
+    state = apply.HubState.from_keys(keys)
+    compared = []
+    real = apply.matches
+    monkeypatch.setattr(apply, "matches", lambda *a, **k: (compared.append(1), real(*a, **k))[1])
+    assert state.present(("server", "offset")) and not state.present(("server", "hostname"))
+    assert len(state.matching(("server", "*"))) == 1
+    assert len(compared) < 10, len(compared)

@@ -27,19 +27,41 @@ REPO = Path(__file__).resolve().parent.parent
 def test_did_you_mean_compares_with_a_few_candidates_not_the_catalog(monkeypatch):
     cat = load_catalog("4.6.0")
     compared = []
-    real = catalog_module.difflib.get_close_matches
+    real = catalog_module.close_match
 
-    def counting(word, possibilities, n=3, cutoff=0.6):
+    def counting(word, possibilities, cutoff):
         compared.append(len(possibilities))
-        return real(word, possibilities, n, cutoff)
+        return real(word, possibilities, cutoff)
 
-    monkeypatch.setattr(catalog_module.difflib, "get_close_matches", counting)
+    monkeypatch.setattr(catalog_module, "close_match", counting)
     for i in range(300):
         cat.suggest(f"apim.throttling.custom_limit_{i:04d}_window")
         cat.suggest(f"custom_{i}.apim_db.url")
     assert len(cat.known.key_texts) > 1000
     assert max(compared) < 200, max(compared)
     assert cat.suggest("apim.key_manger.service_url") == "apim.key_manager.service_url"  # still finds typos
+
+
+def test_close_match_answers_as_difflib_does():
+    import difflib
+    import random
+
+    texts = list(load_catalog("4.6.0").known.key_texts)
+    rng = random.Random(7)
+    found = 0
+    for _ in range(300):
+        original = rng.choice(texts)
+        word = list(original)
+        for _ in range(rng.randint(0, 4)):
+            at = rng.randrange(len(word))
+            word[at:at + 1] = rng.choice(([], [rng.choice("aex_.")], [word[at], rng.choice("aex_.")]))
+        word = "".join(word)
+        candidates = rng.sample(texts, 100) + [original, word[::-1]]
+        for cutoff in (0.6, 0.8):
+            expected = difflib.get_close_matches(word, candidates, n=1, cutoff=cutoff)
+            assert catalog_module.close_match(word, candidates, cutoff) == (expected[0] if expected else None)
+            found += bool(expected) and expected[0] != word
+    assert found > 100
 
 
 def test_adding_many_keys_to_one_table_does_not_rescan_it(monkeypatch):

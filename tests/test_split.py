@@ -91,14 +91,14 @@ def test_the_users_comment_travels(fixture_split):
 
 def test_every_input_leaf_has_exactly_one_entry(fixture_split):
     data = FIXTURE.read_bytes()
-    origins = [e.origin for e in fixture_split.report.entries if e.action != "added" and e.origin]
+    origins = [e.origin for e in fixture_split.report.entries if e.old_key is not None and e.origin]
     for leaf in leaves_of(data):
         assert origins.count(leaf) == 1, leaf
     assert len(origins) == len(leaves_of(data))
 
 
 def test_values_no_target_takes_are_review(fixture_split):
-    by_origin = {e.origin: e for e in fixture_split.report.entries if e.origin}
+    by_origin = {e.origin: e for e in fixture_split.report.entries if e.origin and e.old_key is not None}
     for leaf in ("kubernetes.serviceAccount", "wso2.deployment.mi.replicas", "wso2.deployment.am.imageTag"):
         assert by_origin[leaf].action == "review"
     assert by_origin["wso2.deployment.am.cp.db.apim.url"].file == "control-plane.yaml"
@@ -118,7 +118,7 @@ def test_reference_values_split_cleanly(reference_dir, chart, branch):
     data = (reference_dir / "kubernetes-apim/4.2.x/advanced" / chart / "values.yaml").read_bytes()
     targets = [f"helm-apim/{c}@{branch}" for c in ("control-plane", "gateway", "traffic-manager")]
     result = split(data, f"kubernetes-apim/{chart}@4.2.x", targets)
-    origins = [e.origin for e in result.report.entries if e.action != "added" and e.origin]
+    origins = [e.origin for e in result.report.entries if e.old_key is not None and e.origin]
     assert sorted(origins) == sorted(leaves_of(data))
     # the chart's own defaults are no customisation: nothing but completed list items is written
     for tree in files_of(result).values():
@@ -159,3 +159,89 @@ def test_cli_writes_one_file_per_chart(tmp_path):
     assert cli(*args, "-o", str(out), "--check", "-q").code == 1
     run = cli(*args, "-q")
     assert run.code == 2 and "-o DIR" in run.err
+
+
+def split_args() -> list[str]:
+    args = ["values", str(FIXTURE), "--chart", "kubernetes-apim/am-pattern-3@4.2.x"]
+    for t in TARGETS:
+        args += ["--to-chart", t]
+    return args
+
+
+def test_each_split_file_is_proven_against_its_components_instances(reference_dir, tmp_path):
+    report = tmp_path / "r.json"
+    run = cli(*split_args(), "-o", str(tmp_path / "out"), "--report", str(report), "-q")
+    assert run.code == 0, run.err
+    notes = json.loads(report.read_text())["notes"]
+    for name, before, after in [("control-plane.yaml", "am/control-plane/instance-1, am/control-plane/instance-2",
+                                 "control-plane/instance-1, control-plane/instance-2"),
+                                ("gateway.yaml", "am/gateway", "gateway"),
+                                ("traffic-manager.yaml", "am/control-plane/instance-1, am/control-plane/instance-2",
+                                 "traffic-manager/instance-1, traffic-manager/instance-2")]:
+        assert any(n.startswith(f"{name}: proven by rendering: instances {before} -> {after};") for n in notes), notes
+
+
+def test_a_split_writer_bug_fails_the_proof_and_writes_nothing(reference_dir, tmp_path, monkeypatch):
+    from k8s_migrate.migrate import split as split_module
+
+    real_set = split_module.NewValues.set
+
+    def typo(self, path, value, comment=None):  # a writer that garbles the database URL it was told to write
+        if path and path[-1] == "url" and "apim_db" in path:
+            value = f"{value}-typo"
+        real_set(self, path, value, comment)
+
+    monkeypatch.setattr(split_module.NewValues, "set", typo)
+    out, report = tmp_path / "out", tmp_path / "r.json"
+    run = cli(*split_args(), "-o", str(out), "--report", str(report))
+    assert run.code == 3, run.err
+    assert not out.exists() and run.out == ""
+    assert run.err.count("\n") == 1 and "internal inconsistency: database.apim_db.url in control-plane.yaml" in run.err
+    assert "proof failed: database.apim_db.url" in report.read_text()
+
+
+def test_split_refuses_set_and_subchart_in_one_line(tmp_path):
+    for extra in (["--set", "a.b=c"], ["--subchart", "acp"]):
+        run = cli(*split_args(), "-o", str(tmp_path / "out"), *extra)
+        assert run.code == 2 and run.err.count("\n") == 1 and extra[0] in run.err, run.err
+        assert not (tmp_path / "out").exists()
+
+
+def test_split_honours_the_answers_file(tmp_path):
+    answers = tmp_path / "answers.yaml"
+    answers.write_text("keep_old_defaults: true\n")
+    by_flag, by_file = tmp_path / "flag.json", tmp_path / "file.json"
+    run = cli(*split_args(), "-o", str(tmp_path / "a"), "--keep-old-defaults", "--report", str(by_flag), "-q")
+    assert run.code == 0
+    run = cli(*split_args(), "-o", str(tmp_path / "b"), "--answers", str(answers), "--report", str(by_file), "-q")
+    assert run.code == 0
+    plain = tmp_path / "plain.json"
+    assert cli(*split_args(), "-o", str(tmp_path / "c"), "--report", str(plain), "-q").code == 0
+    summary = lambda p: json.loads(p.read_text())["summary"]  # noqa: E731
+    assert summary(by_file) == summary(by_flag) != summary(plain)
+    answers.write_text("no_such_field: 1\n")
+    run = cli(*split_args(), "-o", str(tmp_path / "d"), "--answers", str(answers))
+    assert run.code == 2 and "no_such_field" in run.err and run.err.count("\n") == 1
+
+
+def test_split_verify_prints_each_files_verification(reference_dir, tmp_path):
+    run = cli(*split_args(), "-o", str(tmp_path / "out"), "--verify", "-q")
+    assert run.code == 0, run.err
+    for name in ("control-plane.yaml (helm-apim/control-plane@4.6.x):", "gateway.yaml (helm-apim/gateway@4.6.x):",
+                 "traffic-manager.yaml (helm-apim/traffic-manager@4.6.x):"):
+        assert name in run.err
+    assert run.err.count("verify: OK") == 3
+
+
+@pytest.mark.parametrize("chart", ["am-pattern-3", "am-pattern-4"])
+def test_a_separate_traffic_manager_gives_the_gateway_the_event_hub(reference_dir, chart):
+    data = (reference_dir / "kubernetes-apim/4.2.x/advanced" / chart / "values.yaml").read_bytes()
+    result = split(data, f"kubernetes-apim/{chart}@4.2.x", [t.replace("4.6.x", "4.5.x") for t in TARGETS])
+    assert files_of(result)["gateway.yaml"]["wso2"]["apim"]["configurations"]["eventhub"]["enabled"] is True
+    gateway = next(f for f in result.files if f.name == "gateway.yaml")
+    assert any(e.rule == "split-gateway-event-hub" and e.action == "added" for e in gateway.report.entries)
+    without_tm = split(data, f"kubernetes-apim/{chart}@4.2.x", TARGETS[:2])
+    assert "eventhub" not in str(files_of(without_tm)["gateway.yaml"])
+    from k8s_migrate.verify import prove_split
+
+    assert all(v.ok for _, v in prove_split(data, "values.yaml", f"kubernetes-apim/{chart}@4.2.x", result))

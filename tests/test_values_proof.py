@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from k8s_migrate.charts import deployment_rules
+from k8s_migrate.migrate import values as values_migration
 from k8s_migrate.verify import pair_instances, verify
 from tests.helpers import cli
 
@@ -44,6 +45,39 @@ def test_values_writes_nothing_and_exits_3_when_the_proof_fails(reference_dir, m
     assert "proof failed: (instance am/instance-2)" in report.read_text()
     assert run.err.count("\n") == 1 and "internal inconsistency" in run.err and "nothing written" in run.err
     assert "am/instance-2" in run.err
+
+
+DEFAULT_FED = GOLDEN / "default-fed-keys-across-families"
+
+
+@pytest.mark.parametrize("dropped", ["apim.gateway.environment[0].http_endpoint",
+                                     "transport.passthru_https.sender.parameters.HostnameVerifier"])
+def test_a_default_fed_change_without_its_entry_fails_the_proof(reference_dir, monkeypatch, tmp_path, dropped):
+    real = values_migration.default_changes
+    monkeypatch.setattr(values_migration, "default_changes",
+                        lambda *a, **k: [e for e in real(*a, **k) if e.new_key != dropped])
+    out = tmp_path / "out.yaml"
+    run = cli("values", DEFAULT_FED / "input.yaml", "--chart", "kubernetes-apim/am-pattern-1@4.2.x",
+              "--to-chart", "helm-apim/all-in-one@4.6.x", "-o", out)
+    assert run.code == 3, run.err
+    assert not out.exists() and run.out == ""
+    assert run.err.count("\n") == 1 and f"internal inconsistency: {dropped} in am/instance-1" in run.err
+
+
+def test_the_proof_checks_the_values_a_default_fed_entry_claims(reference_dir, monkeypatch):
+    real = values_migration.default_changes
+
+    def wrong_new_value(*args, **kwargs):
+        entries = real(*args, **kwargs)
+        for e in entries:
+            if e.new_key == "apim.gateway.environment[0].http_endpoint":
+                e.new_value = "http://elsewhere.example.com"
+        return entries
+
+    monkeypatch.setattr(values_migration, "default_changes", wrong_new_value)
+    result = verify((DEFAULT_FED / "input.yaml").read_bytes(), "values.yaml", "kubernetes-apim/am-pattern-1@4.2.x",
+                    "helm-apim/all-in-one@4.6.x")
+    assert "apim.gateway.environment[0].http_endpoint" in {d.key for d in result.unexplained}
 
 
 def test_values_notes_the_proof_in_its_report(reference_dir, tmp_path):

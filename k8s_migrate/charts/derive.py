@@ -534,7 +534,9 @@ class Analysis:
 
     # ---- an output action on a TOML line
 
-    def output_action(self, action: Part, parts: list[Part], line: int) -> None:
+    # One branch per shape an output action takes in a deployment.toml template (key, value, table, loop,
+    # guard); each is a few lines and they read best side by side.
+    def output_action(self, action: Part, parts: list[Part], line: int) -> None:  # noqa: C901
         refs = [r for r in find_refs(action.expr, action.stack) if r.role in ("value", "key")]
         if not refs:
             if reads_data(action.expr) and not find_refs(action.expr, action.stack):
@@ -635,7 +637,7 @@ class Analysis:
 def compatible(a: tuple[Frame, ...], b: tuple[Frame, ...]) -> bool:
     """Can two parts of one line render together (one's block stack is a prefix of the other's)?"""
     n = min(len(a), len(b))
-    return all(x is y for x, y in zip(a[:n], b[:n]))
+    return all(x is y for x, y in zip(a[:n], b[:n], strict=True))
 
 
 def guard_text(stack: tuple[Frame, ...]) -> str | None:
@@ -733,10 +735,7 @@ def string_pattern(element: str, own: str, alt: list[Part]) -> str | None:
     """The fixed text around the action: ``"https://{{x}}"`` -> ``https://{}``; other actions stay ``{{ ... }}``."""
     if element == own:
         return "{}"
-    if len(element) >= 2 and element[0] == element[-1] and element[0] in "\"'":
-        inner = element[1:-1]
-    else:
-        inner = element
+    inner = element[1:-1] if len(element) >= 2 and element[0] == element[-1] and element[0] in "\"'" else element
     if own not in inner:
         return None
     head, _, tail = inner.partition(own)

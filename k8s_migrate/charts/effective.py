@@ -9,7 +9,6 @@ from typing import Any
 
 from ..hub import KeyPath
 
-
 _SIMPLE_GUARD = re.compile(r"^\s*(not\s*\(?\s*)?\.Values\.([A-Za-z0-9_.]+)\s*\)?\s*$")
 
 

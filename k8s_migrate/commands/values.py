@@ -54,10 +54,11 @@ def values_command(
     except UsageError as exc:
         fail(exc)
     if len(to_chart) > 1:
-        from .values_split import split_command
+        from .values_split import SplitChecks, split_command
 
         split_command(file, chart, to_chart, from_version, to_version, keep_old_defaults, Delivery(
-            file, output, in_place, backup, report, diff, check, strict, show_secrets, quiet, follow_symlinks, verbose=verbose), data)
+            file, output, in_place, backup, report, diff, check, strict, show_secrets, quiet, follow_symlinks, verbose=verbose), data,
+            SplitChecks(answers_file, verify, given, subchart))
         return
     delivery = Delivery(file, output, in_place, backup, report, diff, check, strict, show_secrets, quiet, follow_symlinks, verbose=verbose)
     try:

@@ -3,32 +3,67 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
 import typer
 
-from ..errors import UsageError
+from ..errors import ProofError, UsageError
 from ..inputs import label as input_name
-from .common import Delivery, check_report_path, fail
+from .common import Delivery, check_report_path, fail, fail_inconsistent
+
+
+@dataclass
+class SplitChecks:
+    answers_file: Optional[str] = None
+    verify: bool = False
+    given: list[str] = field(default_factory=list)
+    subchart: Optional[str] = None
 
 
 def split_command(file: str, chart: str, to_charts: list[str], from_version: Optional[str],
-                  to_version: Optional[str], keep_old_defaults: bool, d: Delivery, data: bytes) -> None:
+                  to_version: Optional[str], keep_old_defaults: bool, d: Delivery, data: bytes,
+                  checks: SplitChecks | None = None) -> None:
+    """Split, prove each file against its component's instances (exit 3 and nothing written when that fails),
+    then write; --verify also prints each file's verification (exit 1 when one is not OK)."""
+    from ..answers import load_answers, with_answers
     from ..migrate.split import SplitOptions, split_values
+    from ..verify import prove_split
 
+    checks = checks or SplitChecks()
     check_report_path(d.report)
     try:
         if d.in_place:
             raise UsageError("--in-place writes one file; with several --to-chart give -o DIR")
         if not d.output or d.output == "-":
             raise UsageError("several --to-chart write one file per chart: give -o DIR")
-        result = split_values(data, input_name(file), SplitOptions(
+        if checks.given:
+            raise UsageError("--set gives a value to one new chart; with several --to-chart, migrate to each chart "
+                             "on its own to use it (or set it in the written file)")
+        if checks.subchart:
+            raise UsageError("--subchart is for one --to-chart; a split reads the chart's own values file")
+        answers = load_answers(checks.answers_file, None if file == "-" else file)
+        result = with_answers(lambda a: split_values(data, input_name(file), SplitOptions(
             chart, list(to_charts), from_version=from_version, to_version=to_version,
-            keep_old_defaults=keep_old_defaults))
+            keep_old_defaults=answers.keep_old(keep_old_defaults), answers=a.context())), answers)
+        verifications = prove_split(data, file, chart, result)
     except UsageError as exc:
         fail(exc)
+    except ProofError as exc:
+        fail_inconsistent(exc, d)
     deliver_split(result, d)
+    if checks.verify:
+        show_verifications(verifications, d.show_secrets)
+
+
+def show_verifications(verifications, show_secrets: bool) -> None:
+    from ..verify import verification_text
+
+    for f, verification in verifications:
+        sys.stderr.write(f"{f.name} ({f.chart}):\n" + verification_text(verification, show_secrets))
+    if not all(v.ok for _, v in verifications):
+        raise typer.Exit(1)
 
 
 def deliver_split(result, d: Delivery) -> None:

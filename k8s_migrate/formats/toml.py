@@ -6,12 +6,14 @@ import re
 import tomllib
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
 from typing import Any, Iterator
 
 import tomlkit
 from tomlkit.container import Container, OutOfOrderTableProxy
 from tomlkit.exceptions import ParseError, TOMLKitError
-from tomlkit.items import AoT, Array, InlineTable, Item, Null, Table, Trivia, Whitespace
+from tomlkit.items import AoT, Array, InlineTable, Item, Null, SingleKey, String, StringType, Table, Trivia, Whitespace
 
 from ..errors import UsageError
 from ..hub import HubKey, KeyPath, format_key
@@ -41,11 +43,12 @@ def parse_toml(source: SourceText, name: str) -> tomlkit.TOMLDocument:
 _AT = re.compile(r"\s*\(at (?:line (?P<line>\d+), column (?P<column>\d+)|end of document)\)$")
 
 
-def check_strict(text: str, name: str) -> None:
+def check_strict(text: str, name: str) -> dict[str, Any]:
     """tomllib, the stdlib's strict TOML 1.0 parser, must accept the document too: tomlkit lets some invalid
-    documents through (an Arabic-Indic digit in an integer, for one) and would then rewrite them."""
+    documents through (an Arabic-Indic digit in an integer, for one) and would then rewrite them. Returns
+    the document's values."""
     try:
-        tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         match = _AT.search(str(exc))
         where = f" at column {match.group('column')}" if match and match.group("column") else ""
@@ -191,6 +194,7 @@ class TomlDocument:
         self.name = name
         self.doc = parse_toml(source, name) if doc is None else doc
         self.edited = False
+        self._containers: dict[KeyPath, Any] = {}  # tables and items found by path, until something is removed
 
     @classmethod
     def from_parsed(cls, source: SourceText, name: str, doc: Any) -> "TomlDocument":
@@ -204,14 +208,7 @@ class TomlDocument:
         out = []
         for path, item in walk(self.doc):
             comment = item.trivia.comment.lstrip("#").strip() if hasattr(item, "trivia") else ""
-            key = HubKey(path, unwrap(item), lines.get(path), comment=comment or None)
-            above = comments_above(text_lines, key.line)
-            header_above = comments_above(text_lines, lines.get(path[:-1])) if len(path) > 1 else []
-            if above:
-                key.meta["above"] = above
-            if header_above:
-                key.meta["header_above"] = header_above
-            out.append(key)
+            out.append(hub_key(path, unwrap(item), comment or None, lines, text_lines))
         return out
 
     def data(self) -> dict[str, Any]:
@@ -224,10 +221,14 @@ class TomlDocument:
         return self.source.restore(tomlkit.dumps(self.doc))
 
     def get(self, path: KeyPath) -> Item | None:
-        node: Any = self.doc
+        node: Any = self._containers.get(path[:-1])
+        if node is not None:
+            path = path[-1:]
+        else:
+            node = self.doc
         for seg in path:
             try:
-                node = node[seg]
+                node = node[_key(seg) if isinstance(seg, str) else seg]
             except (KeyError, IndexError, TypeError):
                 return None
         return node
@@ -248,6 +249,8 @@ class TomlDocument:
         if isinstance(existing, bool) and isinstance(key, str):
             existing = _raw_child(parent, key, existing)
         if existing is not None:
+            if isinstance(existing, (Table, InlineTable, AoT, OutOfOrderTableProxy)):
+                self._containers.clear()
             if hasattr(existing, "trivia") and hasattr(new, "trivia"):
                 new.trivia.comment_ws = existing.trivia.comment_ws
                 new.trivia.comment = existing.trivia.comment
@@ -273,6 +276,7 @@ class TomlDocument:
         if parent is None or _child(parent, path[-1]) is None:
             return
         del parent[path[-1]]
+        self._containers.clear()
         self.edited = True
         self._prune(path[:-1])
 
@@ -285,6 +289,7 @@ class TomlDocument:
         if old[:-1] == new[:-1] and isinstance(old[-1], str) and isinstance(new[-1], str) and not isinstance(parent, AoT):
             if _child(parent, new[-1]) is None:
                 _body(parent, old[-1])._replace(old[-1], new[-1], item)
+                self._containers.clear()
                 self.edited = True
                 return
         raw = self._raw(old)
@@ -318,6 +323,7 @@ class TomlDocument:
             existing.append(table)
             index = len(existing) - 1
         else:
+            self._containers.clear()
             parent.add(aot_path[-1], tomlkit.aot())
             _child(parent, aot_path[-1]).append(table)
             index = 0
@@ -326,6 +332,17 @@ class TomlDocument:
 
     def _container(self, path: KeyPath, create: bool, header_above: list[str] | None = None,
                    super_last: bool = False):
+        """The table (or array item) at ``path``, created when missing with ``create``."""
+        found = self._containers.get(path)
+        if found is not None:
+            return found
+        node = self._find_container(path, create, header_above, super_last)
+        if node is not None and not isinstance(node, (AoT, OutOfOrderTableProxy)) and \
+                not any(isinstance(self.get(path[:i]), OutOfOrderTableProxy) for i in range(1, len(path))):
+            self._containers[path] = node
+        return node
+
+    def _find_container(self, path: KeyPath, create: bool, header_above: list[str] | None, super_last: bool):
         node: Any = self.doc
         for i, seg in enumerate(path):
             child = _child(node, seg)
@@ -360,7 +377,91 @@ class TomlDocument:
                 return
             parent = self._container(path[:-1], create=False)
             del parent[path[-1]]
+            self._containers.clear()
             path = path[:-1]
+
+
+class TomlValues:
+    """A deployment.toml read for what a rebase needs of it: its values (tomllib, strict, several times faster
+    than a round-trip parse) and, from the line scan, where each key is written and the comments around it.
+    Its leaves are TomlDocument's, key for key; the rebase output is built from the new baseline."""
+
+    def __init__(self, source: SourceText, name: str, data: dict[str, Any]):
+        self.source = source
+        self.name = name
+        self._data = data
+
+    def data(self) -> dict[str, Any]:
+        return self._data
+
+    def leaves(self) -> list[HubKey]:
+        text = self.source.text
+        facts = scan_facts(text)
+        lines = facts.lines
+        text_lines = text.splitlines()
+        out = []
+        for path, value in _value_leaves(self._data, (), facts.item_tables):
+            line = lines.get(path)
+            out.append(hub_key(path, value, facts.comments.get(line) if line else None, lines, text_lines))
+        return out
+
+
+def hub_key(path: KeyPath, value: Any, comment: str | None, lines: dict[KeyPath, int], text_lines: list[str]) -> HubKey:
+    """A leaf with where it is written and the comment lines above it (and above its table's header)."""
+    key = HubKey(path, value, lines.get(path), comment=comment)
+    above = comments_above(text_lines, key.line)
+    header_above = comments_above(text_lines, lines.get(path[:-1])) if len(path) > 1 else []
+    if above:
+        key.meta["above"] = above
+    if header_above:
+        key.meta["header_above"] = header_above
+    return key
+
+
+def read_values(source: SourceText, name: str) -> TomlValues | TomlDocument:
+    """The user's file for a rebase: its values and lines, or the round-trip document when a value holds what
+    tomllib does not keep (the way a datetime's offset is written: tomlkit names it as written)."""
+    if "\x00" in source.text:
+        raise UsageError("binary data, not a TOML file", name)
+    data = check_strict(source.text, name)
+    if _has_offset_datetime(data):
+        return TomlDocument(source, name)
+    return TomlValues(source, name, data)
+
+
+def _has_offset_datetime(data: Any) -> bool:
+    if isinstance(data, dict):
+        return any(_has_offset_datetime(v) for v in data.values())
+    if isinstance(data, list):
+        return any(_has_offset_datetime(v) for v in data)
+    return isinstance(data, datetime) and data.tzinfo is not None
+
+
+def _value_leaves(data: dict[str, Any], prefix: KeyPath, tables_of_items: frozenset[KeyPath]
+                  ) -> Iterator[tuple[KeyPath, Any]]:
+    """``walk``'s leaves from plain values: tables and inline tables are walked into, an array is an array of
+    tables (walked item by item) only when a ``[[header]]`` names it."""
+    for key, value in data.items():
+        path = prefix + (key,)
+        if isinstance(value, dict):
+            yield from _value_leaves(value, path, tables_of_items)
+        elif isinstance(value, list) and value and tuple(s for s in path if isinstance(s, str)) in tables_of_items:
+            for i, item in enumerate(value):
+                yield from _value_leaves(item, path + (i,), tables_of_items)
+        else:
+            yield path, value
+
+
+_VALUE_PART = re.compile("(?:" + "|".join((
+    r"""[^"'#]+""", r'"""[\s\S]*?"""', r"'''[\s\S]*?'''", r'"[^"\\]*(?:\\.[^"\\]*)*"', r"'[^']*'")) + ")*")
+
+
+def _comment_after_value(text: str) -> str | None:
+    if "#" not in text:
+        return None
+    value = _VALUE_PART.match(text)
+    rest = text[value.end() if value else 0:]
+    return rest.lstrip("#").strip() or None if rest.startswith("#") else None
 
 
 @contextmanager
@@ -377,13 +478,24 @@ def _item(value: Any) -> Item:
     """tomlkit.item, but an array of scalars is built in one go: tomlkit appends element by element and
     re-indexes the whole array each time (a 10,000-element array took a minute)."""
     if not (isinstance(value, list) and len(value) > 1 and all(isinstance(v, _SCALAR_TYPES) for v in value)):
-        return tomlkit.item(value)
+        return _scalar(value)
     elements: list[Item] = []
     for v in value:
         if elements:
             elements.append(Whitespace(", "))
-        elements.append(tomlkit.item(v))
+        elements.append(_scalar(v))
     return Array(elements, Trivia())
+
+
+_NEEDS_ESCAPE = re.compile(r'[\x00-\x1f\x7f"\\]')
+
+
+def _scalar(value: Any) -> Item:
+    """tomlkit.item; a string with nothing to escape is made directly (tomlkit's escaping visits each character
+    in Python, even when there is nothing to escape: seconds for a 10 MB value)."""
+    if type(value) is str and not _NEEDS_ESCAPE.search(value):
+        return String(StringType.SLB, value, value, Trivia())
+    return tomlkit.item(value)
 
 
 def _after_last_key(node: Any, key: Any, new: Any) -> bool:
@@ -476,9 +588,16 @@ def _child(node: Any, seg: Any) -> Any:
     try:
         if isinstance(seg, int):
             return node[seg] if isinstance(node, AoT) and seg < len(node) else None
-        return node[seg] if seg in node else None
+        key = _key(seg)
+        return node[key] if key in node else None
     except (KeyError, IndexError, TypeError):
         return None
+
+
+@lru_cache(maxsize=65536)
+def _key(text: str) -> SingleKey:
+    """tomlkit makes a key object for every lookup by name, checking each character: ours are made once."""
+    return SingleKey(text)
 
 
 def unwrap(item: Any) -> Any:
@@ -527,19 +646,51 @@ def comments_above(lines: list[str], number: int | None) -> list[str]:
 
 def line_numbers(text: str) -> dict[KeyPath, int]:
     """Where each key (and each table header) is written (1-based). A light scan; what it cannot
-    place gets no line."""
+    place gets no line. The answer is cached: read it, never change it."""
+    return scan_facts(text).lines
+
+
+@dataclass(frozen=True)
+class ScanFacts:
+    lines: dict[KeyPath, int]  # see line_numbers
+    comments: dict[int, str]  # line of a key assignment -> the comment after its value, as tomlkit reads it
+    item_tables: frozenset[KeyPath]  # the paths [[headers]] name (arrays of tables), without indices
+
+
+@lru_cache(maxsize=4)
+def scan_facts(text: str) -> ScanFacts:
+    """What one line scan of a TOML text tells (a file is read once for its lines, comments and headers)."""
     from ..hub import KeyPathError, parse_key
 
     lines: dict[KeyPath, int] = {}
+    comments: dict[int, str] = {}
+    item_tables: set[KeyPath] = set()
     table: KeyPath = ()
     aot_counts: dict[KeyPath, int] = {}
+    start: ScannedLine | None = None  # the assignment whose value is being read
+    last: ScannedLine | None = None  # the last line of a value that spans lines
+
+    def finish() -> None:
+        if start is None:
+            return
+        comment = _trailing_comment(start, last)
+        if comment:
+            comments[start.number] = comment
+
     for line in scan(text):
+        if line.kind == "value":
+            last = line
+            continue
+        finish()
+        start, last = (line, None) if line.kind == "assign" else (None, None)
         if line.kind == "header":
             try:
-                path = _with_indices(parse_key(line.match.group(2)), aot_counts)
+                written = parse_key(line.match.group(2))
+                path = _with_indices(written, aot_counts)
             except KeyPathError:
                 continue
             if line.match.group(1) == "[[":
+                item_tables.add(written)
                 aot_counts[path] = aot_counts.get(path, -1) + 1
                 # deeper arrays restart under a new parent item
                 for key in [k for k in aot_counts if len(k) > len(path) and k[: len(path)] == path]:
@@ -554,7 +705,19 @@ def line_numbers(text: str) -> dict[KeyPath, int]:
             except KeyPathError:
                 continue
             lines.setdefault(table + key, line.number)
-    return lines
+    finish()
+    return ScanFacts(lines, comments, frozenset(item_tables))
+
+
+def _trailing_comment(start: ScannedLine, last: ScannedLine | None) -> str | None:
+    """The comment after an assignment's value, on the line where the value ends (``last`` when it spans lines)."""
+    rest = start.text[start.match.end():]
+    if last is not None:
+        closing = next((q for q in ('"""', "'''") if rest.count(q) % 2 == 1), None)
+        rest = last.text
+        if closing is not None and closing in rest:
+            rest = rest[rest.rfind(closing) + 3:]
+    return _comment_after_value(rest)
 
 
 def _with_indices(path: KeyPath, aot_counts: dict[KeyPath, int]) -> KeyPath:

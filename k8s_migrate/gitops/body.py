@@ -9,8 +9,8 @@ from collections import defaultdict
 from functools import lru_cache
 from typing import Any
 
-from ..report import ACTIONS, Entry, Report
 from ..counting import counted
+from ..report import ACTIONS, Entry, Report
 from ..report.masking import mask_text
 from ..report.renderers import grouped_steps, places, source_text
 

@@ -48,9 +48,8 @@ def migrate_worktree(worktree: Path, sub: str, pr: PullRequest) -> BatchResult:
     """The batch, in place, in the worktree (after asking on a TTY for the choices it needs)."""
     where = str(worktree / sub)
     defaults = pr.defaults
-    if interactive():
-        if ask_needed(run_batch(where, defaults, Target(where), pr.workers, pr.manifest), pr.answers):
-            defaults = replace(defaults, answers=pr.answers.context())
+    if interactive() and ask_needed(run_batch(where, defaults, Target(where), pr.workers, pr.manifest), pr.answers):
+        defaults = replace(defaults, answers=pr.answers.context())
     return run_batch(where, defaults, Target(where, in_place=True), pr.workers, pr.manifest)
 
 

@@ -4,7 +4,7 @@ TOML migration (edit mode by default); the manifest around them keeps its bytes.
 from __future__ import annotations
 
 from ..errors import UsageError
-from ..formats.configmap import value_line, read_manifest
+from ..formats.configmap import read_manifest, value_line
 from ..report import Report
 from .toml import Result, migrate_toml
 

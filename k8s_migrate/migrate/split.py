@@ -17,7 +17,7 @@ from ..catalog import load_catalog
 from ..data import load_json, mappings_dir
 from ..errors import UsageError
 from ..formats.text import decode
-from ..formats.values import ValuesDocument, container_for, detect_indent, get_path
+from ..formats.values import ValuesDocument, _plain, container_for, detect_indent, get_path
 from ..hub import HubKey, KeyPath, format_key, matches, parse_key, substitute, unflatten
 from .toml import add_findings, entry_for, join, rule_chain
 from .values import complete_list_items
@@ -26,6 +26,7 @@ from ..report import Entry, Report, merge_reports
 from ..rules.apply import Context, run
 from ..rules.values import same_value
 from ..charts.chartmap import ChartMap, apply_pattern, chart_version, invert_pattern, load_map, to_values
+from .default_changes import default_changes, rendered_keys
 
 RULES_DIR = "charts/rules"
 _MISSING = object()
@@ -46,6 +47,9 @@ class SplitFile:
     chart: str  # the target chart's id
     name: str  # file name in the output directory
     output: str | None  # None when the source has nothing for this chart (see the report's notes)
+    report: Report | None = None  # this file's own entries (the merged report holds them too)
+    source_instances: set[str] | None = None  # the source chart's instances whose settings this chart takes
+    profile: str | None = None
 
 
 @dataclass
@@ -180,9 +184,11 @@ def split_values(data: bytes, name: str, options: SplitOptions) -> SplitResult:
     merge_findings(targets)
     for target in targets:
         target.report.extend(complete_list_items(target.doc, src_map, target.chart_map))
+    apply_set_rules(targets, rules)
+    report_default_changes(targets, src_map, _plain(doc.data), src_version)
 
-    files = [SplitFile(t.chart_map.id, t.name, t.doc.dumps(file_header(src_map, t, name), source.text))
-             for t in targets]
+    files = [SplitFile(t.chart_map.id, t.name, t.doc.dumps(file_header(src_map, t, name), source.text),
+                       t.report, t.instances, t.profile) for t in targets]
     files += [SplitFile(m.id, f"{chart_name(m)}.yaml", None) for m in skipped]
     for t in targets:
         t.report.changed = True
@@ -193,6 +199,40 @@ def split_values(data: bytes, name: str, options: SplitOptions) -> SplitResult:
     for m in skipped:
         merged.notes.append(f"{m.id}: {src_map.id} has no separate {profile_of(chart_name(m))}; no file written")
     return SplitResult(files, merged)
+
+
+def apply_set_rules(targets: list[SplitChart], rules: dict[str, Any]) -> None:
+    """Values a target needs because of the split itself (``set`` rules: the profile, the other targets that
+    must be there, the path and value), each with an added entry."""
+    profiles = {t.profile for t in targets}
+    for rule in rules.get("set", []):
+        if not set(rule.get("when_targets", [])) <= profiles:
+            continue
+        for target in targets:
+            path = parse_key(rule["path"])
+            if target.profile != rule["profile"] or not known_path(target.chart_map, path) \
+                    or same_value(target.doc.get(path), rule["value"]):
+                continue
+            target.doc.set(path, rule["value"])
+            target.report.add(Entry("added", None, rule["path"], None, rule["value"], rule=rule["id"],
+                                    source=rule.get("source"), origin=rule["path"],
+                                    message=rule["message"].format(chart=target.chart_map.id)))
+
+
+def report_default_changes(targets: list[SplitChart], src_map: ChartMap, source_values: dict[str, Any],
+                           src_version: str) -> None:
+    """Each file's keys that its chart renders otherwise than the source chart did, from no value of the file;
+    a key another target chart renders from the same source instance moved there."""
+    written = [_plain(t.doc.data) for t in targets]
+    renders = [rendered_keys(src_map, t.chart_map, values, t.instances)
+               for t, values in zip(targets, written, strict=True)]
+    for i, target in enumerate(targets):
+        elsewhere: dict[str, set[str]] = {}
+        for j, keys_by_instance in enumerate(renders):
+            for instance, keys in keys_by_instance.items() if j != i else ():
+                elsewhere.setdefault(instance, set()).update(keys)
+        target.report.extend(default_changes(target.report, src_map, target.chart_map, source_values, written[i],
+                                             src_version, target.version, target.instances, elsewhere))
 
 
 def file_header(src_map: ChartMap, target: SplitChart, name: str) -> str:
@@ -367,6 +407,12 @@ def judge(src_map: ChartMap, doc: ValuesDocument, path: KeyPath, value: Any, lin
             continue
         landing.target.doc.set(landing.path, source_node(doc, path, value, landing.value), eol_comment(doc, path))
         written.append(f"{landing.target.name}: {format_key(landing.path)}")
+        if landing.target is not owner.target and landing.entry is not None:
+            renders = landing.entry.new_key or "it"
+            landing.target.report.add(Entry("added", None, format_key(landing.path), None, landing.value, line=line,
+                                            origin=key, message=(
+                f"{key} written here too: {landing.target.chart_map.id} renders {renders} from it as well "
+                f"({owner.target.name} holds the entry of this value)")))
     entry.new_value = owner.value
     if not written:
         entry.message = join(entry.message, f"equals the default of {owner.target.chart_map.id}; not written")

@@ -12,7 +12,7 @@ from ..data import load_json
 from ..errors import UsageError
 from ..formats.text import SourceText, decode
 from ..formats.comments import carry_comments
-from ..formats.toml import TomlDocument, walk
+from ..formats.toml import TomlDocument, TomlValues, read_values, walk
 from ..hub import flatten, nest
 from ..hub import HubKey, KeyPath, format_key, has_items, parse_key, strip_indices
 from ..proof import ProofError, prove
@@ -65,7 +65,8 @@ def rule_chain(src: str, dst: str):
 def migrate_toml(data: bytes, name: str, options: Options) -> Result:
     old_cat, new_cat = versions(options)
     source = decode(data, name)
-    user = TomlDocument(source, name)
+    editable = TomlDocument(source, name) if options.mode == "edit" else None
+    user = editable or read_values(source, name)
     detection = detect_profile(user.data(), old_cat, options.profile)
     options = replace(options, profile=detection.profile, role=detection.role)
     packs = rule_chain(old_cat.version, new_cat.version)
@@ -77,9 +78,9 @@ def migrate_toml(data: bytes, name: str, options: Options) -> Result:
     report = Report(name, old_cat.version, new_cat.version)
     report.notes.append(detection.how)
     try:
-        if options.mode == "edit":
-            output = edit_toml(user, state, report, new_cat)
-            report.extend(stock_additions_not_applied(user, state, old_cat, new_cat, options, ctx))
+        if editable is not None:
+            output = edit_toml(editable, state, report, new_cat)
+            report.extend(stock_additions_not_applied(editable, state, old_cat, new_cat, options, ctx))
         else:
             output = rebase_toml(user, state, report, old_cat, new_cat, options, ctx)
     except UsageError as exc:
@@ -228,7 +229,7 @@ def stock_text(stock: dict[str, Any]) -> str:
     return tomlkit.dumps(stock)
 
 
-def rebase_toml(user: TomlDocument, state: HubState, report: Report, old_cat: Catalog, new_cat: Catalog,
+def rebase_toml(user: TomlValues | TomlDocument, state: HubState, report: Report, old_cat: Catalog, new_cat: Catalog,
                 options: Options, ctx: Context) -> str:
     old = Baseline(old_cat, stock_for(old_cat, options.profile), f"{old_cat.version} stock file",
                    implied=implied_by_role(old_cat, options.role), implied_from=f"{options.role} role")
@@ -609,8 +610,10 @@ def dropped_tables(stock_paths, covered: set[KeyPath], landing: set[KeyPath]) ->
     def prefixes(paths):
         return {tuple(p[:i]) for p in paths for i in range(1, len(p))}
 
+    landing_heads = {a[:i] for a in landing for i in range(1, len(a) + 1)}
+
     def holds_landing(table: KeyPath) -> bool:
-        return not isinstance(table[-1], int) and any(a[: len(table)] == strip_indices(table) for a in landing)
+        return not isinstance(table[-1], int) and strip_indices(table) in landing_heads
 
     candidates = {t for t in prefixes(stock_paths) - prefixes(covered) if not holds_landing(t)}
     return {t for t in candidates if not any(t[:i] in candidates for i in range(1, len(t)))}

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..catalog import load_catalog
+from .default_changes import default_changes
 from ..charts.deployment_rules import RuleContext, apply_rules
 from ..charts.chartmap import (ChartMap, apply_pattern, chart_version, embedded_link, in_first_instance,
                                invert_pattern, load_map, to_toml, to_values)
@@ -170,6 +171,7 @@ def migrate_values(data: bytes, name: str, options: ValuesOptions) -> Result:
     for path, value, line in chart_only:
         report.add(carry_chart_value(doc, src_map, dst_map, path, value, line))
     apply_rules(RuleContext(doc, report, src_map, dst_map, source_effective))
+    report.extend(default_changes(report, src_map, dst_map, user_values, _plain(doc.data), src_version, dst_version))
     report.extend(unmet_requirements(dst_map, overlay(dst_map.defaults_tree(), _plain(doc.data))))
     add_findings(report, state)
     if alias is not None:

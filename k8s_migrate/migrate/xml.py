@@ -17,8 +17,8 @@ from k8s_migrate.data import load_json
 from k8s_migrate.errors import UsageError
 from k8s_migrate.formats.text import decode
 from k8s_migrate.formats.toml import TomlDocument
-from k8s_migrate.hub import flatten, nest as nest_leaves
-from k8s_migrate.hub import HubKey, KeyPath, format_key
+from k8s_migrate.hub import HubKey, KeyPath, flatten, format_key
+from k8s_migrate.hub import nest as nest_leaves
 from k8s_migrate.migrate.toml import Options, Result, migrate_toml, stock_for, stock_text, tidy
 from k8s_migrate.report import Action, Entry, Report
 from k8s_migrate.report.masking import is_secret_key

@@ -56,11 +56,73 @@ class Standalone:
     new_value: Any = None
 
 
+class _Node:
+    __slots__ = ("children", "tracks")
+
+    def __init__(self) -> None:
+        self.children: dict[Any, _Node] = {}
+        self.tracks: list[Track] = []
+
+
+class PathIndex:
+    """The live tracks as a tree of their path segments: a pattern's literal head (the segments before its first
+    wildcard) leads to the only tracks that can match it, so a rule costs what it touches, not the whole file."""
+
+    def __init__(self, tracks: Iterable[Track]) -> None:
+        self.root = _Node()
+        self.order: dict[int, int] = {}
+        for track in tracks:
+            self.add(track)
+
+    def add(self, track: Track) -> None:
+        self.order.setdefault(id(track), len(self.order))
+        if track.path is not None:
+            self._make(track.path).tracks.append(track)
+
+    def remove(self, track: Track) -> None:
+        node = self._find(track.path) if track.path is not None else None
+        if node is not None:  # by identity: two tracks may hold equal values
+            node.tracks[:] = [t for t in node.tracks if t is not track]
+
+    def under(self, head: KeyPath, depth: int | None) -> list[Track]:
+        """The tracks whose path starts with ``head`` (and is ``depth`` long, when given), in the order they came."""
+        start = self._find(head)
+        if start is None:
+            return []
+        found: list[Track] = []
+        stack = [(start, len(head))]
+        while stack:
+            node, level = stack.pop()
+            if depth is None or level == depth:
+                found.extend(node.tracks)
+            if depth is None or level < depth:
+                stack.extend((child, level + 1) for child in node.children.values())
+        if len(found) > 1:
+            found.sort(key=lambda t: self.order[id(t)])
+        return found
+
+    def _find(self, path: KeyPath) -> _Node | None:
+        node: _Node | None = self.root
+        for seg in path:
+            node = node.children.get(seg) if node is not None else None
+        return node
+
+    def _make(self, path: KeyPath) -> _Node:
+        node = self.root
+        for seg in path:
+            child = node.children.get(seg)
+            if child is None:
+                child = node.children[seg] = _Node()
+            node = child
+        return node
+
+
 @dataclass
 class HubState:
     tracks: list[Track]
     findings: list[Standalone] = field(default_factory=list)
     withheld: list[KeyPath] = field(default_factory=list)  # keys the new baseline must not bring into the output
+    _index: PathIndex | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def from_keys(cls, keys: Iterable[HubKey]) -> "HubState":
@@ -69,11 +131,29 @@ class HubState:
     def live(self) -> list[Track]:
         return [t for t in self.tracks if t.live]
 
+    def add(self, track: Track) -> None:
+        self.tracks.append(track)
+        if self._index is not None:
+            self._index.add(track)
+
+    def move(self, track: Track, path: KeyPath | None) -> None:
+        """Where a track is now (None: removed); the only way the rules change a track's path."""
+        if self._index is not None:
+            self._index.remove(track)
+        track.path = path
+        if self._index is not None and path is not None:
+            self._index.add(track)
+
     def matching(self, pattern: KeyPath, prefix: bool = True) -> list[Track]:
-        head = pattern[0]
-        if head == ANY_KEY:
+        head = literal_head(pattern)
+        if not head:
             return [t for t in self.tracks if t.live and matches(pattern, t.path, prefix=prefix)]
-        return [t for t in self.tracks if t.live and t.path[0] == head and matches(pattern, t.path, prefix=prefix)]
+        if self._index is None:
+            self._index = PathIndex(self.tracks)
+        candidates = self._index.under(head, None if prefix else len(pattern))
+        if len(head) == len(pattern):
+            return candidates
+        return [t for t in candidates if matches(pattern, t.path, prefix=prefix)]
 
     def present(self, pattern: KeyPath) -> bool:
         return bool(self.matching(pattern))
@@ -82,6 +162,14 @@ class HubState:
         for t in self.matching(path, prefix=False):
             return t.value
         return None
+
+
+def literal_head(pattern: KeyPath) -> KeyPath:
+    """The segments of a pattern before its first wildcard."""
+    for i, seg in enumerate(pattern):
+        if seg in (ANY_KEY, ANY_ITEM):
+            return pattern[:i]
+    return pattern
 
 
 def run(keys: Iterable[HubKey], packs: list[RulePack], ctx: Context | None = None) -> HubState:
@@ -162,18 +250,18 @@ def _rename(state: HubState, rule: Rule, ctx: Context) -> None:
             track.events.append(Event("review", rule, (
                 f"both {format_key(track.path)} and {format_key(new_path)} are set; "
                 f"kept {format_key(new_path)}, dropped this one. " + rule.message).strip()))
-            track.path = None
+            state.move(track, None)
             continue
         same_table = len(new_path) == len(track.path) and new_path[:-1] == track.path[:-1]
         action = "renamed" if same_table or rule.op == "rename" else "moved"
         track.events.append(Event(action, rule, _message(rule, f"{action} to {format_key(new_path)}")))
-        track.path = new_path
+        state.move(track, new_path)
 
 
 def _remove(state: HubState, rule: Rule, ctx: Context) -> None:
     for _, track in _targets(state, rule):
         track.events.append(Event("removed", rule, _message(rule, "no longer exists in the target version")))
-        track.path = None
+        state.move(track, None)
 
 
 def _set(state: HubState, rule: Rule, ctx: Context) -> None:
@@ -186,7 +274,7 @@ def _set(state: HubState, rule: Rule, ctx: Context) -> None:
         for key in rule.keys:
             track = Track(None, key, rule.value)
             track.events.append(Event("added", rule, _message(rule, "added by the migration")))
-            state.tracks.append(track)
+            state.add(track)
 
 
 def _transform(state: HubState, rule: Rule, ctx: Context) -> None:
@@ -203,11 +291,12 @@ def _split(state: HubState, track: Track, rule: Rule, parts: list[tuple[str, Any
     parent = track.path[:-1]
     (first_key, first_value), rest = parts[0], parts[1:]
     track.events.append(Event("moved", rule, _message(rule, "split into " + ", ".join(k for k, _ in parts))))
-    track.path, track.value = parent + (first_key,), first_value
+    state.move(track, parent + (first_key,))
+    track.value = first_value
     for key, value in rest:
         extra = Track(None, parent + (key,), value)
         extra.events.append(Event("added", rule, _message(rule, f"split from {format_key(track.origin.path)}")))
-        state.tracks.append(extra)
+        state.add(extra)
 
 
 def _require(state: HubState, rule: Rule, ctx: Context) -> None:
@@ -235,7 +324,7 @@ def _default_change(state: HubState, rule: Rule, ctx: Context) -> None:
             track.events.append(Event("added", rule, (
                 f"default changes from {rule.old!r} to {rule.new!r}; pinned the old value (--keep-old-defaults). "
                 + rule.message).strip()))
-            state.tracks.append(track)
+            state.add(track)
         else:
             state.findings.append(Standalone(
                 "review", format_key(key), rule,
@@ -253,7 +342,7 @@ def _list_to_keys(state: HubState, rule: Rule, ctx: Context) -> None:
         note = _message(rule, "each item became a key of its own")
         if not paths:
             track.events.append(Event("removed", rule, note + " (the list was empty)"))
-            track.path = None
+            state.move(track, None)
             continue
         for path in taken:
             for other in state.matching(path, prefix=False):
@@ -263,14 +352,15 @@ def _list_to_keys(state: HubState, rule: Rule, ctx: Context) -> None:
         fresh = [p for p in paths if p not in taken]
         if not fresh:
             track.events.append(Event("removed", rule, f"{note}; every item already had {format_key(rule.to)}"))
-            track.path = None
+            state.move(track, None)
             continue
         track.events.append(Event("moved", rule, f"{note}: " + ", ".join(format_key(p) for p in fresh)))
-        track.path, track.value = fresh[0], rule.value
+        state.move(track, fresh[0])
+        track.value = rule.value
         for path in fresh[1:]:
             extra = Track(None, path, rule.value)
             extra.events.append(Event("added", rule, f"{note} (from {format_key(track.origin.path)})"))
-            state.tracks.append(extra)
+            state.add(extra)
 
 
 def _fill(state: HubState, rule: Rule, ctx: Context) -> None:
@@ -280,13 +370,12 @@ def _fill(state: HubState, rule: Rule, ctx: Context) -> None:
         holders: dict[KeyPath, None] = {}
         for track in state.matching(parent, prefix=True):
             holders.setdefault(track.path[: len(parent)], None)
-        held = {t.path[: len(key)] for t in state.tracks if t.live and len(t.path) >= len(key)}
         for holder in holders:
             path = holder + (leaf,)
-            if not (path in held if leaf not in (ANY_KEY, ANY_ITEM) else state.matching(path, prefix=True)):
+            if not state.matching(path, prefix=True):
                 track = Track(None, path, rule.value)
                 track.events.append(Event("added", rule, _message(rule, f"set to {rule.value!r}")))
-                state.tracks.append(track)
+                state.add(track)
 
 
 def _withhold(state: HubState, rule: Rule, ctx: Context) -> None:
@@ -343,7 +432,7 @@ def _add_items(state: HubState, key: KeyPath, items: list[Any], rule: Rule, note
     if not found:
         track = Track(None, key, items)
         track.events.append(Event("added", rule, note))
-        state.tracks.append(track)
+        state.add(track)
 
 
 _HANDLERS = {

@@ -20,8 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..data import load_json
-from ..hub import flatten
-from ..hub import ANY_ITEM, ANY_KEY, KeyPath, KeyPathError, format_key, parse_key, strip_indices, substitute
+from ..hub import ANY_ITEM, ANY_KEY, KeyPath, KeyPathError, flatten, format_key, parse_key, strip_indices, substitute
 from ..versions import VersionError, normalise_version, version_key
 from .lint import Problem
 from .model import Rule, RulePack
@@ -171,7 +170,7 @@ def _covers(pattern: KeyPath, key: KeyPath, exact: bool = False) -> bool:
     without item indices)."""
     if len(key) < len(pattern) or (exact and len(key) != len(pattern)):
         return False
-    return all(_seg(a, b) for a, b in zip(pattern, key))
+    return all(_seg(a, b) for a, b in zip(pattern, key, strict=False))
 
 
 class Evidence:
@@ -187,7 +186,7 @@ class Evidence:
             except VersionError:
                 continue
         self.versions = sorted(versions, key=lambda v: version_key(v.version))
-        for earlier, version in zip(self.versions, self.versions[1:]):
+        for earlier, version in zip(self.versions, self.versions[1:], strict=False):
             version.fallback = earlier if not earlier.partial else earlier.fallback
         self.by_version = {v.version: v for v in self.versions}
 

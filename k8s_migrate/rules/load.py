@@ -11,7 +11,6 @@ from ..data import mappings_dir
 from ..versions import normalise_version, version_key
 from .model import RuleError, RulePack, rule_from_data
 
-
 COMPILED = "packs.compiled.json"
 
 

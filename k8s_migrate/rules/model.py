@@ -62,7 +62,8 @@ def _key(text: Any, where: str) -> KeyPath:
         raise RuleError(f"{where}: {exc}") from None
 
 
-def rule_from_data(data: dict[str, Any], pack: str, where: str) -> Rule:
+# A straight list of checks, one per field of the rule schema (mappings/README.md), each with its own message.
+def rule_from_data(data: dict[str, Any], pack: str, where: str) -> Rule:  # noqa: C901
     if not isinstance(data, dict):
         raise RuleError(f"{where}: a rule must be a mapping")
     rid = data.get("id")

@@ -38,7 +38,8 @@ class TransformResult:
     split_into: list[tuple[str, Any]] | None = None
 
 
-def transform_value(value: Any, transform: dict[str, Any]) -> TransformResult:
+# One branch per transform kind of the rule schema (map, multiply, split, ...), side by side.
+def transform_value(value: Any, transform: dict[str, Any]) -> TransformResult:  # noqa: C901
     (kind, spec), = transform.items()
     if kind == "map":
         for old, new in spec.items():
@@ -62,7 +63,7 @@ def transform_value(value: Any, transform: dict[str, Any]) -> TransformResult:
         into = spec.get("into")
         if not into:
             return TransformResult(parts)
-        return TransformResult(split_into=list(zip(into, parts)))
+        return TransformResult(split_into=list(zip(into, parts, strict=False)))
     if kind == "unit":
         try:
             number = float(value)

@@ -19,7 +19,6 @@ from .findings import FileReport, Finding
 from .toml import check_configmap, check_toml
 
 
-
 @dataclass
 class ValidateOptions:
     version: str | None = None

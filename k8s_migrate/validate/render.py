@@ -8,7 +8,6 @@ import json
 from typing import Any
 
 from ..counting import counted
-
 from .findings import KINDS, SEVERITIES, FileReport
 
 

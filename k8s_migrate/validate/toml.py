@@ -56,7 +56,7 @@ def check_toml(text: str, facts: VersionFacts, line_offset: int = 0, origin: str
 
 
 def check_configmap(source, name: str, facts: VersionFacts) -> list[Finding]:
-    from ..formats.configmap import ConfigMapManifest, EMBEDDED_KEY, value_line
+    from ..formats.configmap import EMBEDDED_KEY, ConfigMapManifest, value_line
 
     try:
         manifest = ConfigMapManifest(source, name)

@@ -11,18 +11,17 @@ from typing import Any
 
 from ..errors import UsageError
 from ..hub import HubKey, KeyPath, format_key, matches, parse_key, strip_indices
-from .toml import check_toml, embedded_offset
 from .checks import KeyChecks, VersionFacts
 from .findings import Finding
 from .schema import schema_findings
+from .toml import check_toml, embedded_offset
 
 _PLAIN_SEGMENT = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-"
 
 
 def check_values(source, name: str, facts: VersionFacts, chart_map, chart_arg: str | None) -> list[Finding]:
-    from ..charts.chartmap import apply_pattern
+    from ..charts.chartmap import apply_pattern, embedded_link, to_toml
     from ..formats.values import ValuesDocument
-    from ..charts.chartmap import embedded_link, to_toml
 
     try:
         doc = ValuesDocument(source, name)
@@ -102,7 +101,7 @@ class ChartPaths:
             if any(isinstance(s, str) and s.strip(_PLAIN_SEGMENT) for s in path[-1:]):
                 self.open.add(path[:-1])
         self.read = [parse_key(t) for t in
-                     [l["values"] for l in chart_map.links if l.get("values")] +
+                     [link["values"] for link in chart_map.links if link.get("values")] +
                      [g["values"] for g in chart_map.guards if g.get("values")] + list(chart_map.guard_only) +
                      [c["values"] for c in chart_map.commented if c.get("values")]]
         self.prefixes = {p[:i] for p in self.exact for i in range(1, len(p))}

@@ -11,7 +11,15 @@ from k8s_migrate.data import load_json
 from k8s_migrate.hub import ANY_ITEM, HubKey, format_key, parse_key
 from k8s_migrate.xml.compare import Change, compare_facts
 from k8s_migrate.xml.document import Fact, file_facts
-from k8s_migrate.xml.inverted_map import Capture, InvertedMap, Match, inverted_map, segment_matches, segment_parts, split_xpath
+from k8s_migrate.xml.inverted_map import (
+    Capture,
+    InvertedMap,
+    Match,
+    inverted_map,
+    segment_matches,
+    segment_parts,
+    split_xpath,
+)
 from k8s_migrate.xml.values import concrete_key, reverse_value
 
 
@@ -142,7 +150,7 @@ def key_fills(ctx: FileContext, match: Match, segments: tuple[str, ...], key_pat
     pattern_segments = split_xpath(match.entry["xpath"])
     fills: list[str | int] = []
     wildcards = [seg for seg in parse_key(key_pattern) if seg in (ANY_ITEM, "*")]
-    for wildcard, capture in zip(wildcards, match.captures):
+    for wildcard, capture in zip(wildcards, match.captures, strict=False):
         if wildcard == ANY_ITEM:
             prefix = segments[: capture.position]
             fills.append(ctx.item_index(prefix, capture.segment, pattern_segments[capture.position]))
@@ -237,7 +245,7 @@ def pattern_match(pattern_xpath: str, segments: tuple[str, ...]) -> Match | None
     if len(pattern) != len(segments):
         return None
     captures = []
-    for i, (want, got) in enumerate(zip(pattern, segments)):
+    for i, (want, got) in enumerate(zip(pattern, segments, strict=True)):
         hit = segment_matches(want, got)
         if hit is False:
             return None
@@ -295,7 +303,7 @@ def item_prefixes(match: Match | None, segments: tuple[str, ...]) -> list[tuple[
         return []
     pattern = split_xpath(match.entry["xpath"])
     return [segments[: c.position + 1] for c in match.captures if pattern[c.position].endswith("[*]")
-            and not pattern[c.position + 1:][-1:] == ("@name",)]
+            and pattern[c.position + 1:][-1:] != ("@name",)]
 
 
 @dataclass

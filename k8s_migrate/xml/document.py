@@ -108,7 +108,7 @@ def element_facts(node: Element, trail: tuple[str, ...], identities: dict[str, s
     text = node.text.strip()
     if not node.children or text:
         facts.append(Fact("/".join(trail), text, node.line, trail))
-    for child, segment in zip(node.children, child_segments(node.children, identities)):
+    for child, segment in zip(node.children, child_segments(node.children, identities), strict=True):
         facts.extend(element_facts(child, trail + (segment,), identities))
     return facts
 

@@ -93,7 +93,7 @@ class InvertedMap:
             if len(pattern) != len(segments):
                 continue
             captures = []
-            for i, (want, got) in enumerate(zip(pattern, segments)):
+            for i, (want, got) in enumerate(zip(pattern, segments, strict=True)):
                 hit = segment_matches(want, got)
                 if hit is False:
                     break

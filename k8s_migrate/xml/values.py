@@ -39,7 +39,7 @@ def reverse_value(entry: dict[str, Any], text: str) -> dict[str, Any] | None:
         m = re.match(entry["regex"], text.strip(), re.S)
         if not m:
             return None
-        return {key: typed_value(v, t) for key, v, t in zip(entry["keys"], m.groups(), types)}
+        return {key: typed_value(v, t) for key, v, t in zip(entry["keys"], m.groups(), types, strict=False)}
     return None
 
 

@@ -1,0 +1,353 @@
+"""The deployment.toml keys whose effective value changes because the new chart renders them otherwise,
+where no value of the migrated file feeds them: the new chart's default, its template, or nothing (the
+server's default) takes the place of what the old chart rendered.
+
+Each instance is modelled from the chart maps (links over effective values, and template constants) on
+both sides; the old side goes through the rule packs to the new API-M version, and a key neither side
+renders counts at the new version's default. Every change becomes a report entry: ``defaulted`` when the
+old value came from the old chart, ``review`` when it was the user's own and the new chart cannot take it
+from the migrated values.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from ..catalog import load_catalog
+from ..charts.chartmap import OTHER_HOLE, ChartMap, apply_pattern, invert_pattern
+from ..charts.deployment_rules import _ABSENT, lookup
+from ..hub import HubKey, KeyPath, format_key, parse_key
+from ..report import Action, Entry, Report
+from ..rules.values import same_value
+
+_RENDERED_LINKS = ("direct", "pattern", "list", "subtree")
+_ITEMS = ("[]", -1)  # a list path's "each item" segment
+_SIBLING = re.compile(r"^\{\{-?\s*\$\w+\.\w+\s*-?\}\}$")  # {{ $env.servicePort }}: a field of the same list item
+_HOST = re.compile(r"(?<=://)[<>A-Za-z0-9_.-]+(?::(?:\d+|\$\{[\w.]+\}))?")  # a URL's host, and its port
+SERVICE = "<service>"
+
+
+def without_service_hosts(value: Any, names: tuple[str, ...], old_side: bool = False) -> Any:
+    """The value with each URL host that a chart builds from its release or chart name (on the old side also
+    ``localhost``, which the old charts wrote where the new ones address a service) replaced by one
+    placeholder, with its port (the service's own): what is left is what a values file could change."""
+    if isinstance(value, list):
+        return [without_service_hosts(v, names, old_side) for v in value]
+    if not isinstance(value, str):
+        return value
+
+    def placeholder(found: re.Match) -> str:
+        host = found.group(0).partition(":")[0]
+        wired = (old_side and host == "localhost") or any(n and n in host for n in (SERVICE, *names))
+        return SERVICE if wired else found.group(0)
+
+    return _HOST.sub(placeholder, value)
+
+
+WIRED = object()  # a value the template builds from the release or chart name: not modelled
+
+
+@dataclass
+class Rendered:
+    """One TOML key as a chart renders it: its value, and the values path that feeds it (None: the template)."""
+
+    value: Any
+    values_path: str | None
+    line: int | None
+    link: dict[str, Any] | None = None
+    certain: bool = True  # every guard on the way was judged true (not merely not false)
+
+
+def pair_instances(before: list[str], after: list[str], only: str | None = None) -> list[tuple[str | None, str | None]]:
+    """Old and new instances paired by id, then by their last folder (instance-2), then in order."""
+    pairs: list[tuple[str | None, str | None]] = []
+    left, right = list(before), list(after)
+    for match in (lambda a, b: a == b, lambda a, b: a.split("/")[-1] == b.split("/")[-1]):
+        for old in list(left):
+            new = next((n for n in right if match(old, n)), None)
+            if new is not None:
+                pairs.append((old, new))
+                left.remove(old)
+                right.remove(new)
+    pairs += list(zip(left, right, strict=False))
+    pairs += [(o, None) for o in left[len(right):]] + [(None, n) for n in right[len(left):]]
+    if only is not None:
+        tail = only.strip("/").split("/")[-1]
+        pairs = [p for p in pairs if any(i and i.split("/")[-1] == tail for i in p)] or pairs[:1]
+    return pairs
+
+
+def render_model(chart_map: ChartMap, instance: str, values: dict[str, Any]) -> dict[str, Rendered]:
+    """TOML key -> how the chart renders it for one instance, from effective values (a guard that cannot
+    be judged counts as holding; a key with a guard judged true wins over one merely not judged false)."""
+    from ..charts.effective import guard_holds
+
+    out: dict[str, Rendered] = {}
+
+    def offer(key: str, found: Rendered) -> None:
+        here = out.get(key)
+        if here is None or (found.certain and not here.certain):
+            out[key] = found
+
+    ranged: list[dict[str, Any]] = []  # constants inside a range: one per item the range renders
+    for const in chart_map.constants:
+        verdict = guard_holds(const.get("guard"), values) if const.get("instance") in (None, instance) else False
+        if verdict is not False and "[]" in const["toml"]:
+            ranged.append(const)
+        elif verdict is not False:
+            offer(const["toml"], Rendered(const["value"], None, const.get("line"), None, verdict is True))
+    for link in chart_map.links:
+        here = link.get("instance") in (None, instance)
+        if not here or link.get("kind") not in _RENDERED_LINKS or not link.get("toml"):
+            continue
+        verdict = guard_holds(link.get("guard"), values)
+        if verdict is not False:
+            certain = verdict is True or not link.get("guard")
+            for key, value, values_path in _link_keys(link, values):
+                offer(key, Rendered(value, values_path, link.get("line"), link, certain))
+    for const in ranged:
+        head, _, tail = const["toml"].partition("[]")
+        item = re.compile(re.escape(head) + r"\[(\d+)\]")
+        for n in sorted({int(m.group(1)) for m in map(item.match, out) if m}):
+            offer(f"{head}[{n}]{tail}", Rendered(const["value"], None, const.get("line"), None, False))
+    return out
+
+
+def _link_keys(link: dict[str, Any], values: dict[str, Any]):
+    """(TOML key, rendered value, values path) for each key one link renders from the values."""
+    values_pattern, toml_pattern = parse_key(link["values"]), parse_key(link["toml"])
+    if link["kind"] == "subtree":
+        table = lookup(values, values_pattern[:-1]) if values_pattern[-1:] == ("*",) == toml_pattern[-1:] else None
+        for name, value in table.items() if isinstance(table, dict) else ():
+            if value is not None and not isinstance(value, (dict, list)):
+                yield (format_key((*toml_pattern[:-1], str(name))), apply_pattern(None, value, link.get("filter")),
+                       format_key((*values_pattern[:-1], str(name))))
+        return
+    whole = bool(values_pattern) and values_pattern[-1] in _ITEMS and toml_pattern[-1:] == values_pattern[-1:]
+    if whole:  # a list of scalars renders as one TOML array
+        values_pattern, toml_pattern = values_pattern[:-1], toml_pattern[:-1]
+    for values_path, toml_path, item in _expand(values, values_pattern, toml_pattern):
+        value = lookup(values, values_path)
+        if any(seg in _ITEMS for seg in toml_path) or value is _ABSENT or value is None:
+            continue  # (a value that fills every item of a list the chart ranges over elsewhere: not a key)
+        if whole and isinstance(value, list) and link.get("pattern"):
+            items = [_fill(link, v, v, values) for v in value]
+            rendered = WIRED if any(i is WIRED for i in items) else items
+        else:
+            rendered = _fill(link, value, item, values)
+        yield format_key(toml_path), rendered, format_key(values_path)
+
+
+def _expand(values: Any, pattern: KeyPath, toml: KeyPath, prefix: KeyPath = (), item: Any = None):
+    """Concrete (values path, TOML path, list item) for a link whose paths may hold ``[]`` (each item)."""
+    for i, seg in enumerate(pattern):
+        if seg in (*_ITEMS, "*"):
+            node = lookup(values, (*prefix, *pattern[:i]))
+            if not isinstance(node, list) or seg == "*":
+                return
+            at = toml.index(seg) if seg in toml else None
+            for n, child in enumerate(node):
+                new_toml = (*toml[:at], n, *toml[at + 1:]) if at is not None else toml
+                yield from _expand(values, pattern[i + 1:], new_toml, (*prefix, *pattern[:i], n), child)
+            return
+    yield (*prefix, *pattern), toml, item
+
+
+_VALUES_HOLE = re.compile(r"^\{\{-?\s*(?:add\s+(-?\d+)\s+)?\$?\.Values\.([\w.]+)\s*-?\}\}$")
+_ITEM_HOLE = re.compile(r"^\{\{-?\s*\$\w+\s*-?\}\}$")  # {{ $element }}: the list item itself
+_WIRED_HOLE = re.compile(r"\{\{-?\s*(?:template|include)\b|\.Release\.|\.Chart\.")
+
+
+def _fill(link: dict[str, Any], value: Any, item: Any, values: dict[str, Any]) -> Any:
+    """The rendered value. The pattern's other holes are filled from the same list item (``{{ $env.port }}``,
+    ``{{ $element }}``) or from values (``{{ add 5672 $.Values.x }}``); a host the template builds from the
+    release or chart name becomes SERVICE; a hole that cannot be filled leaves the key unmodelled (WIRED)."""
+    pattern = link.get("pattern")
+    if isinstance(pattern, str):
+        for hole in OTHER_HOLE.findall(pattern):
+            filled = _hole(hole, item, values)
+            if filled is None:
+                return WIRED
+            pattern = pattern.replace(hole, str(filled), 1)
+    return apply_pattern(pattern, value, link.get("filter"))
+
+
+def _hole(hole: str, item: Any, values: dict[str, Any]) -> Any:
+    if _SIBLING.match(hole):
+        return item.get(hole.strip("{} -").split(".")[-1]) if isinstance(item, dict) else None
+    if _ITEM_HOLE.match(hole):
+        return item if item is not None and not isinstance(item, (dict, list)) else None
+    m = _VALUES_HOLE.match(hole)
+    if m:
+        found = lookup(values, tuple(m.group(2).split(".")))
+        if found is _ABSENT or found is None:
+            return None
+        if m.group(1) is None:
+            return found
+        return int(m.group(1)) + int(found) if str(found).lstrip("-").isdigit() else None
+    return SERVICE if _WIRED_HOLE.search(hole) else None
+
+
+def migrated(rendered: dict[str, Rendered], from_version: str, to_version: str) -> dict[str, Rendered]:
+    """The old chart's rendering taken through the rule packs to the new API-M version."""
+    from ..rules.apply import run
+    from .toml import rule_chain
+
+    keys = [HubKey(parse_key(k), r.value, None, origin=k) for k, r in rendered.items()]
+    state = run(keys, rule_chain(from_version, to_version))
+    out = {}
+    for track in state.tracks:
+        if track.path is not None and track.origin is not None:
+            old = rendered[format_key(track.origin.path)]
+            out[format_key(track.path)] = Rendered(track.value, old.values_path, old.line, old.link, old.certain)
+    return out
+
+
+@dataclass
+class Change:
+    key: str
+    old: Any
+    new: Any
+    before: Rendered | None
+    after: Rendered | None
+    instances: list[str]
+
+
+def default_changes(report: Report, src_map: ChartMap, dst_map: ChartMap, source_values: dict[str, Any],
+                    migrated_values: dict[str, Any], src_version: str, dst_version: str,
+                    source_instances: set[str] | None = None,
+                    elsewhere: dict[str, set[str]] | None = None) -> list[Entry]:
+    """One entry per deployment.toml key (and change) that the new chart renders otherwise, where no value
+    of the migrated file feeds the new side. A split passes the source instances this chart takes, and per
+    source instance the keys the other new charts render from it (a key that moved to another chart is no loss)."""
+    from ..charts.effective import overlay
+
+    old_effective = overlay(src_map.defaults_tree(), source_values)
+    new_effective = overlay(dst_map.defaults_tree(), migrated_values)
+    catalog = load_catalog(dst_version)
+    pairs = instance_pairs(src_map, dst_map, source_instances)
+    changes: dict[tuple[str, str, str], Change] = {}
+    names = tuple(n for n in (src_map.name, dst_map.name, "release-") if n)
+    for old_instance, new_instance in pairs:
+        before = migrated(render_model(src_map, old_instance, old_effective), src_version, dst_version)
+        after = render_model(dst_map, new_instance, new_effective)
+        moved = (elsewhere or {}).get(old_instance, set())
+        for key in sorted(set(before) | set(after)):
+            b, a = before.get(key), after.get(key)
+            if a is not None and a.values_path and _has(migrated_values, a.values_path):
+                continue  # the migrated file feeds it: the entries of its values speak for it
+            if a is None and (key in moved or b is not None and b.values_path and _has(migrated_values, b.values_path)
+                              and not dst_map.toml_to_values(key)):
+                continue  # another chart of the split renders it, or the file still sets it (reported as such)
+            old, new = _effective(b, key, catalog), _effective(a, key, catalog)
+            if _same(old, new) or _wiring_only(old, new, names, b is None):
+                continue
+            if SERVICE in str(old) + str(new):  # a host the charts build: reported as such, the rest as it is
+                old, new = without_service_hosts(old, names, old_side=True), without_service_hosts(new, names)
+            change = changes.setdefault((key, repr(old), repr(new)), Change(key, old, new, b, a, []))
+            change.instances.append(new_instance)
+    everywhere = len(pairs)
+    return [entry_for_change(c, src_map, dst_map, source_values, dst_version, len(c.instances) < everywhere)
+            for c in changes.values() if not _spoken_for(report, c)]
+
+
+def instance_pairs(src_map: ChartMap, dst_map: ChartMap,
+                   source_instances: set[str] | None = None) -> list[tuple[str, str]]:
+    old = [i["instance"] for i in src_map.instances if source_instances is None or i["instance"] in source_instances]
+    return [(o, n) for o, n in pair_instances(old, [i["instance"] for i in dst_map.instances]) if o and n]
+
+
+def rendered_keys(src_map: ChartMap, dst_map: ChartMap, migrated_values: dict[str, Any],
+                  source_instances: set[str] | None = None) -> dict[str, set[str]]:
+    """Per source instance: the keys the new chart renders for the instance it pairs with."""
+    from ..charts.effective import overlay
+
+    effective = overlay(dst_map.defaults_tree(), migrated_values)
+    pairs = instance_pairs(src_map, dst_map, source_instances)
+    return {old: set(render_model(dst_map, new, effective)) for old, new in pairs}
+
+
+def _has(values: dict[str, Any], path_text: str) -> bool:
+    return lookup(values, parse_key(path_text)) is not _ABSENT
+
+
+def _effective(side: Rendered | None, key: str, catalog) -> Any:
+    if side is not None and not (isinstance(side.value, dict) and not side.value):
+        return side.value
+    found, value, _ = catalog.default(key)
+    return value if found else _ABSENT
+
+
+def _wiring_only(old: Any, new: Any, names: tuple[str, ...], old_unmodelled: bool = False) -> bool:
+    """Only the service addresses the charts build differ, or one side is such wiring the model cannot render
+    (the old chart's own wiring is in no chart map: the proof names what the charts render there)."""
+    if old is WIRED or new is WIRED:
+        return True
+    old_n, new_n = without_service_hosts(old, names, old_side=True), without_service_hosts(new, names)
+    if old_unmodelled and SERVICE in str(new_n):
+        return True
+    if old_n != old or new_n != new:
+        return old is _ABSENT or new is _ABSENT or _same(old_n, new_n)
+    return False
+
+
+def _same(a: Any, b: Any) -> bool:
+    if a is _ABSENT or b is _ABSENT:
+        return a is b
+    return same_value(a, b)
+
+
+def _spoken_for(report: Report, change: Change) -> bool:
+    """An entry of the migration already names this key's new value."""
+    return any(e.new_key == change.key and e.action != "kept" and _same(e.new_value, change.new)
+               for e in report.entries)
+
+
+def _shown(value: Any) -> str:
+    return "(not set)" if value is _ABSENT else repr(value)
+
+
+def entry_for_change(change: Change, src_map: ChartMap, dst_map: ChartMap, source_values: dict[str, Any],
+                     dst_version: str, some_instances: bool) -> Entry:
+    before, after = change.before, change.after
+    where = f" in {', '.join(change.instances)}" if some_instances else ""
+    if before is None:
+        was = f"{src_map.id}'s chart map records no value for it (API-M {dst_version}'s default counted)"
+    elif before.values_path is None:
+        was = f"{src_map.id} fixed it in its template (line {before.line})"
+    elif _customised(source_values, before.values_path, src_map):
+        was = f"your {before.values_path} fed it in {src_map.id}"
+    else:
+        was = f"{src_map.id}'s default {before.values_path} fed it"
+    if after is None:
+        now = f"{dst_map.id} does not render it: API-M {dst_version}'s default applies"
+        keep = "to keep the old value, add it to deployment.toml through a ConfigMap override (or extraConfigs)"
+        origin = f"chart:{dst_map.id}"
+    elif after.values_path is None:
+        now = f"{dst_map.id} fixes it in its template (line {after.line}); no values path feeds it"
+        keep = "to keep the old value, override deployment.toml through a ConfigMap"
+        origin = f"chart:{dst_map.id}"
+    else:
+        now = f"{dst_map.id} renders it from its default {after.values_path}"
+        kept = invert_pattern((after.link or {}).get("pattern"), change.old, (after.link or {}).get("filter")) \
+            if change.old is not _ABSENT else None
+        keep = (f"set {after.values_path}: {kept!r} to keep the old value" if kept is not None
+                else f"set {after.values_path} to keep the old value")
+        origin = after.values_path
+    users = before is not None and before.values_path is not None \
+        and _customised(source_values, before.values_path, src_map)
+    action: Action = "review" if users else "defaulted"
+    message = f"{change.key}{where}: {_shown(change.old)} -> {_shown(change.new)}; {was}; {now}; {keep}"
+    return Entry(action, None, change.key, None if change.old is _ABSENT else change.old,
+                 None if change.new is _ABSENT else change.new, message=message, origin=origin,
+                 source=(dst_map.source or {}).get("path") if isinstance(dst_map.source, dict) else None)
+
+
+def _customised(values: dict[str, Any], path_text: str, chart_map: ChartMap) -> bool:
+    found = lookup(values, parse_key(path_text))
+    if found is _ABSENT:
+        return False
+    default = chart_map.defaults.get(path_text, _ABSENT)
+    return default is _ABSENT or not same_value(default, found)
