@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime
 import os
 import re
-import tomllib
 from dataclasses import dataclass, field
 from itertools import zip_longest
 from pathlib import Path
@@ -102,6 +101,8 @@ def chart_directory(chart: str, chart_map: ChartMap | None = None) -> Path:
 
 def load_rendered_toml(text: str, label: str) -> tuple[dict, str]:
     """The TOML data, or {} and a message quoting the line that does not parse."""
+    import tomllib  # here: render, which imports this module for chart_directory, reads no TOML
+
     try:
         return tomllib.loads(text), ""
     except tomllib.TOMLDecodeError as exc:
@@ -377,12 +378,13 @@ def classify(diff: Difference, values_report: Report, toml_report: Report, dst_m
 def verify(values_data: bytes, name: str, chart: str, to_chart: str, instance: str | None = None,
            chart_dir_from: str | None = None, chart_dir_to: str | None = None,
            given: dict[str, str] | None = None, renderer: str = "builtin", subchart: str | None = None,
-           values_result=None, source_instances: set[str] | None = None, profile: str | None = None) -> Verification:
+           values_result=None, source_instances: set[str] | None = None, profile: str | None = None,
+           objects: bool = True) -> Verification:
     """Render every instance of the old chart with the values and of the new chart with the migrated values;
     compare each pair's deployment.toml (the old one taken through the TOML migration) and the set of
     instances. ``given`` holds values the operator supplies for the new chart (``--set``): the manual steps
     the values report asks for, such as a key the new chart requires. ``values_result`` is the migration
-    to check (default: run it)."""
+    to check (default: run it). ``objects``: also compare the other objects of full charts (the proof does not)."""
     from k8s_migrate.charts.render import load_values_text
     from k8s_migrate.charts.chartmap import load_map
     from k8s_migrate.migrate.values import ValuesOptions, migrate_values
@@ -415,7 +417,7 @@ def verify(values_data: bytes, name: str, chart: str, to_chart: str, instance: s
             (result.explained if diff.reason else result.unexplained).append(diff)
             continue
         compare_instance(result, before[old], after[new], old, new, context)
-    if is_full_chart(src_dir) and is_full_chart(dst_dir):
+    if objects and is_full_chart(src_dir) and is_full_chart(dst_dir):
         old_objects, failed_old = render_objects(src_dir, source_values, renderer)
         new_objects, failed_new = render_objects(dst_dir, merge_given(migrated_values, given), renderer)
         result.objects = compare_objects(old_objects, new_objects, values_result.report)
@@ -433,6 +435,7 @@ class Compared:
     given: dict[str, str]
     names: tuple[str, str]
     profile: str | None = None
+    migrated: dict[str, Any] = field(default_factory=dict)  # rendered old deployment.toml -> its TOML migration
 
 
 def compare_instance(result: Verification, rendered_src: str, rendered_dst: str, old: str, new: str,
@@ -441,9 +444,12 @@ def compare_instance(result: Verification, rendered_src: str, rendered_dst: str,
     from k8s_migrate.catalog import load_catalog
     from k8s_migrate.charts.chartmap import chart_version
 
-    toml_result = migrate_toml(rendered_src.encode("utf-8"), f"{old} (rendered by {ctx.src_map.id})", Options(
-        chart_version(ctx.src_map, None, "--from"), chart_version(ctx.dst_map, None, "--to"), mode="edit",
-        profile=ctx.profile))
+    toml_result = ctx.migrated.get(rendered_src)
+    if toml_result is None:  # instances that render the same deployment.toml share one migration
+        toml_result = ctx.migrated[rendered_src] = migrate_toml(
+            rendered_src.encode("utf-8"), f"{old} (rendered by {ctx.src_map.id})", Options(
+                chart_version(ctx.src_map, None, "--from"), chart_version(ctx.dst_map, None, "--to"), mode="edit",
+                profile=ctx.profile))
     if not result.t1:
         result.t1, result.t2 = toml_result.output, rendered_dst
     t1, error1 = load_rendered_toml(toml_result.output, f"the TOML migration of {ctx.src_map.id}'s {old}")
@@ -462,12 +468,14 @@ def compare_instance(result: Verification, rendered_src: str, rendered_dst: str,
 
 def render_instances(chart_dir: Path, values: dict, renderer: str = "builtin") -> dict[str, str]:
     """Instance id -> deployment.toml, for each instance the chart renders with these values."""
-    from k8s_migrate.charts.render import TemplateError, list_instances, render_deployment_toml
+    from k8s_migrate.charts.render import Rendering, TemplateError, list_instances, render_deployment_toml
 
+    rendering = Rendering(chart_dir, values) if renderer != "helm" else None
     out = {}
     for instance in list_instances(chart_dir):
         try:
-            out[instance] = render_deployment_toml(chart_dir, values, instance, renderer=renderer)
+            out[instance] = (rendering.deployment_toml(instance) if rendering is not None
+                             else render_deployment_toml(chart_dir, values, instance, renderer=renderer))
         except TemplateError as exc:
             if "rendered no data." in str(exc):
                 continue  # a guard keeps this instance's ConfigMap out (e.g. highAvailability: false)
@@ -533,7 +541,8 @@ def prove_values(values_data: bytes, name: str, chart: str, to_chart: str, value
     """The proof before a values file is written: None when the charts' templates are not here (a note says
     so), else the verification; unexplained differences raise ValuesProofError."""
     try:
-        result = verify(values_data, name, chart, to_chart, subchart=subchart, values_result=values_result)
+        result = verify(values_data, name, chart, to_chart, subchart=subchart, values_result=values_result,
+                        objects=False)
     except UsageError as exc:
         values_result.report.notes.append(f"not proven by rendering: {exc.message}")
         return None
@@ -667,7 +676,7 @@ def render_objects(chart_dir: Path, values: dict, renderer: str = "builtin") -> 
 
     from ruamel.yaml import YAML
 
-    from k8s_migrate.charts.render import TemplateError, load_chart, render_template
+    from k8s_migrate.charts.render import Rendering, TemplateError, load_chart
 
     loader = YAML(typ="safe", pure=True)
     chart = load_chart(chart_dir)
@@ -682,10 +691,11 @@ def render_objects(chart_dir: Path, values: dict, renderer: str = "builtin") -> 
         except TemplateError as exc:
             failed.append(str(exc))
     else:
+        rendering = Rendering(chart, values)
         for template in chart.templates:
             if template.endswith((".yaml", ".yml")):
                 try:
-                    texts.append(render_template(chart, template, values))
+                    texts.append(rendering.template(template))
                 except TemplateError as exc:
                     failed.append(f"{template}: {exc}")
     objects = {}

@@ -129,3 +129,66 @@ def test_a_ten_megabyte_string_fits_in_memory(kind, tmp_path):
                            "-o", str(tmp_path / "out")], capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-500:]
     assert resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss < 500 * 1024
+
+
+def test_the_alias_guard_counts_what_aliases_add_not_what_the_file_writes():
+    from k8s_migrate.errors import UsageError
+    from k8s_migrate.formats.values import ValuesDocument, _check_alias_bomb
+
+    item = lambda i: {f"field{j}": f"value-{i}-{j}" for j in range(10)}  # noqa: E731
+    written = {"gateways": [item(i) for i in range(30_000)]}  # 330,000 nodes written, none through an alias
+    _check_alias_bomb(written, "values.yaml")
+    shared = item(0)
+    _check_alias_bomb({"a": shared, "b": [shared] * 1000}, "values.yaml")  # aliases adding 11,000 nodes
+    with pytest.raises(UsageError, match="alias bomb"):
+        _check_alias_bomb({"a": shared, "b": [shared] * 20_000}, "values.yaml")  # adding 220,000
+    loop: dict = {"x": 1}
+    loop["self"] = [loop]
+    with pytest.raises(UsageError, match="contains itself"):
+        _check_alias_bomb(loop, "values.yaml")
+    bomb = (REPO / "tests" / "malformed" / "yaml" / "billion-laughs.yaml").read_bytes()
+    with pytest.raises(UsageError, match="alias bomb"):
+        ValuesDocument(decode(bomb, "values.yaml"), "values.yaml")
+    anchors = "base: &base\n  cpu: 1\n  memory: 2Gi\n" + "".join(f"pod{i}: *base\n" for i in range(200))
+    assert ValuesDocument(decode(anchors.encode(), "values.yaml"), "values.yaml").data["pod199"]["cpu"] == 1
+
+
+@pytest.mark.skipif(not os.environ.get("K8S_MIGRATE_LONG"), reason="long: set K8S_MIGRATE_LONG=1")
+def test_a_big_values_file_without_aliases_is_not_an_alias_bomb(tmp_path):
+    from k8s_migrate.formats.values import ValuesDocument
+
+    item = "  - name: gw-{i}\n" + "".join(f"    field{j}: value-{{i}}-{j}\n" for j in range(10))
+    text = "gateways:\n" + "".join(item.format(i=i) for i in range(20_000))  # 240,000 nodes, 5 MB
+    assert len(ValuesDocument(decode(text.encode(), "values.yaml"), "values.yaml").data["gateways"]) == 20_000
+
+
+def test_a_big_dump_is_matched_to_the_file_by_anchors_and_small_gaps(monkeypatch):
+    import difflib
+
+    from k8s_migrate.formats import values as fv
+
+    item = "  - name: gw-{i}\n    type: hybrid\n    url: https://gw-{i}.example.com\n    enabled: true\n\n"
+    before = "gateways:\n" + "".join(item.format(i=i) for i in range(3000))
+    after = before.replace("type: hybrid", "type: 'hybrid'").replace("    enabled: true\n\n", "    enabled: true\n")
+    after = after.replace("gw-1500\n", "gw-1500\n    added: 1\n")
+    sizes = []
+    real = difflib.SequenceMatcher
+
+    def counting(junk, a, b, autojunk=True):
+        sizes.append(len(a) * len(b))
+        return real(junk, a, b, autojunk=autojunk)
+
+    monkeypatch.setattr(difflib, "SequenceMatcher", counting)
+    ops = fv.line_opcodes(before, after)
+    assert sizes and max(sizes) <= fv._GAP_CELLS
+    old, new = before.splitlines(), after.splitlines()
+    assert ops[0][1] == ops[0][3] == 0 and ops[-1][2] == len(old) and ops[-1][4] == len(new)
+    for (_, _, i2, _, j2), (_, i1, _, j1, _) in zip(ops, ops[1:]):
+        assert (i2, j2) == (i1, j1)
+    for tag, i1, i2, j1, j2 in ops:
+        if tag == "equal":
+            assert ["".join(l.split()) for l in old[i1:i2]] == ["".join(l.split()) for l in new[j1:j2]]
+    equal = sum(i2 - i1 for tag, i1, i2, _, _ in ops if tag == "equal")
+    assert equal == len(new) - 3000 - 1  # every line but the 3,000 requoted ones and the added one
+    merged = fv.merge_untouched_lines(before, after, opcodes=ops)[0]
+    assert "    added: 1\n" in merged and merged.count("\n\n") == 3000  # the blank lines come back

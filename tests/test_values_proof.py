@@ -166,3 +166,27 @@ def test_full_charts_list_vanished_objects(reference_dir, tmp_path, monkeypatch)
     for name in ("management", "gateway", "websocket", "websub"):
         assert f"Ingress/release-{name}: gone" in objects
     assert "Deployment/release-am-1: images ['wso2/wso2am:4.6.0'] -> ['wso2/wso2am:4.6.0']" not in objects
+
+
+def test_the_proof_renders_each_chart_once_and_migrates_each_rendered_file_once(reference_dir, monkeypatch):
+    from k8s_migrate import verify as verify_module
+    from k8s_migrate.charts import render
+    from k8s_migrate.migrate import toml as pipeline
+    from k8s_migrate.migrate.values import ValuesOptions, migrate_values
+
+    data = PATTERN_1.read_bytes()
+    charts = ("kubernetes-apim/am-pattern-1@4.2.x", "helm-apim/all-in-one@4.6.x")
+    result = migrate_values(data, "values.yaml", ValuesOptions(*charts))
+    merges, migrated = [], []
+    real_init, real_migrate = render.Rendering.__init__, pipeline.migrate_toml
+    monkeypatch.setattr(render.Rendering, "__init__", lambda self, *a, **k: (merges.append(1), real_init(self, *a, **k))[1])
+    monkeypatch.setattr(pipeline, "migrate_toml", lambda data, *a, **k: (migrated.append(data), real_migrate(data, *a, **k))[1])
+    monkeypatch.setattr(verify_module, "is_full_chart", lambda chart_dir: True)
+    monkeypatch.setattr(verify_module, "render_objects", lambda *a, **k: pytest.fail("the proof reads no other objects"))
+    proven = verify_module.prove_values(data, "values.yaml", *charts, result)
+    assert proven is not None and proven.ok
+    assert proven.instances_before == ["am/instance-1", "am/instance-2"]
+    assert len(merges) == 2  # one Rendering per chart, whatever the number of instances
+    assert migrated and len(migrated) == len(set(migrated)) <= 2
+    with pytest.raises(pytest.fail.Exception):  # verify itself still compares them
+        verify_module.verify(data, "values.yaml", *charts, values_result=result)

@@ -50,6 +50,7 @@ class ChartMap:
     defaults: dict[str, Any] = field(default_factory=dict)
     counts: dict[str, Any] = field(default_factory=dict)
     _tree: tuple[int, dict[str, Any]] | None = field(default=None, init=False, repr=False, compare=False)
+    _parents: tuple[int, frozenset[str]] | None = field(default=None, init=False, repr=False, compare=False)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "ChartMap":
@@ -61,6 +62,13 @@ class ChartMap:
         if self._tree is None or self._tree[0] != id(self.defaults):
             self._tree = (id(self.defaults), unflatten(self.defaults))
         return self._tree[1]
+
+    def default_parents(self) -> frozenset[str]:
+        """Every key text that stands above a default (``a`` and ``a.b`` above ``a.b[0].c``), once per map."""
+        if self._parents is None or self._parents[0] != id(self.defaults):
+            found = {text[:m.start()] for text in self.defaults for m in re.finditer(r"[.\[]", text) if m.start()}
+            self._parents = (id(self.defaults), frozenset(found))
+        return self._parents[1]
 
     def values_to_toml(self, values_path: str, instance: str | None = None) -> list[tuple[str, dict[str, Any]]]:
         """TOML keys fed by a values path (concrete or with wildcards), with the link that says how."""
@@ -270,10 +278,16 @@ def first_instance(chart_map: ChartMap) -> str | None:
     return chart_map.instances[0]["instance"] if chart_map.instances else None
 
 
-def to_toml(chart_map: ChartMap, path: KeyPath, value: Any) -> tuple[str, dict[str, Any]] | None:
-    """The TOML key a values leaf feeds, preferring unguarded links."""
-    text = format_key(path)
-    found = chart_map.values_to_toml(text, first_instance(chart_map)) or chart_map.values_to_toml(text)
+def in_first_instance(chart_map: ChartMap, links: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, dict[str, Any]]]:
+    """The links of the chart's first instance, or all of them when it has none of these."""
+    first = first_instance(chart_map)
+    return [(k, l) for k, l in links if l.get("instance") == first] or links if first else links
+
+
+def to_toml(chart_map: ChartMap, path: KeyPath, value: Any,
+            links: list[tuple[str, dict[str, Any]]] | None = None) -> tuple[str, dict[str, Any]] | None:
+    """The TOML key a values leaf feeds, preferring unguarded links. ``links``: the path's values_to_toml."""
+    found = in_first_instance(chart_map, chart_map.values_to_toml(format_key(path)) if links is None else links)
     found = [(k, l) for k, l in found if l.get("kind") != "embedded"]
     if not found:
         return None
@@ -298,9 +312,10 @@ def to_values(chart_map: ChartMap, toml_key: str, prefer: str | None = None,
     return found[0]
 
 
-def embedded_link(chart_map: ChartMap, path: KeyPath) -> dict[str, Any] | None:
+def embedded_link(chart_map: ChartMap, path: KeyPath,
+                  links: list[tuple[str, dict[str, Any]]] | None = None) -> dict[str, Any] | None:
     """The link of a values string the chart pastes into deployment.toml as TOML text (extraConfigs)."""
-    for _, link in chart_map.values_to_toml(format_key(path)):
+    for _, link in chart_map.values_to_toml(format_key(path)) if links is None else links:
         if link.get("kind") == "embedded":
             return link
     return None

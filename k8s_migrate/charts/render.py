@@ -22,7 +22,7 @@ from ruamel.yaml.constructor import SafeConstructor
 from .gotemplate import FUNCTIONS, GoObject, Template, TemplateError, strip_no_value
 from .gotemplate import yamlout
 
-__all__ = ["Chart", "TemplateError", "helm_values", "list_instances", "load_chart", "merge_values",
+__all__ = ["Chart", "Rendering", "TemplateError", "helm_values", "list_instances", "load_chart", "merge_values",
            "config_data", "render_deployment_toml", "render_string", "render_template"]
 
 CONFIG_FILE = "deployment.toml"
@@ -96,15 +96,33 @@ def load_values_text(text: str) -> dict:
 def merge_values(defaults: dict, overrides: dict) -> dict:
     """Helm's coalesce: maps merge key by key, lists and scalars replace, an override of null deletes
     the chart's default (a null for a key the chart does not have stays null)."""
-    merged = copy.deepcopy(defaults)
+    return _coalesce(defaults, overrides, _copied)
+
+
+def _coalesce(defaults: dict, overrides: dict, take: Callable[[Any], Any]) -> dict:
+    """merge_values with ``take`` applied to each override value it uses (a copy, or the value itself when
+    the overrides are the caller's fresh copy)."""
+    merged = _copied(defaults)
     for key, value in overrides.items():
         if value is None and key in merged:
             del merged[key]
         elif isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = merge_values(merged[key], value)
+            merged[key] = _coalesce(merged[key], value, take)
         else:
-            merged[key] = copy.deepcopy(value)
+            merged[key] = take(value)
     return merged
+
+
+def _copied(value: Any) -> Any:
+    """A deep copy, made directly for the plain data values are (dicts, lists, scalars)."""
+    kind = type(value)
+    if kind is dict:
+        return {k: _copied(v) for k, v in value.items()}
+    if kind is list:
+        return [_copied(v) for v in value]
+    if kind in (str, float, int, bool) or value is None:
+        return value
+    return copy.deepcopy(value)
 
 
 # ---- Helm's built-in objects ----------------------------------------------------------------------------
@@ -218,6 +236,8 @@ class Chart:
     files: dict[str, Path]                 # chart-relative posix path -> file, outside templates/
     templates: dict[str, Path]             # chart-relative posix path -> file, under templates/
     _parsed: dict[str, str] = field(default_factory=dict, repr=False)
+    _helpers: Template | None = field(default=None, repr=False)
+    _sources: dict[str, str] | None = field(default=None, repr=False)
 
     @property
     def name(self) -> str:
@@ -258,11 +278,14 @@ def _load_chart_cached(path_text: str, _mtime: int) -> Chart:
 
 
 def _template_set(chart: Chart) -> Template:
-    template = Template(FUNCTIONS)
-    for relative in chart.templates:
-        if relative.endswith(".tpl"):
-            template.add(chart.template_text(relative), f"{chart.name}/{relative}")
-    return template
+    """The chart's helpers (.tpl defines), parsed once per chart; each render adds to its own copy."""
+    if chart._helpers is None:
+        helpers = Template(FUNCTIONS)
+        for relative in chart.templates:
+            if relative.endswith(".tpl"):
+                helpers.add(chart.template_text(relative), f"{chart.name}/{relative}")
+        chart._helpers = helpers
+    return chart._helpers.copy()
 
 
 def _context(chart: Chart, values: dict, template_name: str, release_name: str, namespace: str) -> dict:
@@ -277,16 +300,35 @@ def _context(chart: Chart, values: dict, template_name: str, release_name: str, 
     }
 
 
+class Rendering:
+    """One chart and one set of values: the values merged over the chart's once, each template rendered
+    from its own copy of them (a template may change .Values with set)."""
+
+    def __init__(self, chart: Chart | str | Path, values: dict | None = None, release_name: str = "release",
+                 namespace: str = "default"):
+        self.chart = chart if isinstance(chart, Chart) else load_chart(chart)
+        self.merged = _coalesce(self.chart.values, helm_values(values or {}), lambda fresh: fresh)
+        self.release_name, self.namespace = release_name, namespace
+
+    def template(self, template: str) -> str:
+        """Render one chart template (path relative to the chart, e.g. templates/am/wso2am-conf.yaml)."""
+        chart = self.chart
+        templates = _template_set(chart)
+        name = f"{chart.name}/{template}"
+        nodes = templates.add(chart.template_text(template), name)
+        context = _context(chart, _copied(self.merged), template, self.release_name, self.namespace)
+        return strip_no_value(templates.execute(nodes, name, context))
+
+    def deployment_toml(self, instance: str | None = None) -> str:
+        """The deployment.toml of one instance (default: the first)."""
+        template = _pick_instance(_config_sources(self.chart), instance, self.chart)
+        return config_data(self.template(template), self.chart, template)
+
+
 def render_template(chart: Chart | str | Path, template: str, values: dict | None = None,
                     release_name: str = "release", namespace: str = "default") -> str:
     """Render one chart template (path relative to the chart, e.g. templates/am/wso2am-conf.yaml)."""
-    chart = chart if isinstance(chart, Chart) else load_chart(chart)
-    merged = merge_values(chart.values, helm_values(values or {}))
-    templates = _template_set(chart)
-    name = f"{chart.name}/{template}"
-    nodes = templates.add(chart.template_text(template), name)
-    context = _context(chart, merged, template, release_name, namespace)
-    return strip_no_value(templates.execute(nodes, name, context))
+    return Rendering(chart, values, release_name, namespace).template(template)
 
 
 def render_string(text: str, context: dict, name: str = "<string>", defines: dict | None = None) -> str:
@@ -314,6 +356,12 @@ def _produces_config(chart: Chart, relative: str) -> bool:
 
 def _config_sources(chart: Chart) -> dict[str, str]:
     """Instance id (template folder under templates/) -> the template that renders a deployment.toml."""
+    if chart._sources is None:
+        chart._sources = _find_config_sources(chart)
+    return dict(chart._sources)
+
+
+def _find_config_sources(chart: Chart) -> dict[str, str]:
     sources: dict[str, str] = {}
     for relative in chart.templates:
         if relative.endswith((".yaml", ".yml")) and _produces_config(chart, relative):
@@ -353,12 +401,10 @@ def render_deployment_toml(chart_dir: str | Path, values: dict | None = None, in
     `renderer` "helm" runs the real `helm template` for the same template instead of the built-in evaluator.
     """
     chart = load_chart(chart_dir)
+    if renderer != "helm":
+        return Rendering(chart, values, release_name, namespace).deployment_toml(instance)
     template = _pick_instance(_config_sources(chart), instance, chart)
-    if renderer == "helm":
-        rendered = _helm_render(chart, template, values, release_name, namespace)
-    else:
-        rendered = render_template(chart, template, values, release_name, namespace)
-    return config_data(rendered, chart, template)
+    return config_data(_helm_render(chart, template, values, release_name, namespace), chart, template)
 
 
 def _helm_render(chart: Chart, template: str, values: dict | None, release_name: str, namespace: str) -> str:

@@ -155,10 +155,11 @@ class ValuesDocument:
         out = io.StringIO()
         yaml.dump(self.root, out)
         dumped = out.getvalue()
-        merged, swaps, blanks = merge_untouched_lines(self.source.text, dumped)
+        opcodes = line_opcodes(self.source.text, dumped)
+        merged, swaps, blanks = merge_untouched_lines(self.source.text, dumped, opcodes=opcodes)
         if merged != dumped and not (_layout_only(self.data, dumped, swaps, blanks) or _same_yaml(merged, dumped)):
             merged = dumped
-        kept = merge_untouched_lines(self.source.text, dumped, any_indent=True)[0]
+        kept = merge_untouched_lines(self.source.text, dumped, any_indent=True, opcodes=opcodes)[0]
         if kept != merged and _same_yaml(kept, dumped):
             merged = kept  # the file's own indentation and flow layout, proven to load as the dump does
         return self.source.restore(merged)
@@ -211,24 +212,101 @@ def keep_untouched_lines(before: str, after: str) -> str:
 _EXACT_MERGE_LINES = 2000
 
 
-def merge_untouched_lines(before: str, after: str, any_indent: bool = False) -> tuple[str, list[tuple[str, str]], list[str]]:
+Opcode = tuple[str, int, int, int, int]
+_GAP_CELLS = 40_000  # a gap between anchors up to this many line pairs is matched exactly
+
+
+def line_opcodes(before: str, after: str) -> list[Opcode]:
+    """How the lines of ``after`` match those of ``before``, spaces ignored (difflib opcodes).
+
+    Exact matching (difflib) costs lines x lines on big files whose lines repeat (a long list of similar
+    items); when the dump has more than _EXACT_MERGE_LINES lines, the lines that occur once on each side anchor the match (as patience
+    diff does) and only the gaps between anchors are matched exactly. The caller proves the merge or keeps
+    the dump, so a match that is not the best one costs layout, never meaning."""
+    import difflib
+
+    norm = lambda text: ["".join(l.split()) for l in text.splitlines(keepends=True)]  # noqa: E731
+    old, new = norm(before), norm(after)
+    if len(new) <= _EXACT_MERGE_LINES:
+        return difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes()
+    ops: list[Opcode] = []
+    i = j = 0
+    for a, b in [*_unique_anchors(old, new), (len(old), len(new))]:
+        _match_gap(ops, old, new, i, a, j, b)
+        if a < len(old):
+            _push(ops, "equal", a, a + 1, b, b + 1)
+        i, j = a + 1, b + 1
+    return ops
+
+
+def _unique_anchors(old: list[str], new: list[str]) -> list[tuple[int, int]]:
+    """Lines that occur once in each text, paired, keeping the longest run in the same order on both sides."""
+    from bisect import bisect_left
+    from collections import Counter
+
+    in_old, in_new = Counter(old), Counter(new)
+    where = {line: j for j, line in enumerate(new) if in_new[line] == 1}
+    pairs = [(i, where[line]) for i, line in enumerate(old) if in_old[line] == 1 and line in where]
+    tails: list[int] = []  # tails[k]: the smallest j that ends an increasing run of k + 1 pairs
+    ends: list[int] = []  # the pair index of each tail
+    before = [-1] * len(pairs)
+    for index, (_, j) in enumerate(pairs):
+        k = bisect_left(tails, j)
+        if k == len(tails):
+            tails.append(j)
+            ends.append(index)
+        else:
+            tails[k], ends[k] = j, index
+        before[index] = ends[k - 1] if k else -1
+    chain, index = [], ends[-1] if ends else -1
+    while index >= 0:
+        chain.append(pairs[index])
+        index = before[index]
+    return chain[::-1]
+
+
+def _match_gap(ops: list[Opcode], old: list[str], new: list[str], i1: int, i2: int, j1: int, j2: int) -> None:
+    import difflib
+
+    while i1 < i2 and j1 < j2 and old[i1] == new[j1]:
+        _push(ops, "equal", i1, i1 + 1, j1, j1 + 1)
+        i1, j1 = i1 + 1, j1 + 1
+    tail = 0
+    while i2 - tail > i1 and j2 - tail > j1 and old[i2 - tail - 1] == new[j2 - tail - 1]:
+        tail += 1
+    mid_i, mid_j = i2 - tail, j2 - tail
+    if (mid_i - i1) * (mid_j - j1) <= _GAP_CELLS:
+        for tag, a1, a2, b1, b2 in difflib.SequenceMatcher(None, old[i1:mid_i], new[j1:mid_j], autojunk=False).get_opcodes():
+            _push(ops, tag, i1 + a1, i1 + a2, j1 + b1, j1 + b2)
+    else:
+        _push(ops, "replace" if mid_i > i1 and mid_j > j1 else "delete" if mid_i > i1 else "insert", i1, mid_i, j1, mid_j)
+    if tail:
+        _push(ops, "equal", mid_i, i2, mid_j, j2)
+
+
+def _push(ops: list[Opcode], tag: str, i1: int, i2: int, j1: int, j2: int) -> None:
+    if i1 == i2 and j1 == j2:
+        return
+    if ops and ops[-1][0] == tag and ops[-1][2] == i1 and ops[-1][4] == j1:
+        ops[-1] = (tag, ops[-1][1], i2, ops[-1][3], j2)
+    else:
+        ops.append((tag, i1, i2, j1, j2))
+
+
+def merge_untouched_lines(before: str, after: str, any_indent: bool = False,
+                          opcodes: list[Opcode] | None = None,
+                          ) -> tuple[str, list[tuple[str, str]], list[str]]:
     """keep_untouched_lines, with what it put in place of the dump: (original line, dumped line) pairs
     where the original line was kept instead, and the original blank lines it put back.
 
     With any_indent, original lines come back even where the dump indents them differently (a block
     sequence's offset) and where the dump joined a multi-line flow collection into one line; the caller
     must check the result loads as the dump does."""
-    import difflib
-
     old, new = before.splitlines(keepends=True), after.splitlines(keepends=True)
-    norm = lambda lines: ["".join(l.split()) for l in lines]  # noqa: E731
     out: list[str] = []
     swaps: list[tuple[str, str]] = []
     blanks: list[str] = []
-    # Exact matching costs lines x lines on big files whose lines repeat (a long list of similar items);
-    # there the popular lines only extend matches, and the caller proves the merge or keeps the dump.
-    big = len(new) > _EXACT_MERGE_LINES
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, norm(old), norm(new), autojunk=big).get_opcodes():
+    for tag, i1, i2, j1, j2 in opcodes if opcodes is not None else line_opcodes(before, after):
         if tag == "replace" and any_indent and _same_flow(old[i1:i2], new[j1:j2]):
             out.extend(old[i1:i2])
             continue
@@ -427,15 +505,29 @@ def _plain(value: Any) -> Any:
 
 
 def _check_alias_bomb(root: Any, name: str, limit: int = 200_000) -> None:
-    """Refuse documents whose aliases expand to more nodes than any real values file has."""
-    seen = 0
-    stack = [root]
+    """Refuse documents whose aliases expand to far more nodes than the text writes (a billion-laughs
+    document), and aliases that contain themselves. Counts in one pass over the distinct nodes: the size of
+    what a shared map or list expands to is computed once, however many aliases name it."""
+    expanded: dict[int, int] = {}  # id of a map or list -> the nodes it expands to, aliases followed
+    open_: set[int] = set()  # the maps and lists being counted (the ones above the current node)
+    written = 0
+    stack: list[tuple[Any, bool]] = [(root, False)]
     while stack:
-        node = stack.pop()
-        seen += 1
-        if seen > limit:
-            raise UsageError(f"YAML expands to more than {limit} nodes (an alias bomb?)", name)
-        if isinstance(node, dict):
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
+        node, counted = stack.pop()
+        children = list(node.values()) if isinstance(node, dict) else node
+        key = id(node)
+        if counted:
+            expanded[key] = 1 + sum(expanded[id(c)] if isinstance(c, (dict, list)) else 1 for c in children)
+            open_.discard(key)
+            continue
+        if key in expanded:
+            continue
+        if key in open_:
+            raise UsageError("YAML alias that contains itself (it expands without end)", name)
+        open_.add(key)
+        written += 1 + sum(1 for c in children if not isinstance(c, (dict, list)))
+        stack.append((node, True))
+        stack.extend((c, False) for c in children if isinstance(c, (dict, list)) and id(c) not in expanded)
+    if expanded[id(root)] - written > limit:
+        raise UsageError(f"YAML aliases expand to {expanded[id(root)] - written} more nodes than the file writes "
+                         f"(over {limit}: an alias bomb?)", name)

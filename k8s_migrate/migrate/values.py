@@ -13,8 +13,8 @@ from typing import Any
 from ..catalog import load_catalog
 from .default_changes import default_changes
 from ..charts.deployment_rules import RuleContext, apply_rules
-from ..charts.chartmap import (ChartMap, apply_pattern, chart_version, embedded_link, first_instance, invert_pattern,
-                               load_map, to_toml, to_values)
+from ..charts.chartmap import (ChartMap, apply_pattern, chart_version, embedded_link, in_first_instance,
+                               invert_pattern, load_map, to_toml, to_values)
 from ..charts.effective import effective_set, guard_holds, overlay, simple_guard
 from ..errors import UsageError
 from ..formats.text import decode
@@ -69,18 +69,19 @@ def migrate_values(data: bytes, name: str, options: ValuesOptions) -> Result:
     also: list[Link] = []  # further TOML keys a values leaf feeds besides its main one
     chart_only: list[tuple[KeyPath, Any, int | None]] = []
     for path, value, line in doc.leaves():
-        embedded = embedded_link(src_map, path)
+        links = src_map.values_to_toml(format_key(path))
+        embedded = embedded_link(src_map, path, links)
         if embedded is not None and isinstance(value, str):
             report.extend(migrate_embedded(doc, path, value, line, embedded, src_map, dst_map,
                                            src_version, dst_version, options))
             continue
-        hit = to_toml(src_map, path, value)
+        hit = to_toml(src_map, path, value, links)
         if hit is None or part_of_each_item(src_map, dst_map, path, hit[1]):
             chart_only.append((path, value, line))
             continue
         toml_key, link = hit
         fed.append(Link(path, value, line, toml_key, link))
-        also.extend(Link(path, value, line, k, l) for k, l in other_toml_keys(src_map, path, toml_key))
+        also.extend(Link(path, value, line, k, l) for k, l in other_toml_keys(src_map, path, toml_key, links))
 
     keys = [HubKey(parse_key(l.toml_key), apply_pattern(l.link.get("pattern"), l.value, l.link.get("filter")),
                    l.line, origin=format_key(l.values_path)) for l in fed + also]
@@ -335,10 +336,10 @@ def write_extra_configs(doc: ValuesDocument, dst_map: ChartMap, unexposed: list)
     return entries
 
 
-def other_toml_keys(chart_map: ChartMap, path: KeyPath, main_key: str) -> list[tuple[str, dict[str, Any]]]:
+def other_toml_keys(chart_map: ChartMap, path: KeyPath, main_key: str,
+                    links: list[tuple[str, dict[str, Any]]] | None = None) -> list[tuple[str, dict[str, Any]]]:
     """The other TOML keys one values leaf feeds (one database type feeds apim_db and shared_db)."""
-    text = format_key(path)
-    found = chart_map.values_to_toml(text, first_instance(chart_map)) or chart_map.values_to_toml(text)
+    found = in_first_instance(chart_map, chart_map.values_to_toml(format_key(path)) if links is None else links)
     seen, out = {main_key}, []
     for key, link in found:
         if key not in seen and link.get("kind") != "embedded":
@@ -494,7 +495,7 @@ def carry_chart_value(doc: ValuesDocument, src_map: ChartMap, dst_map: ChartMap,
                       line: int | None) -> Entry:
     key = format_key(path)
     entry = Entry("kept", key, key, value, value, line=line, origin=key)
-    known = key in dst_map.defaults or any(k.startswith(key + ".") or k.startswith(key + "[") for k in dst_map.defaults)
+    known = key in dst_map.defaults or key in dst_map.default_parents()
     if not known:
         parent = format_key(path[:-1]) if len(path) > 1 else ""
         free_form = parent and dst_map.defaults.get(parent) == {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, Callable
 
 from . import parse as p
@@ -33,9 +34,15 @@ class Template:
         self.functions = functions
         self.defines: dict[str, tuple[str, list]] = {}
 
+    def copy(self) -> "Template":
+        """Another set with the same templates, to which ``add`` may add more without changing this one."""
+        other = Template(self.functions)
+        other.defines = dict(self.defines)
+        return other
+
     def add(self, text: str, name: str) -> list:
         """Parse `text`; like Go, an unknown function is an error even in a branch that never runs."""
-        nodes, defines = p.parse(text, name)
+        nodes, defines = _parsed(text, name) if len(text) <= _CACHED_TEXT else p.parse(text, name)
         for body in [nodes, *defines.values()]:
             self._check_functions(body, name)
         for define_name, body in defines.items():
@@ -72,6 +79,15 @@ class Template:
             raise TemplateError(f"exceeded maximum template depth ({MAX_DEPTH})", *line_info)
         source, body = self.defines[define_name]
         return self.execute(body, define_name, dot, depth + 1)
+
+
+_CACHED_TEXT = 64 * 1024  # longer texts (a big values string given to tpl) are parsed each time, not kept
+
+
+@lru_cache(maxsize=1024)
+def _parsed(text: str, name: str) -> tuple[list, dict[str, list]]:
+    """A template's parse, once per process (nothing edits the nodes; tpl parses the same strings again and again)."""
+    return p.parse(text, name)
 
 
 class _State:

@@ -111,20 +111,25 @@ _GO_ESCAPES = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", 
 
 def go_quote(text: str) -> str:
     """strconv.Quote: Go escapes, printable Unicode kept as is."""
-    out = ['"']
-    for ch in text:
-        if ch in _GO_ESCAPES:
-            out.append(_GO_ESCAPES[ch])
-        elif ch.isprintable() or ch == " ":
-            out.append(ch)
-        elif ord(ch) < 0x80:
-            out.append(f"\\x{ord(ch):02x}")
-        elif ord(ch) <= 0xFFFF:
-            out.append(f"\\u{ord(ch):04x}")
-        else:
-            out.append(f"\\U{ord(ch):08x}")
-    out.append('"')
-    return "".join(out)
+    if text.isprintable() and '"' not in text and "\\" not in text:
+        return f'"{text}"'
+    return '"' + _QUOTE_SPECIAL.sub(_go_escape, text) + '"'
+
+
+_QUOTE_SPECIAL = re.compile(r'[^ -~]|["\\]')  # all but printable ASCII, and the two that need a backslash
+
+
+def _go_escape(match: re.Match) -> str:
+    ch = match.group()
+    if ch in _GO_ESCAPES:
+        return _GO_ESCAPES[ch]
+    if ch.isprintable():
+        return ch
+    if ord(ch) < 0x80:
+        return f"\\x{ord(ch):02x}"
+    if ord(ch) <= 0xFFFF:
+        return f"\\u{ord(ch):04x}"
+    return f"\\U{ord(ch):08x}"
 
 
 def to_json(value: Any) -> str:

@@ -13,6 +13,9 @@ _SPACE = " \t\r\n"
 _NUMBER = re.compile(r"[-+]?(0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|0[bB][01_]+|"
                      r"(\d[\d_]*\.?[\d_]*|\.\d[\d_]*)([eE][-+]?\d+)?)(i?)")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_SPACES = re.compile(r"[ \t\r\n]+")
+_QUOTED = re.compile(r'"((?:\\.|[^"\\\n])*)"')
+_CHAR = re.compile(r"'(\\.[0-9a-fA-F]*|[^'\\])'")
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", '"': '"', "'": "'", "a": "\a", "b": "\b",
             "f": "\f", "v": "\v", "0": "\0"}
 
@@ -109,6 +112,8 @@ class LoopControl:       # break / continue
 # ---- lexer ---------------------------------------------------------------------------------------
 
 def _unquote(body: str, line: int, name: str) -> str:
+    if "\\" not in body:
+        return body
     out, i = [], 0
     while i < len(body):
         ch = body[i]
@@ -210,14 +215,19 @@ class _Lexer:
         tokens: list[Token] = []
         spaced = True
         while True:
-            if self.pos >= len(text):
+            pos = self.pos
+            if pos >= len(text):
                 raise TemplateError("unclosed action", self.name, line)
-            done, trim = self._end_of_action()
-            if done:
-                return tokens, trim
-            ch = text[self.pos]
+            if text.startswith("}}", pos):
+                self.advance_to(pos + 2)
+                return tokens, False
+            ch = text[pos]
             if ch in _SPACE:
-                self.advance_to(self.pos + 1)
+                end = _SPACES.match(text, pos).end()
+                if text.startswith("-}}", end):
+                    self.advance_to(end + 3)
+                    return tokens, True
+                self.advance_to(end)
                 spaced = True
                 continue
             tokens.append(self._token(ch, spaced))
@@ -226,7 +236,7 @@ class _Lexer:
     def _token(self, ch: str, spaced: bool) -> Token:
         text, pos, line = self.text, self.pos, self.line
         if ch == '"':
-            match = re.compile(r'"((?:\\.|[^"\\\n])*)"').match(text, pos)
+            match = _QUOTED.match(text, pos)
             if not match:
                 raise TemplateError("unterminated quoted string", self.name, line)
             self.advance_to(match.end())
@@ -238,7 +248,7 @@ class _Lexer:
             self.advance_to(close + 1)
             return Token("string", text[pos + 1:close], spaced, line)
         if ch == "'":
-            match = re.compile(r"'(\\.[0-9a-fA-F]*|[^'\\])'").match(text, pos)
+            match = _CHAR.match(text, pos)
             if not match:
                 raise TemplateError("unterminated character constant", self.name, line)
             self.advance_to(match.end())
