@@ -11,7 +11,7 @@ import itertools
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from k8s_migrate.charts.chartmap import builtin_ids, load_chart_map
@@ -222,6 +222,7 @@ def test_values_reading_gives_the_round_trip_leaves_on_golden_inputs(path):
 
 @settings(max_examples=examples(400), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(toml_text())
+@example("[[server]]\n'a b' = '{#'\nserver = \"\" # a comment\n")  # a bracket and a '#' inside a literal string
 def test_values_reading_gives_the_round_trip_leaves(text):
     slow, fast = both_readings(text)
     assert leaf_facts(fast.leaves()) == leaf_facts(slow.leaves())

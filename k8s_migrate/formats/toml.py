@@ -733,8 +733,11 @@ def _with_indices(path: KeyPath, aot_counts: dict[KeyPath, int]) -> KeyPath:
 
 # the unrolled form: "(?:[^"\\]|\\.)*" keeps state per character and took 1.2 GB on a 10 MB string
 _STRINGS = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|\'[^\']*\'')
+_CODE = re.compile(r'(?:[^"\'#]|"[^"\\]*(?:\\.[^"\\]*)*"|\'[^\']*\')*')  # a line up to its comment
 
 
 def _bracket_delta(text: str) -> int:
-    text = _STRINGS.sub("", text.split("#", 1)[0] if '"' not in text else text)
-    return text.count("[") + text.count("{") - text.count("]") - text.count("}")
+    """Brackets opened minus closed on one line, outside strings and before its comment."""
+    code = _CODE.match(text)
+    bare = _STRINGS.sub("", code.group(0) if code else text)
+    return bare.count("[") + bare.count("{") - bare.count("]") - bare.count("}")
