@@ -16,8 +16,7 @@ from typing import Any
 
 from .catalog import Catalog
 from .data import load_json
-from .hub import flatten
-from .hub import KeyPath, format_key, has_items, strip_indices
+from .hub import KeyPath, flatten, format_key, has_items, strip_indices
 from .rules.values import same_value
 
 _MISSING = object()

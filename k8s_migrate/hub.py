@@ -15,8 +15,8 @@ Patterns (rule keys, catalog entries) may also use ``*`` for any one table key a
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Iterable
 
 Segment = str | int

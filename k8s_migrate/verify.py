@@ -385,8 +385,8 @@ def verify(values_data: bytes, name: str, chart: str, to_chart: str, instance: s
     instances. ``given`` holds values the operator supplies for the new chart (``--set``): the manual steps
     the values report asks for, such as a key the new chart requires. ``values_result`` is the migration
     to check (default: run it). ``objects``: also compare the other objects of full charts (the proof does not)."""
-    from k8s_migrate.charts.render import load_values_text
     from k8s_migrate.charts.chartmap import load_map
+    from k8s_migrate.charts.render import load_values_text
     from k8s_migrate.migrate.values import ValuesOptions, migrate_values
 
     src_map, dst_map = load_map(chart), load_map(to_chart)
@@ -440,9 +440,9 @@ class Compared:
 
 def compare_instance(result: Verification, rendered_src: str, rendered_dst: str, old: str, new: str,
                      ctx: Compared) -> None:
-    from k8s_migrate.migrate.toml import Options, migrate_toml
     from k8s_migrate.catalog import load_catalog
     from k8s_migrate.charts.chartmap import chart_version
+    from k8s_migrate.migrate.toml import Options, migrate_toml
 
     toml_result = ctx.migrated.get(rendered_src)
     if toml_result is None:  # instances that render the same deployment.toml share one migration

@@ -28,8 +28,18 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "scripts"))
 
-from derive_catalogs import (CONF, FOR_ITEMS, FOR_LIST, conf_dir_of, resolve, template_bindings,  # noqa: E402
-                             toml_versions, try_hub_text, version_tuple, write_json)
+from derive_catalogs import (  # noqa: E402
+    CONF,
+    FOR_ITEMS,
+    FOR_LIST,
+    conf_dir_of,
+    resolve,
+    template_bindings,
+    toml_versions,
+    try_hub_text,
+    version_tuple,
+    write_json,
+)
 
 DEFAULT_REFERENCE = REPO.parent / "shared" / "reference"
 DEFAULT_OUT = REPO / "mappings" / "validation"

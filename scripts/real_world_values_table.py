@@ -18,11 +18,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from k8s_migrate.charts.render import load_values_text  # noqa: E402
 from k8s_migrate.charts.chartmap import load_map  # noqa: E402
+from k8s_migrate.charts.render import load_values_text  # noqa: E402
 from k8s_migrate.migrate.values import ValuesOptions, migrate_values  # noqa: E402
-from k8s_migrate.verify import (chart_directory, differences, merge_given, render_instances,  # noqa: E402
-                                reference_root, verify)
+from k8s_migrate.verify import chart_directory, differences, reference_root, render_instances, verify  # noqa: E402
 
 KEY = {"wso2.apim.configurations.encryption.key": "0123456789abcdef0123456789abcdef"}
 CASES = [

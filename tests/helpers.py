@@ -13,7 +13,6 @@ from pathlib import Path
 from k8s_migrate.cli import run_app
 from k8s_migrate.migrate.toml import Options, migrate_toml
 
-
 LONG = os.environ.get("K8S_MIGRATE_LONG") == "1"
 
 

@@ -5,11 +5,12 @@ import io
 
 import pytest
 
-from helpers import cli
 from k8s_migrate.answers import Answers, choice_rules, load_answers, with_answers
 from k8s_migrate.errors import UsageError
 from k8s_migrate.migrate.toml import Options, migrate_toml
 from k8s_migrate.rules.model import RuleError, check_choice
+
+from helpers import cli
 
 RULE = "r400-gateway-environment-default-name"
 FILE_320 = b"""[server]
@@ -144,5 +145,5 @@ def test_end_of_input_at_the_prompt_records_nothing_and_says_where_the_file_is(t
     assert not answers.path.exists() and answers.rules == {}
     said = stderr.getvalue()
     assert "recorded" not in said
-    assert f"k8s-migrate: no answer (end of input): the documented default applies" in said
+    assert "k8s-migrate: no answer (end of input): the documented default applies" in said
     assert str(answers.path) in said

@@ -3,10 +3,11 @@ import tomllib
 
 import pytest
 
-from helpers import assert_rederives
 from k8s_migrate.catalog import UnknownVersionError, known_versions, load_catalog
 from k8s_migrate.data import load_json
 from k8s_migrate.hub import format_key, parse_key
+
+from helpers import assert_rederives
 
 
 def test_index_lists_toml_versions_in_order_with_partial_flags():

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from helpers import cli
 from k8s_migrate.about import chart_ids, rule_count
 from k8s_migrate.rules.load import load_packs
+
+from helpers import cli
 
 REPO = Path(__file__).resolve().parent.parent
 COMMANDS = ["toml", "values", "configmap", "batch", "render", "verify", "xml", "keys", "pr", "version",

@@ -18,9 +18,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from k8s_migrate.errors import UsageError
-from k8s_migrate.hub import flatten
-from k8s_migrate.hub import format_key
+from k8s_migrate.hub import flatten, format_key
 from k8s_migrate.migrate.toml import Options, migrate_toml
+
 from helpers import examples
 from reference_inputs import all_tomls, toml_ids
 from toml_strategies import toml_text, with_line_endings

@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from helpers import LONG, cli
 from k8s_migrate.data import mappings_dir
 from k8s_migrate.detect import contradiction, detect_chart, detect_version, sniff_kind, version_range
 from k8s_migrate.hub import flatten
+
+from helpers import LONG, cli
 
 REPO = Path(__file__).resolve().parent.parent
 REAL = REPO.parent / "shared" / "reference" / "real-world"

@@ -13,9 +13,10 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from helpers import cli, examples
 from k8s_migrate.errors import UsageError
 from k8s_migrate.migrate.toml import Options, migrate_toml
+
+from helpers import cli, examples
 from reference_inputs import all_tomls, toml_ids
 from toml_strategies import toml_text, with_line_endings
 

@@ -4,8 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from helpers import assert_migrates, load_golden
 from k8s_migrate.rules.load import load_packs
+
+from helpers import assert_migrates, load_golden
 
 GOLDEN = Path(__file__).parent / "golden" / "toml"
 CASES = sorted(p for p in GOLDEN.iterdir() if p.is_dir())

@@ -16,7 +16,13 @@ import pytest
 
 from k8s_migrate.charts.helm import helm_binary, helm_template, split_manifests
 from k8s_migrate.charts.render import (
-    TemplateError, _config_sources, config_data, load_chart, load_values_text, render_deployment_toml, render_template,
+    TemplateError,
+    _config_sources,
+    config_data,
+    load_chart,
+    load_values_text,
+    render_deployment_toml,
+    render_template,
 )
 
 HERE = Path(__file__).resolve().parent

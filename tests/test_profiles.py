@@ -7,8 +7,16 @@ import pytest
 from k8s_migrate.catalog import known_versions, load_catalog
 from k8s_migrate.errors import UsageError
 from k8s_migrate.migrate.toml import Options, migrate_toml, stock_for
-from k8s_migrate.profiles import (canonical, detect, implied_by_role, known_roles, profile_data, profile_in_notes,
-                                  profile_of_role, stock_name)
+from k8s_migrate.profiles import (
+    canonical,
+    detect,
+    implied_by_role,
+    known_roles,
+    profile_data,
+    profile_in_notes,
+    profile_of_role,
+    stock_name,
+)
 
 
 def test_every_server_role_of_every_version_has_a_profile():

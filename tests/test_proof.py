@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from helpers import cli
 from k8s_migrate.errors import ProofError
 from k8s_migrate.migrate.toml import Options, migrate_toml
+
+from helpers import cli
 
 GOLDEN = Path(__file__).parent / "golden" / "proof"
 CASES = sorted(p for p in GOLDEN.iterdir() if p.is_dir())

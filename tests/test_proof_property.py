@@ -11,7 +11,8 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings, strategies as st
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from k8s_migrate.catalog import known_versions
 from k8s_migrate.errors import ProofError
@@ -88,7 +89,7 @@ def customised_stock(draw):
         lines = remove_table(lines, draw(st.integers(0, len(lines) - 1)))
     extra = []
     for n in range(draw(st.integers(0, 2))):
-        extra += ["", f"[[apim.gateway.environment]]", f'name = "extra-{n}"', 'type = "hybrid"',
+        extra += ["", "[[apim.gateway.environment]]", f'name = "extra-{n}"', 'type = "hybrid"',
                   f'http_endpoint = "http://gw-{n}.example.com:8280"']
     if draw(st.booleans()):
         extra += ["", "[[event_listener]]", 'id = "custom_listener"', 'type = "org.example.Type"',

@@ -10,7 +10,13 @@ import pytest
 from ruamel.yaml import YAML
 
 from k8s_migrate.charts.render import (
-    TemplateError, helm_values, list_instances, load_chart, merge_values, render_deployment_toml, render_string,
+    TemplateError,
+    helm_values,
+    list_instances,
+    load_chart,
+    merge_values,
+    render_deployment_toml,
+    render_string,
 )
 
 HERE = Path(__file__).resolve().parent

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from helpers import cli
 from k8s_migrate.migrate.toml import Options, migrate_toml
 from k8s_migrate.report import Entry, Report, merge_reports
 from k8s_migrate.report.renderers import key_cell, render_text, terminal_text
+
+from helpers import cli
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 

@@ -1,9 +1,10 @@
 """key-mappings.json aliases: old names canonicalised to the names the target reads."""
 
-from helpers import assert_migrates
 from k8s_migrate.catalog import load_catalog
 from k8s_migrate.hub import parse_key
 from k8s_migrate.rules.aliases import alias_rules, canonical_names, old_to_new, templates_read
+
+from helpers import assert_migrates
 
 
 def test_one_old_key_feeding_two_new_keys_becomes_a_rename_and_a_set():

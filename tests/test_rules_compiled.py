@@ -4,11 +4,11 @@
 import json
 import shutil
 
+from test_rules_lint import GOOD, pack
+
 from k8s_migrate.data import mappings_dir
 from k8s_migrate.rules.lint import compiled_problems
 from k8s_migrate.rules.load import COMPILED, _compiled, compile_packs, load_pack, pack_data
-
-from test_rules_lint import GOOD, pack
 
 
 def compiled_folder(tmp_path):

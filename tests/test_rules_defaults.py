@@ -3,10 +3,11 @@
 
 import tomllib
 
-from helpers import cli
 from k8s_migrate.hub import format_key, parse_key
 from k8s_migrate.migrate.toml import Options, migrate_toml
 from k8s_migrate.rules.load import plan
+
+from helpers import cli
 
 MINIMAL_320 = b'[server]\nhostname = "apim.example.com"\n\n[super_admin]\nusername = "admin"\npassword = "admin"\n'
 

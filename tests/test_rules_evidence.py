@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from helpers import cli
 from k8s_migrate.rules.evidence import evidence_problems
 from k8s_migrate.rules.lint import load_valid_packs
 from k8s_migrate.rules.model import RuleError, rule_from_data
+
+from helpers import cli
 
 SOURCE = "    source: https://github.com/wso2/product-apim/blob/v4.2.0/modules/distribution/product/src/main/resources/conf/default.json\n"
 

@@ -4,9 +4,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from helpers import cli
 from k8s_migrate.data import mappings_dir
 from k8s_migrate.rules.lint import default_golden_dir, lint
+
+from helpers import cli
 
 REPO = Path(__file__).resolve().parent.parent
 GOOD = """

@@ -5,8 +5,7 @@ import tomllib
 import pytest
 
 from k8s_migrate.catalog import load_catalog
-from k8s_migrate.hub import flatten
-from k8s_migrate.hub import format_key
+from k8s_migrate.hub import flatten, format_key
 from k8s_migrate.migrate.toml import Options, migrate_toml
 
 REAL_WORLD = ["deevally-320-aio", "ibay-400-gw", "keys4words-410-minimal", "csdg-420-cp", "csdg-420-tm",

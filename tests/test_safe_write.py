@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from helpers import cli
 from k8s_migrate import output
 from k8s_migrate.errors import UsageError
+
+from helpers import cli
 
 REPO = Path(__file__).resolve().parent.parent
 OLD = b"[server]\nhostname = \"am.example.com\"\n\n[integration.transaction_counter]\nenable = true\n"

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from helpers import cli
-from k8s_migrate.hub import flatten
-from k8s_migrate.hub import format_key, is_placeholder
+from k8s_migrate.hub import flatten, format_key, is_placeholder
 from k8s_migrate.report.masking import is_secret_key
+
+from helpers import cli
 from reference_inputs import all_tomls, toml_ids
 
 CASES = all_tomls()

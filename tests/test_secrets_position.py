@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from helpers import cli
 from k8s_migrate.report.masking import MASK, mask_config_line, mask_value
+
+from helpers import cli
 
 LEAKS = Path(__file__).parent / "leaks"
 MARK = "Secr3t"

@@ -9,11 +9,11 @@ import pytest
 from ruamel.yaml import YAML
 
 from k8s_migrate.charts.chartmap import load_chart_map
-from k8s_migrate.migrate.split import SplitOptions, known_path, split_values
 from k8s_migrate.data import load_json
 from k8s_migrate.formats.text import decode
 from k8s_migrate.formats.values import ValuesDocument
 from k8s_migrate.hub import format_key, parse_key
+from k8s_migrate.migrate.split import SplitOptions, known_path, split_values
 from tests.helpers import cli
 
 FIXTURE = Path(__file__).parent / "fixtures" / "split" / "pattern-3-4.2.x.yaml"

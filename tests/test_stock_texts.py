@@ -3,9 +3,9 @@ whose data changed is rendered afresh, never served a stale text."""
 
 import json
 
-from k8s_migrate.migrate import toml as pipeline
 from k8s_migrate.catalog import known_versions, load_catalog
 from k8s_migrate.data import mappings_dir
+from k8s_migrate.migrate import toml as pipeline
 from k8s_migrate.migrate.toml import STOCK_TEXTS, stock_digest, stock_text
 
 

@@ -6,10 +6,11 @@ from itertools import combinations
 
 import pytest
 
-from helpers import cli
 from k8s_migrate.formats.text import decode
 from k8s_migrate.formats.toml import TomlDocument
 from k8s_migrate.migrate.toml import Options, migrate_toml
+
+from helpers import cli
 
 STOCK_VERSIONS = ["3.0.0", "3.1.0", "3.2.0", "4.0.0", "4.1.0", "4.2.0", "4.3.0", "4.4.0", "4.5.0", "4.6.0"]
 PAIR_VERSIONS = ["3.2.0", "4.0.0", "4.2.0", "4.5.0", "4.6.0"]

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from helpers import assert_rederives, cli
 from k8s_migrate.validate import ValidateOptions, validate_file
+
+from helpers import assert_rederives, cli
 
 FIXTURES = Path(__file__).parent / "fixtures" / "validate"
 CHARTS = Path(__file__).resolve().parent.parent / "charts-fixtures"

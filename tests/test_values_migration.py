@@ -6,9 +6,10 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from helpers import cli
 from k8s_migrate.formats.values import walk_values
 from k8s_migrate.migrate.values import ValuesOptions, migrate_values
+
+from helpers import cli
 
 FIXTURES = Path(__file__).parent / "fixtures" / "values"
 HELM_APIM_AIO = ["3.2.x", "4.2.x", "4.3.x", "4.4.x", "4.5.x", "4.6.x", "4.7.x"]

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from helpers import cli
-from k8s_migrate.hub import flatten
-from k8s_migrate.hub import format_key
+from k8s_migrate.hub import flatten, format_key
 from k8s_migrate.xml import xml_customisations
+
+from helpers import cli
 from xml_expected import EXPECTED_KEYS, customised_conf, stock_conf
 
 TARGETS = ["3.0.0", "4.6.0"]

@@ -8,10 +8,8 @@ from pathlib import Path
 import pytest
 
 from k8s_migrate.xml import XmlInputError, xml_customisations
+
 from xml_expected import EXPECTED_KEYS, customised_conf, stock_conf
-
-
-
 
 
 @pytest.fixture(scope="module")

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Iterable
 
+from ..counting import counted
 from ..hub import KeyPath, KeyPathError, matches, parse_key
 from ..profiles import profile_data, profile_in_notes
 from ..report import Entry, Report
-from ..counting import counted
 
 SOURCE = "k8s-migrate fleet check (fleet_checks in mappings/profiles.json)"
 _URL_HOST = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://([A-Za-z0-9_.-]+)")

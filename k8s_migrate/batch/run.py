@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import os
 import gc
+import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from ..counting import counted
 from ..report import ACTIONS, ATTENTION, Entry, Report, merge_reports
 from ..report.renderers import EntrySpool, entries_json
 from .consistency import check_fleet_facts
 from .discovery import Defaults, Job, Manifest, Skipped, discover_all
 from .progress import Progress
 from .worker import JobResult, Target, run_chunk
-from ..counting import counted
 
 
 @dataclass

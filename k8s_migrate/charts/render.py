@@ -19,8 +19,7 @@ from typing import Any, Callable
 from ruamel.yaml import YAML
 from ruamel.yaml.constructor import SafeConstructor
 
-from .gotemplate import FUNCTIONS, GoObject, Template, TemplateError, strip_no_value
-from .gotemplate import yamlout
+from .gotemplate import FUNCTIONS, GoObject, Template, TemplateError, strip_no_value, yamlout
 
 __all__ = ["Chart", "Rendering", "TemplateError", "helm_values", "list_instances", "load_chart", "merge_values",
            "config_data", "render_deployment_toml", "render_string", "render_template"]

@@ -6,8 +6,20 @@ import sys
 from typing import Optional
 
 from ..errors import Exit, UsageError
-from .common import CHECK, FOLLOW, KEEP_OLD, PROFILE, QUIET, REPORT, SHOW_SECRETS, STRICT, VERBOSE, check_report_path, fail
-from .common import ANSWERS
+from .common import (
+    ANSWERS,
+    CHECK,
+    FOLLOW,
+    KEEP_OLD,
+    PROFILE,
+    QUIET,
+    REPORT,
+    SHOW_SECRETS,
+    STRICT,
+    VERBOSE,
+    check_report_path,
+    fail,
+)
 from .params import Argument, Option
 
 

@@ -23,8 +23,8 @@ def pull_command(
 ) -> None:
     """Fetch a chart (index.yaml + archive, sha256 checked; helm pull when helm is on PATH) into the cache."""
     try:
-        from ..charts.pull import pull
         from ..charts.chartmap import load_map
+        from ..charts.pull import pull
 
         path = pull(load_map(chart), repo)
     except UsageError as exc:

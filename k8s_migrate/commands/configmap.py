@@ -6,8 +6,27 @@ from typing import Optional
 
 from ..errors import ProofError, UsageError
 from ..inputs import label as input_name
-from .common import (BACKUP, CHECK, DIFF, FOLLOW, FROM, IN_PLACE, KEEP_OLD, OUTPUT, PROFILE, QUIET, REPORT, VERBOSE,
-                     SHOW_SECRETS, STRICT, TO, Delivery, deliver, fail, fail_inconsistent)
+from .common import (
+    BACKUP,
+    CHECK,
+    DIFF,
+    FOLLOW,
+    FROM,
+    IN_PLACE,
+    KEEP_OLD,
+    OUTPUT,
+    PROFILE,
+    QUIET,
+    REPORT,
+    SHOW_SECRETS,
+    STRICT,
+    TO,
+    VERBOSE,
+    Delivery,
+    deliver,
+    fail,
+    fail_inconsistent,
+)
 from .params import Argument, Option
 
 
@@ -30,8 +49,8 @@ def configmap_command(
     delivery = Delivery(file, output, in_place, backup, report, diff, check, strict, show_secrets, quiet, follow_symlinks, verbose=verbose)
     try:
         from ..migrate.configmap import migrate_manifest
-        from ..output import read_input
         from ..migrate.toml import Options
+        from ..output import read_input
 
         if mode not in ("rebase", "edit"):
             raise UsageError(f"--mode must be rebase or edit, not {mode!r}")

@@ -4,7 +4,6 @@ left out, warn when it contradicts the file, and put the evidence into the repor
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
@@ -184,8 +183,7 @@ def fragment_note(data: bytes, name: str, from_version: str, kind: str, mode: st
     import tomllib
 
     from ..catalog import load_catalog, resolve_version
-    from ..hub import flatten
-    from ..hub import format_key, strip_indices
+    from ..hub import flatten, format_key, strip_indices
 
     if mode != "rebase":
         return []

@@ -7,10 +7,9 @@ from typing import Optional
 
 import typer
 
+from ..counting import counted
 from ..errors import UsageError
 from .common import ANSWERS, KEEP_OLD, PROFILE, SHOW_SECRETS, fail
-from ..counting import counted
-
 
 
 def register(app: typer.Typer) -> None:

@@ -94,8 +94,8 @@ def verify_values(data: bytes, name: str, chart: str, to_chart: str, instance: O
 
 
 def _renderer(name: str) -> str:
-    from ..charts.render import RENDERERS
     from ..charts.helm import HELM_ENV, helm_binary
+    from ..charts.render import RENDERERS
 
     if name not in RENDERERS:
         raise UsageError(f"--renderer takes {' or '.join(RENDERERS)}, not {name!r}")

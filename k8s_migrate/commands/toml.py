@@ -6,9 +6,28 @@ from typing import Optional
 
 from ..errors import ProofError, UsageError
 from ..inputs import label as input_name
-from .common import (BACKUP, CHECK, DIFF, FOLLOW, FROM, IN_PLACE, KEEP_OLD, OUTPUT, PROFILE, QUIET, REPORT, VERBOSE,
-                     SHOW_SECRETS, STRICT, TO, Delivery, deliver, fail, fail_inconsistent)
-from .common import ANSWERS
+from .common import (
+    ANSWERS,
+    BACKUP,
+    CHECK,
+    DIFF,
+    FOLLOW,
+    FROM,
+    IN_PLACE,
+    KEEP_OLD,
+    OUTPUT,
+    PROFILE,
+    QUIET,
+    REPORT,
+    SHOW_SECRETS,
+    STRICT,
+    TO,
+    VERBOSE,
+    Delivery,
+    deliver,
+    fail,
+    fail_inconsistent,
+)
 from .params import Argument, Option
 
 
@@ -35,8 +54,8 @@ def toml_command(
         from dataclasses import replace
 
         from ..answers import load_answers, with_answers
-        from ..output import read_input
         from ..migrate.toml import Options, migrate_toml
+        from ..output import read_input
 
         if mode not in ("rebase", "edit"):
             raise UsageError(f"--mode must be rebase or edit, not {mode!r}")

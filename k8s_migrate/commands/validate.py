@@ -8,7 +8,7 @@ from typing import List, Optional
 import typer
 
 from ..errors import UsageError
-from .common import PROFILE, QUIET, SHOW_SECRETS, FOLLOW, fail
+from .common import FOLLOW, PROFILE, QUIET, SHOW_SECRETS, fail
 
 
 def register(app: typer.Typer) -> None:
@@ -33,7 +33,7 @@ def validate_command(
     from ..output import read_input, write_atomic
     from ..validate import ValidateOptions, validate_file
     from ..validate.findings import FAIL_LEVELS, KINDS, return_code
-    from ..validate.render import render_for_path, findings_text
+    from ..validate.render import findings_text, render_for_path
 
     try:
         if fail_on not in FAIL_LEVELS:

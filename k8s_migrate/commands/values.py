@@ -6,9 +6,25 @@ from typing import List, Optional
 
 from ..errors import Exit, ProofError, UsageError
 from ..inputs import label as input_name
-from .common import (CHECK, DIFF, FOLLOW, IN_PLACE, BACKUP, KEEP_OLD, OUTPUT, QUIET, REPORT, VERBOSE, SHOW_SECRETS,
-                     STRICT, Delivery, deliver, fail, fail_inconsistent)
-from .common import ANSWERS
+from .common import (
+    ANSWERS,
+    BACKUP,
+    CHECK,
+    DIFF,
+    FOLLOW,
+    IN_PLACE,
+    KEEP_OLD,
+    OUTPUT,
+    QUIET,
+    REPORT,
+    SHOW_SECRETS,
+    STRICT,
+    VERBOSE,
+    Delivery,
+    deliver,
+    fail,
+    fail_inconsistent,
+)
 from .params import Argument, Option
 
 

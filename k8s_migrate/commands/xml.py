@@ -7,8 +7,24 @@ from typing import Optional
 import typer
 
 from ..errors import ProofError, UsageError
-from .common import (CHECK, DIFF, FOLLOW, KEEP_OLD, OUTPUT, PROFILE, QUIET, REPORT, VERBOSE, SHOW_SECRETS, STRICT, TO, Delivery,
-                     deliver, fail, fail_inconsistent)
+from .common import (
+    CHECK,
+    DIFF,
+    FOLLOW,
+    KEEP_OLD,
+    OUTPUT,
+    PROFILE,
+    QUIET,
+    REPORT,
+    SHOW_SECRETS,
+    STRICT,
+    TO,
+    VERBOSE,
+    Delivery,
+    deliver,
+    fail,
+    fail_inconsistent,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -36,9 +52,9 @@ def xml_command(
             raise UsageError("--in-place does not apply to xml: the XML files stay as they are; write the deployment.toml with -o")
         if conf == "-":
             raise UsageError("xml reads a repository/conf folder or an XML file, not stdin")
-        from ..output import read_input
         from ..migrate.toml import Options
         from ..migrate.xml import migrate_xml
+        from ..output import read_input
 
         options = Options(from_version, to_version, mode="rebase", profile=profile, keep_old_defaults=keep_old_defaults)
         if onto:

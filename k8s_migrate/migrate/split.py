@@ -14,19 +14,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..catalog import load_catalog
+from ..charts.chartmap import ChartMap, apply_pattern, chart_version, invert_pattern, load_map, to_values
 from ..data import load_json, mappings_dir
 from ..errors import UsageError
 from ..formats.text import decode
 from ..formats.values import ValuesDocument, _plain, container_for, detect_indent, get_path
 from ..hub import HubKey, KeyPath, format_key, matches, parse_key, substitute, unflatten
-from .toml import add_findings, entry_for, join, rule_chain
-from .values import complete_list_items
 from ..profiles import canonical
 from ..report import Entry, Report, merge_reports
 from ..rules.apply import Context, run
 from ..rules.values import same_value
-from ..charts.chartmap import ChartMap, apply_pattern, chart_version, invert_pattern, load_map, to_values
 from .default_changes import default_changes, rendered_keys
+from .toml import add_findings, entry_for, join, rule_chain
+from .values import complete_list_items
 
 RULES_DIR = "charts/rules"
 _MISSING = object()

@@ -8,15 +8,16 @@ from typing import Any
 
 from ..carryover import Baseline, ItemMatcher, Verdict, judge_old
 from ..catalog import Catalog, load_catalog, resolve_version
+from ..counting import counted
 from ..data import load_json
 from ..errors import UsageError
-from ..formats.text import SourceText, decode
 from ..formats.comments import carry_comments
+from ..formats.text import SourceText, decode
 from ..formats.toml import TomlDocument, TomlValues, read_values, walk
-from ..hub import flatten, nest
-from ..hub import HubKey, KeyPath, format_key, has_items, parse_key, strip_indices
+from ..hub import HubKey, KeyPath, flatten, format_key, has_items, nest, parse_key, strip_indices
+from ..profiles import detect as detect_profile
+from ..profiles import implied_by_role, stock_name, user_role
 from ..proof import ProofError, prove
-from ..profiles import detect as detect_profile, implied_by_role, stock_name, user_role
 from ..report import Entry, Report
 from ..rules.aliases import canonicalise
 from ..rules.apply import Context, HubState, Track, run
@@ -24,7 +25,6 @@ from ..rules.load import plan
 from ..rules.model import RuleError
 from ..rules.values import same_value
 from ..versions import VersionError
-from ..counting import counted
 
 
 @dataclass

@@ -11,20 +11,29 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..catalog import load_catalog
-from .default_changes import default_changes
+from ..charts.chartmap import (
+    ChartMap,
+    apply_pattern,
+    chart_version,
+    embedded_link,
+    in_first_instance,
+    invert_pattern,
+    load_map,
+    to_toml,
+    to_values,
+)
 from ..charts.deployment_rules import RuleContext, apply_rules
-from ..charts.chartmap import (ChartMap, apply_pattern, chart_version, embedded_link, in_first_instance,
-                               invert_pattern, load_map, to_toml, to_values)
 from ..charts.effective import effective_set, guard_holds, overlay, simple_guard
+from ..counting import counted
 from ..errors import UsageError
 from ..formats.text import decode
 from ..formats.values import ValuesDocument
 from ..hub import HubKey, KeyPath, format_key, parse_key
-from .toml import Result, entry_for, join, rule_chain, add_findings
 from ..report import Entry, Report
 from ..rules.apply import Context, run
 from ..rules.values import same_value
-from ..counting import counted
+from .default_changes import default_changes
+from .toml import Result, add_findings, entry_for, join, rule_chain
 
 
 @dataclass

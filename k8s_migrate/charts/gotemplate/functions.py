@@ -11,8 +11,8 @@ from typing import Any, Callable
 
 from . import yamlout
 from .execute import _Call
-from .sprig_text import SPRIG_TEXT, _want_int, _want_str
 from .govalue import TemplateError, format_v, go_quote, is_true, sprint, sprintf, strval, to_json, type_name
+from .sprig_text import SPRIG_TEXT, _want_int, _want_str
 
 
 def _to_int64(value: Any) -> int:
