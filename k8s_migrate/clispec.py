@@ -27,9 +27,8 @@ def load() -> dict[str, object]:
         return json.load(fh)
 
 
-def build() -> dict[str, object]:
-    """The spec of the typer app as it is now."""
-    from .cli import command
+def build(root: object) -> dict[str, object]:
+    """The spec of a click command tree: the typer app's as it is now is ``build(cli.command())``."""
     from .helptext import page
 
     commands: dict[str, object] = {}
@@ -46,7 +45,7 @@ def build() -> dict[str, object]:
         for name in cmd.list_commands(ctx) if entry["group"] else []:
             visit(cmd.get_command(ctx, name), [*path, name], ctx)
 
-    visit(command(), [], None)
+    visit(root, [], None)
     return {"commands": commands}
 
 

@@ -14,11 +14,12 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from k8s_migrate.cli import command  # noqa: E402
 from k8s_migrate.clispec import SPEC, build  # noqa: E402
 
 
 def main() -> None:
-    Path(SPEC).write_text(json.dumps(build(), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    Path(SPEC).write_text(json.dumps(build(command()), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {SPEC}")
 
 
