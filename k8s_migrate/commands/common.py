@@ -13,7 +13,7 @@ from .params import Option
 
 @dataclass
 class Delivery:
-    """The options every migrating command shares (see DESIGN.md's CLI contract)."""
+    """The options every migrating command shares (the CLI contract: README.md, Commands)."""
 
     file: str
     output: Optional[str]
