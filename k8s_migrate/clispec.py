@@ -14,6 +14,10 @@ import os
 import sys
 from functools import lru_cache
 
+TYPE_CHECKING = False  # typing is not imported on the fast path; mypy reads this block
+if TYPE_CHECKING:
+    from typing import Any
+
 SPEC = os.path.join(os.path.dirname(__file__), "clispec.json")  # os.path, not pathlib: --help counts its imports
 FAST = ("toml", "values", "configmap", "batch")
 HELP = ("--help", "-h")
@@ -22,21 +26,21 @@ TYPER_ONLY = ("K8S_MIGRATE_MAPPINGS", "_K8S_MIGRATE_COMPLETE")  # help built fro
 
 
 @lru_cache(maxsize=1)
-def load() -> dict[str, object]:
+def load() -> dict[str, Any]:
     with open(SPEC, encoding="utf-8") as fh:
         return json.load(fh)
 
 
-def build(root: object) -> dict[str, object]:
+def build(root: Any) -> dict[str, Any]:
     """The spec of a click command tree: the typer app's as it is now is ``build(cli.command())``."""
     from .helptext import page
 
-    commands: dict[str, object] = {}
+    commands: dict[str, Any] = {}
 
-    def visit(cmd: object, path: list[str], parent: object) -> None:
+    def visit(cmd: Any, path: list[str], parent: Any) -> None:
         ctx = cmd.context_class(cmd, info_name=path[-1] if path else "k8s-migrate", parent=parent,
                                 **cmd.context_settings)
-        entry: dict[str, object] = {"page": page(cmd, ctx), "group": hasattr(cmd, "commands")}
+        entry: dict[str, Any] = {"page": page(cmd, ctx), "group": hasattr(cmd, "commands")}
         if " ".join(path) in FAST:
             callback = cmd.callback.__wrapped__
             entry["callback"] = f"{callback.__module__}:{callback.__qualname__}"
@@ -49,7 +53,7 @@ def build(root: object) -> dict[str, object]:
     return {"commands": commands}
 
 
-def parameter(param: object) -> dict[str, object]:
+def parameter(param: Any) -> dict[str, Any]:
     if param.type.name not in TYPES or param.nargs != 1 or param.envvar or param.callback:
         raise ValueError(f"the fast path cannot parse {param.name} ({param.type.name}); leave its command to typer")
     option = param.param_type_name == "option"
@@ -72,16 +76,16 @@ def dispatch(argv: list[str]) -> int | None:
         sys.stdout.write(render(entry["page"]))
         return 0
     entry = commands.get(argv[0]) if argv and argv[0] in FAST else None
-    arguments = parse(entry["params"], argv[1:]) if entry else None
-    if arguments is None:
+    arguments = parse(entry["params"], argv[1:]) if entry is not None else None
+    if entry is None or arguments is None:
         return None
     return run(entry["callback"], arguments)
 
 
-def parse(params: list[dict[str, object]], args: list[str]) -> dict[str, object] | None:
+def parse(params: list[dict[str, Any]], args: list[str]) -> dict[str, Any] | None:
     """The command's keyword arguments, as typer would pass them; None when typer should read ``args``."""
     options = {opt: p for p in params for opt in p["opts"]}
-    given: dict[str, object] = {}
+    given: dict[str, Any] = {}
     positional: list[str] = []
     rest = list(args)
     while rest:
@@ -94,7 +98,7 @@ def parse(params: list[dict[str, object]], args: list[str]) -> dict[str, object]
         if param is None or (param["flag"] and equals) or (param["name"] in given and not param["multiple"]):
             return None
         if param["flag"]:
-            value: object = True
+            value: Any = True
         elif equals:
             value = inline
         elif rest and (rest[0] == "-" or not rest[0].startswith("-")):
@@ -125,7 +129,7 @@ def parse(params: list[dict[str, object]], args: list[str]) -> dict[str, object]
     return out
 
 
-def run(callback: str, arguments: dict[str, object]) -> int:
+def run(callback: str, arguments: dict[str, Any]) -> int:
     """Call the command as typer's main would, with its handling of Exit, Ctrl-C, end of input and a closed pipe."""
     import errno
     from importlib import import_module
@@ -153,7 +157,7 @@ def run(callback: str, arguments: dict[str, object]) -> int:
 class QuietFlush:
     """A stream whose flush ignores a closed pipe (click's PacifyFlushWrapper), for the exit after one."""
 
-    def __init__(self, stream: object):
+    def __init__(self, stream: Any):
         self.stream = stream
 
     def flush(self) -> None:
@@ -165,5 +169,5 @@ class QuietFlush:
             if exc.errno != errno.EPIPE:
                 raise
 
-    def __getattr__(self, name: str) -> object:
+    def __getattr__(self, name: str) -> Any:
         return getattr(self.stream, name)

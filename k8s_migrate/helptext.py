@@ -12,6 +12,10 @@ import os
 import sys
 import textwrap
 
+TYPE_CHECKING = False  # typing is not imported on the fast path; mypy reads this block
+if TYPE_CHECKING:
+    from typing import Any
+
 OPTION_METAVARS = {
     "--from": "VERSION", "--to": "VERSION", "--version": "VERSION",
     "--chart": "CHART", "--to-chart": "CHART",
@@ -24,7 +28,7 @@ OPTION_METAVARS = {
 ARGUMENT_METAVARS = {"conf": "CONF_DIR|FILE", "directory": "DIR", "rule_id": "RULE_ID"}
 
 
-def metavar(param: object) -> str:
+def metavar(param: Any) -> str:
     if getattr(param, "metavar", None):
         return param.metavar
     for opt in getattr(param, "opts", []):
@@ -34,19 +38,19 @@ def metavar(param: object) -> str:
     return ARGUMENT_METAVARS.get(name, name.upper())
 
 
-def _is_flag(param: object) -> bool:
+def _is_flag(param: Any) -> bool:
     return bool(getattr(param, "is_flag", False) or getattr(param, "count", False))
 
 
-def _is_option(param: object) -> bool:
+def _is_option(param: Any) -> bool:
     return bool(getattr(param, "opts", None)) and param.opts[0].startswith("-")
 
 
-def _repeats(param: object) -> bool:
+def _repeats(param: Any) -> bool:
     return bool(getattr(param, "multiple", False)) or getattr(param, "nargs", 1) != 1
 
 
-def usage_pieces(command: object, ctx: object) -> list[str]:
+def usage_pieces(command: Any, ctx: Any) -> list[str]:
     pieces = ["[OPTIONS]"]
     for param in command.get_params(ctx):
         if _is_option(param) or getattr(param, "hidden", False):
@@ -58,14 +62,14 @@ def usage_pieces(command: object, ctx: object) -> list[str]:
     return pieces
 
 
-def summary(command: object) -> str:
+def summary(command: Any) -> str:
     text = (command.short_help or command.help or "").strip().split("\n\n")[0]
     text = " ".join(text.split())
     end = text.find(". ")
     return text[: end + 1] if end != -1 else text
 
 
-def _default(param: object) -> str:
+def _default(param: Any) -> str:
     default = getattr(param, "default", None)
     if _is_flag(param) or default in (None, "", (), []) or getattr(param, "show_default", None) is False:
         return ""
@@ -84,7 +88,7 @@ def _terminal_columns() -> int:
         columns = 0
     if columns <= 0:
         try:
-            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns if sys.__stdout__ else 0
         except (AttributeError, ValueError, OSError):
             columns = 0
     return columns or 80
@@ -123,7 +127,7 @@ def _rows(rows: list[tuple[str, str]], width: int) -> list[str]:
     return out
 
 
-def page(command: object, ctx: object) -> dict[str, object]:
+def page(command: Any, ctx: Any) -> dict[str, Any]:
     """What a command's help says, before it is wrapped to a terminal's width (plain data: see clispec)."""
     import inspect
 
@@ -153,7 +157,7 @@ def page(command: object, ctx: object) -> dict[str, object]:
                                                             ("Commands", commands)) if rows]}
 
 
-def render(help_page: dict[str, object], width: int | None = None) -> str:
+def render(help_page: dict[str, Any], width: int | None = None) -> str:
     """A page wrapped to ``width`` (default: the terminal's, between 40 and 100 columns)."""
     width = width or _width()
     lines = _wrap(help_page["usage"], width, " " * 8, f"Usage: {help_page['path']} ")
@@ -164,11 +168,11 @@ def render(help_page: dict[str, object], width: int | None = None) -> str:
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
-def format_help(command: object, ctx: object, formatter: object) -> None:
+def format_help(command: Any, ctx: Any, formatter: Any) -> None:
     formatter.write(render(page(command, ctx)))
 
 
-def install(command: object) -> object:
+def install(command: Any) -> Any:
     """Give this click command, and every command under it, the help page above (and errors that name an
     argument as its help does: "Missing argument 'FILE'")."""
     import types

@@ -89,7 +89,7 @@ def check_databases(fleet: list[FileFacts]) -> list[Entry]:
     for facts in fleet:
         for text, value in facts.values(parse_key(checks["database_urls"])):
             db = parse_key(text)[1]
-            if db in checks["shared_databases"]:
+            if isinstance(db, str) and db in checks["shared_databases"]:
                 by_db[db].append((facts, text, value))
     out = []
     for db, found in by_db.items():

@@ -96,8 +96,8 @@ def migrate_jobs(jobs: list[Job], target: Target, workers: int, progress: Progre
         for future, i in futures.items():
             if i not in done and future.done() and not future.cancelled() and future.exception() is None:
                 done[i] = future.result()
-        finished = [r for i in sorted(done) for r in done[i]]
-        raise Interrupted(finished, [job for i, part in enumerate(parts) if i not in done for job in part]) from None
+        completed = [r for i in sorted(done) for r in done[i]]
+        raise Interrupted(completed, [job for i, part in enumerate(parts) if i not in done for job in part]) from None
     finally:
         pool.shutdown(wait=True)
         gc.unfreeze()
@@ -108,7 +108,7 @@ def warm_up(jobs: list[Job], root: str) -> None:
     """Before the pool forks, migrate one file of each kind and version pair without writing it, so
     every cache a migration fills (catalogs, rule chains, parsed baselines, the stock file through the
     rules, chart maps) is built once here and shared by the workers instead of rebuilt in each."""
-    seen = set()
+    seen: set[tuple] = set()
     for job in jobs:
         key = (job.kind, job.from_version, job.to_version, job.chart, job.to_chart, job.profile, job.mode)
         if job.error or key in seen or len(seen) >= 16:

@@ -42,6 +42,8 @@ class JobResult:
 def migrate_toml_job(data: bytes, name: str, job: Job):
     from ..migrate.toml import Options, migrate_toml
 
+    assert job.from_version and job.to_version, "run_job detects a version left out before it migrates"
+
     return migrate_toml(data, name, Options(job.from_version, job.to_version, mode=job.mode or "rebase",
                                             profile=job.profile, keep_old_defaults=job.keep_old_defaults, answers=job.answers))
 
@@ -49,6 +51,8 @@ def migrate_toml_job(data: bytes, name: str, job: Job):
 def migrate_configmap_job(data: bytes, name: str, job: Job):
     from ..migrate.configmap import migrate_manifest
     from ..migrate.toml import Options
+
+    assert job.from_version and job.to_version, "run_job detects a version left out before it migrates"
 
     return migrate_manifest(data, name, Options(job.from_version, job.to_version, mode=job.mode or "edit",
                                                 profile=job.profile, keep_old_defaults=job.keep_old_defaults, answers=job.answers))
@@ -58,6 +62,7 @@ def migrate_values_job(data: bytes, name: str, job: Job):
     from ..migrate.values import ValuesOptions, migrate_values
     from ..verify import prove_values
 
+    assert job.chart and job.to_chart, "discovery gives a values job both charts"
     result = migrate_values(data, name, ValuesOptions(job.chart, job.to_chart, from_version=job.from_version,
                                                       to_version=job.to_version, profile=job.profile,
                                                       keep_old_defaults=job.keep_old_defaults, answers=job.answers))
@@ -81,7 +86,7 @@ def run_job(job: Job, target: Target) -> JobResult:
 
         source = Path(target.root) / job.path
         data = read_input(str(source))
-        notes = []
+        notes: list[str] = []
         if job.from_version is None and job.kind in ("toml", "configmap"):
             version, notes = detected_version(data, job)
             job = replace(job, from_version=version)

@@ -27,7 +27,9 @@ def register(app) -> None:
     app.command("batch")(batch_command)
 
 
-def batch_command(
+# The options of `batch` are many and each is read once here (answers, masking, report streaming); the
+# work itself is in batch/.
+def batch_command(  # noqa: C901
     directory: str = Argument(..., help="The directory to migrate (a GitOps repository, a folder of nodes)."),
     to_version: str = Option(..., "--to", help="The API-M version to migrate to, e.g. 4.6.0."),
     from_version: Optional[str] = Option(None, "--from", help="The API-M version of every file (a manifest entry can say it per file; left out: detected per file, with the evidence in the report)."),
@@ -71,14 +73,14 @@ def batch_command(
         answers = load_answers(answers_file, directory)
         defaults = Defaults(to_version, from_version, profile, mode, chart, to_chart,
                             answers.keep_old(keep_old_defaults), answers.context())
-        json_report = report == "-" or bool(report) and renderer_for(report) is render_json
+        json_report = report == "-" or bool(report) and renderer_for(report or "") is render_json
         target = Target(directory, None if check else output, in_place and not check, backup,
                         full_reports=not quiet or (bool(report) and not json_report), json_entries=json_report,
                         show_secrets=show_secrets)
         fleet = read_manifest(manifest) if manifest else None
-        if interactive():  # a dry run first: the choices it needs are asked before anything is written
-            if ask_needed(run_batch(directory, defaults, Target(directory), workers, fleet), answers):
-                defaults.answers = answers.context()
+        # a dry run first: the choices it needs are asked before anything is written
+        if interactive() and ask_needed(run_batch(directory, defaults, Target(directory), workers, fleet), answers):
+            defaults.answers = answers.context()
         try:
             result = run_batch(directory, defaults, target, workers, fleet)
         except Interrupted as stop:

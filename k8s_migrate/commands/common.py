@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from dataclasses import dataclass
-from typing import Optional
+from typing import NoReturn, Optional
 
 from ..data import load_json
 from ..errors import Exit, UsageError
@@ -53,13 +54,13 @@ ANSWERS = Option(None, "--answers", help="The answers file (default: .k8s-migrat
 KEEP_OLD = Option(False, "--keep-old-defaults", help="Write old defaults that changed explicitly, so behaviour stays as it was.")
 
 
-def fail(exc: Exception) -> None:
+def fail(exc: Exception) -> NoReturn:
     message = exc.render() if isinstance(exc, UsageError) else str(exc)
     sys.stderr.write(f"k8s-migrate: error: {message}\n")
     raise Exit(2)
 
 
-def fail_inconsistent(exc: Exception, d: Delivery | None = None) -> None:
+def fail_inconsistent(exc: Exception, d: Delivery | None = None) -> NoReturn:
     """The proof failed: the output would disagree with its report. Nothing is written; the report (with
     the diagnosis in its notes) still goes where --report asks."""
     from ..output import write_atomic
@@ -67,11 +68,9 @@ def fail_inconsistent(exc: Exception, d: Delivery | None = None) -> None:
 
     report = getattr(exc, "report", None)
     if d is not None and d.report and report is not None and d.report != "-":
-        try:
+        with contextlib.suppress(UsageError):
             write_atomic(d.report, render_for_path(report.masked(d.show_secrets), d.report),
                          allow_symlink_escape=d.follow_symlinks)
-        except UsageError:
-            pass
     sys.stderr.write(f"k8s-migrate: error: {' '.join(str(exc).split())}\n")
     raise Exit(3)
 
@@ -87,7 +86,8 @@ def check_report_path(path: Optional[str]) -> None:
             fail(exc)
 
 
-def deliver(result, d: Delivery) -> None:
+# One branch per place the output can go (stdout, -o, --in-place, --diff, --check) and per report target.
+def deliver(result, d: Delivery) -> None:  # noqa: C901
     """Write the output or diff, the report, and pick the exit code."""
     from ..inputs import label
     from ..output import unified_diff, write_atomic

@@ -61,7 +61,7 @@ def did_you_mean(catalog, prefix: str) -> str | None:
     """The known key or table closest to what was typed."""
     import difflib
 
-    names = set()
+    names: set[str] = set()
     for key in catalog.known.key_texts:
         parts = key.split(".")
         names.update(".".join(parts[:i]) for i in range(1, len(parts) + 1))

@@ -33,7 +33,7 @@ def for_typer(function: Callable[..., Any]) -> Callable[..., Any]:
     import inspect
 
     signature = inspect.signature(function)  # annotations stay text: typer reads them with get_type_hints
-    function.__signature__ = signature.replace(parameters=[
+    function.__signature__ = signature.replace(parameters=[  # type: ignore[attr-defined]  # what typer reads
         p.replace(default=p.default.for_typer()) if isinstance(p.default, Declared) else p
         for p in signature.parameters.values()])
     return function

@@ -64,12 +64,14 @@ def show_verifications(verifications, show_secrets: bool) -> None:
         raise Exit(1)
 
 
-def deliver_split(result, d: Delivery) -> None:
+# As deliver, for a directory of files: one branch per place the output can go and per report target.
+def deliver_split(result, d: Delivery) -> None:  # noqa: C901
     """Write each file into the output directory (or diff/check against what is there), then the report."""
     from ..output import unified_diff, write_atomic
     from ..report.masking import mask_text
     from ..report.renderers import render_for_path, terminal_text
 
+    assert d.output, "split_command refuses a split without -o DIR"
     out_dir = Path(d.output)
     if out_dir.exists() and not out_dir.is_dir():
         fail(UsageError(f"-o {d.output}: not a directory"))

@@ -26,7 +26,7 @@ def last_segment(key: str) -> str:
 
 
 def is_secret_key(key: str | None) -> bool:
-    return bool(key) and bool(_secret_name().fullmatch(last_segment(key)))
+    return bool(key) and bool(_secret_name().fullmatch(last_segment(key or "")))
 
 
 def mask_value(key: str | None, value: Any) -> Any:
