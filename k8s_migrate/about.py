@@ -24,7 +24,8 @@ def chart_ids() -> list[str]:
 
 
 def rule_count() -> int:
-    """The rules in mappings/apim/*.yaml, counted by their `- id:` lines (a test checks this equals the loader's count)."""
+    """The rules in mappings/apim/*.yaml, counted by their `- id:` lines (a test checks this equals the
+    loader's count)."""
     return sum(len(_RULE_LINE.findall(path.read_text(encoding="utf-8")))
                for path in (mappings_dir() / "apim").glob("*.yaml"))
 

@@ -25,7 +25,10 @@ from .errors import UsageError
 
 ANSWERS_FILE = ".k8s-migrate.yaml"
 FIELDS = ("keep_old_defaults", "unexposed", "rules", "versions")
-UNEXPOSED = ("extraConfigs", "keep")  # a value the target chart does not expose: into its extraConfigs TOML where it can go, or kept where it is (review)
+UNEXPOSED = (
+    "extraConfigs",
+    "keep",
+)  # a value the target chart does not expose: into its extraConfigs TOML where it can go, or kept where it is (review)
 
 
 @dataclass
@@ -110,7 +113,9 @@ def answers_from_data(data: Any, path: Path | None) -> Answers:
     choices = choice_rules()
     for rid, choice in rules.items():
         if rid not in choices:
-            raise UsageError(f"rules: {rid} is not a rule with a choice (those are: {', '.join(sorted(choices))})", where)
+            raise UsageError(
+                f"rules: {rid} is not a rule with a choice (those are: {', '.join(sorted(choices))})", where
+            )
         if str(choice) not in choices[rid]["options"]:
             raise UsageError(f"rules.{rid}: {choice!r} is not one of {', '.join(choices[rid]['options'])}", where)
     versions = data.get("versions") or {}

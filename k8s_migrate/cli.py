@@ -32,8 +32,9 @@ def typer_app():
             "  k8s-migrate verify old/deployment.toml new/deployment.toml --from 4.2 --to 4.6\n\n"
             "Every migration is proven before it is written: the output is read back, and each change must "
             "be one the report explains.\n\n"
-            "Exit codes: 0 done, 1 --check found changes or --strict found review/unknown entries, 2 bad input or usage, "
-            "3 internal inconsistency: nothing written; please report it. 'k8s-migrate version' lists the versions and charts it knows."
+            "Exit codes: 0 done, 1 --check found changes or --strict found review/unknown entries, "
+            "2 bad input or usage, 3 internal inconsistency: nothing written; please report it. "
+            "'k8s-migrate version' lists the versions and charts it knows."
         ),
         no_args_is_help=True,
         add_completion=False,

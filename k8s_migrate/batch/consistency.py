@@ -99,9 +99,18 @@ def check_databases(fleet: list[FileFacts]) -> list[Entry]:
         usual = counts.most_common(1)[0][0]
         for facts, text, value in found:
             if str(value) != usual:
-                out.append(review(facts, text, value, "fleet-database-url",
-                                  f"{db} differs across the fleet ({counted(len(counts), 'URL')} in {counted(len(found), 'file')}): "
-                                  f"this {facts.profile} file has its own; {counted(counts[usual], 'file')} use{'s' if counts[usual] == 1 else ''} {usual}"))
+                out.append(
+                    review(
+                        facts,
+                        text,
+                        value,
+                        "fleet-database-url",
+                        f"{db} differs across the fleet "
+                        f"({counted(len(counts), 'URL')} in {counted(len(found), 'file')}): "
+                        f"this {facts.profile} file has its own; "
+                        f"{counted(counts[usual], 'file')} use{'s' if counts[usual] == 1 else ''} {usual}",
+                    )
+                )
     return out
 
 

@@ -44,8 +44,18 @@ def migrate_toml_job(data: bytes, name: str, job: Job):
 
     assert job.from_version and job.to_version, "run_job detects a version left out before it migrates"
 
-    return migrate_toml(data, name, Options(job.from_version, job.to_version, mode=job.mode or "rebase",
-                                            profile=job.profile, keep_old_defaults=job.keep_old_defaults, answers=job.answers))
+    return migrate_toml(
+        data,
+        name,
+        Options(
+            job.from_version,
+            job.to_version,
+            mode=job.mode or "rebase",
+            profile=job.profile,
+            keep_old_defaults=job.keep_old_defaults,
+            answers=job.answers,
+        ),
+    )
 
 
 def migrate_configmap_job(data: bytes, name: str, job: Job):
@@ -54,8 +64,18 @@ def migrate_configmap_job(data: bytes, name: str, job: Job):
 
     assert job.from_version and job.to_version, "run_job detects a version left out before it migrates"
 
-    return migrate_manifest(data, name, Options(job.from_version, job.to_version, mode=job.mode or "edit",
-                                                profile=job.profile, keep_old_defaults=job.keep_old_defaults, answers=job.answers))
+    return migrate_manifest(
+        data,
+        name,
+        Options(
+            job.from_version,
+            job.to_version,
+            mode=job.mode or "edit",
+            profile=job.profile,
+            keep_old_defaults=job.keep_old_defaults,
+            answers=job.answers,
+        ),
+    )
 
 
 def migrate_values_job(data: bytes, name: str, job: Job):

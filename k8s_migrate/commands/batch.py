@@ -32,20 +32,38 @@ def register(app) -> None:
 def batch_command(  # noqa: C901
     directory: str = Argument(..., help="The directory to migrate (a GitOps repository, a folder of nodes)."),
     to_version: str = Option(..., "--to", help="The API-M version to migrate to, e.g. 4.6.0."),
-    from_version: Optional[str] = Option(None, "--from", help="The API-M version of every file (a manifest entry can say it per file; left out: detected per file, with the evidence in the report)."),
+    from_version: Optional[str] = Option(
+        None,
+        "--from",
+        help=(
+            "The API-M version of every file (a manifest entry can say it per file; left out: detected per file, with "
+            "the evidence in the report)."
+        ),
+    ),
     output: Optional[str] = Option(None, "-o", "--output", help="Mirror the tree into this directory."),
     in_place: bool = Option(False, "--in-place", help="Rewrite the files where they are (atomically)."),
     backup: bool = Option(False, "--backup", help="With --in-place, keep each original as FILE.bak."),
     workers: Optional[int] = Option(None, "--workers", help="Worker processes (default: one per CPU)."),
-    manifest: Optional[str] = Option(None, "--manifest", help="YAML: files: [{glob, from, to, profile, kind, chart, to_chart}], known_hosts: [...]"),
-    chart: Optional[str] = Option(None, "--chart", help="The chart of the values files (else a manifest entry or the neighbouring Chart.yaml)."),
+    manifest: Optional[str] = Option(
+        None, "--manifest", help="YAML: files: [{glob, from, to, profile, kind, chart, to_chart}], known_hosts: [...]"
+    ),
+    chart: Optional[str] = Option(
+        None, "--chart", help="The chart of the values files (else a manifest entry or the neighbouring Chart.yaml)."
+    ),
     to_chart: Optional[str] = Option(None, "--to-chart", help="The chart to migrate the values files to."),
     profile: Optional[str] = PROFILE,
-    mode: Optional[str] = Option(None, "--mode", help="rebase or edit (default: rebase for deployment.toml, edit for ConfigMaps)."),
+    mode: Optional[str] = Option(
+        None, "--mode", help="rebase or edit (default: rebase for deployment.toml, edit for ConfigMaps)."
+    ),
     keep_old_defaults: bool = KEEP_OLD,
     answers_file: Optional[str] = ANSWERS,
-    report: Optional[str] = REPORT, check: bool = CHECK, strict: bool = STRICT, show_secrets: bool = SHOW_SECRETS,
-    quiet: bool = QUIET, verbose: bool = VERBOSE, follow_symlinks: bool = FOLLOW,
+    report: Optional[str] = REPORT,
+    check: bool = CHECK,
+    strict: bool = STRICT,
+    show_secrets: bool = SHOW_SECRETS,
+    quiet: bool = QUIET,
+    verbose: bool = VERBOSE,
+    follow_symlinks: bool = FOLLOW,
 ) -> None:
     """Migrate a fleet: find the files, migrate them in parallel, check them against each other, one report."""
     from pathlib import Path

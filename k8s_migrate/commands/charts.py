@@ -19,7 +19,9 @@ def register(app: typer.Typer) -> None:
 @charts_app.command("pull")
 def pull_command(
     chart: str = typer.Argument(..., help="A built-in chart id, e.g. helm-apim/all-in-one@4.6.x."),
-    repo: Optional[str] = typer.Option(None, "--repo", help="The Helm chart repository URL (default: WSO2's public repository)."),
+    repo: Optional[str] = typer.Option(
+        None, "--repo", help="The Helm chart repository URL (default: WSO2's public repository)."
+    ),
 ) -> None:
     """Fetch a chart (index.yaml + archive, sha256 checked; helm pull when helm is on PATH) into the cache."""
     try:

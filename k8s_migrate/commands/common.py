@@ -33,7 +33,11 @@ class Delivery:
 OUTPUT = Option(None, "-o", "--output", help="Write the result here (default: stdout).")
 IN_PLACE = Option(False, "--in-place", help="Replace FILE with the result (atomically).")
 BACKUP = Option(False, "--backup", help="With --in-place, keep the original as FILE.bak.")
-REPORT = Option(None, "--report", help="Write the report here; .json, .md, .sarif or .txt picks the format (- prints JSON on stdout).")
+REPORT = Option(
+    None,
+    "--report",
+    help="Write the report here; .json, .md, .sarif or .txt picks the format (- prints JSON on stdout).",
+)
 DIFF = Option(False, "--diff", help=(
     "Print a unified diff instead of the result. Exits 0 like git diff, black --diff and helm diff; "
     "add --check to exit 1 when there are changes (kubectl diff's and helm diff --detailed-exitcode's question)."))
@@ -42,8 +46,12 @@ CHECK = Option(False, "--check", help=(
 STRICT = Option(False, "--strict", help="Exit 1 if the report holds review or unknown entries.")
 SHOW_SECRETS = Option(False, "--show-secrets", help="Do not mask secrets in reports and diffs.")
 QUIET = Option(False, "-q", "--quiet", help="Do not print the text report on stderr.")
-VERBOSE = Option(False, "-v", "--verbose", help="List every row of the text report, not only those that need attention.")
-FOLLOW = Option(False, "--follow-symlinks", help="Allow --in-place/-o to write through a symlink that leaves its directory.")
+VERBOSE = Option(
+    False, "-v", "--verbose", help="List every row of the text report, not only those that need attention."
+)
+FOLLOW = Option(
+    False, "--follow-symlinks", help="Allow --in-place/-o to write through a symlink that leaves its directory."
+)
 FROM = Option(None, "--from", help=(
     "The API-M version the file is for, e.g. 3.2.0 or 3.2. Left out: detected from the file's keys, server role, "
     "stock-file lines and image tags, with the evidence in the report (asked on a terminal when they do not decide)."))
@@ -51,7 +59,9 @@ TO = Option(..., "--to", help="The API-M version to migrate to, e.g. 4.6.0 or 4.
 PROFILE = Option(None, "--profile", help=(
     f"The deployment profile, one of: {', '.join(load_json('profiles.json')['profiles'])} (detected when not given)."))
 ANSWERS = Option(None, "--answers", help="The answers file (default: .k8s-migrate.yaml at the repository root).")
-KEEP_OLD = Option(False, "--keep-old-defaults", help="Write old defaults that changed explicitly, so behaviour stays as it was.")
+KEEP_OLD = Option(
+    False, "--keep-old-defaults", help="Write old defaults that changed explicitly, so behaviour stays as it was."
+)
 
 
 def fail(exc: Exception) -> NoReturn:

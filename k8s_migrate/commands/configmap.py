@@ -39,14 +39,39 @@ def configmap_command(
     from_version: Optional[str] = FROM,
     to_version: str = TO,
     profile: Optional[str] = PROFILE,
-    mode: str = Option("edit", "--mode", help="edit: the rules applied to the embedded file; rebase: the new stock file with your customisations."),
+    mode: str = Option(
+        "edit",
+        "--mode",
+        help="edit: the rules applied to the embedded file; rebase: the new stock file with your customisations.",
+    ),
     keep_old_defaults: bool = KEEP_OLD,
-    output: Optional[str] = OUTPUT, in_place: bool = IN_PLACE, backup: bool = BACKUP, report: Optional[str] = REPORT,
-    diff: bool = DIFF, check: bool = CHECK, strict: bool = STRICT, show_secrets: bool = SHOW_SECRETS, quiet: bool = QUIET, verbose: bool = VERBOSE,
+    output: Optional[str] = OUTPUT,
+    in_place: bool = IN_PLACE,
+    backup: bool = BACKUP,
+    report: Optional[str] = REPORT,
+    diff: bool = DIFF,
+    check: bool = CHECK,
+    strict: bool = STRICT,
+    show_secrets: bool = SHOW_SECRETS,
+    quiet: bool = QUIET,
+    verbose: bool = VERBOSE,
     follow_symlinks: bool = FOLLOW,
 ) -> None:
     """Migrate the deployment.toml embedded in ConfigMaps; the rest of the manifest stays as it was."""
-    delivery = Delivery(file, output, in_place, backup, report, diff, check, strict, show_secrets, quiet, follow_symlinks, verbose=verbose)
+    delivery = Delivery(
+        file,
+        output,
+        in_place,
+        backup,
+        report,
+        diff,
+        check,
+        strict,
+        show_secrets,
+        quiet,
+        follow_symlinks,
+        verbose=verbose,
+    )
     try:
         from ..migrate.configmap import migrate_manifest
         from ..migrate.toml import Options

@@ -19,16 +19,26 @@ def register(app: typer.Typer) -> None:
 def pr_command(
     repo_dir: str = typer.Argument(..., help="The Git repository (or a folder in it) holding the configuration."),
     to_version: str = typer.Option(..., "--to", help="The API-M version to migrate to, e.g. 4.6.0."),
-    from_version: Optional[str] = typer.Option(None, "--from", help="The API-M version of every file (a manifest entry can say it per file)."),
-    manifest: Optional[str] = typer.Option(None, "--manifest", help="YAML: files: [{glob, from, to, profile, kind, chart, to_chart}], known_hosts: [...]"),
-    chart: Optional[str] = typer.Option(None, "--chart", help="The chart of the values files (else a manifest entry or the neighbouring Chart.yaml)."),
+    from_version: Optional[str] = typer.Option(
+        None, "--from", help="The API-M version of every file (a manifest entry can say it per file)."
+    ),
+    manifest: Optional[str] = typer.Option(
+        None, "--manifest", help="YAML: files: [{glob, from, to, profile, kind, chart, to_chart}], known_hosts: [...]"
+    ),
+    chart: Optional[str] = typer.Option(
+        None, "--chart", help="The chart of the values files (else a manifest entry or the neighbouring Chart.yaml)."
+    ),
     to_chart: Optional[str] = typer.Option(None, "--to-chart", help="The chart to migrate the values files to."),
     profile: Optional[str] = PROFILE,
-    mode: Optional[str] = typer.Option(None, "--mode", help="rebase or edit (default: rebase for deployment.toml, edit for ConfigMaps)."),
+    mode: Optional[str] = typer.Option(
+        None, "--mode", help="rebase or edit (default: rebase for deployment.toml, edit for ConfigMaps)."
+    ),
     keep_old_defaults: bool = KEEP_OLD,
     answers_file: Optional[str] = ANSWERS,
     base: Optional[str] = typer.Option(None, "--base", help="The branch to start from (default: the current branch)."),
-    branch: Optional[str] = typer.Option(None, "--branch", help="The branch to create or update (default: k8s-migrate/apim-<from>-to-<to>)."),
+    branch: Optional[str] = typer.Option(
+        None, "--branch", help="The branch to create or update (default: k8s-migrate/apim-<from>-to-<to>)."
+    ),
     body_file: Optional[str] = typer.Option(None, "--body-file", help="Also write the PR body (Markdown) here."),
     push: bool = typer.Option(False, "--push", help="Push the branch to the remote with git."),
     remote: str = typer.Option("origin", "--remote", help="The remote --push and --open use."),
@@ -64,7 +74,9 @@ def pr_command(
                                                 read_manifest(manifest) if manifest else None, workers, show_secrets,
                                                 remote=remote))
         if outcome.branch is None:
-            sys.stderr.write(f"k8s-migrate: nothing to migrate in {repo_dir} (base {outcome.base}); no branch created\n")
+            sys.stderr.write(
+                f"k8s-migrate: nothing to migrate in {repo_dir} (base {outcome.base}); no branch created\n"
+            )
             return
         if body_file:
             write_atomic(body_file, outcome.body)

@@ -11,7 +11,9 @@ import typer
 from ..errors import UsageError
 from .common import fail
 
-RENDERER_HELP = "builtin (the Go-template evaluator in k8s-migrate) or helm (`helm template`, helm on PATH or $K8S_MIGRATE_HELM)."
+RENDERER_HELP = (
+    "builtin (the Go-template evaluator in k8s-migrate) or helm (`helm template`, helm on PATH or $K8S_MIGRATE_HELM)."
+)
 CHART_DIR_HELP = "The chart directory, when --chart is a built-in id whose templates are not available here."
 
 
@@ -22,8 +24,12 @@ def register(app: typer.Typer) -> None:
 
 def render_command(
     file: str = typer.Argument(..., help="The values file, or - for stdin."),
-    chart: str = typer.Option(..., "--chart", help="A chart directory, or a built-in id such as helm-apim/all-in-one@4.5.x."),
-    instance: Optional[str] = typer.Option(None, "--instance", help="Which deployment.toml, e.g. instance-2 (default: the first)."),
+    chart: str = typer.Option(
+        ..., "--chart", help="A chart directory, or a built-in id such as helm-apim/all-in-one@4.5.x."
+    ),
+    instance: Optional[str] = typer.Option(
+        None, "--instance", help="Which deployment.toml, e.g. instance-2 (default: the first)."
+    ),
     release_name: str = typer.Option("release", "--release-name", help=".Release.Name"),
     namespace: str = typer.Option("default", "--namespace", help=".Release.Namespace"),
     chart_dir: Optional[str] = typer.Option(None, "--chart-dir", help=CHART_DIR_HELP),
@@ -37,8 +43,9 @@ def render_command(
 
         values = load_values_text(read_input(file).decode("utf-8-sig"))
         try:
-            text = render_deployment_toml(chart_directory(chart_dir or chart), values, instance, release_name, namespace,
-                                          _renderer(renderer))
+            text = render_deployment_toml(
+                chart_directory(chart_dir or chart), values, instance, release_name, namespace, _renderer(renderer)
+            )
         except TemplateError as exc:
             raise UsageError(str(exc)) from None
     except UsageError as exc:
@@ -47,21 +54,54 @@ def render_command(
 
 
 def verify_command(
-    file: str = typer.Argument(..., help="The values file for --chart; or OLD, the deployment.toml or ConfigMap before a migration.", metavar="FILE|OLD"),
-    new_file: Optional[str] = typer.Argument(None, help="NEW: the same file after a migration (made by any tool or by hand), with --from and --to.", metavar="[NEW]"),
-    chart: Optional[str] = typer.Option(None, "--chart", help="The chart the values are for (built-in id or directory)."),
-    to_chart: Optional[str] = typer.Option(None, "--to-chart", help="The chart to migrate to (built-in id or directory)."),
-    from_version: Optional[str] = typer.Option(None, "--from", help="With OLD NEW: the API-M version of OLD, e.g. 4.2."),
+    file: str = typer.Argument(
+        ...,
+        help="The values file for --chart; or OLD, the deployment.toml or ConfigMap before a migration.",
+        metavar="FILE|OLD",
+    ),
+    new_file: Optional[str] = typer.Argument(
+        None,
+        help="NEW: the same file after a migration (made by any tool or by hand), with --from and --to.",
+        metavar="[NEW]",
+    ),
+    chart: Optional[str] = typer.Option(
+        None, "--chart", help="The chart the values are for (built-in id or directory)."
+    ),
+    to_chart: Optional[str] = typer.Option(
+        None, "--to-chart", help="The chart to migrate to (built-in id or directory)."
+    ),
+    from_version: Optional[str] = typer.Option(
+        None, "--from", help="With OLD NEW: the API-M version of OLD, e.g. 4.2."
+    ),
     to_version: Optional[str] = typer.Option(None, "--to", help="With OLD NEW: the API-M version of NEW, e.g. 4.6."),
-    profile: Optional[str] = typer.Option(None, "--profile", help="With OLD NEW: the profile (detected when not given)."),
-    report_path: Optional[str] = typer.Option(None, "--report", help="With OLD NEW: write the audit here (.json, .md, .sarif, .txt)."),
-    instance: Optional[str] = typer.Option(None, "--instance", help="Values: compare only this instance, e.g. instance-2 (default: every instance)."),
+    profile: Optional[str] = typer.Option(
+        None, "--profile", help="With OLD NEW: the profile (detected when not given)."
+    ),
+    report_path: Optional[str] = typer.Option(
+        None, "--report", help="With OLD NEW: write the audit here (.json, .md, .sarif, .txt)."
+    ),
+    instance: Optional[str] = typer.Option(
+        None, "--instance", help="Values: compare only this instance, e.g. instance-2 (default: every instance)."
+    ),
     chart_dir: Optional[str] = typer.Option(None, "--chart-dir", help=CHART_DIR_HELP),
-    to_chart_dir: Optional[str] = typer.Option(None, "--to-chart-dir", help="The directory of --to-chart, as --chart-dir."),
+    to_chart_dir: Optional[str] = typer.Option(
+        None, "--to-chart-dir", help="The directory of --to-chart, as --chart-dir."
+    ),
     show_secrets: bool = typer.Option(False, "--show-secrets", help="Do not mask secret values in the differences."),
-    given: list[str] = typer.Option([], "--set", help="KEY=VALUE for the new chart, as helm --set: a manual step the report asks for (e.g. a required encryption key). Repeatable."),
+    given: list[str] = typer.Option(
+        [],
+        "--set",
+        help=(
+            "KEY=VALUE for the new chart, as helm --set: a manual step the report asks for (e.g. a required "
+            "encryption key). Repeatable."
+        ),
+    ),
     renderer: str = typer.Option("builtin", "--renderer", help=RENDERER_HELP),
-    subchart: Optional[str] = typer.Option(None, "--subchart", help="The alias under which an umbrella chart's values file holds --chart's values (default: detected)."),
+    subchart: Optional[str] = typer.Option(
+        None,
+        "--subchart",
+        help="The alias under which an umbrella chart's values file holds --chart's values (default: detected).",
+    ),
 ) -> None:
     """Check a migration. OLD NEW --from A --to B: every effective change between two deployment.toml files
     (or ConfigMaps), each with the rule, default change or stock value that explains it; exit 1 if any is

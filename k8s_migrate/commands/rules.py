@@ -42,9 +42,17 @@ def show_command(rule_id: str = typer.Argument(..., help="A rule id, e.g. r320-o
 
 @rules_app.command("lint")
 def lint_command(
-    packs: Optional[str] = typer.Option(None, "--packs", help="A folder of rule packs (default: the built-in mappings/apim)."),
-    golden: Optional[str] = typer.Option(None, "--golden", help="A folder with a golden case per rule (default: tests/golden/toml of a checkout)."),
-    evidence: Optional[str] = typer.Option(None, "--evidence", help="WSO2's own files per version (e.g. ../shared/reference): check each rule's claim against them."),
+    packs: Optional[str] = typer.Option(
+        None, "--packs", help="A folder of rule packs (default: the built-in mappings/apim)."
+    ),
+    golden: Optional[str] = typer.Option(
+        None, "--golden", help="A folder with a golden case per rule (default: tests/golden/toml of a checkout)."
+    ),
+    evidence: Optional[str] = typer.Option(
+        None,
+        "--evidence",
+        help="WSO2's own files per version (e.g. ../shared/reference): check each rule's claim against them.",
+    ),
 ) -> None:
     """Check the packs: schema, unique ids, sources, from < to, conflicting rules, catalog keys, golden cases,
     and with --evidence each rule's claim against WSO2's default.json, templates and stock files."""
@@ -128,6 +136,10 @@ def describe(rule) -> str:
                 ("when", rule.when or None), ("old default", rule.raw.get("old")), ("new default", rule.raw.get("new")),
                 ("keep switch", rule.keep_switch), ("candidates", ", ".join(rule.raw.get("candidate", [])) or None),
                 ("evidence", rule.raw.get("evidence"))]
-    fields += [(k, v) for k, v in optional if v is not None and (k not in ("old default", "new default") or rule.op == "default_change")]
+    fields += [
+        (k, v)
+        for k, v in optional
+        if v is not None and (k not in ("old default", "new default") or rule.op == "default_change")
+    ]
     fields += [("confidence", rule.confidence), ("source", rule.source), ("message", rule.message)]
     return "\n".join(f"{k + ':':<13} {v}" for k, v in fields)

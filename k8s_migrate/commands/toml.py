@@ -40,16 +40,43 @@ def toml_command(
     from_version: Optional[str] = FROM,
     to_version: str = TO,
     profile: Optional[str] = PROFILE,
-    onto: Optional[str] = Option(None, "--onto", help="The new version's stock deployment.toml to build on (default: the built-in baseline)."),
-    mode: str = Option("rebase", "--mode", help="rebase: the new stock file with your customisations; edit: the rules applied to your own file."),
+    onto: Optional[str] = Option(
+        None, "--onto", help="The new version's stock deployment.toml to build on (default: the built-in baseline)."
+    ),
+    mode: str = Option(
+        "rebase",
+        "--mode",
+        help="rebase: the new stock file with your customisations; edit: the rules applied to your own file.",
+    ),
     keep_old_defaults: bool = KEEP_OLD,
     answers_file: Optional[str] = ANSWERS,
-    output: Optional[str] = OUTPUT, in_place: bool = IN_PLACE, backup: bool = BACKUP, report: Optional[str] = REPORT,
-    diff: bool = DIFF, check: bool = CHECK, strict: bool = STRICT, show_secrets: bool = SHOW_SECRETS, quiet: bool = QUIET, verbose: bool = VERBOSE,
+    output: Optional[str] = OUTPUT,
+    in_place: bool = IN_PLACE,
+    backup: bool = BACKUP,
+    report: Optional[str] = REPORT,
+    diff: bool = DIFF,
+    check: bool = CHECK,
+    strict: bool = STRICT,
+    show_secrets: bool = SHOW_SECRETS,
+    quiet: bool = QUIET,
+    verbose: bool = VERBOSE,
     follow_symlinks: bool = FOLLOW,
 ) -> None:
     """Migrate a deployment.toml (a VM or container install)."""
-    delivery = Delivery(file, output, in_place, backup, report, diff, check, strict, show_secrets, quiet, follow_symlinks, verbose=verbose)
+    delivery = Delivery(
+        file,
+        output,
+        in_place,
+        backup,
+        report,
+        diff,
+        check,
+        strict,
+        show_secrets,
+        quiet,
+        follow_symlinks,
+        verbose=verbose,
+    )
     try:
         from dataclasses import replace
 

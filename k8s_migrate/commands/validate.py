@@ -16,13 +16,35 @@ def register(app: typer.Typer) -> None:
 
 
 def validate_command(
-    files: List[str] = typer.Argument(..., help="deployment.toml files, ConfigMap manifests or values files (- for stdin)."),
-    version: Optional[str] = typer.Option(None, "--version", envvar="K8S_MIGRATE_VERSION", help="The API-M version the files are for, e.g. 4.6 (a values file defaults to its chart's appVersion)."),
+    files: List[str] = typer.Argument(
+        ..., help="deployment.toml files, ConfigMap manifests or values files (- for stdin)."
+    ),
+    version: Optional[str] = typer.Option(
+        None,
+        "--version",
+        envvar="K8S_MIGRATE_VERSION",
+        help="The API-M version the files are for, e.g. 4.6 (a values file defaults to its chart's appVersion).",
+    ),
     profile: Optional[str] = PROFILE,
-    chart: Optional[str] = typer.Option(None, "--chart", help="The chart of the values files: a built-in id such as helm-apim/all-in-one@4.6.x, or a chart directory."),
-    fail_on: str = typer.Option("error", "--fail-on", help="Exit 1 on findings at or above this severity: error or warning."),
-    only: Optional[str] = typer.Option(None, "--only", help="Report only these kinds, comma-separated (unknown, alias, removed, deprecated, type, value, placeholder, required, schema, values-path, syntax)."),
-    reports: List[str] = typer.Option([], "--report", help="Also write the findings here; .json, .md, .sarif or .txt picks the format. Repeatable."),
+    chart: Optional[str] = typer.Option(
+        None,
+        "--chart",
+        help="The chart of the values files: a built-in id such as helm-apim/all-in-one@4.6.x, or a chart directory.",
+    ),
+    fail_on: str = typer.Option(
+        "error", "--fail-on", help="Exit 1 on findings at or above this severity: error or warning."
+    ),
+    only: Optional[str] = typer.Option(
+        None,
+        "--only",
+        help=(
+            "Report only these kinds, comma-separated (unknown, alias, removed, deprecated, type, value, placeholder, "
+            "required, schema, values-path, syntax)."
+        ),
+    ),
+    reports: List[str] = typer.Option(
+        [], "--report", help="Also write the findings here; .json, .md, .sarif or .txt picks the format. Repeatable."
+    ),
     show_secrets: bool = SHOW_SECRETS,
     quiet: bool = QUIET,
     follow_symlinks: bool = FOLLOW,
@@ -40,7 +62,9 @@ def validate_command(
             raise UsageError(f"--fail-on must be error or warning, not {fail_on!r}")
         kinds = {k.strip() for k in only.split(",")} if only else None
         if kinds and kinds - set(KINDS):
-            raise UsageError(f"--only: unknown kind(s) {', '.join(sorted(kinds - set(KINDS)))} (known: {', '.join(KINDS)})")
+            raise UsageError(
+                f"--only: unknown kind(s) {', '.join(sorted(kinds - set(KINDS)))} (known: {', '.join(KINDS)})"
+            )
         if profile:
             from ..profiles import canonical
 

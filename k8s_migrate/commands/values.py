@@ -34,24 +34,61 @@ def register(app) -> None:
 
 def values_command(
     file: str = Argument(..., help="The values file to migrate, or - for stdin (helm get values REL -o yaml | ...)."),
-    chart: Optional[str] = Option(None, "--chart", help=(
-        "The chart the values are for: a built-in id such as helm-apim/all-in-one@4.2.x, or a chart directory. "
-        "Left out: detected from the file's values paths and image tags, with the evidence in the report.")),
-    to_chart: List[str] = Option(..., "--to-chart", help=(
-        "The chart to migrate to, e.g. helm-apim/all-in-one@4.6.x, or a chart directory. Give it once per chart "
-        "to split a values file of one chart that runs several components (kubernetes-apim/am-pattern-3@4.2.x) "
-        "into one file per distributed chart (helm-apim/control-plane@4.6.x, gateway, traffic-manager, key-manager), "
-        "written as <chart>.yaml into the directory -o DIR.")),
+    chart: Optional[str] = Option(
+        None,
+        "--chart",
+        help=(
+            "The chart the values are for: a built-in id such as helm-apim/all-in-one@4.2.x, or a chart directory. "
+            "Left out: detected from the file's values paths and image tags, with the evidence in the report."
+        ),
+    ),
+    to_chart: List[str] = Option(
+        ...,
+        "--to-chart",
+        help=(
+            "The chart to migrate to, e.g. helm-apim/all-in-one@4.6.x, or a chart directory. Give it once per chart "
+            "to split a values file of one chart that runs several components (kubernetes-apim/am-pattern-3@4.2.x) "
+            "into one file per distributed chart "
+            "(helm-apim/control-plane@4.6.x, gateway, traffic-manager, key-manager), "
+            "written as <chart>.yaml into the directory -o DIR."
+        ),
+    ),
     from_version: Optional[str] = Option(None, "--from", help="API-M version of --chart (default: its appVersion)."),
     to_version: Optional[str] = Option(None, "--to", help="API-M version of --to-chart (default: its appVersion)."),
     keep_old_defaults: bool = KEEP_OLD,
     answers_file: Optional[str] = ANSWERS,
-    output: Optional[str] = OUTPUT, in_place: bool = IN_PLACE, backup: bool = BACKUP, report: Optional[str] = REPORT,
-    diff: bool = DIFF, check: bool = CHECK, strict: bool = STRICT, show_secrets: bool = SHOW_SECRETS, quiet: bool = QUIET, verbose: bool = VERBOSE,
+    output: Optional[str] = OUTPUT,
+    in_place: bool = IN_PLACE,
+    backup: bool = BACKUP,
+    report: Optional[str] = REPORT,
+    diff: bool = DIFF,
+    check: bool = CHECK,
+    strict: bool = STRICT,
+    show_secrets: bool = SHOW_SECRETS,
+    quiet: bool = QUIET,
+    verbose: bool = VERBOSE,
     follow_symlinks: bool = FOLLOW,
-    verify: bool = Option(False, "--verify", help="Also render both charts (without helm) and check the migrated values give the configuration the TOML migration gives; exit 1 if not. Needs the charts' templates (see k8s-migrate verify)."),
-    given: List[str] = Option([], "--set", help="With --verify: KEY=VALUE for the new chart, for a manual step the report asks for. Repeatable."),
-    subchart: Optional[str] = Option(None, "--subchart", help="The alias under which an umbrella chart's values file holds --chart's values (default: detected when one top-level key does)."),
+    verify: bool = Option(
+        False,
+        "--verify",
+        help=(
+            "Also render both charts (without helm) and check the migrated values give the configuration the TOML "
+            "migration gives; exit 1 if not. Needs the charts' templates (see k8s-migrate verify)."
+        ),
+    ),
+    given: List[str] = Option(
+        [],
+        "--set",
+        help="With --verify: KEY=VALUE for the new chart, for a manual step the report asks for. Repeatable.",
+    ),
+    subchart: Optional[str] = Option(
+        None,
+        "--subchart",
+        help=(
+            "The alias under which an umbrella chart's values file holds --chart's values (default: detected when one "
+            "top-level key does)."
+        ),
+    ),
 ) -> None:
     """Migrate a Helm values file from one WSO2 chart (version) to another, through the API-M rules.
 
@@ -71,11 +108,45 @@ def values_command(
     if len(to_chart) > 1:
         from .values_split import SplitChecks, split_command
 
-        split_command(file, chart, to_chart, from_version, to_version, keep_old_defaults, Delivery(
-            file, output, in_place, backup, report, diff, check, strict, show_secrets, quiet, follow_symlinks, verbose=verbose), data,
-            SplitChecks(answers_file, verify, given, subchart))
+        split_command(
+            file,
+            chart,
+            to_chart,
+            from_version,
+            to_version,
+            keep_old_defaults,
+            Delivery(
+                file,
+                output,
+                in_place,
+                backup,
+                report,
+                diff,
+                check,
+                strict,
+                show_secrets,
+                quiet,
+                follow_symlinks,
+                verbose=verbose,
+            ),
+            data,
+            SplitChecks(answers_file, verify, given, subchart),
+        )
         return
-    delivery = Delivery(file, output, in_place, backup, report, diff, check, strict, show_secrets, quiet, follow_symlinks, verbose=verbose)
+    delivery = Delivery(
+        file,
+        output,
+        in_place,
+        backup,
+        report,
+        diff,
+        check,
+        strict,
+        show_secrets,
+        quiet,
+        follow_symlinks,
+        verbose=verbose,
+    )
     try:
         from ..answers import load_answers, with_answers
         from ..migrate.values import ValuesOptions, migrate_values

@@ -36,20 +36,31 @@ def xml_command(
     from_version: str = typer.Option(..., "--from", help="The API-M 2.x version of the XML files, e.g. 2.6.0."),
     to_version: str = TO,
     profile: Optional[str] = PROFILE,
-    onto: Optional[str] = typer.Option(None, "--onto", help="The new version's stock deployment.toml to build on (default: the built-in baseline)."),
+    onto: Optional[str] = typer.Option(
+        None, "--onto", help="The new version's stock deployment.toml to build on (default: the built-in baseline)."
+    ),
     keep_old_defaults: bool = KEEP_OLD,
     output: Optional[str] = OUTPUT,
     in_place: bool = typer.Option(False, "--in-place", hidden=True),
     backup: bool = typer.Option(False, "--backup", hidden=True),
     report: Optional[str] = REPORT,
-    diff: bool = DIFF, check: bool = CHECK, strict: bool = STRICT, show_secrets: bool = SHOW_SECRETS, quiet: bool = QUIET, verbose: bool = VERBOSE,
+    diff: bool = DIFF,
+    check: bool = CHECK,
+    strict: bool = STRICT,
+    show_secrets: bool = SHOW_SECRETS,
+    quiet: bool = QUIET,
+    verbose: bool = VERBOSE,
     follow_symlinks: bool = FOLLOW,
 ) -> None:
     """Migrate API-M 2.x XML configuration to a deployment.toml of a 3.x/4.x version."""
-    delivery = Delivery(conf, output, False, False, report, diff, check, strict, show_secrets, quiet, follow_symlinks, verbose=verbose)
+    delivery = Delivery(
+        conf, output, False, False, report, diff, check, strict, show_secrets, quiet, follow_symlinks, verbose=verbose
+    )
     try:
         if in_place or backup:
-            raise UsageError("--in-place does not apply to xml: the XML files stay as they are; write the deployment.toml with -o")
+            raise UsageError(
+                "--in-place does not apply to xml: the XML files stay as they are; write the deployment.toml with -o"
+            )
         if conf == "-":
             raise UsageError("xml reads a repository/conf folder or an XML file, not stdin")
         from ..migrate.toml import Options

@@ -28,7 +28,9 @@ def branch_name(report: Report) -> str:
 
 
 def title(report: Report) -> str:
-    return f"Migrate WSO2 API-M configuration {versions_label(report.from_version)} -> {versions_label(report.to_version)}"
+    return (
+        f"Migrate WSO2 API-M configuration {versions_label(report.from_version)} -> {versions_label(report.to_version)}"
+    )
 
 
 def counts(entries: list[Entry]) -> dict[str, int]:

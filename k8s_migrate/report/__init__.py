@@ -92,7 +92,9 @@ class Report:
     def masked(self, show_secrets: bool = False) -> "Report":
         if show_secrets:
             return self
-        return replace(self, entries=[e.masked() for e in self.entries], notes=[mask_credentials(n) for n in self.notes])
+        return replace(
+            self, entries=[e.masked() for e in self.entries], notes=[mask_credentials(n) for n in self.notes]
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -81,7 +81,8 @@ def _mask_in_string(text: str) -> str:
 
 
 _ASSIGNMENT = re.compile(
-    r"""^(?P<lead>[ \t+\-]*(?:\#+[ \t]*)?)(?P<key>"[^"]*"|'[^']*'|[A-Za-z0-9_.\-"']+)(?P<op>\s*[=:]\s*)(?P<value>.*?)(?P<tail>\r?\n?)$"""
+    r"""^(?P<lead>[ \t+\-]*(?:\#+[ \t]*)?)(?P<key>"[^"]*"|'[^']*'|[A-Za-z0-9_.\-"']+)"""
+    r"""(?P<op>\s*[=:]\s*)(?P<value>.*?)(?P<tail>\r?\n?)$"""
 )
 # key = "value" / key: 'value' pairs inside a line (TOML inline tables, YAML flow mappings)
 _PAIR = re.compile(r"""(?P<key>"[^"\n]*"|'[^'\n]*'|[A-Za-z0-9_\-]+)(?P<op>\s*[=:]\s*)(?P<value>"[^"\n]*"|'[^'\n]*')""")
@@ -98,7 +99,8 @@ def mask_config_line(line: str) -> str:
         if bare and not is_placeholder(bare) and bare not in ("|", "|-", ">", ">-", "{", "[", "true", "false") \
                 and not value.startswith("{"):
             comment = re.search(r"\s+#.*$", value) if value[:1] in "\"'" else None
-            return f"{m.group('lead')}{m.group('key')}{m.group('op')}\"{MASK}\"{comment[0] if comment else ''}{m.group('tail')}"
+            shown = f'{m.group("lead")}{m.group("key")}{m.group("op")}"{MASK}"'
+            return f'{shown}{comment[0] if comment else ""}{m.group("tail")}'
 
     def pair(p: re.Match) -> str:
         quote, value = p["value"][0], p["value"][1:-1]

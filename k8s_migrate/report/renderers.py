@@ -138,8 +138,10 @@ def render_json(report: Report) -> str:
 
 def entries_json(entries: Iterable[Entry]) -> str:
     """Entries as render_json writes them inside the report's "entries" list, comma-joined ("" for none)."""
-    return ",\n".join("    " + json.dumps(e.to_dict(), indent=2, ensure_ascii=False, default=str).replace("\n", "\n    ")
-                      for e in entries)
+    return ",\n".join(
+        "    " + json.dumps(e.to_dict(), indent=2, ensure_ascii=False, default=str).replace("\n", "\n    ")
+        for e in entries
+    )
 
 
 class EntrySpool:
@@ -229,8 +231,22 @@ def render_markdown(report: Report) -> str:
                 out += [f"#### `{label(file)}`", ""]
             out += ["| action | key | new key | line | old value | new value | rule |", "|---|---|---|---|---|---|---|"]
             for e in (e for e in changed if (e.file or report.input) == file):
-                out.append("| " + " | ".join(_md(x) for x in (e.action, e.old_key or key_cell(e, report.input), e.new_key,
-                                                                e.line, _short(e.old_value), _short(e.new_value), e.rule)) + " |")
+                out.append(
+                    "| "
+                    + " | ".join(
+                        _md(x)
+                        for x in (
+                            e.action,
+                            e.old_key or key_cell(e, report.input),
+                            e.new_key,
+                            e.line,
+                            _short(e.old_value),
+                            _short(e.new_value),
+                            e.rule,
+                        )
+                    )
+                    + " |"
+                )
             out.append("")
     return "\n".join(out) + "\n"
 
@@ -254,7 +270,11 @@ def render_sarif(report: Report) -> str:
         result: dict[str, Any] = {
             "ruleId": rid,
             "level": _LEVEL.get(e.action, "note"),
-            "message": {"text": f"{e.action}: {e.old_key or e.new_key}" + (f" -> {e.new_key}" if e.new_key and e.old_key and e.new_key != e.old_key else "") + (f". {e.message}" if e.message else "")},
+            "message": {
+                "text": f"{e.action}: {e.old_key or e.new_key}"
+                + (f" -> {e.new_key}" if e.new_key and e.old_key and e.new_key != e.old_key else "")
+                + (f". {e.message}" if e.message else "")
+            },
         }
         location: dict[str, Any] = {"artifactLocation": {"uri": e.file or report.input}}
         if e.line:
@@ -264,8 +284,18 @@ def render_sarif(report: Report) -> str:
     sarif = {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
-        "runs": [{"tool": {"driver": {"name": "k8s-migrate", "informationUri": "https://github.com/", "rules": list(rule_ids.values())}},
-                  "results": results}],
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "k8s-migrate",
+                        "informationUri": "https://github.com/",
+                        "rules": list(rule_ids.values()),
+                    }
+                },
+                "results": results,
+            }
+        ],
     }
     return json.dumps(sarif, indent=2, ensure_ascii=False, default=str) + "\n"
 
