@@ -39,43 +39,25 @@ class JobResult:
     entries_json: str | None = None  # Target.json_entries: every entry, masked unless show_secrets, as JSON
 
 
-def migrate_toml_job(data: bytes, name: str, job: Job):
-    from ..migrate.toml import Options, migrate_toml
+def toml_options(job: Job, mode: str):
+    """The TOML migration's options for a job (``mode`` when the job names none)."""
+    from ..migrate.toml import Options
 
     assert job.from_version and job.to_version, "run_job detects a version left out before it migrates"
+    return Options(job.from_version, job.to_version, mode=job.mode or mode, profile=job.profile,
+                   keep_old_defaults=job.keep_old_defaults, answers=job.answers)
 
-    return migrate_toml(
-        data,
-        name,
-        Options(
-            job.from_version,
-            job.to_version,
-            mode=job.mode or "rebase",
-            profile=job.profile,
-            keep_old_defaults=job.keep_old_defaults,
-            answers=job.answers,
-        ),
-    )
+
+def migrate_toml_job(data: bytes, name: str, job: Job):
+    from ..migrate.toml import migrate_toml
+
+    return migrate_toml(data, name, toml_options(job, "rebase"))
 
 
 def migrate_configmap_job(data: bytes, name: str, job: Job):
     from ..migrate.configmap import migrate_manifest
-    from ..migrate.toml import Options
 
-    assert job.from_version and job.to_version, "run_job detects a version left out before it migrates"
-
-    return migrate_manifest(
-        data,
-        name,
-        Options(
-            job.from_version,
-            job.to_version,
-            mode=job.mode or "edit",
-            profile=job.profile,
-            keep_old_defaults=job.keep_old_defaults,
-            answers=job.answers,
-        ),
-    )
+    return migrate_manifest(data, name, toml_options(job, "edit"))
 
 
 def migrate_values_job(data: bytes, name: str, job: Job):

@@ -59,17 +59,7 @@ def configmap_command(
 ) -> None:
     """Migrate the deployment.toml embedded in ConfigMaps; the rest of the manifest stays as it was."""
     delivery = Delivery(
-        file,
-        output,
-        in_place,
-        backup,
-        report,
-        diff,
-        check,
-        strict,
-        show_secrets,
-        quiet,
-        follow_symlinks,
+        file, output, in_place, backup, report, diff, check, strict, show_secrets, quiet, follow_symlinks,
         verbose=verbose,
     )
     try:

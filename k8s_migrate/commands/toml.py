@@ -64,17 +64,7 @@ def toml_command(
 ) -> None:
     """Migrate a deployment.toml (a VM or container install)."""
     delivery = Delivery(
-        file,
-        output,
-        in_place,
-        backup,
-        report,
-        diff,
-        check,
-        strict,
-        show_secrets,
-        quiet,
-        follow_symlinks,
+        file, output, in_place, backup, report, diff, check, strict, show_secrets, quiet, follow_symlinks,
         verbose=verbose,
     )
     try:

@@ -105,48 +105,16 @@ def values_command(
         chart, chart_notes = resolve_chart(data, file, chart)
     except UsageError as exc:
         fail(exc)
+    delivery = Delivery(
+        file, output, in_place, backup, report, diff, check, strict, show_secrets, quiet, follow_symlinks,
+        verbose=verbose,
+    )
     if len(to_chart) > 1:
         from .values_split import SplitChecks, split_command
 
-        split_command(
-            file,
-            chart,
-            to_chart,
-            from_version,
-            to_version,
-            keep_old_defaults,
-            Delivery(
-                file,
-                output,
-                in_place,
-                backup,
-                report,
-                diff,
-                check,
-                strict,
-                show_secrets,
-                quiet,
-                follow_symlinks,
-                verbose=verbose,
-            ),
-            data,
-            SplitChecks(answers_file, verify, given, subchart),
-        )
+        split_command(file, chart, to_chart, from_version, to_version, keep_old_defaults, delivery, data,
+                      SplitChecks(answers_file, verify, given, subchart))
         return
-    delivery = Delivery(
-        file,
-        output,
-        in_place,
-        backup,
-        report,
-        diff,
-        check,
-        strict,
-        show_secrets,
-        quiet,
-        follow_symlinks,
-        verbose=verbose,
-    )
     try:
         from ..answers import load_answers, with_answers
         from ..migrate.values import ValuesOptions, migrate_values
