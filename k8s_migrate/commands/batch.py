@@ -19,6 +19,7 @@ from .common import (
     VERBOSE,
     check_report_path,
     fail,
+    parse_mode,
 )
 from .params import Argument, Option
 
@@ -80,8 +81,7 @@ def batch_command(  # noqa: C901
             raise UsageError("not a directory", directory)
         if in_place and output:
             raise UsageError("give either --in-place or -o, not both")
-        if mode not in (None, "rebase", "edit"):
-            raise UsageError(f"--mode must be rebase or edit, not {mode!r}")
+        mode = parse_mode(mode)
         if workers is not None and workers < 1:
             raise UsageError("--workers must be 1 or more")
         if profile:

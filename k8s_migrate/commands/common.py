@@ -5,11 +5,33 @@ from __future__ import annotations
 import contextlib
 import sys
 from dataclasses import dataclass
-from typing import NoReturn, Optional
+from enum import StrEnum
+from typing import NoReturn, Optional, overload
 
 from ..data import load_json
 from ..errors import Exit, UsageError
 from .params import Option
+
+
+class Mode(StrEnum):
+    """--mode: rebase builds on the new version's stock file; edit applies the rules to the user's own file."""
+
+    REBASE = "rebase"
+    EDIT = "edit"
+
+
+@overload
+def parse_mode(text: str) -> Mode: ...
+@overload
+def parse_mode(text: None) -> None: ...
+def parse_mode(text: str | None) -> Mode | None:
+    """The --mode given (None: the command's default), or a one-line usage error."""
+    if text is None:
+        return None
+    try:
+        return Mode(text)
+    except ValueError:
+        raise UsageError(f"--mode must be {' or '.join(Mode)}, not {text!r}") from None
 
 
 @dataclass

@@ -26,6 +26,7 @@ from .common import (
     deliver,
     fail,
     fail_inconsistent,
+    parse_mode,
 )
 from .params import Argument, Option
 
@@ -67,8 +68,7 @@ def configmap_command(
         from ..migrate.toml import Options
         from ..output import read_input
 
-        if mode not in ("rebase", "edit"):
-            raise UsageError(f"--mode must be rebase or edit, not {mode!r}")
+        mode = parse_mode(mode)
         from ..answers import load_answers
         from .detection import add_notes, check_kind, fragment_note, resolve_from
 

@@ -9,7 +9,7 @@ import typer
 
 from ..counting import counted
 from ..errors import UsageError
-from .common import ANSWERS, KEEP_OLD, PROFILE, SHOW_SECRETS, fail
+from .common import ANSWERS, KEEP_OLD, PROFILE, SHOW_SECRETS, fail, parse_mode
 
 
 def register(app: typer.Typer) -> None:
@@ -56,8 +56,7 @@ def pr_command(
         from ..gitops.pr import PullRequest, open_command, open_pull_request, run_open
         from ..output import write_atomic
 
-        if mode not in (None, "rebase", "edit"):
-            raise UsageError(f"--mode must be rebase or edit, not {mode!r}")
+        mode = parse_mode(mode)
         if workers is not None and workers < 1:
             raise UsageError("--workers must be 1 or more")
         root = git.repo_root(repo_dir)

@@ -27,6 +27,7 @@ from .common import (
     deliver,
     fail,
     fail_inconsistent,
+    parse_mode,
 )
 from .params import Argument, Option
 
@@ -74,8 +75,7 @@ def toml_command(
         from ..migrate.toml import Options, migrate_toml
         from ..output import read_input
 
-        if mode not in ("rebase", "edit"):
-            raise UsageError(f"--mode must be rebase or edit, not {mode!r}")
+        mode = parse_mode(mode)
         from .detection import add_notes, check_kind, fragment_note, resolve_from
 
         data = read_input(file)
