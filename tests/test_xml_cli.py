@@ -177,3 +177,14 @@ def test_bad_input_is_one_line_exit_2(tmp_path: Path, custom_conf: Path):
     one_line_error(cli("xml", custom_conf, "--from", "2.6.0", "--to", "9.9.9"))
     one_line_error(cli("xml", custom_conf, "--from", "2.6.0", "--to", "2.6.0"))
     assert "--in-place" in one_line_error(cli("xml", custom_conf, "--from", "2.6.0", "--to", "3.0.0", "--in-place"))
+
+
+def test_the_answers_file_applies_to_xml_as_to_the_other_commands(custom_conf: Path, tmp_path: Path):
+    """keep_old_defaults from .k8s-migrate.yaml (or --answers) pins the old defaults the new version changes."""
+    plain, plain_report, _ = migrate(custom_conf, "4.6.0", tmp_path)
+    answers = tmp_path / "answers.yaml"
+    answers.write_text("keep_old_defaults: true\n")
+    kept, kept_report, _ = migrate(custom_conf, "4.6.0", tmp_path, "--answers", answers)
+    flag, flag_report, _ = migrate(custom_conf, "4.6.0", tmp_path, "--keep-old-defaults")
+    assert kept == flag and kept_report["entries"] == flag_report["entries"]
+    assert kept != plain or kept_report["entries"] != plain_report["entries"]

@@ -64,12 +64,11 @@ def configmap_command(
         verbose=verbose,
     )
     try:
+        mode = parse_mode(mode)
+        from ..answers import load_answers
         from ..migrate.configmap import migrate_manifest
         from ..migrate.toml import Options
         from ..output import read_input
-
-        mode = parse_mode(mode)
-        from ..answers import load_answers
         from .detection import add_notes, check_kind, fragment_note, resolve_from
 
         data = read_input(file)

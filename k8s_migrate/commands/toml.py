@@ -69,13 +69,12 @@ def toml_command(
         verbose=verbose,
     )
     try:
+        mode = parse_mode(mode)
         from dataclasses import replace
 
         from ..answers import load_answers, with_answers
         from ..migrate.toml import Options, migrate_toml
         from ..output import read_input
-
-        mode = parse_mode(mode)
         from .detection import add_notes, check_kind, fragment_note, resolve_from
 
         data = read_input(file)

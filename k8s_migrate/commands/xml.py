@@ -8,6 +8,7 @@ import typer
 
 from ..errors import ProofError, UsageError
 from .common import (
+    ANSWERS,
     CHECK,
     DIFF,
     FOLLOW,
@@ -40,6 +41,7 @@ def xml_command(
         None, "--onto", help="The new version's stock deployment.toml to build on (default: the built-in baseline)."
     ),
     keep_old_defaults: bool = KEEP_OLD,
+    answers_file: Optional[str] = ANSWERS,
     output: Optional[str] = OUTPUT,
     in_place: bool = typer.Option(False, "--in-place", hidden=True),
     backup: bool = typer.Option(False, "--backup", hidden=True),
@@ -63,14 +65,19 @@ def xml_command(
             )
         if conf == "-":
             raise UsageError("xml reads a repository/conf folder or an XML file, not stdin")
+        from dataclasses import replace
+
+        from ..answers import load_answers, with_answers
         from ..migrate.toml import Options
         from ..migrate.xml import migrate_xml
         from ..output import read_input
 
-        options = Options(from_version, to_version, mode="rebase", profile=profile, keep_old_defaults=keep_old_defaults)
+        answers = load_answers(answers_file, conf)
+        options = Options(from_version, to_version, mode="rebase", profile=profile,
+                          keep_old_defaults=answers.keep_old(keep_old_defaults))
         if onto:
             options.onto, options.onto_name = read_input(onto), onto
-        result = migrate_xml(conf, options)
+        result = with_answers(lambda a: migrate_xml(conf, replace(options, answers=a.context())), answers)
     except UsageError as exc:
         fail(exc)
     except ProofError as exc:
