@@ -116,7 +116,7 @@ def verify_command(
         from ..output import read_input
         from ..verify import verification_text
 
-        pairs = dict(_pair(item) for item in given)
+        pairs = dict(set_pair(item) for item in given)
         result = verify_values(read_input(file), file, chart, to_chart, instance, chart_dir, to_chart_dir, pairs,
                                _renderer(renderer), subchart)
     except UsageError as exc:
@@ -183,7 +183,7 @@ def version_of(data: bytes, name: str, given: Optional[str], option: str) -> tup
     return detection.value, [f"{name}: {detection.value} (detected: {'; '.join(detection.evidence)})"]
 
 
-def _pair(item: str) -> tuple[str, str]:
+def set_pair(item: str) -> tuple[str, str]:
     key, sep, value = item.partition("=")
     if not sep or not key:
         raise UsageError(f"--set takes KEY=VALUE, not {item!r}")

@@ -142,8 +142,8 @@ def check_render(data: bytes, file: str, chart: str, to_chart: str, given: List[
     import sys
 
     from ..verify import verification_text, verify
-    from .render import _pair
+    from .render import set_pair
 
-    verification = verify(data, file, chart, to_chart, given=dict(_pair(item) for item in given), subchart=subchart)
+    verification = verify(data, file, chart, to_chart, given=dict(set_pair(item) for item in given), subchart=subchart)
     sys.stderr.write(verification_text(verification, show_secrets))
     return verification
