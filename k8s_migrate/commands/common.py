@@ -162,6 +162,5 @@ def deliver(result, d: Delivery) -> None:  # noqa: C901
         sys.stderr.write(terminal_text(report, d.verbose))
     if d.check and result.report.changed:
         sys.stderr.write(f"would migrate {label(d.file)}\n")
-        raise Exit(1)
-    if d.strict and result.report.needs_attention():
-        raise Exit(1)
+    if code := result.report.exit_code(d.check, d.strict):
+        raise Exit(code)

@@ -108,6 +108,5 @@ def deliver_split(result, d: Delivery) -> None:  # noqa: C901
         sys.stderr.write(terminal_text(report, d.verbose))
     if d.check and changed:
         sys.stderr.write("".join(f"would migrate {path}\n" for path in changed))
-        raise Exit(1)
-    if d.strict and result.report.needs_attention():
-        raise Exit(1)
+    if code := result.report.exit_code(d.check, d.strict, changed=bool(changed)):
+        raise Exit(code)

@@ -86,6 +86,12 @@ class Report:
     def needs_attention(self) -> bool:
         return any(e.action in ATTENTION for e in self.entries)
 
+    def exit_code(self, check: bool = False, strict: bool = False, changed: bool | None = None) -> int:
+        """1 when --check finds a change (``changed``, default: this report's) or --strict an entry that
+        needs a human, else 0: the code of a migration that went through."""
+        changed = self.changed if changed is None else changed
+        return int(bool(check and changed) or bool(strict and self.needs_attention()))
+
     def for_key(self, old_key: str) -> list[Entry]:
         return [e for e in self.entries if e.old_key == old_key]
 
