@@ -246,8 +246,8 @@ def rebase_toml(user: TomlValues | TomlDocument, state: HubState, report: Report
     remove_what_the_user_removed(state, old, new, out, covered, ItemMatcher(old_carried, new.stock), report, ctx)
     # the user's keys land in what is left of the new stock file, with its items where they are now
     role = state.value_at(("server", "server_role"))
-    new = Baseline(new_cat, out.data(), new.label, implied=implied_by_role(new_cat, role if isinstance(role, str) else None),
-                   implied_from=f"{role} role")
+    implied = implied_by_role(new_cat, role if isinstance(role, str) else None)
+    new = Baseline(new_cat, out.data(), new.label, implied=implied, implied_from=f"{role} role")
     old_to_new = ItemMatcher(old_carried, new.stock)
     item_index: dict[KeyPath, int] = {}  # the user's array items -> their index in the output
     appended: list[KeyPath] = []  # output items the carry-over added
@@ -510,7 +510,8 @@ def flag_unknown(entry: Entry, path: KeyPath, new_cat: Catalog) -> Entry:
     if entry.action == "kept" and not new_cat.known.is_known(path):
         entry.action = "unknown"
         hint = new_cat.known.suggest(path)
-        entry.message = join(f"{new_cat.version} does not know this key" + (f"; did you mean {hint}?" if hint else ""), entry.message)
+        unknown = f"{new_cat.version} does not know this key" + (f"; did you mean {hint}?" if hint else "")
+        entry.message = join(unknown, entry.message)
     return entry
 
 

@@ -270,7 +270,8 @@ def customisation_entry(cust: Customisation, keys: list[str], built: TemplateFil
     return entry
 
 
-ATTENTION_FIRST: tuple[Action, ...] = ("review", "unknown", "removed", "changed", LANDED, "renamed", "kept", "defaulted")
+ATTENTION_FIRST: tuple[Action, ...] = (
+    "review", "unknown", "removed", "changed", LANDED, "renamed", "kept", "defaulted")
 
 
 def entry_action(cust: Customisation, actions: list[Action]) -> Action:
