@@ -71,11 +71,13 @@ class Baseline:
 def get_list(data: Any, path: KeyPath) -> list[dict[str, Any]] | None:
     node = data
     for seg in path:
-        if (isinstance(node, dict) and isinstance(seg, str) and seg in node) or (
-                isinstance(node, list) and isinstance(seg, int) and 0 <= seg < len(node)):
+        if isinstance(node, dict) and isinstance(seg, str) and seg in node:
             node = node[seg]
-        else:
-            return None
+            continue
+        if isinstance(node, list) and isinstance(seg, int) and 0 <= seg < len(node):
+            node = node[seg]
+            continue
+        return None
     if isinstance(node, list) and all(isinstance(x, dict) for x in node):
         return node
     return None

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from ..hub import ANY_ITEM, ANY_KEY, HubKey, KeyPath, format_key, matches, parse_key, substitute
+from ..report import Action
 from .model import Rule, RulePack
 from .values import same_value, transform_value
 
@@ -39,6 +40,12 @@ class Track:
         return self.path
 
     @property
+    def input_key(self) -> HubKey:
+        """The input key a track follows (a track that a rule added has none)."""
+        assert self.origin is not None, "a key that a rule added has no input key"
+        return self.origin
+
+    @property
     def old_path(self) -> KeyPath | None:
         return self.origin.path if self.origin else None
 
@@ -54,7 +61,7 @@ class Context:
 class Standalone:
     """A finding about a key that no input leaf carries (a requirement, a changed default)."""
 
-    action: str
+    action: Action
     key: str
     rule: Rule
     message: str
