@@ -73,10 +73,11 @@ def get_list(data: Any, path: KeyPath) -> list[dict[str, Any]] | None:
     for seg in path:
         if isinstance(node, dict) and isinstance(seg, str) and seg in node:
             node = node[seg]
-        elif isinstance(node, list) and isinstance(seg, int) and 0 <= seg < len(node):
+            continue
+        if isinstance(node, list) and isinstance(seg, int) and 0 <= seg < len(node):
             node = node[seg]
-        else:
-            return None
+            continue
+        return None
     if isinstance(node, list) and all(isinstance(x, dict) for x in node):
         return node
     return None
@@ -92,7 +93,7 @@ def match_items(left: list[dict], right: list[dict], identity: list[str]) -> dic
             if _MISSING in ident:
                 continue
             for j, other in enumerate(right):
-                if j not in taken and all(same_value(a, other.get(f)) for a, f in zip(ident, identity)):
+                if j not in taken and all(same_value(a, other.get(f)) for a, f in zip(ident, identity, strict=True)):
                     pairs[i] = j
                     taken.add(j)
                     break
@@ -130,10 +131,12 @@ class ItemMatcher:
         if len(left_ints) != len(right_ints):
             return None
         out = list(right_shape)
-        for li, ri in zip(left_ints, right_ints):
+        for li, ri in zip(left_ints, right_ints, strict=True):
             left_prefix, right_prefix = left_path[:li], tuple(out[:ri])
             pairs = self._pairs(left_prefix, right_prefix)
-            target = pairs.get(left_path[li])
+            left_index = left_path[li]
+            assert isinstance(left_index, int), "left_ints holds the positions of index segments"
+            target = pairs.get(left_index)
             if target is None:
                 return None
             out[ri] = target

@@ -262,7 +262,8 @@ class KnownKeys:
         """Sibling index for the did-you-mean: parent path -> the known last segments under it."""
         out: dict[KeyPath, set[str]] = {}
         for cand in (*self._parsed_exact, *self.patterns):
-            if isinstance(cand[-1], str) and cand[-1] != ANY_KEY and ANY_KEY not in cand[:-1] and ANY_ITEM not in cand[:-1]:
+            if (isinstance(cand[-1], str) and cand[-1] != ANY_KEY
+                    and ANY_KEY not in cand[:-1] and ANY_ITEM not in cand[:-1]):
                 out.setdefault(cand[:-1], set()).add(cand[-1])
         return out
 

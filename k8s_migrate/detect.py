@@ -224,7 +224,8 @@ def detect_chart(values: Any) -> Detection:
     if len(fitting) > 1 and max(coverage.values()) >= FULL_COPY:
         most = max(coverage.values())
         fitting = [c for c in fitting if coverage[c] == most]
-        evidence.append(f"a full copy: it holds {min(most, 1.0):.0%} of {'the' if len(fitting) == 1 else 'each'} chart's values")
+        which = "the" if len(fitting) == 1 else "each"
+        evidence.append(f"a full copy: it holds {min(most, 1.0):.0%} of {which} chart's values")
     return Detection(fitting[0] if len(fitting) == 1 else None, tuple(fitting), tuple(evidence))
 
 

@@ -125,7 +125,7 @@ def matches(pattern: KeyPath, path: KeyPath, prefix: bool = False) -> bool:
     """Does ``path`` match ``pattern``?  With ``prefix``, the pattern may name a table above it."""
     if len(path) < len(pattern) or (not prefix and len(path) != len(pattern)):
         return False
-    for want, got in zip(pattern, path):
+    for want, got in zip(pattern, path, strict=False):
         if want == ANY_KEY and isinstance(got, str):
             continue
         if want == ANY_ITEM and isinstance(got, int):
@@ -143,7 +143,7 @@ def substitute(pattern_from: KeyPath, pattern_to: KeyPath, path: KeyPath) -> Key
     without wildcards gives its own last segment, so ``cpu_watcher -> diagnostic_tool.*``
     lands at ``diagnostic_tool.cpu_watcher``.
     """
-    captured = [got for want, got in zip(pattern_from, path) if want in (ANY_KEY, ANY_ITEM)]
+    captured = [got for want, got in zip(pattern_from, path, strict=False) if want in (ANY_KEY, ANY_ITEM)]
     if not captured:
         captured = [pattern_from[-1]]  # `keys: [a, b]  to: table.*` moves each key under table
     out: list[Segment] = []
@@ -198,7 +198,7 @@ def nest(leaves: Iterable[tuple[KeyPath, Any]]) -> dict[str, Any]:
     root: dict[str, Any] = {}
     for path, value in leaves:
         node: Any = root
-        for seg, nxt in zip(path, path[1:]):
+        for seg, nxt in zip(path, path[1:], strict=False):
             if isinstance(node, list) and isinstance(seg, int):
                 while len(node) <= seg:
                     node.append({} if isinstance(nxt, str) else [])

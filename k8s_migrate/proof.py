@@ -122,7 +122,7 @@ def compare(carried: list[tuple[KeyPath, Any, Track | None]], output: dict[str, 
 
 
 def carried_keys(state: HubState) -> list[tuple[KeyPath, Any, Track | None]]:
-    return [(t.path, t.value, t) for t in state.tracks if t.live]
+    return [(t.path, t.value, t) for t in state.tracks if t.path is not None]
 
 
 # ---- the proof of a migration: its report must explain every difference --------------------------
@@ -220,7 +220,8 @@ def audit_toml(old_text: str, new_text: str, old_name: str, new_name: str, from_
     if old_cat.version != new_cat.version:
         canonicalise(state, new_cat, ctx)
     comparison = compare(carried_keys(state), output, old_cat, new_cat, old_doc.data())
-    stock = new_cat.profiles.get(stock_name(detection.profile) or "", new_cat.stock) if new_cat.profiles else new_cat.stock
+    stock = (new_cat.profiles.get(stock_name(detection.profile) or "", new_cat.stock) if new_cat.profiles
+             else new_cat.stock)
     stock_flat = flatten(stock)
     old_stock = old_cat.profiles.get(stock_name(detection.profile) or "", old_cat.stock) if old_cat.profiles \
         else old_cat.stock
@@ -246,7 +247,8 @@ def audit_toml(old_text: str, new_text: str, old_name: str, new_name: str, from_
     for track in state.tracks:
         if track.origin is not None and not track.live:
             path = track.origin.path
-            if comparison.out_flat.get(path, MISSING) is not MISSING and not any(t.live and t.path == path for t in state.tracks):
+            in_output = comparison.out_flat.get(path, MISSING) is not MISSING
+            if in_output and not any(t.live and t.path == path for t in state.tracks):
                 report.add(Entry("review", format_key(path), format_key(path), track.origin.value, track.origin.value,
                                  rule=",".join(e.rule.id for e in track.events) or None,
                                  message=f"still set in {new_name}, though the rules remove it in "

@@ -72,7 +72,13 @@ def carry_comments(source_text: str, output_text: str, resolve: Callable[[KeyPat
         blocks = [b for b in blocks if not holds(out_lines, b.lines)]
         if not blocks:
             return output_text
-    places = line_numbers(output_text)
+    top, inserts, bottom = _place(blocks, line_numbers(output_text), resolve)
+    return "\n".join(_assemble(out_lines, top, inserts, bottom)) + ending
+
+
+def _place(blocks: list[CommentBlock], places: dict[KeyPath, int], resolve: Callable[[KeyPath, bool], list[KeyPath]]
+           ) -> tuple[list[list[str]], dict[int, list[CommentBlock]], list[list[str]]]:
+    """The blocks for the top of the output, those above an output line (by number), and those for the bottom."""
     inserts: dict[int, list[CommentBlock]] = {}
     top: list[list[str]] = []
     bottom: list[list[str]] = []
@@ -91,9 +97,14 @@ def carry_comments(source_text: str, output_text: str, resolve: Callable[[KeyPat
             bottom.append(block.lines)
         else:
             inserts.setdefault(line, []).append(block)
+    return top, inserts, bottom
+
+
+def _assemble(out_lines: list[str], top: list[list[str]], inserts: dict[int, list[CommentBlock]],
+              bottom: list[list[str]]) -> list[str]:
     result: list[str] = []
-    for block in top:
-        result.extend(block)
+    for lines in top:
+        result.extend(lines)
     if top and out_lines and out_lines[0].strip():
         result.append("")
     for number, raw in enumerate(out_lines, start=1):
@@ -104,11 +115,11 @@ def carry_comments(source_text: str, output_text: str, resolve: Callable[[KeyPat
             if block.gap and raw.lstrip().startswith("["):
                 result.append("")
         result.append(raw)
-    for block in bottom:
+    for lines in bottom:
         if result and result[-1].strip():
             result.append("")
-        result.extend(block)
-    return "\n".join(result) + ending
+        result.extend(lines)
+    return result
 
 
 def holds(lines: list[str], block: list[str]) -> bool:

@@ -62,14 +62,13 @@ def check_strict(text: str, name: str) -> dict[str, Any]:
 def _regrouped(text: str, doc: Any) -> Any:
     """tomlkit cannot read back an array-of-tables item that is reopened after another table
     (``[[a.b]]``, ``[x]``, ``[[a.b.c]]``), though TOML allows it. Move each such section up to the item
-    it belongs to, and parse again; the document remembers that its tables were regrouped."""
+    it belongs to, and parse again."""
     regrouped = "".join(regroup_sections(text))
     regrouped = regrouped.rstrip("\n") + "\n" * (len(text) - len(text.rstrip("\n")))
     if regrouped == text:
         return doc
     fixed = tomlkit.parse(regrouped)
     fixed.unwrap()
-    fixed._k8s_regrouped = True
     return fixed
 
 
@@ -78,7 +77,7 @@ def regroup_sections(text: str) -> list[str]:
 
     lines = text.splitlines(keepends=True)
     headers = header_lines(text)
-    out_sections: list[tuple[KeyPath | None, bool, str]] = []
+    out_sections: list[tuple[KeyPath, bool, str]] = []
     bounds = []
     for number in sorted(headers):
         index = number - 1
@@ -87,7 +86,7 @@ def regroup_sections(text: str) -> list[str]:
         bounds.append((index, number))
     starts = [b[0] for b in bounds] + [len(lines)]
     preamble = "".join(lines[: starts[0]]) if bounds else text
-    for (begin, number), end in zip(bounds, starts[1:]):
+    for (begin, number), end in zip(bounds, starts[1:], strict=True):
         kind, key_text = headers[number]
         try:
             path = parse_key(key_text)
@@ -256,6 +255,7 @@ class TomlDocument:
                 new.trivia.comment = existing.trivia.comment
                 new.trivia.indent = existing.trivia.indent
                 new.trivia.trail = existing.trivia.trail
+            assert isinstance(key, str), "a container holds its entries by name; an array item is not replaced here"
             _body(parent, key)._replace(key, key, new)
             if comment and hasattr(new, "trivia"):
                 new.comment(comment)
@@ -265,6 +265,7 @@ class TomlDocument:
             if above and not _holds_tables(parent):  # tomlkit writes sub-tables after the keys: the lines would part
                 _add_comments(parent, above)
             if isinstance(parent, OutOfOrderTableProxy):
+                assert isinstance(key, str), "a table split over the file holds keys by name"
                 parent[key] = new  # a table split over the file has no add()
             elif not _after_last_key(parent, key, new):
                 with _linear_append(parent, new):
@@ -286,12 +287,12 @@ class TomlDocument:
         if item is None:
             return
         parent = self._container(old[:-1], create=False)
-        if old[:-1] == new[:-1] and isinstance(old[-1], str) and isinstance(new[-1], str) and not isinstance(parent, AoT):
-            if _child(parent, new[-1]) is None:
-                _body(parent, old[-1])._replace(old[-1], new[-1], item)
-                self._containers.clear()
-                self.edited = True
-                return
+        if (old[:-1] == new[:-1] and isinstance(old[-1], str) and isinstance(new[-1], str)
+                and not isinstance(parent, AoT) and _child(parent, new[-1]) is None):
+            _body(parent, old[-1])._replace(old[-1], new[-1], item)
+            self._containers.clear()
+            self.edited = True
+            return
         raw = self._raw(old)
         comment = raw.trivia.comment.lstrip("#").strip() if hasattr(raw, "trivia") else None
         value = unwrap(item)
@@ -538,10 +539,10 @@ def _linear_append(node: Any, new: Any) -> Iterator[None]:
         return
     items = body.body
     index = len(items)
-    while index and (isinstance(items[index - 1][1], Null)
-                     or (isinstance(items[index - 1][1], Whitespace) and not items[index - 1][1].is_fixed())):
+    while index and _trailing_filler(items[index - 1][1]):
         index -= 1
-    body._get_last_index_before_table = lambda: index
+    # tomlkit asks this method where a new key goes; for the duration of the append it answers from the end
+    body._get_last_index_before_table = lambda: index  # type: ignore[method-assign]
     try:
         yield
     finally:
@@ -582,6 +583,10 @@ def _body(node: Any, key: Any = None) -> Container:
     return node if isinstance(node, Container) else node.value
 
 
+def _trailing_filler(item: Any) -> bool:
+    return isinstance(item, Null) or (isinstance(item, Whitespace) and not item.is_fixed())
+
+
 def _child(node: Any, seg: Any) -> Any:
     if node is None:
         return None
@@ -589,7 +594,8 @@ def _child(node: Any, seg: Any) -> Any:
         if isinstance(seg, int):
             return node[seg] if isinstance(node, AoT) and seg < len(node) else None
         key = _key(seg)
-        return node[key] if key in node else None
+        # tomlkit's `in` is a plain lookup; its get() raises and catches an exception for every absent key
+        return node[key] if key in node else None  # noqa: SIM401
     except (KeyError, IndexError, TypeError):
         return None
 
@@ -631,7 +637,8 @@ def walk(node: Any, prefix: KeyPath = ()) -> Iterator[tuple[KeyPath, Any]]:
 
 # ---- line numbers ----------------------------------------------------------------------------
 _HEADER = re.compile(r"^\s*(\[\[?)\s*(.+?)\s*\]\]?\s*(#.*)?$")
-_ASSIGN = re.compile(r"""^\s*((?:"(?:[^"\\]|\\.)*"|'[^']*'|[A-Za-z0-9_\-]+)(?:\s*\.\s*(?:"(?:[^"\\]|\\.)*"|'[^']*'|[A-Za-z0-9_\-]+))*)\s*=""")
+_KEY_PART = r"""(?:"(?:[^"\\]|\\.)*"|'[^']*'|[A-Za-z0-9_\-]+)"""
+_ASSIGN = re.compile(rf"^\s*({_KEY_PART}(?:\s*\.\s*{_KEY_PART})*)\s*=")
 
 
 def comments_above(lines: list[str], number: int | None) -> list[str]:

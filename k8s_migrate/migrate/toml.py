@@ -18,7 +18,7 @@ from ..hub import HubKey, KeyPath, flatten, format_key, has_items, nest, parse_k
 from ..profiles import detect as detect_profile
 from ..profiles import implied_by_role, stock_name, user_role
 from ..proof import ProofError, prove
-from ..report import Entry, Report
+from ..report import Action, Entry, Report
 from ..rules.aliases import canonicalise
 from ..rules.apply import Context, HubState, Track, run
 from ..rules.load import plan
@@ -99,8 +99,8 @@ def edit_toml(user: TomlDocument, state: HubState, report: Report, new_cat: Cata
     for track in state.tracks:
         origin = track.origin
         if origin is None:
-            user.set(track.path, track.value)
-        elif not track.live:
+            user.set(track.live_path, track.value)
+        elif track.path is None:
             user.delete(origin.path)
         else:
             if track.path != origin.path:
@@ -108,8 +108,8 @@ def edit_toml(user: TomlDocument, state: HubState, report: Report, new_cat: Cata
             if not same_value(track.value, origin.value) or type(track.value) is not type(origin.value):
                 user.set(track.path, track.value)
         entry = entry_for(track, new_cat)
-        report.add(flag_unknown(entry, track.path, new_cat) if track.live else entry)
-    landed = {t.origin.path: t.path for t in state.tracks if t.origin is not None and t.live}
+        report.add(flag_unknown(entry, track.path, new_cat) if track.path is not None else entry)
+    landed = {t.origin.path: t.path for t in state.tracks if t.origin is not None and t.path is not None}
     output = user.dumps()
     if not user.edited:
         return output
@@ -128,8 +128,8 @@ def stock_additions_not_applied(user: TomlDocument, state: HubState, old_cat: Ca
     old = Baseline(old_cat, stock_for(old_cat, options.profile), f"{old_cat.version} stock file")
     new_stock = stock_for(new_cat, options.profile)
     old_to_new = ItemMatcher(stock_values_through_rules(old, new_cat.version, ctx), new_stock)
-    carried = {strip_indices(t.path) for t in stock_through_rules(old, new_cat.version, ctx) if t.live}
-    mine = nest((t.path, t.value) for t in state.tracks if t.live)
+    carried = {strip_indices(t.path) for t in stock_through_rules(old, new_cat.version, ctx) if t.path is not None}
+    mine = nest((t.path, t.value) for t in state.tracks if t.path is not None)
     user_to_new = ItemMatcher(mine, new_stock)
     found: dict[KeyPath, list[str]] = {}
     had: dict[KeyPath, bool] = {}  # a new stock item the old stock file or the user's file already has
@@ -180,8 +180,9 @@ def new_baseline(new_cat: Catalog, options: Options) -> tuple[Baseline, TomlDocu
 
 
 def stock_for(catalog: Catalog, profile: str | None) -> dict[str, Any]:
-    if stock_name(profile) in catalog.profiles:
-        return catalog.profiles[stock_name(profile)]
+    name = stock_name(profile)
+    if name is not None and name in catalog.profiles:
+        return catalog.profiles[name]
     return catalog.stock
 
 
@@ -235,19 +236,13 @@ def rebase_toml(user: TomlValues | TomlDocument, state: HubState, report: Report
                    implied=implied_by_role(old_cat, options.role), implied_from=f"{options.role} role")
     new, out = new_baseline(new_cat, options)
     user_to_old = ItemMatcher(user.data(), old.stock)
-    verdicts: dict[int, Verdict] = {}
-    covered: set[KeyPath] = set()
-    for track in state.tracks:
-        if track.origin is not None:
-            verdict = verdicts[id(track)] = judge_old(track.origin.path, track.origin.value, old, user_to_old)
-            if verdict.old_stock_path is not None:
-                covered.add(verdict.old_stock_path)
+    verdicts, covered = judge_input_keys(state, old, user_to_old)
     old_carried = stock_values_through_rules(old, new_cat.version, ctx)
     remove_what_the_user_removed(state, old, new, out, covered, ItemMatcher(old_carried, new.stock), report, ctx)
     # the user's keys land in what is left of the new stock file, with its items where they are now
     role = state.value_at(("server", "server_role"))
-    new = Baseline(new_cat, out.data(), new.label, implied=implied_by_role(new_cat, role if isinstance(role, str) else None),
-                   implied_from=f"{role} role")
+    implied = implied_by_role(new_cat, role if isinstance(role, str) else None)
+    new = Baseline(new_cat, out.data(), new.label, implied=implied, implied_from=f"{role} role")
     old_to_new = ItemMatcher(old_carried, new.stock)
     item_index: dict[KeyPath, int] = {}  # the user's array items -> their index in the output
     appended: list[KeyPath] = []  # output items the carry-over added
@@ -260,7 +255,7 @@ def rebase_toml(user: TomlValues | TomlDocument, state: HubState, report: Report
             added.append(track)
             continue
         verdict = verdicts[id(track)]
-        if not track.live:
+        if track.path is None:
             report.add(entry_for(track, new_cat))
             continue
         target = output_path(track, user_to_old, old_to_new, out, item_index, appended)
@@ -280,7 +275,7 @@ def rebase_toml(user: TomlValues | TomlDocument, state: HubState, report: Report
             if entry.new_key:
                 entry.new_key = format_key(shift(parse_key(entry.new_key)))
     for track in added:  # after the user's keys: a key a rule adds to an item goes where that item landed
-        target = in_output_items(track.path, item_index)
+        target = in_output_items(track.live_path, item_index)
         out.set(target, track.value)
         written.add(target)
         entry = entry_for(track, new_cat)
@@ -296,6 +291,19 @@ def rebase_toml(user: TomlValues | TomlDocument, state: HubState, report: Report
     return user.source.dress(text)
 
 
+def judge_input_keys(state: HubState, old: Baseline, user_to_old: ItemMatcher
+                     ) -> tuple[dict[int, Verdict], set[KeyPath]]:
+    """How each input key stands against the old baseline (by track id), and the old stock keys the input covers."""
+    verdicts: dict[int, Verdict] = {}
+    covered: set[KeyPath] = set()
+    for track in state.tracks:
+        if track.origin is not None:
+            verdict = verdicts[id(track)] = judge_old(track.origin.path, track.origin.value, old, user_to_old)
+            if verdict.old_stock_path is not None:
+                covered.add(verdict.old_stock_path)
+    return verdicts, covered
+
+
 def drop_empty_items(out: TomlDocument, appended: list[KeyPath]):
     """Items the carry-over appended but whose every key was left out leave no empty [[header]]. Returns how
     paths into later items of the same arrays shift (None when nothing was dropped)."""
@@ -306,10 +314,12 @@ def drop_empty_items(out: TomlDocument, appended: list[KeyPath]):
     def shift(path: KeyPath) -> KeyPath:
         result = list(path)
         for item in dropped:
-            n = len(item)
-            if len(result) >= n and tuple(result[: n - 1]) == item[:-1] and isinstance(result[n - 1], int) \
-                    and result[n - 1] > item[-1]:
-                result[n - 1] -= 1
+            n, dropped_index = len(item), item[-1]
+            if len(result) < n or tuple(result[: n - 1]) != item[:-1]:
+                continue
+            seg = result[n - 1]
+            if isinstance(seg, int) and isinstance(dropped_index, int) and seg > dropped_index:
+                result[n - 1] = seg - 1
         return tuple(result)
 
     return shift
@@ -361,7 +371,8 @@ def introduced_by_new_stock(out: TomlDocument, written: set[KeyPath], customised
     """The new stock file's own keys that change what the old server ran: each gets an entry. Beside the
     user's own customised keys, a new stock value changes what those settings do: that is a review."""
     entries = []
-    back = {track.path: track.origin.path for track in stock_through_rules(old, new.version, ctx) if track.live}
+    back = {track.path: track.input_key.path for track in stock_through_rules(old, new.version, ctx)
+            if track.path is not None}
     new_implied = implied_by_role(new.catalog, user_role(out.data()))
     for path, item in walk(out.doc):
         if path in written:
@@ -380,7 +391,7 @@ def introduced_by_new_stock(out: TomlDocument, written: set[KeyPath], customised
         ran = f"the {old.version} server ran {before!r} ({before_where})" if before_found else \
             f"the {old.version} server did not set it"
         beside = next((t for t in customised_tables if path[: len(t)] == t and len(path) == len(t) + 1), None)
-        action = "review" if beside is not None else "added"
+        action: Action = "review" if beside is not None else "added"
         message = f"the {new.label} sets {key} = {value!r}; {ran}"
         if beside is not None:
             message += (f". It sits beside your own settings in [{format_key(beside)}] and may change what they do: "
@@ -394,19 +405,21 @@ def output_path(track: Track, user_to_old: ItemMatcher, old_to_new: ItemMatcher,
                 item_index: dict[KeyPath, int], appended: list[KeyPath]) -> KeyPath:
     """Where a carried key lands in the output: array items go to their counterpart in the new stock
     file, or, for the user's own items (and ones the new stock dropped), to a new item appended once."""
-    path, old_path = track.path, track.origin.path
+    path, old_path = track.live_path, track.input_key.path
     ints = [i for i, s in enumerate(path) if isinstance(s, int)]
     old_ints = [i for i, s in enumerate(old_path) if isinstance(s, int)]
     if not ints or len(ints) != len(old_ints):
         return path
     result = list(path)
-    for pos, old_pos in zip(ints, old_ints):
+    for pos, old_pos in zip(ints, old_ints, strict=True):
         item = tuple(path[: pos + 1])
         if item not in item_index:
             in_old = user_to_old.translate(old_path[: old_pos + 1])
             in_new = old_to_new.translate(in_old, tuple(result[: pos + 1])) if in_old else None
             if in_new:
-                item_index[item] = in_new[-1]
+                new_index = in_new[-1]
+                assert isinstance(new_index, int), "an array item's path ends in its index"
+                item_index[item] = new_index
             else:
                 item_index[item] = out.append_item(tuple(result[:pos]), {})
                 appended.append((*result[:pos], item_index[item]))
@@ -419,14 +432,14 @@ def carry(track: Track, verdict: Verdict, target: KeyPath, new: Baseline, out: T
     entry = entry_for(track, new_cat)
     entry.new_key = format_key(target)
     in_new_stock = out.get(target)
-    new_found, new_default, new_where = new.default(track.path, target)
+    new_found, new_default, new_where = new.default(track.live_path, target)
     if not verdict.customised and not track.pinned:
         return follow_new_baseline(track, verdict, target, entry, in_new_stock, (new_found, new_default, new_where),
                                    out, new_cat, ctx)
     if in_new_stock is None and new_found and same_value(track.value, new_default):
         return left_out(entry, f"equals the {new_where}; left out", new_default)
     put(track, target, out, in_new_stock)
-    return flag_unknown(entry, track.path, new_cat)
+    return flag_unknown(entry, track.live_path, new_cat)
 
 
 def follow_new_baseline(track: Track, verdict: Verdict, target: KeyPath, entry: Entry, in_new_stock: Any,
@@ -437,8 +450,8 @@ def follow_new_baseline(track: Track, verdict: Verdict, target: KeyPath, entry: 
     was = f"was the {verdict.old_default_from} value"
     if in_new_stock is not None:
         entry.new_value = _plain(in_new_stock)
-        if track.origin.comment:
-            out.set(target, entry.new_value, track.origin.comment)
+        if track.input_key.comment:
+            out.set(target, entry.new_value, track.input_key.comment)
         changes = not same_value(entry.new_value, track.value)
         if changes and entry.action in ("kept", "renamed", "moved"):
             entry.action = "changed"
@@ -467,7 +480,7 @@ def follow_new_baseline(track: Track, verdict: Verdict, target: KeyPath, entry: 
         entry.message = join(f"{was}, {track.value!r}; the {where} is {default!r}, so the behaviour changes. "
                              f"Set it to {track.value!r} to keep the old behaviour (--keep-old-defaults does)",
                              entry.message)
-    elif new_cat.known.is_known(track.path):
+    elif new_cat.known.is_known(track.live_path):
         entry.message = join(f"{was}, {track.value!r}; the {new_cat.version} stock file no longer sets it and "
                              f"{new_cat.version} has no default for it: left out, as WSO2 ships it. Set it to "
                              f"{track.value!r} if you rely on it (--keep-old-defaults does)", entry.message)
@@ -495,8 +508,9 @@ def left_out(entry: Entry, why: str, default: Any) -> Entry:
 
 
 def put(track: Track, target: KeyPath, out: TomlDocument, in_new_stock: Any) -> None:
-    if in_new_stock is None or not same_value(_plain(in_new_stock), track.value) or track.origin.comment:
-        out.set(target, track.value, track.origin.comment)
+    comment = track.input_key.comment
+    if in_new_stock is None or not same_value(_plain(in_new_stock), track.value) or comment:
+        out.set(target, track.value, comment)
 
 
 def met_by_new_stock(rule_id: str) -> bool:
@@ -510,7 +524,8 @@ def flag_unknown(entry: Entry, path: KeyPath, new_cat: Catalog) -> Entry:
     if entry.action == "kept" and not new_cat.known.is_known(path):
         entry.action = "unknown"
         hint = new_cat.known.suggest(path)
-        entry.message = join(f"{new_cat.version} does not know this key" + (f"; did you mean {hint}?" if hint else ""), entry.message)
+        unknown = f"{new_cat.version} does not know this key" + (f"; did you mean {hint}?" if hint else "")
+        entry.message = join(unknown, entry.message)
     return entry
 
 
@@ -519,15 +534,15 @@ def remove_what_the_user_removed(state: HubState, old: Baseline, new: Baseline, 
     """Stock keys missing from the user's file stay missing, when the new stock sets them the same way."""
     if all(p in covered for p in old.flat):
         return
-    landing = {strip_indices(t.path) for t in state.tracks if t.live}
+    landing = {strip_indices(t.path) for t in state.tracks if t.path is not None}
     dropped = dropped_tables(old.flat, covered, landing)
     doomed: list[tuple[KeyPath, Track]] = []
     for track in stock_through_rules(old, new.version, ctx):
-        if track.origin.path in covered or not track.live:
+        if track.input_key.path in covered or track.path is None:
             continue
-        target = old_to_new.translate(track.origin.path, track.path) if has_items(track.path) else track.path
+        target = old_to_new.translate(track.input_key.path, track.path) if has_items(track.path) else track.path
         node = out.get(target) if target else None
-        if node is None or not same_value(_plain(node), track.origin.value):
+        if target is None or node is None or not same_value(_plain(node), track.input_key.value):
             continue
         doomed.append((target, track))
     whole = {p for p in (old_to_new.translate(t) for t in dropped) if p and out.get(p) is not None}
@@ -536,11 +551,11 @@ def remove_what_the_user_removed(state: HubState, old: Baseline, new: Baseline, 
     for target, track in doomed:
         table = next((t for t in whole if target[: len(t)] == t), None)
         if table is not None:
-            in_tables.setdefault(table, []).append(format_key(track.origin.path))
+            in_tables.setdefault(table, []).append(format_key(track.input_key.path))
             continue
         deletions.append(target)
-        key = format_key(track.origin.path)
-        report.add(Entry("removed", None, None, track.origin.value, None, origin=f"stock:{key}",
+        key = format_key(track.input_key.path)
+        report.add(Entry("removed", None, None, track.input_key.value, None, origin=f"stock:{key}",
                          message=f"{key}: not in your file, though the {old.label} sets it; "
                                  f"left out of the {new.label} too"))
     for target in sorted(deletions, key=document_order, reverse=True):
@@ -562,8 +577,8 @@ def stock_values_through_rules(old: Baseline, new_version: str, ctx: Context) ->
 
     data = copy.deepcopy(old.stock)
     for track in stock_through_rules(old, new_version, ctx):
-        if track.live and not same_value(track.value, track.origin.value):
-            set_plain(data, track.origin.path, track.value)
+        if track.live and not same_value(track.value, track.input_key.value):
+            set_plain(data, track.input_key.path, track.value)
     return data
 
 
@@ -627,12 +642,12 @@ def join(*parts: str) -> str:
     return "; ".join(p for p in parts if p)
 
 
-PRECEDENCE = ("removed", "review", "moved", "renamed", "changed", "added")
+PRECEDENCE: tuple[Action, ...] = ("removed", "review", "moved", "renamed", "changed", "added")
 
 
 def entry_for(track: Track, new_cat: Catalog) -> Entry:
     actions = [e.action for e in track.events]
-    action = next((a for a in PRECEDENCE if a in actions), "kept")
+    action: Action = next((a for a in PRECEDENCE if a in actions), "kept")
     if not track.live:
         action = "review" if "review" in actions else "removed"
     rules = [e.rule for e in track.events]
@@ -640,7 +655,7 @@ def entry_for(track: Track, new_cat: Catalog) -> Entry:
     return Entry(
         action=action,
         old_key=format_key(origin.path) if origin else None,
-        new_key=format_key(track.path) if track.live else None,
+        new_key=format_key(track.path) if track.path is not None else None,
         old_value=origin.value if origin else None,
         new_value=track.value if track.live else None,
         rule=",".join(dict.fromkeys(r.id for r in rules)) or None,
@@ -654,7 +669,7 @@ def entry_for(track: Track, new_cat: Catalog) -> Entry:
 
 def add_findings(report: Report, state: HubState) -> None:
     """One entry per finding; a default that changes in several steps of the chain is one entry."""
-    merged: dict[tuple[str, str], Entry] = {}
+    merged: dict[tuple[str, str] | tuple[str, str, int], Entry] = {}
     for finding in state.findings:
         entry = Entry(finding.action, None, finding.key, finding.old_value, finding.new_value,
                       rule=finding.rule.id, source=finding.rule.source, message=finding.message,

@@ -176,7 +176,9 @@ def place(path: KeyPath, matcher: ItemMatcher, out: TomlDocument, placed: dict[K
                 placed[item] = out.append_item(tuple(result[:pos]), {})
                 appended.add(tuple(result[:pos]) + (placed[item],))
             else:
-                placed[item] = in_base[-1]
+                base_index = in_base[-1]
+                assert isinstance(base_index, int), "an array item's path ends in its index"
+                placed[item] = base_index
         result[pos] = placed[item]
     return tuple(result)
 
@@ -270,7 +272,8 @@ def customisation_entry(cust: Customisation, keys: list[str], built: TemplateFil
     return entry
 
 
-ATTENTION_FIRST: tuple[Action, ...] = ("review", "unknown", "removed", "changed", LANDED, "renamed", "kept", "defaulted")
+ATTENTION_FIRST: tuple[Action, ...] = (
+    "review", "unknown", "removed", "changed", LANDED, "renamed", "kept", "defaulted")
 
 
 def entry_action(cust: Customisation, actions: list[Action]) -> Action:

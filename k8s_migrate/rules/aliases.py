@@ -74,7 +74,8 @@ def _rule(catalog: Catalog, op: str, key: KeyPath, other: KeyPath, value: Any) -
     """A rename of ``key`` to ``other``, or a ``set`` of ``key`` to the value of the old key ``other``."""
     source = f"key-mappings.json of API-M {catalog.version}"
     if op == "rename":
-        message = f"old name of {format_key(other)}, which {catalog.version} reads (the old name is accepted for compatibility)"
+        message = (f"old name of {format_key(other)}, which {catalog.version} reads "
+                   "(the old name is accepted for compatibility)")
     else:
         message = f"{format_key(other)} fed this key too in {catalog.version}; set to the same value"
     raw = {"id": f"alias:{format_key(key)}", "op": op, "key": format_key(key)}

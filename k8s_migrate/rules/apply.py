@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from ..hub import ANY_ITEM, ANY_KEY, HubKey, KeyPath, format_key, matches, parse_key, substitute
+from ..report import Action
 from .model import Rule, RulePack
 from .values import same_value, transform_value
 
@@ -33,6 +34,18 @@ class Track:
         return self.path is not None
 
     @property
+    def live_path(self) -> KeyPath:
+        """The path of a track known to be live (the rules only act on live tracks)."""
+        assert self.path is not None, "a removed track has no path"
+        return self.path
+
+    @property
+    def input_key(self) -> HubKey:
+        """The input key a track follows (a track that a rule added has none)."""
+        assert self.origin is not None, "a key that a rule added has no input key"
+        return self.origin
+
+    @property
     def old_path(self) -> KeyPath | None:
         return self.origin.path if self.origin else None
 
@@ -48,7 +61,7 @@ class Context:
 class Standalone:
     """A finding about a key that no input leaf carries (a requirement, a changed default)."""
 
-    action: str
+    action: Action
     key: str
     rule: Rule
     message: str
@@ -147,13 +160,13 @@ class HubState:
     def matching(self, pattern: KeyPath, prefix: bool = True) -> list[Track]:
         head = literal_head(pattern)
         if not head:
-            return [t for t in self.tracks if t.live and matches(pattern, t.path, prefix=prefix)]
+            return [t for t in self.tracks if t.path is not None and matches(pattern, t.path, prefix=prefix)]
         if self._index is None:
             self._index = PathIndex(self.tracks)
         candidates = self._index.under(head, None if prefix else len(pattern))
         if len(head) == len(pattern):
             return candidates
-        return [t for t in candidates if matches(pattern, t.path, prefix=prefix)]
+        return [t for t in candidates if matches(pattern, t.live_path, prefix=prefix)]
 
     def present(self, pattern: KeyPath) -> bool:
         return bool(self.matching(pattern))
@@ -216,9 +229,7 @@ def _value_guard_holds(track: Track, rule: Rule) -> bool:
     when = rule.when
     if "value" in when and not same_value(track.value, when["value"]):
         return False
-    if "value_in" in when and not any(same_value(track.value, v) for v in when["value_in"]):
-        return False
-    return True
+    return "value_in" not in when or any(same_value(track.value, v) for v in when["value_in"])
 
 
 def _as_list(value: Any) -> list[Any]:
@@ -242,17 +253,19 @@ def _message(rule: Rule, default: str) -> str:
 
 def _rename(state: HubState, rule: Rule, ctx: Context) -> None:
     for pattern, track in _targets(state, rule):
-        new_path = substitute(pattern, rule.to, track.path)
+        assert rule.to is not None, "a rename or move rule has a target (model checks it)"
+        new_path = substitute(pattern, rule.to, track.live_path)
         if new_path == track.path:
             continue
         clash = [t for t in state.matching(new_path, prefix=False) if t is not track]
         if clash:
             track.events.append(Event("review", rule, (
-                f"both {format_key(track.path)} and {format_key(new_path)} are set; "
+                f"both {format_key(track.live_path)} and {format_key(new_path)} are set; "
                 f"kept {format_key(new_path)}, dropped this one. " + rule.message).strip()))
             state.move(track, None)
             continue
-        same_table = len(new_path) == len(track.path) and new_path[:-1] == track.path[:-1]
+        old_path = track.live_path
+        same_table = len(new_path) == len(old_path) and new_path[:-1] == old_path[:-1]
         action = "renamed" if same_table or rule.op == "rename" else "moved"
         track.events.append(Event(action, rule, _message(rule, f"{action} to {format_key(new_path)}")))
         state.move(track, new_path)
@@ -279,6 +292,7 @@ def _set(state: HubState, rule: Rule, ctx: Context) -> None:
 
 def _transform(state: HubState, rule: Rule, ctx: Context) -> None:
     for _, track in _targets(state, rule, prefix=False):
+        assert rule.transform is not None, "a transform rule has a transform (model checks it)"
         outcome = transform_value(track.value, rule.transform)
         if outcome.split_into:
             _split(state, track, rule, outcome.split_into)
@@ -288,13 +302,14 @@ def _transform(state: HubState, rule: Rule, ctx: Context) -> None:
 
 
 def _split(state: HubState, track: Track, rule: Rule, parts: list[tuple[str, Any]]) -> None:
-    parent = track.path[:-1]
+    parent = track.live_path[:-1]
     (first_key, first_value), rest = parts[0], parts[1:]
     track.events.append(Event("moved", rule, _message(rule, "split into " + ", ".join(k for k, _ in parts))))
     state.move(track, parent + (first_key,))
     track.value = first_value
     for key, value in rest:
         extra = Track(None, parent + (key,), value)
+        assert track.origin is not None, "only a key read from the input is split"
         extra.events.append(Event("added", rule, _message(rule, f"split from {format_key(track.origin.path)}")))
         state.add(extra)
 
@@ -302,7 +317,8 @@ def _split(state: HubState, track: Track, rule: Rule, parts: list[tuple[str, Any
 def _require(state: HubState, rule: Rule, ctx: Context) -> None:
     for key in rule.keys:
         if not state.present(key):
-            state.findings.append(Standalone("review", format_key(key), rule, _message(rule, "the target needs this key")))
+            message = _message(rule, "the target needs this key")
+            state.findings.append(Standalone("review", format_key(key), rule, message))
 
 
 def _warn(state: HubState, rule: Rule, ctx: Context) -> None:
@@ -335,9 +351,11 @@ def _default_change(state: HubState, rule: Rule, ctx: Context) -> None:
 
 def _list_to_keys(state: HubState, rule: Rule, ctx: Context) -> None:
     """Each item of a list becomes a key of its own: ``to`` with its ``*`` replaced by the item, set to ``value``."""
+    assert rule.to is not None, "a list_to_keys rule has a target (model checks it)"
+    to = rule.to
     for _, track in _targets(state, rule, prefix=False):
         items = track.value if isinstance(track.value, list) else [track.value]
-        paths = [tuple(str(item) if seg == ANY_KEY else seg for seg in rule.to) for item in items]
+        paths = [tuple(str(item) if seg == ANY_KEY else seg for seg in to) for item in items]
         taken = [p for p in paths if state.matching(p, prefix=False)]
         note = _message(rule, "each item became a key of its own")
         if not paths:
@@ -347,11 +365,11 @@ def _list_to_keys(state: HubState, rule: Rule, ctx: Context) -> None:
         for path in taken:
             for other in state.matching(path, prefix=False):
                 if not same_value(other.value, rule.value):
-                    other.events.append(Event("changed", rule, f"{note} (listed in {format_key(track.origin.path)})"))
+                    other.events.append(Event("changed", rule, f"{note} (listed in {_origin_key(track)})"))
                     other.value = rule.value
         fresh = [p for p in paths if p not in taken]
         if not fresh:
-            track.events.append(Event("removed", rule, f"{note}; every item already had {format_key(rule.to)}"))
+            track.events.append(Event("removed", rule, f"{note}; every item already had {format_key(to)}"))
             state.move(track, None)
             continue
         track.events.append(Event("moved", rule, f"{note}: " + ", ".join(format_key(p) for p in fresh)))
@@ -359,8 +377,13 @@ def _list_to_keys(state: HubState, rule: Rule, ctx: Context) -> None:
         track.value = rule.value
         for path in fresh[1:]:
             extra = Track(None, path, rule.value)
-            extra.events.append(Event("added", rule, f"{note} (from {format_key(track.origin.path)})"))
+            extra.events.append(Event("added", rule, f"{note} (from {_origin_key(track)})"))
             state.add(extra)
+
+
+def _origin_key(track: Track) -> str:
+    assert track.origin is not None, "only a key read from the input becomes keys of its own"
+    return format_key(track.origin.path)
 
 
 def _fill(state: HubState, rule: Rule, ctx: Context) -> None:
@@ -369,7 +392,7 @@ def _fill(state: HubState, rule: Rule, ctx: Context) -> None:
         parent, leaf = key[:-1], key[-1]
         holders: dict[KeyPath, None] = {}
         for track in state.matching(parent, prefix=True):
-            holders.setdefault(track.path[: len(parent)], None)
+            holders.setdefault(track.live_path[: len(parent)], None)
         for holder in holders:
             path = holder + (leaf,)
             if not state.matching(path, prefix=True):
@@ -390,7 +413,7 @@ def _withhold(state: HubState, rule: Rule, ctx: Context) -> None:
 def chosen_option(rule: Rule, ctx: Context) -> tuple[str, bool]:
     """The option the answers pick for a choice rule, and whether an answer picked it (else the default)."""
     choice = rule.raw["choice"]
-    answer = (ctx.answers.get("rules") or {}).get(rule.id)
+    answer: Any = (ctx.answers.get("rules") or {}).get(rule.id)
     if answer in choice["options"]:
         return answer, True
     return choice["default"], False

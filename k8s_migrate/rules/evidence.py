@@ -55,7 +55,8 @@ class VersionFiles:
         path = self._first("template_keys")
         if path is None:
             return None
-        return set(_parsed_keys({line.strip(): None for line in path.read_text(encoding="utf-8").splitlines() if line.strip()}))
+        lines = path.read_text(encoding="utf-8").splitlines()
+        return set(_parsed_keys({line.strip(): None for line in lines if line.strip()}))
 
     @cached_property
     def infer(self) -> dict[str, Any]:
@@ -122,7 +123,8 @@ class VersionFiles:
         """Template keys that read ``key`` itself or a key below it (a table): the evidence of a read."""
         key = strip_indices(key)
         _, index = self._indexes[0]
-        return sorted(format_key(t) for t in self._candidates(index, key) if _covers(key, t) or _covers(t, key, exact=True))
+        return sorted(format_key(t) for t in self._candidates(index, key)
+                      if _covers(key, t) or _covers(t, key, exact=True))
 
     def knows(self, key: KeyPath) -> str | None:
         hit = self.own_knowledge(key)
@@ -272,7 +274,8 @@ def _maps_too_late(rule: Rule, key: KeyPath, old: VersionFiles) -> list[str]:
         return []
     return [f"maps {before!r} to {after!r} in {rule.pack}, but {old.version}'s default.json already holds "
             f"{value!r} for {format_key(key)}: the change belongs to an earlier step"
-            for before, after in rule.transform["map"].items() if same_value(after, value) and not same_value(before, value)]
+            for before, after in rule.transform["map"].items()
+            if same_value(after, value) and not same_value(before, value)]
 
 
 def _writes(rule: Rule) -> list[KeyPath]:
@@ -293,13 +296,14 @@ def _default_changes(rule: Rule, key: KeyPath, old: VersionFiles | None, new: Ve
             switch, _, setting = rule.keep_switch.partition("=")
             known, value = new.implied(switch.strip(), setting.strip().strip('"'), key)
         if not known:
-            found.append(f"claims {format_key(key)} defaults to {claimed!r} in {version.version}, but {version.version}'s "
-                         f"default.json has no value for it")
+            found.append(f"claims {format_key(key)} defaults to {claimed!r} in {version.version}, "
+                         f"but {version.version}'s default.json has no value for it")
         elif not same_value(value, claimed):
             found.append(f"claims {format_key(key)} defaults to {claimed!r} in {version.version}, but "
                          f"{version.version}'s default.json says {value!r}")
         values.append((known, value))
-    if old is not None and new is not None and len(values) == 2 and all(k for k, _ in values) and same_value(values[0][1], values[1][1]):
+    if (old is not None and new is not None and len(values) == 2 and all(k for k, _ in values)
+            and same_value(values[0][1], values[1][1])):
         found.append(f"claims the default of {format_key(key)} changes, but default.json holds {values[0][1]!r} "
                      f"in both {old.version} and {new.version}")
     return found

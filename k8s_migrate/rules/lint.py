@@ -37,7 +37,8 @@ def lint(packs_dir: Path, golden_dir: Path | None = None) -> list[Problem]:
     for pack in packs:
         name = Path(pack.path).name
         problems += [Problem(f"{name} {r.id}", m) for r in pack.rules for m in source_problems(r)]
-        problems += [Problem(f"{name} {a.id} / {b.id}", m) for a, b in combinations(pack.rules, 2) for m in conflicts(a, b)]
+        problems += [Problem(f"{name} {a.id} / {b.id}", m)
+                     for a, b in combinations(pack.rules, 2) for m in conflicts(a, b)]
         problems += [Problem(f"{name} {r.id}", m) for r in pack.rules for m in catalog_problems(r, pack)]
         if golden_dir is not None:
             problems += [Problem(f"{name} {r.id}", m) for r in pack.rules for m in golden_problems(r, golden_dir)]
@@ -167,7 +168,8 @@ def catalog_problems(rule: Rule, pack: RulePack) -> list[str]:
     except UnknownVersionError as exc:
         return [f"no catalog to check the keys against: {exc}"]
     problems = []
-    about_target = rule.op in ("require", "default_change", "fill", "withhold") or (rule.op == "warn" and "absent" in rule.when)
+    about_target = (rule.op in ("require", "default_change", "fill", "withhold")
+                    or (rule.op == "warn" and "absent" in rule.when))
     reads = () if about_target else rule.keys
     writes = [k for k in ((rule.to,) if rule.to is not None else ()) if "*" not in format_key(k)]
     if about_target or rule.op == "set":

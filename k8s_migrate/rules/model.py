@@ -107,8 +107,10 @@ def rule_from_data(data: dict[str, Any], pack: str, where: str) -> Rule:  # noqa
     if "choice" in data:
         check_choice(data["choice"], where)
     evidence = data.get("evidence")
-    if evidence is not None and not (isinstance(evidence, str) and evidence.startswith("unchecked: ") and evidence[11:].strip()):
-        raise RuleError(f"{where}: evidence must read 'unchecked: <why the rule cannot be checked against WSO2's files>'")
+    if evidence is not None and not (
+            isinstance(evidence, str) and evidence.startswith("unchecked: ") and evidence[11:].strip()):
+        raise RuleError(f"{where}: evidence must read "
+                        "'unchecked: <why the rule cannot be checked against WSO2's files>'")
     for key, wanted in (when.get("one_of") or {}).items():
         if not isinstance(wanted, list):
             raise RuleError(f"{where}: one_of needs a list of values for {key}")

@@ -139,7 +139,9 @@ def type_problem(expected: str, quoted_ok: bool, default: Any, value: Any, has_u
     if got == "string":
         looks = _text_looks_like(value)
         if looks == expected or (expected == "float" and looks == "int"):
-            return None if quoted_ok else ("warning", f"a quoted {expected}: write {value.strip().lower()} without quotes")
+            if quoted_ok:
+                return None
+            return ("warning", f"a quoted {expected}: write {value.strip().lower()} without quotes")
         if expected in ("int", "float") and has_unit and _WITH_UNIT.match(value):
             return None
     if expected == "string" and got in ("int", "float", "bool"):
@@ -239,7 +241,8 @@ class KeyChecks:
         self.report_unread(key.path, key.line, key.value, key.origin)
         return False
 
-    def report_unread(self, path: KeyPath, line: int | None, value: Any, origin: str | None, is_table: bool = False) -> None:
+    def report_unread(self, path: KeyPath, line: int | None, value: Any, origin: str | None,
+                      is_table: bool = False) -> None:
         version = self.facts.version
         text = format_key(path)
         what = f"table [{text}]" if is_table else "key"
@@ -260,7 +263,8 @@ class KeyChecks:
         hint = suggest_table(known, path) if is_table else known.suggest(path)
         mean = f"; did you mean {hint}?" if hint else ""
         if older:
-            self.add("removed", "error", text, f"{lead}last read by API-M {older[-1]}; {version} does not read it{mean}",
+            self.add("removed", "error", text,
+                     f"{lead}last read by API-M {older[-1]}; {version} does not read it{mean}",
                      line, suggestion=hint, origin=origin, value=None if is_table else value)
             return
         stock = self.facts.stock_keys.get(format_key(strip_indices(path)))
@@ -372,8 +376,8 @@ def suggest_table(known, path: KeyPath) -> str | None:
     """A known table close to an unknown one: among the tables under the same parent."""
     depth = len(path)
     names = {cand[depth - 1] for cand in map(parse_key, known.key_texts)
-             if len(cand) > depth and matches(cand[:depth - 1], strip_indices(path[:-1])) and isinstance(cand[depth - 1], str)
-             and cand[depth - 1] != "*"}
+             if len(cand) > depth and matches(cand[:depth - 1], strip_indices(path[:-1]))
+             and isinstance(cand[depth - 1], str) and cand[depth - 1] != "*"}
     close = difflib.get_close_matches(str(path[-1]), sorted(str(n) for n in names), n=1, cutoff=0.6)
     return format_key(path[:-1] + (close[0],)) if close else None
 

@@ -42,7 +42,8 @@ class Finding:
         if show_secrets:
             return self
         name = self.key if is_secret_key(self.key) else (self.origin or self.key)
-        return replace(self, value=mask_value(name, self.value), message=mask_message(self.message, [(name, self.value)]))
+        return replace(self, value=mask_value(name, self.value),
+                       message=mask_message(self.message, [(name, self.value)]))
 
     def to_dict(self) -> dict[str, Any]:
         data = {"kind": self.kind, "severity": self.severity, "key": self.key, "line": self.line,

@@ -25,7 +25,8 @@ def findings_text(reports: list[FileReport]) -> str:
         for f in report.findings:
             where = f"{report.file}:{f.line}" if f.line else report.file
             subject = f"{f.key}: " if f.key and f.key not in f.message else ""
-            via = f" (at {f.origin})" if f.origin and f.origin != f.key and f.kind not in ("values-path", "schema") else ""
+            shows_origin = f.origin and f.origin != f.key and f.kind not in ("values-path", "schema")
+            via = f" (at {f.origin})" if shows_origin else ""
             out.append(f"{where}: {f.severity}: {subject}{f.message}{via} [{f.kind}]")
     return "\n".join(out) + "\n"
 
@@ -39,10 +40,11 @@ def render_json(reports: list[FileReport]) -> str:
 def render_markdown(reports: list[FileReport]) -> str:
     total = {s: sum(r.count(s) for r in reports) for s in SEVERITIES}
     out = ["## k8s-migrate validate", "",
-           f"{counted(len(reports), 'file')}: {counted(total['error'], 'error')}, {counted(total['warning'], 'warning')}, "
-           f"{counted(total['note'], 'note')}", "",
+           f"{counted(len(reports), 'file')}: {counted(total['error'], 'error')}, "
+           f"{counted(total['warning'], 'warning')}, {counted(total['note'], 'note')}", "",
            "| file | API-M | errors | warnings | notes |", "|---|---|---|---|---|"]
-    out += [f"| `{r.file}` | {r.version} | {r.count('error')} | {r.count('warning')} | {r.count('note')} |" for r in reports]
+    out += [f"| `{r.file}` | {r.version} | {r.count('error')} | {r.count('warning')} | {r.count('note')} |"
+            for r in reports]
     out.append("")
     for report in reports:
         if not report.findings:

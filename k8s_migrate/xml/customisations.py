@@ -332,7 +332,8 @@ def locate_keys(rules: dict[str, Any], ctx: FileContext, segments: tuple[str, ..
 
 
 def carry_change(change: Change, ctx: FileContext, rules: dict[str, Any],
-          role_keys: dict[str, dict[str, Any]], out: Collector, unresolved: frozenset[str] = frozenset()) -> Customisation:
+                 role_keys: dict[str, dict[str, Any]], out: Collector,
+                 unresolved: frozenset[str] = frozenset()) -> Customisation:
     cust = Customisation(ctx.name, change.line, change.path, change.action, change.stock_value, change.user_value)
     role = next((r for r in rules.get("datasource_roles", [])
                  if r["locator"] == {"file": ctx.name, "xpath": change.path}), None)
@@ -343,7 +344,8 @@ def carry_change(change: Change, ctx: FileContext, rules: dict[str, Any],
             out.add(key, value, cust)
         if role["id"] in unresolved and change.action != "removed":
             cust.message = (f"{change.path} = {change.user_value!r} names no datasource that this conf folder "
-                            f"defines: nothing to carry; set the datasource's [database.*] table by hand. {role.get('message', '')}").strip()
+                            "defines: nothing to carry; set the datasource's [database.*] table by hand. "
+                            f"{role.get('message', '')}").strip()
         return cust
     if change.action == "removed":
         _, found, _, match, reason = locate_keys(rules, ctx, change.segments, change.stock_value or "")

@@ -83,7 +83,8 @@ class InvertedMap:
                 self.wild.append((segments, entry))
             else:
                 self.exact.setdefault(entry["xpath"], []).append(entry)
-        self.exact_prefixes = {"/".join(split_xpath(x)[:n]) for x in self.exact for n in range(1, len(split_xpath(x)) + 1)}
+        self.exact_prefixes = {"/".join(split_xpath(x)[:n])
+                               for x in self.exact for n in range(1, len(split_xpath(x)) + 1)}
 
     def lookup(self, segments: tuple[str, ...]) -> list[Match]:
         """Entries for a location, exact ones first, then by fewest wildcards, in template order."""
