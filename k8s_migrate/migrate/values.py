@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from ..catalog import load_catalog
 from ..charts.chartmap import (
@@ -491,7 +491,15 @@ def item_fields(defaults: dict[str, Any]) -> dict[str, dict[int, dict[str, Any]]
     return found
 
 
-def complete_list_items(doc: ValuesDocument, src_map: ChartMap, dst_map: ChartMap) -> list[Entry]:
+class ValuesTree(Protocol):
+    """What complete_list_items needs of a values document (a migrated file, or one a split builds)."""
+
+    def get(self, path: KeyPath) -> Any: ...
+
+    def set(self, path: KeyPath, value: Any) -> None: ...
+
+
+def complete_list_items(doc: ValuesTree, src_map: ChartMap, dst_map: ChartMap) -> list[Entry]:
     """Helm replaces a list whole, so fields the new chart added to its list items (and its templates
     read) must be written into the user's items, from the new chart's default item."""
     entries = []
