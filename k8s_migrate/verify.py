@@ -501,6 +501,7 @@ def instance_guard_paths(chart_dir: Path, instance: str) -> set[str]:
 def instance_difference(old: str | None, new: str | None, src_dir: Path, dst_dir: Path, report: Report) -> Difference:
     """An instance (its deployment.toml ConfigMap) only one side renders, and the report entry that says why."""
     chart_dir, instance = (dst_dir, new) if new else (src_dir, old)
+    assert instance is not None, "a pair of instances has at least one side"
     guards = instance_guard_paths(chart_dir, instance)
     diff = Difference(f"(instance {instance})", old, new, old is not None, new is not None, instance=instance)
     for entry in report.entries:

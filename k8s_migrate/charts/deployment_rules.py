@@ -266,7 +266,7 @@ def op_image(rule: dict[str, Any], ctx: RuleContext) -> None:
         return
     if wso2 and old_version and tag.startswith(old_version) and old_version != new_version:
         new_tag = new_version + tag[len(old_version):]
-        value = given[where].replace(tag, new_tag) if where == "repository" else new_tag
+        value = repository.replace(tag, new_tag) if where == "repository" else new_tag
         _write(ctx, rule, paths[where], value, _message(rule, ctx, image=full or "the chart's image", old=tag, new=new_tag))
         return
     if old_version != new_version:
