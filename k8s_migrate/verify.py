@@ -172,7 +172,7 @@ def _identical(t1: Any, t2: Any) -> bool:
     if type(t1) is dict:
         return t1.keys() == t2.keys() and all(_identical(v, t2[k]) for k, v in t1.items())
     if type(t1) is list:
-        return len(t1) == len(t2) and all(_identical(a, b) for a, b in zip(t1, t2))
+        return len(t1) == len(t2) and all(_identical(a, b) for a, b in zip(t1, t2, strict=True))
     return t1 == t2
 
 

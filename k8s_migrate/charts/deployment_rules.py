@@ -91,9 +91,8 @@ def apply_rules(ctx: RuleContext) -> None:
 def lookup(values: Any, path: KeyPath) -> Any:
     node = values
     for seg in path:
-        if isinstance(node, dict) and seg in node:
-            node = node[seg]
-        elif isinstance(node, list) and isinstance(seg, int) and seg < len(node):
+        if (isinstance(node, dict) and seg in node) or (
+                isinstance(node, list) and isinstance(seg, int) and seg < len(node)):
             node = node[seg]
         else:
             return _ABSENT
