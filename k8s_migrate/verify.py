@@ -172,7 +172,7 @@ def _identical(t1: Any, t2: Any) -> bool:
     if type(t1) is dict:
         return t1.keys() == t2.keys() and all(_identical(v, t2[k]) for k, v in t1.items())
     if type(t1) is list:
-        return len(t1) == len(t2) and all(_identical(a, b) for a, b in zip(t1, t2))
+        return len(t1) == len(t2) and all(_identical(a, b) for a, b in zip(t1, t2, strict=True))
     return t1 == t2
 
 
@@ -501,6 +501,7 @@ def instance_guard_paths(chart_dir: Path, instance: str) -> set[str]:
 def instance_difference(old: str | None, new: str | None, src_dir: Path, dst_dir: Path, report: Report) -> Difference:
     """An instance (its deployment.toml ConfigMap) only one side renders, and the report entry that says why."""
     chart_dir, instance = (dst_dir, new) if new else (src_dir, old)
+    assert instance is not None, "a pair of instances has at least one side"
     guards = instance_guard_paths(chart_dir, instance)
     diff = Difference(f"(instance {instance})", old, new, old is not None, new is not None, instance=instance)
     for entry in report.entries:
@@ -670,7 +671,8 @@ def is_full_chart(chart_dir: Path) -> bool:
     return any(re.search(r"^kind:\s*(Deployment|StatefulSet)\b", chart.template_text(t), re.M) for t in chart.templates)
 
 
-def render_objects(chart_dir: Path, values: dict, renderer: str = "builtin") -> tuple[dict[tuple[str, str], dict], list[str]]:
+def render_objects(chart_dir: Path, values: dict,
+                   renderer: str = "builtin") -> tuple[dict[tuple[str, str], dict], list[str]]:
     """(kind, name) -> object for every object the chart renders; and the templates that failed to render."""
     from io import StringIO
 
@@ -718,11 +720,13 @@ def object_facts(obj: dict) -> dict[str, Any]:
     facts: dict[str, Any] = {}
     if kind in _WORKLOADS:
         pod = ((spec.get("template") or {}).get("spec") or {})
-        facts["images"] = sorted(str(c.get("image")) for c in (pod.get("containers") or []) + (pod.get("initContainers") or []))
+        containers = (pod.get("containers") or []) + (pod.get("initContainers") or [])
+        facts["images"] = sorted(str(c.get("image")) for c in containers)
         facts["replicas"] = spec.get("replicas", 1)
     elif kind == "Service":
         facts["type"] = spec.get("type", "ClusterIP")
-        facts["ports"] = sorted(f"{p.get('name', '')}:{p.get('port')}->{p.get('targetPort', p.get('port'))}" for p in spec.get("ports") or [])
+        facts["ports"] = sorted(f"{p.get('name', '')}:{p.get('port')}->{p.get('targetPort', p.get('port'))}"
+                                for p in spec.get("ports") or [])
     elif kind == "Ingress":
         facts["hosts"] = sorted({str(r.get("host")) for r in spec.get("rules") or []}
                                 | {str(h) for t in spec.get("tls") or [] for h in t.get("hosts") or []})
@@ -731,7 +735,8 @@ def object_facts(obj: dict) -> dict[str, Any]:
     return facts
 
 
-def compare_objects(before: dict[tuple[str, str], dict], after: dict[tuple[str, str], dict], report: Report) -> list[str]:
+def compare_objects(before: dict[tuple[str, str], dict], after: dict[tuple[str, str], dict],
+                    report: Report) -> list[str]:
     """One line per difference: vanished and new objects, and changed facts of the ones on both sides."""
     lines = []
     for key in sorted(set(before) | set(after)):
@@ -744,12 +749,14 @@ def compare_objects(before: dict[tuple[str, str], dict], after: dict[tuple[str, 
             old, new = object_facts(before[key]), object_facts(after[key])
             for fact in sorted(set(old) | set(new)):
                 if old.get(fact) != new.get(fact):
-                    lines.append(f"{kind}/{name}: {fact} {old.get(fact)!r} -> {new.get(fact)!r}{_object_reason(fact, report)}")
+                    lines.append(f"{kind}/{name}: {fact} {old.get(fact)!r} -> {new.get(fact)!r}"
+                                 f"{_object_reason(fact, report)}")
     return lines
 
 
-_TOPICS = {"images": ("image",), "replicas": ("replicas", "highAvailability"), "hosts": ("hostname", "ingress", "gatewayAPI"),
-           "Ingress": ("ingress",), "HTTPRoute": ("gatewayAPI",), "GRPCRoute": ("gatewayAPI",),
+_TOPICS = {"images": ("image",), "replicas": ("replicas", "highAvailability"),
+           "hosts": ("hostname", "ingress", "gatewayAPI"), "Ingress": ("ingress",), "HTTPRoute": ("gatewayAPI",),
+           "GRPCRoute": ("gatewayAPI",),
            "Deployment": ("highAvailability", "replicas"), "StatefulSet": ("highAvailability", "replicas")}
 
 

@@ -281,14 +281,14 @@ def first_instance(chart_map: ChartMap) -> str | None:
 def in_first_instance(chart_map: ChartMap, links: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, dict[str, Any]]]:
     """The links of the chart's first instance, or all of them when it has none of these."""
     first = first_instance(chart_map)
-    return [(k, l) for k, l in links if l.get("instance") == first] or links if first else links
+    return [(k, link) for k, link in links if link.get("instance") == first] or links if first else links
 
 
 def to_toml(chart_map: ChartMap, path: KeyPath, value: Any,
             links: list[tuple[str, dict[str, Any]]] | None = None) -> tuple[str, dict[str, Any]] | None:
     """The TOML key a values leaf feeds, preferring unguarded links. ``links``: the path's values_to_toml."""
     found = in_first_instance(chart_map, chart_map.values_to_toml(format_key(path)) if links is None else links)
-    found = [(k, l) for k, l in found if l.get("kind") != "embedded"]
+    found = [(k, link) for k, link in found if link.get("kind") != "embedded"]
     if not found:
         return None
     found.sort(key=lambda kl: (bool(kl[1].get("guard")), kl[1].get("kind") == "pattern"))
@@ -302,11 +302,11 @@ def to_values(chart_map: ChartMap, toml_key: str, prefer: str | None = None,
     Links whose guard is false under the values (the new chart's defaults under the user's own)
     lose to links whose guard holds; among the rest the user's own path wins, then unguarded links.
     """
-    found = [(k, l) for k, l in chart_map.toml_to_values(toml_key) if l.get("kind") != "embedded"]
+    found = [(k, link) for k, link in chart_map.toml_to_values(toml_key) if link.get("kind") != "embedded"]
     if not found:
         return None
     first = first_instance(chart_map)
-    verdicts = {id(l): guard_holds(l.get("guard"), values) for _, l in found}
+    verdicts = {id(link): guard_holds(link.get("guard"), values) for _, link in found}
     found.sort(key=lambda kl: (verdicts[id(kl[1])] is False, kl[0] != prefer, kl[1].get("instance") != first,
                                bool(kl[1].get("guard")), kl[1].get("kind") == "pattern"))
     return found[0]

@@ -91,7 +91,9 @@ def apply_rules(ctx: RuleContext) -> None:
 def lookup(values: Any, path: KeyPath) -> Any:
     node = values
     for seg in path:
-        if isinstance(node, dict) and seg in node:
+        if isinstance(node, dict):
+            if seg not in node:
+                return _ABSENT
             node = node[seg]
         elif isinstance(node, list) and isinstance(seg, int) and seg < len(node):
             node = node[seg]
@@ -178,7 +180,8 @@ def op_copy_effective(rule: dict[str, Any], ctx: RuleContext) -> None:
     at = source_pattern.index("*")
     for path in expand(ctx.source_effective, source_pattern):
         name = path[at]
-        if rule.get("when_path") and lookup(ctx.source_effective, parse_key(rule["when_path"].format(name=name))) is not True:
+        when_path = rule.get("when_path")
+        if when_path and lookup(ctx.source_effective, parse_key(when_path.format(name=name))) is not True:
             continue
         target = parse_key(rule["to_path"].format(name=name))
         new = ctx.new_effective()
@@ -203,7 +206,8 @@ def rendered_toml(chart_map: ChartMap, values: dict[str, Any], tables: list[str]
             out[const["toml"]] = const["value"]
     for link in chart_map.links:
         key = link.get("toml") or ""
-        if not inside(key) or link.get("kind") not in ("direct", "pattern") or link.get("instance") not in (None, instance):
+        if (not inside(key) or link.get("kind") not in ("direct", "pattern")
+                or link.get("instance") not in (None, instance)):
             continue
         if guard_holds(link.get("guard"), values) is False:
             continue
@@ -266,8 +270,9 @@ def op_image(rule: dict[str, Any], ctx: RuleContext) -> None:
         return
     if wso2 and old_version and tag.startswith(old_version) and old_version != new_version:
         new_tag = new_version + tag[len(old_version):]
-        value = given[where].replace(tag, new_tag) if where == "repository" else new_tag
-        _write(ctx, rule, paths[where], value, _message(rule, ctx, image=full or "the chart's image", old=tag, new=new_tag))
+        value = repository.replace(tag, new_tag) if where == "repository" else new_tag
+        _write(ctx, rule, paths[where], value,
+               _message(rule, ctx, image=full or "the chart's image", old=tag, new=new_tag))
         return
     if old_version != new_version:
         _review(ctx, rule, key, given[where], rule["custom_message"].format(
@@ -284,5 +289,5 @@ def op_review_change(rule: dict[str, Any], ctx: RuleContext) -> None:
                              source=rule.get("source"), message=_message(rule, ctx), origin=rule["path"]))
 
 
-OPS = {"set": op_set, "review_change": op_review_change, "keep_effective": op_keep_effective, "copy_effective": op_copy_effective,
-       "carry_toml": op_carry_toml, "image": op_image}
+OPS = {"set": op_set, "review_change": op_review_change, "keep_effective": op_keep_effective,
+       "copy_effective": op_copy_effective, "carry_toml": op_carry_toml, "image": op_image}

@@ -81,7 +81,8 @@ class Ref:
     frame: Frame | None = None  # range frame that gives the path a wildcard
 
 
-def lookup_scope(stack: tuple[Frame, ...]) -> tuple[dict[str, tuple[str, KeyPath | None, Frame]], tuple[KeyPath | None, Frame | None]]:
+def lookup_scope(stack: tuple[Frame, ...]) -> tuple[dict[str, tuple[str, KeyPath | None, Frame]],
+                                                    tuple[KeyPath | None, Frame | None]]:
     variables: dict[str, tuple[str, KeyPath | None, Frame]] = {}
     dot: tuple[KeyPath | None, Frame | None] = ((), None)
     for frame in stack:
@@ -333,20 +334,23 @@ class Analysis:
         stack.append(frame)
 
     def key_var_names_keys(self, key_var: str | None, line: int) -> bool:
-        """With no default to look at: is the range's key variable written as a key (``{{ $k }} =`` or ``{{ $k }}:``)?"""
+        """With no default to look at: is the range's key variable written as a key
+        (``{{ $k }} =`` or ``{{ $k }}:``)?"""
         if not key_var:
             return False
         used_as_key = re.compile(r"\{\{-?\s*\$" + key_var + r"\s*-?\}\}\s*[:=]")
         return any(used_as_key.search(text) for text in self.lines[line - 1: line + 5])
 
-    def note_guard(self, cond: str, stack: tuple[Frame, ...], line: int, in_region: bool, refs: list[Ref] | None = None) -> None:
+    def note_guard(self, cond: str, stack: tuple[Frame, ...], line: int, in_region: bool,
+                   refs: list[Ref] | None = None) -> None:
         if not in_region:
             return
         for ref in refs if refs is not None else find_refs(cond, stack):
             if ref.role != "value":
                 continue
             self.record_value_ref(ref, line, "guard")
-            self.guards.append({"values": format_key(ref.path), "expr": cond, "line": line, "instance": self.source.instance})
+            self.guards.append({"values": format_key(ref.path), "expr": cond, "line": line,
+                                "instance": self.source.instance})
 
     # ---- the walk
 
@@ -397,7 +401,8 @@ class Analysis:
         for ref in find_refs(expr.split(":=", 1)[-1], stack):
             if ref.role == "value":
                 self.record_value_ref(ref, line, "guard")
-                self.guards.append({"values": format_key(ref.path), "expr": expr, "line": line, "instance": self.source.instance})
+                self.guards.append({"values": format_key(ref.path), "expr": expr, "line": line,
+                                    "instance": self.source.instance})
 
     def note_failure(self, expr: str, stack: tuple[Frame, ...], line: int, in_region: bool) -> None:
         """A ``fail`` call: the chart refuses the values when its guard holds (a requirement)."""
@@ -550,7 +555,8 @@ class Analysis:
         if stripped.startswith("#"):
             for ref in refs:
                 self.record_value_ref(ref, line, "commented")
-                self.commented.append({"values": format_key(ref.path), "line": line, "text": render_marks(stripped, alt), "instance": self.source.instance})
+                self.commented.append({"values": format_key(ref.path), "line": line,
+                                       "text": render_marks(stripped, alt), "instance": self.source.instance})
             return
         if stripped == own:
             for ref in refs:
@@ -560,13 +566,15 @@ class Analysis:
                     self.add_unmapped(line, render_marks(stripped, alt), "a key with no value", [format_key(ref.path)])
                     continue
                 self.record_value_ref(ref, line, "mapped")
-                self.links.append(self.link(ref.path, format_key(self.table) if self.table else None, "embedded", action, None, filter_text(action.expr)))
+                self.links.append(self.link(ref.path, format_key(self.table) if self.table else None, "embedded",
+                                            action, None, filter_text(action.expr)))
             return
         key_text, value_text = split_assignment(stripped)
         if key_text is None:
             for ref in refs:
                 self.record_value_ref(ref, line, "unmapped")
-                self.add_unmapped(line, render_marks(stripped, alt), "action is not in a key or value", [format_key(ref.path)])
+                self.add_unmapped(line, render_marks(stripped, alt), "action is not in a key or value",
+                                  [format_key(ref.path)])
             return
         if own in key_text:
             return  # the key half of `{{ $key }} = {{ $value }}`: linked with its value
@@ -580,7 +588,8 @@ class Analysis:
         if where is None:
             for ref in refs:
                 self.record_value_ref(ref, line, "unmapped")
-                self.add_unmapped(line, render_marks(stripped, alt), "value shape not understood", [format_key(ref.path)])
+                self.add_unmapped(line, render_marks(stripped, alt), "value shape not understood",
+                                  [format_key(ref.path)])
             return
         suffix, pattern = where
         toml = format_key(key_path + suffix)
@@ -617,7 +626,8 @@ class Analysis:
                 return None
         return self.table + tuple(segments)
 
-    def link(self, values: KeyPath, toml: str | None, kind: str, action: Part, pattern: str | None, filt: str | None) -> dict[str, Any]:
+    def link(self, values: KeyPath, toml: str | None, kind: str, action: Part, pattern: str | None,
+             filt: str | None) -> dict[str, Any]:
         record: dict[str, Any] = {"values": format_key(values), "toml": toml, "kind": kind}
         if pattern is not None:
             record["pattern"] = pattern
@@ -761,18 +771,21 @@ def find_sources(chart_dir: Path) -> list[TemplateSource]:
     if confs.is_dir():
         for path in sorted(confs.rglob("deployment.toml")):
             instance = path.parent.relative_to(confs).as_posix()
-            sources.append(TemplateSource(path, path.relative_to(chart_dir).as_posix(), instance if instance != "." else "default"))
+            sources.append(TemplateSource(path, path.relative_to(chart_dir).as_posix(),
+                                          instance if instance != "." else "default"))
     templates = chart_dir / "templates"
     if templates.is_dir():
         for path in sorted(list(templates.rglob("*.yaml")) + list(templates.rglob("*.yml"))):
             text = path.read_text(encoding="utf-8")
             if any(CONFIGMAP_TOML_KEY.match(line) for line in text.split("\n")):
                 instance = path.parent.relative_to(templates).as_posix()
-                sources.append(TemplateSource(path, path.relative_to(chart_dir).as_posix(), instance if instance != "." else "default", configmap=True))
+                sources.append(TemplateSource(path, path.relative_to(chart_dir).as_posix(),
+                                              instance if instance != "." else "default", configmap=True))
     return sources
 
 
-def derive_chart(chart_dir: Path | str, chart_id: str | None = None, source: dict[str, Any] | None = None) -> dict[str, Any]:
+def derive_chart(chart_dir: Path | str, chart_id: str | None = None,
+                 source: dict[str, Any] | None = None) -> dict[str, Any]:
     """The chart map of one chart directory, as a JSON-ready dict."""
     chart_dir = Path(chart_dir)
     meta = load_yaml(chart_dir / "Chart.yaml") if (chart_dir / "Chart.yaml").is_file() else {}
@@ -781,7 +794,8 @@ def derive_chart(chart_dir: Path | str, chart_id: str | None = None, source: dic
     values = values or {}
     sources = find_sources(chart_dir)
     analyses = []
-    notes = [] if sources else [{"file": "", "line": 0, "text": "", "reason": "chart has no deployment.toml template (confs/ or ConfigMap)"}]
+    notes = [] if sources else [{"file": "", "line": 0, "text": "",
+                                 "reason": "chart has no deployment.toml template (confs/ or ConfigMap)"}]
     for src in sources:
         analysis = Analysis(src, values)
         analysis.run(src.path.read_text(encoding="utf-8"))
@@ -800,7 +814,8 @@ def derive_chart(chart_dir: Path | str, chart_id: str | None = None, source: dic
         "unmapped": notes + [u for a in analyses for u in a.unmapped],
         "requirements": [f for a in analyses for f in a.failures],
     }
-    result["guard_only"] = sorted({g["values"] for g in result["guards"]} - {link["values"] for link in result["links"]})
+    result["guard_only"] = sorted({g["values"] for g in result["guards"]}
+                                  - {link["values"] for link in result["links"]})
     result["counts"] = count(analyses)
     result["defaults"] = flatten_values(values)
     return result

@@ -59,7 +59,8 @@ def helm_template(chart_dir: str | Path, values_files: Sequence[str] = (), overr
     helm = helm_binary()
     if helm is None:
         raise TemplateError(f"no helm binary: put helm on PATH or set {HELM_ENV}")
-    with chart_without_dependencies(chart_dir) as chart, tempfile.TemporaryDirectory(prefix="k8s-migrate-values-") as tmp:
+    with (chart_without_dependencies(chart_dir) as chart,
+          tempfile.TemporaryDirectory(prefix="k8s-migrate-values-") as tmp):
         args = [helm, "template", release_name, str(chart), "--namespace", namespace]
         texts = list(values_files) + ([json.dumps(overrides)] if overrides else [])
         for i, text in enumerate(texts):
@@ -85,4 +86,5 @@ def split_manifests(output: str) -> list[tuple[str, str]]:
 
 def manifest_objects(output: str) -> list[dict[str, Any]]:
     loader = YAML(typ="safe", pure=True)
-    return [doc for _, text in split_manifests(output) for doc in loader.load_all(StringIO(text)) if isinstance(doc, dict)]
+    return [doc for _, text in split_manifests(output) for doc in loader.load_all(StringIO(text))
+            if isinstance(doc, dict)]

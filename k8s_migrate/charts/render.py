@@ -162,7 +162,7 @@ class Files(GoObject):
         return yamlout.to_yaml(data).removesuffix("\n") if data else ""
 
     def go_items(self) -> list[tuple[str, str]]:
-        return [(k, self._text(k)) for k in sorted(self._paths)]
+        return [(k, self._text(k) or "") for k in sorted(self._paths)]
 
     def __len__(self) -> int:
         return len(self._paths)

@@ -47,10 +47,26 @@ class LexicalCheck:
             raise LexicalProblem(*problem)
 
     def _problem(self, token) -> tuple[int, str] | None:
-        t, lines, blocks = self.t, self.lines, self.blocks
+        t, blocks = self.t, self.blocks
         start, end = token.start_mark, token.end_mark
         if isinstance(token, t.CommentToken):
             return None
+        if problem := self._nesting_problem(token) or self._content_problem(token):
+            return problem
+        if isinstance(token, t.DocumentEndToken):
+            self.document_open = False
+        elif not isinstance(token, (t.StreamStartToken, t.StreamEndToken, t.DirectiveToken)):
+            self.document_open = True
+        if len(blocks) + self.flow_level > MAX_DEPTH:
+            return start.line + 1, f"nested more than {MAX_DEPTH} levels deep; not a configuration file"
+        if end.index > start.index:
+            return _comment_without_space(self.lines, end)
+        return None
+
+    def _nesting_problem(self, token) -> tuple[int, str] | None:
+        """Block and flow collections opening and closing (a flow collection's lines checked at its end)."""
+        t, lines, blocks = self.t, self.lines, self.blocks
+        start, end = token.start_mark, token.end_mark
         if isinstance(token, (t.BlockMappingStartToken, t.BlockSequenceStartToken)):
             blocks.append(start.column)
         elif isinstance(token, t.BlockEndToken) and blocks:
@@ -64,7 +80,13 @@ class LexicalCheck:
             if self.flow_level == 0 and (
                     problem := _underindented(lines, self.flow_start, end.line, self.flow_owner, "flow collection")):
                 return problem
-        elif isinstance(token, t.ScalarToken):
+        return None
+
+    def _content_problem(self, token) -> tuple[int, str] | None:
+        """Scalars, tags and directives."""
+        t, lines, blocks = self.t, self.lines, self.blocks
+        start, end = token.start_mark, token.end_mark
+        if isinstance(token, t.ScalarToken):
             if token.style in ("'", '"') and self.flow_level == 0 and end.line > start.line:
                 owner = blocks[-1] if blocks else -1
                 if problem := _underindented(lines, start.line, end.line, owner, "quoted scalar"):
@@ -74,21 +96,15 @@ class LexicalCheck:
         elif isinstance(token, t.TagToken):
             handle, suffix = token.value
             if handle is not None and _FLOW_INDICATORS & set(suffix or ""):  # a verbatim !<...> tag may
-                return start.line + 1, f"invalid tag {(handle or '') + (suffix or '')!r}: a tag cannot hold , [ ] {{ }}"
+                return (start.line + 1,
+                        f"invalid tag {(handle or '') + (suffix or '')!r}: a tag cannot hold , [ ] {{ }}")
         elif isinstance(token, t.DirectiveToken):
             if self.document_open:
                 return start.line + 1, "a directive after a document needs the document end marker '...' first"
             if token.name == "YAML" and tuple(token.value) not in ((1, 1), (1, 2)):
                 major, minor = token.value
-                return start.line + 1, f"unsupported YAML version {major}.{minor} (%YAML directive); 1.1 and 1.2 are read"
-        if isinstance(token, t.DocumentEndToken):
-            self.document_open = False
-        elif not isinstance(token, (t.StreamStartToken, t.StreamEndToken, t.DirectiveToken)):
-            self.document_open = True
-        if len(blocks) + self.flow_level > MAX_DEPTH:
-            return start.line + 1, f"nested more than {MAX_DEPTH} levels deep; not a configuration file"
-        if end.index > start.index:
-            return _comment_without_space(lines, end)
+                return (start.line + 1,
+                        f"unsupported YAML version {major}.{minor} (%YAML directive); 1.1 and 1.2 are read")
         return None
 
 
@@ -118,7 +134,8 @@ def _underindented(lines: list[str], first: int, last: int, owner: int, what: st
         if _CLOSERS_ONLY.match(line) or line.lstrip(" \t").startswith("#"):
             continue
         if len(line) - len(line.lstrip(" ")) <= owner:
-            return number + 1, f"this line of a multi-line {what} must be indented more than its block (column {owner + 1})"
+            return (number + 1,
+                    f"this line of a multi-line {what} must be indented more than its block (column {owner + 1})")
     return None
 
 
@@ -190,7 +207,7 @@ def _mask_quoted_source(problem: str) -> str:
     return _QUOTED_VALUE.sub("", problem.split("\n")[0])
 
 
-def _failing_line(text: str, kind: type, reload) -> int | None:
+def _failing_line(text: str, kind: type[Exception], reload) -> int | None:
     """The first line at which the document's prefix fails the same way (the error names no line)."""
     lines = text.splitlines(keepends=True)
 

@@ -80,7 +80,8 @@ class ValuesDocument:
         docs, self.duplicates = load_all(_yaml(), text, self.name, load_documents)
         docs = [d for d in docs if d is not None]
         if len(docs) != 1:
-            raise UsageError("a values file holds one YAML document" + (f", not {len(docs)}" if docs else ", not none"), self.name)
+            raise UsageError("a values file holds one YAML document" + (f", not {len(docs)}" if docs else ", not none"),
+                             self.name)
         if not isinstance(docs[0], dict):
             raise UsageError("a values file is a mapping at the top level", self.name)
         _check_alias_bomb(docs[0], self.name)
@@ -125,18 +126,21 @@ class ValuesDocument:
 
     def add_eol_comment(self, path: KeyPath, comment: str) -> None:
         parent = self.get(path[:-1]) if len(path) > 1 else self.data
-        if isinstance(parent, dict) and hasattr(parent, "yaml_add_eol_comment") and not isinstance(parent[path[-1]], (dict, list)):
+        if (isinstance(parent, dict) and hasattr(parent, "yaml_add_eol_comment")
+                and not isinstance(parent[path[-1]], (dict, list))):
             parent.yaml_add_eol_comment(comment, path[-1])
 
     def rename_in_place(self, path: KeyPath, new_key: str) -> bool:
-        """Rename a mapping key where it stands, keeping its position and comments."""
+        """Rename a mapping key where it stands, keeping its position and comments (False: not a YAML map's key)."""
+        from ruamel.yaml.comments import CommentedMap
+
         parent = self.get(path[:-1]) if len(path) > 1 else self.data
         old_key = path[-1]
-        if not isinstance(parent, dict) or not isinstance(old_key, str) or new_key in parent:
+        if not isinstance(parent, CommentedMap) or not isinstance(old_key, str) or new_key in parent:
             return False
         pos = list(parent.keys()).index(old_key)
         value = parent[old_key]
-        comment = parent.ca.items.pop(old_key, None) if hasattr(parent, "ca") else None
+        comment = parent.ca.items.pop(old_key, None)
         del parent[old_key]
         parent.insert(pos, new_key, value)
         if comment is not None:
@@ -171,8 +175,10 @@ _MISSING = object()
 def keep_following_comments(parent: Any, key: Any) -> None:
     """The comment lines after a deleted key's line (ruamel keeps them on that key) belong to what follows:
     hand them to the leaf before it, so they stay where they were."""
+    from ruamel.yaml.comments import CommentedMap
+
     items = getattr(getattr(parent, "ca", None), "items", None)
-    if not isinstance(parent, dict) or not items or key not in items or items[key][2] is None:
+    if not isinstance(parent, CommentedMap) or not items or key not in items or items[key][2] is None:
         return
     token = items[key][2]
     rest = token.value.partition("\n")[2]
@@ -186,7 +192,8 @@ def keep_following_comments(parent: Any, key: Any) -> None:
         text = rest.lstrip(" ")
         if parent.ca.comment is None:
             parent.ca.comment = [None, []]
-        parent.ca.comment[1] = [*(parent.ca.comment[1] or []), CommentToken(text, CommentMark(len(rest) - len(text)), None)]
+        parent.ca.comment[1] = [*(parent.ca.comment[1] or []),
+                                CommentToken(text, CommentMark(len(rest) - len(text)), None)]
         return
     holder, last = parent, keys[keys.index(key) - 1]
     while isinstance(holder[last], dict) and holder[last]:
@@ -220,15 +227,16 @@ def line_opcodes(before: str, after: str) -> list[Opcode]:
     """How the lines of ``after`` match those of ``before``, spaces ignored (difflib opcodes).
 
     Exact matching (difflib) costs lines x lines on big files whose lines repeat (a long list of similar
-    items); when the dump has more than _EXACT_MERGE_LINES lines, the lines that occur once on each side anchor the match (as patience
-    diff does) and only the gaps between anchors are matched exactly. The caller proves the merge or keeps
-    the dump, so a match that is not the best one costs layout, never meaning."""
+    items); when the dump has more than _EXACT_MERGE_LINES lines, the lines that occur once on each side anchor
+    the match (as patience diff does) and only the gaps between anchors are matched exactly. The caller proves
+    the merge or keeps the dump, so a match that is not the best one costs layout, never meaning."""
     import difflib
 
-    norm = lambda text: ["".join(l.split()) for l in text.splitlines(keepends=True)]  # noqa: E731
+    norm = lambda text: ["".join(line.split()) for line in text.splitlines(keepends=True)]  # noqa: E731
     old, new = norm(before), norm(after)
     if len(new) <= _EXACT_MERGE_LINES:
-        return difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes()
+        exact: list[Opcode] = list(difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes())
+        return exact
     ops: list[Opcode] = []
     i = j = 0
     for a, b in [*_unique_anchors(old, new), (len(old), len(new))]:
@@ -276,10 +284,12 @@ def _match_gap(ops: list[Opcode], old: list[str], new: list[str], i1: int, i2: i
         tail += 1
     mid_i, mid_j = i2 - tail, j2 - tail
     if (mid_i - i1) * (mid_j - j1) <= _GAP_CELLS:
-        for tag, a1, a2, b1, b2 in difflib.SequenceMatcher(None, old[i1:mid_i], new[j1:mid_j], autojunk=False).get_opcodes():
+        gap = difflib.SequenceMatcher(None, old[i1:mid_i], new[j1:mid_j], autojunk=False)
+        for tag, a1, a2, b1, b2 in gap.get_opcodes():
             _push(ops, tag, i1 + a1, i1 + a2, j1 + b1, j1 + b2)
     else:
-        _push(ops, "replace" if mid_i > i1 and mid_j > j1 else "delete" if mid_i > i1 else "insert", i1, mid_i, j1, mid_j)
+        tag = "replace" if mid_i > i1 and mid_j > j1 else "delete" if mid_i > i1 else "insert"
+        _push(ops, tag, i1, mid_i, j1, mid_j)
     if tail:
         _push(ops, "equal", mid_i, i2, mid_j, j2)
 
@@ -311,7 +321,7 @@ def merge_untouched_lines(before: str, after: str, any_indent: bool = False,
             out.extend(old[i1:i2])
             continue
         if tag == "equal":
-            for o, n in zip(old[i1:i2], new[j1:j2]):
+            for o, n in zip(old[i1:i2], new[j1:j2], strict=True):
                 keep = any_indent or _indent(o) == _indent(n)
                 out.append(o if keep else n)
                 if keep and o != n:
@@ -328,8 +338,9 @@ def merge_untouched_lines(before: str, after: str, any_indent: bool = False,
 
 def _same_flow(old: list[str], new: list[str]) -> bool:
     """The same text but for line breaks, spaces and a flow collection's trailing comma."""
-    squash = lambda lines: re.sub(r",([\]}])", r"\1", "".join("".join(l.split()) for l in lines))  # noqa: E731
-    return len(old) != len(new) and squash(old) == squash(new) and not any(l.lstrip().startswith("#") for l in old)
+    squash = lambda lines: re.sub(r",([\]}])", r"\1", "".join("".join(line.split()) for line in lines))  # noqa: E731
+    return (len(old) != len(new) and squash(old) == squash(new)
+            and not any(line.lstrip().startswith("#") for line in old))
 
 
 _LINE_BREAKS = "\n\r\x85\u2028\u2029"
@@ -353,8 +364,10 @@ def _layout_only(data: Any, dumped: str, swaps: list[tuple[str, str]], blanks: l
             return False
         if kept.rstrip("\n").rstrip(" ") == dumped_line.rstrip("\n").rstrip(" "):
             continue
-        lead = _LEAD.match(kept).group()
-        if lead != _LEAD.match(dumped_line).group() or not _same_line(kept[len(_indent(kept)):], dumped_line[len(_indent(kept)):]):
+        kept_lead, dumped_lead = _LEAD.match(kept), _LEAD.match(dumped_line)
+        assert kept_lead is not None and dumped_lead is not None, "_LEAD matches the empty string"
+        if kept_lead.group() != dumped_lead.group() or not _same_line(kept[len(_indent(kept)):],
+                                                                       dumped_line[len(_indent(kept)):]):
             return False
     return True
 
@@ -427,7 +440,7 @@ def container_for(root: Any, path: KeyPath) -> tuple[Any, Any]:
     from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
     node = root
-    for seg, nxt in zip(path, path[1:]):
+    for seg, nxt in zip(path, path[1:], strict=False):
         _pad(node, seg)
         child = node[seg] if _has(node, seg) else None
         if not isinstance(child, (dict, list)):

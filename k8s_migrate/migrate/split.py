@@ -93,9 +93,11 @@ class NewValues:
         return get_path(self.data, path)
 
     def set(self, path: KeyPath, value: Any, comment: str | None = None) -> None:
+        from ruamel.yaml.comments import CommentedMap
+
         node, key = container_for(self.data, path)
         node[key] = value
-        if comment and isinstance(node, dict):
+        if comment and isinstance(node, CommentedMap):
             node.yaml_add_eol_comment(comment, key)
 
     def dumps(self, header: str, like: str) -> str:
@@ -169,7 +171,7 @@ def split_values(data: bytes, name: str, options: SplitOptions) -> SplitResult:
     landings: dict[KeyPath, list[LeafPlacement]] = {}
     verdicts: dict[KeyPath, Entry] = {}  # why a hub-routed leaf landed nowhere (removed, not exposed)
     leaves = doc.leaves()
-    links = {path: [(k, l) for k, l in src_map.values_to_toml(format_key(path)) if l.get("kind") != "embedded"]
+    links = {path: [(k, link) for k, link in src_map.values_to_toml(format_key(path)) if link.get("kind") != "embedded"]
              for path, _, _ in leaves}
     for target in targets:
         route_through_hub(target, leaves, links, rules, src_version, options, landings, verdicts)
@@ -279,15 +281,16 @@ def is_shared(rules: dict[str, Any], toml_key: str) -> bool:
     return any(matches(parse_key(p), path, prefix=True) for p in rules.get("shared_toml", []))
 
 
-def links_for(target: SplitChart, found: list[tuple[str, dict[str, Any]]], rules: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def links_for(target: SplitChart, found: list[tuple[str, dict[str, Any]]],
+              rules: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """The TOML keys a leaf feeds in this target's source instances (one link per key, unguarded first)."""
-    own = [(k, l) for k, l in found if l.get("instance") in target.instances]
+    own = [(k, link) for k, link in found if link.get("instance") in target.instances]
     owned_keys = {k for k, _ in own}
-    borrowed = [(k, l) for k, l in found if l.get("instance") in target.shared_instances
+    borrowed = [(k, link) for k, link in found if link.get("instance") in target.shared_instances
                 and k not in owned_keys and is_shared(rules, k)]
     chosen: dict[str, dict[str, Any]] = {}
-    for k, l in sorted(own + borrowed, key=lambda kl: (bool(kl[1].get("guard")), kl[1].get("kind") == "pattern")):
-        chosen.setdefault(k, l)
+    for k, link in sorted(own + borrowed, key=lambda kl: (bool(kl[1].get("guard")), kl[1].get("kind") == "pattern")):
+        chosen.setdefault(k, link)
     return chosen
 
 
@@ -305,10 +308,10 @@ def route_through_hub(target: SplitChart, leaves: list[tuple[KeyPath, Any, int |
     state = run(keys, rule_chain(src_version, target.version),
                 Context(profile=target.profile, keep_old_defaults=options.keep_old_defaults, answers=options.answers))
     catalog = load_catalog(target.version)
-    for (path, value, link), track in zip(fed, state.tracks):
+    for (path, value, link), track in zip(fed, state.tracks[:len(fed)], strict=True):
         entry = entry_for(track, catalog)
         entry.origin = format_key(path)
-        if not track.live:
+        if track.path is None:
             verdicts.setdefault(path, entry)
             continue
         toml_key = format_key(track.path)
@@ -319,6 +322,7 @@ def route_through_hub(target: SplitChart, leaves: list[tuple[KeyPath, Any, int |
             continue
         new_path, new_link = found
         new_value = value
+        assert track.origin is not None, "the tracks of fed come from input keys, never from a rule"
         if not same_value(track.value, track.origin.value) or (new_link.get("pattern"), new_link.get("filter")) != (
                 link.get("pattern"), link.get("filter")):
             inverted = invert_pattern(new_link.get("pattern"), track.value, new_link.get("filter"))
@@ -347,7 +351,7 @@ def merge_findings(targets: list[SplitChart]) -> None:
 
 def add_landing(landings: dict[KeyPath, list[LeafPlacement]], path: KeyPath, landing: LeafPlacement) -> None:
     here = landings.setdefault(path, [])
-    if not any(l.target is landing.target and l.path == landing.path for l in here):
+    if not any(other.target is landing.target and other.path == landing.path for other in here):
         here.append(landing)
 
 
@@ -361,7 +365,8 @@ def path_rule(rules: dict[str, Any], path: KeyPath) -> dict[str, Any] | None:
     return best
 
 
-def route_chart_level(targets: list[SplitChart], rules: dict[str, Any], path: KeyPath, value: Any) -> list[LeafPlacement]:
+def route_chart_level(targets: list[SplitChart], rules: dict[str, Any], path: KeyPath,
+                      value: Any) -> list[LeafPlacement]:
     rule = path_rule(rules, path)
     if rule is None or "to" not in rule:
         return []
@@ -371,7 +376,8 @@ def route_chart_level(targets: list[SplitChart], rules: dict[str, Any], path: Ke
         if to is None:
             continue
         new_path = substitute(parse_key(rule["from"]), parse_key(to), path)
-        if known_path(target.chart_map, new_path) or (rule.get("free_form") and known_path(target.chart_map, parse_key(to))):
+        if known_path(target.chart_map, new_path) or (
+                rule.get("free_form") and known_path(target.chart_map, parse_key(to))):
             out.append(LeafPlacement(target, new_path, value))
     return out
 
@@ -386,7 +392,8 @@ def known_path(chart_map: ChartMap, path: KeyPath) -> bool:
 
 
 def judge(src_map: ChartMap, doc: ValuesDocument, path: KeyPath, value: Any, line: int | None,
-          landings: list[LeafPlacement], verdict: Entry | None, rules: dict[str, Any], name: str) -> tuple[Entry, SplitChart | None]:
+          landings: list[LeafPlacement], verdict: Entry | None, rules: dict[str, Any],
+          name: str) -> tuple[Entry, SplitChart | None]:
     """The one report entry of an input leaf, and the target whose report holds it; writes customisations."""
     key = format_key(path)
     old_default = src_map.defaults.get(key, _MISSING)
@@ -454,7 +461,8 @@ def unplaced(src_map: ChartMap, path: KeyPath, value: Any, line: int | None, ver
         entry.action, entry.message = "review", join(entry.message, rule["review"])
     elif customised:
         entry.action = "review"
-        entry.message = join(entry.message, "no target chart takes this value; carry it over by hand if it still applies")
+        entry.message = join(entry.message,
+                             "no target chart takes this value; carry it over by hand if it still applies")
     else:
         entry.action = "removed"
         entry.message = join(entry.message, f"{src_map.id}'s default, and no target chart takes it")

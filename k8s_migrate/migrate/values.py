@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from ..catalog import load_catalog
 from ..charts.chartmap import (
@@ -59,7 +59,9 @@ class Link:
     link: dict[str, Any]
 
 
-def migrate_values(data: bytes, name: str, options: ValuesOptions) -> Result:
+# One pass over the file's leaves and the rule tracks, with each outcome (removed, kept, extraConfigs, moved,
+# toggled) reporting into the same entry; split further, the steps would pass most of these locals around.
+def migrate_values(data: bytes, name: str, options: ValuesOptions) -> Result:  # noqa: C901
     src_map, dst_map = load_map(options.chart), load_map(options.to_chart)
     src_version = chart_version(src_map, options.from_version, "--from")
     dst_version = chart_version(dst_map, options.to_version, "--to")
@@ -88,12 +90,14 @@ def migrate_values(data: bytes, name: str, options: ValuesOptions) -> Result:
         if hit is None or part_of_each_item(src_map, dst_map, path, hit[1]):
             chart_only.append((path, value, line))
             continue
-        toml_key, link = hit
-        fed.append(Link(path, value, line, toml_key, link))
-        also.extend(Link(path, value, line, k, l) for k, l in other_toml_keys(src_map, path, toml_key, links))
+        toml_key, chart_link = hit
+        fed.append(Link(path, value, line, toml_key, chart_link))
+        also.extend(Link(path, value, line, key, other_link)
+                    for key, other_link in other_toml_keys(src_map, path, toml_key, links))
 
-    keys = [HubKey(parse_key(l.toml_key), apply_pattern(l.link.get("pattern"), l.value, l.link.get("filter")),
-                   l.line, origin=format_key(l.values_path)) for l in fed + also]
+    keys = [HubKey(parse_key(fed_link.toml_key),
+                   apply_pattern(fed_link.link.get("pattern"), fed_link.value, fed_link.link.get("filter")),
+                   fed_link.line, origin=format_key(fed_link.values_path)) for fed_link in fed + also]
     from ..formats.values import _plain
 
     user_values = _plain(doc.data)
@@ -105,10 +109,10 @@ def migrate_values(data: bytes, name: str, options: ValuesOptions) -> Result:
     toggles: list[tuple[tuple[KeyPath, bool], str, str, str]] = []
     unexposed: list[tuple[Link, Any, Entry, str]] = []  # keys the new chart can only take in extraConfigs
     moves: list[tuple[KeyPath, KeyPath, Any, Any]] = []  # (old values path, new values path, old value, new value)
-    for link, track in zip(fed, state.tracks):
+    for link, track in zip(fed, state.tracks[:len(fed)], strict=True):
         entry = entry_for(track, load_catalog(dst_version))
         entry.origin = format_key(link.values_path)
-        if not track.live:
+        if track.path is None:
             doc.delete(link.values_path)
             entry.message = join(entry.message, f"removed {format_key(link.values_path)} from the values")
             report.add(entry)
@@ -135,7 +139,7 @@ def migrate_values(data: bytes, name: str, options: ValuesOptions) -> Result:
             continue
         new_path_text, new_link = target
         own = format_key(link.values_path)
-        gated = [l for k, l in dst_map.toml_to_values(format_key(track.path)) if k == own]
+        gated = [dst_link for k, dst_link in dst_map.toml_to_values(format_key(track.path)) if k == own]
         if new_path_text != own and gated:
             switch = simple_guard(gated[0].get("guard"))
             was_effective = guard_holds(link.link.get("guard"), source_effective) is not False
@@ -148,7 +152,9 @@ def migrate_values(data: bytes, name: str, options: ValuesOptions) -> Result:
             else:
                 entry.message = join(entry.message, f"{dst_map.id} reads {own} only when {gated[0].get('guard')}, "
                                      f"which does not hold with these values; written to {new_path_text}")
-        same_form = (new_link.get("pattern"), new_link.get("filter")) == (link.link.get("pattern"), link.link.get("filter"))
+        same_form = ((new_link.get("pattern"), new_link.get("filter"))
+                     == (link.link.get("pattern"), link.link.get("filter")))
+        assert track.origin is not None, "the tracks of fed come from input keys, never from a rule"
         if same_form and same_value(track.value, track.origin.value):
             new_value = link.value  # the rules left it alone and the new chart renders it the same way
         else:
@@ -156,7 +162,8 @@ def migrate_values(data: bytes, name: str, options: ValuesOptions) -> Result:
         if new_value is None or same_value(new_value, link.value):
             new_value = link.value
         if same_lineage(src_map, dst_map):
-            new_value = follow_new_default(src_map, dst_map, link.values_path, new_path_text, link.value, new_value, entry)
+            new_value = follow_new_default(src_map, dst_map, link.values_path, new_path_text, link.value, new_value,
+                                           entry)
         moves.append((link.values_path, parse_key(new_path_text), link.value, new_value))
         if new_path_text != format_key(link.values_path) and entry.action in ("kept", "renamed"):
             entry.action = "moved" if entry.action == "kept" else entry.action
@@ -166,10 +173,10 @@ def migrate_values(data: bytes, name: str, options: ValuesOptions) -> Result:
     apply_moves(doc, moves)
     report.extend(write_extra_configs(doc, dst_map, unexposed))
     resolved = {format_key(old): format_key(new) for old, new, _, _ in moves}
-    for link, track in zip(also, state.tracks[len(fed):]):
-        entry = feed_other_path(doc, dst_map, link, track, resolved, effective)
-        if entry:
-            report.add(entry)
+    for link, track in zip(also, state.tracks[len(fed):len(fed) + len(also)], strict=True):
+        other_entry = feed_other_path(doc, dst_map, link, track, resolved, effective)
+        if other_entry:
+            report.add(other_entry)
     for (path, value), guard, own, toml_key in dict((t[0], t) for t in toggles).values():
         doc.set(path, value)
         report.add(Entry("added", None, format_key(path), None, value, origin=format_key(path), message=(
@@ -200,7 +207,8 @@ def subchart_alias(doc: ValuesDocument, chart_map: ChartMap, given: str | None, 
     own = {parse_key(k)[0] for k in chart_map.defaults if k}
     if own & set(doc.data):
         return None
-    found = [key for key, value in doc.data.items() if isinstance(value, dict) and _holds_chart_values(value, chart_map)]
+    found = [key for key, value in doc.data.items()
+             if isinstance(value, dict) and _holds_chart_values(value, chart_map)]
     return found[0] if len(found) == 1 else None
 
 
@@ -216,8 +224,10 @@ def _holds_chart_values(subtree: dict[str, Any], chart_map: ChartMap) -> bool:
 
 def under_alias(report: Report, alias: str, *maps: ChartMap) -> None:
     """Name values paths as they stand in the umbrella chart's file: under the alias."""
-    tops = sorted({parse_key(k)[0] for m in maps for k in m.defaults if k}, key=len, reverse=True)
-    pattern = re.compile(r"(?<![\w.])((?:" + "|".join(re.escape(t) for t in tops) + r")\.[\w.\[\]-]+)") if tops else None
+    tops = sorted({top for m in maps for k in m.defaults if k and isinstance(top := parse_key(k)[0], str)},
+                  key=len, reverse=True)
+    pattern = (re.compile(r"(?<![\w.])((?:" + "|".join(re.escape(t) for t in tops) + r")\.[\w.\[\]-]+)")
+               if tops else None)
     values_paths = {e.origin for e in report.entries if e.origin and not e.origin.startswith("chart:")}
     for entry in report.entries:
         if entry.origin and not entry.origin.startswith("chart:"):
@@ -281,7 +291,8 @@ def migrate_embedded(doc: ValuesDocument, path: KeyPath, text: str, line: int | 
     if output != text:
         doc.set(path, output)
     summary = Entry("changed" if output != text else "kept", key, key, None, None, line=line, origin=key,
-                    message=f"embedded deployment.toml text: {counted(len(keys), 'key')} migrated (the entries with origin {key})")
+                    message=f"embedded deployment.toml text: {counted(len(keys), 'key')} migrated "
+                            f"(the entries with origin {key})")
     return [summary, *keys]
 
 
@@ -303,11 +314,12 @@ def wants_extra(options: ValuesOptions) -> bool:
 def extra_configs_path(dst_map: ChartMap, toml_path: KeyPath) -> str | None:
     """The values string the new chart pastes into deployment.toml, when the key's table can go there:
     the chart must render nothing in that table itself (a table may not be defined twice)."""
-    paths = sorted({l["values"] for l in dst_map.links if l.get("kind") == "embedded" and "*" not in l["values"]})
+    paths = sorted({link["values"] for link in dst_map.links
+                    if link.get("kind") == "embedded" and "*" not in link["values"]})
     if not paths or len(toml_path) < 2 or any(isinstance(s, int) for s in toml_path):
         return None
     table = format_key(toml_path[:-1])
-    rendered = {l.get("toml") or "" for l in dst_map.links if l.get("kind") != "embedded"} | {
+    rendered = {link.get("toml") or "" for link in dst_map.links if link.get("kind") != "embedded"} | {
         c.get("toml") or "" for c in dst_map.constants}
     if any(k == table or k.startswith(table + ".") or k.startswith(table + "[") or table.startswith(k + ".")
            for k in rendered if k):
@@ -329,7 +341,8 @@ def write_extra_configs(doc: ValuesDocument, dst_map: ChartMap, unexposed: list)
     for extra, items in by_path.items():
         current = doc.get(parse_key(extra)) if doc.has(parse_key(extra)) else ""
         text = str(current or "")
-        toml = TomlDocument(decode_text((text if text.strip() else "# written by k8s-migrate\n").encode(), extra), extra)
+        toml = TomlDocument(decode_text((text if text.strip() else "# written by k8s-migrate\n").encode(), extra),
+                            extra)
         for link, track, entry in items:
             toml.set(track.path, track.value)
             doc.delete(link.values_path)
@@ -337,7 +350,8 @@ def write_extra_configs(doc: ValuesDocument, dst_map: ChartMap, unexposed: list)
             entry.new_key = f"{extra}: {format_key(track.path)}"
             entry.message = join(entry.message, (
                 f"{dst_map.id} does not expose {format_key(track.path)}; written into {extra}, which the chart "
-                f"pastes into deployment.toml (answers file `unexposed: keep` keeps it at {format_key(link.values_path)})"))
+                "pastes into deployment.toml "
+                f"(answers file `unexposed: keep` keeps it at {format_key(link.values_path)})"))
             entries.append(entry)
         from ruamel.yaml.scalarstring import LiteralScalarString
 
@@ -435,7 +449,7 @@ def apply_moves(doc: ValuesDocument, moves: list[tuple[KeyPath, KeyPath, Any, An
                 doc.set(new, new_value)
             continue
     # cross-table moves after the in-place ones, so deletions do not shift what is still to move
-    for old, new, old_value, new_value in moves:
+    for old, new, _, new_value in moves:
         if old == new:
             continue
         if doc.has(old):
@@ -453,12 +467,15 @@ def rename_differing_segment(doc: ValuesDocument, old: KeyPath, new: KeyPath) ->
     so the whole map keeps its place and its comments."""
     if len(old) != len(new) or old == new:
         return
-    differ = [i for i, (a, b) in enumerate(zip(old, new)) if a != b]
-    if len(differ) != 1 or not isinstance(new[differ[0]], str):
+    differ = [i for i, (a, b) in enumerate(zip(old, new, strict=True)) if a != b]
+    if len(differ) != 1:
         return
     i = differ[0]
+    segment = new[i]
+    if not isinstance(segment, str):
+        return
     if doc.has(old[: i + 1]) and not doc.has(new[: i + 1]):
-        doc.rename_in_place(old[: i + 1], new[i])
+        doc.rename_in_place(old[: i + 1], segment)
 
 
 _ITEM_FIELD = re.compile(r"^(?P<list>.+)\[(?P<index>\d+)\]\.(?P<field>[^.\[]+)$")
@@ -474,7 +491,15 @@ def item_fields(defaults: dict[str, Any]) -> dict[str, dict[int, dict[str, Any]]
     return found
 
 
-def complete_list_items(doc: ValuesDocument, src_map: ChartMap, dst_map: ChartMap) -> list[Entry]:
+class ValuesTree(Protocol):
+    """What complete_list_items needs of a values document (a migrated file, or one a split builds)."""
+
+    def get(self, path: KeyPath) -> Any: ...
+
+    def set(self, path: KeyPath, value: Any) -> None: ...
+
+
+def complete_list_items(doc: ValuesTree, src_map: ChartMap, dst_map: ChartMap) -> list[Entry]:
     """Helm replaces a list whole, so fields the new chart added to its list items (and its templates
     read) must be written into the user's items, from the new chart's default item."""
     entries = []

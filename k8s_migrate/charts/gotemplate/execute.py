@@ -260,7 +260,8 @@ class _State:
             receiver, names = self.eval_arg(node.node, dot), node.names
         if not names:
             if args or final is not _MISSING:
-                raise self.error(f"can't give argument to non-function {node.name if isinstance(node, p.Variable) else 'value'}")
+                what = node.name if isinstance(node, p.Variable) else "value"
+                raise self.error(f"can't give argument to non-function {what}")
             return receiver
         for i, name in enumerate(names):
             last = i == len(names) - 1

@@ -292,7 +292,8 @@ FUNCTIONS: dict[str, Callable] = {
     "split": _split, "splitList": _split_list,
     "regexMatch": _regex_match, "semverCompare": _semver_compare,
     # lists and maps
-    "list": lambda c, *a: list(a), "sortAlpha": lambda c, v: sorted(_str_slice(v)), "dict": _dict, "get": _get, "set": _set, "keys": _keys, "hasKey": _has_key,
+    "list": lambda c, *a: list(a), "sortAlpha": lambda c, v: sorted(_str_slice(v)),
+    "dict": _dict, "get": _get, "set": _set, "keys": _keys, "hasKey": _has_key,
     # numbers
     "int": lambda c, v: _to_int64(v), "int64": lambda c, v: _to_int64(v), "float64": lambda c, v: _to_float(v),
     "add": lambda c, *a: sum(_to_int64(v) for v in a),

@@ -56,6 +56,7 @@ def is_true(value: Any) -> bool:
 def _float_digits(value: float) -> tuple[str, int]:
     """Shortest round-trip digits and decimal exponent of the first digit (d.ddd x 10^exp)."""
     sign, digits, exponent = Decimal(repr(abs(value))).normalize().as_tuple()
+    assert isinstance(exponent, int), "callers pass finite floats only (nan and inf have a letter here)"
     text = "".join(map(str, digits))
     return text, len(text) + exponent - 1
 
@@ -184,7 +185,11 @@ def _format_one(verb: str, flags: str, precision: str | None, arg: Any) -> str:
     if verb == "T":
         return type_name(arg)
     if verb == "s":
-        return arg if isinstance(arg, str) else (format_v(arg, False) if isinstance(arg, (list, tuple)) and all(isinstance(a, str) for a in arg) else _bad_verb(verb, arg))
+        if isinstance(arg, str):
+            return arg
+        if isinstance(arg, (list, tuple)) and all(isinstance(a, str) for a in arg):
+            return format_v(arg, False)
+        return _bad_verb(verb, arg)
     if verb == "q":
         return go_quote(arg) if isinstance(arg, str) else _bad_verb(verb, arg)
     if verb == "t":

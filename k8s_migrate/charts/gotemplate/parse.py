@@ -223,7 +223,9 @@ class _Lexer:
                 return tokens, False
             ch = text[pos]
             if ch in _SPACE:
-                end = _SPACES.match(text, pos).end()
+                spaces = _SPACES.match(text, pos)
+                assert spaces is not None, "ch is a space, so the run matches"
+                end = spaces.end()
                 if text.startswith("-}}", end):
                     self.advance_to(end + 3)
                     return tokens, True
@@ -234,25 +236,9 @@ class _Lexer:
             spaced = False
 
     def _token(self, ch: str, spaced: bool) -> Token:
+        if ch in "\"`'":
+            return self._quoted(ch, spaced)
         text, pos, line = self.text, self.pos, self.line
-        if ch == '"':
-            match = _QUOTED.match(text, pos)
-            if not match:
-                raise TemplateError("unterminated quoted string", self.name, line)
-            self.advance_to(match.end())
-            return Token("string", _unquote(match.group(1), line, self.name), spaced, line)
-        if ch == "`":
-            close = text.find("`", pos + 1)
-            if close < 0:
-                raise TemplateError("unterminated raw quoted string", self.name, line)
-            self.advance_to(close + 1)
-            return Token("string", text[pos + 1:close], spaced, line)
-        if ch == "'":
-            match = _CHAR.match(text, pos)
-            if not match:
-                raise TemplateError("unterminated character constant", self.name, line)
-            self.advance_to(match.end())
-            return Token("number", ord(_unquote(match.group(1), line, self.name)), spaced, line)
         if text.startswith(":=", pos):
             self.advance_to(pos + 2)
             return Token(":=", ":=", spaced, line)
@@ -286,6 +272,27 @@ class _Lexer:
             return Token("keyword" if word in KEYWORDS else "ident", word, spaced, line)
         raise TemplateError(f"unexpected {ch!r} in command", self.name, line)
 
+    def _quoted(self, ch: str, spaced: bool) -> Token:
+        """A string, raw string or character constant, opened by ``ch``."""
+        text, pos, line = self.text, self.pos, self.line
+        if ch == '"':
+            match = _QUOTED.match(text, pos)
+            if not match:
+                raise TemplateError("unterminated quoted string", self.name, line)
+            self.advance_to(match.end())
+            return Token("string", _unquote(match.group(1), line, self.name), spaced, line)
+        if ch == "`":
+            close = text.find("`", pos + 1)
+            if close < 0:
+                raise TemplateError("unterminated raw quoted string", self.name, line)
+            self.advance_to(close + 1)
+            return Token("string", text[pos + 1:close], spaced, line)
+        match = _CHAR.match(text, pos)  # ch is "'"
+        if not match:
+            raise TemplateError("unterminated character constant", self.name, line)
+        self.advance_to(match.end())
+        return Token("number", ord(_unquote(match.group(1), line, self.name)), spaced, line)
+
 
 # ---- parser --------------------------------------------------------------------------------------
 
@@ -302,6 +309,12 @@ class _Parser:
     def parse(self) -> list:
         nodes, end = self.parse_list(top=True)
         return nodes
+
+    def parse_block(self) -> tuple[list, tuple]:
+        """The nodes up to the `end` or `else` that closes a block (parse_list raises at EOF below the top)."""
+        nodes, end = self.parse_list()
+        assert end is not None, "parse_list(top=False) ends at end/else or raises"
+        return nodes, end
 
     def parse_list(self, top: bool = False) -> tuple[list, tuple | None]:
         """Parse until `end` or `else`; return the nodes and the terminating (keyword, tokens, line)."""
@@ -343,7 +356,7 @@ class _Parser:
                 return [TemplateCall(line, name, pipe)]
             if word == "define" and not top:
                 raise self.error("unexpected <define> in command", line)
-            body, end = self.parse_list()
+            body, end = self.parse_block()
             if end[0] != "end":
                 raise self.error(f"unexpected {{{{else}}}} in {word}", end[2])
             self.defines[name] = body
@@ -352,7 +365,7 @@ class _Parser:
 
     def branch(self, kind: str, rest: list[Token], line: int) -> Branch:
         pipe = self.pipeline(rest, line, allow_decl=True, range_decl=(kind == "range"))
-        body, end = self.parse_list()
+        body, end = self.parse_block()
         else_body = None
         if end[0] == "else":
             else_tokens, else_line = end[1], end[2]
@@ -364,7 +377,7 @@ class _Parser:
                 return Branch(kind, line, pipe, body, else_body)
             if else_tokens:
                 raise self.error("unexpected tokens after else", else_line)
-            else_body, end = self.parse_list()
+            else_body, end = self.parse_block()
             if end[0] != "end":
                 raise self.error("expected end; found else", end[2])
         if end[1]:
@@ -391,7 +404,9 @@ class _Parser:
         return pipe
 
     def split_commands(self, tokens: list[Token], line: int) -> list[list[Token]]:
-        cmds, current, depth = [], [], 0
+        cmds: list[list[Token]] = []
+        current: list[Token] = []
+        depth = 0
         for tok in tokens:
             if tok.kind == "(":
                 depth += 1
@@ -422,6 +437,7 @@ class _Parser:
         return args
 
     def operand(self, tokens: list[Token], pos: int, line: int) -> tuple[Any, int]:
+        node: Pipe | Dot | Ident | Literal
         tok = tokens[pos]
         pos += 1
         if tok.kind == "(":

@@ -83,8 +83,12 @@ def kebabcase(text: str) -> str:
 
 
 def camelcase(text: str) -> str:
-    lead = re.match(r"_*", text).group(0)
-    trail = re.search(r"_*$", text[len(lead):]).group(0)
+    lead_match = re.match(r"_*", text)
+    assert lead_match is not None, "_* matches the empty string"
+    lead = lead_match.group(0)
+    trail_match = re.search(r"_*$", text[len(lead):])
+    assert trail_match is not None, "_*$ matches at the end"
+    trail = trail_match.group(0)
     core = text[len(lead):len(text) - len(trail)]
     parts = [p for p in core.split("_") if p]
     return lead + "".join(p[0].upper() + p[1:] for p in parts) + trail
