@@ -83,7 +83,7 @@ def paired(ours: list[str], yardstick: list[str], runs: int, yard_cwd: Path = RE
         else:
             mine.append(timed(ours))
             theirs.append(timed(yardstick, yard_cwd))
-    ratio = statistics.median(a / b for a, b in zip(mine, theirs))
+    ratio = statistics.median(a / b for a, b in zip(mine, theirs, strict=True))
     return statistics.median(mine), statistics.median(theirs), ratio
 
 
@@ -131,7 +131,9 @@ def bench_start(runs: int) -> list[str]:
     for label, args in (("start: k8s-migrate --help", ["--help"]), ("start: k8s-migrate version", ["version"])):
         ours, bare, _ = paired(OURS + args, [PY, "-c", "pass"], runs)
         verdict = "met" if ours <= 0.100 else "MISSED"
-        out.append(f"| {label} | {ours * 1000:.0f} ms | python -c pass {bare * 1000:.0f} ms | | <= 100 ms | {verdict} |")
+        out.append(
+            f"| {label} | {ours * 1000:.0f} ms | python -c pass {bare * 1000:.0f} ms | | <= 100 ms | {verdict} |"
+        )
     return out
 
 
@@ -152,9 +154,15 @@ def bench_render(runs: int) -> list[str]:
     render = OURS + ["render", str(values_46), "--chart", "helm-apim/all-in-one@4.6.x", "--instance", "instance-1"]
     verify = OURS + ["verify", str(VALUES_42), "--chart", "helm-apim/all-in-one@4.2.x",
                      "--to-chart", "helm-apim/all-in-one@4.6.x", "--instance", "instance-1"]
-    return [row("render: all-in-one 4.6.x, instance-1", "helm template (4.6.x chart)", paired(render, yardstick, runs), 2),
-            row("verify: all-in-one 4.2.x -> 4.6.x, instance-1", "helm template (4.6.x chart)",
-                paired(verify, yardstick, runs), 2)]
+    return [
+        row("render: all-in-one 4.6.x, instance-1", "helm template (4.6.x chart)", paired(render, yardstick, runs), 2),
+        row(
+            "verify: all-in-one 4.2.x -> 4.6.x, instance-1",
+            "helm template (4.6.x chart)",
+            paired(verify, yardstick, runs),
+            2,
+        ),
+    ]
 
 
 def bench_batch(files: int) -> list[str]:
@@ -240,7 +248,9 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    return f"{time.strftime('%Y-%m-%d', time.gmtime())}, nproc {os.cpu_count()}, {model}, Python {sys.version.split()[0]}"
+    return (
+        f"{time.strftime('%Y-%m-%d', time.gmtime())}, nproc {os.cpu_count()}, {model}, Python {sys.version.split()[0]}"
+    )
 
 
 def main() -> None:

@@ -103,9 +103,11 @@ def print_table(maps: list[dict]) -> None:
     reasons: Counter[str] = Counter()
     for data in maps:
         keys, refs = data["counts"]["toml_keys"], data["counts"]["values_refs"]
-        print(f"{data['id']:44} {len(data['instances']):>4} {keys['total']:>5} {keys['mapped']:>5} {keys['constant']:>5} "
-              f"{keys['unmapped']:>5} | {refs['total']:>5} {refs['mapped']:>5} {refs['guard']:>5} {refs['commented']:>5} "
-              f"{refs['unmapped']:>5} {refs['coverage']:>6.1%}")
+        print(
+            f"{data['id']:44} {len(data['instances']):>4} {keys['total']:>5} {keys['mapped']:>5} {keys['constant']:>5} "
+            f"{keys['unmapped']:>5} | {refs['total']:>5} {refs['mapped']:>5} {refs['guard']:>5} {refs['commented']:>5} "
+            f"{refs['unmapped']:>5} {refs['coverage']:>6.1%}"
+        )
         reasons.update(u["reason"] for u in data["unmapped"])
     print("\nunmapped entries by reason:")
     for reason, n in reasons.most_common():

@@ -51,7 +51,9 @@ ROLE_KEY = "server.server_role"
 CLOSED_REGEX = re.compile(r"^(?:\\A[\w.-]+\\Z)(?:\|\\A[\w.-]+\\Z)*$")
 SAMEAS = re.compile(r"([A-Za-z_][\w.]*(?:\[['\"][^'\"]+['\"]\])?)\s+is\s+sameas\s+(?:true|false)")
 JOINED = re.compile(r"\{\{-?\s*([A-Za-z_][\w.]*)\s*\|\s*join\b")
-DEFAULTED = re.compile(r"\{\{-?\s*([A-Za-z_][\w.]*)\s*\|\s*default\(\s*(?:'([^']*)'|\"([^\"]*)\"|(true|false|True|False|-?\d+(?:\.\d+)?))\s*\)\s*-?\}\}")
+DEFAULTED = re.compile(
+    r"\{\{-?\s*([A-Za-z_][\w.]*)\s*\|\s*default\(\s*(?:'([^']*)'|\"([^\"]*)\"|(true|false|True|False|-?\d+(?:\.\d+)?))\s*\)\s*-?\}\}"
+)
 
 
 def literal_kind(text: str) -> str:
@@ -84,9 +86,15 @@ def requirements_from_validator(validator: dict[str, Any], where: str) -> list[d
             pattern = check.get("match_regex", check.get("regex"))
             if "if" not in check or not pattern:
                 continue
-            out.append({"key": try_hub_text(key) or key, "when": {try_hub_text(k) or k: v for k, v in check["if"].items()},
-                        "match": pattern, "message": check.get("error_message") or f"{key} must match {pattern}",
-                        "source": where})
+            out.append(
+                {
+                    "key": try_hub_text(key) or key,
+                    "when": {try_hub_text(k) or k: v for k, v in check["if"].items()},
+                    "match": pattern,
+                    "message": check.get("error_message") or f"{key} must match {pattern}",
+                    "source": where,
+                }
+            )
     return out
 
 
@@ -131,7 +139,9 @@ def _found(pattern: re.Pattern[str], lines: list[str], word: str) -> list:
     return [hit for line in lines if word in line for hit in pattern.findall(line)]
 
 
-def analytics_values(reference: Path, version: str, stock_files: list[Path], documented: dict[str, Any]) -> dict[str, Any] | None:
+def analytics_values(
+    reference: Path, version: str, stock_files: list[Path], documented: dict[str, Any]
+) -> dict[str, Any] | None:
     spec = documented.get("apim.analytics.type")
     if not spec or version_tuple(version) < version_tuple(spec["since"]):
         return None
@@ -174,7 +184,13 @@ def derive(reference: Path, out: Path) -> list[Path]:
     for version, catalog in catalogs.items():
         vdir = apim / version
         conf, partial = conf_dir_of(vdir)
-        data: dict[str, Any] = {"version": version, "source": {}, "value_sets": {}, "requirements": [], "template_types": {}}
+        data: dict[str, Any] = {
+            "version": version,
+            "source": {},
+            "value_sets": {},
+            "requirements": [],
+            "template_types": {},
+        }
         validator_path = conf / "validator.json" if conf else None
         if validator_path and validator_path.is_file():
             where = f"../shared/reference/apim/{validator_path.relative_to(apim).as_posix()}"
@@ -199,8 +215,11 @@ def derive(reference: Path, out: Path) -> list[Path]:
         elif previous:
             data["template_types"] = previous["template_types"]
             data["source"]["template_types"] = f"no templates for {version}: {previous['version']}'s are used"
-        stock_files = sorted(p for p in [vdir / "repository/conf/deployment.toml", *vdir.glob("profiles/*/deployment.toml")]
-                             if p.is_file())
+        stock_files = sorted(
+            p
+            for p in [vdir / "repository/conf/deployment.toml", *vdir.glob("profiles/*/deployment.toml")]
+            if p.is_file()
+        )
         analytics = analytics_values(reference, version, stock_files, documented)
         if analytics:
             data["value_sets"]["apim.analytics.type"] = analytics

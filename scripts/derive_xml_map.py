@@ -281,7 +281,7 @@ def left(reason: str) -> dict:
 
 
 def walk(node: TNode, trail: tuple[str, ...], out: list[dict]) -> None:
-    for child, segment in zip(node.children, template_segments(node)):
+    for child, segment in zip(node.children, template_segments(node), strict=True):
         path = trail + (segment,)
         active = child.loops
         for attr, value in child.attrs.items():

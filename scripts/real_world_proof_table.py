@@ -43,7 +43,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reference", default=str(ROOT.parent / "shared" / "reference"))
     args = parser.parse_args()
-    print("| file | kind | mode | targets | proof failures | audit unexplained | not idempotent | comment lines in/out (min out) |")
+    print(
+        "| file | kind | mode | targets | proof failures | audit unexplained | not idempotent | comment lines in/out (min out) |"
+    )
     print("|---|---|---|---|---|---|---|---|")
     bad = 0
     for path, kind, version in inputs(Path(args.reference)):
@@ -65,8 +67,10 @@ def main() -> int:
                 again = migrate(result.output.encode(), str(path), Options(target, target, mode=mode))
                 unstable += again.output != result.output
             bad += failures + unexplained + unstable
-            print(f"| {path.parent.name} | {kind} | {mode} | {version} -> {targets[0]}..{targets[-1]} ({len(targets)}) "
-                  f"| {failures} | {unexplained} | {unstable} | {comment_lines(data.decode())} / {min(outs) if outs else '-'} |")
+            print(
+                f"| {path.parent.name} | {kind} | {mode} | {version} -> {targets[0]}..{targets[-1]} ({len(targets)}) "
+                f"| {failures} | {unexplained} | {unstable} | {comment_lines(data.decode())} / {min(outs) if outs else '-'} |"
+            )
     return 1 if bad else 0
 
 

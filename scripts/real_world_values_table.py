@@ -25,7 +25,11 @@ from k8s_migrate.verify import chart_directory, differences, reference_root, ren
 
 KEY = {"wso2.apim.configurations.encryption.key": "0123456789abcdef0123456789abcdef"}
 CASES = [
-    ("chilcano-450-aio-values/wso2-am-pattern-0-all-in-one-values.yaml", "helm-apim/all-in-one@4.5.x", "helm-apim/all-in-one@4.7.x"),
+    (
+        "chilcano-450-aio-values/wso2-am-pattern-0-all-in-one-values.yaml",
+        "helm-apim/all-in-one@4.5.x",
+        "helm-apim/all-in-one@4.7.x",
+    ),
     ("thomas-460-gw-values/apim-gw-values.yaml", "helm-apim/gateway@4.6.x", "helm-apim/gateway@4.7.x"),
     ("petro-420-pattern1-values/values.yaml", "kubernetes-apim/am-pattern-1@4.2.x", "helm-apim/all-in-one@4.7.x"),
     ("petro-420-pattern1-values/values.yaml", "kubernetes-apim/am-pattern-1@4.2.x", "helm-apim/all-in-one@4.6.x"),
@@ -60,16 +64,22 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--renderer", default="helm", choices=["helm", "builtin"])
     args = parser.parse_args()
-    print("| file | from | to | customisations through | lost | instances before | after | unexplained | comment lines in | out |")
+    print(
+        "| file | from | to | customisations through | lost | instances before | after | unexplained | comment lines in | out |"
+    )
     print("|---|---|---|---|---|---|---|---|---|---|")
     rows = [row(*case, args.renderer) for case in CASES]
     for r in rows:
-        print(f"| {r['file']} | {r['from']} | {r['to']} | {r['through']} | {r['lost']} | {r['before']} | {r['after']} | "
-              f"{r['unexplained']} | {r['comments_in']} | {r['comments_out']} |")
+        print(
+            f"| {r['file']} | {r['from']} | {r['to']} | {r['through']} | {r['lost']} | {r['before']} | {r['after']} | "
+            f"{r['unexplained']} | {r['comments_in']} | {r['comments_out']} |"
+        )
     for r in rows:
         if r["lost_keys"] or r["errors"]:
-            print(f"\n{r['file']} -> {r['to']}: changed customisations (each explained by a report entry unless counted "
-                  f"unexplained): {', '.join(r['lost_keys'])} {'; '.join(r['errors'])}")
+            print(
+                f"\n{r['file']} -> {r['to']}: changed customisations (each explained by a report entry unless counted "
+                f"unexplained): {', '.join(r['lost_keys'])} {'; '.join(r['errors'])}"
+            )
     return 1 if any(r["unexplained"] or r["errors"] for r in rows) else 0
 
 

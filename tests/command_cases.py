@@ -45,5 +45,7 @@ def params(kind: str | None = None) -> list:
             continue
         marks = [] if registered(command.name) else [
             pytest.mark.skip(reason=f"'k8s-migrate {command.name}' is not registered yet")]
-        out.append(pytest.param(command, id=f"{command.name}{'-' + command.args[-1] if command.args else ''}", marks=marks))
+        out.append(
+            pytest.param(command, id=f"{command.name}{'-' + command.args[-1] if command.args else ''}", marks=marks)
+        )
     return out

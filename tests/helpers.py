@@ -66,7 +66,9 @@ def assert_rederives(script: str, folder: str, reference_dir: Path, tmp_path: Pa
 
     from k8s_migrate.data import mappings_dir
 
-    spec = importlib.util.spec_from_file_location(script, Path(__file__).resolve().parent.parent / "scripts" / f"{script}.py")
+    spec = importlib.util.spec_from_file_location(
+        script, Path(__file__).resolve().parent.parent / "scripts" / f"{script}.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     written = module.derive(reference_dir, tmp_path)

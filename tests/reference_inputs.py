@@ -33,5 +33,7 @@ def all_tomls() -> list[tuple[Path, str]]:
 
 
 def toml_ids(cases: list[tuple[Path, str]]) -> list[str]:
-    return [str(p.relative_to(REFERENCE)).replace("/repository/conf/deployment.toml", "").replace("/deployment.toml", "")
-            for p, _ in cases]
+    return [
+        str(p.relative_to(REFERENCE)).replace("/repository/conf/deployment.toml", "").replace("/deployment.toml", "")
+        for p, _ in cases
+    ]

@@ -31,7 +31,9 @@ def run_step(tmp_path: Path, workspace: Path, **inputs: str) -> tuple[subprocess
         "K8S_MIGRATE": f"{sys.executable} -m k8s_migrate", "PYTHONPATH": str(REPO),
         **{f"INPUT_{k.upper()}": v for k, v in inputs.items()},
     }
-    done = subprocess.run(["bash", str(REPO / "action" / "run.sh")], env=env, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        ["bash", str(REPO / "action" / "run.sh")], env=env, capture_output=True, text=True, timeout=300
+    )
     found = dict(line.split("=", 1) for line in outputs.read_text().splitlines()) if outputs.exists() else {}
     return done, found, summary.read_text() if summary.exists() else ""
 
@@ -73,7 +75,9 @@ def test_validate_with_clean_files_exits_0_and_globs_work(tmp_path):
     workspace = tmp_path / "ws"
     (workspace / "a").mkdir(parents=True)
     (workspace / "a" / "deployment.toml").write_text(GOOD)
-    done, outputs, summary = run_step(tmp_path, workspace, command="validate", paths="**/deployment.toml", version="4.6")
+    done, outputs, summary = run_step(
+        tmp_path, workspace, command="validate", paths="**/deployment.toml", version="4.6"
+    )
     assert (done.returncode, outputs["exit-code"]) == (0, "0"), done.stderr
     assert "1 file: 0 errors" in summary
 
@@ -96,7 +100,9 @@ def test_pr_on_a_schedule_commits_a_branch_and_puts_the_body_in_the_summary(tmp_
                                       args="--from 4.3")
     assert (done.returncode, outputs["exit-code"]) == (0, "0"), done.stdout + done.stderr
     assert "apim.ai.token" in summary
-    branches = subprocess.run(["git", "branch", "--list"], cwd=workspace, capture_output=True, text=True, env=env).stdout
+    branches = subprocess.run(
+        ["git", "branch", "--list"], cwd=workspace, capture_output=True, text=True, env=env
+    ).stdout
     assert "k8s-migrate/" in branches
 
 

@@ -26,16 +26,24 @@ def test_real_distributed_nodes_migrate_as_one_batch(reference_dir, tmp_path):
     for name in ("csdg-420-cp", "csdg-420-tm", "ibay-400-gw"):
         (root / name).mkdir(parents=True)
         shutil.copy(reference_dir / "real-world" / name / "deployment.toml", root / name)
-    (tmp_path / "m.yaml").write_text('files:\n  - {glob: "csdg-*/*", from: "4.2"}\n  - {glob: "ibay-*/*", from: "4.0"}\n')
+    (tmp_path / "m.yaml").write_text(
+        'files:\n  - {glob: "csdg-*/*", from: "4.2"}\n  - {glob: "ibay-*/*", from: "4.0"}\n'
+    )
     out, report = tmp_path / "out", tmp_path / "r.json"
     run = cli("batch", root, "--to", "4.6.0", "--manifest", tmp_path / "m.yaml", "-o", out, "--report", report,
               "--workers", "2", "-q")
     assert run.code == 0, run.err
     data = json.loads(report.read_text())
     assert data["from"] == "4.0.0,4.2.0" and data["to"] == "4.6.0"
-    assert {e["file"] for e in data["entries"]} >= {f"{n}/deployment.toml" for n in ("csdg-420-cp", "csdg-420-tm", "ibay-400-gw")}
+    assert {e["file"] for e in data["entries"]} >= {
+        f"{n}/deployment.toml" for n in ("csdg-420-cp", "csdg-420-tm", "ibay-400-gw")
+    }
     notes = "\n".join(data["notes"])
-    for name, profile in (("csdg-420-cp", "control-plane"), ("csdg-420-tm", "traffic-manager"), ("ibay-400-gw", "gateway")):
+    for name, profile in (
+        ("csdg-420-cp", "control-plane"),
+        ("csdg-420-tm", "traffic-manager"),
+        ("ibay-400-gw", "gateway"),
+    ):
         assert f"{name}/deployment.toml: profile {profile} (detected from server.server_role" in notes
         assert (out / name / "deployment.toml").is_file()
     # each on its own profile's 4.6.0 baseline: the gateway's output has the universal gateway's own keys
@@ -52,7 +60,11 @@ def test_planted_inconsistency_is_flagged_and_unversioned_file_is_a_per_file_err
     data = json.loads(report.read_text())
     found = fleet_rules(data)
     assert ("gateway/deployment.toml", "fleet-peer-host", "apim.throttling.url_group[0].traffic_manager_urls") in found
-    assert ("gateway/deployment.toml", "fleet-gateway-label", "apim.sync_runtime_artifacts.gateway.gateway_labels") in found
+    assert (
+        "gateway/deployment.toml",
+        "fleet-gateway-label",
+        "apim.sync_runtime_artifacts.gateway.gateway_labels",
+    ) in found
     assert ("unversioned/deployment.toml", "batch-error", None) in found
     assert not any(f.startswith(("control-plane", "traffic-manager", "k8s")) for f, _, _ in found)
     assert any("k8s/gateway-conf.yaml: ConfigMap/apim-gw-2-conf: profile gateway" in n for n in data["notes"])

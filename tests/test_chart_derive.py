@@ -25,7 +25,9 @@ CHARTS = REPO / "mappings" / "charts"
 
 def links_of(chart: str) -> list[tuple]:
     data = derive_chart(FIXTURES / chart)
-    return [(l["values"], l["toml"], l["kind"], l.get("pattern"), l.get("filter"), l.get("guard")) for l in data["links"]]
+    return [
+        (link["values"], link["toml"], link["kind"], link.get("pattern"), link.get("filter"), link.get("guard")) for link in data["links"]
+    ]
 
 
 # ---------------------------------------------------------------- one fixture per construct
@@ -66,7 +68,14 @@ def test_fixed_text_is_a_pattern_with_other_holes_kept():
 def test_if_else_if_else_guards_and_guard_only_values():
     data = derive_chart(FIXTURES / "guards")
     assert links_of("guards") == [
-        ("password", "super_admin.password", "direct", None, "quote", "and (not (.Values.vault)) (not (.Values.secretName))"),
+        (
+            "password",
+            "super_admin.password",
+            "direct",
+            None,
+            "quote",
+            "and (not (.Values.vault)) (not (.Values.secretName))",
+        ),
         ("choreo.endpoint", "apim.analytics.config_endpoint", "direct", None, None, ".Values.choreo.enabled"),
     ]
     assert data["guard_only"] == ["choreo.enabled", "secretName", "vault"]
@@ -75,7 +84,14 @@ def test_if_else_if_else_guards_and_guard_only_values():
         ("super_admin.password", "$env{ADMIN_PASSWORD}", "and (not (.Values.vault)) (.Values.secretName)"),
     ]
     assert [c["values"] for c in data["commented"]] == ["choreo.type"]
-    assert data["counts"]["values_refs"] == {"total": 6, "mapped": 2, "guard": 3, "commented": 1, "unmapped": 0, "coverage": 1.0}
+    assert data["counts"]["values_refs"] == {
+        "total": 6,
+        "mapped": 2,
+        "guard": 3,
+        "commented": 1,
+        "unmapped": 0,
+        "coverage": 1.0,
+    }
 
 
 def test_quote_tojson_default_filters():
@@ -91,7 +107,14 @@ def test_configmap_inline_toml_and_embedded_config():
     assert data["instances"] == [{"instance": "am/instance-1", "file": "templates/am/instance-1/am-conf.yaml"}]
     assert links_of("configmap") == [
         ("wso2.deployment.am.config.*", None, "embedded", None, "tpl | indent 4", ".Values.wso2.deployment.am.config"),
-        ("wso2.deployment.am.hostname", "server.hostname", "direct", None, None, "not (.Values.wso2.deployment.am.config)"),
+        (
+            "wso2.deployment.am.hostname",
+            "server.hostname",
+            "direct",
+            None,
+            None,
+            "not (.Values.wso2.deployment.am.config)",
+        ),
     ]
     assert [(c["toml"], c["value"]) for c in data["constants"]] == [("server.offset", 0)]
 
@@ -152,25 +175,29 @@ def test_all_in_one_45_coverage_and_key_links():
     assert refs["unmapped"] <= 0.05 * refs["total"]
     assert cm.app_version == "4.5.0" and cm.name == "wso2am-all-in-one"
     assert cm.source["commit"] == "9856a0c79a7d"
-    assert ("database.apim_db.url" in [k for k, _ in cm.values_to_toml("wso2.apim.configurations.databases.apim_db.url")])
+    assert "database.apim_db.url" in [k for k, _ in cm.values_to_toml("wso2.apim.configurations.databases.apim_db.url")]
     assert "wso2.apim.configurations.databases.apim_db.url" in [v for v, _ in cm.toml_to_values("database.apim_db.url")]
     hostname = cm.values_to_toml("kubernetes.ingress.management.hostname")
     assert "server.hostname" in [k for k, _ in hostname]
     assert {"instance-1", "instance-2"} <= {i["instance"] for i in cm.instances}
     env = cm.values_to_toml("wso2.apim.configurations.gateway.environments[0].httpHostname")
-    assert ("apim.gateway.environment[0].https_endpoint", "https://{}") in [(k, l.get("pattern")) for k, l in env]
+    assert ("apim.gateway.environment[0].https_endpoint", "https://{}") in [(k, link.get("pattern")) for k, link in env]
     assert cm.defaults["wso2.apim.configurations.gateway.environments[0].name"] == "Default"
     assert [c["value"] for c in cm.stock_value("server.mode", "instance-1")] == ["single"]
 
 
 def test_helm_32_camel_case_values():
     cm = load_chart_map("helm-apim/all-in-one@3.2.x")
-    assert [k for k, _ in cm.values_to_toml("wso2.apim.configurations.databases.apimDB.url")] == ["database.apim_db.url"]
+    assert [k for k, _ in cm.values_to_toml("wso2.apim.configurations.databases.apimDB.url")] == [
+        "database.apim_db.url"
+    ]
 
 
 def test_kubernetes_apim_inline_configmap():
     cm = load_chart_map("kubernetes-apim/am-pattern-1@4.2.x")
-    assert "wso2.deployment.am.db.apim.url" in [v for v, _ in cm.toml_to_values("database.apim_db.url", "am/instance-1")]
+    assert "wso2.deployment.am.db.apim.url" in [
+        v for v, _ in cm.toml_to_values("database.apim_db.url", "am/instance-1")
+    ]
 
 
 def test_every_builtin_chart_derives(reference_dir):
@@ -189,7 +216,9 @@ def test_regenerating_gives_identical_files(reference_dir, tmp_path):
                     "--out", str(tmp_path), "--quiet"], check=True)
     fresh = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*.json"))
     # mappings/charts/rules/ holds hand-written chart-level rules, not derived maps
-    committed = sorted(p.relative_to(CHARTS) for p in CHARTS.rglob("*.json") if p.relative_to(CHARTS).parts[0] != "rules")
+    committed = sorted(
+        p.relative_to(CHARTS) for p in CHARTS.rglob("*.json") if p.relative_to(CHARTS).parts[0] != "rules"
+    )
     assert fresh == committed
     for rel in fresh:
         assert (tmp_path / rel).read_bytes() == (CHARTS / rel).read_bytes(), rel

@@ -88,7 +88,9 @@ def test_pull_then_render_and_verify_use_the_cache(repository, tmp_path, monkeyp
     assert run.code == 0, run.err
     pulled = Path(run.out.strip())
     assert pulled == tmp_path / "cache" / "k8s-migrate" / "charts" / "helm-apim" / "all-in-one" / "4.6.x" / name
-    assert (pulled / "confs/instance-1/deployment.toml").read_bytes() == (chart_dir / "confs/instance-1/deployment.toml").read_bytes()
+    assert (pulled / "confs/instance-1/deployment.toml").read_bytes() == (
+        chart_dir / "confs/instance-1/deployment.toml"
+    ).read_bytes()
     render = cli("render", VALUES, "--chart", CHART_ID)
     assert render.code == 0 and "[server]" in render.out, render.err
     check = cli("verify", VALUES, "--chart", CHART_ID, "--to-chart", CHART_ID)

@@ -79,7 +79,10 @@ def test_completion_prints_a_script(shell):
 
 def test_completion_refuses_an_unknown_shell():
     done = cli("completion", "tcsh")
-    assert done.code == 2 and done.err == "k8s-migrate: error: completion: unknown shell 'tcsh' (choose from bash, zsh, fish)\n"
+    assert (
+        done.code == 2
+        and done.err == "k8s-migrate: error: completion: unknown shell 'tcsh' (choose from bash, zsh, fish)\n"
+    )
 
 
 def test_bash_completion_completes_commands_and_options():
@@ -126,7 +129,9 @@ def test_ci_runs_the_long_property_tests_and_fails_on_no_tests():
 
 def test_usage_errors_name_arguments_as_the_help_does():
     done = cli("toml")
-    assert done.code == 2 and done.err == "k8s-migrate: error: Missing argument 'FILE'. (see 'k8s-migrate toml --help')\n"
+    assert (
+        done.code == 2 and done.err == "k8s-migrate: error: Missing argument 'FILE'. (see 'k8s-migrate toml --help')\n"
+    )
 
 
 @pytest.mark.parametrize("command", COMMANDS)

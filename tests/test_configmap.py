@@ -61,7 +61,9 @@ def test_real_configmap_migrates_to_460_keeping_the_rest(reference_dir, tmp_path
     assert all(any(line == other for other in it) for line in before)
     assert "    init_delay = 0" in after and "    enable_failover = false" in after
     data = json.loads(report.read_text())
-    assert {e["origin"].split(": stock:")[0] for e in data["entries"]} == {'ConfigMap/wso2am-single-node-am-conf data."deployment.toml"'}
+    assert {e["origin"].split(": stock:")[0] for e in data["entries"]} == {
+        'ConfigMap/wso2am-single-node-am-conf data."deployment.toml"'
+    }
     hostname = next(e for e in data["entries"] if e["old_key"] == "server.hostname")
     assert before[hostname["line"] - 1].strip() == 'hostname = "am.wso2.com"'
     assert any("profile all-in-one" in n for n in data["notes"])
@@ -80,7 +82,9 @@ def test_block_scalar_strip_style_and_crlf_kept():
     text = MANIFEST.replace("deployment.toml: |", "deployment.toml: |-").rstrip("\n")
     crlf = text.replace("\n", "\r\n").encode()
     result = migrate_manifest(crlf, "m.yaml", Options("4.3.0", "4.4.0", mode="edit"))
-    assert result.output.encode() == crlf.replace(b"        [integration.transaction_counter]", b"\r\n        [apim.transaction_counter]")
+    assert result.output.encode() == crlf.replace(
+        b"        [integration.transaction_counter]", b"\r\n        [apim.transaction_counter]"
+    )
 
 
 def test_stdin_and_stdout():

@@ -165,18 +165,27 @@ def test_values_without_chart_on_unknown_paths_is_one_line(tmp_path):
                         "match no built-in chart; give --chart CHART\n")
 
 
-CONFIGMAP = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  deployment.toml: |\n    [server]\n    a = 1\n"
+CONFIGMAP = (
+    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  deployment.toml: |\n    [server]\n    a = 1\n"
+)
 TOML = '[server]\nhostname = "a"\n'
 VALUES = "wso2:\n  apim:\n    version: 4.2.0\n"
 
 
-@pytest.mark.parametrize("command,text,right", [
-    (["values", "--chart", "helm-apim/all-in-one@4.2.x", "--to-chart", "helm-apim/all-in-one@4.6.x"], CONFIGMAP, "configmap"),
-    (["values", "--chart", "helm-apim/all-in-one@4.2.x", "--to-chart", "helm-apim/all-in-one@4.6.x"], TOML, "toml"),
-    (["toml", "--from", "4.2", "--to", "4.6"], VALUES, "values"),
-    (["toml", "--from", "4.2", "--to", "4.6"], CONFIGMAP, "configmap"),
-    (["configmap", "--from", "4.2", "--to", "4.6"], TOML, "toml"),
-])
+@pytest.mark.parametrize(
+    "command,text,right",
+    [
+        (
+            ["values", "--chart", "helm-apim/all-in-one@4.2.x", "--to-chart", "helm-apim/all-in-one@4.6.x"],
+            CONFIGMAP,
+            "configmap",
+        ),
+        (["values", "--chart", "helm-apim/all-in-one@4.2.x", "--to-chart", "helm-apim/all-in-one@4.6.x"], TOML, "toml"),
+        (["toml", "--from", "4.2", "--to", "4.6"], VALUES, "values"),
+        (["toml", "--from", "4.2", "--to", "4.6"], CONFIGMAP, "configmap"),
+        (["configmap", "--from", "4.2", "--to", "4.6"], TOML, "toml"),
+    ],
+)
 def test_the_wrong_kind_of_input_names_the_right_command(tmp_path, command, text, right):
     path = tmp_path / "input"
     path.write_text(text)
@@ -184,7 +193,9 @@ def test_the_wrong_kind_of_input_names_the_right_command(tmp_path, command, text
     assert done.code == 2 and done.out == ""
     assert done.err.count("\n") == 1
     # a file given to toml names the line where it stops being TOML, like any TOML error
-    assert re.match(rf"k8s-migrate: error: {re.escape(str(path))}{':1' if command[0] == 'toml' else ''}: this is ", done.err)
+    assert re.match(
+        rf"k8s-migrate: error: {re.escape(str(path))}{':1' if command[0] == 'toml' else ''}: this is ", done.err
+    )
     assert done.err.endswith(f": use 'k8s-migrate {right}'\n")
     assert path.read_text() == text
 

@@ -82,8 +82,15 @@ def multiline_strings(text: str) -> str:
                    "literal = '''\nC:\\path\\n'''\nquotes = \"\"\"she said \"\"hi\"\" \"\"\"\n")
 
 
-DRESSINGS = {"as-is": lambda t: t, "crlf": crlf, "bom": bom, "tabs": tabs, "comments": comments_everywhere,
-             "multiline": multiline_strings, "all": lambda t: bom(crlf(multiline_strings(comments_everywhere(tabs(t)))))}
+DRESSINGS = {
+    "as-is": lambda t: t,
+    "crlf": crlf,
+    "bom": bom,
+    "tabs": tabs,
+    "comments": comments_everywhere,
+    "multiline": multiline_strings,
+    "all": lambda t: bom(crlf(multiline_strings(comments_everywhere(tabs(t))))),
+}
 
 
 @pytest.mark.parametrize("dressing", list(DRESSINGS))
@@ -117,7 +124,19 @@ def test_the_cli_writes_the_bytes_it_read(reference_dir: Path, tmp_path: Path):
     data = DRESSINGS["all"](path.read_text(encoding="utf-8")).encode("utf-8")
     source = tmp_path / "deployment.toml"
     source.write_bytes(data)
-    result = cli("toml", str(source), "--from", version, "--to", version, "--mode", "edit", "-o", str(tmp_path / "out.toml"), "-q")
+    result = cli(
+        "toml",
+        str(source),
+        "--from",
+        version,
+        "--to",
+        version,
+        "--mode",
+        "edit",
+        "-o",
+        str(tmp_path / "out.toml"),
+        "-q",
+    )
     assert result.code == 0, result.err
     assert (tmp_path / "out.toml").read_bytes() == data
     assert cli("toml", str(source), "--from", version, "--to", version, "--mode", "edit", "--check", "-q").code == 0

@@ -48,8 +48,11 @@ def helm() -> str:
 def _charts() -> list:
     if not REFERENCE.is_dir():
         return []
-    charts = sorted(p.parent.relative_to(REFERENCE).as_posix()
-                    for family in ("helm-apim", "kubernetes-apim") for p in (REFERENCE / family).glob("*/**/Chart.yaml"))
+    charts = sorted(
+        p.parent.relative_to(REFERENCE).as_posix()
+        for family in ("helm-apim", "kubernetes-apim")
+        for p in (REFERENCE / family).glob("*/**/Chart.yaml")
+    )
     return [c for c in charts if LONG or c in QUICK]
 
 
@@ -118,7 +121,9 @@ def test_divergences_chart_renders_what_helm_rendered() -> None:
 def test_helm_renderer_option_gives_the_same_toml(helm: str, reference_dir: Path) -> None:
     chart_dir = reference_dir / "kubernetes-apim/4.2.x/advanced/am-pattern-1"
     for instance in ("instance-1", "instance-2"):
-        assert render_deployment_toml(chart_dir, None, instance, renderer="helm") == render_deployment_toml(chart_dir, None, instance)
+        assert render_deployment_toml(chart_dir, None, instance, renderer="helm") == render_deployment_toml(
+            chart_dir, None, instance
+        )
 
 
 def test_render_command_prints_the_toml_as_rendered(reference_dir: Path, tmp_path: Path) -> None:

@@ -13,7 +13,10 @@ EXAMPLE = REPO / "examples" / "deployment-3.2.0.toml"
 
 
 @pytest.mark.parametrize("name", ["r.yaml", "r.html", "report"])
-@pytest.mark.parametrize("command", [["toml", str(EXAMPLE), "--from", "3.2", "--to", "4.6"], ["batch", "DIR", "--to", "4.6", "--from", "3.2"]])
+@pytest.mark.parametrize(
+    "command",
+    [["toml", str(EXAMPLE), "--from", "3.2", "--to", "4.6"], ["batch", "DIR", "--to", "4.6", "--from", "3.2"]],
+)
 def test_an_unknown_report_format_is_refused_before_anything_is_written(tmp_path, name, command):
     command = [str(tmp_path) if a == "DIR" else a for a in command]
     (tmp_path / "deployment.toml").write_bytes(EXAMPLE.read_bytes())
@@ -43,7 +46,10 @@ def test_batch_lists_every_file_it_skips_and_says_the_missing_version_once(tmp_p
     report = json.loads((tmp_path / "r.json").read_text())
     notes = report["notes"]
     assert notes[0] == "4 files found: 2 migrated (1 changed, 1 failed), 2 skipped"
-    assert "skipped deploy.yaml: not a ConfigMap with a deployment.toml, and its values paths match no built-in chart" in notes
+    assert (
+        "skipped deploy.yaml: not a ConfigMap with a deployment.toml, and its values paths match no built-in chart"
+        in notes
+    )
     assert ("skipped values.yaml: a values file for kubernetes-apim/am-pattern-1@4.2.x (detected); give --to-chart "
             "to migrate it") in notes
     assert any(n.startswith("aio/deployment.toml: from 4.3.0 (detected: ") for n in notes)
@@ -53,7 +59,8 @@ def test_batch_lists_every_file_it_skips_and_says_the_missing_version_once(tmp_p
     assert [e["file"] for e in failure] == ["cp/deployment.toml"]
     quiet = cli("batch", root, "--to", "4.6", "-q")
     assert quiet.code == 2 and quiet.err.startswith(
-        "k8s-migrate: error: cp/deployment.toml: cannot tell which API-M version this file is for: it fits 4.1.0 to 4.6.0")
+        "k8s-migrate: error: cp/deployment.toml: cannot tell which API-M version this file is for: it fits 4.1.0 to 4.6.0"
+    )
     assert quiet.err.count("\n") == 1
 
 
@@ -101,7 +108,10 @@ def test_ctrl_c_during_batch_says_what_was_written_and_what_not(tmp_path, refere
     assert done.code == 130
     assert done.err == (f"k8s-migrate: interrupted: 2 of 4 files written to {out} (each one complete); "
                         "not written (2):\n  n2/deployment.toml\n  n3/deployment.toml\n")
-    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.toml")) == ["n0/deployment.toml", "n1/deployment.toml"]
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.toml")) == [
+        "n0/deployment.toml",
+        "n1/deployment.toml",
+    ]
 
 
 def test_counted_nouns_agree_with_their_number():
@@ -115,7 +125,9 @@ def test_counted_nouns_agree_with_their_number():
 def test_check_prints_one_line_per_file_that_would_change(tmp_path):
     done = cli("toml", EXAMPLE, "--from", "3.2", "--to", "4.6", "--check", "-q")
     assert done.code == 1 and done.out == "" and done.err == f"would migrate {EXAMPLE}\n"
-    same = cli("toml", "-", "--from", "4.6", "--to", "4.6", "--mode", "edit", "--check", "-q", stdin=b"[server]\na = 1\n")
+    same = cli(
+        "toml", "-", "--from", "4.6", "--to", "4.6", "--mode", "edit", "--check", "-q", stdin=b"[server]\na = 1\n"
+    )
     assert same.code == 0 and same.err == ""
     changed = cli("toml", "-", "--from", "3.2", "--to", "4.6", "--check", "-q", stdin=EXAMPLE.read_bytes())
     assert changed.err == "would migrate <stdin>\n"

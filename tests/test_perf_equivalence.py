@@ -42,7 +42,7 @@ def test_link_trie_finds_what_the_linear_scan_finds(chart):
         other = "toml" if side == "values" else "values"
         fast = chart_map._translate(format_key(path), side, other, instance)
         slow = chart_map._translate_slowly(path, side, other, instance)
-        assert [(t, id(l)) for t, l in fast] == [(t, id(l)) for t, l in slow], (path, instance)
+        assert [(t, id(link)) for t, link in fast] == [(t, id(link)) for t, link in slow], (path, instance)
 
 
 def test_a_copied_map_with_edited_links_is_indexed_afresh():

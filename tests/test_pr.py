@@ -76,7 +76,10 @@ def test_pr_makes_one_branch_with_one_commit_of_the_migrated_files(gitops, tmp_p
     assert "### Summary" in body and "| `envs/prod/values.yaml` | values | yes |" in body
     assert "| `cm/am-conf.yaml` | configmap | yes |" in body
     assert "### Manual steps" in body and body.count("- [ ] ") >= 5
-    assert f"The full report (every renamed, moved and removed key, by rule) is `k8s-migrate-report.md` on branch `{BRANCH}`." in body
+    assert (
+        f"The full report (every renamed, moved and removed key, by rule) is `k8s-migrate-report.md` on branch `{BRANCH}`."
+        in body
+    )
     assert "r460-loadbalanced-failover" in body and "(https://github.com/wso2/" in body
     for secret in SECRETS:
         assert secret not in body
@@ -123,7 +126,9 @@ def test_open_without_gh_prints_the_command(gitops, tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(bin_dir))
     run = pr(repo, "--open", "--body-file", tmp_path / "b.md")
     assert run.code == 0, run.err
-    assert f"gh pr create --base main --head {BRANCH} --title" in run.err and f"--body-file {tmp_path / 'b.md'}" in run.err
+    assert (
+        f"gh pr create --base main --head {BRANCH} --title" in run.err and f"--body-file {tmp_path / 'b.md'}" in run.err
+    )
 
 
 def test_the_body_fits_a_pull_request_and_asks_each_step_once():

@@ -129,7 +129,6 @@ def test_verify_names_a_planted_silent_loss(tmp_path):
     entries = json.loads(report.read_text())["entries"]
     (lost,) = [e for e in entries if "UNEXPLAINED" in e["message"]]
     assert lost["old_key"] == "server.offset" and lost["line"] == 3
-    assert "$secret{db}" not in result.out or True  # placeholders are not secrets; values stay masked
 
 
 def test_verify_explains_rule_changes_and_audits_configmaps(tmp_path):
@@ -187,7 +186,9 @@ def later_versions(version):
 
 
 @pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize("path,kind,version", real_world_inputs(), ids=lambda v: getattr(v, "parent", Path(str(v))).name)
+@pytest.mark.parametrize(
+    "path,kind,version", real_world_inputs(), ids=lambda v: getattr(v, "parent", Path(str(v))).name
+)
 def test_real_world_files_prove_to_every_later_version(path, kind, version, mode):
     from k8s_migrate.migrate.configmap import migrate_manifest
 
@@ -210,7 +211,7 @@ def test_rebase_layout_has_no_glued_tables_empty_parents_or_double_blank_lines()
         spec = json.loads((case / "case.json").read_text())
         output = migrate_toml((case / "input.toml").read_bytes(), "in.toml", Options(spec["from"], spec["to"])).output
         lines = output.splitlines()
-        for before, line in zip(lines, lines[1:]):
+        for before, line in zip(lines, lines[1:], strict=False):
             assert not (line.startswith("[") and before.strip() and not before.startswith(("#", "["))), \
                 f"{case.name}: table glued to a key: {before!r} / {line!r}"
             assert not (before.startswith("[") and line.startswith("[") and not before.startswith("[[")), \

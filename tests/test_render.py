@@ -83,8 +83,12 @@ def test_fixture_chart_instances_and_default_render() -> None:
 
 
 def test_fixture_chart_values_override_release_and_instance() -> None:
-    overrides = {"server": {"hostname": "h.example.org"}, "db": {"pool": None}, "gateways": [{"name": "Only", "host": "o"}],
-                 "secondary": {"enabled": True}}
+    overrides = {
+        "server": {"hostname": "h.example.org"},
+        "db": {"pool": None},
+        "gateways": [{"name": "Only", "host": "o"}],
+        "secondary": {"enabled": True},
+    }
     text = render_deployment_toml(MINI_CHART, overrides, release_name="prod", namespace="apim")
     doc = tomllib.loads(text)
     assert doc["server"]["hostname"] == "h.example.org"
@@ -113,7 +117,9 @@ def test_load_chart_reads_metadata_values_and_files() -> None:
 # ---- every deployment.toml of WSO2's reference charts ----------------------------------------------------
 
 def _reference_charts() -> list[Path]:
-    charts = [p.parent for family in ("helm-apim", "kubernetes-apim") for p in (REFERENCE / family).glob("*/**/Chart.yaml")]
+    charts = [
+        p.parent for family in ("helm-apim", "kubernetes-apim") for p in (REFERENCE / family).glob("*/**/Chart.yaml")
+    ]
     return sorted(charts)
 
 
@@ -136,13 +142,22 @@ _HA_ONLY = (TemplateError, "the instance-2 ConfigMap template is wrapped in "
             "{{- if .Values.wso2.deployment.highAvailability }}, false by default: helm renders no ConfigMap")
 EXPECTED_FAILURES: dict[tuple[str, str], tuple[type[Exception], str]] = {
     ("helm-apim/4.3.x/distributed/key-manager", "key-manager"): (
-        tomllib.TOMLDecodeError, "confs/deployment.toml line 5 ends `base_path = \"...\"}`: a stray brace, invalid TOML in helm too"),
+        tomllib.TOMLDecodeError,
+        'confs/deployment.toml line 5 ends `base_path = "..."}`: a stray brace, invalid TOML in helm too',
+    ),
     **{(f"helm-apim/{b}/all-in-one", "am/instance-2"): _HA_ONLY for b in ("4.5.x", "4.6.x", "4.7.x")},
-    **{("helm-apim/4.7.x/" + chart, inst): _NEEDS_KEY for chart, inst in (
-        ("all-in-one", "am/instance-1"), ("distributed/control-plane", "control-plane/instance-1"),
-        ("distributed/control-plane", "control-plane/instance-2"), ("distributed/gateway", "gateway"),
-        ("distributed/key-manager", "key-manager"), ("distributed/traffic-manager", "traffic-manager/instance-1"),
-        ("distributed/traffic-manager", "traffic-manager/instance-2"))},
+    **{
+        ("helm-apim/4.7.x/" + chart, inst): _NEEDS_KEY
+        for chart, inst in (
+            ("all-in-one", "am/instance-1"),
+            ("distributed/control-plane", "control-plane/instance-1"),
+            ("distributed/control-plane", "control-plane/instance-2"),
+            ("distributed/gateway", "gateway"),
+            ("distributed/key-manager", "key-manager"),
+            ("distributed/traffic-manager", "traffic-manager/instance-1"),
+            ("distributed/traffic-manager", "traffic-manager/instance-2"),
+        )
+    },
 }
 
 
@@ -164,12 +179,20 @@ def test_expected_failures_are_what_the_chart_text_says(reference_dir: Path) -> 
         assert load_chart(chart).values["wso2"]["deployment"]["highAvailability"] is False
     chart = reference_dir / "helm-apim/4.7.x/all-in-one"
     assert load_chart(chart).values["wso2"]["apim"]["configurations"]["encryption"]["key"] == ""
-    assert 'fail "Encryption key is required for symmetric encryption.' in (chart / "confs/instance-1/deployment.toml").read_text()
+    assert (
+        'fail "Encryption key is required for symmetric encryption.'
+        in (chart / "confs/instance-1/deployment.toml").read_text()
+    )
 
 
 @pytest.mark.parametrize("branch", ["4.5.x", "4.6.x", "4.7.x"])
 def test_reference_all_in_one_ha_instance_renders_when_enabled(reference_dir: Path, branch: str) -> None:
-    values = {"wso2": {"deployment": {"highAvailability": True}, "apim": {"configurations": {"encryption": {"key": "k" * 32}}}}}
+    values = {
+        "wso2": {
+            "deployment": {"highAvailability": True},
+            "apim": {"configurations": {"encryption": {"key": "k" * 32}}},
+        }
+    }
     doc = tomllib.loads(render_deployment_toml(reference_dir / f"helm-apim/{branch}/all-in-one", values, "instance-2"))
     assert doc["server"]["hostname"]
 

@@ -68,7 +68,9 @@ def test_rebasing_a_fragment_says_so_first(reference_dir, tmp_path):
     whole = reference_dir / "real-world/csdg-420-cp/deployment.toml"
     cli("toml", whole, "--from", "4.2", "--to", "4.6", "--report", str(tmp_path / "w.json"), "-q")
     assert not any("fragment" in n for n in json.loads((tmp_path / "w.json").read_text())["notes"])
-    edit = cli("toml", path, "--from", "4.1", "--to", "4.6", "--mode", "edit", "--report", str(tmp_path / "e.json"), "-q")
+    edit = cli(
+        "toml", path, "--from", "4.1", "--to", "4.6", "--mode", "edit", "--report", str(tmp_path / "e.json"), "-q"
+    )
     assert edit.code == 0 and not any("fragment" in n for n in json.loads((tmp_path / "e.json").read_text())["notes"])
 
 

@@ -54,7 +54,12 @@ def test_no_row_has_an_empty_key():
         "(whole file in.toml)", "saml.digest_alg", 'ConfigMap/apim data."deployment.toml"']
     for width in (None, 80, 200):
         for line in render_text(report, width=width).splitlines()[2:]:
-            assert not re.match(r"  review\s{3,}\S", line) or "(whole file" in line or "saml" in line or "ConfigMap" in line
+            assert (
+                not re.match(r"  review\s{3,}\S", line)
+                or "(whole file" in line
+                or "saml" in line
+                or "ConfigMap" in line
+            )
 
 
 def test_a_fleet_names_the_file_of_every_row(reference_dir):

@@ -56,7 +56,9 @@ def test_w9_keep_old_defaults_does_not_turn_stack_traces_on():
 
 
 def test_w10_an_explicit_false_survives_to_430():
-    data, _ = run('[authentication.jit_provisioning]\nassociating_to_existing_user = false\n', "4.1.0", "4.3.0", mode="edit")
+    data, _ = run(
+        "[authentication.jit_provisioning]\nassociating_to_existing_user = false\n", "4.1.0", "4.3.0", mode="edit"
+    )
     assert data["authentication"]["jit_provisioning"]["associating_to_existing_user"] is False
 
 
@@ -64,7 +66,9 @@ def test_w5_a_users_own_environment_gets_a_gateway_type_in_a_rebase():
     text = '[[apim.gateway.environment]]\nname = "Default"\ntype = "hybrid"\n\n[[apim.gateway.environment]]\nname = "Edge"\ntype = "hybrid"\n'
     data, _ = run(text, "4.2.0", "4.3.0", mode="rebase")
     environments = {e["name"]: e for e in data["apim"]["gateway"]["environment"]}
-    assert environments["Edge"].get("gateway_type") == "Regular" and environments["Default"]["gateway_type"] == "Regular"
+    assert (
+        environments["Edge"].get("gateway_type") == "Regular" and environments["Default"]["gateway_type"] == "Regular"
+    )
 
 
 def test_x4_an_enabled_handler_stays_enabled_in_a_rebase():
@@ -78,7 +82,9 @@ def test_x4_an_enabled_handler_stays_enabled_in_a_rebase():
 def test_list_to_keys_turns_a_disabled_handler_on_and_drops_an_empty_list():
     text = 'enabled_global_handlers = ["audit"]\n\n[synapse_handlers.audit]\nclass = "com.example.Audit"\nenabled = false\n'
     result = migrate_toml(text.encode(), "d.toml", Options("3.2.0", "4.0.0", mode="edit"))
-    assert tomllib.loads(result.output) == {"synapse_handlers": {"audit": {"class": "com.example.Audit", "enabled": True}}}
+    assert tomllib.loads(result.output) == {
+        "synapse_handlers": {"audit": {"class": "com.example.Audit", "enabled": True}}
+    }
     actions = {e.old_key: e.action for e in result.report.entries if e.old_key}
     assert actions == {"enabled_global_handlers": "removed", "synapse_handlers.audit.class": "kept",
                        "synapse_handlers.audit.enabled": "changed"}

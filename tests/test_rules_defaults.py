@@ -49,7 +49,7 @@ def test_keep_old_defaults_pins_each_old_value():
     out = tomllib.loads(result.output)
     pinned = {format_key(k): r.old for r in changed_defaults("3.2.0", "4.6.0") for k in r.keys}
     # two packs may change one key (device code grant: off in 4.0.0, on again in 4.2.0): the older default wins
-    for key, old in pinned.items():
+    for key in pinned:
         value = out
         for seg in parse_key(key):
             value = value[seg]

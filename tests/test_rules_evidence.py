@@ -33,7 +33,9 @@ def evidence(tmp_path):
     root = tmp_path / "reference"
     version(root, "1.0.0", {"c.flag": True, "d.cls": "old.Impl"}, ["a.old", "b.gone", "c.flag", "d.cls"])
     version(root, "2.0.0", {"c.flag": True, "d.cls": "new.Impl"}, ["a.new", "c.flag", "d.cls"])
-    version(root, "3.0.0", {"c.flag": True, "d.cls": "new.Impl"}, ["a.new", "b.gone", "c.flag", "d.cls", "e.tables[].name"])
+    version(
+        root, "3.0.0", {"c.flag": True, "d.cls": "new.Impl"}, ["a.new", "b.gone", "c.flag", "d.cls", "e.tables[].name"]
+    )
     return root
 
 
@@ -55,17 +57,39 @@ def test_true_claims_pass(tmp_path, evidence):
     assert found(tmp_path, evidence, rules) == []
 
 
-@pytest.mark.parametrize("rule, claim", [
-    ("op: rename\n    key: a.missing\n    to: a.new", "claims 1.0.0 reads a.missing, but 1.0.0's files do not name it"),
-    ("op: move\n    key: a.old\n    to: a.elsewhere", "claims 2.0.0 reads a.elsewhere, but 2.0.0's files do not name it"),
-    ("op: rename\n    key: c.flag\n    to: a.new", "claims c.flag became a.new, but 2.0.0's templates still read c.flag"),
-    ("op: remove\n    key: b.gone", "claims b.gone is no longer read from 2.0.0, but the templates of 3.0.0 read b.gone"),
-    ("op: default_change\n    key: c.flag\n    old: true\n    new: false",
-     "claims c.flag defaults to False in 2.0.0, but 2.0.0's default.json says True"),
-    ("op: warn\n    key: oauth.grant_type.implicit", "claims oauth.grant_type.implicit is a key, but no version's files name it"),
-    ("op: transform\n    key: d.cls\n    transform:\n      map: {old.Impl: new.Impl}",
-     "maps 'old.Impl' to 'new.Impl' in 2.0.0->3.0.0, but 2.0.0's default.json already holds 'new.Impl'"),
-])
+@pytest.mark.parametrize(
+    "rule, claim",
+    [
+        (
+            "op: rename\n    key: a.missing\n    to: a.new",
+            "claims 1.0.0 reads a.missing, but 1.0.0's files do not name it",
+        ),
+        (
+            "op: move\n    key: a.old\n    to: a.elsewhere",
+            "claims 2.0.0 reads a.elsewhere, but 2.0.0's files do not name it",
+        ),
+        (
+            "op: rename\n    key: c.flag\n    to: a.new",
+            "claims c.flag became a.new, but 2.0.0's templates still read c.flag",
+        ),
+        (
+            "op: remove\n    key: b.gone",
+            "claims b.gone is no longer read from 2.0.0, but the templates of 3.0.0 read b.gone",
+        ),
+        (
+            "op: default_change\n    key: c.flag\n    old: true\n    new: false",
+            "claims c.flag defaults to False in 2.0.0, but 2.0.0's default.json says True",
+        ),
+        (
+            "op: warn\n    key: oauth.grant_type.implicit",
+            "claims oauth.grant_type.implicit is a key, but no version's files name it",
+        ),
+        (
+            "op: transform\n    key: d.cls\n    transform:\n      map: {old.Impl: new.Impl}",
+            "maps 'old.Impl' to 'new.Impl' in 2.0.0->3.0.0, but 2.0.0's default.json already holds 'new.Impl'",
+        ),
+    ],
+)
 def test_a_planted_wrong_claim_is_caught(tmp_path, evidence, rule, claim):
     planted = f"  - id: planted\n    {rule}\n" + SOURCE
     first, second = (planted, "") if "d.cls" not in rule else ("  []\n", planted)
@@ -80,7 +104,10 @@ def test_a_remove_that_a_later_pack_undoes_is_not_a_problem(tmp_path, evidence):
 
 
 def test_an_unchecked_rule_says_why_and_is_skipped(tmp_path, evidence):
-    rule = "  - id: unchecked\n    op: warn\n    key: x.y\n    evidence: 'unchecked: a behaviour the files do not show'\n" + SOURCE
+    rule = (
+        "  - id: unchecked\n    op: warn\n    key: x.y\n    evidence: 'unchecked: a behaviour the files do not show'\n"
+        + SOURCE
+    )
     assert found(tmp_path, evidence, rule) == []
     with pytest.raises(RuleError, match="evidence must read"):
         rule_from_data({"id": "r", "op": "warn", "key": "x.y", "source": "https://x", "evidence": "trust me"}, "p", "w")

@@ -196,8 +196,10 @@ def test_output_into_a_fifo_streams_the_text_to_its_reader(tmp_path):
     source = toml_file(tmp_path)
     fifo = tmp_path / "out.fifo"
     os.mkfifo(fifo)
-    reader = subprocess.Popen([sys.executable, "-c", f"import sys; sys.stdout.buffer.write(open({str(fifo)!r}, 'rb').read())"],
-                              stdout=subprocess.PIPE)
+    reader = subprocess.Popen(
+        [sys.executable, "-c", f"import sys; sys.stdout.buffer.write(open({str(fifo)!r}, 'rb').read())"],
+        stdout=subprocess.PIPE,
+    )
     result = cli("toml", str(source), *ARGS, "-o", str(fifo))
     got = reader.communicate(timeout=60)[0]
     assert result.code == 0, result.err

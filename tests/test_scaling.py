@@ -98,7 +98,9 @@ def peak_bytes(fn) -> int:
         tracemalloc.stop()
 
 
-@pytest.mark.parametrize("scan", [lambda s: _bracket_delta(f'x = "{s}"'), lambda s: mask_config_line(f'c = {{ k = "{s}" }}\n')])
+@pytest.mark.parametrize(
+    "scan", [lambda s: _bracket_delta(f'x = "{s}"'), lambda s: mask_config_line(f'c = {{ k = "{s}" }}\n')]
+)
 def test_scanning_a_long_string_takes_memory_in_proportion(scan):
     long = "x" * 2_000_000
     assert peak_bytes(lambda: scan(long)) < 20 * len(long)
@@ -183,11 +185,11 @@ def test_a_big_dump_is_matched_to_the_file_by_anchors_and_small_gaps(monkeypatch
     assert sizes and max(sizes) <= fv._GAP_CELLS
     old, new = before.splitlines(), after.splitlines()
     assert ops[0][1] == ops[0][3] == 0 and ops[-1][2] == len(old) and ops[-1][4] == len(new)
-    for (_, _, i2, _, j2), (_, i1, _, j1, _) in zip(ops, ops[1:]):
+    for (_, _, i2, _, j2), (_, i1, _, j1, _) in zip(ops, ops[1:], strict=False):
         assert (i2, j2) == (i1, j1)
     for tag, i1, i2, j1, j2 in ops:
         if tag == "equal":
-            assert ["".join(l.split()) for l in old[i1:i2]] == ["".join(l.split()) for l in new[j1:j2]]
+            assert ["".join(line.split()) for line in old[i1:i2]] == ["".join(line.split()) for line in new[j1:j2]]
     equal = sum(i2 - i1 for tag, i1, i2, _, _ in ops if tag == "equal")
     assert equal == len(new) - 3000 - 1  # every line but the 3,000 requoted ones and the added one
     merged = fv.merge_untouched_lines(before, after, opcodes=ops)[0]

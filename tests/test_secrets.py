@@ -65,7 +65,9 @@ def seeded(text: str) -> str:
     """The file with every literal secret-keyed string replaced by a distinct, unmistakable one
     (stock files hold only well-known values such as "wso2carbon", which also name aliases)."""
     count = iter(range(10**6))
-    return SECRET_LINE.sub(lambda m: f'{m["head"]}"Sekr3t-{next(count)}-k8sm"' if is_secret_key(m["key"]) else m[0], text)
+    return SECRET_LINE.sub(
+        lambda m: f'{m["head"]}"Sekr3t-{next(count)}-k8sm"' if is_secret_key(m["key"]) else m[0], text
+    )
 
 
 @pytest.mark.parametrize("path,version", CASES, ids=toml_ids(CASES))

@@ -53,7 +53,9 @@ def channels(case: Path, tmp_path: Path, *extra: str) -> dict[str, str]:
 @pytest.mark.parametrize("case", CASES, ids=lambda p: p.name)
 def test_no_credential_reaches_any_channel(case: Path, tmp_path: Path):
     seen = channels(case, tmp_path)
-    leaked = {name: text[max(0, text.find(MARK) - 60):text.find(MARK) + 20] for name, text in seen.items() if MARK in text}
+    leaked = {
+        name: text[max(0, text.find(MARK) - 60) : text.find(MARK) + 20] for name, text in seen.items() if MARK in text
+    }
     assert not leaked, leaked
 
 

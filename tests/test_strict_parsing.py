@@ -72,7 +72,9 @@ def test_values_extra_configs_with_invalid_toml_are_refused_at_the_values_line(c
     body = "".join(f"        {line}\n" for line in text.rstrip("\n").split("\n"))
     path = tmp_path / "values.yaml"
     path.write_text(f"wso2:\n  apim:\n    configurations:\n      extraConfigs: |\n{body}", encoding="utf-8")
-    result = cli("values", path, "--chart", "helm-apim/all-in-one@4.5.x", "--to-chart", "helm-apim/all-in-one@4.6.x", "-q")
+    result = cli(
+        "values", path, "--chart", "helm-apim/all-in-one@4.5.x", "--to-chart", "helm-apim/all-in-one@4.6.x", "-q"
+    )
     match = ERROR.match(result.err.strip())
     assert result.code == 2 and match, result.err
     assert match["file"] == str(path) and int(match["line"]) == 4 + tomllib_position(text)[0]

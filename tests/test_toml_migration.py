@@ -39,7 +39,9 @@ def test_stock_file_to_its_own_version_in_edit_mode_is_byte_identical(reference_
 
 # The answers that take the new stock values where WSO2's guides keep the old ones by default
 # (tests/test_answers.py and the golden cases check those defaults).
-TAKE_THE_NEW_STOCK = {"rules": {"r310-user-store-type-default": "unique_id", "r400-gateway-environment-default-name": "default"}}
+TAKE_THE_NEW_STOCK = {
+    "rules": {"r310-user-store-type-default": "unique_id", "r400-gateway-environment-default-name": "default"}
+}
 
 
 @pytest.mark.parametrize("old,new", list(combinations(PAIR_VERSIONS, 2)))
@@ -114,6 +116,9 @@ def test_rebase_brings_the_comment_lines_above_carried_keys_and_tables():
     before = ('[server]\nhostname = "apim.example.com"\n\n# JMX for our monitoring stack\n[monitoring.jmx]\n'
               '# do not start the RMI server\nrmi_server_start = false\n')
     result = migrate_toml(before.encode(), "x.toml", Options("4.2.0", "4.6.0"))
-    assert "# JMX for our monitoring stack\n[monitoring.jmx]\n# do not start the RMI server\nrmi_server_start = false" in result.output
+    assert (
+        "# JMX for our monitoring stack\n[monitoring.jmx]\n# do not start the RMI server\nrmi_server_start = false"
+        in result.output
+    )
     again = migrate_toml(result.output.encode(), "x.toml", Options("4.6.0", "4.6.0"))
     assert again.output == result.output

@@ -151,7 +151,12 @@ def test_cli_without_version_is_one_line_and_exit_2(tmp_path):
     good.write_text('[server]\nhostname = "a"\n')
     run = cli("validate", good)
     assert run.code == 2
-    assert run.err.count("\n") == 1 and run.err.startswith("k8s-migrate: error: ") and "give --version" in run.err and "deployment.toml" in run.err
+    assert (
+        run.err.count("\n") == 1
+        and run.err.startswith("k8s-migrate: error: ")
+        and "give --version" in run.err
+        and "deployment.toml" in run.err
+    )
     bad = cli("validate", good, "--version", "4.6", "--fail-on", "note")
     assert bad.code == 2 and "--fail-on" in bad.err
 

@@ -62,7 +62,9 @@ def test_every_chart_values_file_to_its_own_chart_is_byte_identical(reference_di
 def test_customised_42_values_land_at_new_paths_with_comments(target):
     path = FIXTURES / "aio-4.2.x-custom.yaml"
     text = path.read_text()
-    result = migrate_values(text.encode(), str(path), ValuesOptions("helm-apim/all-in-one@4.2.x", f"helm-apim/all-in-one@{target}"))
+    result = migrate_values(
+        text.encode(), str(path), ValuesOptions("helm-apim/all-in-one@4.2.x", f"helm-apim/all-in-one@{target}")
+    )
     out = load(result.output)
     cfg = "wso2.apim.configurations"
     assert dig(out, "kubernetes.ingress.management.hostname") == "apim.example.com"
@@ -97,7 +99,10 @@ def test_32_camel_case_values_reach_45_snake_case_paths_through_the_hub(referenc
 
 
 REAL_VALUES = {
-    "chilcano-450-aio-values/wso2-am-pattern-0-all-in-one-values.yaml": ("helm-apim/all-in-one@4.5.x", "helm-apim/all-in-one@4.7.x"),
+    "chilcano-450-aio-values/wso2-am-pattern-0-all-in-one-values.yaml": (
+        "helm-apim/all-in-one@4.5.x",
+        "helm-apim/all-in-one@4.7.x",
+    ),
     "thomas-460-gw-values/apim-gw-values.yaml": ("helm-apim/gateway@4.6.x", "helm-apim/gateway@4.7.x"),
     "petro-420-pattern1-values/values.yaml": ("kubernetes-apim/am-pattern-1@4.2.x", "helm-apim/all-in-one@4.7.x"),
 }
@@ -126,7 +131,9 @@ def test_helm_action_in_values_is_a_one_line_error(tmp_path):
 
 def test_a_requirement_of_the_new_chart_is_a_review_entry(reference_dir):
     values = reference_dir / "real-world" / "thomas-460-gw-values" / "apim-gw-values.yaml"
-    result = migrate_values(values.read_bytes(), "v.yaml", ValuesOptions("helm-apim/gateway@4.6.x", "helm-apim/gateway@4.7.x"))
+    result = migrate_values(
+        values.read_bytes(), "v.yaml", ValuesOptions("helm-apim/gateway@4.6.x", "helm-apim/gateway@4.7.x")
+    )
     refusals = [e for e in result.report.entries if e.action == "review" and "refuses" in e.message]
     assert len(refusals) == 1 and "Encryption key is required" in refusals[0].message
 
@@ -153,7 +160,9 @@ EMBEDDED = """wso2:
 
 
 def test_embedded_toml_in_extra_configs_is_migrated_in_its_block_style():
-    result = migrate_values(EMBEDDED.encode(), "v.yaml", ValuesOptions("helm-apim/all-in-one@4.5.x", "helm-apim/all-in-one@4.6.x"))
+    result = migrate_values(
+        EMBEDDED.encode(), "v.yaml", ValuesOptions("helm-apim/all-in-one@4.5.x", "helm-apim/all-in-one@4.6.x")
+    )
     assert "      extraConfigs: |\n        [diagnostic_tool.server_configuration]\n" in result.output
     assert "diagnostic_tool_enabled = false # off in prod" in result.output
     assert "# our diagnostics settings" in result.output
@@ -163,11 +172,16 @@ def test_embedded_toml_in_extra_configs_is_migrated_in_its_block_style():
 
 def test_a_key_the_new_chart_does_not_expose_goes_into_its_extra_configs():
     values = "wso2:\n  apim:\n    configurations:\n      oauth:\n        tokenCleanup:\n          enable: true\n"
-    result = migrate_values(values.encode(), "v.yaml", ValuesOptions("helm-apim/all-in-one@3.2.x", "helm-apim/all-in-one@4.6.x"))
+    result = migrate_values(
+        values.encode(), "v.yaml", ValuesOptions("helm-apim/all-in-one@3.2.x", "helm-apim/all-in-one@4.6.x")
+    )
     out = load(result.output)
     assert "tokenCleanup" not in out["wso2"]["apim"]["configurations"].get("oauth", {})
     import tomllib
-    assert tomllib.loads(out["wso2"]["apim"]["configurations"]["extraConfigs"])["oauth"]["token_cleanup"]["enable"] is True
+
+    assert (
+        tomllib.loads(out["wso2"]["apim"]["configurations"]["extraConfigs"])["oauth"]["token_cleanup"]["enable"] is True
+    )
     kept = migrate_values(values.encode(), "v.yaml", ValuesOptions(
         "helm-apim/all-in-one@3.2.x", "helm-apim/all-in-one@4.6.x", answers={"unexposed": "keep"}))
     assert load(kept.output) == load(values)

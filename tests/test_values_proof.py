@@ -19,7 +19,9 @@ KEY = "wso2.apim.configurations.encryption.key=0123456789abcdef0123456789abcdef"
 
 
 def test_pattern_1_keeps_both_instances_and_its_database(reference_dir):
-    result = verify(PATTERN_1.read_bytes(), "values.yaml", "kubernetes-apim/am-pattern-1@4.2.x", "helm-apim/all-in-one@4.6.x")
+    result = verify(
+        PATTERN_1.read_bytes(), "values.yaml", "kubernetes-apim/am-pattern-1@4.2.x", "helm-apim/all-in-one@4.6.x"
+    )
     assert result.ok, [d.key for d in result.unexplained]
     assert result.instances_before == result.instances_after == ["am/instance-1", "am/instance-2"]
     changed = {(d.instance, d.key) for d in result.explained + result.unexplained}
@@ -30,7 +32,9 @@ def test_pattern_1_keeps_both_instances_and_its_database(reference_dir):
 
 def test_a_vanished_instance_is_unexplained_without_the_topology_rule(reference_dir, monkeypatch):
     monkeypatch.setattr(deployment_rules, "load_rules", lambda: [])
-    result = verify(PATTERN_1.read_bytes(), "values.yaml", "kubernetes-apim/am-pattern-1@4.2.x", "helm-apim/all-in-one@4.6.x")
+    result = verify(
+        PATTERN_1.read_bytes(), "values.yaml", "kubernetes-apim/am-pattern-1@4.2.x", "helm-apim/all-in-one@4.6.x"
+    )
     assert result.instances_after == ["am/instance-1"]
     assert "(instance am/instance-2)" in {d.key for d in result.unexplained}
 
@@ -85,7 +89,10 @@ def test_values_notes_the_proof_in_its_report(reference_dir, tmp_path):
     run = cli("values", PATTERN_1, "--chart", "kubernetes-apim/am-pattern-1@4.2.x",
               "--to-chart", "helm-apim/all-in-one@4.6.x", "-o", tmp_path / "out.yaml", "--report", report)
     assert run.code == 0, run.err
-    assert "proven by rendering: instances am/instance-1, am/instance-2 -> am/instance-1, am/instance-2" in report.read_text()
+    assert (
+        "proven by rendering: instances am/instance-1, am/instance-2 -> am/instance-1, am/instance-2"
+        in report.read_text()
+    )
 
 
 def test_verify_names_the_given_value_not_a_template_constant(reference_dir):
@@ -100,7 +107,9 @@ def test_verify_names_the_given_value_not_a_template_constant(reference_dir):
 
 def test_verify_renders_an_umbrella_chart_through_its_alias(reference_dir):
     values = GOLDEN / "repro-4-umbrella-subchart-detected" / "input.yaml"
-    run = cli("verify", values, "--chart", "helm-apim/control-plane@4.5.x", "--to-chart", "helm-apim/control-plane@4.6.x")
+    run = cli(
+        "verify", values, "--chart", "helm-apim/control-plane@4.5.x", "--to-chart", "helm-apim/control-plane@4.6.x"
+    )
     assert run.code == 0, run.out[-2000:]
     assert "super_admin.username" not in run.out  # bob before and after: no difference to explain
     plain = cli("render", values, "--chart", "helm-apim/control-plane@4.5.x")
@@ -113,13 +122,27 @@ def test_verify_duplicate_keys_render_the_last(reference_dir):
     assert run.code == 0 and "internal error" not in run.err, run.out[-2000:] + run.err
 
 
-@pytest.mark.parametrize(("before", "after", "pairs"), [
-    (["am/instance-1", "am/instance-2"], ["am/instance-1"], [("am/instance-1", "am/instance-1"), ("am/instance-2", None)]),
-    (["am"], ["am/instance-1"], [("am", "am/instance-1")]),
-    (["control-plane/instance-1"], ["control-plane/instance-1", "control-plane/instance-2"],
-     [("control-plane/instance-1", "control-plane/instance-1"), (None, "control-plane/instance-2")]),
-    (["am/instance-1", "am/instance-2"], ["x/instance-2", "x/instance-1"], [("am/instance-1", "x/instance-1"), ("am/instance-2", "x/instance-2")]),
-])
+@pytest.mark.parametrize(
+    ("before", "after", "pairs"),
+    [
+        (
+            ["am/instance-1", "am/instance-2"],
+            ["am/instance-1"],
+            [("am/instance-1", "am/instance-1"), ("am/instance-2", None)],
+        ),
+        (["am"], ["am/instance-1"], [("am", "am/instance-1")]),
+        (
+            ["control-plane/instance-1"],
+            ["control-plane/instance-1", "control-plane/instance-2"],
+            [("control-plane/instance-1", "control-plane/instance-1"), (None, "control-plane/instance-2")],
+        ),
+        (
+            ["am/instance-1", "am/instance-2"],
+            ["x/instance-2", "x/instance-1"],
+            [("am/instance-1", "x/instance-1"), ("am/instance-2", "x/instance-2")],
+        ),
+    ],
+)
 def test_pair_instances(before, after, pairs):
     assert pair_instances(before, after) == pairs
 
@@ -148,10 +171,25 @@ def _ingress_values(tmp_path: Path) -> Path:
 
 def test_full_charts_compare_the_objects_around_deployment_toml(reference_dir, tmp_path):
     old, new = _full_chart(reference_dir, tmp_path, "4.6.x"), _full_chart(reference_dir, tmp_path, "4.7.x")
-    run = cli("verify", _ingress_values(tmp_path), "--chart", "helm-apim/all-in-one@4.6.x", "--to-chart", "helm-apim/all-in-one@4.7.x",
-              "--chart-dir", old, "--to-chart-dir", new, "--set", KEY)
+    run = cli(
+        "verify",
+        _ingress_values(tmp_path),
+        "--chart",
+        "helm-apim/all-in-one@4.6.x",
+        "--to-chart",
+        "helm-apim/all-in-one@4.7.x",
+        "--chart-dir",
+        old,
+        "--to-chart-dir",
+        new,
+        "--set",
+        KEY,
+    )
     objects = run.out.split("other objects", 1)[1].split("explained differences", 1)[0]
-    assert "Deployment/release-am-1: images ['wso2/wso2am:4.6.0'] -> ['wso2/wso2am:4.7.0'] (chart-wso2-image-pin" in objects
+    assert (
+        "Deployment/release-am-1: images ['wso2/wso2am:4.6.0'] -> ['wso2/wso2am:4.7.0'] (chart-wso2-image-pin"
+        in objects
+    )
     assert "Ingress/release-management: gone" not in objects  # kept enabled by chart-ingress-stays-enabled
     assert "HTTPRoute/release-management: new" in objects
     assert "Service/" not in objects  # the same ports before and after
@@ -160,8 +198,20 @@ def test_full_charts_compare_the_objects_around_deployment_toml(reference_dir, t
 def test_full_charts_list_vanished_objects(reference_dir, tmp_path, monkeypatch):
     monkeypatch.setattr(deployment_rules, "load_rules", lambda: [])
     old, new = _full_chart(reference_dir, tmp_path, "4.6.x"), _full_chart(reference_dir, tmp_path, "4.7.x")
-    run = cli("verify", _ingress_values(tmp_path), "--chart", "helm-apim/all-in-one@4.6.x", "--to-chart", "helm-apim/all-in-one@4.7.x",
-              "--chart-dir", old, "--to-chart-dir", new, "--set", KEY)
+    run = cli(
+        "verify",
+        _ingress_values(tmp_path),
+        "--chart",
+        "helm-apim/all-in-one@4.6.x",
+        "--to-chart",
+        "helm-apim/all-in-one@4.7.x",
+        "--chart-dir",
+        old,
+        "--to-chart-dir",
+        new,
+        "--set",
+        KEY,
+    )
     objects = run.out.split("other objects", 1)[1]
     for name in ("management", "gateway", "websocket", "websub"):
         assert f"Ingress/release-{name}: gone" in objects
@@ -179,10 +229,16 @@ def test_the_proof_renders_each_chart_once_and_migrates_each_rendered_file_once(
     result = migrate_values(data, "values.yaml", ValuesOptions(*charts))
     merges, migrated = [], []
     real_init, real_migrate = render.Rendering.__init__, pipeline.migrate_toml
-    monkeypatch.setattr(render.Rendering, "__init__", lambda self, *a, **k: (merges.append(1), real_init(self, *a, **k))[1])
-    monkeypatch.setattr(pipeline, "migrate_toml", lambda data, *a, **k: (migrated.append(data), real_migrate(data, *a, **k))[1])
+    monkeypatch.setattr(
+        render.Rendering, "__init__", lambda self, *a, **k: (merges.append(1), real_init(self, *a, **k))[1]
+    )
+    monkeypatch.setattr(
+        pipeline, "migrate_toml", lambda data, *a, **k: (migrated.append(data), real_migrate(data, *a, **k))[1]
+    )
     monkeypatch.setattr(verify_module, "is_full_chart", lambda chart_dir: True)
-    monkeypatch.setattr(verify_module, "render_objects", lambda *a, **k: pytest.fail("the proof reads no other objects"))
+    monkeypatch.setattr(
+        verify_module, "render_objects", lambda *a, **k: pytest.fail("the proof reads no other objects")
+    )
     proven = verify_module.prove_values(data, "values.yaml", *charts, result)
     assert proven is not None and proven.ok
     assert proven.instances_before == ["am/instance-1", "am/instance-2"]

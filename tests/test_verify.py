@@ -134,13 +134,19 @@ def test_verify_same_chart_has_no_differences(reference_dir):
 
 KEY = "wso2.apim.configurations.encryption.key=0123456789abcdef0123456789abcdef"
 REAL_VALUES_TO_NEWEST = [
-    ("chilcano-450-aio-values/wso2-am-pattern-0-all-in-one-values.yaml", "helm-apim/all-in-one@4.5.x", "helm-apim/all-in-one@4.7.x"),
+    (
+        "chilcano-450-aio-values/wso2-am-pattern-0-all-in-one-values.yaml",
+        "helm-apim/all-in-one@4.5.x",
+        "helm-apim/all-in-one@4.7.x",
+    ),
     ("thomas-460-gw-values/apim-gw-values.yaml", "helm-apim/gateway@4.6.x", "helm-apim/gateway@4.7.x"),
     ("petro-420-pattern1-values/values.yaml", "kubernetes-apim/am-pattern-1@4.2.x", "helm-apim/all-in-one@4.7.x"),
 ]
 
 
-@pytest.mark.parametrize("name,src,dst", REAL_VALUES_TO_NEWEST, ids=[n.split("/")[0] for n, _, _ in REAL_VALUES_TO_NEWEST])
+@pytest.mark.parametrize(
+    "name,src,dst", REAL_VALUES_TO_NEWEST, ids=[n.split("/")[0] for n, _, _ in REAL_VALUES_TO_NEWEST]
+)
 def test_verify_passes_on_real_world_values_once_the_required_key_is_given(reference_dir, name, src, dst):
     run = cli("verify", reference_dir / "real-world" / name, "--chart", src, "--to-chart", dst, "--set", KEY)
     assert run.code == 0, run.out[-3000:] + run.err

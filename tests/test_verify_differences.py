@@ -63,6 +63,8 @@ def test_arrays_of_tables_are_paired_item_by_item_without_deepdiff(monkeypatch):
 
 
 def test_types_count_and_tables_give_leaves():
-    found = ours({"a": 1, "b": {"x": 1, "y": [1, 2]}, "c": True}, {"a": 1.0, "b": {"y": [1, 3]}, "c": 1, "d": {"e": "f"}})
+    found = ours(
+        {"a": 1, "b": {"x": 1, "y": [1, 2]}, "c": True}, {"a": 1.0, "b": {"y": [1, 3]}, "c": 1, "d": {"e": "f"}}
+    )
     assert found == sorted([("a", 1, 1.0, True, True), ("b.x", 1, None, True, False), ("b.y[1]", 2, 3, True, True),
                             ("c", True, 1, True, True), ("d.e", None, "f", False, True)], key=repr)

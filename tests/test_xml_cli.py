@@ -53,7 +53,9 @@ KEPT_BY_THE_GUIDES = {
 def test_stock_xml_set_gives_the_target_stock_file(reference_dir: Path, tmp_path: Path, target: str):
     output, report, _ = migrate(stock_conf(reference_dir, "2.6.0"), target, tmp_path)
     assert flat(output) == flat(stock_toml(reference_dir, target)) | KEPT_BY_THE_GUIDES[target]
-    assert not [e for e in report["entries"] if e.get("origin") and not e["origin"].startswith("stock:")]  # no customisations to report
+    assert not [
+        e for e in report["entries"] if e.get("origin") and not e["origin"].startswith("stock:")
+    ]  # no customisations to report
 
 
 # ---- the ~20-customisation fixture ----------------------------------------------------------
@@ -66,7 +68,9 @@ def test_custom_fixture_gives_expected_toml(custom_conf: Path, reference_dir: Pa
     output, _, _ = migrate(custom_conf, target, tmp_path)
     got, stock = flat(output), flat(stock_toml(reference_dir, target))
     differs = {key: value for key, value in got.items() if stock.get(key, object()) != value}
-    filled = {"apim.gateway.environment[1].gateway_type": "Regular"} if target == "4.6.0" else {}  # r430-environment-gateway-type
+    filled = (
+        {"apim.gateway.environment[1].gateway_type": "Regular"} if target == "4.6.0" else {}
+    )  # r430-environment-gateway-type
     assert differs == CUSTOMISED | KEPT_BY_THE_GUIDES[target] | filled
     assert set(stock) <= set(got)  # nothing of the stock file is lost
 
@@ -119,7 +123,9 @@ def test_onto_builds_on_the_given_stock_file(custom_conf: Path, reference_dir: P
     output, _, _ = migrate(custom_conf, "3.0.0", tmp_path, "--onto", onto)
     assert output["custom"] == {"keep": True}
     assert output["server"]["hostname"] == "apim.example.com"
-    later, _, _ = migrate(custom_conf, "4.6.0", tmp_path, "--onto", stock_conf(reference_dir, "4.6.0") / "deployment.toml")
+    later, _, _ = migrate(
+        custom_conf, "4.6.0", tmp_path, "--onto", stock_conf(reference_dir, "4.6.0") / "deployment.toml"
+    )
     assert later["database"]["apim_db"]["url"] == CUSTOMISED["database.apim_db.url"]
 
 

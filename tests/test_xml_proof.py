@@ -31,7 +31,11 @@ def test_an_uncommented_scope_whitelist_becomes_one_list(reference_dir, tmp_path
     conf = conf_copy(reference_dir, "2.6.0", tmp_path)
     edit(conf / "api-manager.xml", "<!--ScopeWhitelist>", "<ScopeWhitelist>")
     edit(conf / "api-manager.xml", "</ScopeWhitelist-->", "</ScopeWhitelist>")
-    edit(conf / "api-manager.xml", "<Scope>openid</Scope>", "<Scope>openid</Scope>\n            <Scope>team_scope</Scope>")
+    edit(
+        conf / "api-manager.xml",
+        "<Scope>openid</Scope>",
+        "<Scope>openid</Scope>\n            <Scope>team_scope</Scope>",
+    )
     output, report = migrate(conf, "2.6.0", tmp_path)
     assert output["apim"]["oauth_config"]["white_listed_scopes"] == ["^device_.*", "openid", "team_scope"]
     scopes = [e for e in report["entries"] if "ScopeWhitelist" in (e["old_key"] or "")]

@@ -30,7 +30,9 @@ multiline = st.sampled_from(['"""\nline one\n  line two\n"""', "'''\nraw \\n tex
 number = st.integers(-10**6, 10**6).map(str) | st.sampled_from(["1_000", "0x1F", "3.14", "-0.5e3", "inf", "+12"])
 boolean = st.sampled_from(["true", "false"])
 scalar = basic_string | literal_string | number | boolean | multiline
-array = st.lists(basic_string | number, max_size=4).map(lambda xs: "[" + ", ".join(xs) + "]") | st.just('[\n  "a",\n  "b", # c\n]')
+array = st.lists(basic_string | number, max_size=4).map(lambda xs: "[" + ", ".join(xs) + "]") | st.just(
+    '[\n  "a",\n  "b", # c\n]'
+)
 inline = st.lists(st.tuples(bare, basic_string | number), max_size=3, unique_by=lambda t: t[0]).map(
     lambda kv: "{" + ", ".join(f"{k} = {v}" for k, v in kv) + "}")
 value = scalar | array | inline
