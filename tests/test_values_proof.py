@@ -169,22 +169,15 @@ def _ingress_values(tmp_path: Path) -> Path:
     return values
 
 
-def test_full_charts_compare_the_objects_around_deployment_toml(reference_dir, tmp_path):
+def _verify_full_charts(reference_dir, tmp_path):
+    """verify of the ingress values between the full 4.6.x and 4.7.x all-in-one charts."""
     old, new = _full_chart(reference_dir, tmp_path, "4.6.x"), _full_chart(reference_dir, tmp_path, "4.7.x")
-    run = cli(
-        "verify",
-        _ingress_values(tmp_path),
-        "--chart",
-        "helm-apim/all-in-one@4.6.x",
-        "--to-chart",
-        "helm-apim/all-in-one@4.7.x",
-        "--chart-dir",
-        old,
-        "--to-chart-dir",
-        new,
-        "--set",
-        KEY,
-    )
+    return cli("verify", _ingress_values(tmp_path), "--chart", "helm-apim/all-in-one@4.6.x",
+               "--to-chart", "helm-apim/all-in-one@4.7.x", "--chart-dir", old, "--to-chart-dir", new, "--set", KEY)
+
+
+def test_full_charts_compare_the_objects_around_deployment_toml(reference_dir, tmp_path):
+    run = _verify_full_charts(reference_dir, tmp_path)
     objects = run.out.split("other objects", 1)[1].split("explained differences", 1)[0]
     assert (
         "Deployment/release-am-1: images ['wso2/wso2am:4.6.0'] -> ['wso2/wso2am:4.7.0'] (chart-wso2-image-pin"
@@ -197,21 +190,7 @@ def test_full_charts_compare_the_objects_around_deployment_toml(reference_dir, t
 
 def test_full_charts_list_vanished_objects(reference_dir, tmp_path, monkeypatch):
     monkeypatch.setattr(deployment_rules, "load_rules", lambda: [])
-    old, new = _full_chart(reference_dir, tmp_path, "4.6.x"), _full_chart(reference_dir, tmp_path, "4.7.x")
-    run = cli(
-        "verify",
-        _ingress_values(tmp_path),
-        "--chart",
-        "helm-apim/all-in-one@4.6.x",
-        "--to-chart",
-        "helm-apim/all-in-one@4.7.x",
-        "--chart-dir",
-        old,
-        "--to-chart-dir",
-        new,
-        "--set",
-        KEY,
-    )
+    run = _verify_full_charts(reference_dir, tmp_path)
     objects = run.out.split("other objects", 1)[1]
     for name in ("management", "gateway", "websocket", "websub"):
         assert f"Ingress/release-{name}: gone" in objects

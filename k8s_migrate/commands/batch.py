@@ -56,15 +56,9 @@ def batch_command(  # noqa: C901
     mode: Optional[str] = Option(
         None, "--mode", help="rebase or edit (default: rebase for deployment.toml, edit for ConfigMaps)."
     ),
-    keep_old_defaults: bool = KEEP_OLD,
-    answers_file: Optional[str] = ANSWERS,
-    report: Optional[str] = REPORT,
-    check: bool = CHECK,
-    strict: bool = STRICT,
-    show_secrets: bool = SHOW_SECRETS,
-    quiet: bool = QUIET,
-    verbose: bool = VERBOSE,
-    follow_symlinks: bool = FOLLOW,
+    keep_old_defaults: bool = KEEP_OLD, answers_file: Optional[str] = ANSWERS, report: Optional[str] = REPORT,
+    check: bool = CHECK, strict: bool = STRICT, show_secrets: bool = SHOW_SECRETS, quiet: bool = QUIET,
+    verbose: bool = VERBOSE, follow_symlinks: bool = FOLLOW,
 ) -> None:
     """Migrate a fleet: find the files, migrate them in parallel, check them against each other, one report."""
     from pathlib import Path

@@ -49,19 +49,10 @@ def toml_command(
         "--mode",
         help="rebase: the new stock file with your customisations; edit: the rules applied to your own file.",
     ),
-    keep_old_defaults: bool = KEEP_OLD,
-    answers_file: Optional[str] = ANSWERS,
-    output: Optional[str] = OUTPUT,
-    in_place: bool = IN_PLACE,
-    backup: bool = BACKUP,
-    report: Optional[str] = REPORT,
-    diff: bool = DIFF,
-    check: bool = CHECK,
-    strict: bool = STRICT,
-    show_secrets: bool = SHOW_SECRETS,
-    quiet: bool = QUIET,
-    verbose: bool = VERBOSE,
-    follow_symlinks: bool = FOLLOW,
+    keep_old_defaults: bool = KEEP_OLD, answers_file: Optional[str] = ANSWERS, output: Optional[str] = OUTPUT,
+    in_place: bool = IN_PLACE, backup: bool = BACKUP, report: Optional[str] = REPORT, diff: bool = DIFF,
+    check: bool = CHECK, strict: bool = STRICT, show_secrets: bool = SHOW_SECRETS, quiet: bool = QUIET,
+    verbose: bool = VERBOSE, follow_symlinks: bool = FOLLOW,
 ) -> None:
     """Migrate a deployment.toml (a VM or container install)."""
     delivery = Delivery(

@@ -45,14 +45,8 @@ def xml_command(
     output: Optional[str] = OUTPUT,
     in_place: bool = typer.Option(False, "--in-place", hidden=True),
     backup: bool = typer.Option(False, "--backup", hidden=True),
-    report: Optional[str] = REPORT,
-    diff: bool = DIFF,
-    check: bool = CHECK,
-    strict: bool = STRICT,
-    show_secrets: bool = SHOW_SECRETS,
-    quiet: bool = QUIET,
-    verbose: bool = VERBOSE,
-    follow_symlinks: bool = FOLLOW,
+    report: Optional[str] = REPORT, diff: bool = DIFF, check: bool = CHECK, strict: bool = STRICT,
+    show_secrets: bool = SHOW_SECRETS, quiet: bool = QUIET, verbose: bool = VERBOSE, follow_symlinks: bool = FOLLOW,
 ) -> None:
     """Migrate API-M 2.x XML configuration to a deployment.toml of a 3.x/4.x version."""
     delivery = Delivery(
