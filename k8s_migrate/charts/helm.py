@@ -13,9 +13,8 @@ import shutil
 import subprocess
 import tempfile
 from contextlib import contextmanager
-from io import StringIO
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Iterator, Sequence
 
 from ruamel.yaml import YAML
 
@@ -82,9 +81,3 @@ def split_manifests(output: str) -> list[tuple[str, str]]:
     starts = list(_SOURCE.finditer(output))
     return [(m.group(1), output[m.end():starts[i + 1].start() if i + 1 < len(starts) else len(output)])
             for i, m in enumerate(starts)]
-
-
-def manifest_objects(output: str) -> list[dict[str, Any]]:
-    loader = YAML(typ="safe", pure=True)
-    return [doc for _, text in split_manifests(output) for doc in loader.load_all(StringIO(text))
-            if isinstance(doc, dict)]

@@ -108,19 +108,6 @@ class LexicalCheck:
         return None
 
 
-def lexical_problem(text: str) -> tuple[int, str] | None:
-    """The first (line, message) where ``text`` breaks a rule the check adds, from a scan of its own."""
-    from ruamel.yaml import YAML
-
-    check = LexicalCheck(text)
-    try:
-        for token in YAML(typ="safe", pure=True).scan(text):
-            check.feed(token)
-    except LexicalProblem as problem:
-        return problem.line, problem.message
-    return None
-
-
 def _comment_without_space(lines: list[str], end) -> tuple[int, str] | None:
     if end.column and end.line < len(lines) and lines[end.line][end.column:end.column + 1] == "#":
         return end.line + 1, "a comment needs whitespace before '#'"
