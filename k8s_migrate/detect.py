@@ -281,18 +281,11 @@ _CONFIGMAP = re.compile(r"^kind:\s*['\"]?ConfigMap\b", re.MULTILINE)
 _LIST = re.compile(r"^kind:\s*['\"]?List\b", re.MULTILINE)
 
 
-@lru_cache(maxsize=2)
-def shared_reading(text: str) -> dict[str, Any]:
-    """tomllib's reading of a text, parsed once per process for the looks that only read it (the kind of a
-    file, its version, whether it is a fragment): callers must not edit it. Raises as tomllib does."""
-    import tomllib
-
-    return tomllib.loads(text)
-
-
 def sniff_kind(text: str) -> str | None:
     """What a text is, cheaply: 'configmap', 'toml', 'values', 'xml', or None when it cannot tell."""
     import tomllib
+
+    from .formats.toml_strict import strict_reading
 
     stripped = text.lstrip("\ufeff \t\r\n")
     if stripped.startswith("<"):
@@ -300,7 +293,7 @@ def sniff_kind(text: str) -> str | None:
     if _CONFIGMAP.search(text) or (_LIST.search(text) and "ConfigMap" in text):
         return "configmap"
     try:
-        shared_reading(text)
+        strict_reading(text)
         is_toml = True
     except (tomllib.TOMLDecodeError, ValueError, RecursionError):
         is_toml = False

@@ -60,13 +60,14 @@ def version_detection(data: bytes, name: str, kind: str):
     """detect_version over the input (every embedded file of a manifest must agree)."""
     import tomllib
 
-    from ..detect import Detection, detect_version, shared_reading
+    from ..detect import Detection, detect_version
+    from ..formats.toml_strict import strict_reading
     from ..hub import flatten
 
     found = []
     for toml_text, whole in embedded_toml(data, name, kind):
         try:
-            flat = flatten(shared_reading(toml_text))
+            flat = flatten(strict_reading(toml_text))
         except (tomllib.TOMLDecodeError, ValueError, RecursionError):
             return Detection(None, (), ())  # the migration reports the parse error with its line
         found.append(detect_version(flat, toml_text + "\n" + whole if whole is not toml_text else toml_text))
@@ -183,7 +184,7 @@ def fragment_note(data: bytes, name: str, from_version: str, kind: str, mode: st
     import tomllib
 
     from ..catalog import load_catalog, resolve_version
-    from ..detect import shared_reading
+    from ..formats.toml_strict import strict_reading
     from ..hub import flatten, format_key, strip_indices
 
     if mode != "rebase":
@@ -197,7 +198,7 @@ def fragment_note(data: bytes, name: str, from_version: str, kind: str, mode: st
     notes = []
     for text in texts:
         try:
-            keys = {format_key(strip_indices(p)) for p in flatten(shared_reading(text))}
+            keys = {format_key(strip_indices(p)) for p in flatten(strict_reading(text))}
         except (tomllib.TOMLDecodeError, ValueError, RecursionError):
             return []
         shared = len(keys & stock)

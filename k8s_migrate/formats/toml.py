@@ -18,6 +18,7 @@ from tomlkit.items import AoT, Array, InlineTable, Item, Null, SingleKey, String
 from ..errors import UsageError
 from ..hub import HubKey, KeyPath, format_key
 from .text import SourceText
+from .toml_strict import strict_reading
 
 _SCALAR_TYPES = (str, int, float, bool)
 
@@ -46,9 +47,9 @@ _AT = re.compile(r"\s*\(at (?:line (?P<line>\d+), column (?P<column>\d+)|end of 
 def check_strict(text: str, name: str) -> dict[str, Any]:
     """tomllib, the stdlib's strict TOML 1.0 parser, must accept the document too: tomlkit lets some invalid
     documents through (an Arabic-Indic digit in an integer, for one) and would then rewrite them. Returns
-    the document's values."""
+    the document's values (shared with detection's reading of the same text: nobody may edit them)."""
     try:
-        return tomllib.loads(text)
+        return strict_reading(text)
     except tomllib.TOMLDecodeError as exc:
         match = _AT.search(str(exc))
         where = f" at column {match.group('column')}" if match and match.group("column") else ""
