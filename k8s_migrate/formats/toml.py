@@ -13,7 +13,9 @@ from typing import Any, Iterator
 import tomlkit
 from tomlkit.container import Container, OutOfOrderTableProxy
 from tomlkit.exceptions import ParseError, TOMLKitError
-from tomlkit.items import AoT, Array, InlineTable, Item, Null, SingleKey, String, StringType, Table, Trivia, Whitespace
+from tomlkit._utils import escape_string
+from tomlkit.items import (AoT, Array, Comment, InlineTable, Item, KeyType, Null, SingleKey, String, StringType, Table,
+                          Trivia, Whitespace)
 
 from ..errors import UsageError
 from ..hub import HubKey, KeyPath, format_key
@@ -249,8 +251,9 @@ class TomlDocument:
         if isinstance(existing, bool) and isinstance(key, str):
             existing = _raw_child(parent, key, existing)
         if existing is not None:
-            if isinstance(existing, (Table, InlineTable, AoT, OutOfOrderTableProxy)):
+            if isinstance(existing, (Table, InlineTable, AoT, OutOfOrderTableProxy)) or isinstance(new, (Table, AoT)):
                 self._containers.clear()
+                _LAYOUTS.clear()
             if hasattr(existing, "trivia") and hasattr(new, "trivia"):
                 new.trivia.comment_ws = existing.trivia.comment_ws
                 new.trivia.comment = existing.trivia.comment
@@ -268,7 +271,7 @@ class TomlDocument:
             if isinstance(parent, OutOfOrderTableProxy):
                 assert isinstance(key, str), "a table split over the file holds keys by name"
                 parent[key] = new  # a table split over the file has no add()
-            elif not _after_last_key(parent, key, new):
+            elif not _add_leaf(parent, key, new) and not _after_last_key(parent, key, new):
                 with _linear_append(parent, new):
                     parent.add(key, new)
         self.edited = True
@@ -604,7 +607,103 @@ def _child(node: Any, seg: Any) -> Any:
 @lru_cache(maxsize=65536)
 def _key(text: str) -> SingleKey:
     """tomlkit makes a key object for every lookup by name, checking each character: ours are made once."""
-    return SingleKey(text)
+    return _new_key(text)
+
+
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def _new_key(text: str) -> SingleKey:
+    """SingleKey(text), without its character-by-character checks (seconds for a file of many keys)."""
+    if _BARE_KEY.fullmatch(text):
+        kind, original = KeyType.Bare, text
+    else:
+        kind = KeyType.Basic
+        original = f'"{escape_string(text) if _NEEDS_ESCAPE.search(text) else text}"'
+    key = SingleKey.__new__(SingleKey)
+    key.t, key.sep, key.key, key._original, key._keys, key._dotted = kind, " = ", text, original, [key], False
+    return key
+
+
+@dataclass
+class _Layout:
+    """What a table's body looked like after our last insertion into it: its length, whether it holds
+    tables, and where its last key is (index, key)."""
+    body: Container
+    length: int
+    table_free: bool
+    last: tuple[int, Any] | None
+
+
+_LAYOUTS: dict[int, _Layout] = {}
+
+
+def _layout(body: Container) -> _Layout:
+    items = body._body
+    known = _LAYOUTS.get(id(body))
+    if known is not None and known.body is body and known.length == len(items) and \
+            (known.last is None or items[known.last[0]][0] is known.last[1]):
+        return known
+    table_free = not any(isinstance(v, (Table, AoT)) for _, v in items)
+    last = next(((i, k) for i, (k, v) in zip(range(len(items) - 1, -1, -1), reversed(items)) if k is not None), None)
+    if len(_LAYOUTS) > 10_000:
+        _LAYOUTS.clear()
+    layout = _LAYOUTS[id(body)] = _Layout(body, len(items), table_free, last)
+    return layout
+
+
+def _add_leaf(node: Any, name: Any, new: Any) -> bool:
+    """A new key-value added to a table that holds no sub-table, exactly where and how ``_after_last_key``
+    or tomlkit's add() would put it, in constant time (both scan or renumber the whole table per key).
+    False when the shape is not that simple: the caller takes the general way."""
+    body = node if isinstance(node, Container) else node.value if isinstance(node, Table) else None
+    if not isinstance(body, Container) or body._parsed or not isinstance(name, str) or \
+            isinstance(new, (Table, AoT, Whitespace)) or not isinstance(new, Item):
+        return False
+    layout = _layout(body)
+    if not layout.table_free:
+        return False
+    key = _new_key(name)
+    if key in body._map:
+        return False
+    items = body._body
+    if items and isinstance(items[-1][1], (Comment, Whitespace)) and layout.last is not None:
+        index = layout.last[0] + 1  # right after the last key (_after_last_key)
+        current = items[index - 1][1]
+        if "\n" not in current.trivia.trail:
+            current.trivia.trail += "\n"
+        items.insert(index, (key, new))
+        body._map[key] = index
+        dict.__setitem__(body, name, new.value)
+    else:
+        index = len(items)
+        while index and _trailing_filler(items[index - 1][1]):
+            index -= 1
+        if index < len(items):
+            after = items[index][1]
+            if not (isinstance(after, Whitespace) or "\n" in after.trivia.indent):
+                after.trivia.indent = "\n" + after.trivia.indent
+        if index:
+            previous = items[index - 1][1]
+            if not (isinstance(previous, Whitespace) or "\n" in previous.trivia.trail):
+                previous.trivia.trail += "\n"
+        items.insert(index, (key, new))
+        body._map[key] = index
+        dict.__setitem__(body, name, new.value)
+        if isinstance(node, Table):
+            _table_added(node, name, new)
+    layout.length, layout.last = len(items), (index, key)
+    return True
+
+
+def _table_added(table: Table, name: str, new: Item) -> None:
+    """What tomlkit's Table.append does after its container took the item: the table's own view, and the
+    table's indentation given to the item."""
+    dict.__setitem__(table, name, new)
+    match = re.match(r"(?s)^[^ ]*([ ]+).*$", table.trivia.indent)
+    if match:
+        own = re.match("(?s)^([^ ]*)(.*)$", new.trivia.indent)
+        new.trivia.indent = own.group(1) + match.group(1) + own.group(2) if own else match.group(1)
 
 
 def unwrap(item: Any) -> Any:
