@@ -11,11 +11,24 @@ from functools import lru_cache
 from typing import Any, Iterator
 
 import tomlkit
+from tomlkit._utils import escape_string
 from tomlkit.container import Container, OutOfOrderTableProxy
 from tomlkit.exceptions import ParseError, TOMLKitError
-from tomlkit._utils import escape_string
-from tomlkit.items import (AoT, Array, Comment, InlineTable, Item, KeyType, Null, SingleKey, String, StringType, Table,
-                          Trivia, Whitespace)
+from tomlkit.items import (
+    AoT,
+    Array,
+    Comment,
+    InlineTable,
+    Item,
+    KeyType,
+    Null,
+    SingleKey,
+    String,
+    StringType,
+    Table,
+    Trivia,
+    Whitespace,
+)
 
 from ..errors import UsageError
 from ..hub import HubKey, KeyPath, format_key
@@ -645,7 +658,7 @@ def _layout(body: Container) -> _Layout:
             (known.last is None or items[known.last[0]][0] is known.last[1]):
         return known
     table_free = not any(isinstance(v, (Table, AoT)) for _, v in items)
-    last = next(((i, k) for i, (k, v) in zip(range(len(items) - 1, -1, -1), reversed(items)) if k is not None), None)
+    last = next(((i, items[i][0]) for i in range(len(items) - 1, -1, -1) if items[i][0] is not None), None)
     if len(_LAYOUTS) > 10_000:
         _LAYOUTS.clear()
     layout = _LAYOUTS[id(body)] = _Layout(body, len(items), table_free, last)
