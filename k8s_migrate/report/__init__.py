@@ -35,12 +35,12 @@ class Entry:
         if show_secrets:
             return self
         key = self.new_key or self.old_key or self.origin or ""
-        return replace(
-            self,
-            old_value=mask_value(self.old_key or key, self.old_value),
-            new_value=mask_value(key, self.new_value),
-            message=mask_message(self.message, [(self.old_key or key, self.old_value), (key, self.new_value)]),
-        )
+        shown = object.__new__(Entry)  # dataclasses.replace re-runs __init__: a tenth of a 10 MB run's masking
+        shown.__dict__.update(self.__dict__)
+        shown.old_value = mask_value(self.old_key or key, self.old_value)
+        shown.new_value = mask_value(key, self.new_value)
+        shown.message = mask_message(self.message, [(self.old_key or key, self.old_value), (key, self.new_value)])
+        return shown
 
     def to_dict(self) -> dict[str, Any]:
         data = {

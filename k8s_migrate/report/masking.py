@@ -25,6 +25,7 @@ def last_segment(key: str) -> str:
     return key.strip("\"'")
 
 
+@lru_cache(maxsize=1024)
 def is_secret_key(key: str | None) -> bool:
     return bool(key) and bool(_secret_name().fullmatch(last_segment(key or "")))
 
@@ -54,7 +55,7 @@ _PARAM = re.compile(r"(?P<head>(?<![A-Za-z0-9_])(?:password|passwd|pwd)\s*=\s*)(
 def mask_message(message: str, own: list[tuple[str | None, Any]]) -> str:
     """A report message with the entry's own secret values masked where they stand, and credentials in URLs."""
     for key, value in own:
-        if not is_secret_key(key):
+        if value is None or not is_secret_key(key):
             continue
         for one in (value if isinstance(value, (list, tuple)) else [value]):
             if isinstance(one, (str, int)) and not isinstance(one, bool) and len(str(one)) >= 2 \
@@ -74,7 +75,13 @@ def mask_credentials(value: Any) -> Any:
     return value
 
 
+_MAY_HOLD_CREDENTIALS = re.compile(r"//|=")  # what either pattern needs: a scan in C spares most texts both
+
+
 def _mask_in_string(text: str) -> str:
+    if not _MAY_HOLD_CREDENTIALS.search(text):
+        return text
+
     def keep_placeholder(m: re.Match) -> str:
         return m[0] if is_placeholder(m["secret"]) or m["secret"].startswith(("$", "{")) else m["head"] + MASK
     return _PARAM.sub(keep_placeholder, _USERINFO.sub(keep_placeholder, text))
