@@ -17,6 +17,7 @@ from tomlkit.exceptions import ParseError, TOMLKitError
 from tomlkit.items import (
     AoT,
     Array,
+    Bool,
     Comment,
     InlineTable,
     Item,
@@ -242,6 +243,12 @@ class TomlDocument:
         else:
             node = self.doc
         for seg in path:
+            found = _entry(node, seg) if isinstance(seg, str) else _NO_SHORTCUT
+            if found is not _NO_SHORTCUT:
+                node = found
+                if node is None:
+                    return None
+                continue
             try:
                 node = node[_key(seg) if isinstance(seg, str) else seg]
             except (KeyError, IndexError, TypeError):
@@ -512,8 +519,29 @@ def _scalar(value: Any) -> Item:
     """tomlkit.item; a string with nothing to escape is made directly (tomlkit's escaping visits each character
     in Python, even when there is nothing to escape: seconds for a 10 MB value)."""
     if type(value) is str and not _NEEDS_ESCAPE.search(value):
-        return String(StringType.SLB, value, value, Trivia())
+        string = str.__new__(String, value)  # String(StringType.SLB, value, value, Trivia()), without its __init__s
+        string._trivia, string._t, string._original = Trivia(), StringType.SLB, value
+        return string
     return tomlkit.item(value)
+
+
+_NO_SHORTCUT = object()
+
+
+def _entry(node: Any, name: str) -> Any:
+    """``node[name]`` for a table's plain entry, straight from its index (None when absent): tomlkit's lookup makes
+    a key object and walks three layers of calls. _NO_SHORTCUT when the node is another kind or the entry is a
+    table split over the file."""
+    body = node if isinstance(node, Container) else node.value if isinstance(node, Table) else None
+    if body is None:
+        return _NO_SHORTCUT
+    index = body._map.get(name)  # a tomlkit key hashes and compares as its name
+    if index is None:
+        return None
+    if type(index) is not int:
+        return _NO_SHORTCUT
+    item = body._body[index][1]
+    return item.value if isinstance(item, Bool) else item
 
 
 def _after_last_key(node: Any, key: Any, new: Any) -> bool:
@@ -739,9 +767,11 @@ def walk(node: Any, prefix: KeyPath = ()) -> Iterator[tuple[KeyPath, Any]]:
         for i, table in enumerate(node):
             yield from walk(table, prefix + (i,))
         return
-    for key, child in node.items():
+    body = node if isinstance(node, Container) else node.value if isinstance(node, Table) else None
+    for key in dict.keys(body) if body is not None else node.keys():
         path = prefix + (key,)
-        child = _raw_child(node, key, child)
+        index = body._map.get(key) if body is not None else None  # see _entry
+        child = body._body[index][1] if type(index) is int else _raw_child(node, key, node[key])
         if isinstance(child, (Table, InlineTable, AoT, OutOfOrderTableProxy)):
             yield from walk(child, path)
         else:
