@@ -41,9 +41,25 @@ class KeyPathError(ValueError):
     pass
 
 
-@lru_cache(maxsize=65536)
+# paths of bare keys and item indices, the common case: read and written without the general parser's work or
+# its cache (which a file of more keys than it holds turns into pure cost)
+_BARE_PATH = re.compile(r"[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*")
+_ITEM_PATH = re.compile(r"[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+|\[\d+\])*")
+_ITEM_PATH_PART = re.compile(r"([A-Za-z0-9_-]+)|\[(\d+)\]")
+_BARE_SEGMENT = re.compile(r"[A-Za-z0-9_-]+")
+
+
 def parse_key(text: str) -> KeyPath:
     """Parse the text form of a key path (double or single quoted segments allowed)."""
+    if _BARE_PATH.fullmatch(text):
+        return tuple(text.split("."))
+    if _ITEM_PATH.fullmatch(text):
+        return tuple(bare or int(index) for bare, index in _ITEM_PATH_PART.findall(text))
+    return _parse_key(text)
+
+
+@lru_cache(maxsize=65536)
+def _parse_key(text: str) -> KeyPath:
     segments: list[Segment] = []
     pos, expect_sep = 0, False
     text = text.strip()
@@ -96,7 +112,20 @@ def format_segment(seg: Segment) -> str:
 
 
 def format_key(path: Iterable[Segment]) -> str:
-    return _format_key(tuple(path))
+    path = tuple(path)
+    if all(type(seg) is str for seg in path):
+        joined = ".".join(path)  # type: ignore[arg-type]
+        if _BARE_PATH.fullmatch(joined) and joined.count(".") == len(path) - 1:  # no segment holds a dot
+            return joined
+    out = ""
+    for seg in path:
+        if type(seg) is int and seg >= 0:
+            out += f"[{seg}]"
+        elif type(seg) is str and _BARE_SEGMENT.fullmatch(seg):
+            out = f"{out}.{seg}" if out else seg
+        else:
+            return _format_key(path)
+    return out
 
 
 @lru_cache(maxsize=65536)
@@ -181,15 +210,20 @@ class HubKey:
 def flatten(data: Any, prefix: KeyPath = ()) -> dict[KeyPath, Any]:
     """The same leaves as ``walk``, from plain nested data (lists of dicts are arrays of tables)."""
     out: dict[KeyPath, Any] = {}
+    _flatten_into(out, data, prefix)
+    return out
+
+
+def _flatten_into(out: dict[KeyPath, Any], data: Any, prefix: KeyPath) -> None:
+    """One dict for the whole walk: a dict per level, merged upwards, copied each leaf once per level."""
     if isinstance(data, dict):
         for key, value in data.items():
-            out.update(flatten(value, prefix + (key,)))
+            _flatten_into(out, value, prefix + (key,))
     elif isinstance(data, list) and data and all(isinstance(x, dict) for x in data):
         for i, item in enumerate(data):
-            out.update(flatten(item, prefix + (i,)))
+            _flatten_into(out, item, prefix + (i,))
     elif prefix:
         out[prefix] = data
-    return out
 
 
 def nest(leaves: Iterable[tuple[KeyPath, Any]]) -> dict[str, Any]:

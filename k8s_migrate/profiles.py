@@ -84,7 +84,9 @@ def implied_by_role(catalog: Catalog, role: str | None) -> dict[KeyPath, Any]:
 
 
 def user_role(data: dict[str, Any]) -> str | None:
-    value = flatten(data).get(parse_key(profile_data()["detection"]["role_key"]))
+    value: Any = data
+    for seg in parse_key(profile_data()["detection"]["role_key"]):  # the one key, not the whole file flattened
+        value = value.get(seg) if isinstance(value, dict) else None
     return value if isinstance(value, str) else None
 
 

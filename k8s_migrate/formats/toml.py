@@ -535,7 +535,7 @@ def _entry(node: Any, name: str) -> Any:
     body = node if isinstance(node, Container) else node.value if isinstance(node, Table) else None
     if body is None:
         return _NO_SHORTCUT
-    index = body._map.get(name)  # a tomlkit key hashes and compares as its name
+    index = body._map.get(name)  # type: ignore[call-overload]  # a tomlkit key hashes and compares as its name
     if index is None:
         return None
     if type(index) is not int:
@@ -771,7 +771,7 @@ def walk(node: Any, prefix: KeyPath = ()) -> Iterator[tuple[KeyPath, Any]]:
     for key in dict.keys(body) if body is not None else node.keys():
         path = prefix + (key,)
         index = body._map.get(key) if body is not None else None  # see _entry
-        child = body._body[index][1] if type(index) is int else _raw_child(node, key, node[key])
+        child = body._body[index][1] if body is not None and type(index) is int else _raw_child(node, key, node[key])
         if isinstance(child, (Table, InlineTable, AoT, OutOfOrderTableProxy)):
             yield from walk(child, path)
         else:

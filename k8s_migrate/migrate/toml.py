@@ -666,6 +666,12 @@ PRECEDENCE: tuple[Action, ...] = ("removed", "review", "moved", "renamed", "chan
 
 
 def entry_for(track: Track, new_cat: Catalog) -> Entry:
+    origin = track.origin
+    if not track.events and origin is not None:  # most keys of a large file: no rule touched them
+        old_key = format_key(origin.path)
+        new_key = None if track.path is None else old_key if track.path == origin.path else format_key(track.path)
+        return Entry("kept" if track.live else "removed", old_key, new_key, origin.value,
+                     track.value if track.live else None, line=origin.line, origin=origin.origin)
     actions = [e.action for e in track.events]
     action: Action = next((a for a in PRECEDENCE if a in actions), "kept")
     if not track.live:
