@@ -10,6 +10,7 @@ how many fields they share, never by position alone.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -17,7 +18,7 @@ from typing import Any
 from .catalog import Catalog
 from .data import load_json
 from .hub import KeyPath, flatten, format_key, has_items, strip_indices
-from .rules.values import same_value
+from .rules.values import normal, same_value
 
 _MISSING = object()
 
@@ -88,15 +89,7 @@ def match_items(left: list[dict], right: list[dict], identity: list[str]) -> dic
     pairs: dict[int, int] = {}
     taken: set[int] = set()
     if identity:
-        for i, item in enumerate(left):
-            ident = [item.get(f, _MISSING) for f in identity]
-            if _MISSING in ident:
-                continue
-            for j, other in enumerate(right):
-                if j not in taken and all(same_value(a, other.get(f)) for a, f in zip(ident, identity, strict=True)):
-                    pairs[i] = j
-                    taken.add(j)
-                    break
+        _pair_by_identity(left, right, identity, pairs, taken)
     candidates = []
     for i, item in enumerate(left):
         if i in pairs:
@@ -114,6 +107,58 @@ def match_items(left: list[dict], right: list[dict], identity: list[str]) -> dic
             pairs[i] = j
             taken.add(j)
     return pairs
+
+
+def _pair_by_identity(left: list[dict], right: list[dict], identity: list[str], pairs: dict[int, int],
+                      taken: set[int]) -> None:
+    """Each left item with every identity field gets the first right item not yet taken whose fields are the same."""
+    by_identity = _by_identity(right, identity)
+    for i, item in enumerate(left):
+        ident = [item.get(f, _MISSING) for f in identity]
+        if _MISSING in ident:
+            continue
+        key = _comparable(ident) if by_identity is not None else None
+        if by_identity is not None and key is not None:
+            waiting = by_identity.get(key)
+            while waiting and waiting[0] in taken:
+                waiting.popleft()
+            if waiting:
+                pairs[i] = waiting.popleft()
+                taken.add(pairs[i])
+            continue
+        for j, other in enumerate(right):
+            if j not in taken and all(same_value(a, other.get(f)) for a, f in zip(ident, identity, strict=True)):
+                pairs[i] = j
+                taken.add(j)
+                break
+
+
+def _by_identity(items: list[dict], identity: list[str]) -> dict[Any, deque[int]] | None:
+    """The items' indices (in order) by their identity fields' comparable values: pairing 10,000 items with 10,000
+    by scanning took seconds. None when a value has no hashable comparable form (the caller scans)."""
+    index: dict[Any, deque[int]] = {}
+    for j, item in enumerate(items):
+        key = _comparable([item.get(f) for f in identity])
+        if key is None:
+            return None
+        index.setdefault(key, deque()).append(j)
+    return index
+
+
+def _comparable(values: list[Any]) -> Any:
+    """A hashable form that is equal exactly when same_value says the values are (None when there is none)."""
+    def frozen(value: Any) -> Any:
+        if isinstance(value, list):
+            return ("list", tuple(frozen(v) for v in value))
+        if isinstance(value, dict):
+            return ("dict", frozenset((k, frozen(v)) for k, v in value.items()))
+        hash(value)
+        return value
+
+    try:
+        return tuple(frozen(normal(v)) for v in values)
+    except TypeError:
+        return None
 
 
 class ItemMatcher:
