@@ -357,11 +357,28 @@ class Catalog:
             source=data["source"],
         )
 
+    @cached_property
+    def _default_heads(self) -> dict[KeyPath, str]:
+        """The keys of the defaults (plain and interpolated) by path, each written as format_key writes it: the
+        lookup below matches a key's prefixes as paths instead of formatting each one."""
+        heads: dict[KeyPath, str] = {}
+        for text in (*self.defaults, *self.interpolated_defaults):
+            try:
+                path = parse_key(text)
+            except KeyPathError:
+                continue
+            if format_key(path) == text:
+                heads[path] = text
+        return heads
+
     def default(self, path_text: str) -> tuple[bool, Any, list[str] | None]:
         """(found, value, interpolated_from): the version's default for a key, or for a key inside a default table."""
         path = parse_key(path_text)
+        heads = self._default_heads
         for i in range(len(path), 0, -1):
-            head = format_key(path[:i])
+            head = heads.get(path[:i])
+            if head is None:
+                continue
             if head in self.defaults:
                 value = _walk(self.defaults[head], path[i:])
                 return (value is not _NOT_FOUND, None if value is _NOT_FOUND else value, None)

@@ -44,17 +44,18 @@ class KeyPathError(ValueError):
 # paths of bare keys and item indices, the common case: read and written without the general parser's work or
 # its cache (which a file of more keys than it holds turns into pure cost)
 _BARE_PATH = re.compile(r"[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*")
-_ITEM_PATH = re.compile(r"[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+|\[\d+\])*")
-_ITEM_PATH_PART = re.compile(r"([A-Za-z0-9_-]+)|\[(\d+)\]")
-_BARE_SEGMENT = re.compile(r"[A-Za-z0-9_-]+")
+_PLAIN_SEGMENT = r'(?:[A-Za-z0-9_-]+|"[^"\\\n]*")'  # bare, or quoted with nothing escaped
+_PLAIN_PATH = re.compile(rf"{_PLAIN_SEGMENT}(?:\.{_PLAIN_SEGMENT}|\[\d+\])*")
+_PLAIN_PATH_PART = re.compile(r'([A-Za-z0-9_-]+)|"([^"\\\n]*)"|\[(\d+)\]')
 
 
 def parse_key(text: str) -> KeyPath:
     """Parse the text form of a key path (double or single quoted segments allowed)."""
     if _BARE_PATH.fullmatch(text):
         return tuple(text.split("."))
-    if _ITEM_PATH.fullmatch(text):
-        return tuple(bare or int(index) for bare, index in _ITEM_PATH_PART.findall(text))
+    if _PLAIN_PATH.fullmatch(text):
+        return tuple(m[1] if m[1] is not None else m[2] if m[2] is not None else int(m[3])
+                     for m in _PLAIN_PATH_PART.finditer(text))
     return _parse_key(text)
 
 
@@ -113,23 +114,12 @@ def format_segment(seg: Segment) -> str:
 
 def format_key(path: Iterable[Segment]) -> str:
     path = tuple(path)
-    if all(type(seg) is str for seg in path):
+    try:
         joined = ".".join(path)  # type: ignore[arg-type]
-        if _BARE_PATH.fullmatch(joined) and joined.count(".") == len(path) - 1:  # no segment holds a dot
-            return joined
-    out = ""
-    for seg in path:
-        if type(seg) is int and seg >= 0:
-            out += f"[{seg}]"
-        elif type(seg) is str and _BARE_SEGMENT.fullmatch(seg):
-            out = f"{out}.{seg}" if out else seg
-        else:
-            return _format_key(path)
-    return out
-
-
-@lru_cache(maxsize=65536)
-def _format_key(path: KeyPath) -> str:
+    except TypeError:  # an item index
+        joined = ""
+    if joined and _BARE_PATH.fullmatch(joined) and joined.count(".") == len(path) - 1:  # no segment holds a dot
+        return joined
     out = ""
     for seg in path:
         piece = format_segment(seg)
