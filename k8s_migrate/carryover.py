@@ -17,7 +17,7 @@ from typing import Any
 
 from .catalog import Catalog
 from .data import load_json
-from .hub import KeyPath, flatten, format_key, has_items, strip_indices
+from .hub import KeyPath, flatten, has_items, strip_indices
 from .rules.values import normal, same_value
 
 _MISSING = object()
@@ -60,7 +60,7 @@ class Baseline:
             return True, self.implied[path], f"{self.version} {self.implied_from} (infer.json)"
         if path is None or has_items(path):
             return False, None, ""
-        found, value, interpolated = self.catalog.default(format_key(path))
+        found, value, interpolated = self.catalog.default_at(path)
         if not found:
             return False, None, ""
         where = f"{self.version} default"

@@ -373,7 +373,10 @@ class Catalog:
 
     def default(self, path_text: str) -> tuple[bool, Any, list[str] | None]:
         """(found, value, interpolated_from): the version's default for a key, or for a key inside a default table."""
-        path = parse_key(path_text)
+        return self.default_at(parse_key(path_text))
+
+    def default_at(self, path: KeyPath) -> tuple[bool, Any, list[str] | None]:
+        """default, for a key given as a path."""
         heads = self._default_heads
         for i in range(len(path), 0, -1):
             head = heads.get(path[:i])

@@ -638,6 +638,9 @@ def _child(node: Any, seg: Any) -> Any:
     try:
         if isinstance(seg, int):
             return node[seg] if isinstance(node, AoT) and seg < len(node) else None
+        found = _entry(node, seg)
+        if found is not _NO_SHORTCUT:
+            return found
         key = _key(seg)
         # tomlkit's `in` is a plain lookup; its get() raises and catches an exception for every absent key
         return node[key] if key in node else None  # noqa: SIM401
@@ -741,6 +744,8 @@ def _table_added(table: Table, name: str, new: Item) -> None:
     """What tomlkit's Table.append does after its container took the item: the table's own view, and the
     table's indentation given to the item."""
     dict.__setitem__(table, name, new)
+    if " " not in table.trivia.indent:
+        return
     match = re.match(r"(?s)^[^ ]*([ ]+).*$", table.trivia.indent)
     if match:
         own = re.match("(?s)^([^ ]*)(.*)$", new.trivia.indent)

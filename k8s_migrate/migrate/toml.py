@@ -450,7 +450,7 @@ def output_path(track: Track, user_to_old: ItemMatcher, old_to_new: ItemMatcher,
 def carry(track: Track, verdict: Verdict, target: KeyPath, new: Baseline, out: TomlDocument,
           new_cat: Catalog, ctx: Context) -> Entry:
     entry = entry_for(track, new_cat)
-    entry.new_key = format_key(target)
+    entry.new_key = entry.new_key if target == track.path else format_key(target)
     in_new_stock = out.get(target)
     new_found, new_default, new_where = new.default(track.live_path, target)
     if not verdict.customised and not track.pinned:

@@ -20,9 +20,7 @@ def _secret_name() -> re.Pattern[str]:
 
 def last_segment(key: str) -> str:
     key = key.rstrip("]")
-    for sep in (".", "/", "["):
-        key = key.rsplit(sep, 1)[-1]
-    return key.strip("\"'")
+    return key[max(key.rfind("."), key.rfind("/"), key.rfind("[")) + 1:].strip("\"'")
 
 
 @lru_cache(maxsize=1024)
