@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from copy import copy
 from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Literal, get_args
 
@@ -16,7 +17,7 @@ ATTENTION: tuple[Action, ...] = ("review", "unknown")
 CLAIMS_VALUE: tuple[Action, ...] = ("kept", "renamed", "moved", "changed", "added", "unknown")
 
 
-@dataclass
+@dataclass(slots=True)  # a large file has an entry per key, and its masked copy: slots halve them
 class Entry:
     action: Action
     old_key: str | None
@@ -35,8 +36,7 @@ class Entry:
         if show_secrets:
             return self
         key = self.new_key or self.old_key or self.origin or ""
-        shown = object.__new__(Entry)  # dataclasses.replace re-runs __init__: a tenth of a 10 MB run's masking
-        shown.__dict__.update(self.__dict__)
+        shown = copy(self)
         shown.old_value = mask_value(self.old_key or key, self.old_value)
         shown.new_value = mask_value(key, self.new_value)
         shown.message = mask_message(self.message, [(self.old_key or key, self.old_value), (key, self.new_value)])
