@@ -274,6 +274,7 @@ class TomlDocument:
             if isinstance(existing, (Table, InlineTable, AoT, OutOfOrderTableProxy)) or isinstance(new, (Table, AoT)):
                 self._containers.clear()
                 _LAYOUTS.clear()
+            _own_trivia(new)
             if hasattr(existing, "trivia") and hasattr(new, "trivia"):
                 new.trivia.comment_ws = existing.trivia.comment_ws
                 new.trivia.comment = existing.trivia.comment
@@ -285,13 +286,15 @@ class TomlDocument:
                 new.comment(comment)
         else:
             if comment and hasattr(new, "trivia"):
+                _own_trivia(new)
                 new.comment(comment)
             if above and not _holds_tables(parent):  # tomlkit writes sub-tables after the keys: the lines would part
                 _add_comments(parent, above)
             if isinstance(parent, OutOfOrderTableProxy):
                 assert isinstance(key, str), "a table split over the file holds keys by name"
+                _own_trivia(new)
                 parent[key] = new  # a table split over the file has no add()
-            elif not _add_leaf(parent, key, new) and not _after_last_key(parent, key, new):
+            elif not _add_leaf(parent, key, new) and not _after_last_key(parent, key, _own_trivia(new)):
                 with _linear_append(parent, new):
                     parent.add(key, new)
         self.edited = True
@@ -503,6 +506,8 @@ def _item(value: Any) -> Item:
     """tomlkit.item, but an array of scalars is built in one go: tomlkit appends element by element and
     re-indexes the whole array each time (a 10,000-element array took a minute)."""
     if not (isinstance(value, list) and len(value) > 1 and all(isinstance(v, _SCALAR_TYPES) for v in value)):
+        if type(value) is str and not _NEEDS_ESCAPE.search(value):
+            return _PlainString(value)
         return _scalar(value)
     elements: list[Item] = []
     for v in value:
@@ -660,13 +665,43 @@ _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 def _new_key(text: str) -> SingleKey:
     """SingleKey(text), without its character-by-character checks (seconds for a file of many keys)."""
     if _BARE_KEY.fullmatch(text):
-        kind, original = KeyType.Bare, text
-    else:
-        kind = KeyType.Basic
-        original = f'"{escape_string(text) if _NEEDS_ESCAPE.search(text) else text}"'
-    key = SingleKey.__new__(SingleKey)
-    key.t, key.sep, key.key, key._original, key._keys, key._dotted = kind, " = ", text, original, [key], False
-    return key
+        return _BareKey(text)
+    return _QuotedKey(text, f'"{escape_string(text) if _NEEDS_ESCAPE.search(text) else text}"')
+
+
+class _BareKey(SingleKey):
+    """A new bare key: its name in a slot, the rest on the class (no instance dict, nor the self-referencing
+    list of tomlkit's keys that only the cycle collector frees). Setting an attribute gives the key its own."""
+
+    __slots__ = ("key",)
+    t = KeyType.Bare
+    sep = " = "
+    _dotted = False
+
+    def __init__(self, text: str) -> None:
+        self.key = text
+
+    @property
+    def _original(self) -> str:  # type: ignore[override]
+        return self.key
+
+    @property
+    def _keys(self) -> list[SingleKey]:  # type: ignore[override]
+        return [self]
+
+
+class _QuotedKey(_BareKey):
+    """A new key written in quotes."""
+
+    __slots__ = ("quoted",)
+    t = KeyType.Basic
+
+    def __init__(self, text: str, quoted: str) -> None:
+        self.key, self.quoted = text, quoted
+
+    @property
+    def _original(self) -> str:  # type: ignore[override]
+        return self.quoted
 
 
 @dataclass
@@ -680,6 +715,34 @@ class _Layout:
 
 
 _LAYOUTS: dict[int, _Layout] = {}
+_PLAIN_TRIVIA = Trivia()
+
+
+class _PlainString(String):
+    """A basic string with nothing to escape, on a line of its own: most values a rebase writes. What every such
+    string has in common lives on the class (one trivia for all, never changed: whoever would change it gives the
+    item its own first, see _own_trivia), so each costs no instance dict: a tenth of a large file's memory."""
+
+    __slots__ = ()
+    _t = StringType.SLB
+    _trivia = _PLAIN_TRIVIA
+
+    def __new__(cls, value: str) -> "_PlainString":
+        return str.__new__(cls, value)
+
+    def __init__(self, value: str) -> None:
+        pass
+
+    @property
+    def _original(self) -> str:  # type: ignore[override]
+        return str(self)
+
+
+def _own_trivia(item: Any) -> Any:
+    """The item, with a trivia of its own (a copy of the shared one) before anything changes it."""
+    if type(item) is _PlainString and item._trivia is _PLAIN_TRIVIA:
+        item._trivia = Trivia()
+    return item
 
 
 def _layout(body: Container) -> _Layout:
@@ -710,6 +773,8 @@ def _add_leaf(node: Any, name: Any, new: Any) -> bool:
     key = _new_key(name)
     if key in body._map:
         return False
+    if isinstance(node, Table) and " " in node.trivia.indent:
+        _own_trivia(new)  # the table's indentation goes to the new item's own trivia
     items = body._body
     if items and isinstance(items[-1][1], (Comment, Whitespace)) and layout.last is not None:
         index = layout.last[0] + 1  # right after the last key (_after_last_key)
