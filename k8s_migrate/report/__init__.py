@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from copy import copy
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, Iterable, Literal, get_args
 
 from .masking import mask_credentials, mask_message, mask_value
@@ -36,7 +35,7 @@ class Entry:
         if show_secrets:
             return self
         key = self.new_key or self.old_key or self.origin or ""
-        shown = copy(self)
+        shown = Entry(*map(self.__getattribute__, _FIELDS))  # copy.copy goes through __reduce_ex__: 4x slower
         shown.old_value = mask_value(self.old_key or key, self.old_value)
         shown.new_value = mask_value(key, self.new_value)
         shown.message = mask_message(self.message, [(self.old_key or key, self.old_value), (key, self.new_value)])
@@ -58,6 +57,9 @@ class Entry:
             if getattr(self, extra) is not None:
                 data[extra] = getattr(self, extra)
         return data
+
+
+_FIELDS = tuple(f.name for f in fields(Entry))  # in the order __init__ takes them
 
 
 @dataclass
