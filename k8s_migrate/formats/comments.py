@@ -25,7 +25,9 @@ class CommentBlock:
 
 
 def comment_blocks(text: str) -> list[CommentBlock]:
-    anchors = {number: path for path, number in line_numbers(text).items()}
+    if "#" not in text:
+        return []
+    anchors: dict[int, KeyPath] | None = None  # made at the first block: a large file may have no comment lines
     blocks: list[CommentBlock] = []
     pending: list[str] = []
     seen_content = False
@@ -45,6 +47,8 @@ def comment_blocks(text: str) -> list[CommentBlock]:
             gap = not pending[-1]
             while pending and not pending[-1]:
                 pending.pop()
+            if anchors is None:
+                anchors = {number: path for path, number in line_numbers(text).items()}
             path = anchors.get(number)
             blocks.append(CommentBlock(pending, path, line.kind == "header", not seen_content and gap, gap))
             pending = []
