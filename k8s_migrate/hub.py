@@ -46,6 +46,7 @@ class KeyPathError(ValueError):
 _BARE_PATH = re.compile(r"[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*")
 _PLAIN_SEGMENT = r'(?:[A-Za-z0-9_-]+|"[^"\\\n]*")'  # bare, or quoted with nothing escaped
 _PLAIN_PATH = re.compile(rf"{_PLAIN_SEGMENT}(?:\.{_PLAIN_SEGMENT}|\[\d+\])*")
+_BARE_SEGMENT = re.compile(r"[A-Za-z0-9_-]+")
 _PLAIN_PATH_PART = re.compile(r'([A-Za-z0-9_-]+)|"([^"\\\n]*)"|\[(\d+)\]')
 
 
@@ -122,7 +123,7 @@ def format_key(path: Iterable[Segment]) -> str:
         return joined
     out = ""
     for seg in path:
-        piece = format_segment(seg)
+        piece = seg if type(seg) is str and _BARE_SEGMENT.fullmatch(seg) else format_segment(seg)
         if isinstance(seg, int) or not out:
             out += piece
         else:

@@ -158,11 +158,11 @@ def scan(text: str) -> Iterator[ScannedLine]:
             open_brackets += _bracket_delta(raw)
             yield ScannedLine(number, raw, "value")
             continue
-        header = _HEADER.match(raw)
-        if header and not _ASSIGN.match(raw):
+        assign = _ASSIGN.match(raw)
+        header = _HEADER.match(raw) if not assign else None
+        if header:
             yield ScannedLine(number, raw, "header", header)
             continue
-        assign = _ASSIGN.match(raw)
         if not assign:
             yield ScannedLine(number, raw, "other")
             continue
@@ -171,7 +171,7 @@ def scan(text: str) -> Iterator[ScannedLine]:
         for quote in ('"""', "'''"):
             if rest.count(quote) % 2 == 1:
                 in_multiline = quote
-        if in_multiline is None:
+        if in_multiline is None and ("[" in rest or "{" in rest):  # else no bracket opens (closing ones count as 0)
             open_brackets = max(0, _bracket_delta(rest))
 
 
