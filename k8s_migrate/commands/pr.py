@@ -51,10 +51,11 @@ def pr_command(
         from pathlib import Path
 
         from ..answers import load_answers
-        from ..batch.discovery import Defaults, read_manifest
+        from ..batch.discovery import read_manifest
         from ..gitops import git
         from ..gitops.pr import PullRequest, open_command, open_pull_request, run_open
         from ..output import write_atomic
+        from ..request import Request
 
         mode = parse_mode(mode)
         if workers is not None and workers < 1:
@@ -67,9 +68,8 @@ def pr_command(
 
             profile = canonical(profile)
         answers = load_answers(answers_file, root)
-        defaults = Defaults(to_version, from_version, profile, mode, chart, to_chart,
-                            answers.keep_old(keep_old_defaults), answers.context())
-        outcome = open_pull_request(PullRequest(repo_dir, defaults, answers, base, branch,
+        request = Request(from_version, to_version, mode, profile, keep_old_defaults, chart=chart, to_chart=to_chart)
+        outcome = open_pull_request(PullRequest(repo_dir, request, answers, base, branch,
                                                 read_manifest(manifest) if manifest else None, workers, show_secrets,
                                                 remote=remote))
         if outcome.branch is None:

@@ -112,9 +112,9 @@ def values_command(
         from ..verify import prove_values
 
         answers = load_answers(answers_file, None if file == "-" else file)
-        result = with_answers(lambda a: migrate_values(data, input_name(file), ValuesOptions(
-            chart, to_chart[0], from_version=from_version, to_version=to_version,
-            keep_old_defaults=answers.keep_old(keep_old_defaults), answers=a.context(), subchart=subchart)), answers)
+        options = ValuesOptions(from_version, to_version, keep_old_defaults=keep_old_defaults, chart=chart,
+                                to_chart=to_chart[0], subchart=subchart)
+        result = with_answers(lambda a: migrate_values(data, input_name(file), options.answered(a)), answers)
         result.report.notes[:0] = chart_notes
         prove_values(data, file, chart, to_chart[0], result, subchart)
         verification = check_render(data, file, chart, to_chart[0], given, show_secrets, subchart) if verify else None

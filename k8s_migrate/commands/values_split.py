@@ -42,9 +42,9 @@ def split_command(file: str, chart: str, to_charts: list[str], from_version: Opt
         if checks.subchart:
             raise UsageError("--subchart is for one --to-chart; a split reads the chart's own values file")
         answers = load_answers(checks.answers_file, None if file == "-" else file)
-        result = with_answers(lambda a: split_values(data, input_name(file), SplitOptions(
-            chart, list(to_charts), from_version=from_version, to_version=to_version,
-            keep_old_defaults=answers.keep_old(keep_old_defaults), answers=a.context())), answers)
+        options = SplitOptions(from_version, to_version, keep_old_defaults=keep_old_defaults, chart=chart,
+                               to_charts=list(to_charts))
+        result = with_answers(lambda a: split_values(data, input_name(file), options.answered(a)), answers)
         verifications = prove_split(data, file, chart, result)
     except UsageError as exc:
         fail(exc)
