@@ -20,6 +20,7 @@ from .common import (
     Delivery,
     check_report_path,
     fail,
+    finish,
     parse_mode,
 )
 from .params import Argument, Option
@@ -135,8 +136,7 @@ def deliver_fleet(result, d: Delivery) -> None:
         sys.stderr.write("".join(f"k8s-migrate: error: {failure.path}: {failure.error}\n" for failure in result.failed))
     if d.check and not result.failed:
         sys.stderr.write("".join(f"would migrate {r.path}\n" for r in result.results if r.changed))
-    if code := result.exit_code(d.check, d.strict):
-        raise Exit(code)
+    finish(result.exit_code(d.check, d.strict))
 
 
 def write_report(result, path: str, shown, show_secrets: bool, follow_symlinks: bool) -> None:

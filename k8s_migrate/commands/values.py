@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import List, Optional
 
-from ..errors import Exit, ProofError, UsageError
+from ..errors import ProofError, UsageError
 from ..inputs import label as input_name
+from ..report import exit_code
 from .common import (
     ANSWERS,
     BACKUP,
@@ -24,6 +25,7 @@ from .common import (
     deliver,
     fail,
     fail_inconsistent,
+    finish,
 )
 from .params import Argument, Option
 
@@ -123,8 +125,7 @@ def values_command(
     except ProofError as exc:
         fail_inconsistent(exc, delivery)
     deliver(result, delivery)
-    if verification is not None and not verification.ok:
-        raise Exit(1)
+    finish(exit_code(findings=verification is not None and not verification.ok))
 
 
 def check_render(data: bytes, file: str, chart: str, to_chart: str, given: List[str], show_secrets: bool = False,

@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-from ..errors import Exit, ProofError, UsageError
+from ..errors import ProofError, UsageError
 from ..inputs import label as input_name
-from .common import Delivery, check_report_path, fail, fail_inconsistent
+from ..report import exit_code
+from .common import Delivery, check_report_path, fail, fail_inconsistent, finish
 
 
 @dataclass
@@ -60,8 +61,7 @@ def show_verifications(verifications, show_secrets: bool) -> None:
 
     for f, verification in verifications:
         sys.stderr.write(f"{f.name} ({f.chart}):\n" + verification_text(verification, show_secrets))
-    if not all(v.ok for _, v in verifications):
-        raise Exit(1)
+    finish(exit_code(findings=not all(v.ok for _, v in verifications)))
 
 
 # As deliver, for a directory of files: one branch per place the output can go and per report target.
@@ -108,5 +108,4 @@ def deliver_split(result, d: Delivery) -> None:  # noqa: C901
         sys.stderr.write(terminal_text(report, d.verbose))
     if d.check and changed:
         sys.stderr.write("".join(f"would migrate {path}\n" for path in changed))
-    if code := result.report.exit_code(d.check, d.strict, changed=bool(changed)):
-        raise Exit(code)
+    finish(result.report.exit_code(d.check, d.strict, changed=bool(changed)))
