@@ -185,6 +185,35 @@ def ask(rid: str, stdin: TextIO, stderr: TextIO) -> str | None:
         stderr.write(f"  not one of {', '.join(options)}\n")
 
 
+def ask_version(answers: Answers | None, label: str, candidates: tuple[str, ...],
+                evidence: tuple[str, ...]) -> str | None:
+    """On a TTY, the API-M version of a file that detection cannot tell (one of ``candidates``, or any known
+    version), recorded in the answers file; None without a TTY, an answers file or an answer."""
+    from .catalog import known_versions
+    from .versions import VersionError, normalise_version
+
+    if answers is None or answers.path is None or not interactive():
+        return None
+    choices = list(candidates) or known_versions()
+    sys.stderr.write(f"\nWhich API-M version is {label} for? It fits {', '.join(choices)}"
+                     + (f" ({'; '.join(evidence)})" if evidence else "") + ".\n")
+    while True:
+        sys.stderr.write(f"version [{'/'.join(choices)}]: ")
+        sys.stderr.flush()
+        line = sys.stdin.readline()
+        if not line:
+            sys.stderr.write("\n")
+            return None
+        try:
+            picked = normalise_version(line.strip())
+        except VersionError:
+            picked = None
+        if picked in known_versions():
+            record_version(answers, label, picked)
+            return picked
+        sys.stderr.write(f"  not one of {', '.join(choices)}\n")
+
+
 def record_version(answers: Answers, name: str, version: str) -> None:
     """Record the API-M version a user gave for a file, and say where."""
     key = answers.file_key(name)

@@ -7,10 +7,10 @@ import shutil
 from pathlib import Path
 
 from k8s_migrate.batch.discovery import Manifest, discover
-from k8s_migrate.request import Request
 from k8s_migrate.batch.progress import Progress
 from k8s_migrate.batch.run import chunks, run_batch
 from k8s_migrate.batch.worker import Target
+from k8s_migrate.request import Request
 
 from helpers import cli
 

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from k8s_migrate.batch.discovery import Manifest, read_manifest
-from k8s_migrate.request import Request
 from k8s_migrate.batch.run import run_batch
 from k8s_migrate.batch.worker import Target
 from k8s_migrate.report import Entry, Report
 from k8s_migrate.report.renderers import EntrySpool, entries_json, json_chunks, render_json
+from k8s_migrate.request import Request
 
 from helpers import cli
 
