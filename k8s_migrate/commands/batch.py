@@ -73,7 +73,6 @@ def migrate_fleet(request, answers_file: Optional[str], d: Delivery, workers: Op
                   manifest: Optional[str]):
     """The batch's result: the options checked, the answers file read, every file migrated (and written when
     -o or --in-place asks); a usage error exits 2, Ctrl-C 130."""
-    from dataclasses import replace
     from pathlib import Path
 
     check_report_path(d.report)
@@ -86,13 +85,7 @@ def migrate_fleet(request, answers_file: Optional[str], d: Delivery, workers: Op
             raise UsageError("not a directory", d.file)
         if d.in_place and d.output:
             raise UsageError("give either --in-place or -o, not both")
-        request = replace(request, mode=parse_mode(request.mode))
-        if workers is not None and workers < 1:
-            raise UsageError("--workers must be 1 or more")
-        if request.profile:
-            from ..profiles import canonical
-
-            request = replace(request, profile=canonical(request.profile))
+        request = fleet_request(request, workers)
         answers = load_answers(answers_file, d.file)
         fleet = read_manifest(manifest) if manifest else None
         try:
@@ -101,6 +94,20 @@ def migrate_fleet(request, answers_file: Optional[str], d: Delivery, workers: Op
             interrupted(stop, d.output or (d.file if d.in_place and not d.check else None))
     except UsageError as exc:
         fail(exc)
+
+
+def fleet_request(request, workers: Optional[int]):
+    """A fleet's request with --mode parsed and --profile by its canonical name; bad ones (and --workers) exit 2."""
+    from dataclasses import replace
+
+    request = replace(request, mode=parse_mode(request.mode))
+    if workers is not None and workers < 1:
+        raise UsageError("--workers must be 1 or more")
+    if request.profile:
+        from ..profiles import canonical
+
+        request = replace(request, profile=canonical(request.profile))
+    return request
 
 
 def json_report(path: Optional[str]) -> bool:
