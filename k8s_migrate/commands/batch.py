@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import NoReturn, Optional
+from typing import TYPE_CHECKING, NoReturn, Optional
 
 from ..errors import Exit, UsageError
 from .common import (
@@ -24,6 +24,11 @@ from .common import (
     parse_mode,
 )
 from .params import Argument, Option
+
+if TYPE_CHECKING:
+    from ..batch.run import BatchResult
+    from ..batch.worker import Target
+    from ..request import Request
 
 
 def register(app) -> None:
@@ -69,8 +74,8 @@ def batch_command(
     deliver_fleet(migrate_fleet(request, answers_file, delivery, workers, manifest), delivery)
 
 
-def migrate_fleet(request, answers_file: Optional[str], d: Delivery, workers: Optional[int],
-                  manifest: Optional[str]):
+def migrate_fleet(request: Request, answers_file: Optional[str], d: Delivery, workers: Optional[int],
+                  manifest: Optional[str]) -> BatchResult:
     """The batch's result: the options checked, the answers file read, every file migrated (and written when
     -o or --in-place asks); a usage error exits 2, Ctrl-C 130."""
     from pathlib import Path
@@ -96,7 +101,7 @@ def migrate_fleet(request, answers_file: Optional[str], d: Delivery, workers: Op
         fail(exc)
 
 
-def fleet_request(request, workers: Optional[int]):
+def fleet_request(request: Request, workers: Optional[int]) -> Request:
     """A fleet's request with --mode parsed and --profile by its canonical name; bad ones (and --workers) exit 2."""
     from dataclasses import replace
 
@@ -116,7 +121,7 @@ def json_report(path: Optional[str]) -> bool:
     return path == "-" or bool(path) and renderer_for(path or "") is render_json
 
 
-def fleet_target(d: Delivery):
+def fleet_target(d: Delivery) -> Target:
     """Where the batch writes: nothing with --check; the entries each worker sends back, as the report needs them."""
     from ..batch.worker import Target
 
@@ -125,7 +130,7 @@ def fleet_target(d: Delivery):
                   json_entries=json_report(d.report), show_secrets=d.show_secrets)
 
 
-def deliver_fleet(result, d: Delivery) -> None:
+def deliver_fleet(result: BatchResult, d: Delivery) -> None:
     """The report (--report, the text table on stderr), what was not written or failed, and the exit code."""
     from ..report.renderers import terminal_text
 
