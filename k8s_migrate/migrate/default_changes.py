@@ -193,7 +193,7 @@ def _hole(hole: str, item: Any, values: dict[str, Any]) -> Any:
 def migrated(rendered: dict[str, Rendered], from_version: str, to_version: str) -> dict[str, Rendered]:
     """The old chart's rendering taken through the rule packs to the new API-M version."""
     from ..rules.apply import run
-    from .toml import rule_chain
+    from ..rules.load import rule_chain
 
     keys = [HubKey(parse_key(k), r.value, None, origin=k) for k, r in rendered.items()]
     state = run(keys, rule_chain(from_version, to_version))

@@ -23,9 +23,10 @@ from ..hub import HubKey, KeyPath, format_key, matches, parse_key, substitute, u
 from ..profiles import canonical
 from ..report import Entry, Report, merge_reports
 from ..rules.apply import Context, run
+from ..rules.entries import add_findings, entry_for, join
+from ..rules.load import rule_chain
 from ..rules.values import same_value
 from .default_changes import default_changes, rendered_keys
-from .toml import add_findings, entry_for, join, rule_chain
 from .values import complete_list_items
 
 RULES_DIR = "charts/rules"

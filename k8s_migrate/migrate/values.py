@@ -31,9 +31,11 @@ from ..formats.values import ValuesDocument
 from ..hub import HubKey, KeyPath, format_key, parse_key
 from ..report import Entry, Report
 from ..rules.apply import Context, run
+from ..rules.entries import add_findings, entry_for, join
+from ..rules.load import rule_chain
 from ..rules.values import same_value
 from .default_changes import default_changes
-from .toml import Result, add_findings, entry_for, join, rule_chain
+from .toml import Result
 
 
 @dataclass
