@@ -263,11 +263,11 @@ def remove_what_the_user_removed(state: HubState, old: Baseline, new: Baseline, 
     """Stock keys missing from the user's file stay missing, when the new stock sets them the same way."""
     if all(p in covered for p in old.flat):
         return
-    landing = {strip_indices(t.path) for t in state.tracks if t.path is not None}
+    landing = {strip_indices(t.path) for t in state.tracks if t.live}
     dropped = dropped_tables(old.flat, covered, landing)
     doomed: list[tuple[KeyPath, Track]] = []
     for track in stock_through_rules(old, new.version, ctx):
-        if track.input_key.path in covered or track.path is None:
+        if track.input_key.path in covered or not track.live:
             continue
         target = old_to_new.translate(track.input_key.path, track.path) if has_items(track.path) else track.path
         node = out.get(target) if target else None
@@ -325,7 +325,7 @@ def output_path(track: Track, user_to_old: ItemMatcher, old_to_new: ItemMatcher,
                 item_index: dict[KeyPath, int], appended: list[KeyPath]) -> KeyPath:
     """Where a carried key lands in the output: array items go to their counterpart in the new stock
     file, or, for the user's own items (and ones the new stock dropped), to a new item appended once."""
-    path, old_path = track.live_path, track.input_key.path
+    path, old_path = track.path, track.input_key.path
     ints = [i for i, s in enumerate(path) if isinstance(s, int)]
     old_ints = [i for i, s in enumerate(old_path) if isinstance(s, int)]
     if not ints or len(ints) != len(old_ints):
@@ -352,14 +352,14 @@ def carry(track: Track, verdict: Verdict, target: KeyPath, new: Baseline, out: O
     entry = entry_for(track, new_cat)
     entry.new_key = format_key(target)
     in_new_stock = out.get(target)
-    new_found, new_default, new_where = new.default(track.live_path, target)
+    new_found, new_default, new_where = new.default(track.path, target)
     if not verdict.customised and not track.pinned:
         return follow_new_baseline(track, verdict, target, entry, in_new_stock, (new_found, new_default, new_where),
                                    out, new_cat, ctx)
     if in_new_stock is None and new_found and same_value(track.value, new_default):
         return left_out(entry, f"equals the {new_where}; left out", new_default)
     put(track, target, out, in_new_stock)
-    return flag_unknown(entry, track.live_path, new_cat)
+    return flag_unknown(entry, track.path, new_cat)
 
 
 def follow_new_baseline(track: Track, verdict: Verdict, target: KeyPath, entry: Entry, in_new_stock: Any,
@@ -401,7 +401,7 @@ def follow_new_baseline(track: Track, verdict: Verdict, target: KeyPath, entry: 
         entry.message = join(f"{was}, {track.value!r}; the {where} is {default!r}, so the behaviour changes. "
                              f"Set it to {track.value!r} to keep the old behaviour (--keep-old-defaults does)",
                              entry.message)
-    elif new_cat.known.is_known(track.live_path):
+    elif new_cat.known.is_known(track.path):
         entry.message = join(f"{was}, {track.value!r}; the {new_cat.version} stock file no longer sets it and "
                              f"{new_cat.version} has no default for it: left out, as WSO2 ships it. Set it to "
                              f"{track.value!r} if you rely on it (--keep-old-defaults does)", entry.message)
@@ -476,7 +476,7 @@ def introduced_by_new_stock(out: OutputDocument, written: set[KeyPath], customis
     user's own customised keys, a new stock value changes what those settings do: that is a review."""
     entries = []
     back = {track.path: track.input_key.path for track in stock_through_rules(old, new.version, ctx)
-            if track.path is not None}
+            if track.live}
     new_implied = implied_by_role(new.catalog, user_role(out.data()))
     for path, item in walk(out.doc):
         if path in written:

@@ -278,7 +278,10 @@ def test_index_matching_is_the_linear_scan(paths, data):
             live = [t for t in state.tracks if t.live]
             if live:
                 track = data.draw(st.sampled_from(live))
-                state.move(track, None if step == "remove" else data.draw(st.sampled_from(paths)))
+                if step == "remove":
+                    state.remove(track)
+                else:
+                    state.move(track, data.draw(st.sampled_from(paths)))
 
 
 def test_a_rule_looks_at_the_tracks_it_can_match_not_the_whole_file(monkeypatch):

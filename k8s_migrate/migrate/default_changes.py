@@ -199,7 +199,7 @@ def migrated(rendered: dict[str, Rendered], from_version: str, to_version: str) 
     state = run(keys, rule_chain(from_version, to_version))
     out = {}
     for track in state.tracks:
-        if track.path is not None and track.origin is not None:
+        if track.live and track.origin is not None:
             old = rendered[format_key(track.origin.path)]
             out[format_key(track.path)] = Rendered(track.value, old.values_path, old.line, old.link, old.certain)
     return out

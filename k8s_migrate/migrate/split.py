@@ -312,7 +312,7 @@ def route_through_hub(target: SplitChart, leaves: list[tuple[KeyPath, Any, int |
     for (path, value, link), track in zip(fed, state.tracks[:len(fed)], strict=True):
         entry = entry_for(track, catalog)
         entry.origin = format_key(path)
-        if track.path is None:
+        if not track.live:
             verdicts.setdefault(path, entry)
             continue
         toml_key = format_key(track.path)

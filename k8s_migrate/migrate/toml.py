@@ -105,8 +105,8 @@ def edit_toml(user: TomlDocument, state: HubState, report: Report, new_cat: Cata
     for track in state.tracks:
         origin = track.origin
         if origin is None:
-            user.set(track.live_path, track.value)
-        elif track.path is None:
+            user.set(track.path, track.value)
+        elif not track.live:
             user.delete(origin.path)
         else:
             if track.path != origin.path:
@@ -114,8 +114,8 @@ def edit_toml(user: TomlDocument, state: HubState, report: Report, new_cat: Cata
             if not same_value(track.value, origin.value) or type(track.value) is not type(origin.value):
                 user.set(track.path, track.value)
         entry = entry_for(track, new_cat)
-        report.add(flag_unknown(entry, track.path, new_cat) if track.path is not None else entry)
-    landed = {t.origin.path: t.path for t in state.tracks if t.origin is not None and t.path is not None}
+        report.add(flag_unknown(entry, track.path, new_cat) if track.live else entry)
+    landed = {t.origin.path: t.path for t in state.tracks if t.origin is not None and t.live}
     output = user.dumps()
     if not user.edited:
         return output
@@ -134,8 +134,8 @@ def stock_additions_not_applied(user: TomlDocument, state: HubState, old_cat: Ca
     old = Baseline(old_cat, stock_for(old_cat, options.profile), f"{old_cat.version} stock file")
     new_stock = stock_for(new_cat, options.profile)
     old_to_new = ItemMatcher(stock_values_through_rules(old, new_cat.version, ctx), new_stock)
-    carried = {strip_indices(t.path) for t in stock_through_rules(old, new_cat.version, ctx) if t.path is not None}
-    mine = nest((t.path, t.value) for t in state.tracks if t.path is not None)
+    carried = {strip_indices(t.path) for t in stock_through_rules(old, new_cat.version, ctx) if t.live}
+    mine = nest((t.path, t.value) for t in state.tracks if t.live)
     user_to_new = ItemMatcher(mine, new_stock)
     found: dict[KeyPath, list[str]] = {}
     had: dict[KeyPath, bool] = {}  # a new stock item the old stock file or the user's file already has
@@ -261,7 +261,7 @@ def rebase_toml(user: TomlValues | TomlDocument, state: HubState, report: Report
             added.append(track)
             continue
         verdict = verdicts[id(track)]
-        if track.path is None:
+        if not track.live:
             report.add(entry_for(track, new_cat))
             continue
         target = output_path(track, user_to_old, old_to_new, out, item_index, appended)
@@ -281,7 +281,7 @@ def rebase_toml(user: TomlValues | TomlDocument, state: HubState, report: Report
             if entry.new_key:
                 entry.new_key = format_key(shift(parse_key(entry.new_key)))
     for track in added:  # after the user's keys: a key a rule adds to an item goes where that item landed
-        target = in_output_items(track.live_path, item_index)
+        target = in_output_items(track.path, item_index)
         out.set(target, track.value)
         written.add(target)
         entry = entry_for(track, new_cat)

@@ -114,7 +114,7 @@ def migrate_values(data: bytes, name: str, options: ValuesOptions) -> Result:  #
     for link, track in zip(fed, state.tracks[:len(fed)], strict=True):
         entry = entry_for(track, load_catalog(dst_version))
         entry.origin = format_key(link.values_path)
-        if track.path is None:
+        if not track.live:
             doc.delete(link.values_path)
             entry.message = join(entry.message, f"removed {format_key(link.values_path)} from the values")
             report.add(entry)

@@ -26,7 +26,7 @@ def entry_for(track: Track, new_cat: Catalog) -> Entry:
     return Entry(
         action=action,
         old_key=format_key(origin.path) if origin else None,
-        new_key=format_key(track.path) if track.path is not None else None,
+        new_key=format_key(track.path) if track.live else None,
         old_value=origin.value if origin else None,
         new_value=track.value if track.live else None,
         rule=",".join(dict.fromkeys(r.id for r in rules)) or None,
