@@ -205,15 +205,15 @@ def rendered_toml(chart_map: ChartMap, values: dict[str, Any], tables: list[str]
                 and guard_holds(const.get("guard"), values) is not False:
             out[const["toml"]] = const["value"]
     for link in chart_map.links:
-        key = link.get("toml") or ""
-        if (not inside(key) or link.get("kind") not in ("direct", "pattern")
-                or link.get("instance") not in (None, instance)):
+        key = link.toml or ""
+        if (not inside(key) or link.kind not in ("direct", "pattern")
+                or link.instance not in (None, instance)):
             continue
-        if guard_holds(link.get("guard"), values) is False:
+        if guard_holds(link.guard, values) is False:
             continue
-        value = lookup(values, parse_key(link["values"]))
+        value = lookup(values, parse_key(link.values))
         if value is not _ABSENT and value is not None:
-            out[key] = apply_pattern(link.get("pattern"), value, link.get("filter"))
+            out[key] = apply_pattern(link.pattern, value, link.filter)
     return out
 
 
@@ -231,7 +231,7 @@ def op_carry_toml(rule: dict[str, Any], ctx: RuleContext) -> None:
             _review(ctx, rule, None, value, _message(rule, ctx, key=key) + f"; {ctx.dst_map.id} does not expose {key}")
             continue
         path_text, link = target
-        written = invert_pattern(link.get("pattern"), value, link.get("filter"))
+        written = invert_pattern(link.pattern, value, link.filter)
         if written is None:
             written = value
         _write(ctx, rule, parse_key(path_text), written, _message(rule, ctx, key=key))

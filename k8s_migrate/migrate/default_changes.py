@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..catalog import load_catalog
-from ..charts.chartmap import OTHER_HOLE, ChartMap, apply_pattern, invert_pattern
+from ..charts.chartmap import OTHER_HOLE, ChartLink, ChartMap, apply_pattern, invert_pattern
 from ..charts.deployment_rules import _ABSENT, lookup
 from ..hub import HubKey, KeyPath, format_key, parse_key
 from ..report import Action, Entry, Report
@@ -56,7 +56,7 @@ class Rendered:
     value: Any
     values_path: str | None
     line: int | None
-    link: dict[str, Any] | None = None
+    link: ChartLink | None = None
     certain: bool = True  # every guard on the way was judged true (not merely not false)
 
 
@@ -99,14 +99,14 @@ def render_model(chart_map: ChartMap, instance: str, values: dict[str, Any]) -> 
         elif verdict is not False:
             offer(const["toml"], Rendered(const["value"], None, const.get("line"), None, verdict is True))
     for link in chart_map.links:
-        here = link.get("instance") in (None, instance)
-        if not here or link.get("kind") not in _RENDERED_LINKS or not link.get("toml"):
+        here = link.instance in (None, instance)
+        if not here or link.kind not in _RENDERED_LINKS or not link.toml:
             continue
-        verdict = guard_holds(link.get("guard"), values)
+        verdict = guard_holds(link.guard, values)
         if verdict is not False:
-            certain = verdict is True or not link.get("guard")
+            certain = verdict is True or not link.guard
             for key, value, values_path in _link_keys(link, values):
-                offer(key, Rendered(value, values_path, link.get("line"), link, certain))
+                offer(key, Rendered(value, values_path, link.line, link, certain))
     for const in ranged:
         head, _, tail = const["toml"].partition("[]")
         item = re.compile(re.escape(head) + r"\[(\d+)\]")
@@ -115,14 +115,14 @@ def render_model(chart_map: ChartMap, instance: str, values: dict[str, Any]) -> 
     return out
 
 
-def _link_keys(link: dict[str, Any], values: dict[str, Any]):
+def _link_keys(link: ChartLink, values: dict[str, Any]):
     """(TOML key, rendered value, values path) for each key one link renders from the values."""
-    values_pattern, toml_pattern = parse_key(link["values"]), parse_key(link["toml"])
-    if link["kind"] == "subtree":
+    values_pattern, toml_pattern = parse_key(link.values), parse_key(link.toml)
+    if link.kind == "subtree":
         table = lookup(values, values_pattern[:-1]) if values_pattern[-1:] == ("*",) == toml_pattern[-1:] else None
         for name, value in table.items() if isinstance(table, dict) else ():
             if value is not None and not isinstance(value, (dict, list)):
-                yield (format_key((*toml_pattern[:-1], str(name))), apply_pattern(None, value, link.get("filter")),
+                yield (format_key((*toml_pattern[:-1], str(name))), apply_pattern(None, value, link.filter),
                        format_key((*values_pattern[:-1], str(name))))
         return
     whole = bool(values_pattern) and values_pattern[-1] in _ITEMS and toml_pattern[-1:] == values_pattern[-1:]
@@ -132,7 +132,7 @@ def _link_keys(link: dict[str, Any], values: dict[str, Any]):
         value = lookup(values, values_path)
         if any(seg in _ITEMS for seg in toml_path) or value is _ABSENT or value is None:
             continue  # (a value that fills every item of a list the chart ranges over elsewhere: not a key)
-        if whole and isinstance(value, list) and link.get("pattern"):
+        if whole and isinstance(value, list) and link.pattern:
             items = [_fill(link, v, v, values) for v in value]
             rendered = WIRED if any(i is WIRED for i in items) else items
         else:
@@ -160,18 +160,18 @@ _ITEM_HOLE = re.compile(r"^\{\{-?\s*\$\w+\s*-?\}\}$")  # {{ $element }}: the lis
 _WIRED_HOLE = re.compile(r"\{\{-?\s*(?:template|include)\b|\.Release\.|\.Chart\.")
 
 
-def _fill(link: dict[str, Any], value: Any, item: Any, values: dict[str, Any]) -> Any:
+def _fill(link: ChartLink, value: Any, item: Any, values: dict[str, Any]) -> Any:
     """The rendered value. The pattern's other holes are filled from the same list item (``{{ $env.port }}``,
     ``{{ $element }}``) or from values (``{{ add 5672 $.Values.x }}``); a host the template builds from the
     release or chart name becomes SERVICE; a hole that cannot be filled leaves the key unmodelled (WIRED)."""
-    pattern = link.get("pattern")
+    pattern = link.pattern
     if isinstance(pattern, str):
         for hole in OTHER_HOLE.findall(pattern):
             filled = _hole(hole, item, values)
             if filled is None:
                 return WIRED
             pattern = pattern.replace(hole, str(filled), 1)
-    return apply_pattern(pattern, value, link.get("filter"))
+    return apply_pattern(pattern, value, link.filter)
 
 
 def _hole(hole: str, item: Any, values: dict[str, Any]) -> Any:
@@ -331,7 +331,8 @@ def entry_for_change(change: Change, src_map: ChartMap, dst_map: ChartMap, sourc
         origin = f"chart:{dst_map.id}"
     else:
         now = f"{dst_map.id} renders it from its default {after.values_path}"
-        kept = invert_pattern((after.link or {}).get("pattern"), change.old, (after.link or {}).get("filter")) \
+        link = after.link
+        kept = invert_pattern(link.pattern if link else None, change.old, link.filter if link else None) \
             if change.old is not _ABSENT else None
         keep = (f"set {after.values_path}: {kept!r} to keep the old value" if kept is not None
                 else f"set {after.values_path} to keep the old value")
