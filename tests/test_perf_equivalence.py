@@ -139,7 +139,7 @@ def test_layout_proof_never_accepts_what_the_full_check_rejects(text, data):
 
 # ---- rebase reads the user's file with tomllib and the line scan, not a round-trip parse -----------------
 def leaf_facts(keys):
-    return [(k.path, repr(k.value), type(k.value), k.line, k.comment, k.meta) for k in keys]
+    return [(k.path, repr(k.value), type(k.value), k.line, k.comment) for k in keys]
 
 
 def both_readings(text: str):

@@ -44,11 +44,8 @@ def check_values(source, name: str, facts: VersionFacts, chart_map, chart_arg: s
         hit = to_toml(chart_map, path, value)
         if hit is not None:
             toml_key, link = hit
-            key = HubKey(parse_key(toml_key), apply_pattern(link.pattern, value, link.filter), line,
-                         origin=text)
-            if link.pattern not in (None, "{}") or link.filter:
-                key.meta["skip_type"] = True  # the chart shapes the value; its type is the chart's doing
-            keys.append(key)
+            keys.append(HubKey(parse_key(toml_key), apply_pattern(link.pattern, value, link.filter), line,
+                               origin=text, chart_shaped=link.pattern not in (None, "{}") or bool(link.filter)))
             continue
         if not paths.knows(path):
             hint = paths.suggest(path)
