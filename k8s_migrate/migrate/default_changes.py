@@ -17,7 +17,7 @@ from typing import Any
 
 from ..catalog import load_catalog
 from ..charts.chartmap import OTHER_HOLE, ChartLink, ChartMap, apply_pattern, invert_pattern
-from ..charts.deployment_rules import _ABSENT, lookup
+from ..charts.deployment_rules import ABSENT, lookup
 from ..hub import HubKey, KeyPath, format_key, parse_key
 from ..report import Action, Entry, Report
 from ..rules.values import same_value
@@ -130,7 +130,7 @@ def _link_keys(link: ChartLink, values: dict[str, Any]):
         values_pattern, toml_pattern = values_pattern[:-1], toml_pattern[:-1]
     for values_path, toml_path, item in _expand(values, values_pattern, toml_pattern):
         value = lookup(values, values_path)
-        if any(seg in _ITEMS for seg in toml_path) or value is _ABSENT or value is None:
+        if any(seg in _ITEMS for seg in toml_path) or value is ABSENT or value is None:
             continue  # (a value that fills every item of a list the chart ranges over elsewhere: not a key)
         if whole and isinstance(value, list) and link.pattern:
             items = [_fill(link, v, v, values) for v in value]
@@ -182,7 +182,7 @@ def _hole(hole: str, item: Any, values: dict[str, Any]) -> Any:
     m = _VALUES_HOLE.match(hole)
     if m:
         found = lookup(values, tuple(m.group(2).split(".")))
-        if found is _ABSENT or found is None:
+        if found is ABSENT or found is None:
             return None
         if m.group(1) is None:
             return found
@@ -270,14 +270,14 @@ def rendered_keys(src_map: ChartMap, dst_map: ChartMap, migrated_values: dict[st
 
 
 def _has(values: dict[str, Any], path_text: str) -> bool:
-    return lookup(values, parse_key(path_text)) is not _ABSENT
+    return lookup(values, parse_key(path_text)) is not ABSENT
 
 
 def _effective(side: Rendered | None, key: str, catalog) -> Any:
     if side is not None and not (isinstance(side.value, dict) and not side.value):
         return side.value
     found, value, _ = catalog.default(key)
-    return value if found else _ABSENT
+    return value if found else ABSENT
 
 
 def _wiring_only(old: Any, new: Any, names: tuple[str, ...], old_unmodelled: bool = False) -> bool:
@@ -289,12 +289,12 @@ def _wiring_only(old: Any, new: Any, names: tuple[str, ...], old_unmodelled: boo
     if old_unmodelled and SERVICE in str(new_n):
         return True
     if old_n != old or new_n != new:
-        return old is _ABSENT or new is _ABSENT or _same(old_n, new_n)
+        return old is ABSENT or new is ABSENT or _same(old_n, new_n)
     return False
 
 
 def _same(a: Any, b: Any) -> bool:
-    if a is _ABSENT or b is _ABSENT:
+    if a is ABSENT or b is ABSENT:
         return a is b
     return same_value(a, b)
 
@@ -306,7 +306,7 @@ def _spoken_for(report: Report, change: Change) -> bool:
 
 
 def _shown(value: Any) -> str:
-    return "(not set)" if value is _ABSENT else repr(value)
+    return "(not set)" if value is ABSENT else repr(value)
 
 
 def entry_for_change(change: Change, src_map: ChartMap, dst_map: ChartMap, source_values: dict[str, Any],
@@ -333,7 +333,7 @@ def entry_for_change(change: Change, src_map: ChartMap, dst_map: ChartMap, sourc
         now = f"{dst_map.id} renders it from its default {after.values_path}"
         link = after.link
         kept = invert_pattern(link.pattern if link else None, change.old, link.filter if link else None) \
-            if change.old is not _ABSENT else None
+            if change.old is not ABSENT else None
         keep = (f"set {after.values_path}: {kept!r} to keep the old value" if kept is not None
                 else f"set {after.values_path} to keep the old value")
         origin = after.values_path
@@ -341,14 +341,14 @@ def entry_for_change(change: Change, src_map: ChartMap, dst_map: ChartMap, sourc
         and _customised(source_values, before.values_path, src_map)
     action: Action = "review" if users else "defaulted"
     message = f"{change.key}{where}: {_shown(change.old)} -> {_shown(change.new)}; {was}; {now}; {keep}"
-    return Entry(action, None, change.key, None if change.old is _ABSENT else change.old,
-                 None if change.new is _ABSENT else change.new, message=message, origin=origin,
+    return Entry(action, None, change.key, None if change.old is ABSENT else change.old,
+                 None if change.new is ABSENT else change.new, message=message, origin=origin,
                  source=(dst_map.source or {}).get("path") if isinstance(dst_map.source, dict) else None)
 
 
 def _customised(values: dict[str, Any], path_text: str, chart_map: ChartMap) -> bool:
     found = lookup(values, parse_key(path_text))
-    if found is _ABSENT:
+    if found is ABSENT:
         return False
-    default = chart_map.defaults.get(path_text, _ABSENT)
-    return default is _ABSENT or not same_value(default, found)
+    default = chart_map.defaults.get(path_text, ABSENT)
+    return default is ABSENT or not same_value(default, found)

@@ -18,7 +18,7 @@ from ..charts.chartmap import ChartLink, ChartMap, apply_pattern, chart_version,
 from ..data import load_json, mappings_dir
 from ..errors import UsageError
 from ..formats.text import decode
-from ..formats.values import ValuesDocument, _plain, container_for, detect_indent, get_path
+from ..formats.values import ValuesDocument, container_for, detect_indent, get_path, plain
 from ..hub import HubKey, KeyPath, format_key, matches, parse_key, substitute, unflatten
 from ..profiles import canonical
 from ..report import Entry, Report, merge_reports
@@ -188,7 +188,7 @@ def split_values(data: bytes, name: str, options: SplitOptions) -> SplitResult:
     for target in targets:
         target.report.extend(complete_list_items(target.doc, src_map, target.chart_map))
     apply_set_rules(targets, rules)
-    report_default_changes(targets, src_map, _plain(doc.data), src_version)
+    report_default_changes(targets, src_map, plain(doc.data), src_version)
 
     files = [SplitFile(t.chart_map.id, t.name, t.doc.dumps(file_header(src_map, t, name), source.text),
                        t.report, t.instances, t.profile) for t in targets]
@@ -226,7 +226,7 @@ def report_default_changes(targets: list[SplitChart], src_map: ChartMap, source_
                            src_version: str) -> None:
     """Each file's keys that its chart renders otherwise than the source chart did, from no value of the file;
     a key another target chart renders from the same source instance moved there."""
-    written = [_plain(t.doc.data) for t in targets]
+    written = [plain(t.doc.data) for t in targets]
     renders = [rendered_keys(src_map, t.chart_map, values, t.instances)
                for t, values in zip(targets, written, strict=True)]
     for i, target in enumerate(targets):

@@ -101,9 +101,9 @@ def migrate_values(data: bytes, name: str, options: ValuesOptions) -> Result:  #
     keys = [HubKey(parse_key(fed_link.toml_key),
                    apply_pattern(fed_link.link.pattern, fed_link.value, fed_link.link.filter),
                    fed_link.line, origin=format_key(fed_link.values_path)) for fed_link in fed + also]
-    from ..formats.values import _plain
+    from ..formats.values import plain
 
-    user_values = _plain(doc.data)
+    user_values = plain(doc.data)
     effective = overlay(dst_map.defaults_tree(), user_values)
     source_effective = overlay(src_map.defaults_tree(), user_values)
     packs = rule_chain(src_version, dst_version)
@@ -190,8 +190,8 @@ def migrate_values(data: bytes, name: str, options: ValuesOptions) -> Result:  #
     for path, value, line in chart_only:
         report.add(carry_chart_value(doc, src_map, dst_map, path, value, line))
     apply_rules(RuleContext(doc, report, src_map, dst_map, source_effective))
-    report.extend(default_changes(report, src_map, dst_map, user_values, _plain(doc.data), src_version, dst_version))
-    report.extend(unmet_requirements(dst_map, overlay(dst_map.defaults_tree(), _plain(doc.data))))
+    report.extend(default_changes(report, src_map, dst_map, user_values, plain(doc.data), src_version, dst_version))
+    report.extend(unmet_requirements(dst_map, overlay(dst_map.defaults_tree(), plain(doc.data))))
     add_findings(report, state)
     if alias is not None:
         under_alias(report, alias, dst_map, src_map)
