@@ -13,7 +13,6 @@ import io
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..catalog import load_catalog
 from ..charts.chartmap import ChartLink, ChartMap, apply_pattern, chart_version, invert_pattern, load_map, to_values
 from ..data import load_json, mappings_dir
 from ..errors import UsageError
@@ -307,9 +306,8 @@ def route_through_hub(target: SplitChart, leaves: list[tuple[KeyPath, Any, int |
                                line, origin=format_key(path)))
     state = run(keys, rule_chain(src_version, target.version),
                 options.rule_context(target.profile))
-    catalog = load_catalog(target.version)
     for (path, value, link), track in zip(fed, state.tracks[:len(fed)], strict=True):
-        entry = entry_for(track, catalog)
+        entry = entry_for(track)
         entry.origin = format_key(path)
         if not track.live:
             verdicts.setdefault(path, entry)

@@ -10,7 +10,6 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from ..catalog import load_catalog
 from ..charts.chartmap import (
     ChartLink,
     ChartMap,
@@ -113,7 +112,7 @@ def migrate_values(data: bytes, name: str, options: ValuesOptions) -> Result:  #
     unexposed: list[tuple[Link, Any, Entry, str]] = []  # keys the new chart can only take in extraConfigs
     moves: list[tuple[KeyPath, KeyPath, Any, Any]] = []  # (old values path, new values path, old value, new value)
     for link, track in zip(fed, state.tracks[:len(fed)], strict=True):
-        entry = entry_for(track, load_catalog(dst_version))
+        entry = entry_for(track)
         entry.origin = format_key(link.values_path)
         if not track.live:
             doc.delete(link.values_path)
