@@ -323,15 +323,14 @@ def under_alias(report: Report, alias: str, *maps: ChartMap) -> None:
     pattern = (re.compile(r"(?<![\w.])((?:" + "|".join(re.escape(t) for t in tops) + r")\.[\w.\[\]-]+)")
                if tops else None)
     values_paths = {e.origin for e in report.entries if e.origin and not e.origin.startswith("chart:")}
-    for entry in report.entries:
-        if entry.origin and not entry.origin.startswith("chart:"):
-            entry.origin = f"{alias}.{entry.origin}"
-        for attr in ("old_key", "new_key"):
-            value = getattr(entry, attr)
-            if value and value in values_paths:
-                setattr(entry, attr, f"{alias}.{value}")
-        if pattern is not None and entry.message:
-            entry.message = pattern.sub(lambda m: f"{alias}.{m.group(1)}", entry.message)
+
+    def named(key: str | None) -> str | None:
+        return f"{alias}.{key}" if key and key in values_paths else key
+
+    report.entries = [replace(
+        entry, origin=named(entry.origin), old_key=named(entry.old_key), new_key=named(entry.new_key),
+        message=pattern.sub(lambda m: f"{alias}.{m.group(1)}", entry.message) if pattern else entry.message,
+    ) for entry in report.entries]
 
 
 def part_of_each_item(src_map: ChartMap, dst_map: ChartMap, path: KeyPath, link: dict[str, Any]) -> bool:
