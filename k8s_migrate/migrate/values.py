@@ -120,6 +120,7 @@ class ValuesMigration:
 
 
 def migrate_values(data: bytes, name: str, options: ValuesOptions) -> Result:
+    """The file's leaves by the source chart's links, through the rules, to the new chart's paths."""
     m = prepare(data, name, options)
     read_links(m)
     run_rules(m)
@@ -191,6 +192,8 @@ def place(m: ValuesMigration) -> None:
 
 
 def place_leaf(m: ValuesMigration, leaf: FedLeaf, track: Track, base: Entry) -> Entry | None:
+    """Removed, left where the new chart does not read it, kept for review, placed, or (None) bound for
+    extraConfigs."""
     own = format_key(leaf.values_path)
     if track.path is None:
         m.removed.append(leaf.values_path)
