@@ -12,6 +12,7 @@ from typing import Any, Iterator, NamedTuple, Protocol
 
 from ..catalog import load_catalog
 from ..charts.chartmap import (
+    ChartLink,
     ChartMap,
     apply_pattern,
     chart_version,
@@ -27,13 +28,15 @@ from ..charts.effective import effective_set, guard_holds, overlay, simple_guard
 from ..counting import counted
 from ..errors import UsageError
 from ..formats.text import SourceText, decode
-from ..formats.values import ValuesDocument, _plain
+from ..formats.values import ValuesDocument, plain
 from ..hub import HubKey, KeyPath, format_key, parse_key
 from ..report import Entry, Report
 from ..rules.apply import Context, HubState, Track, run
+from ..rules.entries import add_findings, entry_for, join
+from ..rules.load import rule_chain
 from ..rules.values import same_value
 from .default_changes import default_changes
-from .toml import Result, add_findings, entry_for, join, rule_chain
+from .toml import Result
 
 
 @dataclass
@@ -59,14 +62,14 @@ class FedLeaf:
     value: Any
     line: int | None
     toml_key: str
-    link: dict[str, Any]
+    link: ChartLink
 
 
 class Toggle(NamedTuple):
     """A switch the new chart's guard needs, so that a value keeps its effect at its own path."""
 
     switch: tuple[KeyPath, bool]
-    guard: str
+    guard: str | None
     own: str
     toml_key: str
 
@@ -169,14 +172,14 @@ def read_links(m: ValuesMigration) -> None:
         m.fed.append(FedLeaf(path, value, line, toml_key, link))
         m.also.extend(FedLeaf(path, value, line, key, other)
                       for key, other in other_toml_keys(m.src_map, path, toml_key, links))
-    m.user_values = _plain(m.doc.data)
+    m.user_values = plain(m.doc.data)
     m.effective = overlay(m.dst_map.defaults_tree(), m.user_values)
     m.source_effective = overlay(m.src_map.defaults_tree(), m.user_values)
 
 
 def run_rules(m: ValuesMigration) -> None:
     keys = [HubKey(parse_key(leaf.toml_key),
-                   apply_pattern(leaf.link.get("pattern"), leaf.value, leaf.link.get("filter")),
+                   apply_pattern(leaf.link.pattern, leaf.value, leaf.link.filter),
                    leaf.line, origin=format_key(leaf.values_path)) for leaf in m.fed + m.also]
     m.state = run(keys, rule_chain(m.src_version, m.dst_version), Context(
         profile=m.options.profile, keep_old_defaults=m.options.keep_old_defaults, answers=m.options.answers))
@@ -195,7 +198,7 @@ def place_leaf(m: ValuesMigration, leaf: FedLeaf, track: Track, base: Entry) -> 
     """Removed, left where the new chart does not read it, kept for review, placed, or (None) bound for
     extraConfigs."""
     own = format_key(leaf.values_path)
-    if track.path is None:
+    if not track.live:
         m.removed.append(leaf.values_path)
         return replace(base, message=join(base.message, f"removed {own} from the values"))
     toml_key = format_key(track.path)
@@ -216,10 +219,10 @@ def place_leaf(m: ValuesMigration, leaf: FedLeaf, track: Track, base: Entry) -> 
         "Set it through a ConfigMap override of deployment.toml (or extraConfigs where the chart has it)")))
 
 
-def place_at(m: ValuesMigration, leaf: FedLeaf, track: Track, base: Entry, target: tuple[str, dict[str, Any]]
+def place_at(m: ValuesMigration, leaf: FedLeaf, track: Track, base: Entry, target: tuple[str, ChartLink]
              ) -> Entry:
     """A key the new chart reads from a values path: its value there, and the entry that says so."""
-    (new_path_text, new_link), guard_note = through_guard(m, leaf, format_key(track.live_path), target)
+    (new_path_text, new_link), guard_note = through_guard(m, leaf, format_key(track.path), target)
     new_value = value_for(leaf, track, new_link)
     action, reported_value, notes = base.action, base.new_value, [guard_note]
     if same_lineage(m.src_map, m.dst_map) and takes_new_default(m.src_map, m.dst_map, leaf.values_path,
@@ -235,8 +238,8 @@ def place_at(m: ValuesMigration, leaf: FedLeaf, track: Track, base: Entry, targe
                    new_key=new_path_text if action == "moved" and not track.events else base.new_key)
 
 
-def through_guard(m: ValuesMigration, leaf: FedLeaf, toml_key: str, target: tuple[str, dict[str, Any]]
-                  ) -> tuple[tuple[str, dict[str, Any]], str]:
+def through_guard(m: ValuesMigration, leaf: FedLeaf, toml_key: str, target: tuple[str, ChartLink]
+                  ) -> tuple[tuple[str, ChartLink], str]:
     """When the new chart also reads the key from the leaf's own path under a guard: keep it there when it had
     no effect before either, or set the guard's switch; else say why it goes elsewhere."""
     own = format_key(leaf.values_path)
@@ -244,23 +247,23 @@ def through_guard(m: ValuesMigration, leaf: FedLeaf, toml_key: str, target: tupl
     gated = [link for k, link in m.dst_map.toml_to_values(toml_key) if k == own]
     if new_path_text == own or not gated:
         return target, ""
-    switch = simple_guard(gated[0].get("guard"))
-    if guard_holds(leaf.link.get("guard"), m.source_effective) is False:
+    switch = simple_guard(gated[0].guard)
+    if guard_holds(leaf.link.guard, m.source_effective) is False:
         return (own, gated[0]), ""
     if switch is not None:
-        m.toggles.append(Toggle(switch, gated[0]["guard"], own, toml_key))
+        m.toggles.append(Toggle(switch, gated[0].guard, own, toml_key))
         effective_set(m.effective, switch[0], switch[1])
         return (own, gated[0]), ""
-    return target, (f"{m.dst_map.id} reads {own} only when {gated[0].get('guard')}, "
+    return target, (f"{m.dst_map.id} reads {own} only when {gated[0].guard}, "
                     f"which does not hold with these values; written to {new_path_text}")
 
 
-def value_for(leaf: FedLeaf, track: Track, new_link: dict[str, Any]) -> Any:
+def value_for(leaf: FedLeaf, track: Track, new_link: ChartLink) -> Any:
     """The values entry that renders the track's value through the new link; the user's own when it does as well."""
-    same_form = (new_link.get("pattern"), new_link.get("filter")) == (leaf.link.get("pattern"), leaf.link.get("filter"))
+    same_form = (new_link.pattern, new_link.filter) == (leaf.link.pattern, leaf.link.filter)
     if same_form and same_value(track.value, track.input_key.value):
         return leaf.value
-    new_value = invert_pattern(new_link.get("pattern"), track.value, new_link.get("filter"))
+    new_value = invert_pattern(new_link.pattern, track.value, new_link.filter)
     return leaf.value if new_value is None or same_value(new_value, leaf.value) else new_value
 
 
@@ -288,9 +291,9 @@ def chart_level(m: ValuesMigration) -> None:
     for path, value, line in m.chart_only:
         m.report.add(carry_chart_value(m.doc, m.src_map, m.dst_map, path, value, line))
     apply_rules(RuleContext(m.doc, m.report, m.src_map, m.dst_map, m.source_effective))
-    m.report.extend(default_changes(m.report, m.src_map, m.dst_map, m.user_values, _plain(m.doc.data),
+    m.report.extend(default_changes(m.report, m.src_map, m.dst_map, m.user_values, plain(m.doc.data),
                                     m.src_version, m.dst_version))
-    m.report.extend(unmet_requirements(m.dst_map, overlay(m.dst_map.defaults_tree(), _plain(m.doc.data))))
+    m.report.extend(unmet_requirements(m.dst_map, overlay(m.dst_map.defaults_tree(), plain(m.doc.data))))
     add_findings(m.report, m.state)
 
 
@@ -336,13 +339,13 @@ def under_alias(report: Report, alias: str, *maps: ChartMap) -> None:
     ) for entry in report.entries]
 
 
-def part_of_each_item(src_map: ChartMap, dst_map: ChartMap, path: KeyPath, link: dict[str, Any]) -> bool:
+def part_of_each_item(src_map: ChartMap, dst_map: ChartMap, path: KeyPath, link: ChartLink) -> bool:
     """A value that fills one hole of every item of a TOML list (the port in ``tcp://{{ $element }}:{}``)
     is no TOML key of its own: when the new chart renders it the same way, it stays where it is."""
-    if link.get("kind") != "pattern" or "[]" not in link.get("toml", "") or "{{" not in (link.get("pattern") or ""):
+    if link.kind != "pattern" or "[]" not in (link.toml or "") or "{{" not in (link.pattern or ""):
         return False
-    same = ("toml", "pattern", "filter")
-    return any(all(other.get(f) == link.get(f) for f in same) for _, other in dst_map.values_to_toml(format_key(path)))
+    return any((other.toml, other.pattern, other.filter) == (link.toml, link.pattern, link.filter)
+               for _, other in dst_map.values_to_toml(format_key(path)))
 
 
 def duplicate_entries(doc: ValuesDocument) -> list[Entry]:
@@ -392,7 +395,7 @@ def carries_weight(leaf: FedLeaf, track: Track, src_map: ChartMap, dst_map: Char
                    source_effective: dict[str, Any]) -> bool:
     """Did this value shape the old configuration as a customisation? Not when the old chart's guard kept
     it out of deployment.toml, nor (within one chart lineage) when it was the old chart's default."""
-    if guard_holds(leaf.link.get("guard"), source_effective) is False:
+    if guard_holds(leaf.link.guard, source_effective) is False:
         return False
     if track.events:
         return True
@@ -407,12 +410,12 @@ def wants_extra(options: ValuesOptions) -> bool:
 def extra_configs_path(dst_map: ChartMap, toml_path: KeyPath) -> str | None:
     """The values string the new chart pastes into deployment.toml, when the key's table can go there:
     the chart must render nothing in that table itself (a table may not be defined twice)."""
-    paths = sorted({link["values"] for link in dst_map.links
-                    if link.get("kind") == "embedded" and "*" not in link["values"]})
+    paths = sorted({link.values for link in dst_map.links
+                    if link.kind == "embedded" and "*" not in link.values})
     if not paths or len(toml_path) < 2 or any(isinstance(s, int) for s in toml_path):
         return None
     table = format_key(toml_path[:-1])
-    rendered = {link.get("toml") or "" for link in dst_map.links if link.get("kind") != "embedded"} | {
+    rendered = {link.toml or "" for link in dst_map.links if link.kind != "embedded"} | {
         c.get("toml") or "" for c in dst_map.constants}
     if any(k == table or k.startswith(table + ".") or k.startswith(table + "[") or table.startswith(k + ".")
            for k in rendered if k):
@@ -437,11 +440,11 @@ def write_extra_configs(doc: ValuesDocument, dst_map: ChartMap, unexposed: list[
         toml = TomlDocument(decode_text((text if text.strip() else "# written by k8s-migrate\n").encode(), extra),
                             extra)
         for leaf, track, entry, _ in items:
-            toml.set(track.live_path, track.value)
+            toml.set(track.path, track.value)
             doc.delete(leaf.values_path)
-            entries.append(replace(entry, action="moved", new_key=f"{extra}: {format_key(track.live_path)}",
+            entries.append(replace(entry, action="moved", new_key=f"{extra}: {format_key(track.path)}",
                                    message=join(entry.message, (
-                                       f"{dst_map.id} does not expose {format_key(track.live_path)}; written into "
+                                       f"{dst_map.id} does not expose {format_key(track.path)}; written into "
                                        f"{extra}, which the chart pastes into deployment.toml (answers file "
                                        f"`unexposed: keep` keeps it at {format_key(leaf.values_path)})"))))
         from ruamel.yaml.scalarstring import LiteralScalarString
@@ -451,12 +454,12 @@ def write_extra_configs(doc: ValuesDocument, dst_map: ChartMap, unexposed: list[
 
 
 def other_toml_keys(chart_map: ChartMap, path: KeyPath, main_key: str,
-                    links: list[tuple[str, dict[str, Any]]] | None = None) -> list[tuple[str, dict[str, Any]]]:
+                    links: list[tuple[str, ChartLink]] | None = None) -> list[tuple[str, ChartLink]]:
     """The other TOML keys one values leaf feeds (one database type feeds apim_db and shared_db)."""
     found = in_first_instance(chart_map, chart_map.values_to_toml(format_key(path)) if links is None else links)
     seen, out = {main_key}, []
     for key, link in found:
-        if key not in seen and link.get("kind") != "embedded":
+        if key not in seen and link.kind != "embedded":
             seen.add(key)
             out.append((key, link))
     return out
@@ -468,11 +471,11 @@ def feed_other_path(doc: ValuesDocument, dst_map: ChartMap, leaf: FedLeaf, track
     if not track.live:
         return None
     own = format_key(leaf.values_path)
-    target = to_values(dst_map, format_key(track.live_path), prefer=resolved.get(own, own), values=effective)
+    target = to_values(dst_map, format_key(track.path), prefer=resolved.get(own, own), values=effective)
     if target is None or target[0] in (own, resolved.get(own)):
         return None
     path_text, new_link = target
-    value = invert_pattern(new_link.get("pattern"), track.value, new_link.get("filter"))
+    value = invert_pattern(new_link.pattern, track.value, new_link.filter)
     if value is None:
         value = leaf.value
     path = parse_key(path_text)
@@ -480,7 +483,7 @@ def feed_other_path(doc: ValuesDocument, dst_map: ChartMap, leaf: FedLeaf, track
         return None
     doc.set(path, value)
     return Entry("added", None, path_text, None, value, origin=path_text, message=(
-        f"{own} also fed {format_key(track.live_path)}, which {dst_map.id} reads from {path_text}; set it there too"))
+        f"{own} also fed {format_key(track.path)}, which {dst_map.id} reads from {path_text}; set it there too"))
 
 
 def unmet_requirements(dst_map: ChartMap, values: dict[str, Any]) -> list[Entry]:
