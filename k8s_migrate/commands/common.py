@@ -89,6 +89,12 @@ KEEP_OLD = Option(
 )
 
 
+def finish(code: int) -> None:
+    """End the command with ``code`` (a ``report.exit_code``) unless it is 0."""
+    if code:
+        raise Exit(code)
+
+
 def fail(exc: Exception) -> NoReturn:
     message = exc.render() if isinstance(exc, UsageError) else str(exc)
     sys.stderr.write(f"k8s-migrate: error: {message}\n")
@@ -192,5 +198,4 @@ def conclude(unmasked: Report, report: Report, d: Delivery, changed: list[str]) 
         sys.stderr.write(terminal_text(report, d.verbose))
     if d.check:
         sys.stderr.write("".join(f"would migrate {path}\n" for path in changed))
-    if code := unmasked.exit_code(d.check, d.strict, changed=bool(changed)):
-        raise Exit(code)
+    finish(unmasked.exit_code(d.check, d.strict, changed=bool(changed)))

@@ -31,7 +31,8 @@ from ..formats.text import SourceText, decode
 from ..formats.values import ValuesDocument, plain
 from ..hub import HubKey, KeyPath, format_key, parse_key
 from ..report import Entry, Report
-from ..rules.apply import Context, HubState, Track, run
+from ..request import Request
+from ..rules.apply import HubState, Track, run
 from ..rules.entries import add_findings, entry_for, join
 from ..rules.load import rule_chain
 from ..rules.values import same_value
@@ -40,15 +41,15 @@ from .toml import Result
 
 
 @dataclass
-class ValuesOptions:
-    chart: str
-    to_chart: str
-    from_version: str | None = None
-    to_version: str | None = None
-    profile: str | None = None
-    keep_old_defaults: bool = False
-    answers: dict[str, Any] = field(default_factory=dict)
-    subchart: str | None = None
+class ValuesOptions(Request):
+    """A values migration's request: ``chart`` and ``to_chart`` given; without versions, the charts' appVersions."""
+
+    subchart: str | None = field(default=None, kw_only=True)
+
+    @property
+    def charts(self) -> tuple[str, str]:
+        assert self.chart and self.to_chart, "a values migration is asked with both charts"
+        return self.chart, self.to_chart
 
 
 Leaf = tuple[KeyPath, Any, int | None]  # a values path, its value, its line
@@ -139,7 +140,7 @@ def migrate_values(data: bytes, name: str, options: ValuesOptions) -> Result:
 
 def prepare(data: bytes, name: str, options: ValuesOptions) -> ValuesMigration:
     """Load both charts and the file, focus on the subchart's values, and report keys given twice."""
-    src_map, dst_map = load_map(options.chart), load_map(options.to_chart)
+    src_map, dst_map = (load_map(chart) for chart in options.charts)
     src_version = chart_version(src_map, options.from_version, "--from")
     dst_version = chart_version(dst_map, options.to_version, "--to")
     source = decode(data, name)
@@ -181,8 +182,7 @@ def run_rules(m: ValuesMigration) -> None:
     keys = [HubKey(parse_key(leaf.toml_key),
                    apply_pattern(leaf.link.pattern, leaf.value, leaf.link.filter),
                    leaf.line, origin=format_key(leaf.values_path)) for leaf in m.fed + m.also]
-    m.state = run(keys, rule_chain(m.src_version, m.dst_version), Context(
-        profile=m.options.profile, keep_old_defaults=m.options.keep_old_defaults, answers=m.options.answers))
+    m.state = run(keys, rule_chain(m.src_version, m.dst_version), m.options.rule_context())
 
 
 def place(m: ValuesMigration) -> None:
