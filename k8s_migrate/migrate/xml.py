@@ -143,7 +143,7 @@ def build_template_file(found: XmlResult, base_text: str, base_name: str, versio
     base_data = out.data()
     baseline = Baseline(load_catalog(version), base_data, f"{version} stock file")
     base_flat = flatten(base_data)
-    xml_data = nest(found.keys)
+    xml_data = nest_hub_keys(found.keys)
     matcher = ItemMatcher(xml_data, base_data)
     placed: dict[KeyPath, int] = {}
     appended: set[KeyPath] = set()
@@ -158,7 +158,7 @@ def build_template_file(found: XmlResult, base_text: str, base_name: str, versio
     return built
 
 
-def nest(keys: list[HubKey]) -> dict[str, Any]:
+def nest_hub_keys(keys: list[HubKey]) -> dict[str, Any]:
     """The hub keys as nested data (arrays of tables as lists), for matching items by identity."""
     return nest_leaves((hub.path, hub.value) for hub in keys)
 
