@@ -15,7 +15,7 @@ Patterns (rule keys, catalog entries) may also use ``*`` for any one table key a
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Iterable
 
@@ -50,7 +50,7 @@ _BARE_SEGMENT = re.compile(r"[A-Za-z0-9_-]+")
 _PLAIN_PATH_PART = re.compile(r'([A-Za-z0-9_-]+)|"([^"\\\n]*)"|\[(\d+)\]')
 
 
-def parse_key(text: str) -> KeyPath:
+def parse_key(text: Any) -> KeyPath:  # Any: callers typed against the cached form, which took anything
     """Parse the text form of a key path (double or single quoted segments allowed)."""
     if _BARE_PATH.fullmatch(text):
         return tuple(text.split("."))
@@ -191,7 +191,9 @@ class HubKey:
     line: int | None = None
     origin: str | None = None  # the input's own address (a values path, an XML location)
     comment: str | None = None  # a trailing comment on the line, without the '#'
-    meta: dict[str, Any] = field(default_factory=dict)
+    item_context: bool = False  # 2.x XML: a stock value carried only because its list item is customised
+    derived_from: str | None = None  # 2.x XML: the key the reader made this one from (a database type from its URL)
+    chart_shaped: bool = False  # a values leaf a chart renders through a pattern or filter: its type is the chart's
 
     @property
     def key(self) -> str:

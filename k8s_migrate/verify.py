@@ -308,11 +308,10 @@ def old_wiring(before: Any, key: str, names: tuple[str, ...], src_map: ChartMap 
 
 
 def _find(tree: Any, path: KeyPath) -> tuple[bool, Any]:
-    from k8s_migrate.charts.deployment_rules import _ABSENT as MISSING
-    from k8s_migrate.charts.deployment_rules import lookup
+    from k8s_migrate.charts.deployment_rules import ABSENT, lookup
 
     found = lookup(tree, path)
-    return (False, None) if found is MISSING else (True, found)
+    return (False, None) if found is ABSENT else (True, found)
 
 
 def _same(reported: Any, rendered: Any) -> bool:
@@ -394,7 +393,8 @@ def verify(values_data: bytes, name: str, chart: str, to_chart: str, instance: s
     dst_dir = chart_directory(chart_dir_to, None) if chart_dir_to else chart_directory(to_chart, dst_map)
     values_text = values_data.decode("utf-8-sig")
     if values_result is None:
-        values_result = migrate_values(values_data, name, ValuesOptions(chart, to_chart, subchart=subchart))
+        values_result = migrate_values(values_data, name,
+                                       ValuesOptions(chart=chart, to_chart=to_chart, subchart=subchart))
     alias = _alias(values_result.report)
     source_values = _subtree(load_values_text(values_text), alias)
     migrated_values = _subtree(load_values_text(values_result.output), alias)
@@ -489,10 +489,10 @@ _VALUES_READ = re.compile(r"\.Values\.([A-Za-z0-9_.]+)")
 
 def instance_guard_paths(chart_dir: Path, instance: str) -> set[str]:
     """The values paths the conditions of an instance's ConfigMap template read."""
-    from k8s_migrate.charts.render import _config_sources, load_chart
+    from k8s_migrate.charts.render import config_sources, load_chart
 
     chart = load_chart(chart_dir)
-    template = _config_sources(chart).get(instance)
+    template = config_sources(chart).get(instance)
     if template is None:
         return set()
     return {path for cond in _GUARD.findall(chart.template_text(template)) for path in _VALUES_READ.findall(cond)}

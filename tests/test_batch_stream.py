@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from k8s_migrate.batch.discovery import Defaults, Manifest, read_manifest
+from k8s_migrate.batch.discovery import Manifest, read_batch_manifest
 from k8s_migrate.batch.run import run_batch
 from k8s_migrate.batch.worker import Target
 from k8s_migrate.report import Entry, Report
 from k8s_migrate.report.renderers import EntrySpool, entries_json, json_chunks, render_json
+from k8s_migrate.request import Request
 
 from helpers import cli
 
@@ -38,7 +39,7 @@ def test_streamed_json_is_render_json(count):
 
 def held_in_memory(root: Path, workers: int, show_secrets: bool, manifest: Manifest | None = None) -> str:
     """The report as batch wrote it before streaming: every entry back in the parent, merged, masked, rendered."""
-    result = run_batch(str(root), Defaults("4.6.0"), Target(str(root)), workers, manifest)
+    result = run_batch(str(root), Request(to_version="4.6.0"), Target(str(root)), workers, manifest)
     return render_json(result.report.masked(show_secrets))
 
 
@@ -55,7 +56,7 @@ def test_the_fleet_report_is_the_same_streamed(tmp_path, workers, flags):
     run = cli("batch", root, "--to", "4.6.0", "--manifest", manifest, "--report", report, "--workers", str(workers),
               *flags)
     assert run.code == 2, run.err  # the fixture's unversioned file fails; the rest migrate
-    expected = held_in_memory(root, workers, "--show-secrets" in flags, read_manifest(str(manifest)))
+    expected = held_in_memory(root, workers, "--show-secrets" in flags, read_batch_manifest(str(manifest)))
     assert report.read_text() == expected
     data = json.loads(expected)
     assert len(data["entries"]) > 50 and sum(data["summary"].values()) == len(data["entries"])

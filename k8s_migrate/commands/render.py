@@ -9,7 +9,8 @@ from typing import Optional
 import typer
 
 from ..errors import UsageError
-from .common import fail
+from ..report import exit_code
+from .common import fail, finish
 
 RENDERER_HELP = (
     "builtin (the Go-template evaluator in k8s-migrate) or helm (`helm template`, helm on PATH or $K8S_MIGRATE_HELM)."
@@ -122,7 +123,7 @@ def verify_command(
     except UsageError as exc:
         fail(exc)
     sys.stdout.write(verification_text(result, show_secrets))
-    raise typer.Exit(0 if result.ok else 1)
+    finish(exit_code(findings=not result.ok))
 
 
 def verify_values(data: bytes, name: str, chart: str, to_chart: str, instance: Optional[str], chart_dir: Optional[str],
@@ -165,7 +166,7 @@ def verify_pair(old: str, new: str, from_version: Optional[str], to_version: Opt
     except UsageError as exc:
         fail(exc)
     sys.stdout.write(terminal_text(report, verbose=True, stream=sys.stdout))
-    raise typer.Exit(0 if audit.ok else 1)
+    finish(exit_code(findings=not audit.ok))
 
 
 def version_of(data: bytes, name: str, given: Optional[str], option: str) -> tuple[str, list[str]]:

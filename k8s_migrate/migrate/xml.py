@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from k8s_migrate.carryover import Baseline, ItemMatcher
-from k8s_migrate.catalog import UnknownVersionError, load_catalog, resolve_version
+from k8s_migrate.catalog import load_catalog
 from k8s_migrate.data import load_json
 from k8s_migrate.errors import UsageError
 from k8s_migrate.formats.text import decode
@@ -22,8 +22,9 @@ from k8s_migrate.hub import nest as nest_leaves
 from k8s_migrate.migrate.toml import Options, Result, migrate_toml, stock_for, stock_text, tidy
 from k8s_migrate.report import Action, Entry, Report
 from k8s_migrate.report.masking import is_secret_key
+from k8s_migrate.request import known_version
 from k8s_migrate.rules.values import same_value
-from k8s_migrate.versions import VersionError, version_key
+from k8s_migrate.versions import version_key
 from k8s_migrate.xml.customisations import Customisation, XmlInputError, XmlResult, skipped_files, xml_customisations
 from k8s_migrate.xml.document import XmlSyntaxError
 
@@ -48,8 +49,9 @@ class TemplateFile:
 
 def migrate_xml(conf_path: Path | str, options: Options) -> Result:
     """The target version's deployment.toml for a 2.x repository/conf folder (or one XML file)."""
-    found = read_customisations(Path(conf_path), options.from_version)
-    target = target_version(options.to_version, found.template_version)
+    from_version, to_version = options.given_versions()
+    found = read_customisations(Path(conf_path), from_version)
+    target = target_version(to_version, found.template_version)
     reaches_target = target == found.template_version
     base_text, base_name = template_base(found.template_version, options, use_onto=reaches_target)
     built = build_template_file(found, base_text, base_name, found.template_version)
@@ -120,10 +122,7 @@ def read_customisations(conf_path: Path, from_version: str) -> XmlResult:
 
 
 def target_version(text: str, template_version: str) -> str:
-    try:
-        target = resolve_version(text)
-    except (VersionError, UnknownVersionError) as exc:
-        raise UsageError(str(exc)) from None
+    target = known_version(text)
     if version_key(target) < version_key(template_version):
         raise UsageError(f"--to {text}: the XML era migrates to {template_version} or later")
     return target
@@ -144,7 +143,7 @@ def build_template_file(found: XmlResult, base_text: str, base_name: str, versio
     base_data = out.data()
     baseline = Baseline(load_catalog(version), base_data, f"{version} stock file")
     base_flat = flatten(base_data)
-    xml_data = nest(found.keys)
+    xml_data = nest_hub_keys(found.keys)
     matcher = ItemMatcher(xml_data, base_data)
     placed: dict[KeyPath, int] = {}
     appended: set[KeyPath] = set()
@@ -152,14 +151,14 @@ def build_template_file(found: XmlResult, base_text: str, base_name: str, versio
     for hub in found.keys:
         path = place(hub.path, matcher, out, placed, appended)
         new_item = any(path[: i + 1] in appended for i, s in enumerate(path) if isinstance(s, int))
-        if hub.meta.get("context") and not new_item:
+        if hub.item_context and not new_item:
             continue
         built.landings[hub.key] = land(hub, path, out, baseline, base_flat, new_item)
     built.text = tidy(out.dumps())
     return built
 
 
-def nest(keys: list[HubKey]) -> dict[str, Any]:
+def nest_hub_keys(keys: list[HubKey]) -> dict[str, Any]:
     """The hub keys as nested data (arrays of tables as lists), for matching items by identity."""
     return nest_leaves((hub.path, hub.value) for hub in keys)
 
@@ -213,8 +212,8 @@ def derived_keys(keys: list[HubKey]) -> dict[str, list[str]]:
     """Keys the reader added for another key (a [database.*] type from its JDBC URL)."""
     out: dict[str, list[str]] = {}
     for hub in keys:
-        if hub.meta.get("derived_from"):
-            out.setdefault(hub.meta["derived_from"], []).append(hub.key)
+        if hub.derived_from:
+            out.setdefault(hub.derived_from, []).append(hub.key)
     return out
 
 
@@ -229,10 +228,7 @@ def entries_by_old_key(report: Report) -> dict[str, list[Entry]]:
 def customisation_entry(cust: Customisation, keys: list[str], built: TemplateFile,
                         stage_by_key: dict[str, list[Entry]], template_version: str, target: str,
                         chained: bool) -> Entry:
-    old_value = cust.stock_value if cust.action == "removed" else cust.user_value
-    entry = Entry(LANDED, cust.xpath, None, old_value, None, rule=cust.rule, source=rule_source(cust, template_version),
-                  line=cust.line, file=cust.file, origin=f"{cust.file}:{cust.line or '-'} {cust.xpath}",
-                  confidence=rule_fact(cust, template_version, "confidence"))
+    rule, source = cust.rule, rule_source(cust, template_version)
     landings = [built.landings[k] for k in keys if k in built.landings]
     finals: dict[str, Any] = {}
     notes: list[str] = []
@@ -253,8 +249,8 @@ def customisation_entry(cust: Customisation, keys: list[str], built: TemplateFil
         for toml_entry in later:
             if toml_entry.new_key and toml_entry.action not in ("removed", "defaulted"):
                 finals[toml_entry.new_key] = toml_entry.new_value
-            entry.rule = join_ids(entry.rule, toml_entry.rule)
-            entry.source = join_ids(entry.source, toml_entry.source, " ; ")
+            rule = join_ids(rule, toml_entry.rule)
+            source = join_ids(source, toml_entry.source, " ; ")
             step += f" -> {target}: {toml_entry.new_key or 'left out'}"
             if toml_entry.message:
                 step += f" ({toml_entry.message})"
@@ -264,12 +260,15 @@ def customisation_entry(cust: Customisation, keys: list[str], built: TemplateFil
             if landing.status == "set":
                 step += f" -> {target}: not carried"
         notes.append(step)
-    entry.action = entry_action(cust, actions)
-    entry.new_key, entry.new_value = final_key_and_value(finals)
-    entry.message = "; ".join(filter(None, [cust.message or rule_fact(cust, template_version, "message"), *notes]))
-    if not cust.message and not keys and not entry.message:
-        entry.message = f"{cust.action} in the XML; nothing to carry"
-    return entry
+    new_key, new_value = final_key_and_value(finals)
+    message = "; ".join(filter(None, [cust.message or rule_fact(cust, template_version, "message"), *notes]))
+    if not message and not keys:
+        message = f"{cust.action} in the XML; nothing to carry"
+    return Entry(entry_action(cust, actions), cust.xpath, new_key,
+                 cust.stock_value if cust.action == "removed" else cust.user_value, new_value, rule=rule,
+                 source=source, message=message, line=cust.line, file=cust.file,
+                 origin=f"{cust.file}:{cust.line or '-'} {cust.xpath}",
+                 confidence=rule_fact(cust, template_version, "confidence"))
 
 
 ATTENTION_FIRST: tuple[Action, ...] = (

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +56,7 @@ class XmlInputError(ValueError):
     pass
 
 
-def known_version(from_version: str) -> str:
+def known_xml_version(from_version: str) -> str:
     versions = load_json("xml/files.json")["versions"]
     for version in versions:
         if version == from_version or version.startswith(from_version.rstrip(".") + "."):
@@ -318,7 +318,7 @@ class Collector:
             return None if held.value == value or context else repr(held.value)
         self.keys[key] = HubKey(
             path=parse_key(key), value=value, line=cust.line, origin=f"{cust.file}:{cust.line} {cust.xpath}",
-            meta={"action": cust.action, "rule": cust.rule, "context": context, "stock_value": cust.stock_value})
+            item_context=context)
         return None
 
 
@@ -393,12 +393,12 @@ def add_database_types(out: Collector, template_version: str) -> None:
             type_key = format_key(path[:2] + ("type",))
             if db_type and type_key not in out.keys:
                 out.keys[type_key] = HubKey(parse_key(type_key), db_type, hub.line, hub.origin,
-                                            meta={**hub.meta, "derived_from": key})
+                                            item_context=hub.item_context, derived_from=key)
 
 
 def xml_customisations(conf_path: Path, from_version: str) -> XmlResult:
     """The customisations of a 2.x repository/conf folder (or one XML file) as 3.0.0 hub keys."""
-    version = known_version(from_version)
+    version = known_xml_version(from_version)
     template_version = load_json("xml/files.json")["versions"][version]["map"]
     rules = rules_for(version, template_version)
     paths = find_conf_files(Path(conf_path))
@@ -450,7 +450,7 @@ def scalar_lists(keys: list[HubKey], customisations: list[Customisation]) -> lis
         if items is None:
             continue
         items = sorted(items, key=lambda k: k.path[-1])
-        whole = HubKey(key.path[:-1], [k.value for k in items], key.line, key.origin, key.comment, dict(key.meta))
+        whole = replace(key, path=key.path[:-1], value=[k.value for k in items])
         out[i] = whole
         renamed.update({k.key: whole.key for k in items})
     for cust in customisations:
