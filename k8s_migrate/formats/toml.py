@@ -233,6 +233,8 @@ class TomlDocument:
     def dumps(self) -> str:
         if not self.edited:
             return self.source.original
+        _LAYOUTS.clear()  # the insertion caches hold tables: written out, the document may go
+        _TABLE_FREE.clear()
         return self.source.restore(tomlkit.dumps(self.doc))
 
     def get(self, path: KeyPath) -> Item | None:
