@@ -6,10 +6,9 @@ from __future__ import annotations
 import sys
 from typing import Optional
 
-import typer
-
-from ..errors import UsageError
+from ..errors import Exit, UsageError
 from .common import fail
+from .params import Argument, Option
 
 RENDERER_HELP = (
     "builtin (the Go-template evaluator in k8s-migrate) or helm (`helm template`, helm on PATH or $K8S_MIGRATE_HELM)."
@@ -17,23 +16,23 @@ RENDERER_HELP = (
 CHART_DIR_HELP = "The chart directory, when --chart is a built-in id whose templates are not available here."
 
 
-def register(app: typer.Typer) -> None:
+def register(app) -> None:
     app.command("render")(render_command)
     app.command("verify")(verify_command)
 
 
 def render_command(
-    file: str = typer.Argument(..., help="The values file, or - for stdin."),
-    chart: str = typer.Option(
+    file: str = Argument(..., help="The values file, or - for stdin."),
+    chart: str = Option(
         ..., "--chart", help="A chart directory, or a built-in id such as helm-apim/all-in-one@4.5.x."
     ),
-    instance: Optional[str] = typer.Option(
+    instance: Optional[str] = Option(
         None, "--instance", help="Which deployment.toml, e.g. instance-2 (default: the first)."
     ),
-    release_name: str = typer.Option("release", "--release-name", help=".Release.Name"),
-    namespace: str = typer.Option("default", "--namespace", help=".Release.Namespace"),
-    chart_dir: Optional[str] = typer.Option(None, "--chart-dir", help=CHART_DIR_HELP),
-    renderer: str = typer.Option("builtin", "--renderer", help=RENDERER_HELP),
+    release_name: str = Option("release", "--release-name", help=".Release.Name"),
+    namespace: str = Option("default", "--namespace", help=".Release.Namespace"),
+    chart_dir: Optional[str] = Option(None, "--chart-dir", help=CHART_DIR_HELP),
+    renderer: str = Option("builtin", "--renderer", help=RENDERER_HELP),
 ) -> None:
     """Print the deployment.toml that a chart renders from a values file (values merged over the chart's)."""
     try:
@@ -54,41 +53,41 @@ def render_command(
 
 
 def verify_command(
-    file: str = typer.Argument(
+    file: str = Argument(
         ...,
         help="The values file for --chart; or OLD, the deployment.toml or ConfigMap before a migration.",
         metavar="FILE|OLD",
     ),
-    new_file: Optional[str] = typer.Argument(
+    new_file: Optional[str] = Argument(
         None,
         help="NEW: the same file after a migration (made by any tool or by hand), with --from and --to.",
         metavar="[NEW]",
     ),
-    chart: Optional[str] = typer.Option(
+    chart: Optional[str] = Option(
         None, "--chart", help="The chart the values are for (built-in id or directory)."
     ),
-    to_chart: Optional[str] = typer.Option(
+    to_chart: Optional[str] = Option(
         None, "--to-chart", help="The chart to migrate to (built-in id or directory)."
     ),
-    from_version: Optional[str] = typer.Option(
+    from_version: Optional[str] = Option(
         None, "--from", help="With OLD NEW: the API-M version of OLD, e.g. 4.2."
     ),
-    to_version: Optional[str] = typer.Option(None, "--to", help="With OLD NEW: the API-M version of NEW, e.g. 4.6."),
-    profile: Optional[str] = typer.Option(
+    to_version: Optional[str] = Option(None, "--to", help="With OLD NEW: the API-M version of NEW, e.g. 4.6."),
+    profile: Optional[str] = Option(
         None, "--profile", help="With OLD NEW: the profile (detected when not given)."
     ),
-    report_path: Optional[str] = typer.Option(
+    report_path: Optional[str] = Option(
         None, "--report", help="With OLD NEW: write the audit here (.json, .md, .sarif, .txt)."
     ),
-    instance: Optional[str] = typer.Option(
+    instance: Optional[str] = Option(
         None, "--instance", help="Values: compare only this instance, e.g. instance-2 (default: every instance)."
     ),
-    chart_dir: Optional[str] = typer.Option(None, "--chart-dir", help=CHART_DIR_HELP),
-    to_chart_dir: Optional[str] = typer.Option(
+    chart_dir: Optional[str] = Option(None, "--chart-dir", help=CHART_DIR_HELP),
+    to_chart_dir: Optional[str] = Option(
         None, "--to-chart-dir", help="The directory of --to-chart, as --chart-dir."
     ),
-    show_secrets: bool = typer.Option(False, "--show-secrets", help="Do not mask secret values in the differences."),
-    given: list[str] = typer.Option(
+    show_secrets: bool = Option(False, "--show-secrets", help="Do not mask secret values in the differences."),
+    given: list[str] = Option(
         [],
         "--set",
         help=(
@@ -96,8 +95,8 @@ def verify_command(
             "encryption key). Repeatable."
         ),
     ),
-    renderer: str = typer.Option("builtin", "--renderer", help=RENDERER_HELP),
-    subchart: Optional[str] = typer.Option(
+    renderer: str = Option("builtin", "--renderer", help=RENDERER_HELP),
+    subchart: Optional[str] = Option(
         None,
         "--subchart",
         help="The alias under which an umbrella chart's values file holds --chart's values (default: detected).",
@@ -122,7 +121,7 @@ def verify_command(
     except UsageError as exc:
         fail(exc)
     sys.stdout.write(verification_text(result, show_secrets))
-    raise typer.Exit(0 if result.ok else 1)
+    raise Exit(0 if result.ok else 1)
 
 
 def verify_values(data: bytes, name: str, chart: str, to_chart: str, instance: Optional[str], chart_dir: Optional[str],
@@ -165,7 +164,7 @@ def verify_pair(old: str, new: str, from_version: Optional[str], to_version: Opt
     except UsageError as exc:
         fail(exc)
     sys.stdout.write(terminal_text(report, verbose=True, stream=sys.stdout))
-    raise typer.Exit(0 if audit.ok else 1)
+    raise Exit(0 if audit.ok else 1)
 
 
 def version_of(data: bytes, name: str, given: Optional[str], option: str) -> tuple[str, list[str]]:
