@@ -36,9 +36,9 @@ def render_command(
 ) -> None:
     """Print the deployment.toml that a chart renders from a values file (values merged over the chart's)."""
     try:
+        from ..charts.locate import chart_directory
         from ..charts.render import TemplateError, load_values_text, render_deployment_toml
         from ..output import read_input
-        from ..verify import chart_directory
 
         values = load_values_text(read_input(file).decode("utf-8-sig"))
         try:
@@ -133,13 +133,15 @@ def verify_values(data: bytes, name: str, chart: str, to_chart: str, instance: O
 
 
 def _renderer(name: str) -> str:
-    from ..charts.helm import HELM_ENV, helm_binary
     from ..charts.render import RENDERERS
 
     if name not in RENDERERS:
         raise UsageError(f"--renderer takes {' or '.join(RENDERERS)}, not {name!r}")
-    if name == "helm" and helm_binary() is None:
-        raise UsageError(f"--renderer helm: no helm binary on PATH (or set {HELM_ENV})")
+    if name == "helm":
+        from ..charts.helm import HELM_ENV, helm_binary
+
+        if helm_binary() is None:
+            raise UsageError(f"--renderer helm: no helm binary on PATH (or set {HELM_ENV})")
     return name
 
 

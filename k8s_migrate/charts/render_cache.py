@@ -1,0 +1,67 @@
+"""What reading a chart for a render costs, kept between runs: the chart's metadata, its values typed as Helm
+types them, and the parse of every text in it that holds a template action, in the user's cache directory
+($XDG_CACHE_HOME/k8s-migrate/renders/). An entry is named by a hash of the chart's files and of the code that
+reads them (charts/render.py, charts/gotemplate/), so an edited chart or a new release never reads an old
+entry. Nothing depends on the cache being there: a run that cannot read or write it reads the chart itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import sys
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "k8s-migrate" / "renders"
+
+
+@lru_cache(maxsize=1)
+def code_stamp() -> bytes:
+    from .. import __version__
+
+    here = Path(__file__).resolve().parent
+    parts = [sys.version, __version__]
+    for source in sorted([here / "render.py", *(here / "gotemplate").glob("*.py")]):
+        stat = source.stat()
+        parts.append(f"{source.name}:{stat.st_size}:{stat.st_mtime_ns}")
+    return "\n".join(parts).encode()
+
+
+def entry_key(contents: dict[str, bytes]) -> str:
+    digest = hashlib.blake2b(code_stamp(), digest_size=20)
+    for relative in sorted(contents):
+        data = contents[relative]
+        digest.update(f"\0{relative}\0{len(data)}\0".encode())
+        digest.update(data)
+    return digest.hexdigest()
+
+
+def read(key: str) -> Any | None:
+    try:
+        with open(cache_dir() / f"{key}.pickle", "rb") as fh:
+            return pickle.load(fh)
+    except Exception:  # absent, unreadable, cut short or from other code: read the chart instead
+        return None
+
+
+def write(key: str, entry: Any) -> None:
+    import tempfile
+
+    folder = cache_dir()
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, temp = tempfile.mkstemp(dir=folder, prefix=f".{key}.", suffix=".tmp")
+    except OSError:
+        return
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            pickle.dump(entry, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temp, folder / f"{key}.pickle")
+    except Exception:  # a full disk, or a value pickle cannot keep: no entry, as when the folder is read-only
+        Path(temp).unlink(missing_ok=True)
