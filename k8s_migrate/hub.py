@@ -15,7 +15,7 @@ Patterns (rule keys, catalog entries) may also use ``*`` for any one table key a
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Iterable
 
@@ -176,7 +176,9 @@ class HubKey:
     line: int | None = None
     origin: str | None = None  # the input's own address (a values path, an XML location)
     comment: str | None = None  # a trailing comment on the line, without the '#'
-    meta: dict[str, Any] = field(default_factory=dict)
+    item_context: bool = False  # 2.x XML: a stock value carried only because its list item is customised
+    derived_from: str | None = None  # 2.x XML: the key the reader made this one from (a database type from its URL)
+    chart_shaped: bool = False  # a values leaf a chart renders through a pattern or filter: its type is the chart's
 
     @property
     def key(self) -> str:

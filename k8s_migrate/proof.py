@@ -122,7 +122,7 @@ def compare(carried: list[tuple[KeyPath, Any, Track | None]], output: dict[str, 
 
 
 def carried_keys(state: HubState) -> list[tuple[KeyPath, Any, Track | None]]:
-    return [(t.path, t.value, t) for t in state.tracks if t.path is not None]
+    return [(t.path, t.value, t) for t in state.tracks if t.live]
 
 
 # ---- the proof of a migration: its report must explain every difference --------------------------

@@ -278,11 +278,10 @@ def old_wiring(before: Any, key: str, names: tuple[str, ...], src_map: ChartMap 
 
 
 def _find(tree: Any, path: KeyPath) -> tuple[bool, Any]:
-    from k8s_migrate.charts.deployment_rules import _ABSENT as MISSING
-    from k8s_migrate.charts.deployment_rules import lookup
+    from k8s_migrate.charts.deployment_rules import ABSENT, lookup
 
     found = lookup(tree, path)
-    return (False, None) if found is MISSING else (True, found)
+    return (False, None) if found is ABSENT else (True, found)
 
 
 def _same(reported: Any, rendered: Any) -> bool:
@@ -460,10 +459,10 @@ _VALUES_READ = re.compile(r"\.Values\.([A-Za-z0-9_.]+)")
 
 def instance_guard_paths(chart_dir: Path, instance: str) -> set[str]:
     """The values paths the conditions of an instance's ConfigMap template read."""
-    from k8s_migrate.charts.render import _config_sources, load_chart
+    from k8s_migrate.charts.render import config_sources, load_chart
 
     chart = load_chart(chart_dir)
-    template = _config_sources(chart).get(instance)
+    template = config_sources(chart).get(instance)
     if template is None:
         return set()
     return {path for cond in _GUARD.findall(chart.template_text(template)) for path in _VALUES_READ.findall(cond)}

@@ -181,7 +181,7 @@ def test_all_in_one_45_coverage_and_key_links():
     assert "server.hostname" in [k for k, _ in hostname]
     assert {"instance-1", "instance-2"} <= {i["instance"] for i in cm.instances}
     env = cm.values_to_toml("wso2.apim.configurations.gateway.environments[0].httpHostname")
-    assert ("apim.gateway.environment[0].https_endpoint", "https://{}") in [(k, link.get("pattern")) for k, link in env]
+    assert ("apim.gateway.environment[0].https_endpoint", "https://{}") in [(k, link.pattern) for k, link in env]
     assert cm.defaults["wso2.apim.configurations.gateway.environments[0].name"] == "Default"
     assert [c["value"] for c in cm.stock_value("server.mode", "instance-1")] == ["single"]
 

@@ -17,8 +17,8 @@ import pytest
 from k8s_migrate.charts.helm import helm_binary, helm_template, split_manifests
 from k8s_migrate.charts.render import (
     TemplateError,
-    _config_sources,
     config_data,
+    config_sources,
     load_chart,
     load_values_text,
     render_deployment_toml,
@@ -72,7 +72,7 @@ def _compare(chart_dir: Path, values: dict | None) -> list[str]:
     chart = load_chart(chart_dir)
     helm_out = _helm_manifests(chart_dir, values)
     problems, refused = [], []
-    for instance, template in _config_sources(chart).items():
+    for instance, template in config_sources(chart).items():
         try:
             ours = render_template(chart, template, values)
         except TemplateError as exc:

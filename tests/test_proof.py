@@ -73,16 +73,16 @@ def test_a_report_that_disagrees_with_the_output_stops_the_write(tmp_path, monke
 
 def test_a_silently_dropped_customisation_is_an_unexplained_change(monkeypatch):
     """The carry-over forgetting a customised key is caught even when the report says kept."""
-    import k8s_migrate.migrate.toml as pipeline
+    import k8s_migrate.carryover as carryover
 
-    real_put = pipeline.put
+    real_put = carryover.put
 
     def forgetful_put(track, target, out, in_new_stock):
         if target[-1] == "http_endpoint":
             return None
         return real_put(track, target, out, in_new_stock)
 
-    monkeypatch.setattr(pipeline, "put", forgetful_put)
+    monkeypatch.setattr(carryover, "put", forgetful_put)
     source = (GOLDEN / "1b-own-gateway-environment" / "input.toml").read_bytes()
     with pytest.raises(ProofError) as caught:
         migrate_toml(source, "input.toml", Options("4.2.0", "4.6.0"))
@@ -227,9 +227,9 @@ def test_keys_of_wsos_own_profile_stock_files_are_known():
 
 
 def test_an_emptied_appended_item_goes_and_later_items_shift_down():
+    from k8s_migrate.carryover import drop_empty_items
     from k8s_migrate.formats.text import decode
     from k8s_migrate.formats.toml import TomlDocument
-    from k8s_migrate.migrate.toml import drop_empty_items
 
     out = TomlDocument(decode(b'[server]\nhostname = "x"\n', "x.toml"), "x.toml")
     first = out.append_item(("event_listener",), {})
@@ -242,10 +242,10 @@ def test_an_emptied_appended_item_goes_and_later_items_shift_down():
 
 
 def test_batch_reports_a_failed_proof_as_exit_3_and_writes_nothing_for_that_file(tmp_path, monkeypatch):
-    import k8s_migrate.migrate.toml as pipeline
+    import k8s_migrate.carryover as carryover
 
-    real_put = pipeline.put
-    monkeypatch.setattr(pipeline, "put", lambda track, target, out, stock: None if target[-1] == "http_endpoint"
+    real_put = carryover.put
+    monkeypatch.setattr(carryover, "put", lambda track, target, out, stock: None if target[-1] == "http_endpoint"
                         else real_put(track, target, out, stock))
     nodes = tmp_path / "nodes"
     nodes.mkdir()

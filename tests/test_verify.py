@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import tomllib
 from pathlib import Path
 
@@ -92,9 +93,9 @@ def test_verify_catches_a_broken_chart_map(reference_dir, fixture_with_gateway_t
         if chart != dst:
             return chart_map
         chart_map = copy.deepcopy(chart_map)
-        for link in chart_map.links:
-            if link.get("toml") == "database.apim_db.url":
-                link["values"] = "wso2.apim.configurations.databases.shared_db.url"
+        chart_map.links = [
+            dataclasses.replace(link, values="wso2.apim.configurations.databases.shared_db.url")
+            if link.toml == "database.apim_db.url" else link for link in chart_map.links]
         return chart_map
 
     monkeypatch.setattr(chartmap, "load_map", broken_load_map)

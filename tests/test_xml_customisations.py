@@ -45,8 +45,8 @@ EXPECTED_CONTEXT = {
 
 
 def test_custom_fixture_gives_expected_hub_keys(custom_result):
-    customised = {k.key: k.value for k in custom_result.keys if not k.meta["context"]}
-    context = {k.key: k.value for k in custom_result.keys if k.meta["context"]}
+    customised = {k.key: k.value for k in custom_result.keys if not k.item_context}
+    context = {k.key: k.value for k in custom_result.keys if k.item_context}
     assert customised == EXPECTED_KEYS
     assert context == EXPECTED_CONTEXT
 

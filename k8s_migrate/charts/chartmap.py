@@ -32,6 +32,28 @@ class UnknownChartError(ValueError):
     """A chart id that is neither built in nor a chart directory."""
 
 
+@dataclass(frozen=True, slots=True)
+class ChartLink:
+    """One link of a chart map: the values path a template reads, and the deployment.toml key it renders."""
+
+    values: str
+    toml: str | None  # None for an embedded link whose TOML text has no table of its own
+    kind: str  # direct | pattern | list | subtree | embedded
+    instance: str | None = None
+    line: int | None = None  # the template line
+    guard: str | None = None  # the Go-template condition around it
+    pattern: str | None = None  # the TOML value with {} where the values entry goes
+    filter: str | None = None  # an arithmetic filter (add N)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "ChartLink":
+        """A link as the chart map files (and derive_chart) write it."""
+        return cls(**{k: v for k, v in data.items() if k in _LINK_FIELDS})
+
+
+_LINK_FIELDS = frozenset(ChartLink.__dataclass_fields__)
+
+
 @dataclass
 class ChartMap:
     id: str
@@ -40,7 +62,7 @@ class ChartMap:
     app_version: str | None
     source: dict[str, Any]
     instances: list[dict[str, Any]]
-    links: list[dict[str, Any]]
+    links: list[ChartLink]
     constants: list[dict[str, Any]] = field(default_factory=list)
     guards: list[dict[str, Any]] = field(default_factory=list)
     guard_only: list[str] = field(default_factory=list)
@@ -55,7 +77,9 @@ class ChartMap:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "ChartMap":
         names = cls.__dataclass_fields__
-        return cls(**{k: v for k, v in data.items() if k in names})
+        fields = {k: v for k, v in data.items() if k in names}
+        fields["links"] = [ChartLink.from_dict(link) for link in data.get("links", [])]
+        return cls(**fields)
 
     def defaults_tree(self) -> dict[str, Any]:
         """The defaults as nested values, built once per map (shared: nothing may edit the tree)."""
@@ -70,24 +94,24 @@ class ChartMap:
             self._parents = (id(self.defaults), frozenset(found))
         return self._parents[1]
 
-    def values_to_toml(self, values_path: str, instance: str | None = None) -> list[tuple[str, dict[str, Any]]]:
+    def values_to_toml(self, values_path: str, instance: str | None = None) -> list[tuple[str, ChartLink]]:
         """TOML keys fed by a values path (concrete or with wildcards), with the link that says how."""
         return self._translate(values_path, "values", "toml", instance)
 
-    def toml_to_values(self, toml_key: str, instance: str | None = None) -> list[tuple[str, dict[str, Any]]]:
+    def toml_to_values(self, toml_key: str, instance: str | None = None) -> list[tuple[str, ChartLink]]:
         """Values paths that feed a TOML key, with the link that says how."""
         return self._translate(toml_key, "toml", "values", instance)
 
-    def _translate(self, text: str, side: str, other: str, instance: str | None) -> list[tuple[str, dict[str, Any]]]:
+    def _translate(self, text: str, side: str, other: str, instance: str | None) -> list[tuple[str, ChartLink]]:
         path = parse_key(text)
         index = self._link_index(side, other)
         if index is None:
             return self._translate_slowly(path, side, other, instance)
-        out: list[tuple[str, dict[str, Any]]] = []
+        out: list[tuple[str, ChartLink]] = []
         seen: set[tuple[str, int]] = set()
         for position in sorted(index.candidates(path)):
             link, here, there = index.entries[position]
-            if instance and link.get("instance") != instance:
+            if instance and link.instance != instance:
                 continue
             target = format_key(substitute(here, there, path))
             if (target, id(link)) not in seen:
@@ -106,14 +130,15 @@ class ChartMap:
         return indexes[side]
 
     def _translate_slowly(self, path: KeyPath, side: str, other: str,
-                          instance: str | None) -> list[tuple[str, dict[str, Any]]]:
-        out: list[tuple[str, dict[str, Any]]] = []
+                          instance: str | None) -> list[tuple[str, ChartLink]]:
+        out: list[tuple[str, ChartLink]] = []
         seen: set[tuple[str, int]] = set()
         for link in self.links:
-            if link.get(other) is None or link.get(side) is None or (instance and link.get("instance") != instance):
+            here_text, there_text = getattr(link, side), getattr(link, other)
+            if there_text is None or here_text is None or (instance and link.instance != instance):
                 continue
-            here, there = parse_key(link[side]), parse_key(link[other])
-            if not (matches(here, path) or (link["kind"] == "subtree" and matches(here, path, prefix=True))):
+            here, there = parse_key(here_text), parse_key(there_text)
+            if not (matches(here, path) or (link.kind == "subtree" and matches(here, path, prefix=True))):
                 continue
             target = format_key(substitute(here, there, path))
             if (target, id(link)) not in seen:
@@ -133,18 +158,19 @@ class LinkIndex:
     (``matches`` semantics: ``*`` takes any key, ``[]`` any item; a subtree link also matches below)."""
 
     def __init__(self) -> None:
-        self.entries: list[tuple[dict[str, Any], KeyPath, KeyPath]] = []
+        self.entries: list[tuple[ChartLink, KeyPath, KeyPath]] = []
         self.root: dict[str, Any] = {"children": {}, "exact": [], "subtree": []}
 
     @classmethod
-    def build(cls, links: list[dict[str, Any]], side: str, other: str) -> "LinkIndex | None":
+    def build(cls, links: list[ChartLink], side: str, other: str) -> "LinkIndex | None":
         """None when a link's key does not parse (the slow path then raises as it always did)."""
         index = cls()
         for link in links:
-            if link.get(other) is None or link.get(side) is None:
+            here_text, there_text = getattr(link, side), getattr(link, other)
+            if there_text is None or here_text is None:
                 continue
             try:
-                here, there = parse_key(link[side]), parse_key(link[other])
+                here, there = parse_key(here_text), parse_key(there_text)
             except ValueError:
                 return None
             node = index.root
@@ -153,7 +179,7 @@ class LinkIndex:
             position = len(index.entries)
             index.entries.append((link, here, there))
             node["exact"].append(position)
-            if link["kind"] == "subtree":
+            if link.kind == "subtree":
                 node["subtree"].append(position)
         return index
 
@@ -278,44 +304,44 @@ def first_instance(chart_map: ChartMap) -> str | None:
     return chart_map.instances[0]["instance"] if chart_map.instances else None
 
 
-def in_first_instance(chart_map: ChartMap, links: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, dict[str, Any]]]:
+def in_first_instance(chart_map: ChartMap, links: list[tuple[str, ChartLink]]) -> list[tuple[str, ChartLink]]:
     """The links of the chart's first instance, or all of them when it has none of these."""
     first = first_instance(chart_map)
-    return [(k, link) for k, link in links if link.get("instance") == first] or links if first else links
+    return [(k, link) for k, link in links if link.instance == first] or links if first else links
 
 
 def to_toml(chart_map: ChartMap, path: KeyPath, value: Any,
-            links: list[tuple[str, dict[str, Any]]] | None = None) -> tuple[str, dict[str, Any]] | None:
+            links: list[tuple[str, ChartLink]] | None = None) -> tuple[str, ChartLink] | None:
     """The TOML key a values leaf feeds, preferring unguarded links. ``links``: the path's values_to_toml."""
     found = in_first_instance(chart_map, chart_map.values_to_toml(format_key(path)) if links is None else links)
-    found = [(k, link) for k, link in found if link.get("kind") != "embedded"]
+    found = [(k, link) for k, link in found if link.kind != "embedded"]
     if not found:
         return None
-    found.sort(key=lambda kl: (bool(kl[1].get("guard")), kl[1].get("kind") == "pattern"))
+    found.sort(key=lambda kl: (bool(kl[1].guard), kl[1].kind == "pattern"))
     return found[0]
 
 
 def to_values(chart_map: ChartMap, toml_key: str, prefer: str | None = None,
-              values: dict[str, Any] | None = None) -> tuple[str, dict[str, Any]] | None:
+              values: dict[str, Any] | None = None) -> tuple[str, ChartLink] | None:
     """The values path that feeds a TOML key in the new chart.
 
     Links whose guard is false under the values (the new chart's defaults under the user's own)
     lose to links whose guard holds; among the rest the user's own path wins, then unguarded links.
     """
-    found = [(k, link) for k, link in chart_map.toml_to_values(toml_key) if link.get("kind") != "embedded"]
+    found = [(k, link) for k, link in chart_map.toml_to_values(toml_key) if link.kind != "embedded"]
     if not found:
         return None
     first = first_instance(chart_map)
-    verdicts = {id(link): guard_holds(link.get("guard"), values) for _, link in found}
-    found.sort(key=lambda kl: (verdicts[id(kl[1])] is False, kl[0] != prefer, kl[1].get("instance") != first,
-                               bool(kl[1].get("guard")), kl[1].get("kind") == "pattern"))
+    verdicts = {id(link): guard_holds(link.guard, values) for _, link in found}
+    found.sort(key=lambda kl: (verdicts[id(kl[1])] is False, kl[0] != prefer, kl[1].instance != first,
+                               bool(kl[1].guard), kl[1].kind == "pattern"))
     return found[0]
 
 
 def embedded_link(chart_map: ChartMap, path: KeyPath,
-                  links: list[tuple[str, dict[str, Any]]] | None = None) -> dict[str, Any] | None:
+                  links: list[tuple[str, ChartLink]] | None = None) -> ChartLink | None:
     """The link of a values string the chart pastes into deployment.toml as TOML text (extraConfigs)."""
     for _, link in chart_map.values_to_toml(format_key(path)) if links is None else links:
-        if link.get("kind") == "embedded":
+        if link.kind == "embedded":
             return link
     return None

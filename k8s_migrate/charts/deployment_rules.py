@@ -34,7 +34,7 @@ from ..rules.values import same_value
 from .chartmap import ChartMap, apply_pattern, invert_pattern
 
 RULES_DIR = "charts/rules/deployment"
-_ABSENT = object()
+ABSENT = object()
 
 
 @dataclass
@@ -46,10 +46,10 @@ class RuleContext:
     source_effective: dict[str, Any]
 
     def new_effective(self) -> dict[str, Any]:
-        from ..formats.values import _plain
+        from ..formats.values import plain
         from .effective import overlay
 
-        return overlay(self.dst_map.defaults_tree(), _plain(self.doc.data))
+        return overlay(self.dst_map.defaults_tree(), plain(self.doc.data))
 
 
 def load_rules() -> list[dict[str, Any]]:
@@ -93,12 +93,12 @@ def lookup(values: Any, path: KeyPath) -> Any:
     for seg in path:
         if isinstance(node, dict):
             if seg not in node:
-                return _ABSENT
+                return ABSENT
             node = node[seg]
         elif isinstance(node, list) and isinstance(seg, int) and seg < len(node):
             node = node[seg]
         else:
-            return _ABSENT
+            return ABSENT
     return node
 
 
@@ -147,7 +147,7 @@ def _holds(condition: dict[str, Any] | None, values: dict[str, Any]) -> bool:
     if not condition:
         return True
     found = lookup(values, parse_key(condition["path"]))
-    if found is _ABSENT:
+    if found is ABSENT:
         return False
     if "at_least" in condition:
         return isinstance(found, (int, float)) and not isinstance(found, bool) and found >= condition["at_least"]
@@ -185,7 +185,7 @@ def op_copy_effective(rule: dict[str, Any], ctx: RuleContext) -> None:
             continue
         target = parse_key(rule["to_path"].format(name=name))
         new = ctx.new_effective()
-        if lookup(new, target) is _ABSENT and lookup(new, target[:-1]) is _ABSENT:
+        if lookup(new, target) is ABSENT and lookup(new, target[:-1]) is ABSENT:
             continue  # the new chart has nothing of that name
         value = lookup(ctx.source_effective, path)
         if not same_value(lookup(new, target), value):
@@ -205,15 +205,15 @@ def rendered_toml(chart_map: ChartMap, values: dict[str, Any], tables: list[str]
                 and guard_holds(const.get("guard"), values) is not False:
             out[const["toml"]] = const["value"]
     for link in chart_map.links:
-        key = link.get("toml") or ""
-        if (not inside(key) or link.get("kind") not in ("direct", "pattern")
-                or link.get("instance") not in (None, instance)):
+        key = link.toml or ""
+        if (not inside(key) or link.kind not in ("direct", "pattern")
+                or link.instance not in (None, instance)):
             continue
-        if guard_holds(link.get("guard"), values) is False:
+        if guard_holds(link.guard, values) is False:
             continue
-        value = lookup(values, parse_key(link["values"]))
-        if value is not _ABSENT and value is not None:
-            out[key] = apply_pattern(link.get("pattern"), value, link.get("filter"))
+        value = lookup(values, parse_key(link.values))
+        if value is not ABSENT and value is not None:
+            out[key] = apply_pattern(link.pattern, value, link.filter)
     return out
 
 
@@ -224,14 +224,14 @@ def op_carry_toml(rule: dict[str, Any], ctx: RuleContext) -> None:
     carried = []
     for key, value in sorted(before.items()):
         new = ctx.new_effective()
-        if rendered_toml(ctx.dst_map, new, [key]).get(key, _ABSENT) == value:
+        if rendered_toml(ctx.dst_map, new, [key]).get(key, ABSENT) == value:
             continue
         target = to_values(ctx.dst_map, key, values=new)
         if target is None:
             _review(ctx, rule, None, value, _message(rule, ctx, key=key) + f"; {ctx.dst_map.id} does not expose {key}")
             continue
         path_text, link = target
-        written = invert_pattern(link.get("pattern"), value, link.get("filter"))
+        written = invert_pattern(link.pattern, value, link.filter)
         if written is None:
             written = value
         _write(ctx, rule, parse_key(path_text), written, _message(rule, ctx, key=key))
@@ -285,7 +285,7 @@ def op_review_change(rule: dict[str, Any], ctx: RuleContext) -> None:
     path = parse_key(rule["path"])
     old, new = lookup(ctx.source_effective, path), lookup(ctx.new_effective(), path)
     if same_value(new, rule["value"]) and not same_value(old, new):
-        ctx.report.add(Entry("review", None, rule["path"], None if old is _ABSENT else old, new, rule=rule["id"],
+        ctx.report.add(Entry("review", None, rule["path"], None if old is ABSENT else old, new, rule=rule["id"],
                              source=rule.get("source"), message=_message(rule, ctx), origin=rule["path"]))
 
 

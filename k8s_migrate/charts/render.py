@@ -350,7 +350,7 @@ class Rendering:
 
     def deployment_toml(self, instance: str | None = None) -> str:
         """The deployment.toml of one instance (default: the first)."""
-        template = _pick_instance(_config_sources(self.chart), instance, self.chart)
+        template = _pick_instance(config_sources(self.chart), instance, self.chart)
         return config_data(self.template(template), self.chart, template)
 
 
@@ -383,7 +383,7 @@ def _produces_config(chart: Chart, relative: str) -> bool:
     return bool(_DATA_KEY.search(text))
 
 
-def _config_sources(chart: Chart) -> dict[str, str]:
+def config_sources(chart: Chart) -> dict[str, str]:
     """Instance id (template folder under templates/) -> the template that renders a deployment.toml."""
     if chart._sources is None:
         chart._sources = _find_config_sources(chart)
@@ -402,7 +402,7 @@ def _find_config_sources(chart: Chart) -> dict[str, str]:
 
 def list_instances(chart_dir: str | Path) -> list[str]:
     """Ids of the deployment.toml files a chart renders, e.g. ['am/instance-1', 'am/instance-2']."""
-    return list(_config_sources(load_chart(chart_dir)))
+    return list(config_sources(load_chart(chart_dir)))
 
 
 def _pick_instance(sources: dict[str, str], instance: str | None, chart: Chart) -> str:
@@ -432,7 +432,7 @@ def render_deployment_toml(chart_dir: str | Path, values: dict | None = None, in
     chart = load_chart(chart_dir)
     if renderer != "helm":
         return Rendering(chart, values, release_name, namespace).deployment_toml(instance)
-    template = _pick_instance(_config_sources(chart), instance, chart)
+    template = _pick_instance(config_sources(chart), instance, chart)
     return config_data(_helm_render(chart, template, values, release_name, namespace), chart, template)
 
 

@@ -204,11 +204,10 @@ class TomlDocument:
     # ---- reading -------------------------------------------------------------------------
     def leaves(self) -> list[HubKey]:
         lines = line_numbers(self.source.text)
-        text_lines = self.source.text.splitlines()
         out = []
         for path, item in walk(self.doc):
             comment = item.trivia.comment.lstrip("#").strip() if hasattr(item, "trivia") else ""
-            out.append(hub_key(path, unwrap(item), comment or None, lines, text_lines))
+            out.append(HubKey(path, unwrap(item), lines.get(path), comment=comment or None))
         return out
 
     def data(self) -> dict[str, Any]:
@@ -400,24 +399,11 @@ class TomlValues:
         text = self.source.text
         facts = scan_facts(text)
         lines = facts.lines
-        text_lines = text.splitlines()
         out = []
         for path, value in _value_leaves(self._data, (), facts.item_tables):
             line = lines.get(path)
-            out.append(hub_key(path, value, facts.comments.get(line) if line else None, lines, text_lines))
+            out.append(HubKey(path, value, line, comment=facts.comments.get(line) if line else None))
         return out
-
-
-def hub_key(path: KeyPath, value: Any, comment: str | None, lines: dict[KeyPath, int], text_lines: list[str]) -> HubKey:
-    """A leaf with where it is written and the comment lines above it (and above its table's header)."""
-    key = HubKey(path, value, lines.get(path), comment=comment)
-    above = comments_above(text_lines, key.line)
-    header_above = comments_above(text_lines, lines.get(path[:-1])) if len(path) > 1 else []
-    if above:
-        key.meta["above"] = above
-    if header_above:
-        key.meta["header_above"] = header_above
-    return key
 
 
 def read_values(source: SourceText, name: str) -> TomlValues | TomlDocument:
@@ -640,16 +626,6 @@ def walk(node: Any, prefix: KeyPath = ()) -> Iterator[tuple[KeyPath, Any]]:
 _HEADER = re.compile(r"^\s*(\[\[?)\s*(.+?)\s*\]\]?\s*(#.*)?$")
 _KEY_PART = r"""(?:"(?:[^"\\]|\\.)*"|'[^']*'|[A-Za-z0-9_\-]+)"""
 _ASSIGN = re.compile(rf"^\s*({_KEY_PART}(?:\s*\.\s*{_KEY_PART})*)\s*=")
-
-
-def comments_above(lines: list[str], number: int | None) -> list[str]:
-    """The comment lines written directly above line ``number`` (1-based), top to bottom."""
-    found: list[str] = []
-    i = (number or 0) - 2
-    while i >= 0 and lines[i].lstrip().startswith("#"):
-        found.insert(0, lines[i].strip())
-        i -= 1
-    return found
 
 
 def line_numbers(text: str) -> dict[KeyPath, int]:

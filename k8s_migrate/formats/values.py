@@ -482,7 +482,7 @@ def walk_values(node: Any, prefix: KeyPath = ()) -> Iterator[tuple[KeyPath, Any,
             if isinstance(child, (dict, list)) and _container_of_maps(child):
                 yield from walk_values(child, path)
             else:
-                yield path, _plain(child), _line(node, key)
+                yield path, plain(child), _line(node, key)
     elif isinstance(node, list):
         for i, child in enumerate(node):
             yield from walk_values(child, prefix + (i,))
@@ -501,11 +501,12 @@ def _line(node: Any, key: Any) -> int | None:
         return None
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
+    """A values tree as plain dicts, lists and scalars, without ruamel's round-trip types."""
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     if isinstance(value, str):
         return str(value)
     if isinstance(value, bool):

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..catalog import load_catalog
-from ..charts.chartmap import OTHER_HOLE, ChartMap, apply_pattern, invert_pattern
-from ..charts.deployment_rules import _ABSENT, lookup
+from ..charts.chartmap import OTHER_HOLE, ChartLink, ChartMap, apply_pattern, invert_pattern
+from ..charts.deployment_rules import ABSENT, lookup
 from ..hub import HubKey, KeyPath, format_key, parse_key
 from ..report import Action, Entry, Report
 from ..rules.values import same_value
@@ -56,7 +56,7 @@ class Rendered:
     value: Any
     values_path: str | None
     line: int | None
-    link: dict[str, Any] | None = None
+    link: ChartLink | None = None
     certain: bool = True  # every guard on the way was judged true (not merely not false)
 
 
@@ -99,14 +99,14 @@ def render_model(chart_map: ChartMap, instance: str, values: dict[str, Any]) -> 
         elif verdict is not False:
             offer(const["toml"], Rendered(const["value"], None, const.get("line"), None, verdict is True))
     for link in chart_map.links:
-        here = link.get("instance") in (None, instance)
-        if not here or link.get("kind") not in _RENDERED_LINKS or not link.get("toml"):
+        here = link.instance in (None, instance)
+        if not here or link.kind not in _RENDERED_LINKS or not link.toml:
             continue
-        verdict = guard_holds(link.get("guard"), values)
+        verdict = guard_holds(link.guard, values)
         if verdict is not False:
-            certain = verdict is True or not link.get("guard")
+            certain = verdict is True or not link.guard
             for key, value, values_path in _link_keys(link, values):
-                offer(key, Rendered(value, values_path, link.get("line"), link, certain))
+                offer(key, Rendered(value, values_path, link.line, link, certain))
     for const in ranged:
         head, _, tail = const["toml"].partition("[]")
         item = re.compile(re.escape(head) + r"\[(\d+)\]")
@@ -115,14 +115,14 @@ def render_model(chart_map: ChartMap, instance: str, values: dict[str, Any]) -> 
     return out
 
 
-def _link_keys(link: dict[str, Any], values: dict[str, Any]):
+def _link_keys(link: ChartLink, values: dict[str, Any]):
     """(TOML key, rendered value, values path) for each key one link renders from the values."""
-    values_pattern, toml_pattern = parse_key(link["values"]), parse_key(link["toml"])
-    if link["kind"] == "subtree":
+    values_pattern, toml_pattern = parse_key(link.values), parse_key(link.toml)
+    if link.kind == "subtree":
         table = lookup(values, values_pattern[:-1]) if values_pattern[-1:] == ("*",) == toml_pattern[-1:] else None
         for name, value in table.items() if isinstance(table, dict) else ():
             if value is not None and not isinstance(value, (dict, list)):
-                yield (format_key((*toml_pattern[:-1], str(name))), apply_pattern(None, value, link.get("filter")),
+                yield (format_key((*toml_pattern[:-1], str(name))), apply_pattern(None, value, link.filter),
                        format_key((*values_pattern[:-1], str(name))))
         return
     whole = bool(values_pattern) and values_pattern[-1] in _ITEMS and toml_pattern[-1:] == values_pattern[-1:]
@@ -130,9 +130,9 @@ def _link_keys(link: dict[str, Any], values: dict[str, Any]):
         values_pattern, toml_pattern = values_pattern[:-1], toml_pattern[:-1]
     for values_path, toml_path, item in _expand(values, values_pattern, toml_pattern):
         value = lookup(values, values_path)
-        if any(seg in _ITEMS for seg in toml_path) or value is _ABSENT or value is None:
+        if any(seg in _ITEMS for seg in toml_path) or value is ABSENT or value is None:
             continue  # (a value that fills every item of a list the chart ranges over elsewhere: not a key)
-        if whole and isinstance(value, list) and link.get("pattern"):
+        if whole and isinstance(value, list) and link.pattern:
             items = [_fill(link, v, v, values) for v in value]
             rendered = WIRED if any(i is WIRED for i in items) else items
         else:
@@ -160,18 +160,18 @@ _ITEM_HOLE = re.compile(r"^\{\{-?\s*\$\w+\s*-?\}\}$")  # {{ $element }}: the lis
 _WIRED_HOLE = re.compile(r"\{\{-?\s*(?:template|include)\b|\.Release\.|\.Chart\.")
 
 
-def _fill(link: dict[str, Any], value: Any, item: Any, values: dict[str, Any]) -> Any:
+def _fill(link: ChartLink, value: Any, item: Any, values: dict[str, Any]) -> Any:
     """The rendered value. The pattern's other holes are filled from the same list item (``{{ $env.port }}``,
     ``{{ $element }}``) or from values (``{{ add 5672 $.Values.x }}``); a host the template builds from the
     release or chart name becomes SERVICE; a hole that cannot be filled leaves the key unmodelled (WIRED)."""
-    pattern = link.get("pattern")
+    pattern = link.pattern
     if isinstance(pattern, str):
         for hole in OTHER_HOLE.findall(pattern):
             filled = _hole(hole, item, values)
             if filled is None:
                 return WIRED
             pattern = pattern.replace(hole, str(filled), 1)
-    return apply_pattern(pattern, value, link.get("filter"))
+    return apply_pattern(pattern, value, link.filter)
 
 
 def _hole(hole: str, item: Any, values: dict[str, Any]) -> Any:
@@ -182,7 +182,7 @@ def _hole(hole: str, item: Any, values: dict[str, Any]) -> Any:
     m = _VALUES_HOLE.match(hole)
     if m:
         found = lookup(values, tuple(m.group(2).split(".")))
-        if found is _ABSENT or found is None:
+        if found is ABSENT or found is None:
             return None
         if m.group(1) is None:
             return found
@@ -193,13 +193,13 @@ def _hole(hole: str, item: Any, values: dict[str, Any]) -> Any:
 def migrated(rendered: dict[str, Rendered], from_version: str, to_version: str) -> dict[str, Rendered]:
     """The old chart's rendering taken through the rule packs to the new API-M version."""
     from ..rules.apply import run
-    from .toml import rule_chain
+    from ..rules.load import rule_chain
 
     keys = [HubKey(parse_key(k), r.value, None, origin=k) for k, r in rendered.items()]
     state = run(keys, rule_chain(from_version, to_version))
     out = {}
     for track in state.tracks:
-        if track.path is not None and track.origin is not None:
+        if track.live and track.origin is not None:
             old = rendered[format_key(track.origin.path)]
             out[format_key(track.path)] = Rendered(track.value, old.values_path, old.line, old.link, old.certain)
     return out
@@ -270,14 +270,14 @@ def rendered_keys(src_map: ChartMap, dst_map: ChartMap, migrated_values: dict[st
 
 
 def _has(values: dict[str, Any], path_text: str) -> bool:
-    return lookup(values, parse_key(path_text)) is not _ABSENT
+    return lookup(values, parse_key(path_text)) is not ABSENT
 
 
 def _effective(side: Rendered | None, key: str, catalog) -> Any:
     if side is not None and not (isinstance(side.value, dict) and not side.value):
         return side.value
     found, value, _ = catalog.default(key)
-    return value if found else _ABSENT
+    return value if found else ABSENT
 
 
 def _wiring_only(old: Any, new: Any, names: tuple[str, ...], old_unmodelled: bool = False) -> bool:
@@ -289,12 +289,12 @@ def _wiring_only(old: Any, new: Any, names: tuple[str, ...], old_unmodelled: boo
     if old_unmodelled and SERVICE in str(new_n):
         return True
     if old_n != old or new_n != new:
-        return old is _ABSENT or new is _ABSENT or _same(old_n, new_n)
+        return old is ABSENT or new is ABSENT or _same(old_n, new_n)
     return False
 
 
 def _same(a: Any, b: Any) -> bool:
-    if a is _ABSENT or b is _ABSENT:
+    if a is ABSENT or b is ABSENT:
         return a is b
     return same_value(a, b)
 
@@ -306,7 +306,7 @@ def _spoken_for(report: Report, change: Change) -> bool:
 
 
 def _shown(value: Any) -> str:
-    return "(not set)" if value is _ABSENT else repr(value)
+    return "(not set)" if value is ABSENT else repr(value)
 
 
 def entry_for_change(change: Change, src_map: ChartMap, dst_map: ChartMap, source_values: dict[str, Any],
@@ -331,8 +331,9 @@ def entry_for_change(change: Change, src_map: ChartMap, dst_map: ChartMap, sourc
         origin = f"chart:{dst_map.id}"
     else:
         now = f"{dst_map.id} renders it from its default {after.values_path}"
-        kept = invert_pattern((after.link or {}).get("pattern"), change.old, (after.link or {}).get("filter")) \
-            if change.old is not _ABSENT else None
+        link = after.link
+        kept = invert_pattern(link.pattern if link else None, change.old, link.filter if link else None) \
+            if change.old is not ABSENT else None
         keep = (f"set {after.values_path}: {kept!r} to keep the old value" if kept is not None
                 else f"set {after.values_path} to keep the old value")
         origin = after.values_path
@@ -340,14 +341,14 @@ def entry_for_change(change: Change, src_map: ChartMap, dst_map: ChartMap, sourc
         and _customised(source_values, before.values_path, src_map)
     action: Action = "review" if users else "defaulted"
     message = f"{change.key}{where}: {_shown(change.old)} -> {_shown(change.new)}; {was}; {now}; {keep}"
-    return Entry(action, None, change.key, None if change.old is _ABSENT else change.old,
-                 None if change.new is _ABSENT else change.new, message=message, origin=origin,
+    return Entry(action, None, change.key, None if change.old is ABSENT else change.old,
+                 None if change.new is ABSENT else change.new, message=message, origin=origin,
                  source=(dst_map.source or {}).get("path") if isinstance(dst_map.source, dict) else None)
 
 
 def _customised(values: dict[str, Any], path_text: str, chart_map: ChartMap) -> bool:
     found = lookup(values, parse_key(path_text))
-    if found is _ABSENT:
+    if found is ABSENT:
         return False
-    default = chart_map.defaults.get(path_text, _ABSENT)
-    return default is _ABSENT or not same_value(default, found)
+    default = chart_map.defaults.get(path_text, ABSENT)
+    return default is ABSENT or not same_value(default, found)

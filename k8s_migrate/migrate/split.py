@@ -14,18 +14,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..catalog import load_catalog
-from ..charts.chartmap import ChartMap, apply_pattern, chart_version, invert_pattern, load_map, to_values
+from ..charts.chartmap import ChartLink, ChartMap, apply_pattern, chart_version, invert_pattern, load_map, to_values
 from ..data import load_json, mappings_dir
 from ..errors import UsageError
 from ..formats.text import decode
-from ..formats.values import ValuesDocument, _plain, container_for, detect_indent, get_path
+from ..formats.values import ValuesDocument, container_for, detect_indent, get_path, plain
 from ..hub import HubKey, KeyPath, format_key, matches, parse_key, substitute, unflatten
 from ..profiles import canonical
 from ..report import Entry, Report, merge_reports
 from ..rules.apply import Context, run
+from ..rules.entries import add_findings, entry_for, join
+from ..rules.load import rule_chain
 from ..rules.values import same_value
 from .default_changes import default_changes, rendered_keys
-from .toml import add_findings, entry_for, join, rule_chain
 from .values import complete_list_items
 
 RULES_DIR = "charts/rules"
@@ -171,7 +172,7 @@ def split_values(data: bytes, name: str, options: SplitOptions) -> SplitResult:
     landings: dict[KeyPath, list[LeafPlacement]] = {}
     verdicts: dict[KeyPath, Entry] = {}  # why a hub-routed leaf landed nowhere (removed, not exposed)
     leaves = doc.leaves()
-    links = {path: [(k, link) for k, link in src_map.values_to_toml(format_key(path)) if link.get("kind") != "embedded"]
+    links = {path: [(k, link) for k, link in src_map.values_to_toml(format_key(path)) if link.kind != "embedded"]
              for path, _, _ in leaves}
     for target in targets:
         route_through_hub(target, leaves, links, rules, src_version, options, landings, verdicts)
@@ -187,7 +188,7 @@ def split_values(data: bytes, name: str, options: SplitOptions) -> SplitResult:
     for target in targets:
         target.report.extend(complete_list_items(target.doc, src_map, target.chart_map))
     apply_set_rules(targets, rules)
-    report_default_changes(targets, src_map, _plain(doc.data), src_version)
+    report_default_changes(targets, src_map, plain(doc.data), src_version)
 
     files = [SplitFile(t.chart_map.id, t.name, t.doc.dumps(file_header(src_map, t, name), source.text),
                        t.report, t.instances, t.profile) for t in targets]
@@ -225,7 +226,7 @@ def report_default_changes(targets: list[SplitChart], src_map: ChartMap, source_
                            src_version: str) -> None:
     """Each file's keys that its chart renders otherwise than the source chart did, from no value of the file;
     a key another target chart renders from the same source instance moved there."""
-    written = [_plain(t.doc.data) for t in targets]
+    written = [plain(t.doc.data) for t in targets]
     renders = [rendered_keys(src_map, t.chart_map, values, t.instances)
                for t, values in zip(targets, written, strict=True)]
     for i, target in enumerate(targets):
@@ -281,29 +282,29 @@ def is_shared(rules: dict[str, Any], toml_key: str) -> bool:
     return any(matches(parse_key(p), path, prefix=True) for p in rules.get("shared_toml", []))
 
 
-def links_for(target: SplitChart, found: list[tuple[str, dict[str, Any]]],
-              rules: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def links_for(target: SplitChart, found: list[tuple[str, ChartLink]],
+              rules: dict[str, Any]) -> dict[str, ChartLink]:
     """The TOML keys a leaf feeds in this target's source instances (one link per key, unguarded first)."""
-    own = [(k, link) for k, link in found if link.get("instance") in target.instances]
+    own = [(k, link) for k, link in found if link.instance in target.instances]
     owned_keys = {k for k, _ in own}
-    borrowed = [(k, link) for k, link in found if link.get("instance") in target.shared_instances
+    borrowed = [(k, link) for k, link in found if link.instance in target.shared_instances
                 and k not in owned_keys and is_shared(rules, k)]
-    chosen: dict[str, dict[str, Any]] = {}
-    for k, link in sorted(own + borrowed, key=lambda kl: (bool(kl[1].get("guard")), kl[1].get("kind") == "pattern")):
+    chosen: dict[str, ChartLink] = {}
+    for k, link in sorted(own + borrowed, key=lambda kl: (bool(kl[1].guard), kl[1].kind == "pattern")):
         chosen.setdefault(k, link)
     return chosen
 
 
 def route_through_hub(target: SplitChart, leaves: list[tuple[KeyPath, Any, int | None]],
-                      links: dict[KeyPath, list[tuple[str, dict[str, Any]]]], rules: dict[str, Any],
+                      links: dict[KeyPath, list[tuple[str, ChartLink]]], rules: dict[str, Any],
                       src_version: str, options: SplitOptions, landings: dict[KeyPath, list[LeafPlacement]],
                       verdicts: dict[KeyPath, Entry]) -> None:
-    fed: list[tuple[KeyPath, Any, dict[str, Any]]] = []
+    fed: list[tuple[KeyPath, Any, ChartLink]] = []
     keys: list[HubKey] = []
     for path, value, line in leaves:
         for toml_key, link in links_for(target, links[path], rules).items():
             fed.append((path, value, link))
-            keys.append(HubKey(parse_key(toml_key), apply_pattern(link.get("pattern"), value, link.get("filter")),
+            keys.append(HubKey(parse_key(toml_key), apply_pattern(link.pattern, value, link.filter),
                                line, origin=format_key(path)))
     state = run(keys, rule_chain(src_version, target.version),
                 Context(profile=target.profile, keep_old_defaults=options.keep_old_defaults, answers=options.answers))
@@ -311,7 +312,7 @@ def route_through_hub(target: SplitChart, leaves: list[tuple[KeyPath, Any, int |
     for (path, value, link), track in zip(fed, state.tracks[:len(fed)], strict=True):
         entry = entry_for(track, catalog)
         entry.origin = format_key(path)
-        if track.path is None:
+        if not track.live:
             verdicts.setdefault(path, entry)
             continue
         toml_key = format_key(track.path)
@@ -323,9 +324,9 @@ def route_through_hub(target: SplitChart, leaves: list[tuple[KeyPath, Any, int |
         new_path, new_link = found
         new_value = value
         assert track.origin is not None, "the tracks of fed come from input keys, never from a rule"
-        if not same_value(track.value, track.origin.value) or (new_link.get("pattern"), new_link.get("filter")) != (
-                link.get("pattern"), link.get("filter")):
-            inverted = invert_pattern(new_link.get("pattern"), track.value, new_link.get("filter"))
+        if not same_value(track.value, track.origin.value) or (new_link.pattern, new_link.filter) != (
+                link.pattern, link.filter):
+            inverted = invert_pattern(new_link.pattern, track.value, new_link.filter)
             new_value = value if inverted is None else inverted
         entry.message = join(entry.message, f"via {toml_key}")
         add_landing(landings, path, LeafPlacement(target, parse_key(new_path), new_value, entry))

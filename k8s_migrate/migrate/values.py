@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from ..catalog import load_catalog
 from ..charts.chartmap import (
+    ChartLink,
     ChartMap,
     apply_pattern,
     chart_version,
@@ -31,9 +32,11 @@ from ..formats.values import ValuesDocument
 from ..hub import HubKey, KeyPath, format_key, parse_key
 from ..report import Entry, Report
 from ..rules.apply import Context, run
+from ..rules.entries import add_findings, entry_for, join
+from ..rules.load import rule_chain
 from ..rules.values import same_value
 from .default_changes import default_changes
-from .toml import Result, add_findings, entry_for, join, rule_chain
+from .toml import Result
 
 
 @dataclass
@@ -56,7 +59,7 @@ class Link:
     value: Any
     line: int | None
     toml_key: str
-    link: dict[str, Any]
+    link: ChartLink
 
 
 # One pass over the file's leaves and the rule tracks, with each outcome (removed, kept, extraConfigs, moved,
@@ -96,23 +99,23 @@ def migrate_values(data: bytes, name: str, options: ValuesOptions) -> Result:  #
                     for key, other_link in other_toml_keys(src_map, path, toml_key, links))
 
     keys = [HubKey(parse_key(fed_link.toml_key),
-                   apply_pattern(fed_link.link.get("pattern"), fed_link.value, fed_link.link.get("filter")),
+                   apply_pattern(fed_link.link.pattern, fed_link.value, fed_link.link.filter),
                    fed_link.line, origin=format_key(fed_link.values_path)) for fed_link in fed + also]
-    from ..formats.values import _plain
+    from ..formats.values import plain
 
-    user_values = _plain(doc.data)
+    user_values = plain(doc.data)
     effective = overlay(dst_map.defaults_tree(), user_values)
     source_effective = overlay(src_map.defaults_tree(), user_values)
     packs = rule_chain(src_version, dst_version)
     state = run(keys, packs, Context(profile=options.profile, keep_old_defaults=options.keep_old_defaults,
                                      answers=options.answers))
-    toggles: list[tuple[tuple[KeyPath, bool], str, str, str]] = []
+    toggles: list[tuple[tuple[KeyPath, bool], str | None, str, str]] = []
     unexposed: list[tuple[Link, Any, Entry, str]] = []  # keys the new chart can only take in extraConfigs
     moves: list[tuple[KeyPath, KeyPath, Any, Any]] = []  # (old values path, new values path, old value, new value)
     for link, track in zip(fed, state.tracks[:len(fed)], strict=True):
         entry = entry_for(track, load_catalog(dst_version))
         entry.origin = format_key(link.values_path)
-        if track.path is None:
+        if not track.live:
             doc.delete(link.values_path)
             entry.message = join(entry.message, f"removed {format_key(link.values_path)} from the values")
             report.add(entry)
@@ -141,24 +144,24 @@ def migrate_values(data: bytes, name: str, options: ValuesOptions) -> Result:  #
         own = format_key(link.values_path)
         gated = [dst_link for k, dst_link in dst_map.toml_to_values(format_key(track.path)) if k == own]
         if new_path_text != own and gated:
-            switch = simple_guard(gated[0].get("guard"))
-            was_effective = guard_holds(link.link.get("guard"), source_effective) is not False
+            switch = simple_guard(gated[0].guard)
+            was_effective = guard_holds(link.link.guard, source_effective) is not False
             if not was_effective:
                 new_path_text, new_link = own, gated[0]  # it had no effect before either; leave it be
             elif switch is not None:
-                toggles.append((switch, gated[0]["guard"], own, format_key(track.path)))
+                toggles.append((switch, gated[0].guard, own, format_key(track.path)))
                 new_path_text, new_link = own, gated[0]
                 effective_set(effective, switch[0], switch[1])
             else:
-                entry.message = join(entry.message, f"{dst_map.id} reads {own} only when {gated[0].get('guard')}, "
+                entry.message = join(entry.message, f"{dst_map.id} reads {own} only when {gated[0].guard}, "
                                      f"which does not hold with these values; written to {new_path_text}")
-        same_form = ((new_link.get("pattern"), new_link.get("filter"))
-                     == (link.link.get("pattern"), link.link.get("filter")))
+        same_form = ((new_link.pattern, new_link.filter)
+                     == (link.link.pattern, link.link.filter))
         assert track.origin is not None, "the tracks of fed come from input keys, never from a rule"
         if same_form and same_value(track.value, track.origin.value):
             new_value = link.value  # the rules left it alone and the new chart renders it the same way
         else:
-            new_value = invert_pattern(new_link.get("pattern"), track.value, new_link.get("filter"))
+            new_value = invert_pattern(new_link.pattern, track.value, new_link.filter)
         if new_value is None or same_value(new_value, link.value):
             new_value = link.value
         if same_lineage(src_map, dst_map):
@@ -187,8 +190,8 @@ def migrate_values(data: bytes, name: str, options: ValuesOptions) -> Result:  #
     for path, value, line in chart_only:
         report.add(carry_chart_value(doc, src_map, dst_map, path, value, line))
     apply_rules(RuleContext(doc, report, src_map, dst_map, source_effective))
-    report.extend(default_changes(report, src_map, dst_map, user_values, _plain(doc.data), src_version, dst_version))
-    report.extend(unmet_requirements(dst_map, overlay(dst_map.defaults_tree(), _plain(doc.data))))
+    report.extend(default_changes(report, src_map, dst_map, user_values, plain(doc.data), src_version, dst_version))
+    report.extend(unmet_requirements(dst_map, overlay(dst_map.defaults_tree(), plain(doc.data))))
     add_findings(report, state)
     if alias is not None:
         under_alias(report, alias, dst_map, src_map)
@@ -240,13 +243,13 @@ def under_alias(report: Report, alias: str, *maps: ChartMap) -> None:
             entry.message = pattern.sub(lambda m: f"{alias}.{m.group(1)}", entry.message)
 
 
-def part_of_each_item(src_map: ChartMap, dst_map: ChartMap, path: KeyPath, link: dict[str, Any]) -> bool:
+def part_of_each_item(src_map: ChartMap, dst_map: ChartMap, path: KeyPath, link: ChartLink) -> bool:
     """A value that fills one hole of every item of a TOML list (the port in ``tcp://{{ $element }}:{}``)
     is no TOML key of its own: when the new chart renders it the same way, it stays where it is."""
-    if link.get("kind") != "pattern" or "[]" not in link.get("toml", "") or "{{" not in (link.get("pattern") or ""):
+    if link.kind != "pattern" or "[]" not in (link.toml or "") or "{{" not in (link.pattern or ""):
         return False
-    same = ("toml", "pattern", "filter")
-    return any(all(other.get(f) == link.get(f) for f in same) for _, other in dst_map.values_to_toml(format_key(path)))
+    return any((other.toml, other.pattern, other.filter) == (link.toml, link.pattern, link.filter)
+               for _, other in dst_map.values_to_toml(format_key(path)))
 
 
 def duplicate_entries(doc: ValuesDocument) -> list[Entry]:
@@ -262,7 +265,7 @@ def duplicate_entries(doc: ValuesDocument) -> list[Entry]:
     return entries
 
 
-def migrate_embedded(doc: ValuesDocument, path: KeyPath, text: str, line: int | None, link: dict[str, Any],
+def migrate_embedded(doc: ValuesDocument, path: KeyPath, text: str, line: int | None, link: ChartLink,
                      src_map: ChartMap, dst_map: ChartMap, src_version: str, dst_version: str,
                      options: ValuesOptions) -> list[Entry]:
     """Embedded TOML is TOML: migrate it through the hub (edit mode) and write it back in its own style."""
@@ -299,7 +302,7 @@ def migrate_embedded(doc: ValuesDocument, path: KeyPath, text: str, line: int | 
 def carries_weight(link: Link, track, src_map: ChartMap, dst_map: ChartMap, source_effective: dict[str, Any]) -> bool:
     """Did this value shape the old configuration as a customisation? Not when the old chart's guard kept
     it out of deployment.toml, nor (within one chart lineage) when it was the old chart's default."""
-    if guard_holds(link.link.get("guard"), source_effective) is False:
+    if guard_holds(link.link.guard, source_effective) is False:
         return False
     if track.events:
         return True
@@ -314,12 +317,12 @@ def wants_extra(options: ValuesOptions) -> bool:
 def extra_configs_path(dst_map: ChartMap, toml_path: KeyPath) -> str | None:
     """The values string the new chart pastes into deployment.toml, when the key's table can go there:
     the chart must render nothing in that table itself (a table may not be defined twice)."""
-    paths = sorted({link["values"] for link in dst_map.links
-                    if link.get("kind") == "embedded" and "*" not in link["values"]})
+    paths = sorted({link.values for link in dst_map.links
+                    if link.kind == "embedded" and "*" not in link.values})
     if not paths or len(toml_path) < 2 or any(isinstance(s, int) for s in toml_path):
         return None
     table = format_key(toml_path[:-1])
-    rendered = {link.get("toml") or "" for link in dst_map.links if link.get("kind") != "embedded"} | {
+    rendered = {link.toml or "" for link in dst_map.links if link.kind != "embedded"} | {
         c.get("toml") or "" for c in dst_map.constants}
     if any(k == table or k.startswith(table + ".") or k.startswith(table + "[") or table.startswith(k + ".")
            for k in rendered if k):
@@ -360,12 +363,12 @@ def write_extra_configs(doc: ValuesDocument, dst_map: ChartMap, unexposed: list)
 
 
 def other_toml_keys(chart_map: ChartMap, path: KeyPath, main_key: str,
-                    links: list[tuple[str, dict[str, Any]]] | None = None) -> list[tuple[str, dict[str, Any]]]:
+                    links: list[tuple[str, ChartLink]] | None = None) -> list[tuple[str, ChartLink]]:
     """The other TOML keys one values leaf feeds (one database type feeds apim_db and shared_db)."""
     found = in_first_instance(chart_map, chart_map.values_to_toml(format_key(path)) if links is None else links)
     seen, out = {main_key}, []
     for key, link in found:
-        if key not in seen and link.get("kind") != "embedded":
+        if key not in seen and link.kind != "embedded":
             seen.add(key)
             out.append((key, link))
     return out
@@ -381,7 +384,7 @@ def feed_other_path(doc: ValuesDocument, dst_map: ChartMap, link: Link, track, r
     if target is None or target[0] in (own, resolved.get(own)):
         return None
     path_text, new_link = target
-    value = invert_pattern(new_link.get("pattern"), track.value, new_link.get("filter"))
+    value = invert_pattern(new_link.pattern, track.value, new_link.filter)
     if value is None:
         value = link.value
     path = parse_key(path_text)

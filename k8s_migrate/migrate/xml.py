@@ -152,7 +152,7 @@ def build_template_file(found: XmlResult, base_text: str, base_name: str, versio
     for hub in found.keys:
         path = place(hub.path, matcher, out, placed, appended)
         new_item = any(path[: i + 1] in appended for i, s in enumerate(path) if isinstance(s, int))
-        if hub.meta.get("context") and not new_item:
+        if hub.item_context and not new_item:
             continue
         built.landings[hub.key] = land(hub, path, out, baseline, base_flat, new_item)
     built.text = tidy(out.dumps())
@@ -213,8 +213,8 @@ def derived_keys(keys: list[HubKey]) -> dict[str, list[str]]:
     """Keys the reader added for another key (a [database.*] type from its JDBC URL)."""
     out: dict[str, list[str]] = {}
     for hub in keys:
-        if hub.meta.get("derived_from"):
-            out.setdefault(hub.meta["derived_from"], []).append(hub.key)
+        if hub.derived_from:
+            out.setdefault(hub.derived_from, []).append(hub.key)
     return out
 
 

@@ -85,7 +85,7 @@ def _rule(catalog: Catalog, op: str, key: KeyPath, other: KeyPath, value: Any) -
 
 def canonicalise(state: HubState, catalog: Catalog, ctx: Context | None = None) -> None:
     """Apply the alias rules of ``catalog`` to the live keys of ``state``."""
-    values = {t.path: t.value for t in state.live() if t.path is not None}
+    values = {t.path: t.value for t in state.live()}
     for rule in alias_rules(catalog, values):
         apply_rule(state, rule, ctx or Context())
 

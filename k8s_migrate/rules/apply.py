@@ -24,30 +24,21 @@ class Event:
 @dataclass
 class Track:
     origin: HubKey | None  # None for a key that a rule added
-    path: KeyPath | None  # where the key is now; None once removed
+    path: KeyPath  # where the key is now; for a removed key, where it was last
     value: Any
     events: list[Event] = field(default_factory=list)
     pinned: bool = False  # carried as a customisation even when it equals the old default (an answer chose it)
+    removed: bool = False  # a rule removed the key: it is in no output, and no rule sees it any more
 
     @property
     def live(self) -> bool:
-        return self.path is not None
-
-    @property
-    def live_path(self) -> KeyPath:
-        """The path of a track known to be live (the rules only act on live tracks)."""
-        assert self.path is not None, "a removed track has no path"
-        return self.path
+        return not self.removed
 
     @property
     def input_key(self) -> HubKey:
         """The input key a track follows (a track that a rule added has none)."""
         assert self.origin is not None, "a key that a rule added has no input key"
         return self.origin
-
-    @property
-    def old_path(self) -> KeyPath | None:
-        return self.origin.path if self.origin else None
 
 
 @dataclass
@@ -89,11 +80,11 @@ class PathIndex:
 
     def add(self, track: Track) -> None:
         self.order.setdefault(id(track), len(self.order))
-        if track.path is not None:
+        if track.live:
             self._make(track.path).tracks.append(track)
 
     def remove(self, track: Track) -> None:
-        node = self._find(track.path) if track.path is not None else None
+        node = self._find(track.path) if track.live else None
         if node is not None:  # by identity: two tracks may hold equal values
             node.tracks[:] = [t for t in node.tracks if t is not track]
 
@@ -149,24 +140,30 @@ class HubState:
         if self._index is not None:
             self._index.add(track)
 
-    def move(self, track: Track, path: KeyPath | None) -> None:
-        """Where a track is now (None: removed); the only way the rules change a track's path."""
+    def move(self, track: Track, path: KeyPath) -> None:
+        """Where a track is now; with ``remove``, the only ways the rules change a track's place."""
         if self._index is not None:
             self._index.remove(track)
         track.path = path
-        if self._index is not None and path is not None:
+        if self._index is not None:
             self._index.add(track)
+
+    def remove(self, track: Track) -> None:
+        """A rule removed the key: its track keeps its last path and leaves the index."""
+        if self._index is not None:
+            self._index.remove(track)
+        track.removed = True
 
     def matching(self, pattern: KeyPath, prefix: bool = True) -> list[Track]:
         head = literal_head(pattern)
         if not head:
-            return [t for t in self.tracks if t.path is not None and matches(pattern, t.path, prefix=prefix)]
+            return [t for t in self.tracks if t.live and matches(pattern, t.path, prefix=prefix)]
         if self._index is None:
             self._index = PathIndex(self.tracks)
         candidates = self._index.under(head, None if prefix else len(pattern))
         if len(head) == len(pattern):
             return candidates
-        return [t for t in candidates if matches(pattern, t.live_path, prefix=prefix)]
+        return [t for t in candidates if matches(pattern, t.path, prefix=prefix)]
 
     def present(self, pattern: KeyPath) -> bool:
         return bool(self.matching(pattern))
@@ -254,17 +251,17 @@ def _message(rule: Rule, default: str) -> str:
 def _rename(state: HubState, rule: Rule, ctx: Context) -> None:
     for pattern, track in _targets(state, rule):
         assert rule.to is not None, "a rename or move rule has a target (model checks it)"
-        new_path = substitute(pattern, rule.to, track.live_path)
+        new_path = substitute(pattern, rule.to, track.path)
         if new_path == track.path:
             continue
         clash = [t for t in state.matching(new_path, prefix=False) if t is not track]
         if clash:
             track.events.append(Event("review", rule, (
-                f"both {format_key(track.live_path)} and {format_key(new_path)} are set; "
+                f"both {format_key(track.path)} and {format_key(new_path)} are set; "
                 f"kept {format_key(new_path)}, dropped this one. " + rule.message).strip()))
-            state.move(track, None)
+            state.remove(track)
             continue
-        old_path = track.live_path
+        old_path = track.path
         same_table = len(new_path) == len(old_path) and new_path[:-1] == old_path[:-1]
         action = "renamed" if same_table or rule.op == "rename" else "moved"
         track.events.append(Event(action, rule, _message(rule, f"{action} to {format_key(new_path)}")))
@@ -274,7 +271,7 @@ def _rename(state: HubState, rule: Rule, ctx: Context) -> None:
 def _remove(state: HubState, rule: Rule, ctx: Context) -> None:
     for _, track in _targets(state, rule):
         track.events.append(Event("removed", rule, _message(rule, "no longer exists in the target version")))
-        state.move(track, None)
+        state.remove(track)
 
 
 def _set(state: HubState, rule: Rule, ctx: Context) -> None:
@@ -302,7 +299,7 @@ def _transform(state: HubState, rule: Rule, ctx: Context) -> None:
 
 
 def _split(state: HubState, track: Track, rule: Rule, parts: list[tuple[str, Any]]) -> None:
-    parent = track.live_path[:-1]
+    parent = track.path[:-1]
     (first_key, first_value), rest = parts[0], parts[1:]
     track.events.append(Event("moved", rule, _message(rule, "split into " + ", ".join(k for k, _ in parts))))
     state.move(track, parent + (first_key,))
@@ -360,7 +357,7 @@ def _list_to_keys(state: HubState, rule: Rule, ctx: Context) -> None:
         note = _message(rule, "each item became a key of its own")
         if not paths:
             track.events.append(Event("removed", rule, note + " (the list was empty)"))
-            state.move(track, None)
+            state.remove(track)
             continue
         for path in taken:
             for other in state.matching(path, prefix=False):
@@ -370,7 +367,7 @@ def _list_to_keys(state: HubState, rule: Rule, ctx: Context) -> None:
         fresh = [p for p in paths if p not in taken]
         if not fresh:
             track.events.append(Event("removed", rule, f"{note}; every item already had {format_key(to)}"))
-            state.move(track, None)
+            state.remove(track)
             continue
         track.events.append(Event("moved", rule, f"{note}: " + ", ".join(format_key(p) for p in fresh)))
         state.move(track, fresh[0])
@@ -392,7 +389,7 @@ def _fill(state: HubState, rule: Rule, ctx: Context) -> None:
         parent, leaf = key[:-1], key[-1]
         holders: dict[KeyPath, None] = {}
         for track in state.matching(parent, prefix=True):
-            holders.setdefault(track.live_path[: len(parent)], None)
+            holders.setdefault(track.path[: len(parent)], None)
         for holder in holders:
             path = holder + (leaf,)
             if not state.matching(path, prefix=True):

@@ -8,6 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from ..data import mappings_dir
+from ..errors import UsageError
 from ..versions import normalise_version, version_key
 from .model import RuleError, RulePack, rule_from_data
 
@@ -112,3 +113,11 @@ def plan(from_version: str, to_version: str, packs: tuple[RulePack, ...] | None 
                     nxt.append((pack.to_version, path + [pack]))
         frontier = nxt
     raise RuleError(f"no chain of rule packs leads from {src} to {dst}")
+
+
+def rule_chain(src: str, dst: str) -> list[RulePack]:
+    """The chain of packs from ``src`` to ``dst``; no chain is the user's error (exit 2)."""
+    try:
+        return plan(src, dst)
+    except RuleError as exc:
+        raise UsageError(str(exc)) from None

@@ -324,7 +324,7 @@ class KeyChecks:
 
     def check_type(self, key: HubKey) -> None:
         expected = self.facts.expected_types(key.path)
-        if not expected or key.meta.get("skip_type") or key.value is None:
+        if not expected or key.chart_shaped or key.value is None:
             return
         has_unit = any(key.key in keys for keys in self.facts.catalog.units.values() if isinstance(keys, dict))
         problems = []

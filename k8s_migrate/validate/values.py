@@ -44,11 +44,8 @@ def check_values(source, name: str, facts: VersionFacts, chart_map, chart_arg: s
         hit = to_toml(chart_map, path, value)
         if hit is not None:
             toml_key, link = hit
-            key = HubKey(parse_key(toml_key), apply_pattern(link.get("pattern"), value, link.get("filter")), line,
-                         origin=text)
-            if link.get("pattern") not in (None, "{}") or link.get("filter"):
-                key.meta["skip_type"] = True  # the chart shapes the value; its type is the chart's doing
-            keys.append(key)
+            keys.append(HubKey(parse_key(toml_key), apply_pattern(link.pattern, value, link.filter), line,
+                               origin=text, chart_shaped=link.pattern not in (None, "{}") or bool(link.filter)))
             continue
         if not paths.knows(path):
             hint = paths.suggest(path)
@@ -101,7 +98,7 @@ class ChartPaths:
             if any(isinstance(s, str) and s.strip(_PLAIN_SEGMENT) for s in path[-1:]):
                 self.open.add(path[:-1])
         self.read = [parse_key(t) for t in
-                     [link["values"] for link in chart_map.links if link.get("values")] +
+                     [link.values for link in chart_map.links if link.values] +
                      [g["values"] for g in chart_map.guards if g.get("values")] + list(chart_map.guard_only) +
                      [c["values"] for c in chart_map.commented if c.get("values")]]
         self.prefixes = {p[:i] for p in self.exact for i in range(1, len(p))}

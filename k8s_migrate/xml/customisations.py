@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -318,7 +318,7 @@ class Collector:
             return None if held.value == value or context else repr(held.value)
         self.keys[key] = HubKey(
             path=parse_key(key), value=value, line=cust.line, origin=f"{cust.file}:{cust.line} {cust.xpath}",
-            meta={"action": cust.action, "rule": cust.rule, "context": context, "stock_value": cust.stock_value})
+            item_context=context)
         return None
 
 
@@ -393,7 +393,7 @@ def add_database_types(out: Collector, template_version: str) -> None:
             type_key = format_key(path[:2] + ("type",))
             if db_type and type_key not in out.keys:
                 out.keys[type_key] = HubKey(parse_key(type_key), db_type, hub.line, hub.origin,
-                                            meta={**hub.meta, "derived_from": key})
+                                            item_context=hub.item_context, derived_from=key)
 
 
 def xml_customisations(conf_path: Path, from_version: str) -> XmlResult:
@@ -450,7 +450,7 @@ def scalar_lists(keys: list[HubKey], customisations: list[Customisation]) -> lis
         if items is None:
             continue
         items = sorted(items, key=lambda k: k.path[-1])
-        whole = HubKey(key.path[:-1], [k.value for k in items], key.line, key.origin, key.comment, dict(key.meta))
+        whole = replace(key, path=key.path[:-1], value=[k.value for k in items])
         out[i] = whole
         renamed.update({k.key: whole.key for k in items})
     for cust in customisations:

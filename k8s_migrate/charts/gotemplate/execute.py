@@ -326,7 +326,7 @@ class _State:
         if final is not _MISSING:
             args.append(final)
         try:
-            return function(_Call(self, dot), *args)
+            return function(CallContext(self, dot), *args)
         except TemplateError as exc:
             if exc.name is None:
                 raise self.error(f"error calling {name}: {exc.reason}") from None
@@ -348,7 +348,7 @@ class _State:
         return value
 
 
-class _Call:
+class CallContext:
     """What a function sees of the running template: its name and line, dot, and the template set."""
 
     def __init__(self, state: _State, dot: Any):

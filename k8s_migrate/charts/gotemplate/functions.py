@@ -10,9 +10,9 @@ import re
 from typing import Any, Callable
 
 from . import yamlout
-from .execute import _Call
+from .execute import CallContext
 from .govalue import TemplateError, format_v, go_quote, is_true, sprint, sprintf, strval, to_json, type_name
-from .sprig_text import SPRIG_TEXT, _want_int, _want_str
+from .sprig_text import SPRIG_TEXT, want_int, want_str
 
 
 def _to_int64(value: Any) -> int:
@@ -71,7 +71,7 @@ def _kind(value: Any) -> str:
     return "other"
 
 
-def _eq(call: _Call, first: Any, *others: Any) -> bool:
+def _eq(call: CallContext, first: Any, *others: Any) -> bool:
     if not others:
         raise TemplateError("missing argument for comparison")
     for other in others:
@@ -90,7 +90,7 @@ def _eq(call: _Call, first: Any, *others: Any) -> bool:
     return False
 
 
-def _ne(call: _Call, a: Any, b: Any) -> bool:
+def _ne(call: CallContext, a: Any, b: Any) -> bool:
     return not _eq(call, a, b)
 
 
@@ -103,14 +103,14 @@ def _less(a: Any, b: Any) -> bool:
     return a < b
 
 
-def _index(call: _Call, item: Any, *keys: Any) -> Any:
+def _index(call: CallContext, item: Any, *keys: Any) -> Any:
     for key in keys:
         if item is None:
             raise TemplateError("index of untyped nil")
         if isinstance(item, dict):
             item = item.get(key)
         elif isinstance(item, (list, tuple, str)):
-            position = _want_int(key) if not isinstance(key, float) else _want_int(key)
+            position = want_int(key) if not isinstance(key, float) else want_int(key)
             if not 0 <= position < len(item):
                 raise TemplateError(f"index out of range: {position}")
             item = ord(item[position]) if isinstance(item, str) else item[position]
@@ -119,7 +119,7 @@ def _index(call: _Call, item: Any, *keys: Any) -> Any:
     return item
 
 
-def _len(call: _Call, value: Any) -> int:
+def _len(call: CallContext, value: Any) -> int:
     if isinstance(value, (str, dict, list, tuple)):
         return len(value.encode()) if isinstance(value, str) else len(value)
     if value is None:
@@ -129,52 +129,52 @@ def _len(call: _Call, value: Any) -> int:
 
 # ---- Helm template functions ---------------------------------------------------------------------
 
-def _include(call: _Call, name: Any, data: Any = None) -> str:
-    return call.template.execute_named(_want_str(name), data, call.depth, call.where())
+def _include(call: CallContext, name: Any, data: Any = None) -> str:
+    return call.template.execute_named(want_str(name), data, call.depth, call.where())
 
 
-def _tpl(call: _Call, text: Any, data: Any) -> str:
+def _tpl(call: CallContext, text: Any, data: Any) -> str:
     from .execute import strip_no_value
 
-    source = _want_str(text)
+    source = want_str(text)
     name = call.where()[0]
     nodes = call.template.add(source, name)
     return strip_no_value(call.template.execute(nodes, name, data, call.depth + 1))
 
 
-def _required(call: _Call, message: Any, value: Any = None) -> Any:
+def _required(call: CallContext, message: Any, value: Any = None) -> Any:
     if value is None or value == "":
-        raise TemplateError(_want_str(message))
+        raise TemplateError(want_str(message))
     return value
 
 
-def _fail(call: _Call, message: Any) -> Any:
-    raise TemplateError(_want_str(message))
+def _fail(call: CallContext, message: Any) -> Any:
+    raise TemplateError(want_str(message))
 
 
-def _default(call: _Call, fallback: Any, *given: Any) -> Any:
+def _default(call: CallContext, fallback: Any, *given: Any) -> Any:
     if not given or _empty(given[0]):
         return fallback
     return given[0]
 
 
-def _coalesce(call: _Call, *values: Any) -> Any:
+def _coalesce(call: CallContext, *values: Any) -> Any:
     for value in values:
         if not _empty(value):
             return value
     return None
 
 
-def _quote(call: _Call, *values: Any) -> str:
+def _quote(call: CallContext, *values: Any) -> str:
     return " ".join(go_quote(strval(v)) for v in values if v is not None)
 
 
-def _squote(call: _Call, *values: Any) -> str:
+def _squote(call: CallContext, *values: Any) -> str:
     return " ".join(f"'{strval(v)}'" for v in values if v is not None)
 
 
-def _trunc(call: _Call, count: Any, text: Any) -> str:
-    count, text = _want_int(count), _want_str(text)
+def _trunc(call: CallContext, count: Any, text: Any) -> str:
+    count, text = want_int(count), want_str(text)
     if count < 0 and len(text) + count > 0:
         return text[len(text) + count:]
     if count >= 0 and len(text) > count:
@@ -182,79 +182,79 @@ def _trunc(call: _Call, count: Any, text: Any) -> str:
     return text
 
 
-def _indent(call: _Call, spaces: Any, text: Any) -> str:
-    pad = " " * _want_int(spaces)
-    return pad + _want_str(text).replace("\n", "\n" + pad)
+def _indent(call: CallContext, spaces: Any, text: Any) -> str:
+    pad = " " * want_int(spaces)
+    return pad + want_str(text).replace("\n", "\n" + pad)
 
 
-def _dict(call: _Call, *pairs: Any) -> dict:
+def _dict(call: CallContext, *pairs: Any) -> dict:
     result = {}
     for i in range(0, len(pairs), 2):
         result[strval(pairs[i])] = pairs[i + 1] if i + 1 < len(pairs) else ""
     return result
 
 
-def _set(call: _Call, target: Any, key: Any, value: Any) -> dict:
-    target[_want_str(key)] = value
+def _set(call: CallContext, target: Any, key: Any, value: Any) -> dict:
+    target[want_str(key)] = value
     return target
 
 
-def _keys(call: _Call, *maps: Any) -> list:
+def _keys(call: CallContext, *maps: Any) -> list:
     return sorted(k for m in maps for k in m)
 
 
-def _b64dec(call: _Call, text: Any) -> str:
+def _b64dec(call: CallContext, text: Any) -> str:
     try:
-        return base64.b64decode(_want_str(text), validate=True).decode("utf-8", "replace")
+        return base64.b64decode(want_str(text), validate=True).decode("utf-8", "replace")
     except ValueError as exc:
         return str(exc)
 
 
-def _regex_match(call: _Call, pattern: Any, text: Any) -> bool:
+def _regex_match(call: CallContext, pattern: Any, text: Any) -> bool:
     try:
-        return re.search(_want_str(pattern), _want_str(text)) is not None
+        return re.search(want_str(pattern), want_str(text)) is not None
     except re.error:
         return False
 
 
-def _split(call: _Call, sep: Any, text: Any) -> dict:
-    return {f"_{i}": part for i, part in enumerate(_want_str(text).split(_want_str(sep)))}
+def _split(call: CallContext, sep: Any, text: Any) -> dict:
+    return {f"_{i}": part for i, part in enumerate(want_str(text).split(want_str(sep)))}
 
 
-def _split_list(call: _Call, sep: Any, text: Any) -> list:
-    return _want_str(text).split(_want_str(sep))
+def _split_list(call: CallContext, sep: Any, text: Any) -> list:
+    return want_str(text).split(want_str(sep))
 
 
-def _ternary(call: _Call, if_true: Any, if_false: Any, condition: Any) -> Any:
+def _ternary(call: CallContext, if_true: Any, if_false: Any, condition: Any) -> Any:
     if not isinstance(condition, bool):
         raise TemplateError(f"wrong type for value; expected bool; got {type_name(condition)}")
     return if_true if condition else if_false
 
 
-def _has_key(call: _Call, mapping: Any, key: Any) -> bool:
+def _has_key(call: CallContext, mapping: Any, key: Any) -> bool:
     if not isinstance(mapping, dict):
         raise TemplateError(f"wrong type for value; expected map[string]interface {{}}; got {type_name(mapping)}")
-    return _want_str(key) in mapping
+    return want_str(key) in mapping
 
 
-def _get(call: _Call, mapping: Any, key: Any) -> Any:
+def _get(call: CallContext, mapping: Any, key: Any) -> Any:
     if not isinstance(mapping, dict):
         raise TemplateError(f"wrong type for value; expected map[string]interface {{}}; got {type_name(mapping)}")
-    return mapping.get(_want_str(key), "")
+    return mapping.get(want_str(key), "")
 
 
-def _semver_compare(call: _Call, constraint: Any, version: Any) -> bool:
+def _semver_compare(call: CallContext, constraint: Any, version: Any) -> bool:
     from .semver import satisfies
 
-    return satisfies(_want_str(constraint), _want_str(version))
+    return satisfies(want_str(constraint), want_str(version))
 
 
 def _str2(fn: Callable[[str, str], Any]) -> Callable:
-    return lambda call, a, b: fn(_want_str(a), _want_str(b))
+    return lambda call, a, b: fn(want_str(a), want_str(b))
 
 
 def _str1(fn: Callable[[str], Any]) -> Callable:
-    return lambda call, a: fn(_want_str(a))
+    return lambda call, a: fn(want_str(a))
 
 
 FUNCTIONS: dict[str, Callable] = {
@@ -265,7 +265,7 @@ FUNCTIONS: dict[str, Callable] = {
     "not": lambda c, a: not is_true(a),
     "len": _len, "index": _index,
     "print": lambda c, *a: sprint(list(a)),
-    "printf": lambda c, f, *a: sprintf(_want_str(f), list(a)),
+    "printf": lambda c, f, *a: sprintf(want_str(f), list(a)),
     "println": lambda c, *a: " ".join(format_v(v, False) for v in a) + "\n",
     # Helm
     "include": _include, "tpl": _tpl, "required": _required, "fail": _fail,
@@ -283,12 +283,12 @@ FUNCTIONS: dict[str, Callable] = {
     "contains": _str2(lambda sub, s: sub in s),
     "hasPrefix": _str2(lambda prefix, s: s.startswith(prefix)),
     "hasSuffix": _str2(lambda suffix, s: s.endswith(suffix)),
-    "replace": lambda c, old, new, s: _want_str(s).replace(_want_str(old), _want_str(new)),
+    "replace": lambda c, old, new, s: want_str(s).replace(want_str(old), want_str(new)),
     "trunc": _trunc, "indent": _indent,
     "nindent": lambda c, n, s: "\n" + _indent(c, n, s),
     "b64enc": _str1(lambda s: base64.b64encode(s.encode()).decode()),
     "b64dec": _b64dec,
-    "join": lambda c, sep, v: _want_str(sep).join(_str_slice(v)),
+    "join": lambda c, sep, v: want_str(sep).join(_str_slice(v)),
     "split": _split, "splitList": _split_list,
     "regexMatch": _regex_match, "semverCompare": _semver_compare,
     # lists and maps

@@ -16,14 +16,14 @@ from typing import Any, Callable
 from .govalue import TemplateError, format_v, type_name
 
 
-def _want_str(value: Any) -> str:
+def want_str(value: Any) -> str:
     if isinstance(value, str):
         return value
     got = "interface {}" if value is None else type_name(value)
     raise TemplateError(f"wrong type for value; expected string; got {got}")
 
 
-def _want_int(value: Any) -> int:
+def want_int(value: Any) -> int:
     if isinstance(value, int) and not isinstance(value, bool):
         return value
     got = "interface {}" if value is None else type_name(value)
@@ -176,36 +176,36 @@ def _regex_functions(strict: bool) -> dict[str, Callable]:
     prefix = "mustRegex" if strict else "regex"
 
     def find(c, pattern, text):
-        compiled = _compile(_want_str(pattern), strict)
-        found = compiled.search(_want_str(text)) if compiled else None
+        compiled = _compile(want_str(pattern), strict)
+        found = compiled.search(want_str(text)) if compiled else None
         return found.group(0) if found else ""
 
     def find_all(c, pattern, text, count):
-        compiled, count = _compile(_want_str(pattern), strict), _want_int(count)
+        compiled, count = _compile(want_str(pattern), strict), want_int(count)
         if not compiled or count == 0:
             return []
-        found = [m.group(0) for m in compiled.finditer(_want_str(text))]
+        found = [m.group(0) for m in compiled.finditer(want_str(text))]
         return found if count < 0 else found[:count]
 
     def replace_all(c, pattern, text, replacement):
-        compiled = _compile(_want_str(pattern), strict)
+        compiled = _compile(want_str(pattern), strict)
         if not compiled:
-            return _want_str(text)
-        return compiled.sub(lambda m: _expand(_want_str(replacement), m), _want_str(text))
+            return want_str(text)
+        return compiled.sub(lambda m: _expand(want_str(replacement), m), want_str(text))
 
     def replace_literal(c, pattern, text, replacement):
-        compiled = _compile(_want_str(pattern), strict)
-        return compiled.sub(lambda m: _want_str(replacement), _want_str(text)) if compiled else _want_str(text)
+        compiled = _compile(want_str(pattern), strict)
+        return compiled.sub(lambda m: want_str(replacement), want_str(text)) if compiled else want_str(text)
 
     def split(c, pattern, text, count):
-        compiled, count = _compile(_want_str(pattern), strict), _want_int(count)
+        compiled, count = _compile(want_str(pattern), strict), want_int(count)
         if not compiled or count == 0:
             return []
-        return compiled.split(_want_str(text), maxsplit=max(count - 1, 0))
+        return compiled.split(want_str(text), maxsplit=max(count - 1, 0))
 
     def match(c, pattern, text):
-        compiled = _compile(_want_str(pattern), strict)
-        return bool(compiled and compiled.search(_want_str(text)))
+        compiled = _compile(want_str(pattern), strict)
+        return bool(compiled and compiled.search(want_str(text)))
 
     return {f"{prefix}Find": find, f"{prefix}FindAll": find_all, f"{prefix}ReplaceAll": replace_all,
             f"{prefix}ReplaceAllLiteral": replace_literal, f"{prefix}Split": split, f"{prefix}Match": match}
@@ -225,7 +225,7 @@ def _digest(name: str) -> Callable[[str], str]:
 
 
 def _s1(fn: Callable[[str], Any]) -> Callable:
-    return lambda c, a: fn(_want_str(a))
+    return lambda c, a: fn(want_str(a))
 
 
 def _cat(c, *values: Any) -> str:
@@ -233,24 +233,24 @@ def _cat(c, *values: Any) -> str:
 
 
 def _abbrev(c, width, text):
-    width, text = _want_int(width), _want_str(text)
+    width, text = want_int(width), want_str(text)
     return text if width < 4 else abbreviate(text, 0, width)
 
 
 def _abbrevboth(c, left, right, text):
-    left, right, text = _want_int(left), _want_int(right), _want_str(text)
+    left, right, text = want_int(left), want_int(right), want_str(text)
     return text if right < 4 or (left > 0 and right < 7) else abbreviate(text, left, right)
 
 
 SPRIG_TEXT: dict[str, Callable] = {
     "title": _s1(title), "untitle": _s1(untitle), "swapcase": _s1(swapcase), "initials": _s1(initials),
     "nospace": _s1(nospace), "snakecase": _s1(snakecase), "kebabcase": _s1(kebabcase), "camelcase": _s1(camelcase),
-    "repeat": lambda c, n, s: _want_str(s) * max(_want_int(n), 0),
-    "substr": lambda c, a, b, s: substr(_want_int(a), _want_int(b), _want_str(s)),
+    "repeat": lambda c, n, s: want_str(s) * max(want_int(n), 0),
+    "substr": lambda c, a, b, s: substr(want_int(a), want_int(b), want_str(s)),
     "abbrev": _abbrev, "abbrevboth": _abbrevboth,
-    "wrap": lambda c, n, s: wrap_custom(_want_str(s), _want_int(n)),
-    "wrapWith": lambda c, n, sep, s: wrap_custom(_want_str(s), _want_int(n), _want_str(sep), True),
-    "plural": lambda c, one, many, n: _want_str(one) if _want_int(n) == 1 else _want_str(many),
+    "wrap": lambda c, n, s: wrap_custom(want_str(s), want_int(n)),
+    "wrapWith": lambda c, n, sep, s: wrap_custom(want_str(s), want_int(n), want_str(sep), True),
+    "plural": lambda c, one, many, n: want_str(one) if want_int(n) == 1 else want_str(many),
     "cat": _cat,
     "regexQuoteMeta": _s1(lambda s: re.sub(r"([\\.+*?()|\[\]{}^$])", r"\\\1", s)),
     **_regex_functions(False), **_regex_functions(True),
