@@ -7,13 +7,18 @@ entry. Nothing depends on the cache being there: a run that cannot read or write
 
 from __future__ import annotations
 
-import hashlib
 import os
-import pickle
 import sys
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+try:  # what hashlib.blake2b and pickle.load/dump are, without the modules around them (OpenSSL, the Python pickler)
+    from _blake2 import blake2b
+    from _pickle import dump, load
+except ImportError:  # pragma: no cover - an interpreter without CPython's accelerator modules
+    from hashlib import blake2b
+    from pickle import dump, load
 
 
 def cache_dir() -> Path:
@@ -34,7 +39,7 @@ def code_stamp() -> bytes:
 
 
 def entry_key(contents: dict[str, bytes]) -> str:
-    digest = hashlib.blake2b(code_stamp(), digest_size=20)
+    digest = blake2b(code_stamp(), digest_size=20)
     for relative in sorted(contents):
         data = contents[relative]
         digest.update(f"\0{relative}\0{len(data)}\0".encode())
@@ -45,7 +50,7 @@ def entry_key(contents: dict[str, bytes]) -> str:
 def read(key: str) -> Any | None:
     try:
         with open(cache_dir() / f"{key}.pickle", "rb") as fh:
-            return pickle.load(fh)
+            return load(fh)
     except Exception:  # absent, unreadable, cut short or from other code: read the chart instead
         return None
 
@@ -61,7 +66,7 @@ def write(key: str, entry: Any) -> None:
         return
     try:
         with os.fdopen(fd, "wb") as fh:
-            pickle.dump(entry, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            dump(entry, fh, protocol=-1)  # the highest
         os.replace(temp, folder / f"{key}.pickle")
     except Exception:  # a full disk, or a value pickle cannot keep: no entry, as when the folder is read-only
         Path(temp).unlink(missing_ok=True)
