@@ -41,14 +41,9 @@ class KeyPathError(ValueError):
     pass
 
 
-_DOTTED_BARE = re.compile(r"[A-Za-z0-9_*-]+(?:\.[A-Za-z0-9_*-]+)*")
-
-
 @lru_cache(maxsize=65536)
 def parse_key(text: str) -> KeyPath:
     """Parse the text form of a key path (double or single quoted segments allowed)."""
-    if _DOTTED_BARE.fullmatch(text):
-        return tuple(text.split("."))  # what the scan below gives for bare segments, without a match per segment
     segments: list[Segment] = []
     pos, expect_sep = 0, False
     text = text.strip()

@@ -1,8 +1,7 @@
 """The speed-ups give the same answers as the slow paths they skip.
 
 - chart maps: the link trie finds exactly what the linear scan over every link finds;
-- values dumps: whenever the cheap layout proof accepts the merged text, the full YAML comparison agrees;
-- key paths: a dotted run of bare segments splits as the segment scan reads it.
+- values dumps: whenever the cheap layout proof accepts the merged text, the full YAML comparison agrees.
 """
 
 from __future__ import annotations
@@ -297,19 +296,3 @@ def test_a_rule_looks_at_the_tracks_it_can_match_not_the_whole_file(monkeypatch)
     assert state.present(("server", "offset")) and not state.present(("server", "hostname"))
     assert len(state.matching(("server", "*"))) == 1
     assert len(compared) < 10, len(compared)
-
-
-@settings(max_examples=examples(4000), deadline=None)
-@given(st.text(alphabet="ab0_-*.[]\"' x\\", min_size=1, max_size=12))
-@example("a.b-c.*.0_")
-@example("a.")
-@example(".a")
-@example("a..b")
-def test_a_dotted_bare_key_parses_as_the_segment_scan_does(text):
-    def parsed(t):
-        try:
-            return parse_key.__wrapped__(t)
-        except ValueError:
-            return "bad key path"
-
-    assert parsed(text) == parsed(f" {text}")  # a leading space takes the segment scan (it strips it first)
