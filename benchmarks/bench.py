@@ -223,7 +223,7 @@ def in_process(repeat: int) -> list[str]:
 
     toml_data = REAL_45.read_bytes()
     values_data = VALUES_42.read_bytes()
-    options = ValuesOptions("helm-apim/all-in-one@4.2.x", "helm-apim/all-in-one@4.6.x")
+    options = ValuesOptions(chart="helm-apim/all-in-one@4.2.x", to_chart="helm-apim/all-in-one@4.6.x")
 
     def ruamel_round_trip():
         yaml = YAML()

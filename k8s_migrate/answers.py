@@ -1,5 +1,5 @@
 """The answers file (``.k8s-migrate.yaml``): the human choices some rules need, recorded so re-runs are
-reproducible. ``pr``, ``batch``, ``toml`` and ``values`` read it.
+reproducible. Every migrating command reads it (``toml``, ``configmap``, ``values``, ``xml``, ``batch``, ``pr``).
 
     keep_old_defaults: false        # pin old defaults that changed (as --keep-old-defaults)
     unexposed: extraConfigs         # a value the target chart does not expose: extraConfigs (default) | keep
@@ -8,9 +8,9 @@ reproducible. ``pr``, ``batch``, ``toml`` and ``values`` read it.
     versions:
       nodes/gateway/deployment.toml: 4.2.0   # the API-M version of a file --from detection cannot tell
 
-The engine reads the answers from its Context (``{"rules": {...}}``) and never prompts. The commands run the
-migration, and on a TTY ask for the choices the run needed but found no answer for, record them, and run
-again when an answer differs from the documented default.
+The engine reads the answers from its Context (``{"rules": {...}}``, from ``Request.answered``) and never
+prompts. ``with_answers`` is the one place that asks: it runs the migration, and on a TTY asks for the choices
+the run needed but found no answer for, records them, and runs it again.
 """
 
 from __future__ import annotations
@@ -19,10 +19,11 @@ import sys
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, TextIO
+from typing import Any, Callable, TextIO, TypeVar
 
 from .errors import UsageError
 
+T = TypeVar("T")
 ANSWERS_FILE = ".k8s-migrate.yaml"
 FIELDS = ("keep_old_defaults", "unexposed", "rules", "versions")
 UNEXPOSED = (
@@ -184,6 +185,35 @@ def ask(rid: str, stdin: TextIO, stderr: TextIO) -> str | None:
         stderr.write(f"  not one of {', '.join(options)}\n")
 
 
+def ask_version(answers: Answers | None, label: str, candidates: tuple[str, ...],
+                evidence: tuple[str, ...]) -> str | None:
+    """On a TTY, the API-M version of a file that detection cannot tell (one of ``candidates``, or any known
+    version), recorded in the answers file; None without a TTY, an answers file or an answer."""
+    from .catalog import known_versions
+    from .versions import VersionError, normalise_version
+
+    if answers is None or answers.path is None or not interactive():
+        return None
+    choices = list(candidates) or known_versions()
+    sys.stderr.write(f"\nWhich API-M version is {label} for? It fits {', '.join(choices)}"
+                     + (f" ({'; '.join(evidence)})" if evidence else "") + ".\n")
+    while True:
+        sys.stderr.write(f"version [{'/'.join(choices)}]: ")
+        sys.stderr.flush()
+        line = sys.stdin.readline()
+        if not line:
+            sys.stderr.write("\n")
+            return None
+        try:
+            picked = normalise_version(line.strip())
+        except VersionError:
+            picked = None
+        if picked in known_versions():
+            record_version(answers, label, picked)
+            return picked
+        sys.stderr.write(f"  not one of {', '.join(choices)}\n")
+
+
 def record_version(answers: Answers, name: str, version: str) -> None:
     """Record the API-M version a user gave for a file, and say where."""
     key = answers.file_key(name)
@@ -238,9 +268,15 @@ def ask_needed(result: Any, answers: Answers, stdin: TextIO | None = None, stder
     return bool(recorded)
 
 
-def with_answers(migrate: Callable[[Answers], Any], answers: Answers, stdin: TextIO | None = None,
-                 stderr: TextIO | None = None) -> Any:
-    """Run ``migrate`` (which must write nothing); after asking on a TTY, run it again with the answers."""
+def with_answers(migrate: Callable[[Answers], T], answers: Answers, stdin: TextIO | None = None,
+                 stderr: TextIO | None = None, rehearsal: Callable[[Answers], Any] | None = None) -> T:
+    """The ask-then-rerun protocol, for every command: run ``migrate`` with the answers; on a TTY, ask for
+    the choices it needed and found no answer for, record them, and run it again. A ``migrate`` that writes
+    (a batch) gives a ``rehearsal`` that does not: on a TTY it runs first, and ``migrate`` runs once after."""
+    if rehearsal is not None:
+        if interactive(stdin, stderr):
+            ask_needed(rehearsal(answers), answers, stdin, stderr)
+        return migrate(answers)
     result = migrate(answers)
     return migrate(answers) if ask_needed(result, answers, stdin, stderr) else result
 

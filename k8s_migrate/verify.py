@@ -364,7 +364,8 @@ def verify(values_data: bytes, name: str, chart: str, to_chart: str, instance: s
     dst_dir = chart_directory(chart_dir_to, None) if chart_dir_to else chart_directory(to_chart, dst_map)
     values_text = values_data.decode("utf-8-sig")
     if values_result is None:
-        values_result = migrate_values(values_data, name, ValuesOptions(chart, to_chart, subchart=subchart))
+        values_result = migrate_values(values_data, name,
+                                       ValuesOptions(chart=chart, to_chart=to_chart, subchart=subchart))
     alias = _alias(values_result.report)
     source_values = _subtree(load_values_text(values_text), alias)
     migrated_values = _subtree(load_values_text(values_result.output), alias)

@@ -6,10 +6,11 @@ import json
 import shutil
 from pathlib import Path
 
-from k8s_migrate.batch.discovery import Defaults, Manifest, discover
+from k8s_migrate.batch.discovery import Manifest, discover
 from k8s_migrate.batch.progress import Progress
 from k8s_migrate.batch.run import chunks, run_batch
 from k8s_migrate.batch.worker import Target
+from k8s_migrate.request import Request
 
 from helpers import cli
 
@@ -75,7 +76,7 @@ def test_same_database_check_flags_the_odd_one(tmp_path):
     shutil.copytree(FLEET, root)
     tm = root / "traffic-manager" / "deployment.toml"
     tm.write_text(tm.read_text().replace("db.apim.internal:3306/shared_db", "other-db:3306/shared_db"))
-    result = run_batch(str(root), Defaults("4.6.0", "4.2.0"), Target(str(root)), workers=1,
+    result = run_batch(str(root), Request("4.2.0", "4.6.0"), Target(str(root)), workers=1,
                        manifest=Manifest(known_hosts=["db.apim.internal", "other-db"]))
     flagged = [(e.file, e.old_key) for e in result.report.entries if e.rule == "fleet-database-url"]
     assert flagged == [("traffic-manager/deployment.toml", "database.shared_db.url")]
@@ -84,11 +85,11 @@ def test_same_database_check_flags_the_odd_one(tmp_path):
 def test_discovery_kinds_and_in_place(tmp_path):
     root = tmp_path / "f"
     shutil.copytree(FLEET, root)
-    jobs = {j.path: j for j in discover(root, Defaults("4.6.0", "4.2.0"))}
+    jobs = {j.path: j for j in discover(root, Request("4.2.0", "4.6.0"))}
     assert jobs["k8s/gateway-conf.yaml"].kind == "configmap"
     assert jobs["gateway/deployment.toml"].kind == "toml" and "manifest.yaml" not in jobs
     before = (root / "k8s" / "gateway-conf.yaml").read_text()
-    result = run_batch(str(root), Defaults("4.6.0", "4.2.0", mode="edit"), Target(str(root), in_place=True), workers=2)
+    result = run_batch(str(root), Request("4.2.0", "4.6.0", mode="edit"), Target(str(root), in_place=True), workers=2)
     assert not result.failed
     after = (root / "k8s" / "gateway-conf.yaml").read_text()
     assert after.startswith(before.split("[server]")[0])  # the manifest around the scalar is untouched
@@ -97,7 +98,7 @@ def test_discovery_kinds_and_in_place(tmp_path):
 
 def test_values_file_without_chart_is_a_per_file_error(tmp_path):
     (tmp_path / "values.yaml").write_text("wso2:\n  apim: {}\n")
-    jobs = discover(tmp_path, Defaults("4.6.0", "4.2.0"), Manifest([{"glob": "*.yaml", "kind": "values"}]))
+    jobs = discover(tmp_path, Request("4.2.0", "4.6.0"), Manifest([{"glob": "*.yaml", "kind": "values"}]))
     assert jobs[0].kind == "values" and "no chart" in jobs[0].error
 
 

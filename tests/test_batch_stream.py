@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from k8s_migrate.batch.discovery import Defaults, Manifest, read_manifest
+from k8s_migrate.batch.discovery import Manifest, read_manifest
 from k8s_migrate.batch.run import run_batch
 from k8s_migrate.batch.worker import Target
 from k8s_migrate.report import Entry, Report
 from k8s_migrate.report.renderers import EntrySpool, entries_json, json_chunks, render_json
+from k8s_migrate.request import Request
 
 from helpers import cli
 
@@ -38,7 +39,7 @@ def test_streamed_json_is_render_json(count):
 
 def held_in_memory(root: Path, workers: int, show_secrets: bool, manifest: Manifest | None = None) -> str:
     """The report as batch wrote it before streaming: every entry back in the parent, merged, masked, rendered."""
-    result = run_batch(str(root), Defaults("4.6.0"), Target(str(root)), workers, manifest)
+    result = run_batch(str(root), Request(to_version="4.6.0"), Target(str(root)), workers, manifest)
     return render_json(result.report.masked(show_secrets))
 
 

@@ -23,7 +23,7 @@ def _matches(entry: dict, want: dict) -> bool:
 def test_golden_values(case: Path, request) -> None:
     spec = json.loads((case / "case.json").read_text())
     data = (case / "input.yaml").read_bytes()
-    options = ValuesOptions(spec["chart"], spec["to_chart"], subchart=spec.get("subchart"))
+    options = ValuesOptions(chart=spec["chart"], to_chart=spec["to_chart"], subchart=spec.get("subchart"))
     result = migrate_values(data, "input.yaml", options)
     if spec.get("proved"):  # the renders of both charts agree with the report, on every instance
         request.getfixturevalue("reference_dir")

@@ -34,7 +34,7 @@ def test_no_advice_to_add_what_the_output_already_has(reference_dir):
 def test_a_values_key_left_in_the_file_is_not_reported_as_defaulted(reference_dir):
     path = reference_dir / "helm-apim/4.2.x/all-in-one/values.yaml"
     result = migrate_values(path.read_bytes(), "values.yaml",
-                            ValuesOptions("helm-apim/all-in-one@4.2.x", "helm-apim/all-in-one@4.6.x"))
+                            ValuesOptions(chart="helm-apim/all-in-one@4.2.x", to_chart="helm-apim/all-in-one@4.6.x"))
     out = YAML(typ="safe").load(result.output)
     for e in result.report.entries:
         if e.message and "which the new chart does not read" in e.message:

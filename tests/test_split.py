@@ -22,7 +22,7 @@ RULES = "charts/rules/kubernetes-apim-4.x-distributed.json"
 
 
 def split(data: bytes, chart: str = "kubernetes-apim/am-pattern-3@4.2.x", targets=TARGETS):
-    return split_values(data, "values.yaml", SplitOptions(chart, list(targets)))
+    return split_values(data, "values.yaml", SplitOptions(chart=chart, to_charts=list(targets)))
 
 
 def files_of(result) -> dict[str, dict]:

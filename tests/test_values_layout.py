@@ -18,7 +18,7 @@ MOVING = ("changed", "defaulted", "moved", "renamed", "removed")
 def test_only_the_changed_line_differs():
     text = LAYOUT.read_text()
     result = migrate_values(
-        text.encode(), "values.yaml", ValuesOptions("helm-apim/all-in-one@4.5.x", "helm-apim/all-in-one@4.6.x")
+        text.encode(), "values.yaml", ValuesOptions(chart="helm-apim/all-in-one@4.5.x", to_chart="helm-apim/all-in-one@4.6.x")
     )
     assert result.output == text.replace('version: "4.5.0"', 'version: "4.6.0"')
     leaves = [e for e in result.report.entries if e.old_key is not None]  # the entries of the file's own keys
@@ -39,7 +39,7 @@ REAL = [
 @pytest.mark.parametrize(("name", "chart", "to_chart"), REAL, ids=[r[0].split("/")[0] for r in REAL])
 def test_real_world_files_lose_only_the_lines_the_report_changes(reference_dir, name, chart, to_chart):
     text = (reference_dir / "real-world" / name).read_text()
-    result = migrate_values(text.encode(), name, ValuesOptions(chart, to_chart))
+    result = migrate_values(text.encode(), name, ValuesOptions(chart=chart, to_chart=to_chart))
     removed = [line for line in difflib.ndiff(text.splitlines(), result.output.splitlines()) if line.startswith("- ")]
     assert all(not line[2:].lstrip().startswith("#") for line in removed), "a comment line was lost"
     changing = [e for e in result.report.entries if e.action in MOVING]

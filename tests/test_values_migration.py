@@ -52,7 +52,7 @@ def test_every_chart_values_file_to_its_own_chart_is_byte_identical(reference_di
         if cid is None:
             continue
         data = values.read_bytes()
-        result = migrate_values(data, str(values), ValuesOptions(cid, cid))
+        result = migrate_values(data, str(values), ValuesOptions(chart=cid, to_chart=cid))
         assert result.output.encode() == data, cid
         checked += 1
     assert checked >= 30
@@ -63,7 +63,7 @@ def test_customised_42_values_land_at_new_paths_with_comments(target):
     path = FIXTURES / "aio-4.2.x-custom.yaml"
     text = path.read_text()
     result = migrate_values(
-        text.encode(), str(path), ValuesOptions("helm-apim/all-in-one@4.2.x", f"helm-apim/all-in-one@{target}")
+        text.encode(), str(path), ValuesOptions(chart="helm-apim/all-in-one@4.2.x", to_chart=f"helm-apim/all-in-one@{target}")
     )
     out = load(result.output)
     cfg = "wso2.apim.configurations"
@@ -89,7 +89,7 @@ def test_customised_42_values_land_at_new_paths_with_comments(target):
 def test_32_camel_case_values_reach_45_snake_case_paths_through_the_hub(reference_dir):
     values = reference_dir / "helm-apim" / "3.2.x" / "all-in-one" / "values.yaml"
     result = migrate_values(values.read_bytes(), "values.yaml",
-                            ValuesOptions("helm-apim/all-in-one@3.2.x", "helm-apim/all-in-one@4.5.x"))
+                            ValuesOptions(chart="helm-apim/all-in-one@3.2.x", to_chart="helm-apim/all-in-one@4.5.x"))
     out = load(result.output)
     cfg = out["wso2"]["apim"]["configurations"]
     assert "gateway_token" in cfg["cache"] and "gatewayToken" not in cfg["cache"]
@@ -132,7 +132,7 @@ def test_helm_action_in_values_is_a_one_line_error(tmp_path):
 def test_a_requirement_of_the_new_chart_is_a_review_entry(reference_dir):
     values = reference_dir / "real-world" / "thomas-460-gw-values" / "apim-gw-values.yaml"
     result = migrate_values(
-        values.read_bytes(), "v.yaml", ValuesOptions("helm-apim/gateway@4.6.x", "helm-apim/gateway@4.7.x")
+        values.read_bytes(), "v.yaml", ValuesOptions(chart="helm-apim/gateway@4.6.x", to_chart="helm-apim/gateway@4.7.x")
     )
     refusals = [e for e in result.report.entries if e.action == "review" and "refuses" in e.message]
     assert len(refusals) == 1 and "Encryption key is required" in refusals[0].message
@@ -142,7 +142,7 @@ def test_one_value_feeding_two_keys_reaches_both_paths_across_families(reference
     # pattern-1's db.type feeds apim_db.type and shared_db.type; across families the user's MySQL stays
     values = reference_dir / "real-world" / "petro-420-pattern1-values" / "values.yaml"
     result = migrate_values(values.read_bytes(), "v.yaml",
-                            ValuesOptions("kubernetes-apim/am-pattern-1@4.2.x", "helm-apim/all-in-one@4.6.x"))
+                            ValuesOptions(chart="kubernetes-apim/am-pattern-1@4.2.x", to_chart="helm-apim/all-in-one@4.6.x"))
     out = load(result.output)
     assert dig(out, "wso2.apim.configurations.databases.type") == "mysql"
     assert dig(out, "wso2.apim.configurations.databases.jdbc.driver") == "com.mysql.cj.jdbc.Driver"
@@ -161,7 +161,7 @@ EMBEDDED = """wso2:
 
 def test_embedded_toml_in_extra_configs_is_migrated_in_its_block_style():
     result = migrate_values(
-        EMBEDDED.encode(), "v.yaml", ValuesOptions("helm-apim/all-in-one@4.5.x", "helm-apim/all-in-one@4.6.x")
+        EMBEDDED.encode(), "v.yaml", ValuesOptions(chart="helm-apim/all-in-one@4.5.x", to_chart="helm-apim/all-in-one@4.6.x")
     )
     assert "      extraConfigs: |\n        [diagnostic_tool.server_configuration]\n" in result.output
     assert "diagnostic_tool_enabled = false # off in prod" in result.output
@@ -173,7 +173,7 @@ def test_embedded_toml_in_extra_configs_is_migrated_in_its_block_style():
 def test_a_key_the_new_chart_does_not_expose_goes_into_its_extra_configs():
     values = "wso2:\n  apim:\n    configurations:\n      oauth:\n        tokenCleanup:\n          enable: true\n"
     result = migrate_values(
-        values.encode(), "v.yaml", ValuesOptions("helm-apim/all-in-one@3.2.x", "helm-apim/all-in-one@4.6.x")
+        values.encode(), "v.yaml", ValuesOptions(chart="helm-apim/all-in-one@3.2.x", to_chart="helm-apim/all-in-one@4.6.x")
     )
     out = load(result.output)
     assert "tokenCleanup" not in out["wso2"]["apim"]["configurations"].get("oauth", {})
@@ -183,6 +183,6 @@ def test_a_key_the_new_chart_does_not_expose_goes_into_its_extra_configs():
         tomllib.loads(out["wso2"]["apim"]["configurations"]["extraConfigs"])["oauth"]["token_cleanup"]["enable"] is True
     )
     kept = migrate_values(values.encode(), "v.yaml", ValuesOptions(
-        "helm-apim/all-in-one@3.2.x", "helm-apim/all-in-one@4.6.x", answers={"unexposed": "keep"}))
+        chart="helm-apim/all-in-one@3.2.x", to_chart="helm-apim/all-in-one@4.6.x", answers={"unexposed": "keep"}))
     assert load(kept.output) == load(values)
     assert any(e.action == "review" and "does not expose" in e.message for e in kept.report.entries)

@@ -206,7 +206,7 @@ def test_the_proof_renders_each_chart_once_and_migrates_each_rendered_file_once(
 
     data = PATTERN_1.read_bytes()
     charts = ("kubernetes-apim/am-pattern-1@4.2.x", "helm-apim/all-in-one@4.6.x")
-    result = migrate_values(data, "values.yaml", ValuesOptions(*charts))
+    result = migrate_values(data, "values.yaml", ValuesOptions(chart=charts[0], to_chart=charts[1]))
     merges, migrated = [], []
     real_init, real_migrate = render.Rendering.__init__, pipeline.migrate_toml
     monkeypatch.setattr(

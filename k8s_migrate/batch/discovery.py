@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import fnmatch
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
+from ..request import Request
 
 TOML_NAMES = ("deployment.toml",)
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -17,31 +18,10 @@ SKIP_DIRS = {".git", "templates", "charts", "node_modules", "__pycache__"}
 
 
 @dataclass
-class Defaults:
-    """What the command line gives for every file (a manifest entry overrides it)."""
-
-    to_version: str
-    from_version: str | None = None
-    profile: str | None = None
-    mode: str | None = None
-    chart: str | None = None
-    to_chart: str | None = None
-    keep_old_defaults: bool = False
-    answers: dict[str, Any] = field(default_factory=dict)  # the answers file's choices (answers.Answers.context)
-
-
-@dataclass
 class Job:
     path: str  # relative to the batch root, with '/'
     kind: str  # toml | configmap | values
-    to_version: str
-    from_version: str | None = None
-    profile: str | None = None
-    mode: str | None = None
-    chart: str | None = None
-    to_chart: str | None = None
-    keep_old_defaults: bool = False
-    answers: dict[str, Any] = field(default_factory=dict)
+    request: Request  # the command line's for every file, with what a manifest entry or the file's folder says
     error: str | None = None  # set when the job cannot run (no version, no chart)
 
 
@@ -96,7 +76,7 @@ def candidate_files(root: Path) -> list[Path]:
     return found
 
 
-def kind_of(path: Path, settings: dict[str, Any], defaults: Defaults) -> str | None:
+def kind_of(path: Path, settings: dict[str, Any], defaults: Request) -> str | None:
     """toml | configmap | values, or None for a file the batch leaves alone (``skip_reason`` says why)."""
     if settings.get("kind"):
         return settings["kind"]
@@ -126,12 +106,13 @@ class Skipped:
     reason: str
 
 
-def discover(root: Path, defaults: Defaults, manifest: Manifest | None = None) -> list[Job]:
+def discover(root: Path, defaults: Request, manifest: Manifest | None = None) -> list[Job]:
     return discover_all(root, defaults, manifest)[0]
 
 
-def discover_all(root: Path, defaults: Defaults, manifest: Manifest | None = None) -> tuple[list[Job], list[Skipped]]:
-    """Every candidate file is a job or a skipped file with its reason."""
+def discover_all(root: Path, defaults: Request, manifest: Manifest | None = None) -> tuple[list[Job], list[Skipped]]:
+    """Every candidate file is a job or a skipped file with its reason (``defaults``: what the command line
+    gives for every file; a manifest entry overrides it)."""
     manifest = manifest or Manifest()
     jobs, skipped = [], []
     for path in candidate_files(root):
@@ -146,8 +127,8 @@ def discover_all(root: Path, defaults: Defaults, manifest: Manifest | None = Non
                 skipped.append(Skipped(rel, reason + unmatched))
                 continue
             kind = "values"
-        job = Job(
-            path=rel, kind=kind,
+        job = Job(rel, kind, replace(
+            defaults,
             to_version=settings.get("to") or defaults.to_version,
             from_version=settings.get("from") or defaults.from_version,
             profile=settings.get("profile") or defaults.profile,
@@ -155,9 +136,7 @@ def discover_all(root: Path, defaults: Defaults, manifest: Manifest | None = Non
             chart=(settings.get("chart") or defaults.chart or detected_chart
                    or (neighbour_chart(path) if kind == "values" else None)),
             to_chart=settings.get("to_chart") or defaults.to_chart,
-            keep_old_defaults=defaults.keep_old_defaults,
-            answers=defaults.answers,
-        )
+        ))
         job.error = missing_facts(job)
         jobs.append(job)
     return jobs, skipped
@@ -189,8 +168,8 @@ def values_chart(path: Path) -> tuple[str | None, str]:
 
 def missing_facts(job: Job) -> str | None:
     if job.kind == "values":
-        if not job.chart:
+        if not job.request.chart:
             return "no chart for this values file: give --chart, a manifest entry, or keep it beside its Chart.yaml"
-        if not job.to_chart:
+        if not job.request.to_chart:
             return "no target chart for this values file: give --to-chart or a manifest entry with to_chart"
     return None

@@ -7,15 +7,19 @@ import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from ..counting import counted
-from ..report import ACTIONS, ATTENTION, Entry, Report, merge_reports
+from ..report import ACTIONS, ATTENTION, Entry, Report, exit_code, merge_reports
 from ..report.renderers import EntrySpool, entries_json
+from ..request import Request
 from .consistency import check_fleet_facts
-from .discovery import Defaults, Job, Manifest, Skipped, discover_all
+from .discovery import Job, Manifest, Skipped, discover_all
 from .progress import Progress
 from .worker import JobResult, Target, run_chunk
+
+if TYPE_CHECKING:
+    from ..answers import Answers
 
 
 @dataclass
@@ -32,6 +36,12 @@ class BatchResult:
 
     def needs_attention(self) -> bool:
         return any(self.summary.get(action) for action in ATTENTION)
+
+    def exit_code(self, check: bool = False, strict: bool = False) -> int:
+        """3 when a file's proof failed, 2 when a file could not be migrated, else the fleet report's code."""
+        if self.failed:
+            return 3 if any(f.inconsistent for f in self.failed) else 2
+        return exit_code(check=check, changed=self.report.changed, strict=strict, attention=self.needs_attention())
 
 
 class Interrupted(Exception):
@@ -110,14 +120,25 @@ def warm_up(jobs: list[Job], root: str) -> None:
     rules, chart maps) is built once here and shared by the workers instead of rebuilt in each."""
     seen: set[tuple] = set()
     for job in jobs:
-        key = (job.kind, job.from_version, job.to_version, job.chart, job.to_chart, job.profile, job.mode)
+        request = job.request
+        key = (job.kind, request.from_version, request.to_version, request.chart, request.to_chart, request.profile,
+               request.mode)
         if job.error or key in seen or len(seen) >= 16:
             continue
         seen.add(key)
         run_chunk([job], Target(root))  # a dry run: Target without out_dir or in_place writes nothing
 
 
-def run_batch(root: str, defaults: Defaults, target: Target, workers: int | None = None,
+def answered_batch(root: str, request: Request, answers: Answers, target: Target, workers: int | None = None,
+                   manifest: Manifest | None = None) -> BatchResult:
+    """The batch with the answers file's choices; on a TTY a run that writes nothing asks for those it needs first."""
+    from ..answers import with_answers
+
+    return with_answers(lambda a: run_batch(root, request.answered(a), target, workers, manifest), answers,
+                        rehearsal=lambda a: run_batch(root, request.answered(a), Target(root), workers, manifest))
+
+
+def run_batch(root: str, defaults: Request, target: Target, workers: int | None = None,
               manifest: Manifest | None = None, progress: Progress | None = None) -> BatchResult:
     manifest = manifest or Manifest()
     jobs, skipped = discover_all(Path(root), defaults, manifest)
@@ -137,7 +158,7 @@ def run_batch(root: str, defaults: Defaults, target: Target, workers: int | None
     finally:
         progress.close()
     report = merge_reports([r.report for r in results if not r.error], label=root)
-    report.to_version = report.to_version or defaults.to_version
+    report.to_version = report.to_version or defaults.to_version or ""
     tail = [Entry("review", None, None, rule="batch-error", message=f"not migrated: {r.error}", file=r.path)
             for r in results if r.error]
     tail += check_fleet_facts([r.facts for r in results if not r.error and r.facts], manifest.known_hosts)

@@ -43,9 +43,8 @@ def toml_options(job: Job, mode: str):
     """The TOML migration's options for a job (``mode`` when the job names none)."""
     from ..migrate.toml import Options
 
-    assert job.from_version and job.to_version, "run_job detects a version left out before it migrates"
-    return Options(job.from_version, job.to_version, mode=job.mode or mode, profile=job.profile,
-                   keep_old_defaults=job.keep_old_defaults, answers=job.answers)
+    assert job.request.from_version, "run_job detects a version left out before it migrates"
+    return replace(job.request.as_kind(Options), mode=job.request.mode or mode)
 
 
 def migrate_toml_job(data: bytes, name: str, job: Job):
@@ -64,11 +63,9 @@ def migrate_values_job(data: bytes, name: str, job: Job):
     from ..migrate.values import ValuesOptions, migrate_values
     from ..verify import prove_values
 
-    assert job.chart and job.to_chart, "discovery gives a values job both charts"
-    result = migrate_values(data, name, ValuesOptions(job.chart, job.to_chart, from_version=job.from_version,
-                                                      to_version=job.to_version, profile=job.profile,
-                                                      keep_old_defaults=job.keep_old_defaults, answers=job.answers))
-    prove_values(data, name, job.chart, job.to_chart, result)  # as `values` does: before anything is written
+    options = job.request.as_kind(ValuesOptions)
+    result = migrate_values(data, name, options)
+    prove_values(data, name, *options.charts, result)  # as `values` does: before anything is written
     return result
 
 
@@ -89,9 +86,9 @@ def run_job(job: Job, target: Target) -> JobResult:
         source = Path(target.root) / job.path
         data = read_input(str(source))
         notes: list[str] = []
-        if job.from_version is None and job.kind in ("toml", "configmap"):
+        if job.request.from_version is None and job.kind in ("toml", "configmap"):
             version, notes = detected_version(data, job)
-            job = replace(job, from_version=version)
+            job = replace(job, request=replace(job.request, from_version=version))
         result = HANDLERS[job.kind](data, job.path, job)
         result.report.notes[:0] = notes
         written = write_output(job, target, result.output, result.output != result.original)
@@ -148,7 +145,8 @@ def detected_version(data: bytes, job: Job) -> tuple[str, list[str]]:
 
 
 def failed(job: Job, message: str) -> JobResult:
-    return JobResult(job.path, job.kind, Report(job.path, job.from_version or "?", job.to_version), error=message)
+    report = Report(job.path, job.request.from_version or "?", job.request.to_version or "?")
+    return JobResult(job.path, job.kind, report, error=message)
 
 
 def run_chunk(jobs: list[Job], target: Target) -> list[JobResult]:

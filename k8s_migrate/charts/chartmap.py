@@ -14,11 +14,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from k8s_migrate.catalog import load_catalog
 from k8s_migrate.data import load_json, mappings_dir
 from k8s_migrate.errors import UsageError
 from k8s_migrate.hub import ANY_ITEM, ANY_KEY, KeyPath, format_key, matches, parse_key, substitute, unflatten
-from k8s_migrate.versions import VersionError, normalise_version
+from k8s_migrate.request import known_version
 
 from .effective import guard_holds
 
@@ -294,10 +293,7 @@ def chart_version(chart_map: ChartMap, given: str | None, flag: str) -> str:
     version = given or chart_map.app_version
     if not version:
         raise UsageError(f"chart {chart_map.id} has no appVersion; give {flag}")
-    try:
-        return load_catalog(normalise_version(version)).version
-    except VersionError as exc:
-        raise UsageError(str(exc)) from None
+    return known_version(version)
 
 
 def first_instance(chart_map: ChartMap) -> str | None:

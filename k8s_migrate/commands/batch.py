@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Optional
+from typing import TYPE_CHECKING, NoReturn, Optional
 
 from ..errors import Exit, UsageError
 from .common import (
@@ -17,20 +17,25 @@ from .common import (
     SHOW_SECRETS,
     STRICT,
     VERBOSE,
+    Delivery,
     check_report_path,
     fail,
+    finish,
     parse_mode,
 )
 from .params import Argument, Option
+
+if TYPE_CHECKING:
+    from ..batch.run import BatchResult
+    from ..batch.worker import Target
+    from ..request import Request
 
 
 def register(app) -> None:
     app.command("batch")(batch_command)
 
 
-# The options of `batch` are many and each is read once here (answers, masking, report streaming); the
-# work itself is in batch/.
-def batch_command(  # noqa: C901
+def batch_command(
     directory: str = Argument(..., help="The directory to migrate (a GitOps repository, a folder of nodes)."),
     to_version: str = Option(..., "--to", help="The API-M version to migrate to, e.g. 4.6.0."),
     from_version: Optional[str] = Option(
@@ -61,60 +66,89 @@ def batch_command(  # noqa: C901
     verbose: bool = VERBOSE, follow_symlinks: bool = FOLLOW,
 ) -> None:
     """Migrate a fleet: find the files, migrate them in parallel, check them against each other, one report."""
+    from ..request import Request
+
+    delivery = Delivery(directory, output, in_place, backup, report, False, check, strict, show_secrets, quiet,
+                        follow_symlinks, verbose=verbose)
+    request = Request(from_version, to_version, mode, profile, keep_old_defaults, chart=chart, to_chart=to_chart)
+    deliver_fleet(migrate_fleet(request, answers_file, delivery, workers, manifest), delivery)
+
+
+def migrate_fleet(request: Request, answers_file: Optional[str], d: Delivery, workers: Optional[int],
+                  manifest: Optional[str]) -> BatchResult:
+    """The batch's result: the options checked, the answers file read, every file migrated (and written when
+    -o or --in-place asks); a usage error exits 2, Ctrl-C 130."""
     from pathlib import Path
 
-    check_report_path(report)
+    check_report_path(d.report)
     try:
-        from ..answers import ask_needed, interactive, load_answers
-        from ..batch.discovery import Defaults, read_manifest
-        from ..batch.run import Interrupted, run_batch
-        from ..batch.worker import Target
-        from ..report.renderers import render_json, renderer_for, terminal_text
+        from ..answers import load_answers
+        from ..batch.discovery import read_manifest
+        from ..batch.run import Interrupted, answered_batch
 
-        if not Path(directory).is_dir():
-            raise UsageError("not a directory", directory)
-        if in_place and output:
+        if not Path(d.file).is_dir():
+            raise UsageError("not a directory", d.file)
+        if d.in_place and d.output:
             raise UsageError("give either --in-place or -o, not both")
-        mode = parse_mode(mode)
-        if workers is not None and workers < 1:
-            raise UsageError("--workers must be 1 or more")
-        if profile:
-            from ..profiles import canonical
-
-            profile = canonical(profile)
-        answers = load_answers(answers_file, directory)
-        defaults = Defaults(to_version, from_version, profile, mode, chart, to_chart,
-                            answers.keep_old(keep_old_defaults), answers.context())
-        json_report = report == "-" or bool(report) and renderer_for(report or "") is render_json
-        target = Target(directory, None if check else output, in_place and not check, backup,
-                        full_reports=not quiet or (bool(report) and not json_report), json_entries=json_report,
-                        show_secrets=show_secrets)
+        request = fleet_request(request, workers)
+        answers = load_answers(answers_file, d.file)
         fleet = read_manifest(manifest) if manifest else None
-        # a dry run first: the choices it needs are asked before anything is written
-        if interactive() and ask_needed(run_batch(directory, defaults, Target(directory), workers, fleet), answers):
-            defaults.answers = answers.context()
         try:
-            result = run_batch(directory, defaults, target, workers, fleet)
+            return answered_batch(d.file, request, answers, fleet_target(d), workers, fleet)
         except Interrupted as stop:
-            interrupted(stop, output or (directory if in_place and not check else None))
-        shown = result.report.masked(show_secrets) if not quiet or (report and not json_report) else None
-        if report:
-            write_report(result, report, shown, show_secrets, follow_symlinks)
+            interrupted(stop, d.output or (d.file if d.in_place and not d.check else None))
     except UsageError as exc:
         fail(exc)
-    if shown is not None and not quiet:
-        sys.stderr.write(terminal_text(shown, verbose))
-    if not (output or in_place or check or quiet):
+
+
+def fleet_request(request: Request, workers: Optional[int]) -> Request:
+    """A fleet's request with --mode parsed and --profile by its canonical name; bad ones (and --workers) exit 2."""
+    from dataclasses import replace
+
+    request = replace(request, mode=parse_mode(request.mode))
+    if workers is not None and workers < 1:
+        raise UsageError("--workers must be 1 or more")
+    if request.profile:
+        from ..profiles import canonical
+
+        request = replace(request, profile=canonical(request.profile))
+    return request
+
+
+def json_report(path: Optional[str]) -> bool:
+    from ..report.renderers import render_json, renderer_for
+
+    return path == "-" or bool(path) and renderer_for(path or "") is render_json
+
+
+def fleet_target(d: Delivery) -> Target:
+    """Where the batch writes: nothing with --check; the entries each worker sends back, as the report needs them."""
+    from ..batch.worker import Target
+
+    return Target(d.file, None if d.check else d.output, d.in_place and not d.check, d.backup,
+                  full_reports=not d.quiet or (bool(d.report) and not json_report(d.report)),
+                  json_entries=json_report(d.report), show_secrets=d.show_secrets)
+
+
+def deliver_fleet(result: BatchResult, d: Delivery) -> None:
+    """The report (--report, the text table on stderr), what was not written or failed, and the exit code."""
+    from ..report.renderers import terminal_text
+
+    shown = result.report.masked(d.show_secrets) if not d.quiet or (d.report and not json_report(d.report)) else None
+    if d.report:
+        try:
+            write_report(result, d.report, shown, d.show_secrets, d.follow_symlinks)
+        except UsageError as exc:
+            fail(exc)
+    if shown is not None and not d.quiet:
+        sys.stderr.write(terminal_text(shown, d.verbose))
+    if not (d.output or d.in_place or d.check or d.quiet):
         sys.stderr.write("k8s-migrate: nothing written; give -o OUTDIR or --in-place to write the results\n")
-    if result.failed:
-        if quiet:  # the report would have named them
-            for failure in result.failed:
-                sys.stderr.write(f"k8s-migrate: error: {failure.path}: {failure.error}\n")
-        raise Exit(3 if any(f.inconsistent for f in result.failed) else 2)
-    if check:
+    if d.quiet:  # the report would have named them
+        sys.stderr.write("".join(f"k8s-migrate: error: {failure.path}: {failure.error}\n" for failure in result.failed))
+    if d.check and not result.failed:
         sys.stderr.write("".join(f"would migrate {r.path}\n" for r in result.results if r.changed))
-    if (check and result.report.changed) or (strict and result.needs_attention()):
-        raise Exit(1)
+    finish(result.exit_code(d.check, d.strict))
 
 
 def write_report(result, path: str, shown, show_secrets: bool, follow_symlinks: bool) -> None:
@@ -134,7 +168,7 @@ def write_report(result, path: str, shown, show_secrets: bool, follow_symlinks: 
         write_atomic(path, pieces, allow_symlink_escape=follow_symlinks)
 
 
-def interrupted(stop, destination: str | None) -> None:
+def interrupted(stop, destination: str | None) -> NoReturn:
     """Ctrl-C: say which files were written (each complete: written atomically) and which were not; exit 130."""
     written = [r.path for r in stop.results if r.written]
     missing = [r.path for r in stop.results if not r.written] + [job.path for job in stop.not_run]

@@ -86,6 +86,12 @@ KEEP_OLD = Option(
 )
 
 
+def finish(code: int) -> None:
+    """End the command with ``code`` (a ``report.exit_code``) unless it is 0."""
+    if code:
+        raise Exit(code)
+
+
 def fail(exc: Exception) -> NoReturn:
     message = exc.render() if isinstance(exc, UsageError) else str(exc)
     sys.stderr.write(f"k8s-migrate: error: {message}\n")
@@ -162,5 +168,4 @@ def deliver(result, d: Delivery) -> None:  # noqa: C901
         sys.stderr.write(terminal_text(report, d.verbose))
     if d.check and result.report.changed:
         sys.stderr.write(f"would migrate {label(d.file)}\n")
-    if code := result.report.exit_code(d.check, d.strict):
-        raise Exit(code)
+    finish(result.report.exit_code(d.check, d.strict))

@@ -7,6 +7,7 @@ from typing import Optional
 from ..errors import ProofError, UsageError
 from ..inputs import label as input_name
 from .common import (
+    ANSWERS,
     BACKUP,
     CHECK,
     DIFF,
@@ -45,10 +46,10 @@ def configmap_command(
         "--mode",
         help="edit: the rules applied to the embedded file; rebase: the new stock file with your customisations.",
     ),
-    keep_old_defaults: bool = KEEP_OLD, output: Optional[str] = OUTPUT, in_place: bool = IN_PLACE,
-    backup: bool = BACKUP, report: Optional[str] = REPORT, diff: bool = DIFF, check: bool = CHECK,
-    strict: bool = STRICT, show_secrets: bool = SHOW_SECRETS, quiet: bool = QUIET, verbose: bool = VERBOSE,
-    follow_symlinks: bool = FOLLOW,
+    keep_old_defaults: bool = KEEP_OLD, answers_file: Optional[str] = ANSWERS, output: Optional[str] = OUTPUT,
+    in_place: bool = IN_PLACE, backup: bool = BACKUP, report: Optional[str] = REPORT, diff: bool = DIFF,
+    check: bool = CHECK, strict: bool = STRICT, show_secrets: bool = SHOW_SECRETS, quiet: bool = QUIET,
+    verbose: bool = VERBOSE, follow_symlinks: bool = FOLLOW,
 ) -> None:
     """Migrate the deployment.toml embedded in ConfigMaps; the rest of the manifest stays as it was."""
     delivery = Delivery(
@@ -57,7 +58,7 @@ def configmap_command(
     )
     try:
         mode = parse_mode(mode)
-        from ..answers import load_answers
+        from ..answers import load_answers, with_answers
         from ..migrate.configmap import migrate_manifest
         from ..migrate.toml import Options
         from ..output import read_input
@@ -65,11 +66,11 @@ def configmap_command(
 
         data = read_input(file)
         check_kind(data, file, "configmap")
-        answers = load_answers(None, None if file == "-" else file)
+        answers = load_answers(answers_file, None if file == "-" else file)
         from_version, notes = resolve_from(data, file, from_version, "configmap", answers, quiet)
         notes[:0] = fragment_note(data, file, from_version, "configmap", mode)
-        options = Options(from_version, to_version, mode=mode, profile=profile, keep_old_defaults=keep_old_defaults)
-        result = migrate_manifest(data, input_name(file), options)
+        options = Options(from_version, to_version, mode, profile, keep_old_defaults)
+        result = with_answers(lambda a: migrate_manifest(data, input_name(file), options.answered(a)), answers)
         add_notes(result, notes)
     except UsageError as exc:
         fail(exc)

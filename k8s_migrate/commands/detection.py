@@ -88,6 +88,7 @@ def resolve_from(data: bytes, name: str, given: str | None, kind: str, answers: 
     """--from as given (with a warning when the keys contradict it), else detected, answered or asked.
     Returns the version and the notes for the report (the text report on stderr shows them; with -q the
     warning goes to stderr on its own)."""
+    from ..answers import ask_version
     from ..detect import contradiction, version_range
 
     detection = version_detection(data, name, kind)
@@ -103,40 +104,13 @@ def resolve_from(data: bytes, name: str, given: str | None, kind: str, answers: 
     if recorded:
         return recorded, [f"from {recorded} (the answers file {answers.path} says so)"]
     fits = version_range(detection.candidates) if detection.candidates else None
-    asked = ask_version(label, detection, answers) if name != "-" else None
+    asked = ask_version(answers, label, detection.candidates, detection.evidence) if name != "-" else None
     if asked:
         return asked, [f"from {asked} (answered at the prompt; fits {fits or 'any version'})"]
     why = (f"it fits {fits} ({'; '.join(detection.evidence)})" if fits
            else "no key, server role, stock line or image tag in it names a version")
     raise UsageError(f"cannot tell which API-M version this file is for: {why}; give --from VERSION"
                      " (or record it under 'versions:' in the answers file)", label)
-
-
-def ask_version(label: str, detection: Any, answers: Any) -> str | None:
-    from ..answers import interactive, record_version
-    from ..catalog import known_versions
-    from ..versions import VersionError, normalise_version
-
-    if answers is None or answers.path is None or not interactive():
-        return None
-    choices = list(detection.candidates) or known_versions()
-    sys.stderr.write(f"\nWhich API-M version is {label} for? It fits {', '.join(choices)}"
-                     + (f" ({'; '.join(detection.evidence)})" if detection.evidence else "") + ".\n")
-    while True:
-        sys.stderr.write(f"version [{'/'.join(choices)}]: ")
-        sys.stderr.flush()
-        line = sys.stdin.readline()
-        if not line:
-            sys.stderr.write("\n")
-            return None
-        try:
-            picked = normalise_version(line.strip())
-        except VersionError:
-            picked = None
-        if picked in known_versions():
-            record_version(answers, label, picked)
-            return picked
-        sys.stderr.write(f"  not one of {', '.join(choices)}\n")
 
 
 def add_notes(result: Any, notes: list[str]) -> None:

@@ -9,7 +9,7 @@ import typer
 
 from ..counting import counted
 from ..errors import UsageError
-from .common import ANSWERS, KEEP_OLD, PROFILE, SHOW_SECRETS, fail, parse_mode
+from .common import ANSWERS, KEEP_OLD, PROFILE, SHOW_SECRETS, fail
 
 
 def register(app: typer.Typer) -> None:
@@ -51,25 +51,20 @@ def pr_command(
         from pathlib import Path
 
         from ..answers import load_answers
-        from ..batch.discovery import Defaults, read_manifest
+        from ..batch.discovery import read_manifest
         from ..gitops import git
         from ..gitops.pr import PullRequest, open_command, open_pull_request, run_open
         from ..output import write_atomic
+        from ..request import Request
+        from .batch import fleet_request
 
-        mode = parse_mode(mode)
-        if workers is not None and workers < 1:
-            raise UsageError("--workers must be 1 or more")
+        request = fleet_request(Request(from_version, to_version, mode, profile, keep_old_defaults, chart=chart,
+                                        to_chart=to_chart), workers)
         root = git.repo_root(repo_dir)
         if push or open_pr:
             git.remote_url(root, remote)  # fail before any work
-        if profile:
-            from ..profiles import canonical
-
-            profile = canonical(profile)
         answers = load_answers(answers_file, root)
-        defaults = Defaults(to_version, from_version, profile, mode, chart, to_chart,
-                            answers.keep_old(keep_old_defaults), answers.context())
-        outcome = open_pull_request(PullRequest(repo_dir, defaults, answers, base, branch,
+        outcome = open_pull_request(PullRequest(repo_dir, request, answers, base, branch,
                                                 read_manifest(manifest) if manifest else None, workers, show_secrets,
                                                 remote=remote))
         if outcome.branch is None:

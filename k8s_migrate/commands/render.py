@@ -6,8 +6,8 @@ from __future__ import annotations
 import sys
 from typing import Optional
 
-from ..errors import Exit, UsageError
-from .common import fail
+from ..errors import UsageError
+from .common import fail, finish
 from .params import Argument, Option
 
 RENDERER_HELP = (
@@ -113,6 +113,7 @@ def verify_command(
                         "or FILE --chart X --to-chart Y (Helm values)"))
     try:
         from ..output import read_input
+        from ..report import exit_code
         from ..verify import verification_text
 
         pairs = dict(set_pair(item) for item in given)
@@ -121,7 +122,7 @@ def verify_command(
     except UsageError as exc:
         fail(exc)
     sys.stdout.write(verification_text(result, show_secrets))
-    raise Exit(0 if result.ok else 1)
+    finish(exit_code(findings=not result.ok))
 
 
 def verify_values(data: bytes, name: str, chart: str, to_chart: str, instance: Optional[str], chart_dir: Optional[str],
@@ -150,6 +151,7 @@ def verify_pair(old: str, new: str, from_version: Optional[str], to_version: Opt
     try:
         from ..output import read_input, write_atomic
         from ..proof import audit_files
+        from ..report import exit_code
         from ..report.renderers import render_for_path, terminal_text
 
         old_data, new_data = read_input(old), read_input(new)
@@ -166,7 +168,7 @@ def verify_pair(old: str, new: str, from_version: Optional[str], to_version: Opt
     except UsageError as exc:
         fail(exc)
     sys.stdout.write(terminal_text(report, verbose=True, stream=sys.stdout))
-    raise Exit(0 if audit.ok else 1)
+    finish(exit_code(findings=not audit.ok))
 
 
 def version_of(data: bytes, name: str, given: Optional[str], option: str) -> tuple[str, list[str]]:

@@ -6,7 +6,8 @@ from typing import Optional
 
 import typer
 
-from .common import fail
+from ..report import exit_code
+from .common import fail, finish
 
 rules_app = typer.Typer(help="List, show and lint the migration rules.", no_args_is_help=True)
 
@@ -72,8 +73,7 @@ def lint_command(
         problems += evidence_problems(load_valid_packs(folder), Path(evidence))
     for problem in problems:
         typer.echo(str(problem), err=True)
-    if problems:
-        raise typer.Exit(1)
+    finish(exit_code(findings=bool(problems)))
     typer.echo("rules lint: clean")
 
 

@@ -61,8 +61,6 @@ def toml_command(
     )
     try:
         mode = parse_mode(mode)
-        from dataclasses import replace
-
         from ..answers import load_answers, with_answers
         from ..migrate.toml import Options, migrate_toml
         from ..output import read_input
@@ -73,12 +71,9 @@ def toml_command(
         answers = load_answers(answers_file, None if file == "-" else file)
         from_version, notes = resolve_from(data, file, from_version, "toml", answers, quiet)
         notes[:0] = fragment_note(data, file, from_version, "toml", mode)
-        options = Options(from_version, to_version, mode=mode, profile=profile,
-                          keep_old_defaults=answers.keep_old(keep_old_defaults))
-        if onto:
-            options.onto, options.onto_name = read_input(onto), onto
-        result = with_answers(lambda a: migrate_toml(data, input_name(file), replace(options, answers=a.context())),
-                              answers)
+        options = Options(from_version, to_version, mode, profile, keep_old_defaults,
+                          onto=read_input(onto) if onto else None, onto_name=onto)
+        result = with_answers(lambda a: migrate_toml(data, input_name(file), options.answered(a)), answers)
         add_notes(result, notes)
     except UsageError as exc:
         fail(exc)

@@ -8,7 +8,7 @@ from typing import List, Optional
 import typer
 
 from ..errors import UsageError
-from .common import FOLLOW, PROFILE, QUIET, SHOW_SECRETS, fail
+from .common import FOLLOW, PROFILE, QUIET, SHOW_SECRETS, fail, finish
 
 
 def register(app: typer.Typer) -> None:
@@ -52,10 +52,16 @@ def validate_command(
     """Check deployment.toml files, ConfigMaps and values files against an API-M version: unknown keys
     (with a did-you-mean), old names, removed keys, wrong types, values outside WSO2's sets, malformed
     placeholders. Exit 1 on findings at or above --fail-on."""
-    from ..output import read_input, write_atomic
+    results = validate_files(files, version, profile, chart, fail_on, only, show_secrets)
+    deliver_findings(results, reports, fail_on, quiet, follow_symlinks)
+
+
+def validate_files(files: List[str], version: Optional[str], profile: Optional[str], chart: Optional[str],
+                   fail_on: str, only: Optional[str], show_secrets: bool) -> list:
+    """Each file's findings (of the kinds --only names), masked unless --show-secrets; bad options exit 2."""
+    from ..output import read_input
     from ..validate import ValidateOptions, validate_file
-    from ..validate.findings import FAIL_LEVELS, KINDS, return_code
-    from ..validate.render import findings_text, render_for_path
+    from ..validate.findings import FAIL_LEVELS, KINDS
 
     try:
         if fail_on not in FAIL_LEVELS:
@@ -76,6 +82,18 @@ def validate_command(
             if kinds:
                 result.findings = [f for f in result.findings if f.kind in kinds]
             results.append(result)
+    except UsageError as exc:
+        fail(exc)
+    return results
+
+
+def deliver_findings(results: list, reports: List[str], fail_on: str, quiet: bool, follow_symlinks: bool) -> None:
+    """Each --report, the findings on stdout (stderr when a report takes stdout), and the exit code."""
+    from ..output import write_atomic
+    from ..validate.findings import exit_code
+    from ..validate.render import findings_text, render_for_path
+
+    try:
         for path in reports:
             if path == "-":
                 sys.stdout.write(render_for_path(results, ".json"))
@@ -85,4 +103,4 @@ def validate_command(
         fail(exc)
     if not quiet:
         (sys.stderr if "-" in reports else sys.stdout).write(findings_text(results))
-    raise typer.Exit(return_code(results, fail_on))
+    finish(exit_code(results, fail_on))

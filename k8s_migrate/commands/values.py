@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import List, Optional
 
-from ..errors import Exit, ProofError, UsageError
+from ..errors import ProofError, UsageError
 from ..inputs import label as input_name
+from ..report import exit_code
 from .common import (
     ANSWERS,
     BACKUP,
@@ -24,6 +25,7 @@ from .common import (
     deliver,
     fail,
     fail_inconsistent,
+    finish,
 )
 from .params import Argument, Option
 
@@ -112,9 +114,9 @@ def values_command(
         from ..verify import prove_values
 
         answers = load_answers(answers_file, None if file == "-" else file)
-        result = with_answers(lambda a: migrate_values(data, input_name(file), ValuesOptions(
-            chart, to_chart[0], from_version=from_version, to_version=to_version,
-            keep_old_defaults=answers.keep_old(keep_old_defaults), answers=a.context(), subchart=subchart)), answers)
+        options = ValuesOptions(from_version, to_version, keep_old_defaults=keep_old_defaults, chart=chart,
+                                to_chart=to_chart[0], subchart=subchart)
+        result = with_answers(lambda a: migrate_values(data, input_name(file), options.answered(a)), answers)
         result.report.notes[:0] = chart_notes
         prove_values(data, file, chart, to_chart[0], result, subchart)
         verification = check_render(data, file, chart, to_chart[0], given, show_secrets, subchart) if verify else None
@@ -123,8 +125,7 @@ def values_command(
     except ProofError as exc:
         fail_inconsistent(exc, delivery)
     deliver(result, delivery)
-    if verification is not None and not verification.ok:
-        raise Exit(1)
+    finish(exit_code(findings=verification is not None and not verification.ok))
 
 
 def check_render(data: bytes, file: str, chart: str, to_chart: str, given: List[str], show_secrets: bool = False,

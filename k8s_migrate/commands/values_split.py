@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-from ..errors import Exit, ProofError, UsageError
+from ..errors import ProofError, UsageError
 from ..inputs import label as input_name
-from .common import Delivery, check_report_path, fail, fail_inconsistent
+from ..report import exit_code
+from .common import Delivery, check_report_path, fail, fail_inconsistent, finish
 
 
 @dataclass
@@ -42,9 +43,9 @@ def split_command(file: str, chart: str, to_charts: list[str], from_version: Opt
         if checks.subchart:
             raise UsageError("--subchart is for one --to-chart; a split reads the chart's own values file")
         answers = load_answers(checks.answers_file, None if file == "-" else file)
-        result = with_answers(lambda a: split_values(data, input_name(file), SplitOptions(
-            chart, list(to_charts), from_version=from_version, to_version=to_version,
-            keep_old_defaults=answers.keep_old(keep_old_defaults), answers=a.context())), answers)
+        options = SplitOptions(from_version, to_version, keep_old_defaults=keep_old_defaults, chart=chart,
+                               to_charts=list(to_charts))
+        result = with_answers(lambda a: split_values(data, input_name(file), options.answered(a)), answers)
         verifications = prove_split(data, file, chart, result)
     except UsageError as exc:
         fail(exc)
@@ -60,8 +61,7 @@ def show_verifications(verifications, show_secrets: bool) -> None:
 
     for f, verification in verifications:
         sys.stderr.write(f"{f.name} ({f.chart}):\n" + verification_text(verification, show_secrets))
-    if not all(v.ok for _, v in verifications):
-        raise Exit(1)
+    finish(exit_code(findings=not all(v.ok for _, v in verifications)))
 
 
 # As deliver, for a directory of files: one branch per place the output can go and per report target.
@@ -108,5 +108,4 @@ def deliver_split(result, d: Delivery) -> None:  # noqa: C901
         sys.stderr.write(terminal_text(report, d.verbose))
     if d.check and changed:
         sys.stderr.write("".join(f"would migrate {path}\n" for path in changed))
-    if code := result.report.exit_code(d.check, d.strict, changed=bool(changed)):
-        raise Exit(code)
+    finish(result.report.exit_code(d.check, d.strict, changed=bool(changed)))

@@ -59,19 +59,15 @@ def xml_command(
             )
         if conf == "-":
             raise UsageError("xml reads a repository/conf folder or an XML file, not stdin")
-        from dataclasses import replace
-
         from ..answers import load_answers, with_answers
         from ..migrate.toml import Options
         from ..migrate.xml import migrate_xml
         from ..output import read_input
 
         answers = load_answers(answers_file, conf)
-        options = Options(from_version, to_version, mode="rebase", profile=profile,
-                          keep_old_defaults=answers.keep_old(keep_old_defaults))
-        if onto:
-            options.onto, options.onto_name = read_input(onto), onto
-        result = with_answers(lambda a: migrate_xml(conf, replace(options, answers=a.context())), answers)
+        options = Options(from_version, to_version, "rebase", profile, keep_old_defaults,
+                          onto=read_input(onto) if onto else None, onto_name=onto)
+        result = with_answers(lambda a: migrate_xml(conf, options.answered(a)), answers)
     except UsageError as exc:
         fail(exc)
     except ProofError as exc:

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import shlex
 import shutil
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..answers import Answers, ask_needed, interactive
-from ..batch.discovery import Defaults, Manifest
-from ..batch.run import BatchResult, run_batch
+from ..answers import Answers
+from ..batch.discovery import Manifest
+from ..batch.run import BatchResult, answered_batch
 from ..batch.worker import Target
 from ..errors import UsageError
+from ..request import Request
 from . import git
 from .body import branch_name, commit_message, render_body, render_full_report, title
 
@@ -23,7 +24,7 @@ from .body import branch_name, commit_message, render_body, render_full_report, 
 @dataclass
 class PullRequest:
     repo: str  # REPO_DIR: the repository, or a folder inside it
-    defaults: Defaults
+    request: Request
     answers: Answers
     base: str | None = None
     branch: str | None = None
@@ -47,10 +48,7 @@ class BranchUpdate:
 def migrate_worktree(worktree: Path, sub: str, pr: PullRequest) -> BatchResult:
     """The batch, in place, in the worktree (after asking on a TTY for the choices it needs)."""
     where = str(worktree / sub)
-    defaults = pr.defaults
-    if interactive() and ask_needed(run_batch(where, defaults, Target(where), pr.workers, pr.manifest), pr.answers):
-        defaults = replace(defaults, answers=pr.answers.context())
-    return run_batch(where, defaults, Target(where, in_place=True), pr.workers, pr.manifest)
+    return answered_batch(where, pr.request, pr.answers, Target(where, in_place=True), pr.workers, pr.manifest)
 
 
 def open_pull_request(pr: PullRequest) -> BranchUpdate:

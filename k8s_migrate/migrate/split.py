@@ -22,7 +22,8 @@ from ..formats.values import ValuesDocument, container_for, detect_indent, get_p
 from ..hub import HubKey, KeyPath, format_key, matches, parse_key, substitute, unflatten
 from ..profiles import canonical
 from ..report import Entry, Report, merge_reports
-from ..rules.apply import Context, run
+from ..request import Request
+from ..rules.apply import run
 from ..rules.entries import add_findings, entry_for, join
 from ..rules.load import rule_chain
 from ..rules.values import same_value
@@ -34,13 +35,10 @@ _MISSING = object()
 
 
 @dataclass
-class SplitOptions:
-    chart: str
-    to_charts: list[str]
-    from_version: str | None = None
-    to_version: str | None = None
-    keep_old_defaults: bool = False
-    answers: dict[str, Any] = field(default_factory=dict)
+class SplitOptions(Request):
+    """A split's request: ``chart`` and one target chart per file (``to_chart`` is not used)."""
+
+    to_charts: list[str] = field(default_factory=list, kw_only=True)
 
 
 @dataclass
@@ -160,6 +158,7 @@ def instances_by_profile(src_map: ChartMap) -> dict[str, set[str]]:
 def split_values(data: bytes, name: str, options: SplitOptions) -> SplitResult:
     if len(set(options.to_charts)) != len(options.to_charts):
         raise UsageError("each --to-chart once")
+    assert options.chart, "a split is asked with the source chart"
     src_map = load_map(options.chart)
     src_version = chart_version(src_map, options.from_version, "--from")
     dst_maps = [load_map(chart) for chart in options.to_charts]
@@ -307,7 +306,7 @@ def route_through_hub(target: SplitChart, leaves: list[tuple[KeyPath, Any, int |
             keys.append(HubKey(parse_key(toml_key), apply_pattern(link.pattern, value, link.filter),
                                line, origin=format_key(path)))
     state = run(keys, rule_chain(src_version, target.version),
-                Context(profile=target.profile, keep_old_defaults=options.keep_old_defaults, answers=options.answers))
+                options.rule_context(target.profile))
     catalog = load_catalog(target.version)
     for (path, value, link), track in zip(fed, state.tracks[:len(fed)], strict=True):
         entry = entry_for(track, catalog)

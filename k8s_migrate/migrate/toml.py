@@ -21,7 +21,7 @@ from ..carryover import (
     stock_through_rules,
     stock_values_through_rules,
 )
-from ..catalog import Catalog, load_catalog, resolve_version
+from ..catalog import Catalog, load_catalog
 from ..data import load_json
 from ..errors import UsageError
 from ..formats.comments import carry_comments
@@ -32,25 +32,21 @@ from ..profiles import detect as detect_profile
 from ..profiles import implied_by_role, stock_name
 from ..proof import ProofError, prove
 from ..report import Entry, Report
+from ..request import Request
 from ..rules.aliases import canonicalise
 from ..rules.apply import Context, HubState, Track, run
 from ..rules.entries import add_findings, entry_for, flag_unknown
 from ..rules.load import rule_chain
 from ..rules.values import same_value
-from ..versions import VersionError
 
 
 @dataclass
-class Options:
-    from_version: str
-    to_version: str
-    mode: str = "rebase"  # rebase | edit
-    profile: str | None = None
-    role: str | None = None  # the old version's server role (detected with the profile)
-    onto: bytes | None = None  # the new version's stock file, as given with --onto
-    onto_name: str | None = None
-    keep_old_defaults: bool = False
-    answers: dict[str, Any] = field(default_factory=dict)
+class Options(Request):
+    """A deployment.toml migration's request (mode None: rebase)."""
+
+    role: str | None = field(default=None, kw_only=True)  # the old version's server role (detected with the profile)
+    onto: bytes | None = field(default=None, kw_only=True)  # the new version's stock file, as given with --onto
+    onto_name: str | None = field(default=None, kw_only=True)
 
 
 @dataclass
@@ -61,10 +57,7 @@ class Result:
 
 
 def versions(options: Options) -> tuple[Catalog, Catalog]:
-    try:
-        src, dst = resolve_version(options.from_version), resolve_version(options.to_version)
-    except VersionError as exc:
-        raise UsageError(str(exc)) from None
+    src, dst = options.catalog_versions()
     return load_catalog(src), load_catalog(dst)
 
 
@@ -76,7 +69,7 @@ def migrate_toml(data: bytes, name: str, options: Options) -> Result:
     detection = detect_profile(user.data(), old_cat, options.profile)
     options = replace(options, profile=detection.profile, role=detection.role)
     packs = rule_chain(old_cat.version, new_cat.version)
-    ctx = Context(profile=options.profile, keep_old_defaults=options.keep_old_defaults, answers=options.answers)
+    ctx = options.rule_context()
     keys = user.leaves()
     state = run(keys, packs, ctx)
     if old_cat.version != new_cat.version:

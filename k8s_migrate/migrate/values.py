@@ -31,7 +31,8 @@ from ..formats.text import decode
 from ..formats.values import ValuesDocument
 from ..hub import HubKey, KeyPath, format_key, parse_key
 from ..report import Entry, Report
-from ..rules.apply import Context, run
+from ..request import Request
+from ..rules.apply import run
 from ..rules.entries import add_findings, entry_for, join
 from ..rules.load import rule_chain
 from ..rules.values import same_value
@@ -40,15 +41,15 @@ from .toml import Result
 
 
 @dataclass
-class ValuesOptions:
-    chart: str
-    to_chart: str
-    from_version: str | None = None
-    to_version: str | None = None
-    profile: str | None = None
-    keep_old_defaults: bool = False
-    answers: dict[str, Any] = field(default_factory=dict)
-    subchart: str | None = None
+class ValuesOptions(Request):
+    """A values migration's request: ``chart`` and ``to_chart`` given; without versions, the charts' appVersions."""
+
+    subchart: str | None = field(default=None, kw_only=True)
+
+    @property
+    def charts(self) -> tuple[str, str]:
+        assert self.chart and self.to_chart, "a values migration is asked with both charts"
+        return self.chart, self.to_chart
 
 
 @dataclass
@@ -65,7 +66,7 @@ class Link:
 # One pass over the file's leaves and the rule tracks, with each outcome (removed, kept, extraConfigs, moved,
 # toggled) reporting into the same entry; split further, the steps would pass most of these locals around.
 def migrate_values(data: bytes, name: str, options: ValuesOptions) -> Result:  # noqa: C901
-    src_map, dst_map = load_map(options.chart), load_map(options.to_chart)
+    src_map, dst_map = (load_map(chart) for chart in options.charts)
     src_version = chart_version(src_map, options.from_version, "--from")
     dst_version = chart_version(dst_map, options.to_version, "--to")
     source = decode(data, name)
@@ -107,8 +108,7 @@ def migrate_values(data: bytes, name: str, options: ValuesOptions) -> Result:  #
     effective = overlay(dst_map.defaults_tree(), user_values)
     source_effective = overlay(src_map.defaults_tree(), user_values)
     packs = rule_chain(src_version, dst_version)
-    state = run(keys, packs, Context(profile=options.profile, keep_old_defaults=options.keep_old_defaults,
-                                     answers=options.answers))
+    state = run(keys, packs, options.rule_context())
     toggles: list[tuple[tuple[KeyPath, bool], str | None, str, str]] = []
     unexposed: list[tuple[Link, Any, Entry, str]] = []  # keys the new chart can only take in extraConfigs
     moves: list[tuple[KeyPath, KeyPath, Any, Any]] = []  # (old values path, new values path, old value, new value)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from k8s_migrate.carryover import Baseline, ItemMatcher
-from k8s_migrate.catalog import UnknownVersionError, load_catalog, resolve_version
+from k8s_migrate.catalog import load_catalog
 from k8s_migrate.data import load_json
 from k8s_migrate.errors import UsageError
 from k8s_migrate.formats.text import decode
@@ -22,8 +22,9 @@ from k8s_migrate.hub import nest as nest_leaves
 from k8s_migrate.migrate.toml import Options, Result, migrate_toml, stock_for, stock_text, tidy
 from k8s_migrate.report import Action, Entry, Report
 from k8s_migrate.report.masking import is_secret_key
+from k8s_migrate.request import known_version
 from k8s_migrate.rules.values import same_value
-from k8s_migrate.versions import VersionError, version_key
+from k8s_migrate.versions import version_key
 from k8s_migrate.xml.customisations import Customisation, XmlInputError, XmlResult, skipped_files, xml_customisations
 from k8s_migrate.xml.document import XmlSyntaxError
 
@@ -48,8 +49,9 @@ class TemplateFile:
 
 def migrate_xml(conf_path: Path | str, options: Options) -> Result:
     """The target version's deployment.toml for a 2.x repository/conf folder (or one XML file)."""
-    found = read_customisations(Path(conf_path), options.from_version)
-    target = target_version(options.to_version, found.template_version)
+    from_version, to_version = options.given_versions()
+    found = read_customisations(Path(conf_path), from_version)
+    target = target_version(to_version, found.template_version)
     reaches_target = target == found.template_version
     base_text, base_name = template_base(found.template_version, options, use_onto=reaches_target)
     built = build_template_file(found, base_text, base_name, found.template_version)
@@ -120,10 +122,7 @@ def read_customisations(conf_path: Path, from_version: str) -> XmlResult:
 
 
 def target_version(text: str, template_version: str) -> str:
-    try:
-        target = resolve_version(text)
-    except (VersionError, UnknownVersionError) as exc:
-        raise UsageError(str(exc)) from None
+    target = known_version(text)
     if version_key(target) < version_key(template_version):
         raise UsageError(f"--to {text}: the XML era migrates to {template_version} or later")
     return target

@@ -16,6 +16,13 @@ ATTENTION: tuple[Action, ...] = ("review", "unknown")
 CLAIMS_VALUE: tuple[Action, ...] = ("kept", "renamed", "moved", "changed", "added", "unknown")
 
 
+def exit_code(*, check: bool = False, changed: bool = False, strict: bool = False, attention: bool = False,
+              findings: bool = False) -> int:
+    """Every "findings -> exit 1" of the CLI: 1 when --check finds a change, --strict an entry that needs a
+    human (``attention``), or a check (validate, verify, rules lint, keys) ``findings``; else 0."""
+    return int((check and changed) or (strict and attention) or findings)
+
+
 @dataclass
 class Entry:
     action: Action
@@ -87,10 +94,9 @@ class Report:
         return any(e.action in ATTENTION for e in self.entries)
 
     def exit_code(self, check: bool = False, strict: bool = False, changed: bool | None = None) -> int:
-        """1 when --check finds a change (``changed``, default: this report's) or --strict an entry that
-        needs a human, else 0: the code of a migration that went through."""
-        changed = self.changed if changed is None else changed
-        return int(bool(check and changed) or bool(strict and self.needs_attention()))
+        """The code of a migration that went through (``changed``, default: this report's)."""
+        return exit_code(check=check, changed=self.changed if changed is None else changed, strict=strict,
+                         attention=self.needs_attention())
 
     def for_key(self, old_key: str) -> list[Entry]:
         return [e for e in self.entries if e.old_key == old_key]

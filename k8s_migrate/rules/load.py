@@ -88,10 +88,10 @@ def load_packs(directory: str | None = None) -> tuple[RulePack, ...]:
     return packs
 
 
-def plan(from_version: str, to_version: str, packs: tuple[RulePack, ...] | None = None) -> list[RulePack]:
-    """The chain of packs that leads from one version to another, like alembic's revision walk."""
+def plan(src: str, dst: str, packs: tuple[RulePack, ...] | None = None) -> list[RulePack]:
+    """The chain of packs that leads from one catalog version to another (``request.known_version`` names
+    them), like alembic's revision walk."""
     packs = load_packs() if packs is None else packs
-    src, dst = normalise_version(from_version), normalise_version(to_version)
     if src == dst:
         return []
     if version_key(src) > version_key(dst):

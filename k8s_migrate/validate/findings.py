@@ -83,6 +83,8 @@ class FileReport:
                 "findings": [f.to_dict() for f in self.findings]}
 
 
-def return_code(reports: list[FileReport], fail_on: str) -> int:
+def exit_code(reports: list[FileReport], fail_on: str) -> int:
     """1 when any file has a finding at or above ``fail_on``, else 0."""
-    return 1 if any(r.fails(fail_on) for r in reports) else 0
+    from ..report import exit_code as findings_exit_code
+
+    return findings_exit_code(findings=any(r.fails(fail_on) for r in reports))
