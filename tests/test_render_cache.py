@@ -52,13 +52,21 @@ def test_a_second_run_renders_from_the_entry_without_parsing(chart, monkeypatch)
     assert (rendered(chart), rendered(chart, "app/instance-2")) == (first, second)
 
 
-def test_an_edited_chart_gets_its_own_entry(chart):
-    before = rendered(chart)
+def test_an_edited_chart_gets_a_new_entry_in_place_of_the_old_one(chart):
+    before, first_entries = rendered(chart), entries()
     conf = chart / "confs" / "instance-1" / "deployment.toml"
     conf.write_text(conf.read_text().replace("[server]", "[server]\nedited = true"))
     fresh_process()
     after = rendered(chart)
-    assert after == before.replace("[server]", "[server]\nedited = true") and len(entries()) == 2
+    assert after == before.replace("[server]", "[server]\nedited = true")
+    assert len(first_entries) == len(entries()) == 1 and entries() != first_entries
+
+
+def test_each_chart_folder_has_its_own_entry(chart, tmp_path):
+    other = tmp_path / "other-chart"
+    shutil.copytree(chart, other)
+    assert render.render_deployment_toml(other, VALUES, "app/instance-1") == rendered(chart)
+    assert len(entries()) == 2
 
 
 def test_a_damaged_entry_is_read_past(chart):

@@ -276,7 +276,7 @@ def _load_chart_cached(path_text: str, _mtime: int) -> Chart:
     for own in ("Chart.yaml", "values.yaml"):
         if (path / own).is_file():
             contents[own] = (path / own).read_bytes()
-    key = render_cache.entry_key(contents)
+    key = render_cache.entry_key(path, contents)
     entry = render_cache.read(key)
     if entry is None:
         entry = _chart_entry(contents)

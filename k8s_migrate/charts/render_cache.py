@@ -1,8 +1,9 @@
 """What reading a chart for a render costs, kept between runs: the chart's metadata, its values typed as Helm
 types them, and the parse of every text in it that holds a template action, in the user's cache directory
-($XDG_CACHE_HOME/k8s-migrate/renders/). An entry is named by a hash of the chart's files and of the code that
-reads them (charts/render.py, charts/gotemplate/), so an edited chart or a new release never reads an old
-entry. Nothing depends on the cache being there: a run that cannot read or write it reads the chart itself.
+($XDG_CACHE_HOME/k8s-migrate/renders/). An entry is named by a hash of the chart's folder and one of its files
+and of the code that reads them (charts/render.py, charts/gotemplate/), so an edited chart or a new release never
+reads an old entry; writing an entry removes the older ones of the same folder. Nothing depends on the cache being
+there: a run that cannot read or write it reads the chart itself.
 """
 
 from __future__ import annotations
@@ -38,13 +39,18 @@ def code_stamp() -> bytes:
     return "\n".join(parts).encode()
 
 
-def entry_key(contents: dict[str, bytes]) -> str:
+def entry_key(folder: Path, contents: dict[str, bytes]) -> str:
+    """``<folder hash>-<hash of the files and the code>``: one folder's entries share their first part."""
     digest = blake2b(code_stamp(), digest_size=20)
     for relative in sorted(contents):
         data = contents[relative]
         digest.update(f"\0{relative}\0{len(data)}\0".encode())
         digest.update(data)
-    return digest.hexdigest()
+    return f"{_folder_tag(folder)}-{digest.hexdigest()}"
+
+
+def _folder_tag(folder: Path) -> str:
+    return blake2b(str(folder).encode(), digest_size=8).hexdigest()
 
 
 def read(key: str) -> Any | None:
@@ -70,3 +76,7 @@ def write(key: str, entry: Any) -> None:
         os.replace(temp, folder / f"{key}.pickle")
     except Exception:  # a full disk, or a value pickle cannot keep: no entry, as when the folder is read-only
         Path(temp).unlink(missing_ok=True)
+        return
+    for older in folder.glob(f"{key.split('-')[0]}-*.pickle"):
+        if older.name != f"{key}.pickle":
+            older.unlink(missing_ok=True)
