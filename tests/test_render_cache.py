@@ -4,6 +4,7 @@ change nothing but the time taken."""
 
 from __future__ import annotations
 
+import pickle
 import shutil
 from pathlib import Path
 
@@ -87,3 +88,14 @@ def test_a_cache_folder_that_cannot_be_made_changes_nothing(chart, tmp_path, mon
     fresh_process()
     assert rendered(chart) == first
     assert list(tmp_path.glob("not-a-folder/**")) == [] and blocker.read_text() == ""
+
+
+def test_a_cache_folder_others_may_write_is_neither_read_nor_written(chart):
+    first = rendered(chart)
+    render_cache.cache_dir().chmod(0o777)
+    planted = pickle.dumps(({"name": "mini"}, {"db": {"url": "planted"}}, {}))
+    for entry in entries():
+        entry.write_bytes(planted)
+    fresh_process()
+    assert rendered(chart) == first and "planted" not in first
+    assert [entry.read_bytes() for entry in entries()] == [planted]

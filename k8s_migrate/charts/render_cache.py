@@ -54,11 +54,23 @@ def _folder_tag(folder: Path) -> str:
 
 
 def read(key: str) -> Any | None:
+    folder = cache_dir()
+    if not _ours(folder):
+        return None
     try:
-        with open(cache_dir() / f"{key}.pickle", "rb") as fh:
+        with open(folder / f"{key}.pickle", "rb") as fh:
             return load(fh)
     except Exception:  # absent, unreadable, cut short or from other code: read the chart instead
         return None
+
+
+def _ours(folder: Path) -> bool:
+    """Only a folder this user owns and no one else may write holds entries to load (a pickle runs code)."""
+    try:
+        info = folder.stat()
+    except OSError:
+        return False
+    return info.st_uid == os.getuid() and not info.st_mode & 0o022
 
 
 def write(key: str, entry: Any) -> None:
@@ -67,6 +79,8 @@ def write(key: str, entry: Any) -> None:
     folder = cache_dir()
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if not _ours(folder):
+            return
         fd, temp = tempfile.mkstemp(dir=folder, prefix=f".{key}.", suffix=".tmp")
     except OSError:
         return
