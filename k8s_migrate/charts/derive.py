@@ -539,9 +539,7 @@ class Analysis:
 
     # ---- an output action on a TOML line
 
-    # One branch per shape an output action takes in a deployment.toml template (key, value, table, loop,
-    # guard); each is a few lines and they read best side by side.
-    def output_action(self, action: Part, parts: list[Part], line: int) -> None:  # noqa: C901
+    def output_action(self, action: Part, parts: list[Part], line: int) -> None:
         refs = [r for r in find_refs(action.expr, action.stack) if r.role in ("value", "key")]
         if not refs:
             if reads_data(action.expr) and not find_refs(action.expr, action.stack):
@@ -550,62 +548,59 @@ class Analysis:
         alt = [p for p in parts if compatible(p.stack, action.stack)]
         text = "".join(p.text if p.text is not None else MARK.format(p.index) for p in alt)
         stripped = text.strip()
-        own = MARK.format(action.index)
-        statuses = []
         if stripped.startswith("#"):
             for ref in refs:
                 self.record_value_ref(ref, line, "commented")
                 self.commented.append({"values": format_key(ref.path), "line": line,
                                        "text": render_marks(stripped, alt), "instance": self.source.instance})
-            return
-        if stripped == own:
-            for ref in refs:
-                self.use_frame(ref)
-                if ref.role == "key":
-                    self.record_value_ref(ref, line, "unmapped")
-                    self.add_unmapped(line, render_marks(stripped, alt), "a key with no value", [format_key(ref.path)])
-                    continue
-                self.record_value_ref(ref, line, "mapped")
-                self.links.append(self.link(ref.path, format_key(self.table) if self.table else None, "embedded",
-                                            action, None, filter_text(action.expr)))
-            return
+        elif stripped == MARK.format(action.index):
+            self.embedded_toml(action, refs, render_marks(stripped, alt), line)
+        else:
+            self.assignment(action, refs, alt, stripped, line)
+
+    def embedded_toml(self, action: Part, refs: list[Ref], text: str, line: int) -> None:
+        """An action alone on its line pastes TOML text (a key reference there has no value to go with)."""
+        for ref in refs:
+            self.use_frame(ref)
+            if ref.role == "key":
+                self.record_value_ref(ref, line, "unmapped")
+                self.add_unmapped(line, text, "a key with no value", [format_key(ref.path)])
+                continue
+            self.record_value_ref(ref, line, "mapped")
+            self.links.append(self.link(ref.path, format_key(self.table) if self.table else None, "embedded",
+                                        action, None, filter_text(action.expr)))
+
+    def assignment(self, action: Part, refs: list[Ref], alt: list[Part], stripped: str, line: int) -> None:
+        """An action in ``key = value``: link each value reference to the TOML key, through the value's pattern."""
+        own = MARK.format(action.index)
         key_text, value_text = split_assignment(stripped)
         if key_text is None:
-            for ref in refs:
-                self.record_value_ref(ref, line, "unmapped")
-                self.add_unmapped(line, render_marks(stripped, alt), "action is not in a key or value",
-                                  [format_key(ref.path)])
+            self.unmapped_refs(refs, line, render_marks(stripped, alt), "action is not in a key or value")
             return
         if own in key_text:
             return  # the key half of `{{ $key }} = {{ $value }}`: linked with its value
         key_path = self.key_path(key_text, alt, action)
         if key_path is None:
-            for ref in refs:
-                self.record_value_ref(ref, line, "unmapped")
-                self.add_unmapped(line, render_marks(stripped, alt), "key could not be read", [format_key(ref.path)])
+            self.unmapped_refs(refs, line, render_marks(stripped, alt), "key could not be read")
             return
         where = locate_hole(strip_comment(value_text), own, alt, action)
         if where is None:
-            for ref in refs:
-                self.record_value_ref(ref, line, "unmapped")
-                self.add_unmapped(line, render_marks(stripped, alt), "value shape not understood",
-                                  [format_key(ref.path)])
+            self.unmapped_refs(refs, line, render_marks(stripped, alt), "value shape not understood")
             return
         suffix, pattern = where
         toml = format_key(key_path + suffix)
-        for ref in refs:
-            if ref.role != "value":
-                continue
-            kind = "pattern" if pattern is not None else "direct"
-            if ANY_KEY in ref.path and ANY_KEY in key_path:
-                kind = "subtree" if pattern is None else kind
-            elif ANY_ITEM in ref.path:
-                kind = "list" if pattern is None else kind
+        values = [ref for ref in refs if ref.role == "value"]
+        for ref in values:
             self.record_value_ref(ref, line, "mapped")
             self.use_frame(ref)
-            self.links.append(self.link(ref.path, toml, kind, action, pattern, filter_text(action.expr)))
-            statuses.append("mapped")
-        self.mark_key(toml, "mapped" if statuses else "unmapped")
+            self.links.append(self.link(ref.path, toml, link_kind(ref.path, key_path, pattern), action, pattern,
+                                        filter_text(action.expr)))
+        self.mark_key(toml, "mapped" if values else "unmapped")
+
+    def unmapped_refs(self, refs: list[Ref], line: int, text: str, why: str) -> None:
+        for ref in refs:
+            self.record_value_ref(ref, line, "unmapped")
+            self.add_unmapped(line, text, why, [format_key(ref.path)])
 
     def key_path(self, key_text: str, alt: list[Part], action: Part) -> KeyPath | None:
         segments: list[str | int] = []
@@ -642,6 +637,17 @@ class Analysis:
 
 
 # ---------------------------------------------------------------- small pure helpers
+
+
+def link_kind(values_path: KeyPath, key_path: KeyPath, pattern: str | None) -> str:
+    """How a values reference feeds its TOML key: through a pattern, as a whole subtree or list, or directly."""
+    if pattern is not None:
+        return "pattern"
+    if ANY_KEY in values_path and ANY_KEY in key_path:
+        return "subtree"
+    if ANY_ITEM in values_path:
+        return "list"
+    return "direct"
 
 
 def compatible(a: tuple[Frame, ...], b: tuple[Frame, ...]) -> bool:

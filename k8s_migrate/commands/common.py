@@ -6,11 +6,14 @@ import contextlib
 import sys
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import NoReturn, Optional, overload
+from typing import TYPE_CHECKING, NoReturn, Optional, overload
 
 from ..data import load_json
 from ..errors import Exit, UsageError
 from .params import Option
+
+if TYPE_CHECKING:
+    from ..report import Report
 
 
 class Mode(StrEnum):
@@ -124,14 +127,21 @@ def check_report_path(path: Optional[str]) -> None:
             fail(exc)
 
 
-# One branch per place the output can go (stdout, -o, --in-place, --diff, --check) and per report target.
-def deliver(result, d: Delivery) -> None:  # noqa: C901
-    """Write the output or diff, the report, and pick the exit code."""
+def deliver(result, d: Delivery) -> None:
+    """Write the report, then the output or diff, and pick the exit code."""
     from ..inputs import label
-    from ..output import unified_diff, write_atomic
-    from ..report.masking import mask_text
-    from ..report.renderers import render_for_path, terminal_text
 
+    refuse_conflicting_targets(d)
+    report = result.report.masked(d.show_secrets)
+    try:
+        write_report(report, d)
+        write_output(result, d)
+    except UsageError as exc:
+        fail(exc)
+    conclude(result.report, report, d, [label(d.file)] if result.report.changed else [])
+
+
+def refuse_conflicting_targets(d: Delivery) -> None:
     if d.in_place and d.file == "-":
         fail(UsageError("--in-place needs a file, not stdin"))
     if d.in_place and d.output:
@@ -140,32 +150,52 @@ def deliver(result, d: Delivery) -> None:  # noqa: C901
     if d.report == "-" and not d.check and (d.diff or (not d.in_place and d.output in (None, "-"))):
         fail(UsageError("--report - prints JSON on stdout, where the result goes too; "
                         "give -o FILE, --in-place or --check, or --report FILE.json"))
-    report = result.report.masked(d.show_secrets)
-    try:
-        if d.report == "-":
-            sys.stdout.write(render_for_path(report, ".json"))
-        elif d.report:
-            write_atomic(d.report, render_for_path(report, d.report), allow_symlink_escape=d.follow_symlinks)
-        if d.check and not d.diff:
-            pass
-        elif d.diff:
-            text = unified_diff(result.original, result.output, d.file)
-            if not d.show_secrets:
-                text = mask_text(text)
-            sys.stdout.write(text)
-        elif d.in_place:
-            if result.output != result.original:
-                write_atomic(d.file, result.output, backup=d.backup, allow_symlink_escape=d.follow_symlinks,
-                             in_place=True)
-        elif d.output and d.output != "-":
-            write_atomic(d.output, result.output, allow_symlink_escape=d.follow_symlinks)
-        else:
-            sys.stdout.write(result.output)
-            sys.stdout.flush()
-    except UsageError as exc:
-        fail(exc)
+
+
+def write_output(result, d: Delivery) -> None:
+    """The result where the options send it: a diff, nothing (--check), FILE in place, -o FILE or stdout."""
+    from ..output import write_atomic
+
+    if d.diff:
+        sys.stdout.write(diff_text(result.original, result.output, d.file, d.show_secrets))
+    elif d.check:
+        return
+    elif d.in_place:
+        if result.output != result.original:
+            write_atomic(d.file, result.output, backup=d.backup, allow_symlink_escape=d.follow_symlinks,
+                         in_place=True)
+    elif d.output and d.output != "-":
+        write_atomic(d.output, result.output, allow_symlink_escape=d.follow_symlinks)
+    else:
+        sys.stdout.write(result.output)
+        sys.stdout.flush()
+
+
+def diff_text(before: str, after: str, name: str, show_secrets: bool) -> str:
+    from ..output import unified_diff
+    from ..report.masking import mask_text
+
+    text = unified_diff(before, after, name)
+    return text if show_secrets else mask_text(text)
+
+
+def write_report(report: Report, d: Delivery) -> None:
+    """--report: JSON on stdout for -, else the format its suffix names."""
+    from ..output import write_atomic
+    from ..report.renderers import render_for_path
+
+    if d.report == "-":
+        sys.stdout.write(render_for_path(report, ".json"))
+    elif d.report:
+        write_atomic(d.report, render_for_path(report, d.report), allow_symlink_escape=d.follow_symlinks)
+
+
+def conclude(unmasked: Report, report: Report, d: Delivery, changed: list[str]) -> None:
+    """After the writing: the text report on stderr, what --check would migrate, and the exit code."""
+    from ..report.renderers import terminal_text
+
     if not d.quiet:
         sys.stderr.write(terminal_text(report, d.verbose))
-    if d.check and result.report.changed:
-        sys.stderr.write(f"would migrate {label(d.file)}\n")
-    finish(result.report.exit_code(d.check, d.strict))
+    if d.check:
+        sys.stderr.write("".join(f"would migrate {path}\n" for path in changed))
+    finish(unmasked.exit_code(d.check, d.strict, changed=bool(changed)))

@@ -10,7 +10,16 @@ from typing import Optional
 from ..errors import ProofError, UsageError
 from ..inputs import label as input_name
 from ..report import exit_code
-from .common import Delivery, check_report_path, fail, fail_inconsistent, finish
+from .common import (
+    Delivery,
+    check_report_path,
+    conclude,
+    diff_text,
+    fail,
+    fail_inconsistent,
+    finish,
+    write_report,
+)
 
 
 @dataclass
@@ -64,13 +73,8 @@ def show_verifications(verifications, show_secrets: bool) -> None:
     finish(exit_code(findings=not all(v.ok for _, v in verifications)))
 
 
-# As deliver, for a directory of files: one branch per place the output can go and per report target.
-def deliver_split(result, d: Delivery) -> None:  # noqa: C901
+def deliver_split(result, d: Delivery) -> None:
     """Write each file into the output directory (or diff/check against what is there), then the report."""
-    from ..output import unified_diff, write_atomic
-    from ..report.masking import mask_text
-    from ..report.renderers import render_for_path, terminal_text
-
     assert d.output, "split_command refuses a split without -o DIR"
     out_dir = Path(d.output)
     if out_dir.exists() and not out_dir.is_dir():
@@ -78,34 +82,31 @@ def deliver_split(result, d: Delivery) -> None:  # noqa: C901
     if d.report == "-" and d.diff and not d.check:
         fail(UsageError("--report - prints JSON on stdout, where the diff goes too; give --report FILE.json"))
     report = result.report.masked(d.show_secrets)
-    changed = []
     try:
-        if not (d.check or d.diff):
-            out_dir.mkdir(parents=True, exist_ok=True)
-        for f in result.files:
-            if f.output is None:
-                continue
-            path = out_dir / f.name
-            before = path.read_text(encoding="utf-8") if path.is_file() else ""
-            if before != f.output:
-                changed.append(str(path))
-            if d.check and not d.diff:
-                continue
-            if d.diff:
-                text = unified_diff(before, f.output, str(path))
-                if not d.show_secrets:
-                    text = mask_text(text)
-                sys.stdout.write(text)
-            else:
-                write_atomic(str(path), f.output, allow_symlink_escape=d.follow_symlinks)
-        if d.report == "-":
-            sys.stdout.write(render_for_path(report, ".json"))
-        elif d.report:
-            write_atomic(d.report, render_for_path(report, d.report), allow_symlink_escape=d.follow_symlinks)
+        changed = write_files(result, out_dir, d)
+        write_report(report, d)
     except (UsageError, OSError) as exc:
         fail(exc if isinstance(exc, UsageError) else UsageError(str(exc)))
-    if not d.quiet:
-        sys.stderr.write(terminal_text(report, d.verbose))
-    if d.check and changed:
-        sys.stderr.write("".join(f"would migrate {path}\n" for path in changed))
-    finish(result.report.exit_code(d.check, d.strict, changed=bool(changed)))
+    conclude(result.report, report, d, changed)
+
+
+def write_files(result, out_dir: Path, d: Delivery) -> list[str]:
+    """Each file of the split into the directory, or its diff against what is there (nothing with --check);
+    the paths whose content changes."""
+    from ..output import write_atomic
+
+    if not (d.check or d.diff):
+        out_dir.mkdir(parents=True, exist_ok=True)
+    changed = []
+    for f in result.files:
+        if f.output is None:
+            continue
+        path = out_dir / f.name
+        before = path.read_text(encoding="utf-8") if path.is_file() else ""
+        if before != f.output:
+            changed.append(str(path))
+        if d.diff:
+            sys.stdout.write(diff_text(before, f.output, str(path), d.show_secrets))
+        elif not d.check:
+            write_atomic(str(path), f.output, allow_symlink_escape=d.follow_symlinks)
+    return changed

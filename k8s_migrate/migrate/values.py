@@ -7,8 +7,8 @@ key. Values that feed no TOML key are chart-level: they keep their path when the
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from dataclasses import dataclass, field, replace
+from typing import Any, Iterator, NamedTuple, Protocol
 
 from ..catalog import load_catalog
 from ..charts.chartmap import (
@@ -27,12 +27,12 @@ from ..charts.deployment_rules import RuleContext, apply_rules
 from ..charts.effective import effective_set, guard_holds, overlay, simple_guard
 from ..counting import counted
 from ..errors import UsageError
-from ..formats.text import decode
-from ..formats.values import ValuesDocument
+from ..formats.text import SourceText, decode
+from ..formats.values import ValuesDocument, plain
 from ..hub import HubKey, KeyPath, format_key, parse_key
 from ..report import Entry, Report
 from ..request import Request
-from ..rules.apply import run
+from ..rules.apply import HubState, Track, run
 from ..rules.entries import add_findings, entry_for, join
 from ..rules.load import rule_chain
 from ..rules.values import same_value
@@ -52,9 +52,12 @@ class ValuesOptions(Request):
         return self.chart, self.to_chart
 
 
-@dataclass
-class Link:
-    """One values leaf and the TOML key it feeds (through the source chart's link)."""
+Leaf = tuple[KeyPath, Any, int | None]  # a values path, its value, its line
+
+
+@dataclass(frozen=True)
+class FedLeaf:
+    """One values leaf and the TOML key it feeds through a link of the source chart."""
 
     values_path: KeyPath
     value: Any
@@ -63,9 +66,80 @@ class Link:
     link: ChartLink
 
 
-# One pass over the file's leaves and the rule tracks, with each outcome (removed, kept, extraConfigs, moved,
-# toggled) reporting into the same entry; split further, the steps would pass most of these locals around.
-def migrate_values(data: bytes, name: str, options: ValuesOptions) -> Result:  # noqa: C901
+class Toggle(NamedTuple):
+    """A switch the new chart's guard needs, so that a value keeps its effect at its own path."""
+
+    switch: tuple[KeyPath, bool]
+    guard: str | None
+    own: str
+    toml_key: str
+
+
+class Move(NamedTuple):
+    old: KeyPath
+    new: KeyPath
+    old_value: Any
+    new_value: Any
+
+
+class Unexposed(NamedTuple):
+    """A key the new chart can only take in its extraConfigs TOML, and the entry that reports it."""
+
+    leaf: FedLeaf
+    track: Track
+    entry: Entry
+    extra: str
+
+
+@dataclass
+class ValuesMigration:
+    """What the stages of one values migration share, and what each stage leaves for the next."""
+
+    options: ValuesOptions
+    source: SourceText
+    doc: ValuesDocument
+    src_map: ChartMap
+    dst_map: ChartMap
+    src_version: str
+    dst_version: str
+    report: Report
+    alias: str | None = None
+    fed: list[FedLeaf] = field(default_factory=list)
+    also: list[FedLeaf] = field(default_factory=list)  # further TOML keys a leaf feeds besides its main one
+    chart_only: list[Leaf] = field(default_factory=list)
+    user_values: dict[str, Any] = field(default_factory=dict)
+    effective: dict[str, Any] = field(default_factory=dict)  # the new chart's defaults under the user's values
+    source_effective: dict[str, Any] = field(default_factory=dict)
+    state: HubState = field(default_factory=lambda: HubState([]))
+    removed: list[KeyPath] = field(default_factory=list)
+    unexposed: list[Unexposed] = field(default_factory=list)
+    moves: list[Move] = field(default_factory=list)
+    toggles: list[Toggle] = field(default_factory=list)
+
+    def fed_tracks(self) -> Iterator[tuple[FedLeaf, Track]]:
+        return zip(self.fed, self.state.tracks[:len(self.fed)], strict=True)
+
+    def also_tracks(self) -> Iterator[tuple[FedLeaf, Track]]:
+        return zip(self.also, self.state.tracks[len(self.fed):len(self.fed) + len(self.also)], strict=True)
+
+
+def migrate_values(data: bytes, name: str, options: ValuesOptions) -> Result:
+    """The file's leaves by the source chart's links, through the rules, to the new chart's paths."""
+    m = prepare(data, name, options)
+    read_links(m)
+    run_rules(m)
+    place(m)
+    write(m)
+    chart_level(m)
+    if m.alias is not None:
+        under_alias(m.report, m.alias, m.dst_map, m.src_map)
+    output = m.doc.dumps()
+    m.report.changed = output != m.source.original
+    return Result(output, m.report, m.source.original)
+
+
+def prepare(data: bytes, name: str, options: ValuesOptions) -> ValuesMigration:
+    """Load both charts and the file, focus on the subchart's values, and report keys given twice."""
     src_map, dst_map = (load_map(chart) for chart in options.charts)
     src_version = chart_version(src_map, options.from_version, "--from")
     dst_version = chart_version(dst_map, options.to_version, "--to")
@@ -79,125 +153,148 @@ def migrate_values(data: bytes, name: str, options: ValuesOptions) -> Result:  #
         report.notes.append(f"values of the subchart under {alias}: "
                             + ("--subchart" if options.subchart else "detected: its subtree holds the chart's values"))
     report.extend(duplicate_entries(doc))
+    return ValuesMigration(options, source, doc, src_map, dst_map, src_version, dst_version, report, alias)
 
-    fed: list[Link] = []
-    also: list[Link] = []  # further TOML keys a values leaf feeds besides its main one
-    chart_only: list[tuple[KeyPath, Any, int | None]] = []
-    for path, value, line in doc.leaves():
-        links = src_map.values_to_toml(format_key(path))
-        embedded = embedded_link(src_map, path, links)
+
+def read_links(m: ValuesMigration) -> None:
+    """Sort the leaves by the source chart's links: embedded TOML (migrated where it stands), leaves that feed
+    TOML keys, and chart-level leaves. Then the values Helm sees, with the embedded TOML migrated."""
+    for path, value, line in m.doc.leaves():
+        links = m.src_map.values_to_toml(format_key(path))
+        embedded = embedded_link(m.src_map, path, links)
         if embedded is not None and isinstance(value, str):
-            report.extend(migrate_embedded(doc, path, value, line, embedded, src_map, dst_map,
-                                           src_version, dst_version, options))
+            m.report.extend(migrate_embedded(m, path, value, line))
             continue
-        hit = to_toml(src_map, path, value, links)
-        if hit is None or part_of_each_item(src_map, dst_map, path, hit[1]):
-            chart_only.append((path, value, line))
+        hit = to_toml(m.src_map, path, value, links)
+        if hit is None or part_of_each_item(m.src_map, m.dst_map, path, hit[1]):
+            m.chart_only.append((path, value, line))
             continue
-        toml_key, chart_link = hit
-        fed.append(Link(path, value, line, toml_key, chart_link))
-        also.extend(Link(path, value, line, key, other_link)
-                    for key, other_link in other_toml_keys(src_map, path, toml_key, links))
+        toml_key, link = hit
+        m.fed.append(FedLeaf(path, value, line, toml_key, link))
+        m.also.extend(FedLeaf(path, value, line, key, other)
+                      for key, other in other_toml_keys(m.src_map, path, toml_key, links))
+    m.user_values = plain(m.doc.data)
+    m.effective = overlay(m.dst_map.defaults_tree(), m.user_values)
+    m.source_effective = overlay(m.src_map.defaults_tree(), m.user_values)
 
-    keys = [HubKey(parse_key(fed_link.toml_key),
-                   apply_pattern(fed_link.link.pattern, fed_link.value, fed_link.link.filter),
-                   fed_link.line, origin=format_key(fed_link.values_path)) for fed_link in fed + also]
-    from ..formats.values import plain
 
-    user_values = plain(doc.data)
-    effective = overlay(dst_map.defaults_tree(), user_values)
-    source_effective = overlay(src_map.defaults_tree(), user_values)
-    packs = rule_chain(src_version, dst_version)
-    state = run(keys, packs, options.rule_context())
-    toggles: list[tuple[tuple[KeyPath, bool], str | None, str, str]] = []
-    unexposed: list[tuple[Link, Any, Entry, str]] = []  # keys the new chart can only take in extraConfigs
-    moves: list[tuple[KeyPath, KeyPath, Any, Any]] = []  # (old values path, new values path, old value, new value)
-    for link, track in zip(fed, state.tracks[:len(fed)], strict=True):
-        entry = entry_for(track, load_catalog(dst_version))
-        entry.origin = format_key(link.values_path)
-        if not track.live:
-            doc.delete(link.values_path)
-            entry.message = join(entry.message, f"removed {format_key(link.values_path)} from the values")
-            report.add(entry)
-            continue
-        target = to_values(dst_map, format_key(track.path), prefer=format_key(link.values_path), values=effective)
-        if target is None and not carries_weight(link, track, src_map, dst_map, source_effective):
-            entry.action = "kept"  # it stays in the file, where the new chart does not read it
-            entry.message = join(entry.message, (
-                f"{dst_map.id} does not expose {format_key(track.path)}, and this value had no effect of its own "
-                f"in {src_map.id} (its default, or a guard that did not hold); left at {format_key(link.values_path)}, "
-                "which the new chart does not read"))
-            report.add(entry)
-            continue
-        extra = extra_configs_path(dst_map, track.path) if target is None and wants_extra(options) else None
-        if extra is not None:
-            unexposed.append((link, track, entry, extra))
-            continue
-        if target is None:
-            entry.action = "review"
-            entry.message = join(entry.message, (
-                f"{dst_map.id} does not expose {format_key(track.path)}; kept at {format_key(link.values_path)}. "
-                "Set it through a ConfigMap override of deployment.toml (or extraConfigs where the chart has it)"))
-            report.add(entry)
-            continue
-        new_path_text, new_link = target
-        own = format_key(link.values_path)
-        gated = [dst_link for k, dst_link in dst_map.toml_to_values(format_key(track.path)) if k == own]
-        if new_path_text != own and gated:
-            switch = simple_guard(gated[0].guard)
-            was_effective = guard_holds(link.link.guard, source_effective) is not False
-            if not was_effective:
-                new_path_text, new_link = own, gated[0]  # it had no effect before either; leave it be
-            elif switch is not None:
-                toggles.append((switch, gated[0].guard, own, format_key(track.path)))
-                new_path_text, new_link = own, gated[0]
-                effective_set(effective, switch[0], switch[1])
-            else:
-                entry.message = join(entry.message, f"{dst_map.id} reads {own} only when {gated[0].guard}, "
-                                     f"which does not hold with these values; written to {new_path_text}")
-        same_form = ((new_link.pattern, new_link.filter)
-                     == (link.link.pattern, link.link.filter))
-        assert track.origin is not None, "the tracks of fed come from input keys, never from a rule"
-        if same_form and same_value(track.value, track.origin.value):
-            new_value = link.value  # the rules left it alone and the new chart renders it the same way
-        else:
-            new_value = invert_pattern(new_link.pattern, track.value, new_link.filter)
-        if new_value is None or same_value(new_value, link.value):
-            new_value = link.value
-        if same_lineage(src_map, dst_map):
-            new_value = follow_new_default(src_map, dst_map, link.values_path, new_path_text, link.value, new_value,
-                                           entry)
-        moves.append((link.values_path, parse_key(new_path_text), link.value, new_value))
-        if new_path_text != format_key(link.values_path) and entry.action in ("kept", "renamed"):
-            entry.action = "moved" if entry.action == "kept" else entry.action
-            entry.message = join(entry.message, f"values path {format_key(link.values_path)} -> {new_path_text}")
-        entry.new_key = new_path_text if entry.action == "moved" and not track.events else entry.new_key
-        report.add(entry)
-    apply_moves(doc, moves)
-    report.extend(write_extra_configs(doc, dst_map, unexposed))
-    resolved = {format_key(old): format_key(new) for old, new, _, _ in moves}
-    for link, track in zip(also, state.tracks[len(fed):len(fed) + len(also)], strict=True):
-        other_entry = feed_other_path(doc, dst_map, link, track, resolved, effective)
+def run_rules(m: ValuesMigration) -> None:
+    keys = [HubKey(parse_key(leaf.toml_key),
+                   apply_pattern(leaf.link.pattern, leaf.value, leaf.link.filter),
+                   leaf.line, origin=format_key(leaf.values_path)) for leaf in m.fed + m.also]
+    m.state = run(keys, rule_chain(m.src_version, m.dst_version), m.options.rule_context())
+
+
+def place(m: ValuesMigration) -> None:
+    """Decide where the new chart reads each fed key, and report each (the extraConfigs ones once written)."""
+    catalog = load_catalog(m.dst_version)
+    for leaf, track in m.fed_tracks():
+        entry = place_leaf(m, leaf, track, entry_for(track, catalog))
+        if entry is not None:
+            m.report.add(entry)
+
+
+def place_leaf(m: ValuesMigration, leaf: FedLeaf, track: Track, base: Entry) -> Entry | None:
+    """Removed, left where the new chart does not read it, kept for review, placed, or (None) bound for
+    extraConfigs."""
+    own = format_key(leaf.values_path)
+    if not track.live:
+        m.removed.append(leaf.values_path)
+        return replace(base, message=join(base.message, f"removed {own} from the values"))
+    toml_key = format_key(track.path)
+    target = to_values(m.dst_map, toml_key, prefer=own, values=m.effective)
+    if target is not None:
+        return place_at(m, leaf, track, base, target)
+    if not carries_weight(leaf, track, m.src_map, m.dst_map, m.source_effective):
+        return replace(base, action="kept", message=join(base.message, (
+            f"{m.dst_map.id} does not expose {toml_key}, and this value had no effect of its own "
+            f"in {m.src_map.id} (its default, or a guard that did not hold); left at {own}, "
+            "which the new chart does not read")))
+    extra = extra_configs_path(m.dst_map, track.path) if wants_extra(m.options) else None
+    if extra is not None:
+        m.unexposed.append(Unexposed(leaf, track, base, extra))
+        return None
+    return replace(base, action="review", message=join(base.message, (
+        f"{m.dst_map.id} does not expose {toml_key}; kept at {own}. "
+        "Set it through a ConfigMap override of deployment.toml (or extraConfigs where the chart has it)")))
+
+
+def place_at(m: ValuesMigration, leaf: FedLeaf, track: Track, base: Entry, target: tuple[str, ChartLink]
+             ) -> Entry:
+    """A key the new chart reads from a values path: its value there, and the entry that says so."""
+    (new_path_text, new_link), guard_note = through_guard(m, leaf, format_key(track.path), target)
+    new_value = value_for(leaf, track, new_link)
+    action, reported_value, notes = base.action, base.new_value, [guard_note]
+    if same_lineage(m.src_map, m.dst_map) and takes_new_default(m.src_map, m.dst_map, leaf.values_path,
+                                                               new_path_text, leaf.value, new_value):
+        new_value = reported_value = m.dst_map.defaults[new_path_text]
+        action = "defaulted"
+        notes.append(default_note(m.src_map, m.dst_map))
+    m.moves.append(Move(leaf.values_path, parse_key(new_path_text), leaf.value, new_value))
+    if new_path_text != format_key(leaf.values_path) and action in ("kept", "renamed"):
+        action = "moved" if action == "kept" else action
+        notes.append(f"values path {format_key(leaf.values_path)} -> {new_path_text}")
+    return replace(base, action=action, new_value=reported_value, message=join(base.message, *notes),
+                   new_key=new_path_text if action == "moved" and not track.events else base.new_key)
+
+
+def through_guard(m: ValuesMigration, leaf: FedLeaf, toml_key: str, target: tuple[str, ChartLink]
+                  ) -> tuple[tuple[str, ChartLink], str]:
+    """When the new chart also reads the key from the leaf's own path under a guard: keep it there when it had
+    no effect before either, or set the guard's switch; else say why it goes elsewhere."""
+    own = format_key(leaf.values_path)
+    new_path_text = target[0]
+    gated = [link for k, link in m.dst_map.toml_to_values(toml_key) if k == own]
+    if new_path_text == own or not gated:
+        return target, ""
+    switch = simple_guard(gated[0].guard)
+    if guard_holds(leaf.link.guard, m.source_effective) is False:
+        return (own, gated[0]), ""
+    if switch is not None:
+        m.toggles.append(Toggle(switch, gated[0].guard, own, toml_key))
+        effective_set(m.effective, switch[0], switch[1])
+        return (own, gated[0]), ""
+    return target, (f"{m.dst_map.id} reads {own} only when {gated[0].guard}, "
+                    f"which does not hold with these values; written to {new_path_text}")
+
+
+def value_for(leaf: FedLeaf, track: Track, new_link: ChartLink) -> Any:
+    """The values entry that renders the track's value through the new link; the user's own when it does as well."""
+    same_form = (new_link.pattern, new_link.filter) == (leaf.link.pattern, leaf.link.filter)
+    if same_form and same_value(track.value, track.input_key.value):
+        return leaf.value
+    new_value = invert_pattern(new_link.pattern, track.value, new_link.filter)
+    return leaf.value if new_value is None or same_value(new_value, leaf.value) else new_value
+
+
+def write(m: ValuesMigration) -> None:
+    """Write what place decided: removals, moves, extraConfigs, the further paths a leaf feeds, and switches."""
+    for path in m.removed:
+        m.doc.delete(path)
+    apply_moves(m.doc, m.moves)
+    m.report.extend(write_extra_configs(m.doc, m.dst_map, m.unexposed))
+    resolved = {format_key(move.old): format_key(move.new) for move in m.moves}
+    for leaf, track in m.also_tracks():
+        other_entry = feed_other_path(m.doc, m.dst_map, leaf, track, resolved, m.effective)
         if other_entry:
-            report.add(other_entry)
-    for (path, value), guard, own, toml_key in dict((t[0], t) for t in toggles).values():
-        doc.set(path, value)
-        report.add(Entry("added", None, format_key(path), None, value, origin=format_key(path), message=(
-            f"{dst_map.id} reads {own} (-> {toml_key}) only when {guard}; set {format_key(path)}: "
+            m.report.add(other_entry)
+    for (path, value), guard, own, toml_key in dict((t.switch, t) for t in m.toggles).values():
+        m.doc.set(path, value)
+        m.report.add(Entry("added", None, format_key(path), None, value, origin=format_key(path), message=(
+            f"{m.dst_map.id} reads {own} (-> {toml_key}) only when {guard}; set {format_key(path)}: "
             f"{str(value).lower()} so your value keeps its effect. Check this matches how you expose the service")))
 
-    report.extend(complete_list_items(doc, src_map, dst_map))
-    for path, value, line in chart_only:
-        report.add(carry_chart_value(doc, src_map, dst_map, path, value, line))
-    apply_rules(RuleContext(doc, report, src_map, dst_map, source_effective))
-    report.extend(default_changes(report, src_map, dst_map, user_values, plain(doc.data), src_version, dst_version))
-    report.extend(unmet_requirements(dst_map, overlay(dst_map.defaults_tree(), plain(doc.data))))
-    add_findings(report, state)
-    if alias is not None:
-        under_alias(report, alias, dst_map, src_map)
-    output = doc.dumps()
-    report.changed = output != source.original
-    return Result(output, report, source.original)
+
+def chart_level(m: ValuesMigration) -> None:
+    """The values that feed no TOML key, then the checks over the whole migrated file and the rules' findings."""
+    m.report.extend(complete_list_items(m.doc, m.src_map, m.dst_map))
+    for path, value, line in m.chart_only:
+        m.report.add(carry_chart_value(m.doc, m.src_map, m.dst_map, path, value, line))
+    apply_rules(RuleContext(m.doc, m.report, m.src_map, m.dst_map, m.source_effective))
+    m.report.extend(default_changes(m.report, m.src_map, m.dst_map, m.user_values, plain(m.doc.data),
+                                    m.src_version, m.dst_version))
+    m.report.extend(unmet_requirements(m.dst_map, overlay(m.dst_map.defaults_tree(), plain(m.doc.data))))
+    add_findings(m.report, m.state)
 
 
 def subchart_alias(doc: ValuesDocument, chart_map: ChartMap, given: str | None, name: str) -> str | None:
@@ -232,15 +329,14 @@ def under_alias(report: Report, alias: str, *maps: ChartMap) -> None:
     pattern = (re.compile(r"(?<![\w.])((?:" + "|".join(re.escape(t) for t in tops) + r")\.[\w.\[\]-]+)")
                if tops else None)
     values_paths = {e.origin for e in report.entries if e.origin and not e.origin.startswith("chart:")}
-    for entry in report.entries:
-        if entry.origin and not entry.origin.startswith("chart:"):
-            entry.origin = f"{alias}.{entry.origin}"
-        for attr in ("old_key", "new_key"):
-            value = getattr(entry, attr)
-            if value and value in values_paths:
-                setattr(entry, attr, f"{alias}.{value}")
-        if pattern is not None and entry.message:
-            entry.message = pattern.sub(lambda m: f"{alias}.{m.group(1)}", entry.message)
+
+    def named(key: str | None) -> str | None:
+        return f"{alias}.{key}" if key and key in values_paths else key
+
+    report.entries = [replace(
+        entry, origin=named(entry.origin), old_key=named(entry.old_key), new_key=named(entry.new_key),
+        message=pattern.sub(lambda m: f"{alias}.{m.group(1)}", entry.message) if pattern else entry.message,
+    ) for entry in report.entries]
 
 
 def part_of_each_item(src_map: ChartMap, dst_map: ChartMap, path: KeyPath, link: ChartLink) -> bool:
@@ -265,49 +361,46 @@ def duplicate_entries(doc: ValuesDocument) -> list[Entry]:
     return entries
 
 
-def migrate_embedded(doc: ValuesDocument, path: KeyPath, text: str, line: int | None, link: ChartLink,
-                     src_map: ChartMap, dst_map: ChartMap, src_version: str, dst_version: str,
-                     options: ValuesOptions) -> list[Entry]:
+def migrate_embedded(m: ValuesMigration, path: KeyPath, text: str, line: int | None) -> list[Entry]:
     """Embedded TOML is TOML: migrate it through the hub (edit mode) and write it back in its own style."""
     from .toml import Options, migrate_toml
 
     key = format_key(path)
-    target = embedded_link(dst_map, path)
-    if not same_lineage(src_map, dst_map) or target is None:
+    target = embedded_link(m.dst_map, path)
+    if not same_lineage(m.src_map, m.dst_map) or target is None:
         return [Entry("review", key, None, text, None, line=line, origin=key, message=(
-            f"TOML text that {src_map.id} pastes into deployment.toml; {dst_map.id} has no such value. "
+            f"TOML text that {m.src_map.id} pastes into deployment.toml; {m.dst_map.id} has no such value. "
             "Migrate it with `k8s-migrate toml --mode edit` and give it as a ConfigMap override"))]
     if not text.strip():
         return [Entry("kept", key, key, text, text, line=line, origin=key)]
     try:
         result = migrate_toml(text.encode("utf-8"), f"{key} (embedded TOML)", Options(
-            src_version, dst_version, mode="edit", profile=options.profile,
-            keep_old_defaults=options.keep_old_defaults, answers=options.answers))
+            m.src_version, m.dst_version, mode="edit", profile=m.options.profile,
+            keep_old_defaults=m.options.keep_old_defaults, answers=m.options.answers))
     except UsageError as exc:
-        raise UsageError(f"{key} (embedded TOML): {exc.message}", doc.name,
+        raise UsageError(f"{key} (embedded TOML): {exc.message}", m.doc.name,
                          line + (exc.line or 0) if line else None) from None
-    keys = [e for e in result.report.entries if e.old_key]  # findings are the outer migration's already
-    for entry in keys:
-        entry.origin = key
-        entry.line = None
+    keys = [replace(e, origin=key, line=None)  # findings are the outer migration's already
+            for e in result.report.entries if e.old_key]
     output = result.output if text.startswith("\n") else result.output.lstrip("\n")
     if output != text:
-        doc.set(path, output)
+        m.doc.set(path, output)
     summary = Entry("changed" if output != text else "kept", key, key, None, None, line=line, origin=key,
                     message=f"embedded deployment.toml text: {counted(len(keys), 'key')} migrated "
                             f"(the entries with origin {key})")
     return [summary, *keys]
 
 
-def carries_weight(link: Link, track, src_map: ChartMap, dst_map: ChartMap, source_effective: dict[str, Any]) -> bool:
+def carries_weight(leaf: FedLeaf, track: Track, src_map: ChartMap, dst_map: ChartMap,
+                   source_effective: dict[str, Any]) -> bool:
     """Did this value shape the old configuration as a customisation? Not when the old chart's guard kept
     it out of deployment.toml, nor (within one chart lineage) when it was the old chart's default."""
-    if guard_holds(link.link.guard, source_effective) is False:
+    if guard_holds(leaf.link.guard, source_effective) is False:
         return False
     if track.events:
         return True
-    old_default = src_map.defaults.get(format_key(link.values_path), _NONE)
-    return not (same_lineage(src_map, dst_map) and old_default is not _NONE and same_value(link.value, old_default))
+    old_default = src_map.defaults.get(format_key(leaf.values_path), _NONE)
+    return not (same_lineage(src_map, dst_map) and old_default is not _NONE and same_value(leaf.value, old_default))
 
 
 def wants_extra(options: ValuesOptions) -> bool:
@@ -330,7 +423,7 @@ def extra_configs_path(dst_map: ChartMap, toml_path: KeyPath) -> str | None:
     return paths[0]
 
 
-def write_extra_configs(doc: ValuesDocument, dst_map: ChartMap, unexposed: list) -> list[Entry]:
+def write_extra_configs(doc: ValuesDocument, dst_map: ChartMap, unexposed: list[Unexposed]) -> list[Entry]:
     """Move keys the new chart does not expose into its extraConfigs TOML, one table section each."""
     if not unexposed:
         return []
@@ -338,24 +431,22 @@ def write_extra_configs(doc: ValuesDocument, dst_map: ChartMap, unexposed: list)
     from ..formats.toml import TomlDocument
 
     entries = []
-    by_path: dict[str, list] = {}
-    for link, track, entry, extra in unexposed:
-        by_path.setdefault(extra, []).append((link, track, entry))
+    by_path: dict[str, list[Unexposed]] = {}
+    for item in unexposed:
+        by_path.setdefault(item.extra, []).append(item)
     for extra, items in by_path.items():
         current = doc.get(parse_key(extra)) if doc.has(parse_key(extra)) else ""
         text = str(current or "")
         toml = TomlDocument(decode_text((text if text.strip() else "# written by k8s-migrate\n").encode(), extra),
                             extra)
-        for link, track, entry in items:
+        for leaf, track, entry, _ in items:
             toml.set(track.path, track.value)
-            doc.delete(link.values_path)
-            entry.action = "moved"
-            entry.new_key = f"{extra}: {format_key(track.path)}"
-            entry.message = join(entry.message, (
-                f"{dst_map.id} does not expose {format_key(track.path)}; written into {extra}, which the chart "
-                "pastes into deployment.toml "
-                f"(answers file `unexposed: keep` keeps it at {format_key(link.values_path)})"))
-            entries.append(entry)
+            doc.delete(leaf.values_path)
+            entries.append(replace(entry, action="moved", new_key=f"{extra}: {format_key(track.path)}",
+                                   message=join(entry.message, (
+                                       f"{dst_map.id} does not expose {format_key(track.path)}; written into "
+                                       f"{extra}, which the chart pastes into deployment.toml (answers file "
+                                       f"`unexposed: keep` keeps it at {format_key(leaf.values_path)})"))))
         from ruamel.yaml.scalarstring import LiteralScalarString
 
         doc.set(parse_key(extra), LiteralScalarString(toml.dumps()))
@@ -374,19 +465,19 @@ def other_toml_keys(chart_map: ChartMap, path: KeyPath, main_key: str,
     return out
 
 
-def feed_other_path(doc: ValuesDocument, dst_map: ChartMap, link: Link, track, resolved: dict[str, str],
+def feed_other_path(doc: ValuesDocument, dst_map: ChartMap, leaf: FedLeaf, track: Track, resolved: dict[str, str],
                     effective: dict[str, Any]) -> Entry | None:
     """When the new chart reads a further key from another values path, write the value there too."""
     if not track.live:
         return None
-    own = format_key(link.values_path)
+    own = format_key(leaf.values_path)
     target = to_values(dst_map, format_key(track.path), prefer=resolved.get(own, own), values=effective)
     if target is None or target[0] in (own, resolved.get(own)):
         return None
     path_text, new_link = target
     value = invert_pattern(new_link.pattern, track.value, new_link.filter)
     if value is None:
-        value = link.value
+        value = leaf.value
     path = parse_key(path_text)
     if doc.has(path):
         return None
@@ -420,25 +511,23 @@ def same_lineage(src_map: ChartMap, dst_map: ChartMap) -> bool:
     return src_map.id.split("@")[0] == dst_map.id.split("@")[0]
 
 
-def follow_new_default(src_map: ChartMap, dst_map: ChartMap, old_path: KeyPath, new_path_text: str,
-                       old_value: Any, new_value: Any, entry: Entry) -> Any:
+def takes_new_default(src_map: ChartMap, dst_map: ChartMap, old_path: KeyPath, new_path_text: str,
+                      old_value: Any, new_value: Any) -> bool:
     """A value left at the old chart's default takes the new chart's default when that differs."""
     old_default = src_map.defaults.get(format_key(old_path), _NONE)
     new_default = dst_map.defaults.get(new_path_text, _NONE)
-    if old_default is _NONE or new_default is _NONE or not same_value(old_value, old_default):
-        return new_value
-    if same_value(new_default, new_value):
-        return new_value
-    entry.action = "defaulted"
-    entry.new_value = new_default
-    entry.message = join(entry.message, f"was {src_map.id}'s default; takes {dst_map.id}'s default")
-    return new_default
+    return (old_default is not _NONE and new_default is not _NONE and same_value(old_value, old_default)
+            and not same_value(new_default, new_value))
+
+
+def default_note(src_map: ChartMap, dst_map: ChartMap) -> str:
+    return f"was {src_map.id}'s default; takes {dst_map.id}'s default"
 
 
 _NONE = object()
 
 
-def apply_moves(doc: ValuesDocument, moves: list[tuple[KeyPath, KeyPath, Any, Any]]) -> None:
+def apply_moves(doc: ValuesDocument, moves: list[Move]) -> None:
     """Write values at their new paths: in place when only the value or the last key changes."""
     for old, new, _, _ in moves:
         rename_differing_segment(doc, old, new)
@@ -531,17 +620,14 @@ def complete_list_items(doc: ValuesTree, src_map: ChartMap, dst_map: ChartMap) -
 def carry_chart_value(doc: ValuesDocument, src_map: ChartMap, dst_map: ChartMap, path: KeyPath, value: Any,
                       line: int | None) -> Entry:
     key = format_key(path)
-    entry = Entry("kept", key, key, value, value, line=line, origin=key)
     known = key in dst_map.defaults or key in dst_map.default_parents()
-    if not known:
-        parent = format_key(path[:-1]) if len(path) > 1 else ""
-        free_form = parent and dst_map.defaults.get(parent) == {}
-        if not free_form:
-            entry.action = "review"
-            entry.message = f"{dst_map.id} has no value at {key}; kept where it is, check where it belongs"
-        return entry
-    new_value = follow_new_default(src_map, dst_map, path, key, value, value, entry)
-    if new_value is not value:
-        doc.set(path, new_value)
-        entry.new_value = new_value
-    return entry
+    parent = format_key(path[:-1]) if len(path) > 1 else ""
+    if not known and not (parent and dst_map.defaults.get(parent) == {}):
+        return Entry("review", key, key, value, value, line=line, origin=key,
+                     message=f"{dst_map.id} has no value at {key}; kept where it is, check where it belongs")
+    if known and takes_new_default(src_map, dst_map, path, key, value, value):
+        new_default = dst_map.defaults[key]
+        doc.set(path, new_default)
+        return Entry("defaulted", key, key, value, new_default, line=line, origin=key,
+                     message=default_note(src_map, dst_map))
+    return Entry("kept", key, key, value, value, line=line, origin=key)

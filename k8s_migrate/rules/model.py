@@ -62,8 +62,8 @@ def _key(text: Any, where: str) -> KeyPath:
         raise RuleError(f"{where}: {exc}") from None
 
 
-# A straight list of checks, one per field of the rule schema (mappings/README.md), each with its own message.
-def rule_from_data(data: dict[str, Any], pack: str, where: str) -> Rule:  # noqa: C901
+def rule_from_data(data: dict[str, Any], pack: str, where: str) -> Rule:
+    """A rule from its data, or a RuleError naming the first field that breaks the schema (mappings/README.md)."""
     if not isinstance(data, dict):
         raise RuleError(f"{where}: a rule must be a mapping")
     rid = data.get("id")
@@ -82,6 +82,18 @@ def rule_from_data(data: dict[str, Any], pack: str, where: str) -> Rule:  # noqa
         raise RuleError(f"{where}: give exactly one of key or keys")
     keys = tuple(_key(k, where) for k in (data.get("keys") or [data.get("key")]))
     to = _key(data["to"], where) if "to" in data else None
+    _check_what_op_needs(op, data, to, where)
+    when = data.get("when") or {}
+    _check_optional_fields(op, data, when, where)
+    return Rule(
+        id=rid, op=op, keys=keys, to=to, source=str(data["source"]), confidence=confidence,
+        message=str(data.get("message", "")).strip(), pack=pack, value=data.get("value"),
+        transform=data.get("transform"), when=dict(when), old=data.get("old"), new=data.get("new"),
+        keep_switch=data.get("keep_switch"), raw=dict(data),
+    )
+
+
+def _check_what_op_needs(op: str, data: dict[str, Any], to: KeyPath | None, where: str) -> None:
     if op in ("rename", "move", "list_to_keys") and to is None:
         raise RuleError(f"{where}: {op} needs 'to'")
     if op == "list_to_keys" and to is not None and format_key(to).count("*") != 1:
@@ -94,14 +106,19 @@ def rule_from_data(data: dict[str, Any], pack: str, where: str) -> Rule:  # noqa
         raise RuleError(f"{where}: {op} needs a value")
     if op == "default_change" and ("old" not in data or "new" not in data):
         raise RuleError(f"{where}: default_change needs old and new")
-    when = data.get("when") or {}
+
+
+_FIELDS = {
+    "id", "op", "key", "keys", "to", "value", "transform", "when", "source", "confidence",
+    "message", "old", "new", "keep_switch", "candidate", "note", "choice", "evidence", "met_by_new_stock",
+}
+
+
+def _check_optional_fields(op: str, data: dict[str, Any], when: dict[str, Any], where: str) -> None:
     unknown_guards = set(when) - set(GUARDS)
     if unknown_guards:
         raise RuleError(f"{where}: unknown guard(s) {', '.join(sorted(unknown_guards))}")
-    unknown_fields = set(data) - {
-        "id", "op", "key", "keys", "to", "value", "transform", "when", "source", "confidence",
-        "message", "old", "new", "keep_switch", "candidate", "note", "choice", "evidence", "met_by_new_stock",
-    }
+    unknown_fields = set(data) - _FIELDS
     if unknown_fields:
         raise RuleError(f"{where}: unknown field(s) {', '.join(sorted(unknown_fields))}")
     if "choice" in data:
@@ -116,12 +133,6 @@ def rule_from_data(data: dict[str, Any], pack: str, where: str) -> Rule:  # noqa
             raise RuleError(f"{where}: one_of needs a list of values for {key}")
     if "met_by_new_stock" in data and (op != "warn" or data["met_by_new_stock"] is not True):
         raise RuleError(f"{where}: met_by_new_stock is 'true' on a warn rule only")
-    return Rule(
-        id=rid, op=op, keys=keys, to=to, source=str(data["source"]), confidence=confidence,
-        message=str(data.get("message", "")).strip(), pack=pack, value=data.get("value"),
-        transform=data.get("transform"), when=dict(when), old=data.get("old"), new=data.get("new"),
-        keep_switch=data.get("keep_switch"), raw=dict(data),
-    )
 
 
 CHOICE_EFFECTS = {"summary", "value", "pin", "add_items"}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 
 def normal(value: Any) -> Any:
@@ -38,42 +38,60 @@ class TransformResult:
     split_into: list[tuple[str, Any]] | None = None
 
 
-# One branch per transform kind of the rule schema (map, multiply, split, ...), side by side.
-def transform_value(value: Any, transform: dict[str, Any]) -> TransformResult:  # noqa: C901
+def transform_value(value: Any, transform: dict[str, Any]) -> TransformResult:
     (kind, spec), = transform.items()
-    if kind == "map":
-        for old, new in spec.items():
-            if same_value(value, old):
-                return TransformResult(new)
+    if kind not in _TRANSFORMS:
+        raise ValueError(f"unknown transform {kind}")
+    return _TRANSFORMS[kind](value, spec)
+
+
+def _map(value: Any, spec: dict[Any, Any]) -> TransformResult:
+    for old, new in spec.items():
+        if same_value(value, old):
+            return TransformResult(new)
+    return TransformResult(value)
+
+
+def _invert(value: Any, spec: Any) -> TransformResult:
+    if isinstance(value, bool):
+        return TransformResult(not value)
+    if normal(value) in ("true", "false"):
+        return TransformResult(normal(value) != "true")
+    return TransformResult(value)
+
+
+def _join(value: Any, spec: dict[str, Any]) -> TransformResult:
+    if isinstance(value, list):
+        return TransformResult(spec.get("sep", ",").join(str(v) for v in value))
+    return TransformResult(value)
+
+
+def _split(value: Any, spec: dict[str, Any]) -> TransformResult:
+    if not isinstance(value, str):
         return TransformResult(value)
-    if kind == "invert":
-        if isinstance(value, bool):
-            return TransformResult(not value)
-        if normal(value) in ("true", "false"):
-            return TransformResult(normal(value) != "true")
+    parts = [p.strip() for p in value.split(spec.get("sep", ","))]
+    into = spec.get("into")
+    if not into:
+        return TransformResult(parts)
+    return TransformResult(split_into=list(zip(into, parts, strict=False)))
+
+
+def _unit(value: Any, spec: dict[str, Any]) -> TransformResult:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
         return TransformResult(value)
-    if kind == "join":
-        if isinstance(value, list):
-            return TransformResult(spec.get("sep", ",").join(str(v) for v in value))
-        return TransformResult(value)
-    if kind == "split":
-        if not isinstance(value, str):
-            return TransformResult(value)
-        parts = [p.strip() for p in value.split(spec.get("sep", ","))]
-        into = spec.get("into")
-        if not into:
-            return TransformResult(parts)
-        return TransformResult(split_into=list(zip(into, parts, strict=False)))
-    if kind == "unit":
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            return TransformResult(value)
-        result = number * float(spec["factor"])
-        return TransformResult(int(result) if result.is_integer() else result)
-    if kind == "replace":
-        if isinstance(value, str):
-            for old in spec["old"] if isinstance(spec["old"], list) else [spec["old"]]:
-                value = value.replace(old, spec["new"])
-        return TransformResult(value)
-    raise ValueError(f"unknown transform {kind}")
+    result = number * float(spec["factor"])
+    return TransformResult(int(result) if result.is_integer() else result)
+
+
+def _replace(value: Any, spec: dict[str, Any]) -> TransformResult:
+    if isinstance(value, str):
+        for old in spec["old"] if isinstance(spec["old"], list) else [spec["old"]]:
+            value = value.replace(old, spec["new"])
+    return TransformResult(value)
+
+
+_TRANSFORMS: dict[str, Callable[[Any, Any], TransformResult]] = {
+    "map": _map, "invert": _invert, "join": _join, "split": _split, "unit": _unit, "replace": _replace,
+}

@@ -27,8 +27,7 @@ def schema_findings(schema: dict[str, Any], data: Any) -> list[Finding]:
             for path, message in _problems(schema, data, ())]
 
 
-# One branch per JSON-schema keyword the validation data uses (type, enum, pattern, properties, ...).
-def _problems(schema: Any, value: Any, path: tuple) -> Iterator[tuple[tuple, str]]:  # noqa: C901
+def _problems(schema: Any, value: Any, path: tuple) -> Iterator[tuple[tuple, str]]:
     if not isinstance(schema, dict):
         return
     where = format_key(path) if path else "the values"
@@ -38,32 +37,43 @@ def _problems(schema: Any, value: Any, path: tuple) -> Iterator[tuple[tuple, str
         if not any(_JSON_TYPES.get(k, lambda v: True)(value) for k in kinds):
             yield path, f"{where} must be {' or '.join(kinds)}"
             return
-    if "enum" in schema and value not in schema["enum"]:
-        yield path, f"{where} must be one of {', '.join(map(str, schema['enum']))}"
-    if "const" in schema and value != schema["const"]:
-        yield path, f"{where} must be {schema['const']!r}"
-    if isinstance(value, str) and "pattern" in schema and not re.search(schema["pattern"], value):
-        yield path, f"{where} does not match {schema['pattern']!r}"
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if "minimum" in schema and value < schema["minimum"]:
-            yield path, f"{where} must be at least {schema['minimum']}"
-        if "maximum" in schema and value > schema["maximum"]:
-            yield path, f"{where} must be at most {schema['maximum']}"
+    yield from ((path, message) for message in _value_problems(schema, value, where))
     if isinstance(value, dict):
-        props = schema.get("properties", {})
-        for name in schema.get("required", []):
-            if name not in value:
-                yield path, f"{where} needs {name}"
-        for name, child in value.items():
-            if name in props:
-                yield from _problems(props[name], child, path + (str(name),))
-            elif schema.get("additionalProperties") is False:
-                yield path + (str(name),), f"{format_key(path + (str(name),))} is not allowed here"
-            elif isinstance(schema.get("additionalProperties"), dict):
-                yield from _problems(schema["additionalProperties"], child, path + (str(name),))
+        yield from _mapping_problems(schema, value, path, where)
     if isinstance(value, list) and isinstance(schema.get("items"), dict):
         for i, item in enumerate(value):
             yield from _problems(schema["items"], item, path + (i,))
+
+
+def _value_problems(schema: dict[str, Any], value: Any, where: str) -> Iterator[str]:
+    """enum, const, pattern, minimum and maximum."""
+    if "enum" in schema and value not in schema["enum"]:
+        yield f"{where} must be one of {', '.join(map(str, schema['enum']))}"
+    if "const" in schema and value != schema["const"]:
+        yield f"{where} must be {schema['const']!r}"
+    if isinstance(value, str) and "pattern" in schema and not re.search(schema["pattern"], value):
+        yield f"{where} does not match {schema['pattern']!r}"
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if "minimum" in schema and value < schema["minimum"]:
+            yield f"{where} must be at least {schema['minimum']}"
+        if "maximum" in schema and value > schema["maximum"]:
+            yield f"{where} must be at most {schema['maximum']}"
+
+
+def _mapping_problems(schema: dict[str, Any], value: dict[str, Any], path: tuple, where: str
+                      ) -> Iterator[tuple[tuple, str]]:
+    """required, properties and additionalProperties."""
+    props = schema.get("properties", {})
+    for name in schema.get("required", []):
+        if name not in value:
+            yield path, f"{where} needs {name}"
+    for name, child in value.items():
+        if name in props:
+            yield from _problems(props[name], child, path + (str(name),))
+        elif schema.get("additionalProperties") is False:
+            yield path + (str(name),), f"{format_key(path + (str(name),))} is not allowed here"
+        elif isinstance(schema.get("additionalProperties"), dict):
+            yield from _problems(schema["additionalProperties"], child, path + (str(name),))
 
 
 def _line(data: Any, path: tuple) -> int | None:
