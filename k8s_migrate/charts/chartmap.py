@@ -259,6 +259,15 @@ def resolve_id(chart: str) -> str | None:
     return candidates[0] if len(candidates) == 1 else None
 
 
+def builtin_source(chart: str) -> tuple[str, dict[str, Any]] | None:
+    """A built-in chart's id and where its templates come from, read without building its map (render needs
+    nothing more); None when ``chart`` names no built-in chart."""
+    chart_id = resolve_id(chart)
+    if chart_id is None:
+        return None
+    return chart_id, load_json(f"charts/{builtin_ids()[chart_id]}").get("source") or {}
+
+
 def load_chart_map(chart: str | Path) -> ChartMap:
     """A built-in chart map by id, or the map of a chart directory derived on the fly."""
     text = str(chart)

@@ -25,18 +25,27 @@ def chart_directory(chart: str, chart_map: ChartMap | None = None) -> Path:
     given = Path(chart).expanduser()
     if (given / "Chart.yaml").is_file():
         return given
-    if chart_map is None:
-        from .chartmap import load_map
-
-        chart_map = load_map(chart)
-    relative = (chart_map.source or {}).get("path")
+    chart_id, source = _chart_source(chart, chart_map)
+    relative = source.get("path")
     candidate = reference_root() / relative if relative else None
     if candidate is not None and (candidate / "Chart.yaml").is_file():
         return candidate
     from .pull import cached_chart
 
-    cached = cached_chart(chart_map.id)
+    cached = cached_chart(chart_id)
     if cached is not None:
         return cached
     raise UsageError(f"chart {chart} is built in but its templates are not here: run `k8s-migrate charts pull "
-                     f"{chart_map.id}`, or give a chart directory (`helm pull --untar` makes one)")
+                     f"{chart_id}`, or give a chart directory (`helm pull --untar` makes one)")
+
+
+def _chart_source(chart: str, chart_map: ChartMap | None) -> tuple[str, dict]:
+    """The chart's id and where its templates come from: a built-in chart's without building its map."""
+    if chart_map is None:
+        from .chartmap import builtin_source, load_map
+
+        found = builtin_source(chart)
+        if found is not None:
+            return found
+        chart_map = load_map(chart)  # not built in: the map says what it is, or load_map why there is none
+    return chart_map.id, chart_map.source or {}
