@@ -14,7 +14,7 @@ the output document (the new baseline, being edited) to the functions here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, Protocol
 
@@ -26,7 +26,7 @@ from .hub import HubKey, KeyPath, flatten, format_key, has_items, strip_indices
 from .profiles import implied_by_role, user_role
 from .report import Action, Entry, Report
 from .rules.apply import Context, HubState, Track, run
-from .rules.entries import entry_for, flag_unknown, join
+from .rules.entries import Verdict, ruled_action, unknown_or_ruled
 from .rules.load import rule_chain
 from .rules.values import same_value
 
@@ -184,33 +184,35 @@ class ItemMatcher:
 
 
 @dataclass
-class Verdict:
+class Standing:
+    """How an input key stands against the old baseline."""
+
     customised: bool
     old_default: Any
     old_default_from: str
     old_stock_path: KeyPath | None  # the same key in the old stock file (None: the user's own item)
 
 
-def judge_old(path: KeyPath, value: Any, old: Baseline, user_to_old: ItemMatcher) -> Verdict:
+def judge_old(path: KeyPath, value: Any, old: Baseline, user_to_old: ItemMatcher) -> Standing:
     in_item = has_items(path)
     stock_path = user_to_old.translate(path) if in_item else path
     if in_item and stock_path is None:
-        return Verdict(True, None, "", None)
+        return Standing(True, None, "", None)
     found, default, where = old.default(path, stock_path)
-    return Verdict(not found or not same_value(value, default), default, where, stock_path)
+    return Standing(not found or not same_value(value, default), default, where, stock_path)
 
 
 def judge_input_keys(state: HubState, old: Baseline, user_to_old: ItemMatcher
-                     ) -> tuple[dict[int, Verdict], set[KeyPath]]:
+                     ) -> tuple[dict[int, Standing], set[KeyPath]]:
     """How each input key stands against the old baseline (by track id), and the old stock keys the input covers."""
-    verdicts: dict[int, Verdict] = {}
+    standings: dict[int, Standing] = {}
     covered: set[KeyPath] = set()
     for track in state.tracks:
         if track.origin is not None:
-            verdict = verdicts[id(track)] = judge_old(track.origin.path, track.origin.value, old, user_to_old)
-            if verdict.old_stock_path is not None:
-                covered.add(verdict.old_stock_path)
-    return verdicts, covered
+            standing = standings[id(track)] = judge_old(track.origin.path, track.origin.value, old, user_to_old)
+            if standing.old_stock_path is not None:
+                covered.add(standing.old_stock_path)
+    return standings, covered
 
 
 # ---- the old stock file through the rules: where each of its keys lands in the new version --------
@@ -347,77 +349,76 @@ def output_path(track: Track, user_to_old: ItemMatcher, old_to_new: ItemMatcher,
     return tuple(result)
 
 
-def carry(track: Track, verdict: Verdict, target: KeyPath, new: Baseline, out: OutputDocument,
-          new_cat: Catalog, ctx: Context) -> Entry:
-    entry = entry_for(track, new_cat)
-    entry.new_key = format_key(target)
+def carry(track: Track, standing: Standing, target: KeyPath, new: Baseline, out: OutputDocument,
+          new_cat: Catalog, ctx: Context) -> Verdict:
+    """Write a live key at its target in the output, or leave it to the new baseline; the verdict says which
+    (its new_key is the target's, or None where the key is left out)."""
     in_new_stock = out.get(target)
     new_found, new_default, new_where = new.default(track.path, target)
-    if not verdict.customised and not track.pinned:
-        return follow_new_baseline(track, verdict, target, entry, in_new_stock, (new_found, new_default, new_where),
+    if not standing.customised and not track.pinned:
+        return follow_new_baseline(track, standing, target, in_new_stock, (new_found, new_default, new_where),
                                    out, new_cat, ctx)
     if in_new_stock is None and new_found and same_value(track.value, new_default):
-        return left_out(entry, f"equals the {new_where}; left out", new_default)
+        return left_out(track, f"equals the {new_where}; left out", new_default)
     put(track, target, out, in_new_stock)
-    return flag_unknown(entry, track.path, new_cat)
+    return replace(unknown_or_ruled(track, new_cat), new_key=format_key(target))
 
 
-def follow_new_baseline(track: Track, verdict: Verdict, target: KeyPath, entry: Entry, in_new_stock: Any,
+def follow_new_baseline(track: Track, standing: Standing, target: KeyPath, in_new_stock: Any,
                         new_default: tuple[bool, Any, str], out: OutputDocument, new_cat: Catalog,
-                        ctx: Context) -> Entry:
+                        ctx: Context) -> Verdict:
     """A key the user left at the old baseline's value follows the new baseline; where that changes what
-    the server runs, the entry says so (a new stock value is `changed`, a new default is `review`)."""
+    the server runs, the verdict says so (a new stock value is `changed`, a new default is `review`)."""
     found, default, where = new_default
-    was = f"was the {verdict.old_default_from} value"
+    was = f"was the {standing.old_default_from} value"
+    at = format_key(target)
     if in_new_stock is not None:
-        entry.new_value = _plain(in_new_stock)
-        if track.input_key.comment:
-            out.set(target, entry.new_value, track.input_key.comment)
-        changes = not same_value(entry.new_value, track.value)
-        if changes and entry.action in ("kept", "renamed", "moved"):
-            entry.action = "changed"
-            entry.source = join_sources(entry.source, f"{new_where_label(where, new_cat)}")
-            entry.message = join(f"{was}; the {new_cat.version} stock file sets {entry.new_value!r}", entry.message)
-        elif entry.action == "review" and entry.rule and all(met_by_new_stock(r) for r in entry.rule.split(",")):
-            entry.action = "changed" if changes else "defaulted"
-            entry.message = (f"{was}; follows the {new_cat.version} stock file's {entry.new_value!r}, which already "
-                             f"does what the rule asks")
-        return entry
+        return follow_new_stock(track, target, _plain(in_new_stock), was, where, out, new_cat)
     if found and same_value(default, track.value):
-        return left_out(entry, f"{was}; equals the {where}", default)
+        return left_out(track, f"{was}; equals the {where}", default)
     if not found and has_items(target):
         put(track, target, out, None)  # an item is one unit: its keys stay together
-        entry.message = join(f"{was}; the {new_cat.version} stock file has no such item, so yours stays whole",
-                             entry.message)
-        return entry
+        return Verdict(new_key=at, note=f"{was}; the {new_cat.version} stock file has no such item, so yours "
+                                        f"stays whole")
     if ctx.keep_old_defaults:
         put(track, target, out, None)
         now = f"the {where} is {default!r}" if found else f"{new_cat.version} has no default for it"
-        entry.message = join(f"{was}; {now}: kept {track.value!r} (--keep-old-defaults)", entry.message)
-        return entry
-    entry.action, entry.new_key, entry.new_value = "review", None, default if found else None
-    entry.source = join_sources(entry.source, where or f"{new_cat.version} catalog")
+        return Verdict(new_key=at, note=f"{was}; {now}: kept {track.value!r} (--keep-old-defaults)")
     if found:
-        entry.message = join(f"{was}, {track.value!r}; the {where} is {default!r}, so the behaviour changes. "
-                             f"Set it to {track.value!r} to keep the old behaviour (--keep-old-defaults does)",
-                             entry.message)
+        note = (f"{was}, {track.value!r}; the {where} is {default!r}, so the behaviour changes. "
+                f"Set it to {track.value!r} to keep the old behaviour (--keep-old-defaults does)")
     elif new_cat.known.is_known(track.path):
-        entry.message = join(f"{was}, {track.value!r}; the {new_cat.version} stock file no longer sets it and "
-                             f"{new_cat.version} has no default for it: left out, as WSO2 ships it. Set it to "
-                             f"{track.value!r} if you rely on it (--keep-old-defaults does)", entry.message)
+        note = (f"{was}, {track.value!r}; the {new_cat.version} stock file no longer sets it and "
+                f"{new_cat.version} has no default for it: left out, as WSO2 ships it. Set it to "
+                f"{track.value!r} if you rely on it (--keep-old-defaults does)")
     else:
-        entry.message = join(f"{was}; {new_cat.version} does not read this key and no rule says what replaces it",
-                             entry.message)
-    return entry
+        note = f"{was}; {new_cat.version} does not read this key and no rule says what replaces it"
+    return Verdict(action="review", new_key=None, new_value=default if found else None,
+                   source=where or f"{new_cat.version} catalog", note=note)
 
 
-def left_out(entry: Entry, why: str, default: Any) -> Entry:
+def follow_new_stock(track: Track, target: KeyPath, new_value: Any, was: str, where: str, out: OutputDocument,
+                     new_cat: Catalog) -> Verdict:
+    """The new stock file sets the key: the output keeps its value."""
+    if track.input_key.comment:
+        out.set(target, new_value, track.input_key.comment)
+    at = format_key(target)
+    changes = not same_value(new_value, track.value)
+    action = ruled_action(track)
+    if changes and action in ("kept", "renamed", "moved"):
+        return Verdict(action="changed", new_key=at, new_value=new_value, source=new_where_label(where, new_cat),
+                       note=f"{was}; the {new_cat.version} stock file sets {new_value!r}")
+    if action == "review" and track.events and all(met_by_new_stock(e.rule.id) for e in track.events):
+        return Verdict(action="changed" if changes else "defaulted", new_key=at, new_value=new_value,
+                       message=f"{was}; follows the {new_cat.version} stock file's {new_value!r}, which already "
+                               f"does what the rule asks")
+    return Verdict(new_key=at, new_value=new_value)
+
+
+def left_out(track: Track, why: str, default: Any) -> Verdict:
     """A value equal to the new default is not written: the effective value stays what it was."""
-    if entry.action in ("kept", "renamed", "moved", "changed", "unknown"):
-        entry.action = "defaulted"
-    entry.new_key, entry.new_value = None, default
-    entry.message = join(why + "; left out", entry.message)
-    return entry
+    stays = ruled_action(track) not in ("kept", "renamed", "moved", "changed", "unknown")
+    return Verdict(action=None if stays else "defaulted", new_key=None, new_value=default, note=why + "; left out")
 
 
 def put(track: Track, target: KeyPath, out: OutputDocument, in_new_stock: Any) -> None:
@@ -434,10 +435,6 @@ def met_by_new_stock(rule_id: str) -> bool:
 
 def new_where_label(where: str, new_cat: Catalog) -> str:
     return where if "stock" in where else f"{new_cat.version} stock file"
-
-
-def join_sources(*sources: str | None) -> str | None:
-    return " ; ".join(s for s in sources if s) or None
 
 
 def drop_empty_items(out: OutputDocument, appended: list[KeyPath]):

@@ -18,7 +18,7 @@ from .hub import KeyPath, flatten, format_key, parse_key, strip_indices
 
 
 @dataclass(frozen=True)
-class Detection:
+class ProfileDetection:
     profile: str
     role: str | None  # the server role of the old version this profile runs as
     how: str  # one line for the report
@@ -88,24 +88,25 @@ def user_role(data: dict[str, Any]) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def detect(data: dict[str, Any], catalog: Catalog, given: str | None = None) -> Detection:
+def detect(data: dict[str, Any], catalog: Catalog, given: str | None = None) -> ProfileDetection:
     """The profile of a deployment.toml: as given, else from its server role, else from the keys present."""
     role = user_role(data)
     role_key = profile_data()["detection"]["role_key"]
     if given:
         profile = canonical(given)
-        return Detection(profile, role or role_for(profile, catalog), f"profile {profile} (given with --profile)")
+        how = f"profile {profile} (given with --profile)"
+        return ProfileDetection(profile, role or role_for(profile, catalog), how)
     by_role = profile_of_role(role) if role else None
     default = profile_data()["default_profile"]
     if by_role and by_role != default:
-        return Detection(by_role, role, f"profile {by_role} (detected from {role_key} = \"{role}\")")
+        return ProfileDetection(by_role, role, f"profile {by_role} (detected from {role_key} = \"{role}\")")
     if catalog.profiles:
         return closest_stock_file(data, catalog, role)
     why = f"{role_key} = \"{role}\"" if role else f"no {role_key} in the file"
-    return Detection(default, role or role_for(default, catalog), f"profile {default} (detected: {why})")
+    return ProfileDetection(default, role or role_for(default, catalog), f"profile {default} (detected: {why})")
 
 
-def closest_stock_file(data: dict[str, Any], catalog: Catalog, role: str | None) -> Detection:
+def closest_stock_file(data: dict[str, Any], catalog: Catalog, role: str | None) -> ProfileDetection:
     """4.5+ distributions all say server_role = "default": pick the stock file whose keys the file shares most."""
     default = profile_data()["default_profile"]
     keys = _key_shapes(data)
@@ -119,7 +120,7 @@ def closest_stock_file(data: dict[str, Any], catalog: Catalog, role: str | None)
     ranked = ", ".join(f"{n} {scores[n]:.2f}" for n in sorted(scores, key=lambda n: scores[n], reverse=True))
     how = (f"profile {chosen} (detected from the keys present: closest {catalog.version} stock file by "
            f"shared keys: {ranked})")
-    return Detection(chosen, role or role_for(chosen, catalog), how)
+    return ProfileDetection(chosen, role or role_for(chosen, catalog), how)
 
 
 def _key_shapes(data: dict[str, Any]) -> set[str]:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from k8s_migrate.batch.discovery import Manifest, read_manifest
+from k8s_migrate.batch.discovery import Manifest, read_batch_manifest
 from k8s_migrate.batch.run import run_batch
 from k8s_migrate.batch.worker import Target
 from k8s_migrate.report import Entry, Report
@@ -56,7 +56,7 @@ def test_the_fleet_report_is_the_same_streamed(tmp_path, workers, flags):
     run = cli("batch", root, "--to", "4.6.0", "--manifest", manifest, "--report", report, "--workers", str(workers),
               *flags)
     assert run.code == 2, run.err  # the fixture's unversioned file fails; the rest migrate
-    expected = held_in_memory(root, workers, "--show-secrets" in flags, read_manifest(str(manifest)))
+    expected = held_in_memory(root, workers, "--show-secrets" in flags, read_batch_manifest(str(manifest)))
     assert report.read_text() == expected
     data = json.loads(expected)
     assert len(data["entries"]) > 50 and sum(data["summary"].values()) == len(data["entries"])

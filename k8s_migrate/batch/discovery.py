@@ -43,7 +43,7 @@ class Manifest:
 MANIFEST_FIELDS = {"glob", "kind", "from", "to", "profile", "mode", "chart", "to_chart"}
 
 
-def read_manifest(path: str) -> Manifest:
+def read_batch_manifest(path: str) -> Manifest:
     """A small YAML (or JSON) file: ``files: [{glob, kind?, from?, to?, profile?, chart?, to_chart?}]``,
     ``known_hosts: [...]``."""
     from ruamel.yaml import YAML

@@ -87,11 +87,11 @@ def run_job(job: Job, target: Target) -> JobResult:
         data = read_input(str(source))
         notes: list[str] = []
         if job.request.from_version is None and job.kind in ("toml", "configmap"):
-            version, notes = detected_version(data, job)
+            version, notes = detected_job_version(data, job)
             job = replace(job, request=replace(job.request, from_version=version))
         result = HANDLERS[job.kind](data, job.path, job)
         result.report.notes[:0] = notes
-        written = write_output(job, target, result.output, result.output != result.original)
+        written = write_job_output(job, target, result.output, result.output != result.original)
         from .consistency import facts_of
 
         facts = facts_of(result.report)
@@ -109,7 +109,7 @@ def run_job(job: Job, target: Target) -> JobResult:
         return failed(job, f"internal error: {type(exc).__name__}: {' '.join(str(exc).split())}")
 
 
-def write_output(job: Job, target: Target, output: str, changed: bool) -> str | None:
+def write_job_output(job: Job, target: Target, output: str, changed: bool) -> str | None:
     from ..output import write_atomic
 
     if target.out_dir:
@@ -130,7 +130,7 @@ def rendered(report: Report, target: Target) -> str:
     return entries_json(report.masked(target.show_secrets).entries)
 
 
-def detected_version(data: bytes, job: Job) -> tuple[str, list[str]]:
+def detected_job_version(data: bytes, job: Job) -> tuple[str, list[str]]:
     """No --from and no manifest 'from': the version the file's keys show, or a per-file error."""
     from ..commands.detection import version_detection
     from ..detect import version_range

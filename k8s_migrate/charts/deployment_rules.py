@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ..data import load_json, mappings_dir
@@ -123,24 +123,28 @@ def _write(ctx: RuleContext, rule: dict[str, Any], path: KeyPath, value: Any, me
     had = ctx.doc.has(path)
     old = ctx.doc.get(path) if had else None
     ctx.doc.set(path, value)
-    for entry in ctx.report.entries:
+    for index, entry in enumerate(ctx.report.entries):
         if entry.old_key is not None and (entry.origin == key or entry.new_key == key):
-            entry.action = "kept" if same_value(entry.old_value, value) else "changed"
-            entry.new_key, entry.new_value = key, value
-            entry.rule, entry.source, entry.message = rule["id"], rule.get("source"), message
+            _take_over(ctx, index, rule, message, action="kept" if same_value(entry.old_value, value) else "changed",
+                       new_key=key, new_value=value)
             return
     ctx.report.add(Entry("changed" if had else "added", key if had else None, key, old, value, rule=rule["id"],
                          source=rule.get("source"), message=message, origin=key))
 
 
 def _review(ctx: RuleContext, rule: dict[str, Any], key: str | None, value: Any, message: str) -> None:
-    for entry in ctx.report.entries:
+    for index, entry in enumerate(ctx.report.entries):
         if key is not None and entry.old_key == key:
-            entry.action, entry.rule, entry.source = "review", rule["id"], rule.get("source")
-            entry.message = message
+            _take_over(ctx, index, rule, message, action="review")
             return
     ctx.report.add(Entry("review", key, None, value, None, rule=rule["id"], source=rule.get("source"),
                          message=message, origin=key or f"chart:{ctx.dst_map.id}"))
+
+
+def _take_over(ctx: RuleContext, index: int, rule: dict[str, Any], message: str, **decided: Any) -> None:
+    """The rule's word replaces the migration's in the entry that already speaks for the path."""
+    ctx.report.entries[index] = replace(ctx.report.entries[index], rule=rule["id"], source=rule.get("source"),
+                                        message=message, **decided)
 
 
 def _holds(condition: dict[str, Any] | None, values: dict[str, Any]) -> bool:

@@ -83,7 +83,7 @@ def migrate_fleet(request: Request, answers_file: Optional[str], d: Delivery, wo
     check_report_path(d.report)
     try:
         from ..answers import load_answers
-        from ..batch.discovery import read_manifest
+        from ..batch.discovery import read_batch_manifest
         from ..batch.run import Interrupted, answered_batch
 
         if not Path(d.file).is_dir():
@@ -92,7 +92,7 @@ def migrate_fleet(request: Request, answers_file: Optional[str], d: Delivery, wo
             raise UsageError("give either --in-place or -o, not both")
         request = fleet_request(request, workers)
         answers = load_answers(answers_file, d.file)
-        fleet = read_manifest(manifest) if manifest else None
+        fleet = read_batch_manifest(manifest) if manifest else None
         try:
             return answered_batch(d.file, request, answers, fleet_target(d), workers, fleet)
         except Interrupted as stop:
@@ -137,7 +137,7 @@ def deliver_fleet(result: BatchResult, d: Delivery) -> None:
     shown = result.report.masked(d.show_secrets) if not d.quiet or (d.report and not json_report(d.report)) else None
     if d.report:
         try:
-            write_report(result, d.report, shown, d.show_secrets, d.follow_symlinks)
+            write_fleet_report(result, d.report, shown, d.show_secrets, d.follow_symlinks)
         except UsageError as exc:
             fail(exc)
     if shown is not None and not d.quiet:
@@ -151,7 +151,7 @@ def deliver_fleet(result: BatchResult, d: Delivery) -> None:
     finish(result.exit_code(d.check, d.strict))
 
 
-def write_report(result, path: str, shown, show_secrets: bool, follow_symlinks: bool) -> None:
+def write_fleet_report(result, path: str, shown, show_secrets: bool, follow_symlinks: bool) -> None:
     """--report: a JSON one streamed from the batch's spool (its entries were never all in memory), others whole."""
     from dataclasses import replace
 

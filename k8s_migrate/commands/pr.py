@@ -51,7 +51,7 @@ def pr_command(
         from pathlib import Path
 
         from ..answers import load_answers
-        from ..batch.discovery import read_manifest
+        from ..batch.discovery import read_batch_manifest
         from ..gitops import git
         from ..gitops.pr import PullRequest, open_command, open_pull_request, run_open
         from ..output import write_atomic
@@ -64,8 +64,8 @@ def pr_command(
         if push or open_pr:
             git.remote_url(root, remote)  # fail before any work
         answers = load_answers(answers_file, root)
-        outcome = open_pull_request(PullRequest(repo_dir, request, answers, base, branch,
-                                                read_manifest(manifest) if manifest else None, workers, show_secrets,
+        fleet = read_batch_manifest(manifest) if manifest else None
+        outcome = open_pull_request(PullRequest(repo_dir, request, answers, base, branch, fleet, workers, show_secrets,
                                                 remote=remote))
         if outcome.branch is None:
             sys.stderr.write(

@@ -3,6 +3,8 @@ TOML migration (edit mode by default); the manifest around them keeps its bytes.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ..errors import UsageError
 from ..formats.configmap import read_manifest, value_line
 from ..report import Report
@@ -25,10 +27,9 @@ def migrate_manifest(data: bytes, name: str, options):
         except UsageError as exc:
             raise UsageError(f"{where}: {exc.message}", name, (exc.line or 1) + first_line) from None
         manifest.replace(index, result.output)
-        for e in result.report.entries:
-            e.file = name
-            e.line = e.line + first_line if e.line else e.line
-            e.origin = f"{where}: {e.origin}" if e.origin else where
+        result.report.entries = [replace(e, file=name, line=e.line + first_line if e.line else e.line,
+                                         origin=f"{where}: {e.origin}" if e.origin else where)
+                                 for e in result.report.entries]  # in the manifest's terms
         result.report.notes = [f"{entry.name}: {n}" for n in result.report.notes]
         reports.append(result.report)
     report = Report(name, reports[0].from_version, reports[0].to_version)

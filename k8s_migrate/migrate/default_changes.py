@@ -206,7 +206,7 @@ def migrated(rendered: dict[str, Rendered], from_version: str, to_version: str) 
 
 
 @dataclass
-class Change:
+class DefaultChange:
     key: str
     old: Any
     new: Any
@@ -228,7 +228,7 @@ def default_changes(report: Report, src_map: ChartMap, dst_map: ChartMap, source
     new_effective = overlay(dst_map.defaults_tree(), migrated_values)
     catalog = load_catalog(dst_version)
     pairs = instance_pairs(src_map, dst_map, source_instances)
-    changes: dict[tuple[str, str, str], Change] = {}
+    changes: dict[tuple[str, str, str], DefaultChange] = {}
     names = tuple(n for n in (src_map.name, dst_map.name, "release-") if n)
     for old_instance, new_instance in pairs:
         before = migrated(render_model(src_map, old_instance, old_effective), src_version, dst_version)
@@ -246,7 +246,7 @@ def default_changes(report: Report, src_map: ChartMap, dst_map: ChartMap, source
                 continue
             if SERVICE in str(old) + str(new):  # a host the charts build: reported as such, the rest as it is
                 old, new = without_service_hosts(old, names, old_side=True), without_service_hosts(new, names)
-            change = changes.setdefault((key, repr(old), repr(new)), Change(key, old, new, b, a, []))
+            change = changes.setdefault((key, repr(old), repr(new)), DefaultChange(key, old, new, b, a, []))
             change.instances.append(new_instance)
     everywhere = len(pairs)
     return [entry_for_change(c, src_map, dst_map, source_values, dst_version, len(c.instances) < everywhere)
@@ -299,7 +299,7 @@ def _same(a: Any, b: Any) -> bool:
     return same_value(a, b)
 
 
-def _spoken_for(report: Report, change: Change) -> bool:
+def _spoken_for(report: Report, change: DefaultChange) -> bool:
     """An entry of the migration already names this key's new value."""
     return any(e.new_key == change.key and e.action != "kept" and _same(e.new_value, change.new)
                for e in report.entries)
@@ -309,7 +309,7 @@ def _shown(value: Any) -> str:
     return "(not set)" if value is ABSENT else repr(value)
 
 
-def entry_for_change(change: Change, src_map: ChartMap, dst_map: ChartMap, source_values: dict[str, Any],
+def entry_for_change(change: DefaultChange, src_map: ChartMap, dst_map: ChartMap, source_values: dict[str, Any],
                      dst_version: str, some_instances: bool) -> Entry:
     before, after = change.before, change.after
     where = f" in {', '.join(change.instances)}" if some_instances else ""

@@ -10,10 +10,9 @@ Each new file holds only the user's customisations; the report has one entry per
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ..catalog import load_catalog
 from ..charts.chartmap import ChartLink, ChartMap, apply_pattern, chart_version, invert_pattern, load_map, to_values
 from ..data import load_json, mappings_dir
 from ..errors import UsageError
@@ -21,10 +20,10 @@ from ..formats.text import decode
 from ..formats.values import ValuesDocument, container_for, detect_indent, get_path, plain
 from ..hub import HubKey, KeyPath, format_key, matches, parse_key, substitute, unflatten
 from ..profiles import canonical
-from ..report import Entry, Report, merge_reports
+from ..report import Action, Entry, Report, merge_reports
 from ..request import Request
-from ..rules.apply import run
-from ..rules.entries import add_findings, entry_for, join
+from ..rules.apply import Track, run
+from ..rules.entries import AS_RULED, Verdict, add_findings, decided, entry_for, join, ruled_action
 from ..rules.load import rule_chain
 from ..rules.values import same_value
 from .default_changes import default_changes, rendered_keys
@@ -77,7 +76,15 @@ class LeafPlacement:
     target: SplitChart
     path: KeyPath
     value: Any
-    entry: Entry | None = None  # the rule engine's verdict, for a leaf routed through the hub
+    routed: Routed | None = None  # for a leaf routed through the hub
+
+
+@dataclass(frozen=True)
+class Routed:
+    """A leaf's way through the hub into one target file: the rules' track, and where it went."""
+
+    track: Track
+    note: str = ""  # via which TOML key, or that the target does not expose it
 
 
 class NewValues:
@@ -169,19 +176,19 @@ def split_values(data: bytes, name: str, options: SplitOptions) -> SplitResult:
     targets, skipped = make_targets(src_map, dst_maps, by_profile, rules, options, name)
 
     landings: dict[KeyPath, list[LeafPlacement]] = {}
-    verdicts: dict[KeyPath, Entry] = {}  # why a hub-routed leaf landed nowhere (removed, not exposed)
+    stopped: dict[KeyPath, Routed] = {}  # why a hub-routed leaf landed nowhere (removed, not exposed)
     leaves = doc.leaves()
     links = {path: [(k, link) for k, link in src_map.values_to_toml(format_key(path)) if link.kind != "embedded"]
              for path, _, _ in leaves}
     for target in targets:
-        route_through_hub(target, leaves, links, rules, src_version, options, landings, verdicts)
+        route_through_hub(target, leaves, links, rules, src_version, options, landings, stopped)
     for path, value, _ in leaves:
         for landing in route_chart_level(targets, rules, path, value):
             add_landing(landings, path, landing)
 
     orphans = Report(name, src_version, ",".join(sorted({t.version for t in targets})) or src_version)
     for path, value, line in leaves:
-        entry, owner = judge(src_map, doc, path, value, line, landings.get(path, []), verdicts.get(path), rules, name)
+        entry, owner = judge(src_map, doc, path, value, line, landings.get(path, []), stopped.get(path), rules, name)
         (owner.report if owner else orphans).add(entry)
     merge_findings(targets)
     for target in targets:
@@ -297,7 +304,7 @@ def links_for(target: SplitChart, found: list[tuple[str, ChartLink]],
 def route_through_hub(target: SplitChart, leaves: list[tuple[KeyPath, Any, int | None]],
                       links: dict[KeyPath, list[tuple[str, ChartLink]]], rules: dict[str, Any],
                       src_version: str, options: SplitOptions, landings: dict[KeyPath, list[LeafPlacement]],
-                      verdicts: dict[KeyPath, Entry]) -> None:
+                      stopped: dict[KeyPath, Routed]) -> None:
     fed: list[tuple[KeyPath, Any, ChartLink]] = []
     keys: list[HubKey] = []
     for path, value, line in leaves:
@@ -307,18 +314,14 @@ def route_through_hub(target: SplitChart, leaves: list[tuple[KeyPath, Any, int |
                                line, origin=format_key(path)))
     state = run(keys, rule_chain(src_version, target.version),
                 options.rule_context(target.profile))
-    catalog = load_catalog(target.version)
     for (path, value, link), track in zip(fed, state.tracks[:len(fed)], strict=True):
-        entry = entry_for(track, catalog)
-        entry.origin = format_key(path)
         if not track.live:
-            verdicts.setdefault(path, entry)
+            stopped.setdefault(path, Routed(track))
             continue
         toml_key = format_key(track.path)
         found = to_values(target.chart_map, toml_key, values=target.effective)
         if found is None:
-            entry.message = join(entry.message, f"{target.chart_map.id} does not expose {toml_key}")
-            verdicts.setdefault(path, entry)
+            stopped.setdefault(path, Routed(track, f"{target.chart_map.id} does not expose {toml_key}"))
             continue
         new_path, new_link = found
         new_value = value
@@ -327,26 +330,28 @@ def route_through_hub(target: SplitChart, leaves: list[tuple[KeyPath, Any, int |
                 link.pattern, link.filter):
             inverted = invert_pattern(new_link.pattern, track.value, new_link.filter)
             new_value = value if inverted is None else inverted
-        entry.message = join(entry.message, f"via {toml_key}")
-        add_landing(landings, path, LeafPlacement(target, parse_key(new_path), new_value, entry))
+        routed = Routed(track, f"via {toml_key}")
+        add_landing(landings, path, LeafPlacement(target, parse_key(new_path), new_value, routed))
     add_findings(target.report, state)
 
 
 def merge_findings(targets: list[SplitChart]) -> None:
     """A finding about a key no input leaf carries is listed once, naming every file it applies to."""
     first: dict[tuple[str, str | None, str | None], Entry] = {}
+    also: dict[int, list[str]] = {}  # id of the first entry -> the other files it applies to
     for target in targets:
         kept = []
         for entry in target.report.entries:
-            if entry.origin is not None:
-                kept.append(entry)
-                continue
-            earlier = first.setdefault((entry.action, entry.new_key, entry.rule), entry)
+            earlier = entry if entry.origin is not None else first.setdefault(
+                (entry.action, entry.new_key, entry.rule), entry)
             if earlier is entry:
                 kept.append(entry)
             else:
-                earlier.message = join(earlier.message, f"also {target.name}")
+                also.setdefault(id(earlier), []).append(target.name)
         target.report.entries = kept
+    for target in targets:
+        target.report.entries = [replace(e, message=join(e.message, *(f"also {n}" for n in also[id(e)])))
+                                 if id(e) in also else e for e in target.report.entries]
 
 
 def add_landing(landings: dict[KeyPath, list[LeafPlacement]], path: KeyPath, landing: LeafPlacement) -> None:
@@ -392,21 +397,20 @@ def known_path(chart_map: ChartMap, path: KeyPath) -> bool:
 
 
 def judge(src_map: ChartMap, doc: ValuesDocument, path: KeyPath, value: Any, line: int | None,
-          landings: list[LeafPlacement], verdict: Entry | None, rules: dict[str, Any],
+          landings: list[LeafPlacement], stopped: Routed | None, rules: dict[str, Any],
           name: str) -> tuple[Entry, SplitChart | None]:
     """The one report entry of an input leaf, and the target whose report holds it; writes customisations."""
     key = format_key(path)
     old_default = src_map.defaults.get(key, _MISSING)
     customised = old_default is _MISSING or not same_value(value, old_default)
     if not landings:
-        return unplaced(src_map, path, value, line, verdict, rules, customised), None
+        return unplaced(src_map, path, value, line, stopped, rules, customised), None
     owner = landings[0]
-    entry = owner.entry or Entry("kept", key, format_key(owner.path), value, owner.value, line=line, origin=key)
-    entry.old_key, entry.new_key, entry.line, entry.origin = key, format_key(owner.path), line, key
-    if entry.action in ("review", "removed"):
-        return entry, owner.target
+    ruled = ruled_action(owner.routed.track) if owner.routed else "kept"
+    if ruled in ("review", "removed"):
+        return leaf_entry(key, value, line, owner, placed(key, owner)), owner.target
     if not customised:
-        return left_at_default(src_map, owner, entry), owner.target
+        return leaf_entry(key, value, line, owner, left_at_default(src_map, key, owner)), owner.target
     written = []
     for landing in landings:
         new_default = landing.target.chart_map.defaults.get(format_key(landing.path), _MISSING)
@@ -414,59 +418,69 @@ def judge(src_map: ChartMap, doc: ValuesDocument, path: KeyPath, value: Any, lin
             continue
         landing.target.doc.set(landing.path, source_node(doc, path, value, landing.value), eol_comment(doc, path))
         written.append(f"{landing.target.name}: {format_key(landing.path)}")
-        if landing.target is not owner.target and landing.entry is not None:
-            renders = landing.entry.new_key or "it"
+        if landing.target is not owner.target and landing.routed is not None:
+            renders = format_key(landing.routed.track.path)
             landing.target.report.add(Entry("added", None, format_key(landing.path), None, landing.value, line=line,
                                             origin=key, message=(
                 f"{key} written here too: {landing.target.chart_map.id} renders {renders} from it as well "
                 f"({owner.target.name} holds the entry of this value)")))
-    entry.new_value = owner.value
     if not written:
-        entry.message = join(entry.message, f"equals the default of {owner.target.chart_map.id}; not written")
-        return entry, owner.target
-    if entry.action == "kept":
-        entry.action = "changed" if not same_value(owner.value, value) else "moved"
-    entry.message = join(entry.message, "written to " + ", ".join(written))
-    return entry, owner.target
+        return leaf_entry(key, value, line, owner, placed(
+            key, owner, new_value=owner.value,
+            then=f"equals the default of {owner.target.chart_map.id}; not written")), owner.target
+    action: Action | None = ("changed" if not same_value(owner.value, value) else "moved") if ruled == "kept" else None
+    return leaf_entry(key, value, line, owner, placed(
+        key, owner, action, owner.value, "written to " + ", ".join(written))), owner.target
 
 
-def left_at_default(src_map: ChartMap, owner: LeafPlacement, entry: Entry) -> Entry:
+def placed(key: str, owner: LeafPlacement, action: Action | None = None, new_value: Any = AS_RULED,
+           then: str = "") -> Verdict:
+    """The verdict on a leaf that lands in the owner's file: the entry names the values paths."""
+    return Verdict(action=action, old_key=key, new_key=format_key(owner.path), new_value=new_value, origin=key,
+                   then=(then,) if then else ())
+
+
+def leaf_entry(key: str, value: Any, line: int | None, owner: LeafPlacement | None, verdict: Verdict,
+               routed: Routed | None = None) -> Entry:
+    """The one entry of an input leaf: its way through the hub (when it went through it), with the verdict.
+    A leaf that did not go through the hub is `kept` at its owner's value unless the verdict says otherwise."""
+    routed = owner.routed if owner is not None else routed
+    if routed is not None:
+        return entry_for(routed.track, replace(verdict, then=(routed.note, *verdict.then)))
+    return Entry(verdict.action or "kept", key, decided(verdict.new_key, None), value,
+                 decided(verdict.new_value, owner.value if owner is not None else None), line=line, origin=key,
+                 message=join(*verdict.then))
+
+
+def left_at_default(src_map: ChartMap, key: str, owner: LeafPlacement) -> Verdict:
     dst = owner.target.chart_map
     new_default = dst.defaults.get(format_key(owner.path), _MISSING)
     if new_default is _MISSING or same_value(new_default, owner.value):
-        entry.message = join(entry.message, f"{src_map.id}'s default; not written ({dst.id} has its own default)")
-        entry.action = "kept"
-        return entry
+        return placed(key, owner, "kept", then=f"{src_map.id}'s default; not written ({dst.id} has its own default)")
     if new_default in ("", None) and owner.value not in ("", None):
-        entry.action = "review"
-        entry.message = join(entry.message, f"was {src_map.id}'s default {owner.value!r}; {dst.id} leaves "
-                             f"{format_key(owner.path)} empty: give the value the new deployment uses")
-        return entry
-    entry.action, entry.new_value = "defaulted", new_default
-    entry.message = join(entry.message, f"was {src_map.id}'s default; {owner.target.name} takes {dst.id}'s default")
-    return entry
+        return placed(key, owner, "review", then=(f"was {src_map.id}'s default {owner.value!r}; {dst.id} leaves "
+                                                  f"{format_key(owner.path)} empty: give the value the new deployment "
+                                                  f"uses"))
+    return placed(key, owner, "defaulted", new_default,
+                  f"was {src_map.id}'s default; {owner.target.name} takes {dst.id}'s default")
 
 
-def unplaced(src_map: ChartMap, path: KeyPath, value: Any, line: int | None, verdict: Entry | None,
+def unplaced(src_map: ChartMap, path: KeyPath, value: Any, line: int | None, stopped: Routed | None,
              rules: dict[str, Any], customised: bool) -> Entry:
     """A leaf no target file takes."""
     key = format_key(path)
+    if stopped is not None and ruled_action(stopped.track) == "removed":
+        return leaf_entry(key, value, line, None, Verdict(old_key=key, origin=key), stopped)
     rule = path_rule(rules, path)
-    if verdict is not None and verdict.action == "removed":
-        verdict.old_key, verdict.line, verdict.origin = key, line, key
-        return verdict
-    entry = verdict or Entry("review", key, None, value, None, line=line, origin=key)
-    entry.old_key, entry.new_key, entry.new_value, entry.line, entry.origin = key, None, None, line, key
+    action: Action
     if rule is not None and "review" in rule and customised:
-        entry.action, entry.message = "review", join(entry.message, rule["review"])
+        action, why = "review", rule["review"]
     elif customised:
-        entry.action = "review"
-        entry.message = join(entry.message,
-                             "no target chart takes this value; carry it over by hand if it still applies")
+        action, why = "review", "no target chart takes this value; carry it over by hand if it still applies"
     else:
-        entry.action = "removed"
-        entry.message = join(entry.message, f"{src_map.id}'s default, and no target chart takes it")
-    return entry
+        action, why = "removed", f"{src_map.id}'s default, and no target chart takes it"
+    return leaf_entry(key, value, line, None, Verdict(action=action, old_key=key, new_key=None, new_value=None,
+                                                      origin=key, then=(why,)), stopped)
 
 
 def source_node(doc: ValuesDocument, path: KeyPath, value: Any, new_value: Any) -> Any:

@@ -4,6 +4,7 @@ the output and its report."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
@@ -35,7 +36,7 @@ from ..report import Entry, Report
 from ..request import Request
 from ..rules.aliases import canonicalise
 from ..rules.apply import Context, HubState, Track, run
-from ..rules.entries import add_findings, entry_for, flag_unknown
+from ..rules.entries import Verdict, add_findings, entry_for, unknown_or_ruled
 from ..rules.load import rule_chain
 from ..rules.values import same_value
 
@@ -106,8 +107,7 @@ def edit_toml(user: TomlDocument, state: HubState, report: Report, new_cat: Cata
                 user.rename(origin.path, track.path)
             if not same_value(track.value, origin.value) or type(track.value) is not type(origin.value):
                 user.set(track.path, track.value)
-        entry = entry_for(track, new_cat)
-        report.add(flag_unknown(entry, track.path, new_cat) if track.live else entry)
+        report.add(entry_for(track, unknown_or_ruled(track, new_cat)))
     landed = {t.origin.path: t.path for t in state.tracks if t.origin is not None and t.live}
     output = user.dumps()
     if not user.edited:
@@ -235,7 +235,7 @@ def rebase_toml(user: TomlValues | TomlDocument, state: HubState, report: Report
                    implied=implied_by_role(old_cat, options.role), implied_from=f"{options.role} role")
     new, out = new_baseline(new_cat, options)
     user_to_old = ItemMatcher(user.data(), old.stock)
-    verdicts, covered = judge_input_keys(state, old, user_to_old)
+    standings, covered = judge_input_keys(state, old, user_to_old)
     old_carried = stock_values_through_rules(old, new_cat.version, ctx)
     remove_what_the_user_removed(state, old, new, out, covered, ItemMatcher(old_carried, new.stock), report, ctx)
     # the user's keys land in what is left of the new stock file, with its items where they are now
@@ -249,37 +249,34 @@ def rebase_toml(user: TomlValues | TomlDocument, state: HubState, report: Report
     landed: dict[KeyPath, KeyPath] = {}  # input key -> where it is in the output
     customised_tables: set[KeyPath] = set()
     added: list[Track] = []
+    verdicts: list[tuple[Track, Verdict]] = []  # the input's keys, in file order: their entries come once items settle
     for track in state.tracks:
         if track.origin is None:
             added.append(track)
             continue
-        verdict = verdicts[id(track)]
         if not track.live:
-            report.add(entry_for(track, new_cat))
+            verdicts.append((track, Verdict()))
             continue
+        standing = standings[id(track)]
         target = output_path(track, user_to_old, old_to_new, out, item_index, appended)
         written.add(target)
-        if verdict.customised:
+        if standing.customised:
             customised_tables.add(target[:-1])
-        entry = carry(track, verdict, target, new, out, new_cat, ctx)
+        verdicts.append((track, carry(track, standing, target, new, out, new_cat, ctx)))
         if out.get(target) is not None:
             landed[track.origin.path] = target
-        report.add(entry)
     shift = drop_empty_items(out, appended)
     if shift:
         item_index = {k: shift(k[:-1] + (v,))[-1] for k, v in item_index.items()}
         landed = {k: shift(v) for k, v in landed.items()}
         written = {shift(p) for p in written}
-        for entry in report.entries:
-            if entry.new_key:
-                entry.new_key = format_key(shift(parse_key(entry.new_key)))
+        verdicts = [(track, at_shifted_key(verdict, shift)) for track, verdict in verdicts]
+    report.extend(entry_for(track, verdict) for track, verdict in verdicts)
     for track in added:  # after the user's keys: a key a rule adds to an item goes where that item landed
         target = in_output_items(track.path, item_index)
         out.set(target, track.value)
         written.add(target)
-        entry = entry_for(track, new_cat)
-        entry.new_key = format_key(target)
-        report.add(entry)
+        report.add(entry_for(track, Verdict(new_key=format_key(target))))
     for key in state.withheld:  # a rule keeps this key of the new baseline out (its finding says why)
         if out.get(key) is not None:
             out.delete(key)
@@ -288,6 +285,13 @@ def rebase_toml(user: TomlValues | TomlDocument, state: HubState, report: Report
     if user.source.text.endswith("\n") and text and not text.endswith("\n"):
         text += "\n"
     return user.source.dress(text)
+
+
+def at_shifted_key(verdict: Verdict, shift: Callable[[KeyPath], KeyPath]) -> Verdict:
+    """A key in an array item after one the carry-over dropped (empty) moves up with its item."""
+    if not isinstance(verdict.new_key, str):
+        return verdict
+    return replace(verdict, new_key=format_key(shift(parse_key(verdict.new_key))))
 
 
 def anchor_finder(state: HubState, landed: dict[KeyPath, KeyPath]):

@@ -10,7 +10,6 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any, Iterator, NamedTuple, Protocol
 
-from ..catalog import load_catalog
 from ..charts.chartmap import (
     ChartLink,
     ChartMap,
@@ -33,7 +32,7 @@ from ..hub import HubKey, KeyPath, format_key, parse_key
 from ..report import Entry, Report
 from ..request import Request
 from ..rules.apply import HubState, Track, run
-from ..rules.entries import add_findings, entry_for, join
+from ..rules.entries import AS_RULED, Verdict, add_findings, entry_for, ruled_action
 from ..rules.load import rule_chain
 from ..rules.values import same_value
 from .default_changes import default_changes
@@ -83,11 +82,10 @@ class Move(NamedTuple):
 
 
 class Unexposed(NamedTuple):
-    """A key the new chart can only take in its extraConfigs TOML, and the entry that reports it."""
+    """A key the new chart can only take in its extraConfigs TOML."""
 
     leaf: FedLeaf
     track: Track
-    entry: Entry
     extra: str
 
 
@@ -187,44 +185,42 @@ def run_rules(m: ValuesMigration) -> None:
 
 def place(m: ValuesMigration) -> None:
     """Decide where the new chart reads each fed key, and report each (the extraConfigs ones once written)."""
-    catalog = load_catalog(m.dst_version)
     for leaf, track in m.fed_tracks():
-        entry = place_leaf(m, leaf, track, entry_for(track, catalog))
-        if entry is not None:
-            m.report.add(entry)
+        verdict = place_leaf(m, leaf, track)
+        if verdict is not None:
+            m.report.add(entry_for(track, verdict))
 
 
-def place_leaf(m: ValuesMigration, leaf: FedLeaf, track: Track, base: Entry) -> Entry | None:
+def place_leaf(m: ValuesMigration, leaf: FedLeaf, track: Track) -> Verdict | None:
     """Removed, left where the new chart does not read it, kept for review, placed, or (None) bound for
     extraConfigs."""
     own = format_key(leaf.values_path)
     if not track.live:
         m.removed.append(leaf.values_path)
-        return replace(base, message=join(base.message, f"removed {own} from the values"))
+        return Verdict(then=(f"removed {own} from the values",))
     toml_key = format_key(track.path)
     target = to_values(m.dst_map, toml_key, prefer=own, values=m.effective)
     if target is not None:
-        return place_at(m, leaf, track, base, target)
+        return place_at(m, leaf, track, target)
     if not carries_weight(leaf, track, m.src_map, m.dst_map, m.source_effective):
-        return replace(base, action="kept", message=join(base.message, (
+        return Verdict(action="kept", then=(
             f"{m.dst_map.id} does not expose {toml_key}, and this value had no effect of its own "
             f"in {m.src_map.id} (its default, or a guard that did not hold); left at {own}, "
-            "which the new chart does not read")))
+            "which the new chart does not read",))
     extra = extra_configs_path(m.dst_map, track.path) if wants_extra(m.options) else None
     if extra is not None:
-        m.unexposed.append(Unexposed(leaf, track, base, extra))
+        m.unexposed.append(Unexposed(leaf, track, extra))
         return None
-    return replace(base, action="review", message=join(base.message, (
+    return Verdict(action="review", then=(
         f"{m.dst_map.id} does not expose {toml_key}; kept at {own}. "
-        "Set it through a ConfigMap override of deployment.toml (or extraConfigs where the chart has it)")))
+        "Set it through a ConfigMap override of deployment.toml (or extraConfigs where the chart has it)",))
 
 
-def place_at(m: ValuesMigration, leaf: FedLeaf, track: Track, base: Entry, target: tuple[str, ChartLink]
-             ) -> Entry:
-    """A key the new chart reads from a values path: its value there, and the entry that says so."""
+def place_at(m: ValuesMigration, leaf: FedLeaf, track: Track, target: tuple[str, ChartLink]) -> Verdict:
+    """A key the new chart reads from a values path: its value there, and the verdict that says so."""
     (new_path_text, new_link), guard_note = through_guard(m, leaf, format_key(track.path), target)
     new_value = value_for(leaf, track, new_link)
-    action, reported_value, notes = base.action, base.new_value, [guard_note]
+    action, reported_value, notes = ruled_action(track), track.value, [guard_note]
     if same_lineage(m.src_map, m.dst_map) and takes_new_default(m.src_map, m.dst_map, leaf.values_path,
                                                                new_path_text, leaf.value, new_value):
         new_value = reported_value = m.dst_map.defaults[new_path_text]
@@ -234,8 +230,8 @@ def place_at(m: ValuesMigration, leaf: FedLeaf, track: Track, base: Entry, targe
     if new_path_text != format_key(leaf.values_path) and action in ("kept", "renamed"):
         action = "moved" if action == "kept" else action
         notes.append(f"values path {format_key(leaf.values_path)} -> {new_path_text}")
-    return replace(base, action=action, new_value=reported_value, message=join(base.message, *notes),
-                   new_key=new_path_text if action == "moved" and not track.events else base.new_key)
+    return Verdict(action=action, new_value=reported_value, then=tuple(notes),
+                   new_key=new_path_text if action == "moved" and not track.events else AS_RULED)
 
 
 def through_guard(m: ValuesMigration, leaf: FedLeaf, toml_key: str, target: tuple[str, ChartLink]
@@ -439,14 +435,13 @@ def write_extra_configs(doc: ValuesDocument, dst_map: ChartMap, unexposed: list[
         text = str(current or "")
         toml = TomlDocument(decode_text((text if text.strip() else "# written by k8s-migrate\n").encode(), extra),
                             extra)
-        for leaf, track, entry, _ in items:
+        for leaf, track, _ in items:
             toml.set(track.path, track.value)
             doc.delete(leaf.values_path)
-            entries.append(replace(entry, action="moved", new_key=f"{extra}: {format_key(track.path)}",
-                                   message=join(entry.message, (
-                                       f"{dst_map.id} does not expose {format_key(track.path)}; written into "
-                                       f"{extra}, which the chart pastes into deployment.toml (answers file "
-                                       f"`unexposed: keep` keeps it at {format_key(leaf.values_path)})"))))
+            entries.append(entry_for(track, Verdict(action="moved", new_key=f"{extra}: {format_key(track.path)}", then=(
+                f"{dst_map.id} does not expose {format_key(track.path)}; written into {extra}, which the chart "
+                f"pastes into deployment.toml (answers file `unexposed: keep` keeps it at "
+                f"{format_key(leaf.values_path)})",))))
         from ruamel.yaml.scalarstring import LiteralScalarString
 
         doc.set(parse_key(extra), LiteralScalarString(toml.dumps()))

@@ -143,7 +143,7 @@ def build_template_file(found: XmlResult, base_text: str, base_name: str, versio
     base_data = out.data()
     baseline = Baseline(load_catalog(version), base_data, f"{version} stock file")
     base_flat = flatten(base_data)
-    xml_data = nest(found.keys)
+    xml_data = nest_hub_keys(found.keys)
     matcher = ItemMatcher(xml_data, base_data)
     placed: dict[KeyPath, int] = {}
     appended: set[KeyPath] = set()
@@ -158,7 +158,7 @@ def build_template_file(found: XmlResult, base_text: str, base_name: str, versio
     return built
 
 
-def nest(keys: list[HubKey]) -> dict[str, Any]:
+def nest_hub_keys(keys: list[HubKey]) -> dict[str, Any]:
     """The hub keys as nested data (arrays of tables as lists), for matching items by identity."""
     return nest_leaves((hub.path, hub.value) for hub in keys)
 
@@ -228,10 +228,7 @@ def entries_by_old_key(report: Report) -> dict[str, list[Entry]]:
 def customisation_entry(cust: Customisation, keys: list[str], built: TemplateFile,
                         stage_by_key: dict[str, list[Entry]], template_version: str, target: str,
                         chained: bool) -> Entry:
-    old_value = cust.stock_value if cust.action == "removed" else cust.user_value
-    entry = Entry(LANDED, cust.xpath, None, old_value, None, rule=cust.rule, source=rule_source(cust, template_version),
-                  line=cust.line, file=cust.file, origin=f"{cust.file}:{cust.line or '-'} {cust.xpath}",
-                  confidence=rule_fact(cust, template_version, "confidence"))
+    rule, source = cust.rule, rule_source(cust, template_version)
     landings = [built.landings[k] for k in keys if k in built.landings]
     finals: dict[str, Any] = {}
     notes: list[str] = []
@@ -252,8 +249,8 @@ def customisation_entry(cust: Customisation, keys: list[str], built: TemplateFil
         for toml_entry in later:
             if toml_entry.new_key and toml_entry.action not in ("removed", "defaulted"):
                 finals[toml_entry.new_key] = toml_entry.new_value
-            entry.rule = join_ids(entry.rule, toml_entry.rule)
-            entry.source = join_ids(entry.source, toml_entry.source, " ; ")
+            rule = join_ids(rule, toml_entry.rule)
+            source = join_ids(source, toml_entry.source, " ; ")
             step += f" -> {target}: {toml_entry.new_key or 'left out'}"
             if toml_entry.message:
                 step += f" ({toml_entry.message})"
@@ -263,12 +260,15 @@ def customisation_entry(cust: Customisation, keys: list[str], built: TemplateFil
             if landing.status == "set":
                 step += f" -> {target}: not carried"
         notes.append(step)
-    entry.action = entry_action(cust, actions)
-    entry.new_key, entry.new_value = final_key_and_value(finals)
-    entry.message = "; ".join(filter(None, [cust.message or rule_fact(cust, template_version, "message"), *notes]))
-    if not cust.message and not keys and not entry.message:
-        entry.message = f"{cust.action} in the XML; nothing to carry"
-    return entry
+    new_key, new_value = final_key_and_value(finals)
+    message = "; ".join(filter(None, [cust.message or rule_fact(cust, template_version, "message"), *notes]))
+    if not message and not keys:
+        message = f"{cust.action} in the XML; nothing to carry"
+    return Entry(entry_action(cust, actions), cust.xpath, new_key,
+                 cust.stock_value if cust.action == "removed" else cust.user_value, new_value, rule=rule,
+                 source=source, message=message, line=cust.line, file=cust.file,
+                 origin=f"{cust.file}:{cust.line or '-'} {cust.xpath}",
+                 confidence=rule_fact(cust, template_version, "confidence"))
 
 
 ATTENTION_FIRST: tuple[Action, ...] = (

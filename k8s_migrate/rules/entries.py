@@ -1,9 +1,14 @@
-"""The rules' story as report entries: one entry per track (`entry_for`), one per finding (`add_findings`)."""
+"""Report entries, built once: a track's story as the rules tell it, with what carry-over or placement decided
+(a `Verdict`) over it (`entry_for`); one entry per finding (`add_findings`)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+from enum import Enum
+from typing import Any
+
 from ..catalog import Catalog
-from ..hub import KeyPath, format_key
+from ..hub import format_key
 from ..report import Action, Entry, Report
 from .apply import HubState, Track
 from .values import same_value
@@ -13,39 +18,81 @@ def join(*parts: str) -> str:
     return "; ".join(p for p in parts if p)
 
 
+class Ruled(Enum):
+    """A field of a verdict that stays as the track's rules make it."""
+
+    AS_RULED = "as ruled"
+
+
+AS_RULED = Ruled.AS_RULED
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What carry-over or placement decided about one track, over what its rules say. A field left
+    AS_RULED (or None, empty) keeps the rules' own: the action of the strongest event, the track's keys
+    and value, the rules' sources and messages."""
+
+    action: Action | None = None
+    old_key: str | None | Ruled = AS_RULED
+    new_key: str | None | Ruled = AS_RULED
+    new_value: Any = AS_RULED
+    origin: str | None | Ruled = AS_RULED
+    source: str | None = None  # where the decided value comes from, after the rules' sources
+    note: str = ""  # before the rules' messages
+    then: tuple[str, ...] = ()  # after the rules' messages
+    message: str | None = None  # instead of the rules' messages and the note
+
+
+RULES_ONLY = Verdict()
+
 PRECEDENCE: tuple[Action, ...] = ("removed", "review", "moved", "renamed", "changed", "added")
 
 
-def entry_for(track: Track, new_cat: Catalog) -> Entry:
+def ruled_action(track: Track) -> Action:
+    """The action the track's events make: the strongest of them, `removed` (or `review`) for a dead track."""
     actions = [e.action for e in track.events]
-    action: Action = next((a for a in PRECEDENCE if a in actions), "kept")
     if not track.live:
-        action = "review" if "review" in actions else "removed"
+        return "review" if "review" in actions else "removed"
+    return next((a for a in PRECEDENCE if a in actions), "kept")
+
+
+def ruled_message(track: Track) -> str:
+    return join(*dict.fromkeys(e.message for e in track.events))
+
+
+def entry_for(track: Track, verdict: Verdict = RULES_ONLY) -> Entry:
+    """The one entry of a track: its rules' story, with the verdict's decisions over it."""
     rules = [e.rule for e in track.events]
     origin = track.origin
+    ruled_source = " ; ".join(dict.fromkeys(r.source for r in rules)) or None
     return Entry(
-        action=action,
-        old_key=format_key(origin.path) if origin else None,
-        new_key=format_key(track.path) if track.live else None,
+        action=verdict.action or ruled_action(track),
+        old_key=decided(verdict.old_key, format_key(origin.path) if origin else None),
+        new_key=decided(verdict.new_key, format_key(track.path) if track.live else None),
         old_value=origin.value if origin else None,
-        new_value=track.value if track.live else None,
+        new_value=decided(verdict.new_value, track.value if track.live else None),
         rule=",".join(dict.fromkeys(r.id for r in rules)) or None,
-        source=" ; ".join(dict.fromkeys(r.source for r in rules)) or None,
-        message=join(*dict.fromkeys(e.message for e in track.events)),
+        source=" ; ".join(s for s in (ruled_source, verdict.source) if s) or None,
+        message=verdict.message if verdict.message is not None else join(
+            verdict.note, ruled_message(track), *verdict.then),
         line=origin.line if origin else None,
         confidence=min((r.confidence for r in rules), key=("high", "medium", "low").index, default=None),
-        origin=origin.origin if origin else None,
+        origin=decided(verdict.origin, origin.origin if origin else None),
     )
 
 
-def flag_unknown(entry: Entry, path: KeyPath, new_cat: Catalog) -> Entry:
+def decided(chosen: Any, ruled: Any) -> Any:
+    return ruled if chosen is AS_RULED else chosen
+
+
+def unknown_or_ruled(track: Track, new_cat: Catalog) -> Verdict:
     """A kept key the target catalog does not know becomes `unknown`, with a did-you-mean."""
-    if entry.action == "kept" and not new_cat.known.is_known(path):
-        entry.action = "unknown"
-        hint = new_cat.known.suggest(path)
-        unknown = f"{new_cat.version} does not know this key" + (f"; did you mean {hint}?" if hint else "")
-        entry.message = join(unknown, entry.message)
-    return entry
+    if ruled_action(track) != "kept" or new_cat.known.is_known(track.path):
+        return RULES_ONLY
+    hint = new_cat.known.suggest(track.path)
+    return Verdict(action="unknown", note=f"{new_cat.version} does not know this key" + (
+        f"; did you mean {hint}?" if hint else ""))
 
 
 def add_findings(report: Report, state: HubState) -> None:
@@ -55,16 +102,19 @@ def add_findings(report: Report, state: HubState) -> None:
         entry = Entry(finding.action, None, finding.key, finding.old_value, finding.new_value,
                       rule=finding.rule.id, source=finding.rule.source, message=finding.message,
                       confidence=finding.rule.confidence)
-        earlier = merged.get((finding.action, finding.key)) if finding.rule.op == "default_change" else None
-        if earlier is None:
-            merged[(finding.action, finding.key, id(finding)) if finding.rule.op != "default_change"
-                   else (finding.action, finding.key)] = entry
+        if finding.rule.op != "default_change":
+            merged[(finding.action, finding.key, id(finding))] = entry
             continue
-        earlier.new_value = entry.new_value
-        earlier.rule = f"{earlier.rule},{entry.rule}"
-        earlier.source = f"{earlier.source} ; {entry.source}"
-        earlier.message = f"{earlier.message} Then: {entry.message}"
+        earlier = merged.get((finding.action, finding.key))
+        merged[(finding.action, finding.key)] = entry if earlier is None else then_in_the_chain(earlier, entry)
     report.extend(e for e in merged.values() if not _net_unchanged(e))
+
+
+def then_in_the_chain(earlier: Entry, later: Entry) -> Entry:
+    """One entry for a default that changes in two steps of the chain: from the first one's old value to the
+    later one's new value."""
+    return replace(earlier, new_value=later.new_value, rule=f"{earlier.rule},{later.rule}",
+                   source=f"{earlier.source} ; {later.source}", message=f"{earlier.message} Then: {later.message}")
 
 
 def _net_unchanged(entry: Entry) -> bool:

@@ -56,7 +56,7 @@ class XmlInputError(ValueError):
     pass
 
 
-def known_version(from_version: str) -> str:
+def known_xml_version(from_version: str) -> str:
     versions = load_json("xml/files.json")["versions"]
     for version in versions:
         if version == from_version or version.startswith(from_version.rstrip(".") + "."):
@@ -398,7 +398,7 @@ def add_database_types(out: Collector, template_version: str) -> None:
 
 def xml_customisations(conf_path: Path, from_version: str) -> XmlResult:
     """The customisations of a 2.x repository/conf folder (or one XML file) as 3.0.0 hub keys."""
-    version = known_version(from_version)
+    version = known_xml_version(from_version)
     template_version = load_json("xml/files.json")["versions"][version]["map"]
     rules = rules_for(version, template_version)
     paths = find_conf_files(Path(conf_path))
