@@ -15,7 +15,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from k8s_migrate.charts.chartmap import builtin_ids, builtin_source, load_chart_map
+from k8s_migrate.charts.builtin import builtin_source
+from k8s_migrate.charts.chartmap import builtin_ids, load_chart_map
 from k8s_migrate.formats import values as fv
 from k8s_migrate.formats.text import decode
 from k8s_migrate.hub import format_key, parse_key

@@ -42,10 +42,12 @@ def chart_directory(chart: str, chart_map: ChartMap | None = None) -> Path:
 def _chart_source(chart: str, chart_map: ChartMap | None) -> tuple[str, dict]:
     """The chart's id and where its templates come from: a built-in chart's without building its map."""
     if chart_map is None:
-        from .chartmap import builtin_source, load_map
+        from .builtin import builtin_source
 
         found = builtin_source(chart)
         if found is not None:
             return found
+        from .chartmap import load_map
+
         chart_map = load_map(chart)  # not built in: the map says what it is, or load_map why there is none
     return chart_map.id, chart_map.source or {}

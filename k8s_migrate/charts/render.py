@@ -11,7 +11,6 @@ import base64
 import copy
 import datetime
 import re
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import Any, Callable
@@ -229,16 +228,19 @@ class Capabilities(GoObject):
 
 # ---- charts --------------------------------------------------------------------------------------------
 
-@dataclass
 class Chart:
-    path: Path
-    metadata: dict
-    values: dict
-    files: dict[str, Path]                 # chart-relative posix path -> file, outside templates/
-    templates: dict[str, Path]             # chart-relative posix path -> file, under templates/
-    _parsed: dict[str, str] = field(default_factory=dict, repr=False)
-    _helpers: Template | None = field(default=None, repr=False)
-    _sources: dict[str, str] | None = field(default=None, repr=False)
+    """A chart directory as read (a plain class: dataclasses is the largest import a render would make for it)."""
+
+    def __init__(self, path: Path, metadata: dict, values: dict, files: dict[str, Path], templates: dict[str, Path]):
+        self.path, self.metadata, self.values = path, metadata, values
+        self.files = files  # chart-relative posix path -> file, outside templates/
+        self.templates = templates  # chart-relative posix path -> file, under templates/
+        self._parsed: dict[str, str] = {}
+        self._helpers: Template | None = None
+        self._sources: dict[str, str] | None = None
+
+    def __repr__(self) -> str:
+        return f"Chart(path={self.path!r}, name={self.name!r})"
 
     @property
     def name(self) -> str:

@@ -7,7 +7,6 @@ import sys
 from typing import Optional
 
 from ..errors import UsageError
-from .common import fail, finish
 from .params import Argument, Option
 
 RENDERER_HELP = (
@@ -48,6 +47,8 @@ def render_command(
         except TemplateError as exc:
             raise UsageError(str(exc)) from None
     except UsageError as exc:
+        from .common import fail  # here: commands.common loads dataclasses, which a render needs nowhere else
+
         fail(exc)
     sys.stdout.write(text)
 
@@ -105,6 +106,8 @@ def verify_command(
     """Check a migration. OLD NEW --from A --to B: every effective change between two deployment.toml files
     (or ConfigMaps), each with the rule, default change or stock value that explains it; exit 1 if any is
     unexplained. FILE --chart X --to-chart Y: render a values migration before and after and compare."""
+    from .common import fail, finish
+
     if new_file is not None:
         verify_pair(file, new_file, from_version, to_version, profile, report_path, show_secrets)
         return
@@ -148,6 +151,8 @@ def _renderer(name: str) -> str:
 
 def verify_pair(old: str, new: str, from_version: Optional[str], to_version: Optional[str], profile: Optional[str],
                 report_path: Optional[str], show_secrets: bool) -> None:
+    from .common import fail, finish
+
     try:
         from ..output import read_input, write_atomic
         from ..proof import audit_files
