@@ -179,3 +179,14 @@ def test_render_and_verify_answer_as_typer_does(tmp_path, monkeypatch):
         assert (fast.code, fast.out, fast.err) == (slow.code, slow.out, slow.err), args
         codes.add(fast.code)
     assert codes == {0, 2}
+
+
+def test_a_render_loads_only_what_rendering_needs():
+    chart = REPO / "charts-fixtures" / "render" / "mini-chart"
+    unneeded = ("typer", "dataclasses", "k8s_migrate.hub", "k8s_migrate.charts.chartmap", "k8s_migrate.commands.common",
+                "k8s_migrate.verify")
+    code = (f"import sys, io, contextlib; sys.argv=['k8s-migrate','render',{str(chart / 'values.yaml')!r},'--chart',"
+            f"{str(chart)!r}]; from k8s_migrate.cli import run_app\nwith contextlib.redirect_stdout(io.StringIO()): "
+            f"code = run_app()\nsys.stderr.write(repr((code, [m for m in {unneeded!r} if m in sys.modules])))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, timeout=60)
+    assert done.stderr.decode() == "(0, [])"
