@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 SPEC = os.path.join(os.path.dirname(__file__), "clispec.json")  # os.path, not pathlib: --help counts its imports
-FAST = ("toml", "values", "configmap", "batch")
+FAST = ("toml", "values", "configmap", "batch", "render", "verify")
 HELP = ("--help", "-h")
 TYPES = {"str": str, "text": str, "int": int, "integer": int, "boolean": bool}
 TYPER_ONLY = ("K8S_MIGRATE_MAPPINGS", "_K8S_MIGRATE_COMPLETE")  # help built from other data; completion
@@ -110,9 +110,10 @@ def parse(params: list[dict[str, Any]], args: list[str]) -> dict[str, Any] | Non
         else:
             given[param["name"]] = value
     arguments = [p for p in params if not p["opts"]]
-    if len(positional) != len(arguments):
-        return None
-    given.update((p["name"], value) for p, value in zip(arguments, positional, strict=True))
+    required = [p["required"] for p in arguments]
+    if required != sorted(required, reverse=True) or not sum(required) <= len(positional) <= len(arguments):
+        return None  # an optional argument before a required one: click's to place
+    given.update((p["name"], value) for p, value in zip(arguments, positional, strict=False))
     out = {}
     for p in params:
         if p["name"] not in given:

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import difflib
 import errno
 import fcntl
-import glob
 import os
 import re
 import select
 import signal
 import stat
 import sys
-import tempfile
 import threading
 import time
 from contextlib import contextmanager, suppress
@@ -293,6 +290,8 @@ _LIVE_TEMPS: set[str] = set()
 @contextmanager
 def _temp_file(target: Path, directory: Path) -> Iterator[tuple[int, str]]:
     """A temp file beside the target, removed on any failure and on SIGTERM/SIGINT (see _on_signal)."""
+    import tempfile  # here, with glob and difflib below: `render` and `verify` read an input and write nothing
+
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=TEMP_SUFFIX, dir=directory)
     _LIVE_TEMPS.add(tmp)
     _install_signal_cleanup()
@@ -328,6 +327,8 @@ def _on_signal(sig: int, frame) -> None:
 
 def _name_strays(target: Path) -> None:
     """Say so when an earlier, killed run left temp files beside the target (they may be removed by hand)."""
+    import glob
+
     directory = target.parent if str(target.parent) else Path(".")
     try:
         strays = sorted(p.name for p in directory.glob(f".{glob.escape(target.name)}.*{TEMP_SUFFIX}")
@@ -367,6 +368,8 @@ def _remove_quietly(path: str) -> None:
 
 def unified_diff(before: str, after: str, name: str) -> str:
     """A patch that ``git apply`` takes: a last line without a newline gets git's marker line after it."""
+    import difflib
+
     label = "stdin" if name == "-" else name
     lines = difflib.unified_diff(_lines(before), _lines(after), fromfile=f"a/{label}", tofile=f"b/{label}")
     return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)

@@ -10,7 +10,6 @@ its release and chart name, fed by no values path); anything else is unexplained
 from __future__ import annotations
 
 import datetime
-import os
 import re
 from dataclasses import dataclass, field
 from itertools import zip_longest
@@ -18,14 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from k8s_migrate.charts.chartmap import ChartMap
+from k8s_migrate.charts.locate import DEFAULT_REFERENCE, REFERENCE_ENV, chart_directory, reference_root  # noqa: F401
 from k8s_migrate.errors import ProofError, UsageError
 from k8s_migrate.hub import KeyPath, format_key, matches, parse_key, unflatten
-from k8s_migrate.migrate.default_changes import pair_instances  # noqa: F401  (verify's pairing is the model's)
 from k8s_migrate.report import ATTENTION, Report
 from k8s_migrate.rules.values import same_value
-
-REFERENCE_ENV = "K8S_MIGRATE_REFERENCE"
-DEFAULT_REFERENCE = Path(__file__).resolve().parents[1].parent / "shared" / "reference"
 
 
 @dataclass
@@ -71,32 +67,6 @@ class Verification:
     @property
     def ok(self) -> bool:
         return not self.unexplained and not self.errors
-
-
-def reference_root() -> Path:
-    return Path(os.environ.get(REFERENCE_ENV) or DEFAULT_REFERENCE)
-
-
-def chart_directory(chart: str, chart_map: ChartMap | None = None) -> Path:
-    """The chart directory to render: the path given, or the reference copy of a built-in chart."""
-    given = Path(chart).expanduser()
-    if (given / "Chart.yaml").is_file():
-        return given
-    if chart_map is None:
-        from k8s_migrate.charts.chartmap import load_map
-
-        chart_map = load_map(chart)
-    relative = (chart_map.source or {}).get("path")
-    candidate = reference_root() / relative if relative else None
-    if candidate is not None and (candidate / "Chart.yaml").is_file():
-        return candidate
-    from k8s_migrate.charts.pull import cached_chart
-
-    cached = cached_chart(chart_map.id)
-    if cached is not None:
-        return cached
-    raise UsageError(f"chart {chart} is built in but its templates are not here: run `k8s-migrate charts pull "
-                     f"{chart_map.id}`, or give a chart directory (`helm pull --untar` makes one)")
 
 
 def load_rendered_toml(text: str, label: str) -> tuple[dict, str]:
@@ -386,6 +356,7 @@ def verify(values_data: bytes, name: str, chart: str, to_chart: str, instance: s
     to check (default: run it). ``objects``: also compare the other objects of full charts (the proof does not)."""
     from k8s_migrate.charts.chartmap import load_map
     from k8s_migrate.charts.render import load_values_text
+    from k8s_migrate.migrate.default_changes import pair_instances  # verify's pairing is the model's
     from k8s_migrate.migrate.values import ValuesOptions, migrate_values
 
     src_map, dst_map = load_map(chart), load_map(to_chart)

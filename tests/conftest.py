@@ -1,10 +1,22 @@
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 REFERENCE = REPO.parent / "shared" / "reference"
+CACHE = tempfile.mkdtemp(prefix="k8s-migrate-tests-cache-")
+
+
+def pytest_configure(config):
+    """The caches a run keeps (charts/render_cache) go to a temporary folder, never the user's."""
+    os.environ["XDG_CACHE_HOME"] = CACHE
+
+
+def pytest_unconfigure(config):
+    shutil.rmtree(CACHE, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

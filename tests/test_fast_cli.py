@@ -78,6 +78,11 @@ PARSED = [
     ("configmap", ["cm.yaml", "--to", "4.6", "--mode", "rebase", "-v"]),
     ("batch", ["dir", "--to", "4.6", "--workers", "2", "--manifest", "m.yaml", "--check"]),
     ("batch", ["dir", "--to", "4.6", "--workers", " 3 "]),
+    ("render", ["v.yaml", "--chart", "helm-apim/all-in-one@4.6.x", "--instance", "instance-1"]),
+    ("render", ["-", "--chart", "c", "--release-name", "r", "--namespace", "n", "--chart-dir", "d", "--renderer",
+                "helm"]),
+    ("verify", ["v.yaml", "--chart", "a", "--to-chart", "b", "--set", "x=1", "--set", "y=2", "--show-secrets"]),
+    ("verify", ["old.toml", "new.toml", "--from", "4.2", "--to", "4.6", "--report", "r.json", "--profile", "gw"]),
 ]
 
 
@@ -94,6 +99,7 @@ LEFT_TO_TYPER = [
     ("toml", ["f.toml", "--to", "4.6", "--check=yes"]), ("toml", ["--", "f.toml", "--to", "4.6"]),
     ("toml", ["f.toml", "--to", "4.6", "--help"]), ("toml", ["f.toml", "-o=out", "--to", "4.6"]),
     ("values", ["v.yaml"]), ("batch", ["dir", "--to", "4.6", "--workers", "two"]),
+    ("render", ["--chart", "c"]), ("verify", []), ("verify", ["a", "b", "c"]),
 ]
 
 
@@ -155,3 +161,32 @@ def test_a_migration_runs_without_typer(tmp_path):
     assert (tmp_path / "out.toml").read_text().startswith(cli("toml", str(EXAMPLE), "--from", "3.2.0", "--to",
                                                               "4.6.0", "-q").out[:200])
 
+
+
+def test_render_and_verify_answer_as_typer_does(tmp_path, monkeypatch):
+    chart = REPO / "charts-fixtures" / "direct"
+    migrated = cli("toml", str(EXAMPLE), "--from", "3.2.0", "--to", "4.6.0", "-q", "-o", str(tmp_path / "new.toml"))
+    assert migrated.code == 0
+    cases = [
+        ["render", str(chart / "values.yaml"), "--chart", str(chart)],
+        ["render", str(chart / "values.yaml"), "--chart", str(chart), "--instance", "no-such-instance"],
+        ["verify", str(EXAMPLE), str(tmp_path / "new.toml"), "--from", "3.2.0", "--to", "4.6.0"],
+        ["verify", str(EXAMPLE), "--chart", str(chart)],
+    ]
+    codes = set()
+    for args in cases:
+        fast, slow = both(monkeypatch, *args)
+        assert (fast.code, fast.out, fast.err) == (slow.code, slow.out, slow.err), args
+        codes.add(fast.code)
+    assert codes == {0, 2}
+
+
+def test_a_render_loads_only_what_rendering_needs():
+    chart = REPO / "charts-fixtures" / "render" / "mini-chart"
+    unneeded = ("typer", "dataclasses", "k8s_migrate.hub", "k8s_migrate.charts.chartmap", "k8s_migrate.commands.common",
+                "k8s_migrate.verify")
+    code = (f"import sys, io, contextlib; sys.argv=['k8s-migrate','render',{str(chart / 'values.yaml')!r},'--chart',"
+            f"{str(chart)!r}]; from k8s_migrate.cli import run_app\nwith contextlib.redirect_stdout(io.StringIO()): "
+            f"code = run_app()\nsys.stderr.write(repr((code, [m for m in {unneeded!r} if m in sys.modules])))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, timeout=60)
+    assert done.stderr.decode() == "(0, [])"

@@ -1,7 +1,8 @@
 """The speed-ups give the same answers as the slow paths they skip.
 
 - chart maps: the link trie finds exactly what the linear scan over every link finds;
-- values dumps: whenever the cheap layout proof accepts the merged text, the full YAML comparison agrees.
+- values dumps: whenever the cheap layout proof accepts the merged text, the full YAML comparison agrees;
+- a built-in chart's id and source, read without building its map, are its map's.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from k8s_migrate.charts.builtin import builtin_source
 from k8s_migrate.charts.chartmap import builtin_ids, load_chart_map
 from k8s_migrate.formats import values as fv
 from k8s_migrate.formats.text import decode
@@ -296,3 +298,11 @@ def test_a_rule_looks_at_the_tracks_it_can_match_not_the_whole_file(monkeypatch)
     assert state.present(("server", "offset")) and not state.present(("server", "hostname"))
     assert len(state.matching(("server", "*"))) == 1
     assert len(compared) < 10, len(compared)
+
+
+@pytest.mark.parametrize("chart", sorted(builtin_ids()))
+def test_a_builtin_charts_source_is_its_maps(chart):
+    chart_map = load_chart_map(chart)
+    short = chart.split("/", 1)[-1].removesuffix(".x")
+    assert builtin_source(chart) == (chart_map.id, chart_map.source)
+    assert builtin_source(short) in (None, (chart_map.id, chart_map.source))

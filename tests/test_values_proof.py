@@ -10,7 +10,8 @@ import pytest
 
 from k8s_migrate.charts import deployment_rules
 from k8s_migrate.migrate import values as values_migration
-from k8s_migrate.verify import pair_instances, verify
+from k8s_migrate.migrate.default_changes import pair_instances
+from k8s_migrate.verify import verify
 from tests.helpers import cli
 
 GOLDEN = Path(__file__).parent / "golden" / "values"

@@ -14,14 +14,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from k8s_migrate.data import load_json, mappings_dir
+from k8s_migrate.data import mappings_dir
 from k8s_migrate.errors import UsageError
 from k8s_migrate.hub import ANY_ITEM, ANY_KEY, KeyPath, format_key, matches, parse_key, substitute, unflatten
 from k8s_migrate.request import known_version
 
+from .builtin import builtin_ids, resolve_id
 from .effective import guard_holds
 
-INDEX = "charts/index.json"
 HOLE = "{}"
 OTHER_HOLE = re.compile(r"\{\{.*?\}\}")
 ADD = re.compile(r"^add\s+(-?\d+)$")
@@ -238,25 +238,6 @@ def _apply_add(filt: str | None, value: Any, sign: int) -> Any:
         return int(value) + sign * int(m.group(1))
     except (TypeError, ValueError):
         return value
-
-
-def builtin_ids() -> dict[str, str]:
-    try:
-        return load_json(INDEX)["charts"]
-    except FileNotFoundError:
-        return {}
-
-
-def resolve_id(chart: str) -> str | None:
-    """A built-in id from its full or short forms: ``@4.5`` for ``@4.5.x``, no family when unambiguous."""
-    ids = builtin_ids()
-    if chart in ids:
-        return chart
-    name, _, branch = chart.partition("@")
-    if branch and not branch.endswith(".x"):
-        branch = ".".join(branch.split(".")[:2]) + ".x"
-    candidates = [i for i in ids if i == f"{name}@{branch}" or i.split("/", 1)[-1] == f"{name}@{branch}"]
-    return candidates[0] if len(candidates) == 1 else None
 
 
 def load_chart_map(chart: str | Path) -> ChartMap:

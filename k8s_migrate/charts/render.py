@@ -11,7 +11,6 @@ import base64
 import copy
 import datetime
 import re
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import Any, Callable
@@ -19,7 +18,9 @@ from typing import Any, Callable
 from ruamel.yaml import YAML
 from ruamel.yaml.constructor import SafeConstructor
 
+from . import render_cache
 from .gotemplate import FUNCTIONS, GoObject, Template, TemplateError, strip_no_value, yamlout
+from .gotemplate.execute import know_parses, parse_texts
 
 __all__ = ["Chart", "Rendering", "TemplateError", "helm_values", "list_instances", "load_chart", "merge_values",
            "config_data", "render_deployment_toml", "render_string", "render_template"]
@@ -227,16 +228,19 @@ class Capabilities(GoObject):
 
 # ---- charts --------------------------------------------------------------------------------------------
 
-@dataclass
 class Chart:
-    path: Path
-    metadata: dict
-    values: dict
-    files: dict[str, Path]                 # chart-relative posix path -> file, outside templates/
-    templates: dict[str, Path]             # chart-relative posix path -> file, under templates/
-    _parsed: dict[str, str] = field(default_factory=dict, repr=False)
-    _helpers: Template | None = field(default=None, repr=False)
-    _sources: dict[str, str] | None = field(default=None, repr=False)
+    """A chart directory as read (a plain class: dataclasses is the largest import a render would make for it)."""
+
+    def __init__(self, path: Path, metadata: dict, values: dict, files: dict[str, Path], templates: dict[str, Path]):
+        self.path, self.metadata, self.values = path, metadata, values
+        self.files = files  # chart-relative posix path -> file, outside templates/
+        self.templates = templates  # chart-relative posix path -> file, under templates/
+        self._parsed: dict[str, str] = {}
+        self._helpers: Template | None = None
+        self._sources: dict[str, str] | None = None
+
+    def __repr__(self) -> str:
+        return f"Chart(path={self.path!r}, name={self.name!r})"
 
     @property
     def name(self) -> str:
@@ -260,9 +264,6 @@ def load_chart(chart_dir: str | Path) -> Chart:
 @lru_cache(maxsize=64)
 def _load_chart_cached(path_text: str, _mtime: int) -> Chart:
     path = Path(path_text)
-    metadata = _loaded(lambda yaml, t: yaml.load(t), (path / "Chart.yaml").read_text(encoding="utf-8")) or {}
-    values_file = path / "values.yaml"
-    values = load_values_text(values_file.read_text(encoding="utf-8")) if values_file.is_file() else {}
     files: dict[str, Path] = {}
     templates: dict[str, Path] = {}
     for item in sorted(path.rglob("*")):
@@ -273,7 +274,38 @@ def _load_chart_cached(path_text: str, _mtime: int) -> Chart:
             templates[relative] = item
         elif relative not in ("Chart.yaml", "values.yaml") and not relative.startswith("charts/"):
             files[relative] = item
-    return Chart(path, metadata, values, files, templates)
+    contents = {relative: item.read_bytes() for relative, item in [*templates.items(), *files.items()]}
+    for own in ("Chart.yaml", "values.yaml"):
+        if (path / own).is_file():
+            contents[own] = (path / own).read_bytes()
+    key = render_cache.entry_key(path, contents)
+    entry = render_cache.read(key)
+    if entry is None:
+        entry = _chart_entry(contents)
+        render_cache.write(key, entry)
+    metadata, values, parses = entry
+    know_parses(parses)
+    chart = Chart(path, metadata, values, files, templates)
+    for relative in templates:
+        try:
+            chart._parsed[relative] = _as_read_text(contents[relative])
+        except UnicodeDecodeError:
+            continue  # template_text raises it where the template is used
+    return chart
+
+
+def _as_read_text(data: bytes, errors: str = "strict") -> str:
+    """The text ``Path.read_text`` gives for these bytes (UTF-8, universal newlines)."""
+    return data.decode("utf-8", errors).replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _chart_entry(contents: dict[str, bytes]) -> tuple[dict, dict, dict]:
+    """What a chart's cache entry holds: metadata, values as Helm types them, the parse of each template text."""
+    metadata = _loaded(lambda yaml, t: yaml.load(t), _as_read_text(contents["Chart.yaml"])) or {}
+    values = load_values_text(_as_read_text(contents["values.yaml"])) if "values.yaml" in contents else {}
+    texts = [_as_read_text(data, "replace") for relative, data in contents.items()
+             if relative not in ("Chart.yaml", "values.yaml") and b"{{" in data]
+    return metadata, values, parse_texts(texts)
 
 
 def _template_set(chart: Chart) -> Template:

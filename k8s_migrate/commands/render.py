@@ -6,11 +6,8 @@ from __future__ import annotations
 import sys
 from typing import Optional
 
-import typer
-
 from ..errors import UsageError
-from ..report import exit_code
-from .common import fail, finish
+from .params import Argument, Option
 
 RENDERER_HELP = (
     "builtin (the Go-template evaluator in k8s-migrate) or helm (`helm template`, helm on PATH or $K8S_MIGRATE_HELM)."
@@ -18,29 +15,29 @@ RENDERER_HELP = (
 CHART_DIR_HELP = "The chart directory, when --chart is a built-in id whose templates are not available here."
 
 
-def register(app: typer.Typer) -> None:
+def register(app) -> None:
     app.command("render")(render_command)
     app.command("verify")(verify_command)
 
 
 def render_command(
-    file: str = typer.Argument(..., help="The values file, or - for stdin."),
-    chart: str = typer.Option(
+    file: str = Argument(..., help="The values file, or - for stdin."),
+    chart: str = Option(
         ..., "--chart", help="A chart directory, or a built-in id such as helm-apim/all-in-one@4.5.x."
     ),
-    instance: Optional[str] = typer.Option(
+    instance: Optional[str] = Option(
         None, "--instance", help="Which deployment.toml, e.g. instance-2 (default: the first)."
     ),
-    release_name: str = typer.Option("release", "--release-name", help=".Release.Name"),
-    namespace: str = typer.Option("default", "--namespace", help=".Release.Namespace"),
-    chart_dir: Optional[str] = typer.Option(None, "--chart-dir", help=CHART_DIR_HELP),
-    renderer: str = typer.Option("builtin", "--renderer", help=RENDERER_HELP),
+    release_name: str = Option("release", "--release-name", help=".Release.Name"),
+    namespace: str = Option("default", "--namespace", help=".Release.Namespace"),
+    chart_dir: Optional[str] = Option(None, "--chart-dir", help=CHART_DIR_HELP),
+    renderer: str = Option("builtin", "--renderer", help=RENDERER_HELP),
 ) -> None:
     """Print the deployment.toml that a chart renders from a values file (values merged over the chart's)."""
     try:
+        from ..charts.locate import chart_directory
         from ..charts.render import TemplateError, load_values_text, render_deployment_toml
         from ..output import read_input
-        from ..verify import chart_directory
 
         values = load_values_text(read_input(file).decode("utf-8-sig"))
         try:
@@ -50,46 +47,48 @@ def render_command(
         except TemplateError as exc:
             raise UsageError(str(exc)) from None
     except UsageError as exc:
+        from .common import fail  # here: commands.common loads dataclasses, which a render needs nowhere else
+
         fail(exc)
     sys.stdout.write(text)
 
 
 def verify_command(
-    file: str = typer.Argument(
+    file: str = Argument(
         ...,
         help="The values file for --chart; or OLD, the deployment.toml or ConfigMap before a migration.",
         metavar="FILE|OLD",
     ),
-    new_file: Optional[str] = typer.Argument(
+    new_file: Optional[str] = Argument(
         None,
         help="NEW: the same file after a migration (made by any tool or by hand), with --from and --to.",
         metavar="[NEW]",
     ),
-    chart: Optional[str] = typer.Option(
+    chart: Optional[str] = Option(
         None, "--chart", help="The chart the values are for (built-in id or directory)."
     ),
-    to_chart: Optional[str] = typer.Option(
+    to_chart: Optional[str] = Option(
         None, "--to-chart", help="The chart to migrate to (built-in id or directory)."
     ),
-    from_version: Optional[str] = typer.Option(
+    from_version: Optional[str] = Option(
         None, "--from", help="With OLD NEW: the API-M version of OLD, e.g. 4.2."
     ),
-    to_version: Optional[str] = typer.Option(None, "--to", help="With OLD NEW: the API-M version of NEW, e.g. 4.6."),
-    profile: Optional[str] = typer.Option(
+    to_version: Optional[str] = Option(None, "--to", help="With OLD NEW: the API-M version of NEW, e.g. 4.6."),
+    profile: Optional[str] = Option(
         None, "--profile", help="With OLD NEW: the profile (detected when not given)."
     ),
-    report_path: Optional[str] = typer.Option(
+    report_path: Optional[str] = Option(
         None, "--report", help="With OLD NEW: write the audit here (.json, .md, .sarif, .txt)."
     ),
-    instance: Optional[str] = typer.Option(
+    instance: Optional[str] = Option(
         None, "--instance", help="Values: compare only this instance, e.g. instance-2 (default: every instance)."
     ),
-    chart_dir: Optional[str] = typer.Option(None, "--chart-dir", help=CHART_DIR_HELP),
-    to_chart_dir: Optional[str] = typer.Option(
+    chart_dir: Optional[str] = Option(None, "--chart-dir", help=CHART_DIR_HELP),
+    to_chart_dir: Optional[str] = Option(
         None, "--to-chart-dir", help="The directory of --to-chart, as --chart-dir."
     ),
-    show_secrets: bool = typer.Option(False, "--show-secrets", help="Do not mask secret values in the differences."),
-    given: list[str] = typer.Option(
+    show_secrets: bool = Option(False, "--show-secrets", help="Do not mask secret values in the differences."),
+    given: list[str] = Option(
         [],
         "--set",
         help=(
@@ -97,8 +96,8 @@ def verify_command(
             "encryption key). Repeatable."
         ),
     ),
-    renderer: str = typer.Option("builtin", "--renderer", help=RENDERER_HELP),
-    subchart: Optional[str] = typer.Option(
+    renderer: str = Option("builtin", "--renderer", help=RENDERER_HELP),
+    subchart: Optional[str] = Option(
         None,
         "--subchart",
         help="The alias under which an umbrella chart's values file holds --chart's values (default: detected).",
@@ -107,6 +106,8 @@ def verify_command(
     """Check a migration. OLD NEW --from A --to B: every effective change between two deployment.toml files
     (or ConfigMaps), each with the rule, default change or stock value that explains it; exit 1 if any is
     unexplained. FILE --chart X --to-chart Y: render a values migration before and after and compare."""
+    from .common import fail, finish
+
     if new_file is not None:
         verify_pair(file, new_file, from_version, to_version, profile, report_path, show_secrets)
         return
@@ -115,6 +116,7 @@ def verify_command(
                         "or FILE --chart X --to-chart Y (Helm values)"))
     try:
         from ..output import read_input
+        from ..report import exit_code
         from ..verify import verification_text
 
         pairs = dict(set_pair(item) for item in given)
@@ -135,21 +137,26 @@ def verify_values(data: bytes, name: str, chart: str, to_chart: str, instance: O
 
 
 def _renderer(name: str) -> str:
-    from ..charts.helm import HELM_ENV, helm_binary
     from ..charts.render import RENDERERS
 
     if name not in RENDERERS:
         raise UsageError(f"--renderer takes {' or '.join(RENDERERS)}, not {name!r}")
-    if name == "helm" and helm_binary() is None:
-        raise UsageError(f"--renderer helm: no helm binary on PATH (or set {HELM_ENV})")
+    if name == "helm":
+        from ..charts.helm import HELM_ENV, helm_binary
+
+        if helm_binary() is None:
+            raise UsageError(f"--renderer helm: no helm binary on PATH (or set {HELM_ENV})")
     return name
 
 
 def verify_pair(old: str, new: str, from_version: Optional[str], to_version: Optional[str], profile: Optional[str],
                 report_path: Optional[str], show_secrets: bool) -> None:
+    from .common import fail, finish
+
     try:
         from ..output import read_input, write_atomic
         from ..proof import audit_files
+        from ..report import exit_code
         from ..report.renderers import render_for_path, terminal_text
 
         old_data, new_data = read_input(old), read_input(new)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from ..hub import KeyPath
+if TYPE_CHECKING:  # render reads values through here, and needs nothing else of the hub
+    from ..hub import KeyPath
 
-Duplicate = tuple[KeyPath, list[int]]  # the key's path and the 1-based lines that give it, in order
+Duplicate = tuple["KeyPath", list[int]]  # the key's path and the 1-based lines that give it, in order
 
 
 def drop_earlier_duplicates(node: Node, path: KeyPath = (), seen: set[int] | None = None) -> list[Duplicate]:

@@ -42,7 +42,8 @@ class Template:
 
     def add(self, text: str, name: str) -> list:
         """Parse `text`; like Go, an unknown function is an error even in a branch that never runs."""
-        nodes, defines = _parsed(text, name) if len(text) <= _CACHED_TEXT else p.parse(text, name)
+        known = _KNOWN.get(text)
+        nodes, defines = known or (_parsed(text, name) if len(text) <= _CACHED_TEXT else p.parse(text, name))
         for body in [nodes, *defines.values()]:
             self._check_functions(body, name)
         for define_name, body in defines.items():
@@ -82,6 +83,23 @@ class Template:
 
 
 _CACHED_TEXT = 64 * 1024  # longer texts (a big values string given to tpl) are parsed each time, not kept
+_KNOWN: dict[str, tuple[list, dict[str, list]]] = {}  # text -> its parse, as a chart's cache entry holds them
+
+
+def parse_texts(texts: list[str]) -> dict[str, tuple[list, dict[str, list]]]:
+    """The parse of each text that parses (others fail where a template uses them, with their own name)."""
+    parses = {}
+    for text in texts:
+        try:
+            parses[text] = p.parse(text, "")
+        except Exception:  # a chart file with braces that is no template, or one a later run reports
+            continue
+    return parses
+
+
+def know_parses(parses: dict[str, tuple[list, dict[str, list]]]) -> None:
+    """Parses read from a cache entry: ``add`` takes them as they are (nothing edits parsed nodes)."""
+    _KNOWN.update(parses)
 
 
 @lru_cache(maxsize=1024)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 from .govalue import TemplateError
@@ -20,93 +19,120 @@ _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", '"': '"', "'": "'", "a"
             "f": "\f", "v": "\v", "0": "\0"}
 
 
-# ---- nodes -------------------------------------------------------------------------------------
+# ---- nodes ----------------------------------------------------------------------------------------
 
-@dataclass
-class Token:
-    kind: str            # string number char bool nil dot field var ident keyword ( ) | , := =
-    value: Any
-    spaced: bool         # whitespace came right before it
-    line: int
+class Node:
+    """A token or parse node: its fields are its slots, compared and shown as a dataclass's are (plain classes:
+    the dataclass decorator costs most of this module's import, which every render pays)."""
 
+    __slots__: tuple[str, ...] = ()
 
-@dataclass
-class Field:             # .A.B on dot
-    names: list[str]
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and all(getattr(self, f) == getattr(other, f) for f in self.__slots__)
 
+    __hash__ = None  # type: ignore[assignment]  # mutable, as an eq dataclass
 
-@dataclass
-class Variable:          # $x.A.B
-    name: str
-    names: list[str]
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({', '.join(f'{f}={getattr(self, f)!r}' for f in self.__slots__)})"
 
 
-@dataclass
-class Chain:             # (pipeline).A.B
-    node: Any
-    names: list[str]
+class Token(Node):
+    __slots__ = ("kind", "value", "spaced", "line")
+
+    def __init__(self, kind: str, value: Any, spaced: bool, line: int):
+        # kind: string number char bool nil dot field var ident keyword ( ) | , := =; spaced: whitespace before it
+        self.kind, self.value, self.spaced, self.line = kind, value, spaced, line
 
 
-@dataclass
-class Ident:             # a function name
-    name: str
+class Field(Node):             # .A.B on dot
+    __slots__ = ("names",)
+
+    def __init__(self, names: list[str]):
+        self.names = names
 
 
-@dataclass
-class Literal:           # string, number, bool, nil
-    value: Any
-    is_nil: bool = False
+class Variable(Node):          # $x.A.B
+    __slots__ = ("name", "names")
+
+    def __init__(self, name: str, names: list[str]):
+        self.name, self.names = name, names
 
 
-@dataclass
-class Dot:
-    pass
+class Chain(Node):             # (pipeline).A.B
+    __slots__ = ("node", "names")
+
+    def __init__(self, node: Any, names: list[str]):
+        self.node, self.names = node, names
 
 
-@dataclass
-class Command:
-    args: list[Any]
+class Ident(Node):             # a function name
+    __slots__ = ("name",)
+
+    def __init__(self, name: str):
+        self.name = name
 
 
-@dataclass
-class Pipe:
-    line: int
-    decl: list[str] = field(default_factory=list)
-    is_assign: bool = False
-    cmds: list[Command] = field(default_factory=list)
+class Literal(Node):           # string, number, bool, nil
+    __slots__ = ("value", "is_nil")
+
+    def __init__(self, value: Any, is_nil: bool = False):
+        self.value, self.is_nil = value, is_nil
 
 
-@dataclass
-class Text:
-    text: str
+class Dot(Node):
+    __slots__ = ()
 
 
-@dataclass
-class Action:
-    line: int
-    pipe: Pipe
+class Command(Node):
+    __slots__ = ("args",)
+
+    def __init__(self, args: list[Any]):
+        self.args = args
 
 
-@dataclass
-class Branch:            # if / range / with
-    kind: str
-    line: int
-    pipe: Pipe
-    body: list
-    else_body: list | None
+class Pipe(Node):
+    __slots__ = ("line", "decl", "is_assign", "cmds")
+
+    def __init__(self, line: int, decl: list[str] | None = None, is_assign: bool = False,
+                 cmds: list[Command] | None = None):
+        self.line, self.is_assign = line, is_assign
+        self.decl: list[str] = [] if decl is None else decl
+        self.cmds: list[Command] = [] if cmds is None else cmds
 
 
-@dataclass
-class TemplateCall:
-    line: int
-    name: str
-    pipe: Pipe | None
+class Text(Node):
+    __slots__ = ("text",)
+
+    def __init__(self, text: str):
+        self.text = text
 
 
-@dataclass
-class LoopControl:       # break / continue
-    kind: str
-    line: int
+class Action(Node):
+    __slots__ = ("line", "pipe")
+
+    def __init__(self, line: int, pipe: Pipe):
+        self.line, self.pipe = line, pipe
+
+
+class Branch(Node):            # if / range / with
+    __slots__ = ("kind", "line", "pipe", "body", "else_body")
+
+    def __init__(self, kind: str, line: int, pipe: Pipe, body: list, else_body: list | None):
+        self.kind, self.line, self.pipe, self.body, self.else_body = kind, line, pipe, body, else_body
+
+
+class TemplateCall(Node):
+    __slots__ = ("line", "name", "pipe")
+
+    def __init__(self, line: int, name: str, pipe: Pipe | None):
+        self.line, self.name, self.pipe = line, name, pipe
+
+
+class LoopControl(Node):       # break / continue
+    __slots__ = ("kind", "line")
+
+    def __init__(self, kind: str, line: int):
+        self.kind, self.line = kind, line
 
 
 # ---- lexer ---------------------------------------------------------------------------------------
