@@ -375,11 +375,21 @@ class Catalog:
         """(found, value, interpolated_from): the version's default for a key, or for a key inside a default table."""
         return self.default_at(parse_key(path_text))
 
+    @cached_property
+    def _lookups(self) -> list[int]:
+        return [0]
+
+    def _default_head(self, path: KeyPath) -> str | None:
+        text = format_key(path)
+        return text if text in self.defaults or text in self.interpolated_defaults else None
+
     def default_at(self, path: KeyPath) -> tuple[bool, Any, list[str] | None]:
         """default, for a key given as a path."""
-        heads = self._default_heads
+        self._lookups[0] += 1
+        # the index of the defaults by path pays for itself on a large file; a small one formats its few keys
+        head_of = self._default_heads.get if self._lookups[0] > 500 else self._default_head
         for i in range(len(path), 0, -1):
-            head = heads.get(path[:i])
+            head = head_of(path[:i])
             if head is None:
                 continue
             if head in self.defaults:
