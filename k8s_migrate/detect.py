@@ -21,7 +21,7 @@ from functools import lru_cache
 from typing import Any, Iterable, Mapping
 
 from .data import load_json
-from .hub import ANY_KEY, KeyPath, format_key, parse_key, strip_indices
+from .hub import ANY_KEY, KeyPath, parse_key, stripped_keys
 from .versions import normalise_version
 
 KEY_WEIGHT, ROLE_WEIGHT, IMAGE_WEIGHT = 1, 3, 1000
@@ -91,7 +91,7 @@ def detect_version(flat: Mapping[KeyPath, Any], text: str = "") -> Detection:
             elif v not in partial:
                 score[v] -= weight
 
-    for key in sorted({format_key(strip_indices(path)) for path in flat}):
+    for key in sorted(stripped_keys(flat)):
         if key in fp["keys"]:
             weigh(fp["keys"][key], KEY_WEIGHT, "key", key)
     role = flat.get(parse_key(fp["role_key"]))

@@ -141,6 +141,11 @@ def strip_indices(path: KeyPath) -> KeyPath:
     return tuple(ANY_ITEM if isinstance(s, int) else s for s in path)
 
 
+def stripped_keys(paths: Iterable[KeyPath]) -> set[str]:
+    """The distinct catalog-form keys of ``paths``: each index-stripped path formatted once, not each path."""
+    return {format_key(path) for path in {strip_indices(path) for path in paths}}
+
+
 def matches(pattern: KeyPath, path: KeyPath, prefix: bool = False) -> bool:
     """Does ``path`` match ``pattern``?  With ``prefix``, the pattern may name a table above it."""
     if len(path) < len(pattern) or (not prefix and len(path) != len(pattern)):

@@ -14,7 +14,7 @@ from typing import Any
 from .catalog import Catalog
 from .data import load_json
 from .errors import UsageError
-from .hub import KeyPath, flatten, format_key, parse_key, strip_indices
+from .hub import KeyPath, flatten, parse_key, stripped_keys
 
 
 @dataclass(frozen=True)
@@ -126,7 +126,7 @@ def closest_stock_file(data: dict[str, Any], catalog: Catalog, role: str | None)
 
 
 def _key_shapes(data: dict[str, Any]) -> set[str]:
-    return {format_key(strip_indices(path)) for path in flatten(data)}
+    return stripped_keys(flatten(data))
 
 
 def _jaccard(a: set[str], b: set[str]) -> float:

@@ -159,7 +159,7 @@ def fragment_note(data: bytes, name: str, from_version: str, kind: str, mode: st
 
     from ..catalog import load_catalog, resolve_version
     from ..formats.toml_strict import strict_reading
-    from ..hub import flatten, format_key, strip_indices
+    from ..hub import flatten, stripped_keys
 
     if mode != "rebase":
         return []
@@ -168,11 +168,11 @@ def fragment_note(data: bytes, name: str, from_version: str, kind: str, mode: st
         catalog = load_catalog(resolve_version(from_version))
     except Exception:  # noqa: BLE001 - the migration itself reports what is wrong with the input
         return []
-    stock = {format_key(strip_indices(p)) for p in flatten(catalog.stock)}
+    stock = stripped_keys(flatten(catalog.stock))
     notes = []
     for text in texts:
         try:
-            keys = {format_key(strip_indices(p)) for p in flatten(strict_reading(text))}
+            keys = stripped_keys(flatten(strict_reading(text)))
         except (tomllib.TOMLDecodeError, ValueError, RecursionError):
             return []
         shared = len(keys & stock)
