@@ -113,8 +113,21 @@ def format_segment(seg: Segment) -> str:
     return '"' + seg.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+FORMATTED_KEPT = 1 << 18  # the paths whose text format_key remembers (a 10 MB file's keys are formatted ~5 times each)
+_formatted: dict[KeyPath, str] = {}
+
+
 def format_key(path: Iterable[Segment]) -> str:
     path = tuple(path)
+    text = _formatted.get(path)
+    if text is None:
+        if len(_formatted) >= FORMATTED_KEPT:
+            _formatted.clear()
+        text = _formatted[path] = _format_key(path)
+    return text
+
+
+def _format_key(path: KeyPath) -> str:
     try:
         joined = ".".join(path)  # type: ignore[arg-type]
     except TypeError:  # an item index
