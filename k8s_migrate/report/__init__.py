@@ -42,10 +42,13 @@ class Entry:
         if show_secrets:
             return self
         key = self.new_key or self.old_key or self.origin or ""
+        old_value = mask_value(self.old_key or key, self.old_value)
+        new_value = mask_value(key, self.new_value)
+        message = mask_message(self.message, [(self.old_key or key, self.old_value), (key, self.new_value)])
+        if old_value is self.old_value and new_value is self.new_value and message is self.message:
+            return self  # nothing to hide: most entries of a large file
         shown = Entry(*map(self.__getattribute__, _FIELDS))  # copy.copy goes through __reduce_ex__: 4x slower
-        shown.old_value = mask_value(self.old_key or key, self.old_value)
-        shown.new_value = mask_value(key, self.new_value)
-        shown.message = mask_message(self.message, [(self.old_key or key, self.old_value), (key, self.new_value)])
+        shown.old_value, shown.new_value, shown.message = old_value, new_value, message
         return shown
 
     def to_dict(self) -> dict[str, Any]:
