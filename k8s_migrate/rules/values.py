@@ -29,6 +29,8 @@ def normal(value: Any) -> Any:
 
 
 def same_value(a: Any, b: Any) -> bool:
+    if type(a) is type(b) and type(a) in (str, int) and a == b:
+        return True  # equal texts (or integers) have one normal form: most values a proof compares
     return normal(a) == normal(b)
 
 
