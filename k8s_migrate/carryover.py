@@ -15,7 +15,7 @@ the output document (the new baseline, being edited) to the functions here.
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Protocol
 
@@ -406,7 +406,7 @@ def carry(track: Track, standing: Standing, target: KeyPath, new: Baseline, out:
     if in_new_stock is None and new_found and same_value(track.value, new_default):
         return left_out(track, f"equals the {new_where}; left out", new_default)
     put(track, target, out, in_new_stock)
-    return replace(unknown_or_ruled(track, new_cat), new_key=format_key(target))
+    return unknown_or_ruled(track, new_cat, format_key(target))
 
 
 def follow_new_baseline(track: Track, standing: Standing, target: KeyPath, in_new_stock: Any,

@@ -91,12 +91,13 @@ def decided(chosen: Any, ruled: Any) -> Any:
     return ruled if chosen is AS_RULED else chosen
 
 
-def unknown_or_ruled(track: Track, new_cat: Catalog) -> Verdict:
-    """A kept key the target catalog does not know becomes `unknown`, with a did-you-mean."""
+def unknown_or_ruled(track: Track, new_cat: Catalog, new_key: str | None | Ruled = AS_RULED) -> Verdict:
+    """A kept key the target catalog does not know becomes `unknown`, with a did-you-mean (at ``new_key``
+    when one is given)."""
     if ruled_action(track) != "kept" or new_cat.known.is_known(track.path):
-        return RULES_ONLY
+        return RULES_ONLY if new_key is AS_RULED else Verdict(new_key=new_key)
     hint = new_cat.known.suggest(track.path)
-    return Verdict(action="unknown", note=f"{new_cat.version} does not know this key" + (
+    return Verdict(action="unknown", new_key=new_key, note=f"{new_cat.version} does not know this key" + (
         f"; did you mean {hint}?" if hint else ""))
 
 
