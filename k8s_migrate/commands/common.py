@@ -132,7 +132,8 @@ def deliver(result, d: Delivery) -> None:
     from ..inputs import label
 
     refuse_conflicting_targets(d)
-    report = result.report.masked(d.show_secrets)
+    shown = d.report or not d.quiet  # -q without --report shows no report: nothing to mask
+    report = result.report.masked(d.show_secrets) if shown else result.report
     try:
         write_report(report, d)
         write_output(result, d)
