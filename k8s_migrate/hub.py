@@ -52,23 +52,12 @@ _PLAIN_PATH_PART = re.compile(r'([A-Za-z0-9_-]+)|"([^"\\\n]*)"|\[(\d+)\]')
 
 def parse_key(text: Any) -> KeyPath:  # Any: callers typed against the cached form, which took anything
     """Parse the text form of a key path (double or single quoted segments allowed)."""
-    path = _plain_parsed.get(text)
-    if path is not None:
-        return path
     if _BARE_PATH.fullmatch(text):
-        path = tuple(text.split("."))
-    elif _PLAIN_PATH.fullmatch(text):
-        path = tuple(m[1] if m[1] is not None else m[2] if m[2] is not None else int(m[3])
+        return tuple(text.split("."))
+    if _PLAIN_PATH.fullmatch(text):
+        return tuple(m[1] if m[1] is not None else m[2] if m[2] is not None else int(m[3])
                      for m in _PLAIN_PATH_PART.finditer(text))
-    else:
-        return _parse_key(text)
-    if len(_plain_parsed) >= FORMATTED_KEPT:
-        _plain_parsed.clear()
-    _plain_parsed[text] = path
-    return path
-
-
-_plain_parsed: dict[Any, KeyPath] = {}  # the paths of up to FORMATTED_KEPT texts without escapes
+    return _parse_key(text)
 
 
 @lru_cache(maxsize=65536)
