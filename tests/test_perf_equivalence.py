@@ -306,3 +306,19 @@ def test_a_builtin_charts_source_is_its_maps(chart):
     short = chart.split("/", 1)[-1].removesuffix(".x")
     assert builtin_source(chart) == (chart_map.id, chart_map.source)
     assert builtin_source(short) in (None, (chart_map.id, chart_map.source))
+
+
+def test_an_item_the_rebase_made_cheap_survives_tomlkit_copying_it():
+    """tomlkit copies the items of an array of tables split by another table when it validates it (the
+    proof-property search found this): the cheap string must copy as a String with a trivia of its own."""
+    import copy
+
+    from k8s_migrate.formats.toml import _PLAIN_TRIVIA, _PlainString
+    from k8s_migrate.migrate.toml import Options, migrate_toml
+
+    cheap = _PlainString("Regular")
+    for twin in (copy.copy(cheap), copy.deepcopy(cheap)):
+        assert twin == "Regular" and twin.as_string() == '"Regular"' and twin._trivia is not _PLAIN_TRIVIA
+    text = '[[apim.gateway.environment]]\nname = "Production and Sandbox"\n[service_provider]\n[[apim.gateway.environment]]\n'
+    output = migrate_toml(text.encode(), "d.toml", Options("3.0.0", "4.3.0", mode="edit")).output
+    assert 'gateway_type = "Regular"' in output

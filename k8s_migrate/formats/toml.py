@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import tomllib
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import lru_cache
 from typing import Any, Iterator
@@ -724,6 +724,10 @@ class _PlainString(String):
     @property
     def _original(self) -> str:  # type: ignore[override]
         return str(self)
+
+    def __reduce_ex__(self, protocol: int) -> tuple[type, tuple[object, ...]]:  # type: ignore[override]
+        """A copy (tomlkit copies items to validate out-of-order tables) is a plain String with its own trivia."""
+        return String, (self._t, str(self), self._original, replace(self._trivia))
 
 
 def _own_trivia(item: Any) -> Any:
