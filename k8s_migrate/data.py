@@ -1,4 +1,5 @@
-"""Where the package's data (``mappings/``) lives: inside the wheel, or beside a source checkout."""
+"""Where the package's data (``mappings/``) lives: inside the wheel, or beside a source checkout; and where the
+user's caches go."""
 
 from __future__ import annotations
 
@@ -32,3 +33,17 @@ def mappings_dir() -> Path:
 def load_json(relative: str) -> Any:
     with open(mappings_dir() / relative, encoding="utf-8") as fh:
         return json.load(fh)
+
+
+def cache_home() -> Path:
+    """$XDG_CACHE_HOME, else ~/.cache; a one-line error for a user with neither (no HOME, no passwd entry)."""
+    base = os.environ.get("XDG_CACHE_HOME")
+    if base:
+        return Path(base)
+    try:
+        return Path.home() / ".cache"
+    except RuntimeError:
+        from .errors import UsageError
+
+        raise UsageError("no cache folder: HOME is not set and this user has no home directory; "
+                         "set XDG_CACHE_HOME") from None

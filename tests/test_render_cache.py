@@ -99,3 +99,21 @@ def test_a_cache_folder_others_may_write_is_neither_read_nor_written(chart):
     fresh_process()
     assert rendered(chart) == first and "planted" not in first
     assert [entry.read_bytes() for entry in entries()] == [planted]
+
+
+def test_a_user_without_a_home_renders_without_the_cache_and_pull_says_why(monkeypatch):
+    """No HOME, no passwd entry (a container's arbitrary uid) and no XDG_CACHE_HOME: Path.home() raises."""
+    from k8s_migrate.charts import pull
+    from k8s_migrate.errors import UsageError
+
+    def no_home():
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setattr(Path, "home", staticmethod(no_home))
+    assert render_cache.cache_dir() is None
+    assert render_cache.read("any-key") is None
+    render_cache.write("any-key", {"x": 1})  # nothing to write into, and no error
+    assert pull.cached_chart("helm-apim/all-in-one@4.6.x") is None
+    with pytest.raises(UsageError, match="set XDG_CACHE_HOME"):
+        pull.cache_root()

@@ -20,7 +20,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from ..data import load_json
+from ..data import cache_home, load_json
 from ..errors import UsageError
 from .chartmap import ChartMap
 
@@ -28,8 +28,7 @@ TIMEOUT = 60
 
 
 def cache_root() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "k8s-migrate" / "charts"
+    return cache_home() / "k8s-migrate" / "charts"
 
 
 def cache_slot(chart_id: str) -> Path:
@@ -39,7 +38,10 @@ def cache_slot(chart_id: str) -> Path:
 
 def cached_chart(chart_id: str) -> Path | None:
     """The chart directory `charts pull` left for this id, if any."""
-    slot = cache_slot(chart_id)
+    try:
+        slot = cache_slot(chart_id)
+    except UsageError:  # no cache folder at all: nothing was pulled
+        return None
     found = sorted(slot.glob("*/Chart.yaml")) if slot.is_dir() else []
     return found[0].parent if found else None
 

@@ -22,9 +22,14 @@ except ImportError:  # pragma: no cover - an interpreter without CPython's accel
     from pickle import dump, load
 
 
-def cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "k8s-migrate" / "renders"
+def cache_dir() -> Path | None:
+    from ..data import cache_home
+    from ..errors import UsageError
+
+    try:
+        return cache_home() / "k8s-migrate" / "renders"
+    except UsageError:  # no cache folder: every run reads the chart
+        return None
 
 
 @lru_cache(maxsize=1)
@@ -55,7 +60,7 @@ def _folder_tag(folder: Path) -> str:
 
 def read(key: str) -> Any | None:
     folder = cache_dir()
-    if not _ours(folder):
+    if folder is None or not _ours(folder):
         return None
     try:
         with open(folder / f"{key}.pickle", "rb") as fh:
@@ -77,6 +82,8 @@ def write(key: str, entry: Any) -> None:
     import tempfile
 
     folder = cache_dir()
+    if folder is None:
+        return
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         if not _ours(folder):
