@@ -66,15 +66,13 @@ def entry_for(track: Track, verdict: Verdict = RULES_ONLY) -> Entry:
     rules = [e.rule for e in track.events]
     origin = track.origin
     ruled_source = " ; ".join(dict.fromkeys(r.source for r in rules)) or None
-    # each key written once: most tracks keep their path, and a large file has one per key
-    old_key = format_key(origin.path) if origin and (verdict.old_key is AS_RULED or track.path == origin.path) \
-        else None
-    new_key = None if verdict.new_key is not AS_RULED or not track.live else \
-        old_key if origin and track.path == origin.path else format_key(track.path)
+    # a key is written only when the verdict leaves it as ruled (format_key remembers a path it wrote)
+    old_key = verdict.old_key if verdict.old_key is not AS_RULED else format_key(origin.path) if origin else None
+    new_key = verdict.new_key if verdict.new_key is not AS_RULED else format_key(track.path) if track.live else None
     return Entry(
         action=verdict.action or ruled_action(track),
-        old_key=decided(verdict.old_key, old_key),
-        new_key=decided(verdict.new_key, new_key),
+        old_key=old_key,
+        new_key=new_key,
         old_value=origin.value if origin else None,
         new_value=decided(verdict.new_value, track.value if track.live else None),
         rule=",".join(dict.fromkeys(r.id for r in rules)) or None,
