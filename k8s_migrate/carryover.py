@@ -228,7 +228,7 @@ class ItemMatcher:
         return self._cache[key]
 
 
-@dataclass
+@dataclass(slots=True)
 class Standing:
     """How an input key stands against the old baseline."""
 

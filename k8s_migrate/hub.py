@@ -200,7 +200,7 @@ def is_placeholder(value: Any) -> bool:
     return isinstance(value, str) and bool(PLACEHOLDER.search(value))
 
 
-@dataclass
+@dataclass(slots=True)
 class HubKey:
     """One leaf of an input, in hub form, linked back to where it came from."""
 

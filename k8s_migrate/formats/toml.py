@@ -654,7 +654,7 @@ def _new_key(text: str) -> SingleKey:
     """SingleKey(text), without its character-by-character checks (seconds for a file of many keys)."""
     if _BARE_KEY.fullmatch(text):
         return _BareKey(text)
-    return _QuotedKey(text, f'"{escape_string(text) if _NEEDS_ESCAPE.search(text) else text}"')
+    return _QuotedKey(text)
 
 
 class _BareKey(SingleKey):
@@ -679,17 +679,14 @@ class _BareKey(SingleKey):
 
 
 class _QuotedKey(_BareKey):
-    """A new key written in quotes."""
+    """A new key written in quotes (quoted when written: a file of many such keys holds each name once)."""
 
-    __slots__ = ("quoted",)
+    __slots__ = ()
     t = KeyType.Basic
-
-    def __init__(self, text: str, quoted: str) -> None:
-        self.key, self.quoted = text, quoted
 
     @property
     def _original(self) -> str:  # type: ignore[override]
-        return self.quoted
+        return f'"{escape_string(self.key) if _NEEDS_ESCAPE.search(self.key) else self.key}"'
 
 
 @dataclass

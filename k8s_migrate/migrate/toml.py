@@ -102,6 +102,7 @@ def migrate_toml(data: bytes, name: str, options: Options) -> Result:
             output = edit_toml(editable, state, report, new_cat)
             report.extend(stock_additions_not_applied(editable, state, old_cat, new_cat, options, ctx))
         else:
+            state.settle()
             output = rebase_toml(user, state, report, old_cat, new_cat, options, ctx)
     except UsageError as exc:
         exc.file = exc.file or name  # the output document cannot take the input's shape
@@ -269,20 +270,24 @@ def rebase_toml(user: TomlValues | TomlDocument, state: HubState, report: Report
     landed: dict[KeyPath, KeyPath] = {}  # input key -> where it is in the output
     customised_tables: set[KeyPath] = set()
     added: list[Track] = []
-    verdicts: list[tuple[Track, Verdict]] = []  # the input's keys, in file order: their entries come once items settle
+    entries: list[Entry] = []  # the input's keys, in file order
+    placed: list[Entry] = []  # those whose new key is where the carry-over put it: it moves when an item is dropped
     for track in state.tracks:
         if track.origin is None:
             added.append(track)
             continue
         if not track.live:
-            verdicts.append((track, Verdict()))
+            entries.append(entry_for(track))
             continue
         standing = standings[id(track)]
         target = output_path(track, user_to_old, old_to_new, out, item_index, appended)
         written.add(target)
         if standing.customised:
             customised_tables.add(target[:-1])
-        verdicts.append((track, carry(track, standing, target, new, out, new_cat, ctx)))
+        verdict = carry(track, standing, target, new, out, new_cat, ctx)
+        entries.append(entry_for(track, verdict))
+        if isinstance(verdict.new_key, str):
+            placed.append(entries[-1])
         if out.get(target) is not None:
             landed[track.origin.path] = target
     shift = drop_empty_items(out, appended)
@@ -290,8 +295,9 @@ def rebase_toml(user: TomlValues | TomlDocument, state: HubState, report: Report
         item_index = {k: shift(k[:-1] + (v,))[-1] for k, v in item_index.items()}
         landed = {k: shift(v) for k, v in landed.items()}
         written = {shift(p) for p in written}
-        verdicts = [(track, at_shifted_key(verdict, shift)) for track, verdict in verdicts]
-    report.extend(entry_for(track, verdict) for track, verdict in verdicts)
+        for entry in placed:
+            entry.new_key = shifted_key(entry.new_key, shift) if entry.new_key else entry.new_key
+    report.extend(entries)
     for track in added:  # after the user's keys: a key a rule adds to an item goes where that item landed
         target = in_output_items(track.path, item_index)
         out.set(target, track.value)
@@ -308,11 +314,9 @@ def rebase_toml(user: TomlValues | TomlDocument, state: HubState, report: Report
     return user.source.dress(text)
 
 
-def at_shifted_key(verdict: Verdict, shift: Callable[[KeyPath], KeyPath]) -> Verdict:
+def shifted_key(key: str, shift: Callable[[KeyPath], KeyPath]) -> str:
     """A key in an array item after one the carry-over dropped (empty) moves up with its item."""
-    if not isinstance(verdict.new_key, str):
-        return verdict
-    return replace(verdict, new_key=format_key(shift(parse_key(verdict.new_key))))
+    return format_key(shift(parse_key(key)))
 
 
 def anchor_finder(state: HubState, landed: dict[KeyPath, KeyPath]):

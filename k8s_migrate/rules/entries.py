@@ -27,7 +27,7 @@ class Ruled(Enum):
 AS_RULED = Ruled.AS_RULED
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Verdict:
     """What carry-over or placement decided about one track, over what its rules say. A field left
     AS_RULED (or None, empty) keeps the rules' own: the action of the strongest event, the track's keys
