@@ -322,3 +322,89 @@ def test_an_item_the_rebase_made_cheap_survives_tomlkit_copying_it():
     text = '[[apim.gateway.environment]]\nname = "Production and Sandbox"\n[service_provider]\n[[apim.gateway.environment]]\n'
     output = migrate_toml(text.encode(), "d.toml", Options("3.0.0", "4.3.0", mode="edit")).output
     assert 'gateway_type = "Regular"' in output
+
+
+# ---- the comment anchors come from the line scan that numbers the keys ------------------------------------------
+def anchors_from_the_line_map(text):
+    """The first key or table header below each comment block, looked up in the inverted line map (as
+    formats.comments did)."""
+    from k8s_migrate.formats.toml import forget_scans, line_numbers, scan
+
+    forget_scans()
+    inverse = {number: path for path, number in line_numbers(text).items()}
+    found, below_comment = {}, False
+    for line in scan(text):
+        stripped = line.text.strip()
+        if line.kind == "value" or (not stripped and not below_comment):
+            continue
+        if stripped.startswith("#") or not stripped:
+            below_comment = True
+            continue
+        if below_comment and line.number in inverse:
+            found[line.number] = inverse[line.number]
+        below_comment = False
+    forget_scans()
+    return found
+
+
+COMMENTED_TOML = TRICKY_TOML + '''
+# above a table
+[b]
+# above a key
+
+x = 1 # trailing
+# two lines
+# above an item
+[[arr_of.items]]
+v = 2
+# above a key that is written twice in the map's eyes
+[b.c]
+y = 1
+# the end
+'''
+
+
+@pytest.mark.parametrize("text", [COMMENTED_TOML] + [
+    p.read_text() for p in sorted((Path(__file__).parent / "golden").rglob("input.toml"))])
+def test_comment_anchors_are_the_line_maps(text):
+    from k8s_migrate.formats.toml import forget_scans, scan_facts
+
+    assert scan_facts(text).anchors == anchors_from_the_line_map(text)
+    forget_scans()
+
+
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(toml_text())
+def test_comment_anchors_are_the_line_maps_on_any_toml(text):
+    from k8s_migrate.formats.toml import forget_scans, scan_facts
+
+    assert scan_facts(text).anchors == anchors_from_the_line_map(text)
+    forget_scans()
+
+
+def test_the_rebase_lets_the_input_line_map_go_and_finds_lines_again():
+    from k8s_migrate.formats import toml as ft
+
+    text = "# head\n[server]\n# above\nhostname = 'a'\noffset = 1\n"
+    keys = ft.read_values(decode(text.encode(), "t"), "t").leaves()
+    assert [k.line for k in keys] == [4, 5] and text not in ft._LINES
+    assert ft.line_numbers(text)[("server", "offset")] == 5
+    ft.forget_scans()
+
+
+@settings(max_examples=examples(200), deadline=None)
+@given(track_paths(), st.data())
+def test_a_settled_state_finds_what_the_index_finds(paths, data):
+    from k8s_migrate.hub import ANY_ITEM, ANY_KEY, HubKey
+    from k8s_migrate.rules.apply import HubState
+
+    indexed = HubState.from_keys(HubKey(p, i) for i, p in enumerate(paths))
+    settled = HubState.from_keys(HubKey(p, i) for i, p in enumerate(paths))
+    indexed.matching(("a",))
+    settled.settle()
+    pattern_seg = st.sampled_from(["a", "b", "c", ANY_KEY, ANY_ITEM]) | st.integers(0, 2)
+    for _ in range(5):
+        pattern = tuple(data.draw(st.lists(pattern_seg, min_size=1, max_size=4)))
+        prefix = data.draw(st.booleans())
+        assert [t.origin.value for t in settled.matching(pattern, prefix)] == \
+            [t.origin.value for t in indexed.matching(pattern, prefix)]

@@ -426,11 +426,12 @@ class TomlValues:
     def leaves(self) -> list[HubKey]:
         text = self.source.text
         facts = scan_facts(text)
-        lines = facts.lines
+        lines = line_numbers(text)
         out = []
         for path, value in _value_leaves(self._data, (), facts.item_tables):
             line = lines.get(path)
             out.append(HubKey(path, value, line, comment=facts.comments.get(line) if line else None))
+        forget_line_numbers(text)  # the keys hold their lines now
         return out
 
 
@@ -846,28 +847,65 @@ _ASSIGN = re.compile(rf"^\s*({_KEY_PART}(?:\s*\.\s*{_KEY_PART})*)\s*=")
 def line_numbers(text: str) -> dict[KeyPath, int]:
     """Where each key (and each table header) is written (1-based). A light scan; what it cannot
     place gets no line. The answer is cached: read it, never change it."""
-    return scan_facts(text).lines
+    if text not in _LINES:
+        _scan_into_caches(text)
+    return _LINES[text]
 
 
 @dataclass(frozen=True)
 class ScanFacts:
-    lines: dict[KeyPath, int]  # see line_numbers
     comments: dict[int, str]  # line of a key assignment -> the comment after its value, as tomlkit reads it
     item_tables: frozenset[KeyPath]  # the paths [[headers]] name (arrays of tables), without indices
+    anchors: dict[int, KeyPath]  # line of a key or table header right below comment lines -> its path (as in lines)
 
 
-@lru_cache(maxsize=4)
 def scan_facts(text: str) -> ScanFacts:
-    """What one line scan of a TOML text tells (a file is read once for its lines, comments and headers)."""
+    """What one line scan of a TOML text tells besides its line numbers (the same scan finds both)."""
+    if text not in _FACTS:
+        _scan_into_caches(text)
+    return _FACTS[text]
+
+
+_FACTS: dict[str, ScanFacts] = {}
+_LINES: dict[str, dict[KeyPath, int]] = {}  # apart: a large file's line map weighs as much as its keys
+_SCANS_KEPT = 4
+
+
+def forget_line_numbers(text: str) -> None:
+    """The text's line map is no longer needed (another call scans again)."""
+    _LINES.pop(text, None)
+
+
+def forget_scans() -> None:
+    _FACTS.clear()
+    _LINES.clear()
+
+
+def _scan_into_caches(text: str) -> None:
+    lines, facts = _scan_facts(text)
+    _keep(_LINES, text, lines)
+    _keep(_FACTS, text, facts)
+
+
+def _keep(cache: dict[str, Any], text: str, found: Any) -> None:
+    cache.pop(text, None)
+    while len(cache) >= _SCANS_KEPT:
+        del cache[next(iter(cache))]
+    cache[text] = found
+
+
+def _scan_facts(text: str) -> tuple[dict[KeyPath, int], ScanFacts]:
     from ..hub import KeyPathError, parse_key
 
     lines: dict[KeyPath, int] = {}
     comments: dict[int, str] = {}
+    anchors: dict[int, KeyPath] = {}
     item_tables: set[KeyPath] = set()
     table: KeyPath = ()
     aot_counts: dict[KeyPath, int] = {}
     start: ScannedLine | None = None  # the assignment whose value is being read
     last: ScannedLine | None = None  # the last line of a value that spans lines
+    below_comment = False  # the lines since the last key or table are comment lines (and blank ones)
 
     def finish() -> None:
         if start is None:
@@ -876,17 +914,26 @@ def scan_facts(text: str) -> ScanFacts:
         if comment:
             comments[start.number] = comment
 
+    def place(path: KeyPath, number: int) -> None:
+        if lines.setdefault(path, number) == number and below_comment:
+            anchors[number] = path
+
     for line in scan(text):
         if line.kind == "value":
             last = line
             continue
         finish()
         start, last = (line, None) if line.kind == "assign" else (None, None)
+        if line.kind == "other":
+            stripped = line.text.strip()
+            below_comment = stripped.startswith("#") or (below_comment and not stripped)
+            continue
         if line.kind == "header":
             try:
                 written = parse_key(line.match.group(2))
                 path = _with_indices(written, aot_counts)
             except KeyPathError:
+                below_comment = False
                 continue
             if line.match.group(1) == "[[":
                 item_tables.add(written)
@@ -897,15 +944,17 @@ def scan_facts(text: str) -> ScanFacts:
                 table = path + (aot_counts[path],)
             else:
                 table = path
-            lines.setdefault(table, line.number)  # a table's header line
+            place(table, line.number)  # a table's header line
         elif line.kind == "assign":
             try:
                 key = parse_key(line.match.group(1))
             except KeyPathError:
+                below_comment = False
                 continue
-            lines.setdefault(table + key, line.number)
+            place(table + key, line.number)
+        below_comment = False
     finish()
-    return ScanFacts(lines, comments, frozenset(item_tables))
+    return lines, ScanFacts(comments, frozenset(item_tables), anchors)
 
 
 def _trailing_comment(start: ScannedLine, last: ScannedLine | None) -> str | None:

@@ -27,7 +27,7 @@ from ..data import load_json
 from ..errors import UsageError
 from ..formats.comments import carry_comments
 from ..formats.text import SourceText, decode
-from ..formats.toml import TomlDocument, TomlValues, read_values, scan_facts
+from ..formats.toml import TomlDocument, TomlValues, forget_scans, read_values
 from ..hub import KeyPath, flatten, format_key, nest, parse_key, strip_indices
 from ..profiles import detect as detect_profile
 from ..profiles import implied_by_role, stock_name
@@ -308,7 +308,7 @@ def rebase_toml(user: TomlValues | TomlDocument, state: HubState, report: Report
             out.delete(key)
     report.extend(introduced_by_new_stock(out, written, customised_tables, old, new, ctx))
     text = carry_comments(user.source.text, tidy(out.dumps()), anchor_finder(state, landed), only_missing=False)
-    scan_facts.cache_clear()  # the input's and output's line maps: nothing after this reads them
+    forget_scans()  # the input's and output's line maps: nothing after this reads them
     if user.source.text.endswith("\n") and text and not text.endswith("\n"):
         text += "\n"
     return user.source.dress(text)
