@@ -248,15 +248,17 @@ def judge_old(path: KeyPath, value: Any, old: Baseline, user_to_old: ItemMatcher
 
 
 def judge_input_keys(state: HubState, old: Baseline, user_to_old: ItemMatcher
-                     ) -> tuple[dict[int, Standing], set[KeyPath]]:
-    """How each input key stands against the old baseline (by track id), and the old stock keys the input covers."""
-    standings: dict[int, Standing] = {}
+                     ) -> tuple[list[Standing | None], set[KeyPath]]:
+    """How each input key stands against the old baseline (in the order of the tracks, None for a key a rule
+    added), and the old stock keys the input covers."""
+    standings: list[Standing | None] = []
     covered: set[KeyPath] = set()
     for track in state.tracks:
-        if track.origin is not None:
-            standing = standings[id(track)] = judge_old(track.origin.path, track.origin.value, old, user_to_old)
-            if standing.old_stock_path is not None:
-                covered.add(standing.old_stock_path)
+        standing = None if track.origin is None else judge_old(track.origin.path, track.origin.value, old,
+                                                                user_to_old)
+        standings.append(standing)
+        if standing is not None and standing.old_stock_path is not None:
+            covered.add(standing.old_stock_path)
     return standings, covered
 
 

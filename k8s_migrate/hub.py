@@ -146,11 +146,16 @@ def _format_key(path: KeyPath) -> str:
 
 def has_items(path: KeyPath) -> bool:
     """Does the path run through an item of an array of tables?"""
-    return any(isinstance(s, int) for s in path)
+    for seg in path:  # noqa: SIM110  (any() over a generator costs twice as much, and this runs several times per key)
+        if isinstance(seg, int):
+            return True
+    return False
 
 
 def strip_indices(path: KeyPath) -> KeyPath:
     """The path with every array item index replaced by ``[]`` (catalog form)."""
+    if not has_items(path):
+        return tuple(path)
     return tuple(ANY_ITEM if isinstance(s, int) else s for s in path)
 
 

@@ -408,3 +408,39 @@ def test_a_settled_state_finds_what_the_index_finds(paths, data):
         prefix = data.draw(st.booleans())
         assert [t.origin.value for t in settled.matching(pattern, prefix)] == \
             [t.origin.value for t in indexed.matching(pattern, prefix)]
+
+
+# ---- the rebase's tidy copies runs of the text instead of a list of its lines --------------------------------------
+def tidy_by_lines(text):
+    """tidy as it was: line by line."""
+    out = []
+    for line in text.split("\n"):
+        if line.startswith("[") and out and out[-1].strip() and not out[-1].lstrip().startswith("#"):
+            out.append("")
+        if not line.strip() and out and not out[-1].strip():
+            continue
+        out.append(line)
+    return "\n".join(out)
+
+
+@settings(max_examples=examples(600), deadline=None)
+@given(st.lists(st.sampled_from(["", " ", "\t", "\u00a0", "\x1c", "[a]", "[[b]]", " [c]", "x = 1", "# c", "  # d",
+                                 "y = [", "]", "\r"]), max_size=14).map("\n".join))
+@example("")
+@example("\n")
+@example("x = 1\n[a]\n\n\n[b]\n")
+def test_tidy_is_the_line_by_line_tidy(text):
+    from k8s_migrate.migrate.toml import tidy
+
+    assert tidy(text) == tidy_by_lines(text)
+
+
+def test_tidy_on_golden_outputs():
+    from k8s_migrate.migrate.toml import tidy
+
+    outputs = sorted((Path(__file__).parent / "golden").rglob("*.toml"))
+    assert outputs
+    for path in outputs:
+        text = path.read_text()
+        for variant in (text, text.replace("\n", "\n\n"), text.replace("\n[", "\n  \n\n[")):
+            assert tidy(variant) == tidy_by_lines(variant), path

@@ -441,9 +441,14 @@ def read_values(source: SourceText, name: str) -> TomlValues | TomlDocument:
     if "\x00" in source.text:
         raise UsageError("binary data, not a TOML file", name)
     data = check_strict(source.text, name)
-    if _has_offset_datetime(data):
+    if _OFFSET_DATETIME.search(source.text) and _has_offset_datetime(data):
         return TomlDocument(source, name)
     return TomlValues(source, name, data)
+
+
+# what any offset date-time is written as (and more): without one in the text, no value needs the walk below
+_OFFSET_DATETIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?"
+                              r"(?:[Zz]|[+-][0-9]{2}:[0-9]{2})")
 
 
 def _has_offset_datetime(data: Any) -> bool:

@@ -252,6 +252,17 @@ def stock_text(stock: dict[str, Any]) -> str:
 
 def rebase_toml(user: TomlValues | TomlDocument, state: HubState, report: Report, old_cat: Catalog, new_cat: Catalog,
                 options: Options, ctx: Context) -> str:
+    rendered, landed = rebased_document(user, state, report, old_cat, new_cat, options, ctx)  # its document is gone
+    text = carry_comments(user.source.text, tidy(rendered), anchor_finder(state, landed), only_missing=False)
+    forget_scans()  # the input's and output's line maps: nothing after this reads them
+    if user.source.text.endswith("\n") and text and not text.endswith("\n"):
+        text += "\n"
+    return user.source.dress(text)
+
+
+def rebased_document(user: TomlValues | TomlDocument, state: HubState, report: Report, old_cat: Catalog,
+                     new_cat: Catalog, options: Options, ctx: Context) -> tuple[str, dict[KeyPath, KeyPath]]:
+    """The new baseline with the user's keys carried over, written out, and where each input key landed."""
     old = Baseline(old_cat, stock_for(old_cat, options.profile), f"{old_cat.version} stock file",
                    implied=implied_by_role(old_cat, options.role), implied_from=f"{options.role} role")
     new, out = new_baseline(new_cat, options)
@@ -272,14 +283,14 @@ def rebase_toml(user: TomlValues | TomlDocument, state: HubState, report: Report
     added: list[Track] = []
     entries: list[Entry] = []  # the input's keys, in file order
     placed: list[Entry] = []  # those whose new key is where the carry-over put it: it moves when an item is dropped
-    for track in state.tracks:
+    for track, standing in zip(state.tracks, standings, strict=True):
         if track.origin is None:
             added.append(track)
             continue
         if not track.live:
             entries.append(entry_for(track))
             continue
-        standing = standings[id(track)]
+        assert standing is not None, "an input key has its standing"
         target = output_path(track, user_to_old, old_to_new, out, item_index, appended)
         written.add(target)
         if standing.customised:
@@ -307,11 +318,7 @@ def rebase_toml(user: TomlValues | TomlDocument, state: HubState, report: Report
         if out.get(key) is not None:
             out.delete(key)
     report.extend(introduced_by_new_stock(out, written, customised_tables, old, new, ctx))
-    text = carry_comments(user.source.text, tidy(out.dumps()), anchor_finder(state, landed), only_missing=False)
-    forget_scans()  # the input's and output's line maps: nothing after this reads them
-    if user.source.text.endswith("\n") and text and not text.endswith("\n"):
-        text += "\n"
-    return user.source.dress(text)
+    return out.dumps(), landed
 
 
 def shifted_key(key: str, shift: Callable[[KeyPath], KeyPath]) -> str:
@@ -341,13 +348,24 @@ def anchor_finder(state: HubState, landed: dict[KeyPath, KeyPath]):
 
 
 def tidy(text: str) -> str:
-    """A blank line before each table header that follows a key, and never two blank lines in a row."""
-    out: list[str] = []
-    for line in text.split("\n"):
-        if line.startswith("[") and out and out[-1].strip() and not out[-1].lstrip().startswith("#"):
-            out.append("")
-        if not line.strip() and out and not out[-1].strip():
-            continue
-        out.append(line)
-    return "\n".join(out)
-
+    """A blank line before each table header that follows a key, and never two blank lines in a row. The text
+    is copied in runs between the changes: a list of its lines would weigh three times the text."""
+    runs: list[str] = []
+    copied = 0  # text[copied:] is still to copy
+    last: str | None = None  # the last line kept
+    start = 0
+    while start <= len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        line = text[start:end]
+        if line.startswith("[") and last is not None and last.strip() and not last.lstrip().startswith("#"):
+            runs += (text[copied:start], "\n")
+            copied, last = start, ""
+        if not line.strip() and last is not None and not last.strip():
+            runs.append(text[copied:start - 1])  # the line goes, with the line break before it
+            copied = end
+        else:
+            last = line
+        start = end + 1
+    runs.append(text[copied:])
+    return "".join(runs)
