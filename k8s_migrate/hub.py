@@ -164,6 +164,20 @@ def stripped_keys(paths: Iterable[KeyPath]) -> set[str]:
     return {format_key(path) for path in {strip_indices(path) for path in paths}}
 
 
+_DOCUMENT_KEYS: list[tuple[Any, frozenset[str]]] = []  # the documents asked last (held, so no other takes their id)
+
+
+def document_keys(data: dict[str, Any]) -> frozenset[str]:
+    """stripped_keys of a document's leaves, for a document that nobody edits: the fragment check and the profile
+    detection ask it of the same reading of a file."""
+    for seen, keys in _DOCUMENT_KEYS:
+        if seen is data:
+            return keys
+    keys = frozenset(stripped_keys(flatten(data)))
+    _DOCUMENT_KEYS[:] = [*_DOCUMENT_KEYS[-1:], (data, keys)]
+    return keys
+
+
 def matches(pattern: KeyPath, path: KeyPath, prefix: bool = False) -> bool:
     """Does ``path`` match ``pattern``?  With ``prefix``, the pattern may name a table above it."""
     if len(path) < len(pattern) or (not prefix and len(path) != len(pattern)):

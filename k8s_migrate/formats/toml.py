@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import lru_cache
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import tomlkit
 from tomlkit._utils import escape_string
@@ -527,14 +527,36 @@ def _scalar(value: Any) -> Item:
 _NO_SHORTCUT = object()
 
 
+def _type_test(classes: Any) -> Callable[[Any], bool]:
+    """isinstance(node, classes), answered once per type: tomlkit's tables and containers are abstract base classes,
+    whose isinstance goes through a Python-level check (a fifth of the rebase's calls on a large file)."""
+    answers: dict[type, bool] = {}
+
+    def test(node: Any) -> bool:
+        answer = answers.get(type(node))
+        if answer is None:
+            answer = answers[type(node)] = isinstance(node, classes)
+        return answer
+
+    return test
+
+
+_is_container = _type_test(Container)
+_is_table = _type_test(Table)
+_is_aot = _type_test(AoT)
+_is_branch = _type_test((Table, InlineTable, AoT, OutOfOrderTableProxy))
+_is_item = _type_test(Item)
+_takes_no_leaf_shortcut = _type_test((Table, AoT, Whitespace))
+
+
 def _entry(node: Any, name: str) -> Any:
     """``node[name]`` for a table's plain entry, straight from its index (None when absent): tomlkit's lookup makes
     a key object and walks three layers of calls. _NO_SHORTCUT when the node is another kind or the entry is a
     table split over the file."""
-    body = node if isinstance(node, Container) else node.value if isinstance(node, Table) else None
+    body = node if _is_container(node) else node.value if _is_table(node) else None
     if body is None:
         return _NO_SHORTCUT
-    index = body._map.get(name)  # type: ignore[call-overload]  # a tomlkit key hashes and compares as its name
+    index = body._map.get(name)  # a tomlkit key hashes and compares as its name
     if index is None:
         return None
     if type(index) is not int:
@@ -758,9 +780,9 @@ def _add_leaf(node: Any, name: Any, new: Any) -> bool:
     """A new key-value added to a table that holds no sub-table, exactly where and how ``_after_last_key``
     or tomlkit's add() would put it, in constant time (both scan or renumber the whole table per key).
     False when the shape is not that simple: the caller takes the general way."""
-    body = node if isinstance(node, Container) else node.value if isinstance(node, Table) else None
-    if not isinstance(body, Container) or body._parsed or not isinstance(name, str) or \
-            isinstance(new, (Table, AoT, Whitespace)) or not isinstance(new, Item):
+    body: Any = node if _is_container(node) else node.value if _is_table(node) else None
+    if not _is_container(body) or body._parsed or not isinstance(name, str) or _takes_no_leaf_shortcut(new) or \
+            not _is_item(new):
         return False
     layout = _layout(body)
     if not layout.table_free:
@@ -828,16 +850,16 @@ def _raw_child(node: Any, key: str, child: Any) -> Any:
 
 def walk(node: Any, prefix: KeyPath = ()) -> Iterator[tuple[KeyPath, Any]]:
     """Every leaf under a node; arrays of scalars (and of inline tables) are leaves, tables are not."""
-    if isinstance(node, AoT):
+    if _is_aot(node):
         for i, table in enumerate(node):
             yield from walk(table, prefix + (i,))
         return
-    body = node if isinstance(node, Container) else node.value if isinstance(node, Table) else None
+    body = node if _is_container(node) else node.value if _is_table(node) else None
     for key in dict.keys(body) if body is not None else node.keys():
         path = prefix + (key,)
         index = body._map.get(key) if body is not None else None  # see _entry
         child = body._body[index][1] if body is not None and type(index) is int else _raw_child(node, key, node[key])
-        if isinstance(child, (Table, InlineTable, AoT, OutOfOrderTableProxy)):
+        if _is_branch(child):
             yield from walk(child, path)
         else:
             yield path, child
