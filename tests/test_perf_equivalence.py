@@ -444,3 +444,23 @@ def test_tidy_on_golden_outputs():
         text = path.read_text()
         for variant in (text, text.replace("\n", "\n\n"), text.replace("\n[", "\n  \n\n[")):
             assert tidy(variant) == tidy_by_lines(variant), path
+
+
+# ---- item translation is made once per item, then its keys' tails are appended ---------------------------------------
+@settings(max_examples=examples(300), deadline=None)
+@given(st.data())
+def test_item_translation_per_item_is_the_whole_paths(data):
+    from k8s_migrate.carryover import ItemMatcher
+
+    item = st.fixed_dictionaries({"name": st.sampled_from(["a", "b", "c"]), "v": st.integers(0, 2)},
+                                 optional={"sub": st.lists(st.fixed_dictionaries({"w": st.integers(0, 1)}),
+                                                           max_size=2)})
+    left = {"t": {"env": data.draw(st.lists(item, max_size=4))}}
+    right = {"t": {"env": data.draw(st.lists(item, max_size=4))}, "u": {"env": data.draw(st.lists(item, max_size=3))}}
+    matcher = ItemMatcher(left, right)
+    segment = st.sampled_from(["t", "u", "env", "name", "v", "sub", "w"]) | st.integers(0, 4)
+    for _ in range(12):
+        path = tuple(data.draw(st.lists(segment, min_size=1, max_size=6)))
+        shape = data.draw(st.none() | st.lists(segment, min_size=1, max_size=6).map(tuple))
+        whole = ItemMatcher(left, right)._translate(path, path if shape is None else shape)
+        assert matcher.translate(path, shape) == whole, (path, shape)

@@ -260,8 +260,10 @@ class TomlDocument:
             header_above: list[str] | None = None) -> None:
         """Set a value; a new key gets ``above`` (comment lines) before it, and a new table the
         ``header_above`` lines before its header: the operator's comments come along."""
-        with _shape_conflict(path):
+        try:  # not a context manager: this runs for every key a rebase writes
             self._set(path, value, comment, above, header_above)
+        except _SHAPE_ERRORS as exc:
+            raise _shape_conflict(path, exc) from None
 
     def _set(self, path: KeyPath, value: Any, comment: str | None = None, above: list[str] | None = None,
              header_above: list[str] | None = None) -> None:
@@ -339,8 +341,10 @@ class TomlDocument:
 
     def append_item(self, aot_path: KeyPath, fields: dict[str, Any]) -> int:
         """Append a table to an array of tables (created when missing); returns its index."""
-        with _shape_conflict(aot_path):
+        try:
             return self._append_item(aot_path, fields)
+        except _SHAPE_ERRORS as exc:
+            raise _shape_conflict(aot_path, exc) from None
 
     def _append_item(self, aot_path: KeyPath, fields: dict[str, Any]) -> int:
         parent = self._container(aot_path[:-1], create=True, super_last=True)
@@ -486,14 +490,13 @@ def _comment_after_value(text: str) -> str | None:
     return rest.lstrip("#").strip() or None if rest.startswith("#") else None
 
 
-@contextmanager
-def _shape_conflict(path: KeyPath) -> Iterator[None]:
+_SHAPE_ERRORS = (TOMLKitError, AttributeError, TypeError)
+
+
+def _shape_conflict(path: KeyPath, exc: Exception) -> UsageError:
     """A key whose parent is a value here but a table there (or a table vs an array of tables) cannot be written."""
-    try:
-        yield
-    except (TOMLKitError, AttributeError, TypeError) as exc:
-        raise UsageError(f"cannot write {format_key(path)}: a parent key has another type here (value, table or "
-                         f"array of tables) than the migration needs ({' '.join(str(exc).split())})") from None
+    return UsageError(f"cannot write {format_key(path)}: a parent key has another type here (value, table or "
+                      f"array of tables) than the migration needs ({' '.join(str(exc).split())})")
 
 
 def _item(value: Any) -> Item:
