@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import lru_cache
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, NamedTuple
 
 import tomlkit
 from tomlkit._utils import escape_string
@@ -136,8 +136,7 @@ def header_lines(text: str) -> dict[int, tuple[str, str]]:
     return {line.number: (line.match.group(1), line.match.group(2)) for line in scan(text) if line.kind == "header"}
 
 
-@dataclass(frozen=True)
-class ScannedLine:
+class ScannedLine(NamedTuple):  # a tuple: made for every line of a file, and a frozen dataclass is slow to make
     number: int  # 1-based
     text: str
     kind: str  # header | assign | value (inside a multi-line string or array) | other
@@ -293,7 +292,7 @@ class TomlDocument:
                 new.comment(comment)
             if above and not _holds_tables(parent):  # tomlkit writes sub-tables after the keys: the lines would part
                 _add_comments(parent, above)
-            if isinstance(parent, OutOfOrderTableProxy):
+            if _is_proxy(parent):
                 assert isinstance(key, str), "a table split over the file holds keys by name"
                 _own_trivia(new)
                 parent[key] = new  # a table split over the file has no add()
@@ -547,6 +546,8 @@ def _type_test(classes: Any) -> Callable[[Any], bool]:
 _is_container = _type_test(Container)
 _is_table = _type_test(Table)
 _is_aot = _type_test(AoT)
+_is_proxy = _type_test(OutOfOrderTableProxy)
+_is_table_or_items = _type_test((Table, AoT))
 _is_branch = _type_test((Table, InlineTable, AoT, OutOfOrderTableProxy))
 _is_item = _type_test(Item)
 _takes_no_leaf_shortcut = _type_test((Table, AoT, Whitespace))
@@ -771,7 +772,7 @@ def _layout(body: Container) -> _Layout:
     if known is not None and known.body is body and known.length == len(items) and \
             (known.last is None or items[known.last[0]][0] is known.last[1]):
         return known
-    table_free = not any(isinstance(v, (Table, AoT)) for _, v in items)
+    table_free = not any(map(_is_table_or_items, (v for _, v in items)))
     last = next(((i, items[i][0]) for i in range(len(items) - 1, -1, -1) if items[i][0] is not None), None)
     if len(_LAYOUTS) > 10_000:
         _LAYOUTS.clear()
@@ -793,7 +794,7 @@ def _add_leaf(node: Any, name: Any, new: Any) -> bool:
     key = _new_key(name)
     if key in body._map:
         return False
-    if isinstance(node, Table) and " " in node.trivia.indent:
+    if _is_table(node) and " " in node.trivia.indent:
         _own_trivia(new)  # the table's indentation goes to the new item's own trivia
     items = body._body
     if items and isinstance(items[-1][1], (Comment, Whitespace)) and layout.last is not None:
@@ -819,7 +820,7 @@ def _add_leaf(node: Any, name: Any, new: Any) -> bool:
         items.insert(index, (key, new))
         body._map[key] = index
         dict.__setitem__(body, name, new.value)
-        if isinstance(node, Table):
+        if _is_table(node):
             _table_added(node, name, new)
     layout.length, layout.last = len(items), (index, key)
     return True
