@@ -1,0 +1,113 @@
+"""What a run builds from the package's data before it reads its input (a version's catalog, the rule packs, a
+version's baseline document), kept between runs in the user's cache directory ($XDG_CACHE_HOME/k8s-migrate/data/):
+a one-file run spent longer building these than migrating the file. An entry is named by what it holds and a hash
+of the data files it is built from (their bytes) and of the code that builds and reads it (its files' size and
+time, the Python and package versions), so edited data, an edited checkout or a new release never reads an old
+entry; writing an entry removes the older ones of the same name. Nothing depends on the cache: a run that cannot
+read or write it builds the data itself.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from contextlib import suppress
+
+try:  # what hashlib.blake2b and pickle.loads/dumps are, without the modules around them (OpenSSL, the Python pickler)
+    from _blake2 import blake2b
+    from _pickle import dumps, loads
+except ImportError:  # pragma: no cover - an interpreter without CPython's accelerator modules
+    from hashlib import blake2b
+    from pickle import dumps, loads
+
+TYPE_CHECKING = False  # typing is not imported on the fast path; mypy reads this block
+if TYPE_CHECKING:
+    from typing import Any, Callable, Iterable, TypeVar
+
+    T = TypeVar("T")
+
+FOLDER = ("k8s-migrate", "data")
+
+
+def kept(name: str, data_files: Iterable[str], code: Iterable[str], build: Callable[[], T]) -> T:
+    """``build()``, or what an earlier run's ``build()`` gave for the same data files (paths under mappings/) and
+    code (module names whose source builds or defines what it returns)."""
+    folder = cache_dir()
+    key = entry_key(name, data_files, code) if folder is not None else None
+    if folder is None or key is None:
+        return build()
+    path = os.path.join(folder, f"{key}.pickle")
+    if _ours(folder):
+        try:
+            with open(path, "rb") as fh:
+                return loads(fh.read())
+        except Exception:  # noqa: BLE001 - absent, unreadable, cut short or from other code: build it instead
+            pass
+    value = build()
+    write(folder, key, value)
+    return value
+
+
+def cache_dir() -> str | None:
+    from .data import cache_home
+    from .errors import UsageError
+
+    try:
+        return os.path.join(cache_home(), *FOLDER)
+    except UsageError:  # no cache folder: every run builds its data
+        return None
+
+
+def entry_key(name: str, data_files: Iterable[str], code: Iterable[str]) -> str | None:
+    """``<name>-<hash of the data folder>-<hash>``: one name's entries for one folder share all but the last part.
+    None when a data file cannot be read (the build reports that)."""
+    from . import __version__
+    from .data import mappings_dir
+
+    base = str(mappings_dir())
+    digest = blake2b(f"{sys.version}\0{__version__}\0{name}".encode(), digest_size=20)
+    try:
+        for relative in data_files:
+            path = os.path.join(base, relative)
+            with open(path, "rb") as fh:
+                data = fh.read()
+            digest.update(f"\0{path}\0{len(data)}\0".encode())
+            digest.update(data)
+        for module in code:
+            source = sys.modules[module].__file__ or module
+            info = os.stat(source)
+            digest.update(f"\0{source}\0{info.st_size}\0{info.st_mtime_ns}".encode())
+    except (OSError, KeyError):
+        return None
+    return f"{name}-{blake2b(base.encode(), digest_size=4).hexdigest()}-{digest.hexdigest()}"
+
+
+def _ours(folder: str) -> bool:
+    """Only a folder this user owns and no one else may write holds entries to load (a pickle runs code)."""
+    try:
+        info = os.stat(folder)
+    except OSError:
+        return False
+    return info.st_uid == os.getuid() and not info.st_mode & 0o022
+
+
+def write(folder: str, key: str, value: Any) -> None:
+    try:
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        if not _ours(folder):
+            return
+        blob = dumps(value, -1)
+    except Exception:  # noqa: BLE001 - a read-only home, or a value pickle cannot keep: no entry
+        return
+    temp = os.path.join(folder, f".{key}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+    try:
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(blob)
+        os.replace(temp, os.path.join(folder, f"{key}.pickle"))
+        for older in os.listdir(folder):
+            if older.startswith(key[:key.rindex("-") + 1]) and older.endswith(".pickle") and older != f"{key}.pickle":
+                os.unlink(os.path.join(folder, older))
+    except OSError:
+        with suppress(OSError):
+            os.unlink(temp)
