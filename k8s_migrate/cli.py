@@ -62,8 +62,24 @@ def _click_exceptions():
     return exceptions
 
 
+ONE_FILE = (["toml"], ["values"], ["configmap"])
+
+
 def main() -> None:
-    sys.exit(run_app())
+    """The process: a one-file run (``ONE_FILE``) frees nothing worth a collector pass before it ends, and
+    ends without the interpreter's teardown; on a small file those two took a fifth of the run."""
+    if sys.argv[1:2] not in ONE_FILE:
+        sys.exit(run_app())
+    import gc
+
+    gc.disable()
+    code = run_app()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except Exception:  # noqa: BLE001 - a closed pipe: the interpreter's own exit reports it as it always did
+        sys.exit(code)
+    os._exit(code)
 
 
 def command():
