@@ -22,7 +22,7 @@ except ImportError:  # pragma: no cover - an interpreter without CPython's accel
 
 TYPE_CHECKING = False  # typing is not imported on the fast path; mypy reads this block
 if TYPE_CHECKING:
-    from typing import Any, Callable, Iterable, TypeVar
+    from typing import Callable, Iterable, TypeVar
 
     T = TypeVar("T")
 
@@ -32,20 +32,32 @@ FOLDER = ("k8s-migrate", "data")
 def kept(name: str, data_files: Iterable[str], code: Iterable[str], build: Callable[[], T]) -> T:
     """``build()``, or what an earlier run's ``build()`` gave for the same data files (paths under mappings/) and
     code (module names whose source builds or defines what it returns)."""
-    folder = cache_dir()
-    key = entry_key(name, data_files, code) if folder is not None else None
-    if folder is None or key is None:
-        return build()
-    path = os.path.join(folder, f"{key}.pickle")
-    if _ours(folder):
+    key = entry_key(name, data_files, code)
+    blob = read_entry(key) if key is not None else None
+    if blob is not None:
         try:
-            with open(path, "rb") as fh:
-                return loads(fh.read())
-        except Exception:  # noqa: BLE001 - absent, unreadable, cut short or from other code: build it instead
+            return loads(blob)
+        except Exception:  # noqa: BLE001 - cut short or from other code: build it instead
             pass
     value = build()
-    write(folder, key, value)
+    if key is not None:
+        try:
+            blob = dumps(value, -1)
+        except Exception:  # noqa: BLE001 - a value pickle cannot keep: no entry
+            return value
+        write_entry(key, blob)
     return value
+
+
+def read_entry(key: str) -> bytes | None:
+    folder = cache_dir()
+    if folder is None or not _ours(folder):
+        return None
+    try:
+        with open(os.path.join(folder, key), "rb") as fh:
+            return fh.read()
+    except OSError:
+        return None
 
 
 def cache_dir() -> str | None:
@@ -59,7 +71,8 @@ def cache_dir() -> str | None:
 
 
 def entry_key(name: str, data_files: Iterable[str], code: Iterable[str]) -> str | None:
-    """``<name>-<hash of the data folder>-<hash>``: one name's entries for one folder share all but the last part.
+    """``<name>-<hash of the data folder>-<hash>.pickle``: one name's entries for one folder share all but the last
+    part.
     None when a data file cannot be read (the build reports that)."""
     from . import __version__
     from .data import mappings_dir
@@ -79,7 +92,7 @@ def entry_key(name: str, data_files: Iterable[str], code: Iterable[str]) -> str 
             digest.update(f"\0{source}\0{info.st_size}\0{info.st_mtime_ns}".encode())
     except (OSError, KeyError):
         return None
-    return f"{name}-{blake2b(base.encode(), digest_size=4).hexdigest()}-{digest.hexdigest()}"
+    return f"{name}-{blake2b(base.encode(), digest_size=4).hexdigest()}-{digest.hexdigest()}.pickle"
 
 
 def _ours(folder: str) -> bool:
@@ -91,22 +104,25 @@ def _ours(folder: str) -> bool:
     return info.st_uid == os.getuid() and not info.st_mode & 0o022
 
 
-def write(folder: str, key: str, value: Any) -> None:
+def write_entry(key: str, blob: bytes) -> None:
+    """Keep ``blob`` as the entry ``key``, removing the older entries of its name (all but its last ``-`` part)."""
+    folder = cache_dir()
+    if folder is None:
+        return
     try:
         os.makedirs(folder, mode=0o700, exist_ok=True)
         if not _ours(folder):
             return
-        blob = dumps(value, -1)
-    except Exception:  # noqa: BLE001 - a read-only home, or a value pickle cannot keep: no entry
+    except OSError:  # a read-only home: no entry
         return
     temp = os.path.join(folder, f".{key}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
     try:
         fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as fh:
             fh.write(blob)
-        os.replace(temp, os.path.join(folder, f"{key}.pickle"))
+        os.replace(temp, os.path.join(folder, key))
         for older in os.listdir(folder):
-            if older.startswith(key[:key.rindex("-") + 1]) and older.endswith(".pickle") and older != f"{key}.pickle":
+            if older.startswith(key[:key.rindex("-") + 1]) and older != key:
                 os.unlink(os.path.join(folder, older))
     except OSError:
         with suppress(OSError):

@@ -1,0 +1,60 @@
+"""The code @dataclass compiles, kept between runs (k8s_migrate/codecache.py)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+CLASSES = """
+import json, sys
+from k8s_migrate import codecache
+if sys.argv[1] == "kept":
+    codecache.install()
+from dataclasses import dataclass, field
+
+@dataclass(frozen=True)
+class Point:
+    x: int
+    y: "tuple[str, ...]" = field(default_factory=tuple)
+
+@dataclass(order=True)
+class Named:
+    name: str
+    size: int = 0
+
+compiled = len(codecache._compiled)
+codecache.save()
+p = Point(1, ("a",))
+print(json.dumps({"compiled": compiled, "repr": repr(p), "eq": p == Point(1, ("a",)), "hash": hash(p) == hash(Point(1, ("a",))),
+                  "order": Named("a") < Named("b"), "annotations": repr(Point.__init__.__annotations__),
+                  "init": repr(Named.__init__.__defaults__)}))
+"""
+
+
+def run(mode: str, cache: Path) -> dict:
+    proc = subprocess.run([sys.executable, "-c", CLASSES, mode], cwd=REPO, capture_output=True, text=True, check=True,
+                          env={"PATH": "/usr/bin:/bin", "XDG_CACHE_HOME": str(cache), "PYTHONPATH": str(REPO)})
+    return json.loads(proc.stdout)
+
+
+def test_a_second_process_compiles_nothing_and_makes_the_same_classes(tmp_path):
+    plain = run("plain", tmp_path)
+    first = run("kept", tmp_path)
+    second = run("kept", tmp_path)
+    assert plain["compiled"] == 0 and first["compiled"] > 0 and second["compiled"] == 0
+    for result in (first, second):
+        assert {k: v for k, v in result.items() if k != "compiled"} == {
+            k: v for k, v in plain.items() if k != "compiled"}
+    assert plain["annotations"] == repr({"x": int, "y": "tuple[str, ...]", "return": None})
+
+
+def test_a_damaged_entry_compiles_again(tmp_path):
+    run("kept", tmp_path)
+    (entry,) = (tmp_path / "k8s-migrate" / "data").glob("dataclass-code-*")
+    entry.write_bytes(entry.read_bytes()[:40])
+    assert run("kept", tmp_path)["compiled"] > 0
+    assert run("kept", tmp_path)["compiled"] == 0
