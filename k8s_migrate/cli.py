@@ -63,32 +63,30 @@ def _click_exceptions():
 
 
 ONE_FILE = (["toml"], ["values"], ["configmap"])
-MIGRATING = (*ONE_FILE, ["batch"], ["render"], ["verify"])
+DATACLASSES = (*ONE_FILE, ["batch"], ["verify"])  # the commands whose modules define dataclasses (render's do not)
 
 
 def main() -> None:
-    """The process. A run that migrates takes the code of its dataclasses from earlier runs (codecache). A one-file
+    """The process. A command that defines dataclasses takes their code from earlier runs (codecache). A one-file
     run (``ONE_FILE``) frees nothing worth a collector pass before it ends, and ends without the interpreter's
     teardown; on a small file those two took a fifth of the run."""
-    migrating = sys.argv[1:2] in MIGRATING and sys.argv[-1] not in ("--help", "-h")
-    if migrating:
+    import gc
+
+    one_file = sys.argv[1:2] in ONE_FILE
+    if one_file:
+        gc.disable()
+    cached = sys.argv[1:2] in DATACLASSES and sys.argv[-1] not in ("--help", "-h")
+    if cached:
         from .codecache import install
 
         install()
-    if sys.argv[1:2] not in ONE_FILE:
-        code = run_app()
-        if migrating:
-            from .codecache import save
-
-            save()
-        sys.exit(code)
-    import gc
-
-    from .codecache import save
-
-    gc.disable()
     code = run_app()
-    save()
+    if cached:
+        from .codecache import save
+
+        save()
+    if not one_file:
+        sys.exit(code)
     try:
         sys.stdout.flush()
         sys.stderr.flush()
