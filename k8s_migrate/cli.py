@@ -85,7 +85,7 @@ def main() -> None:
         from .codecache import save
 
         save()
-    if not one_file:
+    if not one_file or not nothing_waits_for_exit():
         sys.exit(code)
     try:
         sys.stdout.flush()
@@ -93,6 +93,16 @@ def main() -> None:
     except Exception:  # noqa: BLE001 - a closed pipe: the interpreter's own exit reports it as it always did
         sys.exit(code)
     os._exit(code)
+
+
+def nothing_waits_for_exit() -> bool:
+    """No exit handler, profiler (python -m cProfile), tracer (coverage) or other thread that the interpreter's
+    own exit would run, save or wait for."""
+    import atexit
+
+    threading = sys.modules.get("threading")
+    return (atexit._ncallbacks() == 0 and sys.getprofile() is None and sys.gettrace() is None
+            and (threading is None or threading.active_count() == 1))
 
 
 def command():
