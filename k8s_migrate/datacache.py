@@ -51,7 +51,7 @@ def kept(name: str, data_files: Iterable[str], code: Iterable[str], build: Calla
 
 def read_entry(key: str) -> bytes | None:
     folder = cache_dir()
-    if folder is None or not _ours(folder):
+    if folder is None or not owned_by_us(folder):
         return None
     try:
         with open(os.path.join(folder, key), "rb") as fh:
@@ -95,7 +95,7 @@ def entry_key(name: str, data_files: Iterable[str], code: Iterable[str]) -> str 
     return f"{name}-{blake2b(base.encode(), digest_size=4).hexdigest()}-{digest.hexdigest()}.pickle"
 
 
-def _ours(folder: str) -> bool:
+def owned_by_us(folder: str | os.PathLike[str]) -> bool:
     """Only a folder this user owns and no one else may write holds entries to load (a pickle runs code)."""
     try:
         info = os.stat(folder)
@@ -111,7 +111,7 @@ def write_entry(key: str, blob: bytes) -> None:
         return
     try:
         os.makedirs(folder, mode=0o700, exist_ok=True)
-        if not _ours(folder):
+        if not owned_by_us(folder):
             return
     except OSError:  # a read-only home: no entry
         return
