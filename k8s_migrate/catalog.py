@@ -324,6 +324,9 @@ def _char_counts(text: str) -> dict[str, int]:
 
 @dataclass(frozen=True)
 class Catalog:
+    """One API-M version's keys and defaults (mappings/catalog/<version>.json): its defaults, the keys its
+    templates read, its stock files, key aliases and inferred values, and what counts as a known key."""
+
     version: str
     partial: bool
     partial_note: str

@@ -32,6 +32,9 @@ FULL_COPY = 0.5  # a values file holding this share of a chart's paths is a copy
 
 @dataclass(frozen=True)
 class Detection:
+    """The value found (None when the evidence does not decide), the candidates that fit equally well, and
+    the evidence as short sentences."""
+
     value: str | None
     candidates: tuple[str, ...]
     evidence: tuple[str, ...]

@@ -52,6 +52,8 @@ class Options(Request):
 
 @dataclass
 class Result:
+    """A deployment.toml migration's output text, its report, and the input as read."""
+
     output: str
     report: Report
     original: str
