@@ -1,10 +1,10 @@
 """What a run builds from the package's data before it reads its input (a version's catalog, the rule packs, a
 version's baseline document), kept between runs in the user's cache directory ($XDG_CACHE_HOME/k8s-migrate/data/):
 a one-file run spent longer building these than migrating the file. An entry is named by what it holds and a hash
-of the data files it is built from (their bytes) and of the code that builds and reads it (its files' size and
-time, the Python and package versions), so edited data, an edited checkout or a new release never reads an old
-entry; writing an entry removes the older ones of the same name. Nothing depends on the cache: a run that cannot
-read or write it builds the data itself.
+of the data files it is built from (their stat, or their bytes while they may still change: file_identity) and of
+the code that builds and reads it (its files' size and time, the Python and package versions), so edited data, an
+edited checkout or a new release never reads an old entry; writing an entry removes the older ones of the same
+name. Nothing depends on the cache: a run that cannot read or write it builds the data itself.
 """
 
 from __future__ import annotations
@@ -81,11 +81,7 @@ def entry_key(name: str, data_files: Iterable[str], code: Iterable[str]) -> str 
     digest = blake2b(f"{sys.version}\0{__version__}\0{name}".encode(), digest_size=20)
     try:
         for relative in data_files:
-            path = os.path.join(base, relative)
-            with open(path, "rb") as fh:
-                data = fh.read()
-            digest.update(f"\0{path}\0{len(data)}\0".encode())
-            digest.update(data)
+            digest.update(file_identity(os.path.join(base, relative)))
         for module in code:
             source = sys.modules[module].__file__ or module
             info = os.stat(source)
@@ -93,6 +89,23 @@ def entry_key(name: str, data_files: Iterable[str], code: Iterable[str]) -> str 
     except (OSError, KeyError):
         return None
     return f"{name}-{blake2b(base.encode(), digest_size=4).hexdigest()}-{digest.hexdigest()}.pickle"
+
+
+SETTLED = 2.0  # seconds: a file changed more recently than this is named by its bytes, not its stat
+
+
+def file_identity(path: str) -> bytes:
+    """What names a data file's version: its stat (size, times, inode), which any write changes, once the file
+    has settled; its bytes while it may still be changing within one tick of the file system's clock (hashing
+    every data file's bytes took a twentieth of a one-file run)."""
+    import time
+
+    info = os.stat(path)
+    if time.time() - info.st_ctime > SETTLED:
+        return f"\0{path}\0{info.st_size}\0{info.st_mtime_ns}\0{info.st_ctime_ns}\0{info.st_ino}".encode()
+    with open(path, "rb") as fh:
+        data = fh.read()
+    return f"\0{path}\0{len(data)}\0".encode() + blake2b(data, digest_size=20).digest()
 
 
 def owned_by_us(folder: str | os.PathLike[str]) -> bool:

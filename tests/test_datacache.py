@@ -120,3 +120,23 @@ def test_a_kept_catalog_and_rule_packs_equal_the_built_ones(tmp_path, monkeypatc
     finally:
         load_catalog.cache_clear()
         load_packs.cache_clear()
+
+
+def test_a_file_still_settling_is_named_by_its_bytes(tmp_path):
+    path = tmp_path / "a.json"
+    path.write_text('{"a": 1}')
+    before = os.stat(path)
+    first = datacache.file_identity(str(path))
+    path.write_text('{"a": 2}')  # same size, and the same times as far as a coarse clock tells
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert datacache.file_identity(str(path)) != first
+
+
+def test_a_settled_file_is_named_by_its_stat_without_reading_it(tmp_path, monkeypatch):
+    path = tmp_path / "a.json"
+    path.write_text('{"a": 1}')
+    monkeypatch.setattr(datacache, "SETTLED", -1.0)
+    monkeypatch.setattr("builtins.open", lambda *a, **k: pytest.fail("read a settled file"))
+    identity = datacache.file_identity(str(path))
+    path.write_text('{"a": 22}')
+    assert datacache.file_identity(str(path)) != identity
