@@ -7,16 +7,19 @@ import fcntl
 import os
 import re
 import select
-import signal
 import stat
 import sys
-import threading
 import time
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from .errors import UsageError
+
+try:  # signal.signal and its constants without signal.py, whose enums cost a small file's run more than its write
+    import _signal as signals  # type: ignore[import-not-found]  # typeshed has no stub for it
+except ImportError:  # pragma: no cover - an interpreter without CPython's _signal
+    import signal as signals
 
 # A deployment.toml is tens of KB and a values file a few hundred; anything this big is not a config file.
 MAX_INPUT_BYTES = 10 * 1024 * 1024
@@ -318,11 +321,11 @@ _INSTALLED: dict[int, Any] = {}
 
 
 def _install_signal_cleanup() -> None:
-    if _INSTALLED or threading.current_thread() is not threading.main_thread():
+    if _INSTALLED:
         return
-    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        with suppress(OSError, ValueError):
-            _INSTALLED[sig] = signal.signal(sig, _on_signal)
+    for sig in (signals.SIGTERM, signals.SIGINT, signals.SIGHUP):
+        with suppress(OSError, ValueError):  # ValueError: not the main thread, where handlers cannot be set
+            _INSTALLED[sig] = signals.signal(sig, _on_signal)
 
 
 def _on_signal(sig: int, frame) -> None:
@@ -332,7 +335,7 @@ def _on_signal(sig: int, frame) -> None:
     if callable(previous):
         previous(sig, frame)
         return
-    signal.signal(sig, signal.SIG_DFL if previous in (None, signal.SIG_DFL) else previous)
+    signals.signal(sig, signals.SIG_DFL if previous in (None, signals.SIG_DFL) else previous)
     os.kill(os.getpid(), sig)
 
 
