@@ -442,11 +442,12 @@ def resolve_version(text: str) -> str:
 
 @lru_cache(maxsize=None)
 def load_catalog(version: str) -> Catalog:
-    from .datacache import kept
+    from .datacache import kept, one_string_each
 
     resolved = resolve_version(version)
     relative = f"catalog/{resolved}.json"
-    return kept(f"catalog-{resolved}", [relative], CODE, lambda: Catalog.from_data(load_json(relative)))
+    return kept(f"catalog-{resolved}", [relative], CODE,
+                lambda: Catalog.from_data(one_string_each(load_json(relative))))
 
 
 CODE = (__name__, "k8s_migrate.hub", "k8s_migrate.versions", "k8s_migrate.data")  # what a catalog is built by

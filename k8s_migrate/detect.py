@@ -50,16 +50,12 @@ class Detection:
 
 @lru_cache(maxsize=1)
 def fingerprints() -> dict[str, Any]:
-    """detect/versions.json, kept between runs (datacache) with each version named by one string object: the
-    pickle then holds each once, and loads in two thirds of the JSON's time."""
-    from .datacache import kept
+    """detect/versions.json, kept between runs (datacache): with each distinct string one object, the pickle
+    loads in two thirds of the JSON's time."""
+    from .datacache import kept, one_string_each
 
-    def read() -> dict[str, Any]:
-        data = load_json("detect/versions.json")
-        one = {v: v for v in data["versions"]}
-        return {**data, "keys": {k: [one.get(v, v) for v in found] for k, found in data["keys"].items()}}
-
-    return kept("fingerprints", ["detect/versions.json"], (__name__,), read)
+    return kept("fingerprints", ["detect/versions.json"], (__name__,),
+                lambda: one_string_each(load_json("detect/versions.json")))
 
 
 @lru_cache(maxsize=1)

@@ -140,3 +140,11 @@ def test_a_settled_file_is_named_by_its_stat_without_reading_it(tmp_path, monkey
     identity = datacache.file_identity(str(path))
     path.write_text('{"a": 22}')
     assert datacache.file_identity(str(path)) != identity
+
+
+def test_one_string_each_keeps_the_data_and_shares_its_strings():
+    data = {"a": ["x" * 3, {"b": "xxx", "x" * 3: 1}], "c": [True, None, 1.5, "".join(["x", "x", "x"])]}
+    shared = datacache.one_string_each(data)
+    assert shared == data
+    texts = [shared["a"][0], shared["a"][1]["b"], next(iter(k for k in shared["a"][1] if k != "b")), shared["c"][3]]
+    assert len({id(t) for t in texts}) == 1
