@@ -379,11 +379,14 @@ def verify(values_data: bytes, name: str, chart: str, to_chart: str, instance: s
     alias = _alias(values_result.report)
     if early.get("alias", _ABSENT) != alias:  # the child guessed another subtree: its answers are not this run's
         early = {}
-    source_values = early["source_values"] if "source_values" in early else \
-        _subtree(load_values_text(values_text), alias)
+
+    def known(key: str, work):  # the child's answer, or the work done here
+        return early[key] if key in early else work()
+
+    source_values = known("source_values", lambda: _subtree(load_values_text(values_text), alias))
     migrated_values = _subtree(load_values_text(values_result.output), alias)
 
-    before = early["before"] if "before" in early else render_instances(src_dir, source_values, renderer)
+    before = known("before", lambda: render_instances(src_dir, source_values, renderer))
     if source_instances is not None:  # a split: this chart takes the instances of its own component
         before = {k: v for k, v in before.items() if k in source_instances}
     try:
@@ -393,7 +396,8 @@ def verify(values_data: bytes, name: str, chart: str, to_chart: str, instance: s
                             instances_before=list(before))
     result = Verification(instances_before=list(before), instances_after=list(after))
     context = Compared(values_result.report, src_map, dst_map, migrated_values, source_values, given or {},
-                       (_chart_name(src_dir), _chart_name(dst_dir)), profile, ahead=early.get("migrated", {}))
+                       (known("name", lambda: _chart_name(src_dir)), _chart_name(dst_dir)), profile,
+                       ahead=early.get("migrated", {}))
     result.pairs = pair_instances(list(before), list(after), instance)
     for old, new in result.pairs:
         if old is None or new is None:
@@ -401,9 +405,8 @@ def verify(values_data: bytes, name: str, chart: str, to_chart: str, instance: s
             (result.explained if diff.reason else result.unexplained).append(diff)
             continue
         compare_instance(result, before[old], after[new], old, new, context)
-    if objects and is_full_chart(src_dir) and is_full_chart(dst_dir):
-        old_objects, failed_old = early["objects"] if "objects" in early else \
-            render_objects(src_dir, source_values, renderer)
+    if objects and known("full", lambda: is_full_chart(src_dir)) and is_full_chart(dst_dir):
+        old_objects, failed_old = known("objects", lambda: render_objects(src_dir, source_values, renderer))
         new_objects, failed_new = render_objects(dst_dir, merge_given(migrated_values, given), renderer)
         result.objects = compare_objects(old_objects, new_objects, values_result.report)
         result.objects += [f"(not rendered: {f})" for f in failed_old + failed_new]
@@ -473,13 +476,15 @@ def old_side(values_text: str, alias: str | None, src_dir: Path, dst_dir: Path, 
     try:
         out["source_values"] = source_values = _subtree(load_values_text(values_text), alias)
         out["before"] = before = render_instances(src_dir, source_values, renderer)
+        out["name"] = _chart_name(src_dir)
         out["migrated"] = migrated = {}
         for old, text in before.items():
             try:
                 migrated[old] = (text, migrate_rendered(text, old, src_map, dst_map, profile))
             except Exception:
                 continue
-        if objects and is_full_chart(src_dir) and is_full_chart(dst_dir):
+        out["full"] = is_full_chart(src_dir)
+        if objects and out["full"] and is_full_chart(dst_dir):
             out["objects"] = render_objects(src_dir, source_values, renderer)
     except Exception:
         pass
