@@ -493,12 +493,21 @@ def old_side(values_text: str, alias: str | None, src_dir: Path, dst_dir: Path, 
 
 class Ahead:
     """``function(*args)`` in a forked child while this process goes on; ``result()`` is its answer, or {} when
-    the child sent none it could read. The old chart's side of verify needs nothing of the values migration but
-    the subchart alias, which the caller guesses and checks, so it runs on the other core meanwhile."""
+    there is none to read (no child could be started, or it died). The old chart's side of verify needs nothing of
+    the values migration but the subchart alias, which the caller guesses and checks, so it runs meanwhile."""
 
     def __init__(self, function, *args):
-        self.reader, writer = os.pipe()
-        self.pid = os.fork()
+        self.pid: int | None = None
+        try:
+            self.reader, writer = os.pipe()
+        except OSError:
+            return
+        try:
+            self.pid = os.fork()
+        except OSError:  # no process to spare (a container's limit): the caller does it all
+            os.close(self.reader)
+            os.close(writer)
+            return
         if self.pid == 0:  # the child: its answer down the pipe, then out without running the parent's exit code
             code = 1
             try:
@@ -514,6 +523,8 @@ class Ahead:
         os.close(writer)
 
     def result(self) -> dict[str, Any]:
+        if self.pid is None:
+            return {}
         import pickle
 
         try:
@@ -523,14 +534,22 @@ class Ahead:
         except Exception:  # a child cut short sends part of its answer
             return {}
         finally:
-            os.waitpid(self.pid, 0)
+            self._reap()
 
     def cancel(self) -> None:
+        if self.pid is None:
+            return
         import signal
 
         os.close(self.reader)
         os.kill(self.pid, signal.SIGKILL)
-        os.waitpid(self.pid, 0)
+        self._reap()
+
+    def _reap(self) -> None:
+        from contextlib import suppress
+
+        with suppress(ChildProcessError):  # reaped already (SIGCHLD ignored by whoever started us)
+            os.waitpid(self.pid or -1, 0)
 
 
 def render_instances(chart_dir: Path, values: dict, renderer: str = "builtin") -> dict[str, str]:

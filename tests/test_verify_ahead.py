@@ -125,3 +125,15 @@ def test_an_error_of_the_values_migration_stops_the_child(reference_dir, monkeyp
         verify_module.verify(values.read_bytes(), "values.yaml", "helm-apim/all-in-one@4.2.x",
                              "helm-apim/all-in-one@4.6.x")
     assert str(ahead.value) == str(alone.value)
+
+
+def test_no_process_to_spare_runs_it_all_here(reference_dir, monkeypatch):
+    values, chart, to_chart, kwargs = CASES["aio-4.2-to-4.6"]
+    seen = _migrations_here(monkeypatch)
+
+    def refused():
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", refused)
+    result = verify_module.verify(values.read_bytes(), values.name, chart, to_chart, **kwargs)
+    assert seen == ["am"] and result.ok
