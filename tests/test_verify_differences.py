@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from k8s_migrate.hub import format_key
 from k8s_migrate.verify import _leaves, differences
+from tests.helpers import examples
 
 
 def whole_tree_deepdiff(t1: dict, t2: dict) -> list[tuple]:
@@ -78,7 +79,7 @@ def deepdiff_of_arrays(t1: list, t2: list) -> list[tuple]:
 strings = st.lists(st.sampled_from(["a", "b", "c", "d", "e"]), max_size=6)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=examples(2000), deadline=None)
 @given(strings, strings)
 def test_arrays_of_strings_changed_in_place_need_no_deepdiff(t1, t2):
     from k8s_migrate.verify import _changed_in_place
