@@ -10,7 +10,6 @@ its release and chart name, fed by no values path); anything else is unexplained
 from __future__ import annotations
 
 import datetime
-import os
 import re
 from dataclasses import dataclass, field
 from itertools import zip_longest
@@ -377,29 +376,14 @@ def verify(values_data: bytes, name: str, chart: str, to_chart: str, instance: s
     src_dir = chart_directory(chart_dir_from, None) if chart_dir_from else chart_directory(chart, src_map)
     dst_dir = chart_directory(chart_dir_to, None) if chart_dir_to else chart_directory(to_chart, dst_map)
     values_text = values_data.decode("utf-8-sig")
-    early: dict[str, Any] = {}
     if values_result is None:
-        ahead = Ahead(old_side, values_text, subchart, src_dir, dst_dir, renderer, src_map, dst_map, profile,
-                      objects) if AHEAD else None
-        try:
-            values_result = migrate_values(values_data, name,
-                                           ValuesOptions(chart=chart, to_chart=to_chart, subchart=subchart))
-        except BaseException:
-            if ahead is not None:
-                ahead.cancel()
-            raise
-        early = ahead.result() if ahead is not None else {}
+        values_result = migrate_values(values_data, name,
+                                       ValuesOptions(chart=chart, to_chart=to_chart, subchart=subchart))
     alias = _alias(values_result.report)
-    if early.get("alias", _ABSENT) != alias:  # the child guessed another subtree: its answers are not this run's
-        early = {}
-
-    def known(key: str, work):  # the child's answer, or the work done here
-        return early[key] if key in early else work()
-
-    source_values = known("source_values", lambda: _subtree(load_values_text(values_text), alias))
+    source_values = _subtree(load_values_text(values_text), alias)
     migrated_values = _subtree(load_values_text(values_result.output), alias)
 
-    before = known("before", lambda: render_instances(src_dir, source_values, renderer))
+    before = render_instances(src_dir, source_values, renderer)
     if source_instances is not None:  # a split: this chart takes the instances of its own component
         before = {k: v for k, v in before.items() if k in source_instances}
     try:
@@ -409,8 +393,7 @@ def verify(values_data: bytes, name: str, chart: str, to_chart: str, instance: s
                             instances_before=list(before))
     result = Verification(instances_before=list(before), instances_after=list(after))
     context = Compared(values_result.report, src_map, dst_map, migrated_values, source_values, given or {},
-                       (known("name", lambda: _chart_name(src_dir)), _chart_name(dst_dir)), profile,
-                       ahead=early.get("migrated", {}))
+                       (_chart_name(src_dir), _chart_name(dst_dir)), profile)
     result.pairs = pair_instances(list(before), list(after), instance)
     for old, new in result.pairs:
         if old is None or new is None:
@@ -418,8 +401,8 @@ def verify(values_data: bytes, name: str, chart: str, to_chart: str, instance: s
             (result.explained if diff.reason else result.unexplained).append(diff)
             continue
         compare_instance(result, before[old], after[new], old, new, context)
-    if objects and known("full", lambda: is_full_chart(src_dir)) and is_full_chart(dst_dir):
-        old_objects, failed_old = known("objects", lambda: render_objects(src_dir, source_values, renderer))
+    if objects and is_full_chart(src_dir) and is_full_chart(dst_dir):
+        old_objects, failed_old = render_objects(src_dir, source_values, renderer)
         new_objects, failed_new = render_objects(dst_dir, merge_given(migrated_values, given), renderer)
         result.objects = compare_objects(old_objects, new_objects, values_result.report)
         result.objects += [f"(not rendered: {f})" for f in failed_old + failed_new]
@@ -437,28 +420,20 @@ class Compared:
     names: tuple[str, str]
     profile: str | None = None
     migrated: dict[str, Any] = field(default_factory=dict)  # rendered old deployment.toml -> its TOML migration
-    ahead: dict[str, tuple[str, Any]] = field(default_factory=dict)  # old instance -> (its render, its migration)
-
-
-def migrate_rendered(rendered: str, old: str, src_map: ChartMap, dst_map: ChartMap, profile: str | None):
-    """The TOML migration of an old instance's rendered deployment.toml to the new chart's API-M version."""
-    from k8s_migrate.charts.chartmap import chart_version
-    from k8s_migrate.migrate.toml import Options, migrate_toml
-
-    return migrate_toml(rendered.encode("utf-8"), f"{old} (rendered by {src_map.id})", Options(
-        chart_version(src_map, None, "--from"), chart_version(dst_map, None, "--to"), mode="edit", profile=profile))
 
 
 def compare_instance(result: Verification, rendered_src: str, rendered_dst: str, old: str, new: str,
                      ctx: Compared) -> None:
     from k8s_migrate.catalog import load_catalog
     from k8s_migrate.charts.chartmap import chart_version
+    from k8s_migrate.migrate.toml import Options, migrate_toml
 
     toml_result = ctx.migrated.get(rendered_src)
     if toml_result is None:  # instances that render the same deployment.toml share one migration
-        text, done = ctx.ahead.get(old, ("", None))
-        toml_result = ctx.migrated[rendered_src] = done if done is not None and text == rendered_src else \
-            migrate_rendered(rendered_src, old, ctx.src_map, ctx.dst_map, ctx.profile)
+        toml_result = ctx.migrated[rendered_src] = migrate_toml(
+            rendered_src.encode("utf-8"), f"{old} (rendered by {ctx.src_map.id})", Options(
+                chart_version(ctx.src_map, None, "--from"), chart_version(ctx.dst_map, None, "--to"), mode="edit",
+                profile=ctx.profile))
     if not result.t1:
         result.t1, result.t2 = toml_result.output, rendered_dst
     t1, error1 = load_rendered_toml(toml_result.output, f"the TOML migration of {ctx.src_map.id}'s {old}")
@@ -473,96 +448,6 @@ def compare_instance(result: Verification, rendered_src: str, rendered_dst: str,
                                _map_instance(ctx.dst_map, new), ctx.names, ctx.src_map, ctx.given, ctx.source_values,
                                t1, t2, load_catalog(chart_version(ctx.dst_map, None, "--to")))
         (result.explained if diff.reason else result.unexplained).append(diff)
-
-
-AHEAD = hasattr(os, "fork")  # tests turn it off to compare with the one-process run
-
-
-def old_side(values_text: str, alias: str | None, src_dir: Path, dst_dir: Path, renderer: str, src_map: ChartMap,
-             dst_map: ChartMap, profile: str | None, objects: bool) -> dict[str, Any]:
-    """What verify needs of the old chart, which the values migration does not change: the values as Helm reads
-    them, each instance's deployment.toml and its TOML migration, a full chart's other objects. As far as it got:
-    a step that fails is left out (verify does it again, and fails the same way, where it always did)."""
-    from k8s_migrate.charts.render import load_values_text
-
-    out: dict[str, Any] = {"alias": alias}
-    try:
-        out["source_values"] = source_values = _subtree(load_values_text(values_text), alias)
-        out["before"] = before = render_instances(src_dir, source_values, renderer)
-        out["name"] = _chart_name(src_dir)
-        out["migrated"] = migrated = {}
-        for old, text in before.items():
-            try:
-                migrated[old] = (text, migrate_rendered(text, old, src_map, dst_map, profile))
-            except Exception:
-                continue
-        out["full"] = is_full_chart(src_dir)
-        if objects and out["full"] and is_full_chart(dst_dir):
-            out["objects"] = render_objects(src_dir, source_values, renderer)
-    except Exception:
-        pass
-    return out
-
-
-class Ahead:
-    """``function(*args)`` in a forked child while this process goes on; ``result()`` is its answer, or {} when
-    there is none to read (no child could be started, or it died). The old chart's side of verify needs nothing of
-    the values migration but the subchart alias, which the caller guesses and checks, so it runs meanwhile."""
-
-    def __init__(self, function, *args):
-        self.pid: int | None = None
-        try:
-            self.reader, writer = os.pipe()
-        except OSError:
-            return
-        try:
-            self.pid = os.fork()
-        except OSError:  # no process to spare (a container's limit): the caller does it all
-            os.close(self.reader)
-            os.close(writer)
-            return
-        if self.pid == 0:  # the child: its answer down the pipe, then out without running the parent's exit code
-            code = 1
-            try:
-                os.close(self.reader)
-                import pickle
-
-                data = pickle.dumps(function(*args), protocol=pickle.HIGHEST_PROTOCOL)
-                with os.fdopen(writer, "wb") as out:
-                    out.write(data)
-                code = 0
-            finally:
-                os._exit(code)
-        os.close(writer)
-
-    def result(self) -> dict[str, Any]:
-        if self.pid is None:
-            return {}
-        import pickle
-
-        try:
-            with os.fdopen(self.reader, "rb") as pipe:
-                data = pipe.read()
-            return pickle.loads(data) if data else {}
-        except Exception:  # a child cut short sends part of its answer
-            return {}
-        finally:
-            self._reap()
-
-    def cancel(self) -> None:
-        if self.pid is None:
-            return
-        import signal
-
-        os.close(self.reader)
-        os.kill(self.pid, signal.SIGKILL)
-        self._reap()
-
-    def _reap(self) -> None:
-        from contextlib import suppress
-
-        with suppress(ChildProcessError):  # reaped already (SIGCHLD ignored by whoever started us)
-            os.waitpid(self.pid or -1, 0)
 
 
 def render_instances(chart_dir: Path, values: dict, renderer: str = "builtin") -> dict[str, str]:
