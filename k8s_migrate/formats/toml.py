@@ -885,6 +885,8 @@ def line_numbers(text: str) -> dict[KeyPath, int]:
 
 @dataclass(frozen=True)
 class ScanFacts:
+    """What one line scan of a TOML text tells besides its line numbers."""
+
     comments: dict[int, str]  # line of a key assignment -> the comment after its value, as tomlkit reads it
     item_tables: frozenset[KeyPath]  # the paths [[headers]] name (arrays of tables), without indices
     anchors: dict[int, KeyPath]  # line of a key or table header right below comment lines -> its path (as in lines)
