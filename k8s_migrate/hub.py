@@ -156,7 +156,7 @@ def strip_indices(path: KeyPath) -> KeyPath:
     """The path with every array item index replaced by ``[]`` (catalog form)."""
     if not has_items(path):
         return tuple(path)
-    return tuple(ANY_ITEM if isinstance(s, int) else s for s in path)
+    return tuple([ANY_ITEM if isinstance(s, int) else s for s in path])
 
 
 def stripped_keys(paths: Iterable[KeyPath]) -> set[str]:

@@ -529,15 +529,16 @@ def _scalar(value: Any) -> Item:
 _NO_SHORTCUT = object()
 
 
-def _type_test(classes: Any) -> Callable[[Any], bool]:
-    """isinstance(node, classes), answered once per type: tomlkit's tables and containers are abstract base classes,
-    whose isinstance goes through a Python-level check (a fifth of the rebase's calls on a large file)."""
+def _type_test(classes: Any, unless: Any = ()) -> Callable[[Any], bool]:
+    """isinstance(node, classes) and not isinstance(node, unless), answered once per type: tomlkit's tables and
+    containers are abstract base classes, whose isinstance goes through a Python-level check (a fifth of the
+    rebase's calls on a large file)."""
     answers: dict[type, bool] = {}
 
     def test(node: Any) -> bool:
         answer = answers.get(type(node))
         if answer is None:
-            answer = answers[type(node)] = isinstance(node, classes)
+            answer = answers[type(node)] = isinstance(node, classes) and not isinstance(node, unless)
         return answer
 
     return test
@@ -549,8 +550,7 @@ _is_aot = _type_test(AoT)
 _is_proxy = _type_test(OutOfOrderTableProxy)
 _is_table_or_items = _type_test((Table, AoT))
 _is_branch = _type_test((Table, InlineTable, AoT, OutOfOrderTableProxy))
-_is_item = _type_test(Item)
-_takes_no_leaf_shortcut = _type_test((Table, AoT, Whitespace))
+_is_plain_leaf = _type_test(Item, unless=(Table, AoT, Whitespace))
 
 
 def _entry(node: Any, name: str) -> Any:
@@ -784,9 +784,9 @@ def _add_leaf(node: Any, name: Any, new: Any) -> bool:
     """A new key-value added to a table that holds no sub-table, exactly where and how ``_after_last_key``
     or tomlkit's add() would put it, in constant time (both scan or renumber the whole table per key).
     False when the shape is not that simple: the caller takes the general way."""
-    body: Any = node if _is_container(node) else node.value if _is_table(node) else None
-    if not _is_container(body) or body._parsed or not isinstance(name, str) or _takes_no_leaf_shortcut(new) or \
-            not _is_item(new):
+    in_table = _is_table(node)
+    body: Any = node if _is_container(node) else node.value if in_table else None
+    if not _is_container(body) or body._parsed or not isinstance(name, str) or not _is_plain_leaf(new):
         return False
     layout = _layout(body)
     if not layout.table_free:
@@ -794,7 +794,7 @@ def _add_leaf(node: Any, name: Any, new: Any) -> bool:
     key = _new_key(name)
     if key in body._map:
         return False
-    if _is_table(node) and " " in node.trivia.indent:
+    if in_table and " " in node.trivia.indent:
         _own_trivia(new)  # the table's indentation goes to the new item's own trivia
     items = body._body
     if items and isinstance(items[-1][1], (Comment, Whitespace)) and layout.last is not None:
@@ -820,7 +820,7 @@ def _add_leaf(node: Any, name: Any, new: Any) -> bool:
         items.insert(index, (key, new))
         body._map[key] = index
         dict.__setitem__(body, name, new.value)
-        if _is_table(node):
+        if in_table:
             _table_added(node, name, new)
     layout.length, layout.last = len(items), (index, key)
     return True
