@@ -256,6 +256,9 @@ def _flatten_into(out: dict[KeyPath, Any], data: Any, prefix: KeyPath) -> None:
         out[prefix] = data
 
 
+_ABSENT = object()
+
+
 def nest(leaves: Iterable[tuple[KeyPath, Any]]) -> dict[str, Any]:
     """flatten's inverse: nested maps and lists from leaf paths (list items in index order, gaps filled);
     a leaf whose parent is already something else is passed over."""
@@ -268,7 +271,10 @@ def nest(leaves: Iterable[tuple[KeyPath, Any]]) -> dict[str, Any]:
                     node.append({} if isinstance(nxt, str) else [])
                 node = node[seg]
             elif isinstance(node, dict) and isinstance(seg, str):
-                node = node.setdefault(seg, [] if isinstance(nxt, int) else {})
+                child = node.get(seg, _ABSENT)  # not setdefault: its default would be made for every leaf
+                if child is _ABSENT:
+                    child = node[seg] = [] if isinstance(nxt, int) else {}
+                node = child
             else:
                 break
         else:
