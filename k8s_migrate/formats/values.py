@@ -87,7 +87,8 @@ class ValuesDocument:
             return
         self.layout = None
         self.data = self.root = self._load()
-        for kind, path, value in self.edits:
+        edits, self.edits = self.edits, []
+        for kind, path, value in edits:
             if kind == "focus":
                 self.focus(path)
             else:
@@ -138,6 +139,8 @@ class ValuesDocument:
         if self.layout is not None:
             self.edits.append(("set", path, value))
             node, key = container_for(self.data, path, dict, list)
+            if not isinstance(value, str):
+                self.layout.unquoted.add((id(node), key))
             node[key] = value
             return
         node, key = container_for(self.data, path)

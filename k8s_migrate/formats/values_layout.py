@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 _PLAIN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_./-]*\Z")
-_PLAIN_TEXT = re.compile(r"[A-Za-z0-9_/$][A-Za-z0-9_./:@%+=,~*()$&?!^\[\] -]*\Z")
 _INT = re.compile(r"(?:0|-?[1-9][0-9]*)\Z")
 _FLOAT = re.compile(r"-?[0-9]+\.[0-9]+\Z")
 _QUOTED = re.compile(r"[ -~]*\Z")  # printable ASCII
@@ -45,6 +44,7 @@ class Block:
     """A block map: the column of its keys and its entries, in order."""
 
     column: int
+    conforms: bool  # at the column the round-trip writer gives it (else an edit in it takes the round trip)
     entries: dict[str, Entry] = field(default_factory=dict)
 
 
@@ -54,6 +54,8 @@ class Layout:
     lines: list[str]
     blocks: dict[int, Block]  # id of a map of ``data`` -> where its keys stand
     items: dict[int, list]  # id of a block sequence of ``data`` -> its items as written
+    unquoted: set[tuple[int, Any]] = field(default_factory=set)  # (id of a map, key) set to a value not a string:
+    # the round trip forgets the quotes the key's value had
 
 
 def read_layout(text: str) -> Layout | None:
@@ -86,6 +88,9 @@ class _Reader:
         self.blocks: dict[int, Block] = {}
         self.items: dict[int, list] = {}
         self.resolver = _implicit_resolvers()
+        from .values import detect_indent
+
+        self.indent = detect_indent(text)  # the round-trip writer's indentation: the file must keep to it
 
     def next(self, kind: str) -> Any:
         event = self.parser.get_event()
@@ -98,23 +103,24 @@ class _Reader:
         start = self.next("DocumentStartEvent")
         if getattr(start, "explicit", False):
             raise NotPlain("---")
-        data = self.node(self.parser.get_event())
+        data = self.node(self.parser.get_event(), -self.indent[0])
         end = self.next("DocumentEndEvent")
         if getattr(end, "explicit", False) or not isinstance(data, dict) or id(data) not in self.blocks:
             raise NotPlain("document")
         self.next("StreamEndEvent")
         return Layout(data, self.lines, self.blocks, self.items)
 
-    def node(self, event: Any) -> Any:
+    def node(self, event: Any, key_column: int) -> Any:
+        """A value under a key at ``key_column``."""
         kind = type(event).__name__
         if getattr(event, "anchor", None) is not None or getattr(event, "tag", None) is not None:
             raise NotPlain("anchor or tag")
         if kind == "ScalarEvent":
             return self.scalar(event)[0]
         if kind == "MappingStartEvent":
-            return self.mapping(event)
+            return self.mapping(event, key_column + self.indent[0])
         if kind == "SequenceStartEvent":
-            return self.sequence(event)
+            return self.sequence(event, key_column)
         raise NotPlain(kind)
 
     def scalar(self, event: Any) -> tuple[Any, int]:
@@ -142,8 +148,6 @@ class _Reader:
     def plain(self, text: str) -> Any:
         found = self.resolves(text)
         if found is None:
-            if not _PLAIN_TEXT.match(text) or text.endswith(" "):
-                raise NotPlain("plain text")
             return text
         if found.endswith(":bool") and text in ("true", "false"):
             return text == "true"
@@ -176,12 +180,12 @@ class _Reader:
             raise NotPlain("flow collection")
         self.last_line, self.last_sticky = end.end_mark.line, self.commented(end.end_mark.line, end.end_mark.column)
 
-    def mapping(self, event: Any) -> dict:
+    def mapping(self, event: Any, column: int) -> dict:
         out: dict[str, Any] = {}
         if event.flow_style:
             self.empty_flow(event, "MappingEndEvent")
             return out
-        block = Block(event.start_mark.column)
+        block = Block(event.start_mark.column, event.start_mark.column == column)
         while True:
             key = self.parser.get_event()
             kind = type(key).__name__
@@ -205,7 +209,7 @@ class _Reader:
                 entry.sticky = value_event.end_mark.index > value_event.start_mark.index or self.commented(
                     line, entry.end_col)
             else:
-                entry.value = self.node(value_event)
+                entry.value = self.node(value_event, column)
                 entry.last, entry.sticky = self.last_line, self.last_sticky
             out[name] = entry.value
             block.entries[name] = entry
@@ -213,15 +217,19 @@ class _Reader:
         self.blocks[id(out)] = block
         return out
 
-    def sequence(self, event: Any) -> list:
+    def sequence(self, event: Any, key_column: int) -> list:
         out: list[Any] = []
         if event.flow_style:
             return self.flow_sequence(event)
+        sequence = self.indent[1]
         while True:
             item = self.parser.get_event()
-            if type(item).__name__ == "SequenceEndEvent":
+            kind = type(item).__name__
+            if kind == "SequenceEndEvent":
                 break
-            if type(item).__name__ == "ScalarEvent":
+            if kind == "SequenceStartEvent" and not item.flow_style:
+                raise NotPlain("a sequence in a sequence")
+            if kind == "ScalarEvent":
                 if item.anchor is not None or item.tag is not None:
                     raise NotPlain("scalar")
                 value, end = self.scalar(item)
@@ -229,8 +237,9 @@ class _Reader:
                 self.last_line = item.start_mark.line
                 self.last_sticky = item.end_mark.index > item.start_mark.index or self.commented(self.last_line, end)
             else:
-                out.append(self.node(item))
+                out.append(self.node(item, key_column + sequence - self.indent[0]))
         self.items[id(out)] = list(out)
+        self.last_sticky = True  # the comments after a block sequence stay with it, whatever its last item
         return out
 
     last_line = 0
@@ -255,9 +264,11 @@ class Writer:
         from .values import _yaml, detect_indent
 
         self.yaml = _yaml()
-        mapping, sequence, offset = detect_indent(text)
-        self.yaml.indent(mapping=mapping, sequence=sequence, offset=offset)
+        mapping, self.sequence, self.offset = detect_indent(text)
+        self.yaml.indent(mapping=mapping, sequence=self.sequence, offset=self.offset)
         self.memo: dict[tuple[str, type, Any], list[str] | None] = {}
+        self.written: set[int] = set()  # the maps and lists written, the file's own included
+        self.shared = False
 
     def lines(self, key: str, value: Any) -> list[str]:
         """``key: value`` as the round-trip writer puts it at column 0."""
@@ -268,12 +279,23 @@ class Writer:
             return found
         from ruamel.yaml.comments import CommentedMap
 
+        self._note_containers(value)
         out = io.StringIO()
         self.yaml.dump(CommentedMap([(key, value)]), out)
         lines = out.getvalue().split("\n")[:-1]
         if memo_key is not None:
             self.memo[memo_key] = lines
         return lines
+
+
+    def _note_containers(self, value: Any) -> None:
+        stack = [value]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, (dict, list)):
+                self.shared = self.shared or id(node) in self.written
+                self.written.add(id(node))
+                stack.extend(node.values() if isinstance(node, dict) else node)
 
 
 def _hashable(value: Any) -> bool:
@@ -283,11 +305,14 @@ def _hashable(value: Any) -> bool:
 def patch(layout: Layout, data: dict, writer: Writer) -> str | None:
     """The text with ``data``'s changes from the layout's data written in, or None when an edit is not one of
     a scalar changed in place or keys added at the end of a block map."""
+    writer.written.update(layout.blocks, layout.items)
     replaced: dict[int, str] = {}
     inserted: dict[int, list[str]] = {}
     try:
         _patch_map(layout, data, writer, replaced, inserted)
     except NotPlain:
+        return None
+    if writer.shared:  # a map or list written twice: the round trip writes an anchor and an alias
         return None
     out: list[str] = []
     lines = layout.lines
@@ -314,15 +339,24 @@ def _patch_map(layout: Layout, node: dict, writer: Writer, replaced: dict[int, s
                 raise NotPlain("a map or list replaced")
             _patch_container(layout, value, writer, replaced, inserted)
         elif type(value) is not type(entry.value) or value != entry.value:
-            replaced[entry.line] = _changed_line(layout.lines[entry.line], block.column, key, entry, value, writer)
+            _conforms(block)
+            style = None if (id(node), key) in layout.unquoted else entry.style
+            replaced[entry.line] = _changed_line(layout.lines[entry.line], block.column, key, entry, value, style,
+                                                 writer)
     added = keys[len(entries):]
     if added:
+        _conforms(block)
         last = entries[keys[len(entries) - 1]]
         at = _next_content_line(layout.lines, last.last + 1) if last.sticky else last.last + 1
         pad = " " * block.column
         target = inserted.setdefault(at, [])
         for key in added:
             target.extend(pad + line for line in writer.lines(key, node[key]))
+
+
+def _conforms(block: Block) -> None:
+    if not block.conforms:
+        raise NotPlain("an edit in a map indented otherwise than the round-trip writer indents it")
 
 
 def _patch_container(layout: Layout, value: Any, writer: Writer, replaced: dict[int, str],
@@ -353,17 +387,21 @@ def _next_content_line(lines: list[str], start: int) -> int:
     return len(lines) - 1
 
 
-def _changed_line(line: str, column: int, key: str, entry: Entry, value: Any, writer: Writer) -> str:
+def _changed_line(line: str, column: int, key: str, entry: Entry, value: Any, style: str | None,
+                  writer: Writer) -> str:
     from ruamel.yaml.scalarstring import DoubleQuotedScalarString, SingleQuotedScalarString
 
     if isinstance(value, (dict, list)) or (isinstance(value, str) and "\n" in value):
         raise NotPlain("a scalar replaced by a container or a multi-line string")
-    if isinstance(value, str) and entry.style in ("'", '"'):
-        value = (DoubleQuotedScalarString if entry.style == '"' else SingleQuotedScalarString)(value)
+    if isinstance(value, str) and style in ("'", '"'):
+        value = (DoubleQuotedScalarString if style == '"' else SingleQuotedScalarString)(value)
     written = writer.lines(key, value)
     if len(written) != 1:
         raise NotPlain("a multi-line value")
-    new = " " * column + written[0]
+    lead = line[:column]
+    if lead.strip() and lead != " " * (column - writer.sequence + writer.offset) + "-".ljust(writer.sequence - writer.offset):
+        raise NotPlain("a sequence item's dash where the round-trip writer does not put it")
+    new = lead + written[0]
     rest = line[entry.end_col:]
     comment = rest.lstrip(" ")
     if comment.startswith("#"):
