@@ -12,6 +12,7 @@ from ..errors import UsageError
 from ..hub import KeyPath
 from .duplicate_keys import load_documents
 from .text import SourceText
+from .values_layout import detect_indent
 
 if TYPE_CHECKING:
     from .values_layout import Layout
@@ -27,32 +28,6 @@ def _yaml():
     yaml.width = 100000
     yaml.allow_duplicate_keys = True  # as Helm: the last wins (ValuesDocument.duplicates lists them)
     return yaml
-
-
-def detect_indent(text: str) -> tuple[int, int, int]:
-    """(mapping, sequence, offset) as the file writes them, so dumping keeps its lines."""
-    mapping, sequence, offset = 2, 2, 0
-    lines = text.splitlines()
-    for i, line in enumerate(lines[:-1]):
-        stripped = line.rstrip()
-        if not stripped.endswith(":") or stripped.lstrip().startswith("#"):
-            continue
-        base = len(line) - len(line.lstrip())
-        nxt = lines[i + 1]
-        inner = len(nxt) - len(nxt.lstrip())
-        if nxt.lstrip().startswith("- "):
-            offset = inner - base
-            sequence = offset + 2
-            break
-    for i, line in enumerate(lines[:-1]):
-        stripped = line.rstrip()
-        nxt = lines[i + 1]
-        if stripped.endswith(":") and nxt.strip() and not nxt.lstrip().startswith(("- ", "#")):
-            diff = (len(nxt) - len(nxt.lstrip())) - (len(line) - len(line.lstrip()))
-            if diff > 0:
-                mapping = diff
-                break
-    return mapping, max(sequence, offset + 2), offset
 
 
 class ValuesDocument:
@@ -203,7 +178,7 @@ class ValuesDocument:
         if self.layout is not None:
             from .values_layout import Writer, patch
 
-            patched = patch(self.layout, self.root, Writer(self.source.text))
+            patched = patch(self.layout, self.root, Writer(_yaml(), detect_indent(self.source.text)))
             if patched is not None:
                 return self.source.restore(patched)
             self._round_trip()

@@ -62,9 +62,9 @@ def read_layout(text: str) -> Layout | None:
     """The file's data and layout, or None when the file is outside the plain layout."""
     if not text.isascii() or not text.endswith("\n") or "\t" in text or text.lstrip().startswith(("---", "%")):
         return None
-    try:
-        from _ruamel_yaml import CParser
-    except ImportError:
+    from ruamel.yaml.main import CParser
+
+    if CParser is None:  # ruamel.yaml.clib is not installed
         return None
     from .strict_yaml import LexicalCheck, LexicalProblem
 
@@ -81,6 +81,32 @@ def read_layout(text: str) -> Layout | None:
         return None
 
 
+def detect_indent(text: str) -> tuple[int, int, int]:
+    """(mapping, sequence, offset) as the file writes them, so dumping keeps its lines."""
+    mapping, sequence, offset = 2, 2, 0
+    lines = text.splitlines()
+    for i, line in enumerate(lines[:-1]):
+        stripped = line.rstrip()
+        if not stripped.endswith(":") or stripped.lstrip().startswith("#"):
+            continue
+        base = len(line) - len(line.lstrip())
+        nxt = lines[i + 1]
+        inner = len(nxt) - len(nxt.lstrip())
+        if nxt.lstrip().startswith("- "):
+            offset = inner - base
+            sequence = offset + 2
+            break
+    for i, line in enumerate(lines[:-1]):
+        stripped = line.rstrip()
+        nxt = lines[i + 1]
+        if stripped.endswith(":") and nxt.strip() and not nxt.lstrip().startswith(("- ", "#")):
+            diff = (len(nxt) - len(nxt.lstrip())) - (len(line) - len(line.lstrip()))
+            if diff > 0:
+                mapping = diff
+                break
+    return mapping, max(sequence, offset + 2), offset
+
+
 class _Reader:
     def __init__(self, parser: Any, text: str):
         self.parser = parser
@@ -88,8 +114,6 @@ class _Reader:
         self.blocks: dict[int, Block] = {}
         self.items: dict[int, list] = {}
         self.resolver = _implicit_resolvers()
-        from .values import detect_indent
-
         self.indent = detect_indent(text)  # the round-trip writer's indentation: the file must keep to it
 
     def next(self, kind: str) -> Any:
@@ -260,11 +284,10 @@ def _implicit_resolvers() -> dict[str, list[tuple[str, Any]]]:
 class Writer:
     """The round-trip writer's text for keys added and scalars changed, one small dump per distinct line."""
 
-    def __init__(self, text: str):
-        from .values import _yaml, detect_indent
-
-        self.yaml = _yaml()
-        mapping, self.sequence, self.offset = detect_indent(text)
+    def __init__(self, yaml: Any, indent: tuple[int, int, int]):
+        """``yaml``: the round-trip writer; ``indent``: the file's (mapping, sequence, offset)."""
+        self.yaml = yaml
+        mapping, self.sequence, self.offset = indent
         self.yaml.indent(mapping=mapping, sequence=self.sequence, offset=self.offset)
         self.memo: dict[tuple[str, type, Any], list[str] | None] = {}
         self.written: set[int] = set()  # the maps and lists written, the file's own included
@@ -399,7 +422,8 @@ def _changed_line(line: str, column: int, key: str, entry: Entry, value: Any, st
     if len(written) != 1:
         raise NotPlain("a multi-line value")
     lead = line[:column]
-    if lead.strip() and lead != " " * (column - writer.sequence + writer.offset) + "-".ljust(writer.sequence - writer.offset):
+    dash = " " * (column - writer.sequence + writer.offset) + "-".ljust(writer.sequence - writer.offset)
+    if lead.strip() and lead != dash:
         raise NotPlain("a sequence item's dash where the round-trip writer does not put it")
     new = lead + written[0]
     rest = line[entry.end_col:]
