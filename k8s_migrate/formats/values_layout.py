@@ -27,7 +27,7 @@ class NotPlain(Exception):
     """The text is outside the plain layout (or the C parser refuses it): read it with the round-trip loader."""
 
 
-@dataclass
+@dataclass(slots=True)
 class Entry:
     """A key of a block map: its line, and its value as written."""
 
@@ -39,7 +39,7 @@ class Entry:
     sticky: bool = False  # the comments and blank lines after the value stay with it (what is added goes after them)
 
 
-@dataclass
+@dataclass(slots=True)
 class Block:
     """A block map: the column of its keys and its entries, in order."""
 
