@@ -147,6 +147,8 @@ def _identical(t1: Any, t2: Any) -> bool:
 
 
 def _array_differences(path: KeyPath, t1: list, t2: list) -> list[Difference]:
+    if _changed_in_place(t1, t2):
+        return [Difference(format_key((*path, i)), a, b) for i, (a, b) in enumerate(zip(t1, t2, strict=True)) if a != b]
     from deepdiff import DeepDiff
 
     tree = DeepDiff(t1, t2, ignore_order=False, view="tree", threshold_to_diff_deeper=0)  # key by key, always
@@ -161,6 +163,17 @@ def _array_differences(path: KeyPath, t1: list, t2: list) -> list[Difference]:
             else:
                 out.append(Difference(format_key(where), item.t1, item.t2))
     return out
+
+
+def _changed_in_place(t1: list, t2: list) -> bool:
+    """Two arrays of strings, as long as each other, where each item is either the same on both sides or, on each
+    side, a string the other array does not hold (a service address each chart builds its own way). difflib then
+    lines every kept item up with itself, so deepdiff reports each other index as a changed value, and nothing else;
+    here that costs no import of deepdiff (60-180 ms)."""
+    if len(t1) != len(t2) or any(type(v) is not str for v in (*t1, *t2)):
+        return False
+    left, right = set(t1), set(t2)
+    return all(a == b or (a not in right and b not in left) for a, b in zip(t1, t2, strict=True))
 
 
 def _leaves(path: KeyPath, value: Any) -> list[tuple[KeyPath, Any]]:

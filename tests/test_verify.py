@@ -177,3 +177,32 @@ def test_verify_masks_secret_values_in_its_diff():
     text = verification_text(result)
     assert "Old-Pa55" not in text and "New-Pa55" not in text and "****" in text
     assert "New-Pa55" in verification_text(result, show_secrets=True)
+
+
+def test_values_verify_checks_the_migration_it_writes(reference_dir, tmp_path, monkeypatch):
+    """--verify checks the migration the command writes (made with the command's options and answers), and the
+    migration is made once."""
+    import k8s_migrate.migrate.values as migrate_module
+    import k8s_migrate.verify as verify_module
+
+    seen, runs = [], []
+    real_verify, real_migrate = verify_module.verify, migrate_module.migrate_values
+
+    def spy_verify(*args, **kwargs):
+        seen.append(kwargs.get("values_result"))
+        return real_verify(*args, **kwargs)
+
+    def count_migrate(*args, **kwargs):
+        runs.append(1)
+        return real_migrate(*args, **kwargs)
+
+    monkeypatch.setattr(verify_module, "verify", spy_verify)
+    monkeypatch.setattr(migrate_module, "migrate_values", count_migrate)
+    out = tmp_path / "out.yaml"
+    run = cli("values", FIXTURE, "--chart", SRC, "--to-chart", "helm-apim/all-in-one@4.6.x", "--verify", "-q",
+              "-o", out)
+    assert run.code == 0 and "verify: OK" in run.err, run.err[-2000:]
+    written = out.read_text(encoding="utf-8")
+    assert len(seen) == 2, "the proof and --verify"
+    assert all(result is not None and result.output == written for result in seen)
+    assert len(runs) == 1

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import datetime
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from k8s_migrate.hub import format_key
 from k8s_migrate.verify import _leaves, differences
+from tests.helpers import examples
 
 
 def whole_tree_deepdiff(t1: dict, t2: dict) -> list[tuple]:
@@ -68,3 +70,35 @@ def test_types_count_and_tables_give_leaves():
     )
     assert found == sorted([("a", 1, 1.0, True, True), ("b.x", 1, None, True, False), ("b.y[1]", 2, 3, True, True),
                             ("c", True, 1, True, True), ("d.e", None, "f", False, True)], key=repr)
+
+
+def deepdiff_of_arrays(t1: list, t2: list) -> list[tuple]:
+    return whole_tree_deepdiff({"l": t1}, {"l": t2})
+
+
+strings = st.lists(st.sampled_from(["a", "b", "c", "d", "e"]), max_size=6)
+
+
+@settings(max_examples=examples(2000), deadline=None)
+@given(strings, strings)
+def test_arrays_of_strings_changed_in_place_need_no_deepdiff(t1, t2):
+    from k8s_migrate.verify import _changed_in_place
+
+    found = ours({"l": t1}, {"l": t2})
+    assert found == deepdiff_of_arrays(t1, t2)
+    if _changed_in_place(t1, t2) and t1 != t2:
+        changed = [(f"l[{i}]", a, b, True, True) for i, (a, b) in enumerate(zip(t1, t2, strict=True)) if a != b]
+        assert found == sorted(changed, key=repr)
+
+
+def test_service_addresses_changed_in_place_are_found_without_deepdiff(monkeypatch):
+    from k8s_migrate import verify
+
+    real = verify._array_differences
+    monkeypatch.setitem(__import__("sys").modules, "deepdiff", None)  # an import of deepdiff would fail
+    old = ["tcp://release-am-1-service:9611", "tcp://shared:9611", "tcp://release-am-2-service:9611"]
+    new = ["tcp://release-all-in-one-1:9611", "tcp://shared:9611", "tcp://release-all-in-one-2:9611"]
+    assert [(d.key, d.before, d.after) for d in real(("urls",), old, new)] == [
+        ("urls[0]", old[0], new[0]), ("urls[2]", old[2], new[2])]
+    with pytest.raises(ImportError):  # an item that moved: deepdiff's to line up
+        real(("urls",), old, [old[1], old[0], new[2]])

@@ -119,7 +119,8 @@ def values_command(
         result = with_answers(lambda a: migrate_values(data, input_name(file), options.answered(a)), answers)
         result.report.notes[:0] = chart_notes
         prove_values(data, file, chart, to_chart[0], result, subchart)
-        verification = check_render(data, file, chart, to_chart[0], given, show_secrets, subchart) if verify else None
+        verification = (check_render(data, file, chart, to_chart[0], given, show_secrets, subchart, result)
+                        if verify else None)
     except UsageError as exc:
         fail(exc)
     except ProofError as exc:
@@ -129,13 +130,15 @@ def values_command(
 
 
 def check_render(data: bytes, file: str, chart: str, to_chart: str, given: List[str], show_secrets: bool = False,
-                 subchart: Optional[str] = None):
-    """values --verify: the same check as `k8s-migrate verify`, its findings on stderr."""
+                 subchart: Optional[str] = None, result=None):
+    """values --verify: the same check as `k8s-migrate verify` of the migration ``result`` (the one written; run
+    anew when None), its findings on stderr."""
     import sys
 
     from ..verify import verification_text, verify
     from .render import set_pair
 
-    verification = verify(data, file, chart, to_chart, given=dict(set_pair(item) for item in given), subchart=subchart)
+    verification = verify(data, file, chart, to_chart, given=dict(set_pair(item) for item in given), subchart=subchart,
+                          values_result=result)
     sys.stderr.write(verification_text(verification, show_secrets))
     return verification

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import re
 import zlib
 from typing import Any, Callable
@@ -221,7 +220,12 @@ def b32dec(text: str) -> str:
 
 
 def _digest(name: str) -> Callable[[str], str]:
-    return lambda text: hashlib.new(name, text.encode()).hexdigest()
+    def digest(text: str) -> str:
+        import hashlib  # here: OpenSSL's module costs a render that calls no sha*sum 3 ms to load
+
+        return hashlib.new(name, text.encode()).hexdigest()
+
+    return digest
 
 
 def _s1(fn: Callable[[str], Any]) -> Callable:
