@@ -206,3 +206,20 @@ def test_migrations_of_reference_files_are_byte_identical_to_the_round_trip(path
     slow = migrate_values(data, "values.yaml", options)
     assert fast.output == slow.output
     assert fast.report.entries == slow.report.entries
+
+
+def test_crlf_and_bom_files_are_patched_as_the_round_trip_writes_them(monkeypatch):
+    from k8s_migrate.formats import values_layout
+    from k8s_migrate.migrate.values import ValuesOptions, migrate_values
+
+    text = "\ufeffwso2:\r\n  deployment:\r\n    image:\r\n      tag: \"4.2.0\"  # pinned\r\n"
+    data = text.encode()
+    options = ValuesOptions(chart="helm-apim/all-in-one@4.2.x", to_chart="helm-apim/all-in-one@4.6.x")
+    patched = []
+    patch = values_layout.patch
+    monkeypatch.setattr(values_layout, "patch", lambda *args: patched.append(patch(*args)) or patched[-1])
+    fast = migrate_values(data, "values.yaml", options)
+    monkeypatch.setattr(values_layout, "read_layout", lambda text: None)
+    slow = migrate_values(data, "values.yaml", options)
+    assert len(patched) == 1 and patched[0] is not None
+    assert fast.output == slow.output and fast.output.startswith("\ufeff") and "\r\n" in fast.output
