@@ -7,7 +7,8 @@ Each round starts our process and its yardstick one after the other (the order a
 so both see the same machine load; a row gives the median of each and the median of the per-round ratios.
 Timing is plain subprocess wall time (perf_counter around the run), nothing else needed. Processes run with
 bytecode caches, as an installed copy does (PYTHONDONTWRITEBYTECODE is dropped; the caches go to a temporary
-PYTHONPYCACHEPREFIX, filled by the warm-up round).
+PYTHONPYCACHEPREFIX, filled by the warm-up round), and with the cache a user's second run finds (the data and code
+k8s_migrate/datacache.py and codecache.py keep, in a temporary XDG_CACHE_HOME, also filled by the warm-up round).
 
 Rows (needs ../shared/reference beside the repo):
   toml     a real 4.5.0 all-in-one file and examples/deployment-3.2.0.toml -> 4.6.0, each vs a tomlkit
@@ -57,10 +58,12 @@ def environment() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env["PYTHONPATH"] = str(REPO)
     env["PYTHONPYCACHEPREFIX"] = PYCACHE
+    env["XDG_CACHE_HOME"] = USER_CACHE
     return env
 
 
 PYCACHE = tempfile.mkdtemp(prefix="k8s-migrate-bench-pycache-")
+USER_CACHE = tempfile.mkdtemp(prefix="k8s-migrate-bench-cache-")
 
 
 def timed(cmd: list[str], cwd: Path = REPO) -> float:
@@ -169,7 +172,7 @@ def bench_batch(files: int) -> list[str]:
     sys.path.insert(0, str(Path(__file__).parent))
     from batch_bench import generate, parallel_ceiling, run
 
-    os.environ.update(PYTHONPYCACHEPREFIX=PYCACHE)
+    os.environ.update(PYTHONPYCACHEPREFIX=PYCACHE, XDG_CACHE_HOME=USER_CACHE)
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     out = []
     small = max(files // 10, 1)
@@ -293,3 +296,4 @@ if __name__ == "__main__":
         main()
     finally:
         shutil.rmtree(PYCACHE, ignore_errors=True)
+        shutil.rmtree(USER_CACHE, ignore_errors=True)

@@ -34,6 +34,9 @@ UNEXPOSED = (
 
 @dataclass
 class Answers:
+    """An answers file's choices (rules, --keep-old-defaults, unexposed values, files' versions); ``path`` is
+    where an answer given at a prompt is recorded."""
+
     path: Path | None = None
     keep_old_defaults: bool | None = None
     unexposed: str | None = None

@@ -6,7 +6,6 @@ The data is ``mappings/catalog/<version>.json``, derived by ``scripts/derive_cat
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -291,6 +290,8 @@ def close_match(word: str, candidates: Iterable[str], cutoff: float) -> str | No
     """``difflib.get_close_matches(word, candidates, n=1, cutoff)``, the same answer, with its character-count
     bound taken from counts kept per candidate: difflib recounts each candidate's characters on every call,
     which made the did-you-mean of a file with 10,000 unknown keys take minutes."""
+    import difflib
+
     matcher: difflib.SequenceMatcher | None = None
     counts = Counter(word)
     best: tuple[float, str] | None = None
@@ -323,6 +324,9 @@ def _char_counts(text: str) -> dict[str, int]:
 
 @dataclass(frozen=True)
 class Catalog:
+    """One API-M version's keys and defaults (mappings/catalog/<version>.json): its defaults, the keys its
+    templates read, its stock files, key aliases and inferred values, and what counts as a known key."""
+
     version: str
     partial: bool
     partial_note: str
@@ -438,4 +442,12 @@ def resolve_version(text: str) -> str:
 
 @lru_cache(maxsize=None)
 def load_catalog(version: str) -> Catalog:
-    return Catalog.from_data(load_json(f"catalog/{resolve_version(version)}.json"))
+    from .datacache import kept, one_string_each
+
+    resolved = resolve_version(version)
+    relative = f"catalog/{resolved}.json"
+    return kept(f"catalog-{resolved}", [relative], CODE,
+                lambda: Catalog.from_data(one_string_each(load_json(relative))))
+
+
+CODE = (__name__, "k8s_migrate.hub", "k8s_migrate.versions", "k8s_migrate.data")  # what a catalog is built by

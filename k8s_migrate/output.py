@@ -7,16 +7,19 @@ import fcntl
 import os
 import re
 import select
-import signal
 import stat
 import sys
-import threading
 import time
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from .errors import UsageError
+
+try:  # signal.signal and its constants without signal.py, whose enums cost a small file's run more than its write
+    import _signal as signals  # type: ignore[import-not-found]  # typeshed has no stub for it
+except ImportError:  # pragma: no cover - an interpreter without CPython's _signal
+    import signal as signals
 
 # A deployment.toml is tens of KB and a values file a few hundred; anything this big is not a config file.
 MAX_INPUT_BYTES = 10 * 1024 * 1024
@@ -290,9 +293,7 @@ _LIVE_TEMPS: set[str] = set()
 @contextmanager
 def _temp_file(target: Path, directory: Path) -> Iterator[tuple[int, str]]:
     """A temp file beside the target, removed on any failure and on SIGTERM/SIGINT (see _on_signal)."""
-    import tempfile  # here, with glob and difflib below: `render` and `verify` read an input and write nothing
-
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=TEMP_SUFFIX, dir=directory)
+    fd, tmp = _new_temp(directory, f".{target.name}.")
     _LIVE_TEMPS.add(tmp)
     _install_signal_cleanup()
     try:
@@ -303,15 +304,28 @@ def _temp_file(target: Path, directory: Path) -> Iterator[tuple[int, str]]:
         _LIVE_TEMPS.discard(tmp)
 
 
+def _new_temp(directory: Path, prefix: str) -> tuple[int, str]:
+    """tempfile.mkstemp's file (mode 0600, a fresh random name, absolute path) without the tempfile module,
+    whose imports (shutil, random and the compressors) cost a one-file run more than the write."""
+    flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    for _ in range(100):
+        path = os.path.abspath(os.path.join(directory, f"{prefix}{os.urandom(6).hex()}{TEMP_SUFFIX}"))
+        try:
+            return os.open(path, flags, 0o600), path
+        except FileExistsError:
+            continue
+    raise FileExistsError(errno.EEXIST, "no unused temp file name", str(directory))
+
+
 _INSTALLED: dict[int, Any] = {}
 
 
 def _install_signal_cleanup() -> None:
-    if _INSTALLED or threading.current_thread() is not threading.main_thread():
+    if _INSTALLED:
         return
-    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        with suppress(OSError, ValueError):
-            _INSTALLED[sig] = signal.signal(sig, _on_signal)
+    for sig in (signals.SIGTERM, signals.SIGINT, signals.SIGHUP):
+        with suppress(OSError, ValueError):  # ValueError: not the main thread, where handlers cannot be set
+            _INSTALLED[sig] = signals.signal(sig, _on_signal)
 
 
 def _on_signal(sig: int, frame) -> None:
@@ -321,18 +335,19 @@ def _on_signal(sig: int, frame) -> None:
     if callable(previous):
         previous(sig, frame)
         return
-    signal.signal(sig, signal.SIG_DFL if previous in (None, signal.SIG_DFL) else previous)
+    signals.signal(sig, signals.SIG_DFL if previous in (None, signals.SIG_DFL) else previous)
     os.kill(os.getpid(), sig)
 
 
 def _name_strays(target: Path) -> None:
     """Say so when an earlier, killed run left temp files beside the target (they may be removed by hand)."""
-    import glob
-
     directory = target.parent if str(target.parent) else Path(".")
+    prefix = f".{target.name}."
     try:
-        strays = sorted(p.name for p in directory.glob(f".{glob.escape(target.name)}.*{TEMP_SUFFIX}")
-                        if str(p) not in _LIVE_TEMPS)
+        with os.scandir(directory) as entries:
+            strays = sorted(e.name for e in entries
+                            if e.name.startswith(prefix) and e.name[len(prefix):].endswith(TEMP_SUFFIX)
+                            and str(directory / e.name) not in _LIVE_TEMPS)
     except OSError:
         return
     if strays:

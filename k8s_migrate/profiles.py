@@ -19,6 +19,8 @@ from .hub import KeyPath, flatten, parse_key, stripped_keys
 
 @dataclass(frozen=True)
 class ProfileDetection:
+    """The profile a deployment.toml is for, the server role it runs as, and how that was decided."""
+
     profile: str
     role: str | None  # the server role of the old version this profile runs as
     how: str  # one line for the report

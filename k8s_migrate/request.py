@@ -22,6 +22,9 @@ K = TypeVar("K", bound="Request")
 
 @dataclass
 class Request:
+    """What a run was asked for, whatever the input: versions, mode, profile, charts, and the answers file's
+    choices."""
+
     from_version: str | None = None  # left out: detected (a deployment.toml) or the chart's appVersion (values)
     to_version: str | None = None
     mode: str | None = None  # rebase | edit; None: the kind's own (rebase for a deployment.toml, edit in a ConfigMap)

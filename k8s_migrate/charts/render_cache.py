@@ -14,6 +14,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from ..datacache import owned_by_us
+
 try:  # what hashlib.blake2b and pickle.load/dump are, without the modules around them (OpenSSL, the Python pickler)
     from _blake2 import blake2b
     from _pickle import dump, load
@@ -60,22 +62,13 @@ def _folder_tag(folder: Path) -> str:
 
 def read(key: str) -> Any | None:
     folder = cache_dir()
-    if folder is None or not _ours(folder):
+    if folder is None or not owned_by_us(folder):
         return None
     try:
         with open(folder / f"{key}.pickle", "rb") as fh:
             return load(fh)
     except Exception:  # absent, unreadable, cut short or from other code: read the chart instead
         return None
-
-
-def _ours(folder: Path) -> bool:
-    """Only a folder this user owns and no one else may write holds entries to load (a pickle runs code)."""
-    try:
-        info = folder.stat()
-    except OSError:
-        return False
-    return info.st_uid == os.getuid() and not info.st_mode & 0o022
 
 
 def write(key: str, entry: Any) -> None:
@@ -86,7 +79,7 @@ def write(key: str, entry: Any) -> None:
         return
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        if not _ours(folder):
+        if not owned_by_us(folder):
             return
         fd, temp = tempfile.mkstemp(dir=folder, prefix=f".{key}.", suffix=".tmp")
     except OSError:

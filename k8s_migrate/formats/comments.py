@@ -17,6 +17,8 @@ from .toml import line_numbers, scan
 
 @dataclass
 class CommentBlock:
+    """A run of comment lines of the input and the key or table it stands with."""
+
     lines: list[str]  # as written, without the line ending
     anchor: KeyPath | None  # the key or table (input paths) below the block; None: the end of the file
     table: bool  # the anchor is a table header

@@ -12,6 +12,9 @@ UTF8_BOM = BOM.encode("utf-8")
 
 @dataclass(frozen=True)
 class SourceText:
+    """An input's text as parsers see it, and how it was written (BOM, CRLF line endings) to write the output
+    the same way."""
+
     original: str  # exactly as read (BOM and CRLF included)
     text: str  # what parsers see: no BOM, LF line endings
     bom: bool

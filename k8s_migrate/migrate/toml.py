@@ -52,6 +52,8 @@ class Options(Request):
 
 @dataclass
 class Result:
+    """A deployment.toml migration's output text, its report, and the input as read."""
+
     output: str
     report: Report
     original: str
@@ -207,18 +209,28 @@ def stock_for(catalog: Catalog, profile: str | None) -> dict[str, Any]:
 
 def baseline_document(version: str, profile_stock: str | None) -> TomlDocument:
     """A fresh, editable copy of the built-in baseline document (unpickling beats parsing it again)."""
-    import pickle
+    from ..datacache import loads
 
     source, blob = _parsed_baseline(version, profile_stock)
-    return TomlDocument.from_parsed(source, f"{version} stock", pickle.loads(blob))
+    return TomlDocument.from_parsed(source, f"{version} stock", loads(blob))
 
 
 @lru_cache(maxsize=None)
 def _parsed_baseline(version: str, profile_stock: str | None) -> tuple[SourceText, bytes]:
-    import pickle
+    """The baseline's text and its parse, pickled; kept between runs (datacache) with the data it comes from."""
+    from ..catalog import CODE
+    from ..datacache import dumps, kept
 
-    source = decode(stock_text_for(version, profile_stock).encode(), "stock")
-    return source, pickle.dumps(TomlDocument(source, "stock").doc)
+    def parse() -> tuple[SourceText, bytes]:
+        source = decode(stock_text_for(version, profile_stock).encode(), "stock")
+        return source, dumps(TomlDocument(source, "stock").doc, -1)
+
+    import tomlkit
+
+    stock = "".join(c if c.isalnum() or c in "-_." else "_" for c in profile_stock or "all-in-one")
+    name = f"baseline-{version}-{stock}-tomlkit-{tomlkit.__version__}"
+    code = (*CODE, __name__, "k8s_migrate.formats.toml", "k8s_migrate.formats.text", "k8s_migrate.profiles")
+    return kept(name, [f"catalog/{version}.json", STOCK_TEXTS], code, parse)
 
 
 @lru_cache(maxsize=None)

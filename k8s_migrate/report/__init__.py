@@ -25,6 +25,8 @@ def exit_code(*, check: bool = False, changed: bool = False, strict: bool = Fals
 
 @dataclass(slots=True)  # a large file has an entry per key, and its masked copy: slots halve them
 class Entry:
+    """One row of a report: what happened to one key."""
+
     action: Action
     old_key: str | None
     new_key: str | None
@@ -74,6 +76,8 @@ _FIELDS = tuple(f.name for f in fields(Entry))  # in the order __init__ takes th
 
 @dataclass
 class Report:
+    """A migration's report: an entry per key, notes, and whether the output differs from the input."""
+
     input: str
     from_version: str
     to_version: str

@@ -16,6 +16,8 @@ from .values import same_value, transform_value
 
 @dataclass
 class Event:
+    """One thing a rule did to a key, for its report entry."""
+
     action: str  # renamed | moved | removed | changed | added | review
     rule: Rule
     message: str
@@ -23,6 +25,8 @@ class Event:
 
 @dataclass
 class Track:
+    """One key through the rules: where it came from, where it is now, its value, and what the rules did."""
+
     origin: HubKey | None  # None for a key that a rule added
     path: KeyPath  # where the key is now; for a removed key, where it was last
     value: Any
@@ -43,6 +47,8 @@ class Track:
 
 @dataclass
 class Context:
+    """What rule guards read besides the keys: the profile, --keep-old-defaults and the answers file's choices."""
+
     profile: str | None = None
     keep_old_defaults: bool = False
     answers: dict[str, Any] = field(default_factory=dict)
@@ -123,6 +129,9 @@ class PathIndex:
 
 @dataclass
 class HubState:
+    """The keys the rules work on (a track each), their findings tied to no one key, and the keys the new
+    baseline must keep out of the output."""
+
     tracks: list[Track]
     findings: list[Standalone] = field(default_factory=list)
     withheld: list[KeyPath] = field(default_factory=list)  # keys the new baseline must not bring into the output

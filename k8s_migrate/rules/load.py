@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -33,6 +33,8 @@ def _compiled(folder: str) -> dict:
 
 def pack_data(path: Path):
     """A pack file's data: the compiled copy when it was made from these very bytes, else the YAML itself."""
+    import hashlib
+
     raw = path.read_bytes()
     entry = _compiled(str(path.parent)).get(path.name)
     if isinstance(entry, dict) and entry.get("sha256") == hashlib.sha256(raw).hexdigest():
@@ -42,6 +44,8 @@ def pack_data(path: Path):
 
 def compile_packs(folder: Path) -> dict:
     """What COMPILED must hold for ``folder``; a pack whose data JSON cannot carry exactly is an error."""
+    import hashlib
+
     packs = {}
     for path in sorted(folder.glob("*.yaml")):
         raw = path.read_bytes()
@@ -77,7 +81,21 @@ def load_pack(path: Path) -> RulePack:
 
 @lru_cache(maxsize=None)
 def load_packs(directory: str | None = None) -> tuple[RulePack, ...]:
-    folder = Path(directory) if directory else mappings_dir() / "apim"
+    """The packs of ``directory``, by default the built-in ones (kept between runs: datacache)."""
+    if directory:
+        return read_packs(Path(directory))
+    from ..datacache import kept
+
+    folder = mappings_dir() / "apim"
+    try:
+        names = sorted(n for n in os.listdir(folder) if n.endswith(".yaml"))
+    except OSError:
+        return read_packs(folder)
+    code = (__name__, "k8s_migrate.rules.model", "k8s_migrate.hub", "k8s_migrate.versions")
+    return kept("rule-packs", [f"apim/{n}" for n in (*names, COMPILED)], code, lambda: read_packs(folder))
+
+
+def read_packs(folder: Path) -> tuple[RulePack, ...]:
     packs = tuple(load_pack(p) for p in sorted(folder.glob("*.yaml")))
     seen: dict[str, str] = {}
     for pack in packs:

@@ -20,6 +20,8 @@ class RuleError(ValueError):
 
 @dataclass(frozen=True)
 class Rule:
+    """One rule of a pack (the schema: mappings/README.md)."""
+
     id: str
     op: str
     keys: tuple[KeyPath, ...]
@@ -43,6 +45,8 @@ class Rule:
 
 @dataclass(frozen=True)
 class RulePack:
+    """The rules from one version to the next: one mappings/apim/*.yaml file."""
+
     from_version: str
     to_version: str
     rules: tuple[Rule, ...]

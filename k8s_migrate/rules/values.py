@@ -36,6 +36,8 @@ def same_value(a: Any, b: Any) -> bool:
 
 @dataclass
 class TransformResult:
+    """What a transform gives: the new value, or the keys and values a split writes."""
+
     value: Any = None
     split_into: list[tuple[str, Any]] | None = None
 

@@ -1,0 +1,122 @@
+"""What every start compiled anew, kept between runs: the methods ``@dataclass`` writes, and the regular expressions
+modules compile when they are imported.
+
+``@dataclass`` writes each class's methods (``__init__``, ``__repr__``, ``__eq__``, ...) as source text and compiles
+it with ``exec`` while the module defining the class is imported: a toml run defines about thirty such classes, and
+compiling their methods took a fifth of a one-file run. Its modules (and tomllib's, json's) also compile about
+forty regular expressions at import, another tenth. ``install`` gives the dataclasses module an ``exec`` that takes
+the code an earlier run compiled from the same text, and the regular expression compiler the program an earlier run
+made of the same pattern (both marshal, per interpreter, in the data cache: datacache.py); ``save`` keeps what the
+run compiled anew. Both are what compiling gives, so the classes and patterns are the same. Only a pattern a module
+compiles at import is kept: one a function compiles may be made of the user's text (a secret it masks).
+"""
+
+from __future__ import annotations
+
+import marshal
+import sys
+
+TYPE_CHECKING = False  # typing is not imported on the fast path; mypy reads this block
+if TYPE_CHECKING:
+    from types import CodeType
+    from typing import Any
+
+LIMIT = 4000  # entries kept: a checkout whose classes keep changing starts again from empty past this
+_code: dict[str, CodeType] = {}
+_patterns: dict[tuple[str | bytes, int], tuple[Any, ...]] = {}
+_new: list[object] = []
+
+
+def install() -> None:
+    """Once per process, before the modules that define dataclasses are imported."""
+    import dataclasses
+
+    if dataclasses.__dict__.get("exec") is not None:
+        return
+    from .datacache import read_entry
+
+    blob = read_entry(key())
+    try:
+        code, patterns = marshal.loads(blob) if blob else ({}, {})
+    except (EOFError, ValueError, TypeError):
+        code, patterns = {}, {}
+    if isinstance(code, dict) and isinstance(patterns, dict):
+        _code.update(code)
+        _patterns.update(patterns)
+    dataclasses.exec = _exec  # type: ignore[attr-defined]
+    _install_patterns()
+
+
+def _exec(source: Any, globals: Any = None, locals: Any = None) -> None:
+    if isinstance(source, str):
+        code = _code.get(source)
+        if code is None:
+            code = _code[source] = compile(source, "<string>", "exec", dont_inherit=True)
+            _new.append(source)
+        source = code
+    exec(source, globals, locals)
+
+
+def _install_patterns() -> None:
+    """re.compile parses a pattern and makes its program in Python (re._compiler.compile) before _sre builds the
+    Pattern from them; the program of a pattern seen before is taken from the cache instead."""
+    import re
+
+    compiler = getattr(re, "_compiler", None)
+    if compiler is None or not all(hasattr(compiler, n) for n in ("compile", "_code", "_parser", "_sre")):
+        return  # another interpreter's re: patterns are compiled as usual
+    original = compiler.compile
+
+    def compile_pattern(p: Any, flags: int = 0) -> Any:
+        if not isinstance(p, (str, bytes)) or not isinstance(flags, int) or flags & compiler.SRE_FLAG_DEBUG:
+            return original(p, flags)
+        program = _patterns.get((p, flags))
+        if program is None:
+            if not _compiled_at_import():
+                return original(p, flags)
+            try:
+                parsed = compiler._parser.parse(p, flags)
+                groups = [None] * parsed.state.groups
+                for name, index in parsed.state.groupdict.items():
+                    groups[index] = name
+                ops = [int(op) for op in compiler._code(parsed, flags)]  # named constants are ints marshal keeps
+                program = (flags | parsed.state.flags, ops, parsed.state.groups - 1, dict(parsed.state.groupdict),
+                           tuple(groups))
+                pattern = compiler._sre.compile(p, *program)
+            except Exception:  # noqa: BLE001 - a bad pattern: re's own compile raises its own error
+                return original(p, flags)
+            _patterns[(p, flags)] = program
+            _new.append(p)
+            return pattern
+        return compiler._sre.compile(p, *program)
+
+    compiler.compile = compile_pattern
+
+
+def _compiled_at_import() -> bool:
+    """Is the re.compile (re.match, ...) this compile serves called from a module's body? Frames: this check,
+    compile_pattern, re._compile, re.compile, its caller."""
+    try:
+        return sys._getframe(4).f_code.co_name == "<module>"
+    except ValueError:
+        return False
+
+
+def key() -> str:
+    """Code objects and pattern programs are particular to the interpreter that compiled them."""
+    from .datacache import blake2b
+
+    return f"compiled-code-{blake2b(f'{sys.version}{marshal.version}'.encode(), digest_size=8).hexdigest()}.marshal"
+
+
+def save() -> None:
+    """Keep the code and patterns this run compiled (nothing to do when it compiled none)."""
+    if not _new:
+        return
+    from .datacache import write_entry
+
+    if len(_code) + len(_patterns) > LIMIT:
+        _code.clear()
+        _patterns.clear()
+    write_entry(key(), marshal.dumps((_code, _patterns)))
+    _new.clear()

@@ -1,0 +1,77 @@
+"""The code @dataclass compiles and the patterns modules compile at import, kept between runs (codecache.py)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+CLASSES = r"""
+import json, re, sys
+from k8s_migrate import codecache
+if sys.argv[1] == "kept":
+    codecache.install()
+from dataclasses import dataclass, field
+
+WORDS = re.compile(r"(?P<head>[a-z]+)(?:-(?P<tail>[a-z]+))?", re.IGNORECASE)
+BYTES = re.compile(rb"\d+")
+
+
+def masked(secret):
+    return re.compile(re.escape(secret))
+
+@dataclass(frozen=True)
+class Point:
+    x: int
+    y: "tuple[str, ...]" = field(default_factory=tuple)
+
+@dataclass(order=True)
+class Named:
+    name: str
+    size: int = 0
+
+masked("hunter2")
+compiled = len(codecache._new)
+codecache.save()
+p = Point(1, ("a",))
+m = WORDS.match("Ab-cd ef")
+print(json.dumps({"compiled": compiled, "repr": repr(p), "eq": p == Point(1, ("a",)), "hash": hash(p) == hash(Point(1, ("a",))),
+                  "order": Named("a") < Named("b"), "annotations": repr(Point.__init__.__annotations__),
+                  "init": repr(Named.__init__.__defaults__),
+                  "pattern": [WORDS.pattern, WORDS.flags, WORDS.groups, dict(WORDS.groupindex), m.groupdict(), m.span(),
+                              WORDS.findall("x-y z"), BYTES.findall(b"a12b3").__repr__(), BYTES.flags]}))
+"""
+
+
+def run(mode: str, cache: Path) -> dict:
+    proc = subprocess.run([sys.executable, "-c", CLASSES, mode], cwd=REPO, capture_output=True, text=True, check=True,
+                          env={"PATH": "/usr/bin:/bin", "XDG_CACHE_HOME": str(cache), "PYTHONPATH": str(REPO)})
+    return json.loads(proc.stdout)
+
+
+def test_a_second_process_compiles_nothing_and_makes_the_same_classes(tmp_path):
+    plain = run("plain", tmp_path)
+    first = run("kept", tmp_path)
+    second = run("kept", tmp_path)
+    assert plain["compiled"] == 0 and first["compiled"] > 0 and second["compiled"] == 0
+    for result in (first, second):
+        assert {k: v for k, v in result.items() if k != "compiled"} == {
+            k: v for k, v in plain.items() if k != "compiled"}
+    assert plain["annotations"] == repr({"x": int, "y": "tuple[str, ...]", "return": None})
+
+
+def test_a_pattern_a_function_compiles_is_not_kept(tmp_path):
+    run("kept", tmp_path)
+    (entry,) = (tmp_path / "k8s-migrate" / "data").glob("compiled-code-*")
+    assert b"hunter2" not in entry.read_bytes() and b"(?P<head>" in entry.read_bytes()
+
+
+def test_a_damaged_entry_compiles_again(tmp_path):
+    run("kept", tmp_path)
+    (entry,) = (tmp_path / "k8s-migrate" / "data").glob("compiled-code-*")
+    entry.write_bytes(entry.read_bytes()[:40])
+    assert run("kept", tmp_path)["compiled"] > 0
+    assert run("kept", tmp_path)["compiled"] == 0

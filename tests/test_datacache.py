@@ -1,0 +1,150 @@
+"""The data a run builds before reading its input, kept between runs (k8s_migrate/datacache.py)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import types
+
+import pytest
+
+from k8s_migrate import data, datacache
+from k8s_migrate.catalog import Catalog, load_catalog
+from k8s_migrate.rules.load import load_packs, read_packs
+
+
+@pytest.fixture()
+def mappings(tmp_path, monkeypatch):
+    """A data folder of two files and a cache folder, both temporary."""
+    folder = tmp_path / "mappings"
+    folder.mkdir()
+    (folder / "a.json").write_text('{"a": 1}')
+    (folder / "b.json").write_text('{"b": 2}')
+    monkeypatch.setattr(data, "mappings_dir", lambda: folder)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    return folder
+
+
+def counting_build(value):
+    calls = []
+
+    def build():
+        calls.append(1)
+        return {"built": value, "n": len(calls)}
+
+    return build, calls
+
+
+def test_a_second_run_reads_what_the_first_built(mappings):
+    build, calls = counting_build("x")
+    first = datacache.kept("thing", ["a.json"], ["k8s_migrate.datacache"], build)
+    second = datacache.kept("thing", ["a.json"], ["k8s_migrate.datacache"], build)
+    assert first == second == {"built": "x", "n": 1}
+    assert len(calls) == 1
+    assert len(os.listdir(datacache.cache_dir())) == 1
+
+
+def test_an_edited_data_file_is_built_again_and_replaces_the_old_entry(mappings):
+    build, calls = counting_build("x")
+    datacache.kept("thing", ["a.json", "b.json"], [], build)
+    (mappings / "b.json").write_text('{"b": 3}')
+    assert datacache.kept("thing", ["a.json", "b.json"], [], build)["n"] == 2
+    assert datacache.kept("thing", ["a.json", "b.json"], [], build)["n"] == 2
+    entries = [n for n in os.listdir(datacache.cache_dir()) if n.endswith(".pickle")]
+    assert len(entries) == 1 and entries[0].startswith("thing-")
+
+
+def test_edited_code_is_built_again(mappings, tmp_path, monkeypatch):
+    source = tmp_path / "builder.py"
+    source.write_text("x = 1\n")
+    monkeypatch.setitem(sys.modules, "fake_builder", types.SimpleNamespace(__file__=str(source)))
+    build, calls = counting_build("x")
+    datacache.kept("thing", ["a.json"], ["fake_builder"], build)
+    source.write_text("x = 22\n")
+    datacache.kept("thing", ["a.json"], ["fake_builder"], build)
+    assert len(calls) == 2
+
+
+def test_a_missing_data_file_builds_without_an_entry(mappings):
+    build, calls = counting_build("x")
+    datacache.kept("thing", ["absent.json"], [], build)
+    datacache.kept("thing", ["absent.json"], [], build)
+    assert len(calls) == 2
+    assert not os.path.exists(datacache.cache_dir())
+
+
+def test_a_cut_short_entry_is_built_again(mappings):
+    build, calls = counting_build("x")
+    datacache.kept("thing", ["a.json"], [], build)
+    folder = datacache.cache_dir()
+    (entry,) = os.listdir(folder)
+    with open(os.path.join(folder, entry), "r+b") as fh:
+        fh.truncate(5)
+    assert datacache.kept("thing", ["a.json"], [], build) == {"built": "x", "n": 2}
+
+
+def test_a_folder_others_may_write_is_never_read(mappings):
+    build, calls = counting_build("x")
+    datacache.kept("thing", ["a.json"], [], build)
+    os.chmod(datacache.cache_dir(), 0o777)
+    datacache.kept("thing", ["a.json"], [], build)
+    assert len(calls) == 2
+
+
+def test_no_cache_folder_builds_every_time(mappings, monkeypatch):
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.delenv("HOME", raising=False)
+    monkeypatch.setattr("pathlib.Path.home", classmethod(lambda cls: (_ for _ in ()).throw(RuntimeError("no home"))))
+    build, calls = counting_build("x")
+    datacache.kept("thing", ["a.json"], [], build)
+    datacache.kept("thing", ["a.json"], [], build)
+    assert len(calls) == 2
+
+
+def test_a_kept_catalog_and_rule_packs_equal_the_built_ones(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    built = []
+    from_data = Catalog.from_data
+    monkeypatch.setattr(Catalog, "from_data", classmethod(lambda cls, d: built.append(1) or from_data(d)))
+    try:
+        for _ in range(2):  # the first builds and keeps; the second reads the entry
+            load_catalog.cache_clear()
+            load_packs.cache_clear()
+            catalog, packs = load_catalog("4.6"), load_packs()
+        assert built == [1]
+        monkeypatch.undo()
+        assert catalog == Catalog.from_data(data.load_json("catalog/4.6.0.json"))
+        assert packs == read_packs(data.mappings_dir() / "apim")
+        names = sorted(n.split("-")[0] for n in os.listdir(tmp_path / "cache" / "k8s-migrate" / "data"))
+        assert names == ["catalog", "rule"]
+    finally:
+        load_catalog.cache_clear()
+        load_packs.cache_clear()
+
+
+def test_a_file_still_settling_is_named_by_its_bytes(tmp_path):
+    path = tmp_path / "a.json"
+    path.write_text('{"a": 1}')
+    before = os.stat(path)
+    first = datacache.file_identity(str(path))
+    path.write_text('{"a": 2}')  # same size, and the same times as far as a coarse clock tells
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert datacache.file_identity(str(path)) != first
+
+
+def test_a_settled_file_is_named_by_its_stat_without_reading_it(tmp_path, monkeypatch):
+    path = tmp_path / "a.json"
+    path.write_text('{"a": 1}')
+    monkeypatch.setattr(datacache, "SETTLED", -1.0)
+    monkeypatch.setattr("builtins.open", lambda *a, **k: pytest.fail("read a settled file"))
+    identity = datacache.file_identity(str(path))
+    path.write_text('{"a": 22}')
+    assert datacache.file_identity(str(path)) != identity
+
+
+def test_one_string_each_keeps_the_data_and_shares_its_strings():
+    data = {"a": ["x" * 3, {"b": "xxx", "x" * 3: 1}], "c": [True, None, 1.5, "".join(["x", "x", "x"])]}
+    shared = datacache.one_string_each(data)
+    assert shared == data
+    texts = [shared["a"][0], shared["a"][1]["b"], next(iter(k for k in shared["a"][1] if k != "b")), shared["c"][3]]
+    assert len({id(t) for t in texts}) == 1

@@ -1,0 +1,34 @@
+"""How a one-file run's process ends (cli.main): its output, exit code, and a profiler's file, all as before."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from helpers import cli
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLE = REPO / "examples" / "deployment-3.2.0.toml"
+ARGS = ["toml", str(EXAMPLE), "--from", "3.2.0", "--to", "4.6.0"]
+
+
+def process(*args: str, prefix: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    return subprocess.run([sys.executable, *prefix, "-m", "k8s_migrate", *args], cwd=REPO, capture_output=True,
+                          env=env, timeout=120)
+
+
+def test_the_output_and_the_exit_code_are_those_of_the_run():
+    for extra, code in (([], 0), (["--check"], 1)):
+        done = process(*ARGS, *extra)
+        same = cli(*ARGS, *extra)
+        assert (done.returncode, done.stdout.decode(), done.stderr.decode()) == (code, same.out, same.err)
+        assert len(done.stdout) > 1000 or extra
+
+
+def test_a_profiled_run_writes_its_profile(tmp_path):
+    done = process(*ARGS, "-q", "-o", str(tmp_path / "out.toml"), prefix=("-m", "cProfile", "-o", str(tmp_path / "p")))
+    assert done.returncode == 0 and (tmp_path / "out.toml").is_file()
+    assert (tmp_path / "p").stat().st_size > 1000
