@@ -6,12 +6,16 @@ import io
 import re
 import warnings
 from functools import lru_cache
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from ..errors import UsageError
 from ..hub import KeyPath
 from .duplicate_keys import load_documents
 from .text import SourceText
+from .values_layout import detect_indent
+
+if TYPE_CHECKING:
+    from .values_layout import Layout
 
 _HELM_ACTION = re.compile(r"\{\{.*?\}\}")
 
@@ -26,55 +30,56 @@ def _yaml():
     return yaml
 
 
-def detect_indent(text: str) -> tuple[int, int, int]:
-    """(mapping, sequence, offset) as the file writes them, so dumping keeps its lines."""
-    mapping, sequence, offset = 2, 2, 0
-    lines = text.splitlines()
-    for i, line in enumerate(lines[:-1]):
-        stripped = line.rstrip()
-        if not stripped.endswith(":") or stripped.lstrip().startswith("#"):
-            continue
-        base = len(line) - len(line.lstrip())
-        nxt = lines[i + 1]
-        inner = len(nxt) - len(nxt.lstrip())
-        if nxt.lstrip().startswith("- "):
-            offset = inner - base
-            sequence = offset + 2
-            break
-    for i, line in enumerate(lines[:-1]):
-        stripped = line.rstrip()
-        nxt = lines[i + 1]
-        if stripped.endswith(":") and nxt.strip() and not nxt.lstrip().startswith(("- ", "#")):
-            diff = (len(nxt) - len(nxt.lstrip())) - (len(line) - len(line.lstrip()))
-            if diff > 0:
-                mapping = diff
-                break
-    return mapping, max(sequence, offset + 2), offset
-
-
 class ValuesDocument:
     """A values.yaml: the round-trip document plus its leaves as values paths."""
 
-    def __init__(self, source: SourceText, name: str = "values.yaml"):
+    def __init__(self, source: SourceText, name: str = "values.yaml", patchable: bool = False):
+        """``patchable``: read a file in the plain layout (formats.values_layout) into plain data, and write edits
+        by patching its text; any other file, or an edit the patch cannot write, takes the round-trip document."""
         self.source = source
         self.name = name
         self.edited = False
         self.duplicates: list[tuple[KeyPath, list[int]]] = []
-        self.data = self._load()
+        self.layout: Layout | None = None
+        self.edits: list[tuple[str, Any, Any]] = []  # what was done to the plain data, to replay on a round trip
+        if patchable:
+            self._refuse_helm_actions()
+            from .values_layout import read_layout
+
+            self.layout = read_layout(source.text)
+        self.data = self.layout.data if self.layout is not None else self._load()
         self.root = self.data
 
     def focus(self, key: str) -> None:
         """Work on one top-level subtree (a subchart's values under its alias); dumps writes the whole file."""
+        self.edits.append(("focus", key, None))
         self.data = self.root[key]
         self.duplicates = [(p[1:], lines) for p, lines in self.duplicates if p[:1] == (key,)]
 
-    def _load(self) -> Any:
+    def _round_trip(self) -> None:
+        """From plain data to the round-trip document: load it, and do again what was done to the plain data."""
+        if self.layout is None:
+            return
+        self.layout = None
+        self.data = self.root = self._load()
+        edits, self.edits = self.edits, []
+        for kind, path, value in edits:
+            if kind == "focus":
+                self.focus(path)
+            else:
+                self.set(path, value)
+
+    def _refuse_helm_actions(self) -> None:
         text = self.source.text
         helm = _HELM_ACTION.search(text)
         if helm:
             line = text[: helm.start()].count("\n") + 1
             raise UsageError(f"Helm template action {helm.group(0)[:40]!r} in a values file; "
                              "give the values, not a template", self.name, line)
+
+    def _load(self) -> Any:
+        self._refuse_helm_actions()
+        text = self.source.text
         from .strict_yaml import load_all
 
         docs, self.duplicates = load_all(_yaml(), text, self.name, load_documents)
@@ -88,7 +93,15 @@ class ValuesDocument:
         return docs[0]
 
     def leaves(self) -> list[tuple[KeyPath, Any, int | None]]:
-        return list(walk_values(self.data))
+        if self.layout is None:
+            return list(walk_values(self.data))
+        blocks = self.layout.blocks
+
+        def line_of(node: Any, key: Any) -> int | None:
+            entry = blocks[id(node)].entries.get(key) if id(node) in blocks else None
+            return entry.line + 1 if entry is not None else None
+
+        return list(walk_values(self.data, line_of=line_of))
 
     def get(self, path: KeyPath) -> Any:
         return get_path(self.data, path)
@@ -97,11 +110,19 @@ class ValuesDocument:
         return self.get(path) is not _MISSING
 
     def set(self, path: KeyPath, value: Any) -> None:
+        self.edited = True
+        if self.layout is not None:
+            self.edits.append(("set", path, value))
+            node, key = container_for(self.data, path, dict, list)
+            if not isinstance(value, str):
+                self.layout.unquoted.add((id(node), key))
+            node[key] = value
+            return
         node, key = container_for(self.data, path)
         node[key] = _styled(node.get(key) if isinstance(node, dict) else node[key], value)
-        self.edited = True
 
     def delete(self, path: KeyPath) -> None:
+        self._round_trip()
         parent = self.get(path[:-1]) if len(path) > 1 else self.data
         if parent is _MISSING or not _has(parent, path[-1]):
             return
@@ -118,6 +139,7 @@ class ValuesDocument:
 
     def eol_comment(self, path: KeyPath) -> str | None:
         """The comment at the end of a key's own line (``key: value  # this``)."""
+        self._round_trip()
         parent = self.get(path[:-1]) if len(path) > 1 else self.data
         items = getattr(getattr(parent, "ca", None), "items", None) or {}
         token = (items.get(path[-1]) or [None, None, None])[2]
@@ -125,6 +147,7 @@ class ValuesDocument:
         return first if first.startswith("#") else None
 
     def add_eol_comment(self, path: KeyPath, comment: str) -> None:
+        self._round_trip()
         parent = self.get(path[:-1]) if len(path) > 1 else self.data
         if (isinstance(parent, dict) and hasattr(parent, "yaml_add_eol_comment")
                 and not isinstance(parent[path[-1]], (dict, list))):
@@ -134,6 +157,7 @@ class ValuesDocument:
         """Rename a mapping key where it stands, keeping its position and comments (False: not a YAML map's key)."""
         from ruamel.yaml.comments import CommentedMap
 
+        self._round_trip()
         parent = self.get(path[:-1]) if len(path) > 1 else self.data
         old_key = path[-1]
         if not isinstance(parent, CommentedMap) or not isinstance(old_key, str) or new_key in parent:
@@ -151,6 +175,13 @@ class ValuesDocument:
     def dumps(self) -> str:
         if not self.edited:
             return self.source.original
+        if self.layout is not None:
+            from .values_layout import Writer, patch
+
+            patched = patch(self.layout, self.root, Writer(_yaml(), detect_indent(self.source.text)))
+            if patched is not None:
+                return self.source.restore(patched)
+            self._round_trip()
         yaml = _yaml()
         mapping, sequence, offset = detect_indent(self.source.text)
         yaml.indent(mapping=mapping, sequence=sequence, offset=offset)
@@ -435,16 +466,20 @@ def get_path(node: Any, path: KeyPath) -> Any:
     return node
 
 
-def container_for(root: Any, path: KeyPath) -> tuple[Any, Any]:
-    """The map or list that holds the last key of ``path``, created (and lists padded) on the way."""
-    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+def container_for(root: Any, path: KeyPath, map_type: type | None = None, seq_type: type | None = None
+                  ) -> tuple[Any, Any]:
+    """The map or list that holds the last key of ``path``, created (and lists padded) on the way (as ruamel's
+    round-trip maps and lists unless told)."""
+    if map_type is None or seq_type is None:
+        from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
+        map_type, seq_type = CommentedMap, CommentedSeq
     node = root
     for seg, nxt in zip(path, path[1:], strict=False):
         _pad(node, seg)
         child = node[seg] if _has(node, seg) else None
         if not isinstance(child, (dict, list)):
-            child = CommentedSeq() if isinstance(nxt, int) else CommentedMap()
+            child = seq_type() if isinstance(nxt, int) else map_type()
             node[seg] = child
         node = child
     _pad(node, path[-1])
@@ -472,20 +507,22 @@ def _styled(old: Any, value: Any) -> Any:
     return value
 
 
-def walk_values(node: Any, prefix: KeyPath = ()) -> Iterator[tuple[KeyPath, Any, int | None]]:
+def walk_values(node: Any, prefix: KeyPath = (), line_of: Callable[[Any, Any], int | None] | None = None
+                ) -> Iterator[tuple[KeyPath, Any, int | None]]:
     """Leaves of a values tree: scalars, lists of scalars, empty maps; lists of maps are items."""
+    line_of = line_of or _line
     if isinstance(node, dict):
         if not node and prefix:
             yield prefix, {}, None
         for key, child in node.items():
             path = prefix + (str(key),)
             if isinstance(child, (dict, list)) and _container_of_maps(child):
-                yield from walk_values(child, path)
+                yield from walk_values(child, path, line_of)
             else:
-                yield path, plain(child), _line(node, key)
+                yield path, plain(child), line_of(node, key)
     elif isinstance(node, list):
         for i, child in enumerate(node):
-            yield from walk_values(child, prefix + (i,))
+            yield from walk_values(child, prefix + (i,), line_of)
 
 
 def _container_of_maps(child: Any) -> bool:

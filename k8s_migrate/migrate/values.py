@@ -142,7 +142,7 @@ def prepare(data: bytes, name: str, options: ValuesOptions) -> ValuesMigration:
     src_version = chart_version(src_map, options.from_version, "--from")
     dst_version = chart_version(dst_map, options.to_version, "--to")
     source = decode(data, name)
-    doc = ValuesDocument(source, name)
+    doc = ValuesDocument(source, name, patchable=True)
     report = Report(name, src_version, dst_version)
     report.notes.append(f"chart {src_map.id} (API-M {src_version}) -> {dst_map.id} (API-M {dst_version})")
     alias = subchart_alias(doc, src_map, options.subchart, name)
