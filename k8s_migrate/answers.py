@@ -15,13 +15,16 @@ the run needed but found no answer for, records them, and runs it again.
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
-from typing import Any, Callable, TextIO, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, TextIO, TypeVar
 
 from .errors import UsageError
+
+if TYPE_CHECKING:  # pathlib is imported only where a Path is made: not on a run without an answers file
+    from pathlib import Path
 
 T = TypeVar("T")
 ANSWERS_FILE = ".k8s-migrate.yaml"
@@ -37,13 +40,25 @@ class Answers:
     """An answers file's choices (rules, --keep-old-defaults, unexposed values, files' versions); ``path`` is
     where an answer given at a prompt is recorded."""
 
-    path: Path | None = None
+    where: str | os.PathLike[str] | None = None
     keep_old_defaults: bool | None = None
     unexposed: str | None = None
     rules: dict[str, str] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=dict)  # file (relative to the answers file) -> API-M version
 
+    @property
+    def path(self) -> Path | None:
+        from pathlib import Path
+
+        return None if self.where is None else Path(self.where)
+
+    @path.setter
+    def path(self, value: str | os.PathLike[str] | None) -> None:
+        self.where = value
+
     def file_key(self, name: str) -> str:
+        from pathlib import Path
+
         here, home = Path(name).resolve(), (self.path or Path("x")).parent.resolve()
         return here.relative_to(home).as_posix() if here.is_relative_to(home) else here.as_posix()
 
@@ -58,29 +73,36 @@ class Answers:
         return flag or bool(self.keep_old_defaults)
 
 
-def start_dir(start: str | Path | None) -> Path:
-    here = Path(start or ".").resolve()
-    return here if here.is_dir() else here.parent
+def start_dir(start: str | os.PathLike[str] | None) -> str:
+    here = os.path.realpath(start or ".")
+    return here if os.path.isdir(here) else os.path.dirname(here)
 
 
-def answers_home(start: str | Path | None) -> Path:
+def _up_from(here: str) -> list[str]:
+    """``here`` and the folders above it, nearest first."""
+    folders = [here]
+    while (parent := os.path.dirname(folders[-1])) != folders[-1]:
+        folders.append(parent)
+    return folders
+
+
+def answers_home(start: str | os.PathLike[str] | None) -> str:
     """Where the answers file lives: the git root above ``start`` (or ``start`` itself outside git)."""
     here = start_dir(start)
-    for directory in (here, *here.parents):
-        if (directory / ".git").exists():
+    for directory in _up_from(here):
+        if os.path.exists(os.path.join(directory, ".git")):
             return directory
     return here
 
 
-def find_answers_file(explicit: str | None, start: str | Path | None = None) -> Path | None:
+def find_answers_file(explicit: str | None, start: str | os.PathLike[str] | None = None) -> str | None:
     """--answers FILE, else .k8s-migrate.yaml in the start directory or the nearest parent up to the git root."""
     if explicit:
-        return Path(explicit)
-    here = start_dir(start)
-    for directory in (here, *here.parents):
-        if (directory / ANSWERS_FILE).is_file():
-            return directory / ANSWERS_FILE
-        if (directory / ".git").exists():
+        return explicit
+    for directory in _up_from(start_dir(start)):
+        if os.path.isfile(os.path.join(directory, ANSWERS_FILE)):
+            return os.path.join(directory, ANSWERS_FILE)
+        if os.path.exists(os.path.join(directory, ".git")):
             return None
     return None
 
@@ -137,12 +159,14 @@ def answers_from_data(data: Any, path: Path | None) -> Answers:
 def load_answers(explicit: str | None, start: str | Path | None = None) -> Answers:
     """The answers that apply to a run: --answers FILE or the one found from ``start``; an empty set when
     there is none (its path is where an answer given at a prompt is recorded)."""
-    path = find_answers_file(explicit, start)
-    if explicit and not Path(explicit).is_file():
+    found = find_answers_file(explicit, start)
+    if explicit and not os.path.isfile(explicit):
         raise UsageError("no such answers file", explicit)
-    answers = read_answers(path)
-    answers.path = path or answers_home(start) / ANSWERS_FILE
-    return answers
+    if found is None:
+        return Answers(os.path.join(answers_home(start), ANSWERS_FILE))
+    from pathlib import Path
+
+    return read_answers(Path(found))
 
 
 @lru_cache(maxsize=1)

@@ -78,11 +78,11 @@ def read_entry(key: str) -> bytes | None:
 
 
 def cache_dir() -> str | None:
-    from .data import cache_home
+    from .data import cache_root
     from .errors import UsageError
 
     try:
-        return os.path.join(cache_home(), *FOLDER)
+        return os.path.join(cache_root(), *FOLDER)
     except UsageError:  # no cache folder: every run builds its data
         return None
 
@@ -92,9 +92,9 @@ def entry_key(name: str, data_files: Iterable[str], code: Iterable[str]) -> str 
     part.
     None when a data file cannot be read (the build reports that)."""
     from . import __version__
-    from .data import mappings_dir
+    from .data import mappings_root
 
-    base = str(mappings_dir())
+    base = mappings_root()
     digest = blake2b(f"{sys.version}\0{__version__}\0{name}".encode(), digest_size=20)
     try:
         for relative in data_files:

@@ -11,7 +11,6 @@ import stat
 import sys
 import time
 from contextlib import contextmanager, suppress
-from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from .errors import UsageError
@@ -45,7 +44,8 @@ def read_input(path: str) -> bytes:
         if stat.S_ISREG(info.st_mode):
             if info.st_size > MAX_INPUT_BYTES:
                 raise UsageError(TOO_LARGE, path)
-            return Path(path).read_bytes()
+            with open(path, "rb") as fh:
+                return fh.read()
         if stat.S_ISSOCK(info.st_mode):
             raise UsageError("is a socket, not a file", path)
         return _read_stream(path, stat.S_ISFIFO(info.st_mode))
@@ -97,7 +97,7 @@ def write_atomic(path: str, text: str | Iterable[str], backup: bool = False, all
     and ``in_place`` (the default when ``backup`` is set) refuses it.
     """
     in_place = backup if in_place is None else in_place
-    target = _resolve(Path(path), allow_symlink_escape)
+    target = _resolve(_as_path_text(path), allow_symlink_escape)
     info = _lstat(target)
     if info is not None and stat.S_ISDIR(info.st_mode):
         raise UsageError("is a directory, not a file", path)
@@ -107,8 +107,8 @@ def write_atomic(path: str, text: str | Iterable[str], backup: bool = False, all
                              path)
         _write_stream(target, _encoded(text), info, path)
         return
-    directory = target.parent if str(target.parent) else Path(".")
-    if not directory.is_dir():
+    directory = _parent(target)
+    if not os.path.isdir(directory):
         raise UsageError("the output directory does not exist", path)
     _name_strays(target)
     try:
@@ -123,7 +123,24 @@ def _encoded(text: str | Iterable[str]) -> Iterator[bytes]:
         yield piece.encode("utf-8")
 
 
-def _resolve(target: Path, allow_symlink_escape: bool) -> Path:
+def _as_path_text(path: str) -> str:
+    """``str(pathlib.Path(path))`` without pathlib (a twentieth of a one-file run to import): repeated slashes and
+    ``.`` parts dropped (``..`` kept), a leading ``//`` kept as POSIX asks, ``.`` for nothing left."""
+    path = os.fspath(path)
+    root = "//" if path.startswith("//") and not path.startswith("///") else "/" if path.startswith("/") else ""
+    return root + "/".join(part for part in path.split("/") if part not in ("", ".")) or "."
+
+
+def _parent(path: str) -> str:
+    return os.path.dirname(path) or "."
+
+
+def _sibling(path: str, name: str) -> str:
+    folder = os.path.dirname(path)
+    return os.path.join(folder, name) if folder else name
+
+
+def _resolve(target: str, allow_symlink_escape: bool) -> str:
     try:
         os.stat(target)
     except FileNotFoundError:
@@ -131,26 +148,26 @@ def _resolve(target: Path, allow_symlink_escape: bool) -> Path:
     except OSError as exc:
         if exc.errno == errno.ELOOP:
             raise UsageError("symlink loop", str(target)) from None
-    if not target.is_symlink():
+    if not os.path.islink(target):
         return target
     try:
-        resolved = target.resolve()
+        resolved = os.path.realpath(target)
     except (OSError, RuntimeError):
         raise UsageError("symlink loop", str(target)) from None
-    if not allow_symlink_escape and not _inside(resolved, target.parent.resolve()):
+    if not allow_symlink_escape and not _inside(resolved, os.path.realpath(_parent(target))):
         raise UsageError(f"refusing to write through a symlink that leaves the directory (-> {resolved}); "
                          "pass --follow-symlinks to allow it", str(target))
     return resolved
 
 
-def _lstat(path: Path) -> os.stat_result | None:
+def _lstat(path: str) -> os.stat_result | None:
     try:
         return os.lstat(path)
     except FileNotFoundError:
         return None
 
 
-def _write_stream(target: Path, data: Iterable[bytes], info: os.stat_result, shown: str) -> None:
+def _write_stream(target: str, data: Iterable[bytes], info: os.stat_result, shown: str) -> None:
     if stat.S_ISSOCK(info.st_mode):
         raise UsageError("is a socket, not a file", shown)
     fifo = stat.S_ISFIFO(info.st_mode)
@@ -178,7 +195,7 @@ def _write_stream(target: Path, data: Iterable[bytes], info: os.stat_result, sho
 
 
 @contextmanager
-def _locked(target: Path) -> Iterator[int | None]:
+def _locked(target: str) -> Iterator[int | None]:
     """An flock on the target's current inode (None for a new file). A run that waited re-checks that the
     path still names the inode it locked, since the run before it renamed a new file in."""
     while True:
@@ -198,14 +215,14 @@ def _locked(target: Path) -> Iterator[int | None]:
         os.close(fd)
 
 
-def _open_for_lock(target: Path) -> int:
+def _open_for_lock(target: str) -> int:
     try:
         return os.open(target, os.O_RDONLY | os.O_NOFOLLOW)
     except PermissionError:  # a write-only file can still be locked (and replaced, without a backup)
         return os.open(target, os.O_WRONLY | os.O_NOFOLLOW)
 
 
-def _replace(target: Path, directory: Path, data: Iterable[bytes], locked: int | None, backup: bool) -> None:
+def _replace(target: str, directory: str, data: Iterable[bytes], locked: int | None, backup: bool) -> None:
     old = os.fstat(locked) if locked is not None else None
     with _temp_file(target, directory) as (fd, tmp):
         for piece in data:
@@ -243,13 +260,13 @@ def _umask() -> int:
     return mask
 
 
-def backup_path(target: Path, current: bytes) -> Path | None:
+def backup_path(target: str, current: bytes) -> str | None:
     """Where to save ``current``: FILE.bak, else FILE.bak.1, FILE.bak.2 ... (the first free name); None when
     one of them already holds exactly these bytes. A name taken by a symlink or a non-regular file is skipped,
     never written through."""
     number = 0
     while True:
-        candidate = target.with_name(target.name + ".bak" + (f".{number}" if number else ""))
+        candidate = _sibling(target, os.path.basename(target) + ".bak" + (f".{number}" if number else ""))
         info = _lstat(candidate)
         if info is None:
             return candidate
@@ -258,7 +275,7 @@ def backup_path(target: Path, current: bytes) -> Path | None:
         number += 1
 
 
-def _same_bytes(path: Path, data: bytes) -> bool:
+def _same_bytes(path: str, data: bytes) -> bool:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
     except OSError:
@@ -267,7 +284,7 @@ def _same_bytes(path: Path, data: bytes) -> bool:
         return fh.read(len(data) + 1) == data
 
 
-def _save_backup(target: Path, directory: Path, locked: int, old: os.stat_result) -> None:
+def _save_backup(target: str, directory: str, locked: int, old: os.stat_result) -> None:
     """Copy the locked file's bytes to a new backup atomically: a complete temp file is hard-linked to the
     backup name, which fails rather than replace anything that appeared there meanwhile."""
     current = b""
@@ -291,9 +308,9 @@ _LIVE_TEMPS: set[str] = set()
 
 
 @contextmanager
-def _temp_file(target: Path, directory: Path) -> Iterator[tuple[int, str]]:
+def _temp_file(target: str, directory: str) -> Iterator[tuple[int, str]]:
     """A temp file beside the target, removed on any failure and on SIGTERM/SIGINT (see _on_signal)."""
-    fd, tmp = _new_temp(directory, f".{target.name}.")
+    fd, tmp = _new_temp(directory, f".{os.path.basename(target)}.")
     _LIVE_TEMPS.add(tmp)
     _install_signal_cleanup()
     try:
@@ -304,7 +321,7 @@ def _temp_file(target: Path, directory: Path) -> Iterator[tuple[int, str]]:
         _LIVE_TEMPS.discard(tmp)
 
 
-def _new_temp(directory: Path, prefix: str) -> tuple[int, str]:
+def _new_temp(directory: str, prefix: str) -> tuple[int, str]:
     """tempfile.mkstemp's file (mode 0600, a fresh random name, absolute path) without the tempfile module,
     whose imports (shutil, random and the compressors) cost a one-file run more than the write."""
     flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
@@ -339,15 +356,15 @@ def _on_signal(sig: int, frame) -> None:
     os.kill(os.getpid(), sig)
 
 
-def _name_strays(target: Path) -> None:
+def _name_strays(target: str) -> None:
     """Say so when an earlier, killed run left temp files beside the target (they may be removed by hand)."""
-    directory = target.parent if str(target.parent) else Path(".")
-    prefix = f".{target.name}."
+    directory = _parent(target)
+    prefix = f".{os.path.basename(target)}."
     try:
         with os.scandir(directory) as entries:
             strays = sorted(e.name for e in entries
                             if e.name.startswith(prefix) and e.name[len(prefix):].endswith(TEMP_SUFFIX)
-                            and str(directory / e.name) not in _LIVE_TEMPS)
+                            and os.path.join(directory, e.name) not in _LIVE_TEMPS)
     except OSError:
         return
     if strays:
@@ -355,15 +372,11 @@ def _name_strays(target: Path) -> None:
                          f"{', '.join(strays)} (safe to delete when no other run is writing)\n")
 
 
-def _inside(path: Path, root: Path) -> bool:
-    try:
-        path.relative_to(root)
-        return True
-    except ValueError:
-        return False
+def _inside(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip("/") + "/")
 
 
-def _fsync_dir(directory: Path) -> None:
+def _fsync_dir(directory: str) -> None:
     try:
         fd = os.open(directory, os.O_RDONLY)
     except OSError:

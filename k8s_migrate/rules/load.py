@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import os
 from functools import lru_cache
-from pathlib import Path
 
-from ..data import mappings_dir
+from ..data import mappings_root
 from ..errors import UsageError
 from ..versions import normalise_version, version_key
 from .model import RuleError, RulePack, rule_from_data
+
+TYPE_CHECKING = False  # pathlib is imported only when packs are read from their files, not from the data cache
+if TYPE_CHECKING:
+    from pathlib import Path
 
 COMPILED = "packs.compiled.json"
 
@@ -25,7 +28,7 @@ def _yaml_load(text: str):
 def _compiled(folder: str) -> dict:
     """The packs of ``folder`` as JSON (scripts/compile_rule_packs.py), by file name, each with its YAML's sha256."""
     try:
-        with open(Path(folder) / COMPILED, encoding="utf-8") as fh:
+        with open(os.path.join(folder, COMPILED), encoding="utf-8") as fh:
             return json.load(fh)["packs"]
     except (OSError, ValueError, KeyError, TypeError):
         return {}
@@ -83,16 +86,22 @@ def load_pack(path: Path) -> RulePack:
 def load_packs(directory: str | None = None) -> tuple[RulePack, ...]:
     """The packs of ``directory``, by default the built-in ones (kept between runs: datacache)."""
     if directory:
-        return read_packs(Path(directory))
+        return read_folder(directory)
     from ..datacache import kept
 
-    folder = mappings_dir() / "apim"
+    folder = os.path.join(mappings_root(), "apim")
     try:
         names = sorted(n for n in os.listdir(folder) if n.endswith(".yaml"))
     except OSError:
-        return read_packs(folder)
+        return read_folder(folder)
     code = (__name__, "k8s_migrate.rules.model", "k8s_migrate.hub", "k8s_migrate.versions")
-    return kept("rule-packs", [f"apim/{n}" for n in (*names, COMPILED)], code, lambda: read_packs(folder))
+    return kept("rule-packs", [f"apim/{n}" for n in (*names, COMPILED)], code, lambda: read_folder(folder))
+
+
+def read_folder(folder: str) -> tuple[RulePack, ...]:
+    from pathlib import Path
+
+    return read_packs(Path(folder))
 
 
 def read_packs(folder: Path) -> tuple[RulePack, ...]:
