@@ -66,6 +66,23 @@ def one_string_each(value: Any) -> Any:
     return rebuild(value)
 
 
+def one_tuple_each(value: Any) -> Any:
+    """``value`` (JSON data) with each list of strings made a tuple, equal ones one object: for read-only data that
+    repeats a few lists many times (which versions know a key): the pickle holds each once."""
+    tuples: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+    def rebuild(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: rebuild(v) for k, v in node.items()}
+        if isinstance(node, list):
+            if all(isinstance(v, str) for v in node):
+                return tuples.setdefault(tuple(node), tuple(node))
+            return [rebuild(v) for v in node]
+        return node
+
+    return rebuild(value)
+
+
 def read_entry(key: str) -> bytes | None:
     folder = cache_dir()
     if folder is None or not owned_by_us(folder):
