@@ -33,6 +33,8 @@ ADMITS_CHANGE: tuple[Action, ...] = ("removed", "review", "changed", "added", "r
 
 @dataclass
 class Difference:
+    """One key whose effective value the proof found changed (or gone, or new), and what explains it."""
+
     key: str  # where it is in the output (or would be)
     old_key: str | None
     before: Any  # the input's effective value, carried through the rules
@@ -196,6 +198,8 @@ def is_table(out_flat: dict[KeyPath, Any], path: KeyPath) -> bool:
 # ---- the audit of any migration (`k8s-migrate verify OLD NEW`): explained by the rules and WSO2's files --
 @dataclass
 class Audit:
+    """A migration's audit: its report, and how many input keys it checked and could not explain."""
+
     report: Report
     unexplained: int
     checked: int  # input keys carried and compared
