@@ -118,9 +118,9 @@ def fail_inconsistent(exc: Exception, d: Delivery | None = None) -> NoReturn:
 
 def check_report_path(path: Optional[str]) -> None:
     """--report's format comes from its suffix: refuse an unknown one before anything is written."""
-    from ..report.renderers import renderer_for
-
     if path and path != "-":
+        from ..report.renderers import renderer_for
+
         try:
             renderer_for(path)
         except UsageError as exc:
@@ -182,20 +182,22 @@ def diff_text(before: str, after: str, name: str, show_secrets: bool) -> str:
 
 def write_report(report: Report, d: Delivery) -> None:
     """--report: JSON on stdout for -, else the format its suffix names."""
+    if not d.report:
+        return
     from ..output import write_atomic
     from ..report.renderers import render_for_path
 
     if d.report == "-":
         sys.stdout.write(render_for_path(report, ".json"))
-    elif d.report:
+    else:
         write_atomic(d.report, render_for_path(report, d.report), allow_symlink_escape=d.follow_symlinks)
 
 
 def conclude(unmasked: Report, report: Report, d: Delivery, changed: list[str]) -> None:
     """After the writing: the text report on stderr, what --check would migrate, and the exit code."""
-    from ..report.renderers import terminal_text
-
     if not d.quiet:
+        from ..report.renderers import terminal_text
+
         sys.stderr.write(terminal_text(report, d.verbose))
     if d.check:
         sys.stderr.write("".join(f"would migrate {path}\n" for path in changed))

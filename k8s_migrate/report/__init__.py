@@ -6,8 +6,6 @@ from collections import Counter
 from dataclasses import dataclass, field, fields, replace
 from typing import Any, Iterable, Literal, get_args
 
-from .masking import mask_credentials, mask_message, mask_value
-
 Action = Literal["kept", "renamed", "moved", "removed", "changed", "defaulted", "added", "review", "unknown"]
 ACTIONS: tuple[Action, ...] = get_args(Action)
 # Actions that ask a human to act: --strict fails on them, the PR body lists them.
@@ -43,6 +41,8 @@ class Entry:
     def masked(self, show_secrets: bool = False) -> "Entry":
         if show_secrets:
             return self
+        from .masking import mask_message, mask_value
+
         key = self.new_key or self.old_key or self.origin or ""
         old_value = mask_value(self.old_key or key, self.old_value)
         new_value = mask_value(key, self.new_value)
@@ -113,6 +113,8 @@ class Report:
     def masked(self, show_secrets: bool = False) -> "Report":
         if show_secrets:
             return self
+        from .masking import mask_credentials
+
         return replace(
             self, entries=[e.masked() for e in self.entries], notes=[mask_credentials(n) for n in self.notes]
         )
