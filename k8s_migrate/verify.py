@@ -185,36 +185,48 @@ def _leaves(path: KeyPath, value: Any) -> list[tuple[KeyPath, Any]]:
     return [(path, value)]
 
 
-def _related(entry_key: str | None, key: KeyPath) -> bool:
-    if not entry_key:
-        return False
-    try:
-        pattern = parse_key(entry_key)
-    except ValueError:
-        return False
+Keyed = list[tuple[Any, KeyPath]]  # a report's entries that name a key, each with its key parsed
+
+
+def keyed_entries(report: Report) -> Keyed:
+    """The report's entries with the key each names (its new key, else its old one), parsed once for all the
+    differences asked about them."""
+    out: Keyed = []
+    for entry in report.entries:
+        text = entry.new_key or entry.old_key
+        if not text:
+            continue
+        try:
+            out.append((entry, parse_key(text)))
+        except ValueError:
+            continue
+    return out
+
+
+def _related(pattern: KeyPath, key: KeyPath) -> bool:
     return matches(pattern, key, prefix=True) or matches(key, pattern, prefix=True)
 
 
-def not_exposed(report: Report, key: KeyPath) -> str:
-    for entry in report.entries:
-        if entry.action == "review" and entry.rule is None and _related(entry.new_key or entry.old_key, key):
+def not_exposed(keyed: Keyed, key: KeyPath) -> str:
+    for entry, pattern in keyed:
+        if entry.action == "review" and entry.rule is None and _related(pattern, key):
             return f"the destination chart does not expose it (values report: {entry.origin or entry.old_key})"
     return ""
 
 
-def rule_finding(report: Report, key: KeyPath) -> str:
-    for entry in report.entries:
+def rule_finding(keyed: Keyed, key: KeyPath) -> str:
+    for entry, pattern in keyed:
         finding = entry.old_key is None or entry.action in ATTENTION
-        if entry.rule and finding and _related(entry.new_key or entry.old_key, key):
+        if entry.rule and finding and _related(pattern, key):
             return f"rule {entry.rule}: {entry.message}".strip()
     return ""
 
 
-def default_followed(report: Report, diff: Difference) -> str:
+def default_followed(keyed: Keyed, diff: Difference) -> str:
     """The values migration moved a value left at the old chart's default to the new chart's default."""
     key = parse_key(diff.key)
-    for entry in report.entries:
-        if entry.action != "defaulted" or not _related(entry.new_key or entry.old_key, key):
+    for entry, pattern in keyed:
+        if entry.action != "defaulted" or not _related(pattern, key):
             continue
         if str(entry.new_value) == str(diff.after):
             return f"chart default change ({entry.origin}: {entry.old_value!r} -> {entry.new_value!r})"
@@ -345,15 +357,18 @@ def given_value(dst_map: ChartMap, key: KeyPath, given: dict[str, str]) -> str:
 def classify(diff: Difference, values_report: Report, toml_report: Report, dst_map: ChartMap,
              migrated_values: dict, instance: str | None, names: tuple[str, str] = ("", ""),
              src_map: ChartMap | None = None, given: dict[str, str] | None = None,
-             source_values: dict | None = None, t1: dict | None = None, t2: dict | None = None, catalog=None) -> str:
+             source_values: dict | None = None, t1: dict | None = None, t2: dict | None = None, catalog=None,
+             keyed: tuple[Keyed, Keyed] | None = None) -> str:
+    """``keyed``: both reports' keyed_entries (values, toml), when the caller asks about many differences."""
     key = parse_key(diff.key)
+    values_keyed, toml_keyed = keyed or (keyed_entries(values_report), keyed_entries(toml_report))
     return (given_value(dst_map, key, given or {})
             or unchanged_in_effect(diff, catalog)
-            or not_exposed(values_report, key) or default_followed(values_report, diff)
+            or not_exposed(values_keyed, key) or default_followed(values_keyed, diff)
             or filled_in(values_report, dst_map, key)
             or reported_change(values_report, key, t1 or {}, t2 or {}, catalog, (*[n for n in names if n], "release-"),
                                src_map)
-            or rule_finding(toml_report, key)
+            or rule_finding(toml_keyed, key)
             or topology(diff, names, catalog, dst_map, src_map))
 
 
@@ -420,6 +435,13 @@ class Compared:
     names: tuple[str, str]
     profile: str | None = None
     migrated: dict[str, Any] = field(default_factory=dict)  # rendered old deployment.toml -> its TOML migration
+    keyed: dict[int, Keyed] = field(default_factory=dict)  # id(report) -> its keyed_entries
+
+    def keyed_entries(self, report: Report) -> Keyed:
+        found = self.keyed.get(id(report))
+        if found is None:
+            found = self.keyed[id(report)] = keyed_entries(report)
+        return found
 
 
 def compare_instance(result: Verification, rendered_src: str, rendered_dst: str, old: str, new: str,
@@ -446,7 +468,8 @@ def compare_instance(result: Verification, rendered_src: str, rendered_dst: str,
         diff.instance = new
         diff.reason = classify(diff, ctx.values_report, toml_result.report, ctx.dst_map, ctx.migrated_values,
                                _map_instance(ctx.dst_map, new), ctx.names, ctx.src_map, ctx.given, ctx.source_values,
-                               t1, t2, load_catalog(chart_version(ctx.dst_map, None, "--to")))
+                               t1, t2, load_catalog(chart_version(ctx.dst_map, None, "--to")),
+                               (ctx.keyed_entries(ctx.values_report), ctx.keyed_entries(toml_result.report)))
         (result.explained if diff.reason else result.unexplained).append(diff)
 
 
