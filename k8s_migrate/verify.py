@@ -453,7 +453,7 @@ def compare_instance(result: Verification, rendered_src: str, rendered_dst: str,
     toml_result = ctx.migrated.get(rendered_src)
     if toml_result is None:  # instances that render the same deployment.toml share one migration
         toml_result = ctx.migrated[rendered_src] = migrate_toml(
-            rendered_src.encode("utf-8"), f"{old} (rendered by {ctx.src_map.id})", Options(
+            tables_together(rendered_src).encode("utf-8"), f"{old} (rendered by {ctx.src_map.id})", Options(
                 chart_version(ctx.src_map, None, "--from"), chart_version(ctx.dst_map, None, "--to"), mode="edit",
                 profile=ctx.profile))
     if not result.t1:
@@ -471,6 +471,40 @@ def compare_instance(result: Verification, rendered_src: str, rendered_dst: str,
                                t1, t2, load_catalog(chart_version(ctx.dst_map, None, "--to")),
                                (ctx.keyed_entries(ctx.values_report), ctx.keyed_entries(toml_result.report)))
         (result.explained if diff.reason else result.unexplained).append(diff)
+
+
+def tables_together(text: str) -> str:
+    """The rendered deployment.toml with the sections of each top-level table side by side, each table where it
+    first appears and its sections in their order: the same document. tomlkit copies the whole of a table each time
+    a later section adds to it after another table's (an [apim.x] after [transport.http] copies every
+    [[apim.gateway.environment]] again). The text as rendered when it is not the same document by tomllib."""
+    from k8s_migrate.formats.toml import header_lines
+    from k8s_migrate.formats.toml_strict import strict_reading
+    from k8s_migrate.hub import KeyPathError
+
+    headers = header_lines(text)
+    lines = text.splitlines(keepends=True)
+    sections: dict[Any, list[str]] = {}
+    starts = sorted(headers)
+    previous, out_of_order = None, False
+    for number, end in zip(starts, [*starts[1:], len(lines) + 1], strict=True):
+        try:
+            top = parse_key(headers[number][1])[0]
+        except (KeyPathError, IndexError):
+            return text
+        out_of_order = out_of_order or (top != previous and top in sections)
+        chunk = "".join(lines[number - 1:end - 1])
+        sections.setdefault(top, []).append(chunk if chunk.endswith("\n") else chunk + "\n")
+        previous = top
+    if not out_of_order:
+        return text
+    preamble = "".join(lines[:starts[0] - 1])
+    together = preamble + "".join(chunk for chunks in sections.values() for chunk in chunks)
+    try:
+        same = strict_reading(together) == strict_reading(text)
+    except ValueError:
+        return text
+    return together if same else text
 
 
 def render_instances(chart_dir: Path, values: dict, renderer: str = "builtin") -> dict[str, str]:
