@@ -189,18 +189,23 @@ Keyed = list[tuple[Any, KeyPath]]  # a report's entries that name a key, each wi
 
 
 def keyed_entries(report: Report) -> Keyed:
-    """The report's entries with the key each names (its new key, else its old one), parsed once for all the
-    differences asked about them."""
+    """The report's entries that not_exposed, rule_finding or default_followed may give, with the key each names
+    (its new key, else its old one), parsed once for all the differences asked about them."""
     out: Keyed = []
     for entry in report.entries:
         text = entry.new_key or entry.old_key
-        if not text:
+        if not text or not _may_explain(entry):
             continue
         try:
             out.append((entry, parse_key(text)))
         except ValueError:
             continue
     return out
+
+
+def _may_explain(entry: Any) -> bool:
+    return ((entry.action == "review" and entry.rule is None) or entry.action == "defaulted"
+            or bool(entry.rule and (entry.old_key is None or entry.action in ATTENTION)))
 
 
 def _related(pattern: KeyPath, key: KeyPath) -> bool:

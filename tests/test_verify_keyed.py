@@ -74,6 +74,8 @@ def test_an_entry_whose_key_does_not_parse_is_left_out():
     report = Report("values.yaml", "4.2.0", "4.6.0")
     report.entries.extend([Entry("review", "a..b", None), Entry("review", None, None), Entry("review", "a.b", None)])
     assert [pattern for _, pattern in keyed_entries(report)] == [("a", "b")]
+    report.entries.append(Entry("kept", "c.d", "c.d"))  # no look-up gives a kept entry
+    assert len(keyed_entries(report)) == 1
 
 
 def test_tables_together_groups_each_top_level_table_and_keeps_the_document():
