@@ -1,13 +1,13 @@
-"""The proof's report look-ups (not_exposed, rule_finding, default_followed) read each entry's key parsed once
-(keyed_entries): the same answers as parsing it again for every difference asked about."""
+"""The proof's report look-ups (not_exposed, rule_finding, default_followed) read each entry's key parsed once,
+from the entries keyed_entries keeps: the same answers as over every entry."""
 
 from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from k8s_migrate.hub import matches, parse_key
-from k8s_migrate.report import ATTENTION, Entry, Report
+from k8s_migrate.hub import parse_key
+from k8s_migrate.report import Entry, Report
 from k8s_migrate.verify import Difference, default_followed, keyed_entries, not_exposed, rule_finding
 
 SEGMENTS = st.sampled_from(["apim", "gateway", "environment", "*", "[0]", "[1]", "[*]", '"a.b"', "x"])
@@ -19,55 +19,28 @@ ENTRIES = st.builds(Entry, st.sampled_from(["review", "unknown", "defaulted", "a
                     origin=st.sampled_from([None, "wso2.apim"]))
 
 
-def _related_each_time(entry_key, key):  # the look-up as it was: the entry's key parsed for each question
-    if not entry_key:
-        return False
-    try:
-        pattern = parse_key(entry_key)
-    except ValueError:
-        return False
-    return matches(pattern, key, prefix=True) or matches(key, pattern, prefix=True)
-
-
-def not_exposed_each_time(report, key):
+def every_entry(report):  # no entry left out: what each look-up read before keyed_entries chose its entries
+    out = []
     for entry in report.entries:
-        if entry.action == "review" and entry.rule is None and _related_each_time(entry.new_key or entry.old_key, key):
-            return f"the destination chart does not expose it (values report: {entry.origin or entry.old_key})"
-    return ""
-
-
-def rule_finding_each_time(report, key):
-    for entry in report.entries:
-        finding = entry.old_key is None or entry.action in ATTENTION
-        if entry.rule and finding and _related_each_time(entry.new_key or entry.old_key, key):
-            return f"rule {entry.rule}: {entry.message}".strip()
-    return ""
-
-
-def default_followed_each_time(report, diff):
-    key = parse_key(diff.key)
-    for entry in report.entries:
-        if entry.action != "defaulted" or not _related_each_time(entry.new_key or entry.old_key, key):
+        try:
+            out.append((entry, parse_key(entry.new_key or entry.old_key)))
+        except (ValueError, TypeError):
             continue
-        if str(entry.new_value) == str(diff.after):
-            return f"chart default change ({entry.origin}: {entry.old_value!r} -> {entry.new_value!r})"
-        if not diff.present_after and "does not expose" in entry.message:
-            return f"the old chart's default ({entry.origin}), which the new chart no longer sets"
-    return ""
+    return out
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(ENTRIES, max_size=8), KEYS.filter(lambda k: "*" not in k), st.sampled_from([None, "x", 1]),
        st.booleans())
-def test_keyed_lookups_answer_as_parsing_each_time(entries, key_text, after, present_after):
+def test_keyed_lookups_answer_as_over_every_entry(entries, key_text, after, present_after):
     report = Report("values.yaml", "4.2.0", "4.6.0")
     report.entries.extend(entries)
-    keyed = keyed_entries(report)
+    keyed, every = keyed_entries(report), every_entry(report)
     key = parse_key(key_text)
     diff = Difference(key_text, None, after, True, present_after)
-    assert not_exposed(keyed, key) == not_exposed_each_time(report, key)
-    assert rule_finding(keyed, key) == rule_finding_each_time(report, key)
-    assert default_followed(keyed, diff) == default_followed_each_time(report, diff)
+    assert not_exposed(keyed, key) == not_exposed(every, key)
+    assert rule_finding(keyed, key) == rule_finding(every, key)
+    assert default_followed(keyed, diff) == default_followed(every, diff)
 
 
 def test_an_entry_whose_key_does_not_parse_is_left_out():
