@@ -586,7 +586,15 @@ def merge_given(values: dict, given: dict[str, str] | None) -> dict:
 def prove_values(values_data: bytes, name: str, chart: str, to_chart: str, values_result,
                  subchart: str | None = None) -> Verification | None:
     """The proof before a values file is written: None when the charts' templates are not here (a note says
-    so), else the verification; unexplained differences raise ValuesProofError."""
+    so), else the verification; unexplained differences raise ValuesProofError. The cycle collector is paused
+    for it, as for a migration (migrate.toml.collector_paused)."""
+    from k8s_migrate.migrate.toml import collector_paused
+
+    return collector_paused(_prove_values)(values_data, name, chart, to_chart, values_result, subchart)
+
+
+def _prove_values(values_data: bytes, name: str, chart: str, to_chart: str, values_result,
+                  subchart: str | None = None) -> Verification | None:
     try:
         result = verify(values_data, name, chart, to_chart, subchart=subchart, values_result=values_result,
                         objects=False)
