@@ -14,12 +14,12 @@ import re
 from dataclasses import dataclass, field
 from itertools import zip_longest
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable, Iterator
 
 from k8s_migrate.charts.chartmap import ChartMap
 from k8s_migrate.charts.locate import DEFAULT_REFERENCE, REFERENCE_ENV, chart_directory, reference_root  # noqa: F401
 from k8s_migrate.errors import ProofError, UsageError
-from k8s_migrate.hub import KeyPath, format_key, matches, parse_key, unflatten
+from k8s_migrate.hub import ANY_ITEM, ANY_KEY, KeyPath, format_key, matches, parse_key, unflatten
 from k8s_migrate.report import ATTENTION, Report
 from k8s_migrate.rules.values import same_value
 
@@ -185,13 +185,34 @@ def _leaves(path: KeyPath, value: Any) -> list[tuple[KeyPath, Any]]:
     return [(path, value)]
 
 
-Keyed = list[tuple[Any, KeyPath]]  # a report's entries that name a key, each with its key parsed
+class Keyed:
+    """A report's entries that name a key, each with its key parsed, found by the key's first segment."""
+
+    def __init__(self, pairs: list[tuple[Any, KeyPath]]):
+        self.pairs = pairs
+        self.by_head: dict[Any, list[int]] = {}
+        for position, (_, pattern) in enumerate(pairs):
+            self.by_head.setdefault(pattern[0], []).append(position)
+
+    def related(self, key: KeyPath) -> Iterator[tuple[Any, KeyPath]]:
+        """The entries whose key matches ``key``, or a table above or below it, in report order: only those whose
+        first segment is the key's, or the wildcard that takes it, can."""
+        head = key[0] if key else ANY_KEY
+        if head in (ANY_KEY, ANY_ITEM):
+            positions: Iterable[int] = range(len(self.pairs))
+        else:
+            positions = sorted(self.by_head.get(head, []) + self.by_head.get(
+                ANY_ITEM if isinstance(head, int) else ANY_KEY, []))
+        for position in positions:
+            entry, pattern = self.pairs[position]
+            if _related(pattern, key):
+                yield entry, pattern
 
 
 def keyed_entries(report: Report) -> Keyed:
     """The report's entries that not_exposed, rule_finding or default_followed may give, with the key each names
     (its new key, else its old one), parsed once for all the differences asked about them."""
-    out: Keyed = []
+    out = []
     for entry in report.entries:
         text = entry.new_key or entry.old_key
         if not text or not _may_explain(entry):
@@ -200,7 +221,7 @@ def keyed_entries(report: Report) -> Keyed:
             out.append((entry, parse_key(text)))
         except ValueError:
             continue
-    return out
+    return Keyed(out)
 
 
 def _may_explain(entry: Any) -> bool:
@@ -213,16 +234,16 @@ def _related(pattern: KeyPath, key: KeyPath) -> bool:
 
 
 def not_exposed(keyed: Keyed, key: KeyPath) -> str:
-    for entry, pattern in keyed:
-        if entry.action == "review" and entry.rule is None and _related(pattern, key):
+    for entry, _ in keyed.related(key):
+        if entry.action == "review" and entry.rule is None:
             return f"the destination chart does not expose it (values report: {entry.origin or entry.old_key})"
     return ""
 
 
 def rule_finding(keyed: Keyed, key: KeyPath) -> str:
-    for entry, pattern in keyed:
+    for entry, _ in keyed.related(key):
         finding = entry.old_key is None or entry.action in ATTENTION
-        if entry.rule and finding and _related(pattern, key):
+        if entry.rule and finding:
             return f"rule {entry.rule}: {entry.message}".strip()
     return ""
 
@@ -230,8 +251,8 @@ def rule_finding(keyed: Keyed, key: KeyPath) -> str:
 def default_followed(keyed: Keyed, diff: Difference) -> str:
     """The values migration moved a value left at the old chart's default to the new chart's default."""
     key = parse_key(diff.key)
-    for entry, pattern in keyed:
-        if entry.action != "defaulted" or not _related(pattern, key):
+    for entry, _ in keyed.related(key):
+        if entry.action != "defaulted":
             continue
         if str(entry.new_value) == str(diff.after):
             return f"chart default change ({entry.origin}: {entry.old_value!r} -> {entry.new_value!r})"

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from k8s_migrate.hub import parse_key
 from k8s_migrate.report import Entry, Report
-from k8s_migrate.verify import Difference, default_followed, keyed_entries, not_exposed, rule_finding
+from k8s_migrate.verify import Difference, Keyed, _related, default_followed, keyed_entries, not_exposed, rule_finding
 
 SEGMENTS = st.sampled_from(["apim", "gateway", "environment", "*", "[0]", "[1]", "[*]", '"a.b"', "x"])
 KEYS = st.lists(SEGMENTS, min_size=1, max_size=4).map(lambda parts: ".".join(parts).replace(".[", "["))
@@ -26,7 +26,7 @@ def every_entry(report):  # no entry left out: what each look-up read before key
             out.append((entry, parse_key(entry.new_key or entry.old_key)))
         except (ValueError, TypeError):
             continue
-    return out
+    return Keyed(out)
 
 
 @settings(max_examples=300, deadline=None)
@@ -43,12 +43,24 @@ def test_keyed_lookups_answer_as_over_every_entry(entries, key_text, after, pres
     assert default_followed(keyed, diff) == default_followed(every, diff)
 
 
+ANY_KEYS = st.lists(st.sampled_from(["apim", "gateway", "*", "[0]", "[1]", "[*]", "x"]), min_size=1, max_size=4) \
+    .map(lambda parts: ".".join(parts).replace(".[", "[")).filter(lambda k: not k.startswith("["))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(ANY_KEYS, max_size=12), ANY_KEYS)
+def test_related_by_first_segment_is_the_scan_of_every_entry(texts, key_text):
+    pairs = [(Entry("review", t, None), parse_key(t)) for t in texts]
+    key = parse_key(key_text)
+    assert list(Keyed(pairs).related(key)) == [(e, p) for e, p in pairs if _related(p, key)]
+
+
 def test_an_entry_whose_key_does_not_parse_is_left_out():
     report = Report("values.yaml", "4.2.0", "4.6.0")
     report.entries.extend([Entry("review", "a..b", None), Entry("review", None, None), Entry("review", "a.b", None)])
-    assert [pattern for _, pattern in keyed_entries(report)] == [("a", "b")]
+    assert [pattern for _, pattern in keyed_entries(report).pairs] == [("a", "b")]
     report.entries.append(Entry("kept", "c.d", "c.d"))  # no look-up gives a kept entry
-    assert len(keyed_entries(report)) == 1
+    assert len(keyed_entries(report).pairs) == 1
 
 
 def test_tables_together_groups_each_top_level_table_and_keeps_the_document():
