@@ -197,10 +197,20 @@ class ItemMatcher:
     def __init__(self, left: dict[str, Any], right: dict[str, Any]):
         self.left, self.right = left, right
         self._cache: dict[tuple[KeyPath, KeyPath], dict[int, int]] = {}
+        self._heads: dict[tuple[KeyPath, KeyPath], KeyPath | None] = {}
 
     def translate(self, left_path: KeyPath, right_shape: KeyPath | None = None) -> KeyPath | None:
-        """``right_shape`` is the same key in the right side's names (after renames); indices get replaced."""
+        """``right_shape`` is the same key in the right side's names (after renames); indices get replaced.
+        The keys of one item share their translation up to its index: it is made once per item."""
         right_shape = left_path if right_shape is None else right_shape
+        left_end, right_end = _after_last_index(left_path), _after_last_index(right_shape)
+        heads = (left_path[:left_end], right_shape[:right_end])
+        if heads not in self._heads:
+            self._heads[heads] = self._translate(*heads)
+        head = self._heads[heads]
+        return None if head is None else head + tuple(right_shape[right_end:])
+
+    def _translate(self, left_path: KeyPath, right_shape: KeyPath) -> KeyPath | None:
         left_ints = [i for i, s in enumerate(left_path) if isinstance(s, int)]
         right_ints = [i for i, s in enumerate(right_shape) if isinstance(s, int)]
         if len(left_ints) != len(right_ints):
@@ -228,7 +238,14 @@ class ItemMatcher:
         return self._cache[key]
 
 
-@dataclass
+def _after_last_index(path: KeyPath) -> int:
+    for i in range(len(path) - 1, -1, -1):
+        if isinstance(path[i], int):
+            return i + 1
+    return 0
+
+
+@dataclass(slots=True)
 class Standing:
     """How an input key stands against the old baseline."""
 
@@ -248,15 +265,17 @@ def judge_old(path: KeyPath, value: Any, old: Baseline, user_to_old: ItemMatcher
 
 
 def judge_input_keys(state: HubState, old: Baseline, user_to_old: ItemMatcher
-                     ) -> tuple[dict[int, Standing], set[KeyPath]]:
-    """How each input key stands against the old baseline (by track id), and the old stock keys the input covers."""
-    standings: dict[int, Standing] = {}
+                     ) -> tuple[list[Standing | None], set[KeyPath]]:
+    """How each input key stands against the old baseline (in the order of the tracks, None for a key a rule
+    added), and the old stock keys the input covers."""
+    standings: list[Standing | None] = []
     covered: set[KeyPath] = set()
     for track in state.tracks:
-        if track.origin is not None:
-            standing = standings[id(track)] = judge_old(track.origin.path, track.origin.value, old, user_to_old)
-            if standing.old_stock_path is not None:
-                covered.add(standing.old_stock_path)
+        standing = None if track.origin is None else judge_old(track.origin.path, track.origin.value, old,
+                                                                user_to_old)
+        standings.append(standing)
+        if standing is not None and standing.old_stock_path is not None:
+            covered.add(standing.old_stock_path)
     return standings, covered
 
 

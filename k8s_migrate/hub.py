@@ -146,17 +146,36 @@ def _format_key(path: KeyPath) -> str:
 
 def has_items(path: KeyPath) -> bool:
     """Does the path run through an item of an array of tables?"""
-    return any(isinstance(s, int) for s in path)
+    for seg in path:  # noqa: SIM110  (any() over a generator costs twice as much, and this runs several times per key)
+        if isinstance(seg, int):
+            return True
+    return False
 
 
 def strip_indices(path: KeyPath) -> KeyPath:
     """The path with every array item index replaced by ``[]`` (catalog form)."""
-    return tuple(ANY_ITEM if isinstance(s, int) else s for s in path)
+    if not has_items(path):
+        return tuple(path)
+    return tuple([ANY_ITEM if isinstance(s, int) else s for s in path])
 
 
 def stripped_keys(paths: Iterable[KeyPath]) -> set[str]:
     """The distinct catalog-form keys of ``paths``: each index-stripped path formatted once, not each path."""
     return {format_key(path) for path in {strip_indices(path) for path in paths}}
+
+
+_DOCUMENT_KEYS: list[tuple[Any, frozenset[str]]] = []  # the documents asked last (held, so no other takes their id)
+
+
+def document_keys(data: dict[str, Any]) -> frozenset[str]:
+    """stripped_keys of a document's leaves, for a document that nobody edits: the fragment check and the profile
+    detection ask it of the same reading of a file."""
+    for seen, keys in _DOCUMENT_KEYS:
+        if seen is data:
+            return keys
+    keys = frozenset(stripped_keys(flatten(data)))
+    _DOCUMENT_KEYS[:] = [*_DOCUMENT_KEYS[-1:], (data, keys)]
+    return keys
 
 
 def matches(pattern: KeyPath, path: KeyPath, prefix: bool = False) -> bool:
@@ -200,7 +219,7 @@ def is_placeholder(value: Any) -> bool:
     return isinstance(value, str) and bool(PLACEHOLDER.search(value))
 
 
-@dataclass
+@dataclass(slots=True)
 class HubKey:
     """One leaf of an input, in hub form, linked back to where it came from."""
 
@@ -237,6 +256,9 @@ def _flatten_into(out: dict[KeyPath, Any], data: Any, prefix: KeyPath) -> None:
         out[prefix] = data
 
 
+_ABSENT = object()
+
+
 def nest(leaves: Iterable[tuple[KeyPath, Any]]) -> dict[str, Any]:
     """flatten's inverse: nested maps and lists from leaf paths (list items in index order, gaps filled);
     a leaf whose parent is already something else is passed over."""
@@ -249,7 +271,10 @@ def nest(leaves: Iterable[tuple[KeyPath, Any]]) -> dict[str, Any]:
                     node.append({} if isinstance(nxt, str) else [])
                 node = node[seg]
             elif isinstance(node, dict) and isinstance(seg, str):
-                node = node.setdefault(seg, [] if isinstance(nxt, int) else {})
+                child = node.get(seg, _ABSENT)  # not setdefault: its default would be made for every leaf
+                if child is _ABSENT:
+                    child = node[seg] = [] if isinstance(nxt, int) else {}
+                node = child
             else:
                 break
         else:

@@ -7,6 +7,7 @@ the 4.5+ per-distribution stock files).
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 from .catalog import Catalog
 from .data import load_json
 from .errors import UsageError
-from .hub import KeyPath, flatten, parse_key, stripped_keys
+from .hub import KeyPath, document_keys, flatten, parse_key, stripped_keys
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,7 @@ def detect(data: dict[str, Any], catalog: Catalog, given: str | None = None) -> 
 def closest_stock_file(data: dict[str, Any], catalog: Catalog, role: str | None) -> ProfileDetection:
     """4.5+ distributions all say server_role = "default": pick the stock file whose keys the file shares most."""
     default = profile_data()["default_profile"]
-    keys = _key_shapes(data)
+    keys = document_keys(data)
     scores = {name: _jaccard(keys, _key_shapes(stock)) for name, stock in catalog.profiles.items()}
     by_stock = {stock_name(p): p for p in reversed(profile_names())}
     best = max(scores, key=lambda n: (scores[n], n == stock_name(default)))
@@ -131,7 +132,7 @@ def _key_shapes(data: dict[str, Any]) -> set[str]:
     return stripped_keys(flatten(data))
 
 
-def _jaccard(a: set[str], b: set[str]) -> float:
+def _jaccard(a: AbstractSet[str], b: AbstractSet[str]) -> float:
     return len(a & b) / len(a | b) if a or b else 0.0
 
 

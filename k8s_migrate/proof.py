@@ -93,7 +93,10 @@ def compare(carried: list[tuple[KeyPath, Any, Track | None]], output: dict[str, 
     old_implied = implied_by_role(old_cat, user_role(input_data))
     new_implied = implied_by_role(new_cat, user_role(output))
     # Items are matched on their leaves alone: an empty table holds no setting (and carried keys have none).
-    matcher = ItemMatcher(nest((p, v) for p, v, _ in carried), nest(out_flat.items()))
+    # Only the top-level tables that carried items are in are nested: the matcher looks nowhere else.
+    heads = {p[0] for p, _, _ in carried if has_items(p)}
+    matcher = ItemMatcher(nest((p, v) for p, v, _ in carried if p[0] in heads),
+                          nest(leaf for leaf in out_flat.items() if leaf[0][0] in heads))
     result = Comparison(out_flat)
     claimed: set[KeyPath] = set()
     for path, value, track in carried:
@@ -132,14 +135,18 @@ def prove(state: HubState, report: Report, output_text: str, input_data: dict[st
     admits, entries that claim a value the output does not hold, input keys with no entry. (An output that
     is not TOML at all raises ProofError.)"""
     comparison = compare(carried_keys(state), read_output(output_text), old_cat, new_cat, input_data)
-    by_old = index(report.entries, "old_key")
-    by_new = index(report.entries, "new_key")
-    for diff in comparison.differences:
+    differences = comparison.differences
+    # the entries of the keys that differ, by key (an index of every entry weighs as much as the report)
+    old_keys, new_keys = {d.old_key for d in differences if d.old_key}, {d.key for d in differences}
+    by_old = index((e for e in report.entries if e.old_key in old_keys), "old_key")
+    by_new = index((e for e in report.entries if e.new_key in new_keys), "new_key")
+    for diff in differences:
         diff.explanation, diff.rule = explain_by_report(diff, by_old, by_new)
-    problems = [d for d in comparison.differences if not d.explained]
+    problems = [d for d in differences if not d.explained]
     problems += disagreements(report.entries, comparison.out_flat)
+    reported = {e.old_key for e in report.entries if e.old_key}
     problems += [Difference(key, key, MISSING, MISSING, "unreported")
-                 for key in map(format_key, input_paths) if key not in by_old]
+                 for key in map(format_key, input_paths) if key not in reported]
     return problems
 
 

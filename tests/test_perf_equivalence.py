@@ -322,3 +322,145 @@ def test_an_item_the_rebase_made_cheap_survives_tomlkit_copying_it():
     text = '[[apim.gateway.environment]]\nname = "Production and Sandbox"\n[service_provider]\n[[apim.gateway.environment]]\n'
     output = migrate_toml(text.encode(), "d.toml", Options("3.0.0", "4.3.0", mode="edit")).output
     assert 'gateway_type = "Regular"' in output
+
+
+# ---- the comment anchors come from the line scan that numbers the keys ------------------------------------------
+def anchors_from_the_line_map(text):
+    """The first key or table header below each comment block, looked up in the inverted line map (as
+    formats.comments did)."""
+    from k8s_migrate.formats.toml import forget_scans, line_numbers, scan
+
+    forget_scans()
+    inverse = {number: path for path, number in line_numbers(text).items()}
+    found, below_comment = {}, False
+    for line in scan(text):
+        stripped = line.text.strip()
+        if line.kind == "value" or (not stripped and not below_comment):
+            continue
+        if stripped.startswith("#") or not stripped:
+            below_comment = True
+            continue
+        if below_comment and line.number in inverse:
+            found[line.number] = inverse[line.number]
+        below_comment = False
+    forget_scans()
+    return found
+
+
+COMMENTED_TOML = TRICKY_TOML + '''
+# above a table
+[b]
+# above a key
+
+x = 1 # trailing
+# two lines
+# above an item
+[[arr_of.items]]
+v = 2
+# above a key that is written twice in the map's eyes
+[b.c]
+y = 1
+# the end
+'''
+
+
+@pytest.mark.parametrize("text", [COMMENTED_TOML] + [
+    p.read_text() for p in sorted((Path(__file__).parent / "golden").rglob("input.toml"))])
+def test_comment_anchors_are_the_line_maps(text):
+    from k8s_migrate.formats.toml import forget_scans, scan_facts
+
+    assert scan_facts(text).anchors == anchors_from_the_line_map(text)
+    forget_scans()
+
+
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(toml_text())
+def test_comment_anchors_are_the_line_maps_on_any_toml(text):
+    from k8s_migrate.formats.toml import forget_scans, scan_facts
+
+    assert scan_facts(text).anchors == anchors_from_the_line_map(text)
+    forget_scans()
+
+
+def test_the_rebase_lets_the_input_line_map_go_and_finds_lines_again():
+    from k8s_migrate.formats import toml as ft
+
+    text = "# head\n[server]\n# above\nhostname = 'a'\noffset = 1\n"
+    keys = ft.read_values(decode(text.encode(), "t"), "t").leaves()
+    assert [k.line for k in keys] == [4, 5] and text not in ft._LINES
+    assert ft.line_numbers(text)[("server", "offset")] == 5
+    ft.forget_scans()
+
+
+@settings(max_examples=examples(200), deadline=None)
+@given(track_paths(), st.data())
+def test_a_settled_state_finds_what_the_index_finds(paths, data):
+    from k8s_migrate.hub import ANY_ITEM, ANY_KEY, HubKey
+    from k8s_migrate.rules.apply import HubState
+
+    indexed = HubState.from_keys(HubKey(p, i) for i, p in enumerate(paths))
+    settled = HubState.from_keys(HubKey(p, i) for i, p in enumerate(paths))
+    indexed.matching(("a",))
+    settled.settle()
+    pattern_seg = st.sampled_from(["a", "b", "c", ANY_KEY, ANY_ITEM]) | st.integers(0, 2)
+    for _ in range(5):
+        pattern = tuple(data.draw(st.lists(pattern_seg, min_size=1, max_size=4)))
+        prefix = data.draw(st.booleans())
+        assert [t.origin.value for t in settled.matching(pattern, prefix)] == \
+            [t.origin.value for t in indexed.matching(pattern, prefix)]
+
+
+# ---- the rebase's tidy copies runs of the text instead of a list of its lines --------------------------------------
+def tidy_by_lines(text):
+    """tidy as it was: line by line."""
+    out = []
+    for line in text.split("\n"):
+        if line.startswith("[") and out and out[-1].strip() and not out[-1].lstrip().startswith("#"):
+            out.append("")
+        if not line.strip() and out and not out[-1].strip():
+            continue
+        out.append(line)
+    return "\n".join(out)
+
+
+@settings(max_examples=examples(600), deadline=None)
+@given(st.lists(st.sampled_from(["", " ", "\t", "\u00a0", "\x1c", "[a]", "[[b]]", " [c]", "x = 1", "# c", "  # d",
+                                 "y = [", "]", "\r"]), max_size=14).map("\n".join))
+@example("")
+@example("\n")
+@example("x = 1\n[a]\n\n\n[b]\n")
+def test_tidy_is_the_line_by_line_tidy(text):
+    from k8s_migrate.migrate.toml import tidy
+
+    assert tidy(text) == tidy_by_lines(text)
+
+
+def test_tidy_on_golden_outputs():
+    from k8s_migrate.migrate.toml import tidy
+
+    outputs = sorted((Path(__file__).parent / "golden").rglob("*.toml"))
+    assert outputs
+    for path in outputs:
+        text = path.read_text()
+        for variant in (text, text.replace("\n", "\n\n"), text.replace("\n[", "\n  \n\n[")):
+            assert tidy(variant) == tidy_by_lines(variant), path
+
+
+# ---- item translation is made once per item, then its keys' tails are appended ---------------------------------------
+@settings(max_examples=examples(300), deadline=None)
+@given(st.data())
+def test_item_translation_per_item_is_the_whole_paths(data):
+    from k8s_migrate.carryover import ItemMatcher
+
+    item = st.fixed_dictionaries({"name": st.sampled_from(["a", "b", "c"]), "v": st.integers(0, 2)},
+                                 optional={"sub": st.lists(st.fixed_dictionaries({"w": st.integers(0, 1)}),
+                                                           max_size=2)})
+    left = {"t": {"env": data.draw(st.lists(item, max_size=4))}}
+    right = {"t": {"env": data.draw(st.lists(item, max_size=4))}, "u": {"env": data.draw(st.lists(item, max_size=3))}}
+    matcher = ItemMatcher(left, right)
+    segment = st.sampled_from(["t", "u", "env", "name", "v", "sub", "w"]) | st.integers(0, 4)
+    for _ in range(12):
+        path = tuple(data.draw(st.lists(segment, min_size=1, max_size=6)))
+        shape = data.draw(st.none() | st.lists(segment, min_size=1, max_size=6).map(tuple))
+        whole = ItemMatcher(left, right)._translate(path, path if shape is None else shape)
+        assert matcher.translate(path, shape) == whole, (path, shape)

@@ -159,7 +159,7 @@ def fragment_note(data: bytes, name: str, from_version: str, kind: str, mode: st
 
     from ..catalog import load_catalog, resolve_version
     from ..formats.toml_strict import strict_reading
-    from ..hub import flatten, stripped_keys
+    from ..hub import document_keys, flatten, stripped_keys
 
     if mode != "rebase":
         return []
@@ -172,7 +172,7 @@ def fragment_note(data: bytes, name: str, from_version: str, kind: str, mode: st
     notes = []
     for text in texts:
         try:
-            keys = stripped_keys(flatten(strict_reading(text)))
+            keys = document_keys(strict_reading(text))
         except (tomllib.TOMLDecodeError, ValueError, RecursionError):
             return []
         shared = len(keys & stock)

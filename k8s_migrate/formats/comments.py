@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from ..hub import KeyPath
-from .toml import line_numbers, scan
+from .toml import line_numbers, scan, scan_facts
 
 
 @dataclass
@@ -50,7 +50,7 @@ def comment_blocks(text: str) -> list[CommentBlock]:
             while pending and not pending[-1]:
                 pending.pop()
             if anchors is None:
-                anchors = {number: path for path, number in line_numbers(text).items()}
+                anchors = scan_facts(text).anchors
             path = anchors.get(number)
             blocks.append(CommentBlock(pending, path, line.kind == "header", not seen_content and gap, gap))
             pending = []

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import lru_cache
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator, NamedTuple
 
 import tomlkit
 from tomlkit._utils import escape_string
@@ -136,8 +136,7 @@ def header_lines(text: str) -> dict[int, tuple[str, str]]:
     return {line.number: (line.match.group(1), line.match.group(2)) for line in scan(text) if line.kind == "header"}
 
 
-@dataclass(frozen=True)
-class ScannedLine:
+class ScannedLine(NamedTuple):  # a tuple: made for every line of a file, and a frozen dataclass is slow to make
     number: int  # 1-based
     text: str
     kind: str  # header | assign | value (inside a multi-line string or array) | other
@@ -260,8 +259,10 @@ class TomlDocument:
             header_above: list[str] | None = None) -> None:
         """Set a value; a new key gets ``above`` (comment lines) before it, and a new table the
         ``header_above`` lines before its header: the operator's comments come along."""
-        with _shape_conflict(path):
+        try:  # not a context manager: this runs for every key a rebase writes
             self._set(path, value, comment, above, header_above)
+        except _SHAPE_ERRORS as exc:
+            raise _shape_conflict(path, exc) from None
 
     def _set(self, path: KeyPath, value: Any, comment: str | None = None, above: list[str] | None = None,
              header_above: list[str] | None = None) -> None:
@@ -291,7 +292,7 @@ class TomlDocument:
                 new.comment(comment)
             if above and not _holds_tables(parent):  # tomlkit writes sub-tables after the keys: the lines would part
                 _add_comments(parent, above)
-            if isinstance(parent, OutOfOrderTableProxy):
+            if _is_proxy(parent):
                 assert isinstance(key, str), "a table split over the file holds keys by name"
                 _own_trivia(new)
                 parent[key] = new  # a table split over the file has no add()
@@ -339,8 +340,10 @@ class TomlDocument:
 
     def append_item(self, aot_path: KeyPath, fields: dict[str, Any]) -> int:
         """Append a table to an array of tables (created when missing); returns its index."""
-        with _shape_conflict(aot_path):
+        try:
             return self._append_item(aot_path, fields)
+        except _SHAPE_ERRORS as exc:
+            raise _shape_conflict(aot_path, exc) from None
 
     def _append_item(self, aot_path: KeyPath, fields: dict[str, Any]) -> int:
         parent = self._container(aot_path[:-1], create=True, super_last=True)
@@ -426,11 +429,12 @@ class TomlValues:
     def leaves(self) -> list[HubKey]:
         text = self.source.text
         facts = scan_facts(text)
-        lines = facts.lines
+        lines = line_numbers(text)
         out = []
         for path, value in _value_leaves(self._data, (), facts.item_tables):
             line = lines.get(path)
             out.append(HubKey(path, value, line, comment=facts.comments.get(line) if line else None))
+        forget_line_numbers(text)  # the keys hold their lines now
         return out
 
 
@@ -440,9 +444,14 @@ def read_values(source: SourceText, name: str) -> TomlValues | TomlDocument:
     if "\x00" in source.text:
         raise UsageError("binary data, not a TOML file", name)
     data = check_strict(source.text, name)
-    if _has_offset_datetime(data):
+    if _OFFSET_DATETIME.search(source.text) and _has_offset_datetime(data):
         return TomlDocument(source, name)
     return TomlValues(source, name, data)
+
+
+# what any offset date-time is written as (and more): without one in the text, no value needs the walk below
+_OFFSET_DATETIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?"
+                              r"(?:[Zz]|[+-][0-9]{2}:[0-9]{2})")
 
 
 def _has_offset_datetime(data: Any) -> bool:
@@ -480,14 +489,13 @@ def _comment_after_value(text: str) -> str | None:
     return rest.lstrip("#").strip() or None if rest.startswith("#") else None
 
 
-@contextmanager
-def _shape_conflict(path: KeyPath) -> Iterator[None]:
+_SHAPE_ERRORS = (TOMLKitError, AttributeError, TypeError)
+
+
+def _shape_conflict(path: KeyPath, exc: Exception) -> UsageError:
     """A key whose parent is a value here but a table there (or a table vs an array of tables) cannot be written."""
-    try:
-        yield
-    except (TOMLKitError, AttributeError, TypeError) as exc:
-        raise UsageError(f"cannot write {format_key(path)}: a parent key has another type here (value, table or "
-                         f"array of tables) than the migration needs ({' '.join(str(exc).split())})") from None
+    return UsageError(f"cannot write {format_key(path)}: a parent key has another type here (value, table or "
+                      f"array of tables) than the migration needs ({' '.join(str(exc).split())})")
 
 
 def _item(value: Any) -> Item:
@@ -521,14 +529,38 @@ def _scalar(value: Any) -> Item:
 _NO_SHORTCUT = object()
 
 
+def _type_test(classes: Any, unless: Any = ()) -> Callable[[Any], bool]:
+    """isinstance(node, classes) and not isinstance(node, unless), answered once per type: tomlkit's tables and
+    containers are abstract base classes, whose isinstance goes through a Python-level check (a fifth of the
+    rebase's calls on a large file)."""
+    answers: dict[type, bool] = {}
+
+    def test(node: Any) -> bool:
+        answer = answers.get(type(node))
+        if answer is None:
+            answer = answers[type(node)] = isinstance(node, classes) and not isinstance(node, unless)
+        return answer
+
+    return test
+
+
+_is_container = _type_test(Container)
+_is_table = _type_test(Table)
+_is_aot = _type_test(AoT)
+_is_proxy = _type_test(OutOfOrderTableProxy)
+_is_table_or_items = _type_test((Table, AoT))
+_is_branch = _type_test((Table, InlineTable, AoT, OutOfOrderTableProxy))
+_is_plain_leaf = _type_test(Item, unless=(Table, AoT, Whitespace))
+
+
 def _entry(node: Any, name: str) -> Any:
     """``node[name]`` for a table's plain entry, straight from its index (None when absent): tomlkit's lookup makes
     a key object and walks three layers of calls. _NO_SHORTCUT when the node is another kind or the entry is a
     table split over the file."""
-    body = node if isinstance(node, Container) else node.value if isinstance(node, Table) else None
+    body = node if _is_container(node) else node.value if _is_table(node) else None
     if body is None:
         return _NO_SHORTCUT
-    index = body._map.get(name)  # type: ignore[call-overload]  # a tomlkit key hashes and compares as its name
+    index = body._map.get(name)  # a tomlkit key hashes and compares as its name
     if index is None:
         return None
     if type(index) is not int:
@@ -654,7 +686,7 @@ def _new_key(text: str) -> SingleKey:
     """SingleKey(text), without its character-by-character checks (seconds for a file of many keys)."""
     if _BARE_KEY.fullmatch(text):
         return _BareKey(text)
-    return _QuotedKey(text, f'"{escape_string(text) if _NEEDS_ESCAPE.search(text) else text}"')
+    return _QuotedKey(text)
 
 
 class _BareKey(SingleKey):
@@ -679,17 +711,14 @@ class _BareKey(SingleKey):
 
 
 class _QuotedKey(_BareKey):
-    """A new key written in quotes."""
+    """A new key written in quotes (quoted when written: a file of many such keys holds each name once)."""
 
-    __slots__ = ("quoted",)
+    __slots__ = ()
     t = KeyType.Basic
-
-    def __init__(self, text: str, quoted: str) -> None:
-        self.key, self.quoted = text, quoted
 
     @property
     def _original(self) -> str:  # type: ignore[override]
-        return self.quoted
+        return f'"{escape_string(self.key) if _NEEDS_ESCAPE.search(self.key) else self.key}"'
 
 
 @dataclass
@@ -743,7 +772,7 @@ def _layout(body: Container) -> _Layout:
     if known is not None and known.body is body and known.length == len(items) and \
             (known.last is None or items[known.last[0]][0] is known.last[1]):
         return known
-    table_free = not any(isinstance(v, (Table, AoT)) for _, v in items)
+    table_free = not any(map(_is_table_or_items, (v for _, v in items)))
     last = next(((i, items[i][0]) for i in range(len(items) - 1, -1, -1) if items[i][0] is not None), None)
     if len(_LAYOUTS) > 10_000:
         _LAYOUTS.clear()
@@ -755,9 +784,9 @@ def _add_leaf(node: Any, name: Any, new: Any) -> bool:
     """A new key-value added to a table that holds no sub-table, exactly where and how ``_after_last_key``
     or tomlkit's add() would put it, in constant time (both scan or renumber the whole table per key).
     False when the shape is not that simple: the caller takes the general way."""
-    body = node if isinstance(node, Container) else node.value if isinstance(node, Table) else None
-    if not isinstance(body, Container) or body._parsed or not isinstance(name, str) or \
-            isinstance(new, (Table, AoT, Whitespace)) or not isinstance(new, Item):
+    in_table = _is_table(node)
+    body: Any = node if _is_container(node) else node.value if in_table else None
+    if not _is_container(body) or body._parsed or not isinstance(name, str) or not _is_plain_leaf(new):
         return False
     layout = _layout(body)
     if not layout.table_free:
@@ -765,7 +794,7 @@ def _add_leaf(node: Any, name: Any, new: Any) -> bool:
     key = _new_key(name)
     if key in body._map:
         return False
-    if isinstance(node, Table) and " " in node.trivia.indent:
+    if in_table and " " in node.trivia.indent:
         _own_trivia(new)  # the table's indentation goes to the new item's own trivia
     items = body._body
     if items and isinstance(items[-1][1], (Comment, Whitespace)) and layout.last is not None:
@@ -791,7 +820,7 @@ def _add_leaf(node: Any, name: Any, new: Any) -> bool:
         items.insert(index, (key, new))
         body._map[key] = index
         dict.__setitem__(body, name, new.value)
-        if isinstance(node, Table):
+        if in_table:
             _table_added(node, name, new)
     layout.length, layout.last = len(items), (index, key)
     return True
@@ -825,16 +854,16 @@ def _raw_child(node: Any, key: str, child: Any) -> Any:
 
 def walk(node: Any, prefix: KeyPath = ()) -> Iterator[tuple[KeyPath, Any]]:
     """Every leaf under a node; arrays of scalars (and of inline tables) are leaves, tables are not."""
-    if isinstance(node, AoT):
+    if _is_aot(node):
         for i, table in enumerate(node):
             yield from walk(table, prefix + (i,))
         return
-    body = node if isinstance(node, Container) else node.value if isinstance(node, Table) else None
+    body = node if _is_container(node) else node.value if _is_table(node) else None
     for key in dict.keys(body) if body is not None else node.keys():
         path = prefix + (key,)
         index = body._map.get(key) if body is not None else None  # see _entry
         child = body._body[index][1] if body is not None and type(index) is int else _raw_child(node, key, node[key])
-        if isinstance(child, (Table, InlineTable, AoT, OutOfOrderTableProxy)):
+        if _is_branch(child):
             yield from walk(child, path)
         else:
             yield path, child
@@ -849,28 +878,67 @@ _ASSIGN = re.compile(rf"^\s*({_KEY_PART}(?:\s*\.\s*{_KEY_PART})*)\s*=")
 def line_numbers(text: str) -> dict[KeyPath, int]:
     """Where each key (and each table header) is written (1-based). A light scan; what it cannot
     place gets no line. The answer is cached: read it, never change it."""
-    return scan_facts(text).lines
+    if text not in _LINES:
+        _scan_into_caches(text)
+    return _LINES[text]
 
 
 @dataclass(frozen=True)
 class ScanFacts:
-    lines: dict[KeyPath, int]  # see line_numbers
+    """What one line scan of a TOML text tells besides its line numbers."""
+
     comments: dict[int, str]  # line of a key assignment -> the comment after its value, as tomlkit reads it
     item_tables: frozenset[KeyPath]  # the paths [[headers]] name (arrays of tables), without indices
+    anchors: dict[int, KeyPath]  # line of a key or table header right below comment lines -> its path (as in lines)
 
 
-@lru_cache(maxsize=4)
 def scan_facts(text: str) -> ScanFacts:
-    """What one line scan of a TOML text tells (a file is read once for its lines, comments and headers)."""
+    """What one line scan of a TOML text tells besides its line numbers (the same scan finds both)."""
+    if text not in _FACTS:
+        _scan_into_caches(text)
+    return _FACTS[text]
+
+
+_FACTS: dict[str, ScanFacts] = {}
+_LINES: dict[str, dict[KeyPath, int]] = {}  # apart: a large file's line map weighs as much as its keys
+_SCANS_KEPT = 4
+
+
+def forget_line_numbers(text: str) -> None:
+    """The text's line map is no longer needed (another call scans again)."""
+    _LINES.pop(text, None)
+
+
+def forget_scans() -> None:
+    _FACTS.clear()
+    _LINES.clear()
+
+
+def _scan_into_caches(text: str) -> None:
+    lines, facts = _scan_facts(text)
+    _keep(_LINES, text, lines)
+    _keep(_FACTS, text, facts)
+
+
+def _keep(cache: dict[str, Any], text: str, found: Any) -> None:
+    cache.pop(text, None)
+    while len(cache) >= _SCANS_KEPT:
+        del cache[next(iter(cache))]
+    cache[text] = found
+
+
+def _scan_facts(text: str) -> tuple[dict[KeyPath, int], ScanFacts]:
     from ..hub import KeyPathError, parse_key
 
     lines: dict[KeyPath, int] = {}
     comments: dict[int, str] = {}
+    anchors: dict[int, KeyPath] = {}
     item_tables: set[KeyPath] = set()
     table: KeyPath = ()
     aot_counts: dict[KeyPath, int] = {}
     start: ScannedLine | None = None  # the assignment whose value is being read
     last: ScannedLine | None = None  # the last line of a value that spans lines
+    below_comment = False  # the lines since the last key or table are comment lines (and blank ones)
 
     def finish() -> None:
         if start is None:
@@ -879,17 +947,26 @@ def scan_facts(text: str) -> ScanFacts:
         if comment:
             comments[start.number] = comment
 
+    def place(path: KeyPath, number: int) -> None:
+        if lines.setdefault(path, number) == number and below_comment:
+            anchors[number] = path
+
     for line in scan(text):
         if line.kind == "value":
             last = line
             continue
         finish()
         start, last = (line, None) if line.kind == "assign" else (None, None)
+        if line.kind == "other":
+            stripped = line.text.strip()
+            below_comment = stripped.startswith("#") or (below_comment and not stripped)
+            continue
         if line.kind == "header":
             try:
                 written = parse_key(line.match.group(2))
                 path = _with_indices(written, aot_counts)
             except KeyPathError:
+                below_comment = False
                 continue
             if line.match.group(1) == "[[":
                 item_tables.add(written)
@@ -900,15 +977,17 @@ def scan_facts(text: str) -> ScanFacts:
                 table = path + (aot_counts[path],)
             else:
                 table = path
-            lines.setdefault(table, line.number)  # a table's header line
+            place(table, line.number)  # a table's header line
         elif line.kind == "assign":
             try:
                 key = parse_key(line.match.group(1))
             except KeyPathError:
+                below_comment = False
                 continue
-            lines.setdefault(table + key, line.number)
+            place(table + key, line.number)
+        below_comment = False
     finish()
-    return ScanFacts(lines, comments, frozenset(item_tables))
+    return lines, ScanFacts(comments, frozenset(item_tables), anchors)
 
 
 def _trailing_comment(start: ScannedLine, last: ScannedLine | None) -> str | None:

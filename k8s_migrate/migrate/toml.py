@@ -27,7 +27,7 @@ from ..data import load_json
 from ..errors import UsageError
 from ..formats.comments import carry_comments
 from ..formats.text import SourceText, decode
-from ..formats.toml import TomlDocument, TomlValues, read_values, scan_facts
+from ..formats.toml import TomlDocument, TomlValues, forget_scans, read_values
 from ..hub import KeyPath, flatten, format_key, nest, parse_key, strip_indices
 from ..profiles import detect as detect_profile
 from ..profiles import implied_by_role, stock_name
@@ -104,6 +104,7 @@ def migrate_toml(data: bytes, name: str, options: Options) -> Result:
             output = edit_toml(editable, state, report, new_cat)
             report.extend(stock_additions_not_applied(editable, state, old_cat, new_cat, options, ctx))
         else:
+            state.settle()
             output = rebase_toml(user, state, report, old_cat, new_cat, options, ctx)
     except UsageError as exc:
         exc.file = exc.file or name  # the output document cannot take the input's shape
@@ -263,6 +264,17 @@ def stock_text(stock: dict[str, Any]) -> str:
 
 def rebase_toml(user: TomlValues | TomlDocument, state: HubState, report: Report, old_cat: Catalog, new_cat: Catalog,
                 options: Options, ctx: Context) -> str:
+    rendered, landed = rebased_document(user, state, report, old_cat, new_cat, options, ctx)  # its document is gone
+    text = carry_comments(user.source.text, tidy(rendered), anchor_finder(state, landed), only_missing=False)
+    forget_scans()  # the input's and output's line maps: nothing after this reads them
+    if user.source.text.endswith("\n") and text and not text.endswith("\n"):
+        text += "\n"
+    return user.source.dress(text)
+
+
+def rebased_document(user: TomlValues | TomlDocument, state: HubState, report: Report, old_cat: Catalog,
+                     new_cat: Catalog, options: Options, ctx: Context) -> tuple[str, dict[KeyPath, KeyPath]]:
+    """The new baseline with the user's keys carried over, written out, and where each input key landed."""
     old = Baseline(old_cat, stock_for(old_cat, options.profile), f"{old_cat.version} stock file",
                    implied=implied_by_role(old_cat, options.role), implied_from=f"{options.role} role")
     new, out = new_baseline(new_cat, options)
@@ -281,20 +293,24 @@ def rebase_toml(user: TomlValues | TomlDocument, state: HubState, report: Report
     landed: dict[KeyPath, KeyPath] = {}  # input key -> where it is in the output
     customised_tables: set[KeyPath] = set()
     added: list[Track] = []
-    verdicts: list[tuple[Track, Verdict]] = []  # the input's keys, in file order: their entries come once items settle
-    for track in state.tracks:
+    entries: list[Entry] = []  # the input's keys, in file order
+    placed: list[Entry] = []  # those whose new key is where the carry-over put it: it moves when an item is dropped
+    for track, standing in zip(state.tracks, standings, strict=True):
         if track.origin is None:
             added.append(track)
             continue
         if not track.live:
-            verdicts.append((track, Verdict()))
+            entries.append(entry_for(track))
             continue
-        standing = standings[id(track)]
+        assert standing is not None, "an input key has its standing"
         target = output_path(track, user_to_old, old_to_new, out, item_index, appended)
         written.add(target)
         if standing.customised:
             customised_tables.add(target[:-1])
-        verdicts.append((track, carry(track, standing, target, new, out, new_cat, ctx)))
+        verdict = carry(track, standing, target, new, out, new_cat, ctx)
+        entries.append(entry_for(track, verdict))
+        if isinstance(verdict.new_key, str):
+            placed.append(entries[-1])
         if out.get(target) is not None:
             landed[track.origin.path] = target
     shift = drop_empty_items(out, appended)
@@ -302,8 +318,9 @@ def rebase_toml(user: TomlValues | TomlDocument, state: HubState, report: Report
         item_index = {k: shift(k[:-1] + (v,))[-1] for k, v in item_index.items()}
         landed = {k: shift(v) for k, v in landed.items()}
         written = {shift(p) for p in written}
-        verdicts = [(track, at_shifted_key(verdict, shift)) for track, verdict in verdicts]
-    report.extend(entry_for(track, verdict) for track, verdict in verdicts)
+        for entry in placed:
+            entry.new_key = shifted_key(entry.new_key, shift) if entry.new_key else entry.new_key
+    report.extend(entries)
     for track in added:  # after the user's keys: a key a rule adds to an item goes where that item landed
         target = in_output_items(track.path, item_index)
         out.set(target, track.value)
@@ -313,18 +330,12 @@ def rebase_toml(user: TomlValues | TomlDocument, state: HubState, report: Report
         if out.get(key) is not None:
             out.delete(key)
     report.extend(introduced_by_new_stock(out, written, customised_tables, old, new, ctx))
-    text = carry_comments(user.source.text, tidy(out.dumps()), anchor_finder(state, landed), only_missing=False)
-    scan_facts.cache_clear()  # the input's and output's line maps: nothing after this reads them
-    if user.source.text.endswith("\n") and text and not text.endswith("\n"):
-        text += "\n"
-    return user.source.dress(text)
+    return out.dumps(), landed
 
 
-def at_shifted_key(verdict: Verdict, shift: Callable[[KeyPath], KeyPath]) -> Verdict:
+def shifted_key(key: str, shift: Callable[[KeyPath], KeyPath]) -> str:
     """A key in an array item after one the carry-over dropped (empty) moves up with its item."""
-    if not isinstance(verdict.new_key, str):
-        return verdict
-    return replace(verdict, new_key=format_key(shift(parse_key(verdict.new_key))))
+    return format_key(shift(parse_key(key)))
 
 
 def anchor_finder(state: HubState, landed: dict[KeyPath, KeyPath]):
@@ -349,13 +360,24 @@ def anchor_finder(state: HubState, landed: dict[KeyPath, KeyPath]):
 
 
 def tidy(text: str) -> str:
-    """A blank line before each table header that follows a key, and never two blank lines in a row."""
-    out: list[str] = []
-    for line in text.split("\n"):
-        if line.startswith("[") and out and out[-1].strip() and not out[-1].lstrip().startswith("#"):
-            out.append("")
-        if not line.strip() and out and not out[-1].strip():
-            continue
-        out.append(line)
-    return "\n".join(out)
-
+    """A blank line before each table header that follows a key, and never two blank lines in a row. The text
+    is copied in runs between the changes: a list of its lines would weigh three times the text."""
+    runs: list[str] = []
+    copied = 0  # text[copied:] is still to copy
+    last: str | None = None  # the last line kept
+    start = 0
+    while start <= len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        line = text[start:end]
+        if line.startswith("[") and last is not None and last.strip() and not last.lstrip().startswith("#"):
+            runs += (text[copied:start], "\n")
+            copied, last = start, ""
+        if not line.strip() and last is not None and not last.strip():
+            runs.append(text[copied:start - 1])  # the line goes, with the line break before it
+            copied = end
+        else:
+            last = line
+        start = end + 1
+    runs.append(text[copied:])
+    return "".join(runs)

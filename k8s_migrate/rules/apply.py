@@ -14,7 +14,7 @@ from .model import Rule, RulePack
 from .values import same_value, transform_value
 
 
-@dataclass
+@dataclass(slots=True)
 class Event:
     """One thing a rule did to a key, for its report entry."""
 
@@ -23,7 +23,7 @@ class Event:
     message: str
 
 
-@dataclass
+@dataclass(slots=True)
 class Track:
     """One key through the rules: where it came from, where it is now, its value, and what the rules did."""
 
@@ -136,6 +136,7 @@ class HubState:
     findings: list[Standalone] = field(default_factory=list)
     withheld: list[KeyPath] = field(default_factory=list)  # keys the new baseline must not bring into the output
     _index: PathIndex | None = field(default=None, repr=False, compare=False)
+    _settled: bool = field(default=False, repr=False, compare=False)
 
     @classmethod
     def from_keys(cls, keys: Iterable[HubKey]) -> "HubState":
@@ -163,9 +164,16 @@ class HubState:
             self._index.remove(track)
         track.removed = True
 
+    def settle(self) -> None:
+        """The rules are done: the path index goes (a large file's weighs as much as its tracks) and the few
+        lookups left scan the tracks."""
+        self._index, self._settled = None, True
+
     def matching(self, pattern: KeyPath, prefix: bool = True) -> list[Track]:
         head = literal_head(pattern)
-        if not head:
+        if self._settled and head == pattern and not prefix:
+            return [t for t in self.tracks if t.live and t.path == pattern]
+        if not head or self._settled:
             return [t for t in self.tracks if t.live and matches(pattern, t.path, prefix=prefix)]
         if self._index is None:
             self._index = PathIndex(self.tracks)

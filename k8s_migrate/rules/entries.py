@@ -27,7 +27,7 @@ class Ruled(Enum):
 AS_RULED = Ruled.AS_RULED
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Verdict:
     """What carry-over or placement decided about one track, over what its rules say. A field left
     AS_RULED (or None, empty) keeps the rules' own: the action of the strongest event, the track's keys
@@ -46,11 +46,14 @@ class Verdict:
 
 RULES_ONLY = Verdict()
 
+CONFIDENCE = ("high", "medium", "low")
 PRECEDENCE: tuple[Action, ...] = ("removed", "review", "moved", "renamed", "changed", "added")
 
 
 def ruled_action(track: Track) -> Action:
     """The action the track's events make: the strongest of them, `removed` (or `review`) for a dead track."""
+    if not track.events:  # most keys: no rule touched them
+        return "kept" if track.live else "removed"
     actions = [e.action for e in track.events]
     if not track.live:
         return "review" if "review" in actions else "removed"
@@ -65,7 +68,7 @@ def entry_for(track: Track, verdict: Verdict = RULES_ONLY) -> Entry:
     """The one entry of a track: its rules' story, with the verdict's decisions over it."""
     rules = [e.rule for e in track.events]
     origin = track.origin
-    ruled_source = " ; ".join(dict.fromkeys(r.source for r in rules)) or None
+    ruled_source = " ; ".join(dict.fromkeys(r.source for r in rules)) or None if rules else None
     # a key is written only when the verdict leaves it as ruled (format_key remembers a path it wrote)
     old_key = verdict.old_key if verdict.old_key is not AS_RULED else format_key(origin.path) if origin else None
     new_key = verdict.new_key if verdict.new_key is not AS_RULED else format_key(track.path) if track.live else None
@@ -75,12 +78,12 @@ def entry_for(track: Track, verdict: Verdict = RULES_ONLY) -> Entry:
         new_key=new_key,
         old_value=origin.value if origin else None,
         new_value=decided(verdict.new_value, track.value if track.live else None),
-        rule=",".join(dict.fromkeys(r.id for r in rules)) or None,
+        rule=",".join(dict.fromkeys(r.id for r in rules)) or None if rules else None,
         source=" ; ".join(s for s in (ruled_source, verdict.source) if s) or None,
         message=verdict.message if verdict.message is not None else join(
-            verdict.note, ruled_message(track), *verdict.then),
+            verdict.note, ruled_message(track) if rules else "", *verdict.then),
         line=origin.line if origin else None,
-        confidence=min((r.confidence for r in rules), key=("high", "medium", "low").index, default=None),
+        confidence=min((r.confidence for r in rules), key=CONFIDENCE.index) if rules else None,
         origin=decided(verdict.origin, origin.origin if origin else None),
     )
 
