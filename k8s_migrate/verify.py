@@ -14,12 +14,12 @@ import re
 from dataclasses import dataclass, field
 from itertools import zip_longest
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable, Iterator
 
 from k8s_migrate.charts.chartmap import ChartMap
 from k8s_migrate.charts.locate import DEFAULT_REFERENCE, REFERENCE_ENV, chart_directory, reference_root  # noqa: F401
 from k8s_migrate.errors import ProofError, UsageError
-from k8s_migrate.hub import KeyPath, format_key, matches, parse_key, unflatten
+from k8s_migrate.hub import ANY_ITEM, ANY_KEY, KeyPath, format_key, matches, parse_key, unflatten
 from k8s_migrate.report import ATTENTION, Report
 from k8s_migrate.rules.values import same_value
 
@@ -185,36 +185,74 @@ def _leaves(path: KeyPath, value: Any) -> list[tuple[KeyPath, Any]]:
     return [(path, value)]
 
 
-def _related(entry_key: str | None, key: KeyPath) -> bool:
-    if not entry_key:
-        return False
-    try:
-        pattern = parse_key(entry_key)
-    except ValueError:
-        return False
+class Keyed:
+    """A report's entries that name a key, each with its key parsed, found by the key's first segment."""
+
+    def __init__(self, pairs: list[tuple[Any, KeyPath]]):
+        self.pairs = pairs
+        self.by_head: dict[Any, list[int]] = {}
+        for position, (_, pattern) in enumerate(pairs):
+            self.by_head.setdefault(pattern[0], []).append(position)
+
+    def related(self, key: KeyPath) -> Iterator[tuple[Any, KeyPath]]:
+        """The entries whose key matches ``key``, or a table above or below it, in report order: only those whose
+        first segment is the key's, or the wildcard that takes it, can."""
+        head = key[0] if key else ANY_KEY
+        if head in (ANY_KEY, ANY_ITEM):
+            positions: Iterable[int] = range(len(self.pairs))
+        else:
+            positions = sorted(self.by_head.get(head, []) + self.by_head.get(
+                ANY_ITEM if isinstance(head, int) else ANY_KEY, []))
+        for position in positions:
+            entry, pattern = self.pairs[position]
+            if _related(pattern, key):
+                yield entry, pattern
+
+
+def keyed_entries(report: Report) -> Keyed:
+    """The report's entries that not_exposed, rule_finding or default_followed may give, with the key each names
+    (its new key, else its old one), parsed once for all the differences asked about them."""
+    out = []
+    for entry in report.entries:
+        text = entry.new_key or entry.old_key
+        if not text or not _may_explain(entry):
+            continue
+        try:
+            out.append((entry, parse_key(text)))
+        except ValueError:
+            continue
+    return Keyed(out)
+
+
+def _may_explain(entry: Any) -> bool:
+    return ((entry.action == "review" and entry.rule is None) or entry.action == "defaulted"
+            or bool(entry.rule and (entry.old_key is None or entry.action in ATTENTION)))
+
+
+def _related(pattern: KeyPath, key: KeyPath) -> bool:
     return matches(pattern, key, prefix=True) or matches(key, pattern, prefix=True)
 
 
-def not_exposed(report: Report, key: KeyPath) -> str:
-    for entry in report.entries:
-        if entry.action == "review" and entry.rule is None and _related(entry.new_key or entry.old_key, key):
+def not_exposed(keyed: Keyed, key: KeyPath) -> str:
+    for entry, _ in keyed.related(key):
+        if entry.action == "review" and entry.rule is None:
             return f"the destination chart does not expose it (values report: {entry.origin or entry.old_key})"
     return ""
 
 
-def rule_finding(report: Report, key: KeyPath) -> str:
-    for entry in report.entries:
+def rule_finding(keyed: Keyed, key: KeyPath) -> str:
+    for entry, _ in keyed.related(key):
         finding = entry.old_key is None or entry.action in ATTENTION
-        if entry.rule and finding and _related(entry.new_key or entry.old_key, key):
+        if entry.rule and finding:
             return f"rule {entry.rule}: {entry.message}".strip()
     return ""
 
 
-def default_followed(report: Report, diff: Difference) -> str:
+def default_followed(keyed: Keyed, diff: Difference) -> str:
     """The values migration moved a value left at the old chart's default to the new chart's default."""
     key = parse_key(diff.key)
-    for entry in report.entries:
-        if entry.action != "defaulted" or not _related(entry.new_key or entry.old_key, key):
+    for entry, _ in keyed.related(key):
+        if entry.action != "defaulted":
             continue
         if str(entry.new_value) == str(diff.after):
             return f"chart default change ({entry.origin}: {entry.old_value!r} -> {entry.new_value!r})"
@@ -345,15 +383,18 @@ def given_value(dst_map: ChartMap, key: KeyPath, given: dict[str, str]) -> str:
 def classify(diff: Difference, values_report: Report, toml_report: Report, dst_map: ChartMap,
              migrated_values: dict, instance: str | None, names: tuple[str, str] = ("", ""),
              src_map: ChartMap | None = None, given: dict[str, str] | None = None,
-             source_values: dict | None = None, t1: dict | None = None, t2: dict | None = None, catalog=None) -> str:
+             source_values: dict | None = None, t1: dict | None = None, t2: dict | None = None, catalog=None,
+             keyed: tuple[Keyed, Keyed] | None = None) -> str:
+    """``keyed``: both reports' keyed_entries (values, toml), when the caller asks about many differences."""
     key = parse_key(diff.key)
+    values_keyed, toml_keyed = keyed or (keyed_entries(values_report), keyed_entries(toml_report))
     return (given_value(dst_map, key, given or {})
             or unchanged_in_effect(diff, catalog)
-            or not_exposed(values_report, key) or default_followed(values_report, diff)
+            or not_exposed(values_keyed, key) or default_followed(values_keyed, diff)
             or filled_in(values_report, dst_map, key)
             or reported_change(values_report, key, t1 or {}, t2 or {}, catalog, (*[n for n in names if n], "release-"),
                                src_map)
-            or rule_finding(toml_report, key)
+            or rule_finding(toml_keyed, key)
             or topology(diff, names, catalog, dst_map, src_map))
 
 
@@ -420,6 +461,13 @@ class Compared:
     names: tuple[str, str]
     profile: str | None = None
     migrated: dict[str, Any] = field(default_factory=dict)  # rendered old deployment.toml -> its TOML migration
+    keyed: dict[int, Keyed] = field(default_factory=dict)  # id(report) -> its keyed_entries
+
+    def keyed_entries(self, report: Report) -> Keyed:
+        found = self.keyed.get(id(report))
+        if found is None:
+            found = self.keyed[id(report)] = keyed_entries(report)
+        return found
 
 
 def compare_instance(result: Verification, rendered_src: str, rendered_dst: str, old: str, new: str,
@@ -431,7 +479,7 @@ def compare_instance(result: Verification, rendered_src: str, rendered_dst: str,
     toml_result = ctx.migrated.get(rendered_src)
     if toml_result is None:  # instances that render the same deployment.toml share one migration
         toml_result = ctx.migrated[rendered_src] = migrate_toml(
-            rendered_src.encode("utf-8"), f"{old} (rendered by {ctx.src_map.id})", Options(
+            tables_together(rendered_src).encode("utf-8"), f"{old} (rendered by {ctx.src_map.id})", Options(
                 chart_version(ctx.src_map, None, "--from"), chart_version(ctx.dst_map, None, "--to"), mode="edit",
                 profile=ctx.profile))
     if not result.t1:
@@ -446,8 +494,43 @@ def compare_instance(result: Verification, rendered_src: str, rendered_dst: str,
         diff.instance = new
         diff.reason = classify(diff, ctx.values_report, toml_result.report, ctx.dst_map, ctx.migrated_values,
                                _map_instance(ctx.dst_map, new), ctx.names, ctx.src_map, ctx.given, ctx.source_values,
-                               t1, t2, load_catalog(chart_version(ctx.dst_map, None, "--to")))
+                               t1, t2, load_catalog(chart_version(ctx.dst_map, None, "--to")),
+                               (ctx.keyed_entries(ctx.values_report), ctx.keyed_entries(toml_result.report)))
         (result.explained if diff.reason else result.unexplained).append(diff)
+
+
+def tables_together(text: str) -> str:
+    """The rendered deployment.toml with the sections of each top-level table side by side, each table where it
+    first appears and its sections in their order: the same document. tomlkit copies the whole of a table each time
+    a later section adds to it after another table's (an [apim.x] after [transport.http] copies every
+    [[apim.gateway.environment]] again). The text as rendered when it is not the same document by tomllib."""
+    from k8s_migrate.formats.toml import header_lines
+    from k8s_migrate.formats.toml_strict import strict_reading
+    from k8s_migrate.hub import KeyPathError
+
+    headers = header_lines(text)
+    lines = text.splitlines(keepends=True)
+    sections: dict[Any, list[str]] = {}
+    starts = sorted(headers)
+    previous, out_of_order = None, False
+    for number, end in zip(starts, [*starts[1:], len(lines) + 1], strict=True):
+        try:
+            top = parse_key(headers[number][1])[0]
+        except (KeyPathError, IndexError):
+            return text
+        out_of_order = out_of_order or (top != previous and top in sections)
+        chunk = "".join(lines[number - 1:end - 1])
+        sections.setdefault(top, []).append(chunk if chunk.endswith("\n") else chunk + "\n")
+        previous = top
+    if not out_of_order:
+        return text
+    preamble = "".join(lines[:starts[0] - 1])
+    together = preamble + "".join(chunk for chunks in sections.values() for chunk in chunks)
+    try:
+        same = strict_reading(together) == strict_reading(text)
+    except ValueError:
+        return text
+    return together if same else text
 
 
 def render_instances(chart_dir: Path, values: dict, renderer: str = "builtin") -> dict[str, str]:
@@ -524,7 +607,15 @@ def merge_given(values: dict, given: dict[str, str] | None) -> dict:
 def prove_values(values_data: bytes, name: str, chart: str, to_chart: str, values_result,
                  subchart: str | None = None) -> Verification | None:
     """The proof before a values file is written: None when the charts' templates are not here (a note says
-    so), else the verification; unexplained differences raise ValuesProofError."""
+    so), else the verification; unexplained differences raise ValuesProofError. The cycle collector is paused
+    for it, as for a migration (migrate.toml.collector_paused)."""
+    from k8s_migrate.migrate.toml import collector_paused
+
+    return collector_paused(_prove_values)(values_data, name, chart, to_chart, values_result, subchart)
+
+
+def _prove_values(values_data: bytes, name: str, chart: str, to_chart: str, values_result,
+                  subchart: str | None = None) -> Verification | None:
     try:
         result = verify(values_data, name, chart, to_chart, subchart=subchart, values_result=values_result,
                         objects=False)

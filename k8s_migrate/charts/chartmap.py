@@ -31,6 +31,9 @@ class UnknownChartError(ValueError):
     """A chart id that is neither built in nor a chart directory."""
 
 
+TRANSLATIONS_KEPT = 65536  # ChartMap._translate answers kept (past this, it starts again from none)
+
+
 @dataclass(frozen=True, slots=True)
 class ChartLink:
     """One link of a chart map: the values path a template reads, and the deployment.toml key it renders."""
@@ -102,10 +105,21 @@ class ChartMap:
         return self._translate(toml_key, "toml", "values", instance)
 
     def _translate(self, text: str, side: str, other: str, instance: str | None) -> list[tuple[str, ChartLink]]:
-        path = parse_key(text)
+        """A file asks the same key several times (reading its links, placing it, its chart-level checks): each
+        answer is kept (a fresh list to each caller), up to TRANSLATIONS_KEPT of them."""
         index = self._link_index(side, other)
         if index is None:
-            return self._translate_slowly(path, side, other, instance)
+            return self._translate_slowly(parse_key(text), side, other, instance)
+        kept = self.__dict__["_link_indexes"][2]
+        found = kept.get((text, side, instance))
+        if found is None:
+            if len(kept) >= TRANSLATIONS_KEPT:
+                kept.clear()
+            found = kept[(text, side, instance)] = self._translate_indexed(index, parse_key(text), instance)
+        return list(found)
+
+    def _translate_indexed(self, index: "LinkIndex", path: KeyPath,
+                           instance: str | None) -> list[tuple[str, ChartLink]]:
         out: list[tuple[str, ChartLink]] = []
         seen: set[tuple[str, int]] = set()
         for position in sorted(index.candidates(path)):
@@ -120,10 +134,10 @@ class ChartMap:
 
     def _link_index(self, side: str, other: str) -> "LinkIndex | None":
         """The links parsed once, in a trie by segment; rebuilt when ``links`` is replaced (a copy)."""
-        built_for, indexes = self.__dict__.get("_link_indexes", (None, {}))
+        built_for, indexes, kept = self.__dict__.get("_link_indexes", (None, {}, {}))
         if built_for != id(self.links):
-            built_for, indexes = id(self.links), {}
-            self.__dict__["_link_indexes"] = (built_for, indexes)
+            built_for, indexes, kept = id(self.links), {}, {}
+            self.__dict__["_link_indexes"] = (built_for, indexes, kept)
         if side not in indexes:
             indexes[side] = LinkIndex.build(self.links, side, other)
         return indexes[side]

@@ -36,7 +36,7 @@ from ..rules.entries import AS_RULED, Verdict, add_findings, entry_for, ruled_ac
 from ..rules.load import rule_chain
 from ..rules.values import same_value
 from .default_changes import default_changes
-from .toml import Result
+from .toml import Result, collector_paused
 
 
 @dataclass
@@ -121,6 +121,7 @@ class ValuesMigration:
         return zip(self.also, self.state.tracks[len(self.fed):len(self.fed) + len(self.also)], strict=True)
 
 
+@collector_paused
 def migrate_values(data: bytes, name: str, options: ValuesOptions) -> Result:
     """The file's leaves by the source chart's links, through the rules, to the new chart's paths."""
     m = prepare(data, name, options)
