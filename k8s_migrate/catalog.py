@@ -278,12 +278,13 @@ class KnownKeys:
     def _texts_by_last_segment(self) -> dict[str, tuple[str, ...]]:
         """The far did-you-mean looks among keys that end like the unknown one (a typo in a table name):
         comparing with every known key cost ~10 ms per unknown key."""
-        out: dict[str, list[str]] = {}
-        for text in self.key_texts:
-            last = parse_key(text)[-1]
-            if isinstance(last, str):
-                out.setdefault(last, []).append(text)
-        return {k: tuple(v) for k, v in out.items()}
+        parsed = (*zip(self._parsed_exact, sorted(self.exact), strict=True),
+                  *((path, format_key(path)) for path in self.patterns))
+        out: dict[str, set[str]] = {}
+        for path, text in parsed:
+            if isinstance(path[-1], str):
+                out.setdefault(path[-1], set()).add(text)
+        return {last: tuple(sorted(texts)) for last, texts in out.items()}
 
 
 def close_match(word: str, candidates: Iterable[str], cutoff: float) -> str | None:

@@ -464,3 +464,19 @@ def test_item_translation_per_item_is_the_whole_paths(data):
         shape = data.draw(st.none() | st.lists(segment, min_size=1, max_size=6).map(tuple))
         whole = ItemMatcher(left, right)._translate(path, path if shape is None else shape)
         assert matcher.translate(path, shape) == whole, (path, shape)
+
+
+@pytest.mark.parametrize("with_stock", [True, False])
+def test_the_did_you_mean_index_by_last_segment_is_every_known_key_text_by_its_parsed_last_segment(with_stock):
+    from k8s_migrate.catalog import KnownKeys, known_versions
+    from k8s_migrate.data import load_json
+
+    for version in known_versions():
+        known = KnownKeys.from_catalog_data(load_json(f"catalog/{version}.json"), with_stock)
+        slow: dict[str, list[str]] = {}
+        for text in known.key_texts:
+            last = parse_key(text)[-1]
+            if isinstance(last, str):
+                slow.setdefault(last, []).append(text)
+        assert known._texts_by_last_segment == {last: tuple(texts) for last, texts in slow.items()}, version
+
