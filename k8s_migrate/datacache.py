@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
     T = TypeVar("T")
 
-FOLDER = ("k8s-migrate", "data")
+FOLDER = "data"  # under $XDG_CACHE_HOME/k8s-migrate/
 
 
 def kept(name: str, data_files: Iterable[str], code: Iterable[str], build: Callable[[], T]) -> T:
@@ -83,8 +83,9 @@ def one_tuple_each(value: Any) -> Any:
     return rebuild(value)
 
 
-def read_entry(key: str) -> bytes | None:
-    folder = cache_dir()
+def read_entry(key: str, kind: str = FOLDER) -> bytes | None:
+    """The entry ``key`` of the cache folder ``kind``; None when it is absent or the folder is not ours alone."""
+    folder = cache_dir(kind)
     if folder is None or not owned_by_us(folder):
         return None
     try:
@@ -94,12 +95,12 @@ def read_entry(key: str) -> bytes | None:
         return None
 
 
-def cache_dir() -> str | None:
+def cache_dir(kind: str = FOLDER) -> str | None:
     from .data import cache_root
     from .errors import UsageError
 
     try:
-        return os.path.join(cache_root(), *FOLDER)
+        return os.path.join(cache_root(), "k8s-migrate", kind)
     except UsageError:  # no cache folder: every run builds its data
         return None
 
@@ -151,9 +152,10 @@ def owned_by_us(folder: str | os.PathLike[str]) -> bool:
     return info.st_uid == os.getuid() and not info.st_mode & 0o022
 
 
-def write_entry(key: str, blob: bytes) -> None:
-    """Keep ``blob`` as the entry ``key``, removing the older entries of its name (all but its last ``-`` part)."""
-    folder = cache_dir()
+def write_entry(key: str, blob: bytes, kind: str = FOLDER) -> None:
+    """Keep ``blob`` as the entry ``key`` of the cache folder ``kind``, removing the older entries of its name (all
+    but its last ``-`` part)."""
+    folder = cache_dir(kind)
     if folder is None:
         return
     try:

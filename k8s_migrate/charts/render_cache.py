@@ -8,30 +8,27 @@ there: a run that cannot read or write it reads the chart itself.
 
 from __future__ import annotations
 
-import os
 import sys
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from ..datacache import owned_by_us
+from ..datacache import cache_dir as cache_folder
+from ..datacache import read_entry, write_entry
 
-try:  # what hashlib.blake2b and pickle.load/dump are, without the modules around them (OpenSSL, the Python pickler)
+try:  # what hashlib.blake2b and pickle.loads/dumps are, without the modules around them (OpenSSL, the Python pickler)
     from _blake2 import blake2b
-    from _pickle import dump, load
+    from _pickle import dumps, loads
 except ImportError:  # pragma: no cover - an interpreter without CPython's accelerator modules
     from hashlib import blake2b
-    from pickle import dump, load
+    from pickle import dumps, loads
+
+KIND = "renders"
 
 
 def cache_dir() -> Path | None:
-    from ..data import cache_home
-    from ..errors import UsageError
-
-    try:
-        return cache_home() / "k8s-migrate" / "renders"
-    except UsageError:  # no cache folder: every run reads the chart
-        return None
+    folder = cache_folder(KIND)
+    return None if folder is None else Path(folder)
 
 
 @lru_cache(maxsize=1)
@@ -61,36 +58,18 @@ def _folder_tag(folder: Path) -> str:
 
 
 def read(key: str) -> Any | None:
-    folder = cache_dir()
-    if folder is None or not owned_by_us(folder):
+    blob = read_entry(f"{key}.pickle", KIND)
+    if blob is None:
         return None
     try:
-        with open(folder / f"{key}.pickle", "rb") as fh:
-            return load(fh)
-    except Exception:  # absent, unreadable, cut short or from other code: read the chart instead
+        return loads(blob)
+    except Exception:  # noqa: BLE001 - cut short or from other code: read the chart instead
         return None
 
 
 def write(key: str, entry: Any) -> None:
-    import tempfile
-
-    folder = cache_dir()
-    if folder is None:
-        return
     try:
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        if not owned_by_us(folder):
-            return
-        fd, temp = tempfile.mkstemp(dir=folder, prefix=f".{key}.", suffix=".tmp")
-    except OSError:
+        blob = dumps(entry, -1)
+    except Exception:  # noqa: BLE001 - a value pickle cannot keep: no entry
         return
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            dump(entry, fh, protocol=-1)  # the highest
-        os.replace(temp, folder / f"{key}.pickle")
-    except Exception:  # a full disk, or a value pickle cannot keep: no entry, as when the folder is read-only
-        Path(temp).unlink(missing_ok=True)
-        return
-    for older in folder.glob(f"{key.split('-')[0]}-*.pickle"):
-        if older.name != f"{key}.pickle":
-            older.unlink(missing_ok=True)
+    write_entry(f"{key}.pickle", blob, KIND)
