@@ -4,7 +4,11 @@
 
 Inputs are generated into a temp dir:
 - toml-real-{0.1,1,10}MB: a customised 4.2 deployment.toml whose size comes from real shapes (gateway
-  environments, throttling URL groups, system parameters), migrated 4.2 -> 4.6 (rebase);
+  environments, throttling URL groups, system parameters), migrated 4.2 -> 4.6 (rebase; -edit: --mode edit);
+- toml-split-real-{0.1,1,10}MB: the same keys with their sections interleaved, as Helm renders them and people
+  edit them (a gateway environment, then a group of system parameters, and again), so the tables `apim` and
+  `system` are split over the whole file (valid TOML);
+- toml-split-unknown-{0.1,1,10}MB: `[apim.sN]`, `[transport.sN]`, ... each with one unknown key, 4.5 -> 4.6;
 - values-real-{0.1,1,10}MB: a helm-apim 4.2.x values file grown the same way (gateway environments, extra
   annotations), migrated to 4.6.x;
 - unknown-keys-{1k,10k,100k}: that many unknown keys (each gets a did-you-mean search);
@@ -111,6 +115,29 @@ def toml_real(size: float) -> str:
     return TOML_HEAD + params + gateways
 
 
+def toml_split_real(size: float) -> str:
+    """toml_real's gateway environments and system parameters, one after the other: each parameter group a table
+    of its own under the free-form `system.parameter`."""
+    parts, total, i = [TOML_HEAD.replace("[system.parameter]\n", "")], 0, 0
+    while total < size:
+        params = "".join(TOML_PARAM.format(i=i * 10 + j) for j in range(10))
+        text = TOML_GATEWAY.format(i=i) + f"\n[system.parameter.group{i}]\n{params}"
+        parts.append(text)
+        total += len(text)
+        i += 1
+    return "".join(parts)
+
+
+def toml_split_unknown(size: float) -> str:
+    parts, total, i = [], 0, 0
+    while total < size:
+        text = f"[apim.s{i}]\nk = {i}\n[transport.s{i}]\nk = {i}\n"
+        parts.append(text)
+        total += len(text)
+        i += 1
+    return "".join(parts)
+
+
 def unknown_keys(count: int) -> str:
     lines = [TOML_HEAD.replace("[system.parameter]\n", ""), "[apim.throttling]\n"]
     lines += [f"custom_limit_{i:06d}_window = {i}\n" for i in range(count)]
@@ -122,6 +149,14 @@ def cases() -> dict[str, tuple[str, str, tuple[str, ...]]]:
     out: dict[str, tuple[str, str, tuple[str, ...]]] = {}
     for size in (0.1, 1, 10):
         out[f"toml-real-{size:g}MB"] = ("deployment.toml", toml_real(size * MB * 0.98), ("toml", *TOML_ARGS))
+        out[f"toml-real-{size:g}MB-edit"] = ("deployment.toml", toml_real(size * MB * 0.98),
+                                             ("toml", *TOML_ARGS, "--mode", "edit"))
+        for mode in ((), ("--mode", "edit")):
+            suffix = "-edit" if mode else ""
+            out[f"toml-split-real-{size:g}MB{suffix}"] = ("deployment.toml", toml_split_real(size * MB * 0.98),
+                                                          ("toml", *TOML_ARGS, *mode))
+            out[f"toml-split-unknown-{size:g}MB{suffix}"] = ("deployment.toml", toml_split_unknown(size * MB * 0.98),
+                                                             ("toml", "--from", "4.5", "--to", "4.6", *mode))
         out[f"values-real-{size:g}MB"] = ("values.yaml", grow(VALUES_HEAD, VALUES_GATEWAY, size * MB * 0.98),
                                           ("values", *VALUES_ARGS))
     for count in (1_000, 10_000, 100_000):

@@ -44,7 +44,7 @@ def parse_toml(source: SourceText, name: str) -> tomlkit.TOMLDocument:
         raise UsageError("binary data, not a TOML file", name)
     check_strict(source.text, name)
     try:
-        doc = tomlkit.parse(source.text)
+        doc = parse_reopened_linearly(source.text)
         try:
             doc.unwrap()
         except TOMLKitError:
@@ -55,6 +55,84 @@ def parse_toml(source: SourceText, name: str) -> tomlkit.TOMLDocument:
         raise UsageError(f"invalid TOML: {message}", name, exc.line or _failing_line(source.text, message)) from None
     except (TOMLKitError, ValueError, IndexError, KeyError, RecursionError) as exc:
         raise UsageError(f"invalid TOML: {exc}", name, _failing_line(source.text, str(exc))) from None
+
+
+def parse_reopened_linearly(text: str) -> tomlkit.TOMLDocument:
+    """tomlkit.parse, the same document, for a text tomllib has accepted. A table reopened after other tables
+    (``[a.x]``, ``[b.x]``, ``[a.y]``: Helm renders such files) costs tomlkit time in proportion to its earlier parts,
+    each time: it grows the tuple of the table's places one copy at a time, validates the merged table with deep
+    copies of every part, and builds a merged view of all parts on each addition below it. Here the places are
+    gathered in lists and made tuples once, at the end; the validation is tomllib's, already done."""
+    gathered: dict[int, tuple[Container, dict[Any, list[int]]]] = {}
+    original = Container._raw_append
+
+    def raw_append(container: Container, key: Any, item: Any) -> None:
+        earlier = container._map.get(key) if key is not None else None
+        original(container, key, item)
+        if type(earlier) is int:  # the table's places so far are in `gathered`; the map names its latest part
+            last = len(container._body) - 1
+            places = gathered.setdefault(id(container), (container, {}))[1]
+            places.setdefault(key, [earlier]).append(last)
+            container._map[key] = last
+
+    Container._raw_append = raw_append  # type: ignore[method-assign]
+    try:
+        doc = tomlkit.parse(text)
+    finally:
+        Container._raw_append = original  # type: ignore[method-assign]
+    for container, places in gathered.values():
+        for key, indices in places.items():
+            container._map[key] = tuple(indices)
+    return doc
+
+
+class _SplitTable(OutOfOrderTableProxy):
+    """tomlkit's view of a table split over the file (its parts merged), built in one pass over the parts. tomlkit's
+    own grows the tuple of a reopened key's places and the list of an array of tables split over the parts one copy
+    at a time, looks up each key's parts in a list, and validates the merge with deep copies of every part: per
+    view, time in proportion to the parts squared. The parts are a document tomllib has accepted (parse_toml)."""
+
+    def __init__(self, container: Container, indices: tuple[int, ...]) -> None:
+        self._container = container
+        internal = self._internal_container = Container(True)
+        self._tables = []
+        self._tables_map = {}
+        reopened: dict[Any, list[int]] = {}
+        arrays: dict[Any, list[Table]] = {}  # an array of tables that later parts add items to: all its items
+        for i in indices:
+            part = container._body[i][1]
+            if not isinstance(part, Table):
+                continue
+            self._tables.append(part)
+            table_idx = len(self._tables) - 1
+            for k, v in part.value.body:
+                index = internal._map.get(k) if k is not None else None
+                if isinstance(v, AoT) and type(index) is int and k not in reopened and \
+                        isinstance(internal._body[index][1], AoT):
+                    arrays.setdefault(k, list(internal._body[index][1].body)).extend(v.body)
+                else:
+                    internal._raw_append(k, v)
+                    if type(index) is int:
+                        last = len(internal._body) - 1
+                        reopened.setdefault(k, [index]).append(last)
+                        internal._map[k] = last
+                tables = self._tables_map.setdefault(k, [])
+                if not tables or tables[-1] != table_idx:
+                    tables.append(table_idx)
+                if k is not None:
+                    dict.__setitem__(self, k.key, v)
+        for k, items in arrays.items():
+            index = internal._map[k]
+            merged = AoT(items, parsed=True)
+            internal._body[index] = (internal._body[index][0], merged)
+            dict.__setitem__(internal, k.key, merged.value)
+            dict.__setitem__(self, k.key, merged)
+        for k, places in reopened.items():
+            internal._map[k] = tuple(places)
+
+
+if hasattr(OutOfOrderTableProxy, "_merge_aot_fragment"):  # the tomlkit whose proxy _SplitTable builds the same
+    tomlkit.container.OutOfOrderTableProxy = _SplitTable  # type: ignore[misc]
 
 
 _AT = re.compile(r"\s*\(at (?:line (?P<line>\d+), column (?P<column>\d+)|end of document)\)$")
@@ -211,6 +289,10 @@ class TomlDocument:
         self.edited = False
         self._containers: dict[KeyPath, Any] = {}  # tables and items found by path, until something is removed
 
+    def _shape_changed(self) -> None:
+        self._containers.clear()
+        _forget_views()
+
     @classmethod
     def from_parsed(cls, source: SourceText, name: str, doc: Any) -> "TomlDocument":
         """A document whose parse is already done (a cached baseline)."""
@@ -234,6 +316,7 @@ class TomlDocument:
             return self.source.original
         _LAYOUTS.clear()  # the insertion caches hold tables: written out, the document may go
         _TABLE_FREE.clear()
+        _forget_views()
         return self.source.restore(tomlkit.dumps(self.doc))
 
     def get(self, path: KeyPath) -> Item | None:
@@ -274,7 +357,7 @@ class TomlDocument:
             existing = _raw_child(parent, key, existing)
         if existing is not None:
             if isinstance(existing, (Table, InlineTable, AoT, OutOfOrderTableProxy)) or isinstance(new, (Table, AoT)):
-                self._containers.clear()
+                self._shape_changed()
                 _LAYOUTS.clear()
             _own_trivia(new)
             if hasattr(existing, "trivia") and hasattr(new, "trivia"):
@@ -284,6 +367,8 @@ class TomlDocument:
                 new.trivia.trail = existing.trivia.trail
             assert isinstance(key, str), "a container holds its entries by name; an array item is not replaced here"
             _body(parent, key)._replace(key, key, new)
+            if _is_proxy(parent):
+                _forget_views()
             if comment and hasattr(new, "trivia"):
                 new.comment(comment)
         else:
@@ -296,6 +381,7 @@ class TomlDocument:
                 assert isinstance(key, str), "a table split over the file holds keys by name"
                 _own_trivia(new)
                 parent[key] = new  # a table split over the file has no add()
+                _forget_views()
             elif not _add_leaf(parent, key, new) and not _after_last_key(parent, key, _own_trivia(new)):
                 with _linear_append(parent, new):
                     parent.add(key, new)
@@ -306,7 +392,7 @@ class TomlDocument:
         if parent is None or _child(parent, path[-1]) is None:
             return
         del parent[path[-1]]
-        self._containers.clear()
+        self._shape_changed()
         self.edited = True
         self._prune(path[:-1])
 
@@ -319,7 +405,7 @@ class TomlDocument:
         if (old[:-1] == new[:-1] and isinstance(old[-1], str) and isinstance(new[-1], str)
                 and not isinstance(parent, AoT) and _child(parent, new[-1]) is None):
             _body(parent, old[-1])._replace(old[-1], new[-1], item)
-            self._containers.clear()
+            self._shape_changed()
             self.edited = True
             return
         raw = self._raw(old)
@@ -351,11 +437,12 @@ class TomlDocument:
         for k, v in fields.items():
             table.add(k, tomlkit.item(v))
         existing = _child(parent, aot_path[-1])
+        _forget_views()  # the array may be a split table's merged view of its parts' arrays: made afresh each time
         if isinstance(existing, AoT):
             existing.append(table)
             index = len(existing) - 1
         else:
-            self._containers.clear()
+            self._shape_changed()
             parent.add(aot_path[-1], tomlkit.aot())
             _child(parent, aot_path[-1]).append(table)
             index = 0
@@ -388,6 +475,7 @@ class TomlDocument:
                     _add_comments(child, header_above)
                 if isinstance(node, OutOfOrderTableProxy):
                     node[seg] = child  # a table split over the file has no add()
+                    _forget_views()
                 else:
                     node.add(seg, child)
                 child = _child(node, seg)
@@ -409,7 +497,7 @@ class TomlDocument:
                 return
             parent = self._container(path[:-1], create=False)
             del parent[path[-1]]
-            self._containers.clear()
+            self._shape_changed()
             path = path[:-1]
 
 
@@ -554,19 +642,42 @@ _is_plain_leaf = _type_test(Item, unless=(Table, AoT, Whitespace))
 
 
 def _entry(node: Any, name: str) -> Any:
-    """``node[name]`` for a table's plain entry, straight from its index (None when absent): tomlkit's lookup makes
-    a key object and walks three layers of calls. _NO_SHORTCUT when the node is another kind or the entry is a
-    table split over the file."""
-    body = node if _is_container(node) else node.value if _is_table(node) else None
+    """``node[name]`` for a table's entry, straight from its index (None when absent): tomlkit's lookup makes a key
+    object and walks three layers of calls. _NO_SHORTCUT when the node is another kind."""
+    body = node if _is_container(node) else node.value if _is_table(node) else \
+        node._internal_container if _is_proxy(node) else None
     if body is None:
         return _NO_SHORTCUT
     index = body._map.get(name)  # a tomlkit key hashes and compares as its name
     if index is None:
         return None
     if type(index) is not int:
-        return _NO_SHORTCUT
+        return _split_view(body, name, index)
     item = body._body[index][1]
     return item.value if isinstance(item, Bool) else item
+
+
+_SPLIT_VIEWS: dict[tuple[int, str], tuple[Container, tuple[int, ...], OutOfOrderTableProxy]] = {}
+
+
+def _split_view(body: Container, name: str, places: tuple[int, ...]) -> OutOfOrderTableProxy:
+    """The merged view of a table split over the file, made once while its parts stay as they are: tomlkit makes
+    one on every lookup, each in time in proportion to the parts (a lookup per key made a rebase quadratic).
+    A view sees changes made below its parts' entries (they are the document's own tables); whatever changes a
+    part's entries themselves (an entry added, replaced or removed through a view, a table added or dropped)
+    forgets every view (_forget_views)."""
+    known = _SPLIT_VIEWS.get((id(body), name))
+    if known is not None and known[0] is body and known[1] is places:
+        return known[2]
+    view = tomlkit.container.OutOfOrderTableProxy(body, places)  # _SplitTable where it is installed
+    if len(_SPLIT_VIEWS) > 10_000:
+        _SPLIT_VIEWS.clear()
+    _SPLIT_VIEWS[(id(body), name)] = (body, places, view)
+    return view
+
+
+def _forget_views() -> None:
+    _SPLIT_VIEWS.clear()
 
 
 def _after_last_key(node: Any, key: Any, new: Any) -> bool:
