@@ -207,8 +207,18 @@ class KnownKeys:
         """Is the table a free-form table or inside one? (Asked once per table, not per key in it.)"""
         answer = self._free_form_answers.get(table)
         if answer is None:
-            answer = self._free_form_answers[table] = any(matches(f, table, prefix=True) for f in self.free_form)
+            answer = self._free_form_answers[table] = bool(table) and any(
+                matches(f, table, prefix=True)
+                for f in (*self._free_form_by_first.get(table[0], ()), *self._free_form_by_first.get(None, ())))
         return answer
+
+    @cached_property
+    def _free_form_by_first(self) -> dict[Any, tuple[KeyPath, ...]]:
+        """The free-form tables by first segment (None: a wildcard): a table lies in one only if they begin alike."""
+        grouped: dict[Any, list[KeyPath]] = {}
+        for path in self.free_form:
+            grouped.setdefault(None if path[0] in (ANY_KEY, ANY_ITEM) else path[0], []).append(path)
+        return {first: tuple(paths) for first, paths in grouped.items()}
 
     def _inside_container(self, path: KeyPath) -> bool:
         for i in range(len(path) - 1, 0, -1):
@@ -251,7 +261,7 @@ class KnownKeys:
         answer = self._sibling_answers.get(parent)
         if answer is None:
             siblings = self._last_segments_under.get(parent, set()) | {
-                last for pattern, last in self._wildcard_parents.get(len(parent), ()) if matches(pattern, parent)}
+                last for pattern, last in self._wildcard_parents_of(parent) if matches(pattern, parent)}
             answer = self._sibling_answers[parent] = (frozenset(siblings),
                                                       frozenset(format_key(parent + (s,)) for s in siblings))
         return answer
@@ -267,12 +277,23 @@ class KnownKeys:
         return out
 
     @cached_property
-    def _wildcard_parents(self) -> dict[int, tuple[tuple[KeyPath, str], ...]]:
-        out: dict[int, list[tuple[KeyPath, str]]] = {}
+    def _wildcard_parents(self) -> dict[tuple[int, Any, Any], tuple[tuple[KeyPath, str], ...]]:
+        """(parent pattern, last segment) of the wildcard patterns, by the parent's shape as _by_shape files it."""
+        out: dict[tuple[int, Any, Any], list[tuple[KeyPath, str]]] = {}
         for cand in self.patterns:
             if isinstance(cand[-1], str) and cand[-1] != ANY_KEY and (ANY_KEY in cand[:-1] or ANY_ITEM in cand[:-1]):
-                out.setdefault(len(cand) - 1, []).append((cand[:-1], cand[-1]))
-        return {n: tuple(v) for n, v in out.items()}
+                parent = cand[:-1]
+                first, last = (None if seg in (ANY_KEY, ANY_ITEM) else seg for seg in (parent[0], parent[-1]))
+                out.setdefault((len(parent), first, last), []).append((parent, cand[-1]))
+        return {shape: tuple(v) for shape, v in out.items()}
+
+    def _wildcard_parents_of(self, parent: KeyPath) -> Iterator[tuple[KeyPath, str]]:
+        """The wildcard patterns whose parent may match ``parent`` (of its length, its ends or wildcards)."""
+        if not parent:
+            return
+        n, first, last = len(parent), parent[0], parent[-1]
+        for shape in ((n, first, last), (n, first, None), (n, None, last), (n, None, None)):
+            yield from self._wildcard_parents.get(shape, ())
 
     @cached_property
     def _texts_by_last_segment(self) -> dict[str, tuple[str, ...]]:

@@ -12,7 +12,7 @@ import itertools
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from k8s_migrate.charts.builtin import builtin_source
@@ -480,3 +480,201 @@ def test_the_did_you_mean_index_by_last_segment_is_every_known_key_text_by_its_p
                 slow.setdefault(last, []).append(text)
         assert known._texts_by_last_segment == {last: tuple(texts) for last, texts in slow.items()}, version
 
+
+
+# ---- a deployment.toml whose tables are split over the file ----------------------------------------------------------
+_SEGMENTS = ["a", "b", "c"]
+
+
+@st.composite
+def split_toml(draw) -> str:
+    """Sections of a few table paths, reopened in any order (valid TOML only): ``[a.b]``, ``[c]``, ``[a.c]``,
+    arrays of tables (``[[a.b.c]]``) among them, keys plain and dotted, comments and blank lines."""
+    import tomllib
+
+    lines: list[str] = []
+    defined: set[str] = set()
+    for j in range(draw(st.integers(1, 9))):
+        path = ".".join(draw(st.lists(st.sampled_from(_SEGMENTS), min_size=1, max_size=3)))
+        items = draw(st.booleans()) and draw(st.booleans())
+        if not items and path in defined:
+            continue
+        defined.add(path)
+        lines.append(f"[[{path}]]" if items else f"[{path}]")
+        for k in range(draw(st.integers(0, 2))):
+            value = draw(st.sampled_from(["1", "true", '"s"', "[1, 2]"]))
+            lines.append(f"k{j}{k} = {value}" + draw(st.sampled_from(["", "  # note"])))
+        if draw(st.booleans()) and draw(st.booleans()):
+            lines.append(f"d{j}.e = 1")
+        if draw(st.booleans()) and draw(st.booleans()):
+            lines.append(draw(st.sampled_from(["# comment", ""])))
+    text = "\n".join(lines) + "\n"
+    try:
+        tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        assume(False)
+    return text
+
+
+def tomlkit_shape(node):
+    """Everything of a parsed document that tomlkit reads: bodies, key maps (a split table's places), table keys."""
+    from tomlkit.container import Container
+    from tomlkit.items import AoT, Table
+
+    if isinstance(node, Container):
+        return ("container", [(k and k.key, tomlkit_shape(v)) for k, v in node._body],
+                sorted((k.key, v) for k, v in node._map.items()), sorted(k.key for k in node._out_of_order_keys),
+                [k.key for k in node._table_keys], list(dict.keys(node)))
+    if isinstance(node, Table):
+        return ("table", node.is_super_table(), node.is_aot_element(), node.name, node.display_name,
+                repr(node.trivia), tomlkit_shape(node.value), list(dict.keys(node)))
+    if isinstance(node, AoT):
+        return ("array of tables", [tomlkit_shape(t) for t in node.body])
+    return (type(node).__name__, node.as_string())
+
+
+def split_views(container):
+    """Each table split over the file (at any depth) with tomlkit's own merged view of it."""
+    from tomlkit.container import OutOfOrderTableProxy
+    from tomlkit.items import AoT, Table
+
+    for key, index in list(container._map.items()):
+        if isinstance(index, tuple):
+            yield container, index, OutOfOrderTableProxy(container, index)
+            yield from split_views(OutOfOrderTableProxy(container, index)._internal_container)
+        else:
+            item = container._body[index][1]
+            for table in item.body if isinstance(item, AoT) else [item] if isinstance(item, Table) else []:
+                yield from split_views(table.value)
+
+
+def view_shape(view):
+    return (tomlkit_shape(view._internal_container), [id(t) for t in view._tables],
+            sorted(((k and k.key) or "", v) for k, v in view._tables_map.items()),
+            [(k, tomlkit_shape(v) if hasattr(v, "as_string") else repr(v)) for k, v in dict.items(view)])
+
+
+@settings(max_examples=examples(600), deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+@given(split_toml())
+@example("[a.b]\nk = 1\n[c]\n[a.c]\nk = 2\n[c.a]\n[a.b.c]\n")
+@example("[[a.b]]\nk = 1\n[c]\n[[a.b]]\nk = 2\n[a.c]\n[b]\n[[a.b]]\nk = 3\n")
+def test_a_split_file_parses_to_tomlkits_document_and_its_views_are_tomlkits(text):
+    import tomlkit
+    import tomlkit.container
+
+    from k8s_migrate.formats import toml as ft
+
+    original = ft.OutOfOrderTableProxy
+    assert tomlkit.container.OutOfOrderTableProxy is ft._SplitTable  # installed: this tomlkit is the one it copies
+    tomlkit.container.OutOfOrderTableProxy = original
+    try:
+        want = tomlkit.parse(text)
+        views = [(container, index, view_shape(view)) for container, index, view in split_views(want)]
+        plain = want.unwrap()
+    finally:
+        tomlkit.container.OutOfOrderTableProxy = ft._SplitTable
+    got = ft.parse_reopened_linearly(text)
+    assert tomlkit_shape(got) == tomlkit_shape(want)
+    assert got.as_string() == want.as_string() and got.unwrap() == plain
+    for container, index, shape in views:
+        assert view_shape(ft._SplitTable(container, index)) == shape
+
+
+def edit_the_slow_way(monkeypatch):
+    """TomlDocument as it was before split tables were made linear: tomlkit's parse, and its merged view of a split
+    table made afresh on every lookup."""
+    import tomlkit
+    import tomlkit.container
+
+    from k8s_migrate.formats import toml as ft
+
+    monkeypatch.setattr(tomlkit.container, "OutOfOrderTableProxy", ft.OutOfOrderTableProxy)
+    monkeypatch.setattr(ft, "parse_reopened_linearly", tomlkit.parse)
+    monkeypatch.setattr(ft, "_split_view", lambda body, name, places: body.item(name))
+
+
+@settings(max_examples=examples(600), deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+@given(split_toml(), st.data())
+@example("[a.b]\nk = 1\n[c]\n[a.c]\nk = 2\n", None)
+def test_editing_a_split_file_writes_what_the_slow_way_writes(text, data):
+    from k8s_migrate.formats.toml import TomlDocument
+
+    segment = st.sampled_from([*_SEGMENTS, "k00", "k10", "new"]) | st.integers(0, 2)
+    edits = [] if data is None else data.draw(st.lists(st.tuples(
+        st.sampled_from(["set", "set", "delete", "rename", "append"]),
+        st.lists(segment, min_size=1, max_size=4).map(tuple), st.lists(segment, min_size=1, max_size=4).map(tuple),
+        st.sampled_from([1, "v", True, [1, 2], {"x": 1}])), max_size=8))
+
+    def run() -> list:
+        doc = TomlDocument(decode(text.encode(), "deployment.toml"))
+        seen = [[(h.path, h.value, h.line) for h in doc.leaves()]]
+        for op, path, other, value in edits:
+            try:
+                if op == "set" and isinstance(path[-1], str):
+                    doc.set(path, value)
+                elif op == "delete":
+                    doc.delete(path)
+                elif op == "rename" and isinstance(path[-1], str) and isinstance(other[-1], str):
+                    doc.rename(path, other)
+                elif op == "append":
+                    seen.append(doc.append_item(path, {"x": value}))
+            except Exception as exc:  # the same failure, the same way
+                seen.append((type(exc).__name__, str(exc)))
+            try:
+                seen.append(repr(doc.get(other)))
+            except Exception as exc:
+                seen.append((type(exc).__name__, str(exc)))
+        seen.append(doc.dumps())
+        return seen
+
+    fast = run()
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        edit_the_slow_way(monkeypatch)
+        slow = run()
+    assert fast == slow
+
+
+@pytest.mark.parametrize("with_stock", [True, False])
+def test_the_did_you_mean_indexes_by_shape_find_what_the_scans_over_all_patterns_find(with_stock):
+    """The sibling index of the wildcard patterns and the free-form index by first segment: the same answers as the
+    scans over every pattern they replace, for every table of every catalog (as written, with items and a renamed
+    segment), and the same suggestions."""
+    from k8s_migrate.catalog import KnownKeys, known_versions
+    from k8s_migrate.data import load_json
+    from k8s_migrate.hub import ANY_ITEM, ANY_KEY, matches, strip_indices
+
+    for version in known_versions():
+        known = KnownKeys.from_catalog_data(load_json(f"catalog/{version}.json"), with_stock)
+        wildcard_parents = [(c[:-1], c[-1]) for c in known.patterns if isinstance(c[-1], str) and c[-1] != ANY_KEY
+                            and (ANY_KEY in c[:-1] or ANY_ITEM in c[:-1])]
+        tables = {strip_indices(concrete(p[:i])) for p in (*known._parsed_exact, *known.patterns)
+                  for i in range(1, len(p))}
+        tables |= {p[:i] for p in known.patterns for i in range(1, len(p))}
+        tables |= {t[:-1] + ("renamed",) for t in list(tables)} | {("renamed",) + t[1:] for t in list(tables)}
+        for table in sorted(tables, key=str):
+            slow = {last for pattern, last in wildcard_parents if len(pattern) == len(table) and matches(pattern, table)}
+            fast = {last for pattern, last in known._wildcard_parents_of(table) if matches(pattern, table)}
+            assert fast == slow, (version, table)
+            assert known._under_free_form(table) == any(matches(f, table, prefix=True) for f in known.free_form), \
+                (version, table)
+        for text in known.key_texts[::7]:
+            path = concrete(parse_key(text))
+            for query in (path, path[:-1] + (path[-1] + "x",) if isinstance(path[-1], str) else path):
+                assert known.suggest(query) == slow_suggest(known, query, wildcard_parents), (version, query)
+
+
+def slow_suggest(known, path, wildcard_parents):
+    """KnownKeys.suggest as it was written before its indexes by shape."""
+    from k8s_migrate.catalog import close_match
+    from k8s_migrate.hub import matches, strip_indices
+
+    if known.is_known(path) or not isinstance(path[-1], str):
+        return None
+    parent = strip_indices(path[:-1])
+    siblings = known._last_segments_under.get(parent, set()) | {
+        last for pattern, last in wildcard_parents if len(pattern) == len(parent) and matches(pattern, parent)}
+    close = close_match(path[-1], siblings, 0.6)
+    if close is not None:
+        return format_key(path[:-1] + (close,))
+    nearby = {*known._texts_by_last_segment.get(path[-1], ()), *(format_key(parent + (s,)) for s in siblings)}
+    return close_match(format_key(strip_indices(path)), nearby, 0.8)

@@ -75,7 +75,7 @@ def parse_reopened_linearly(text: str) -> tomlkit.TOMLDocument:
             places.setdefault(key, [earlier]).append(last)
             container._map[key] = last
 
-    Container._raw_append = raw_append  # type: ignore[method-assign]
+    Container._raw_append = raw_append  # type: ignore[method-assign,assignment]
     try:
         doc = tomlkit.parse(text)
     finally:
@@ -94,7 +94,8 @@ class _SplitTable(OutOfOrderTableProxy):
 
     def __init__(self, container: Container, indices: tuple[int, ...]) -> None:
         self._container = container
-        internal = self._internal_container = Container(True)
+        internal: Any = Container(True)
+        self._internal_container = internal
         self._tables = []
         self._tables_map = {}
         reopened: dict[Any, list[int]] = {}
@@ -107,16 +108,16 @@ class _SplitTable(OutOfOrderTableProxy):
             table_idx = len(self._tables) - 1
             for k, v in part.value.body:
                 index = internal._map.get(k) if k is not None else None
-                if isinstance(v, AoT) and type(index) is int and k not in reopened and \
-                        isinstance(internal._body[index][1], AoT):
-                    arrays.setdefault(k, list(internal._body[index][1].body)).extend(v.body)
+                earlier: Any = internal._body[index][1] if type(index) is int else None
+                if isinstance(v, AoT) and isinstance(earlier, AoT) and k not in reopened:
+                    arrays.setdefault(k, list(earlier.body)).extend(v.body)
                 else:
                     internal._raw_append(k, v)
                     if type(index) is int:
                         last = len(internal._body) - 1
                         reopened.setdefault(k, [index]).append(last)
                         internal._map[k] = last
-                tables = self._tables_map.setdefault(k, [])
+                tables = self._tables_map.setdefault(k, [])  # type: ignore[arg-type]
                 if not tables or tables[-1] != table_idx:
                     tables.append(table_idx)
                 if k is not None:
@@ -131,6 +132,7 @@ class _SplitTable(OutOfOrderTableProxy):
             internal._map[k] = tuple(places)
 
 
+_SplitTable.__name__ = _SplitTable.__qualname__ = "OutOfOrderTableProxy"  # as messages name it
 if hasattr(OutOfOrderTableProxy, "_merge_aot_fragment"):  # the tomlkit whose proxy _SplitTable builds the same
     tomlkit.container.OutOfOrderTableProxy = _SplitTable  # type: ignore[misc]
 
