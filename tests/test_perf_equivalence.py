@@ -533,19 +533,25 @@ def tomlkit_shape(node):
     return (type(node).__name__, node.as_string())
 
 
-def split_views(container):
-    """Each table split over the file (at any depth) with tomlkit's own merged view of it."""
-    from tomlkit.container import OutOfOrderTableProxy
+def split_views(container, make_view):
+    """The places of each table split over the file (at any depth) and the shape of the merged view make_view makes of it (the
+    error, when it fails: tomlkit fails on an array of tables reopened after another table, parse_toml regroups)."""
+    from tomlkit.exceptions import TOMLKitError
     from tomlkit.items import AoT, Table
 
-    for key, index in list(container._map.items()):
+    for index in list(container._map.values()):
         if isinstance(index, tuple):
-            yield container, index, OutOfOrderTableProxy(container, index)
-            yield from split_views(OutOfOrderTableProxy(container, index)._internal_container)
+            try:
+                view = make_view(container, index)
+            except TOMLKitError as exc:
+                yield index, repr(exc)
+                continue
+            yield index, view_shape(view)
+            yield from split_views(view._internal_container, make_view)
         else:
             item = container._body[index][1]
             for table in item.body if isinstance(item, AoT) else [item] if isinstance(item, Table) else []:
-                yield from split_views(table.value)
+                yield from split_views(table.value, make_view)
 
 
 def view_shape(view):
@@ -564,20 +570,29 @@ def test_a_split_file_parses_to_tomlkits_document_and_its_views_are_tomlkits(tex
 
     from k8s_migrate.formats import toml as ft
 
+    import tomllib
+
+    from tomlkit.exceptions import TOMLKitError
+
     original = ft.OutOfOrderTableProxy
     assert tomlkit.container.OutOfOrderTableProxy is ft._SplitTable  # installed: this tomlkit is the one it copies
     tomlkit.container.OutOfOrderTableProxy = original
     try:
-        want = tomlkit.parse(text)
-        views = [(container, index, view_shape(view)) for container, index, view in split_views(want)]
-        plain = want.unwrap()
+        try:
+            want = tomlkit.parse(text)
+        except TOMLKitError:  # tomlkit's validation refuses some valid files ([b.a.a], [b.a], [a], [b.a.b]): read now
+            got = ft.parse_reopened_linearly(text)
+            assert got.as_string() == text and got.unwrap() == tomllib.loads(text)
+            return
+        views = list(split_views(want, original))
+        plain = want.unwrap() if all(isinstance(shape, tuple) for _, shape in views) else None
     finally:
         tomlkit.container.OutOfOrderTableProxy = ft._SplitTable
     got = ft.parse_reopened_linearly(text)
     assert tomlkit_shape(got) == tomlkit_shape(want)
-    assert got.as_string() == want.as_string() and got.unwrap() == plain
-    for container, index, shape in views:
-        assert view_shape(ft._SplitTable(container, index)) == shape
+    assert got.as_string() == want.as_string()
+    assert plain is None or got.unwrap() == plain
+    assert list(split_views(want, ft._SplitTable)) == views
 
 
 def edit_the_slow_way(monkeypatch):
@@ -597,6 +612,7 @@ def edit_the_slow_way(monkeypatch):
 @given(split_toml(), st.data())
 @example("[a.b]\nk = 1\n[c]\n[a.c]\nk = 2\n", None)
 def test_editing_a_split_file_writes_what_the_slow_way_writes(text, data):
+    from k8s_migrate.errors import UsageError
     from k8s_migrate.formats.toml import TomlDocument
 
     segment = st.sampled_from([*_SEGMENTS, "k00", "k10", "new"]) | st.integers(0, 2)
@@ -606,7 +622,10 @@ def test_editing_a_split_file_writes_what_the_slow_way_writes(text, data):
         st.sampled_from([1, "v", True, [1, 2], {"x": 1}])), max_size=8))
 
     def run() -> list:
-        doc = TomlDocument(decode(text.encode(), "deployment.toml"))
+        try:
+            doc = TomlDocument(decode(text.encode(), "deployment.toml"))
+        except UsageError:  # tomlkit's validation refuses some valid files (see above): the slow way cannot edit them
+            return ["unreadable"]
         seen = [[(h.path, h.value, h.line) for h in doc.leaves()]]
         for op, path, other, value in edits:
             try:
@@ -631,7 +650,7 @@ def test_editing_a_split_file_writes_what_the_slow_way_writes(text, data):
     with pytest.MonkeyPatch.context() as monkeypatch:
         edit_the_slow_way(monkeypatch)
         slow = run()
-    assert fast == slow
+    assert fast == slow or (slow == ["unreadable"] and fast != slow)
 
 
 @pytest.mark.parametrize("with_stock", [True, False])
@@ -652,7 +671,8 @@ def test_the_did_you_mean_indexes_by_shape_find_what_the_scans_over_all_patterns
         tables |= {p[:i] for p in known.patterns for i in range(1, len(p))}
         tables |= {t[:-1] + ("renamed",) for t in list(tables)} | {("renamed",) + t[1:] for t in list(tables)}
         for table in sorted(tables, key=str):
-            slow = {last for pattern, last in wildcard_parents if len(pattern) == len(table) and matches(pattern, table)}
+            slow = {last for pattern, last in wildcard_parents
+                    if len(pattern) == len(table) and matches(pattern, table)}
             fast = {last for pattern, last in known._wildcard_parents_of(table) if matches(pattern, table)}
             assert fast == slow, (version, table)
             assert known._under_free_form(table) == any(matches(f, table, prefix=True) for f in known.free_form), \
