@@ -418,7 +418,8 @@ def _as_read_text(data: bytes, errors: str = "strict") -> str:
 
 
 def _chart_entry(contents: dict[str, bytes]) -> tuple[dict, dict, dict]:
-    """What a chart's cache entry holds: metadata, values as Helm types them, the parse of each template text."""
+    """What a chart's cache entry holds: metadata, values as Helm types them, the parse of each template text
+    (pickled on its own)."""
     metadata = _loaded(lambda yaml, t: yaml.load(t), _as_read_text(contents["Chart.yaml"])) or {}
     values = load_values_text(_as_read_text(contents["values.yaml"])) if "values.yaml" in contents else {}
     texts = [_as_read_text(data, "replace") for relative, data in contents.items()
