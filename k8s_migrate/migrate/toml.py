@@ -84,7 +84,7 @@ def collector_paused(function):
 
 
 @dataclass
-class Ruled:
+class RuledFile:
     """A file's keys through the rules: what both modes and the data-only form start from."""
 
     old_cat: Catalog
@@ -97,7 +97,7 @@ class Ruled:
 
 
 def through_the_rules(user: TomlValues | TomlDocument, data: dict[str, Any], name: str, old_cat: Catalog,
-                      new_cat: Catalog, options: Options) -> Ruled:
+                      new_cat: Catalog, options: Options) -> RuledFile:
     detection = detect_profile(data, old_cat, options.profile)
     options = replace(options, profile=detection.profile, role=detection.role)
     packs = rule_chain(old_cat.version, new_cat.version)
@@ -108,7 +108,7 @@ def through_the_rules(user: TomlValues | TomlDocument, data: dict[str, Any], nam
         canonicalise(state, new_cat, ctx)
     report = Report(name, old_cat.version, new_cat.version)
     report.notes.append(detection.how)
-    return Ruled(old_cat, new_cat, options, ctx, keys, state, report)
+    return RuledFile(old_cat, new_cat, options, ctx, keys, state, report)
 
 
 @collector_paused
