@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from itertools import zip_longest
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from k8s_migrate.charts.chartmap import ChartMap
 from k8s_migrate.charts.locate import DEFAULT_REFERENCE, REFERENCE_ENV, chart_directory, reference_root  # noqa: F401
@@ -55,7 +55,7 @@ class ValuesProofError(ProofError):
 class Verification:
     explained: list[Difference] = field(default_factory=list)
     unexplained: list[Difference] = field(default_factory=list)
-    t1: str = ""
+    t1_text: Callable[[], str] | None = field(default=None, repr=False, compare=False)  # t1, made when asked
     t2: str = ""
     errors: list[str] = field(default_factory=list)  # a render that is not TOML: nothing to compare
     instances_before: list[str] = field(default_factory=list)  # the instances (deployment.toml ConfigMaps) rendered
@@ -67,6 +67,12 @@ class Verification:
     @property
     def ok(self) -> bool:
         return not self.unexplained and not self.errors
+
+    @property
+    def t1(self) -> str:
+        """The first old instance's deployment.toml through the TOML migration (edit mode), as text: the proof
+        reads its data (migrate.toml_data), the text is written only for whoever shows it."""
+        return self.t1_text() if self.t1_text is not None else ""
 
 
 def load_rendered_toml(text: str, label: str) -> tuple[dict, str]:
@@ -475,20 +481,22 @@ def compare_instance(result: Verification, rendered_src: str, rendered_dst: str,
     from k8s_migrate.catalog import load_catalog
     from k8s_migrate.charts.chartmap import chart_version
     from k8s_migrate.migrate.toml import Options, migrate_toml
+    from k8s_migrate.migrate.toml_data import migrate_toml_data
 
+    name = f"{old} (rendered by {ctx.src_map.id})"
+    options = Options(chart_version(ctx.src_map, None, "--from"), chart_version(ctx.dst_map, None, "--to"),
+                      mode="edit", profile=ctx.profile)
     toml_result = ctx.migrated.get(rendered_src)
     if toml_result is None:  # instances that render the same deployment.toml share one migration
-        toml_result = ctx.migrated[rendered_src] = migrate_toml(
-            tables_together(rendered_src).encode("utf-8"), f"{old} (rendered by {ctx.src_map.id})", Options(
-                chart_version(ctx.src_map, None, "--from"), chart_version(ctx.dst_map, None, "--to"), mode="edit",
-                profile=ctx.profile))
-    if not result.t1:
-        result.t1, result.t2 = toml_result.output, rendered_dst
-    t1, error1 = load_rendered_toml(toml_result.output, f"the TOML migration of {ctx.src_map.id}'s {old}")
-    t2, error2 = load_rendered_toml(rendered_dst, f"{ctx.dst_map.id}'s {new} from the migrated values")
-    result.errors += [e for e in (error1, error2) if e]
+        toml_result = ctx.migrated[rendered_src] = migrate_toml_data(rendered_src, name, options)
+    if result.t1_text is None:
+        result.t1_text = lambda: migrate_toml(tables_together(rendered_src).encode("utf-8"), name, options).output
+        result.t2 = rendered_dst
+    t1 = toml_result.data
+    t2, error = load_rendered_toml(rendered_dst, f"{ctx.dst_map.id}'s {new} from the migrated values")
     result.renders[new] = t2
-    if error1 or error2:
+    if error:
+        result.errors.append(error)
         return
     for diff in differences(t1, t2):
         diff.instance = new
