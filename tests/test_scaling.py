@@ -194,3 +194,26 @@ def test_a_big_dump_is_matched_to_the_file_by_anchors_and_small_gaps(monkeypatch
     assert equal == len(new) - 3000 - 1  # every line but the 3,000 requoted ones and the added one
     merged = fv.merge_untouched_lines(before, after, opcodes=ops)[0]
     assert "    added: 1\n" in merged and merged.count("\n\n") == 3000  # the blank lines come back
+
+
+def test_a_file_whose_tables_are_split_is_read_and_edited_without_a_view_or_a_copy_per_section(monkeypatch):
+    """[apim.sN], [transport.sN], ... : tomlkit deep-copied every section to validate the parse and made the merged
+    view of `apim` (all its sections) again on every lookup below it."""
+    import copy
+
+    from k8s_migrate.formats import toml as ft
+
+    sections = 300
+    text = "".join(f"[apim.s{i}]\nk = {i}\n[transport.s{i}]\nk = {i}\n" for i in range(sections))
+    views, copies = [], []
+    real_init, real_deepcopy = ft._SplitTable.__init__, copy.deepcopy
+    monkeypatch.setattr(ft._SplitTable, "__init__", lambda self, *a: views.append(1) or real_init(self, *a))
+    monkeypatch.setattr(copy, "deepcopy", lambda *a, **k: copies.append(1) or real_deepcopy(*a, **k))
+    doc = TomlDocument(decode(text.encode(), "deployment.toml"))
+    for i in range(sections):
+        doc.set(("apim", f"s{i}", "k"), i + 1)
+        doc.set(("transport", f"s{i}", "new"), "x")
+    assert not copies
+    assert len(views) < 10, len(views)
+    out = doc.dumps()
+    assert all(f"[apim.s{i}]\nk = {i + 1}\n[transport.s{i}]\nk = {i}\nnew = \"x\"\n" in out for i in range(sections))
