@@ -565,14 +565,13 @@ def view_shape(view):
 @example("[a.b]\nk = 1\n[c]\n[a.c]\nk = 2\n[c.a]\n[a.b.c]\n")
 @example("[[a.b]]\nk = 1\n[c]\n[[a.b]]\nk = 2\n[a.c]\n[b]\n[[a.b]]\nk = 3\n")
 def test_a_split_file_parses_to_tomlkits_document_and_its_views_are_tomlkits(text):
-    import tomlkit
-    import tomlkit.container
-
-    from k8s_migrate.formats import toml as ft
-
     import tomllib
 
+    import tomlkit
+    import tomlkit.container
     from tomlkit.exceptions import TOMLKitError
+
+    from k8s_migrate.formats import toml as ft
 
     original = ft.OutOfOrderTableProxy
     assert tomlkit.container.OutOfOrderTableProxy is ft._SplitTable  # installed: this tomlkit is the one it copies
