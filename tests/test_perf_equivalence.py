@@ -47,6 +47,41 @@ def test_link_trie_finds_what_the_linear_scan_finds(chart):
         assert [(t, id(link)) for t, link in fast] == [(t, id(link)) for t, link in slow], (path, instance)
 
 
+_SHAPE_MAPS = ("helm-apim/all-in-one@4.2.x", "helm-apim/all-in-one@4.6.x", "helm-apim/control-plane@4.6.x")
+
+
+@st.composite
+def link_paths(draw):
+    """A chart, a side and a path made from one of its links: wildcards filled with any item index or key (the
+    indices links name among them), maybe cut short or continued below."""
+    chart_map = load_chart_map(draw(st.sampled_from(_SHAPE_MAPS)))
+    side = draw(st.sampled_from(("values", "toml")))
+    texts = [getattr(link, side) for link in chart_map.links if getattr(link, side)]
+    named = [t for t in texts if any(isinstance(seg, int) and seg >= 0 for seg in parse_key(t))]
+    path = list(parse_key(draw(st.sampled_from(draw(st.sampled_from((texts, named or texts)))))))
+    for i, seg in enumerate(path):
+        if seg == -1 or (isinstance(seg, int) and draw(st.booleans())):
+            path[i] = draw(st.integers(0, 3) | st.integers(4, 10_000))
+        elif seg == "*":
+            path[i] = draw(st.sampled_from(("x", "apim_db", "*")))
+    if draw(st.booleans()):
+        path = path[:draw(st.integers(1, len(path)))]
+    path += draw(st.lists(st.integers(0, 2) | st.sampled_from(("below", "name")), max_size=2))
+    return chart_map, side, tuple(path)
+
+
+@settings(max_examples=600 if LONG else 150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(link_paths(), st.booleans())
+def test_links_kept_by_shape_are_those_the_linear_scan_finds(case, first_instance):
+    """Each item of a list asks the links its path shape matched first; asked by text or by segments."""
+    chart_map, side, path = case
+    other = "toml" if side == "values" else "values"
+    instance = chart_map.instances[0]["instance"] if first_instance and chart_map.instances else None
+    slow = [(t, id(link)) for t, link in chart_map._translate_slowly(path, side, other, instance)]
+    assert [(t, id(link)) for t, link in chart_map._translate(path, side, other, instance)] == slow
+    assert [(t, id(link)) for t, link in chart_map._translate(format_key(path), side, other, instance)] == slow
+
+
 def test_a_copied_map_with_edited_links_is_indexed_afresh():
     import copy
     import dataclasses

@@ -31,7 +31,7 @@ class UnknownChartError(ValueError):
     """A chart id that is neither built in nor a chart directory."""
 
 
-TRANSLATIONS_KEPT = 65536  # ChartMap._translate answers kept (past this, it starts again from none)
+TRANSLATIONS_KEPT = 65536  # path shapes whose matching links a LinkIndex keeps (past this, it starts again from none)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,48 +96,38 @@ class ChartMap:
             self._parents = (id(self.defaults), frozenset(found))
         return self._parents[1]
 
-    def values_to_toml(self, values_path: str, instance: str | None = None) -> list[tuple[str, ChartLink]]:
-        """TOML keys fed by a values path (concrete or with wildcards), with the link that says how."""
+    def values_to_toml(self, values_path: str | KeyPath, instance: str | None = None) -> list[tuple[str, ChartLink]]:
+        """TOML keys fed by a values path (concrete or with wildcards; its text or its segments), with the link
+        that says how."""
         return self._translate(values_path, "values", "toml", instance)
 
-    def toml_to_values(self, toml_key: str, instance: str | None = None) -> list[tuple[str, ChartLink]]:
-        """Values paths that feed a TOML key, with the link that says how."""
+    def toml_to_values(self, toml_key: str | KeyPath, instance: str | None = None) -> list[tuple[str, ChartLink]]:
+        """Values paths that feed a TOML key (its text or its segments), with the link that says how."""
         return self._translate(toml_key, "toml", "values", instance)
 
-    def _translate(self, text: str, side: str, other: str, instance: str | None) -> list[tuple[str, ChartLink]]:
-        """A file asks the same key several times (reading its links, placing it, its chart-level checks): each
-        answer is kept (a fresh list to each caller), up to TRANSLATIONS_KEPT of them."""
+    def _translate(self, key: str | KeyPath, side: str, other: str,
+                   instance: str | None) -> list[tuple[str, ChartLink]]:
+        path = parse_key(key) if isinstance(key, str) else key
         index = self._link_index(side, other)
         if index is None:
-            return self._translate_slowly(parse_key(text), side, other, instance)
-        kept = self.__dict__["_link_indexes"][2]
-        found = kept.get((text, side, instance))
-        if found is None:
-            if len(kept) >= TRANSLATIONS_KEPT:
-                kept.clear()
-            found = kept[(text, side, instance)] = self._translate_indexed(index, parse_key(text), instance)
-        return list(found)
+            return self._translate_slowly(path, side, other, instance)
+        return self._translate_indexed(index, path, instance)
 
     def _translate_indexed(self, index: "LinkIndex", path: KeyPath,
                            instance: str | None) -> list[tuple[str, ChartLink]]:
         out: list[tuple[str, ChartLink]] = []
-        seen: set[tuple[str, int]] = set()
-        for position in sorted(index.candidates(path)):
-            link, here, there = index.entries[position]
+        for link, here, there in index.matching(path):
             if instance and link.instance != instance:
                 continue
-            target = format_key(substitute(here, there, path))
-            if (target, id(link)) not in seen:
-                seen.add((target, id(link)))
-                out.append((target, link))
+            out.append((format_key(substitute(here, there, path)), link))
         return out
 
     def _link_index(self, side: str, other: str) -> "LinkIndex | None":
         """The links parsed once, in a trie by segment; rebuilt when ``links`` is replaced (a copy)."""
-        built_for, indexes, kept = self.__dict__.get("_link_indexes", (None, {}, {}))
+        built_for, indexes = self.__dict__.get("_link_indexes", (None, {}))
         if built_for != id(self.links):
-            built_for, indexes, kept = id(self.links), {}, {}
-            self.__dict__["_link_indexes"] = (built_for, indexes, kept)
+            built_for, indexes = id(self.links), {}
+            self.__dict__["_link_indexes"] = (built_for, indexes)
         if side not in indexes:
             indexes[side] = LinkIndex.build(self.links, side, other)
         return indexes[side]
@@ -173,6 +163,8 @@ class LinkIndex:
     def __init__(self) -> None:
         self.entries: list[tuple[ChartLink, KeyPath, KeyPath]] = []
         self.root: dict[str, Any] = {"children": {}, "exact": [], "subtree": []}
+        self.indices: set[int] = set()  # the item indices some link names (``environment[0]``)
+        self.by_shape: dict[KeyPath, list[tuple[ChartLink, KeyPath, KeyPath]]] = {}
 
     @classmethod
     def build(cls, links: list[ChartLink], side: str, other: str) -> "LinkIndex | None":
@@ -189,12 +181,27 @@ class LinkIndex:
             node = index.root
             for seg in here:
                 node = node["children"].setdefault(seg, {"children": {}, "exact": [], "subtree": []})
+                if isinstance(seg, int) and seg != ANY_ITEM:
+                    index.indices.add(seg)
             position = len(index.entries)
             index.entries.append((link, here, there))
             node["exact"].append(position)
             if link.kind == "subtree":
                 node["subtree"].append(position)
         return index
+
+    def matching(self, path: KeyPath) -> list[tuple[ChartLink, KeyPath, KeyPath]]:
+        """The entries whose key matches ``path``, in link order. Kept per shape: the path with each item index
+        that no link names replaced by ``[]`` (a file's list items ask the same, item after item)."""
+        indices = self.indices
+        shape = tuple([ANY_ITEM if isinstance(seg, int) and seg not in indices else seg for seg in path])
+        found = self.by_shape.get(shape)
+        if found is None:
+            if len(self.by_shape) >= TRANSLATIONS_KEPT:
+                self.by_shape.clear()
+            unique = {id(self.entries[p][0]): self.entries[p] for p in sorted(self.candidates(shape))}
+            found = self.by_shape[shape] = list(unique.values())
+        return found
 
     def candidates(self, path: KeyPath) -> set[int]:
         found: set[int] = set()
@@ -304,7 +311,7 @@ def in_first_instance(chart_map: ChartMap, links: list[tuple[str, ChartLink]]) -
 def to_toml(chart_map: ChartMap, path: KeyPath, value: Any,
             links: list[tuple[str, ChartLink]] | None = None) -> tuple[str, ChartLink] | None:
     """The TOML key a values leaf feeds, preferring unguarded links. ``links``: the path's values_to_toml."""
-    found = in_first_instance(chart_map, chart_map.values_to_toml(format_key(path)) if links is None else links)
+    found = in_first_instance(chart_map, chart_map.values_to_toml(path) if links is None else links)
     found = [(k, link) for k, link in found if link.kind != "embedded"]
     if not found:
         return None
@@ -312,7 +319,7 @@ def to_toml(chart_map: ChartMap, path: KeyPath, value: Any,
     return found[0]
 
 
-def to_values(chart_map: ChartMap, toml_key: str, prefer: str | None = None,
+def to_values(chart_map: ChartMap, toml_key: str | KeyPath, prefer: str | None = None,
               values: dict[str, Any] | None = None) -> tuple[str, ChartLink] | None:
     """The values path that feeds a TOML key in the new chart.
 
@@ -332,7 +339,7 @@ def to_values(chart_map: ChartMap, toml_key: str, prefer: str | None = None,
 def embedded_link(chart_map: ChartMap, path: KeyPath,
                   links: list[tuple[str, ChartLink]] | None = None) -> ChartLink | None:
     """The link of a values string the chart pastes into deployment.toml as TOML text (extraConfigs)."""
-    for _, link in chart_map.values_to_toml(format_key(path)) if links is None else links:
+    for _, link in chart_map.values_to_toml(path) if links is None else links:
         if link.kind == "embedded":
             return link
     return None

@@ -159,7 +159,7 @@ def read_links(m: ValuesMigration) -> None:
     """Sort the leaves by the source chart's links: embedded TOML (migrated where it stands), leaves that feed
     TOML keys, and chart-level leaves. Then the values Helm sees, with the embedded TOML migrated."""
     for path, value, line in m.doc.leaves():
-        links = m.src_map.values_to_toml(format_key(path))
+        links = m.src_map.values_to_toml(path)
         embedded = embedded_link(m.src_map, path, links)
         if embedded is not None and isinstance(value, str):
             m.report.extend(migrate_embedded(m, path, value, line))
@@ -199,10 +199,10 @@ def place_leaf(m: ValuesMigration, leaf: FedLeaf, track: Track) -> Verdict | Non
     if not track.live:
         m.removed.append(leaf.values_path)
         return Verdict(then=(f"removed {own} from the values",))
-    toml_key = format_key(track.path)
-    target = to_values(m.dst_map, toml_key, prefer=own, values=m.effective)
+    target = to_values(m.dst_map, track.path, prefer=own, values=m.effective)
     if target is not None:
         return place_at(m, leaf, track, target)
+    toml_key = format_key(track.path)
     if not carries_weight(leaf, track, m.src_map, m.dst_map, m.source_effective):
         return Verdict(action="kept", then=(
             f"{m.dst_map.id} does not expose {toml_key}, and this value had no effect of its own "
@@ -219,7 +219,7 @@ def place_leaf(m: ValuesMigration, leaf: FedLeaf, track: Track) -> Verdict | Non
 
 def place_at(m: ValuesMigration, leaf: FedLeaf, track: Track, target: tuple[str, ChartLink]) -> Verdict:
     """A key the new chart reads from a values path: its value there, and the verdict that says so."""
-    (new_path_text, new_link), guard_note = through_guard(m, leaf, format_key(track.path), target)
+    (new_path_text, new_link), guard_note = through_guard(m, leaf, track.path, target)
     new_value = value_for(leaf, track, new_link)
     action, reported_value, notes = ruled_action(track), track.value, [guard_note]
     if same_lineage(m.src_map, m.dst_map) and takes_new_default(m.src_map, m.dst_map, leaf.values_path,
@@ -235,20 +235,20 @@ def place_at(m: ValuesMigration, leaf: FedLeaf, track: Track, target: tuple[str,
                    new_key=new_path_text if action == "moved" and not track.events else AS_RULED)
 
 
-def through_guard(m: ValuesMigration, leaf: FedLeaf, toml_key: str, target: tuple[str, ChartLink]
+def through_guard(m: ValuesMigration, leaf: FedLeaf, toml_path: KeyPath, target: tuple[str, ChartLink]
                   ) -> tuple[tuple[str, ChartLink], str]:
     """When the new chart also reads the key from the leaf's own path under a guard: keep it there when it had
     no effect before either, or set the guard's switch; else say why it goes elsewhere."""
     own = format_key(leaf.values_path)
     new_path_text = target[0]
-    gated = [link for k, link in m.dst_map.toml_to_values(toml_key) if k == own]
+    gated = [link for k, link in m.dst_map.toml_to_values(toml_path) if k == own]
     if new_path_text == own or not gated:
         return target, ""
     switch = simple_guard(gated[0].guard)
     if guard_holds(leaf.link.guard, m.source_effective) is False:
         return (own, gated[0]), ""
     if switch is not None:
-        m.toggles.append(Toggle(switch, gated[0].guard, own, toml_key))
+        m.toggles.append(Toggle(switch, gated[0].guard, own, format_key(toml_path)))
         effective_set(m.effective, switch[0], switch[1])
         return (own, gated[0]), ""
     return target, (f"{m.dst_map.id} reads {own} only when {gated[0].guard}, "
@@ -342,7 +342,7 @@ def part_of_each_item(src_map: ChartMap, dst_map: ChartMap, path: KeyPath, link:
     if link.kind != "pattern" or "[]" not in (link.toml or "") or "{{" not in (link.pattern or ""):
         return False
     return any((other.toml, other.pattern, other.filter) == (link.toml, link.pattern, link.filter)
-               for _, other in dst_map.values_to_toml(format_key(path)))
+               for _, other in dst_map.values_to_toml(path))
 
 
 def duplicate_entries(doc: ValuesDocument) -> list[Entry]:
@@ -452,7 +452,7 @@ def write_extra_configs(doc: ValuesDocument, dst_map: ChartMap, unexposed: list[
 def other_toml_keys(chart_map: ChartMap, path: KeyPath, main_key: str,
                     links: list[tuple[str, ChartLink]] | None = None) -> list[tuple[str, ChartLink]]:
     """The other TOML keys one values leaf feeds (one database type feeds apim_db and shared_db)."""
-    found = in_first_instance(chart_map, chart_map.values_to_toml(format_key(path)) if links is None else links)
+    found = in_first_instance(chart_map, chart_map.values_to_toml(path) if links is None else links)
     seen, out = {main_key}, []
     for key, link in found:
         if key not in seen and link.kind != "embedded":
@@ -467,7 +467,7 @@ def feed_other_path(doc: ValuesDocument, dst_map: ChartMap, leaf: FedLeaf, track
     if not track.live:
         return None
     own = format_key(leaf.values_path)
-    target = to_values(dst_map, format_key(track.path), prefer=resolved.get(own, own), values=effective)
+    target = to_values(dst_map, track.path, prefer=resolved.get(own, own), values=effective)
     if target is None or target[0] in (own, resolved.get(own)):
         return None
     path_text, new_link = target
