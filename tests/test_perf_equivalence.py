@@ -515,3 +515,28 @@ def test_the_did_you_mean_index_by_last_segment_is_every_known_key_text_by_its_p
                 slow.setdefault(last, []).append(text)
         assert known._texts_by_last_segment == {last: tuple(texts) for last, texts in slow.items()}, version
 
+
+
+def test_guard_verdicts_judge_as_guard_holds_through_switches(reference_dir):
+    """Each guard judged once per values tree answers as guard_holds does, also after a switch is set through it."""
+    from ruamel.yaml import YAML
+
+    from k8s_migrate.charts.effective import GuardVerdicts, guard_holds, overlay, simple_guard
+
+    for chart, folder in (("helm-apim/all-in-one@4.2.x", "4.2.x"), ("helm-apim/all-in-one@4.6.x", "4.6.x")):
+        chart_map = load_chart_map(chart)
+        user = YAML(typ="safe").load((reference_dir / "helm-apim" / folder / "all-in-one" / "values.yaml").read_text())
+        values = overlay(chart_map.defaults_tree(), user)
+        guards = sorted({link.guard for link in chart_map.links if link.guard}
+                        | {c.get("guard") for c in chart_map.constants if c.get("guard")})
+        switches = [s for s in map(simple_guard, guards) if s is not None]
+        judge = GuardVerdicts(values)
+        changed = 0
+        for path, wanted in [(None, None), *switches[::3], *((p, not w) for p, w in switches[::5])]:
+            before = {g: judge(g) for g in guards}
+            if path is not None:
+                judge.set(path, wanted)
+            truth = {g: guard_holds(g, values) for g in guards}
+            assert {g: judge(g) for g in guards} == truth, (chart, path)
+            changed += before != truth
+        assert changed, "some switch changes some verdict"

@@ -20,7 +20,7 @@ from k8s_migrate.hub import ANY_ITEM, ANY_KEY, KeyPath, format_key, matches, par
 from k8s_migrate.request import known_version
 
 from .builtin import builtin_ids, resolve_id
-from .effective import guard_holds
+from .effective import GuardVerdicts
 
 HOLE = "{}"
 OTHER_HOLE = re.compile(r"\{\{.*?\}\}")
@@ -320,17 +320,19 @@ def to_toml(chart_map: ChartMap, path: KeyPath, value: Any,
 
 
 def to_values(chart_map: ChartMap, toml_key: str | KeyPath, prefer: str | None = None,
-              values: dict[str, Any] | None = None) -> tuple[str, ChartLink] | None:
+              values: dict[str, Any] | GuardVerdicts | None = None) -> tuple[str, ChartLink] | None:
     """The values path that feeds a TOML key in the new chart.
 
     Links whose guard is false under the values (the new chart's defaults under the user's own)
     lose to links whose guard holds; among the rest the user's own path wins, then unguarded links.
+    ``values`` may come as their GuardVerdicts, which a caller asking many keys keeps.
     """
     found = [(k, link) for k, link in chart_map.toml_to_values(toml_key) if link.kind != "embedded"]
     if not found:
         return None
     first = first_instance(chart_map)
-    verdicts = {id(link): guard_holds(link.guard, values) for _, link in found}
+    judge = values if isinstance(values, GuardVerdicts) else GuardVerdicts(values)
+    verdicts = {id(link): judge(link.guard) for _, link in found}
     found.sort(key=lambda kl: (verdicts[id(kl[1])] is False, kl[0] != prefer, kl[1].instance != first,
                                bool(kl[1].guard), kl[1].kind == "pattern"))
     return found[0]

@@ -58,6 +58,27 @@ def guard_holds(guard: str | None, values: dict[str, Any] | None) -> bool | None
         return None
 
 
+class GuardVerdicts:
+    """guard_holds over one values tree, each guard judged once: the tree may change only through ``set``."""
+
+    __slots__ = ("values", "_known")
+
+    def __init__(self, values: dict[str, Any] | None) -> None:
+        self.values = values
+        self._known: dict[str | None, bool | None] = {}
+
+    def __call__(self, guard: str | None) -> bool | None:
+        known = self._known
+        if guard not in known:
+            known[guard] = guard_holds(guard, self.values)
+        return known[guard]
+
+    def set(self, path: KeyPath, value: Any) -> None:
+        assert self.values is not None, "a switch is set in effective values"
+        effective_set(self.values, path, value)
+        self._known.clear()
+
+
 @lru_cache(maxsize=None)
 def guard_template(guard: str):
     """A guard parsed once per process, as render_string would parse it (a parse error is not cached)."""

@@ -82,8 +82,9 @@ def pair_instances(before: list[str], after: list[str], only: str | None = None)
 def render_model(chart_map: ChartMap, instance: str, values: dict[str, Any]) -> dict[str, Rendered]:
     """TOML key -> how the chart renders it for one instance, from effective values (a guard that cannot
     be judged counts as holding; a key with a guard judged true wins over one merely not judged false)."""
-    from ..charts.effective import guard_holds
+    from ..charts.effective import GuardVerdicts
 
+    guard_holds = GuardVerdicts(values)
     out: dict[str, Rendered] = {}
 
     def offer(key: str, found: Rendered) -> None:
@@ -93,7 +94,7 @@ def render_model(chart_map: ChartMap, instance: str, values: dict[str, Any]) -> 
 
     ranged: list[dict[str, Any]] = []  # constants inside a range: one per item the range renders
     for const in chart_map.constants:
-        verdict = guard_holds(const.get("guard"), values) if const.get("instance") in (None, instance) else False
+        verdict = guard_holds(const.get("guard")) if const.get("instance") in (None, instance) else False
         if verdict is not False and "[]" in const["toml"]:
             ranged.append(const)
         elif verdict is not False:
@@ -102,7 +103,7 @@ def render_model(chart_map: ChartMap, instance: str, values: dict[str, Any]) -> 
         here = link.instance in (None, instance)
         if not here or link.kind not in _RENDERED_LINKS or not link.toml:
             continue
-        verdict = guard_holds(link.guard, values)
+        verdict = guard_holds(link.guard)
         if verdict is not False:
             certain = verdict is True or not link.guard
             for key, value, values_path in _link_keys(link, values):

@@ -23,7 +23,7 @@ from ..charts.chartmap import (
     to_values,
 )
 from ..charts.deployment_rules import RuleContext, apply_rules
-from ..charts.effective import effective_set, guard_holds, overlay, simple_guard
+from ..charts.effective import GuardVerdicts, guard_holds, overlay, simple_guard
 from ..counting import counted
 from ..errors import UsageError
 from ..formats.text import SourceText, decode
@@ -108,6 +108,8 @@ class ValuesMigration:
     user_values: dict[str, Any] = field(default_factory=dict)
     effective: dict[str, Any] = field(default_factory=dict)  # the new chart's defaults under the user's values
     source_effective: dict[str, Any] = field(default_factory=dict)
+    new_guards: GuardVerdicts = field(default_factory=lambda: GuardVerdicts(None))  # guards over ``effective``
+    old_guards: GuardVerdicts = field(default_factory=lambda: GuardVerdicts(None))  # over ``source_effective``
     state: HubState = field(default_factory=lambda: HubState([]))
     removed: list[KeyPath] = field(default_factory=list)
     unexposed: list[Unexposed] = field(default_factory=list)
@@ -175,6 +177,7 @@ def read_links(m: ValuesMigration) -> None:
     m.user_values = plain(m.doc.data)
     m.effective = overlay(m.dst_map.defaults_tree(), m.user_values)
     m.source_effective = overlay(m.src_map.defaults_tree(), m.user_values)
+    m.new_guards, m.old_guards = GuardVerdicts(m.effective), GuardVerdicts(m.source_effective)
 
 
 def run_rules(m: ValuesMigration) -> None:
@@ -199,11 +202,11 @@ def place_leaf(m: ValuesMigration, leaf: FedLeaf, track: Track) -> Verdict | Non
     if not track.live:
         m.removed.append(leaf.values_path)
         return Verdict(then=(f"removed {own} from the values",))
-    target = to_values(m.dst_map, track.path, prefer=own, values=m.effective)
+    target = to_values(m.dst_map, track.path, prefer=own, values=m.new_guards)
     if target is not None:
         return place_at(m, leaf, track, target)
     toml_key = format_key(track.path)
-    if not carries_weight(leaf, track, m.src_map, m.dst_map, m.source_effective):
+    if not carries_weight(leaf, track, m.src_map, m.dst_map, m.old_guards):
         return Verdict(action="kept", then=(
             f"{m.dst_map.id} does not expose {toml_key}, and this value had no effect of its own "
             f"in {m.src_map.id} (its default, or a guard that did not hold); left at {own}, "
@@ -245,11 +248,11 @@ def through_guard(m: ValuesMigration, leaf: FedLeaf, toml_path: KeyPath, target:
     if new_path_text == own or not gated:
         return target, ""
     switch = simple_guard(gated[0].guard)
-    if guard_holds(leaf.link.guard, m.source_effective) is False:
+    if m.old_guards(leaf.link.guard) is False:
         return (own, gated[0]), ""
     if switch is not None:
         m.toggles.append(Toggle(switch, gated[0].guard, own, format_key(toml_path)))
-        effective_set(m.effective, switch[0], switch[1])
+        m.new_guards.set(switch[0], switch[1])
         return (own, gated[0]), ""
     return target, (f"{m.dst_map.id} reads {own} only when {gated[0].guard}, "
                     f"which does not hold with these values; written to {new_path_text}")
@@ -272,7 +275,7 @@ def write(m: ValuesMigration) -> None:
     m.report.extend(write_extra_configs(m.doc, m.dst_map, m.unexposed))
     resolved = {format_key(move.old): format_key(move.new) for move in m.moves}
     for leaf, track in m.also_tracks():
-        other_entry = feed_other_path(m.doc, m.dst_map, leaf, track, resolved, m.effective)
+        other_entry = feed_other_path(m.doc, m.dst_map, leaf, track, resolved, m.new_guards)
         if other_entry:
             m.report.add(other_entry)
     for (path, value), guard, own, toml_key in dict((t.switch, t) for t in m.toggles).values():
@@ -389,10 +392,10 @@ def migrate_embedded(m: ValuesMigration, path: KeyPath, text: str, line: int | N
 
 
 def carries_weight(leaf: FedLeaf, track: Track, src_map: ChartMap, dst_map: ChartMap,
-                   source_effective: dict[str, Any]) -> bool:
+                   source_guards: GuardVerdicts) -> bool:
     """Did this value shape the old configuration as a customisation? Not when the old chart's guard kept
     it out of deployment.toml, nor (within one chart lineage) when it was the old chart's default."""
-    if guard_holds(leaf.link.guard, source_effective) is False:
+    if source_guards(leaf.link.guard) is False:
         return False
     if track.events:
         return True
@@ -462,7 +465,7 @@ def other_toml_keys(chart_map: ChartMap, path: KeyPath, main_key: str,
 
 
 def feed_other_path(doc: ValuesDocument, dst_map: ChartMap, leaf: FedLeaf, track: Track, resolved: dict[str, str],
-                    effective: dict[str, Any]) -> Entry | None:
+                    effective: GuardVerdicts) -> Entry | None:
     """When the new chart reads a further key from another values path, write the value there too."""
     if not track.live:
         return None
