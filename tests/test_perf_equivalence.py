@@ -540,3 +540,140 @@ def test_guard_verdicts_judge_as_guard_holds_through_switches(reference_dir):
             assert {g: judge(g) for g in guards} == truth, (chart, path)
             changed += before != truth
         assert changed, "some switch changes some verdict"
+
+
+def _model_as_it_was(chart_map, instance, values):
+    """render_model before it carried paths (each key's values found from the root, texts parsed back)."""
+    import re
+
+    from k8s_migrate.charts.chartmap import apply_pattern
+    from k8s_migrate.charts.deployment_rules import ABSENT, lookup
+    from k8s_migrate.charts.effective import guard_holds
+    from k8s_migrate.migrate import default_changes as dc
+
+    def expand(pattern, toml, prefix=(), item=None):
+        for i, seg in enumerate(pattern):
+            if seg in ("[]", -1, "*"):
+                node = lookup(values, (*prefix, *pattern[:i]))
+                if not isinstance(node, list) or seg == "*":
+                    return
+                at = toml.index(seg) if seg in toml else None
+                for n, child in enumerate(node):
+                    new_toml = (*toml[:at], n, *toml[at + 1:]) if at is not None else toml
+                    yield from expand(pattern[i + 1:], new_toml, (*prefix, *pattern[:i], n), child)
+                return
+        yield (*prefix, *pattern), toml, item
+
+    def link_keys(link):
+        values_pattern, toml_pattern = parse_key(link.values), parse_key(link.toml)
+        if link.kind == "subtree":
+            table = lookup(values, values_pattern[:-1]) if values_pattern[-1:] == ("*",) == toml_pattern[-1:] else None
+            for name, value in table.items() if isinstance(table, dict) else ():
+                if value is not None and not isinstance(value, (dict, list)):
+                    yield (format_key((*toml_pattern[:-1], str(name))), apply_pattern(None, value, link.filter),
+                           format_key((*values_pattern[:-1], str(name))))
+            return
+        whole = bool(values_pattern) and values_pattern[-1] in ("[]", -1) and toml_pattern[-1:] == values_pattern[-1:]
+        if whole:
+            values_pattern, toml_pattern = values_pattern[:-1], toml_pattern[:-1]
+        for values_path, toml_path, item in expand(values_pattern, toml_pattern):
+            value = lookup(values, values_path)
+            if any(seg in ("[]", -1) for seg in toml_path) or value is ABSENT or value is None:
+                continue
+            if whole and isinstance(value, list) and link.pattern:
+                items = [dc._fill(link, v, v, values) for v in value]
+                rendered = dc.WIRED if any(i is dc.WIRED for i in items) else items
+            else:
+                rendered = dc._fill(link, value, item, values)
+            yield format_key(toml_path), rendered, format_key(values_path)
+
+    out = {}
+
+    def offer(key, found):
+        here = out.get(key)
+        if here is None or (found.certain and not here.certain):
+            out[key] = found
+
+    ranged = []
+    for const in chart_map.constants:
+        verdict = guard_holds(const.get("guard"), values) if const.get("instance") in (None, instance) else False
+        if verdict is not False and "[]" in const["toml"]:
+            ranged.append(const)
+        elif verdict is not False:
+            offer(const["toml"], dc.Rendered(const["value"], None, const.get("line"), None, verdict is True))
+    for link in chart_map.links:
+        if link.instance not in (None, instance) or link.kind not in dc._RENDERED_LINKS or not link.toml:
+            continue
+        verdict = guard_holds(link.guard, values)
+        if verdict is not False:
+            for key, value, values_path in link_keys(link):
+                offer(key, dc.Rendered(value, values_path, link.line, link, verdict is True or not link.guard))
+    for const in ranged:
+        head, _, tail = const["toml"].partition("[]")
+        item = re.compile(re.escape(head) + r"\[(\d+)\]")
+        for n in sorted({int(m.group(1)) for m in map(item.match, out) if m}):
+            offer(f"{head}[{n}]{tail}", dc.Rendered(const["value"], None, const.get("line"), None, False))
+    return out
+
+
+def _migrated_as_it_was(rendered, from_version, to_version):
+    from k8s_migrate.hub import HubKey
+    from k8s_migrate.migrate import default_changes as dc
+    from k8s_migrate.rules.apply import run
+    from k8s_migrate.rules.load import rule_chain
+
+    state = run([HubKey(parse_key(k), r.value, None, origin=k) for k, r in rendered.items()],
+                rule_chain(from_version, to_version))
+    out = {}
+    for track in state.tracks:
+        if track.live and track.origin is not None:
+            old = rendered[format_key(track.origin.path)]
+            out[format_key(track.path)] = dc.Rendered(track.value, old.values_path, old.line, old.link, old.certain)
+    return out
+
+
+def _seen(model):
+    return {k: (repr(r.value), r.values_path, r.line, id(r.link), r.certain) for k, r in model.items()}
+
+
+_MODEL_CHARTS = (("helm-apim/all-in-one@4.2.x", "4.2.x", "4.2.0"), ("helm-apim/all-in-one@4.6.x", "4.6.x", "4.6.0"))
+
+
+@st.composite
+def grown_values(draw):
+    """A reference values file with some leaves unset or changed and its gateway environments repeated."""
+    from ruamel.yaml import YAML
+
+    from k8s_migrate.hub import flatten, nest
+
+    folder = draw(st.sampled_from([f for _, f, _ in _MODEL_CHARTS]))
+    text = (Path(__file__).parent.parent.parent / "shared" / "reference" / "helm-apim" / folder / "all-in-one"
+            / "values.yaml").read_text()
+    flat = flatten(YAML(typ="safe").load(text))
+    for key in draw(st.lists(st.sampled_from(sorted(flat, key=str)), max_size=12)):
+        flat[key] = draw(st.none() | st.booleans() | st.integers(-2, 9000) | st.sampled_from(("", "x", "mysql")))
+    values = nest(flat.items())
+    gateway = (((values.get("wso2") or {}).get("apim") or {}).get("configurations") or {}).get("gateway")
+    if isinstance(gateway, dict) and isinstance(gateway.get("environments"), list) and gateway["environments"]:
+        gateway["environments"] = gateway["environments"] * draw(st.integers(0, 4))
+    return values
+
+
+@settings(max_examples=60 if LONG else 12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(grown_values())
+def test_render_model_and_its_migration_are_as_they_were(user):
+    """The render model carries its keys' paths and walks each list item once: the same model, and the same
+    model through the rule packs, as when each key's value was looked up from the root and its text parsed back."""
+    from k8s_migrate.charts.effective import overlay
+    from k8s_migrate.migrate import default_changes as dc
+
+    models = []
+    for chart, _, version in _MODEL_CHARTS:
+        chart_map = load_chart_map(chart)
+        values = overlay(chart_map.defaults_tree(), user)
+        for instance in [i["instance"] for i in chart_map.instances]:
+            new, old = dc.render_model(chart_map, instance, values), _model_as_it_was(chart_map, instance, values)
+            assert _seen(new) == _seen(old), (chart, instance)
+            models.append((new, old, version))
+    for new, old, version in models:
+        assert _seen(dc.migrated(new, version, "4.6.0")) == _seen(_migrated_as_it_was(old, version, "4.6.0"))
