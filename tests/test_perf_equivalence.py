@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from k8s_migrate.charts.builtin import builtin_source
-from k8s_migrate.charts.chartmap import builtin_ids, load_chart_map
+from k8s_migrate.charts.chartmap import builtin_ids, load_chart_map, to_values, to_values_path
 from k8s_migrate.formats import values as fv
 from k8s_migrate.formats.text import decode
 from k8s_migrate.hub import format_key, parse_key
@@ -80,6 +80,14 @@ def test_links_kept_by_shape_are_those_the_linear_scan_finds(case, first_instanc
     slow = [(t, id(link)) for t, link in chart_map._translate_slowly(path, side, other, instance)]
     assert [(t, id(link)) for t, link in chart_map._translate(path, side, other, instance)] == slow
     assert [(t, id(link)) for t, link in chart_map._translate(format_key(path), side, other, instance)] == slow
+    as_paths = chart_map.values_to_toml_paths(path) if side == "values" else chart_map.toml_to_values_paths(path)
+    assert [(format_key(p), id(link)) for p, link in as_paths] == [(t, id(link)) for t, link in
+                                                                  chart_map._translate_slowly(path, side, other, None)]
+    if side == "toml":
+        for prefer in [None, *(p for p, _ in as_paths)]:
+            by_text = to_values(chart_map, format_key(path), None if prefer is None else format_key(prefer))
+            by_path = to_values_path(chart_map, path, prefer)
+            assert (by_text and (by_text[0], id(by_text[1]))) == (by_path and (format_key(by_path[0]), id(by_path[1])))
 
 
 def test_a_copied_map_with_edited_links_is_indexed_afresh():

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from k8s_migrate.data import mappings_dir
 from k8s_migrate.errors import UsageError
@@ -25,6 +25,9 @@ from .effective import GuardVerdicts
 HOLE = "{}"
 OTHER_HOLE = re.compile(r"\{\{.*?\}\}")
 ADD = re.compile(r"^add\s+(-?\d+)$")
+
+
+Key = TypeVar("Key", str, KeyPath)  # a key as text, or as its segments
 
 
 class UnknownChartError(ValueError):
@@ -105,22 +108,33 @@ class ChartMap:
         """Values paths that feed a TOML key (its text or its segments), with the link that says how."""
         return self._translate(toml_key, "toml", "values", instance)
 
+    def values_to_toml_paths(self, values_path: KeyPath) -> list[tuple[KeyPath, ChartLink]]:
+        """values_to_toml, each TOML key as its segments."""
+        return self._translate_paths(values_path, "values", "toml")
+
+    def toml_to_values_paths(self, toml_path: KeyPath) -> list[tuple[KeyPath, ChartLink]]:
+        """toml_to_values, each values path as its segments."""
+        return self._translate_paths(toml_path, "toml", "values")
+
     def _translate(self, key: str | KeyPath, side: str, other: str,
                    instance: str | None) -> list[tuple[str, ChartLink]]:
         path = parse_key(key) if isinstance(key, str) else key
         index = self._link_index(side, other)
         if index is None:
             return self._translate_slowly(path, side, other, instance)
-        return self._translate_indexed(index, path, instance)
+        return [(format_key(target), link) for target, link in self._translate_indexed(index, path, instance)]
 
-    def _translate_indexed(self, index: "LinkIndex", path: KeyPath,
-                           instance: str | None) -> list[tuple[str, ChartLink]]:
-        out: list[tuple[str, ChartLink]] = []
-        for link, here, there in index.matching(path):
-            if instance and link.instance != instance:
-                continue
-            out.append((format_key(substitute(here, there, path)), link))
-        return out
+    def _translate_paths(self, path: KeyPath, side: str, other: str) -> list[tuple[KeyPath, ChartLink]]:
+        index = self._link_index(side, other)
+        if index is None:
+            return [(parse_key(text), link) for text, link in self._translate_slowly(path, side, other, None)]
+        return self._translate_indexed(index, path, None)
+
+    @staticmethod
+    def _translate_indexed(index: "LinkIndex", path: KeyPath,
+                           instance: str | None) -> list[tuple[KeyPath, ChartLink]]:
+        return [(substitute(here, there, path), link) for link, here, there in index.matching(path)
+                if not instance or link.instance == instance]
 
     def _link_index(self, side: str, other: str) -> "LinkIndex | None":
         """The links parsed once, in a trie by segment; rebuilt when ``links`` is replaced (a copy)."""
@@ -302,17 +316,18 @@ def first_instance(chart_map: ChartMap) -> str | None:
     return chart_map.instances[0]["instance"] if chart_map.instances else None
 
 
-def in_first_instance(chart_map: ChartMap, links: list[tuple[str, ChartLink]]) -> list[tuple[str, ChartLink]]:
+def in_first_instance(chart_map: ChartMap, links: list[tuple[Key, ChartLink]]) -> list[tuple[Key, ChartLink]]:
     """The links of the chart's first instance, or all of them when it has none of these."""
     first = first_instance(chart_map)
     return [(k, link) for k, link in links if link.instance == first] or links if first else links
 
 
 def to_toml(chart_map: ChartMap, path: KeyPath, value: Any,
-            links: list[tuple[str, ChartLink]] | None = None) -> tuple[str, ChartLink] | None:
-    """The TOML key a values leaf feeds, preferring unguarded links. ``links``: the path's values_to_toml."""
-    found = in_first_instance(chart_map, chart_map.values_to_toml(path) if links is None else links)
-    found = [(k, link) for k, link in found if link.kind != "embedded"]
+            links: list[tuple[Key, ChartLink]] | None = None) -> tuple[Key, ChartLink] | None:
+    """The TOML key a values leaf feeds, preferring unguarded links. ``links``: the path's values_to_toml (or
+    values_to_toml_paths: the key comes as they give it)."""
+    asked: list[tuple[Any, ChartLink]] = chart_map.values_to_toml(path) if links is None else links
+    found = [(k, link) for k, link in in_first_instance(chart_map, asked) if link.kind != "embedded"]
     if not found:
         return None
     found.sort(key=lambda kl: (bool(kl[1].guard), kl[1].kind == "pattern"))
@@ -327,7 +342,19 @@ def to_values(chart_map: ChartMap, toml_key: str | KeyPath, prefer: str | None =
     lose to links whose guard holds; among the rest the user's own path wins, then unguarded links.
     ``values`` may come as their GuardVerdicts, which a caller asking many keys keeps.
     """
-    found = [(k, link) for k, link in chart_map.toml_to_values(toml_key) if link.kind != "embedded"]
+    return _preferred(chart_map, chart_map.toml_to_values(toml_key), prefer, values)
+
+
+def to_values_path(chart_map: ChartMap, toml_path: KeyPath, prefer: KeyPath | None = None,
+                   values: dict[str, Any] | GuardVerdicts | None = None,
+                   links: list[tuple[KeyPath, ChartLink]] | None = None) -> tuple[KeyPath, ChartLink] | None:
+    """to_values with paths as segments. ``links``: the key's toml_to_values_paths."""
+    return _preferred(chart_map, chart_map.toml_to_values_paths(toml_path) if links is None else links, prefer, values)
+
+
+def _preferred(chart_map: ChartMap, links: list[tuple[Key, ChartLink]], prefer: Key | None,
+               values: dict[str, Any] | GuardVerdicts | None) -> tuple[Key, ChartLink] | None:
+    found = [(k, link) for k, link in links if link.kind != "embedded"]
     if not found:
         return None
     first = first_instance(chart_map)
@@ -339,7 +366,7 @@ def to_values(chart_map: ChartMap, toml_key: str | KeyPath, prefer: str | None =
 
 
 def embedded_link(chart_map: ChartMap, path: KeyPath,
-                  links: list[tuple[str, ChartLink]] | None = None) -> ChartLink | None:
+                  links: list[tuple[Key, ChartLink]] | None = None) -> ChartLink | None:
     """The link of a values string the chart pastes into deployment.toml as TOML text (extraConfigs)."""
     for _, link in chart_map.values_to_toml(path) if links is None else links:
         if link.kind == "embedded":

@@ -49,7 +49,7 @@ def without_service_hosts(value: Any, names: tuple[str, ...], old_side: bool = F
 WIRED = object()  # a value the template builds from the release or chart name: not modelled
 
 
-@dataclass
+@dataclass(slots=True)
 class Rendered:
     """One TOML key as a chart renders it: its value, and the values path that feeds it (None: the template)."""
 

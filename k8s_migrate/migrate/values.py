@@ -13,6 +13,7 @@ from typing import Any, Iterator, NamedTuple, Protocol
 from ..charts.chartmap import (
     ChartLink,
     ChartMap,
+    Key,
     apply_pattern,
     chart_version,
     embedded_link,
@@ -21,6 +22,7 @@ from ..charts.chartmap import (
     load_map,
     to_toml,
     to_values,
+    to_values_path,
 )
 from ..charts.deployment_rules import RuleContext, apply_rules
 from ..charts.effective import GuardVerdicts, guard_holds, overlay, simple_guard
@@ -54,14 +56,14 @@ class ValuesOptions(Request):
 Leaf = tuple[KeyPath, Any, int | None]  # a values path, its value, its line
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FedLeaf:
     """One values leaf and the TOML key it feeds through a link of the source chart."""
 
     values_path: KeyPath
     value: Any
     line: int | None
-    toml_key: str
+    toml_path: KeyPath
     link: ChartLink
 
 
@@ -122,6 +124,12 @@ class ValuesMigration:
     def also_tracks(self) -> Iterator[tuple[FedLeaf, Track]]:
         return zip(self.also, self.state.tracks[len(self.fed):len(self.fed) + len(self.also)], strict=True)
 
+    def placed(self) -> None:
+        """Written: what each fed leaf became is in the report and the document, so the leaves, their tracks and
+        the moves go (a large file's weigh more than the checks that follow); the rules' findings stay."""
+        self.fed, self.also, self.moves, self.removed, self.unexposed, self.toggles = [], [], [], [], [], []
+        self.state = HubState([], self.state.findings, self.state.withheld)
+
 
 @collector_paused
 def migrate_values(data: bytes, name: str, options: ValuesOptions) -> Result:
@@ -131,6 +139,7 @@ def migrate_values(data: bytes, name: str, options: ValuesOptions) -> Result:
     run_rules(m)
     place(m)
     write(m)
+    m.placed()
     chart_level(m)
     if m.alias is not None:
         under_alias(m.report, m.alias, m.dst_map, m.src_map)
@@ -161,7 +170,7 @@ def read_links(m: ValuesMigration) -> None:
     """Sort the leaves by the source chart's links: embedded TOML (migrated where it stands), leaves that feed
     TOML keys, and chart-level leaves. Then the values Helm sees, with the embedded TOML migrated."""
     for path, value, line in m.doc.leaves():
-        links = m.src_map.values_to_toml(path)
+        links = m.src_map.values_to_toml_paths(path)
         embedded = embedded_link(m.src_map, path, links)
         if embedded is not None and isinstance(value, str):
             m.report.extend(migrate_embedded(m, path, value, line))
@@ -170,10 +179,10 @@ def read_links(m: ValuesMigration) -> None:
         if hit is None or part_of_each_item(m.src_map, m.dst_map, path, hit[1]):
             m.chart_only.append((path, value, line))
             continue
-        toml_key, link = hit
-        m.fed.append(FedLeaf(path, value, line, toml_key, link))
+        toml_path, link = hit
+        m.fed.append(FedLeaf(path, value, line, toml_path, link))
         m.also.extend(FedLeaf(path, value, line, key, other)
-                      for key, other in other_toml_keys(m.src_map, path, toml_key, links))
+                      for key, other in other_toml_keys(m.src_map, path, toml_path, links))
     m.user_values = plain(m.doc.data)
     m.effective = overlay(m.dst_map.defaults_tree(), m.user_values)
     m.source_effective = overlay(m.src_map.defaults_tree(), m.user_values)
@@ -181,7 +190,7 @@ def read_links(m: ValuesMigration) -> None:
 
 
 def run_rules(m: ValuesMigration) -> None:
-    keys = [HubKey(parse_key(leaf.toml_key),
+    keys = [HubKey(leaf.toml_path,
                    apply_pattern(leaf.link.pattern, leaf.value, leaf.link.filter),
                    leaf.line, origin=format_key(leaf.values_path)) for leaf in m.fed + m.also]
     m.state = run(keys, rule_chain(m.src_version, m.dst_version), m.options.rule_context())
@@ -202,9 +211,10 @@ def place_leaf(m: ValuesMigration, leaf: FedLeaf, track: Track) -> Verdict | Non
     if not track.live:
         m.removed.append(leaf.values_path)
         return Verdict(then=(f"removed {own} from the values",))
-    target = to_values(m.dst_map, track.path, prefer=own, values=m.new_guards)
+    links = m.dst_map.toml_to_values_paths(track.path)
+    target = to_values_path(m.dst_map, track.path, prefer=leaf.values_path, values=m.new_guards, links=links)
     if target is not None:
-        return place_at(m, leaf, track, target)
+        return place_at(m, leaf, track, target, links)
     toml_key = format_key(track.path)
     if not carries_weight(leaf, track, m.src_map, m.dst_map, m.old_guards):
         return Verdict(action="kept", then=(
@@ -220,9 +230,12 @@ def place_leaf(m: ValuesMigration, leaf: FedLeaf, track: Track) -> Verdict | Non
         "Set it through a ConfigMap override of deployment.toml (or extraConfigs where the chart has it)",))
 
 
-def place_at(m: ValuesMigration, leaf: FedLeaf, track: Track, target: tuple[str, ChartLink]) -> Verdict:
-    """A key the new chart reads from a values path: its value there, and the verdict that says so."""
-    (new_path_text, new_link), guard_note = through_guard(m, leaf, track.path, target)
+def place_at(m: ValuesMigration, leaf: FedLeaf, track: Track, target: tuple[KeyPath, ChartLink],
+             links: list[tuple[KeyPath, ChartLink]]) -> Verdict:
+    """A key the new chart reads from a values path: its value there, and the verdict that says so. ``links``:
+    every values path the new chart reads the key from."""
+    (new_path, new_link), guard_note = through_guard(m, leaf, track.path, target, links)
+    new_path_text = format_key(new_path)
     new_value = value_for(leaf, track, new_link)
     action, reported_value, notes = ruled_action(track), track.value, [guard_note]
     if same_lineage(m.src_map, m.dst_map) and takes_new_default(m.src_map, m.dst_map, leaf.values_path,
@@ -230,7 +243,7 @@ def place_at(m: ValuesMigration, leaf: FedLeaf, track: Track, target: tuple[str,
         new_value = reported_value = m.dst_map.defaults[new_path_text]
         action = "defaulted"
         notes.append(default_note(m.src_map, m.dst_map))
-    m.moves.append(Move(leaf.values_path, parse_key(new_path_text), leaf.value, new_value))
+    m.moves.append(Move(leaf.values_path, new_path, leaf.value, new_value))
     if new_path_text != format_key(leaf.values_path) and action in ("kept", "renamed"):
         action = "moved" if action == "kept" else action
         notes.append(f"values path {format_key(leaf.values_path)} -> {new_path_text}")
@@ -238,24 +251,23 @@ def place_at(m: ValuesMigration, leaf: FedLeaf, track: Track, target: tuple[str,
                    new_key=new_path_text if action == "moved" and not track.events else AS_RULED)
 
 
-def through_guard(m: ValuesMigration, leaf: FedLeaf, toml_path: KeyPath, target: tuple[str, ChartLink]
-                  ) -> tuple[tuple[str, ChartLink], str]:
+def through_guard(m: ValuesMigration, leaf: FedLeaf, toml_path: KeyPath, target: tuple[KeyPath, ChartLink],
+                  links: list[tuple[KeyPath, ChartLink]]) -> tuple[tuple[KeyPath, ChartLink], str]:
     """When the new chart also reads the key from the leaf's own path under a guard: keep it there when it had
     no effect before either, or set the guard's switch; else say why it goes elsewhere."""
-    own = format_key(leaf.values_path)
-    new_path_text = target[0]
-    gated = [link for k, link in m.dst_map.toml_to_values(toml_path) if k == own]
-    if new_path_text == own or not gated:
+    own = leaf.values_path
+    gated = [link for k, link in links if k == own]
+    if target[0] == own or not gated:
         return target, ""
     switch = simple_guard(gated[0].guard)
     if m.old_guards(leaf.link.guard) is False:
         return (own, gated[0]), ""
     if switch is not None:
-        m.toggles.append(Toggle(switch, gated[0].guard, own, format_key(toml_path)))
+        m.toggles.append(Toggle(switch, gated[0].guard, format_key(own), format_key(toml_path)))
         m.new_guards.set(switch[0], switch[1])
         return (own, gated[0]), ""
-    return target, (f"{m.dst_map.id} reads {own} only when {gated[0].guard}, "
-                    f"which does not hold with these values; written to {new_path_text}")
+    return target, (f"{m.dst_map.id} reads {format_key(own)} only when {gated[0].guard}, "
+                    f"which does not hold with these values; written to {format_key(target[0])}")
 
 
 def value_for(leaf: FedLeaf, track: Track, new_link: ChartLink) -> Any:
@@ -452,10 +464,11 @@ def write_extra_configs(doc: ValuesDocument, dst_map: ChartMap, unexposed: list[
     return entries
 
 
-def other_toml_keys(chart_map: ChartMap, path: KeyPath, main_key: str,
-                    links: list[tuple[str, ChartLink]] | None = None) -> list[tuple[str, ChartLink]]:
+def other_toml_keys(chart_map: ChartMap, path: KeyPath, main_key: Key,
+                    links: list[tuple[Key, ChartLink]] | None = None) -> list[tuple[Key, ChartLink]]:
     """The other TOML keys one values leaf feeds (one database type feeds apim_db and shared_db)."""
-    found = in_first_instance(chart_map, chart_map.values_to_toml(path) if links is None else links)
+    asked: list[tuple[Any, ChartLink]] = chart_map.values_to_toml(path) if links is None else links
+    found = in_first_instance(chart_map, asked)
     seen, out = {main_key}, []
     for key, link in found:
         if key not in seen and link.kind != "embedded":
