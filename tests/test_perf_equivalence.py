@@ -685,3 +685,60 @@ def test_render_model_and_its_migration_are_as_they_were(user):
             models.append((new, old, version))
     for new, old, version in models:
         assert _seen(dc.migrated(new, version, "4.6.0")) == _seen(_migrated_as_it_was(old, version, "4.6.0"))
+
+
+def _guard_by_the_engine(guard, values):
+    """guard_holds as it was: every guard through the template engine."""
+    from k8s_migrate.charts.effective import guard_template
+    from k8s_migrate.charts.gotemplate import strip_no_value
+
+    if not guard or values is None or "$" in guard:
+        return None
+    try:
+        templates, nodes = guard_template(guard)
+        return strip_no_value(templates.execute(nodes, "<string>", {"Values": values})) == "1"
+    except Exception:
+        return None
+
+
+_NAMES = st.sampled_from(("a", "b", "enabled", "_x", "A1"))
+_SCALARS = (st.none() | st.booleans() | st.integers(-1, 1) | st.sampled_from((0.0, 1.5, "", "x", "false"))
+            | st.dates() | st.tuples())
+
+
+def _field_guards():
+    chain = st.lists(_NAMES, min_size=1, max_size=4).map(lambda names: ".Values." + ".".join(names))
+    space = st.sampled_from(("", " ", "  ", "\t", "\n", "\u00a0"))
+    forms = st.sampled_from(("{f}", "not {f}", "not ({f})", "not( {f} )", "not({f})", "not {f})", "{f})",
+                             "(not {f})", "and {f} {f}", "{f}.", "not  (  {f}  )"))
+    return st.builds(lambda form, f, s1, s2: s1 + form.format(f=f) + s2, forms, chain, space, space)
+
+
+@settings(max_examples=1500 if LONG else 300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_field_guards(), st.recursive(_SCALARS, lambda inner: st.lists(inner, max_size=2)
+                                     | st.dictionaries(_NAMES, inner, max_size=4), max_leaves=12))
+@example(".Values.a.b", {"a": None})
+@example(".Values.a.b", {"a": [1]})
+@example("not (.Values.a)", {})
+def test_plain_field_guards_are_judged_as_the_engine_judges_them(guard, values):
+    """A guard that only reads one field chain is told without the template engine, with the engine's answer
+    (nil on the way: None; a value that is not plain data: the engine decides)."""
+    from k8s_migrate.charts.effective import guard_holds
+
+    values = {"a": values} if not isinstance(values, dict) else values
+    assert guard_holds(guard, values) == _guard_by_the_engine(guard, values), (guard, values)
+
+
+def test_the_charts_guards_are_judged_as_the_engine_judges_them(reference_dir):
+    from ruamel.yaml import YAML
+
+    from k8s_migrate.charts.effective import guard_holds, overlay
+
+    for chart in sorted(builtin_ids())[::3]:
+        chart_map = load_chart_map(chart)
+        guards = sorted({link.guard for link in chart_map.links if link.guard}
+                        | {c.get("guard") for c in chart_map.constants if c.get("guard")})
+        for user in ({}, YAML(typ="safe").load((reference_dir / "helm-apim" / "4.6.x" / "all-in-one" /
+                                                "values.yaml").read_text())):
+            values = overlay(chart_map.defaults_tree(), user)
+            assert [guard_holds(g, values) for g in guards] == [_guard_by_the_engine(g, values) for g in guards]
