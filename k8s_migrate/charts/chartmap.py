@@ -133,8 +133,16 @@ class ChartMap:
     @staticmethod
     def _translate_indexed(index: "LinkIndex", path: KeyPath,
                            instance: str | None) -> list[tuple[KeyPath, ChartLink]]:
-        return [(substitute(here, there, path), link) for link, here, there in index.matching(path)
-                if not instance or link.instance == instance]
+        out: list[tuple[KeyPath, ChartLink]] = []
+        targets: dict[tuple[int, int], KeyPath] = {}  # links of several instances share their patterns
+        for link, here, there in index.matching(path):
+            if instance and link.instance != instance:
+                continue
+            target = targets.get((id(here), id(there)))
+            if target is None:
+                target = targets[(id(here), id(there))] = substitute(here, there, path)
+            out.append((target, link))
+        return out
 
     def _link_index(self, side: str, other: str) -> "LinkIndex | None":
         """The links parsed once, in a trie by segment; rebuilt when ``links`` is replaced (a copy)."""
@@ -184,6 +192,7 @@ class LinkIndex:
     def build(cls, links: list[ChartLink], side: str, other: str) -> "LinkIndex | None":
         """None when a link's key does not parse (the slow path then raises as it always did)."""
         index = cls()
+        patterns: dict[KeyPath, KeyPath] = {}  # one tuple per pattern: the instances' links share theirs
         for link in links:
             here_text, there_text = getattr(link, side), getattr(link, other)
             if there_text is None or here_text is None:
@@ -192,6 +201,7 @@ class LinkIndex:
                 here, there = parse_key(here_text), parse_key(there_text)
             except ValueError:
                 return None
+            here, there = patterns.setdefault(here, here), patterns.setdefault(there, there)
             node = index.root
             for seg in here:
                 node = node["children"].setdefault(seg, {"children": {}, "exact": [], "subtree": []})
