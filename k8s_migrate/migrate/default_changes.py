@@ -108,9 +108,9 @@ def render_model(chart_map: ChartMap, instance: str, values: dict[str, Any]) -> 
         verdict = guard_holds(link.guard)
         if verdict is not False:
             certain = verdict is True or not link.guard
-            for toml_path, value, values_path in _link_keys(link, values):
-                offer(format_key(toml_path), Rendered(value, format_key(values_path), link.line, link, certain,
-                                                      toml_path, values_path))
+            for toml_path, value, values_path, texts in _link_keys(link, values):
+                toml_text, values_text = texts or (format_key(toml_path), format_key(values_path))
+                offer(toml_text, Rendered(value, values_text, link.line, link, certain, toml_path, values_path))
     for const in ranged:
         head, _, tail = const["toml"].partition("[]")
         item = re.compile(re.escape(head) + r"\[(\d+)\]")
@@ -120,18 +120,21 @@ def render_model(chart_map: ChartMap, instance: str, values: dict[str, Any]) -> 
 
 
 def _link_keys(link: ChartLink, values: dict[str, Any]):
-    """(TOML path, rendered value, values path) for each key one link renders from the values."""
+    """(TOML path, rendered value, values path, their texts or None) for each key one link renders from the
+    values."""
     values_pattern, toml_pattern = parse_key(link.values), parse_key(link.toml)
     if link.kind == "subtree":
         table = lookup(values, values_pattern[:-1]) if values_pattern[-1:] == ("*",) == toml_pattern[-1:] else None
         for name, value in table.items() if isinstance(table, dict) else ():
             if value is not None and not isinstance(value, (dict, list)):
                 yield (parse_key(format_key((*toml_pattern[:-1], str(name)))), apply_pattern(None, value, link.filter),
-                       parse_key(format_key((*values_pattern[:-1], str(name)))))  # a user's key, as its text reads
+                       parse_key(format_key((*values_pattern[:-1], str(name)))), None)  # a user's key, as it reads
         return
     whole = bool(values_pattern) and values_pattern[-1] in _ITEMS and toml_pattern[-1:] == values_pattern[-1:]
     if whole:  # a list of scalars renders as one TOML array
         values_pattern, toml_pattern = values_pattern[:-1], toml_pattern[:-1]
+    values_text, toml_text = _item_pieces(values_pattern), _item_pieces(toml_pattern)
+    slots = [i for i, seg in enumerate(values_pattern) if seg in _ITEMS]
     for values_path, toml_path, item, value in _expand(values, values_pattern, toml_pattern):
         if value is ABSENT or value is None or ANY_ITEM in toml_path or "[]" in toml_path:
             continue  # (a value that fills every item of a list the chart ranges over elsewhere: not a key)
@@ -140,7 +143,26 @@ def _link_keys(link: ChartLink, values: dict[str, Any]):
             rendered = WIRED if any(i is WIRED for i in items) else items
         else:
             rendered = _fill(link, value, item, values)
-        yield toml_path, rendered, values_path
+        texts = None
+        if values_text is not None and toml_text is not None:
+            indices = [f"[{values_path[i]}]" for i in slots]
+            texts = (_filled(toml_text, indices), _filled(values_text, indices))
+        yield toml_path, rendered, values_path, texts
+
+
+def _item_pieces(pattern: KeyPath) -> list[str] | None:
+    """A pattern's text cut at its item segments (``[]``), which the expansion fills in order with the items'
+    indices: the concrete path's text without formatting it. None when a quoted key holds ``[]`` itself."""
+    text = format_key(pattern) if pattern else ""
+    pieces = text.split("[]")
+    return pieces if pattern and len(pieces) - 1 == sum(seg in _ITEMS for seg in pattern) else None
+
+
+def _filled(pieces: list[str], indices: list[str]) -> str:
+    out = [pieces[0]]
+    for n, piece in enumerate(pieces[1:]):
+        out += (indices[n] if n < len(indices) else "[]", piece)
+    return "".join(out)
 
 
 def _expand(node: Any, pattern: KeyPath, toml: KeyPath, prefix: KeyPath = (), item: Any = None):
@@ -202,10 +224,11 @@ def migrated(rendered: dict[str, Rendered], from_version: str, to_version: str) 
     keys = [HubKey(r.toml_path or parse_key(k), r.value, None, origin=k) for k, r in rendered.items()]
     state = run(keys, rule_chain(from_version, to_version))
     out = {}
-    for track, old in zip(state.tracks, rendered.values(), strict=False):  # an input key's track comes in its order
+    for (key, old), track in zip(rendered.items(), state.tracks, strict=False):  # an input key's track: in order
         if track.live:
-            out[format_key(track.path)] = Rendered(track.value, old.values_path, old.line, old.link, old.certain,
-                                                   track.path, old.values_key)
+            new_key = key if track.path == track.input_key.path else format_key(track.path)
+            out[new_key] = Rendered(track.value, old.values_path, old.line, old.link, old.certain, track.path,
+                                    old.values_key)
     return out
 
 
