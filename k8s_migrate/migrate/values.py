@@ -65,6 +65,7 @@ class FedLeaf:
     line: int | None
     toml_path: KeyPath
     link: ChartLink
+    own: str  # the values path's text
 
 
 class Toggle(NamedTuple):
@@ -180,8 +181,9 @@ def read_links(m: ValuesMigration) -> None:
             m.chart_only.append((path, value, line))
             continue
         toml_path, link = hit
-        m.fed.append(FedLeaf(path, value, line, toml_path, link))
-        m.also.extend(FedLeaf(path, value, line, key, other)
+        own = format_key(path)
+        m.fed.append(FedLeaf(path, value, line, toml_path, link, own))
+        m.also.extend(FedLeaf(path, value, line, key, other, own)
                       for key, other in other_toml_keys(m.src_map, path, toml_path, links))
     m.user_values = plain(m.doc.data)
     m.effective = overlay(m.dst_map.defaults_tree(), m.user_values)
@@ -192,7 +194,7 @@ def read_links(m: ValuesMigration) -> None:
 def run_rules(m: ValuesMigration) -> None:
     keys = [HubKey(leaf.toml_path,
                    apply_pattern(leaf.link.pattern, leaf.value, leaf.link.filter),
-                   leaf.line, origin=format_key(leaf.values_path)) for leaf in m.fed + m.also]
+                   leaf.line, origin=leaf.own) for leaf in m.fed + m.also]
     m.state = run(keys, rule_chain(m.src_version, m.dst_version), m.options.rule_context())
 
 
@@ -207,7 +209,7 @@ def place(m: ValuesMigration) -> None:
 def place_leaf(m: ValuesMigration, leaf: FedLeaf, track: Track) -> Verdict | None:
     """Removed, left where the new chart does not read it, kept for review, placed, or (None) bound for
     extraConfigs."""
-    own = format_key(leaf.values_path)
+    own = leaf.own
     if not track.live:
         m.removed.append(leaf.values_path)
         return Verdict(then=(f"removed {own} from the values",))
@@ -235,18 +237,18 @@ def place_at(m: ValuesMigration, leaf: FedLeaf, track: Track, target: tuple[KeyP
     """A key the new chart reads from a values path: its value there, and the verdict that says so. ``links``:
     every values path the new chart reads the key from."""
     (new_path, new_link), guard_note = through_guard(m, leaf, track.path, target, links)
-    new_path_text = format_key(new_path)
+    new_path_text = leaf.own if new_path == leaf.values_path else format_key(new_path)
     new_value = value_for(leaf, track, new_link)
     action, reported_value, notes = ruled_action(track), track.value, [guard_note]
-    if same_lineage(m.src_map, m.dst_map) and takes_new_default(m.src_map, m.dst_map, leaf.values_path,
+    if same_lineage(m.src_map, m.dst_map) and takes_new_default(m.src_map, m.dst_map, leaf.own,
                                                                new_path_text, leaf.value, new_value):
         new_value = reported_value = m.dst_map.defaults[new_path_text]
         action = "defaulted"
         notes.append(default_note(m.src_map, m.dst_map))
     m.moves.append(Move(leaf.values_path, new_path, leaf.value, new_value))
-    if new_path_text != format_key(leaf.values_path) and action in ("kept", "renamed"):
+    if new_path_text != leaf.own and action in ("kept", "renamed"):
         action = "moved" if action == "kept" else action
-        notes.append(f"values path {format_key(leaf.values_path)} -> {new_path_text}")
+        notes.append(f"values path {leaf.own} -> {new_path_text}")
     return Verdict(action=action, new_value=reported_value, then=tuple(notes),
                    new_key=new_path_text if action == "moved" and not track.events else AS_RULED)
 
@@ -411,7 +413,7 @@ def carries_weight(leaf: FedLeaf, track: Track, src_map: ChartMap, dst_map: Char
         return False
     if track.events:
         return True
-    old_default = src_map.defaults.get(format_key(leaf.values_path), _NONE)
+    old_default = src_map.defaults.get(leaf.own, _NONE)
     return not (same_lineage(src_map, dst_map) and old_default is not _NONE and same_value(leaf.value, old_default))
 
 
@@ -457,7 +459,7 @@ def write_extra_configs(doc: ValuesDocument, dst_map: ChartMap, unexposed: list[
             entries.append(entry_for(track, Verdict(action="moved", new_key=f"{extra}: {format_key(track.path)}", then=(
                 f"{dst_map.id} does not expose {format_key(track.path)}; written into {extra}, which the chart "
                 f"pastes into deployment.toml (answers file `unexposed: keep` keeps it at "
-                f"{format_key(leaf.values_path)})",))))
+                f"{leaf.own})",))))
         from ruamel.yaml.scalarstring import LiteralScalarString
 
         doc.set(parse_key(extra), LiteralScalarString(toml.dumps()))
@@ -482,7 +484,7 @@ def feed_other_path(doc: ValuesDocument, dst_map: ChartMap, leaf: FedLeaf, track
     """When the new chart reads a further key from another values path, write the value there too."""
     if not track.live:
         return None
-    own = format_key(leaf.values_path)
+    own = leaf.own
     target = to_values(dst_map, track.path, prefer=resolved.get(own, own), values=effective)
     if target is None or target[0] in (own, resolved.get(own)):
         return None
@@ -523,10 +525,10 @@ def same_lineage(src_map: ChartMap, dst_map: ChartMap) -> bool:
     return src_map.id.split("@")[0] == dst_map.id.split("@")[0]
 
 
-def takes_new_default(src_map: ChartMap, dst_map: ChartMap, old_path: KeyPath, new_path_text: str,
+def takes_new_default(src_map: ChartMap, dst_map: ChartMap, old_path_text: str, new_path_text: str,
                       old_value: Any, new_value: Any) -> bool:
     """A value left at the old chart's default takes the new chart's default when that differs."""
-    old_default = src_map.defaults.get(format_key(old_path), _NONE)
+    old_default = src_map.defaults.get(old_path_text, _NONE)
     new_default = dst_map.defaults.get(new_path_text, _NONE)
     return (old_default is not _NONE and new_default is not _NONE and same_value(old_value, old_default)
             and not same_value(new_default, new_value))
@@ -637,7 +639,7 @@ def carry_chart_value(doc: ValuesDocument, src_map: ChartMap, dst_map: ChartMap,
     if not known and not (parent and dst_map.defaults.get(parent) == {}):
         return Entry("review", key, key, value, value, line=line, origin=key,
                      message=f"{dst_map.id} has no value at {key}; kept where it is, check where it belongs")
-    if known and takes_new_default(src_map, dst_map, path, key, value, value):
+    if known and takes_new_default(src_map, dst_map, key, key, value, value):
         new_default = dst_map.defaults[key]
         doc.set(path, new_default)
         return Entry("defaulted", key, key, value, new_default, line=line, origin=key,
