@@ -635,8 +635,7 @@ def carry_chart_value(doc: ValuesDocument, src_map: ChartMap, dst_map: ChartMap,
                       line: int | None) -> Entry:
     key = format_key(path)
     known = key in dst_map.defaults or key in dst_map.default_parents()
-    parent = format_key(path[:-1]) if len(path) > 1 else ""
-    if not known and not (parent and dst_map.defaults.get(parent) == {}):
+    if not known and not (len(path) > 1 and dst_map.defaults.get(format_key(path[:-1])) == {}):
         return Entry("review", key, key, value, value, line=line, origin=key,
                      message=f"{dst_map.id} has no value at {key}; kept where it is, check where it belongs")
     if known and takes_new_default(src_map, dst_map, key, key, value, value):
