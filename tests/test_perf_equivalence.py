@@ -742,3 +742,21 @@ def test_the_charts_guards_are_judged_as_the_engine_judges_them(reference_dir):
                                                 "values.yaml").read_text())):
             values = overlay(chart_map.defaults_tree(), user)
             assert [guard_holds(g, values) for g in guards] == [_guard_by_the_engine(g, values) for g in guards]
+
+
+@settings(max_examples=300 if LONG else 80, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(("kept", "changed", "defaulted", "review")), st.sampled_from(("a", "b", None)),
+                          st.none() | st.integers(0, 2) | st.sampled_from(("1", "x"))), max_size=8),
+       st.sampled_from(("a", "b", "c")), st.none() | st.integers(0, 2) | st.sampled_from(("1", "x")))
+def test_new_values_spoken_for_as_by_the_scan(entries, key, new):
+    """A default change is left out when an entry already names its key's new value: the entries indexed once by
+    key answer as the scan over them all did."""
+    from k8s_migrate.charts.deployment_rules import ABSENT
+    from k8s_migrate.migrate import default_changes as dc
+    from k8s_migrate.report import Entry, Report
+
+    report = Report("v.yaml", "4.2.0", "4.6.0")
+    report.extend(Entry(action, None, new_key, None, value) for action, new_key, value in entries)
+    for wanted in (new, ABSENT):
+        scanned = any(e.new_key == key and e.action != "kept" and dc._same(e.new_value, wanted) for e in report.entries)
+        assert scanned == any(dc._same(said, wanted) for said in dc._new_values_spoken(report).get(key, ()))
