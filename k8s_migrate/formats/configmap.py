@@ -296,7 +296,8 @@ def _fast_documents(text: str) -> tuple[list[Any], _Events]:
 def read_embedded(text: str) -> list[EmbeddedToml] | None:
     """The embedded files as the round-trip loader finds them, read with the C parser; None when the manifest
     needs the round-trip loader (outside what ``_Events`` reads, an embedded file that is not a literal block
-    scalar, or any error: the round-trip loader reports it)."""
+    scalar, no embedded file, or any error: the round-trip loader reports it). Valid YAML that the round-trip
+    loader cannot keep (its "overlap in comment" and other comment faults) is read here."""
     from .strict_yaml import LexicalProblem
 
     try:
@@ -310,7 +311,7 @@ def read_embedded(text: str) -> list[EmbeddedToml] | None:
                     if style != "|":
                         raise NotPlain("an embedded file that is not a literal block scalar")
                     found.append(EmbeddedToml(i, cm_name, value, line, column))
-        return found
+        return found or None  # none found: the round-trip loader's error, if it has one, is the better message
     except (NotPlain, LexicalProblem, RecursionError):
         return None
     except Exception:  # the C parser's errors: the round-trip loader reports them
