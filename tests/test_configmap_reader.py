@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from k8s_migrate.errors import UsageError
@@ -189,3 +189,38 @@ def test_valid_yaml_the_round_trip_loader_cannot_keep_is_read():
 ])
 def test_what_the_round_trip_loader_decides_is_left_to_it(text):
     assert cm.read_embedded(text) is None
+
+
+def block_body_by_diff(region: list[str], old: str, new: str, pad: str) -> str:
+    """_block_body as it was: always through the line diff."""
+    from difflib import SequenceMatcher
+
+    old_lines, new_lines = old.rstrip("\n").split("\n"), new.rstrip("\n").split("\n")
+    region = [line if line.endswith("\n") else line + "\n" for line in region]
+    blank = cm._blank_line_form(region, len(pad))
+    render = lambda line: f"{pad}{line}\n" if line else blank  # noqa: E731
+    if len(region) != len(old_lines):
+        return "".join(render(line) for line in new_lines)
+    out = []
+    for op, i1, i2, j1, j2 in SequenceMatcher(None, old_lines, new_lines, autojunk=False).get_opcodes():
+        out.extend(region[i1:i2] if op == "equal" else [render(line) for line in new_lines[j1:j2]])
+    return "".join(out)
+
+
+LINES = ["", "", "x = 1", "[s]", "  y", "z = 2"]
+
+
+@settings(max_examples=examples(2000), deadline=None)
+@given(st.lists(st.sampled_from(LINES), min_size=1, max_size=12),
+       st.lists(st.sampled_from([*LINES, "w = 3"]), max_size=12),
+       st.lists(st.sampled_from(["\n", "  \n", "    \n"]), min_size=12, max_size=12), st.booleans())
+@example(["x = 1", "", "", "", "z = 2"], ["x = 1", "", "", "", "z = 3"], ["\n", "\n", "  \n", "  \n"] + ["\n"] * 8,
+         False)
+@example(["x = 1", "", "z = 2"], ["x = 1", "", "z = 3"], ["\n"] * 12, True)
+def test_block_body_is_the_line_diffs(old_lines, new_lines, blank_forms, uniform):
+    """Lines kept from the old text keep their raw form; the shortcut (no diff when every old line is written as
+    it renders) gives what the diff gives."""
+    pad = "    "
+    region = [pad + line + "\n" if line else ("\n" if uniform else blank_forms[i]) for i, line in enumerate(old_lines)]
+    old, new = "\n".join(old_lines) + "\n", "\n".join(new_lines or ["a"]) + "\n"
+    assert cm._block_body(region, old, new, pad) == block_body_by_diff(region, old, new, pad)

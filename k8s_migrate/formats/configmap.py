@@ -156,8 +156,8 @@ def _block_body(region: list[str], old: str, new: str, pad: str) -> str:
     region = [line if line.endswith("\n") else line + "\n" for line in region]
     blank = _blank_line_form(region, len(pad))
     render = lambda line: f"{pad}{line}\n" if line else blank  # noqa: E731
-    if len(region) != len(old_lines):
-        return "".join(render(line) for line in new_lines)
+    if len(region) != len(old_lines) or all(map(str.__eq__, region, map(render, old_lines))):
+        return "".join(render(line) for line in new_lines)  # (every old line written as it renders: no diff needed)
     out = []
     for op, i1, i2, j1, j2 in SequenceMatcher(None, old_lines, new_lines, autojunk=False).get_opcodes():
         out.extend(region[i1:i2] if op == "equal" else [render(line) for line in new_lines[j1:j2]])
