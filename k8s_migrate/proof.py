@@ -136,7 +136,13 @@ def prove(state: HubState, report: Report, output_text: str, input_data: dict[st
     """What the report does not account for in the output about to be written: effective changes no entry
     admits, entries that claim a value the output does not hold, input keys with no entry. (An output that
     is not TOML at all raises ProofError.)"""
-    comparison = compare(carried_keys(state), read_output(output_text), old_cat, new_cat, input_data)
+    return prove_data(state, report, read_output(output_text), input_data, input_paths, old_cat, new_cat)
+
+
+def prove_data(state: HubState, report: Report, output: dict[str, Any], input_data: dict[str, Any],
+               input_paths: Iterable[KeyPath], old_cat: Catalog, new_cat: Catalog) -> list[Difference]:
+    """``prove``, on the output's data as tomllib reads it."""
+    comparison = compare(carried_keys(state), output, old_cat, new_cat, input_data)
     differences = comparison.differences
     # the entries of the keys that differ, by key (an index of every entry weighs as much as the report)
     old_keys, new_keys = {d.old_key for d in differences if d.old_key}, {d.key for d in differences}

@@ -55,8 +55,6 @@ class ValuesProofError(ProofError):
 class Verification:
     explained: list[Difference] = field(default_factory=list)
     unexplained: list[Difference] = field(default_factory=list)
-    t1: str = ""
-    t2: str = ""
     errors: list[str] = field(default_factory=list)  # a render that is not TOML: nothing to compare
     instances_before: list[str] = field(default_factory=list)  # the instances (deployment.toml ConfigMaps) rendered
     instances_after: list[str] = field(default_factory=list)
@@ -474,21 +472,20 @@ def compare_instance(result: Verification, rendered_src: str, rendered_dst: str,
                      ctx: Compared) -> None:
     from k8s_migrate.catalog import load_catalog
     from k8s_migrate.charts.chartmap import chart_version
-    from k8s_migrate.migrate.toml import Options, migrate_toml
+    from k8s_migrate.migrate.toml import Options
+    from k8s_migrate.migrate.toml_data import migrate_toml_data
 
+    name = f"{old} (rendered by {ctx.src_map.id})"
+    options = Options(chart_version(ctx.src_map, None, "--from"), chart_version(ctx.dst_map, None, "--to"),
+                      mode="edit", profile=ctx.profile)
     toml_result = ctx.migrated.get(rendered_src)
     if toml_result is None:  # instances that render the same deployment.toml share one migration
-        toml_result = ctx.migrated[rendered_src] = migrate_toml(
-            tables_together(rendered_src).encode("utf-8"), f"{old} (rendered by {ctx.src_map.id})", Options(
-                chart_version(ctx.src_map, None, "--from"), chart_version(ctx.dst_map, None, "--to"), mode="edit",
-                profile=ctx.profile))
-    if not result.t1:
-        result.t1, result.t2 = toml_result.output, rendered_dst
-    t1, error1 = load_rendered_toml(toml_result.output, f"the TOML migration of {ctx.src_map.id}'s {old}")
-    t2, error2 = load_rendered_toml(rendered_dst, f"{ctx.dst_map.id}'s {new} from the migrated values")
-    result.errors += [e for e in (error1, error2) if e]
+        toml_result = ctx.migrated[rendered_src] = migrate_toml_data(rendered_src, name, options)
+    t1 = toml_result.data
+    t2, error = load_rendered_toml(rendered_dst, f"{ctx.dst_map.id}'s {new} from the migrated values")
     result.renders[new] = t2
-    if error1 or error2:
+    if error:
+        result.errors.append(error)
         return
     for diff in differences(t1, t2):
         diff.instance = new
@@ -497,40 +494,6 @@ def compare_instance(result: Verification, rendered_src: str, rendered_dst: str,
                                t1, t2, load_catalog(chart_version(ctx.dst_map, None, "--to")),
                                (ctx.keyed_entries(ctx.values_report), ctx.keyed_entries(toml_result.report)))
         (result.explained if diff.reason else result.unexplained).append(diff)
-
-
-def tables_together(text: str) -> str:
-    """The rendered deployment.toml with the sections of each top-level table side by side, each table where it
-    first appears and its sections in their order: the same document. tomlkit copies the whole of a table each time
-    a later section adds to it after another table's (an [apim.x] after [transport.http] copies every
-    [[apim.gateway.environment]] again). The text as rendered when it is not the same document by tomllib."""
-    from k8s_migrate.formats.toml import header_lines
-    from k8s_migrate.formats.toml_strict import strict_reading
-    from k8s_migrate.hub import KeyPathError
-
-    headers = header_lines(text)
-    lines = text.splitlines(keepends=True)
-    sections: dict[Any, list[str]] = {}
-    starts = sorted(headers)
-    previous, out_of_order = None, False
-    for number, end in zip(starts, [*starts[1:], len(lines) + 1], strict=True):
-        try:
-            top = parse_key(headers[number][1])[0]
-        except (KeyPathError, IndexError):
-            return text
-        out_of_order = out_of_order or (top != previous and top in sections)
-        chunk = "".join(lines[number - 1:end - 1])
-        sections.setdefault(top, []).append(chunk if chunk.endswith("\n") else chunk + "\n")
-        previous = top
-    if not out_of_order:
-        return text
-    preamble = "".join(lines[:starts[0] - 1])
-    together = preamble + "".join(chunk for chunks in sections.values() for chunk in chunks)
-    try:
-        same = strict_reading(together) == strict_reading(text)
-    except ValueError:
-        return text
-    return together if same else text
 
 
 def render_instances(chart_dir: Path, values: dict, renderer: str = "builtin") -> dict[str, str]:

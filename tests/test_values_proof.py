@@ -202,19 +202,21 @@ def test_the_proof_renders_each_chart_once_and_migrates_each_rendered_file_once(
     from k8s_migrate import verify as verify_module
     from k8s_migrate.charts import render
     from k8s_migrate.migrate import toml as pipeline
+    from k8s_migrate.migrate import toml_data
     from k8s_migrate.migrate.values import ValuesOptions, migrate_values
 
     data = PATTERN_1.read_bytes()
     charts = ("kubernetes-apim/am-pattern-1@4.2.x", "helm-apim/all-in-one@4.6.x")
     result = migrate_values(data, "values.yaml", ValuesOptions(chart=charts[0], to_chart=charts[1]))
     merges, migrated = [], []
-    real_init, real_migrate = render.Rendering.__init__, pipeline.migrate_toml
+    real_init, real_migrate = render.Rendering.__init__, toml_data.migrate_toml_data
     monkeypatch.setattr(
         render.Rendering, "__init__", lambda self, *a, **k: (merges.append(1), real_init(self, *a, **k))[1]
     )
     monkeypatch.setattr(
-        pipeline, "migrate_toml", lambda data, *a, **k: (migrated.append(data), real_migrate(data, *a, **k))[1]
+        toml_data, "migrate_toml_data", lambda text, *a, **k: (migrated.append(text), real_migrate(text, *a, **k))[1]
     )
+    monkeypatch.setattr(pipeline, "migrate_toml", lambda *a, **k: pytest.fail("the proof reads the TOML side as data"))
     monkeypatch.setattr(verify_module, "is_full_chart", lambda chart_dir: True)
     monkeypatch.setattr(
         verify_module, "render_objects", lambda *a, **k: pytest.fail("the proof reads no other objects")

@@ -62,28 +62,3 @@ def test_an_entry_whose_key_does_not_parse_is_left_out():
     report.entries.append(Entry("kept", "c.d", "c.d"))  # no look-up gives a kept entry
     assert len(keyed_entries(report).pairs) == 1
 
-
-def test_tables_together_groups_each_top_level_table_and_keeps_the_document():
-    import tomllib
-
-    from k8s_migrate.verify import tables_together
-
-    text = ('title = "x"\n[[apim.gateway.environment]]\nname = "a"\n[[apim.gateway.environment]]\nname = "b"\n'
-            '[transport.http]\nport = 1\n# a comment\n[apim.cache.tags]\nenable = true\n'
-            '[[event_listener]]\nid = 1\n[event_listener.properties]\nx = "[not.a.header]"\n'
-            'list = [\n[1, 2],\n]\n[transport.https]\nport = 2')
-    together = tables_together(text)
-    assert together != text
-    assert tomllib.loads(together) == tomllib.loads(text)
-    headers = [line for line in together.splitlines() if line.startswith("[") and not line.startswith("[1")]
-    assert headers == ["[[apim.gateway.environment]]", "[[apim.gateway.environment]]", "[apim.cache.tags]",
-                       "[transport.http]", "[transport.https]", "[[event_listener]]", "[event_listener.properties]"]
-
-
-def test_tables_together_leaves_a_text_already_in_order_or_not_the_same_document():
-    from k8s_migrate.verify import tables_together
-
-    in_order = "[a]\nx = 1\n[a.b]\ny = 2\n[c]\nz = 3\n"
-    assert tables_together(in_order) is in_order
-    reopened = "[a]\nx = 1\n[c]\nz = 3\n[a]\ny = 2\n"  # invalid TOML: a table defined twice stays as it is
-    assert tables_together(reopened) is reopened

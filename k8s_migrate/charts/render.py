@@ -17,6 +17,17 @@ from typing import Any, Callable
 
 from ruamel.yaml import YAML
 from ruamel.yaml.constructor import SafeConstructor
+from ruamel.yaml.events import (
+    DocumentEndEvent,
+    DocumentStartEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
+)
+from ruamel.yaml.nodes import ScalarNode
 
 from . import render_cache
 from .gotemplate import FUNCTIONS, GoObject, Template, TemplateError, strip_no_value, yamlout
@@ -86,11 +97,118 @@ def helm_values(data: Any) -> Any:
 
 def load_values_text(text: str) -> dict:
     """Values as Helm reads them (a repeated key: the last one wins)."""
-    from ..formats.duplicate_keys import load_documents
-
-    documents = [d for d in _loaded(lambda yaml, t: load_documents(yaml, t)[0], text) if d is not None]
+    documents = _read_events(text) if "%YAML" not in text else None
+    if documents is None:
+        documents = _composed_documents(text)
+    documents = [d for d in documents if d is not None]
     loaded = documents[0] if documents else None
     return helm_values(loaded) if isinstance(loaded, dict) else {}
+
+
+def _composed_documents(text: str) -> list:
+    """The documents as ruamel composes and constructs them (the reading _read_events gives, the slow way)."""
+    from ..formats.duplicate_keys import load_documents
+
+    return _loaded(lambda yaml, t: load_documents(yaml, t)[0], text)
+
+
+class _Unusual(Exception):
+    """An anchor, alias, tag, complex key or special scalar: left to _composed_documents."""
+
+
+_CONSTRUCTED = frozenset(f"tag:yaml.org,2002:{kind}" for kind in ("null", "bool", "int", "float", "timestamp"))
+_FLOAT = "tag:yaml.org,2002:float"
+
+
+class _EventReader:
+    """Documents built from the C parser's events with the loader's own resolver and constructors: what ruamel's
+    composer and constructor give for the same text (a repeated key's earlier entries dropped, then the first of
+    keys that construct equal kept), without building the node tree."""
+
+    def __init__(self, loader: Any):
+        self.loader = loader
+        self.resolvers = loader.versioned_resolver
+        if None in self.resolvers:
+            raise _Unusual("a resolver for any first character")
+        self.next = loader.get_event
+        self.constructed: dict[tuple[str, str], Any] = {}
+
+    def documents(self) -> list:
+        out = []
+        self.next()  # the stream's start
+        while not isinstance(event := self.next(), StreamEndEvent):
+            assert isinstance(event, DocumentStartEvent), event
+            out.append(self.node(self.next()))
+            assert isinstance(self.next(), DocumentEndEvent)
+        return out
+
+    def node(self, event: Any) -> Any:
+        kind = type(event)
+        if kind is ScalarEvent:
+            return self.scalar(event)
+        if kind not in (MappingStartEvent, SequenceStartEvent) or event.anchor is not None or event.tag is not None:
+            raise _Unusual(kind.__name__)
+        if kind is SequenceStartEvent:
+            items = []
+            while type(item := self.next()) is not SequenceEndEvent:
+                items.append(self.node(item))
+            return items
+        return self.mapping()
+
+    def mapping(self) -> dict:
+        entries = []
+        while type(key := self.next()) is not MappingEndEvent:
+            if type(key) is not ScalarEvent:
+                raise _Unusual("complex key")
+            entries.append((key.value, self.scalar(key), self.node(self.next())))
+        last = {text: position for position, (text, _, _) in enumerate(entries)}
+        out: dict = {}
+        for position, (text, key, value) in enumerate(entries):
+            if last[text] == position and key not in out:
+                out[key] = value
+        return out
+
+    def scalar(self, event: Any) -> Any:
+        if event.anchor is not None or event.tag is not None:
+            raise _Unusual("anchor or tag")
+        value = event.value
+        if not event.implicit[0]:
+            return value
+        for tag, pattern in self.resolvers.get(value[0] if value else "", ()):
+            if pattern.match(value):
+                return self.construct(str(tag), value, event)
+        return value
+
+    def construct(self, tag: str, value: str, event: Any) -> Any:
+        """The loader's own constructor's value; kept for the next same text (not a float's: its constructor
+        may warn, naming where the text stands)."""
+        if tag not in _CONSTRUCTED:
+            raise _Unusual(tag)
+        found = self.constructed.get((tag, value), self)
+        if found is self:
+            found = self.loader.construct_object(ScalarNode(tag, value, event.start_mark, event.end_mark, event.style))
+            if tag != _FLOAT:
+                self.constructed[(tag, value)] = found
+        return found
+
+
+def _read_events(text: str) -> list | None:
+    """The documents of ``text`` as _composed_documents reads them with the C parser, or None when this reading
+    does not apply: on any failure, of the text or of this reader, _composed_documents reads the text (or fails
+    on it) as it always has."""
+    from ruamel.yaml.main import CParser
+
+    if CParser is None:  # ruamel.yaml.clib is not installed
+        return None
+    loader = None
+    try:
+        loader, _ = _yaml(pure=False).get_constructor_parser(text)
+        return _EventReader(loader).documents()
+    except Exception:
+        return None
+    finally:
+        if loader is not None:
+            loader.dispose()
 
 
 def merge_values(defaults: dict, overrides: dict) -> dict:
@@ -300,7 +418,8 @@ def _as_read_text(data: bytes, errors: str = "strict") -> str:
 
 
 def _chart_entry(contents: dict[str, bytes]) -> tuple[dict, dict, dict]:
-    """What a chart's cache entry holds: metadata, values as Helm types them, the parse of each template text."""
+    """What a chart's cache entry holds: metadata, values as Helm types them, the parse of each template text
+    (pickled on its own)."""
     metadata = _loaded(lambda yaml, t: yaml.load(t), _as_read_text(contents["Chart.yaml"])) or {}
     values = load_values_text(_as_read_text(contents["values.yaml"])) if "values.yaml" in contents else {}
     texts = [_as_read_text(data, "replace") for relative, data in contents.items()

@@ -60,12 +60,13 @@ def parse_toml(source: SourceText, name: str) -> tomlkit.TOMLDocument:
 _AT = re.compile(r"\s*\(at (?:line (?P<line>\d+), column (?P<column>\d+)|end of document)\)$")
 
 
-def check_strict(text: str, name: str) -> dict[str, Any]:
+def check_strict(text: str, name: str, read: Callable[[str], dict[str, Any]] = strict_reading) -> dict[str, Any]:
     """tomllib, the stdlib's strict TOML 1.0 parser, must accept the document too: tomlkit lets some invalid
     documents through (an Arabic-Indic digit in an integer, for one) and would then rewrite them. Returns
-    the document's values (shared with detection's reading of the same text: nobody may edit them)."""
+    the document's values (shared with detection's reading of the same text: nobody may edit them; ``read``
+    tomllib.loads for a reading of the caller's own)."""
     try:
-        return strict_reading(text)
+        return read(text)
     except tomllib.TOMLDecodeError as exc:
         match = _AT.search(str(exc))
         where = f" at column {match.group('column')}" if match and match.group("column") else ""
@@ -438,12 +439,13 @@ class TomlValues:
         return out
 
 
-def read_values(source: SourceText, name: str) -> TomlValues | TomlDocument:
+def read_values(source: SourceText, name: str, own: bool = False) -> TomlValues | TomlDocument:
     """The user's file for a rebase: its values and lines, or the round-trip document when a value holds what
-    tomllib does not keep (the way a datetime's offset is written: tomlkit names it as written)."""
+    tomllib does not keep (the way a datetime's offset is written: tomlkit names it as written). ``own``: values
+    the caller may edit (not the reading shared with detection)."""
     if "\x00" in source.text:
         raise UsageError("binary data, not a TOML file", name)
-    data = check_strict(source.text, name)
+    data = check_strict(source.text, name, tomllib.loads if own else strict_reading)
     if _OFFSET_DATETIME.search(source.text) and _has_offset_datetime(data):
         return TomlDocument(source, name)
     return TomlValues(source, name, data)

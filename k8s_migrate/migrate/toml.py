@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from typing import Any
+from typing import Any, Protocol
 
 from ..carryover import (
     Baseline,
@@ -28,7 +28,7 @@ from ..errors import UsageError
 from ..formats.comments import carry_comments
 from ..formats.text import SourceText, decode
 from ..formats.toml import TomlDocument, TomlValues, forget_scans, read_values
-from ..hub import KeyPath, flatten, format_key, nest, parse_key, strip_indices
+from ..hub import HubKey, KeyPath, flatten, format_key, nest, parse_key, strip_indices
 from ..profiles import detect as detect_profile
 from ..profiles import implied_by_role, stock_name
 from ..proof import ProofError, prove
@@ -83,13 +83,22 @@ def collector_paused(function):
     return paused
 
 
-@collector_paused
-def migrate_toml(data: bytes, name: str, options: Options) -> Result:
-    old_cat, new_cat = versions(options)
-    source = decode(data, name)
-    editable = TomlDocument(source, name) if options.mode == "edit" else None
-    user = editable or read_values(source, name)
-    detection = detect_profile(user.data(), old_cat, options.profile)
+@dataclass
+class RuledFile:
+    """A file's keys through the rules: what both modes and the data-only form start from."""
+
+    old_cat: Catalog
+    new_cat: Catalog
+    options: Options  # with the detected profile and role
+    ctx: Context
+    keys: list[HubKey]
+    state: HubState
+    report: Report  # its notes only, so far
+
+
+def through_the_rules(user: TomlValues | TomlDocument, data: dict[str, Any], name: str, old_cat: Catalog,
+                      new_cat: Catalog, options: Options) -> RuledFile:
+    detection = detect_profile(data, old_cat, options.profile)
     options = replace(options, profile=detection.profile, role=detection.role)
     packs = rule_chain(old_cat.version, new_cat.version)
     ctx = options.rule_context()
@@ -99,10 +108,21 @@ def migrate_toml(data: bytes, name: str, options: Options) -> Result:
         canonicalise(state, new_cat, ctx)
     report = Report(name, old_cat.version, new_cat.version)
     report.notes.append(detection.how)
+    return RuledFile(old_cat, new_cat, options, ctx, keys, state, report)
+
+
+@collector_paused
+def migrate_toml(data: bytes, name: str, options: Options) -> Result:
+    old_cat, new_cat = versions(options)
+    source = decode(data, name)
+    editable = TomlDocument(source, name) if options.mode == "edit" else None
+    user = editable or read_values(source, name)
+    ruled = through_the_rules(user, user.data(), name, old_cat, new_cat, options)
+    options, ctx, keys, state, report = ruled.options, ruled.ctx, ruled.keys, ruled.state, ruled.report
     try:
         if editable is not None:
             output = edit_toml(editable, state, report, new_cat)
-            report.extend(stock_additions_not_applied(editable, state, old_cat, new_cat, options, ctx))
+            report.extend(stock_additions_not_applied(state, old_cat, new_cat, options, ctx))
         else:
             state.settle()
             output = rebase_toml(user, state, report, old_cat, new_cat, options, ctx)
@@ -118,7 +138,16 @@ def migrate_toml(data: bytes, name: str, options: Options) -> Result:
 
 
 # ---- edit mode: the rules, applied to the user's own file -----------------------------------
-def edit_toml(user: TomlDocument, state: HubState, report: Report, new_cat: Catalog) -> str:
+class Editable(Protocol):
+    def set(self, path: KeyPath, value: Any) -> None: ...
+
+    def delete(self, path: KeyPath) -> None: ...
+
+    def rename(self, old: KeyPath, new: KeyPath) -> None: ...
+
+
+def apply_tracks(user: Editable, state: HubState, report: Report, new_cat: Catalog) -> None:
+    """What edit mode does to the user's file: each track's key set, deleted or renamed, and its entry."""
     for track in state.tracks:
         origin = track.origin
         if origin is None:
@@ -131,6 +160,10 @@ def edit_toml(user: TomlDocument, state: HubState, report: Report, new_cat: Cata
             if not same_value(track.value, origin.value) or type(track.value) is not type(origin.value):
                 user.set(track.path, track.value)
         report.add(entry_for(track, unknown_or_ruled(track, new_cat)))
+
+
+def edit_toml(user: TomlDocument, state: HubState, report: Report, new_cat: Catalog) -> str:
+    apply_tracks(user, state, report, new_cat)
     landed = {t.origin.path: t.path for t in state.tracks if t.origin is not None and t.live}
     output = user.dumps()
     if not user.edited:
@@ -141,8 +174,8 @@ def edit_toml(user: TomlDocument, state: HubState, report: Report, new_cat: Cata
     return user.source.restore(text)
 
 
-def stock_additions_not_applied(user: TomlDocument, state: HubState, old_cat: Catalog, new_cat: Catalog,
-                                options: Options, ctx: Context) -> list[Entry]:
+def stock_additions_not_applied(state: HubState, old_cat: Catalog, new_cat: Catalog, options: Options,
+                                ctx: Context) -> list[Entry]:
     """Edit mode applies the rules only. What the new version's stock file adds (a table or an array item
     the old stock file did not have) and the user's file lacks is a review entry each, so it is not missed."""
     if old_cat.version == new_cat.version:

@@ -125,25 +125,44 @@ class FileContext:
     imap: InvertedMap | None
     aliases: dict[int, dict[str, str]] = field(default_factory=dict)  # position -> {user seg: map seg}
     alias_rules: dict[str, str] = field(default_factory=dict)  # user segment -> id of the rule that aliased it
+    _children: dict[int, dict[tuple[str, ...], dict[str, None]]] = field(default_factory=dict, repr=False)
+    _orders: dict[tuple[tuple[str, ...], str], dict[str, int]] = field(default_factory=dict, repr=False)
+
+    def add_alias(self, position: int, segment: str, read_as: str, rule_id: str) -> None:
+        self.aliases.setdefault(position, {})[segment] = read_as
+        self.alias_rules[segment] = rule_id
+        self._children.clear()
+        self._orders.clear()
 
     def alias_rule(self, segments: tuple[str, ...]) -> str | None:
         return next((self.alias_rules[s] for s in segments if s in self.alias_rules), None)
 
     def aliased(self, segments: tuple[str, ...]) -> tuple[str, ...]:
+        if not self.aliases:
+            return segments
         return tuple(self.aliases.get(i, {}).get(s, s) for i, s in enumerate(segments))
+
+    def children(self, prefix: tuple[str, ...]) -> dict[str, None]:
+        """The distinct segments that follow ``prefix`` in the file's (aliased) elements, in document order;
+        indexed once per depth, so a file of many list items is read once, not once per item."""
+        depth = len(prefix)
+        index = self._children.get(depth)
+        if index is None:
+            index = self._children[depth] = {}
+            for fact in self.facts:
+                segs = self.aliased(fact.segments)
+                if len(segs) > depth:
+                    index.setdefault(segs[:depth], {})[segs[depth]] = None
+        return index.get(prefix, {})
 
     def item_index(self, prefix: tuple[str, ...], segment: str, pattern: str) -> int:
         """Position of an element among its siblings that fill the same template loop."""
-        depth = len(prefix)
-        order: list[str] = []
-        for fact in self.facts:
-            segs = self.aliased(fact.segments)
-            if len(segs) > depth and segs[:depth] == prefix and segs[depth] not in order:
-                seg = segs[depth]
-                named = self.imap is not None and self.imap.is_named_exactly(prefix + (seg,))
-                if segment_matches(pattern, seg) is not False and not named:
-                    order.append(seg)
-        return order.index(segment) if segment in order else 0
+        order = self._orders.get((prefix, pattern))
+        if order is None:
+            filling = [seg for seg in self.children(prefix) if segment_matches(pattern, seg) is not False
+                       and not (self.imap is not None and self.imap.is_named_exactly(prefix + (seg,)))]
+            order = self._orders[(prefix, pattern)] = {seg: i for i, seg in enumerate(filling)}
+        return order.get(segment, 0)
 
 
 def key_fills(ctx: FileContext, match: Match, segments: tuple[str, ...], key_pattern: str) -> list[str | int]:
@@ -234,8 +253,7 @@ def apply_roles(roles: dict[str, dict], ctx: FileContext | None) -> dict[str, di
         if position is None:
             continue
         tag = segment_parts(role["segment"])[0]
-        ctx.aliases.setdefault(position, {})[role["segment"]] = f"{tag}[name='{rule['read_as']}']"
-        ctx.alias_rules[role["segment"]] = rule["id"]
+        ctx.add_alias(position, role["segment"], f"{tag}[name='{rule['read_as']}']", rule["id"])
         extra[rule["id"]] = dict(rule.get("when_separate_set", {}))
     return extra
 
@@ -372,10 +390,11 @@ def carry_change(change: Change, ctx: FileContext, rules: dict[str, Any],
 
 def add_item_context(ctx: FileContext, rules: dict[str, Any], out: Collector) -> None:
     """A customised list item (a gateway environment, a datasource) is carried whole."""
-    prefixes = [p for name, p in out.items if name == ctx.name]
+    prefixes = {p for name, p in out.items if name == ctx.name}
+    lengths = sorted({len(p) for p in prefixes})
     for fact in ctx.facts:
         segs = ctx.aliased(fact.segments)
-        if not any(segs[: len(p)] == p for p in prefixes):
+        if not any(segs[:n] in prefixes for n in lengths):
             continue
         cust = Customisation(ctx.name, fact.line, fact.path, "kept", fact.value, fact.value)
         rule, found, _, _, reason = locate_keys(rules, ctx, fact.segments, fact.value)

@@ -12,6 +12,7 @@ from k8s_migrate.data import load_json
 SEGMENT = re.compile(r"^(?P<tag>[^\[]+)(?P<pred>\[.*\])?$")
 
 
+@lru_cache(maxsize=65536)
 def split_xpath(xpath: str) -> tuple[str, ...]:
     """Split on '/' outside predicates (a predicate value may hold a '/')."""
     parts, depth, current = [], 0, ""
@@ -29,11 +30,13 @@ def split_xpath(xpath: str) -> tuple[str, ...]:
     return tuple(parts)
 
 
+@lru_cache(maxsize=65536)
 def segment_parts(segment: str) -> tuple[str, str]:
     m = SEGMENT.match(segment)
     return (m.group("tag"), m.group("pred") or "") if m else (segment, "")
 
 
+@lru_cache(maxsize=65536)
 def predicate_value(predicate: str) -> str | None:
     m = re.match(r"^\[(?:@?[\w.:-]+)=(['\"])(.*)\1\]$", predicate)
     return m.group(2) if m else None
@@ -71,16 +74,23 @@ def segment_matches(pattern: str, got: str) -> Capture | bool:
     return False
 
 
+def _is_wildcard(segment: str) -> bool:
+    return segment == "*" or segment.endswith("[*]")
+
+
 class InvertedMap:
     def __init__(self, data: dict[str, Any]):
         self.file = data["file"]
         self.entries: list[dict[str, Any]] = data["entries"]
         self.exact: dict[str, list[dict[str, Any]]] = {}
-        self.wild: list[tuple[tuple[str, ...], dict[str, Any]]] = []
-        for entry in self.entries:
+        # wildcard entries by (number of segments, last segment), the last segment None when it is a wildcard:
+        # (position in the template, segments, entry)
+        self.wild: dict[tuple[int, str | None], list[tuple[int, tuple[str, ...], dict[str, Any]]]] = {}
+        for position, entry in enumerate(self.entries):
             segments = split_xpath(entry["xpath"])
-            if any(s == "*" or s.endswith("[*]") for s in segments):
-                self.wild.append((segments, entry))
+            if any(_is_wildcard(s) for s in segments):
+                last = None if _is_wildcard(segments[-1]) else segments[-1]
+                self.wild.setdefault((len(segments), last), []).append((position, segments, entry))
             else:
                 self.exact.setdefault(entry["xpath"], []).append(entry)
         self.exact_prefixes = {"/".join(split_xpath(x)[:n])
@@ -89,10 +99,12 @@ class InvertedMap:
     def lookup(self, segments: tuple[str, ...]) -> list[Match]:
         """Entries for a location, exact ones first, then by fewest wildcards, in template order."""
         found = [Match(e, ()) for e in self.exact.get("/".join(segments), [])]
-        wild: list[Match] = []
-        for pattern, entry in self.wild:
-            if len(pattern) != len(segments):
-                continue
+        if not segments:
+            return found
+        wild: list[tuple[int, int, Match]] = []
+        size = len(segments)
+        for position, pattern, entry in [*self.wild.get((size, segments[-1]), ()),
+                                         *self.wild.get((size, None), ())]:
             captures = []
             for i, (want, got) in enumerate(zip(pattern, segments, strict=True)):
                 hit = segment_matches(want, got)
@@ -103,9 +115,9 @@ class InvertedMap:
                         break
                     captures.append(Capture(i, hit.segment, hit.name))
             else:
-                wild.append(Match(entry, tuple(captures)))
-        wild.sort(key=lambda m: m.wildcards)
-        return found + wild
+                wild.append((len(captures), position, Match(entry, tuple(captures))))
+        wild.sort(key=lambda m: m[:2])
+        return found + [m for _, _, m in wild]
 
     def is_named_exactly(self, prefix: tuple[str, ...]) -> bool:
         """Does some entry name this exact element (e.g. ``datasource[name='WSO2AM_DB']``)?"""

@@ -43,6 +43,8 @@ class Template:
     def add(self, text: str, name: str) -> list:
         """Parse `text`; like Go, an unknown function is an error even in a branch that never runs."""
         known = _KNOWN.get(text)
+        if type(known) is bytes:
+            known = _KNOWN[text] = _unpickled(known)
         nodes, defines = known or (_parsed(text, name) if len(text) <= _CACHED_TEXT else p.parse(text, name))
         for body in [nodes, *defines.values()]:
             self._check_functions(body, name)
@@ -83,23 +85,33 @@ class Template:
 
 
 _CACHED_TEXT = 64 * 1024  # longer texts (a big values string given to tpl) are parsed each time, not kept
-_KNOWN: dict[str, tuple[list, dict[str, list]]] = {}  # text -> its parse, as a chart's cache entry holds them
+_KNOWN: dict[str, Any] = {}  # text -> its parse (pickled until first used), as a chart's cache entry holds them
 
 
-def parse_texts(texts: list[str]) -> dict[str, tuple[list, dict[str, list]]]:
-    """The parse of each text that parses (others fail where a template uses them, with their own name)."""
+def parse_texts(texts: list[str]) -> dict[str, bytes]:
+    """The parse of each text that parses (others fail where a template uses them, with their own name), each
+    pickled on its own: a run unpickles only the parses of the templates it renders."""
+    from ..render_cache import dumps
+
     parses = {}
     for text in texts:
         try:
-            parses[text] = p.parse(text, "")
+            parses[text] = dumps(p.parse(text, ""), -1)
         except Exception:  # a chart file with braces that is no template, or one a later run reports
             continue
     return parses
 
 
-def know_parses(parses: dict[str, tuple[list, dict[str, list]]]) -> None:
-    """Parses read from a cache entry: ``add`` takes them as they are (nothing edits parsed nodes)."""
+def know_parses(parses: dict[str, bytes]) -> None:
+    """Parses read from a cache entry: ``add`` unpickles one when a template first uses it, and takes it as it is
+    (nothing edits parsed nodes)."""
     _KNOWN.update(parses)
+
+
+def _unpickled(data: bytes) -> tuple[list, dict[str, list]]:
+    from ..render_cache import loads
+
+    return loads(data)
 
 
 @lru_cache(maxsize=1024)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import math
 import re
-from decimal import Decimal
 from typing import Any
 
 NO_VALUE = "<no value>"
@@ -54,11 +53,14 @@ def is_true(value: Any) -> bool:
 
 
 def _float_digits(value: float) -> tuple[str, int]:
-    """Shortest round-trip digits and decimal exponent of the first digit (d.ddd x 10^exp)."""
-    sign, digits, exponent = Decimal(repr(abs(value))).normalize().as_tuple()
-    assert isinstance(exponent, int), "callers pass finite floats only (nan and inf have a letter here)"
-    text = "".join(map(str, digits))
-    return text, len(text) + exponent - 1
+    """Shortest round-trip digits and decimal exponent of the first digit (d.ddd x 10^exp), read from repr
+    (``1.5e-07``, ``9443.0``, ``0.001``) for a finite value other than zero."""
+    mantissa, _, exponent = repr(abs(value)).partition("e")
+    whole, _, fraction = mantissa.partition(".")
+    written = whole + fraction
+    significant = written.lstrip("0")
+    leading_zeros = len(written) - len(significant)
+    return significant.rstrip("0"), len(whole) - 1 - leading_zeros + int(exponent or 0)
 
 
 def format_float(value: float, eprec: int = 21, exp_min: int = -4) -> str:

@@ -1,0 +1,137 @@
+"""Edit mode's migration of a deployment.toml as data: what the values proof needs of it (verify.compare_instance).
+
+The file is read with tomllib (formats.toml.read_values, as rebase reads it), goes through the same rules, and each
+track is applied to the plain values as edit mode applies it to the round-trip document (migrate.toml.apply_tracks):
+the data is what tomllib reads from edit mode's output, and the report is edit mode's, entry for entry. No document
+is parsed or written; tests/test_toml_data.py holds the two to each other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import UsageError
+from ..formats.text import decode
+from ..formats.toml import forget_scans, read_values
+from ..hub import KeyPath, format_key
+from ..proof import ProofError, prove_data
+from ..report import Report
+from ..rules.entries import add_findings
+from .toml import Options, apply_tracks, collector_paused, stock_additions_not_applied, through_the_rules, versions
+
+
+@dataclass
+class DataResult:
+    """The data of edit mode's output (as tomllib reads it) and edit mode's report."""
+
+    data: dict[str, Any]
+    report: Report
+
+
+@collector_paused
+def migrate_toml_data(text: str, name: str, options: Options) -> DataResult:
+    old_cat, new_cat = versions(options)
+    source = decode(text.encode("utf-8"), name)
+    user = read_values(source, name, own=True)
+    data = user.data()
+    ruled = through_the_rules(user, data, name, old_cat, new_cat, options)
+    state, report = ruled.state, ruled.report
+    edited = PlainDocument(data)
+    try:
+        apply_tracks(edited, state, report, new_cat)
+    except UsageError as exc:
+        exc.file = exc.file or name
+        raise
+    forget_scans()
+    report.extend(stock_additions_not_applied(state, old_cat, new_cat, ruled.options, ruled.ctx))
+    add_findings(report, state)
+    report.changed = edited.edited
+    # as edit mode's proof: the carried input keys against the output, every entry's claim, every input key
+    # reported; edit mode gives it the edited document's values as the input's, and so does this
+    problems = prove_data(state, report, data, data, [k.path for k in ruled.keys], old_cat, new_cat)
+    if problems:
+        raise ProofError(problems, name, report)
+    return DataResult(data, report)
+
+
+class PlainDocument:
+    """Plain TOML values (dicts, lists, scalars) edited as formats.toml.TomlDocument edits its document: set makes
+    the tables on the way, delete drops the tables and array items it leaves empty (and the arrays of tables
+    those leave empty), rename keeps the value. A parent that is not a table cannot take a key (UsageError)."""
+
+    def __init__(self, data: dict[str, Any]):
+        self.root = data
+        self.edited = False
+
+    def get(self, path: KeyPath) -> Any:
+        node: Any = self.root
+        for seg in path:
+            node = _child(node, seg)
+            if node is None:
+                return None
+        return node
+
+    def set(self, path: KeyPath, value: Any) -> None:
+        self._place(path, _copied(value))
+
+    def _place(self, path: KeyPath, value: Any) -> None:
+        node: Any = self.root
+        for seg in path[:-1]:
+            child = _child(node, seg)
+            if child is None:
+                if isinstance(seg, int) or type(node) is not dict:
+                    raise _cannot_write(path)
+                child = node[seg] = {}
+            node = child
+        if type(node) is not dict or not isinstance(path[-1], str):
+            raise _cannot_write(path)
+        node[path[-1]] = value
+        self.edited = True
+
+    def delete(self, path: KeyPath) -> None:
+        parent = self.get(path[:-1])
+        if _child(parent, path[-1]) is None:
+            return
+        del parent[path[-1]]
+        self.edited = True
+        path = path[:-1]
+        while path:  # the tables and items left empty go (never the document)
+            node = self.get(path)
+            if type(node) not in (dict, list) or node:
+                return
+            del self.get(path[:-1])[path[-1]]
+            path = path[:-1]
+
+    def rename(self, old: KeyPath, new: KeyPath) -> None:
+        value = self.get(old)
+        if value is None:
+            return
+        parent = self.get(old[:-1])
+        if (old[:-1] == new[:-1] and isinstance(old[-1], str) and isinstance(new[-1], str)
+                and type(parent) is dict and new[-1] not in parent):
+            parent[new[-1]] = parent.pop(old[-1])
+            self.edited = True
+            return
+        self.delete(old)
+        self._place(new, value)
+
+
+def _child(node: Any, seg: Any) -> Any:
+    if isinstance(seg, int):
+        return node[seg] if type(node) is list and 0 <= seg < len(node) else None
+    return node.get(seg) if type(node) is dict else None
+
+
+def _copied(value: Any) -> Any:
+    """A value of the output of its own: a track's value stays as its report entry shows it."""
+    if type(value) is dict:
+        return {k: _copied(v) for k, v in value.items()}
+    if type(value) is list:
+        return [_copied(v) for v in value]
+    return value
+
+
+def _cannot_write(path: KeyPath) -> UsageError:
+    return UsageError(f"cannot write {format_key(path)}: a parent key has another type here (value, table or "
+                      "array of tables) than the migration needs")

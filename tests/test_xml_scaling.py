@@ -1,0 +1,148 @@
+"""The XML reader's indexes give the answers of the scans they replace, so a 2.x file with many list items
+(gateway environments, datasources) costs time in proportion to its size:
+
+- the inverted map's lookup, indexed by length and last segment, finds what a scan of every wildcard entry finds,
+  in the same order;
+- an element's position among the siblings that fill one template loop is what a scan of the whole file gives,
+  before and after a datasource is aliased.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from k8s_migrate.data import load_json
+from k8s_migrate.xml.customisations import FileContext, find_conf_files, item_prefixes, map_location
+from k8s_migrate.xml.document import file_facts
+from k8s_migrate.xml.inverted_map import Capture, InvertedMap, Match, segment_matches, split_xpath
+
+TEMPLATE_VERSION = "3.0.0"
+MAP_FILES = sorted(p.name.removesuffix(".json") for p in (Path(__file__).parent.parent / "mappings" / "xml" /
+                                                          TEMPLATE_VERSION).glob("*.xml.json"))
+
+
+def scanned_lookup(imap: InvertedMap, segments: tuple[str, ...]) -> list[Match]:
+    """The lookup as a scan of every wildcard entry in template order (the definition the index must keep)."""
+    found = [Match(e, ()) for e in imap.exact.get("/".join(segments), [])]
+    wild = []
+    for entry in imap.entries:
+        pattern = split_xpath(entry["xpath"])
+        if not any(s == "*" or s.endswith("[*]") for s in pattern) or len(pattern) != len(segments):
+            continue
+        captures = []
+        for i, (want, got) in enumerate(zip(pattern, segments, strict=True)):
+            hit = segment_matches(want, got)
+            if hit is False:
+                break
+            if isinstance(hit, Capture):
+                if want != "*" and imap.is_named_exactly(segments[: i + 1]):
+                    break
+                captures.append(Capture(i, hit.segment, hit.name))
+        else:
+            wild.append(Match(entry, tuple(captures)))
+    wild.sort(key=lambda m: m.wildcards)
+    return found + wild
+
+
+def scanned_item_index(ctx: FileContext, prefix: tuple[str, ...], segment: str, pattern: str) -> int:
+    depth = len(prefix)
+    order: list[str] = []
+    for fact in ctx.facts:
+        segs = ctx.aliased(fact.segments)
+        if len(segs) > depth and segs[:depth] == prefix and segs[depth] not in order:
+            seg = segs[depth]
+            named = ctx.imap is not None and ctx.imap.is_named_exactly(prefix + (seg,))
+            if segment_matches(pattern, seg) is not False and not named:
+                order.append(seg)
+    return order.index(segment) if segment in order else 0
+
+
+def conf_folders(reference: Path) -> list[Path]:
+    folders = [reference / "apim" / v / "repository" / "conf" for v in load_json("xml/files.json")["versions"]]
+    folders += [p for p in sorted((reference / "real-world-xml").glob("*")) if p.is_dir()]
+    return [f for f in folders if f.is_dir()]
+
+
+def many_environments(reference: Path, tmp_path: Path, count: int) -> Path:
+    """The 2.5.0 stock api-manager.xml with ``count`` gateway environments instead of one."""
+    text = (reference / "apim" / "2.5.0" / "repository" / "conf" / "api-manager.xml").read_text()
+    environment = re.search(r"<Environment type=\"hybrid\".*?</Environment>", text, re.S)
+    assert environment, "the stock file's gateway environment"
+    copies = "\n".join(environment.group(0).replace("<Name>Production and Sandbox</Name>", f"<Name>gw{i}</Name>")
+                       for i in range(count))
+    path = tmp_path / "api-manager.xml"
+    path.write_text(text.replace(environment.group(0), copies, 1))
+    return path
+
+
+def contexts(reference: Path, tmp_path: Path) -> list[FileContext]:
+    out = []
+    paths = [p for folder in conf_folders(reference) for p in find_conf_files(folder).items()]
+    paths.append(("api-manager.xml", many_environments(reference, tmp_path, 12)))
+    for name, path in paths:
+        imap = InvertedMap(load_json(f"xml/{TEMPLATE_VERSION}/{name}.json")) if name in MAP_FILES else None
+        out.append(FileContext(name, file_facts(path), imap))
+    return out
+
+
+def test_the_indexed_lookup_is_the_scan_of_every_entry(reference_dir, tmp_path):
+    looked_up = 0
+    for ctx in contexts(reference_dir, tmp_path):
+        if ctx.imap is None:
+            continue
+        queries = {ctx.aliased(f.segments) for f in ctx.facts[::3]}  # a sample: the scan is what is slow
+        queries |= {split_xpath(e["xpath"]) for e in ctx.imap.entries[::5] if "*" in e["xpath"]}  # wildcards as asked
+        for segments in sorted(queries):
+            want = scanned_lookup(ctx.imap, segments)
+            assert ctx.imap.lookup(segments) == want, segments
+            looked_up += bool(want)
+    assert looked_up > 500, "the queries must reach the map's entries, wildcard ones included"
+
+
+def test_an_items_position_is_the_scan_of_the_whole_file(reference_dir, tmp_path):
+    asked = 0
+    for ctx in contexts(reference_dir, tmp_path):
+        if ctx.imap is None:
+            continue
+        for fact in ctx.facts:
+            segments = ctx.aliased(fact.segments)
+            for match in ctx.imap.lookup(segments):
+                pattern = split_xpath(match.entry["xpath"])
+                for capture in match.captures:
+                    prefix = segments[: capture.position]
+                    want = scanned_item_index(ctx, prefix, capture.segment, pattern[capture.position])
+                    assert ctx.item_index(prefix, capture.segment, pattern[capture.position]) == want
+                    asked += 1
+    assert asked > 500
+
+
+def test_an_alias_added_later_changes_the_positions_as_the_scan_sees_them(reference_dir, tmp_path):
+    path = many_environments(reference_dir, tmp_path, 5)
+    ctx = FileContext("api-manager.xml", file_facts(path),
+                      InvertedMap(load_json(f"xml/{TEMPLATE_VERSION}/api-manager.xml.json")))
+    segments = next(ctx.aliased(f.segments) for f in ctx.facts if "Name>gw3" in f"Name>{f.value}")
+    match = next(m for m in ctx.imap.lookup(segments) if m.captures)
+    capture = match.captures[0]
+    prefix, pattern = segments[: capture.position], split_xpath(match.entry["xpath"])[capture.position]
+    before = ctx.item_index(prefix, capture.segment, pattern)
+    assert before == scanned_item_index(ctx, prefix, capture.segment, pattern) == 3
+    first = next(iter(ctx.children(prefix)))
+    ctx.add_alias(capture.position, first, "Elsewhere", "a-test-rule")
+    assert ctx.item_index(prefix, capture.segment, pattern) == scanned_item_index(ctx, prefix, capture.segment,
+                                                                                  pattern) == 2
+
+
+@pytest.mark.parametrize("count", [1, 30])
+def test_many_environments_map_to_as_many_items(reference_dir, tmp_path, count):
+    path = many_environments(reference_dir, tmp_path, count)
+    ctx = FileContext("api-manager.xml", file_facts(path),
+                      InvertedMap(load_json(f"xml/{TEMPLATE_VERSION}/api-manager.xml.json")))
+    names = [f for f in ctx.facts if f.segments[-1] == "Name" and f.value.startswith("gw")]
+    assert len(names) == count
+    keys = [next(iter(map_location(ctx, f.segments, f.value)[0])) for f in names]
+    assert keys == [f"apim.gateway.environment[{i}].name" for i in range(count)]
+    match = map_location(ctx, names[-1].segments, names[-1].value)[1]
+    assert item_prefixes(match, ctx.aliased(names[-1].segments)) == [names[-1].segments[:4]]
