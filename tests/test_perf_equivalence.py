@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from k8s_migrate.charts.builtin import builtin_source
-from k8s_migrate.charts.chartmap import builtin_ids, load_chart_map
+from k8s_migrate.charts.chartmap import builtin_ids, load_chart_map, to_values, to_values_path
 from k8s_migrate.formats import values as fv
 from k8s_migrate.formats.text import decode
 from k8s_migrate.hub import format_key, parse_key
@@ -45,6 +45,49 @@ def test_link_trie_finds_what_the_linear_scan_finds(chart):
         fast = chart_map._translate(format_key(path), side, other, instance)
         slow = chart_map._translate_slowly(path, side, other, instance)
         assert [(t, id(link)) for t, link in fast] == [(t, id(link)) for t, link in slow], (path, instance)
+
+
+_SHAPE_MAPS = ("helm-apim/all-in-one@4.2.x", "helm-apim/all-in-one@4.6.x", "helm-apim/control-plane@4.6.x")
+
+
+@st.composite
+def link_paths(draw):
+    """A chart, a side and a path made from one of its links: wildcards filled with any item index or key (the
+    indices links name among them), maybe cut short or continued below."""
+    chart_map = load_chart_map(draw(st.sampled_from(_SHAPE_MAPS)))
+    side = draw(st.sampled_from(("values", "toml")))
+    texts = [getattr(link, side) for link in chart_map.links if getattr(link, side)]
+    named = [t for t in texts if any(isinstance(seg, int) and seg >= 0 for seg in parse_key(t))]
+    path = list(parse_key(draw(st.sampled_from(draw(st.sampled_from((texts, named or texts)))))))
+    for i, seg in enumerate(path):
+        if seg == -1 or (isinstance(seg, int) and draw(st.booleans())):
+            path[i] = draw(st.integers(0, 3) | st.integers(4, 10_000))
+        elif seg == "*":
+            path[i] = draw(st.sampled_from(("x", "apim_db", "*")))
+    if draw(st.booleans()):
+        path = path[:draw(st.integers(1, len(path)))]
+    path += draw(st.lists(st.integers(0, 2) | st.sampled_from(("below", "name")), max_size=2))
+    return chart_map, side, tuple(path)
+
+
+@settings(max_examples=600 if LONG else 150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(link_paths(), st.booleans())
+def test_links_kept_by_shape_are_those_the_linear_scan_finds(case, first_instance):
+    """Each item of a list asks the links its path shape matched first; asked by text or by segments."""
+    chart_map, side, path = case
+    other = "toml" if side == "values" else "values"
+    instance = chart_map.instances[0]["instance"] if first_instance and chart_map.instances else None
+    slow = [(t, id(link)) for t, link in chart_map._translate_slowly(path, side, other, instance)]
+    assert [(t, id(link)) for t, link in chart_map._translate(path, side, other, instance)] == slow
+    assert [(t, id(link)) for t, link in chart_map._translate(format_key(path), side, other, instance)] == slow
+    as_paths = chart_map.values_to_toml_paths(path) if side == "values" else chart_map.toml_to_values_paths(path)
+    assert [(format_key(p), id(link)) for p, link in as_paths] == [(t, id(link)) for t, link in
+                                                                  chart_map._translate_slowly(path, side, other, None)]
+    if side == "toml":
+        for prefer in [None, *(p for p, _ in as_paths)]:
+            by_text = to_values(chart_map, format_key(path), None if prefer is None else format_key(prefer))
+            by_path = to_values_path(chart_map, path, prefer)
+            assert (by_text and (by_text[0], id(by_text[1]))) == (by_path and (format_key(by_path[0]), id(by_path[1])))
 
 
 def test_a_copied_map_with_edited_links_is_indexed_afresh():
@@ -697,3 +740,240 @@ def slow_suggest(known, path, wildcard_parents):
         return format_key(path[:-1] + (close,))
     nearby = {*known._texts_by_last_segment.get(path[-1], ()), *(format_key(parent + (s,)) for s in siblings)}
     return close_match(format_key(strip_indices(path)), nearby, 0.8)
+
+
+def test_guard_verdicts_judge_as_guard_holds_through_switches(reference_dir):
+    """Each guard judged once per values tree answers as guard_holds does, also after a switch is set through it."""
+    from ruamel.yaml import YAML
+
+    from k8s_migrate.charts.effective import GuardVerdicts, guard_holds, overlay, simple_guard
+
+    for chart, folder in (("helm-apim/all-in-one@4.2.x", "4.2.x"), ("helm-apim/all-in-one@4.6.x", "4.6.x")):
+        chart_map = load_chart_map(chart)
+        user = YAML(typ="safe").load((reference_dir / "helm-apim" / folder / "all-in-one" / "values.yaml").read_text())
+        values = overlay(chart_map.defaults_tree(), user)
+        guards = sorted({link.guard for link in chart_map.links if link.guard}
+                        | {c.get("guard") for c in chart_map.constants if c.get("guard")})
+        switches = [s for s in map(simple_guard, guards) if s is not None]
+        judge = GuardVerdicts(values)
+        changed = 0
+        for path, wanted in [(None, None), *switches[::3], *((p, not w) for p, w in switches[::5])]:
+            before = {g: judge(g) for g in guards}
+            if path is not None:
+                judge.set(path, wanted)
+            truth = {g: guard_holds(g, values) for g in guards}
+            assert {g: judge(g) for g in guards} == truth, (chart, path)
+            changed += before != truth
+        assert changed, "some switch changes some verdict"
+
+
+def _model_as_it_was(chart_map, instance, values):
+    """render_model before it carried paths (each key's values found from the root, texts parsed back)."""
+    import re
+
+    from k8s_migrate.charts.chartmap import apply_pattern
+    from k8s_migrate.charts.deployment_rules import ABSENT, lookup
+    from k8s_migrate.charts.effective import guard_holds
+    from k8s_migrate.migrate import default_changes as dc
+
+    def expand(pattern, toml, prefix=(), item=None):
+        for i, seg in enumerate(pattern):
+            if seg in ("[]", -1, "*"):
+                node = lookup(values, (*prefix, *pattern[:i]))
+                if not isinstance(node, list) or seg == "*":
+                    return
+                at = toml.index(seg) if seg in toml else None
+                for n, child in enumerate(node):
+                    new_toml = (*toml[:at], n, *toml[at + 1:]) if at is not None else toml
+                    yield from expand(pattern[i + 1:], new_toml, (*prefix, *pattern[:i], n), child)
+                return
+        yield (*prefix, *pattern), toml, item
+
+    def link_keys(link):
+        values_pattern, toml_pattern = parse_key(link.values), parse_key(link.toml)
+        if link.kind == "subtree":
+            table = lookup(values, values_pattern[:-1]) if values_pattern[-1:] == ("*",) == toml_pattern[-1:] else None
+            for name, value in table.items() if isinstance(table, dict) else ():
+                if value is not None and not isinstance(value, (dict, list)):
+                    yield (format_key((*toml_pattern[:-1], str(name))), apply_pattern(None, value, link.filter),
+                           format_key((*values_pattern[:-1], str(name))))
+            return
+        whole = bool(values_pattern) and values_pattern[-1] in ("[]", -1) and toml_pattern[-1:] == values_pattern[-1:]
+        if whole:
+            values_pattern, toml_pattern = values_pattern[:-1], toml_pattern[:-1]
+        for values_path, toml_path, item in expand(values_pattern, toml_pattern):
+            value = lookup(values, values_path)
+            if any(seg in ("[]", -1) for seg in toml_path) or value is ABSENT or value is None:
+                continue
+            if whole and isinstance(value, list) and link.pattern:
+                items = [dc._fill(link, v, v, values) for v in value]
+                rendered = dc.WIRED if any(i is dc.WIRED for i in items) else items
+            else:
+                rendered = dc._fill(link, value, item, values)
+            yield format_key(toml_path), rendered, format_key(values_path)
+
+    out = {}
+
+    def offer(key, found):
+        here = out.get(key)
+        if here is None or (found.certain and not here.certain):
+            out[key] = found
+
+    ranged = []
+    for const in chart_map.constants:
+        verdict = guard_holds(const.get("guard"), values) if const.get("instance") in (None, instance) else False
+        if verdict is not False and "[]" in const["toml"]:
+            ranged.append(const)
+        elif verdict is not False:
+            offer(const["toml"], dc.Rendered(const["value"], None, const.get("line"), None, verdict is True))
+    for link in chart_map.links:
+        if link.instance not in (None, instance) or link.kind not in dc._RENDERED_LINKS or not link.toml:
+            continue
+        verdict = guard_holds(link.guard, values)
+        if verdict is not False:
+            for key, value, values_path in link_keys(link):
+                offer(key, dc.Rendered(value, values_path, link.line, link, verdict is True or not link.guard))
+    for const in ranged:
+        head, _, tail = const["toml"].partition("[]")
+        item = re.compile(re.escape(head) + r"\[(\d+)\]")
+        for n in sorted({int(m.group(1)) for m in map(item.match, out) if m}):
+            offer(f"{head}[{n}]{tail}", dc.Rendered(const["value"], None, const.get("line"), None, False))
+    return out
+
+
+def _migrated_as_it_was(rendered, from_version, to_version):
+    from k8s_migrate.hub import HubKey
+    from k8s_migrate.migrate import default_changes as dc
+    from k8s_migrate.rules.apply import run
+    from k8s_migrate.rules.load import rule_chain
+
+    state = run([HubKey(parse_key(k), r.value, None, origin=k) for k, r in rendered.items()],
+                rule_chain(from_version, to_version))
+    out = {}
+    for track in state.tracks:
+        if track.live and track.origin is not None:
+            old = rendered[format_key(track.origin.path)]
+            out[format_key(track.path)] = dc.Rendered(track.value, old.values_path, old.line, old.link, old.certain)
+    return out
+
+
+def _seen(model):
+    return {k: (repr(r.value), r.values_path, r.line, id(r.link), r.certain) for k, r in model.items()}
+
+
+_MODEL_CHARTS = (("helm-apim/all-in-one@4.2.x", "4.2.x", "4.2.0"), ("helm-apim/all-in-one@4.6.x", "4.6.x", "4.6.0"))
+
+
+@st.composite
+def grown_values(draw):
+    """A reference values file with some leaves unset or changed and its gateway environments repeated."""
+    from ruamel.yaml import YAML
+
+    from k8s_migrate.hub import flatten, nest
+
+    folder = draw(st.sampled_from([f for _, f, _ in _MODEL_CHARTS]))
+    text = (Path(__file__).parent.parent.parent / "shared" / "reference" / "helm-apim" / folder / "all-in-one"
+            / "values.yaml").read_text()
+    flat = flatten(YAML(typ="safe").load(text))
+    for key in draw(st.lists(st.sampled_from(sorted(flat, key=str)), max_size=12)):
+        flat[key] = draw(st.none() | st.booleans() | st.integers(-2, 9000) | st.sampled_from(("", "x", "mysql")))
+    values = nest(flat.items())
+    gateway = (((values.get("wso2") or {}).get("apim") or {}).get("configurations") or {}).get("gateway")
+    if isinstance(gateway, dict) and isinstance(gateway.get("environments"), list) and gateway["environments"]:
+        gateway["environments"] = gateway["environments"] * draw(st.integers(0, 4))
+    return values
+
+
+@settings(max_examples=60 if LONG else 12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(grown_values())
+def test_render_model_and_its_migration_are_as_they_were(user):
+    """The render model carries its keys' paths and walks each list item once: the same model, and the same
+    model through the rule packs, as when each key's value was looked up from the root and its text parsed back."""
+    from k8s_migrate.charts.effective import overlay
+    from k8s_migrate.migrate import default_changes as dc
+
+    models = []
+    for chart, _, version in _MODEL_CHARTS:
+        chart_map = load_chart_map(chart)
+        values = overlay(chart_map.defaults_tree(), user)
+        for instance in [i["instance"] for i in chart_map.instances]:
+            new, old = dc.render_model(chart_map, instance, values), _model_as_it_was(chart_map, instance, values)
+            assert _seen(new) == _seen(old), (chart, instance)
+            models.append((new, old, version))
+    for new, old, version in models:
+        assert _seen(dc.migrated(new, version, "4.6.0")) == _seen(_migrated_as_it_was(old, version, "4.6.0"))
+
+
+def _guard_by_the_engine(guard, values):
+    """guard_holds as it was: every guard through the template engine."""
+    from k8s_migrate.charts.effective import guard_template
+    from k8s_migrate.charts.gotemplate import strip_no_value
+
+    if not guard or values is None or "$" in guard:
+        return None
+    try:
+        templates, nodes = guard_template(guard)
+        return strip_no_value(templates.execute(nodes, "<string>", {"Values": values})) == "1"
+    except Exception:
+        return None
+
+
+_NAMES = st.sampled_from(("a", "b", "enabled", "_x", "A1"))
+_SCALARS = (st.none() | st.booleans() | st.integers(-1, 1) | st.sampled_from((0.0, 1.5, "", "x", "false"))
+            | st.dates() | st.tuples())
+
+
+def _field_guards():
+    chain = st.lists(_NAMES, min_size=1, max_size=4).map(lambda names: ".Values." + ".".join(names))
+    space = st.sampled_from(("", " ", "  ", "\t", "\n", "\u00a0"))
+    forms = st.sampled_from(("{f}", "not {f}", "not ({f})", "not( {f} )", "not({f})", "not {f})", "{f})",
+                             "(not {f})", "and {f} {f}", "{f}.", "not  (  {f}  )"))
+    return st.builds(lambda form, f, s1, s2: s1 + form.format(f=f) + s2, forms, chain, space, space)
+
+
+@settings(max_examples=1500 if LONG else 300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_field_guards(), st.recursive(_SCALARS, lambda inner: st.lists(inner, max_size=2)
+                                     | st.dictionaries(_NAMES, inner, max_size=4), max_leaves=12))
+@example(".Values.a.b", {"a": None})
+@example(".Values.a.b", {"a": [1]})
+@example("not (.Values.a)", {})
+def test_plain_field_guards_are_judged_as_the_engine_judges_them(guard, values):
+    """A guard that only reads one field chain is told without the template engine, with the engine's answer
+    (nil on the way: None; a value that is not plain data: the engine decides)."""
+    from k8s_migrate.charts.effective import guard_holds
+
+    values = {"a": values} if not isinstance(values, dict) else values
+    assert guard_holds(guard, values) == _guard_by_the_engine(guard, values), (guard, values)
+
+
+def test_the_charts_guards_are_judged_as_the_engine_judges_them(reference_dir):
+    from ruamel.yaml import YAML
+
+    from k8s_migrate.charts.effective import guard_holds, overlay
+
+    for chart in sorted(builtin_ids())[::3]:
+        chart_map = load_chart_map(chart)
+        guards = sorted({link.guard for link in chart_map.links if link.guard}
+                        | {c.get("guard") for c in chart_map.constants if c.get("guard")})
+        for user in ({}, YAML(typ="safe").load((reference_dir / "helm-apim" / "4.6.x" / "all-in-one" /
+                                                "values.yaml").read_text())):
+            values = overlay(chart_map.defaults_tree(), user)
+            assert [guard_holds(g, values) for g in guards] == [_guard_by_the_engine(g, values) for g in guards]
+
+
+@settings(max_examples=300 if LONG else 80, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(("kept", "changed", "defaulted", "review")), st.sampled_from(("a", "b", None)),
+                          st.none() | st.integers(0, 2) | st.sampled_from(("1", "x"))), max_size=8),
+       st.sampled_from(("a", "b", "c")), st.none() | st.integers(0, 2) | st.sampled_from(("1", "x")))
+def test_new_values_spoken_for_as_by_the_scan(entries, key, new):
+    """A default change is left out when an entry already names its key's new value: the entries indexed once by
+    key answer as the scan over them all did."""
+    from k8s_migrate.charts.deployment_rules import ABSENT
+    from k8s_migrate.migrate import default_changes as dc
+    from k8s_migrate.report import Entry, Report
+
+    report = Report("v.yaml", "4.2.0", "4.6.0")
+    report.extend(Entry(action, None, new_key, None, value) for action, new_key, value in entries)
+    for wanted in (new, ABSENT):
+        scanned = any(e.new_key == key and e.action != "kept" and dc._same(e.new_value, wanted) for e in report.entries)
+        assert scanned == any(dc._same(said, wanted) for said in dc._new_values_spoken(report).get(key, ()))

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from k8s_migrate.data import mappings_dir
 from k8s_migrate.errors import UsageError
@@ -20,18 +20,21 @@ from k8s_migrate.hub import ANY_ITEM, ANY_KEY, KeyPath, format_key, matches, par
 from k8s_migrate.request import known_version
 
 from .builtin import builtin_ids, resolve_id
-from .effective import guard_holds
+from .effective import GuardVerdicts
 
 HOLE = "{}"
 OTHER_HOLE = re.compile(r"\{\{.*?\}\}")
 ADD = re.compile(r"^add\s+(-?\d+)$")
 
 
+Key = TypeVar("Key", str, KeyPath)  # a key as text, or as its segments
+
+
 class UnknownChartError(ValueError):
     """A chart id that is neither built in nor a chart directory."""
 
 
-TRANSLATIONS_KEPT = 65536  # ChartMap._translate answers kept (past this, it starts again from none)
+TRANSLATIONS_KEPT = 65536  # path shapes whose matching links a LinkIndex keeps (past this, it starts again from none)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,48 +99,57 @@ class ChartMap:
             self._parents = (id(self.defaults), frozenset(found))
         return self._parents[1]
 
-    def values_to_toml(self, values_path: str, instance: str | None = None) -> list[tuple[str, ChartLink]]:
-        """TOML keys fed by a values path (concrete or with wildcards), with the link that says how."""
+    def values_to_toml(self, values_path: str | KeyPath, instance: str | None = None) -> list[tuple[str, ChartLink]]:
+        """TOML keys fed by a values path (concrete or with wildcards; its text or its segments), with the link
+        that says how."""
         return self._translate(values_path, "values", "toml", instance)
 
-    def toml_to_values(self, toml_key: str, instance: str | None = None) -> list[tuple[str, ChartLink]]:
-        """Values paths that feed a TOML key, with the link that says how."""
+    def toml_to_values(self, toml_key: str | KeyPath, instance: str | None = None) -> list[tuple[str, ChartLink]]:
+        """Values paths that feed a TOML key (its text or its segments), with the link that says how."""
         return self._translate(toml_key, "toml", "values", instance)
 
-    def _translate(self, text: str, side: str, other: str, instance: str | None) -> list[tuple[str, ChartLink]]:
-        """A file asks the same key several times (reading its links, placing it, its chart-level checks): each
-        answer is kept (a fresh list to each caller), up to TRANSLATIONS_KEPT of them."""
+    def values_to_toml_paths(self, values_path: KeyPath) -> list[tuple[KeyPath, ChartLink]]:
+        """values_to_toml, each TOML key as its segments."""
+        return self._translate_paths(values_path, "values", "toml")
+
+    def toml_to_values_paths(self, toml_path: KeyPath) -> list[tuple[KeyPath, ChartLink]]:
+        """toml_to_values, each values path as its segments."""
+        return self._translate_paths(toml_path, "toml", "values")
+
+    def _translate(self, key: str | KeyPath, side: str, other: str,
+                   instance: str | None) -> list[tuple[str, ChartLink]]:
+        path = parse_key(key) if isinstance(key, str) else key
         index = self._link_index(side, other)
         if index is None:
-            return self._translate_slowly(parse_key(text), side, other, instance)
-        kept = self.__dict__["_link_indexes"][2]
-        found = kept.get((text, side, instance))
-        if found is None:
-            if len(kept) >= TRANSLATIONS_KEPT:
-                kept.clear()
-            found = kept[(text, side, instance)] = self._translate_indexed(index, parse_key(text), instance)
-        return list(found)
+            return self._translate_slowly(path, side, other, instance)
+        return [(format_key(target), link) for target, link in self._translate_indexed(index, path, instance)]
 
-    def _translate_indexed(self, index: "LinkIndex", path: KeyPath,
-                           instance: str | None) -> list[tuple[str, ChartLink]]:
-        out: list[tuple[str, ChartLink]] = []
-        seen: set[tuple[str, int]] = set()
-        for position in sorted(index.candidates(path)):
-            link, here, there = index.entries[position]
+    def _translate_paths(self, path: KeyPath, side: str, other: str) -> list[tuple[KeyPath, ChartLink]]:
+        index = self._link_index(side, other)
+        if index is None:
+            return [(parse_key(text), link) for text, link in self._translate_slowly(path, side, other, None)]
+        return self._translate_indexed(index, path, None)
+
+    @staticmethod
+    def _translate_indexed(index: "LinkIndex", path: KeyPath,
+                           instance: str | None) -> list[tuple[KeyPath, ChartLink]]:
+        out: list[tuple[KeyPath, ChartLink]] = []
+        targets: dict[tuple[int, int], KeyPath] = {}  # links of several instances share their patterns
+        for link, here, there in index.matching(path):
             if instance and link.instance != instance:
                 continue
-            target = format_key(substitute(here, there, path))
-            if (target, id(link)) not in seen:
-                seen.add((target, id(link)))
-                out.append((target, link))
+            target = targets.get((id(here), id(there)))
+            if target is None:
+                target = targets[(id(here), id(there))] = substitute(here, there, path)
+            out.append((target, link))
         return out
 
     def _link_index(self, side: str, other: str) -> "LinkIndex | None":
         """The links parsed once, in a trie by segment; rebuilt when ``links`` is replaced (a copy)."""
-        built_for, indexes, kept = self.__dict__.get("_link_indexes", (None, {}, {}))
+        built_for, indexes = self.__dict__.get("_link_indexes", (None, {}))
         if built_for != id(self.links):
-            built_for, indexes, kept = id(self.links), {}, {}
-            self.__dict__["_link_indexes"] = (built_for, indexes, kept)
+            built_for, indexes = id(self.links), {}
+            self.__dict__["_link_indexes"] = (built_for, indexes)
         if side not in indexes:
             indexes[side] = LinkIndex.build(self.links, side, other)
         return indexes[side]
@@ -173,11 +185,14 @@ class LinkIndex:
     def __init__(self) -> None:
         self.entries: list[tuple[ChartLink, KeyPath, KeyPath]] = []
         self.root: dict[str, Any] = {"children": {}, "exact": [], "subtree": []}
+        self.indices: set[int] = set()  # the item indices some link names (``environment[0]``)
+        self.by_shape: dict[KeyPath, list[tuple[ChartLink, KeyPath, KeyPath]]] = {}
 
     @classmethod
     def build(cls, links: list[ChartLink], side: str, other: str) -> "LinkIndex | None":
         """None when a link's key does not parse (the slow path then raises as it always did)."""
         index = cls()
+        patterns: dict[KeyPath, KeyPath] = {}  # one tuple per pattern: the instances' links share theirs
         for link in links:
             here_text, there_text = getattr(link, side), getattr(link, other)
             if there_text is None or here_text is None:
@@ -186,15 +201,31 @@ class LinkIndex:
                 here, there = parse_key(here_text), parse_key(there_text)
             except ValueError:
                 return None
+            here, there = patterns.setdefault(here, here), patterns.setdefault(there, there)
             node = index.root
             for seg in here:
                 node = node["children"].setdefault(seg, {"children": {}, "exact": [], "subtree": []})
+                if isinstance(seg, int) and seg != ANY_ITEM:
+                    index.indices.add(seg)
             position = len(index.entries)
             index.entries.append((link, here, there))
             node["exact"].append(position)
             if link.kind == "subtree":
                 node["subtree"].append(position)
         return index
+
+    def matching(self, path: KeyPath) -> list[tuple[ChartLink, KeyPath, KeyPath]]:
+        """The entries whose key matches ``path``, in link order. Kept per shape: the path with each item index
+        that no link names replaced by ``[]`` (a file's list items ask the same, item after item)."""
+        indices = self.indices
+        shape = tuple([ANY_ITEM if isinstance(seg, int) and seg not in indices else seg for seg in path])
+        found = self.by_shape.get(shape)
+        if found is None:
+            if len(self.by_shape) >= TRANSLATIONS_KEPT:
+                self.by_shape.clear()
+            unique = {id(self.entries[p][0]): self.entries[p] for p in sorted(self.candidates(shape))}
+            found = self.by_shape[shape] = list(unique.values())
+        return found
 
     def candidates(self, path: KeyPath) -> set[int]:
         found: set[int] = set()
@@ -295,44 +326,59 @@ def first_instance(chart_map: ChartMap) -> str | None:
     return chart_map.instances[0]["instance"] if chart_map.instances else None
 
 
-def in_first_instance(chart_map: ChartMap, links: list[tuple[str, ChartLink]]) -> list[tuple[str, ChartLink]]:
+def in_first_instance(chart_map: ChartMap, links: list[tuple[Key, ChartLink]]) -> list[tuple[Key, ChartLink]]:
     """The links of the chart's first instance, or all of them when it has none of these."""
     first = first_instance(chart_map)
     return [(k, link) for k, link in links if link.instance == first] or links if first else links
 
 
 def to_toml(chart_map: ChartMap, path: KeyPath, value: Any,
-            links: list[tuple[str, ChartLink]] | None = None) -> tuple[str, ChartLink] | None:
-    """The TOML key a values leaf feeds, preferring unguarded links. ``links``: the path's values_to_toml."""
-    found = in_first_instance(chart_map, chart_map.values_to_toml(format_key(path)) if links is None else links)
-    found = [(k, link) for k, link in found if link.kind != "embedded"]
+            links: list[tuple[Key, ChartLink]] | None = None) -> tuple[Key, ChartLink] | None:
+    """The TOML key a values leaf feeds, preferring unguarded links. ``links``: the path's values_to_toml (or
+    values_to_toml_paths: the key comes as they give it)."""
+    asked: list[tuple[Any, ChartLink]] = chart_map.values_to_toml(path) if links is None else links
+    found = [(k, link) for k, link in in_first_instance(chart_map, asked) if link.kind != "embedded"]
     if not found:
         return None
     found.sort(key=lambda kl: (bool(kl[1].guard), kl[1].kind == "pattern"))
     return found[0]
 
 
-def to_values(chart_map: ChartMap, toml_key: str, prefer: str | None = None,
-              values: dict[str, Any] | None = None) -> tuple[str, ChartLink] | None:
+def to_values(chart_map: ChartMap, toml_key: str | KeyPath, prefer: str | None = None,
+              values: dict[str, Any] | GuardVerdicts | None = None) -> tuple[str, ChartLink] | None:
     """The values path that feeds a TOML key in the new chart.
 
     Links whose guard is false under the values (the new chart's defaults under the user's own)
     lose to links whose guard holds; among the rest the user's own path wins, then unguarded links.
+    ``values`` may come as their GuardVerdicts, which a caller asking many keys keeps.
     """
-    found = [(k, link) for k, link in chart_map.toml_to_values(toml_key) if link.kind != "embedded"]
+    return _preferred(chart_map, chart_map.toml_to_values(toml_key), prefer, values)
+
+
+def to_values_path(chart_map: ChartMap, toml_path: KeyPath, prefer: KeyPath | None = None,
+                   values: dict[str, Any] | GuardVerdicts | None = None,
+                   links: list[tuple[KeyPath, ChartLink]] | None = None) -> tuple[KeyPath, ChartLink] | None:
+    """to_values with paths as segments. ``links``: the key's toml_to_values_paths."""
+    return _preferred(chart_map, chart_map.toml_to_values_paths(toml_path) if links is None else links, prefer, values)
+
+
+def _preferred(chart_map: ChartMap, links: list[tuple[Key, ChartLink]], prefer: Key | None,
+               values: dict[str, Any] | GuardVerdicts | None) -> tuple[Key, ChartLink] | None:
+    found = [(k, link) for k, link in links if link.kind != "embedded"]
     if not found:
         return None
     first = first_instance(chart_map)
-    verdicts = {id(link): guard_holds(link.guard, values) for _, link in found}
+    judge = values if isinstance(values, GuardVerdicts) else GuardVerdicts(values)
+    verdicts = {id(link): judge(link.guard) for _, link in found}
     found.sort(key=lambda kl: (verdicts[id(kl[1])] is False, kl[0] != prefer, kl[1].instance != first,
                                bool(kl[1].guard), kl[1].kind == "pattern"))
     return found[0]
 
 
 def embedded_link(chart_map: ChartMap, path: KeyPath,
-                  links: list[tuple[str, ChartLink]] | None = None) -> ChartLink | None:
+                  links: list[tuple[Key, ChartLink]] | None = None) -> ChartLink | None:
     """The link of a values string the chart pastes into deployment.toml as TOML text (extraConfigs)."""
-    for _, link in chart_map.values_to_toml(format_key(path)) if links is None else links:
+    for _, link in chart_map.values_to_toml(path) if links is None else links:
         if link.kind == "embedded":
             return link
     return None

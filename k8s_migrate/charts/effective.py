@@ -45,10 +45,20 @@ def overlay(defaults: Any, overrides: Any) -> Any:
     return merged
 
 
+_FIELD = r"\.Values((?:\.[A-Za-z_][A-Za-z0-9_]*)+)"
+_SPACE = r"[ \t\r\n]"  # the template lexer's spaces (not \s: that takes Unicode spaces too)
+_FIELD_GUARD = re.compile(rf"{_SPACE}*(?:(not){_SPACE}+(?:{_FIELD}|\({_SPACE}*{_FIELD}{_SPACE}*\))|{_FIELD}){_SPACE}*")
+
+
 def guard_holds(guard: str | None, values: dict[str, Any] | None) -> bool | None:
     """Evaluate a link's Go-template guard against values; None when it cannot be told."""
     if not guard or values is None or "$" in guard:
         return None
+    field = _FIELD_GUARD.fullmatch(guard)
+    if field is not None:  # .Values.a.b or not (.Values.a.b), told without the template engine where it is plain
+        found = _field_truth(values, (field[2] or field[3] or field[4])[1:].split("."))
+        if found is not _NOT_PLAIN:
+            return found if found is None or not field[1] else not found
     from .gotemplate import strip_no_value
 
     try:
@@ -56,6 +66,45 @@ def guard_holds(guard: str | None, values: dict[str, Any] | None) -> bool | None
         return strip_no_value(templates.execute(nodes, "<string>", {"Values": values})) == "1"
     except Exception:  # a guard the evaluator cannot judge (nil pointer, unknown function) decides nothing
         return None
+
+
+class GuardVerdicts:
+    """guard_holds over one values tree, each guard judged once: the tree may change only through ``set``."""
+
+    __slots__ = ("values", "_known")
+
+    def __init__(self, values: dict[str, Any] | None) -> None:
+        self.values = values
+        self._known: dict[str | None, bool | None] = {}
+
+    def __call__(self, guard: str | None) -> bool | None:
+        known = self._known
+        if guard not in known:
+            known[guard] = guard_holds(guard, self.values)
+        return known[guard]
+
+    def set(self, path: KeyPath, value: Any) -> None:
+        assert self.values is not None, "a switch is set in effective values"
+        effective_set(self.values, path, value)
+        self._known.clear()
+
+
+_NOT_PLAIN = object()
+
+
+def _field_truth(values: dict[str, Any], names: list[str]) -> Any:
+    """The template's truth of a field chain over plain values: None where it stops at nil (the engine's nil
+    pointer error); _NOT_PLAIN where a value on the way is not plain data (the engine is asked)."""
+    node: Any = values
+    for name in names:
+        if node is None:
+            return None
+        if not isinstance(node, dict):
+            return _NOT_PLAIN
+        node = node.get(name)
+    if node is None or isinstance(node, (bool, int, float, str, dict, list, tuple)):
+        return bool(node)
+    return _NOT_PLAIN
 
 
 @lru_cache(maxsize=None)

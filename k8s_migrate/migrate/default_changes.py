@@ -18,7 +18,7 @@ from typing import Any
 from ..catalog import load_catalog
 from ..charts.chartmap import OTHER_HOLE, ChartLink, ChartMap, apply_pattern, invert_pattern
 from ..charts.deployment_rules import ABSENT, lookup
-from ..hub import HubKey, KeyPath, format_key, parse_key
+from ..hub import ANY_ITEM, HubKey, KeyPath, format_key, parse_key
 from ..report import Action, Entry, Report
 from ..rules.values import same_value
 
@@ -49,7 +49,7 @@ def without_service_hosts(value: Any, names: tuple[str, ...], old_side: bool = F
 WIRED = object()  # a value the template builds from the release or chart name: not modelled
 
 
-@dataclass
+@dataclass(slots=True)
 class Rendered:
     """One TOML key as a chart renders it: its value, and the values path that feeds it (None: the template)."""
 
@@ -58,6 +58,8 @@ class Rendered:
     line: int | None
     link: ChartLink | None = None
     certain: bool = True  # every guard on the way was judged true (not merely not false)
+    toml_path: KeyPath | None = None  # the key's segments, and the values path's, when the model has them at hand
+    values_key: KeyPath | None = None
 
 
 def pair_instances(before: list[str], after: list[str], only: str | None = None) -> list[tuple[str | None, str | None]]:
@@ -82,8 +84,9 @@ def pair_instances(before: list[str], after: list[str], only: str | None = None)
 def render_model(chart_map: ChartMap, instance: str, values: dict[str, Any]) -> dict[str, Rendered]:
     """TOML key -> how the chart renders it for one instance, from effective values (a guard that cannot
     be judged counts as holding; a key with a guard judged true wins over one merely not judged false)."""
-    from ..charts.effective import guard_holds
+    from ..charts.effective import GuardVerdicts
 
+    guard_holds = GuardVerdicts(values)
     out: dict[str, Rendered] = {}
 
     def offer(key: str, found: Rendered) -> None:
@@ -93,7 +96,7 @@ def render_model(chart_map: ChartMap, instance: str, values: dict[str, Any]) -> 
 
     ranged: list[dict[str, Any]] = []  # constants inside a range: one per item the range renders
     for const in chart_map.constants:
-        verdict = guard_holds(const.get("guard"), values) if const.get("instance") in (None, instance) else False
+        verdict = guard_holds(const.get("guard")) if const.get("instance") in (None, instance) else False
         if verdict is not False and "[]" in const["toml"]:
             ranged.append(const)
         elif verdict is not False:
@@ -102,11 +105,12 @@ def render_model(chart_map: ChartMap, instance: str, values: dict[str, Any]) -> 
         here = link.instance in (None, instance)
         if not here or link.kind not in _RENDERED_LINKS or not link.toml:
             continue
-        verdict = guard_holds(link.guard, values)
+        verdict = guard_holds(link.guard)
         if verdict is not False:
             certain = verdict is True or not link.guard
-            for key, value, values_path in _link_keys(link, values):
-                offer(key, Rendered(value, values_path, link.line, link, certain))
+            for toml_path, value, values_path, texts in _link_keys(link, values):
+                toml_text, values_text = texts or (format_key(toml_path), format_key(values_path))
+                offer(toml_text, Rendered(value, values_text, link.line, link, certain, toml_path, values_path))
     for const in ranged:
         head, _, tail = const["toml"].partition("[]")
         item = re.compile(re.escape(head) + r"\[(\d+)\]")
@@ -116,43 +120,65 @@ def render_model(chart_map: ChartMap, instance: str, values: dict[str, Any]) -> 
 
 
 def _link_keys(link: ChartLink, values: dict[str, Any]):
-    """(TOML key, rendered value, values path) for each key one link renders from the values."""
+    """(TOML path, rendered value, values path, their texts or None) for each key one link renders from the
+    values."""
     values_pattern, toml_pattern = parse_key(link.values), parse_key(link.toml)
     if link.kind == "subtree":
         table = lookup(values, values_pattern[:-1]) if values_pattern[-1:] == ("*",) == toml_pattern[-1:] else None
         for name, value in table.items() if isinstance(table, dict) else ():
             if value is not None and not isinstance(value, (dict, list)):
-                yield (format_key((*toml_pattern[:-1], str(name))), apply_pattern(None, value, link.filter),
-                       format_key((*values_pattern[:-1], str(name))))
+                yield (parse_key(format_key((*toml_pattern[:-1], str(name)))), apply_pattern(None, value, link.filter),
+                       parse_key(format_key((*values_pattern[:-1], str(name)))), None)  # a user's key, as it reads
         return
     whole = bool(values_pattern) and values_pattern[-1] in _ITEMS and toml_pattern[-1:] == values_pattern[-1:]
     if whole:  # a list of scalars renders as one TOML array
         values_pattern, toml_pattern = values_pattern[:-1], toml_pattern[:-1]
-    for values_path, toml_path, item in _expand(values, values_pattern, toml_pattern):
-        value = lookup(values, values_path)
-        if any(seg in _ITEMS for seg in toml_path) or value is ABSENT or value is None:
+    values_text, toml_text = _item_pieces(values_pattern), _item_pieces(toml_pattern)
+    slots = [i for i, seg in enumerate(values_pattern) if seg in _ITEMS]
+    for values_path, toml_path, item, value in _expand(values, values_pattern, toml_pattern):
+        if value is ABSENT or value is None or ANY_ITEM in toml_path or "[]" in toml_path:
             continue  # (a value that fills every item of a list the chart ranges over elsewhere: not a key)
         if whole and isinstance(value, list) and link.pattern:
             items = [_fill(link, v, v, values) for v in value]
             rendered = WIRED if any(i is WIRED for i in items) else items
         else:
             rendered = _fill(link, value, item, values)
-        yield format_key(toml_path), rendered, format_key(values_path)
+        texts = None
+        if values_text is not None and toml_text is not None:
+            indices = [f"[{values_path[i]}]" for i in slots]
+            texts = (_filled(toml_text, indices), _filled(values_text, indices))
+        yield toml_path, rendered, values_path, texts
 
 
-def _expand(values: Any, pattern: KeyPath, toml: KeyPath, prefix: KeyPath = (), item: Any = None):
-    """Concrete (values path, TOML path, list item) for a link whose paths may hold ``[]`` (each item)."""
+def _item_pieces(pattern: KeyPath) -> list[str] | None:
+    """A pattern's text cut at its item segments (``[]``), which the expansion fills in order with the items'
+    indices: the concrete path's text without formatting it. None when a quoted key holds ``[]`` itself."""
+    text = format_key(pattern) if pattern else ""
+    pieces = text.split("[]")
+    return pieces if pattern and len(pieces) - 1 == sum(seg in _ITEMS for seg in pattern) else None
+
+
+def _filled(pieces: list[str], indices: list[str]) -> str:
+    out = [pieces[0]]
+    for n, piece in enumerate(pieces[1:]):
+        out += (indices[n] if n < len(indices) else "[]", piece)
+    return "".join(out)
+
+
+def _expand(node: Any, pattern: KeyPath, toml: KeyPath, prefix: KeyPath = (), item: Any = None):
+    """Concrete (values path, TOML path, list item, the value there) for a link whose paths may hold ``[]`` (each
+    item); ``node`` is what the values hold at ``prefix``."""
     for i, seg in enumerate(pattern):
         if seg in (*_ITEMS, "*"):
-            node = lookup(values, (*prefix, *pattern[:i]))
-            if not isinstance(node, list) or seg == "*":
+            items = lookup(node, pattern[:i])
+            if not isinstance(items, list) or seg == "*":
                 return
             at = toml.index(seg) if seg in toml else None
-            for n, child in enumerate(node):
+            for n, child in enumerate(items):
                 new_toml = (*toml[:at], n, *toml[at + 1:]) if at is not None else toml
-                yield from _expand(values, pattern[i + 1:], new_toml, (*prefix, *pattern[:i], n), child)
+                yield from _expand(child, pattern[i + 1:], new_toml, (*prefix, *pattern[:i], n), child)
             return
-    yield (*prefix, *pattern), toml, item
+    yield (*prefix, *pattern), toml, item, lookup(node, pattern)
 
 
 _VALUES_HOLE = re.compile(r"^\{\{-?\s*(?:add\s+(-?\d+)\s+)?\$?\.Values\.([\w.]+)\s*-?\}\}$")
@@ -195,13 +221,14 @@ def migrated(rendered: dict[str, Rendered], from_version: str, to_version: str) 
     from ..rules.apply import run
     from ..rules.load import rule_chain
 
-    keys = [HubKey(parse_key(k), r.value, None, origin=k) for k, r in rendered.items()]
+    keys = [HubKey(r.toml_path or parse_key(k), r.value, None, origin=k) for k, r in rendered.items()]
     state = run(keys, rule_chain(from_version, to_version))
     out = {}
-    for track in state.tracks:
-        if track.live and track.origin is not None:
-            old = rendered[format_key(track.origin.path)]
-            out[format_key(track.path)] = Rendered(track.value, old.values_path, old.line, old.link, old.certain)
+    for (key, old), track in zip(rendered.items(), state.tracks, strict=False):  # an input key's track: in order
+        if track.live:
+            new_key = key if track.path == track.input_key.path else format_key(track.path)
+            out[new_key] = Rendered(track.value, old.values_path, old.line, old.link, old.certain, track.path,
+                                    old.values_key)
     return out
 
 
@@ -236,9 +263,9 @@ def default_changes(report: Report, src_map: ChartMap, dst_map: ChartMap, source
         moved = (elsewhere or {}).get(old_instance, set())
         for key in sorted(set(before) | set(after)):
             b, a = before.get(key), after.get(key)
-            if a is not None and a.values_path and _has(migrated_values, a.values_path):
+            if a is not None and a.values_path and _has(migrated_values, a):
                 continue  # the migrated file feeds it: the entries of its values speak for it
-            if a is None and (key in moved or b is not None and b.values_path and _has(migrated_values, b.values_path)
+            if a is None and (key in moved or b is not None and b.values_path and _has(migrated_values, b)
                               and not dst_map.toml_to_values(key)):
                 continue  # another chart of the split renders it, or the file still sets it (reported as such)
             old, new = _effective(b, key, catalog), _effective(a, key, catalog)
@@ -249,8 +276,9 @@ def default_changes(report: Report, src_map: ChartMap, dst_map: ChartMap, source
             change = changes.setdefault((key, repr(old), repr(new)), DefaultChange(key, old, new, b, a, []))
             change.instances.append(new_instance)
     everywhere = len(pairs)
+    spoken = _new_values_spoken(report) if changes else {}
     return [entry_for_change(c, src_map, dst_map, source_values, dst_version, len(c.instances) < everywhere)
-            for c in changes.values() if not _spoken_for(report, c)]
+            for c in changes.values() if not any(_same(said, c.new) for said in spoken.get(c.key, ()))]
 
 
 def instance_pairs(src_map: ChartMap, dst_map: ChartMap,
@@ -269,8 +297,10 @@ def rendered_keys(src_map: ChartMap, dst_map: ChartMap, migrated_values: dict[st
     return {old: set(render_model(dst_map, new, effective)) for old, new in pairs}
 
 
-def _has(values: dict[str, Any], path_text: str) -> bool:
-    return lookup(values, parse_key(path_text)) is not ABSENT
+def _has(values: dict[str, Any], side: Rendered) -> bool:
+    """Do the values hold the path that feeds this key?"""
+    assert side.values_path is not None, "asked of a key a values path feeds"
+    return lookup(values, side.values_key or parse_key(side.values_path)) is not ABSENT
 
 
 def _effective(side: Rendered | None, key: str, catalog) -> Any:
@@ -299,10 +329,13 @@ def _same(a: Any, b: Any) -> bool:
     return same_value(a, b)
 
 
-def _spoken_for(report: Report, change: DefaultChange) -> bool:
-    """An entry of the migration already names this key's new value."""
-    return any(e.new_key == change.key and e.action != "kept" and _same(e.new_value, change.new)
-               for e in report.entries)
+def _new_values_spoken(report: Report) -> dict[str | None, list[Any]]:
+    """The new values the migration's entries already name, by key (a change they name needs no entry)."""
+    spoken: dict[str | None, list[Any]] = {}
+    for e in report.entries:
+        if e.action != "kept":
+            spoken.setdefault(e.new_key, []).append(e.new_value)
+    return spoken
 
 
 def _shown(value: Any) -> str:

@@ -13,6 +13,7 @@ from typing import Any, Iterator, NamedTuple, Protocol
 from ..charts.chartmap import (
     ChartLink,
     ChartMap,
+    Key,
     apply_pattern,
     chart_version,
     embedded_link,
@@ -21,9 +22,10 @@ from ..charts.chartmap import (
     load_map,
     to_toml,
     to_values,
+    to_values_path,
 )
 from ..charts.deployment_rules import RuleContext, apply_rules
-from ..charts.effective import effective_set, guard_holds, overlay, simple_guard
+from ..charts.effective import GuardVerdicts, guard_holds, overlay, simple_guard
 from ..counting import counted
 from ..errors import UsageError
 from ..formats.text import SourceText, decode
@@ -54,15 +56,16 @@ class ValuesOptions(Request):
 Leaf = tuple[KeyPath, Any, int | None]  # a values path, its value, its line
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FedLeaf:
     """One values leaf and the TOML key it feeds through a link of the source chart."""
 
     values_path: KeyPath
     value: Any
     line: int | None
-    toml_key: str
+    toml_path: KeyPath
     link: ChartLink
+    own: str  # the values path's text
 
 
 class Toggle(NamedTuple):
@@ -108,6 +111,8 @@ class ValuesMigration:
     user_values: dict[str, Any] = field(default_factory=dict)
     effective: dict[str, Any] = field(default_factory=dict)  # the new chart's defaults under the user's values
     source_effective: dict[str, Any] = field(default_factory=dict)
+    new_guards: GuardVerdicts = field(default_factory=lambda: GuardVerdicts(None))  # guards over ``effective``
+    old_guards: GuardVerdicts = field(default_factory=lambda: GuardVerdicts(None))  # over ``source_effective``
     state: HubState = field(default_factory=lambda: HubState([]))
     removed: list[KeyPath] = field(default_factory=list)
     unexposed: list[Unexposed] = field(default_factory=list)
@@ -120,6 +125,12 @@ class ValuesMigration:
     def also_tracks(self) -> Iterator[tuple[FedLeaf, Track]]:
         return zip(self.also, self.state.tracks[len(self.fed):len(self.fed) + len(self.also)], strict=True)
 
+    def placed(self) -> None:
+        """Written: what each fed leaf became is in the report and the document, so the leaves, their tracks and
+        the moves go (a large file's weigh more than the checks that follow); the rules' findings stay."""
+        self.fed, self.also, self.moves, self.removed, self.unexposed, self.toggles = [], [], [], [], [], []
+        self.state = HubState([], self.state.findings, self.state.withheld)
+
 
 @collector_paused
 def migrate_values(data: bytes, name: str, options: ValuesOptions) -> Result:
@@ -129,6 +140,7 @@ def migrate_values(data: bytes, name: str, options: ValuesOptions) -> Result:
     run_rules(m)
     place(m)
     write(m)
+    m.placed()
     chart_level(m)
     if m.alias is not None:
         under_alias(m.report, m.alias, m.dst_map, m.src_map)
@@ -159,7 +171,7 @@ def read_links(m: ValuesMigration) -> None:
     """Sort the leaves by the source chart's links: embedded TOML (migrated where it stands), leaves that feed
     TOML keys, and chart-level leaves. Then the values Helm sees, with the embedded TOML migrated."""
     for path, value, line in m.doc.leaves():
-        links = m.src_map.values_to_toml(format_key(path))
+        links = m.src_map.values_to_toml_paths(path)
         embedded = embedded_link(m.src_map, path, links)
         if embedded is not None and isinstance(value, str):
             m.report.extend(migrate_embedded(m, path, value, line))
@@ -168,19 +180,21 @@ def read_links(m: ValuesMigration) -> None:
         if hit is None or part_of_each_item(m.src_map, m.dst_map, path, hit[1]):
             m.chart_only.append((path, value, line))
             continue
-        toml_key, link = hit
-        m.fed.append(FedLeaf(path, value, line, toml_key, link))
-        m.also.extend(FedLeaf(path, value, line, key, other)
-                      for key, other in other_toml_keys(m.src_map, path, toml_key, links))
+        toml_path, link = hit
+        own = format_key(path)
+        m.fed.append(FedLeaf(path, value, line, toml_path, link, own))
+        m.also.extend(FedLeaf(path, value, line, key, other, own)
+                      for key, other in other_toml_keys(m.src_map, path, toml_path, links))
     m.user_values = plain(m.doc.data)
     m.effective = overlay(m.dst_map.defaults_tree(), m.user_values)
     m.source_effective = overlay(m.src_map.defaults_tree(), m.user_values)
+    m.new_guards, m.old_guards = GuardVerdicts(m.effective), GuardVerdicts(m.source_effective)
 
 
 def run_rules(m: ValuesMigration) -> None:
-    keys = [HubKey(parse_key(leaf.toml_key),
+    keys = [HubKey(leaf.toml_path,
                    apply_pattern(leaf.link.pattern, leaf.value, leaf.link.filter),
-                   leaf.line, origin=format_key(leaf.values_path)) for leaf in m.fed + m.also]
+                   leaf.line, origin=leaf.own) for leaf in m.fed + m.also]
     m.state = run(keys, rule_chain(m.src_version, m.dst_version), m.options.rule_context())
 
 
@@ -195,15 +209,16 @@ def place(m: ValuesMigration) -> None:
 def place_leaf(m: ValuesMigration, leaf: FedLeaf, track: Track) -> Verdict | None:
     """Removed, left where the new chart does not read it, kept for review, placed, or (None) bound for
     extraConfigs."""
-    own = format_key(leaf.values_path)
+    own = leaf.own
     if not track.live:
         m.removed.append(leaf.values_path)
         return Verdict(then=(f"removed {own} from the values",))
-    toml_key = format_key(track.path)
-    target = to_values(m.dst_map, toml_key, prefer=own, values=m.effective)
+    links = m.dst_map.toml_to_values_paths(track.path)
+    target = to_values_path(m.dst_map, track.path, prefer=leaf.values_path, values=m.new_guards, links=links)
     if target is not None:
-        return place_at(m, leaf, track, target)
-    if not carries_weight(leaf, track, m.src_map, m.dst_map, m.source_effective):
+        return place_at(m, leaf, track, target, links)
+    toml_key = format_key(track.path)
+    if not carries_weight(leaf, track, m.src_map, m.dst_map, m.old_guards):
         return Verdict(action="kept", then=(
             f"{m.dst_map.id} does not expose {toml_key}, and this value had no effect of its own "
             f"in {m.src_map.id} (its default, or a guard that did not hold); left at {own}, "
@@ -217,42 +232,44 @@ def place_leaf(m: ValuesMigration, leaf: FedLeaf, track: Track) -> Verdict | Non
         "Set it through a ConfigMap override of deployment.toml (or extraConfigs where the chart has it)",))
 
 
-def place_at(m: ValuesMigration, leaf: FedLeaf, track: Track, target: tuple[str, ChartLink]) -> Verdict:
-    """A key the new chart reads from a values path: its value there, and the verdict that says so."""
-    (new_path_text, new_link), guard_note = through_guard(m, leaf, format_key(track.path), target)
+def place_at(m: ValuesMigration, leaf: FedLeaf, track: Track, target: tuple[KeyPath, ChartLink],
+             links: list[tuple[KeyPath, ChartLink]]) -> Verdict:
+    """A key the new chart reads from a values path: its value there, and the verdict that says so. ``links``:
+    every values path the new chart reads the key from."""
+    (new_path, new_link), guard_note = through_guard(m, leaf, track.path, target, links)
+    new_path_text = leaf.own if new_path == leaf.values_path else format_key(new_path)
     new_value = value_for(leaf, track, new_link)
     action, reported_value, notes = ruled_action(track), track.value, [guard_note]
-    if same_lineage(m.src_map, m.dst_map) and takes_new_default(m.src_map, m.dst_map, leaf.values_path,
+    if same_lineage(m.src_map, m.dst_map) and takes_new_default(m.src_map, m.dst_map, leaf.own,
                                                                new_path_text, leaf.value, new_value):
         new_value = reported_value = m.dst_map.defaults[new_path_text]
         action = "defaulted"
         notes.append(default_note(m.src_map, m.dst_map))
-    m.moves.append(Move(leaf.values_path, parse_key(new_path_text), leaf.value, new_value))
-    if new_path_text != format_key(leaf.values_path) and action in ("kept", "renamed"):
+    m.moves.append(Move(leaf.values_path, new_path, leaf.value, new_value))
+    if new_path_text != leaf.own and action in ("kept", "renamed"):
         action = "moved" if action == "kept" else action
-        notes.append(f"values path {format_key(leaf.values_path)} -> {new_path_text}")
+        notes.append(f"values path {leaf.own} -> {new_path_text}")
     return Verdict(action=action, new_value=reported_value, then=tuple(notes),
                    new_key=new_path_text if action == "moved" and not track.events else AS_RULED)
 
 
-def through_guard(m: ValuesMigration, leaf: FedLeaf, toml_key: str, target: tuple[str, ChartLink]
-                  ) -> tuple[tuple[str, ChartLink], str]:
+def through_guard(m: ValuesMigration, leaf: FedLeaf, toml_path: KeyPath, target: tuple[KeyPath, ChartLink],
+                  links: list[tuple[KeyPath, ChartLink]]) -> tuple[tuple[KeyPath, ChartLink], str]:
     """When the new chart also reads the key from the leaf's own path under a guard: keep it there when it had
     no effect before either, or set the guard's switch; else say why it goes elsewhere."""
-    own = format_key(leaf.values_path)
-    new_path_text = target[0]
-    gated = [link for k, link in m.dst_map.toml_to_values(toml_key) if k == own]
-    if new_path_text == own or not gated:
+    own = leaf.values_path
+    gated = [link for k, link in links if k == own]
+    if target[0] == own or not gated:
         return target, ""
     switch = simple_guard(gated[0].guard)
-    if guard_holds(leaf.link.guard, m.source_effective) is False:
+    if m.old_guards(leaf.link.guard) is False:
         return (own, gated[0]), ""
     if switch is not None:
-        m.toggles.append(Toggle(switch, gated[0].guard, own, toml_key))
-        effective_set(m.effective, switch[0], switch[1])
+        m.toggles.append(Toggle(switch, gated[0].guard, format_key(own), format_key(toml_path)))
+        m.new_guards.set(switch[0], switch[1])
         return (own, gated[0]), ""
-    return target, (f"{m.dst_map.id} reads {own} only when {gated[0].guard}, "
-                    f"which does not hold with these values; written to {new_path_text}")
+    return target, (f"{m.dst_map.id} reads {format_key(own)} only when {gated[0].guard}, "
+                    f"which does not hold with these values; written to {format_key(target[0])}")
 
 
 def value_for(leaf: FedLeaf, track: Track, new_link: ChartLink) -> Any:
@@ -272,7 +289,7 @@ def write(m: ValuesMigration) -> None:
     m.report.extend(write_extra_configs(m.doc, m.dst_map, m.unexposed))
     resolved = {format_key(move.old): format_key(move.new) for move in m.moves}
     for leaf, track in m.also_tracks():
-        other_entry = feed_other_path(m.doc, m.dst_map, leaf, track, resolved, m.effective)
+        other_entry = feed_other_path(m.doc, m.dst_map, leaf, track, resolved, m.new_guards)
         if other_entry:
             m.report.add(other_entry)
     for (path, value), guard, own, toml_key in dict((t.switch, t) for t in m.toggles).values():
@@ -342,7 +359,7 @@ def part_of_each_item(src_map: ChartMap, dst_map: ChartMap, path: KeyPath, link:
     if link.kind != "pattern" or "[]" not in (link.toml or "") or "{{" not in (link.pattern or ""):
         return False
     return any((other.toml, other.pattern, other.filter) == (link.toml, link.pattern, link.filter)
-               for _, other in dst_map.values_to_toml(format_key(path)))
+               for _, other in dst_map.values_to_toml(path))
 
 
 def duplicate_entries(doc: ValuesDocument) -> list[Entry]:
@@ -389,14 +406,14 @@ def migrate_embedded(m: ValuesMigration, path: KeyPath, text: str, line: int | N
 
 
 def carries_weight(leaf: FedLeaf, track: Track, src_map: ChartMap, dst_map: ChartMap,
-                   source_effective: dict[str, Any]) -> bool:
+                   source_guards: GuardVerdicts) -> bool:
     """Did this value shape the old configuration as a customisation? Not when the old chart's guard kept
     it out of deployment.toml, nor (within one chart lineage) when it was the old chart's default."""
-    if guard_holds(leaf.link.guard, source_effective) is False:
+    if source_guards(leaf.link.guard) is False:
         return False
     if track.events:
         return True
-    old_default = src_map.defaults.get(format_key(leaf.values_path), _NONE)
+    old_default = src_map.defaults.get(leaf.own, _NONE)
     return not (same_lineage(src_map, dst_map) and old_default is not _NONE and same_value(leaf.value, old_default))
 
 
@@ -442,17 +459,18 @@ def write_extra_configs(doc: ValuesDocument, dst_map: ChartMap, unexposed: list[
             entries.append(entry_for(track, Verdict(action="moved", new_key=f"{extra}: {format_key(track.path)}", then=(
                 f"{dst_map.id} does not expose {format_key(track.path)}; written into {extra}, which the chart "
                 f"pastes into deployment.toml (answers file `unexposed: keep` keeps it at "
-                f"{format_key(leaf.values_path)})",))))
+                f"{leaf.own})",))))
         from ruamel.yaml.scalarstring import LiteralScalarString
 
         doc.set(parse_key(extra), LiteralScalarString(toml.dumps()))
     return entries
 
 
-def other_toml_keys(chart_map: ChartMap, path: KeyPath, main_key: str,
-                    links: list[tuple[str, ChartLink]] | None = None) -> list[tuple[str, ChartLink]]:
+def other_toml_keys(chart_map: ChartMap, path: KeyPath, main_key: Key,
+                    links: list[tuple[Key, ChartLink]] | None = None) -> list[tuple[Key, ChartLink]]:
     """The other TOML keys one values leaf feeds (one database type feeds apim_db and shared_db)."""
-    found = in_first_instance(chart_map, chart_map.values_to_toml(format_key(path)) if links is None else links)
+    asked: list[tuple[Any, ChartLink]] = chart_map.values_to_toml(path) if links is None else links
+    found = in_first_instance(chart_map, asked)
     seen, out = {main_key}, []
     for key, link in found:
         if key not in seen and link.kind != "embedded":
@@ -462,12 +480,12 @@ def other_toml_keys(chart_map: ChartMap, path: KeyPath, main_key: str,
 
 
 def feed_other_path(doc: ValuesDocument, dst_map: ChartMap, leaf: FedLeaf, track: Track, resolved: dict[str, str],
-                    effective: dict[str, Any]) -> Entry | None:
+                    effective: GuardVerdicts) -> Entry | None:
     """When the new chart reads a further key from another values path, write the value there too."""
     if not track.live:
         return None
-    own = format_key(leaf.values_path)
-    target = to_values(dst_map, format_key(track.path), prefer=resolved.get(own, own), values=effective)
+    own = leaf.own
+    target = to_values(dst_map, track.path, prefer=resolved.get(own, own), values=effective)
     if target is None or target[0] in (own, resolved.get(own)):
         return None
     path_text, new_link = target
@@ -507,10 +525,10 @@ def same_lineage(src_map: ChartMap, dst_map: ChartMap) -> bool:
     return src_map.id.split("@")[0] == dst_map.id.split("@")[0]
 
 
-def takes_new_default(src_map: ChartMap, dst_map: ChartMap, old_path: KeyPath, new_path_text: str,
+def takes_new_default(src_map: ChartMap, dst_map: ChartMap, old_path_text: str, new_path_text: str,
                       old_value: Any, new_value: Any) -> bool:
     """A value left at the old chart's default takes the new chart's default when that differs."""
-    old_default = src_map.defaults.get(format_key(old_path), _NONE)
+    old_default = src_map.defaults.get(old_path_text, _NONE)
     new_default = dst_map.defaults.get(new_path_text, _NONE)
     return (old_default is not _NONE and new_default is not _NONE and same_value(old_value, old_default)
             and not same_value(new_default, new_value))
@@ -617,11 +635,10 @@ def carry_chart_value(doc: ValuesDocument, src_map: ChartMap, dst_map: ChartMap,
                       line: int | None) -> Entry:
     key = format_key(path)
     known = key in dst_map.defaults or key in dst_map.default_parents()
-    parent = format_key(path[:-1]) if len(path) > 1 else ""
-    if not known and not (parent and dst_map.defaults.get(parent) == {}):
+    if not known and not (len(path) > 1 and dst_map.defaults.get(format_key(path[:-1])) == {}):
         return Entry("review", key, key, value, value, line=line, origin=key,
                      message=f"{dst_map.id} has no value at {key}; kept where it is, check where it belongs")
-    if known and takes_new_default(src_map, dst_map, path, key, value, value):
+    if known and takes_new_default(src_map, dst_map, key, key, value, value):
         new_default = dst_map.defaults[key]
         doc.set(path, new_default)
         return Entry("defaulted", key, key, value, new_default, line=line, origin=key,
