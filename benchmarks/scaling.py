@@ -15,13 +15,16 @@ Inputs are generated into a temp dir:
 - array-10k: a 10,000-element array in a known key (rebase builds it);
 - string-10MB: one 10 MB string value (TOML and values);
 - configmap-real-{0.1,1,10}MB: the real-shaped deployment.toml in a ConfigMap (the whole manifest under the size),
-  migrated 4.2 -> 4.6 (edit mode, the configmap default); toml-edit-real-{1,10}MB: the TOML file in edit mode.
+  migrated 4.2 -> 4.6 (edit mode, the configmap default); toml-edit-real-{1,10}MB: the TOML file in edit mode;
+- xml-environments-{0.1,1,10}MB: WSO2's 2.5.0 api-manager.xml (from ../shared/reference) with that many bytes of
+  gateway environments, each its own name, migrated to 4.6 (skipped without the reference data).
 Prints a Markdown table. Target: every 10 MB real-shaped input under 30 s and 500 MB.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -171,6 +174,7 @@ def cases() -> dict[str, tuple[str, str, tuple[str, ...]]]:
     out["values-string-10MB"] = ("values.yaml", f"wso2:\n  apim:\n    configurations:\n      adminUsername: {big}\n",
                                  ("values", *VALUES_ARGS))
     out.update(embedded_and_edit_cases())
+    out.update(xml_cases())
     return out
 
 
@@ -191,11 +195,42 @@ def embedded_and_edit_cases() -> dict[str, tuple[str, str, tuple[str, ...]]]:
     return out
 
 
+def xml_cases() -> dict[str, tuple[str, str, tuple[str, ...]]]:
+    """A 2.x api-manager.xml grown by its gateway environments (a fleet of gateways in one file)."""
+    import re
+
+    stock = REPO.parent / "shared" / "reference" / "apim" / "2.5.0" / "repository" / "conf" / "api-manager.xml"
+    if not stock.is_file():
+        return {}
+    text = stock.read_text()
+    found = re.search(r"<Environment type=\"hybrid\".*?</Environment>", text, re.S)
+    if found is None:
+        return {}
+    environment = found.group(0)
+    out: dict[str, tuple[str, str, tuple[str, ...]]] = {}
+    for size in (0.1, 1, 10):
+        count = int(size * MB * 0.95 / len(environment))
+        grown = "\n".join(environment.replace("<Name>Production and Sandbox</Name>", f"<Name>gateway-{i}</Name>")
+                          for i in range(count))
+        out[f"xml-environments-{size:g}MB"] = ("api-manager.xml", text.replace(environment, grown, 1),
+                                               ("xml", "--from", "2.5.0", "--to", "4.6"))
+    return out
+
+
 def run(path: Path, command: tuple[str, ...], timeout: float) -> tuple[str, float, float, float, int]:
     """(outcome, wall seconds, CPU seconds, peak RSS in MB, exit code) of one fresh process. On a shared machine
-    the CPU seconds (user + system) are the steadier figure."""
+    the CPU seconds (user + system) are the steadier figure. The process is started by a small launcher (this
+    script with --measure): Linux counts in a child's peak RSS what its parent held when it forked, and this
+    process holds the generated inputs."""
     argv = [sys.executable, "-m", "k8s_migrate", command[0], str(path), *command[1:], "-q", "-o",
             str(path.with_name("out" + path.suffix))]
+    launched = subprocess.run([sys.executable, __file__, "--measure", str(timeout), *argv], capture_output=True,
+                              text=True, check=True)
+    outcome, seconds, cpu, rss, code = json.loads(launched.stdout)
+    return outcome, seconds, cpu, rss, code
+
+
+def measure(argv: list[str], timeout: float) -> tuple[str, float, float, float, int]:
     start = time.perf_counter()
     proc = subprocess.Popen(argv, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = start + timeout
@@ -220,20 +255,25 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--timeout", type=float, default=300)
     parser.add_argument("--only", nargs="*")
+    if sys.argv[1:2] == ["--measure"]:  # the launcher: --measure TIMEOUT ARGV...
+        print(json.dumps(measure(sys.argv[3:], float(sys.argv[2]))))
+        return
     args = parser.parse_args()
     print("| input | size | seconds | CPU seconds | peak RSS MB | outcome |")
     print("|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
+        planned = []
         for name, (file_name, text, command) in cases().items():
             if args.only and name not in args.only:
                 continue
             path = Path(tmp) / name / file_name
             path.parent.mkdir()
             path.write_text(text)
+            planned.append((name, path, len(text.encode()), command))
+        # the texts are gone before the first run: a child's peak RSS counts what this process held when it forked
+        for name, path, size, command in planned:
             outcome, seconds, cpu, rss, _ = run(path, command, args.timeout)
-            print(f"| {name} | {len(text.encode()) / MB:.2f} MB | {seconds:.1f} | {cpu:.1f} | {rss:.0f} | {outcome} |",
-                  flush=True)
-
+            print(f"| {name} | {size / MB:.2f} MB | {seconds:.1f} | {cpu:.1f} | {rss:.0f} | {outcome} |", flush=True)
 
 if __name__ == "__main__":
     main()

@@ -89,10 +89,11 @@ def read_output(text: str, name: str = "the output") -> dict[str, Any]:
 
 
 def compare(carried: list[tuple[KeyPath, Any, Track | None]], output: dict[str, Any], old_cat: Catalog,
-            new_cat: Catalog, input_data: dict[str, Any]) -> Comparison:
-    """Carried input keys (path at the new version, value, track) against the output's effective values."""
+            new_cat: Catalog, input_role: str | None) -> Comparison:
+    """Carried input keys (path at the new version, value, track) against the output's effective values;
+    ``input_role``: the input's server role, as it was before any rule changed it."""
     out_flat = flatten(output)
-    old_implied = implied_by_role(old_cat, user_role(input_data))
+    old_implied = implied_by_role(old_cat, input_role)
     new_implied = implied_by_role(new_cat, user_role(output))
     # Items are matched on their leaves alone: an empty table holds no setting (and carried keys have none).
     # Only the top-level tables that carried items are in are nested: the matcher looks nowhere else.
@@ -131,18 +132,18 @@ def carried_keys(state: HubState) -> list[tuple[KeyPath, Any, Track | None]]:
 
 
 # ---- the proof of a migration: its report must explain every difference --------------------------
-def prove(state: HubState, report: Report, output_text: str, input_data: dict[str, Any],
+def prove(state: HubState, report: Report, output_text: str, input_role: str | None,
           input_paths: Iterable[KeyPath], old_cat: Catalog, new_cat: Catalog) -> list[Difference]:
     """What the report does not account for in the output about to be written: effective changes no entry
     admits, entries that claim a value the output does not hold, input keys with no entry. (An output that
     is not TOML at all raises ProofError.)"""
-    return prove_data(state, report, read_output(output_text), input_data, input_paths, old_cat, new_cat)
+    return prove_data(state, report, read_output(output_text), input_role, input_paths, old_cat, new_cat)
 
 
-def prove_data(state: HubState, report: Report, output: dict[str, Any], input_data: dict[str, Any],
+def prove_data(state: HubState, report: Report, output: dict[str, Any], input_role: str | None,
                input_paths: Iterable[KeyPath], old_cat: Catalog, new_cat: Catalog) -> list[Difference]:
     """``prove``, on the output's data as tomllib reads it."""
-    comparison = compare(carried_keys(state), output, old_cat, new_cat, input_data)
+    comparison = compare(carried_keys(state), output, old_cat, new_cat, input_role)
     differences = comparison.differences
     # the entries of the keys that differ, by key (an index of every entry weighs as much as the report)
     old_keys, new_keys = {d.old_key for d in differences if d.old_key}, {d.key for d in differences}
@@ -236,7 +237,7 @@ def audit_toml(old_text: str, new_text: str, old_name: str, new_name: str, from_
     state = run(old_doc.leaves(), plan(old_cat.version, new_cat.version), ctx)
     if old_cat.version != new_cat.version:
         canonicalise(state, new_cat, ctx)
-    comparison = compare(carried_keys(state), output, old_cat, new_cat, old_doc.data())
+    comparison = compare(carried_keys(state), output, old_cat, new_cat, user_role(old_doc.data()))
     stock = (new_cat.profiles.get(stock_name(detection.profile) or "", new_cat.stock) if new_cat.profiles
              else new_cat.stock)
     stock_flat = flatten(stock)

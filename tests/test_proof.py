@@ -266,3 +266,24 @@ def test_empty_tables_in_an_item_do_not_hide_it_from_the_proof(mode):
     hostname = [e for e in result.report.entries if e.old_key == "server[0].hostname"]
     assert [e.action for e in hostname] == ["unknown"]
     assert 'hostname = ""' in result.output
+
+
+@pytest.mark.parametrize("mode", ["edit", "rebase", "data"])
+def test_the_proof_reads_the_inputs_role_before_a_rule_renames_it(monkeypatch, mode):
+    """The old version's role-implied defaults are the input's role's, also when a rule changes the role and the
+    proof runs on the edited document (edit mode, and the values proof's data form)."""
+    import k8s_migrate.proof as proof
+    from k8s_migrate.migrate.toml_data import migrate_toml_data
+
+    asked = []
+    real = proof.implied_by_role
+    monkeypatch.setattr(proof, "implied_by_role", lambda cat, role: asked.append((cat.version, role)) or
+                        real(cat, role))
+    source = '[server]\nhostname = "pub.example.com"\nserver_role = "api-publisher"\n'
+    options = Options("3.2.0", "4.0.0", mode="rebase" if mode == "rebase" else "edit")
+    if mode == "data":
+        migrate_toml_data(source, "input.toml", options)
+    else:
+        result = migrate_toml(source.encode(), "input.toml", options)
+        assert 'server_role = "control-plane"' in result.output
+    assert asked == [("3.2.0", "api-publisher"), ("4.0.0", "control-plane")]

@@ -30,7 +30,7 @@ from ..formats.text import SourceText, decode
 from ..formats.toml import TomlDocument, TomlValues, forget_scans, read_values
 from ..hub import HubKey, KeyPath, flatten, format_key, nest, parse_key, strip_indices
 from ..profiles import detect as detect_profile
-from ..profiles import implied_by_role, stock_name
+from ..profiles import implied_by_role, stock_name, user_role
 from ..proof import ProofError, prove
 from ..report import Entry, Report
 from ..request import Request
@@ -117,7 +117,8 @@ def migrate_toml(data: bytes, name: str, options: Options) -> Result:
     source = decode(data, name)
     editable = TomlDocument(source, name) if options.mode == "edit" else None
     user = editable or read_values(source, name)
-    ruled = through_the_rules(user, user.data(), name, old_cat, new_cat, options)
+    input_data = user.data()
+    ruled = through_the_rules(user, input_data, name, old_cat, new_cat, options)
     options, ctx, keys, state, report = ruled.options, ruled.ctx, ruled.keys, ruled.state, ruled.report
     try:
         if editable is not None:
@@ -131,7 +132,7 @@ def migrate_toml(data: bytes, name: str, options: Options) -> Result:
         raise
     add_findings(report, state)
     report.changed = output != source.original
-    problems = prove(state, report, output, user.data(), [k.path for k in keys], old_cat, new_cat)
+    problems = prove(state, report, output, user_role(input_data), [k.path for k in keys], old_cat, new_cat)
     if problems:
         raise ProofError(problems, name, report)
     return Result(output, report, source.original)

@@ -15,6 +15,7 @@ from ..errors import UsageError
 from ..formats.text import decode
 from ..formats.toml import forget_scans, read_values
 from ..hub import KeyPath, format_key
+from ..profiles import user_role
 from ..proof import ProofError, prove_data
 from ..report import Report
 from ..rules.entries import add_findings
@@ -35,6 +36,7 @@ def migrate_toml_data(text: str, name: str, options: Options) -> DataResult:
     source = decode(text.encode("utf-8"), name)
     user = read_values(source, name, own=True)
     data = user.data()
+    role = user_role(data)  # the input's, before the edits below change data in place
     ruled = through_the_rules(user, data, name, old_cat, new_cat, options)
     state, report = ruled.state, ruled.report
     edited = PlainDocument(data)
@@ -48,8 +50,8 @@ def migrate_toml_data(text: str, name: str, options: Options) -> DataResult:
     add_findings(report, state)
     report.changed = edited.edited
     # as edit mode's proof: the carried input keys against the output, every entry's claim, every input key
-    # reported; edit mode gives it the edited document's values as the input's, and so does this
-    problems = prove_data(state, report, data, data, [k.path for k in ruled.keys], old_cat, new_cat)
+    # reported
+    problems = prove_data(state, report, data, role, [k.path for k in ruled.keys], old_cat, new_cat)
     if problems:
         raise ProofError(problems, name, report)
     return DataResult(data, report)
