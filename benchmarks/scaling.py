@@ -15,7 +15,7 @@ Inputs are generated into a temp dir:
 - array-10k: a 10,000-element array in a known key (rebase builds it);
 - string-10MB: one 10 MB string value (TOML and values);
 - configmap-real-{0.1,1,10}MB: the real-shaped deployment.toml in a ConfigMap (the whole manifest under the size),
-  migrated 4.2 -> 4.6 (edit mode, the configmap default); toml-edit-real-{1,10}MB: the TOML file in edit mode;
+  migrated 4.2 -> 4.6 (edit mode, the configmap default);
 - xml-environments-{0.1,1,10}MB: WSO2's 2.5.0 api-manager.xml (from ../shared/reference) with that many bytes of
   gateway environments, each its own name, migrated to 4.6 (skipped without the reference data).
 Prints a Markdown table. Target: every 10 MB real-shaped input under 30 s and 500 MB.
@@ -173,7 +173,7 @@ def cases() -> dict[str, tuple[str, str, tuple[str, ...]]]:
     out["toml-string-10MB"] = ("deployment.toml", f'[server]\nhostname = "{big}"\n', ("toml", *TOML_ARGS))
     out["values-string-10MB"] = ("values.yaml", f"wso2:\n  apim:\n    configurations:\n      adminUsername: {big}\n",
                                  ("values", *VALUES_ARGS))
-    out.update(embedded_and_edit_cases())
+    out.update(embedded_cases())
     out.update(xml_cases())
     return out
 
@@ -183,16 +183,10 @@ def configmap_of(toml: str) -> str:
     return f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: apim-conf\ndata:\n  deployment.toml: |\n{body}\n"
 
 
-def embedded_and_edit_cases() -> dict[str, tuple[str, str, tuple[str, ...]]]:
-    """The real-shaped file embedded in a ConfigMap (the whole manifest under the size), and edit mode."""
-    out: dict[str, tuple[str, str, tuple[str, ...]]] = {}
-    for size in (0.1, 1, 10):
-        out[f"configmap-real-{size:g}MB"] = ("configmap.yaml", configmap_of(toml_real(size * MB * 0.85)),
-                                             ("configmap", *TOML_ARGS))
-    for size in (1, 10):
-        out[f"toml-edit-real-{size:g}MB"] = ("deployment.toml", toml_real(size * MB * 0.98),
-                                             ("toml", *TOML_ARGS, "--mode", "edit"))
-    return out
+def embedded_cases() -> dict[str, tuple[str, str, tuple[str, ...]]]:
+    """The real-shaped file embedded in a ConfigMap (the whole manifest under the size)."""
+    return {f"configmap-real-{size:g}MB": ("configmap.yaml", configmap_of(toml_real(size * MB * 0.85)),
+                                           ("configmap", *TOML_ARGS)) for size in (0.1, 1, 10)}
 
 
 def xml_cases() -> dict[str, tuple[str, str, tuple[str, ...]]]:
