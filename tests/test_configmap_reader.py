@@ -163,7 +163,8 @@ def written(text: str, fast: bool) -> str:
 def test_the_generator_reaches_the_c_parser_path():
     seen = []
 
-    @settings(max_examples=50, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @settings(max_examples=100, deadline=None, database=None, derandomize=True,  # the same examples every run
+              suppress_health_check=list(HealthCheck))
     @given(manifest())
     def collect(text):
         seen.append(cm.read_embedded(text) is not None)
