@@ -168,6 +168,9 @@ def bench_render(runs: int) -> list[str]:
     ]
 
 
+BATCH_ROUNDS = 3
+
+
 def bench_batch(files: int) -> list[str]:
     sys.path.insert(0, str(Path(__file__).parent))
     from batch_bench import generate, parallel_ceiling, run
@@ -178,28 +181,28 @@ def bench_batch(files: int) -> list[str]:
     small = max(files // 10, 1)
     with tempfile.TemporaryDirectory() as tmp:
         rss: dict[tuple[int, bool], float] = {}
-        walls: dict[int, float] = {}
-        ceilings: list[float] = []
         for count in (small, files):
             root = Path(tmp) / f"fleet{count}"
             generate(root, count)
-            for workers, report in ((1, False), (2, False), (2, True)):
-                if count == files and not report:
-                    ceilings.append(parallel_ceiling())
-                wall, peak = run(root, Path(tmp) / f"out{count}-{workers}-{report}", workers, "4.6.0", report)
-                if workers == 2:
-                    rss[count, report] = peak
-                if count == files and not report:
-                    walls[workers] = wall
-        speedup = walls[1] / walls[2]
-        ceiling = statistics.mean(ceilings)
-        out.append(f"| batch {files} files: 1 worker {walls[1]:.2f} s, 2 workers {walls[2]:.2f} s | {speedup:.2f}x "
-                   f"| two CPU-bound processes side by side, same run: {ceiling:.2f}x | | >= 1.8x "
-                   f"| {'met' if speedup >= 1.8 else 'MISSED'} |")
+            if count == small:
+                run(root, Path(tmp) / "warm-up", 1, "4.6.0", False)  # the data cache filled, as after a first run
+            for report in (False, True):
+                rss[count, report] = run(root, Path(tmp) / f"out{count}-{report}", 2, "4.6.0", report)[1]
+        # the speed-up: the median of paired rounds (one worker, two workers, and the machine's own two-process
+        # ratio, back to back), since one round on a shared VM moves by a third
+        rounds = []
+        for i in range(BATCH_ROUNDS):
+            one = run(root, Path(tmp) / f"one-{i}", 1, "4.6.0", False)[0]
+            two = run(root, Path(tmp) / f"two-{i}", 2, "4.6.0", False)[0]
+            rounds.append((one / two, parallel_ceiling(), one, two))
+        speedup, ceiling, one, two = sorted(rounds)[len(rounds) // 2]
+        out.append(f"| batch {files} files: 1 worker {one:.2f} s, 2 workers {two:.2f} s (median of {BATCH_ROUNDS} "
+                   f"rounds) | {speedup:.2f}x | two CPU-bound processes side by side, same round: {ceiling:.2f}x "
+                   f"| | >= 1.8x | {'met' if speedup >= 1.8 else 'MISSED'} |")
         for report in (False, True):
             growth = rss[files, report] / rss[small, report] - 1
             out.append(f"| batch peak RSS{' with --report' if report else ''}: {rss[small, report]:.0f} MB at {small} "
-                       f"files, {rss[files, report]:.0f} MB at {files} | +{growth * 100:.0f}% | | | within 20% | "
+                       f"files, {rss[files, report]:.0f} MB at {files} | {growth * 100:+.0f}% | | | within 20% | "
                        f"{'met' if abs(growth) <= 0.2 else 'MISSED'} |")
     return out
 
