@@ -17,7 +17,7 @@ import pytest
 from k8s_migrate.data import load_json
 from k8s_migrate.xml.customisations import FileContext, find_conf_files, item_prefixes, map_location
 from k8s_migrate.xml.document import file_facts
-from k8s_migrate.xml.inverted_map import Capture, InvertedMap, Match, segment_matches, split_xpath
+from k8s_migrate.xml.inverted_map import InvertedMap, Match, segment_matches, split_xpath
 
 TEMPLATE_VERSION = "3.0.0"
 MAP_FILES = sorted(p.name.removesuffix(".json") for p in (Path(__file__).parent.parent / "mappings" / "xml" /
@@ -30,19 +30,9 @@ def scanned_lookup(imap: InvertedMap, segments: tuple[str, ...]) -> list[Match]:
     wild = []
     for entry in imap.entries:
         pattern = split_xpath(entry["xpath"])
-        if not any(s == "*" or s.endswith("[*]") for s in pattern) or len(pattern) != len(segments):
-            continue
-        captures = []
-        for i, (want, got) in enumerate(zip(pattern, segments, strict=True)):
-            hit = segment_matches(want, got)
-            if hit is False:
-                break
-            if isinstance(hit, Capture):
-                if want != "*" and imap.is_named_exactly(segments[: i + 1]):
-                    break
-                captures.append(Capture(i, hit.segment, hit.name))
-        else:
-            wild.append(Match(entry, tuple(captures)))
+        if any(s == "*" or s.endswith("[*]") for s in pattern) and len(pattern) == len(segments):
+            match = imap.wildcard_match(pattern, entry, segments)
+            wild += [match] if match is not None else []
     wild.sort(key=lambda m: m.wildcards)
     return found + wild
 

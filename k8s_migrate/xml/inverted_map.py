@@ -105,19 +105,25 @@ class InvertedMap:
         size = len(segments)
         for position, pattern, entry in [*self.wild.get((size, segments[-1]), ()),
                                          *self.wild.get((size, None), ())]:
-            captures = []
-            for i, (want, got) in enumerate(zip(pattern, segments, strict=True)):
-                hit = segment_matches(want, got)
-                if hit is False:
-                    break
-                if isinstance(hit, Capture):
-                    if want != "*" and self.is_named_exactly(segments[: i + 1]):
-                        break
-                    captures.append(Capture(i, hit.segment, hit.name))
-            else:
-                wild.append((len(captures), position, Match(entry, tuple(captures))))
+            match = self.wildcard_match(pattern, entry, segments)
+            if match is not None:
+                wild.append((match.wildcards, position, match))
         wild.sort(key=lambda m: m[:2])
         return found + [m for _, _, m in wild]
+
+    def wildcard_match(self, pattern: tuple[str, ...], entry: dict[str, Any],
+                       segments: tuple[str, ...]) -> Match | None:
+        """The match of one wildcard entry's segments at a location of the same length, or None."""
+        captures = []
+        for i, (want, got) in enumerate(zip(pattern, segments, strict=True)):
+            hit = segment_matches(want, got)
+            if hit is False:
+                return None
+            if isinstance(hit, Capture):
+                if want != "*" and self.is_named_exactly(segments[: i + 1]):
+                    return None
+                captures.append(Capture(i, hit.segment, hit.name))
+        return Match(entry, tuple(captures))
 
     def is_named_exactly(self, prefix: tuple[str, ...]) -> bool:
         """Does some entry name this exact element (e.g. ``datasource[name='WSO2AM_DB']``)?"""
