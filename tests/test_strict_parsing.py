@@ -45,6 +45,23 @@ def test_toml_that_tomllib_rejects_is_refused_at_tomllibs_line_and_column(case: 
     assert path.read_bytes() == case.read_bytes()
 
 
+VALID_TOMLKIT_CANNOT_HOLD = "[[a.a]]\n[a]\n[b]\n[a.a.a]\n[[a.a]]\n"  # an item reopened past two tables
+
+
+def test_valid_toml_tomlkit_cannot_hold_is_not_called_invalid_and_rebase_reads_it(tmp_path: Path):
+    tomllib.loads(VALID_TOMLKIT_CANNOT_HOLD)  # valid TOML
+    path = tmp_path / "deployment.toml"
+    path.write_text(VALID_TOMLKIT_CANNOT_HOLD)
+    result = cli("toml", path, "--from", "4.5", "--to", "4.6", "--mode", "edit", "-q", "--in-place")
+    match = ERROR.match(result.err.strip())
+    assert result.code == 2 and match, result.err
+    assert "invalid" not in match["message"] and "valid TOML that tomlkit" in match["message"]
+    assert "--mode rebase" in match["message"]
+    assert path.read_text() == VALID_TOMLKIT_CANNOT_HOLD
+    rebased = cli("toml", path, "--from", "4.5", "--to", "4.6", "-q")
+    assert rebased.code == 0, rebased.err
+
+
 def embed_in_configmap(toml_text: str) -> str:
     body = "".join(f"    {line}\n" for line in toml_text.rstrip("\n").split("\n"))
     return ("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: apim-conf\n"

@@ -50,11 +50,15 @@ def parse_toml(source: SourceText, name: str) -> tomlkit.TOMLDocument:
         except TOMLKitError:
             doc = _regrouped(source.text, doc)
         return doc
-    except ParseError as exc:
+    except ParseError as exc:  # tomllib has read the text: valid TOML that tomlkit cannot hold
         message = _parse_message(exc)
-        raise UsageError(f"invalid TOML: {message}", name, exc.line or _failing_line(source.text, message)) from None
+        raise UsageError(_CANNOT_HOLD.format(message), name, exc.line or _failing_line(source.text, message)) from None
     except (TOMLKitError, ValueError, IndexError, KeyError, RecursionError) as exc:
-        raise UsageError(f"invalid TOML: {exc}", name, _failing_line(source.text, str(exc))) from None
+        raise UsageError(_CANNOT_HOLD.format(exc), name, _failing_line(source.text, str(exc))) from None
+
+
+_CANNOT_HOLD = ("valid TOML that tomlkit, the library that edits a file in place, cannot hold ({}); "
+                "--mode rebase reads it")
 
 
 def parse_reopened_linearly(text: str) -> tomlkit.TOMLDocument:
