@@ -281,14 +281,11 @@ def _fast_documents(text: str) -> tuple[list[Any], _Events]:
     """The documents as the C parser reads them, after the strict lexical check (over the C scanner's tokens)."""
     from ruamel.yaml.main import CParser
 
-    from .strict_yaml import LexicalCheck
+    from .strict_yaml import check_with_c_scanner
 
     if CParser is None or _LINE_BREAKS.search(text):
         raise NotPlain("no C parser, or line breaks other than \\n")
-    check = LexicalCheck(text)
-    scanner = CParser(text)
-    while scanner.check_token():
-        check.feed(scanner.get_token())
+    check_with_c_scanner(text, CParser)
     events = _Events(text)
     return events.documents(), events
 

@@ -108,6 +108,15 @@ class LexicalCheck:
         return None
 
 
+def check_with_c_scanner(text: str, parser: type) -> None:
+    """The lexical check over the tokens of ruamel's C scanner (``parser``: ruamel.yaml.main.CParser), for the
+    readers that build their data from the C parser's events; raises LexicalProblem."""
+    check = LexicalCheck(text)
+    scanner = parser(text)
+    while scanner.check_token():
+        check.feed(scanner.get_token())
+
+
 def _comment_without_space(lines: list[str], end) -> tuple[int, str] | None:
     if end.column and end.line < len(lines) and lines[end.line][end.column:end.column + 1] == "#":
         return end.line + 1, "a comment needs whitespace before '#'"

@@ -66,13 +66,10 @@ def read_layout(text: str) -> Layout | None:
 
     if CParser is None:  # ruamel.yaml.clib is not installed
         return None
-    from .strict_yaml import LexicalCheck, LexicalProblem
+    from .strict_yaml import LexicalProblem, check_with_c_scanner
 
     try:
-        check = LexicalCheck(text)
-        scanner = CParser(text)
-        while scanner.check_token():
-            check.feed(scanner.get_token())
+        check_with_c_scanner(text, CParser)
         reader = _Reader(CParser(text), text)
         return reader.document()
     except (NotPlain, LexicalProblem, RecursionError):
