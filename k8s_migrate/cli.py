@@ -62,8 +62,8 @@ def _click_exceptions():
     return exceptions
 
 
-ONE_FILE = (["toml"], ["values"], ["configmap"])
-DATACLASSES = (*ONE_FILE, ["batch"], ["verify"])  # the commands whose modules define dataclasses (render's do not)
+ONE_FILE = (["toml"], ["values"], ["configmap"], ["verify"])
+DATACLASSES = (*ONE_FILE, ["batch"])  # the commands whose modules define dataclasses (render's do not)
 
 
 def main() -> None:

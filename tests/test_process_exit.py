@@ -12,6 +12,7 @@ from helpers import cli
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "examples" / "deployment-3.2.0.toml"
 ARGS = ["toml", str(EXAMPLE), "--from", "3.2.0", "--to", "4.6.0"]
+FIXTURE = REPO / "tests" / "fixtures" / "values" / "aio-4.2.x-custom.yaml"
 
 
 def process(*args: str, prefix: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
@@ -26,6 +27,18 @@ def test_the_output_and_the_exit_code_are_those_of_the_run():
         same = cli(*ARGS, *extra)
         assert (done.returncode, done.stdout.decode(), done.stderr.decode()) == (code, same.out, same.err)
         assert len(done.stdout) > 1000 or extra
+
+
+def test_verify_ends_with_its_output_and_exit_code(reference_dir):
+    """verify is a one-file run too: both of its exit codes, as the in-process run gives them."""
+    refused = reference_dir / "real-world" / "thomas-460-gw-values" / "apim-gw-values.yaml"
+    for args, code in (([str(FIXTURE), "--chart", "helm-apim/all-in-one@4.2.x", "--to-chart",
+                         "helm-apim/all-in-one@4.2.x"], 0),
+                       ([str(refused), "--chart", "helm-apim/gateway@4.6.x", "--to-chart", "helm-apim/gateway@4.7.x"], 1)):
+        done = process("verify", *args)
+        same = cli("verify", *args)
+        assert (done.returncode, done.stdout.decode(), done.stderr.decode()) == (code, same.out, same.err)
+        assert done.stdout.decode().endswith(("verify: OK\n", "verify: FAILED\n"))
 
 
 def test_a_profiled_run_writes_its_profile(tmp_path):
