@@ -125,10 +125,12 @@ class KnownKeys:
     patterns: tuple[KeyPath, ...]
     free_form: tuple[KeyPath, ...]
     containers: dict[str, Any] = field(default_factory=dict)
+    data_file: str | None = field(default=None, compare=False, repr=False)  # under mappings/: the lookups are kept
 
     @classmethod
     def build(
-        cls, defaults: dict[str, Any], template_keys: Iterable[str], free_form: Iterable[str]
+        cls, defaults: dict[str, Any], template_keys: Iterable[str], free_form: Iterable[str],
+        data_file: str | None = None,
     ) -> KnownKeys:
         exact, patterns = set(defaults), []
         for text in template_keys:
@@ -138,10 +140,13 @@ class KnownKeys:
             else:
                 exact.add(text)
         containers = {k: v for k, v in defaults.items() if _is_container(v)}
-        return cls(frozenset(exact), tuple(patterns), tuple(parse_key(t) for t in free_form), containers)
+        return cls(frozenset(exact), tuple(patterns), tuple(parse_key(t) for t in free_form), containers, data_file)
 
     @classmethod
-    def from_catalog_data(cls, data: dict[str, Any], with_stock: bool = True) -> KnownKeys:
+    def from_catalog_data(cls, data: dict[str, Any], with_stock: bool = True,
+                          data_file: str | None = None) -> KnownKeys:
+        """``data_file``: the catalog file ``data`` was read from, unchanged; the lookups built from its keys are
+        then kept between runs (datacache), named by that file."""
         extra = data.get("interpolated_known") or {}
         defaults = {**{k: e["value"] for k, e in data.get("interpolated_defaults", {}).items()}, **data["defaults"]}
         return cls.build(
@@ -149,18 +154,27 @@ class KnownKeys:
             [*data["template_keys"], *extra.get("template_keys", []), *extra.get("other_keys", []),
              *infer_and_alias_keys(data), *referenced_keys(defaults), *(stock_keys(data) if with_stock else ())],
             [*data["free_form_tables"], *extra.get("free_form_tables", [])],
+            data_file,
         )
 
     @cached_property
-    def _parsed_exact(self) -> tuple[KeyPath, ...]:
-        return tuple(parse_key(t) for t in sorted(self.exact))
+    def _key_lookups(self) -> KeyLookups:
+        """What an unknown key's checks and its did-you-mean look in, built from every known key (a tenth of a
+        values proof's run): read from the user's cache when the keys come from a catalog file as it is."""
+        if self.data_file is None:
+            return KeyLookups.build(self)
+        from .datacache import kept
 
-    @cached_property
+        return kept(f"known-keys-{self.data_file.replace('/', '-')}", [self.data_file], CODE,
+                    lambda: KeyLookups.build(self))
+
+    @property
+    def _parsed_exact(self) -> tuple[KeyPath, ...]:
+        return self._key_lookups.parsed_exact
+
+    @property
     def _table_prefixes(self) -> frozenset[KeyPath]:
-        out: set[KeyPath] = set()
-        for path in (*self._parsed_exact, *self.patterns):
-            out.update(path[:i] for i in range(1, len(path)))
-        return frozenset(out)
+        return self._key_lookups.table_prefixes
 
     @cached_property
     def _answers(self) -> dict[KeyPath, bool]:
@@ -266,15 +280,9 @@ class KnownKeys:
                                                       frozenset(format_key(parent + (s,)) for s in siblings))
         return answer
 
-    @cached_property
+    @property
     def _last_segments_under(self) -> dict[KeyPath, set[str]]:
-        """Sibling index for the did-you-mean: parent path -> the known last segments under it."""
-        out: dict[KeyPath, set[str]] = {}
-        for cand in (*self._parsed_exact, *self.patterns):
-            if (isinstance(cand[-1], str) and cand[-1] != ANY_KEY
-                    and ANY_KEY not in cand[:-1] and ANY_ITEM not in cand[:-1]):
-                out.setdefault(cand[:-1], set()).add(cand[-1])
-        return out
+        return self._key_lookups.last_segments_under
 
     @cached_property
     def _wildcard_parents(self) -> dict[tuple[int, Any, Any], tuple[tuple[KeyPath, str], ...]]:
@@ -295,17 +303,38 @@ class KnownKeys:
         for shape in ((n, first, last), (n, first, None), (n, None, last), (n, None, None)):
             yield from self._wildcard_parents.get(shape, ())
 
-    @cached_property
+    @property
     def _texts_by_last_segment(self) -> dict[str, tuple[str, ...]]:
-        """The far did-you-mean looks among keys that end like the unknown one (a typo in a table name):
-        comparing with every known key cost ~10 ms per unknown key."""
-        parsed = (*zip(self._parsed_exact, sorted(self.exact), strict=True),
-                  *((path, format_key(path)) for path in self.patterns))
-        out: dict[str, set[str]] = {}
-        for path, text in parsed:
+        return self._key_lookups.texts_by_last_segment
+
+
+@dataclass(frozen=True)
+class KeyLookups:
+    """A KnownKeys' lookups derived from all its keys: their paths, the tables above them, the known last segments
+    under each table (the near did-you-mean) and the known keys by last segment (the far one)."""
+
+    parsed_exact: tuple[KeyPath, ...]
+    table_prefixes: frozenset[KeyPath]
+    last_segments_under: dict[KeyPath, set[str]]
+    texts_by_last_segment: dict[str, tuple[str, ...]]  # comparing with every known key cost ~10 ms per unknown key
+
+    @classmethod
+    def build(cls, known: KnownKeys) -> KeyLookups:
+        parsed_exact = tuple(parse_key(t) for t in sorted(known.exact))
+        prefixes: set[KeyPath] = set()
+        last_segments_under: dict[KeyPath, set[str]] = {}
+        for path in (*parsed_exact, *known.patterns):
+            prefixes.update(path[:i] for i in range(1, len(path)))
+            if (isinstance(path[-1], str) and path[-1] != ANY_KEY
+                    and ANY_KEY not in path[:-1] and ANY_ITEM not in path[:-1]):
+                last_segments_under.setdefault(path[:-1], set()).add(path[-1])
+        by_last: dict[str, set[str]] = {}
+        for path, text in (*zip(parsed_exact, sorted(known.exact), strict=True),
+                           *((path, format_key(path)) for path in known.patterns)):
             if isinstance(path[-1], str):
-                out.setdefault(path[-1], set()).add(text)
-        return {last: tuple(sorted(texts)) for last, texts in out.items()}
+                by_last.setdefault(path[-1], set()).add(text)
+        return cls(parsed_exact, frozenset(prefixes), last_segments_under,
+                   {last: tuple(sorted(texts)) for last, texts in by_last.items()})
 
 
 def close_match(word: str, candidates: Iterable[str], cutoff: float) -> str | None:
@@ -365,7 +394,8 @@ class Catalog:
     source: dict[str, str] = field(repr=False)
 
     @classmethod
-    def from_data(cls, data: dict[str, Any]) -> Catalog:
+    def from_data(cls, data: dict[str, Any], data_file: str | None = None) -> Catalog:
+        """``data_file``: the catalog file ``data`` was read from, unchanged (KnownKeys.from_catalog_data)."""
         return cls(
             version=data["version"],
             partial=data["partial"],
@@ -379,7 +409,7 @@ class Catalog:
             aliases=data["aliases"],
             infer=data["infer"],
             units=data["units"],
-            known=KnownKeys.from_catalog_data(data),
+            known=KnownKeys.from_catalog_data(data, data_file=data_file),
             source=data["source"],
         )
 
@@ -469,7 +499,7 @@ def load_catalog(version: str) -> Catalog:
     resolved = resolve_version(version)
     relative = f"catalog/{resolved}.json"
     return kept(f"catalog-{resolved}", [relative], CODE,
-                lambda: Catalog.from_data(one_string_each(load_json(relative))))
+                lambda: Catalog.from_data(one_string_each(load_json(relative)), relative))
 
 
 CODE = (__name__, "k8s_migrate.hub", "k8s_migrate.versions", "k8s_migrate.data")  # what a catalog is built by

@@ -4,8 +4,14 @@ still answers the same."""
 
 from __future__ import annotations
 
+import json
+import pickle
+
+from k8s_migrate import data
 from k8s_migrate.charts import chartmap
+from k8s_migrate.charts.builtin import builtin_ids
 from k8s_migrate.charts.chartmap import load_chart_map
+from k8s_migrate.data import mappings_dir
 
 
 def _answers(chart_map, keys):
@@ -34,3 +40,68 @@ def test_each_caller_gets_its_own_list():
     answer = chart_map.toml_to_values(key)
     answer.clear()
     assert chart_map.toml_to_values(key)
+
+
+# ---- a built-in map kept between runs (datacache), with its indexes ---------------------------------------------
+
+def _all_answers(chart_map):
+    texts = sorted({link.values for link in chart_map.links} | {link.toml for link in chart_map.links if link.toml})
+    return ([[(t, link) for t, link in chart_map.values_to_toml(x)] for x in texts],
+            [[(t, link) for t, link in chart_map.toml_to_values(x)] for x in texts],
+            chart_map.defaults_tree(), chart_map.default_parents())
+
+
+def test_a_kept_map_comes_with_its_indexes_and_answers_as_its_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    name = builtin_ids()["helm-apim/all-in-one@4.6.x"]
+    fresh = _all_answers(chartmap.read_builtin_map(name))
+    reads = []
+    read = chartmap.read_builtin_map
+    monkeypatch.setattr(chartmap, "read_builtin_map", lambda f: reads.append(f) or read(f))
+    try:
+        for _ in range(2):  # the first run builds and keeps; the second reads the entry
+            chartmap.builtin_map.cache_clear()
+            kept = chartmap.builtin_map(name)
+        assert reads == [name]
+        assert kept == read(name)
+
+        def built_again(*args):
+            raise AssertionError("an index kept with the map was built again")
+
+        monkeypatch.setattr(chartmap.LinkIndex, "build", built_again)
+        monkeypatch.setattr(chartmap, "unflatten", built_again)
+        monkeypatch.setattr(chartmap.re, "finditer", built_again)
+        assert _all_answers(kept) == fresh and any(fresh[0]) and any(fresh[1])
+    finally:
+        chartmap.builtin_map.cache_clear()
+
+
+def test_a_kept_map_keeps_no_index_of_links_or_defaults_it_no_longer_has():
+    chart_map = chartmap.indexed(chartmap.read_builtin_map(builtin_ids()["helm-apim/all-in-one@4.6.x"]))
+    dropped = chart_map.links[-1]
+    assert chart_map.values_to_toml(dropped.values)
+    chart_map.links = [link for link in chart_map.links if link.values != dropped.values]
+    chart_map.defaults = {"a.b": 1}
+    back = pickle.loads(pickle.dumps(chart_map))
+    assert back.values_to_toml(dropped.values) == []
+    assert (back.defaults_tree(), back.default_parents()) == ({"a": {"b": 1}}, frozenset({"a"}))
+
+
+def test_an_edited_map_file_is_read_again(tmp_path, monkeypatch):
+    name = builtin_ids()["helm-apim/all-in-one@4.6.x"]
+    (tmp_path / "mappings" / "charts" / name).parent.mkdir(parents=True)
+    target = tmp_path / "mappings" / "charts" / name
+    target.write_bytes((mappings_dir() / "charts" / name).read_bytes())
+    monkeypatch.setattr(data, "mappings_root", lambda: str(tmp_path / "mappings"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    try:
+        chartmap.builtin_map.cache_clear()
+        link = chartmap.builtin_map(name).links[0]
+        assert chartmap.builtin_map(name).values_to_toml(link.values)
+        edited = json.loads(target.read_text())
+        edited["links"] = [entry for entry in edited["links"] if entry["values"] != link.values]
+        target.write_text(json.dumps(edited))
+        chartmap.builtin_map.cache_clear()
+        assert chartmap.builtin_map(name).values_to_toml(link.values) == []
+    finally:
+        chartmap.builtin_map.cache_clear()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import types
@@ -9,7 +10,8 @@ import types
 import pytest
 
 from k8s_migrate import data, datacache
-from k8s_migrate.catalog import Catalog, load_catalog
+from k8s_migrate.catalog import Catalog, KeyLookups, KnownKeys, load_catalog
+from k8s_migrate.hub import parse_key
 from k8s_migrate.rules.load import load_packs, read_packs
 
 
@@ -105,7 +107,7 @@ def test_a_kept_catalog_and_rule_packs_equal_the_built_ones(tmp_path, monkeypatc
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     built = []
     from_data = Catalog.from_data
-    monkeypatch.setattr(Catalog, "from_data", classmethod(lambda cls, d: built.append(1) or from_data(d)))
+    monkeypatch.setattr(Catalog, "from_data", classmethod(lambda cls, *a: built.append(1) or from_data(*a)))
     try:
         for _ in range(2):  # the first builds and keeps; the second reads the entry
             load_catalog.cache_clear()
@@ -148,3 +150,60 @@ def test_one_string_each_keeps_the_data_and_shares_its_strings():
     assert shared == data
     texts = [shared["a"][0], shared["a"][1]["b"], next(iter(k for k in shared["a"][1] if k != "b")), shared["c"][3]]
     assert len({id(t) for t in texts}) == 1
+
+
+PROBES = ["apim.cache.tags.enable", "apim.cache.gateway_token", "apim.cache", "apim.cach.gateway_token.enable",
+          "database.apim_db", "database.apim_db.pool_options.maxActiv", "server.hostnam", "apim.gateway.environment",
+          "apim.gateway.environment[0].nam", "system.parameter.anything", "tenant_mgt.enable_email_domain",
+          "transport.https.properties.proxyPort", "no.such.table.key", "apim.key_manager.enable_lightweight_token"]
+
+
+def test_known_key_lookups_read_from_the_cache_are_those_built(tmp_path, monkeypatch):
+    """A catalog's known-key lookups (tables above keys, did-you-mean indexes) are kept between runs: the kept ones
+    equal a fresh build, and every answer is the same."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    builds = []
+    build = KeyLookups.build
+    monkeypatch.setattr(KeyLookups, "build", classmethod(lambda cls, known: builds.append(1) or build(known)))
+    try:
+        for version in ("4.2.0", "4.6.0"):
+            fresh = KnownKeys.from_catalog_data(data.load_json(f"catalog/{version}.json"))
+            for _ in range(2):  # the first run builds and keeps; the second reads the entry
+                load_catalog.cache_clear()
+                kept = load_catalog(version).known
+                answers = [(kept.is_known(parse_key(p)), kept.suggest(parse_key(p))) for p in PROBES]
+            assert len(builds) == 1
+            assert kept._key_lookups == build(fresh)
+            assert answers == [(fresh.is_known(parse_key(p)), fresh.suggest(parse_key(p))) for p in PROBES]
+            assert any(hint for _, hint in answers) and not all(known for known, _ in answers)
+            builds.clear()
+        names = {n.rsplit("-", 2)[0] for n in os.listdir(tmp_path / "cache" / "k8s-migrate" / "data")}
+        assert names == {"catalog-4.2.0", "catalog-4.6.0", "known-keys-catalog-4.2.0.json",
+                         "known-keys-catalog-4.6.0.json"}
+    finally:
+        load_catalog.cache_clear()
+
+
+def test_an_edited_catalog_builds_its_known_key_lookups_again(tmp_path, monkeypatch):
+    folder = tmp_path / "mappings" / "catalog"
+    folder.mkdir(parents=True)
+    for name in ("index.json", "4.6.0.json"):
+        (folder / name).write_bytes((data.mappings_dir() / "catalog" / name).read_bytes())
+    monkeypatch.setattr(data, "mappings_root", lambda: str(tmp_path / "mappings"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    table, typo = parse_key("zz_new.table"), parse_key("zz_new.table.enabel")
+    try:
+        data.load_json.cache_clear()
+        load_catalog.cache_clear()
+        known = load_catalog("4.6.0").known
+        assert (known.is_known(table), known.suggest(typo)) == (False, None)
+        catalog = json.loads((folder / "4.6.0.json").read_text())
+        catalog["defaults"]["zz_new.table.enable"] = True
+        (folder / "4.6.0.json").write_text(json.dumps(catalog))
+        data.load_json.cache_clear()
+        load_catalog.cache_clear()
+        known = load_catalog("4.6.0").known
+        assert (known.is_known(table), known.suggest(typo)) == (True, "zz_new.table.enable")
+    finally:
+        data.load_json.cache_clear()
+        load_catalog.cache_clear()

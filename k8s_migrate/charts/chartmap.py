@@ -86,6 +86,27 @@ class ChartMap:
         fields["links"] = [ChartLink.from_dict(link) for link in data.get("links", [])]
         return cls(**fields)
 
+    def __getstate__(self) -> dict[str, Any]:
+        """The map as pickle keeps it (datacache), with the indexes still built for its own links and defaults."""
+        state = dict(self.__dict__)
+        if self._tree is not None and self._tree[0] != id(self.defaults):
+            state["_tree"] = None
+        if self._parents is not None and self._parents[0] != id(self.defaults):
+            state["_parents"] = None
+        if state.get("_link_indexes", (id(self.links),))[0] != id(self.links):
+            del state["_link_indexes"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        """Unpickled: the indexes kept are those of these links and defaults (now other objects)."""
+        self.__dict__.update(state)
+        if self._tree is not None:
+            self._tree = (id(self.defaults), self._tree[1])
+        if self._parents is not None:
+            self._parents = (id(self.defaults), self._parents[1])
+        if "_link_indexes" in state:
+            self.__dict__["_link_indexes"] = (id(self.links), state["_link_indexes"][1])
+
     def defaults_tree(self) -> dict[str, Any]:
         """The defaults as nested values, built once per map (shared: nothing may edit the tree)."""
         if self._tree is None or self._tree[0] != id(self.defaults):
@@ -303,9 +324,29 @@ def load_chart_map(chart: str | Path) -> ChartMap:
 
 @lru_cache(maxsize=None)
 def builtin_map(file_name: str) -> ChartMap:
-    """A built-in map, read once per process (shared: callers read it and never edit it)."""
+    """A built-in map, read once per process (shared: callers read it and never edit it), with its indexes; kept
+    between runs in the user's cache (datacache): building them took a tenth of a values proof's run."""
+    from k8s_migrate.datacache import kept
+
+    return kept(f"chart-map-{file_name.replace('/', '-')}", [f"charts/{file_name}"], CODE,
+                lambda: indexed(read_builtin_map(file_name)))
+
+
+CODE = (__name__, "k8s_migrate.hub", "k8s_migrate.data", "k8s_migrate.datacache")  # what a kept map is built by
+
+
+def read_builtin_map(file_name: str) -> ChartMap:
     with open(mappings_dir() / "charts" / file_name, encoding="utf-8") as fh:
         return ChartMap.from_dict(json.load(fh))
+
+
+def indexed(chart_map: ChartMap) -> ChartMap:
+    """The map with the indexes a migration asks (links both ways, the defaults as a tree and their parents)."""
+    chart_map._link_index("values", "toml")
+    chart_map._link_index("toml", "values")
+    chart_map.defaults_tree()
+    chart_map.default_parents()
+    return chart_map
 
 
 def load_map(chart: str) -> ChartMap:
