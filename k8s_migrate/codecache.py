@@ -8,7 +8,8 @@ forty regular expressions at import, another tenth. ``install`` gives the datacl
 the code an earlier run compiled from the same text, and the regular expression compiler the program an earlier run
 made of the same pattern (both marshal, per interpreter, in the data cache: datacache.py); ``save`` keeps what the
 run compiled anew. Both are what compiling gives, so the classes and patterns are the same. Only a pattern a module
-compiles at import is kept: one a function compiles may be made of the user's text (a secret it masks).
+compiles at import is kept, or one ruamel's resolvers compile on first use (literals of its source): one a function
+compiles may be made of the user's text (a secret it masks).
 """
 
 from __future__ import annotations
@@ -94,12 +95,15 @@ def _install_patterns() -> None:
 
 
 def _compiled_at_import() -> bool:
-    """Is the re.compile (re.match, ...) this compile serves called from a module's body? Frames: this check,
-    compile_pattern, re._compile, re.compile, its caller."""
+    """Is the re.compile (re.match, ...) this compile serves called from a module's body, or by ruamel's RegExp
+    on first use (a LazyEval of re.compile: its resolvers' patterns, each a literal of its source)? Frames: this
+    check, compile_pattern, re._compile, re.compile, its caller."""
     try:
-        return sys._getframe(4).f_code.co_name == "<module>"
+        caller = sys._getframe(4)
     except ValueError:
         return False
+    return caller.f_code.co_name == "<module>" or (
+        caller.f_code.co_name == "lazy_self" and caller.f_globals.get("__name__") == "ruamel.yaml.util")
 
 
 def key() -> str:

@@ -34,6 +34,10 @@ class Named:
     size: int = 0
 
 masked("hunter2")
+from ruamel.yaml.resolver import VersionedResolver
+RESOLVERS = [VersionedResolver(version=v).versioned_resolver for v in ((1, 1), (1, 2))]
+RESOLVED = [(str(tag), bool(regexp.match(text))) for text in ("yes", "0x1F", "1e3", "2001-12-14", "~", "on", "x")
+            for resolver in RESOLVERS for tag, regexp in resolver.get(text[0], [])]
 compiled = len(codecache._new)
 codecache.save()
 p = Point(1, ("a",))
@@ -42,7 +46,8 @@ print(json.dumps({"compiled": compiled, "repr": repr(p), "eq": p == Point(1, ("a
                   "order": Named("a") < Named("b"), "annotations": repr(Point.__init__.__annotations__),
                   "init": repr(Named.__init__.__defaults__),
                   "pattern": [WORDS.pattern, WORDS.flags, WORDS.groups, dict(WORDS.groupindex), m.groupdict(), m.span(),
-                              WORDS.findall("x-y z"), BYTES.findall(b"a12b3").__repr__(), BYTES.flags]}))
+                              WORDS.findall("x-y z"), BYTES.findall(b"a12b3").__repr__(), BYTES.flags],
+                  "resolved": RESOLVED}))
 """
 
 
@@ -61,6 +66,14 @@ def test_a_second_process_compiles_nothing_and_makes_the_same_classes(tmp_path):
         assert {k: v for k, v in result.items() if k != "compiled"} == {
             k: v for k, v in plain.items() if k != "compiled"}
     assert plain["annotations"] == repr({"x": int, "y": "tuple[str, ...]", "return": None})
+    assert ["tag:yaml.org,2002:bool", True] in plain["resolved"] and ["tag:yaml.org,2002:int", True] in plain["resolved"]
+
+
+def test_ruamels_resolver_patterns_are_kept(tmp_path):
+    """ruamel compiles its resolvers' patterns (literals of its source) on first use, not at import: kept too."""
+    run("kept", tmp_path)
+    (entry,) = (tmp_path / "k8s-migrate" / "data").glob("compiled-code-*")
+    assert b"|on|On|ON|off|Off|OFF)$" in entry.read_bytes()
 
 
 def test_a_pattern_a_function_compiles_is_not_kept(tmp_path):
