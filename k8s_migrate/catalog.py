@@ -168,9 +168,9 @@ class KnownKeys:
         return kept(f"known-keys-{self.data_file.replace('/', '-')}", [self.data_file], CODE,
                     lambda: KeyLookups.build(self))
 
-    @property
+    @cached_property
     def _parsed_exact(self) -> tuple[KeyPath, ...]:
-        return self._key_lookups.parsed_exact
+        return tuple(parse_key(t) for t in sorted(self.exact))
 
     @property
     def _table_prefixes(self) -> frozenset[KeyPath]:
@@ -284,16 +284,9 @@ class KnownKeys:
     def _last_segments_under(self) -> dict[KeyPath, set[str]]:
         return self._key_lookups.last_segments_under
 
-    @cached_property
+    @property
     def _wildcard_parents(self) -> dict[tuple[int, Any, Any], tuple[tuple[KeyPath, str], ...]]:
-        """(parent pattern, last segment) of the wildcard patterns, by the parent's shape as _by_shape files it."""
-        out: dict[tuple[int, Any, Any], list[tuple[KeyPath, str]]] = {}
-        for cand in self.patterns:
-            if isinstance(cand[-1], str) and cand[-1] != ANY_KEY and (ANY_KEY in cand[:-1] or ANY_ITEM in cand[:-1]):
-                parent = cand[:-1]
-                first, last = (None if seg in (ANY_KEY, ANY_ITEM) else seg for seg in (parent[0], parent[-1]))
-                out.setdefault((len(parent), first, last), []).append((parent, cand[-1]))
-        return {shape: tuple(v) for shape, v in out.items()}
+        return self._key_lookups.wildcard_parents
 
     def _wildcard_parents_of(self, parent: KeyPath) -> Iterator[tuple[KeyPath, str]]:
         """The wildcard patterns whose parent may match ``parent`` (of its length, its ends or wildcards)."""
@@ -310,12 +303,12 @@ class KnownKeys:
 
 @dataclass(frozen=True)
 class KeyLookups:
-    """A KnownKeys' lookups derived from all its keys: their paths, the tables above them, the known last segments
-    under each table (the near did-you-mean) and the known keys by last segment (the far one)."""
+    """A KnownKeys' lookups derived from all its keys: the tables above them, the known last segments under each
+    table and under each wildcard table (the near did-you-mean), the known keys by last segment (the far one)."""
 
-    parsed_exact: tuple[KeyPath, ...]
     table_prefixes: frozenset[KeyPath]
     last_segments_under: dict[KeyPath, set[str]]
+    wildcard_parents: dict[tuple[int, Any, Any], tuple[tuple[KeyPath, str], ...]]  # by shape, as _by_shape files
     texts_by_last_segment: dict[str, tuple[str, ...]]  # comparing with every known key cost ~10 ms per unknown key
 
     @classmethod
@@ -328,12 +321,19 @@ class KeyLookups:
             if (isinstance(path[-1], str) and path[-1] != ANY_KEY
                     and ANY_KEY not in path[:-1] and ANY_ITEM not in path[:-1]):
                 last_segments_under.setdefault(path[:-1], set()).add(path[-1])
+        wildcard_parents: dict[tuple[int, Any, Any], list[tuple[KeyPath, str]]] = {}
+        for cand in known.patterns:
+            if isinstance(cand[-1], str) and cand[-1] != ANY_KEY and (ANY_KEY in cand[:-1] or ANY_ITEM in cand[:-1]):
+                parent = cand[:-1]
+                first, last = (None if seg in (ANY_KEY, ANY_ITEM) else seg for seg in (parent[0], parent[-1]))
+                wildcard_parents.setdefault((len(parent), first, last), []).append((parent, cand[-1]))
         by_last: dict[str, set[str]] = {}
         for path, text in (*zip(parsed_exact, sorted(known.exact), strict=True),
                            *((path, format_key(path)) for path in known.patterns)):
             if isinstance(path[-1], str):
                 by_last.setdefault(path[-1], set()).add(text)
-        return cls(parsed_exact, frozenset(prefixes), last_segments_under,
+        return cls(frozenset(prefixes), last_segments_under,
+                   {shape: tuple(v) for shape, v in wildcard_parents.items()},
                    {last: tuple(sorted(texts)) for last, texts in by_last.items()})
 
 
