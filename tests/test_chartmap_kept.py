@@ -8,7 +8,9 @@ import json
 import pickle
 
 from k8s_migrate import data
-from k8s_migrate.charts import chartmap
+from k8s_migrate.charts import chartmap, effective, render_cache
+from k8s_migrate.charts.gotemplate import execute
+from k8s_migrate.charts.gotemplate import parse as gotemplate_parse
 from k8s_migrate.charts.builtin import builtin_ids
 from k8s_migrate.charts.chartmap import load_chart_map
 from k8s_migrate.data import mappings_dir
@@ -104,4 +106,48 @@ def test_an_edited_map_file_is_read_again(tmp_path, monkeypatch):
         chartmap.builtin_map.cache_clear()
         assert chartmap.builtin_map(name).values_to_toml(link.values) == []
     finally:
+        chartmap.builtin_map.cache_clear()
+
+
+# ---- the parses of a built-in map's guards, kept between runs -------------------------------------------------
+
+def _fresh_guard_state(monkeypatch):
+    """As a new process: no map offered, no parse known, no guard parsed."""
+    monkeypatch.setattr(effective, "_GUARDS_OF", {})
+    monkeypatch.setattr(effective, "_READ", set())
+    monkeypatch.setattr(effective, "_KEPT_PARSES", {})
+    monkeypatch.setattr(execute, "_KNOWN", {})
+    effective.guard_template.cache_clear()
+    execute._parsed.cache_clear()
+    chartmap.builtin_map.cache_clear()
+
+
+def test_a_kept_guard_parse_is_the_guards_parse_and_judges_the_same(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    ids = ("helm-apim/all-in-one@4.6.x", "helm-apim/all-in-one@4.2.x", "kubernetes-apim/am-pattern-1@4.2.x")
+    maps = [chartmap.read_builtin_map(builtin_ids()[i]) for i in ids]
+    guards = sorted(set().union(*(m.all_guards() for m in maps)))
+    trees = [m.defaults_tree() for m in maps] + [{}, {"wso2": {"apim": {"configurations": {"gatewayType": "APK"}}}}]
+    fresh = [[effective.guard_holds(g, t) for g in guards] for t in trees]
+    parses = {}
+    for m in maps:
+        parses.update(effective.guard_parses(m.all_guards()))
+    assert len(parses) > 20
+    for guard, parse in parses.items():
+        assert repr(render_cache.loads(parse)) == repr(gotemplate_parse.parse("{{ if " + guard + " }}1{{ end }}", ""))
+    try:
+        for _ in range(2):  # the first run parses and keeps; the second reads the entries
+            _fresh_guard_state(monkeypatch)
+            for i in ids:
+                chartmap.builtin_map(builtin_ids()[i])
+            assert [[effective.guard_holds(g, t) for g in guards] for t in trees] == fresh
+
+            def parsed(*args):
+                raise AssertionError("a kept guard was parsed again")
+
+            monkeypatch.setattr(gotemplate_parse, "parse", parsed)
+        assert any(v is True for row in fresh for v in row) and any(v is False for row in fresh for v in row)
+    finally:
+        monkeypatch.undo()
+        effective.guard_template.cache_clear()
         chartmap.builtin_map.cache_clear()

@@ -20,7 +20,7 @@ from k8s_migrate.hub import ANY_ITEM, ANY_KEY, KeyPath, format_key, matches, par
 from k8s_migrate.request import known_version
 
 from .builtin import builtin_ids, resolve_id
-from .effective import GuardVerdicts
+from .effective import GuardVerdicts, offer_guards
 
 HOLE = "{}"
 OTHER_HOLE = re.compile(r"\{\{.*?\}\}")
@@ -106,6 +106,11 @@ class ChartMap:
             self._parents = (id(self.defaults), self._parents[1])
         if "_link_indexes" in state:
             self.__dict__["_link_indexes"] = (id(self.links), state["_link_indexes"][1])
+
+    def all_guards(self) -> frozenset[str]:
+        """The guards of the links, the constants and the requirements (what guard_holds is asked of this map)."""
+        return frozenset({link.guard for link in self.links if link.guard}
+                         | {c["guard"] for c in (*self.constants, *self.requirements) if c.get("guard")})
 
     def defaults_tree(self) -> dict[str, Any]:
         """The defaults as nested values, built once per map (shared: nothing may edit the tree)."""
@@ -328,8 +333,10 @@ def builtin_map(file_name: str) -> ChartMap:
     between runs in the user's cache (datacache): building them took a tenth of a values proof's run."""
     from k8s_migrate.datacache import kept
 
-    return kept(f"chart-map-{file_name.replace('/', '-')}", [f"charts/{file_name}"], CODE,
-                lambda: indexed(read_builtin_map(file_name)))
+    chart_map = kept(f"chart-map-{file_name.replace('/', '-')}", [f"charts/{file_name}"], CODE,
+                     lambda: indexed(read_builtin_map(file_name)))
+    offer_guards(f"charts/{file_name}", chart_map.all_guards())
+    return chart_map
 
 
 CODE = (__name__, "k8s_migrate.hub", "k8s_migrate.data", "k8s_migrate.datacache")  # what a kept map is built by

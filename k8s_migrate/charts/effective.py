@@ -109,8 +109,56 @@ def _field_truth(values: dict[str, Any], names: list[str]) -> Any:
 
 @lru_cache(maxsize=None)
 def guard_template(guard: str):
-    """A guard parsed once per process, as render_string would parse it (a parse error is not cached)."""
+    """A guard parsed once per process, as render_string would parse it (a parse error is not cached); the parse
+    kept with a built-in chart map's guards when there is one."""
     from .gotemplate import FUNCTIONS, Template
+    from .gotemplate.execute import know_parses
 
+    text = _template_text(guard)
+    kept = kept_guard_parses().get(guard)
+    if kept is not None:
+        know_parses({text: kept})
     templates = Template(FUNCTIONS)
-    return templates, templates.add("{{ if " + guard + " }}1{{ end }}", "<string>")
+    return templates, templates.add(text, "<string>")
+
+
+def _template_text(guard: str) -> str:
+    return "{{ if " + guard + " }}1{{ end }}"
+
+
+_GUARDS_OF: dict[str, frozenset[str]] = {}  # a built-in chart map's file (under mappings/) -> its guards
+_KEPT_PARSES: dict[str, bytes] = {}  # guard -> the pickled parse of its template
+
+
+def offer_guards(data_file: str, guards: frozenset[str]) -> None:
+    """A built-in chart map read this run (charts/<family>/<chart>/<branch>.json): the parses of its guards are
+    kept between runs (datacache), and read when a guard first needs the template engine."""
+    _GUARDS_OF.setdefault(data_file, guards)
+
+
+def kept_guard_parses() -> dict[str, bytes]:
+    """The parses of the offered maps' guards that guard_holds gives to the template engine, each map's read from
+    the user's cache or made and kept there (parsing them took ~10 ms of a values proof)."""
+    for data_file in [f for f in _GUARDS_OF if f not in _READ]:
+        _READ.add(data_file)
+        _KEPT_PARSES.update(_kept_parses(data_file, _GUARDS_OF[data_file]))
+    return _KEPT_PARSES
+
+
+def _kept_parses(data_file: str, guards: frozenset[str]) -> dict[str, bytes]:
+    from ..datacache import kept
+
+    return kept(f"guard-parses-{data_file.replace('/', '-')}", [data_file], _PARSE_CODE, lambda: guard_parses(guards))
+
+
+_READ: set[str] = set()
+_PARSE_CODE = (__name__, "k8s_migrate.charts.gotemplate.parse", "k8s_migrate.charts.gotemplate.execute",
+               "k8s_migrate.charts.render_cache", "k8s_migrate.datacache")
+
+
+def guard_parses(guards: frozenset[str]) -> dict[str, bytes]:
+    """guard -> its template's parse, pickled (render_cache.dumps), for each guard not told without the engine."""
+    from .gotemplate.execute import parse_texts
+
+    needed = {_template_text(g): g for g in guards if g and "$" not in g and _FIELD_GUARD.fullmatch(g) is None}
+    return {needed[text]: parse for text, parse in parse_texts(sorted(needed)).items()}
