@@ -55,8 +55,14 @@ class ChartLink:
         """A link as the chart map files (and derive_chart) write it."""
         return cls(**{k: v for k, v in data.items() if k in _LINK_FIELDS})
 
+    def __reduce__(self) -> tuple[type, tuple[Any, ...]]:
+        """Pickled as its fields in order, read back through __init__: a kept map holds hundreds of links, and
+        dataclasses' own __setstate__ looks the fields up again for each."""
+        return ChartLink, tuple(getattr(self, name) for name in _LINK_FIELD_ORDER)
+
 
 _LINK_FIELDS = frozenset(ChartLink.__dataclass_fields__)
+_LINK_FIELD_ORDER = tuple(ChartLink.__dataclass_fields__)
 
 
 @dataclass
