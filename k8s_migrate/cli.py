@@ -62,7 +62,7 @@ def _click_exceptions():
     return exceptions
 
 
-ONE_FILE = (["toml"], ["values"], ["configmap"], ["verify"])
+ONE_FILE = (["toml"], ["values"], ["configmap"], ["verify"], ["render"])
 DATACLASSES = (*ONE_FILE, ["batch"])  # the commands whose modules define dataclasses (render's do not)
 
 

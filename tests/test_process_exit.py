@@ -41,6 +41,16 @@ def test_verify_ends_with_its_output_and_exit_code(reference_dir):
         assert done.stdout.decode().endswith(("verify: OK\n", "verify: FAILED\n"))
 
 
+def test_render_ends_with_its_output_and_exit_code():
+    chart = REPO / "charts-fixtures" / "render" / "mini-chart"
+    for args, code in (([str(chart / "values.yaml"), "--chart", str(chart)], 0),
+                       ([str(chart / "values.yaml"), "--chart", str(chart), "--instance", "no-such-instance"], 2)):
+        done = process("render", *args)
+        same = cli("render", *args)
+        assert (done.returncode, done.stdout.decode(), done.stderr.decode()) == (code, same.out, same.err)
+        assert len(done.stdout) > 100 or code
+
+
 def test_a_profiled_run_writes_its_profile(tmp_path):
     done = process(*ARGS, "-q", "-o", str(tmp_path / "out.toml"), prefix=("-m", "cProfile", "-o", str(tmp_path / "p")))
     assert done.returncode == 0 and (tmp_path / "out.toml").is_file()
