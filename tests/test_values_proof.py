@@ -228,3 +228,27 @@ def test_the_proof_renders_each_chart_once_and_migrates_each_rendered_file_once(
     assert migrated and len(migrated) == len(set(migrated)) <= 2
     with pytest.raises(pytest.fail.Exception):  # verify itself still compares them
         verify_module.verify(data, "values.yaml", *charts, values_result=result)
+
+
+def test_the_chart_level_checks_share_one_plain_copy_of_the_migrated_values(reference_dir, monkeypatch):
+    """chart_level hands one plain copy of the migrated values to default_changes and then unmet_requirements:
+    default_changes must leave it as it was (else the requirements are judged on other values)."""
+    import copy
+
+    real = values_migration.default_changes
+    seen = []
+
+    def checked(report, src_map, dst_map, source_values, migrated_values, *args, **kwargs):
+        before = copy.deepcopy(migrated_values)
+        entries = real(report, src_map, dst_map, source_values, migrated_values, *args, **kwargs)
+        seen.append(migrated_values == before and bool(entries))
+        return entries
+
+    monkeypatch.setattr(values_migration, "default_changes", checked)
+    for name, src, dst in (("helm-apim/4.2.x/all-in-one/values.yaml", "helm-apim/all-in-one@4.2.x",
+                            "helm-apim/all-in-one@4.6.x"),
+                           ("real-world/petro-420-pattern1-values/values.yaml", "kubernetes-apim/am-pattern-1@4.2.x",
+                            "helm-apim/all-in-one@4.7.x")):
+        values_migration.migrate_values((reference_dir / name).read_bytes(), name,
+                                        values_migration.ValuesOptions(chart=src, to_chart=dst))
+    assert seen == [True, True]

@@ -305,9 +305,10 @@ def chart_level(m: ValuesMigration) -> None:
     for path, value, line in m.chart_only:
         m.report.add(carry_chart_value(m.doc, m.src_map, m.dst_map, path, value, line))
     apply_rules(RuleContext(m.doc, m.report, m.src_map, m.dst_map, m.source_effective))
-    m.report.extend(default_changes(m.report, m.src_map, m.dst_map, m.user_values, plain(m.doc.data),
+    migrated = plain(m.doc.data)  # read by both checks, which change neither it nor the document
+    m.report.extend(default_changes(m.report, m.src_map, m.dst_map, m.user_values, migrated,
                                     m.src_version, m.dst_version))
-    m.report.extend(unmet_requirements(m.dst_map, overlay(m.dst_map.defaults_tree(), plain(m.doc.data))))
+    m.report.extend(unmet_requirements(m.dst_map, overlay(m.dst_map.defaults_tree(), migrated)))
     add_findings(m.report, m.state)
 
 
