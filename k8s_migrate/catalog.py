@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from itertools import repeat
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, NamedTuple
 
 from .data import load_json
 from .hub import ANY_ITEM, ANY_KEY, KeyPath, KeyPathError, format_key, matches, parse_key, strip_indices
@@ -301,8 +301,7 @@ class KnownKeys:
         return self._key_lookups.texts_by_last_segment
 
 
-@dataclass(frozen=True)
-class KeyLookups:
+class KeyLookups(NamedTuple):
     """A KnownKeys' lookups derived from all its keys: the tables above them, the known last segments under each
     table and under each wildcard table (the near did-you-mean), the known keys by last segment (the far one)."""
 
