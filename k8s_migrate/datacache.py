@@ -1,5 +1,6 @@
-"""What a run builds from the package's data before it reads its input (a version's catalog, the rule packs, a
-version's baseline document), kept between runs in the user's cache directory ($XDG_CACHE_HOME/k8s-migrate/data/):
+"""What a run builds from the package's data before it reads its input (a version's catalog and its known-key
+lookups, the rule packs, a version's baseline document, a built-in chart map with its indexes and the parses of its
+guards), kept between runs in the user's cache directory ($XDG_CACHE_HOME/k8s-migrate/data/):
 a one-file run spent longer building these than migrating the file. An entry is named by what it holds and a hash
 of the data files it is built from (their stat, or their bytes while they may still change: file_identity) and of
 the code that builds and reads it (its files' size and time, the Python and package versions), so edited data, an
