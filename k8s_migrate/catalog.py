@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from itertools import repeat
-from typing import Any, Iterable, Iterator, NamedTuple
+from typing import Any, Iterable, Iterator
 
 from .data import load_json
 from .hub import ANY_ITEM, ANY_KEY, KeyPath, KeyPathError, format_key, matches, parse_key, strip_indices
@@ -301,14 +301,28 @@ class KnownKeys:
         return self._key_lookups.texts_by_last_segment
 
 
-class KeyLookups(NamedTuple):
+class KeyLookups:
     """A KnownKeys' lookups derived from all its keys: the tables above them, the known last segments under each
-    table and under each wildcard table (the near did-you-mean), the known keys by last segment (the far one)."""
+    table and under each wildcard table (the near did-you-mean), the known keys by last segment (the far one). A
+    plain class: a toml run, which never reads one, makes no dataclass or named tuple for it."""
 
-    table_prefixes: frozenset[KeyPath]
-    last_segments_under: dict[KeyPath, set[str]]
-    wildcard_parents: dict[tuple[int, Any, Any], tuple[tuple[KeyPath, str], ...]]  # by shape, as _by_shape files
-    texts_by_last_segment: dict[str, tuple[str, ...]]  # comparing with every known key cost ~10 ms per unknown key
+    __slots__ = ("table_prefixes", "last_segments_under", "wildcard_parents", "texts_by_last_segment")
+
+    def __init__(self, table_prefixes: frozenset[KeyPath], last_segments_under: dict[KeyPath, set[str]],
+                 wildcard_parents: dict[tuple[int, Any, Any], tuple[tuple[KeyPath, str], ...]],
+                 texts_by_last_segment: dict[str, tuple[str, ...]]):
+        self.table_prefixes = table_prefixes
+        self.last_segments_under = last_segments_under
+        self.wildcard_parents = wildcard_parents  # by the parent's shape, as _by_shape files it
+        self.texts_by_last_segment = texts_by_last_segment  # comparing with every known key cost ~10 ms a key
+
+    def __reduce__(self) -> tuple[type, tuple[Any, ...]]:
+        return KeyLookups, tuple(getattr(self, name) for name in self.__slots__)
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is KeyLookups and self.__reduce__()[1] == other.__reduce__()[1]
+
+    __hash__ = None  # type: ignore[assignment]
 
     @classmethod
     def build(cls, known: KnownKeys) -> KeyLookups:
