@@ -594,6 +594,16 @@ def _shape_conflict(path: KeyPath, exc: Exception) -> UsageError:
                       f"array of tables) than the migration needs ({' '.join(str(exc).split())})")
 
 
+def added_key_line(name: str, value: Any) -> str | None:
+    """The line TomlDocument.set writes for a key new to a table that holds keys and no table (_add_leaf puts it
+    right after the table's last key); None when the value is written as a table."""
+    new = _item(value)
+    if not _is_plain_leaf(new):
+        return None
+    key = _new_key(name)
+    return f"{key.as_string()}{key.sep}{new.as_string()}\n"
+
+
 def _item(value: Any) -> Item:
     """tomlkit.item, but an array of scalars is built in one go: tomlkit appends element by element and
     re-indexes the whole array each time (a 10,000-element array took a minute)."""

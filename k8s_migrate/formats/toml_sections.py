@@ -16,11 +16,12 @@ from typing import Any
 
 from ..hub import KeyPath, KeyPathError, parse_key
 from .text import SourceText
-from .toml import TomlDocument, parse_reopened_linearly, header_table, scan
+from .toml import TomlDocument, added_key_line, header_table, parse_reopened_linearly, scan
 
 _EDIT = tuple[str, KeyPath, Any]  # ("set", path, value) | ("delete", path, None) | ("rename", old, new)
 _OTHER_LINE_BREAKS = re.compile("[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")  # str.splitlines breaks there too
 _OPENS = re.compile(r"\"\"\"|'''|[\[{]")
+_TRIPLE = re.compile(r"\"\"\"|'''")
 
 
 @dataclass
@@ -60,6 +61,8 @@ class Section:
     path: KeyPath  # the table the header opens (with item indices), () before the first header
     header: str  # the header line ('' before the first)
     body: str  # the lines up to the next header
+    keys: set[str] | None = None  # its keys when each is one name on one line (no table in it); else None
+    after_last_key: int = 0  # where in the body its last key's line ends
 
 
 def sections(text: str) -> list[Section]:
@@ -67,16 +70,17 @@ def sections(text: str) -> list[Section]:
     if _OTHER_LINE_BREAKS.search(text):
         raise Uncut("a line break other than LF")
     lines = text.splitlines(keepends=True)
-    out = [Section((), "", "")]
+    out = [Section((), "", "", set())]
     body: list[str] = []
+    size = 0  # of the body so far
     aot_counts: dict[KeyPath, int] = {}
     statement: list[str] = []  # an assignment whose value may span lines, and its key
     key_text = ""
 
     def close() -> None:
-        if statement:
+        if len(statement) > 1 or _TRIPLE.search(statement[0] if statement else ""):
             _check_statement("".join(statement), key_text)
-            statement.clear()
+        statement.clear()
 
     for line in scan(text):
         raw = lines[line.number - 1]
@@ -85,29 +89,47 @@ def sections(text: str) -> list[Section]:
                 raise Uncut(f"line {line.number}")
             statement.append(raw)
             body.append(raw)
+            size += len(raw)
+            out[-1].keys = None
             continue
         close()
         if line.kind == "assign":
             if _OPENS.search(raw, line.match.end()):
                 statement.append(raw)
                 key_text = line.match.group(1)
+            _add_key(out[-1], line.match.group(1), size + len(raw))
         elif line.kind == "other":
             stripped = line.text.strip()
             if stripped and not stripped.startswith("#"):
                 raise Uncut(f"line {line.number}")
         elif line.kind == "header":
             out[-1].body = "".join(body)
-            body = []
+            body, size = [], 0
             try:
                 path = header_table(line, parse_key(line.match.group(2)), aot_counts)
             except KeyPathError:
                 raise Uncut(f"line {line.number}") from None
-            out.append(Section(path, raw, ""))
+            out.append(Section(path, raw, "", set()))
             continue
         body.append(raw)
+        size += len(raw)
     close()
     out[-1].body = "".join(body)
     return out
+
+
+def _add_key(section: Section, key_text: str, end: int) -> None:
+    if section.keys is None:
+        return
+    try:
+        key = parse_key(key_text)
+    except KeyPathError:
+        key = ()
+    if len(key) != 1 or key[0] in section.keys:
+        section.keys = None
+        return
+    section.keys.add(key[0])
+    section.after_last_key = end
 
 
 def _check_statement(text: str, key_text: str) -> None:
@@ -159,22 +181,70 @@ def edited_text(source: SourceText, name: str, log: EditLog, whole: TomlDocument
     return whole.dumps(), whole.edited
 
 
+def _stub_end(body: str) -> int:
+    """Where the part of a body a comment line can stand for ends: its blank lines stay (tomlkit looks at them).
+    -1: nothing to stand for, or no line break after it."""
+    head = body.rstrip(" \t\n")
+    end = body.find("\n", len(head))
+    return end + 1 if head and end >= 0 else -1
+
+
+def added_keys(cut: list[Section], log: EditLog) -> tuple[dict[int, list[str]], EditLog]:
+    """The sections whose only edits add keys new to them, each written right after the table's last key as
+    tomlkit writes it: the lines to add to each; and the log of the other edits."""
+    by_path: dict[KeyPath, list[int]] = {}
+    for i, section in enumerate(cut):
+        by_path.setdefault(section.path, []).append(i)
+    tables = {s.path[:n] for s in cut for n in range(len(s.path) + 1)}
+    owner: dict[int, int] = {}  # edit -> the section it adds a key to
+    for e, (kind, path, _) in enumerate(log.edits):
+        places = by_path.get(path[:-1], ())
+        if kind != "set" or len(places) != 1 or not path[:-1] or path in tables or not isinstance(path[-1], str):
+            continue
+        section = cut[places[0]]
+        if section.keys is None or path[-1] in section.keys or not section.header.startswith("[") or \
+                not section.after_last_key or _stub_end(section.body) < 0:
+            continue
+        owner[e] = places[0]
+    while True:
+        others = EditLog([edit for e, edit in enumerate(log.edits) if e not in owner])
+        mixed = reached(cut, others.paths())
+        names: dict[int, list[Any]] = {}
+        for e, i in owner.items():
+            names.setdefault(i, []).append(log.edits[e][1][-1])
+        mixed |= {i for i, added in names.items() if len(set(added)) < len(added)}
+        if not mixed & set(owner.values()):
+            break
+        owner = {e: i for e, i in owner.items() if i not in mixed}
+    lines: dict[int, list[str]] = {}
+    for e, i in owner.items():
+        _, path, value = log.edits[e]
+        line = added_key_line(path[-1], value)
+        if line is None:
+            return {}, log
+        lines.setdefault(i, []).append(line)
+    return lines, others
+
+
 def _edited_in_sections(source: SourceText, name: str, log: EditLog) -> tuple[str, bool]:
     text = source.text
     cut = sections(text)
+    added, log = added_keys(cut, log)
     keep = reached(cut, log.paths())
     mark = _marker(text)
     pieces = []
     kept: list[str] = []  # the bodies stood for, in order
     for i, section in enumerate(cut):
         pieces.append(section.header)
-        head = section.body.rstrip(" \t\n")
-        cut_at = section.body.find("\n", len(head))  # the body's blank lines stay: tomlkit looks at them
-        if i in keep or not head or cut_at < 0:
+        end = _stub_end(section.body)
+        if i in keep or end < 0:
             pieces.append(section.body)
             continue
-        pieces += (f"#{mark} {len(kept)}\n", section.body[cut_at + 1:])
-        kept.append(section.body[: cut_at + 1])
+        pieces += (f"#{mark} {len(kept)}\n", section.body[end:])
+        body = section.body[:end]
+        if i in added:
+            body = body[: section.after_last_key] + "".join(added[i]) + body[section.after_last_key:]
+        kept.append(body)
     outline = "".join(pieces)
     try:
         doc = parse_reopened_linearly(outline)
@@ -183,7 +253,7 @@ def _edited_in_sections(source: SourceText, name: str, log: EditLog) -> tuple[st
         raise Uncut("the outline") from None
     document = TomlDocument.from_parsed(SourceText(outline, outline, False, False), name, doc)
     log.replay(document)
-    if not document.edited:
+    if not document.edited and not added:
         return source.original, False
     written = document.dumps()
     parts = re.split(rf"(?m)^#{mark} (\d+)\n", written)
