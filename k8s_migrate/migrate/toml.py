@@ -175,6 +175,7 @@ def edit_toml(user: TomlValues | TomlDocument, state: HubState, report: Report, 
     text = carry_comments(user.source.text, user.source.text if output == user.source.original else
                           output.removeprefix("\ufeff").replace("\r\n", "\n"),
                           anchor_finder(state, landed), only_missing=True)
+    forget_scans()  # the input's and output's line maps: nothing after this reads them
     return user.source.restore(text)
 
 
