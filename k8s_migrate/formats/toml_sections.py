@@ -125,7 +125,7 @@ def _add_key(section: Section, key_text: str, end: int) -> None:
         key = parse_key(key_text)
     except KeyPathError:
         key = ()
-    if len(key) != 1 or key[0] in section.keys:
+    if len(key) != 1 or not isinstance(key[0], str) or key[0] in section.keys:
         section.keys = None
         return
     section.keys.add(key[0])
@@ -219,7 +219,7 @@ def added_keys(cut: list[Section], log: EditLog) -> tuple[dict[int, list[str]], 
     lines: dict[int, list[str]] = {}
     for e, i in owner.items():
         _, path, value = log.edits[e]
-        line = added_key_line(path[-1], value)
+        line = added_key_line(str(path[-1]), value)
         if line is None:
             return {}, log
         lines.setdefault(i, []).append(line)
