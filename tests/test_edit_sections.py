@@ -112,6 +112,8 @@ def test_the_sections_writer_gives_the_whole_documents_text(text, data):
     ("[a]\nk = 1\n[b]\nq = 2\n[a.s]\nz = 3\n", [("rename", ("a", "k"), ("b", "k2")), ("delete", ("a", "s", "z"), None)]),
     ("[a.x]\nk = 1\n[b.x]\nq = 2\n[a.y]\nz = 3\n", [("set", ("a", "y", "n"), 1), ("set", ("a", "w"), "v")]),
     ("[a]\nb.c = 1\n[a.b.d]\ne = 2\n", [("set", ("a", "b", "d", "f"), 3)]),
+    ("[[server]]\n[[hostname]]\n[[server]]\nserver = ''\n", [("set", ("server", 1, "k"), "v")]),  # written in order
+    ("[[s]]\nx = 1\n[s.t]\ny = 1\n[[s]]\nz = ''\n", [("set", ("s", 0, "k"), "v")]),  # an item holding a table
 ])
 def test_the_sections_writer_on_shapes_it_cuts(text, edits):
     assert_same_as_the_whole_document(text, EditLog(list(edits)))

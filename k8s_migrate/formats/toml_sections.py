@@ -195,11 +195,12 @@ def added_keys(cut: list[Section], log: EditLog) -> tuple[dict[int, list[str]], 
     by_path: dict[KeyPath, list[int]] = {}
     for i, section in enumerate(cut):
         by_path.setdefault(section.path, []).append(i)
-    tables = {s.path[:n] for s in cut for n in range(len(s.path) + 1)}
+    above = {s.path[:n] for s in cut for n in range(len(s.path))}  # the tables that hold others
     owner: dict[int, int] = {}  # edit -> the section it adds a key to
     for e, (kind, path, _) in enumerate(log.edits):
         places = by_path.get(path[:-1], ())
-        if kind != "set" or len(places) != 1 or not path[:-1] or path in tables or not isinstance(path[-1], str):
+        if kind != "set" or len(places) != 1 or not path[:-1] or path[:-1] in above or \
+                not isinstance(path[-1], str):
             continue
         section = cut[places[0]]
         if section.keys is None or path[-1] in section.keys or not section.header.startswith("[") or \
@@ -226,8 +227,9 @@ def added_keys(cut: list[Section], log: EditLog) -> tuple[dict[int, list[str]], 
     return lines, others
 
 
-def _edited_in_sections(source: SourceText, name: str, log: EditLog) -> tuple[str, bool]:
-    text = source.text
+def outline(text: str, log: EditLog) -> tuple[str, str, list[str], EditLog, bool]:
+    """The text with a comment line (``#MARK n``) for each body no edit needs tomlkit to read, those bodies (with
+    the keys new to them written in), the edits tomlkit makes, and whether any key was written in."""
     cut = sections(text)
     added, log = added_keys(cut, log)
     keep = reached(cut, log.paths())
@@ -245,13 +247,20 @@ def _edited_in_sections(source: SourceText, name: str, log: EditLog) -> tuple[st
         if i in added:
             body = body[: section.after_last_key] + "".join(added[i]) + body[section.after_last_key:]
         kept.append(body)
-    outline = "".join(pieces)
+    return "".join(pieces), mark, kept, log, bool(added)
+
+
+def _edited_in_sections(source: SourceText, name: str, log: EditLog) -> tuple[str, bool]:
+    text, mark, kept, log, added = outline(source.text, log)  # the cut is gone: a large file's tables are many
     try:
-        doc = parse_reopened_linearly(outline)
+        doc = parse_reopened_linearly(text)
         doc.unwrap()
+        as_read = doc.as_string() == text  # tomlkit writes some shapes in another order once edited
     except Exception:  # noqa: BLE001  whatever tomlkit makes of the outline, the whole file is the answer
         raise Uncut("the outline") from None
-    document = TomlDocument.from_parsed(SourceText(outline, outline, False, False), name, doc)
+    if not as_read:
+        raise Uncut("tomlkit writes the tables in another order")
+    document = TomlDocument.from_parsed(SourceText(text, text, False, False), name, doc)
     log.replay(document)
     if not document.edited and not added:
         return source.original, False
