@@ -1038,6 +1038,11 @@ def forget_line_numbers(text: str) -> None:
     _LINES.pop(text, None)
 
 
+def release_reading() -> None:
+    """The values tomllib read (kept for detection and the reader to share) are no longer needed."""
+    strict_reading.cache_clear()
+
+
 def forget_scans() -> None:
     _FACTS.clear()
     _LINES.clear()
