@@ -9,6 +9,7 @@ tomlkit would not read back the same way), the whole file is parsed, as before."
 
 from __future__ import annotations
 
+import gc
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from .toml import TomlDocument, added_key_line, header_table, parse_reopened_lin
 _EDIT = tuple[str, KeyPath, Any]  # ("set", path, value) | ("delete", path, None) | ("rename", old, new)
 _OTHER_LINE_BREAKS = re.compile("[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")  # str.splitlines breaks there too
 _OPENS = re.compile(r"\"\"\"|'''|[\[{]")
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 _TRIPLE = re.compile(r"\"\"\"|'''")
 
 
@@ -122,7 +124,7 @@ def _add_key(section: Section, key_text: str, end: int) -> None:
     if section.keys is None:
         return
     try:
-        key = parse_key(key_text)
+        key = (key_text,) if _BARE_KEY.fullmatch(key_text) else parse_key(key_text)
     except KeyPathError:
         key = ()
     if len(key) != 1 or not isinstance(key[0], str) or key[0] in section.keys:
@@ -252,6 +254,25 @@ def outline(text: str, log: EditLog) -> tuple[str, str, list[str], EditLog, bool
 
 def _edited_in_sections(source: SourceText, name: str, log: EditLog) -> tuple[str, bool]:
     text, mark, kept, log, added = outline(source.text, log)  # the cut is gone: a large file's tables are many
+    gc.freeze()  # what is alive now is not tomlkit's: the collection below looks only at the outline's document
+    try:
+        written = _outline_edited(text, name, log, added)
+        gc.collect()  # tomlkit's keys refer to themselves: only the collector frees them
+    finally:
+        gc.unfreeze()
+    if written is None:
+        return source.original, False
+    parts = re.split(rf"(?m)^#{mark} (\d+)\n", written)
+    if [int(n) for n in parts[1::2]] != list(range(len(kept))):
+        raise Uncut("a body moved")
+    out = [parts[0]]
+    for n, rest in zip(parts[1::2], parts[2::2], strict=True):
+        out += (kept[int(n)], rest)
+    return source.restore("".join(out)), True
+
+
+def _outline_edited(text: str, name: str, log: EditLog, added: bool) -> str | None:
+    """The outline with the log's edits made by tomlkit; None when nothing changed."""
     try:
         doc = parse_reopened_linearly(text)
         doc.unwrap()
@@ -263,12 +284,5 @@ def _edited_in_sections(source: SourceText, name: str, log: EditLog) -> tuple[st
     document = TomlDocument.from_parsed(SourceText(text, text, False, False), name, doc)
     log.replay(document)
     if not document.edited and not added:
-        return source.original, False
-    written = document.dumps()
-    parts = re.split(rf"(?m)^#{mark} (\d+)\n", written)
-    if [int(n) for n in parts[1::2]] != list(range(len(kept))):
-        raise Uncut("a body moved")
-    out = [parts[0]]
-    for n, rest in zip(parts[1::2], parts[2::2], strict=True):
-        out += (kept[int(n)], rest)
-    return source.restore("".join(out)), True
+        return None
+    return document.dumps()
