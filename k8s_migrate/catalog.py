@@ -309,22 +309,18 @@ class KnownKeys:
 
 
 def close_match(word: str, candidates: Iterable[str], cutoff: float) -> str | None:
-    """``difflib.get_close_matches(word, candidates, n=1, cutoff)``, the same answer, with its character-count
-    bound taken from counts kept per candidate: difflib recounts each candidate's characters on every call,
-    which made the did-you-mean of a file with 10,000 unknown keys take minutes."""
+    """``difflib.get_close_matches(word, candidates, n=1, cutoff)``, the same answer. Only the candidates that
+    pass difflib's length and character-count bounds are compared; which those are depends on the word only
+    through its length and its counts of the characters the candidates use, so a file of many unknown keys
+    that differ in other characters (``custom_limit_000123_window``) finds them once (``_within_bounds``)."""
     import difflib
 
+    pool = candidates if isinstance(candidates, frozenset) else frozenset(candidates)
+    alphabet = _alphabet(pool)
+    counts = tuple(sorted((char, n) for char, n in Counter(word).items() if char in alphabet))
     matcher: difflib.SequenceMatcher | None = None
-    counts = Counter(word)
     best: tuple[float, str] | None = None
-    for cand in candidates:
-        length = len(cand) + len(word)
-        if _ratio(min(len(cand), len(word)), length) < cutoff:
-            continue
-        theirs = _char_counts(cand)
-        shared = sum(map(min, theirs.values(), map(counts.get, theirs, repeat(0))))
-        if _ratio(shared, length) < cutoff:
-            continue
+    for cand in _within_bounds(pool, len(word), counts, cutoff):
         if matcher is None:
             matcher = difflib.SequenceMatcher()
             matcher.set_seq2(word)
@@ -333,6 +329,29 @@ def close_match(word: str, candidates: Iterable[str], cutoff: float) -> str | No
         if score >= cutoff and (best is None or (score, cand) > best):
             best = (score, cand)
     return best[1] if best else None
+
+
+@lru_cache(maxsize=1024)
+def _alphabet(candidates: frozenset[str]) -> frozenset[str]:
+    return frozenset(char for cand in candidates for char in cand)
+
+
+@lru_cache(maxsize=4096)
+def _within_bounds(candidates: frozenset[str], length: int, counts: tuple[tuple[str, int], ...],
+                   cutoff: float) -> tuple[str, ...]:
+    """The candidates whose length and character counts allow a ratio of ``cutoff`` with a word of ``length``
+    characters and those ``counts`` (of the characters the candidates use)."""
+    mine = dict(counts)
+    out = []
+    for cand in candidates:
+        total = len(cand) + length
+        if _ratio(min(len(cand), length), total) < cutoff:
+            continue
+        theirs = _char_counts(cand)
+        shared = sum(map(min, theirs.values(), map(mine.get, theirs, repeat(0))))
+        if _ratio(shared, total) >= cutoff:
+            out.append(cand)
+    return tuple(out)
 
 
 def _ratio(matches: int, length: int) -> float:
