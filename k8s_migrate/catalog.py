@@ -316,11 +316,10 @@ def close_match(word: str, candidates: Iterable[str], cutoff: float) -> str | No
     import difflib
 
     pool = candidates if isinstance(candidates, frozenset) else frozenset(candidates)
-    alphabet = _alphabet(pool)
-    counts = tuple(sorted((char, n) for char, n in Counter(word).items() if char in alphabet))
+    letters = "".join(sorted(_not_in(pool).sub("", word)))
     matcher: difflib.SequenceMatcher | None = None
     best: tuple[float, str] | None = None
-    for cand in _within_bounds(pool, len(word), counts, cutoff):
+    for cand in _within_bounds(pool, len(word), letters, cutoff):
         if matcher is None:
             matcher = difflib.SequenceMatcher()
             matcher.set_seq2(word)
@@ -332,16 +331,17 @@ def close_match(word: str, candidates: Iterable[str], cutoff: float) -> str | No
 
 
 @lru_cache(maxsize=1024)
-def _alphabet(candidates: frozenset[str]) -> frozenset[str]:
-    return frozenset(char for cand in candidates for char in cand)
+def _not_in(candidates: frozenset[str]) -> re.Pattern[str]:
+    """A character no candidate has."""
+    chars = "".join(re.escape(char) for char in sorted({c for cand in candidates for c in cand}))
+    return re.compile(f"[^{chars}]" if chars else ".", re.S)
 
 
 @lru_cache(maxsize=4096)
-def _within_bounds(candidates: frozenset[str], length: int, counts: tuple[tuple[str, int], ...],
-                   cutoff: float) -> tuple[str, ...]:
+def _within_bounds(candidates: frozenset[str], length: int, letters: str, cutoff: float) -> tuple[str, ...]:
     """The candidates whose length and character counts allow a ratio of ``cutoff`` with a word of ``length``
-    characters and those ``counts`` (of the characters the candidates use)."""
-    mine = dict(counts)
+    characters, of which ``letters`` are those the candidates use."""
+    mine = Counter(letters)
     out = []
     for cand in candidates:
         total = len(cand) + length
