@@ -18,6 +18,7 @@ from .hub import ANY_ITEM, ANY_KEY, KeyPath, KeyPathError, format_key, matches, 
 from .versions import VersionError, normalise_version
 
 _NOT_FOUND = object()
+_NO_SIBLINGS: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset())
 
 
 class UnknownVersionError(VersionError):
@@ -222,10 +223,24 @@ class KnownKeys:
 
     def _inside_container(self, path: KeyPath) -> bool:
         for i in range(len(path) - 1, 0, -1):
-            head = format_key(path[:i])
-            if head in self.containers:
-                return _walk(self.containers[head], path[i:]) is not _NOT_FOUND
+            value = self._containers_by_path.get(path[:i], _NOT_FOUND)
+            if value is not _NOT_FOUND:
+                return _walk(value, path[i:]) is not _NOT_FOUND
         return False
+
+    @cached_property
+    def _containers_by_path(self) -> dict[KeyPath, Any]:
+        """The containers by the path whose text is their key: a path is looked up without writing out the text
+        of each of its heads (a file of 400,000 unknown keys has as many heads)."""
+        out = {}
+        for head, value in self.containers.items():
+            try:
+                path = parse_key(head)
+            except KeyPathError:
+                continue
+            if format_key(path) == head:
+                out[path] = value
+        return out
 
     @cached_property
     def key_texts(self) -> tuple[str, ...]:
@@ -262,8 +277,8 @@ class KnownKeys:
         if answer is None:
             siblings = self._last_segments_under.get(parent, set()) | {
                 last for pattern, last in self._wildcard_parents_of(parent) if matches(pattern, parent)}
-            answer = self._sibling_answers[parent] = (frozenset(siblings),
-                                                      frozenset(format_key(parent + (s,)) for s in siblings))
+            answer = self._sibling_answers[parent] = (frozenset(siblings), frozenset(
+                format_key(parent + (s,)) for s in siblings)) if siblings else _NO_SIBLINGS
         return answer
 
     @cached_property
