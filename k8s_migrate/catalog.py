@@ -272,13 +272,16 @@ class KnownKeys:
         return {}
 
     def _siblings(self, parent: KeyPath) -> tuple[frozenset[str], frozenset[str]]:
-        """The known last segments under a table, and those keys' texts (once per table, not per key in it)."""
+        """The known last segments under a table, and those keys' texts (once per table with some, not per key in
+        it; a table without any, as each of a file's unknown tables, is not remembered)."""
         answer = self._sibling_answers.get(parent)
         if answer is None:
             siblings = self._last_segments_under.get(parent, set()) | {
                 last for pattern, last in self._wildcard_parents_of(parent) if matches(pattern, parent)}
-            answer = self._sibling_answers[parent] = (frozenset(siblings), frozenset(
-                format_key(parent + (s,)) for s in siblings)) if siblings else _NO_SIBLINGS
+            if not siblings:
+                return _NO_SIBLINGS
+            answer = self._sibling_answers[parent] = (frozenset(siblings),
+                                                      frozenset(format_key(parent + (s,)) for s in siblings))
         return answer
 
     @cached_property
