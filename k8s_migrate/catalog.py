@@ -74,6 +74,20 @@ def referenced_keys(defaults: dict[str, Any]) -> set[str]:
     return found
 
 
+def canonical_paths(texts: Iterable[str]) -> dict[KeyPath, str]:
+    """Each text that is a key as format_key writes it, by its path (a path's heads are then looked up as paths,
+    not each written out)."""
+    out: dict[KeyPath, str] = {}
+    for text in texts:
+        try:
+            path = parse_key(text)
+        except KeyPathError:
+            continue
+        if format_key(path) == text:
+            out[path] = text
+    return out
+
+
 def _by_shape(paths: Iterable[KeyPath]) -> dict[tuple[int, Any, Any], tuple[KeyPath, ...]]:
     """Patterns by (length, first segment, last segment), a wildcard end filed as None. A path can only match the
     patterns of its own length whose ends are its own or wildcards."""
@@ -232,15 +246,7 @@ class KnownKeys:
     def _containers_by_path(self) -> dict[KeyPath, Any]:
         """The containers by the path whose text is their key: a path is looked up without writing out the text
         of each of its heads (a file of 400,000 unknown keys has as many heads)."""
-        out = {}
-        for head, value in self.containers.items():
-            try:
-                path = parse_key(head)
-            except KeyPathError:
-                continue
-            if format_key(path) == head:
-                out[path] = value
-        return out
+        return {path: self.containers[head] for path, head in canonical_paths(self.containers).items()}
 
     @cached_property
     def key_texts(self) -> tuple[str, ...]:
@@ -424,15 +430,7 @@ class Catalog:
     def _default_heads(self) -> dict[KeyPath, str]:
         """The keys of the defaults (plain and interpolated) by path, each written as format_key writes it: the
         lookup below matches a key's prefixes as paths instead of formatting each one."""
-        heads: dict[KeyPath, str] = {}
-        for text in (*self.defaults, *self.interpolated_defaults):
-            try:
-                path = parse_key(text)
-            except KeyPathError:
-                continue
-            if format_key(path) == text:
-                heads[path] = text
-        return heads
+        return canonical_paths((*self.defaults, *self.interpolated_defaults))
 
     def default(self, path_text: str) -> tuple[bool, Any, list[str] | None]:
         """(found, value, interpolated_from): the version's default for a key, or for a key inside a default table."""
