@@ -18,6 +18,7 @@ from .hub import ANY_ITEM, ANY_KEY, KeyPath, KeyPathError, format_key, matches, 
 from .versions import VersionError, normalise_version
 
 _NOT_FOUND = object()
+_NO_SIBLINGS: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset())
 
 
 class UnknownVersionError(VersionError):
@@ -71,6 +72,20 @@ def referenced_keys(defaults: dict[str, Any]) -> set[str]:
             except KeyPathError:
                 continue
     return found
+
+
+def canonical_paths(texts: Iterable[str]) -> dict[KeyPath, str]:
+    """Each text that is a key as format_key writes it, by its path (a path's heads are then looked up as paths,
+    not each written out)."""
+    out: dict[KeyPath, str] = {}
+    for text in texts:
+        try:
+            path = parse_key(text)
+        except KeyPathError:
+            continue
+        if format_key(path) == text:
+            out[path] = text
+    return out
 
 
 def _by_shape(paths: Iterable[KeyPath]) -> dict[tuple[int, Any, Any], tuple[KeyPath, ...]]:
@@ -236,10 +251,16 @@ class KnownKeys:
 
     def _inside_container(self, path: KeyPath) -> bool:
         for i in range(len(path) - 1, 0, -1):
-            head = format_key(path[:i])
-            if head in self.containers:
-                return _walk(self.containers[head], path[i:]) is not _NOT_FOUND
+            value = self._containers_by_path.get(path[:i], _NOT_FOUND)
+            if value is not _NOT_FOUND:
+                return _walk(value, path[i:]) is not _NOT_FOUND
         return False
+
+    @cached_property
+    def _containers_by_path(self) -> dict[KeyPath, Any]:
+        """The containers by the path whose text is their key: a path is looked up without writing out the text
+        of each of its heads (a file of 400,000 unknown keys has as many heads)."""
+        return {path: self.containers[head] for path, head in canonical_paths(self.containers).items()}
 
     @cached_property
     def key_texts(self) -> tuple[str, ...]:
@@ -271,11 +292,14 @@ class KnownKeys:
         return {}
 
     def _siblings(self, parent: KeyPath) -> tuple[frozenset[str], frozenset[str]]:
-        """The known last segments under a table, and those keys' texts (once per table, not per key in it)."""
+        """The known last segments under a table, and those keys' texts (once per table with some, not per key in
+        it; a table without any, as each of a file's unknown tables, is not remembered)."""
         answer = self._sibling_answers.get(parent)
         if answer is None:
             siblings = self._last_segments_under.get(parent, set()) | {
                 last for pattern, last in self._wildcard_parents_of(parent) if matches(pattern, parent)}
+            if not siblings:
+                return _NO_SIBLINGS
             answer = self._sibling_answers[parent] = (frozenset(siblings),
                                                       frozenset(format_key(parent + (s,)) for s in siblings))
         return answer
@@ -351,22 +375,17 @@ class KeyLookups:
 
 
 def close_match(word: str, candidates: Iterable[str], cutoff: float) -> str | None:
-    """``difflib.get_close_matches(word, candidates, n=1, cutoff)``, the same answer, with its character-count
-    bound taken from counts kept per candidate: difflib recounts each candidate's characters on every call,
-    which made the did-you-mean of a file with 10,000 unknown keys take minutes."""
+    """``difflib.get_close_matches(word, candidates, n=1, cutoff)``, the same answer. Only the candidates that
+    pass difflib's length and character-count bounds are compared; which those are depends on the word only
+    through its length and its counts of the characters the candidates use, so a file of many unknown keys
+    that differ in other characters (``custom_limit_000123_window``) finds them once (``_within_bounds``)."""
     import difflib
 
+    pool = candidates if isinstance(candidates, frozenset) else frozenset(candidates)
+    letters = "".join(sorted(_not_in(pool).sub("", word)))
     matcher: difflib.SequenceMatcher | None = None
-    counts = Counter(word)
     best: tuple[float, str] | None = None
-    for cand in candidates:
-        length = len(cand) + len(word)
-        if _ratio(min(len(cand), len(word)), length) < cutoff:
-            continue
-        theirs = _char_counts(cand)
-        shared = sum(map(min, theirs.values(), map(counts.get, theirs, repeat(0))))
-        if _ratio(shared, length) < cutoff:
-            continue
+    for cand in _within_bounds(pool, len(word), letters, cutoff):
         if matcher is None:
             matcher = difflib.SequenceMatcher()
             matcher.set_seq2(word)
@@ -375,6 +394,30 @@ def close_match(word: str, candidates: Iterable[str], cutoff: float) -> str | No
         if score >= cutoff and (best is None or (score, cand) > best):
             best = (score, cand)
     return best[1] if best else None
+
+
+@lru_cache(maxsize=1024)
+def _not_in(candidates: frozenset[str]) -> re.Pattern[str]:
+    """A character no candidate has."""
+    chars = "".join(re.escape(char) for char in sorted({c for cand in candidates for c in cand}))
+    return re.compile(f"[^{chars}]" if chars else ".", re.S)
+
+
+@lru_cache(maxsize=4096)
+def _within_bounds(candidates: frozenset[str], length: int, letters: str, cutoff: float) -> tuple[str, ...]:
+    """The candidates whose length and character counts allow a ratio of ``cutoff`` with a word of ``length``
+    characters, of which ``letters`` are those the candidates use."""
+    mine = Counter(letters)
+    out = []
+    for cand in candidates:
+        total = len(cand) + length
+        if _ratio(min(len(cand), length), total) < cutoff:
+            continue
+        theirs = _char_counts(cand)
+        shared = sum(map(min, theirs.values(), map(mine.get, theirs, repeat(0))))
+        if _ratio(shared, total) >= cutoff:
+            out.append(cand)
+    return tuple(out)
 
 
 def _ratio(matches: int, length: int) -> float:
@@ -430,15 +473,7 @@ class Catalog:
     def _default_heads(self) -> dict[KeyPath, str]:
         """The keys of the defaults (plain and interpolated) by path, each written as format_key writes it: the
         lookup below matches a key's prefixes as paths instead of formatting each one."""
-        heads: dict[KeyPath, str] = {}
-        for text in (*self.defaults, *self.interpolated_defaults):
-            try:
-                path = parse_key(text)
-            except KeyPathError:
-                continue
-            if format_key(path) == text:
-                heads[path] = text
-        return heads
+        return canonical_paths((*self.defaults, *self.interpolated_defaults))
 
     def default(self, path_text: str) -> tuple[bool, Any, list[str] | None]:
         """(found, value, interpolated_from): the version's default for a key, or for a key inside a default table."""

@@ -730,6 +730,31 @@ def test_the_did_you_mean_indexes_by_shape_find_what_the_scans_over_all_patterns
                 assert known.suggest(query) == slow_suggest(known, query, wildcard_parents), (version, query)
 
 
+def test_close_match_answers_as_difflib():
+    """close_match shares its bounded candidates between words alike in length and in the characters the
+    candidates use: its answer is still difflib.get_close_matches's, for typos, odd characters and words that
+    differ only outside the candidates' characters."""
+    import difflib
+    import random
+
+    from k8s_migrate.catalog import close_match, load_catalog
+
+    keys = list(load_catalog("4.6.0").known.key_texts)
+    rng = random.Random(7)
+    cases = [("x", []), ("", [""]), ("", ["a"]), ("ab", [""]), ("a]^-\\b", ["a]^-\\c", "ab"])]
+    for _ in range(800):
+        word = list(rng.choice(keys))
+        for _ in range(rng.randint(0, 4)):
+            word[rng.randrange(len(word))] = rng.choice("abxz_.0123]^-\\ é\n")
+        cases.append(("".join(word), rng.sample(keys, 30) + rng.choice([[], [""], ["a]^-\\b"], ["é\n"]])))
+    siblings = [f"custom_limit_{i:06d}_window" for i in range(50)] + ["custom_limit_window", "limit_window"]
+    cases += [(f"custom_limit_{i:06d}_window", siblings[:10]) for i in range(40, 60)]
+    for word, candidates in cases:
+        for cutoff in (0.6, 0.8):
+            expected = difflib.get_close_matches(word, candidates, n=1, cutoff=cutoff)
+            assert close_match(word, set(candidates), cutoff) == (expected[0] if expected else None), (word, cutoff)
+
+
 def slow_suggest(known, path, wildcard_parents):
     """KnownKeys.suggest as it was written before its indexes by shape."""
     from k8s_migrate.catalog import close_match

@@ -28,33 +28,36 @@ _URL_HOST = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://([A-Za-z0-9_.-]+)")
 class FileFacts:
     file: str
     profile: str
-    keys: list[tuple[KeyPath, str, Any]]  # (path, key text, value) of the migrated file
+    keys: dict[str, list[tuple[str, Any]]]  # fleet_checks key pattern -> (key text, value) of the migrated file
 
-    def values(self, pattern: KeyPath) -> list[tuple[str, Any]]:
-        return [(text, value) for path, text, value in self.keys if matches(pattern, path)]
+    def values(self, pattern: str) -> list[tuple[str, Any]]:
+        return self.keys.get(pattern, [])
 
 
 def facts_of(report: Report) -> FileFacts:
-    """What the checks need of one migrated file: only the keys fleet_checks names (a fleet of a
-    thousand files must not keep a thousand reports around for this)."""
-    keys = []
+    """What the checks need of one migrated file: only the keys fleet_checks names, under the pattern each
+    matches (a fleet of a thousand files must not keep a thousand reports around for this; the worker sorts
+    them, so that the parent's checks are lookups)."""
+    keys: dict[str, list[tuple[str, Any]]] = {}
     for e in report.entries:
         text = e.new_key or e.old_key
         if not text or e.action == "removed":
             continue
         path = parsed(text)
-        if path is None or not any(matches(p, path) for p in fact_patterns()):
+        if path is None:
             continue
-        keys.append((path, text, e.new_value if e.new_value is not None else e.old_value))
+        for pattern, pattern_path in fact_patterns():
+            if matches(pattern_path, path):
+                keys.setdefault(pattern, []).append((text, e.new_value if e.new_value is not None else e.old_value))
     return FileFacts(report.input, profile_in_notes(report.notes) or "?", keys)
 
 
 @lru_cache(maxsize=1)
-def fact_patterns() -> tuple[KeyPath, ...]:
+def fact_patterns() -> tuple[tuple[str, KeyPath], ...]:
     checks = profile_data()["fleet_checks"]
     texts = [*checks["host_keys"], checks["database_urls"], *checks["peer_urls"],
              checks["gateway_environment_names"], checks["gateway_labels"]]
-    return tuple(parse_key(t) for t in texts)
+    return tuple((t, parse_key(t)) for t in dict.fromkeys(texts))
 
 
 @lru_cache(maxsize=4096)
@@ -76,7 +79,7 @@ def defined_hosts(fleet: list[FileFacts], known_hosts: Iterable[str]) -> set[str
     hosts = {h.lower() for h in known_hosts}
     for facts in fleet:
         for key in checks["host_keys"]:
-            for _, value in facts.values(parse_key(key)):
+            for _, value in facts.values(key):
                 hosts |= hosts_in(value)
                 if key == "server.hostname" and isinstance(value, str) and "$" not in value:
                     hosts.add(value.lower())
@@ -87,7 +90,7 @@ def check_databases(fleet: list[FileFacts]) -> list[Entry]:
     checks = profile_data()["fleet_checks"]
     by_db: dict[str, list[tuple[FileFacts, str, Any]]] = defaultdict(list)
     for facts in fleet:
-        for text, value in facts.values(parse_key(checks["database_urls"])):
+        for text, value in facts.values(checks["database_urls"]):
             db = parse_key(text)[1]
             if isinstance(db, str) and db in checks["shared_databases"]:
                 by_db[db].append((facts, text, value))
@@ -118,7 +121,7 @@ def check_peer_urls(fleet: list[FileFacts], hosts: set[str]) -> list[Entry]:
     out = []
     for facts in fleet:
         for key, peer in profile_data()["fleet_checks"]["peer_urls"].items():
-            for text, value in facts.values(parse_key(key)):
+            for text, value in facts.values(key):
                 for host in sorted(hosts_in(value) - hosts):
                     out.append(review(facts, text, value, "fleet-peer-host",
                                       f"this {facts.profile} file's {peer} URL points at host {host!r}, which no "
@@ -129,10 +132,10 @@ def check_peer_urls(fleet: list[FileFacts], hosts: set[str]) -> list[Entry]:
 
 def check_gateway_labels(fleet: list[FileFacts]) -> list[Entry]:
     checks = profile_data()["fleet_checks"]
-    names = {str(v) for f in fleet for _, v in f.values(parse_key(checks["gateway_environment_names"]))}
+    names = {str(v) for f in fleet for _, v in f.values(checks["gateway_environment_names"])}
     out = []
     for facts in fleet:
-        for text, value in facts.values(parse_key(checks["gateway_labels"])):
+        for text, value in facts.values(checks["gateway_labels"]):
             labels = value if isinstance(value, list) else [value]
             missing = [str(label) for label in labels if str(label) not in names]
             if missing and names:
