@@ -262,8 +262,13 @@ def default_followed(keyed: Keyed, diff: Difference) -> str:
 def filled_in(values_report: Report, dst_map: ChartMap, key: KeyPath) -> str:
     """The values migration added the value that feeds this key (a field the new chart's items need)."""
     feeders = [parse_key(path) for path, _ in dst_map.toml_to_values(format_key(key))]
+    if not feeders:
+        return ""
     for entry in values_report.entries:
-        if entry.action == "added" and entry.new_key and any(matches(f, parse_key(entry.new_key)) for f in feeders):
+        if entry.action != "added" or not entry.new_key:
+            continue
+        added = parse_key(entry.new_key)
+        if any(matches(f, added) for f in feeders):
             return f"set by the values migration from the new chart's default ({entry.new_key}): {entry.message}"
     return ""
 
