@@ -127,6 +127,11 @@ def format_key(path: Iterable[Segment]) -> str:
     return text
 
 
+def forget_formatted() -> None:
+    """A stage whose paths are done with (a migration, before its proof) lets their texts go."""
+    _formatted.clear()
+
+
 def _format_key(path: KeyPath) -> str:
     try:
         joined = ".".join(path)  # type: ignore[arg-type]

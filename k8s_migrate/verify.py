@@ -424,6 +424,7 @@ def verify(values_data: bytes, name: str, chart: str, to_chart: str, instance: s
                                        ValuesOptions(chart=chart, to_chart=to_chart, subchart=subchart))
     alias = _alias(values_result.report)
     source_values = _subtree(load_values_text(values_text), alias)
+    del values_text
     migrated_values = _subtree(load_values_text(values_result.output), alias)
 
     before = render_instances(src_dir, source_values, renderer)
