@@ -293,6 +293,29 @@ def nest(leaves: Iterable[tuple[KeyPath, Any]]) -> dict[str, Any]:
     return root
 
 
+def leaf_tree(data: dict[str, Any]) -> dict[str, Any]:
+    """``nest(flatten(data).items())`` built in one walk, with no path per leaf: the tree of the leaves alone
+    (tables and array items left empty dropped, an empty array item before a fuller one kept as {})."""
+    tree = _leaf_tree(data)
+    return {} if tree is _ABSENT else tree
+
+
+def _leaf_tree(data: Any) -> Any:
+    if isinstance(data, dict):
+        out = {}
+        for key, value in data.items():
+            kept = _leaf_tree(value)
+            if kept is not _ABSENT:
+                out[key] = kept
+        return out or _ABSENT
+    if isinstance(data, list) and data and all(isinstance(x, dict) for x in data):
+        items = [_leaf_tree(item) for item in data]
+        while items and items[-1] is _ABSENT:
+            items.pop()
+        return [{} if item is _ABSENT else item for item in items] or _ABSENT
+    return data
+
+
 def unflatten(flat: dict[str, Any]) -> dict[str, Any]:
     """nest for key texts (``a.b[0].c`` -> value); a text that is not a key is left out."""
     leaves = []
