@@ -47,6 +47,7 @@ _BARE_PATH = re.compile(r"[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*")
 _PLAIN_SEGMENT = r'(?:[A-Za-z0-9_-]+|"[^"\\\n]*")'  # bare, or quoted with nothing escaped
 _PLAIN_PATH = re.compile(rf"{_PLAIN_SEGMENT}(?:\.{_PLAIN_SEGMENT}|\[\d+\])*")
 _BARE_SEGMENT = re.compile(r"[A-Za-z0-9_-]+")
+_INDEXED_PATH = re.compile(r"[A-Za-z0-9_-]+(?:\[\d+\])*(?:\.[A-Za-z0-9_-]+(?:\[\d+\])*)*")
 _PLAIN_PATH_PART = re.compile(r'([A-Za-z0-9_-]+)|"([^"\\\n]*)"|\[(\d+)\]')
 
 
@@ -54,6 +55,16 @@ def parse_key(text: Any) -> KeyPath:  # Any: callers typed against the cached fo
     """Parse the text form of a key path (double or single quoted segments allowed)."""
     if _BARE_PATH.fullmatch(text):
         return tuple(text.split("."))
+    if _INDEXED_PATH.fullmatch(text):  # bare keys and item indices (a list item's key): split, no regex per part
+        segments: list[Segment] = []
+        for piece in text.split("."):
+            if "[" in piece:
+                head, *indices = piece.split("[")
+                segments.append(head)
+                segments.extend(int(index[:-1]) for index in indices)
+            else:
+                segments.append(piece)
+        return tuple(segments)
     if _PLAIN_PATH.fullmatch(text):
         return tuple(m[1] if m[1] is not None else m[2] if m[2] is not None else int(m[3])
                      for m in _PLAIN_PATH_PART.finditer(text))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from k8s_migrate.hub import HubKey
+from k8s_migrate.hub import HubKey, format_key
 from k8s_migrate.rules.apply import Track
 from k8s_migrate.rules.entries import RULES_ONLY, Verdict, entry_for
 
@@ -42,3 +42,26 @@ def test_the_leaf_tree_is_nest_of_flatten(data):
     from k8s_migrate.hub import flatten, leaf_tree, nest
 
     assert repr(leaf_tree(data)) == repr(nest(flatten(data).items()))
+
+
+def _outcome(parse, text):
+    try:
+        return parse(text)
+    except ValueError as exc:
+        return type(exc)
+
+
+key_texts = st.one_of(st.text(alphabet='ab_-09.[]*"\' ', max_size=14),
+                      st.lists(st.one_of(st.sampled_from(["apim", "a-b", "x_1", "0", "*", "a.b", 'q"', ""]),
+                                         st.integers(min_value=-1, max_value=12)), min_size=1, max_size=5)
+                      .filter(lambda p: isinstance(p[0], str)).map(format_key))
+
+
+@settings(max_examples=400, deadline=None)
+@given(key_texts)
+def test_parse_keys_shortcuts_read_as_the_general_parser(text):
+    """hub.parse_key's shortcuts (bare keys, bare keys with item indices, plain quoted keys) against the parser
+    they stand in for."""
+    from k8s_migrate.hub import _parse_key, parse_key
+
+    assert _outcome(parse_key, text) == _outcome(_parse_key.__wrapped__, text)
