@@ -31,11 +31,11 @@ trees = st.recursive(
     scalars,
     lambda inner: st.one_of(st.dictionaries(st.text(max_size=3), inner, max_size=4),
                             st.lists(st.dictionaries(st.text(max_size=3), inner, max_size=3), max_size=4)),
-    max_leaves=25,
+    max_leaves=12,
 )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.dictionaries(st.text(max_size=3), trees, max_size=4))
 def test_the_leaf_tree_is_nest_of_flatten(data):
     """The proof's view of the output's items (hub.leaf_tree) against what it stands for, order included."""
