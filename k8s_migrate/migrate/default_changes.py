@@ -258,16 +258,13 @@ def default_changes(report: Report, src_map: ChartMap, dst_map: ChartMap, source
     changes: dict[tuple[str, str, str], DefaultChange] = {}
     names = tuple(n for n in (src_map.name, dst_map.name, "release-") if n)
     for old_instance, new_instance in pairs:
-        after = render_model(dst_map, new_instance, new_effective)
-        # the keys the migrated file feeds: the entries of its values speak for them (most keys of a large file,
-        # let go before the old side is modelled)
-        fed = {key for key, a in after.items() if a.values_path and _has(migrated_values, a)}
-        for key in fed:
-            del after[key]
         before = migrated(render_model(src_map, old_instance, old_effective), src_version, dst_version)
+        after = render_model(dst_map, new_instance, new_effective)
         moved = (elsewhere or {}).get(old_instance, set())
-        for key in sorted((set(before) - fed) | set(after)):
+        for key in sorted(set(before) | set(after)):
             b, a = before.get(key), after.get(key)
+            if a is not None and a.values_path and _has(migrated_values, a):
+                continue  # the migrated file feeds it: the entries of its values speak for it
             if a is None and (key in moved or b is not None and b.values_path and _has(migrated_values, b)
                               and not dst_map.toml_to_values(key)):
                 continue  # another chart of the split renders it, or the file still sets it (reported as such)
