@@ -594,6 +594,16 @@ def _shape_conflict(path: KeyPath, exc: Exception) -> UsageError:
                       f"array of tables) than the migration needs ({' '.join(str(exc).split())})")
 
 
+def added_key_line(name: str, value: Any) -> str | None:
+    """The line TomlDocument.set writes for a key new to a table that holds keys and no table (_add_leaf puts it
+    right after the table's last key); None when the value is written as a table."""
+    new = _item(value)
+    if not _is_plain_leaf(new):
+        return None
+    key = _new_key(name)
+    return f"{key.as_string()}{key.sep}{new.as_string()}\n"
+
+
 def _item(value: Any) -> Item:
     """tomlkit.item, but an array of scalars is built in one go: tomlkit appends element by element and
     re-indexes the whole array each time (a 10,000-element array took a minute)."""
@@ -1028,6 +1038,11 @@ def forget_line_numbers(text: str) -> None:
     _LINES.pop(text, None)
 
 
+def release_reading() -> None:
+    """The values tomllib read (kept for detection and the reader to share) are no longer needed."""
+    strict_reading.cache_clear()
+
+
 def forget_scans() -> None:
     _FACTS.clear()
     _LINES.clear()
@@ -1083,19 +1098,12 @@ def _scan_facts(text: str) -> tuple[dict[KeyPath, int], ScanFacts]:
         if line.kind == "header":
             try:
                 written = parse_key(line.match.group(2))
-                path = _with_indices(written, aot_counts)
             except KeyPathError:
                 below_comment = False
                 continue
             if line.match.group(1) == "[[":
                 item_tables.add(written)
-                aot_counts[path] = aot_counts.get(path, -1) + 1
-                # deeper arrays restart under a new parent item
-                for key in [k for k in aot_counts if len(k) > len(path) and k[: len(path)] == path]:
-                    del aot_counts[key]
-                table = path + (aot_counts[path],)
-            else:
-                table = path
+            table = header_table(line, written, aot_counts)
             place(table, line.number)  # a table's header line
         elif line.kind == "assign":
             try:
@@ -1118,6 +1126,19 @@ def _trailing_comment(start: ScannedLine, last: ScannedLine | None) -> str | Non
         if closing is not None and closing in rest:
             rest = rest[rest.rfind(closing) + 3:]
     return _comment_after_value(rest)
+
+
+def header_table(line: ScannedLine, written: KeyPath, aot_counts: dict[KeyPath, int]) -> KeyPath:
+    """The table a header line opens, with the index of each array item on its way (``aot_counts``: the items
+    seen so far, updated)."""
+    path = _with_indices(written, aot_counts)
+    if line.match.group(1) != "[[":
+        return path
+    aot_counts[path] = aot_counts.get(path, -1) + 1
+    # deeper arrays restart under a new parent item
+    for key in [k for k in aot_counts if len(k) > len(path) and k[: len(path)] == path]:
+        del aot_counts[key]
+    return path + (aot_counts[path],)
 
 
 def _with_indices(path: KeyPath, aot_counts: dict[KeyPath, int]) -> KeyPath:

@@ -27,7 +27,8 @@ from ..data import load_json
 from ..errors import UsageError
 from ..formats.comments import carry_comments
 from ..formats.text import SourceText, decode
-from ..formats.toml import TomlDocument, TomlValues, forget_scans, read_values
+from ..formats.toml import TomlDocument, TomlValues, forget_scans, read_values, release_reading
+from ..formats.toml_sections import EditLog, edited_text
 from ..hub import HubKey, KeyPath, flatten, format_key, nest, parse_key, strip_indices
 from ..profiles import detect as detect_profile
 from ..profiles import implied_by_role, stock_name, user_role
@@ -115,14 +116,13 @@ def through_the_rules(user: TomlValues | TomlDocument, data: dict[str, Any], nam
 def migrate_toml(data: bytes, name: str, options: Options) -> Result:
     old_cat, new_cat = versions(options)
     source = decode(data, name)
-    editable = TomlDocument(source, name) if options.mode == "edit" else None
-    user = editable or read_values(source, name)
+    user = read_values(source, name)
     input_data = user.data()
     ruled = through_the_rules(user, input_data, name, old_cat, new_cat, options)
     options, ctx, keys, state, report = ruled.options, ruled.ctx, ruled.keys, ruled.state, ruled.report
     try:
-        if editable is not None:
-            output = edit_toml(editable, state, report, new_cat)
+        if options.mode == "edit":
+            output = edit_toml(user, state, report, new_cat)
             report.extend(stock_additions_not_applied(state, old_cat, new_cat, options, ctx))
         else:
             state.settle()
@@ -132,7 +132,10 @@ def migrate_toml(data: bytes, name: str, options: Options) -> Result:
         raise
     add_findings(report, state)
     report.changed = output != source.original
-    problems = prove(state, report, output, user_role(input_data), [k.path for k in keys], old_cat, new_cat)
+    role, paths = user_role(input_data), [k.path for k in keys]
+    del user, input_data, keys
+    release_reading()  # the input's values: the proof reads the output's, and a large file's weigh tens of MB
+    problems = prove(state, report, output, role, paths, old_cat, new_cat)
     if problems:
         raise ProofError(problems, name, report)
     return Result(output, report, source.original)
@@ -149,6 +152,11 @@ class Editable(Protocol):
 
 def apply_tracks(user: Editable, state: HubState, report: Report, new_cat: Catalog) -> None:
     """What edit mode does to the user's file: each track's key set, deleted or renamed, and its entry."""
+    edit_by_tracks(user, state)
+    report.extend(entry_for(track, unknown_or_ruled(track, new_cat)) for track in state.tracks)
+
+
+def edit_by_tracks(user: Editable, state: HubState) -> None:
     for track in state.tracks:
         origin = track.origin
         if origin is None:
@@ -160,18 +168,23 @@ def apply_tracks(user: Editable, state: HubState, report: Report, new_cat: Catal
                 user.rename(origin.path, track.path)
             if not same_value(track.value, origin.value) or type(track.value) is not type(origin.value):
                 user.set(track.path, track.value)
-        report.add(entry_for(track, unknown_or_ruled(track, new_cat)))
 
 
-def edit_toml(user: TomlDocument, state: HubState, report: Report, new_cat: Catalog) -> str:
-    apply_tracks(user, state, report, new_cat)
+def edit_toml(user: TomlValues | TomlDocument, state: HubState, report: Report, new_cat: Catalog) -> str:
+    """The user's file with the rules' edits made by tomlkit (formats.toml_sections: only on the tables they
+    reach), and the comments of moved keys carried. The entries are made once the document is gone."""
+    edits = EditLog()
+    edit_by_tracks(edits, state)
+    output, edited = edited_text(user.source, user.name, edits, user if isinstance(user, TomlDocument) else None)
+    del edits
+    report.extend(entry_for(track, unknown_or_ruled(track, new_cat)) for track in state.tracks)
     landed = {t.origin.path: t.path for t in state.tracks if t.origin is not None and t.live}
-    output = user.dumps()
-    if not user.edited:
+    if not edited:
         return output
     text = carry_comments(user.source.text, user.source.text if output == user.source.original else
                           output.removeprefix("\ufeff").replace("\r\n", "\n"),
                           anchor_finder(state, landed), only_missing=True)
+    forget_scans()  # the input's and output's line maps: nothing after this reads them
     return user.source.restore(text)
 
 
