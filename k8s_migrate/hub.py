@@ -47,6 +47,7 @@ _BARE_PATH = re.compile(r"[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*")
 _PLAIN_SEGMENT = r'(?:[A-Za-z0-9_-]+|"[^"\\\n]*")'  # bare, or quoted with nothing escaped
 _PLAIN_PATH = re.compile(rf"{_PLAIN_SEGMENT}(?:\.{_PLAIN_SEGMENT}|\[\d+\])*")
 _BARE_SEGMENT = re.compile(r"[A-Za-z0-9_-]+")
+_INDEXED_PATH = re.compile(r"[A-Za-z0-9_-]+(?:\[\d+\])*(?:\.[A-Za-z0-9_-]+(?:\[\d+\])*)*")
 _PLAIN_PATH_PART = re.compile(r'([A-Za-z0-9_-]+)|"([^"\\\n]*)"|\[(\d+)\]')
 
 
@@ -54,6 +55,16 @@ def parse_key(text: Any) -> KeyPath:  # Any: callers typed against the cached fo
     """Parse the text form of a key path (double or single quoted segments allowed)."""
     if _BARE_PATH.fullmatch(text):
         return tuple(text.split("."))
+    if _INDEXED_PATH.fullmatch(text):  # bare keys and item indices (a list item's key): split, no regex per part
+        segments: list[Segment] = []
+        for piece in text.split("."):
+            if "[" in piece:
+                head, *indices = piece.split("[")
+                segments.append(head)
+                segments.extend(int(index[:-1]) for index in indices)
+            else:
+                segments.append(piece)
+        return tuple(segments)
     if _PLAIN_PATH.fullmatch(text):
         return tuple(m[1] if m[1] is not None else m[2] if m[2] is not None else int(m[3])
                      for m in _PLAIN_PATH_PART.finditer(text))
@@ -125,6 +136,11 @@ def format_key(path: Iterable[Segment]) -> str:
             _formatted.clear()
         text = _formatted[path] = _format_key(path)
     return text
+
+
+def forget_formatted() -> None:
+    """A stage whose paths are done with (a migration, before its proof) lets their texts go."""
+    _formatted.clear()
 
 
 def _format_key(path: KeyPath) -> str:
@@ -286,6 +302,29 @@ def nest(leaves: Iterable[tuple[KeyPath, Any]]) -> dict[str, Any]:
             elif isinstance(node, dict) and isinstance(last, str):
                 node[last] = value
     return root
+
+
+def leaf_tree(data: dict[str, Any]) -> dict[str, Any]:
+    """``nest(flatten(data).items())`` built in one walk, with no path per leaf: the tree of the leaves alone
+    (tables and array items left empty dropped, an empty array item before a fuller one kept as {})."""
+    tree = _leaf_tree(data)
+    return {} if tree is _ABSENT else tree
+
+
+def _leaf_tree(data: Any) -> Any:
+    if isinstance(data, dict):
+        out = {}
+        for key, value in data.items():
+            kept = _leaf_tree(value)
+            if kept is not _ABSENT:
+                out[key] = kept
+        return out or _ABSENT
+    if isinstance(data, list) and data and all(isinstance(x, dict) for x in data):
+        items = [_leaf_tree(item) for item in data]
+        while items and items[-1] is _ABSENT:
+            items.pop()
+        return [{} if item is _ABSENT else item for item in items] or _ABSENT
+    return data
 
 
 def unflatten(flat: dict[str, Any]) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from typing import Any, Iterable
 from .carryover import ItemMatcher
 from .catalog import Catalog
 from .errors import ProofError  # noqa: F401  (raised by the pipelines)
-from .hub import KeyPath, flatten, format_key, has_items, nest, parse_key
+from .hub import KeyPath, flatten, format_key, has_items, leaf_tree, nest, parse_key
 from .profiles import implied_by_role, user_role
 from .report import CLAIMS_VALUE, Action, Entry, Report
 from .rules.apply import HubState, Track
@@ -99,7 +99,7 @@ def compare(carried: list[tuple[KeyPath, Any, Track | None]], output: dict[str, 
     # Only the top-level tables that carried items are in are nested: the matcher looks nowhere else.
     heads = {p[0] for p, _, _ in carried if has_items(p)}
     matcher = ItemMatcher(nest((p, v) for p, v, _ in carried if p[0] in heads),
-                          nest(leaf for leaf in out_flat.items() if leaf[0][0] in heads))
+                          leaf_tree({k: v for k, v in output.items() if k in heads}))
     result = Comparison(out_flat)
     claimed: set[KeyPath] = set()
     for path, value, track in carried:

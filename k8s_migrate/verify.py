@@ -262,8 +262,13 @@ def default_followed(keyed: Keyed, diff: Difference) -> str:
 def filled_in(values_report: Report, dst_map: ChartMap, key: KeyPath) -> str:
     """The values migration added the value that feeds this key (a field the new chart's items need)."""
     feeders = [parse_key(path) for path, _ in dst_map.toml_to_values(format_key(key))]
+    if not feeders:
+        return ""
     for entry in values_report.entries:
-        if entry.action == "added" and entry.new_key and any(matches(f, parse_key(entry.new_key)) for f in feeders):
+        if entry.action != "added" or not entry.new_key:
+            continue
+        added = parse_key(entry.new_key)
+        if any(matches(f, added) for f in feeders):
             return f"set by the values migration from the new chart's default ({entry.new_key}): {entry.message}"
     return ""
 
@@ -379,10 +384,9 @@ def given_value(dst_map: ChartMap, key: KeyPath, given: dict[str, str]) -> str:
 
 
 def classify(diff: Difference, values_report: Report, toml_report: Report, dst_map: ChartMap,
-             migrated_values: dict, instance: str | None, names: tuple[str, str] = ("", ""),
-             src_map: ChartMap | None = None, given: dict[str, str] | None = None,
-             source_values: dict | None = None, t1: dict | None = None, t2: dict | None = None, catalog=None,
-             keyed: tuple[Keyed, Keyed] | None = None) -> str:
+             instance: str | None, names: tuple[str, str] = ("", ""),
+             src_map: ChartMap | None = None, given: dict[str, str] | None = None, t1: dict | None = None,
+             t2: dict | None = None, catalog=None, keyed: tuple[Keyed, Keyed] | None = None) -> str:
     """``keyed``: both reports' keyed_entries (values, toml), when the caller asks about many differences."""
     key = parse_key(diff.key)
     values_keyed, toml_keyed = keyed or (keyed_entries(values_report), keyed_entries(toml_report))
@@ -420,6 +424,7 @@ def verify(values_data: bytes, name: str, chart: str, to_chart: str, instance: s
                                        ValuesOptions(chart=chart, to_chart=to_chart, subchart=subchart))
     alias = _alias(values_result.report)
     source_values = _subtree(load_values_text(values_text), alias)
+    del values_text
     migrated_values = _subtree(load_values_text(values_result.output), alias)
 
     before = render_instances(src_dir, source_values, renderer)
@@ -431,7 +436,10 @@ def verify(values_data: bytes, name: str, chart: str, to_chart: str, instance: s
         return Verification(errors=[f"{to_chart} cannot render the migrated values: {exc.message}"],
                             instances_before=list(before))
     result = Verification(instances_before=list(before), instances_after=list(after))
-    context = Compared(values_result.report, src_map, dst_map, migrated_values, source_values, given or {},
+    rendered_values = ((source_values, migrated_values) if objects and is_full_chart(src_dir) and is_full_chart(dst_dir)
+                       else None)
+    del source_values, migrated_values  # the comparison reads the renders only (a large file's values weigh much)
+    context = Compared(values_result.report, src_map, dst_map, given or {},
                        (_chart_name(src_dir), _chart_name(dst_dir)), profile)
     result.pairs = pair_instances(list(before), list(after), instance)
     for old, new in result.pairs:
@@ -440,7 +448,8 @@ def verify(values_data: bytes, name: str, chart: str, to_chart: str, instance: s
             (result.explained if diff.reason else result.unexplained).append(diff)
             continue
         compare_instance(result, before[old], after[new], old, new, context)
-    if objects and is_full_chart(src_dir) and is_full_chart(dst_dir):
+    if rendered_values is not None:
+        source_values, migrated_values = rendered_values
         old_objects, failed_old = render_objects(src_dir, source_values, renderer)
         new_objects, failed_new = render_objects(dst_dir, merge_given(migrated_values, given), renderer)
         result.objects = compare_objects(old_objects, new_objects, values_result.report)
@@ -453,8 +462,6 @@ class Compared:
     values_report: Report
     src_map: ChartMap
     dst_map: ChartMap
-    migrated_values: dict
-    source_values: dict
     given: dict[str, str]
     names: tuple[str, str]
     profile: str | None = None
@@ -489,9 +496,9 @@ def compare_instance(result: Verification, rendered_src: str, rendered_dst: str,
         return
     for diff in differences(t1, t2):
         diff.instance = new
-        diff.reason = classify(diff, ctx.values_report, toml_result.report, ctx.dst_map, ctx.migrated_values,
-                               _map_instance(ctx.dst_map, new), ctx.names, ctx.src_map, ctx.given, ctx.source_values,
-                               t1, t2, load_catalog(chart_version(ctx.dst_map, None, "--to")),
+        diff.reason = classify(diff, ctx.values_report, toml_result.report, ctx.dst_map,
+                               _map_instance(ctx.dst_map, new), ctx.names, ctx.src_map, ctx.given, t1, t2,
+                               load_catalog(chart_version(ctx.dst_map, None, "--to")),
                                (ctx.keyed_entries(ctx.values_report), ctx.keyed_entries(toml_result.report)))
         (result.explained if diff.reason else result.unexplained).append(diff)
 

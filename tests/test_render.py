@@ -209,3 +209,23 @@ def test_reference_values_reach_the_toml(reference_dir: Path) -> None:
     doc = tomllib.loads(render_deployment_toml(chart, values, release_name="prod"))
     assert doc["server"]["offset"] == 2
     assert doc["database"]["apim_db"]["url"] == "jdbc:mysql://db/apim"
+
+
+def test_reading_values_leaves_no_loader_behind_with_the_collector_paused() -> None:
+    """A CLI run pauses the cycle collector: reading a values text must not leave ruamel's loader (which holds the
+    text and the C parser's buffers) in a reference cycle."""
+    import gc
+
+    from k8s_migrate.charts.render import load_values_text
+
+    def loaders() -> int:
+        return sum(type(o).__name__ == "XLoader" for o in gc.get_objects())
+
+    gc.collect()
+    gc.disable()
+    try:
+        before = loaders()
+        assert load_values_text("a:\n  b: [1, 2]\n  c: x\n") == {"a": {"b": [1.0, 2.0], "c": "x"}}
+        assert loaders() == before
+    finally:
+        gc.enable()

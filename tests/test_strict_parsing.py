@@ -177,3 +177,46 @@ def test_the_check_holds_when_a_yaml_loader_is_reused():
         with pytest.raises(UsageError, match="whitespace before"):
             load_all(yaml, 'a: "b"# c\n', "x.yaml")
     assert load_all(yaml, "a: 2\n", "x.yaml") == [{"a": 2}]
+
+
+def _problems(text: str, feed) -> list:
+    """Every problem a lexical check finds, token by token (the check goes on after one), via ``feed``."""
+    from ruamel.yaml.main import CParser
+
+    from k8s_migrate.formats.strict_yaml import LexicalCheck
+
+    check, found = LexicalCheck(text), []
+    scanner = CParser(text)
+    try:
+        while scanner.check_token():
+            token = scanner.get_token()
+            found.append(feed(check, token))
+    except Exception as exc:  # noqa: BLE001  (the C scanner's own errors end both runs alike)
+        found.append(type(exc).__name__)
+    return found
+
+
+def _fed(check, token):
+    from k8s_migrate.formats.strict_yaml import LexicalProblem
+
+    try:
+        check.feed(token)
+    except LexicalProblem as problem:
+        return problem.line, problem.message
+    return None
+
+
+def test_the_lexical_checks_fast_path_finds_what_the_full_check_finds():
+    """feed's shortcut for indicators and one-line scalars: the same problem at every token of every YAML file of
+    the suite (valid, malformed, strict cases) and of constructs made to break at such a token."""
+    texts = [p.read_text(errors="replace") for p in sorted(Path(__file__).parent.rglob("*.yaml"))
+             if p.stat().st_size < 20_000]
+    texts += ["k: " + "{a: " * 120 + "1" + "}" * 120 + "\n", 'a: "b"# c\n', "a: 'b'#c\n", "- x\n- 'y'# z\n", 'k: "multi\nline"\n', "k: [a, - b]\n",
+              "k: {a: 1}# c\n", "x:\n" + "".join(" " * i + "- \n" for i in range(120))]
+    assert len(texts) > 50
+    different = 0
+    for text in texts:
+        full = _problems(text, lambda check, token: check._problem(token))
+        assert _problems(text, _fed) == full
+        different += any(full)
+    assert different >= 5  # the comparison saw problems, not only clean files

@@ -200,15 +200,19 @@ def _read_events(text: str) -> list | None:
 
     if CParser is None:  # ruamel.yaml.clib is not installed
         return None
-    loader = None
+    yaml, loader = _yaml(pure=False), None
     try:
-        loader, _ = _yaml(pure=False).get_constructor_parser(text)
+        loader, _ = yaml.get_constructor_parser(text)
         return _EventReader(loader).documents()
     except Exception:
         return None
     finally:
         if loader is not None:
             loader.dispose()
+            # the loader and its YAML hold each other (through the loader class's closure), and with the
+            # collector paused (a CLI run) that cycle would keep the text and the C parser's buffers to the end
+            vars(loader).clear()
+        vars(yaml).clear()
 
 
 def merge_values(defaults: dict, overrides: dict) -> dict:

@@ -41,10 +41,27 @@ class LexicalCheck:
         self.blocks: list[int] = []  # the column of each open block collection
         self.flow_level, self.flow_start, self.flow_owner = 0, 0, -1
         self.document_open = False
+        self._indicators = (tokens.KeyToken, tokens.ValueToken, tokens.BlockEntryToken)
 
     def feed(self, token) -> None:
-        if problem := self._problem(token):
+        kind = type(token)
+        if kind in self._indicators or (kind is self.t.ScalarToken and not self.flow_level and (
+                token.style not in ("'", '"') or token.end_mark.line == token.start_mark.line)):
+            problem = self._plain_problem(token)  # most tokens: what _problem finds in them, without its dispatch
+        else:
+            problem = self._problem(token)
+        if problem:
             raise LexicalProblem(*problem)
+
+    def _plain_problem(self, token) -> tuple[int, str] | None:
+        """_problem of a key or value indicator, a block entry, or a block scalar on one line (or plain)."""
+        self.document_open = True
+        start, end = token.start_mark, token.end_mark
+        if len(self.blocks) + self.flow_level > MAX_DEPTH:
+            return start.line + 1, f"nested more than {MAX_DEPTH} levels deep; not a configuration file"
+        if end.index > start.index:
+            return _comment_without_space(self.lines, end)
+        return None
 
     def _problem(self, token) -> tuple[int, str] | None:
         t, blocks = self.t, self.blocks

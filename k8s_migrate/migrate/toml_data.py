@@ -48,6 +48,7 @@ def migrate_toml_data(text: str, name: str, options: Options) -> DataResult:
     forget_scans()
     report.extend(stock_additions_not_applied(state, old_cat, new_cat, ruled.options, ruled.ctx))
     add_findings(report, state)
+    state.settle()  # the path index goes before the proof builds its own views of the data
     report.changed = edited.edited
     # as edit mode's proof: the carried input keys against the output, every entry's claim, every input key
     # reported

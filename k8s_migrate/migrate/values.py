@@ -30,7 +30,7 @@ from ..counting import counted
 from ..errors import UsageError
 from ..formats.text import SourceText, decode
 from ..formats.values import ValuesDocument, plain
-from ..hub import HubKey, KeyPath, format_key, parse_key
+from ..hub import HubKey, KeyPath, forget_formatted, format_key, parse_key
 from ..report import Entry, Report
 from ..request import Request
 from ..rules.apply import HubState, Track, run
@@ -146,6 +146,7 @@ def migrate_values(data: bytes, name: str, options: ValuesOptions) -> Result:
         under_alias(m.report, m.alias, m.dst_map, m.src_map)
     output = m.doc.dumps()
     m.report.changed = output != m.source.original
+    forget_formatted()
     return Result(output, m.report, m.source.original)
 
 

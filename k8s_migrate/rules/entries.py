@@ -66,6 +66,8 @@ def ruled_message(track: Track) -> str:
 
 def entry_for(track: Track, verdict: Verdict = RULES_ONLY) -> Entry:
     """The one entry of a track: its rules' story, with the verdict's decisions over it."""
+    if not track.events and verdict is RULES_ONLY:
+        return untouched_entry(track)
     rules = [e.rule for e in track.events]
     origin = track.origin
     ruled_source = " ; ".join(dict.fromkeys(r.source for r in rules)) or None if rules else None
@@ -86,6 +88,16 @@ def entry_for(track: Track, verdict: Verdict = RULES_ONLY) -> Entry:
         confidence=min((r.confidence for r in rules), key=CONFIDENCE.index) if rules else None,
         origin=decided(verdict.origin, origin.origin if origin else None),
     )
+
+
+def untouched_entry(track: Track) -> Entry:
+    """entry_for a track no rule touched and no verdict decides over (most keys of a large file), built directly."""
+    origin, live = track.origin, not track.removed
+    if origin is None:
+        return Entry("kept" if live else "removed", None, format_key(track.path) if live else None, None,
+                     track.value if live else None)
+    return Entry("kept" if live else "removed", format_key(origin.path), format_key(track.path) if live else None,
+                 origin.value, track.value if live else None, line=origin.line, origin=origin.origin)
 
 
 def decided(chosen: Any, ruled: Any) -> Any:
