@@ -123,11 +123,16 @@ def _print_help(ctx) -> int:
     return 0
 
 
+def _silent(*_args, **_kwargs) -> None:
+    """ruamel.yaml, on import, asks for its YAML 1.1 float warning ('1e3' has no dot) to be shown once."""
+
+
 def run_app() -> int:
     """Run the app; every failure becomes one line on stderr and an exit code, never a traceback."""
     import warnings
 
     warnings.simplefilter("ignore")  # library warnings are not messages for an operator; the report is
+    warnings.showwarning = _silent  # also for a library that puts its own filter first when it is imported
     if sys.argv[1:] in (["--version"], ["version"]):
         from .about import version_text
 
