@@ -147,19 +147,31 @@ def _check_statement(text: str, key_text: str) -> None:
         found = found[seg]
 
 
-def reached(cut: list[Section], paths: list[KeyPath]) -> set[int]:
+@dataclass
+class SectionIndex:
+    """A cut's sections by the table each opens, and by each table above them."""
+
+    by_path: dict[KeyPath, list[int]]
+    below: dict[KeyPath, list[int]]
+
+    @classmethod
+    def of(cls, cut: list[Section]) -> SectionIndex:
+        by_path: dict[KeyPath, list[int]] = {}
+        below: dict[KeyPath, list[int]] = {}
+        for i, section in enumerate(cut):
+            by_path.setdefault(section.path, []).append(i)
+            for n in range(len(section.path)):
+                below.setdefault(section.path[:n], []).append(i)
+        return cls(by_path, below)
+
+
+def reached(index: SectionIndex, paths: list[KeyPath]) -> set[int]:
     """The sections whose table holds a path (or an ancestor's), or lies below one."""
-    by_path: dict[KeyPath, list[int]] = {}
-    prefixes: set[KeyPath] = set()
-    for i, section in enumerate(cut):
-        by_path.setdefault(section.path, []).append(i)
-        prefixes.update(section.path[:n] for n in range(len(section.path)))
     out: set[int] = set()
     for path in paths:
         for n in range(len(path) + 1):
-            out.update(by_path.get(path[:n], ()))
-        if path in prefixes:
-            out.update(i for i, s in enumerate(cut) if s.path[: len(path)] == path)
+            out.update(index.by_path.get(path[:n], ()))
+        out.update(index.below.get(path, ()))
     return out
 
 
@@ -191,17 +203,13 @@ def _stub_end(body: str) -> int:
     return end + 1 if head and end >= 0 else -1
 
 
-def added_keys(cut: list[Section], log: EditLog) -> tuple[dict[int, list[str]], EditLog]:
+def added_keys(cut: list[Section], index: SectionIndex, log: EditLog) -> tuple[dict[int, list[str]], EditLog]:
     """The sections whose only edits add keys new to them, each written right after the table's last key as
     tomlkit writes it: the lines to add to each; and the log of the other edits."""
-    by_path: dict[KeyPath, list[int]] = {}
-    for i, section in enumerate(cut):
-        by_path.setdefault(section.path, []).append(i)
-    above = {s.path[:n] for s in cut for n in range(len(s.path))}  # the tables that hold others
     owner: dict[int, int] = {}  # edit -> the section it adds a key to
     for e, (kind, path, _) in enumerate(log.edits):
-        places = by_path.get(path[:-1], ())
-        if kind != "set" or len(places) != 1 or not path[:-1] or path[:-1] in above or \
+        places = index.by_path.get(path[:-1], ())
+        if kind != "set" or len(places) != 1 or not path[:-1] or path[:-1] in index.below or \
                 not isinstance(path[-1], str):
             continue
         section = cut[places[0]]
@@ -211,7 +219,7 @@ def added_keys(cut: list[Section], log: EditLog) -> tuple[dict[int, list[str]], 
         owner[e] = places[0]
     while True:
         others = EditLog([edit for e, edit in enumerate(log.edits) if e not in owner])
-        mixed = reached(cut, others.paths())
+        mixed = reached(index, others.paths())
         names: dict[int, list[Any]] = {}
         for e, i in owner.items():
             names.setdefault(i, []).append(log.edits[e][1][-1])
@@ -233,8 +241,9 @@ def outline(text: str, log: EditLog) -> tuple[str, str, list[str], EditLog, bool
     """The text with a comment line (``#MARK n``) for each body no edit needs tomlkit to read, those bodies (with
     the keys new to them written in), the edits tomlkit makes, and whether any key was written in."""
     cut = sections(text)
-    added, log = added_keys(cut, log)
-    keep = reached(cut, log.paths())
+    index = SectionIndex.of(cut)
+    added, log = added_keys(cut, index, log)
+    keep = reached(index, log.paths())
     mark = _marker(text)
     pieces = []
     kept: list[str] = []  # the bodies stood for, in order
