@@ -56,16 +56,10 @@ class LexicalCheck:
     def _plain_problem(self, token) -> tuple[int, str] | None:
         """_problem of a key or value indicator, a block entry, or a block scalar on one line (or plain)."""
         self.document_open = True
-        start, end = token.start_mark, token.end_mark
-        if len(self.blocks) + self.flow_level > MAX_DEPTH:
-            return start.line + 1, f"nested more than {MAX_DEPTH} levels deep; not a configuration file"
-        if end.index > start.index:
-            return _comment_without_space(self.lines, end)
-        return None
+        return self._depth_or_comment_problem(token.start_mark, token.end_mark)
 
     def _problem(self, token) -> tuple[int, str] | None:
-        t, blocks = self.t, self.blocks
-        start, end = token.start_mark, token.end_mark
+        t = self.t
         if isinstance(token, t.CommentToken):
             return None
         if problem := self._nesting_problem(token) or self._content_problem(token):
@@ -74,7 +68,11 @@ class LexicalCheck:
             self.document_open = False
         elif not isinstance(token, (t.StreamStartToken, t.StreamEndToken, t.DirectiveToken)):
             self.document_open = True
-        if len(blocks) + self.flow_level > MAX_DEPTH:
+        return self._depth_or_comment_problem(token.start_mark, token.end_mark)
+
+    def _depth_or_comment_problem(self, start, end) -> tuple[int, str] | None:
+        """Any token: nested too deep, or followed by a '#' with no whitespace before it."""
+        if len(self.blocks) + self.flow_level > MAX_DEPTH:
             return start.line + 1, f"nested more than {MAX_DEPTH} levels deep; not a configuration file"
         if end.index > start.index:
             return _comment_without_space(self.lines, end)
