@@ -19,7 +19,7 @@ from k8s_migrate.formats.text import decode
 from k8s_migrate.formats.toml import TomlDocument
 from k8s_migrate.hub import HubKey, KeyPath, flatten, format_key
 from k8s_migrate.hub import nest as nest_leaves
-from k8s_migrate.migrate.toml import Options, Result, migrate_toml, stock_for, stock_text, tidy
+from k8s_migrate.migrate.toml import Options, Result, collector_paused, migrate_toml, stock_for, stock_text, tidy
 from k8s_migrate.report import Action, Entry, Report
 from k8s_migrate.report.masking import is_secret_key
 from k8s_migrate.request import known_version
@@ -47,6 +47,7 @@ class TemplateFile:
     landings: dict[str, TemplateLanding] = field(default_factory=dict)  # hub key -> landing
 
 
+@collector_paused
 def migrate_xml(conf_path: Path | str, options: Options) -> Result:
     """The target version's deployment.toml for a 2.x repository/conf folder (or one XML file)."""
     from_version, to_version = options.given_versions()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +17,12 @@ from k8s_migrate.xml.inverted_map import (
     InvertedMap,
     Match,
     inverted_map,
+    is_wildcard,
     segment_matches,
     segment_parts,
     split_xpath,
 )
-from k8s_migrate.xml.values import concrete_key, reverse_value
+from k8s_migrate.xml.values import concrete_key, pattern_path, reverse_value
 
 
 @dataclass
@@ -118,6 +120,9 @@ def rules_for(version: str, template_version: str) -> dict[str, Any]:
     return rules if version in rules["from"] else {"messages": rules["messages"]}
 
 
+Located = tuple[str | None, dict[str, Any], list[tuple[str, ...]], Match | None, str]
+
+
 @dataclass
 class FileContext:
     name: str
@@ -127,12 +132,14 @@ class FileContext:
     alias_rules: dict[str, str] = field(default_factory=dict)  # user segment -> id of the rule that aliased it
     _children: dict[int, dict[tuple[str, ...], dict[str, None]]] = field(default_factory=dict, repr=False)
     _orders: dict[tuple[tuple[str, ...], str], dict[str, int]] = field(default_factory=dict, repr=False)
+    located: dict[tuple[tuple[str, ...], str], Located] = field(default_factory=dict, repr=False)  # locate_keys'
 
     def add_alias(self, position: int, segment: str, read_as: str, rule_id: str) -> None:
         self.aliases.setdefault(position, {})[segment] = read_as
         self.alias_rules[segment] = rule_id
         self._children.clear()
         self._orders.clear()
+        self.located.clear()
 
     def alias_rule(self, segments: tuple[str, ...]) -> str | None:
         return next((self.alias_rules[s] for s in segments if s in self.alias_rules), None)
@@ -168,7 +175,7 @@ class FileContext:
 def key_fills(ctx: FileContext, match: Match, segments: tuple[str, ...], key_pattern: str) -> list[str | int]:
     pattern_segments = split_xpath(match.entry["xpath"])
     fills: list[str | int] = []
-    wildcards = [seg for seg in parse_key(key_pattern) if seg in (ANY_ITEM, "*")]
+    wildcards = [seg for seg in pattern_path(key_pattern) if seg in (ANY_ITEM, "*")]
     for wildcard, capture in zip(wildcards, match.captures, strict=False):
         if wildcard == ANY_ITEM:
             prefix = segments[: capture.position]
@@ -258,10 +265,20 @@ def apply_roles(roles: dict[str, dict], ctx: FileContext | None) -> dict[str, di
     return extra
 
 
+@lru_cache(maxsize=1024)
+def fixed_segments(pattern_xpath: str) -> tuple[tuple[int, str], ...]:
+    """(position, segment) of a pattern's segments that are not wildcards, the last first: those match only
+    themselves, and the end of a path is where paths of the same length differ."""
+    return tuple((i, s) for i, s in reversed(list(enumerate(split_xpath(pattern_xpath)))) if not is_wildcard(s))
+
+
 def pattern_match(pattern_xpath: str, segments: tuple[str, ...]) -> Match | None:
     pattern = split_xpath(pattern_xpath)
     if len(pattern) != len(segments):
         return None
+    for i, fixed in fixed_segments(pattern_xpath):
+        if segments[i] != fixed:
+            return None
     captures = []
     for i, (want, got) in enumerate(zip(pattern, segments, strict=True)):
         hit = segment_matches(want, got)
@@ -340,7 +357,16 @@ class Collector:
         return None
 
 
-def locate_keys(rules: dict[str, Any], ctx: FileContext, segments: tuple[str, ...], value: str):
+def locate_keys(rules: dict[str, Any], ctx: FileContext, segments: tuple[str, ...], value: str) -> Located:
+    """(rule, {key: value}, item prefixes, match, reason) of a location holding ``value``; asked once per location
+    and value (the rules are one run's): a customised list item's elements are asked again as its context."""
+    located = ctx.located.get((segments, value))
+    if located is None:
+        located = ctx.located[(segments, value)] = locate(rules, ctx, segments, value)
+    return located
+
+
+def locate(rules: dict[str, Any], ctx: FileContext, segments: tuple[str, ...], value: str) -> Located:
     special = special_keys(rules, ctx, ctx.aliased(segments), value)
     if special:
         return special[0], special[1], special[2], None, ""
@@ -433,6 +459,7 @@ def xml_customisations(conf_path: Path, from_version: str) -> XmlResult:
         for change in compare_facts(stock_facts(version, name), ctx.facts):
             customisations.append(carry_change(renamed(change, renames), ctx, rules, role_keys, out, unresolved))
         add_item_context(ctx, rules, out)
+        ctx.located.clear()
     add_database_types(out, template_version)
     keys = scalar_lists(list(out.keys.values()), customisations)
     unmapped = [c for c in customisations if c.message]

@@ -74,7 +74,7 @@ def segment_matches(pattern: str, got: str) -> Capture | bool:
     return False
 
 
-def _is_wildcard(segment: str) -> bool:
+def is_wildcard(segment: str) -> bool:
     return segment == "*" or segment.endswith("[*]")
 
 
@@ -88,8 +88,8 @@ class InvertedMap:
         self.wild: dict[tuple[int, str | None], list[tuple[int, tuple[str, ...], dict[str, Any]]]] = {}
         for position, entry in enumerate(self.entries):
             segments = split_xpath(entry["xpath"])
-            if any(_is_wildcard(s) for s in segments):
-                last = None if _is_wildcard(segments[-1]) else segments[-1]
+            if any(is_wildcard(s) for s in segments):
+                last = None if is_wildcard(segments[-1]) else segments[-1]
                 self.wild.setdefault((len(segments), last), []).append((position, segments, entry))
             else:
                 self.exact.setdefault(entry["xpath"], []).append(entry)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from k8s_migrate.hub import ANY_ITEM, ANY_KEY, KeyPath, parse_key
@@ -43,11 +44,17 @@ def reverse_value(entry: dict[str, Any], text: str) -> dict[str, Any] | None:
     return None
 
 
+@lru_cache(maxsize=4096)
+def pattern_path(pattern: str) -> KeyPath:
+    """A key pattern of the map (``apim.gateway.environment[].name``), parsed once."""
+    return parse_key(pattern)
+
+
 def concrete_key(pattern: str, fills: list[str | int]) -> KeyPath:
     """Fill a key pattern's ``[]`` and ``*`` with the captured item indices and table keys, in order."""
     out: list[str | int] = []
     queue = list(fills)
-    for seg in parse_key(pattern):
+    for seg in pattern_path(pattern):
         if seg in (ANY_ITEM, ANY_KEY) and queue:
             out.append(queue.pop(0))
         else:
