@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from k8s_migrate.data import load_json
-from k8s_migrate.hub import ANY_ITEM, HubKey, format_key, parse_key
+from k8s_migrate.hub import ANY_ITEM, HubKey, KeyPath, format_key, parse_key
 from k8s_migrate.xml.compare import Change, compare_facts
 from k8s_migrate.xml.document import Fact, file_facts
 from k8s_migrate.xml.inverted_map import (
@@ -22,7 +22,7 @@ from k8s_migrate.xml.inverted_map import (
     segment_parts,
     split_xpath,
 )
-from k8s_migrate.xml.values import concrete_key, pattern_path, reverse_value
+from k8s_migrate.xml.values import concrete_key_text, pattern_path, reverse_value
 
 
 @dataclass
@@ -133,6 +133,7 @@ class FileContext:
     _children: dict[int, dict[tuple[str, ...], dict[str, None]]] = field(default_factory=dict, repr=False)
     _orders: dict[tuple[tuple[str, ...], str], dict[str, int]] = field(default_factory=dict, repr=False)
     located: dict[tuple[tuple[str, ...], str], Located] = field(default_factory=dict, repr=False)  # locate_keys'
+    paths: dict[str, KeyPath] = field(default_factory=dict, repr=False)  # the keys key_text wrote, by their text
 
     def add_alias(self, position: int, segment: str, read_as: str, rule_id: str) -> None:
         self.aliases.setdefault(position, {})[segment] = read_as
@@ -140,6 +141,12 @@ class FileContext:
         self._children.clear()
         self._orders.clear()
         self.located.clear()
+
+    def key_text(self, pattern: str, fills: list[str | int]) -> str:
+        """A key pattern filled, as text; its path kept for the collector."""
+        text, path = concrete_key_text(pattern, fills)
+        self.paths[text] = path
+        return text
 
     def alias_rule(self, segments: tuple[str, ...]) -> str | None:
         return next((self.alias_rules[s] for s in segments if s in self.alias_rules), None)
@@ -202,7 +209,7 @@ def map_location(ctx: FileContext, segments: tuple[str, ...], value: str) -> tup
         out = {}
         for pattern, val in reversed_values.items():
             fills = key_fills(ctx, match, ctx.aliased(segments), pattern)
-            out[format_key(concrete_key(pattern, fills))] = val
+            out[ctx.key_text(pattern, fills)] = val
         return out, match, ""
     kinds = {m.entry["kind"] for m in matches}
     reason = "fixed" if kinds == {"fixed"} else "left" if "left" in kinds else "no_fit"
@@ -319,7 +326,7 @@ def special_keys(rules: dict[str, Any], ctx: FileContext, segments: tuple[str, .
         match = pattern_match(rule["xpath"], segments)
         parts = split_by_scheme(rule, value) if match else None
         if match and parts:
-            out = {format_key(concrete_key(k, key_fills(ctx, match, segments, k))): v for k, v in parts.items()}
+            out = {ctx.key_text(k, key_fills(ctx, match, segments, k)): v for k, v in parts.items()}
             return rule["id"], out, item_prefixes(match, segments)
     for rule in rules.get("url_groups", []):
         match = pattern_match(rule["xpath"], segments)
@@ -328,7 +335,7 @@ def special_keys(rules: dict[str, Any], ctx: FileContext, segments: tuple[str, .
             out = {}
             for index, group in enumerate(groups):
                 for field_name, field_value in group.items():
-                    out[format_key(concrete_key(f"{rule['item']}.{field_name}", [index]))] = field_value
+                    out[ctx.key_text(f"{rule['item']}.{field_name}", [index])] = field_value
             return rule["id"], out, []
     return None
 
@@ -346,14 +353,14 @@ class Collector:
     keys: dict[str, HubKey] = field(default_factory=dict)
     items: set[tuple[str, tuple[str, ...]]] = field(default_factory=set)
 
-    def add(self, key: str, value: Any, cust: Customisation, context: bool = False) -> str | None:
-        """Add a hub key; the value already there when it differs (a conflict)."""
+    def add(self, key: str, value: Any, cust: Customisation, context: bool = False,
+            path: KeyPath | None = None) -> str | None:
+        """Add a hub key (``path``: the key's, when known); the value already there when it differs (a conflict)."""
         held = self.keys.get(key)
         if held is not None:
             return None if held.value == value or context else repr(held.value)
-        self.keys[key] = HubKey(
-            path=parse_key(key), value=value, line=cust.line, origin=f"{cust.file}:{cust.line} {cust.xpath}",
-            item_context=context)
+        self.keys[key] = HubKey(path=parse_key(key) if path is None else path, value=value, line=cust.line,
+                                origin=f"{cust.file}:{cust.line} {cust.xpath}", item_context=context)
         return None
 
 
@@ -407,7 +414,7 @@ def carry_change(change: Change, ctx: FileContext, rules: dict[str, Any],
         return cust
     for key, value in found.items():
         cust.keys.append(key)
-        other = out.add(key, value, cust)
+        other = out.add(key, value, cust, path=ctx.paths.get(key))
         if other is not None:
             cust.message = message_for(rules, "conflict", change, match, [key], other)
     out.items.update((ctx.name, prefix) for prefix in items)
@@ -426,7 +433,7 @@ def add_item_context(ctx: FileContext, rules: dict[str, Any], out: Collector) ->
         rule, found, _, _, reason = locate_keys(rules, ctx, fact.segments, fact.value)
         cust.rule = rule
         for key, value in found.items():
-            out.add(key, value, cust, context=True)
+            out.add(key, value, cust, context=True, path=ctx.paths.get(key))
 
 
 def add_database_types(out: Collector, template_version: str) -> None:
@@ -460,6 +467,7 @@ def xml_customisations(conf_path: Path, from_version: str) -> XmlResult:
             customisations.append(carry_change(renamed(change, renames), ctx, rules, role_keys, out, unresolved))
         add_item_context(ctx, rules, out)
         ctx.located.clear()
+        ctx.paths.clear()
     add_database_types(out, template_version)
     keys = scalar_lists(list(out.keys.values()), customisations)
     unmapped = [c for c in customisations if c.message]

@@ -6,7 +6,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from k8s_migrate.hub import ANY_ITEM, ANY_KEY, KeyPath, parse_key
+from k8s_migrate.hub import ANY_ITEM, ANY_KEY, KeyPath, format_segment, parse_key
 
 
 def typed_value(text: str, type_name: str) -> Any:
@@ -60,3 +60,22 @@ def concrete_key(pattern: str, fills: list[str | int]) -> KeyPath:
         else:
             out.append(seg)
     return tuple(out)
+
+
+@lru_cache(maxsize=4096)
+def pattern_pieces(pattern: str) -> tuple[str | None, ...]:
+    """Each segment of a key pattern as format_key writes it after the ones before (``.name``, ``[0]``); None for
+    a ``[]`` or ``*`` that a fill takes."""
+    return tuple(None if seg in (ANY_ITEM, ANY_KEY) else piece(i, seg) for i, seg in enumerate(pattern_path(pattern)))
+
+
+def piece(position: int, seg: str | int) -> str:
+    text = format_segment(seg)
+    return text if isinstance(seg, int) or position == 0 else "." + text
+
+
+def concrete_key_text(pattern: str, fills: list[str | int]) -> tuple[str, KeyPath]:
+    """``format_key(concrete_key(pattern, fills))`` and the key: only the fills are written out afresh."""
+    path = concrete_key(pattern, fills)
+    pieces = pattern_pieces(pattern)
+    return "".join(p if p is not None else piece(i, path[i]) for i, p in enumerate(pieces)), path
