@@ -14,8 +14,9 @@ changed default or the new stock file.
 from __future__ import annotations
 
 import tomllib
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from .carryover import ItemMatcher
 from .catalog import Catalog
@@ -81,11 +82,32 @@ def effective_default(catalog: Catalog, path: KeyPath, implied: dict[KeyPath, An
 
 
 def read_output(text: str, name: str = "the output") -> dict[str, Any]:
+    """The output's values as tomllib reads them (within ``outputs_kept``, each text read once)."""
+    if _kept is not None and text in _kept:  # `in` checks identity first: the same text object is found at once
+        return _kept[text]
     try:
-        return tomllib.loads(text.removeprefix("\ufeff"))
+        data = tomllib.loads(text.removeprefix("\ufeff"))
     except tomllib.TOMLDecodeError as exc:
         raise ProofError([Difference("(document)", None, MISSING, MISSING, "invalid",
                                      f"{name} would not be valid TOML: {exc}")], name) from None
+    if _kept is not None:
+        _kept[text] = data
+    return data
+
+
+_kept: dict[str, dict[str, Any]] | None = None
+
+
+@contextmanager
+def outputs_kept() -> Iterator[None]:
+    """Within: an output read again (xml checks its report against the output the TOML stage's proof read) is not
+    parsed again; its values are shared, so nobody may edit them."""
+    global _kept
+    _kept = {}
+    try:
+        yield
+    finally:
+        _kept = None
 
 
 def compare(carried: list[tuple[KeyPath, Any, Track | None]], output: dict[str, Any], old_cat: Catalog,

@@ -13,11 +13,25 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from k8s_migrate.data import load_json
-from k8s_migrate.xml.customisations import FileContext, find_conf_files, item_prefixes, map_location
+from k8s_migrate.hub import format_key
+from k8s_migrate.xml import xml_customisations
+from k8s_migrate.xml.customisations import (
+    FileContext,
+    find_conf_files,
+    item_prefixes,
+    locate,
+    locate_keys,
+    map_location,
+    pattern_match,
+    rules_for,
+)
 from k8s_migrate.xml.document import file_facts
-from k8s_migrate.xml.inverted_map import InvertedMap, Match, segment_matches, split_xpath
+from k8s_migrate.xml.inverted_map import Capture, InvertedMap, Match, segment_matches, split_xpath
+from k8s_migrate.xml.values import concrete_key, concrete_key_text
 
 TEMPLATE_VERSION = "3.0.0"
 MAP_FILES = sorted(p.name.removesuffix(".json") for p in (Path(__file__).parent.parent / "mappings" / "xml" /
@@ -136,3 +150,88 @@ def test_many_environments_map_to_as_many_items(reference_dir, tmp_path, count):
     assert keys == [f"apim.gateway.environment[{i}].name" for i in range(count)]
     match = map_location(ctx, names[-1].segments, names[-1].value)[1]
     assert item_prefixes(match, ctx.aliased(names[-1].segments)) == [names[-1].segments[:4]]
+
+
+# ---- the reader's shortcuts give what their general forms give ---------------------------------
+def matched_on_every_segment(pattern_xpath: str, segments: tuple[str, ...]) -> Match | None:
+    """pattern_match as each segment compared in order (the definition its fixed-segment check must keep)."""
+    pattern = split_xpath(pattern_xpath)
+    if len(pattern) != len(segments):
+        return None
+    captures = []
+    for i, (want, got) in enumerate(zip(pattern, segments, strict=True)):
+        hit = segment_matches(want, got)
+        if hit is False:
+            return None
+        if hit is not True:
+            captures.append(Capture(i, hit.segment, hit.name))
+    return Match({"xpath": pattern_xpath}, tuple(captures))
+
+
+def test_a_special_cases_pattern_matches_as_every_segment_compared(reference_dir, tmp_path):
+    rules = load_json(f"xml/rules-2.x-{TEMPLATE_VERSION}.json")
+    patterns = [r["xpath"] for group in ("split_by_scheme", "url_groups") for r in rules[group]]
+    patterns += [e["xpath"] for ctx in contexts(reference_dir, tmp_path) if ctx.imap for e in ctx.imap.entries
+                 if "*" in e["xpath"]]  # more shapes of wildcards
+    by_length: dict[int, set[str]] = {}
+    for pattern in patterns:  # a pattern of another length is passed over before any segment is compared
+        by_length.setdefault(len(split_xpath(pattern)), set()).add(pattern)
+    matched = 0
+    for ctx in contexts(reference_dir, tmp_path):
+        for fact in ctx.facts[::2]:
+            for pattern in sorted(by_length.get(len(fact.segments), ())):
+                want = matched_on_every_segment(pattern, fact.segments)
+                assert pattern_match(pattern, fact.segments) == want, (pattern, fact.segments)
+                matched += want is not None
+    assert matched > 500
+
+
+def test_a_location_is_located_once_as_it_would_be_afresh(reference_dir, tmp_path):
+    rules = rules_for("2.5.0", TEMPLATE_VERSION)
+    asked = 0
+    for ctx in contexts(reference_dir, tmp_path):
+        for fact in ctx.facts:
+            for value in (fact.value, fact.value + "x", "https://h:1/a,http://h:2/b", "{tcp://a:1},{tcp://b:2}"):
+                fresh = FileContext(ctx.name, ctx.facts, ctx.imap)
+                assert locate_keys(rules, ctx, fact.segments, value) == locate(rules, fresh, fact.segments, value)
+                asked += 1
+    assert asked > 2000
+
+
+ODD_NAMES = st.one_of(st.sampled_from(["", "a.b", 'q"z', "x\\y", "sp ace", "é", "*", "[0]", "tab\tx", "-_9"]),
+                      st.text(max_size=6))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.integers(min_value=-1, max_value=40), ODD_NAMES), max_size=4), st.data())
+def test_a_filled_key_is_written_as_format_key_writes_it(fills, data):
+    patterns = sorted({k for name in MAP_FILES for e in load_json(f"xml/{TEMPLATE_VERSION}/{name}.json")["entries"]
+                       for k in [e.get("key"), *e.get("keys", [])] if k})
+    pattern = data.draw(st.sampled_from(patterns + ['"quoted.table".*.x', "a[].b[].c", "*.k"]))
+    text, path = concrete_key_text(pattern, fills)
+    assert path == concrete_key(pattern, fills)
+    assert text == format_key(concrete_key(pattern, fills))
+
+
+def hub_keys_by_parsing(monkeypatch, conf: Path, version: str):
+    """xml_customisations with every collected key's path parsed back from its text (the general path)."""
+    monkeypatch.setattr(FileContext, "key_text", lambda self, pattern, fills: concrete_key_text(pattern, fills)[0])
+    try:
+        return xml_customisations(conf, version)
+    finally:
+        monkeypatch.undo()
+
+
+def test_the_collected_paths_are_the_keys_parsed(reference_dir, tmp_path, monkeypatch):
+    many = tmp_path / "many"
+    many.mkdir()
+    many_environments(reference_dir, many, 12)
+    folders = [(f, v) for f in conf_folders(reference_dir) for v in ("2.1.0", "2.5.0", "2.6.0") if v in str(f)]
+    folders += [(reference_dir / "real-world-xml" / "janithcmw-250-storepub", "2.5.0"), (many, "2.5.0")]
+    for conf, version in folders:
+        want = hub_keys_by_parsing(monkeypatch, conf, version)
+        got = xml_customisations(conf, version)
+        assert [(k.key, k.path, k.value, k.origin, k.item_context) for k in got.keys] == \
+            [(k.key, k.path, k.value, k.origin, k.item_context) for k in want.keys]
+        assert got.customisations == want.customisations
+        assert all(type(a) is type(b) for k, w in zip(got.keys, want.keys) for a, b in zip(k.path, w.path))

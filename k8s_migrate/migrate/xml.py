@@ -20,6 +20,7 @@ from k8s_migrate.formats.toml import TomlDocument
 from k8s_migrate.hub import HubKey, KeyPath, flatten, format_key
 from k8s_migrate.hub import nest as nest_leaves
 from k8s_migrate.migrate.toml import Options, Result, collector_paused, migrate_toml, stock_for, stock_text, tidy
+from k8s_migrate.proof import outputs_kept
 from k8s_migrate.report import Action, Entry, Report
 from k8s_migrate.report.masking import is_secret_key
 from k8s_migrate.request import known_version
@@ -50,6 +51,11 @@ class TemplateFile:
 @collector_paused
 def migrate_xml(conf_path: Path | str, options: Options) -> Result:
     """The target version's deployment.toml for a 2.x repository/conf folder (or one XML file)."""
+    with outputs_kept():  # the TOML stage's proof and check_claims read the same output
+        return xml_to_toml(conf_path, options)
+
+
+def xml_to_toml(conf_path: Path | str, options: Options) -> Result:
     from_version, to_version = options.given_versions()
     found = read_customisations(Path(conf_path), from_version)
     target = target_version(to_version, found.template_version)
