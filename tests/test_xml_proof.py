@@ -3,9 +3,11 @@
 import json
 import shutil
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 
 from helpers import cli
+from xml_expected import customised_conf
 
 
 def conf_copy(reference_dir: Path, version: str, tmp_path: Path) -> Path:
@@ -71,3 +73,48 @@ def test_a_folder_run_lists_the_files_it_does_not_read(reference_dir, tmp_path):
     _, report = migrate(conf, "2.6.0", tmp_path, target="4.6.0")
     (note,) = [n for n in report["notes"] if n.startswith("not read")]
     assert "api-manager.xml-1" in note
+
+
+# ---- the proof of an XML migration: a report claim the output does not hold stops the run (exit 3) ------
+def test_a_claim_the_built_file_does_not_hold_is_exit_3(reference_dir, tmp_path, monkeypatch):
+    from k8s_migrate.migrate import xml as migrate_xml
+
+    conf = customised_conf(tmp_path, reference_dir)
+    monkeypatch.setattr(migrate_xml, "land", lambda hub, path, out, *_: migrate_xml.TemplateLanding(
+        migrate_xml.format_key(path), hub.value, "set"))  # says set, sets nothing
+    out = tmp_path / "out.toml"
+    result = cli("xml", str(conf), "--from", "2.6.0", "--to", "3.0.0", "-q", "-o", str(out))
+    assert result.code == 3, result.err
+    assert "disagrees" in result.err or "the report says" in result.err
+    assert not out.exists()
+
+
+def test_the_claims_are_checked_against_the_output_delivered_not_the_one_the_stage_proved(reference_dir, tmp_path,
+                                                                                        monkeypatch):
+    from k8s_migrate.migrate import xml as migrate_xml
+
+    conf = customised_conf(tmp_path, reference_dir)
+    stage = migrate_xml.migrate_toml
+
+    def changed_after_its_proof(*args, **kwargs):
+        result = stage(*args, **kwargs)
+        assert 'hostname = "apim.example.com"' in result.output
+        return replace(result, output=result.output.replace('hostname = "apim.example.com"', 'hostname = "other"'))
+
+    monkeypatch.setattr(migrate_xml, "migrate_toml", changed_after_its_proof)
+    out = tmp_path / "out.toml"
+    result = cli("xml", str(conf), "--from", "2.6.0", "--to", "4.6", "-q", "-o", str(out))
+    assert result.code == 3, result.err
+    assert "server.hostname" in result.err
+    assert not out.exists()
+
+
+def test_an_output_read_again_within_outputs_kept_is_the_one_read(tmp_path):
+    from k8s_migrate.proof import outputs_kept, read_output
+
+    first, second = 'a = 1\n[t]\nk = "v"\n', "a = 2\n"
+    with outputs_kept():
+        assert read_output(first) is read_output(first) == {"a": 1, "t": {"k": "v"}}
+        assert read_output(second) == {"a": 2}
+        assert read_output("".join(["a = 1\n", '[t]\nk = "v"\n'])) == {"a": 1, "t": {"k": "v"}}
+    assert read_output(first) is not read_output(first)
