@@ -1,0 +1,17 @@
+"""The shortcuts a large values file's run takes give what the general paths give (issue 13, item 12)."""
+
+from __future__ import annotations
+
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from k8s_migrate.charts.gotemplate.govalue import _QUOTE_SPECIAL, _go_escape, go_quote
+
+_ASCII = st.text(alphabet=st.characters(max_codepoint=127), max_size=60)
+
+
+@given(st.one_of(_ASCII, st.text(max_size=20)))
+@example('name = "gw-1"\\n\tpath = "C:\\\\x"\n\x7f\x00')
+@example("\\n")
+def test_go_quote_is_the_escape_of_each_special_character(text):
+    assert go_quote(text) == '"' + _QUOTE_SPECIAL.sub(_go_escape, text) + '"'
