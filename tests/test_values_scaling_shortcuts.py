@@ -5,6 +5,7 @@ from __future__ import annotations
 from hypothesis import example, given
 from hypothesis import strategies as st
 
+from k8s_migrate import hub
 from k8s_migrate.charts.gotemplate.govalue import _QUOTE_SPECIAL, _go_escape, go_quote
 
 _ASCII = st.text(alphabet=st.characters(max_codepoint=127), max_size=60)
@@ -15,3 +16,16 @@ _ASCII = st.text(alphabet=st.characters(max_codepoint=127), max_size=60)
 @example("\\n")
 def test_go_quote_is_the_escape_of_each_special_character(text):
     assert go_quote(text) == '"' + _QUOTE_SPECIAL.sub(_go_escape, text) + '"'
+
+
+_SEGMENTS = st.one_of(st.text(alphabet='ab_-.*" [0]\\', max_size=4), st.sampled_from(["apim", "gw-1", "a.b"]),
+                      st.integers(-2, 12), st.booleans())
+
+
+@given(st.lists(_SEGMENTS, max_size=6).map(tuple))
+@example(("apim", "gateway", "environment", 3, "name"))
+@example(("a.b", 0, "c"))
+@example((0, "a"))
+@example(("apim", -1, "name"))
+def test_format_key_is_the_text_of_each_segment(path):
+    assert hub._format_key(path) == hub._format_segments(path)
