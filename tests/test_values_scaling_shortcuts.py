@@ -29,3 +29,27 @@ _SEGMENTS = st.one_of(st.text(alphabet='ab_-.*" [0]\\', max_size=4), st.sampled_
 @example(("apim", -1, "name"))
 def test_format_key_is_the_text_of_each_segment(path):
     assert hub._format_key(path) == hub._format_segments(path)
+
+
+def test_a_yaml_load_keeps_nothing_of_the_text_with_the_collector_paused():
+    """A rendered ConfigMap is read with the collector paused: what stays is the loaded value, not the text again
+    (held by the YAML and its loader, which hold each other) nor the C parser's copy of it."""
+    import gc
+    import tracemalloc
+
+    from k8s_migrate.charts.render import _loaded
+
+    text = 'data:\n  deployment.toml: "' + "[server]\\n" * 200_000 + '"\n'  # 2 MB of text, 1.8 MB loaded
+    was_enabled = gc.isenabled()
+    gc.disable()
+    tracemalloc.start()
+    try:
+        loaded = _loaded(lambda yaml, t: list(yaml.load_all(t)), text)
+        held, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+        if was_enabled:
+            gc.enable()
+    value = loaded[0]["data"]["deployment.toml"]
+    assert value.startswith("[server]\n") and len(value) == 1_800_000
+    assert held < 1.5 * len(value)
