@@ -144,12 +144,25 @@ def forget_formatted() -> None:
 
 
 def _format_key(path: KeyPath) -> str:
-    try:
-        joined = ".".join(path)  # type: ignore[arg-type]
-    except TypeError:  # an item index
-        joined = ""
-    if joined and _BARE_PATH.fullmatch(joined) and joined.count(".") == len(path) - 1:  # no segment holds a dot
-        return joined
+    """The text of a path of bare keys and item indices (``a.b[3].c``) in one pass with one regex, else
+    _format_segments."""
+    names: list[str] = []
+    pieces: list[str] = []
+    for seg in path:
+        if type(seg) is str:
+            names.append(seg)
+            pieces.append(seg)
+        elif type(seg) is int and seg >= 0 and pieces:
+            pieces[-1] = f"{pieces[-1]}[{seg}]"
+        else:
+            return _format_segments(path)
+    bare = ".".join(names)
+    if bare and _BARE_PATH.fullmatch(bare) and bare.count(".") == len(names) - 1:  # no segment holds a dot
+        return ".".join(pieces)
+    return _format_segments(path)
+
+
+def _format_segments(path: KeyPath) -> str:
     out = ""
     for seg in path:
         piece = seg if type(seg) is str and _BARE_SEGMENT.fullmatch(seg) else format_segment(seg)

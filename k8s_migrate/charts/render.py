@@ -66,10 +66,23 @@ def _loaded(load: Callable[[YAML, str], Any], text: str) -> Any:
 
     if "%YAML" not in text:
         try:
-            return load(_yaml(pure=False), text)
+            return _load_once(load, _yaml(pure=False), text)
         except YAMLError:
             pass
-    return load(_yaml(), text)
+    return _load_once(load, _yaml(), text)
+
+
+def _load_once(load: Callable[[YAML, str], Any], yaml: YAML, text: str) -> Any:
+    """``load(yaml, text)``, then the YAML lets go of its loader and the text: they hold each other, and with the
+    collector paused (a CLI run) that cycle would keep the text (a rendered ConfigMap: more than the values file)
+    to the end."""
+    try:
+        return load(yaml, text)
+    finally:
+        loader = vars(yaml).get("_scanner")  # the C loader is its own parser and composer: a cycle of its own
+        if loader is not None and hasattr(loader, "__dict__"):
+            vars(loader).clear()
+        vars(yaml).clear()
 
 
 def _key_text(key: Any) -> str:

@@ -38,7 +38,10 @@ def migrate_toml_data(text: str, name: str, options: Options) -> DataResult:
     data = user.data()
     role = user_role(data)  # the input's, before the edits below change data in place
     ruled = through_the_rules(user, data, name, old_cat, new_cat, options)
+    del user, source  # the keys hold what the proof needs of the text
     state, report = ruled.state, ruled.report
+    additions = stock_additions_not_applied(state, old_cat, new_cat, ruled.options, ruled.ctx)
+    state.settle()  # the last lookup by path is done: the index goes before the entries are made
     edited = PlainDocument(data)
     try:
         apply_tracks(edited, state, report, new_cat)
@@ -46,9 +49,8 @@ def migrate_toml_data(text: str, name: str, options: Options) -> DataResult:
         exc.file = exc.file or name
         raise
     forget_scans()
-    report.extend(stock_additions_not_applied(state, old_cat, new_cat, ruled.options, ruled.ctx))
+    report.extend(additions)
     add_findings(report, state)
-    state.settle()  # the path index goes before the proof builds its own views of the data
     report.changed = edited.edited
     # as edit mode's proof: the carried input keys against the output, every entry's claim, every input key
     # reported

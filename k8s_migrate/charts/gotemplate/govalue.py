@@ -116,6 +116,11 @@ def go_quote(text: str) -> str:
     """strconv.Quote: Go escapes, printable Unicode kept as is."""
     if text.isprintable() and '"' not in text and "\\" not in text:
         return f'"{text}"'
+    if text.isascii():  # a chart's whole rendered file (tpl ... | quote): a replace per special character it holds
+        for special, escaped in _ASCII_ESCAPES:
+            if special in text:
+                text = text.replace(special, escaped)
+        return f'"{text}"'
     return '"' + _QUOTE_SPECIAL.sub(_go_escape, text) + '"'
 
 
@@ -133,6 +138,11 @@ def _go_escape(match: re.Match) -> str:
     if ord(ch) <= 0xFFFF:
         return f"\\u{ord(ch):04x}"
     return f"\\U{ord(ch):08x}"
+
+
+# the ASCII characters _go_escape escapes, the backslash first (the others' escapes bring backslashes in)
+_ASCII_ESCAPES = sorted(((chr(code), _go_escape(found)) for code in range(128)
+                         if (found := _QUOTE_SPECIAL.match(chr(code)))), key=lambda pair: pair[0] != "\\")
 
 
 def to_json(value: Any) -> str:
