@@ -67,6 +67,8 @@ _LINK_FIELD_ORDER = tuple(ChartLink.__dataclass_fields__)
 
 @dataclass
 class ChartMap:
+    """A chart's map: its instances, and the links between its values paths and the deployment.toml keys."""
+
     id: str
     name: str | None
     version: str | None
