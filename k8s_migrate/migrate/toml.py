@@ -289,7 +289,8 @@ def _parsed_baseline(version: str, profile_stock: str | None) -> tuple[SourceTex
 
     stock = "".join(c if c.isalnum() or c in "-_." else "_" for c in profile_stock or "all-in-one")
     name = f"baseline-{version}-{stock}-tomlkit-{tomlkit.__version__}"
-    code = (*CODE, __name__, "k8s_migrate.formats.toml", "k8s_migrate.formats.text", "k8s_migrate.profiles")
+    code = (*CODE, __name__, "k8s_migrate.formats.toml", "k8s_migrate.formats.toml_lines", "k8s_migrate.formats.text",
+            "k8s_migrate.profiles")
     return kept(name, [f"catalog/{version}.json", STOCK_TEXTS], code, parse)
 
 
