@@ -22,7 +22,6 @@ from typing import Any, Protocol
 from .catalog import Catalog
 from .counting import counted
 from .data import load_json
-from .formats.toml import walk
 from .hub import HubKey, KeyPath, flatten, format_key, has_items, strip_indices
 from .profiles import implied_by_role, user_role
 from .report import Action, Entry, Report
@@ -535,6 +534,8 @@ def introduced_by_new_stock(out: OutputDocument, written: set[KeyPath], customis
                             old: Baseline, new: Baseline, ctx: Context) -> list[Entry]:
     """The new stock file's own keys that change what the old server ran: each gets an entry. Beside the
     user's own customised keys, a new stock value changes what those settings do: that is a review."""
+    from .formats.toml import walk
+
     entries = []
     back = {track.path: track.input_key.path for track in stock_through_rules(old, new.version, ctx)
             if track.live}

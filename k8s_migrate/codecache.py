@@ -10,12 +10,17 @@ made of the same pattern (both marshal, per interpreter, in the data cache: data
 run compiled anew. Both are what compiling gives, so the classes and patterns are the same. Only a pattern a module
 compiles at import is kept, or one ruamel's resolvers compile on first use (literals of its source): one a function
 compiles may be made of the user's text (a secret it masks).
+
+dataclasses imports inspect (with ast, dis and tokenize: a twentieth of a verify run) for one use, the ``__doc__`` it
+writes for a class that has none; ``install`` imports dataclasses with a stand-in that imports inspect when that use
+comes (the package's dataclasses have docstrings).
 """
 
 from __future__ import annotations
 
 import marshal
 import sys
+from types import ModuleType
 
 TYPE_CHECKING = False  # typing is not imported on the fast path; mypy reads this block
 if TYPE_CHECKING:
@@ -30,8 +35,7 @@ _new: list[object] = []
 
 def install() -> None:
     """Once per process, before the modules that define dataclasses are imported."""
-    import dataclasses
-
+    dataclasses = _dataclasses_module()
     if dataclasses.__dict__.get("exec") is not None:
         return
     from .datacache import read_entry
@@ -44,8 +48,35 @@ def install() -> None:
     if isinstance(code, dict) and isinstance(patterns, dict):
         _code.update(code)
         _patterns.update(patterns)
-    dataclasses.exec = _exec  # type: ignore[attr-defined]
+    dataclasses.exec = _exec
     _install_patterns()
+
+
+def _dataclasses_module() -> Any:
+    """The dataclasses module; imported, when it is first imported here, with its name ``inspect`` bound to
+    _LateInspect. Only the import itself sees the stand-in in sys.modules: any other import of inspect gets the
+    real module."""
+    if "dataclasses" in sys.modules or "inspect" in sys.modules:
+        import dataclasses
+
+        return dataclasses
+    stand_in = _LateInspect("inspect")
+    sys.modules["inspect"] = stand_in
+    try:
+        import dataclasses
+    finally:
+        if sys.modules.get("inspect") is stand_in:
+            del sys.modules["inspect"]
+    return dataclasses
+
+
+class _LateInspect(ModuleType):
+    """inspect, imported on the first use of one of its names."""
+
+    def __getattr__(self, name: str) -> Any:
+        import inspect
+
+        return getattr(inspect, name)
 
 
 def _exec(source: Any, globals: Any = None, locals: Any = None) -> None:

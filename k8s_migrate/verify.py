@@ -26,6 +26,8 @@ from k8s_migrate.rules.values import same_value
 
 @dataclass
 class Difference:
+    """One deployment.toml key that the two renders give otherwise, and what explains it."""
+
     key: str
     before: Any  # T1's value (absent: None with present_before False)
     after: Any
@@ -53,6 +55,8 @@ class ValuesProofError(ProofError):
 
 @dataclass
 class Verification:
+    """What verify found: the differences, explained or not, and the instances rendered on each side."""
+
     explained: list[Difference] = field(default_factory=list)
     unexplained: list[Difference] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # a render that is not TOML: nothing to compare
@@ -459,6 +463,8 @@ def verify(values_data: bytes, name: str, chart: str, to_chart: str, instance: s
 
 @dataclass
 class Compared:
+    """What the comparison of each pair of instances reads: the values report, both maps, the given values."""
+
     values_report: Report
     src_map: ChartMap
     dst_map: ChartMap

@@ -42,7 +42,7 @@ compiled = len(codecache._new)
 codecache.save()
 p = Point(1, ("a",))
 m = WORDS.match("Ab-cd ef")
-print(json.dumps({"compiled": compiled, "repr": repr(p), "eq": p == Point(1, ("a",)), "hash": hash(p) == hash(Point(1, ("a",))),
+print(json.dumps({"compiled": compiled, "repr": repr(p), "doc": [Point.__doc__, Named.__doc__], "eq": p == Point(1, ("a",)), "hash": hash(p) == hash(Point(1, ("a",))),
                   "order": Named("a") < Named("b"), "annotations": repr(Point.__init__.__annotations__),
                   "init": repr(Named.__init__.__defaults__),
                   "pattern": [WORDS.pattern, WORDS.flags, WORDS.groups, dict(WORDS.groupindex), m.groupdict(), m.span(),
@@ -88,3 +88,35 @@ def test_a_damaged_entry_compiles_again(tmp_path):
     entry.write_bytes(entry.read_bytes()[:40])
     assert run("kept", tmp_path)["compiled"] > 0
     assert run("kept", tmp_path)["compiled"] == 0
+
+
+LATE_INSPECT = r"""
+import sys
+from k8s_migrate import codecache
+codecache.install()
+from dataclasses import dataclass
+
+@dataclass
+class Documented:
+    "A class with its own docstring."
+    x: int
+
+before = "inspect" in sys.modules
+
+@dataclass
+class Undocumented:
+    x: int
+    y: str = "a"
+
+import inspect
+print(before, Documented.__doc__, Undocumented.__doc__, type(inspect).__name__, callable(inspect.signature))
+"""
+
+
+def test_dataclasses_get_inspect_when_a_class_has_no_docstring(tmp_path):
+    """install() imports dataclasses without inspect (ast, dis, tokenize): a class with a docstring needs none; one
+    without gets the __doc__ dataclasses writes with the real inspect, which any later import also gets."""
+    proc = subprocess.run([sys.executable, "-c", LATE_INSPECT], cwd=REPO, capture_output=True, text=True, check=True,
+                          env={"PATH": "/usr/bin:/bin", "XDG_CACHE_HOME": str(tmp_path), "PYTHONPATH": str(REPO)})
+    assert proc.stdout.split(" ", 1) == ["False", "A class with its own docstring. Undocumented(x: int, y: str = 'a') "
+                                                  "module True\n"]

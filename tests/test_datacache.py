@@ -207,3 +207,28 @@ def test_an_edited_catalog_builds_its_known_key_lookups_again(tmp_path, monkeypa
     finally:
         data.load_json.cache_clear()
         load_catalog.cache_clear()
+
+
+def test_the_baseline_document_is_built_again_when_the_toml_reading_code_changes(tmp_path, monkeypatch):
+    """The kept baseline parse is named by the code that reads TOML, formats/toml_lines (the tomllib reading and the
+    line scan, apart from the document since verify reads data only) as well as formats/toml."""
+    from k8s_migrate.formats import toml_lines
+    from k8s_migrate.migrate import toml as migrate_toml
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    source = tmp_path / "toml_lines.py"
+    source.write_text("x = 1\n")
+    monkeypatch.setitem(sys.modules, "k8s_migrate.formats.toml_lines",
+                        types.SimpleNamespace(**{**vars(toml_lines), "__file__": str(source)}))
+    built = []
+    dumps = datacache.dumps
+    monkeypatch.setattr(datacache, "dumps", lambda value, *a: built.append(type(value).__name__) or dumps(value, *a))
+    try:
+        for text in ("x = 1\n", None, "x = 22\n"):
+            if text is not None:
+                source.write_text(text)
+            migrate_toml._parsed_baseline.cache_clear()
+            migrate_toml._parsed_baseline("4.6.0", None)
+        assert built.count("TOMLDocument") == 2  # the first run and the edited code's; the second run read it
+    finally:
+        migrate_toml._parsed_baseline.cache_clear()

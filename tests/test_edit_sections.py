@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from k8s_migrate.errors import UsageError
 from k8s_migrate.formats import toml_sections
 from k8s_migrate.formats.text import decode
-from k8s_migrate.formats.toml import TomlDocument, forget_scans
+from k8s_migrate.formats.toml import TomlDocument
+from k8s_migrate.formats.toml_lines import forget_scans
 from k8s_migrate.formats.toml_sections import EditLog, Uncut, edited_text
 from k8s_migrate.hub import flatten
 

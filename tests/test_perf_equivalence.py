@@ -188,7 +188,8 @@ def leaf_facts(keys):
 
 
 def both_readings(text: str):
-    from k8s_migrate.formats.toml import TomlDocument, TomlValues, read_values
+    from k8s_migrate.formats.toml import TomlDocument, read_values
+    from k8s_migrate.formats.toml_lines import TomlValues
 
     slow = TomlDocument(decode(text.encode(), "t.toml"), "t.toml")
     fast = read_values(decode(text.encode(), "t.toml"), "t.toml")
@@ -371,7 +372,7 @@ def test_an_item_the_rebase_made_cheap_survives_tomlkit_copying_it():
 def anchors_from_the_line_map(text):
     """The first key or table header below each comment block, looked up in the inverted line map (as
     formats.comments did)."""
-    from k8s_migrate.formats.toml import forget_scans, line_numbers, scan
+    from k8s_migrate.formats.toml_lines import forget_scans, line_numbers, scan
 
     forget_scans()
     inverse = {number: path for path, number in line_numbers(text).items()}
@@ -410,7 +411,7 @@ y = 1
 @pytest.mark.parametrize("text", [COMMENTED_TOML] + [
     p.read_text() for p in sorted((Path(__file__).parent / "golden").rglob("input.toml"))])
 def test_comment_anchors_are_the_line_maps(text):
-    from k8s_migrate.formats.toml import forget_scans, scan_facts
+    from k8s_migrate.formats.toml_lines import forget_scans, scan_facts
 
     assert scan_facts(text).anchors == anchors_from_the_line_map(text)
     forget_scans()
@@ -419,20 +420,21 @@ def test_comment_anchors_are_the_line_maps(text):
 @settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(toml_text())
 def test_comment_anchors_are_the_line_maps_on_any_toml(text):
-    from k8s_migrate.formats.toml import forget_scans, scan_facts
+    from k8s_migrate.formats.toml_lines import forget_scans, scan_facts
 
     assert scan_facts(text).anchors == anchors_from_the_line_map(text)
     forget_scans()
 
 
 def test_the_rebase_lets_the_input_line_map_go_and_finds_lines_again():
-    from k8s_migrate.formats import toml as ft
+    from k8s_migrate.formats import toml_lines
+    from k8s_migrate.formats.toml import read_values
 
     text = "# head\n[server]\n# above\nhostname = 'a'\noffset = 1\n"
-    keys = ft.read_values(decode(text.encode(), "t"), "t").leaves()
-    assert [k.line for k in keys] == [4, 5] and text not in ft._LINES
-    assert ft.line_numbers(text)[("server", "offset")] == 5
-    ft.forget_scans()
+    keys = read_values(decode(text.encode(), "t"), "t").leaves()
+    assert [k.line for k in keys] == [4, 5] and text not in toml_lines._LINES
+    assert toml_lines.line_numbers(text)[("server", "offset")] == 5
+    toml_lines.forget_scans()
 
 
 @settings(max_examples=examples(200), deadline=None)

@@ -7,6 +7,8 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
 from k8s_migrate.charts.render import (
@@ -229,3 +231,40 @@ def test_reading_values_leaves_no_loader_behind_with_the_collector_paused() -> N
         assert loaders() == before
     finally:
         gc.enable()
+
+
+def _coalesce_copying_each_level(defaults: dict, overrides: dict, take) -> dict:
+    """The merge as it was written before it merged in place: each level copied again on the way down."""
+    import copy
+
+    merged = copy.deepcopy(defaults)
+    for key, value in overrides.items():
+        if value is None and key in merged:
+            del merged[key]
+        elif isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _coalesce_copying_each_level(merged[key], value, take)
+        else:
+            merged[key] = take(value)
+    return merged
+
+
+_VALUES_TREE = st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=3),
+                            lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from("abcd"), inner,
+                                                                                         max_size=4), max_leaves=20)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from("abcd"), _VALUES_TREE, max_size=4),
+       st.dictionaries(st.sampled_from("abcd"), _VALUES_TREE, max_size=4))
+def test_the_in_place_merge_is_helms_coalesce_as_before(defaults, overrides):
+    import copy
+
+    from k8s_migrate.charts.render import _coalesce, merge_values
+
+    kept_defaults, kept_overrides = copy.deepcopy(defaults), copy.deepcopy(overrides)
+    expected = _coalesce_copying_each_level(defaults, overrides, copy.deepcopy)
+    merged = merge_values(defaults, overrides)
+    assert merged == expected and list(merged) == list(expected)
+    assert repr(merged) == repr(expected)  # the order of every nested map too
+    assert repr(_coalesce(defaults, copy.deepcopy(overrides), lambda fresh: fresh)) == repr(expected)
+    assert defaults == kept_defaults and overrides == kept_overrides

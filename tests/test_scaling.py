@@ -18,7 +18,8 @@ from tomlkit.items import Array
 from k8s_migrate import catalog as catalog_module
 from k8s_migrate.catalog import load_catalog
 from k8s_migrate.formats.text import decode
-from k8s_migrate.formats.toml import TomlDocument, _bracket_delta, _item
+from k8s_migrate.formats.toml import TomlDocument, _item
+from k8s_migrate.formats.toml_lines import _bracket_delta
 from k8s_migrate.report.masking import mask_config_line
 
 REPO = Path(__file__).resolve().parent.parent

@@ -6,7 +6,6 @@ a chart directory given by path (a fork too) is analysed on the fly.
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 from dataclasses import dataclass, field
@@ -67,6 +66,8 @@ _LINK_FIELD_ORDER = tuple(ChartLink.__dataclass_fields__)
 
 @dataclass
 class ChartMap:
+    """A chart's map: its instances, and the links between its values paths and the deployment.toml keys."""
+
     id: str
     name: str | None
     version: str | None
@@ -327,6 +328,8 @@ def load_chart_map(chart: str | Path) -> ChartMap:
         return ChartMap.from_dict(derive_chart(path, source={"path": str(path)}))
     chart_id = resolve_id(text)
     if chart_id is None:
+        import difflib
+
         close = difflib.get_close_matches(text, list(builtin_ids()), n=3, cutoff=0.5)
         hint = f"; did you mean {', '.join(close)}?" if close else ""
         raise UnknownChartError(f"unknown chart {text!r} (not a built-in id or a chart directory){hint}")

@@ -39,6 +39,8 @@ ABSENT = object()
 
 @dataclass
 class RuleContext:
+    """What a chart-level rule reads: the values document, the report, both maps, the old effective values."""
+
     doc: Any  # ValuesDocument
     report: Report
     src_map: ChartMap

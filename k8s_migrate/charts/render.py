@@ -237,12 +237,17 @@ def merge_values(defaults: dict, overrides: dict) -> dict:
 def _coalesce(defaults: dict, overrides: dict, take: Callable[[Any], Any]) -> dict:
     """merge_values with ``take`` applied to each override value it uses (a copy, or the value itself when
     the overrides are the caller's fresh copy)."""
-    merged = _copied(defaults)
+    return _coalesce_into(_copied(defaults), overrides, take)
+
+
+def _coalesce_into(merged: dict, overrides: dict, take: Callable[[Any], Any]) -> dict:
+    """_coalesce on ``merged``, a copy of the defaults of its own: its maps are merged into in place (copying each
+    again on the way down cost a render's values a copy per level)."""
     for key, value in overrides.items():
         if value is None and key in merged:
             del merged[key]
         elif isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _coalesce(merged[key], value, take)
+            _coalesce_into(merged[key], value, take)
         else:
             merged[key] = take(value)
     return merged

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from ..hub import KeyPath
-from .toml import line_numbers, scan, scan_facts
+from .toml_lines import line_numbers, scan, scan_facts
 
 
 @dataclass

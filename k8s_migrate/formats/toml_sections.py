@@ -17,7 +17,8 @@ from typing import Any
 
 from ..hub import KeyPath, KeyPathError, parse_key
 from .text import SourceText
-from .toml import TomlDocument, added_key_line, header_table, parse_reopened_linearly, scan
+from .toml import TomlDocument, added_key_line, parse_reopened_linearly
+from .toml_lines import header_table, scan
 
 _EDIT = tuple[str, KeyPath, Any]  # ("set", path, value) | ("delete", path, None) | ("rename", old, new)
 _OTHER_LINE_BREAKS = re.compile("[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")  # str.splitlines breaks there too
@@ -60,6 +61,8 @@ class Uncut(Exception):
 
 @dataclass
 class Section:
+    """One table of the file: its header line and the body up to the next header."""
+
     path: KeyPath  # the table the header opens (with item indices), () before the first header
     header: str  # the header line ('' before the first)
     body: str  # the lines up to the next header

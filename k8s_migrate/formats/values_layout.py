@@ -50,6 +50,8 @@ class Block:
 
 @dataclass
 class Layout:
+    """A plain-layout file's data, its lines, and where each map's keys and each list's items stand."""
+
     data: dict
     lines: list[str]
     blocks: dict[int, Block]  # id of a map of ``data`` -> where its keys stand

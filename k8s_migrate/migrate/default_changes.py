@@ -234,6 +234,8 @@ def migrated(rendered: dict[str, Rendered], from_version: str, to_version: str) 
 
 @dataclass
 class DefaultChange:
+    """One key the new chart renders otherwise, and the instances where it does."""
+
     key: str
     old: Any
     new: Any

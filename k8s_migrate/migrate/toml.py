@@ -27,8 +27,7 @@ from ..data import load_json
 from ..errors import UsageError
 from ..formats.comments import carry_comments
 from ..formats.text import SourceText, decode
-from ..formats.toml import TomlDocument, TomlValues, forget_scans, read_values, release_reading
-from ..formats.toml_sections import EditLog, edited_text
+from ..formats.toml_lines import TomlValues, forget_scans, release_reading
 from ..hub import HubKey, KeyPath, flatten, format_key, nest, parse_key, strip_indices
 from ..profiles import detect as detect_profile
 from ..profiles import implied_by_role, stock_name, user_role
@@ -40,6 +39,10 @@ from ..rules.apply import Context, HubState, Track, run
 from ..rules.entries import Verdict, add_findings, entry_for, unknown_or_ruled
 from ..rules.load import rule_chain
 from ..rules.values import same_value
+
+TYPE_CHECKING = False  # the document (tomlkit) is imported where one is parsed or written
+if TYPE_CHECKING:
+    from ..formats.toml import TomlDocument
 
 
 @dataclass
@@ -114,6 +117,8 @@ def through_the_rules(user: TomlValues | TomlDocument, data: dict[str, Any], nam
 
 @collector_paused
 def migrate_toml(data: bytes, name: str, options: Options) -> Result:
+    from ..formats.toml import read_values
+
     old_cat, new_cat = versions(options)
     source = decode(data, name)
     user = read_values(source, name)
@@ -173,6 +178,9 @@ def edit_by_tracks(user: Editable, state: HubState) -> None:
 def edit_toml(user: TomlValues | TomlDocument, state: HubState, report: Report, new_cat: Catalog) -> str:
     """The user's file with the rules' edits made by tomlkit (formats.toml_sections: only on the tables they
     reach), and the comments of moved keys carried. The entries are made once the document is gone."""
+    from ..formats.toml import TomlDocument
+    from ..formats.toml_sections import EditLog, edited_text
+
     edits = EditLog()
     edit_by_tracks(edits, state)
     output, edited = edited_text(user.source, user.name, edits, user if isinstance(user, TomlDocument) else None)
@@ -239,6 +247,8 @@ def old_items(data: dict[str, Any], item: KeyPath) -> list[KeyPath]:
 
 # ---- rebase mode: the new stock file with the customisations carried over -------------------
 def new_baseline(new_cat: Catalog, options: Options) -> tuple[Baseline, TomlDocument]:
+    from ..formats.toml import TomlDocument
+
     if options.onto is not None:
         onto_name = options.onto_name or "--onto"
         doc = TomlDocument(decode(options.onto, onto_name), onto_name)
@@ -258,6 +268,7 @@ def stock_for(catalog: Catalog, profile: str | None) -> dict[str, Any]:
 def baseline_document(version: str, profile_stock: str | None) -> TomlDocument:
     """A fresh, editable copy of the built-in baseline document (unpickling beats parsing it again)."""
     from ..datacache import loads
+    from ..formats.toml import TomlDocument
 
     source, blob = _parsed_baseline(version, profile_stock)
     return TomlDocument.from_parsed(source, f"{version} stock", loads(blob))
@@ -268,6 +279,7 @@ def _parsed_baseline(version: str, profile_stock: str | None) -> tuple[SourceTex
     """The baseline's text and its parse, pickled; kept between runs (datacache) with the data it comes from."""
     from ..catalog import CODE
     from ..datacache import dumps, kept
+    from ..formats.toml import TomlDocument
 
     def parse() -> tuple[SourceText, bytes]:
         source = decode(stock_text_for(version, profile_stock).encode(), "stock")
@@ -277,7 +289,8 @@ def _parsed_baseline(version: str, profile_stock: str | None) -> tuple[SourceTex
 
     stock = "".join(c if c.isalnum() or c in "-_." else "_" for c in profile_stock or "all-in-one")
     name = f"baseline-{version}-{stock}-tomlkit-{tomlkit.__version__}"
-    code = (*CODE, __name__, "k8s_migrate.formats.toml", "k8s_migrate.formats.text", "k8s_migrate.profiles")
+    code = (*CODE, __name__, "k8s_migrate.formats.toml", "k8s_migrate.formats.toml_lines", "k8s_migrate.formats.text",
+            "k8s_migrate.profiles")
     return kept(name, [f"catalog/{version}.json", STOCK_TEXTS], code, parse)
 
 

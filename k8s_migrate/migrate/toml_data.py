@@ -1,6 +1,6 @@
 """Edit mode's migration of a deployment.toml as data: what the values proof needs of it (verify.compare_instance).
 
-The file is read with tomllib (formats.toml.read_values, as rebase reads it), goes through the same rules, and each
+The file is read with tomllib (formats.toml_lines.read_plain, as rebase reads it), goes through the same rules, and each
 track is applied to the plain values as edit mode applies it to the round-trip document (migrate.toml.apply_tracks):
 the data is what tomllib reads from edit mode's output, and the report is edit mode's, entry for entry. No document
 is parsed or written; tests/test_toml_data.py holds the two to each other.
@@ -13,7 +13,7 @@ from typing import Any
 
 from ..errors import UsageError
 from ..formats.text import decode
-from ..formats.toml import forget_scans, read_values
+from ..formats.toml_lines import forget_scans, read_plain
 from ..hub import KeyPath, format_key
 from ..profiles import user_role
 from ..proof import ProofError, prove_data
@@ -34,7 +34,7 @@ class DataResult:
 def migrate_toml_data(text: str, name: str, options: Options) -> DataResult:
     old_cat, new_cat = versions(options)
     source = decode(text.encode("utf-8"), name)
-    user = read_values(source, name, own=True)
+    user = read_plain(source, name, own=True) or _document(source, name)
     data = user.data()
     role = user_role(data)  # the input's, before the edits below change data in place
     ruled = through_the_rules(user, data, name, old_cat, new_cat, options)
@@ -58,6 +58,13 @@ def migrate_toml_data(text: str, name: str, options: Options) -> DataResult:
     if problems:
         raise ProofError(problems, name, report)
     return DataResult(data, report)
+
+
+def _document(source: Any, name: str) -> Any:
+    """The round-trip document, for a file with a value tomllib does not keep (as formats.toml.read_values)."""
+    from ..formats.toml import TomlDocument
+
+    return TomlDocument(source, name)
 
 
 class PlainDocument:
