@@ -275,14 +275,14 @@ def outline(text: str, log: EditLog) -> tuple[str, str, list[str], EditLog, bool
     return "".join(pieces), mark, kept, log, bool(added)
 
 
-def plain_heads(cut: list[Section], index: SectionIndex) -> set[str]:
+def plain_heads(cut: list[Section], index: SectionIndex) -> set[Any]:
     """The top-level tables whose sections tomlkit keeps as written, whatever is edited elsewhere: each a table of
     its own (``[t.a]``: no array of tables, no header below another), none begun by a key before the first header
     (tomlkit merges the parts of an array of tables and of a table reopened below its sub-tables)."""
     if cut[0].keys is None:
         return set()
-    heads: set[str] = set()
-    mixed: set[str] = set(cut[0].keys)
+    heads: set[Any] = set()
+    mixed: set[Any] = set(cut[0].keys)
     for section in cut[1:]:
         head = section.path[0]
         if section.path in index.below or section.header.lstrip().startswith("[["):

@@ -27,7 +27,7 @@ from ..data import load_json
 from ..errors import UsageError
 from ..formats.comments import carry_comments
 from ..formats.text import SourceText, decode
-from ..formats.toml import TomlDocument, TomlValues, forget_scans, read_values, release_reading
+from ..formats.toml import TextTablesMissed, TomlDocument, TomlValues, forget_scans, read_values, release_reading
 from ..formats.toml_sections import EditLog, edited_text
 from ..hub import HubKey, KeyPath, flatten, format_key, nest, parse_key, strip_indices
 from ..profiles import detect as detect_profile
@@ -321,7 +321,18 @@ def rebase_toml(user: TomlValues | TomlDocument, state: HubState, report: Report
 
 def rebased_document(user: TomlValues | TomlDocument, state: HubState, report: Report, old_cat: Catalog,
                      new_cat: Catalog, options: Options, ctx: Context) -> tuple[str, dict[KeyPath, KeyPath]]:
-    """The new baseline with the user's keys carried over, written out, and where each input key landed."""
+    """The new baseline with the user's keys carried over, written out, and where each input key landed. The
+    user's new tables are kept as text where they can be (TextTables); where not, the document is made again."""
+    entries = len(report.entries)
+    try:
+        return carried_over(user, state, report, old_cat, new_cat, options, ctx, as_text=True)
+    except TextTablesMissed:
+        del report.entries[entries:]
+        return carried_over(user, state, report, old_cat, new_cat, options, ctx, as_text=False)
+
+
+def carried_over(user: TomlValues | TomlDocument, state: HubState, report: Report, old_cat: Catalog,
+                 new_cat: Catalog, options: Options, ctx: Context, as_text: bool) -> tuple[str, dict[KeyPath, KeyPath]]:
     old = Baseline(old_cat, stock_for(old_cat, options.profile), f"{old_cat.version} stock file",
                    implied=implied_by_role(old_cat, options.role), implied_from=f"{options.role} role")
     new, out = new_baseline(new_cat, options)
@@ -333,6 +344,8 @@ def rebased_document(user: TomlValues | TomlDocument, state: HubState, report: R
     role = state.value_at(("server", "server_role"))
     implied = implied_by_role(new_cat, role if isinstance(role, str) else None)
     new = Baseline(new_cat, out.data(), new.label, implied=implied, implied_from=f"{role} role")
+    if as_text:
+        out.write_new_tables_as_text()
     old_to_new = ItemMatcher(old_carried, new.stock)
     item_index: dict[KeyPath, int] = {}  # the user's array items -> their index in the output
     appended: list[KeyPath] = []  # output items the carry-over added
