@@ -1085,3 +1085,26 @@ def test_a_run_of_new_tables_is_kept_as_text_and_what_it_does_not_cover_is_misse
         doc.delete(("apim", "s3", "k"))
     with pytest.raises(TextTablesMissed):
         doc.set(("apim", "s3", "deeper", "k"), 1)
+
+
+@pytest.mark.parametrize("text", ["[apim.s0]\nk = 0\n[transport.s0]\nk = 'v'\n", "[server]\nhostname = 'h'\nx.y = 1\n"])
+def test_an_output_that_is_the_input_is_proven_on_the_inputs_reading(monkeypatch, text):
+    import tomllib
+
+    from k8s_migrate import proof
+    from k8s_migrate.migrate import toml as migrate
+
+    seen = []
+    real = migrate.prove_data
+
+    def recorded(state, report, output, *rest):
+        problems = real(state, report, output, *rest)
+        seen.append((output, problems, proof.prove(state, report, text, *rest)))
+        return problems
+
+    monkeypatch.setattr(migrate, "prove_data", recorded)
+    result = migrate.migrate_toml(text.encode(), "t.toml", migrate.Options(from_version="4.5", to_version="4.6",
+                                                                          mode="edit"))
+    assert result.output == text and len(seen) == 1
+    reading, problems, general = seen[0]
+    assert reading == tomllib.loads(text) and problems == general

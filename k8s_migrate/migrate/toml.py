@@ -29,10 +29,11 @@ from ..formats.comments import carry_comments
 from ..formats.text import SourceText, decode
 from ..formats.toml import TextTablesMissed, TomlDocument, TomlValues, forget_scans, read_values, release_reading
 from ..formats.toml_sections import EditLog, edited_text
+from ..formats.toml_strict import strict_reading
 from ..hub import HubKey, KeyPath, flatten, format_key, nest, parse_key, strip_indices
 from ..profiles import detect as detect_profile
 from ..profiles import implied_by_role, stock_name, user_role
-from ..proof import ProofError, prove
+from ..proof import ProofError, prove, prove_data
 from ..report import Entry, Report
 from ..request import Request
 from ..rules.aliases import canonicalise
@@ -134,8 +135,12 @@ def migrate_toml(data: bytes, name: str, options: Options) -> Result:
     report.changed = output != source.original
     role, paths = user_role(input_data), [k.path for k in keys]
     del user, input_data, keys
-    release_reading()  # the input's values: the proof reads the output's, and a large file's weigh tens of MB
-    problems = prove(state, report, output, role, paths, old_cat, new_cat)
+    if output == source.text and not output.startswith("\ufeff"):  # the input as it was read: its values too
+        problems = prove_data(state, report, strict_reading(output), role, paths, old_cat, new_cat)
+        release_reading()
+    else:
+        release_reading()  # the input's values: the proof reads the output's, and a large file's weigh tens of MB
+        problems = prove(state, report, output, role, paths, old_cat, new_cat)
     if problems:
         raise ProofError(problems, name, report)
     return Result(output, report, source.original)
