@@ -1085,6 +1085,12 @@ def test_a_run_of_new_tables_is_kept_as_text_and_what_it_does_not_cover_is_misse
         doc.delete(("apim", "s3", "k"))
     with pytest.raises(TextTablesMissed):
         doc.set(("apim", "s3", "deeper", "k"), 1)
+    holding = TomlDocument(decode(b"[apim]\nx = 1\n", "t"), "t")
+    holding.write_new_tables_as_text({("apim", "s2")})
+    for i in range(4):
+        holding.set(("apim", f"s{i}", "k"), i)
+    holding.set(("apim", "s2", "deeper", "k"), 1)
+    assert holding.text_tables is not None and list(holding.text_tables.keys) == [("apim", "s1")]  # s3 begins a run
 
 
 @pytest.mark.parametrize("text", ["[apim.s0]\nk = 0\n[transport.s0]\nk = 'v'\n", "[server]\nhostname = 'h'\nx.y = 1\n"])

@@ -298,10 +298,11 @@ class TomlDocument:
         self._containers: dict[KeyPath, Any] = {}  # tables and items found by path, until something is removed
         self.text_tables: TextTables | None = None  # new tables written as text (a rebase's output, write_as_text)
 
-    def write_new_tables_as_text(self) -> None:
+    def write_new_tables_as_text(self, holding: set[KeyPath] | frozenset[KeyPath] = frozenset()) -> None:
         """From now on, a new table of keys that follows another new one in the same parent is kept as text (see
-        TextTables); an operation the text does not cover raises TextTablesMissed."""
-        self.text_tables = TextTables()
+        TextTables), unless it is one of ``holding`` (the tables something will be put below); an operation the
+        text does not cover raises TextTablesMissed."""
+        self.text_tables = TextTables(holding)
 
     def _shape_changed(self) -> None:
         self._containers.clear()
@@ -553,7 +554,8 @@ class TextTables:
     in after the run's first table when the document is written. Reading its keys works; any other use of it
     (replacing or deleting a key, a table below it, the table itself) raises TextTablesMissed."""
 
-    def __init__(self) -> None:
+    def __init__(self, holding: set[KeyPath] | frozenset[KeyPath] = frozenset()) -> None:
+        self.holding = holding  # tables that will hold more than keys: tomlkit tables
         self.keys: dict[KeyPath, dict[Any, tuple[Any, str]]] = {}  # table -> its keys: value, line
         self.open: dict[int, tuple[Container, _Run]] = {}  # id(parent's body) -> its latest run
         self.runs: list[_Run] = []  # the runs that keep tables as text
@@ -586,7 +588,8 @@ class TextTables:
             known[name] = (value, line)
             return True
         self.untouched(path)
-        if not table or lines_above or not isinstance(name, str) or not all(isinstance(s, str) for s in table):
+        if not table or lines_above or not isinstance(name, str) or not all(isinstance(s, str) for s in table) or \
+                table in self.holding:
             return None
         parent: Any = doc._container(table[:-1], create=False) if len(table) > 1 else doc.doc
         if parent is doc.doc:

@@ -350,7 +350,8 @@ def carried_over(user: TomlValues | TomlDocument, state: HubState, report: Repor
     implied = implied_by_role(new_cat, role if isinstance(role, str) else None)
     new = Baseline(new_cat, out.data(), new.label, implied=implied, implied_from=f"{role} role")
     if as_text:
-        out.write_new_tables_as_text()
+        out.write_new_tables_as_text({p[:n] for p in (*(t.path for t in state.tracks), *state.withheld)
+                                      for n in range(1, len(p) - 1)})
     old_to_new = ItemMatcher(old_carried, new.stock)
     item_index: dict[KeyPath, int] = {}  # the user's array items -> their index in the output
     appended: list[KeyPath] = []  # output items the carry-over added
