@@ -25,6 +25,16 @@ NAMES = ["k", "name", "gateway_type", "hostname", "type", "enable", "x", "new_on
 VALUES = ["v", 1, True, 2.5, ["a", "b"], "a \"q\"", {"t": 1}, [{"i": 1}], "", "x\ny"]
 
 
+def valid_toml(lines: list[str], draw) -> str:
+    """The lines as a document (with one of the endings a file has), when tomllib reads it."""
+    text = "\n".join(lines) + draw(st.sampled_from(["\n", "", "\n\n"]))
+    try:
+        tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, ValueError):
+        assume(False)
+    return text
+
+
 @st.composite
 def split_documents(draw) -> str:
     """Tables reopened after others, arrays of tables with sub-tables, blank and comment lines between them."""
@@ -37,12 +47,7 @@ def split_documents(draw) -> str:
         for _ in range(draw(st.integers(0, 4))):
             lines.append(draw(st.sampled_from([draw(assignment()), "", draw(comment),
                                                f"{draw(st.sampled_from(NAMES[:6]))} = 1"])))
-    text = "\n".join(lines) + draw(st.sampled_from(["\n", "", "\n\n"]))
-    try:
-        tomllib.loads(text)
-    except (tomllib.TOMLDecodeError, ValueError):
-        assume(False)
-    return text
+    return valid_toml(lines, draw)
 
 
 @st.composite
@@ -60,12 +65,7 @@ def many_small_tables(draw) -> str:
                                            f'[ {head} . "{name}" ]'])))
         lines += draw(st.lists(st.sampled_from(["k = 1", "n = 'v'", "", "# note", "d.e = 3", draw(assignment())]),
                                max_size=3))
-    text = "\n".join(lines) + draw(st.sampled_from(["\n", "", "\n\n"]))
-    try:
-        tomllib.loads(text)
-    except (tomllib.TOMLDecodeError, ValueError):
-        assume(False)
-    return text
+    return valid_toml(lines, draw)
 
 
 def tables_and_leaves(text: str) -> tuple[list[tuple], list[tuple]]:
