@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import tomllib
-import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -619,7 +618,7 @@ class TextTables:
 
     def written(self, doc: Any) -> str:
         """The document's text with each run's tables after its first one."""
-        mark = "k8s-migrate-tables-" + uuid.uuid4().hex
+        mark = f"k8s-migrate-tables-{id(self):x}"  # a line no document holds: each must be found once
         for n, run in enumerate(self.runs):
             if any(_is_table_or_items(v) for _, v in run.first.value.body):
                 raise TextTablesMissed("a table below a run's first table")
