@@ -23,7 +23,7 @@ from .catalog import Catalog
 from .counting import counted
 from .data import load_json
 from .hub import HubKey, KeyPath, flatten, format_key, has_items, strip_indices
-from .profiles import implied_by_role, user_role
+from .profiles import implied_by_role, role_path
 from .report import Action, Entry, Report
 from .rules.apply import Context, HubState, Track, run
 from .rules.entries import Verdict, ruled_action, unknown_or_ruled
@@ -539,7 +539,8 @@ def introduced_by_new_stock(out: OutputDocument, written: set[KeyPath], customis
     entries = []
     back = {track.path: track.input_key.path for track in stock_through_rules(old, new.version, ctx)
             if track.live}
-    new_implied = implied_by_role(new.catalog, user_role(out.data()))
+    role = _plain(out.get(role_path()))  # as user_role(out.data()) reads it, without the whole document's values
+    new_implied = implied_by_role(new.catalog, role if isinstance(role, str) else None)
     for path, item in walk(out.doc):
         if path in written:
             continue

@@ -86,9 +86,13 @@ def implied_by_role(catalog: Catalog, role: str | None) -> dict[KeyPath, Any]:
     return {parse_key(key): value for key, value in implied.items()}
 
 
+def role_path() -> KeyPath:
+    return parse_key(profile_data()["detection"]["role_key"])
+
+
 def user_role(data: dict[str, Any]) -> str | None:
     value: Any = data
-    for seg in parse_key(profile_data()["detection"]["role_key"]):  # the one key, not the whole file flattened
+    for seg in role_path():  # the one key, not the whole file flattened
         value = value.get(seg) if isinstance(value, dict) else None
     return value if isinstance(value, str) else None
 

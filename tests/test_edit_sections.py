@@ -26,6 +26,16 @@ NAMES = ["k", "name", "gateway_type", "hostname", "type", "enable", "x", "new_on
 VALUES = ["v", 1, True, 2.5, ["a", "b"], "a \"q\"", {"t": 1}, [{"i": 1}], "", "x\ny"]
 
 
+def valid_toml(lines: list[str], draw) -> str:
+    """The lines as a document (with one of the endings a file has), when tomllib reads it."""
+    text = "\n".join(lines) + draw(st.sampled_from(["\n", "", "\n\n"]))
+    try:
+        tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, ValueError):
+        assume(False)
+    return text
+
+
 @st.composite
 def split_documents(draw) -> str:
     """Tables reopened after others, arrays of tables with sub-tables, blank and comment lines between them."""
@@ -38,12 +48,25 @@ def split_documents(draw) -> str:
         for _ in range(draw(st.integers(0, 4))):
             lines.append(draw(st.sampled_from([draw(assignment()), "", draw(comment),
                                                f"{draw(st.sampled_from(NAMES[:6]))} = 1"])))
-    text = "\n".join(lines) + draw(st.sampled_from(["\n", "", "\n\n"]))
-    try:
-        tomllib.loads(text)
-    except (tomllib.TOMLDecodeError, ValueError):
-        assume(False)
-    return text
+    return valid_toml(lines, draw)
+
+
+@st.composite
+def many_small_tables(draw) -> str:
+    """Small tables under a few top-level tables, interleaved (as Helm renders them), some of them nested, reopened
+    or arrays of tables: the runs of sections no edit reaches that the outline stands for by one line."""
+    lines = []
+    if draw(st.booleans()):
+        lines.append(draw(st.sampled_from(["k = 1", "t.z = 2", "# top", "apim.x = 'v'"])))
+    for _ in range(draw(st.integers(1, 12))):
+        head = draw(st.sampled_from(["t", "u", "apim", "transport"]))
+        name = draw(st.sampled_from(["s0", "s1", "s2", "s3", "s4", "s5", "s6", "x"]))
+        lines.append(draw(st.sampled_from([f"[{head}.{name}]", f"[{head}.{name}]", f"[{head}.{name}]",
+                                           f"[[{head}.{name}]]", f"[{head}]", f"[{head}.{name}.y]", f"[{head}]  # c",
+                                           f'[ {head} . "{name}" ]'])))
+        lines += draw(st.lists(st.sampled_from(["k = 1", "n = 'v'", "", "# note", "d.e = 3", draw(assignment())]),
+                               max_size=3))
+    return valid_toml(lines, draw)
 
 
 def tables_and_leaves(text: str) -> tuple[list[tuple], list[tuple]]:
@@ -105,6 +128,21 @@ def assert_same_as_the_whole_document(text: str, log: EditLog) -> None:
 @given(st.one_of(split_documents(), toml_text()), st.data())
 def test_the_sections_writer_gives_the_whole_documents_text(text, data):
     assert_same_as_the_whole_document(text, data.draw(edit_logs(text)))
+
+
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                             HealthCheck.filter_too_much])
+@given(many_small_tables(), st.data())
+def test_runs_of_sections_no_edit_reaches_give_the_whole_documents_text(text, data):
+    assert_same_as_the_whole_document(text, data.draw(edit_logs(text)))
+
+
+def test_a_run_of_small_tables_is_one_line_of_the_outline():
+    text = "".join(f"[apim.s{i}]\nk = {i}\n[transport.s{i}]\nk = {i}\n" for i in range(50)) + "[server]\nx = 1\n"
+    log = EditLog([("set", ("server", "y"), 2), ("set", ("server", "x"), 3)])
+    written, _, kept, _, _ = toml_sections.outline(text, log)
+    assert written.count("\n[") == 1 and len(kept) == 1 and "[server]\nx = 1\n" in written
+    assert edited_text(decode(text.encode(), "t"), "t", log)[0] == whole_document(text, log)[0]
 
 
 @pytest.mark.parametrize(("text", "edits"), [

@@ -10,7 +10,7 @@ from typing import Any, Callable, Iterator
 
 import tomlkit
 from tomlkit._utils import escape_string
-from tomlkit.container import Container, OutOfOrderTableProxy
+from tomlkit.container import Container, OutOfOrderTableProxy, ends_with_whitespace
 from tomlkit.exceptions import ParseError, TOMLKitError
 from tomlkit.items import (
     AoT,
@@ -231,6 +231,13 @@ class TomlDocument:
         self.doc = parse_toml(source, name) if doc is None else doc
         self.edited = False
         self._containers: dict[KeyPath, Any] = {}  # tables and items found by path, until something is removed
+        self.text_tables: TextTables | None = None  # new tables written as text (a rebase's output, write_as_text)
+
+    def write_new_tables_as_text(self, holding: set[KeyPath] | frozenset[KeyPath] = frozenset()) -> None:
+        """From now on, a new table of keys that follows another new one in the same parent is kept as text (see
+        TextTables), unless it is one of ``holding`` (the tables something will be put below); an operation the
+        text does not cover raises TextTablesMissed."""
+        self.text_tables = TextTables(holding)
 
     def _shape_changed(self) -> None:
         self._containers.clear()
@@ -260,9 +267,15 @@ class TomlDocument:
         _LAYOUTS.clear()  # the insertion caches hold tables: written out, the document may go
         _TABLE_FREE.clear()
         _forget_views()
+        if self.text_tables is not None and self.text_tables.runs:
+            return self.source.restore(self.text_tables.written(self.doc))
         return self.source.restore(tomlkit.dumps(self.doc))
 
     def get(self, path: KeyPath) -> Item | None:
+        if self.text_tables is not None:
+            found = self.text_tables.get(path)
+            if found is not _NO_SHORTCUT:
+                return found
         node: Any = self._containers.get(path[:-1])
         if node is not None:
             path = path[-1:]
@@ -285,10 +298,18 @@ class TomlDocument:
             header_above: list[str] | None = None) -> None:
         """Set a value; a new key gets ``above`` (comment lines) before it, and a new table the
         ``header_above`` lines before its header: the operator's comments come along."""
+        parent = None
+        if self.text_tables is not None:
+            parent = self.text_tables.take(self, path, value, comment, above or header_above)
+            if parent is True:
+                self.edited = True
+                return
         try:  # not a context manager: this runs for every key a rebase writes
             self._set(path, value, comment, above, header_above)
         except _SHAPE_ERRORS as exc:
             raise _shape_conflict(path, exc) from None
+        if parent is not None and self.text_tables is not None:
+            self.text_tables.started(parent, path[-2])
 
     def _set(self, path: KeyPath, value: Any, comment: str | None = None, above: list[str] | None = None,
              header_above: list[str] | None = None) -> None:
@@ -331,6 +352,8 @@ class TomlDocument:
         self.edited = True
 
     def delete(self, path: KeyPath) -> None:
+        if self.text_tables is not None:
+            self.text_tables.untouched(path)
         parent = self._container(path[:-1], create=False)
         if parent is None or _child(parent, path[-1]) is None:
             return
@@ -369,6 +392,8 @@ class TomlDocument:
 
     def append_item(self, aot_path: KeyPath, fields: dict[str, Any]) -> int:
         """Append a table to an array of tables (created when missing); returns its index."""
+        if self.text_tables is not None:
+            self.text_tables.untouched(aot_path)
         try:
             return self._append_item(aot_path, fields)
         except _SHAPE_ERRORS as exc:
@@ -444,6 +469,120 @@ class TomlDocument:
             path = path[:-1]
 
 
+class TextTablesMissed(Exception):
+    """An operation on a table kept as text that the text does not cover: redo the document without text tables."""
+
+
+@dataclass
+class _Run:
+    """New tables in one parent, one after the other: the first a tomlkit table, the others kept as text."""
+
+    first: Table
+    tables: list[KeyPath]
+
+
+class TextTables:
+    """A rebase writes each key of the user's own tables into the new stock document: a file of many small tables
+    made that many tomlkit tables (a few KB and tens of microseconds each). A new table of one-line keys that follows
+    another new table in the same parent (a run) is kept as its keys' lines instead, written as tomlkit writes
+    them (TomlDocument.set on a new table: tests/test_perf_equivalence.py holds the two to the same text), and put
+    in after the run's first table when the document is written. Reading its keys works; any other use of it
+    (replacing or deleting a key, a table below it, the table itself) raises TextTablesMissed."""
+
+    def __init__(self, holding: set[KeyPath] | frozenset[KeyPath] = frozenset()) -> None:
+        self.holding = holding  # tables that will hold more than keys: tomlkit tables
+        self.keys: dict[KeyPath, dict[Any, tuple[Any, str]]] = {}  # table -> its keys: value, line
+        self.open: dict[int, tuple[Container, _Run]] = {}  # id(parent's body) -> its latest run
+        self.runs: list[_Run] = []  # the runs that keep tables as text
+
+    def get(self, path: KeyPath) -> Any:
+        """A key of a table kept as text (None when it has none); _NO_SHORTCUT when the path is elsewhere."""
+        known = self.keys.get(path[:-1])
+        if known is not None:
+            found = known.get(path[-1])
+            return None if found is None else found[0]
+        self.untouched(path)
+        return _NO_SHORTCUT
+
+    def untouched(self, path: KeyPath) -> None:
+        """Raises when the path is a table kept as text or lies below one."""
+        for n in range(1, len(path) + 1):
+            if path[:n] in self.keys:
+                raise TextTablesMissed(format_key(path))
+
+    def take(self, doc: TomlDocument, path: KeyPath, value: Any, comment: str | None, lines_above: Any) -> Any:
+        """True: the key is kept as text. Else the body of the parent of the new table the general way is about to
+        make (None when it makes none): the table then starts a run (started)."""
+        table, name = path[:-1], path[-1]
+        known = self.keys.get(table)
+        if known is not None:
+            line = None if lines_above or name in known or not isinstance(name, str) else \
+                leaf_line(name, value, comment)
+            if line is None:
+                raise TextTablesMissed(format_key(path))
+            known[name] = (value, line)
+            return True
+        self.untouched(path)
+        if not table or lines_above or not isinstance(name, str) or not all(isinstance(s, str) for s in table) or \
+                table in self.holding:
+            return None
+        parent: Any = doc._container(table[:-1], create=False) if len(table) > 1 else doc.doc
+        if parent is doc.doc:
+            body = parent
+        elif _is_table(parent) and " " not in parent.trivia.indent:
+            body = parent.value
+        else:
+            return None
+        if _child(parent, table[-1]) is not None:
+            return None
+        line = leaf_line(name, value, comment)
+        held = self.open.get(id(body))
+        if line is None or held is None or held[0] is not body or not body._body or body._parsed or \
+                body._body[-1][1] is not held[1].first or ends_with_whitespace(held[1].first):
+            return body  # tomlkit writes its header after a blank line only after a table that ends in a key
+        run = held[1]
+        if not run.tables:
+            self.runs.append(run)
+        run.tables.append(table)
+        self.keys[table] = {name: (value, line)}
+        return True
+
+    def started(self, body: Container, name: Any) -> None:
+        made = body._body[-1][1] if body._body else None
+        if isinstance(made, Table) and body._body[-1][0] == name:
+            self.open[id(body)] = (body, _Run(made, []))
+
+    def written(self, doc: Any) -> str:
+        """The document's text with each run's tables after its first one."""
+        mark = f"k8s-migrate-tables-{id(self):x}"  # a line no document holds: each must be found once
+        for n, run in enumerate(self.runs):
+            if any(_is_table_or_items(v) for _, v in run.first.value.body):
+                raise TextTablesMissed("a table below a run's first table")
+            run.first.value._body.append((None, Comment(Trivia(comment_ws="", comment=f"#{mark} {n}", trail="\n"))))
+        text = tomlkit.dumps(doc)
+        pieces, done, found = [], 0, set()
+        for match in re.finditer(rf"(?m)^#{mark} (\d+)\n", text):
+            run = self.runs[int(match.group(1))]
+            start = text.rfind("\n[", 0, match.start()) + 1
+            header = text[start: text.find("\n", start)]
+            first = SingleKey(str(run.first.name)).as_string()
+            inner = header[1:-1]
+            if int(match.group(1)) in found or not header.endswith("]") or \
+                    not (inner == first or inner.endswith("." + first)):
+                raise TextTablesMissed("a run's first table is not where it was")
+            prefix = inner[: len(inner) - len(first)]
+            pieces.append(text[done: match.start()])
+            for table in run.tables:
+                pieces += (f"\n[{prefix}{SingleKey(str(table[-1])).as_string()}]\n",
+                           *(line for _, line in self.keys[table].values()))
+            done = match.end()
+            found.add(int(match.group(1)))
+        if len(found) != len(self.runs):
+            raise TextTablesMissed("a run's first table is gone")
+        pieces.append(text[done:])
+        return "".join(pieces)
+
+
 def read_values(source: SourceText, name: str, own: bool = False) -> TomlValues | TomlDocument:
     """The user's file for a rebase: its values and lines, or the round-trip document when a value holds what
     tomllib does not keep (the way a datetime's offset is written: tomlkit names it as written). ``own``: values
@@ -459,6 +598,20 @@ def _shape_conflict(path: KeyPath, exc: Exception) -> UsageError:
     """A key whose parent is a value here but a table there (or a table vs an array of tables) cannot be written."""
     return UsageError(f"cannot write {format_key(path)}: a parent key has another type here (value, table or "
                       f"array of tables) than the migration needs ({' '.join(str(exc).split())})")
+
+
+def leaf_line(name: str, value: Any, comment: str | None) -> str | None:
+    """The line TomlDocument.set writes for a key new to a new table; None when the value is written as a table."""
+    new = _item(value)
+    if not _is_plain_leaf(new):
+        return None
+    if comment:
+        _own_trivia(new)
+        new.comment(comment)
+    return _RENDER_LEAF(_new_key(name), new)
+
+
+_RENDER_LEAF = Container(True)._render_simple_item
 
 
 def added_key_line(name: str, value: Any) -> str | None:

@@ -242,26 +242,64 @@ def added_keys(cut: list[Section], index: SectionIndex, log: EditLog) -> tuple[d
 
 def outline(text: str, log: EditLog) -> tuple[str, str, list[str], EditLog, bool]:
     """The text with a comment line (``#MARK n``) for each body no edit needs tomlkit to read, those bodies (with
-    the keys new to them written in), the edits tomlkit makes, and whether any key was written in."""
+    the keys new to them written in), the edits tomlkit makes, and whether any key was written in. A run of
+    sections under top-level tables no edit names is one comment line: only its first header stays."""
     cut = sections(text)
     index = SectionIndex.of(cut)
+    edited_heads = {path[0] for path in log.paths() if path}
     added, log = added_keys(cut, index, log)
     keep = reached(index, log.paths())
+    plain = plain_heads(cut, index) - edited_heads
+    free = [i > 0 and section.path[0] in plain for i, section in enumerate(cut)]
     mark = _marker(text)
     pieces = []
     kept: list[str] = []  # the bodies stood for, in order
-    for i, section in enumerate(cut):
+    i = 0
+    while i < len(cut):
+        section = cut[i]
         pieces.append(section.header)
-        end = _stub_end(section.body)
+        run = i + 1  # the sections whose headers and bodies the comment line stands for too
+        while free[i] and run < len(cut) and free[run]:
+            run += 1
+        body, end = _run_body(cut, i, run)
+        if end < 0 and run > i + 1:  # the last one's last line has no line break: it is a run of its own
+            run -= 1
+            body, end = _run_body(cut, i, run)
         if i in keep or end < 0:
-            pieces.append(section.body)
+            pieces.append(body)
+            i = run
             continue
-        pieces += (f"#{mark} {len(kept)}\n", section.body[end:])
-        body = section.body[:end]
+        pieces += (f"#{mark} {len(kept)}\n", body[end:])
+        body = body[:end]
         if i in added:
             body = body[: section.after_last_key] + "".join(added[i]) + body[section.after_last_key:]
         kept.append(body)
+        i = run
     return "".join(pieces), mark, kept, log, bool(added)
+
+
+def plain_heads(cut: list[Section], index: SectionIndex) -> set[Any]:
+    """The top-level tables whose sections tomlkit keeps as written, whatever is edited elsewhere: each a table of
+    its own (``[t.a]``: no array of tables, no header below another), none begun by a key before the first header
+    (tomlkit merges the parts of an array of tables and of a table reopened below its sub-tables)."""
+    if cut[0].keys is None:
+        return set()
+    heads: set[Any] = set()
+    mixed: set[Any] = set(cut[0].keys)
+    for section in cut[1:]:
+        head = section.path[0]
+        if section.path in index.below or section.header.lstrip().startswith("[["):
+            mixed.add(head)
+        else:
+            heads.add(head)
+    return heads - mixed
+
+
+def _run_body(cut: list[Section], first: int, end: int) -> tuple[str, int]:
+    """The text of a section's body and the whole sections up to ``end``, and where its part a comment line can
+    stand for ends (_stub_end)."""
+    body = cut[first].body + "".join(s.header + s.body for s in cut[first + 1:end])
+    return body, _stub_end(body)
 
 
 def _edited_in_sections(source: SourceText, name: str, log: EditLog) -> tuple[str, bool]:

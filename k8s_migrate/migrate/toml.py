@@ -28,10 +28,11 @@ from ..errors import UsageError
 from ..formats.comments import carry_comments
 from ..formats.text import SourceText, decode
 from ..formats.toml_lines import TomlValues, forget_scans, release_reading
+from ..formats.toml_strict import strict_reading
 from ..hub import HubKey, KeyPath, flatten, format_key, nest, parse_key, strip_indices
 from ..profiles import detect as detect_profile
 from ..profiles import implied_by_role, stock_name, user_role
-from ..proof import ProofError, prove
+from ..proof import ProofError, prove, prove_data
 from ..report import Entry, Report
 from ..request import Request
 from ..rules.aliases import canonicalise
@@ -139,8 +140,12 @@ def migrate_toml(data: bytes, name: str, options: Options) -> Result:
     report.changed = output != source.original
     role, paths = user_role(input_data), [k.path for k in keys]
     del user, input_data, keys
-    release_reading()  # the input's values: the proof reads the output's, and a large file's weigh tens of MB
-    problems = prove(state, report, output, role, paths, old_cat, new_cat)
+    if output == source.text and not output.startswith("\ufeff"):  # the input as it was read: its values too
+        problems = prove_data(state, report, strict_reading(output), role, paths, old_cat, new_cat)
+        release_reading()
+    else:
+        release_reading()  # the input's values: the proof reads the output's, and a large file's weigh tens of MB
+        problems = prove(state, report, output, role, paths, old_cat, new_cat)
     if problems:
         raise ProofError(problems, name, report)
     return Result(output, report, source.original)
@@ -334,7 +339,20 @@ def rebase_toml(user: TomlValues | TomlDocument, state: HubState, report: Report
 
 def rebased_document(user: TomlValues | TomlDocument, state: HubState, report: Report, old_cat: Catalog,
                      new_cat: Catalog, options: Options, ctx: Context) -> tuple[str, dict[KeyPath, KeyPath]]:
-    """The new baseline with the user's keys carried over, written out, and where each input key landed."""
+    """The new baseline with the user's keys carried over, written out, and where each input key landed. The
+    user's new tables are kept as text where they can be (TextTables); where not, the document is made again."""
+    from ..formats.toml import TextTablesMissed
+
+    entries = len(report.entries)
+    try:
+        return carried_over(user, state, report, old_cat, new_cat, options, ctx, as_text=True)
+    except TextTablesMissed:
+        del report.entries[entries:]
+        return carried_over(user, state, report, old_cat, new_cat, options, ctx, as_text=False)
+
+
+def carried_over(user: TomlValues | TomlDocument, state: HubState, report: Report, old_cat: Catalog,
+                 new_cat: Catalog, options: Options, ctx: Context, as_text: bool) -> tuple[str, dict[KeyPath, KeyPath]]:
     old = Baseline(old_cat, stock_for(old_cat, options.profile), f"{old_cat.version} stock file",
                    implied=implied_by_role(old_cat, options.role), implied_from=f"{options.role} role")
     new, out = new_baseline(new_cat, options)
@@ -346,6 +364,9 @@ def rebased_document(user: TomlValues | TomlDocument, state: HubState, report: R
     role = state.value_at(("server", "server_role"))
     implied = implied_by_role(new_cat, role if isinstance(role, str) else None)
     new = Baseline(new_cat, out.data(), new.label, implied=implied, implied_from=f"{role} role")
+    if as_text:
+        out.write_new_tables_as_text({p[:n] for p in (*(t.path for t in state.tracks), *state.withheld)
+                                      for n in range(1, len(p) - 1)})
     old_to_new = ItemMatcher(old_carried, new.stock)
     item_index: dict[KeyPath, int] = {}  # the user's array items -> their index in the output
     appended: list[KeyPath] = []  # output items the carry-over added
