@@ -11,7 +11,7 @@ import stat
 import sys
 import time
 from contextlib import contextmanager, suppress
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from .errors import UsageError
 
@@ -302,6 +302,133 @@ def _save_backup(target: str, directory: str, locked: int, old: os.stat_result) 
                 return
             except FileExistsError:
                 continue
+
+
+class StagedWrites:
+    """New files for a batch's output tree, made durable together instead of one fsync each.
+
+    ``write`` puts each new file's bytes in a temp file beside it; ``commit`` flushes them all with one
+    ``syncfs`` per filesystem (an fsync of each file and folder where syncfs is missing), hard-links each
+    temp file to its name, which fails rather than replace a file that appeared meanwhile, and flushes
+    again for the new names. A name that is taken, a symlink, or anything but a plain new file goes
+    through ``write_atomic`` at once. Until ``commit`` no name exists, so a crash leaves only temp files,
+    which the next run names. Failures come back from ``commit`` as (path, message) pairs."""
+
+    def __init__(self) -> None:
+        self.pending: list[tuple[str, str, str]] = []  # (temp file, target, path as given)
+
+    def write(self, path: str, text: str) -> None:
+        target = _as_path_text(path)
+        if _lstat(target) is not None or not os.path.isdir(_parent(target)):
+            write_atomic(path, text)
+            return
+        _name_strays(target)
+        try:
+            fd, tmp = _new_temp(_parent(target), f".{os.path.basename(target)}.")
+        except OSError as exc:
+            raise UsageError(f"cannot write: {exc.strerror}", path) from None
+        _LIVE_TEMPS.add(tmp)
+        _install_signal_cleanup()
+        try:
+            os.fchmod(fd, 0o666 & ~_umask())
+            _write_all(fd, text.encode("utf-8"))
+        except OSError as exc:
+            _drop_temp(tmp)
+            raise UsageError(f"cannot write: {exc.strerror}", path) from None
+        finally:
+            os.close(fd)
+        self.pending.append((tmp, target, path))
+
+    def commit(self) -> list[tuple[str, str]]:
+        pending, self.pending = self.pending, []
+        failures: list[tuple[str, str]] = []
+        if not pending:
+            return failures
+        try:
+            _flush([tmp for tmp, _, _ in pending], [])
+            for tmp, target, path in pending:
+                try:
+                    os.link(tmp, target)
+                except OSError:  # taken meanwhile, or a filesystem without hard links: the one-file way
+                    try:
+                        write_atomic(path, _read_back(tmp))
+                    except UsageError as exc:
+                        failures.append((path, exc.message))
+            _flush([], sorted({_parent(target) for _, target, _ in pending}))
+        except OSError as exc:
+            failures.extend((path, f"cannot write: {exc.strerror}") for _, _, path in pending)
+        finally:
+            for tmp, _, _ in pending:
+                _drop_temp(tmp)
+        return failures
+
+    def discard(self) -> None:
+        pending, self.pending = self.pending, []
+        for tmp, _, _ in pending:
+            _drop_temp(tmp)
+
+
+def _flush(files: list[str], folders: list[str]) -> None:
+    """Make ``files`` and the entries of ``folders`` durable: one syncfs per filesystem, else an fsync each."""
+    syncfs = _syncfs()
+    if syncfs is None:
+        for path in files:
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        for folder in folders:
+            _fsync_dir(folder)
+        return
+    devices: set[int] = set()
+    for place in sorted({_parent(path) for path in files} | set(folders)):
+        fd = os.open(place, os.O_RDONLY)
+        try:
+            device = os.fstat(fd).st_dev
+            if device not in devices:
+                devices.add(device)
+                syncfs(fd)
+        finally:
+            os.close(fd)
+
+
+_SYNCFS: list[Any] = []
+
+
+def _syncfs() -> Callable[[int], None] | None:
+    """libc's syncfs(2) through ctypes (loaded on a batch's first commit, never for one file), or None."""
+    if not _SYNCFS:
+        _SYNCFS.append(_load_syncfs() if sys.platform.startswith("linux") else None)
+    return _SYNCFS[0]
+
+
+def _load_syncfs() -> Callable[[int], None] | None:
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+    except (ImportError, OSError):  # pragma: no cover - no ctypes, or no C library to load
+        return None
+    if not hasattr(libc, "syncfs"):  # pragma: no cover - a C library older than glibc 2.14
+        return None
+
+    def syncfs(fd: int) -> None:
+        if libc.syncfs(fd) != 0:
+            code = ctypes.get_errno() or errno.EIO
+            raise OSError(code, os.strerror(code))
+
+    return syncfs
+
+
+def _read_back(tmp: str) -> str:
+    with open(tmp, encoding="utf-8", newline="") as fh:
+        return fh.read()
+
+
+def _drop_temp(tmp: str) -> None:
+    _remove_quietly(tmp)
+    _LIVE_TEMPS.discard(tmp)
 
 
 _LIVE_TEMPS: set[str] = set()

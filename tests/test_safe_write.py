@@ -436,3 +436,141 @@ def test_a_full_disk_while_backing_up_leaves_the_file_and_the_old_backup_alone(t
         output.write_atomic(str(target), "new\n", backup=True)
     assert target.read_bytes() == OLD and old_backup.read_bytes() == b"x" * 20000
     assert sorted(p.name for p in tmp_path.iterdir()) == ["deployment.toml", "deployment.toml.bak"]
+
+
+def staged_fleet(root: Path, count: int) -> Path:
+    fleet = root / "fleet"
+    for i in range(count):
+        (fleet / f"node-{i}").mkdir(parents=True)
+        toml_file(fleet / f"node-{i}")
+    return fleet
+
+
+def test_staged_writes_show_no_name_before_commit_and_whole_files_after(tmp_path):
+    old_umask = os.umask(0o027)
+    try:
+        writes = output.StagedWrites()
+        for name in ("a.toml", "b.toml"):
+            writes.write(str(tmp_path / name), f"{name} = 1\n")
+        assert sorted(p.name for p in tmp_path.iterdir() if not p.name.endswith(output.TEMP_SUFFIX)) == []
+        assert writes.commit() == []
+    finally:
+        os.umask(old_umask)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.toml", "b.toml"], "no temp file left"
+    assert (tmp_path / "b.toml").read_text() == "b.toml = 1\n"
+    assert stat.S_IMODE((tmp_path / "a.toml").stat().st_mode) == 0o640, "the umask's mode, as a new file gets"
+
+
+def test_staged_writes_make_data_durable_before_the_names_then_the_names(tmp_path, monkeypatch):
+    calls = []
+    monkeypatch.setattr(output, "_flush", lambda files, folders: calls.append(
+        ("flush", sorted(Path(f).name.endswith(output.TEMP_SUFFIX) for f in files), sorted(folders))))
+    real_link = os.link
+    monkeypatch.setattr(output.os, "link", lambda src, dst: (calls.append(("link", Path(dst).name)),
+                                                             real_link(src, dst))[1])
+    writes = output.StagedWrites()
+    writes.write(str(tmp_path / "a.toml"), "a = 1\n")
+    writes.write(str(tmp_path / "b.toml"), "b = 1\n")
+    assert writes.commit() == []
+    assert calls == [("flush", [True, True], []), ("link", "a.toml"), ("link", "b.toml"),
+                     ("flush", [], [str(tmp_path)])]
+
+
+def test_staged_writes_replace_a_name_taken_meanwhile_atomically_and_an_existing_one_at_once(tmp_path):
+    existing = tmp_path / "existing.toml"
+    existing.write_text("old\n")
+    existing.chmod(0o600)
+    writes = output.StagedWrites()
+    writes.write(str(existing), "new\n")
+    assert existing.read_text() == "new\n" and stat.S_IMODE(existing.stat().st_mode) == 0o600, "replaced at once"
+    writes.write(str(tmp_path / "late.toml"), "ours\n")
+    (tmp_path / "late.toml").write_text("someone else's\n")
+    assert writes.commit() == []
+    assert (tmp_path / "late.toml").read_text() == "ours\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["existing.toml", "late.toml"]
+
+
+def test_staged_writes_never_write_through_a_symlink_that_leaves_the_folder(tmp_path):
+    outside = tmp_path / "outside.toml"
+    folder = tmp_path / "out"
+    folder.mkdir()
+    (folder / "link.toml").symlink_to(outside)
+    with pytest.raises(UsageError, match="symlink"):
+        output.StagedWrites().write(str(folder / "link.toml"), "x\n")
+    assert not outside.exists()
+
+
+def test_a_failed_flush_fails_every_staged_file_and_leaves_no_name_and_no_temp(tmp_path, monkeypatch):
+    import errno
+
+    def no_space(files, folders):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(output, "_flush", no_space)
+    writes = output.StagedWrites()
+    writes.write(str(tmp_path / "a.toml"), "a = 1\n")
+    failures = writes.commit()
+    assert failures == [(str(tmp_path / "a.toml"), f"cannot write: {os.strerror(errno.ENOSPC)}")]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_without_syncfs_each_file_and_folder_is_fsynced(tmp_path, monkeypatch):
+    monkeypatch.setattr(output, "_SYNCFS", [None])
+    synced = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(output.os, "fsync", lambda fd: (synced.append(os.readlink(f"/proc/self/fd/{fd}")),
+                                                         real_fsync(fd))[1])
+    writes = output.StagedWrites()
+    writes.write(str(tmp_path / "a.toml"), "a = 1\n")
+    writes.write(str(tmp_path / "b.toml"), "b = 1\n")
+    assert writes.commit() == []
+    assert len([p for p in synced if p.endswith(output.TEMP_SUFFIX)]) == 2 and synced.count(str(tmp_path)) == 1
+
+
+def test_syncfs_is_loaded_only_by_a_batch_that_writes(tmp_path):
+    probe = ("import sys; from k8s_migrate.cli import run_app; sys.argv = ['k8s-migrate', *sys.argv[1:]]\n"
+             "try: run_app()\nexcept SystemExit: pass\nprint('ctypes' in sys.modules)")
+    source = toml_file(tmp_path)
+    one = subprocess.run([sys.executable, "-c", probe, "toml", str(source), *ARGS, "-o", str(tmp_path / "o.toml")],
+                         capture_output=True, text=True, cwd=REPO)
+    assert one.stdout.strip().splitlines()[-1] == "False", one.stderr
+
+
+def test_batch_output_tree_is_flushed_per_chunk_not_per_file(tmp_path, monkeypatch):
+    fleet = staged_fleet(tmp_path, 16)
+    fsyncs, flushes = [], []
+    real_fsync, real_flush = os.fsync, output._flush
+    monkeypatch.setattr(output.os, "fsync", lambda fd: (fsyncs.append(fd), real_fsync(fd))[1])
+    monkeypatch.setattr(output, "_flush", lambda files, folders: (flushes.append(len(files)),
+                                                                  real_flush(files, folders))[1])
+    result = cli("batch", str(fleet), "--from", "4.3", "--to", "4.6", "-o", str(tmp_path / "out"), "--workers", "1",
+                 "-q")
+    assert result.code == 0, result.err
+    written = sorted((tmp_path / "out").rglob("*.toml"))
+    assert len(written) == 16 and all(p.read_bytes() != OLD for p in written)
+    assert not list((tmp_path / "out").rglob(f"*{output.TEMP_SUFFIX}"))
+    assert len(fsyncs) < 16 and 2 <= len(flushes) <= 8, (len(fsyncs), flushes)
+
+
+def test_a_batch_file_whose_commit_fails_is_reported_failed_and_not_written(tmp_path, monkeypatch):
+    import errno
+
+    fleet = staged_fleet(tmp_path, 3)
+    real_link = os.link
+
+    def link(src, dst):
+        if "node-1" in str(dst):
+            raise OSError(errno.EPERM, os.strerror(errno.EPERM))
+        return real_link(src, dst)
+
+    def refuse(path, *args, **kwargs):
+        raise UsageError("cannot write: no space left on device", path)
+
+    monkeypatch.setattr(output.os, "link", link)
+    monkeypatch.setattr(output, "write_atomic", refuse)
+    result = cli("batch", str(fleet), "--from", "4.3", "--to", "4.6", "-o", str(tmp_path / "out"), "--workers", "1",
+                 "-q")
+    assert result.code == 2
+    assert "node-1" in result.err + result.out and "no space left" in result.err + result.out
+    assert sorted(p.parent.name for p in (tmp_path / "out").rglob("*.toml")) == ["node-0", "node-2"]
+    assert not list((tmp_path / "out").rglob(f"*{output.TEMP_SUFFIX}"))

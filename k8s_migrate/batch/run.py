@@ -70,14 +70,15 @@ def migrate_jobs(jobs: list[Job], target: Target, workers: int, progress: Progre
     """Every job's result, in job order; ``finished`` is called with each, in that order, as soon as it and
     all before it are done."""
     if workers <= 1 or len(jobs) <= 1:
-        results = []
+        results: list[JobResult] = []
         try:
-            for job in jobs:
-                results.extend(run_chunk([job], target))
-                finished(results[-1])
-                progress.advance(job.path)
-                if len(results) == 1:
-                    gc.freeze()  # the caches the first file filled: no collection needs to walk them again
+            for part in chunks(jobs, 1):
+                for result in run_chunk(part, target):
+                    results.append(result)
+                    finished(result)
+                    progress.advance(result.path)
+                if len(results) == len(part):
+                    gc.freeze()  # the caches the first chunk filled: no collection needs to walk them again
         except KeyboardInterrupt:
             raise Interrupted(results, jobs[len(results):]) from None
         finally:

@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from ..errors import ProofError, UsageError
 from ..report import Report
 from .discovery import Job
+
+if TYPE_CHECKING:
+    from ..output import StagedWrites
 
 
 @dataclass
@@ -76,8 +79,9 @@ HANDLERS: dict[str, Callable[[bytes, str, Job], Any]] = {
 }
 
 
-def run_job(job: Job, target: Target) -> JobResult:
-    """Never raises: a file that cannot be migrated comes back with ``error`` set."""
+def run_job(job: Job, target: Target, writes: StagedWrites | None = None) -> JobResult:
+    """Never raises: a file that cannot be migrated comes back with ``error`` set. With ``writes`` a new
+    output file is staged there, to be committed with the rest of its chunk."""
     if job.error:
         return failed(job, job.error)
     try:
@@ -91,7 +95,7 @@ def run_job(job: Job, target: Target) -> JobResult:
             job = replace(job, request=replace(job.request, from_version=version))
         result = HANDLERS[job.kind](data, job.path, job)
         result.report.notes[:0] = notes
-        written = write_job_output(job, target, result.output, result.output != result.original)
+        written = write_job_output(job, target, result.output, result.output != result.original, writes)
         from .consistency import facts_of
 
         facts = facts_of(result.report)
@@ -109,13 +113,17 @@ def run_job(job: Job, target: Target) -> JobResult:
         return failed(job, f"internal error: {type(exc).__name__}: {' '.join(str(exc).split())}")
 
 
-def write_job_output(job: Job, target: Target, output: str, changed: bool) -> str | None:
+def write_job_output(job: Job, target: Target, output: str, changed: bool,
+                     writes: StagedWrites | None = None) -> str | None:
     from ..output import write_atomic
 
     if target.out_dir:
         dest = Path(target.out_dir) / job.path
         dest.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(str(dest), output)
+        if writes is not None:
+            writes.write(str(dest), output)
+        else:
+            write_atomic(str(dest), output)
         return str(dest)
     if target.in_place and changed:
         dest = Path(target.root) / job.path
@@ -150,4 +158,18 @@ def failed(job: Job, message: str) -> JobResult:
 
 
 def run_chunk(jobs: list[Job], target: Target) -> list[JobResult]:
-    return [run_job(job, target) for job in jobs]
+    """The chunk's results; its new output files are made durable together, after the last is migrated."""
+    if not target.out_dir:
+        return [run_job(job, target) for job in jobs]
+    from ..output import StagedWrites
+
+    writes = StagedWrites()
+    try:
+        results = [run_job(job, target, writes) for job in jobs]
+        by_path = {result.written: i for i, result in enumerate(results) if result.written}
+        for path, message in writes.commit():
+            i = by_path[path]
+            results[i] = failed(jobs[i], message)
+        return results
+    finally:
+        writes.discard()
