@@ -128,3 +128,73 @@ def test_bad_arguments_are_usage_errors(tmp_path):
     assert cli("batch", tmp_path / "nope", "--to", "4.6").code == 2
     run = cli("batch", FLEET, "--to", "4.6", "-o", tmp_path, "--in-place")
     assert run.code == 2 and "either --in-place or -o" in run.err
+
+
+def generated_fleet(root: Path, count: int) -> Path:
+    templates = ["control-plane/deployment.toml", "gateway/deployment.toml", "k8s/gateway-conf.yaml"]
+    for i in range(count):
+        template = templates[i % len(templates)]
+        dest = root / f"node-{i:03d}" / Path(template).name
+        dest.parent.mkdir(parents=True)
+        dest.write_text((FLEET / template).read_text().replace(".apim.internal", f".node{i}.apim.internal"))
+    return root
+
+
+def test_two_workers_are_this_process_and_one_forked_both_going_through_the_fleet_in_order(tmp_path, monkeypatch):
+    import os
+
+    import k8s_migrate.batch.run as run
+
+    root = generated_fleet(tmp_path / "fleet", 40)
+    here, real_chunk = os.getpid(), run.run_chunk
+    ran_here: list[str] = []
+
+    def chunk(jobs, target):
+        if os.getpid() == here:
+            ran_here.extend(job.path for job in jobs)
+        return real_chunk(jobs, target)
+
+    monkeypatch.setattr(run, "run_chunk", chunk)
+    delivered: list[str] = []
+    jobs = discover(root, Request("4.2.0", "4.6.0"))
+    results = run.migrate_jobs(jobs, Target(str(root), out_dir=str(tmp_path / "two")), 2, Progress(len(jobs)),
+                               lambda result: delivered.append(result.path))
+    assert [r.path for r in results] == delivered == [job.path for job in jobs]
+    assert not any(r.error for r in results)
+    firsts = {"node-000/deployment.toml", "node-002/gateway-conf.yaml"}
+    assert firsts <= set(ran_here), "the first file of each kind and version pair warms the caches here, before the fork"
+    assert len(firsts) < len(ran_here) < len(jobs), "this process takes chunks beside the pool, not all of them"
+    one = run.migrate_jobs(jobs, Target(str(root), out_dir=str(tmp_path / "one")), 1, Progress(len(jobs)))
+    assert [r.report.to_dict() for r in one] == [r.report.to_dict() for r in results]
+    for job in jobs:
+        assert (tmp_path / "one" / job.path).read_bytes() == (tmp_path / "two" / job.path).read_bytes()
+
+
+def test_ctrl_c_while_this_process_migrates_beside_the_pool_accounts_for_every_file_once(tmp_path, monkeypatch):
+    import os
+
+    import pytest
+
+    import k8s_migrate.batch.run as run
+
+    root = generated_fleet(tmp_path / "fleet", 40)
+    here, real_chunk, calls = os.getpid(), run.run_chunk, []
+
+    def chunk(jobs, target):
+        if os.getpid() == here:
+            calls.append(jobs)
+            if len(calls) == 4:  # a toml and a ConfigMap to warm up, then this process's second chunk
+                raise KeyboardInterrupt
+        return real_chunk(jobs, target)
+
+    monkeypatch.setattr(run, "run_chunk", chunk)
+    jobs = discover(root, Request("4.2.0", "4.6.0"))
+    out = tmp_path / "out"
+    with pytest.raises(run.Interrupted) as stop:
+        run.migrate_jobs(jobs, Target(str(root), out_dir=str(out)), 2, Progress(len(jobs)))
+    done = [r.path for r in stop.value.results]
+    not_run = [job.path for job in stop.value.not_run]
+    assert sorted(done + not_run) == sorted(job.path for job in jobs) and not set(done) & set(not_run)
+    assert {job.path for job in calls[-1]} <= set(not_run), "the chunk cut short is not counted as done"
+    written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    assert written == sorted(r.path for r in stop.value.results if r.written), "only whole files, and all of them"

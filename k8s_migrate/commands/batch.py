@@ -49,7 +49,7 @@ def batch_command(
     output: Optional[str] = Option(None, "-o", "--output", help="Mirror the tree into this directory."),
     in_place: bool = Option(False, "--in-place", help="Rewrite the files where they are (atomically)."),
     backup: bool = Option(False, "--backup", help="With --in-place, keep each original as FILE.bak."),
-    workers: Optional[int] = Option(None, "--workers", help="Worker processes (default: one per CPU)."),
+    workers: Optional[int] = Option(None, "--workers", help="Migrating processes, this one too (default: 1 per CPU)."),
     manifest: Optional[str] = Option(
         None, "--manifest", help="YAML: files: [{glob, from, to, profile, kind, chart, to_chart}], known_hosts: [...]"
     ),

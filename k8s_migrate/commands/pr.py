@@ -43,7 +43,9 @@ def pr_command(
     push: bool = typer.Option(False, "--push", help="Push the branch to the remote with git."),
     remote: str = typer.Option("origin", "--remote", help="The remote --push and --open use."),
     open_pr: bool = typer.Option(False, "--open", help="Open the pull request with gh / glab (or print the command)."),
-    workers: Optional[int] = typer.Option(None, "--workers", help="Worker processes (default: one per CPU)."),
+    workers: Optional[int] = typer.Option(
+        None, "--workers", help="Migrating processes, this one too (default: 1 per CPU)."
+    ),
     show_secrets: bool = SHOW_SECRETS,
 ) -> None:
     """Migrate a GitOps repository on a branch: one commit with the migrated files, and a PR body."""
