@@ -143,27 +143,40 @@ def migrate_beside_a_pool(fleet: InOrder, workers: int) -> None:
     file of each kind and version pair, which fills every cache a migration uses (catalogs, rule chains,
     parsed baselines, chart maps) once, before the pool forks and shares them; then it takes the next chunk
     the pool has not started, as the pool does, so both go through the fleet in order."""
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from collections import deque
+    from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 
     firsts = first_of_each_kind(fleet.jobs)
     for i in sorted(firsts):
         fleet.run_here([i])
     settle()  # the caches these filled go to the workers
-    pool = ProcessPoolExecutor(max_workers=workers - 1, initializer=ignore_interrupts)
     parts = chunks([i for i in range(len(fleet.jobs)) if i not in firsts], workers)
+    if not parts:
+        return
+    pool = ProcessPoolExecutor(max_workers=workers - 1, initializer=ignore_interrupts)
     futures = {pool.submit(collected_chunk, [fleet.jobs[i] for i in part], fleet.target): part for part in parts}
     waiting = set(futures)
+    ready: deque[Future] = deque()  # filled by the pool's thread as chunks finish
+    for future in futures:
+        future.add_done_callback(ready.append)
+
+    def deliver_ready() -> None:
+        while ready:
+            future = ready.popleft()
+            if future in waiting and not future.cancelled():
+                waiting.discard(future)
+                fleet.deliver(futures[future], future.result())
+
     try:
-        for future in list(futures):
-            for ready in [f for f in waiting if f.done()]:
-                waiting.discard(ready)
-                fleet.deliver(futures[ready], ready.result())
+        for future in futures:
+            deliver_ready()
             if future.cancel():  # not started by the pool (one it started runs there, or already has)
                 waiting.discard(future)
                 fleet.run_here(futures[future])
         for future in as_completed(list(waiting)):
-            waiting.discard(future)
-            fleet.deliver(futures[future], future.result())
+            if future in waiting:
+                waiting.discard(future)
+                fleet.deliver(futures[future], future.result())
     except KeyboardInterrupt:
         pool.shutdown(wait=True, cancel_futures=True)  # running chunks finish: no file is left half-done
         for future in waiting:
