@@ -468,6 +468,8 @@ def _install_signal_cleanup() -> None:
     if _INSTALLED:
         return
     for sig in (signals.SIGTERM, signals.SIGINT, signals.SIGHUP):
+        if signals.getsignal(sig) == signals.SIG_IGN:  # nohup, a background job, a batch worker: it must not stop
+            continue
         with suppress(OSError, ValueError):  # ValueError: not the main thread, where handlers cannot be set
             _INSTALLED[sig] = signals.signal(sig, _on_signal)
 

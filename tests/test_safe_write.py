@@ -574,3 +574,21 @@ def test_a_batch_file_whose_commit_fails_is_reported_failed_and_not_written(tmp_
     assert "node-1" in result.err + result.out and "no space left" in result.err + result.out
     assert sorted(p.parent.name for p in (tmp_path / "out").rglob("*.toml")) == ["node-0", "node-2"]
     assert not list((tmp_path / "out").rglob(f"*{output.TEMP_SUFFIX}"))
+
+
+def test_a_run_that_ignores_sigint_keeps_ignoring_it_while_it_writes(tmp_path, monkeypatch):
+    """A background job of a script, nohup, or a batch worker starts with SIGINT ignored: Ctrl-C in the
+    terminal must neither stop it nor take away the temp file it is writing."""
+    monkeypatch.setattr(output, "_INSTALLED", {})
+    before = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        writes = output.StagedWrites()
+        writes.write(str(tmp_path / "a.toml"), "a = 1\n")
+        assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+        assert signal.getsignal(signal.SIGTERM) == output._on_signal, "SIGTERM still cleans up"
+        os.kill(os.getpid(), signal.SIGINT)
+        assert writes.commit() == [] and (tmp_path / "a.toml").read_text() == "a = 1\n"
+    finally:
+        for sig, handler in before.items():
+            signal.signal(sig, handler)
