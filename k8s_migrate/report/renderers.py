@@ -162,7 +162,7 @@ class EntrySpool:
 
     def blocks(self) -> Iterator[str]:
         self.file.seek(0)
-        while block := self.file.read(1 << 20):
+        while block := self.file.read(1 << 16):
             yield block
 
     def close(self) -> None:
