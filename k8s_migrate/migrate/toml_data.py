@@ -31,7 +31,10 @@ class DataResult:
 
 
 @collector_paused
-def migrate_toml_data(text: str, name: str, options: Options) -> DataResult:
+def migrate_toml_data(text: str, name: str, options: Options, unknown_keys: bool = True) -> DataResult:
+    """``unknown_keys=False``: a key no rule touched is not looked up in the new version's catalog, so its entry says
+    kept where edit mode's says unknown (with a did-you-mean): for a caller that reads only the entries rules made, as
+    verify does (the proof treats the two alike)."""
     old_cat, new_cat = versions(options)
     source = decode(text.encode("utf-8"), name)
     user = read_plain(source, name, own=True) or _document(source, name)
@@ -44,7 +47,7 @@ def migrate_toml_data(text: str, name: str, options: Options) -> DataResult:
     state.settle()  # the last lookup by path is done: the index goes before the entries are made
     edited = PlainDocument(data)
     try:
-        apply_tracks(edited, state, report, new_cat)
+        apply_tracks(edited, state, report, new_cat, unknown_keys)
     except UsageError as exc:
         exc.file = exc.file or name
         raise
