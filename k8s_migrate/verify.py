@@ -493,8 +493,8 @@ def compare_instance(result: Verification, rendered_src: str, rendered_dst: str,
                       mode="edit", profile=ctx.profile)
     toml_result = ctx.migrated.get(rendered_src)
     if toml_result is None:  # instances that render the same deployment.toml share one migration
-        # classify reads only the entries rules made: the keys no rule touched are not looked up as unknown
-        toml_result = ctx.migrated[rendered_src] = migrate_toml_data(rendered_src, name, options, unknown_keys=False)
+        # classify reads only the entries rules made (rule_finding)
+        toml_result = ctx.migrated[rendered_src] = migrate_toml_data(rendered_src, name, options, rules_only=True)
     t1 = toml_result.data
     t2, error = load_rendered_toml(rendered_dst, f"{ctx.dst_map.id}'s {new} from the migrated values")
     result.renders[new] = t2
