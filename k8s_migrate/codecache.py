@@ -147,15 +147,16 @@ def _install_patterns() -> None:
 
 
 def _compiled_at_import() -> bool:
-    """Is the re.compile (re.match, ...) this compile serves called from a module's body, or by ruamel's RegExp
-    on first use (a LazyEval of re.compile: its resolvers' patterns, each a literal of its source)? Frames: this
+    """Is the re.compile (re.match, ...) this compile serves called from a module's body, by ruamel's RegExp
+    on first use (a LazyEval of re.compile: its resolvers' patterns, each a literal of its source), or by
+    string.Template's __init_subclass__ when the string module makes Template (its own pattern)? Frames: this
     check, compile_pattern, re._compile, re.compile, its caller."""
     try:
         caller = sys._getframe(4)
     except ValueError:
         return False
-    return caller.f_code.co_name == "<module>" or (
-        caller.f_code.co_name == "lazy_self" and caller.f_globals.get("__name__") == "ruamel.yaml.util")
+    name, module = caller.f_code.co_name, caller.f_globals.get("__name__")
+    return name == "<module>" or (name, module) in (("lazy_self", "ruamel.yaml.util"), ("__init_subclass__", "string"))
 
 
 def key() -> str:

@@ -720,7 +720,10 @@ def is_full_chart(chart_dir: Path) -> bool:
     from k8s_migrate.charts.render import load_chart
 
     chart = load_chart(chart_dir)
-    return any(re.search(r"^kind:\s*(Deployment|StatefulSet)\b", chart.template_text(t), re.M) for t in chart.templates)
+    return any(_WORKLOAD_KIND.search(chart.template_text(t)) for t in chart.templates)
+
+
+_WORKLOAD_KIND = re.compile(r"^kind:\s*(Deployment|StatefulSet)\b", re.M)
 
 
 def render_objects(chart_dir: Path, values: dict,

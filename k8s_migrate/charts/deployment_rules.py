@@ -69,6 +69,9 @@ def _branch(chart_map: ChartMap) -> tuple[int, ...]:
     return tuple(int(p) for p in re.findall(r"\d+", branch))
 
 
+_DIGITS = re.compile(r"\d+")
+
+
 def applies(rule: dict[str, Any], src_map: ChartMap, dst_map: ChartMap) -> bool:
     src_name, dst_name = src_map.id.split("@")[0], dst_map.id.split("@")[0]
     if not any(fnmatch.fnmatchcase(src_name, p) for p in rule["from"]):
@@ -77,7 +80,7 @@ def applies(rule: dict[str, Any], src_map: ChartMap, dst_map: ChartMap) -> bool:
         return False
     crosses = rule.get("crosses")
     if crosses:
-        mark = tuple(int(p) for p in re.findall(r"\d+", crosses))
+        mark = tuple(int(p) for p in _DIGITS.findall(crosses))
         return _branch(src_map) < mark <= _branch(dst_map)
     return True
 

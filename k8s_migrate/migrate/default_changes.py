@@ -35,6 +35,7 @@ _RENDERED_LINKS = ("direct", "pattern", "list", "subtree")
 _SIBLING = re.compile(r"^\{\{-?\s*\$\w+\.\w+\s*-?\}\}$")  # {{ $env.servicePort }}: a field of the same list item
 _HOST = re.compile(r"(?<=://)[<>A-Za-z0-9_.-]+(?::(?:\d+|\$\{[\w.]+\}))?")  # a URL's host, and its port
 SERVICE = "<service>"
+_ITEM_INDEX = re.compile(r"\[(\d+)\]")  # an item's index, right after its list's key
 
 
 def without_service_hosts(value: Any, names: tuple[str, ...], old_side: bool = False) -> Any:
@@ -121,8 +122,8 @@ def render_model(chart_map: ChartMap, instance: str, values: dict[str, Any]) -> 
                 offer(toml_text, Rendered(value, values_text, link.line, link, certain, toml_path, values_path))
     for const in ranged:
         head, _, tail = const["toml"].partition("[]")
-        item = re.compile(re.escape(head) + r"\[(\d+)\]")
-        for n in sorted({int(m.group(1)) for m in map(item.match, out) if m}):
+        indices = (_ITEM_INDEX.match(key, len(head)) for key in out if key.startswith(head))
+        for n in sorted({int(m.group(1)) for m in indices if m}):
             offer(f"{head}[{n}]{tail}", Rendered(const["value"], None, const.get("line"), None, False))
     return out
 
