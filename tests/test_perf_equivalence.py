@@ -1116,3 +1116,23 @@ def test_an_output_that_is_the_input_is_proven_on_the_inputs_reading(monkeypatch
     assert result.output == text and len(seen) == 1
     reading, problems, general = seen[0]
     assert reading == tomllib.loads(text) and problems == general
+
+
+@given(st.text(alphabet="ab/-*?[]!", max_size=6), st.text(alphabet="ab/-*?[]!", max_size=6))
+@example("helm-apim/all-in-one", "helm-apim/*")
+@example("kubernetes-apim/am-pattern-1", "kubernetes-apim/am-pattern-1")
+def test_a_deployment_rules_chart_name_matches_as_fnmatch_matches(name, pattern):
+    import fnmatch
+
+    from k8s_migrate.charts.deployment_rules import _named
+
+    assert _named(name, pattern) == fnmatch.fnmatchcase(name, pattern)
+
+
+def test_the_render_cache_code_stamp_names_the_renderers_files():
+    from k8s_migrate.charts import render_cache
+
+    folder = Path(render_cache.__file__).resolve().parent
+    files = sorted([folder / "render.py", *(folder / "gotemplate").glob("*.py")])
+    expected = [f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in files]
+    assert render_cache.code_stamp().decode().split("\n")[2:] == expected
