@@ -1136,3 +1136,25 @@ def test_the_render_cache_code_stamp_names_the_renderers_files():
     files = sorted([folder / "render.py", *(folder / "gotemplate").glob("*.py")])
     expected = [f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in files]
     assert render_cache.code_stamp().decode().split("\n")[2:] == expected
+
+
+def test_a_charts_files_are_those_its_glob_lists(tmp_path, reference_dir):
+    from k8s_migrate.charts.render import _chart_files
+
+    def globbed(folder):
+        return [(p.relative_to(folder).as_posix(), p) for p in sorted(folder.rglob("*")) if p.is_file()]
+
+    made = tmp_path / "chart"
+    for name in ("Chart.yaml", ".hidden", "templates/a.yaml", "templates/_b.tpl", "templates/sub/c.yaml", "confs/x",
+                 "a-b/y", "a/z", "a.b"):
+        (made / name).parent.mkdir(parents=True, exist_ok=True)
+        (made / name).write_text(name)
+    (made / "outside").mkdir()
+    (made / "outside" / "f").write_text("f")
+    (made / "linked").symlink_to(made / "outside", target_is_directory=True)
+    (made / "file-link").symlink_to(made / "a.b")
+    (made / "broken").symlink_to(made / "nothing")
+    charts = [made] + [reference_dir / "helm-apim" / v / "all-in-one" for v in ("4.2.x", "4.6.x")]
+    for folder in charts:
+        if folder.is_dir():
+            assert _chart_files(str(folder)) == globbed(folder), folder

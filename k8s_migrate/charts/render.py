@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import copy
 import datetime
+import os
 import re
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
@@ -406,10 +407,7 @@ def _load_chart_cached(path_text: str, _mtime: int) -> Chart:
     path = Path(path_text)
     files: dict[str, Path] = {}
     templates: dict[str, Path] = {}
-    for item in sorted(path.rglob("*")):
-        if not item.is_file():
-            continue
-        relative = item.relative_to(path).as_posix()
+    for relative, item in _chart_files(path_text):
         if relative.startswith("templates/"):
             templates[relative] = item
         elif relative not in ("Chart.yaml", "values.yaml") and not relative.startswith("charts/"):
@@ -432,6 +430,20 @@ def _load_chart_cached(path_text: str, _mtime: int) -> Chart:
         except UnicodeDecodeError:
             continue  # template_text raises it where the template is used
     return chart
+
+
+def _chart_files(folder: str) -> list[tuple[str, Path]]:
+    """(relative path, path) of each file under the folder, as ``sorted(Path(folder).rglob("*"))`` gives them with
+    is_file (walked, not globbed: a glob compiles its pattern on every run, and made a path object of each entry)."""
+    found = []
+    prefix = os.path.join(folder, "")
+    for parent, _, names in os.walk(folder):
+        for name in names:
+            full = os.path.join(parent, name)
+            if os.path.isfile(full):
+                found.append((full[len(prefix):].replace(os.sep, "/"), full))
+    found.sort(key=lambda pair: pair[0].split("/"))
+    return [(relative, Path(full)) for relative, full in found]
 
 
 def _as_read_text(data: bytes, errors: str = "strict") -> str:
