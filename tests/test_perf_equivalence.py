@@ -1158,3 +1158,21 @@ def test_a_charts_files_are_those_its_glob_lists(tmp_path, reference_dir):
     for folder in charts:
         if folder.is_dir():
             assert _chart_files(str(folder)) == globbed(folder), folder
+
+
+@given(st.one_of(st.integers().map(str), st.integers(min_value=0).map(lambda n: f"+{n}"),
+                 st.text(alphabet="0123456789+-_:xob", min_size=1, max_size=7)))
+@example("-0")
+@example("010")
+@example("1_000")
+def test_an_int_of_a_values_file_is_the_constructors(text):
+    from k8s_migrate.charts.render import _composed_documents, _read_events
+
+    document = f"a: {text}\n"
+    try:
+        composed = _composed_documents(document)
+    except Exception:  # noqa: BLE001 - not YAML: nothing to compare
+        assume(False)
+    read = _read_events(document)
+    assume(read is not None and isinstance(composed[0], dict))
+    assert read == composed and type(read[0]["a"]) is type(composed[0]["a"])

@@ -132,6 +132,8 @@ class _Unusual(Exception):
 
 _CONSTRUCTED = frozenset(f"tag:yaml.org,2002:{kind}" for kind in ("null", "bool", "int", "float", "timestamp"))
 _FLOAT = "tag:yaml.org,2002:float"
+_INT = "tag:yaml.org,2002:int"
+_DECIMAL = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")  # an int the constructor reads as int() does (no base, _ or :)
 
 
 class _EventReader:
@@ -199,6 +201,8 @@ class _EventReader:
         if tag not in _CONSTRUCTED:
             raise _Unusual(tag)
         found = self.constructed.get((tag, value), self)
+        if found is self and tag == _INT and _DECIMAL.fullmatch(value):
+            found = self.constructed[(tag, value)] = int(value)  # the constructor's answer, without its version lookups
         if found is self:
             found = self.loader.construct_object(ScalarNode(tag, value, event.start_mark, event.end_mark, event.style))
             if tag != _FLOAT:
