@@ -470,6 +470,19 @@ class Catalog:
         )
 
     @cached_property
+    def alias_table(self) -> dict[KeyPath, tuple[KeyPath, ...]]:
+        """Each old key of key-mappings.json (a path without wildcards) and the new keys it feeds, in a stable order;
+        built with the catalog and kept with it (load_catalog)."""
+        table: dict[KeyPath, list[KeyPath]] = {}
+        for new_text, olds in sorted(self.aliases.items()):
+            new = _plain_path(new_text)
+            for old_text in olds:
+                old = _plain_path(old_text)
+                if new is not None and old is not None and old != new:
+                    table.setdefault(old, []).append(new)
+        return {old: tuple(news) for old, news in table.items()}
+
+    @cached_property
     def _default_heads(self) -> dict[KeyPath, str]:
         """The keys of the defaults (plain and interpolated) by path, each written as format_key writes it: the
         lookup below matches a key's prefixes as paths instead of formatting each one."""
@@ -520,6 +533,14 @@ class Catalog:
         return self.known.suggest(parse_key(path_text))
 
 
+def _plain_path(text: str) -> KeyPath | None:
+    try:
+        path = parse_key(text)
+    except KeyPathError:
+        return None
+    return None if ANY_KEY in path or ANY_ITEM in path else path
+
+
 @lru_cache(maxsize=None)
 def read_keys(version: str) -> KnownKeys:
     """The keys a version's server reads (defaults, templates, infer and alias files), without the keys its
@@ -542,12 +563,20 @@ def resolve_version(text: str) -> str:
 
 @lru_cache(maxsize=None)
 def load_catalog(version: str) -> Catalog:
-    from .datacache import kept, one_string_each
+    from .datacache import kept
 
     resolved = resolve_version(version)
     relative = f"catalog/{resolved}.json"
-    return kept(f"catalog-{resolved}", [relative], CODE,
-                lambda: Catalog.from_data(one_string_each(load_json(relative)), relative))
+    return kept(f"catalog-{resolved}", [relative], CODE, lambda: _built(relative))
+
+
+def _built(relative: str) -> Catalog:
+    """The catalog with its alias table, kept with it: parsing its alias keys took a hundredth of a verify run."""
+    from .datacache import one_string_each
+
+    catalog = Catalog.from_data(one_string_each(load_json(relative)), relative)
+    catalog.alias_table  # noqa: B018  # built now, so that the cache entry holds it
+    return catalog
 
 
 CODE = (__name__, "k8s_migrate.hub", "k8s_migrate.versions", "k8s_migrate.data")  # what a catalog is built by

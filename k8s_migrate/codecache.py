@@ -1,5 +1,5 @@
-"""What every start compiled anew, kept between runs: the methods ``@dataclass`` writes, and the regular expressions
-modules compile when they are imported.
+"""What every start compiled anew, kept between runs: the methods ``@dataclass`` writes, the regular expressions
+modules compile when they are imported, and the string annotations typing compiles.
 
 ``@dataclass`` writes each class's methods (``__init__``, ``__repr__``, ``__eq__``, ...) as source text and compiles
 it with ``exec`` while the module defining the class is imported: a toml run defines about thirty such classes, and
@@ -10,6 +10,12 @@ made of the same pattern (both marshal, per interpreter, in the data cache: data
 run compiled anew. Both are what compiling gives, so the classes and patterns are the same. Only a pattern a module
 compiles at import is kept, or one ruamel's resolvers compile on first use (literals of its source): one a function
 compiles may be made of the user's text (a secret it masks).
+
+typing compiles the text of each string annotation it is given (``ForwardRef``): a ``NamedTuple``'s fields and a
+``TypeVar``'s bound in a module with ``from __future__ import annotations`` (this package's, tomllib's), while the
+module is imported. The first compile of a process also builds the compiler's AST types (about 9M instructions,
+1.5% of a verify run); ``install`` gives typing a ``compile`` that takes such an expression's code from earlier runs
+too.
 
 dataclasses imports inspect (with ast, dis and tokenize: a twentieth of a verify run) for one use, the ``__doc__`` it
 writes for a class that has none; ``install`` imports dataclasses with a stand-in that imports inspect when that use
@@ -28,7 +34,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 LIMIT = 4000  # entries kept: a checkout whose classes keep changing starts again from empty past this
-_code: dict[str, CodeType] = {}
+_code: dict[str | tuple[str, str], CodeType] = {}  # dataclass method source, or ("eval", annotation text)
 _patterns: dict[tuple[str | bytes, int], tuple[Any, ...]] = {}
 _new: list[object] = []
 
@@ -49,6 +55,9 @@ def install() -> None:
         _code.update(code)
         _patterns.update(patterns)
     dataclasses.exec = _exec
+    import typing
+
+    typing.compile = _typing_compile  # type: ignore[attr-defined]  # found before the builtin by typing's code
     _install_patterns()
 
 
@@ -89,6 +98,18 @@ def _exec(source: Any, globals: Any = None, locals: Any = None) -> None:
     exec(source, globals, locals)
 
 
+def _typing_compile(source: Any, filename: str, mode: str, *args: Any, **kwargs: Any) -> Any:
+    """``compile`` as typing.ForwardRef calls it, ``compile(text, '<string>', 'eval')`` (typing has no future
+    imports, so nothing inherited), with the code of a text compiled before; anything else as the builtin."""
+    if not isinstance(source, str) or filename != "<string>" or mode != "eval" or args or kwargs:
+        return compile(source, filename, mode, *args, **kwargs)
+    code = _code.get(("eval", source))
+    if code is None:
+        code = _code["eval", source] = compile(source, filename, mode, dont_inherit=True)
+        _new.append(source)
+    return code
+
+
 def _install_patterns() -> None:
     """re.compile parses a pattern and makes its program in Python (re._compiler.compile) before _sre builds the
     Pattern from them; the program of a pattern seen before is taken from the cache instead."""
@@ -126,15 +147,16 @@ def _install_patterns() -> None:
 
 
 def _compiled_at_import() -> bool:
-    """Is the re.compile (re.match, ...) this compile serves called from a module's body, or by ruamel's RegExp
-    on first use (a LazyEval of re.compile: its resolvers' patterns, each a literal of its source)? Frames: this
+    """Is the re.compile (re.match, ...) this compile serves called from a module's body, by ruamel's RegExp
+    on first use (a LazyEval of re.compile: its resolvers' patterns, each a literal of its source), or by
+    string.Template's __init_subclass__ when the string module makes Template (its own pattern)? Frames: this
     check, compile_pattern, re._compile, re.compile, its caller."""
     try:
         caller = sys._getframe(4)
     except ValueError:
         return False
-    return caller.f_code.co_name == "<module>" or (
-        caller.f_code.co_name == "lazy_self" and caller.f_globals.get("__name__") == "ruamel.yaml.util")
+    name, module = caller.f_code.co_name, caller.f_globals.get("__name__")
+    return name == "<module>" or (name, module) in (("lazy_self", "ruamel.yaml.util"), ("__init_subclass__", "string"))
 
 
 def key() -> str:

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import errno
-import fcntl
 import os
 import re
-import select
 import stat
 import sys
 import time
@@ -68,6 +66,8 @@ def _read_stream(path: str, fifo: bool) -> bytes:
     fd = os.open(path, os.O_RDONLY | (os.O_NONBLOCK if fifo else 0))
     try:
         if fifo:
+            import select  # here: extension modules a run that reads no FIFO (and writes nothing) does not load
+
             if not select.select([fd], [], [], FIFO_WAIT_SECONDS)[0]:
                 raise UsageError(f"a FIFO with no writer (waited {FIFO_WAIT_SECONDS:g} s)", path)
             os.set_blocking(fd, True)
@@ -204,6 +204,8 @@ def _locked(target: str) -> Iterator[int | None]:
         except FileNotFoundError:
             yield None
             return
+        import fcntl
+
         fcntl.flock(fd, fcntl.LOCK_EX)
         now = _lstat(target)
         if now is not None and (now.st_ino, now.st_dev) == (os.fstat(fd).st_ino, os.fstat(fd).st_dev):

@@ -493,7 +493,8 @@ def compare_instance(result: Verification, rendered_src: str, rendered_dst: str,
                       mode="edit", profile=ctx.profile)
     toml_result = ctx.migrated.get(rendered_src)
     if toml_result is None:  # instances that render the same deployment.toml share one migration
-        toml_result = ctx.migrated[rendered_src] = migrate_toml_data(rendered_src, name, options)
+        # classify reads only the entries rules made (rule_finding)
+        toml_result = ctx.migrated[rendered_src] = migrate_toml_data(rendered_src, name, options, rules_only=True)
     t1 = toml_result.data
     t2, error = load_rendered_toml(rendered_dst, f"{ctx.dst_map.id}'s {new} from the migrated values")
     result.renders[new] = t2
@@ -682,9 +683,9 @@ def _show(present: bool, value: Any) -> str:
 
 
 def verification_text(result: Verification, show_secrets: bool = False) -> str:
-    from k8s_migrate.report.masking import mask_value
-
     def show(key: str, present: bool, value: Any) -> str:
+        from k8s_migrate.report.masking import mask_value  # here: only an unexplained difference shows a value
+
         return _show(present, value if show_secrets else mask_value(key, value))
 
     several = max(len(result.instances_before), len(result.instances_after)) > 1
@@ -719,7 +720,10 @@ def is_full_chart(chart_dir: Path) -> bool:
     from k8s_migrate.charts.render import load_chart
 
     chart = load_chart(chart_dir)
-    return any(re.search(r"^kind:\s*(Deployment|StatefulSet)\b", chart.template_text(t), re.M) for t in chart.templates)
+    return any(_WORKLOAD_KIND.search(chart.template_text(t)) for t in chart.templates)
+
+
+_WORKLOAD_KIND = re.compile(r"^kind:\s*(Deployment|StatefulSet)\b", re.M)
 
 
 def render_objects(chart_dir: Path, values: dict,

@@ -57,6 +57,7 @@ def test_a_kept_map_comes_with_its_indexes_and_answers_as_its_file(tmp_path, mon
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     name = builtin_ids()["helm-apim/all-in-one@4.6.x"]
     fresh = _all_answers(chartmap.read_builtin_map(name))
+    shapes = [chartmap.link_shape(link) for link in chartmap.read_builtin_map(name).links]
     reads = []
     read = chartmap.read_builtin_map
     monkeypatch.setattr(chartmap, "read_builtin_map", lambda f: reads.append(f) or read(f))
@@ -73,7 +74,9 @@ def test_a_kept_map_comes_with_its_indexes_and_answers_as_its_file(tmp_path, mon
         monkeypatch.setattr(chartmap.LinkIndex, "build", built_again)
         monkeypatch.setattr(chartmap, "unflatten", built_again)
         monkeypatch.setattr(chartmap.re, "finditer", built_again)
+        monkeypatch.setattr(chartmap, "_shape_or_none", built_again)
         assert _all_answers(kept) == fresh and any(fresh[0]) and any(fresh[1])
+        assert kept.link_shapes() == shapes and any(shape[2] for shape in shapes)  # some renders a whole list
     finally:
         chartmap.builtin_map.cache_clear()
 
@@ -86,6 +89,7 @@ def test_a_kept_map_keeps_no_index_of_links_or_defaults_it_no_longer_has():
     chart_map.defaults = {"a.b": 1}
     back = pickle.loads(pickle.dumps(chart_map))
     assert back.values_to_toml(dropped.values) == []
+    assert back.link_shapes() == [chartmap.link_shape(link) for link in back.links]
     assert (back.defaults_tree(), back.default_parents()) == ({"a": {"b": 1}}, frozenset({"a"}))
 
 

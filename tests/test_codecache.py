@@ -10,7 +10,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 
 CLASSES = r"""
-import json, re, sys
+import builtins, json, re, sys
+COMPILES, COMPILE = [], builtins.compile
+builtins.compile = lambda *args, **kwargs: (COMPILES.append(args[0]), COMPILE(*args, **kwargs))[1]
 from k8s_migrate import codecache
 if sys.argv[1] == "kept":
     codecache.install()
@@ -33,21 +35,32 @@ class Named:
     name: str
     size: int = 0
 
+from typing import NamedTuple, TypeVar
+
+class Pair(NamedTuple):
+    left: "list[int]"
+    right: "Named | None" = None
+
+BOUND = TypeVar("BOUND", bound="Named")
+
 masked("hunter2")
 from ruamel.yaml.resolver import VersionedResolver
 RESOLVERS = [VersionedResolver(version=v).versioned_resolver for v in ((1, 1), (1, 2))]
 RESOLVED = [(str(tag), bool(regexp.match(text))) for text in ("yes", "0x1F", "1e3", "2001-12-14", "~", "on", "x")
             for resolver in RESOLVERS for tag, regexp in resolver.get(text[0], [])]
-compiled = len(codecache._new)
+compiled, compiles = len(codecache._new), len(COMPILES)
 codecache.save()
 p = Point(1, ("a",))
 m = WORDS.match("Ab-cd ef")
-print(json.dumps({"compiled": compiled, "repr": repr(p), "doc": [Point.__doc__, Named.__doc__], "eq": p == Point(1, ("a",)), "hash": hash(p) == hash(Point(1, ("a",))),
+print(json.dumps({"compiled": compiled, "compiles": compiles, "repr": repr(p), "doc": [Point.__doc__, Named.__doc__], "eq": p == Point(1, ("a",)), "hash": hash(p) == hash(Point(1, ("a",))),
                   "order": Named("a") < Named("b"), "annotations": repr(Point.__init__.__annotations__),
                   "init": repr(Named.__init__.__defaults__),
                   "pattern": [WORDS.pattern, WORDS.flags, WORDS.groups, dict(WORDS.groupindex), m.groupdict(), m.span(),
                               WORDS.findall("x-y z"), BYTES.findall(b"a12b3").__repr__(), BYTES.flags],
-                  "resolved": RESOLVED}))
+                  "resolved": RESOLVED,
+                  "typing": [repr(Pair.__annotations__), repr(Pair([1])), repr(BOUND.__bound__),
+                             eval(BOUND.__bound__.__forward_code__) is Named,
+                             eval(Pair.__annotations__["right"].__forward_code__) == (Named | None)]}))
 """
 
 
@@ -62,11 +75,13 @@ def test_a_second_process_compiles_nothing_and_makes_the_same_classes(tmp_path):
     first = run("kept", tmp_path)
     second = run("kept", tmp_path)
     assert plain["compiled"] == 0 and first["compiled"] > 0 and second["compiled"] == 0
+    assert plain["compiles"] > 0 and second["compiles"] == 0  # not even typing's
     for result in (first, second):
-        assert {k: v for k, v in result.items() if k != "compiled"} == {
-            k: v for k, v in plain.items() if k != "compiled"}
+        assert {k: v for k, v in result.items() if k not in ("compiled", "compiles")} == {
+            k: v for k, v in plain.items() if k not in ("compiled", "compiles")}
     assert plain["annotations"] == repr({"x": int, "y": "tuple[str, ...]", "return": None})
     assert ["tag:yaml.org,2002:bool", True] in plain["resolved"] and ["tag:yaml.org,2002:int", True] in plain["resolved"]
+    assert plain["typing"][3:] == [True, True]
 
 
 def test_ruamels_resolver_patterns_are_kept(tmp_path):

@@ -116,6 +116,8 @@ def test_a_kept_catalog_and_rule_packs_equal_the_built_ones(tmp_path, monkeypatc
         assert built == [1]
         monkeypatch.undo()
         assert catalog == Catalog.from_data(data.load_json("catalog/4.6.0.json"))
+        assert "alias_table" in vars(catalog)  # kept with it, not parsed again
+        assert catalog.alias_table == Catalog.from_data(data.load_json("catalog/4.6.0.json")).alias_table != {}
         assert packs == read_packs(data.mappings_dir() / "apim")
         names = sorted(n.split("-")[0] for n in os.listdir(tmp_path / "cache" / "k8s-migrate" / "data"))
         assert names == ["catalog", "rule"]

@@ -1116,3 +1116,63 @@ def test_an_output_that_is_the_input_is_proven_on_the_inputs_reading(monkeypatch
     assert result.output == text and len(seen) == 1
     reading, problems, general = seen[0]
     assert reading == tomllib.loads(text) and problems == general
+
+
+@given(st.text(alphabet="ab/-*?[]!", max_size=6), st.text(alphabet="ab/-*?[]!", max_size=6))
+@example("helm-apim/all-in-one", "helm-apim/*")
+@example("kubernetes-apim/am-pattern-1", "kubernetes-apim/am-pattern-1")
+def test_a_deployment_rules_chart_name_matches_as_fnmatch_matches(name, pattern):
+    import fnmatch
+
+    from k8s_migrate.charts.deployment_rules import _named
+
+    assert _named(name, pattern) == fnmatch.fnmatchcase(name, pattern)
+
+
+def test_the_render_cache_code_stamp_names_the_renderers_files():
+    from k8s_migrate.charts import render_cache
+
+    folder = Path(render_cache.__file__).resolve().parent
+    files = sorted([folder / "render.py", *(folder / "gotemplate").glob("*.py")])
+    expected = [f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in files]
+    assert render_cache.code_stamp().decode().split("\n")[2:] == expected
+
+
+def test_a_charts_files_are_those_its_glob_lists(tmp_path, reference_dir):
+    from k8s_migrate.charts.render import _chart_files
+
+    def globbed(folder):
+        return [(p.relative_to(folder).as_posix(), p) for p in sorted(folder.rglob("*")) if p.is_file()]
+
+    made = tmp_path / "chart"
+    for name in ("Chart.yaml", ".hidden", "templates/a.yaml", "templates/_b.tpl", "templates/sub/c.yaml", "confs/x",
+                 "a-b/y", "a/z", "a.b"):
+        (made / name).parent.mkdir(parents=True, exist_ok=True)
+        (made / name).write_text(name)
+    (made / "outside").mkdir()
+    (made / "outside" / "f").write_text("f")
+    (made / "linked").symlink_to(made / "outside", target_is_directory=True)
+    (made / "file-link").symlink_to(made / "a.b")
+    (made / "broken").symlink_to(made / "nothing")
+    charts = [made] + [reference_dir / "helm-apim" / v / "all-in-one" for v in ("4.2.x", "4.6.x")]
+    for folder in charts:
+        if folder.is_dir():
+            assert _chart_files(str(folder)) == globbed(folder), folder
+
+
+@given(st.one_of(st.integers().map(str), st.integers(min_value=0).map(lambda n: f"+{n}"),
+                 st.text(alphabet="0123456789+-_:xob", min_size=1, max_size=7)))
+@example("-0")
+@example("010")
+@example("1_000")
+def test_an_int_of_a_values_file_is_the_constructors(text):
+    from k8s_migrate.charts.render import _composed_documents, _read_events
+
+    document = f"a: {text}\n"
+    try:
+        composed = _composed_documents(document)
+    except Exception:  # noqa: BLE001 - not YAML: nothing to compare
+        assume(False)
+    read = _read_events(document)
+    assume(read is not None and isinstance(composed[0], dict))
+    assert read == composed and type(read[0]["a"]) is type(composed[0]["a"])

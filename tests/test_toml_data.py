@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import math
 import tomllib
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -59,6 +60,14 @@ def assert_same(text: str, name: str, src: str, dst: str, profile: str | None = 
     assert data.report.entries == edit.report.entries, (name, src, dst)
     assert data.report.notes == edit.report.notes
     assert data.report.changed == edit.report.changed
+    # verify's run: the same data and proof; a key no rule touched is kept where edit mode finds it unknown, and the
+    # new stock file's additions are not listed
+    quick = migrate_toml_data(text, name, options, rules_only=True)
+    assert plain(quick.data) == plain(data.data), (name, src, dst)
+    assert quick.report.entries == [replace(e, action="kept", message="") if e.action == "unknown" and e.rule is None
+                                    else e for e in edit.report.entries
+                                    if not (e.origin or "").startswith("stock:")], (name, src, dst)
+    assert quick.report.changed == edit.report.changed
 
 
 def targets(version: str) -> list[str]:

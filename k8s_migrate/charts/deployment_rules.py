@@ -69,15 +69,27 @@ def _branch(chart_map: ChartMap) -> tuple[int, ...]:
     return tuple(int(p) for p in re.findall(r"\d+", branch))
 
 
+_DIGITS = re.compile(r"\d+")
+
+
+def _named(name: str, pattern: str) -> bool:
+    """fnmatch.fnmatchcase(name, pattern), without compiling the rules' plain names and ``prefix*`` patterns."""
+    prefix = pattern.endswith("*")
+    head = pattern[:-1] if prefix else pattern
+    if "*" in head or "?" in head or "[" in head:
+        return fnmatch.fnmatchcase(name, pattern)
+    return name.startswith(head) if prefix else name == pattern
+
+
 def applies(rule: dict[str, Any], src_map: ChartMap, dst_map: ChartMap) -> bool:
     src_name, dst_name = src_map.id.split("@")[0], dst_map.id.split("@")[0]
-    if not any(fnmatch.fnmatchcase(src_name, p) for p in rule["from"]):
+    if not any(_named(src_name, p) for p in rule["from"]):
         return False
-    if not any(fnmatch.fnmatchcase(dst_name, p) for p in rule["to"]):
+    if not any(_named(dst_name, p) for p in rule["to"]):
         return False
     crosses = rule.get("crosses")
     if crosses:
-        mark = tuple(int(p) for p in re.findall(r"\d+", crosses))
+        mark = tuple(int(p) for p in _DIGITS.findall(crosses))
         return _branch(src_map) < mark <= _branch(dst_map)
     return True
 

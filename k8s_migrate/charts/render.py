@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import copy
 import datetime
+import os
 import re
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
@@ -131,6 +132,8 @@ class _Unusual(Exception):
 
 _CONSTRUCTED = frozenset(f"tag:yaml.org,2002:{kind}" for kind in ("null", "bool", "int", "float", "timestamp"))
 _FLOAT = "tag:yaml.org,2002:float"
+_INT = "tag:yaml.org,2002:int"
+_DECIMAL = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")  # an int the constructor reads as int() does (no base, _ or :)
 
 
 class _EventReader:
@@ -198,6 +201,8 @@ class _EventReader:
         if tag not in _CONSTRUCTED:
             raise _Unusual(tag)
         found = self.constructed.get((tag, value), self)
+        if found is self and tag == _INT and _DECIMAL.fullmatch(value):
+            found = self.constructed[(tag, value)] = int(value)  # the constructor's answer, without its version lookups
         if found is self:
             found = self.loader.construct_object(ScalarNode(tag, value, event.start_mark, event.end_mark, event.style))
             if tag != _FLOAT:
@@ -406,10 +411,7 @@ def _load_chart_cached(path_text: str, _mtime: int) -> Chart:
     path = Path(path_text)
     files: dict[str, Path] = {}
     templates: dict[str, Path] = {}
-    for item in sorted(path.rglob("*")):
-        if not item.is_file():
-            continue
-        relative = item.relative_to(path).as_posix()
+    for relative, item in _chart_files(path_text):
         if relative.startswith("templates/"):
             templates[relative] = item
         elif relative not in ("Chart.yaml", "values.yaml") and not relative.startswith("charts/"):
@@ -432,6 +434,20 @@ def _load_chart_cached(path_text: str, _mtime: int) -> Chart:
         except UnicodeDecodeError:
             continue  # template_text raises it where the template is used
     return chart
+
+
+def _chart_files(folder: str) -> list[tuple[str, Path]]:
+    """(relative path, path) of each file under the folder, as ``sorted(Path(folder).rglob("*"))`` gives them with
+    is_file (walked, not globbed: a glob compiles its pattern on every run, and made a path object of each entry)."""
+    found = []
+    prefix = os.path.join(folder, "")
+    for parent, _, names in os.walk(folder):
+        for name in names:
+            full = os.path.join(parent, name)
+            if os.path.isfile(full):
+                found.append((full[len(prefix):].replace(os.sep, "/"), full))
+    found.sort(key=lambda pair: pair[0].split("/"))
+    return [(relative, Path(full)) for relative, full in found]
 
 
 def _as_read_text(data: bytes, errors: str = "strict") -> str:

@@ -8,6 +8,7 @@ there: a run that cannot read or write it reads the chart itself.
 
 from __future__ import annotations
 
+import os
 import sys
 from functools import lru_cache
 from pathlib import Path
@@ -35,11 +36,13 @@ def cache_dir() -> Path | None:
 def code_stamp() -> bytes:
     from .. import __version__
 
-    here = Path(__file__).resolve().parent
+    here = os.path.dirname(os.path.realpath(__file__))
+    engine = os.path.join(here, "gotemplate")  # listed, not globbed: a glob compiles its pattern on every run
     parts = [sys.version, __version__]
-    for source in sorted([here / "render.py", *(here / "gotemplate").glob("*.py")]):
-        stat = source.stat()
-        parts.append(f"{source.name}:{stat.st_size}:{stat.st_mtime_ns}")
+    for source in sorted([os.path.join(here, "render.py"),
+                          *(os.path.join(engine, name) for name in os.listdir(engine) if name.endswith(".py"))]):
+        stat = os.stat(source)
+        parts.append(f"{os.path.basename(source)}:{stat.st_size}:{stat.st_mtime_ns}")
     return "\n".join(parts).encode()
 
 

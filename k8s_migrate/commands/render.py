@@ -106,12 +106,13 @@ def verify_command(
     """Check a migration. OLD NEW --from A --to B: every effective change between two deployment.toml files
     (or ConfigMaps), each with the rule, default change or stock value that explains it; exit 1 if any is
     unexplained. FILE --chart X --to-chart Y: render a values migration before and after and compare."""
-    from .common import fail, finish
-
     if new_file is not None:
         verify_pair(file, new_file, from_version, to_version, profile, report_path, show_secrets)
         return
+    # commands.common (its dataclass and enum) is imported where it is used: an OK verify of values needs neither
     if not chart or not to_chart:
+        from .common import fail
+
         fail(UsageError("verify needs OLD NEW --from A --to B (deployment.toml or ConfigMap), "
                         "or FILE --chart X --to-chart Y (Helm values)"))
     try:
@@ -123,9 +124,15 @@ def verify_command(
         result = verify_values(read_input(file), file, chart, to_chart, instance, chart_dir, to_chart_dir, pairs,
                                _renderer(renderer), subchart)
     except UsageError as exc:
+        from .common import fail
+
         fail(exc)
     sys.stdout.write(verification_text(result, show_secrets))
-    finish(exit_code(findings=not result.ok))
+    code = exit_code(findings=not result.ok)
+    if code:
+        from .common import finish
+
+        finish(code)
 
 
 def verify_values(data: bytes, name: str, chart: str, to_chart: str, instance: Optional[str], chart_dir: Optional[str],

@@ -16,17 +16,26 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..catalog import load_catalog
-from ..charts.chartmap import OTHER_HOLE, ChartLink, ChartMap, apply_pattern, invert_pattern
+from ..charts.chartmap import (
+    ITEMS,
+    OTHER_HOLE,
+    ChartLink,
+    ChartMap,
+    LinkShape,
+    apply_pattern,
+    invert_pattern,
+    link_shape,
+)
 from ..charts.deployment_rules import ABSENT, lookup
 from ..hub import ANY_ITEM, HubKey, KeyPath, format_key, parse_key
 from ..report import Action, Entry, Report
 from ..rules.values import same_value
 
 _RENDERED_LINKS = ("direct", "pattern", "list", "subtree")
-_ITEMS = ("[]", -1)  # a list path's "each item" segment
 _SIBLING = re.compile(r"^\{\{-?\s*\$\w+\.\w+\s*-?\}\}$")  # {{ $env.servicePort }}: a field of the same list item
 _HOST = re.compile(r"(?<=://)[<>A-Za-z0-9_.-]+(?::(?:\d+|\$\{[\w.]+\}))?")  # a URL's host, and its port
 SERVICE = "<service>"
+_ITEM_INDEX = re.compile(r"\[(\d+)\]")  # an item's index, right after its list's key
 
 
 def without_service_hosts(value: Any, names: tuple[str, ...], old_side: bool = False) -> Any:
@@ -101,28 +110,28 @@ def render_model(chart_map: ChartMap, instance: str, values: dict[str, Any]) -> 
             ranged.append(const)
         elif verdict is not False:
             offer(const["toml"], Rendered(const["value"], None, const.get("line"), None, verdict is True))
-    for link in chart_map.links:
+    for link, shape in zip(chart_map.links, chart_map.link_shapes(), strict=True):
         here = link.instance in (None, instance)
         if not here or link.kind not in _RENDERED_LINKS or not link.toml:
             continue
         verdict = guard_holds(link.guard)
         if verdict is not False:
             certain = verdict is True or not link.guard
-            for toml_path, value, values_path, texts in _link_keys(link, values):
+            for toml_path, value, values_path, texts in _link_keys(link, values, shape or link_shape(link)):
                 toml_text, values_text = texts or (format_key(toml_path), format_key(values_path))
                 offer(toml_text, Rendered(value, values_text, link.line, link, certain, toml_path, values_path))
     for const in ranged:
         head, _, tail = const["toml"].partition("[]")
-        item = re.compile(re.escape(head) + r"\[(\d+)\]")
-        for n in sorted({int(m.group(1)) for m in map(item.match, out) if m}):
+        indices = (_ITEM_INDEX.match(key, len(head)) for key in out if key.startswith(head))
+        for n in sorted({int(m.group(1)) for m in indices if m}):
             offer(f"{head}[{n}]{tail}", Rendered(const["value"], None, const.get("line"), None, False))
     return out
 
 
-def _link_keys(link: ChartLink, values: dict[str, Any]):
+def _link_keys(link: ChartLink, values: dict[str, Any], shape: LinkShape):
     """(TOML path, rendered value, values path, their texts or None) for each key one link renders from the
-    values."""
-    values_pattern, toml_pattern = parse_key(link.values), parse_key(link.toml)
+    values (``shape``: the link's link_shape)."""
+    values_pattern, toml_pattern, whole, values_text, toml_text, slots = shape
     if link.kind == "subtree":
         table = lookup(values, values_pattern[:-1]) if values_pattern[-1:] == ("*",) == toml_pattern[-1:] else None
         for name, value in table.items() if isinstance(table, dict) else ():
@@ -130,11 +139,6 @@ def _link_keys(link: ChartLink, values: dict[str, Any]):
                 yield (parse_key(format_key((*toml_pattern[:-1], str(name)))), apply_pattern(None, value, link.filter),
                        parse_key(format_key((*values_pattern[:-1], str(name)))), None)  # a user's key, as it reads
         return
-    whole = bool(values_pattern) and values_pattern[-1] in _ITEMS and toml_pattern[-1:] == values_pattern[-1:]
-    if whole:  # a list of scalars renders as one TOML array
-        values_pattern, toml_pattern = values_pattern[:-1], toml_pattern[:-1]
-    values_text, toml_text = _item_pieces(values_pattern), _item_pieces(toml_pattern)
-    slots = [i for i, seg in enumerate(values_pattern) if seg in _ITEMS]
     for values_path, toml_path, item, value in _expand(values, values_pattern, toml_pattern):
         if value is ABSENT or value is None or ANY_ITEM in toml_path or "[]" in toml_path:
             continue  # (a value that fills every item of a list the chart ranges over elsewhere: not a key)
@@ -150,14 +154,6 @@ def _link_keys(link: ChartLink, values: dict[str, Any]):
         yield toml_path, rendered, values_path, texts
 
 
-def _item_pieces(pattern: KeyPath) -> list[str] | None:
-    """A pattern's text cut at its item segments (``[]``), which the expansion fills in order with the items'
-    indices: the concrete path's text without formatting it. None when a quoted key holds ``[]`` itself."""
-    text = format_key(pattern) if pattern else ""
-    pieces = text.split("[]")
-    return pieces if pattern and len(pieces) - 1 == sum(seg in _ITEMS for seg in pattern) else None
-
-
 def _filled(pieces: list[str], indices: list[str]) -> str:
     out = [pieces[0]]
     for n, piece in enumerate(pieces[1:]):
@@ -169,7 +165,7 @@ def _expand(node: Any, pattern: KeyPath, toml: KeyPath, prefix: KeyPath = (), it
     """Concrete (values path, TOML path, list item, the value there) for a link whose paths may hold ``[]`` (each
     item); ``node`` is what the values hold at ``prefix``."""
     for i, seg in enumerate(pattern):
-        if seg in (*_ITEMS, "*"):
+        if seg in (*ITEMS, "*"):
             items = lookup(node, pattern[:i])
             if not isinstance(items, list) or seg == "*":
                 return

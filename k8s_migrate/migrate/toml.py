@@ -37,7 +37,7 @@ from ..report import Entry, Report
 from ..request import Request
 from ..rules.aliases import canonicalise
 from ..rules.apply import Context, HubState, Track, run
-from ..rules.entries import Verdict, add_findings, entry_for, unknown_or_ruled
+from ..rules.entries import RULES_ONLY, Verdict, add_findings, entry_for, unknown_or_ruled
 from ..rules.load import rule_chain
 from ..rules.values import same_value
 
@@ -160,10 +160,12 @@ class Editable(Protocol):
     def rename(self, old: KeyPath, new: KeyPath) -> None: ...
 
 
-def apply_tracks(user: Editable, state: HubState, report: Report, new_cat: Catalog) -> None:
-    """What edit mode does to the user's file: each track's key set, deleted or renamed, and its entry."""
+def apply_tracks(user: Editable, state: HubState, report: Report, new_cat: Catalog, unknown_keys: bool = True) -> None:
+    """What edit mode does to the user's file: each track's key set, deleted or renamed, and its entry (without
+    ``unknown_keys``, the key of a track no rule touched is not looked up: its entry says kept)."""
     edit_by_tracks(user, state)
-    report.extend(entry_for(track, unknown_or_ruled(track, new_cat)) for track in state.tracks)
+    report.extend(entry_for(track, unknown_or_ruled(track, new_cat) if unknown_keys or track.events else RULES_ONLY)
+                  for track in state.tracks)
 
 
 def edit_by_tracks(user: Editable, state: HubState) -> None:

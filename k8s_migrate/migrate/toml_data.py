@@ -31,7 +31,12 @@ class DataResult:
 
 
 @collector_paused
-def migrate_toml_data(text: str, name: str, options: Options) -> DataResult:
+def migrate_toml_data(text: str, name: str, options: Options, rules_only: bool = False) -> DataResult:
+    """``rules_only``: the report for a caller that reads only the entries rules made, as verify does. A key no rule
+    touched is not looked up in the new version's catalog, so its entry says kept where edit mode's says unknown (with
+    a did-you-mean), and the keys and items the new stock file adds are not listed (edit mode's review entries for
+    them). The data and the proof's verdict are the same: the proof treats kept and unknown alike, and an added key is
+    in neither the input nor the output."""
     old_cat, new_cat = versions(options)
     source = decode(text.encode("utf-8"), name)
     user = read_plain(source, name, own=True) or _document(source, name)
@@ -40,11 +45,11 @@ def migrate_toml_data(text: str, name: str, options: Options) -> DataResult:
     ruled = through_the_rules(user, data, name, old_cat, new_cat, options)
     del user, source  # the keys hold what the proof needs of the text
     state, report = ruled.state, ruled.report
-    additions = stock_additions_not_applied(state, old_cat, new_cat, ruled.options, ruled.ctx)
+    additions = [] if rules_only else stock_additions_not_applied(state, old_cat, new_cat, ruled.options, ruled.ctx)
     state.settle()  # the last lookup by path is done: the index goes before the entries are made
     edited = PlainDocument(data)
     try:
-        apply_tracks(edited, state, report, new_cat)
+        apply_tracks(edited, state, report, new_cat, unknown_keys=not rules_only)
     except UsageError as exc:
         exc.file = exc.file or name
         raise

@@ -10,40 +10,17 @@ One old key with several new keys becomes a rename to the first and a ``set`` of
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any, Iterable, Mapping
 
 from ..catalog import Catalog
-from ..hub import ANY_ITEM, ANY_KEY, KeyPath, KeyPathError, format_key, matches, parse_key
+from ..hub import KeyPath, format_key, matches, parse_key
 from .apply import Context, HubState, apply_rule
 from .model import Rule
 
 
 def old_to_new(catalog: Catalog) -> dict[KeyPath, tuple[KeyPath, ...]]:
-    """Each old key of key-mappings.json and the new keys it feeds, in a stable order."""
-    return dict(_old_to_new(catalog.version))
-
-
-@lru_cache(maxsize=None)
-def _old_to_new(version: str) -> tuple[tuple[KeyPath, tuple[KeyPath, ...]], ...]:
-    from ..catalog import load_catalog
-
-    table: dict[KeyPath, list[KeyPath]] = {}
-    for new_text, olds in sorted(load_catalog(version).aliases.items()):
-        new = _parsed(new_text)
-        for old_text in olds:
-            old = _parsed(old_text)
-            if new is not None and old is not None and old != new:
-                table.setdefault(old, []).append(new)
-    return tuple((old, tuple(news)) for old, news in table.items())
-
-
-def _parsed(text: str) -> KeyPath | None:
-    try:
-        path = parse_key(text)
-    except KeyPathError:
-        return None
-    return None if ANY_KEY in path or ANY_ITEM in path else path
+    """Each old key of key-mappings.json and the new keys it feeds, in a stable order (Catalog.alias_table)."""
+    return dict(catalog.alias_table)
 
 
 def templates_read(catalog: Catalog, path: KeyPath) -> bool:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
+_NUMBER_STARTS = ("+", "-", ".", "i", "I", "n", "N")  # a float's text starts so (inf, nan) or with a digit
+
 
 def normal(value: Any) -> Any:
     """A comparable form: default.json writes numbers and booleans as strings, TOML does not."""
@@ -16,6 +18,8 @@ def normal(value: Any) -> Any:
         text = value.strip()
         if text.lower() in ("true", "false"):
             return text.lower()
+        if not text[:1].isdecimal() and text[:1] not in _NUMBER_STARTS:
+            return value  # float() would refuse it: most texts, and its ValueError costs several times this test
         try:
             number = float(text)
         except ValueError:

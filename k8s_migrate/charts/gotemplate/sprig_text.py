@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-import zlib
 from typing import Any, Callable
 
 from .govalue import TemplateError, format_v, type_name
@@ -219,6 +218,12 @@ def b32dec(text: str) -> str:
         return f"illegal base32 data ({exc})"
 
 
+def adler32sum(text: str) -> str:
+    import zlib  # here, as hashlib below: a render that calls no adler32sum does not load it
+
+    return str(zlib.adler32(text.encode()))
+
+
 def _digest(name: str) -> Callable[[str], str]:
     def digest(text: str) -> str:
         import hashlib  # here: OpenSSL's module costs a render that calls no sha*sum 3 ms to load
@@ -260,5 +265,5 @@ SPRIG_TEXT: dict[str, Callable] = {
     **_regex_functions(False), **_regex_functions(True),
     "b32enc": _s1(lambda s: base64.b32encode(s.encode()).decode()), "b32dec": _s1(b32dec),
     "sha1sum": _s1(_digest("sha1")), "sha256sum": _s1(_digest("sha256")), "sha512sum": _s1(_digest("sha512")),
-    "adler32sum": _s1(lambda s: str(zlib.adler32(s.encode()))),
+    "adler32sum": _s1(adler32sum),
 }
