@@ -10,6 +10,7 @@ Which keys play which part is data: ``fleet_checks`` in mappings/profiles.json.
 from __future__ import annotations
 
 import re
+import sys
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
@@ -26,19 +27,27 @@ _URL_HOST = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://([A-Za-z0-9_.-]+)")
 
 @dataclass
 class FileFacts:
+    """What the checks need of one migrated file: only the keys fleet_checks names, each with the pattern it
+    matches. A fleet's parent keeps one per file to the end, so they are small: flat triples, the pattern
+    and key texts interned (the same few texts recur in every file)."""
+
     file: str
     profile: str
-    keys: dict[str, list[tuple[str, Any]]]  # fleet_checks key pattern -> (key text, value) of the migrated file
+    keys: tuple[tuple[str, str, Any], ...]  # (fleet_checks key pattern, key text, value) of the migrated file
 
     def values(self, pattern: str) -> list[tuple[str, Any]]:
-        return self.keys.get(pattern, [])
+        return [(text, value) for matched, text, value in self.keys if matched == pattern]
+
+    def __setstate__(self, state: dict[str, Any]) -> None:  # from a worker: the texts interned here as well
+        state["keys"] = tuple((sys.intern(p), sys.intern(t), v) for p, t, v in state["keys"])
+        state["profile"] = sys.intern(state["profile"])
+        self.__dict__.update(state)
 
 
 def facts_of(report: Report) -> FileFacts:
-    """What the checks need of one migrated file: only the keys fleet_checks names, under the pattern each
-    matches (a fleet of a thousand files must not keep a thousand reports around for this; the worker sorts
-    them, so that the parent's checks are lookups)."""
-    keys: dict[str, list[tuple[str, Any]]] = {}
+    """A file's facts (a fleet of a thousand files must not keep a thousand reports around for this; the worker
+    sorts the keys under their patterns, so that the parent's checks only compare)."""
+    keys: list[tuple[str, str, Any]] = []
     for e in report.entries:
         text = e.new_key or e.old_key
         if not text or e.action == "removed":
@@ -48,8 +57,8 @@ def facts_of(report: Report) -> FileFacts:
             continue
         for pattern, pattern_path in fact_patterns():
             if matches(pattern_path, path):
-                keys.setdefault(pattern, []).append((text, e.new_value if e.new_value is not None else e.old_value))
-    return FileFacts(report.input, profile_in_notes(report.notes) or "?", keys)
+                keys.append((pattern, sys.intern(text), e.new_value if e.new_value is not None else e.old_value))
+    return FileFacts(report.input, sys.intern(profile_in_notes(report.notes) or "?"), tuple(keys))
 
 
 @lru_cache(maxsize=1)
