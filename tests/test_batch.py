@@ -102,10 +102,14 @@ def test_values_file_without_chart_is_a_per_file_error(tmp_path):
     assert jobs[0].kind == "values" and "no chart" in jobs[0].error
 
 
-def test_chunks_cover_every_job_once():
-    jobs = list(range(101))
+def test_chunks_cover_every_job_once_and_shrink_towards_the_end():
+    jobs = list(range(1001))
     parts = chunks(jobs, 2)
-    assert [j for p in parts for j in p] == jobs and len(parts) > 2
+    assert [j for p in parts for j in p] == jobs
+    sizes = [len(p) for p in parts]
+    assert max(sizes) == 8 and sizes == sorted(sizes, reverse=True) and sizes[-3:] == [1, 1, 1]
+    assert [len(p) for p in chunks(list(range(5)), 2)] == [1, 1, 1, 1, 1]
+    assert [len(p) for p in chunks(list(range(20)), 1)] == [5, 5, 5, 5], "one worker waits for no other"
 
 
 def test_progress_only_on_a_tty():

@@ -62,9 +62,15 @@ def ignore_interrupts() -> None:
 
 
 def chunks(items: list[T], workers: int) -> list[list[T]]:
-    """Several chunks per worker, so a slow file does not hold a whole share of the fleet."""
-    size = max(1, min(8, len(items) // (workers * 4) or 1))
-    return [items[i:i + size] for i in range(0, len(items), size)]
+    """Several chunks per worker, so a slow file does not hold a whole share of the fleet, and with more than
+    one worker smaller ones towards the end, so that no worker waits long for the last."""
+    parts, start = [], 0
+    while start < len(items):
+        left = len(items) - (start if workers > 1 else 0)
+        size = max(1, min(8, left // (workers * 4)))
+        parts.append(items[start:start + size])
+        start += size
+    return parts
 
 
 class InOrder:
