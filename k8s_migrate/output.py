@@ -446,8 +446,7 @@ def _temp_file(target: str, directory: str) -> Iterator[tuple[int, str]]:
         yield fd, tmp
     finally:
         os.close(fd)
-        _remove_quietly(tmp)
-        _LIVE_TEMPS.discard(tmp)
+        _drop_temp(tmp)
 
 
 def _new_temp(directory: str, prefix: str) -> tuple[int, str]:

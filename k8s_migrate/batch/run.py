@@ -180,9 +180,8 @@ def migrate_beside_a_pool(fleet: InOrder, workers: int) -> None:
                 waiting.discard(future)
                 fleet.run_here(futures[future])
         for future in as_completed(list(waiting)):
-            if future in waiting:
-                waiting.discard(future)
-                fleet.deliver(futures[future], future.result())
+            waiting.discard(future)
+            fleet.deliver(futures[future], future.result())
     except KeyboardInterrupt:
         pool.shutdown(wait=True, cancel_futures=True)  # running chunks finish: no file is left half-done
         for future in waiting:
