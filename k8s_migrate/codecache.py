@@ -18,8 +18,10 @@ module is imported. The first compile of a process also builds the compiler's AS
 too.
 
 dataclasses imports inspect (with ast, dis and tokenize: a twentieth of a verify run) for one use, the ``__doc__`` it
-writes for a class that has none; ``install`` imports dataclasses with a stand-in that imports inspect when that use
-comes (the package's dataclasses have docstrings).
+writes for a class that has none, and tomlkit's items module for one too, the signature of an encoder registered with
+tomlkit (the package registers none): a toml run paid for inspect twice over (8% of a one-file run). ``install`` puts
+a stand-in for inspect in sys.modules, which imports it on the first use of one of its names (the package's
+dataclasses have docstrings) and then leaves sys.modules to the real module.
 """
 
 from __future__ import annotations
@@ -41,7 +43,10 @@ _new: list[object] = []
 
 def install() -> None:
     """Once per process, before the modules that define dataclasses are imported."""
-    dataclasses = _dataclasses_module()
+    if "inspect" not in sys.modules:
+        sys.modules["inspect"] = _LateInspect("inspect")  # until a name of it is used
+    import dataclasses
+
     if dataclasses.__dict__.get("exec") is not None:
         return
     from .datacache import read_entry
@@ -54,35 +59,19 @@ def install() -> None:
     if isinstance(code, dict) and isinstance(patterns, dict):
         _code.update(code)
         _patterns.update(patterns)
-    dataclasses.exec = _exec
+    dataclasses.exec = _exec  # type: ignore[attr-defined]  # found before the builtin by dataclasses' code
     import typing
 
     typing.compile = _typing_compile  # type: ignore[attr-defined]  # found before the builtin by typing's code
     _install_patterns()
 
 
-def _dataclasses_module() -> Any:
-    """The dataclasses module; imported, when it is first imported here, with its name ``inspect`` bound to
-    _LateInspect. Only the import itself sees the stand-in in sys.modules: any other import of inspect gets the
-    real module."""
-    if "dataclasses" in sys.modules or "inspect" in sys.modules:
-        import dataclasses
-
-        return dataclasses
-    stand_in = _LateInspect("inspect")
-    sys.modules["inspect"] = stand_in
-    try:
-        import dataclasses
-    finally:
-        if sys.modules.get("inspect") is stand_in:
-            del sys.modules["inspect"]
-    return dataclasses
-
-
 class _LateInspect(ModuleType):
     """inspect, imported on the first use of one of its names."""
 
     def __getattr__(self, name: str) -> Any:
+        if sys.modules.get("inspect") is self:
+            sys.modules.pop("inspect", None)
         import inspect
 
         return getattr(inspect, name)

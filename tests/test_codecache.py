@@ -116,7 +116,7 @@ class Documented:
     "A class with its own docstring."
     x: int
 
-before = "inspect" in sys.modules
+before = "dis" in sys.modules or type(sys.modules.get("inspect")).__name__ == "module"
 
 @dataclass
 class Undocumented:
@@ -135,3 +135,34 @@ def test_dataclasses_get_inspect_when_a_class_has_no_docstring(tmp_path):
                           env={"PATH": "/usr/bin:/bin", "XDG_CACHE_HOME": str(tmp_path), "PYTHONPATH": str(REPO)})
     assert proc.stdout.split(" ", 1) == ["False", "A class with its own docstring. Undocumented(x: int, y: str = 'a') "
                                                   "module True\n"]
+
+
+TOMLKIT_LATE_INSPECT = r"""
+import sys
+from k8s_migrate import codecache
+codecache.install()
+import tomlkit
+from k8s_migrate.formats import toml
+from tomlkit import items
+
+loaded = "dis" in sys.modules or type(sys.modules.get("inspect")).__name__ == "module"
+
+
+def as_text(obj, _parent=None, _sort_keys=False):
+    if not isinstance(obj, set):
+        raise TypeError(obj)
+    return items.String.from_raw(str(obj))
+
+
+tomlkit.register_encoder(as_text)
+print(loaded, tomlkit.dumps({"a": {1}}).strip(), type(sys.modules["inspect"]).__name__)
+"""
+
+
+def test_tomlkit_gets_inspect_when_an_encoder_is_registered(tmp_path):
+    """tomlkit's items module imports inspect for the signature of an encoder registered with tomlkit: a toml run
+    registers none, and imports no inspect; an encoder registered gets the real one."""
+    proc = subprocess.run([sys.executable, "-c", TOMLKIT_LATE_INSPECT], cwd=REPO, capture_output=True, text=True,
+                          check=True, env={"PATH": "/usr/bin:/bin", "XDG_CACHE_HOME": str(tmp_path),
+                                           "PYTHONPATH": str(REPO)})
+    assert proc.stdout == "False a = \"{1}\" module\n"
