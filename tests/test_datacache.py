@@ -11,7 +11,7 @@ import pytest
 
 from k8s_migrate import data, datacache
 from k8s_migrate.catalog import Catalog, KeyLookups, KnownKeys, load_catalog
-from k8s_migrate.hub import parse_key
+from k8s_migrate.hub import flatten, parse_key, stripped_keys
 from k8s_migrate.rules.load import load_packs, read_packs
 
 
@@ -117,7 +117,13 @@ def test_a_kept_catalog_and_rule_packs_equal_the_built_ones(tmp_path, monkeypatc
         monkeypatch.undo()
         assert catalog == Catalog.from_data(data.load_json("catalog/4.6.0.json"))
         assert "alias_table" in vars(catalog)  # kept with it, not parsed again
-        assert catalog.alias_table == Catalog.from_data(data.load_json("catalog/4.6.0.json")).alias_table != {}
+        fresh = Catalog.from_data(data.load_json("catalog/4.6.0.json"))
+        assert catalog.alias_table == fresh.alias_table != {}
+        assert {"_stock_key_shapes", "_patterns_by_shape"} <= {*vars(catalog), *vars(catalog.known)}
+        for name in (None, *catalog.profiles):
+            stock = catalog.profiles[name] if name else catalog.stock
+            assert catalog.stock_key_shapes(name) == fresh.stock_key_shapes(name) == stripped_keys(flatten(stock))
+        assert len(catalog.profiles) > 1 and catalog.known._patterns_by_shape == fresh.known._patterns_by_shape
         assert packs == read_packs(data.mappings_dir() / "apim")
         names = sorted(n.split("-")[0] for n in os.listdir(tmp_path / "cache" / "k8s-migrate" / "data"))
         assert names == ["catalog", "rule"]
