@@ -8,8 +8,8 @@ forty regular expressions at import, another tenth. ``install`` gives the datacl
 the code an earlier run compiled from the same text, and the regular expression compiler the program an earlier run
 made of the same pattern (both marshal, per interpreter, in the data cache: datacache.py); ``save`` keeps what the
 run compiled anew. Both are what compiling gives, so the classes and patterns are the same. Only a pattern a module
-compiles at import is kept, or one ruamel's resolvers compile on first use (literals of its source): one a function
-compiles may be made of the user's text (a secret it masks).
+compiles at import is kept, or one a function named in ``KEPT_CALLERS`` compiles (literals of its source, or the
+package's data): one another function compiles may be made of the user's text (a secret it masks).
 
 typing compiles the text of each string annotation it is given (``ForwardRef``): a ``NamedTuple``'s fields and a
 ``TypeVar``'s bound in a module with ``from __future__ import annotations`` (this package's, tomllib's), while the
@@ -136,16 +136,23 @@ def _install_patterns() -> None:
 
 
 def _compiled_at_import() -> bool:
-    """Is the re.compile (re.match, ...) this compile serves called from a module's body, by ruamel's RegExp
-    on first use (a LazyEval of re.compile: its resolvers' patterns, each a literal of its source), or by
-    string.Template's __init_subclass__ when the string module makes Template (its own pattern)? Frames: this
-    check, compile_pattern, re._compile, re.compile, its caller."""
+    """Is the re.compile (re.match, ...) this compile serves called from a module's body or by a function of
+    ``KEPT_CALLERS``? Frames: this check, compile_pattern, re._compile, re.compile, its caller."""
     try:
         caller = sys._getframe(4)
     except ValueError:
         return False
     name, module = caller.f_code.co_name, caller.f_globals.get("__name__")
-    return name == "<module>" or (name, module) in (("lazy_self", "ruamel.yaml.util"), ("__init_subclass__", "string"))
+    return name == "<module>" or (name, module) in KEPT_CALLERS
+
+
+KEPT_CALLERS = (  # (function, module) that compile only patterns of their source or of the package's data
+    ("lazy_self", "ruamel.yaml.util"),  # ruamel's RegExp on first use (a LazyEval of re.compile): resolvers'
+    ("__init_subclass__", "string"),  # string.Template's, when the string module makes Template
+    ("__init__", "tomlkit.items"),  # Integer's and Float's re.match of a literal, on the first number of a run
+    ("insert", "tomlkit.items"),  # the tables' and arrays' re.match of a literal (the indent of a key put in)
+    ("_image_pattern", "k8s_migrate.detect"),  # detect/images.json's pattern
+)
 
 
 def key() -> str:

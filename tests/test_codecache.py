@@ -166,3 +166,24 @@ def test_tomlkit_gets_inspect_when_an_encoder_is_registered(tmp_path):
                           check=True, env={"PATH": "/usr/bin:/bin", "XDG_CACHE_HOME": str(tmp_path),
                                            "PYTHONPATH": str(REPO)})
     assert proc.stdout == "False a = \"{1}\" module\n"
+
+
+KEPT_CALLERS = r"""
+import sys
+from k8s_migrate import codecache
+codecache.install()
+import tomlkit
+from k8s_migrate.detect import _image_pattern
+tomlkit.parse("[a]\nb = 1\n")
+_image_pattern()
+codecache.save()
+"""
+
+
+def test_patterns_the_named_functions_compile_are_kept(tmp_path):
+    """tomlkit's numbers match a literal pattern on first use, detection compiles the package's image pattern: kept
+    (KEPT_CALLERS), as a module's patterns are."""
+    subprocess.run([sys.executable, "-c", KEPT_CALLERS], cwd=REPO, check=True,
+                   env={"PATH": "/usr/bin:/bin", "XDG_CACHE_HOME": str(tmp_path), "PYTHONPATH": str(REPO)})
+    (entry,) = (tmp_path / "k8s-migrate" / "data").glob("compiled-code-*")
+    assert rb"^[+\-]\d+$" in entry.read_bytes() and rb"(wso2am(?:-[a-z]+" in entry.read_bytes()
