@@ -3,13 +3,13 @@ modules compile when they are imported, and the string annotations typing compil
 
 ``@dataclass`` writes each class's methods (``__init__``, ``__repr__``, ``__eq__``, ...) as source text and compiles
 it with ``exec`` while the module defining the class is imported: a toml run defines about thirty such classes, and
-compiling their methods took a fifth of a one-file run. Its modules (and tomllib's, json's) also compile about
-forty regular expressions at import, another tenth. ``install`` gives the dataclasses module an ``exec`` that takes
-the code an earlier run compiled from the same text, and the regular expression compiler the program an earlier run
-made of the same pattern (both marshal, per interpreter, in the data cache: datacache.py); ``save`` keeps what the
-run compiled anew. Both are what compiling gives, so the classes and patterns are the same. Only a pattern a module
-compiles at import is kept, or one a function named in ``KEPT_CALLERS`` compiles (literals of its source, or the
-package's data): one another function compiles may be made of the user's text (a secret it masks).
+compiling their methods took a fifth of a one-file run. Its modules (and tomllib's, json's) also compile about forty
+regular expressions at import, another tenth. ``install`` gives the dataclasses module an ``exec`` that takes the
+code an earlier run compiled from the same text, and the regular expression compiler the program an earlier run made
+of the same pattern (both marshal, per interpreter and command, in the data cache: datacache.py); ``save`` keeps
+what the run compiled anew. Both are what compiling gives, so the classes and patterns are the same. Only a pattern
+a module compiles at import is kept, or one a function named in ``KEPT_CALLERS`` compiles (literals of its source,
+or the package's data): one another function compiles may be made of the user's text (a secret it masks).
 
 typing compiles the text of each string annotation it is given (``ForwardRef``): a ``NamedTuple``'s fields and a
 ``TypeVar``'s bound in a module with ``from __future__ import annotations`` (this package's, tomllib's), while the
@@ -39,10 +39,15 @@ LIMIT = 4000  # entries kept: a checkout whose classes keep changing starts agai
 _code: dict[str | tuple[str, str], CodeType] = {}  # dataclass method source, or ("eval", annotation text)
 _patterns: dict[tuple[str | bytes, int], tuple[Any, ...]] = {}
 _new: list[object] = []
+_command = "any"  # the command whose entry this process reads and writes (install)
 
 
-def install() -> None:
-    """Once per process, before the modules that define dataclasses are imported."""
+def install(command: str = "any") -> None:
+    """Once per process, before the modules that define dataclasses are imported. Each ``command`` has an entry of
+    its own: a run loads only the code its command's runs compiled (with one entry for all, a toml run loaded what
+    values and verify runs had added too, 1% of its run)."""
+    global _command
+    _command = command
     if "inspect" not in sys.modules:
         sys.modules["inspect"] = _LateInspect("inspect")  # until a name of it is used
     import dataclasses
@@ -159,7 +164,8 @@ def key() -> str:
     """Code objects and pattern programs are particular to the interpreter that compiled them."""
     from .datacache import blake2b
 
-    return f"compiled-code-{blake2b(f'{sys.version}{marshal.version}'.encode(), digest_size=8).hexdigest()}.marshal"
+    interpreter = blake2b(f"{sys.version}{marshal.version}".encode(), digest_size=8).hexdigest()
+    return f"compiled-code-{_command}-{interpreter}.marshal"
 
 
 def save() -> None:

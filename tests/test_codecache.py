@@ -187,3 +187,31 @@ def test_patterns_the_named_functions_compile_are_kept(tmp_path):
                    env={"PATH": "/usr/bin:/bin", "XDG_CACHE_HOME": str(tmp_path), "PYTHONPATH": str(REPO)})
     (entry,) = (tmp_path / "k8s-migrate" / "data").glob("compiled-code-*")
     assert rb"^[+\-]\d+$" in entry.read_bytes() and rb"(wso2am(?:-[a-z]+" in entry.read_bytes()
+
+
+PER_COMMAND = r"""
+import sys
+from k8s_migrate import codecache
+codecache.install(sys.argv[1])
+from dataclasses import dataclass
+
+exec(f"@dataclass\nclass Made:\n    '''doc'''\n    {sys.argv[2]}: int\n")
+print(len(codecache._new))
+codecache.save()
+"""
+
+
+def test_each_command_keeps_its_own_code(tmp_path):
+    """A command's run loads the code its own runs compiled, not every command's."""
+    def run(command: str, field: str) -> int:
+        proc = subprocess.run([sys.executable, "-c", PER_COMMAND, command, field], cwd=REPO, capture_output=True,
+                              text=True, check=True, env={"PATH": "/usr/bin:/bin", "XDG_CACHE_HOME": str(tmp_path),
+                                                          "PYTHONPATH": str(REPO)})
+        return int(proc.stdout)
+
+    assert run("toml", "toml_field") > 0 and run("values", "values_field") > 0
+    assert run("toml", "toml_field") == 0 and run("values", "values_field") == 0
+    folder = tmp_path / "k8s-migrate" / "data"
+    entries = {p.name.split("-")[2]: p.read_bytes() for p in folder.glob("compiled-code-*")}
+    assert sorted(entries) == ["toml", "values"]
+    assert b"toml_field" in entries["toml"] and b"toml_field" not in entries["values"]
