@@ -282,19 +282,26 @@ def judge_input_keys(state: HubState, old: Baseline, user_to_old: ItemMatcher
 def stock_through_rules(old: Baseline, new_version: str, ctx: Context) -> list[Track]:
     """Where each key of the old stock file lands in the new version: the whole stock file through
     the rules, once per process for a baseline, version pair, profile and answers."""
-    import json
+    answers = next((text for text, value in NO_ANSWERS.items() if value == (ctx.answers or {})), None)
+    if answers is None:
+        import json
 
-    answers = json.dumps(ctx.answers or {}, sort_keys=True, default=str)
+        answers = json.dumps(ctx.answers, sort_keys=True, default=str)
     return _stock_tracks(old, new_version, ctx.profile, ctx.keep_old_defaults, answers)
 
 
+# the answers of a run that has none (no answers file, or one without choices), as json.dumps above writes them:
+# such a run does not import json for them
+NO_ANSWERS: dict[str, dict[str, Any]] = {"{}": {}, '{"rules": {}, "unexposed": null}': {"rules": {}, "unexposed": None}}
+
+
 def _stock_tracks(old: Baseline, new_version: str, profile: str | None, keep_old: bool, answers: str) -> list[Track]:
-    import json
+    from .data import parse_json
 
     key = (old.version, id(old.stock), new_version, profile, keep_old, answers)
     cached = _STOCK_TRACKS.get(key)
     if cached is None or cached[0] is not old.stock:
-        ctx = Context(profile=profile, keep_old_defaults=keep_old, answers=json.loads(answers))
+        ctx = Context(profile=profile, keep_old_defaults=keep_old, answers=parse_json(answers))
         state = run([HubKey(p, v) for p, v in old.flat.items()], rule_chain(old.version, new_version), ctx)
         cached = _STOCK_TRACKS[key] = (old.stock, [t for t in state.tracks if t.origin is not None])
     return cached[1]

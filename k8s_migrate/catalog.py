@@ -14,7 +14,18 @@ from itertools import repeat
 from typing import Any, Iterable, Iterator
 
 from .data import load_json
-from .hub import ANY_ITEM, ANY_KEY, KeyPath, KeyPathError, format_key, matches, parse_key, strip_indices
+from .hub import (
+    ANY_ITEM,
+    ANY_KEY,
+    KeyPath,
+    KeyPathError,
+    flatten,
+    format_key,
+    matches,
+    parse_key,
+    strip_indices,
+    stripped_keys,
+)
 from .versions import VersionError, normalise_version
 
 _NOT_FOUND = object()
@@ -482,6 +493,18 @@ class Catalog:
                     table.setdefault(old, []).append(new)
         return {old: tuple(news) for old, news in table.items()}
 
+    def stock_key_shapes(self, profile_stock: str | None = None) -> frozenset[str]:
+        """The keys of the stock file (or of the 4.5+ distribution's ``profile_stock``), index-stripped and
+        formatted (hub.stripped_keys): what the profile detection and the fragment check compare a file with."""
+        return self._stock_key_shapes[profile_stock]
+
+    @cached_property
+    def _stock_key_shapes(self) -> dict[str | None, frozenset[str]]:
+        """Built with the catalog and kept with it (load_catalog), each text the known keys' own object."""
+        own = {text: text for text in self.known.exact}
+        return {name: frozenset(own.get(text, text) for text in stripped_keys(flatten(stock)))
+                for name, stock in ((None, self.stock), *self.profiles.items())}
+
     @cached_property
     def _default_heads(self) -> dict[KeyPath, str]:
         """The keys of the defaults (plain and interpolated) by path, each written as format_key writes it: the
@@ -571,11 +594,15 @@ def load_catalog(version: str) -> Catalog:
 
 
 def _built(relative: str) -> Catalog:
-    """The catalog with its alias table, kept with it: parsing its alias keys took a hundredth of a verify run."""
+    """The catalog with its alias table, the key shapes of its stock files and its key patterns by shape, kept with
+    it: parsing its alias keys took a hundredth of a verify run."""
     from .datacache import one_string_each
 
     catalog = Catalog.from_data(one_string_each(load_json(relative)), relative)
-    catalog.alias_table  # noqa: B018  # built now, so that the cache entry holds it
+    # built now, so that the cache entry holds them: a toml run asked them of both catalogs (2% of its run)
+    catalog.alias_table  # noqa: B018
+    catalog._stock_key_shapes  # noqa: B018
+    catalog.known._patterns_by_shape  # noqa: B018
     return catalog
 
 

@@ -79,7 +79,7 @@ def main() -> None:
     if cached:
         from .codecache import install
 
-        install()
+        install(sys.argv[1])
     code = run_app()
     if cached:
         from .codecache import save

@@ -9,10 +9,11 @@ argument, `--`, clustered short flags) it leaves to typer, whose messages and ex
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from functools import lru_cache
+
+from .data import parse_json
 
 TYPE_CHECKING = False  # typing is not imported on the fast path; mypy reads this block
 if TYPE_CHECKING:
@@ -28,7 +29,7 @@ TYPER_ONLY = ("K8S_MIGRATE_MAPPINGS", "_K8S_MIGRATE_COMPLETE")  # help built fro
 @lru_cache(maxsize=1)
 def load() -> dict[str, Any]:
     with open(SPEC, encoding="utf-8") as fh:
-        return json.load(fh)
+        return parse_json(fh.read())
 
 
 def build(root: Any) -> dict[str, Any]:

@@ -3,13 +3,13 @@ modules compile when they are imported, and the string annotations typing compil
 
 ``@dataclass`` writes each class's methods (``__init__``, ``__repr__``, ``__eq__``, ...) as source text and compiles
 it with ``exec`` while the module defining the class is imported: a toml run defines about thirty such classes, and
-compiling their methods took a fifth of a one-file run. Its modules (and tomllib's, json's) also compile about
-forty regular expressions at import, another tenth. ``install`` gives the dataclasses module an ``exec`` that takes
-the code an earlier run compiled from the same text, and the regular expression compiler the program an earlier run
-made of the same pattern (both marshal, per interpreter, in the data cache: datacache.py); ``save`` keeps what the
-run compiled anew. Both are what compiling gives, so the classes and patterns are the same. Only a pattern a module
-compiles at import is kept, or one ruamel's resolvers compile on first use (literals of its source): one a function
-compiles may be made of the user's text (a secret it masks).
+compiling their methods took a fifth of a one-file run. Its modules (and tomllib's, json's) also compile about forty
+regular expressions at import, another tenth. ``install`` gives the dataclasses module an ``exec`` that takes the
+code an earlier run compiled from the same text, and the regular expression compiler the program an earlier run made
+of the same pattern (both marshal, per interpreter and command, in the data cache: datacache.py); ``save`` keeps
+what the run compiled anew. Both are what compiling gives, so the classes and patterns are the same. Only a pattern
+a module compiles at import is kept, or one a function named in ``KEPT_CALLERS`` compiles (literals of its source,
+or the package's data): one another function compiles may be made of the user's text (a secret it masks).
 
 typing compiles the text of each string annotation it is given (``ForwardRef``): a ``NamedTuple``'s fields and a
 ``TypeVar``'s bound in a module with ``from __future__ import annotations`` (this package's, tomllib's), while the
@@ -18,8 +18,10 @@ module is imported. The first compile of a process also builds the compiler's AS
 too.
 
 dataclasses imports inspect (with ast, dis and tokenize: a twentieth of a verify run) for one use, the ``__doc__`` it
-writes for a class that has none; ``install`` imports dataclasses with a stand-in that imports inspect when that use
-comes (the package's dataclasses have docstrings).
+writes for a class that has none, and tomlkit's items module for one too, the signature of an encoder registered with
+tomlkit (the package registers none): a toml run paid for inspect twice over (8% of a one-file run). ``install`` puts
+a stand-in for inspect in sys.modules, which imports it on the first use of one of its names (the package's
+dataclasses have docstrings) and then leaves sys.modules to the real module.
 """
 
 from __future__ import annotations
@@ -37,11 +39,19 @@ LIMIT = 4000  # entries kept: a checkout whose classes keep changing starts agai
 _code: dict[str | tuple[str, str], CodeType] = {}  # dataclass method source, or ("eval", annotation text)
 _patterns: dict[tuple[str | bytes, int], tuple[Any, ...]] = {}
 _new: list[object] = []
+_command = "any"  # the command whose entry this process reads and writes (install)
 
 
-def install() -> None:
-    """Once per process, before the modules that define dataclasses are imported."""
-    dataclasses = _dataclasses_module()
+def install(command: str = "any") -> None:
+    """Once per process, before the modules that define dataclasses are imported. Each ``command`` has an entry of
+    its own: a run loads only the code its command's runs compiled (with one entry for all, a toml run loaded what
+    values and verify runs had added too, 1% of its run)."""
+    global _command
+    _command = command
+    if "inspect" not in sys.modules:
+        sys.modules["inspect"] = _LateInspect("inspect")  # until a name of it is used
+    import dataclasses
+
     if dataclasses.__dict__.get("exec") is not None:
         return
     from .datacache import read_entry
@@ -54,35 +64,19 @@ def install() -> None:
     if isinstance(code, dict) and isinstance(patterns, dict):
         _code.update(code)
         _patterns.update(patterns)
-    dataclasses.exec = _exec
+    dataclasses.exec = _exec  # type: ignore[attr-defined]  # found before the builtin by dataclasses' code
     import typing
 
     typing.compile = _typing_compile  # type: ignore[attr-defined]  # found before the builtin by typing's code
     _install_patterns()
 
 
-def _dataclasses_module() -> Any:
-    """The dataclasses module; imported, when it is first imported here, with its name ``inspect`` bound to
-    _LateInspect. Only the import itself sees the stand-in in sys.modules: any other import of inspect gets the
-    real module."""
-    if "dataclasses" in sys.modules or "inspect" in sys.modules:
-        import dataclasses
-
-        return dataclasses
-    stand_in = _LateInspect("inspect")
-    sys.modules["inspect"] = stand_in
-    try:
-        import dataclasses
-    finally:
-        if sys.modules.get("inspect") is stand_in:
-            del sys.modules["inspect"]
-    return dataclasses
-
-
 class _LateInspect(ModuleType):
     """inspect, imported on the first use of one of its names."""
 
     def __getattr__(self, name: str) -> Any:
+        if sys.modules.get("inspect") is self:
+            sys.modules.pop("inspect", None)
         import inspect
 
         return getattr(inspect, name)
@@ -147,23 +141,31 @@ def _install_patterns() -> None:
 
 
 def _compiled_at_import() -> bool:
-    """Is the re.compile (re.match, ...) this compile serves called from a module's body, by ruamel's RegExp
-    on first use (a LazyEval of re.compile: its resolvers' patterns, each a literal of its source), or by
-    string.Template's __init_subclass__ when the string module makes Template (its own pattern)? Frames: this
-    check, compile_pattern, re._compile, re.compile, its caller."""
+    """Is the re.compile (re.match, ...) this compile serves called from a module's body or by a function of
+    ``KEPT_CALLERS``? Frames: this check, compile_pattern, re._compile, re.compile, its caller."""
     try:
         caller = sys._getframe(4)
     except ValueError:
         return False
     name, module = caller.f_code.co_name, caller.f_globals.get("__name__")
-    return name == "<module>" or (name, module) in (("lazy_self", "ruamel.yaml.util"), ("__init_subclass__", "string"))
+    return name == "<module>" or (name, module) in KEPT_CALLERS
+
+
+KEPT_CALLERS = (  # (function, module) that compile only patterns of their source or of the package's data
+    ("lazy_self", "ruamel.yaml.util"),  # ruamel's RegExp on first use (a LazyEval of re.compile): resolvers'
+    ("__init_subclass__", "string"),  # string.Template's, when the string module makes Template
+    ("__init__", "tomlkit.items"),  # Integer's and Float's re.match of a literal, on the first number of a run
+    ("insert", "tomlkit.items"),  # the tables' and arrays' re.match of a literal (the indent of a key put in)
+    ("_image_pattern", "k8s_migrate.detect"),  # detect/images.json's pattern
+)
 
 
 def key() -> str:
     """Code objects and pattern programs are particular to the interpreter that compiled them."""
     from .datacache import blake2b
 
-    return f"compiled-code-{blake2b(f'{sys.version}{marshal.version}'.encode(), digest_size=8).hexdigest()}.marshal"
+    interpreter = blake2b(f"{sys.version}{marshal.version}".encode(), digest_size=8).hexdigest()
+    return f"compiled-code-{_command}-{interpreter}.marshal"
 
 
 def save() -> None:

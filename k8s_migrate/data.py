@@ -3,7 +3,6 @@ user's caches go."""
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from functools import lru_cache
@@ -42,7 +41,49 @@ def mappings_root() -> str:
 @lru_cache(maxsize=None)
 def load_json(relative: str) -> Any:
     with open(os.path.join(mappings_root(), relative), encoding="utf-8") as fh:
-        return json.load(fh)
+        return parse_json(fh.read())
+
+
+def parse_json(text: str) -> Any:
+    """``json.loads(text)``, read by the C scanner json's decoder reads with, without the json package around it
+    (importing it was 2% of a one-file toml run); a text the scanner does not read whole goes to json.loads, for
+    its error."""
+    scan = _json_scanner()
+    if scan is not None:
+        start = len(text) - len(text.lstrip(_JSON_SPACE))
+        try:
+            value, end = scan(text, start)
+        except (StopIteration, ValueError):
+            pass
+        else:
+            if not text[end:].strip(_JSON_SPACE):
+                return value
+    import json
+
+    return json.loads(text)
+
+
+_JSON_SPACE = " \t\n\r"
+
+
+class _JsonDefaults:
+    """The settings json's C scanner reads from the decoder it serves: json.JSONDecoder()'s."""
+
+    strict = True
+    object_hook = None
+    object_pairs_hook = None
+    parse_float = float
+    parse_int = int
+    parse_constant = {"-Infinity": float("-inf"), "Infinity": float("inf"), "NaN": float("nan")}.__getitem__
+
+
+@lru_cache(maxsize=1)
+def _json_scanner() -> Any:
+    try:
+        from _json import make_scanner
+    except ImportError:  # pragma: no cover - an interpreter without CPython's accelerator modules
+        return None
+    return make_scanner(_JsonDefaults())  # type: ignore[arg-type]  # json passes its decoder: these are all it reads
 
 
 def cache_home() -> Path:

@@ -15,7 +15,7 @@ from typing import Any
 from .catalog import Catalog
 from .data import load_json
 from .errors import UsageError
-from .hub import KeyPath, document_keys, flatten, parse_key, stripped_keys
+from .hub import KeyPath, document_keys, parse_key
 
 
 @dataclass(frozen=True)
@@ -119,7 +119,7 @@ def closest_stock_file(data: dict[str, Any], catalog: Catalog, role: str | None)
     """4.5+ distributions all say server_role = "default": pick the stock file whose keys the file shares most."""
     default = profile_data()["default_profile"]
     keys = document_keys(data)
-    scores = {name: _jaccard(keys, _key_shapes(stock)) for name, stock in catalog.profiles.items()}
+    scores = {name: _jaccard(keys, catalog.stock_key_shapes(name)) for name in catalog.profiles}
     by_stock = {stock_name(p): p for p in reversed(profile_names())}
     best = max(scores, key=lambda n: (scores[n], n == stock_name(default)))
     margin = profile_data()["detection"]["min_margin"]
@@ -130,10 +130,6 @@ def closest_stock_file(data: dict[str, Any], catalog: Catalog, role: str | None)
     how = (f"profile {chosen} (detected from the keys present: closest {catalog.version} stock file by "
            f"shared keys: {ranked})")
     return ProfileDetection(chosen, role or role_for(chosen, catalog), how)
-
-
-def _key_shapes(data: dict[str, Any]) -> set[str]:
-    return stripped_keys(flatten(data))
 
 
 def _jaccard(a: AbstractSet[str], b: AbstractSet[str]) -> float:

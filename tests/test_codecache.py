@@ -116,7 +116,7 @@ class Documented:
     "A class with its own docstring."
     x: int
 
-before = "inspect" in sys.modules
+before = "dis" in sys.modules or type(sys.modules.get("inspect")).__name__ == "module"
 
 @dataclass
 class Undocumented:
@@ -135,3 +135,83 @@ def test_dataclasses_get_inspect_when_a_class_has_no_docstring(tmp_path):
                           env={"PATH": "/usr/bin:/bin", "XDG_CACHE_HOME": str(tmp_path), "PYTHONPATH": str(REPO)})
     assert proc.stdout.split(" ", 1) == ["False", "A class with its own docstring. Undocumented(x: int, y: str = 'a') "
                                                   "module True\n"]
+
+
+TOMLKIT_LATE_INSPECT = r"""
+import sys
+from k8s_migrate import codecache
+codecache.install()
+import tomlkit
+from k8s_migrate.formats import toml
+from tomlkit import items
+
+loaded = "dis" in sys.modules or type(sys.modules.get("inspect")).__name__ == "module"
+
+
+def as_text(obj, _parent=None, _sort_keys=False):
+    if not isinstance(obj, set):
+        raise TypeError(obj)
+    return items.String.from_raw(str(obj))
+
+
+tomlkit.register_encoder(as_text)
+print(loaded, tomlkit.dumps({"a": {1}}).strip(), type(sys.modules["inspect"]).__name__)
+"""
+
+
+def test_tomlkit_gets_inspect_when_an_encoder_is_registered(tmp_path):
+    """tomlkit's items module imports inspect for the signature of an encoder registered with tomlkit: a toml run
+    registers none, and imports no inspect; an encoder registered gets the real one."""
+    proc = subprocess.run([sys.executable, "-c", TOMLKIT_LATE_INSPECT], cwd=REPO, capture_output=True, text=True,
+                          check=True, env={"PATH": "/usr/bin:/bin", "XDG_CACHE_HOME": str(tmp_path),
+                                           "PYTHONPATH": str(REPO)})
+    assert proc.stdout == "False a = \"{1}\" module\n"
+
+
+KEPT_CALLERS = r"""
+import sys
+from k8s_migrate import codecache
+codecache.install()
+import tomlkit
+from k8s_migrate.detect import _image_pattern
+tomlkit.parse("[a]\nb = 1\n")
+_image_pattern()
+codecache.save()
+"""
+
+
+def test_patterns_the_named_functions_compile_are_kept(tmp_path):
+    """tomlkit's numbers match a literal pattern on first use, detection compiles the package's image pattern: kept
+    (KEPT_CALLERS), as a module's patterns are."""
+    subprocess.run([sys.executable, "-c", KEPT_CALLERS], cwd=REPO, check=True,
+                   env={"PATH": "/usr/bin:/bin", "XDG_CACHE_HOME": str(tmp_path), "PYTHONPATH": str(REPO)})
+    (entry,) = (tmp_path / "k8s-migrate" / "data").glob("compiled-code-*")
+    assert rb"^[+\-]\d+$" in entry.read_bytes() and rb"(wso2am(?:-[a-z]+" in entry.read_bytes()
+
+
+PER_COMMAND = r"""
+import sys
+from k8s_migrate import codecache
+codecache.install(sys.argv[1])
+from dataclasses import dataclass
+
+exec(f"@dataclass\nclass Made:\n    '''doc'''\n    {sys.argv[2]}: int\n")
+print(len(codecache._new))
+codecache.save()
+"""
+
+
+def test_each_command_keeps_its_own_code(tmp_path):
+    """A command's run loads the code its own runs compiled, not every command's."""
+    def run(command: str, field: str) -> int:
+        proc = subprocess.run([sys.executable, "-c", PER_COMMAND, command, field], cwd=REPO, capture_output=True,
+                              text=True, check=True, env={"PATH": "/usr/bin:/bin", "XDG_CACHE_HOME": str(tmp_path),
+                                                          "PYTHONPATH": str(REPO)})
+        return int(proc.stdout)
+
+    assert run("toml", "toml_field") > 0 and run("values", "values_field") > 0
+    assert run("toml", "toml_field") == 0 and run("values", "values_field") == 0
+    folder = tmp_path / "k8s-migrate" / "data"
+    entries = {p.name.split("-")[2]: p.read_bytes() for p in folder.glob("compiled-code-*")}
+    assert sorted(entries) == ["toml", "values"]
+    assert b"toml_field" in entries["toml"] and b"toml_field" not in entries["values"]

@@ -11,7 +11,7 @@ import pytest
 
 from k8s_migrate import data, datacache
 from k8s_migrate.catalog import Catalog, KeyLookups, KnownKeys, load_catalog
-from k8s_migrate.hub import parse_key
+from k8s_migrate.hub import flatten, parse_key, stripped_keys
 from k8s_migrate.rules.load import load_packs, read_packs
 
 
@@ -117,7 +117,13 @@ def test_a_kept_catalog_and_rule_packs_equal_the_built_ones(tmp_path, monkeypatc
         monkeypatch.undo()
         assert catalog == Catalog.from_data(data.load_json("catalog/4.6.0.json"))
         assert "alias_table" in vars(catalog)  # kept with it, not parsed again
-        assert catalog.alias_table == Catalog.from_data(data.load_json("catalog/4.6.0.json")).alias_table != {}
+        fresh = Catalog.from_data(data.load_json("catalog/4.6.0.json"))
+        assert catalog.alias_table == fresh.alias_table != {}
+        assert {"_stock_key_shapes", "_patterns_by_shape"} <= {*vars(catalog), *vars(catalog.known)}
+        for name in (None, *catalog.profiles):
+            stock = catalog.profiles[name] if name else catalog.stock
+            assert catalog.stock_key_shapes(name) == fresh.stock_key_shapes(name) == stripped_keys(flatten(stock))
+        assert len(catalog.profiles) > 1 and catalog.known._patterns_by_shape == fresh.known._patterns_by_shape
         assert packs == read_packs(data.mappings_dir() / "apim")
         names = sorted(n.split("-")[0] for n in os.listdir(tmp_path / "cache" / "k8s-migrate" / "data"))
         assert names == ["catalog", "rule"]
@@ -234,3 +240,40 @@ def test_the_baseline_document_is_built_again_when_the_toml_reading_code_changes
         assert built.count("TOMLDocument") == 2  # the first run and the edited code's; the second run read it
     finally:
         migrate_toml._parsed_baseline.cache_clear()
+
+
+JSON_TEXTS = ['{"a": [1, -2.5e3, true, false, null, "\\u00e9\\n"]}', " \n[]\t", '"x"', "3", "NaN",
+              "[-Infinity, Infinity]", '{"a": 1, "a": 2}', "1.0000000000000000001", "12345678901234567890123"]
+BAD_JSON = ["", "  ", "{", '{"a": 1} x', "[1,]", "\ufeff{}", '{"a": "\x01"}', "nul", "[1] [2]"]
+
+
+def test_parse_json_reads_as_json_loads_and_fails_as_it_does():
+    """data.parse_json reads with json's own C scanner, without importing json: every shipped JSON file and the odd
+    text give what json.loads gives, a bad text the error json.loads raises."""
+    from k8s_migrate.clispec import SPEC
+
+    files = [*sorted(data.mappings_dir().rglob("*.json")), SPEC]
+    assert len(files) > 20
+    for path in files:
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+        assert data.parse_json(text) == json.loads(text), path
+    for text in JSON_TEXTS:
+        assert repr(data.parse_json(text)) == repr(json.loads(text)), text
+    for text in BAD_JSON:
+        with pytest.raises(json.JSONDecodeError) as ours:
+            data.parse_json(text)
+        with pytest.raises(json.JSONDecodeError) as theirs:
+            json.loads(text)
+        assert str(ours.value) == str(theirs.value), text
+
+
+def test_the_no_answers_texts_are_what_json_writes():
+    """The stock file's run through the rules is keyed by the answers as JSON text: the answers of a run with none
+    are written out without json, the same text."""
+    from k8s_migrate.answers import Answers
+    from k8s_migrate.carryover import NO_ANSWERS
+
+    assert Answers().context() in NO_ANSWERS.values()
+    for text, answers in NO_ANSWERS.items():
+        assert text == json.dumps(answers, sort_keys=True, default=str)

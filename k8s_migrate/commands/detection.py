@@ -159,7 +159,7 @@ def fragment_note(data: bytes, name: str, from_version: str, kind: str, mode: st
 
     from ..catalog import load_catalog, resolve_version
     from ..formats.toml_strict import strict_reading
-    from ..hub import document_keys, flatten, stripped_keys
+    from ..hub import document_keys
 
     if mode != "rebase":
         return []
@@ -168,7 +168,7 @@ def fragment_note(data: bytes, name: str, from_version: str, kind: str, mode: st
         catalog = load_catalog(resolve_version(from_version))
     except Exception:  # noqa: BLE001 - the migration itself reports what is wrong with the input
         return []
-    stock = stripped_keys(flatten(catalog.stock))
+    stock = catalog.stock_key_shapes()
     notes = []
     for text in texts:
         try:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import os
 from functools import lru_cache
 
-from ..data import mappings_root
+from ..data import mappings_root, parse_json
 from ..errors import UsageError
 from ..versions import normalise_version, version_key
 from .model import RuleError, RulePack, rule_from_data
@@ -29,7 +28,7 @@ def _compiled(folder: str) -> dict:
     """The packs of ``folder`` as JSON (scripts/compile_rule_packs.py), by file name, each with its YAML's sha256."""
     try:
         with open(os.path.join(folder, COMPILED), encoding="utf-8") as fh:
-            return json.load(fh)["packs"]
+            return parse_json(fh.read())["packs"]
     except (OSError, ValueError, KeyError, TypeError):
         return {}
 
@@ -48,6 +47,7 @@ def pack_data(path: Path):
 def compile_packs(folder: Path) -> dict:
     """What COMPILED must hold for ``folder``; a pack whose data JSON cannot carry exactly is an error."""
     import hashlib
+    import json
 
     packs = {}
     for path in sorted(folder.glob("*.yaml")):
@@ -61,6 +61,8 @@ def compile_packs(folder: Path) -> dict:
 
 
 def compiled_is_stale(folder: Path) -> bool:
+    import json
+
     try:
         with open(folder / COMPILED, encoding="utf-8") as fh:
             return json.dumps(json.load(fh)) != json.dumps(compile_packs(folder))  # key order counts
