@@ -303,7 +303,6 @@ def reported_change(report: Report, key: KeyPath, t1: dict, t2: dict, catalog, n
     """A defaulted or review entry that names this key (or the list it is an item of) with the values both
     renders give it: the new chart renders it from its default or its template, or no longer renders it.
     An entry that shows a chart-built service host as <service> is compared with the renders' hosts so shown."""
-    from k8s_migrate.migrate.default_changes import SERVICE, without_service_hosts
 
     for cut in range(len(key), 0, -1):
         if any(not isinstance(s, int) for s in key[cut:]):
@@ -312,16 +311,44 @@ def reported_change(report: Report, key: KeyPath, t1: dict, t2: dict, catalog, n
         text = format_key(head)
         before, after = (_effective(*_find(t, head), text, catalog) for t in (t1, t2))
         for entry in report.entries:
-            if entry.action not in ("defaulted", "review") or entry.new_key != text:
-                continue
-            old, new = before, after
-            if SERVICE in str(entry.old_value) + str(entry.new_value):
-                old = without_service_hosts(before, names, old_side=True) if before is not _ABSENT else before
-                new = without_service_hosts(after, names) if after is not _ABSENT else after
-            old_holds = _same(entry.old_value, old) or old_wiring(before, text, names, src_map)
-            if _same(entry.new_value, new) and old_holds:
+            if entry.new_key == text and _states(entry, before, after, text, names, src_map):
                 return f"{entry.action}: {entry.message}"
-    return ""
+    return _reported_items(report, key, t1, t2, catalog, names, src_map)
+
+
+def _states(entry: Any, before: Any, after: Any, text: str, names: tuple[str, ...], src_map: ChartMap | None) -> bool:
+    """A defaulted or review entry whose old and new values are what the two renders give the key."""
+    from k8s_migrate.migrate.default_changes import SERVICE, without_service_hosts
+
+    if entry.action not in ("defaulted", "review"):
+        return False
+    old, new = before, after
+    if SERVICE in str(entry.old_value) + str(entry.new_value):
+        old = without_service_hosts(before, names, old_side=True) if before is not _ABSENT else before
+        new = without_service_hosts(after, names) if after is not _ABSENT else after
+    old_holds = _same(entry.old_value, old) or old_wiring(before, text, names, src_map)
+    return _same(entry.new_value, new) and old_holds
+
+
+def _reported_items(report: Report, key: KeyPath, t1: dict, t2: dict, catalog, names: tuple[str, ...],
+                    src_map: ChartMap | None) -> str:
+    """An array of values on either side (none on the other) whose every item an entry states, item by item
+    (the chart model renders such an array one item per template line)."""
+    text = format_key(key)
+    before, after = (_effective(*_find(t, key), text, catalog) for t in (t1, t2))
+    sides = (before, after)
+    if not any(isinstance(v, list) and v for v in sides) or not all(v is _ABSENT or isinstance(v, list) for v in sides):
+        return ""
+    first = None
+    for i in range(max(len(v) for v in sides if isinstance(v, list))):
+        item = f"{text}[{i}]"
+        old, new = (v[i] if isinstance(v, list) and i < len(v) else _ABSENT for v in sides)
+        found = next((e for e in report.entries if e.new_key == item and _states(e, old, new, item, names, src_map)),
+                     None)
+        if found is None:
+            return ""
+        first = first or found
+    return f"{first.action}: {first.message}" if first is not None else ""
 
 
 def old_wiring(before: Any, key: str, names: tuple[str, ...], src_map: ChartMap | None) -> bool:
@@ -355,9 +382,10 @@ def topology(diff: Difference, names: tuple[str, str], catalog, dst_map: ChartMa
     ``localhost`` included); or the old chart did not render the key and the new one builds it around such an
     address, from no literal of its map; or the old chart built it so and the new one does not render it, with no
     server default in its place."""
-    from k8s_migrate.migrate.default_changes import SERVICE, without_service_hosts
+    from k8s_migrate.migrate.default_changes import SERVICE, template_hosts, without_service_hosts
 
-    hosts = (*[n for n in names if n], f"{release}-")
+    hosts = (*[n for n in names if n], f"{release}-", *template_hosts(dst_map, diff.key, diff.after),
+             *(template_hosts(src_map, diff.key, diff.before) if src_map is not None else ()))
     before, after = (_effective(diff.present_before, diff.before, diff.key, catalog),
                      _effective(diff.present_after, diff.after, diff.key, catalog))
     if after is _ABSENT:
