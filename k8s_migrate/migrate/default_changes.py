@@ -450,10 +450,11 @@ def _wiring_only(old: Any, new: Any, names: tuple[str, ...], old_unmodelled: boo
 
 
 def _fed_one_side(b: Rendered | None, new: Any, new_for_instance: str) -> bool:
-    """A service address only one side renders, fed there by a values path (its port offset): the proof's wiring
-    explainer takes only keys no values path feeds, so the entry states it. Either the new chart renders nothing
-    and the server has no default, or the old template for the instance had no such key."""
-    return bool(new_for_instance) or (new is ABSENT and b is not None and b.values_path is not None)
+    """A service address only one side renders, which the chart model knows (fed by a values path such as the port
+    offset, or a literal of the old template): the proof's wiring explainer takes only keys the maps know nothing
+    of, so the entry states it. Either the new chart renders nothing and the server has no default, or the old
+    template for the instance had no such key."""
+    return bool(new_for_instance) or (new is ABSENT and b is not None)
 
 
 def _same(a: Any, b: Any) -> bool:
