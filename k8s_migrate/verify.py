@@ -380,20 +380,24 @@ def topology(diff: Difference, names: tuple[str, str], catalog, dst_map: ChartMa
     """The charts' own wiring, fed by no values path. Either the two sides differ only in the service addresses
     (URL host and port) that each chart builds in its template from its release and chart name (the old charts'
     ``localhost`` included); or the old chart did not render the key and the new one builds it around such an
-    address, from no literal of its map; or the old chart built it so and the new one does not render it, with no
-    server default in its place."""
+    address, from no literal of its map; or the old chart built it so and the new one does not render it (the
+    server's default, if any, in its place); or neither chart's map knows the key at all and each builds it
+    around such an address in its own way."""
     from k8s_migrate.migrate.default_changes import SERVICE, template_hosts, without_service_hosts
 
     hosts = (*[n for n in names if n], f"{release}-", *template_hosts(dst_map, diff.key, diff.after),
              *(template_hosts(src_map, diff.key, diff.before) if src_map is not None else ()))
     before, after = (_effective(diff.present_before, diff.before, diff.key, catalog),
                      _effective(diff.present_after, diff.after, diff.key, catalog))
-    if after is _ABSENT:
-        old = without_service_hosts(before, hosts, old_side=True)
-        if before is not _ABSENT and old != before and src_map is not None and not src_map.toml_to_values(diff.key) \
-                and not src_map.stock_value(diff.key):
+    old_wired = before is not _ABSENT and without_service_hosts(before, hosts, old_side=True) != before \
+        and src_map is not None and _unfed(src_map, diff.key)
+    if not diff.present_after and old_wired:
+        if after is _ABSENT:
             return (f"the old chart's wiring: {names[0]} built this address from its release and chart name; "
                     f"{names[1]} does not render the key, and the server has no default for it")
+        return (f"the old chart's wiring: {names[0]} built this address from its release and chart name, fed by no "
+                f"values path; {names[1]} does not render the key: API-M's own default {after!r} applies")
+    if after is _ABSENT:
         return ""
     old, new = without_service_hosts(before, hosts, old_side=True), without_service_hosts(after, hosts)
     if new == after or SERVICE not in str(new):
@@ -401,10 +405,18 @@ def topology(diff: Difference, names: tuple[str, str], catalog, dst_map: ChartMa
     if before is not _ABSENT and same_value(old, new):
         return (f"the charts' wiring: only the service host differs, which each chart builds from its release and "
                 f"chart name ({names[0]} -> {names[1]}) in its template")
-    if not diff.present_before and not dst_map.toml_to_values(diff.key) and not dst_map.stock_value(diff.key):
+    if not diff.present_before and _unfed(dst_map, diff.key):
         return (f"the new chart's wiring: {names[1]} addresses its own service (built from its release and chart "
                 f"name in its template, fed by no values path) where {names[0]} left the key to the server")
+    if diff.present_before and old_wired and _unfed(dst_map, diff.key):
+        return (f"the charts' wiring: each chart builds this address in its template from its release and chart "
+                f"name, fed by no values path and no literal of either chart's map ({old!r} -> {new!r})")
     return ""
+
+
+def _unfed(chart_map: ChartMap, key: str) -> bool:
+    """No values path feeds the key and no literal of the map fixes it: only the template's wiring renders it."""
+    return not chart_map.toml_to_values(key) and not chart_map.stock_value(key)
 
 
 def given_value(dst_map: ChartMap, key: KeyPath, given: dict[str, str]) -> str:
@@ -467,6 +479,10 @@ def verify(values_data: bytes, name: str, chart: str, to_chart: str, instance: s
     except UsageError as exc:  # the destination chart refuses the migrated values (e.g. a required value)
         return Verification(errors=[f"{to_chart} cannot render the migrated values: {exc.message}"],
                             instances_before=list(before))
+    if before and not after and not dst_map.instances:
+        return Verification(errors=[f"{to_chart} renders no deployment.toml here: its chart map lists no instance "
+                                    f"(an umbrella chart whose subcharts{_dependencies(dst_dir)} are not bundled)"],
+                            instances_before=list(before))
     result = Verification(instances_before=list(before), instances_after=list(after))
     rendered_values = ((source_values, migrated_values) if objects and is_full_chart(src_dir) and is_full_chart(dst_dir)
                        else None)
@@ -487,6 +503,22 @@ def verify(values_data: bytes, name: str, chart: str, to_chart: str, instance: s
         result.objects = compare_objects(old_objects, new_objects, values_result.report)
         result.objects += [f"(not rendered: {f})" for f in failed_old + failed_new]
     return result
+
+
+def _dependencies(chart_dir: Path) -> str:
+    """The subcharts a chart names in requirements.yaml or Chart.yaml, as `` (a 1.0, b)``; empty if none."""
+    from ruamel.yaml import YAML
+
+    names = []
+    for file in ("Chart.yaml", "requirements.yaml"):
+        try:
+            data = YAML(typ="safe", pure=True).load((chart_dir / file).read_text())
+        except (OSError, ValueError):
+            continue
+        for dep in (data or {}).get("dependencies") or [] if isinstance(data, dict) else []:
+            if isinstance(dep, dict) and dep.get("name"):
+                names.append(f"{dep['name']} {dep.get('version', '')}".strip())
+    return f" ({', '.join(names)})" if names else ""
 
 
 @dataclass

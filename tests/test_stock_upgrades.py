@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from k8s_migrate.catalog import load_catalog
 from k8s_migrate.charts.chartmap import ChartLink, load_map
 from k8s_migrate.charts.effective import overlay
 from k8s_migrate.charts.render import load_values_text
@@ -21,7 +22,7 @@ from k8s_migrate.migrate.default_changes import (
 )
 from k8s_migrate.migrate.values import ValuesOptions, migrate_values
 from k8s_migrate.report import Entry, Report
-from k8s_migrate.verify import reported_change
+from k8s_migrate.verify import Difference, reported_change, topology
 from tests.conftest import REFERENCE
 from tests.helpers import cli
 
@@ -143,3 +144,55 @@ def test_a_field_guard_inside_a_range_is_judged_per_item(reference_dir):
     assert model["resource.access_control[1].permissions"].value == "[/permission/protected/]"  # Go prints [a b]
     link = model["resource.access_control[1].permissions"].link
     assert isinstance(link, ChartLink) and link.guard == ".permissions"
+
+
+WIRED_PAIRS = [
+    ("kubernetes-apim/am-pattern-4@4.0.x", "kubernetes-apim/am-pattern-4@4.2.x"),
+    ("kubernetes-apim/am-pattern-1@3.2.x", "kubernetes-apim/am-pattern-1@4.2.x"),
+]
+
+
+@pytest.mark.parametrize(("chart", "to_chart"), WIRED_PAIRS)
+def test_a_stock_file_whose_charts_rewire_their_services_upgrades(reference_dir, tmp_path, chart, to_chart):
+    run = cli("values", stock(chart), "--chart", chart, "--to-chart", to_chart, "-o", tmp_path / "out.yaml")
+    assert run.code == 0, run.err
+
+
+def _diff(key: str, before, after) -> Difference:
+    return Difference(key, before, after, before is not None, after is not None, instance="am/control-plane/instance-1")
+
+
+def test_an_address_only_the_old_chart_wired_gives_way_to_the_server_default_only_when_no_value_fed_it(
+        reference_dir):
+    old, new = load_map("kubernetes-apim/am-pattern-4@4.0.x"), load_map("kubernetes-apim/am-pattern-4@4.1.x")
+    catalog = load_catalog("4.1.0")
+    diff = _diff("apim.throttling.service_url",
+                 "https://wso2am-pattern-4-am-trafficmanager-service:${mgt.transport.https.port}/services/", None)
+    reason = topology(diff, ("am-pattern-4", "am-pattern-4"), catalog, new, old)
+    assert "does not render the key: API-M's own default" in reason
+    fed = load_map("helm-apim/control-plane@3.2.x")  # its throttling.serviceUrl feeds the key
+    assert topology(diff, ("am-pattern-4", "am-pattern-4"), catalog, new, fed) == ""
+    plain = _diff("apim.throttling.service_url", "https://tm.example.com:9443/services/", None)  # no chart's host
+    assert topology(plain, ("am-pattern-4", "am-pattern-4"), catalog, new, old) == ""
+
+
+def test_an_address_both_charts_wire_otherwise_is_wiring_only_when_neither_map_feeds_it(reference_dir):
+    old, new = load_map("kubernetes-apim/am-pattern-4@4.0.x"), load_map("kubernetes-apim/am-pattern-4@4.1.x")
+    catalog = load_catalog("4.1.0")
+    diff = _diff("apim.gateway.environment[0].service_url",
+                 "https://wso2am-pattern-4-am-gateway-service:${mgt.transport.https.port}${carbon.context}services/",
+                 "https://wso2am-pattern-4-am-gateway-service:${mgt.transport.https.port}/services/")
+    assert "each chart builds this address" in topology(diff, ("am-pattern-4", "am-pattern-4"), catalog, new, old)
+    fed = load_map("helm-apim/all-in-one@4.6.x")  # its gateway environments feed the key
+    assert topology(diff, ("am-pattern-4", "am-pattern-4"), catalog, fed, old) == ""
+
+
+def test_an_umbrella_chart_without_its_subcharts_is_not_proven_and_says_why(reference_dir, tmp_path):
+    chart, to_chart = "kubernetes-apim/am-pattern-2@3.2.x", "kubernetes-apim/am-pattern-2@4.0.x"
+    report = tmp_path / "report.md"
+    run = cli("values", stock(chart), "--chart", chart, "--to-chart", to_chart, "-o", tmp_path / "out.yaml",
+              "--report", report)
+    assert run.code == 0, run.err
+    assert ("not proven by rendering: kubernetes-apim/am-pattern-2@4.0.x renders no deployment.toml here: its chart "
+            "map lists no instance (an umbrella chart whose subcharts (am-pattern-1 4.0.0-1) are not bundled)"
+            in report.read_text())
