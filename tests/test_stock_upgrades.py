@@ -20,6 +20,7 @@ from k8s_migrate.migrate.default_changes import (
     render_model,
     template_hosts,
 )
+from k8s_migrate.migrate.split import component_mismatch
 from k8s_migrate.migrate.values import ValuesOptions, migrate_values
 from k8s_migrate.report import Entry, Report
 from k8s_migrate.verify import Difference, reported_change, topology
@@ -196,3 +197,21 @@ def test_an_umbrella_chart_without_its_subcharts_is_not_proven_and_says_why(refe
     assert ("not proven by rendering: kubernetes-apim/am-pattern-2@4.0.x renders no deployment.toml here: its chart "
             "map lists no instance (an umbrella chart whose subcharts (am-pattern-1 4.0.0-1) are not bundled)"
             in report.read_text())
+
+
+def test_a_file_of_one_component_to_another_components_chart_is_a_usage_error(reference_dir, tmp_path):
+    out = tmp_path / "out.yaml"
+    run = cli("values", stock("helm-apim/gateway@4.4.x"), "--chart", "helm-apim/gateway@4.4.x",
+              "--to-chart", "helm-apim/all-in-one@4.6.x", "-o", out)
+    assert run.code == 2, run.err
+    assert not out.exists() and run.err.count("\n") == 1
+    assert "internal inconsistency" not in run.err
+    assert ("helm-apim/gateway@4.4.x is a gateway chart and helm-apim/all-in-one@4.6.x an all-in-one chart" in run.err
+            and "use the gateway chart (helm-apim/gateway@4.6.x)" in run.err and "one --to-chart per component"
+            in run.err)
+
+
+def test_the_component_mismatch_is_only_what_the_maps_make_certain(reference_dir):
+    assert component_mismatch("kubernetes-apim/am-pattern-1@4.2.x", "helm-apim/all-in-one@4.6.x") == ""
+    assert component_mismatch("helm-apim/gateway@4.4.x", "helm-apim/gateway@4.6.x") == ""
+    assert component_mismatch("helm-apim/traffic-manager@4.4.x", "helm-apim/control-plane@4.6.x")
