@@ -377,20 +377,20 @@ def _same(reported: Any, rendered: Any) -> bool:
 
 def topology(diff: Difference, names: tuple[str, str], catalog, dst_map: ChartMap, src_map: ChartMap | None = None,
              release: str = "release") -> str:
-    """The charts' own wiring, fed by no values path. Either the two sides differ only in the service addresses
-    (URL host and port) that each chart builds in its template from its release and chart name (the old charts'
-    ``localhost`` included); or the old chart did not render the key and the new one builds it around such an
-    address, from no literal of its map; or the old chart built it so and the new one does not render it (the
-    server's default, if any, in its place); or neither chart's map knows the key at all and each builds it
-    around such an address in its own way."""
-    from k8s_migrate.migrate.default_changes import SERVICE, template_hosts, without_service_hosts
+    """The charts' own wiring, fed by no values path (of the map's instance where the map names it). Either the two
+    sides differ only in the service addresses (URL host and port, or a bare host name) that each chart builds in
+    its template from its release and chart name (the old charts' ``localhost`` included); or the old chart did not
+    render the key (or rendered the server's own default) and the new one builds it around such an address, from no
+    literal of its map; or the old chart built it so and the new one does not render it (the server's default, if
+    any, in its place); or each chart builds it around such an address in its own way."""
+    from k8s_migrate.migrate.default_changes import SERVICE, template_hosts
 
     hosts = (*[n for n in names if n], f"{release}-", *template_hosts(dst_map, diff.key, diff.after),
              *(template_hosts(src_map, diff.key, diff.before) if src_map is not None else ()))
     before, after = (_effective(diff.present_before, diff.before, diff.key, catalog),
                      _effective(diff.present_after, diff.after, diff.key, catalog))
-    old_wired = before is not _ABSENT and without_service_hosts(before, hosts, old_side=True) != before \
-        and src_map is not None and _unfed(src_map, diff.key)
+    old_wired = before is not _ABSENT and _wired(before, hosts, True) != before and src_map is not None \
+        and _unfed(src_map, diff.key, diff.instance, literals=diff.present_after)
     if not diff.present_after and old_wired:
         if after is _ABSENT:
             return (f"the old chart's wiring: {names[0]} built this address from its release and chart name; "
@@ -399,24 +399,67 @@ def topology(diff: Difference, names: tuple[str, str], catalog, dst_map: ChartMa
                 f"values path; {names[1]} does not render the key: API-M's own default {after!r} applies")
     if after is _ABSENT:
         return ""
-    old, new = without_service_hosts(before, hosts, old_side=True), without_service_hosts(after, hosts)
+    old, new = _wired(before, hosts, True), _wired(after, hosts, False)
     if new == after or SERVICE not in str(new):
         return ""
     if before is not _ABSENT and same_value(old, new):
         return (f"the charts' wiring: only the service host differs, which each chart builds from its release and "
                 f"chart name ({names[0]} -> {names[1]}) in its template")
-    if not diff.present_before and _unfed(dst_map, diff.key):
+    if not _unfed(dst_map, diff.key, diff.instance):
+        return ""
+    server_default = diff.present_before and _default_of(diff.key, catalog, before)
+    if not diff.present_before or server_default:
         return (f"the new chart's wiring: {names[1]} addresses its own service (built from its release and chart "
-                f"name in its template, fed by no values path) where {names[0]} left the key to the server")
-    if diff.present_before and old_wired and _unfed(dst_map, diff.key):
+                f"name in its template, fed by no values path) where {names[0]} left the key to the server"
+                f"{' (it wrote the default ' + repr(before) + ')' if server_default else ''}")
+    if old_wired:
         return (f"the charts' wiring: each chart builds this address in its template from its release and chart "
-                f"name, fed by no values path and no literal of either chart's map ({old!r} -> {new!r})")
+                f"name, fed by no values path ({old!r} -> {new!r})")
     return ""
 
 
-def _unfed(chart_map: ChartMap, key: str) -> bool:
-    """No values path feeds the key and no literal of the map fixes it: only the template's wiring renders it."""
-    return not chart_map.toml_to_values(key) and not chart_map.stock_value(key)
+_BARE_HOST = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]*")
+
+
+def _wired(value: Any, hosts: tuple[str, ...], old_side: bool) -> Any:
+    """The value with each service host a chart builds from its release or chart name shown as <service>: in a URL,
+    or the whole value when it is a bare host name (``server.hostname``)."""
+    from k8s_migrate.migrate.default_changes import SERVICE, without_service_hosts
+
+    if isinstance(value, str) and _BARE_HOST.fullmatch(value) and any(h and h in value for h in hosts):
+        return SERVICE
+    return without_service_hosts(value, hosts, old_side=old_side)
+
+
+def _default_of(key: str, catalog, value: Any) -> bool:
+    """The value is the server's own default for the key."""
+    if catalog is None:
+        return False
+    found, default, _ = catalog.default(key)
+    return bool(found) and same_value(default, value)
+
+
+def _unfed(chart_map: ChartMap, key: str, instance: str = "", literals: bool = True) -> bool:
+    """No values path feeds the key (and, with ``literals``, no literal of the map fixes it) in the map's instance
+    of this name, or in any instance when the map has none of that name: only the template's wiring renders it."""
+    mine = _map_instance_id(chart_map, instance)
+    feeds = [link for _, link in chart_map.toml_to_values(key) if mine is None or link.instance in (None, mine)]
+    fixed = [c for c in chart_map.stock_value(key) if mine is None or c.get("instance") in (None, mine)] \
+        if literals else []
+    return not feeds and not fixed
+
+
+def _map_instance_id(chart_map: ChartMap, instance: str) -> str | None:
+    """The map's instance of this rendered instance: the same id, else the one instance with the same last folder
+    (its id as the 3.0.x maps write it, ``am-km/repository/conf``, read as ``am/km``)."""
+    from k8s_migrate.migrate.default_changes import _component
+
+    known = [i["instance"] for i in chart_map.instances]
+    if not instance or instance in known:
+        return instance or None
+    tail = instance.strip("/").split("/")[-1]
+    found = [k for k in known if _component(k).split("/")[-1] == tail]
+    return found[0] if len(found) == 1 else None
 
 
 def given_value(dst_map: ChartMap, key: KeyPath, given: dict[str, str]) -> str:

@@ -17,6 +17,8 @@ from k8s_migrate.migrate.default_changes import (
     Rendered,
     StockRenders,
     _new_for_instance,
+    instance_pairs,
+    pair_instances,
     render_model,
     template_hosts,
 )
@@ -215,3 +217,34 @@ def test_the_component_mismatch_is_only_what_the_maps_make_certain(reference_dir
     assert component_mismatch("kubernetes-apim/am-pattern-1@4.2.x", "helm-apim/all-in-one@4.6.x") == ""
     assert component_mismatch("helm-apim/gateway@4.4.x", "helm-apim/gateway@4.6.x") == ""
     assert component_mismatch("helm-apim/traffic-manager@4.4.x", "helm-apim/control-plane@4.6.x")
+
+
+@pytest.mark.parametrize(("chart", "to_chart"), [
+    ("kubernetes-apim/am-pattern-3@3.0.x", "kubernetes-apim/am-pattern-3@3.1.x"),  # 3.0.x maps name files
+    ("kubernetes-apim/am-pattern-3@3.1.x", "kubernetes-apim/am-pattern-3@3.2.x"),  # host names the charts build
+])
+def test_the_pattern_charts_of_3_x_upgrade(reference_dir, tmp_path, chart, to_chart):
+    run = cli("values", stock(chart), "--chart", chart, "--to-chart", to_chart, "-o", tmp_path / "out.yaml")
+    assert run.code == 0, run.err
+
+
+def test_a_3_0_map_pairs_its_file_named_instances_by_component(reference_dir):
+    old, new = load_map("kubernetes-apim/am-pattern-3@3.0.x"), load_map("kubernetes-apim/am-pattern-3@3.1.x")
+    pairs = instance_pairs(old, new)
+    assert ("am-gateway/repository/conf", "am/gateway") in pairs and ("am-km/repository/conf", "am/km") in pairs
+    assert ("am-dev/repository/conf", "am/devportal") in pairs and ("am-pub/repository/conf", "am/publisher") in pairs
+    assert pair_instances(["am/km"], ["am/kmx/other"]) == [("am/km", "am/kmx/other")]  # in order, not abbreviated
+    assert pair_instances(["a/dev", "b/pub"], ["b/publisher", "a/devportal"]) == [("a/dev", "a/devportal"),
+                                                                                   ("b/pub", "b/publisher")]
+
+
+def test_a_host_name_is_wiring_only_where_the_maps_instance_has_no_value_for_it(reference_dir):
+    old, new = load_map("kubernetes-apim/am-pattern-3@3.1.x"), load_map("kubernetes-apim/am-pattern-3@3.2.x")
+    catalog = load_catalog("3.2.0")
+    names = ("am-pattern-3", "am-pattern-3")
+    gone = Difference("server.hostname", "wso2am-pattern-3-tm", None, True, False, instance="am/tm")
+    assert "does not render the key" in topology(gone, names, catalog, new, old)
+    users = Difference("server.hostname", "apim.example.com", None, True, False, instance="am/tm")
+    assert topology(users, names, catalog, new, old) == ""  # no chart's name in it: maybe the user's
+    fed = Difference("server.hostname", "wso2am-pattern-3-gateway", None, True, False, instance="am/gateway")
+    assert topology(fed, names, catalog, new, old) == ""  # 3.1.x's gateway renders it from a values path

@@ -100,7 +100,8 @@ def pair_instances(before: list[str], after: list[str], only: str | None = None)
     """Old and new instances paired by id, then by their last folder (instance-2), then in order."""
     pairs: list[tuple[str | None, str | None]] = []
     left, right = list(before), list(after)
-    for match in (lambda a, b: a == b, lambda a, b: a.split("/")[-1] == b.split("/")[-1]):
+    for match in (lambda a, b: a == b, lambda a, b: _component(a) == _component(b),
+                  lambda a, b: a.split("/")[-1] == b.split("/")[-1], _abbreviates):
         for old in list(left):
             new = next((n for n in right if match(old, n)), None)
             if new is not None:
@@ -113,6 +114,22 @@ def pair_instances(before: list[str], after: list[str], only: str | None = None)
         tail = only.strip("/").split("/")[-1]
         pairs = [p for p in pairs if any(i and i.split("/")[-1] == tail for i in p)] or pairs[:1]
     return pairs
+
+
+_CONF_DIR = "/repository/conf"
+
+
+def _component(instance: str) -> str:
+    """An instance id as a chart map of the 3.0.x charts names it by its file (``am-km/repository/conf``), in the
+    later charts' form (``am/km``)."""
+    name = instance.removesuffix(_CONF_DIR)
+    return "am/" + name[3:] if name.startswith("am-") else name
+
+
+def _abbreviates(a: str, b: str) -> bool:
+    """``am-dev`` and ``am/devportal``, ``am-pub`` and ``am/publisher``: one last folder starts the other."""
+    x, y = _component(a).split("/"), _component(b).split("/")
+    return len(x) == len(y) and x[:-1] == y[:-1] and (x[-1].startswith(y[-1]) or y[-1].startswith(x[-1]))
 
 
 def render_model(chart_map: ChartMap, instance: str, values: dict[str, Any]) -> dict[str, Rendered]:
