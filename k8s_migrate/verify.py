@@ -390,7 +390,7 @@ def topology(diff: Difference, names: tuple[str, str], catalog, dst_map: ChartMa
     before, after = (_effective(diff.present_before, diff.before, diff.key, catalog),
                      _effective(diff.present_after, diff.after, diff.key, catalog))
     old_wired = before is not _ABSENT and _wired(before, hosts, True) != before and src_map is not None \
-        and _unfed(src_map, diff.key, diff.instance, literals=diff.present_after)
+        and _unfed(src_map, diff.key, diff.instance, literal=_ABSENT if diff.present_after else before)
     if not diff.present_after and old_wired:
         if after is _ABSENT:
             return (f"the old chart's wiring: {names[0]} built this address from its release and chart name; "
@@ -439,13 +439,14 @@ def _default_of(key: str, catalog, value: Any) -> bool:
     return bool(found) and same_value(default, value)
 
 
-def _unfed(chart_map: ChartMap, key: str, instance: str = "", literals: bool = True) -> bool:
-    """No values path feeds the key (and, with ``literals``, no literal of the map fixes it) in the map's instance
-    of this name, or in any instance when the map has none of that name: only the template's wiring renders it."""
+def _unfed(chart_map: ChartMap, key: str, instance: str = "", literal: Any = None) -> bool:
+    """No values path feeds the key and no literal of the map fixes it (when ``literal`` is given: no literal of
+    that value; _ABSENT: literals do not count) in the map's instance of this name, or in any instance when the map
+    has none of that name: only the template's wiring renders it."""
     mine = _map_instance_id(chart_map, instance)
     feeds = [link for _, link in chart_map.toml_to_values(key) if mine is None or link.instance in (None, mine)]
-    fixed = [c for c in chart_map.stock_value(key) if mine is None or c.get("instance") in (None, mine)] \
-        if literals else []
+    fixed = [c for c in chart_map.stock_value(key) if (mine is None or c.get("instance") in (None, mine))
+             and literal is not _ABSENT and (literal is None or same_value(c["value"], literal))]
     return not feeds and not fixed
 
 
@@ -656,7 +657,22 @@ def instance_difference(old: str | None, new: str | None, src_dir: Path, dst_dir
         if keys & guards:
             diff.reason = f"{'new' if new else 'gone'}: {entry.rule or entry.action}: {entry.message}".strip()
             break
+    else:
+        if not new:
+            diff.reason = _unpaired(instance, report)
     return diff
+
+
+def _unpaired(instance: str, report: Report) -> str:
+    """The report's entry for an old instance no new one pairs with (default_changes.unpaired_instances), by the
+    component the map names it for (``am/km``)."""
+    for entry in report.entries:
+        origin = entry.origin or ""
+        if entry.action == "review" and origin.startswith("(instance ") and not entry.old_key and not entry.new_key:
+            named = origin.removeprefix("(instance ").removesuffix(")")
+            if instance == named or instance.endswith("/" + named):
+                return f"gone: {entry.action}: {entry.message}"
+    return ""
 
 
 def _alias(report: Report) -> str | None:

@@ -25,7 +25,7 @@ from k8s_migrate.migrate.default_changes import (
 from k8s_migrate.migrate.split import component_mismatch
 from k8s_migrate.migrate.values import ValuesOptions, migrate_values
 from k8s_migrate.report import Entry, Report
-from k8s_migrate.verify import Difference, reported_change, topology
+from k8s_migrate.verify import Difference, _unpaired, reported_change, topology
 from tests.conftest import REFERENCE
 from tests.helpers import cli
 
@@ -222,6 +222,7 @@ def test_the_component_mismatch_is_only_what_the_maps_make_certain(reference_dir
 @pytest.mark.parametrize(("chart", "to_chart"), [
     ("kubernetes-apim/am-pattern-3@3.0.x", "kubernetes-apim/am-pattern-3@3.1.x"),  # 3.0.x maps name files
     ("kubernetes-apim/am-pattern-3@3.1.x", "kubernetes-apim/am-pattern-3@3.2.x"),  # host names the charts build
+    ("kubernetes-apim/am-pattern-3@3.1.x", "kubernetes-apim/am-pattern-3@4.2.x"),  # an old literal -> new wiring
 ])
 def test_the_pattern_charts_of_3_x_upgrade(reference_dir, tmp_path, chart, to_chart):
     run = cli("values", stock(chart), "--chart", chart, "--to-chart", to_chart, "-o", tmp_path / "out.yaml")
@@ -248,3 +249,31 @@ def test_a_host_name_is_wiring_only_where_the_maps_instance_has_no_value_for_it(
     assert topology(users, names, catalog, new, old) == ""  # no chart's name in it: maybe the user's
     fed = Difference("server.hostname", "wso2am-pattern-3-gateway", None, True, False, instance="am/gateway")
     assert topology(fed, names, catalog, new, old) == ""  # 3.1.x's gateway renders it from a values path
+
+
+def test_an_instance_the_new_chart_has_no_counterpart_for_is_stated_for_review(reference_dir, tmp_path):
+    chart, to_chart = "kubernetes-apim/am-pattern-3@3.0.x", "kubernetes-apim/am-pattern-3@4.2.x"
+    report = tmp_path / "report.json"
+    run = cli("values", stock(chart), "--chart", chart, "--to-chart", to_chart, "-o", tmp_path / "out.yaml",
+              "--report", report)
+    assert run.code == 0, run.err
+    assert "renders a deployment.toml for am/km and kubernetes-apim/am-pattern-3@4.2.x none" in report.read_text()
+
+
+def test_without_the_unpaired_instance_entry_the_vanished_instance_fails_the_proof(reference_dir, monkeypatch,
+                                                                                    tmp_path):
+    real = values_migration.default_changes
+    monkeypatch.setattr(values_migration, "default_changes",
+                        lambda *a, **k: [e for e in real(*a, **k) if e.origin != "(instance am/km)"])
+    chart, to_chart = "kubernetes-apim/am-pattern-3@3.0.x", "kubernetes-apim/am-pattern-3@4.2.x"
+    run = cli("values", stock(chart), "--chart", chart, "--to-chart", to_chart, "-o", tmp_path / "out.yaml")
+    assert run.code == 3 and "(instance am/km)" in run.err, run.err
+
+
+def test_an_unpaired_instance_entry_explains_only_its_own_instance():
+    report = Report("values.yaml", "3.0.0", "4.2.0")
+    report.entries.append(Entry("review", None, None, origin="(instance am/km)", message="km has no counterpart"))
+    assert _unpaired("am/km", report) == "gone: review: km has no counterpart"
+    assert _unpaired("x/am/km", report) == "gone: review: km has no counterpart"
+    assert _unpaired("am/gateway", report) == ""
+    assert _unpaired("am/kmx", report) == ""

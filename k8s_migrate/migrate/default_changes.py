@@ -349,7 +349,22 @@ def default_changes(report: Report, src_map: ChartMap, dst_map: ChartMap, source
     spoken = _new_values_spoken(report) if changes else {}
     return [entry_for_change(c, src_map, dst_map, source_values, dst_version, len(c.instances) < everywhere,
                              migrated_values)
-            for c in changes.values() if not any(_same(said, c.new) for said in spoken.get(c.key, ()))]
+            for c in changes.values() if not any(_same(said, c.new) for said in spoken.get(c.key, ()))] \
+        + ([] if source_instances is not None else unpaired_instances(src_map, dst_map))
+
+
+def unpaired_instances(src_map: ChartMap, dst_map: ChartMap) -> list[Entry]:
+    """A review entry per instance of the old chart that no instance of the new chart pairs with: the new chart has
+    fewer deployment.toml files, and what this one set is rendered nowhere."""
+    old = [i["instance"] for i in src_map.instances]
+    new = [i["instance"] for i in dst_map.instances]
+    if not new:
+        return []
+    return [Entry("review", None, None, origin=f"(instance {_component(o)})", message=(
+        f"{src_map.id} renders a deployment.toml for {_component(o)} and {dst_map.id} none that pairs with it (its "
+        f"instances: {', '.join(new)}): what that instance's deployment.toml set is not rendered by the new chart; "
+        "review where it belongs"), source=(dst_map.source or {}).get("path") if isinstance(dst_map.source, dict)
+        else None) for o, n in pair_instances(old, new) if o and not n]
 
 
 class StockRenders:
