@@ -303,7 +303,6 @@ def reported_change(report: Report, key: KeyPath, t1: dict, t2: dict, catalog, n
     """A defaulted or review entry that names this key (or the list it is an item of) with the values both
     renders give it: the new chart renders it from its default or its template, or no longer renders it.
     An entry that shows a chart-built service host as <service> is compared with the renders' hosts so shown."""
-    from k8s_migrate.migrate.default_changes import SERVICE, without_service_hosts
 
     for cut in range(len(key), 0, -1):
         if any(not isinstance(s, int) for s in key[cut:]):
@@ -312,16 +311,44 @@ def reported_change(report: Report, key: KeyPath, t1: dict, t2: dict, catalog, n
         text = format_key(head)
         before, after = (_effective(*_find(t, head), text, catalog) for t in (t1, t2))
         for entry in report.entries:
-            if entry.action not in ("defaulted", "review") or entry.new_key != text:
-                continue
-            old, new = before, after
-            if SERVICE in str(entry.old_value) + str(entry.new_value):
-                old = without_service_hosts(before, names, old_side=True) if before is not _ABSENT else before
-                new = without_service_hosts(after, names) if after is not _ABSENT else after
-            old_holds = _same(entry.old_value, old) or old_wiring(before, text, names, src_map)
-            if _same(entry.new_value, new) and old_holds:
+            if entry.new_key == text and _states(entry, before, after, text, names, src_map):
                 return f"{entry.action}: {entry.message}"
-    return ""
+    return _reported_items(report, key, t1, t2, catalog, names, src_map)
+
+
+def _states(entry: Any, before: Any, after: Any, text: str, names: tuple[str, ...], src_map: ChartMap | None) -> bool:
+    """A defaulted or review entry whose old and new values are what the two renders give the key."""
+    from k8s_migrate.migrate.default_changes import SERVICE, without_service_hosts
+
+    if entry.action not in ("defaulted", "review"):
+        return False
+    old, new = before, after
+    if SERVICE in str(entry.old_value) + str(entry.new_value):
+        old = without_service_hosts(before, names, old_side=True) if before is not _ABSENT else before
+        new = without_service_hosts(after, names) if after is not _ABSENT else after
+    old_holds = _same(entry.old_value, old) or old_wiring(before, text, names, src_map)
+    return _same(entry.new_value, new) and old_holds
+
+
+def _reported_items(report: Report, key: KeyPath, t1: dict, t2: dict, catalog, names: tuple[str, ...],
+                    src_map: ChartMap | None) -> str:
+    """An array of values on either side (none on the other) whose every item an entry states, item by item
+    (the chart model renders such an array one item per template line)."""
+    text = format_key(key)
+    before, after = (_effective(*_find(t, key), text, catalog) for t in (t1, t2))
+    sides = (before, after)
+    if not any(isinstance(v, list) and v for v in sides) or not all(v is _ABSENT or isinstance(v, list) for v in sides):
+        return ""
+    first = None
+    for i in range(max(len(v) for v in sides if isinstance(v, list))):
+        item = f"{text}[{i}]"
+        old, new = (v[i] if isinstance(v, list) and i < len(v) else _ABSENT for v in sides)
+        found = next((e for e in report.entries if e.new_key == item and _states(e, old, new, item, names, src_map)),
+                     None)
+        if found is None:
+            return ""
+        first = first or found
+    return f"{first.action}: {first.message}" if first is not None else ""
 
 
 def old_wiring(before: Any, key: str, names: tuple[str, ...], src_map: ChartMap | None) -> bool:
@@ -350,33 +377,90 @@ def _same(reported: Any, rendered: Any) -> bool:
 
 def topology(diff: Difference, names: tuple[str, str], catalog, dst_map: ChartMap, src_map: ChartMap | None = None,
              release: str = "release") -> str:
-    """The charts' own wiring, fed by no values path. Either the two sides differ only in the service addresses
-    (URL host and port) that each chart builds in its template from its release and chart name (the old charts'
-    ``localhost`` included); or the old chart did not render the key and the new one builds it around such an
-    address, from no literal of its map; or the old chart built it so and the new one does not render it, with no
-    server default in its place."""
-    from k8s_migrate.migrate.default_changes import SERVICE, without_service_hosts
+    """The charts' own wiring, fed by no values path (of the map's instance where the map names it). Either the two
+    sides differ only in the service addresses (URL host and port, or a bare host name) that each chart builds in
+    its template from its release and chart name (the old charts' ``localhost`` included); or the old chart did not
+    render the key (or rendered the server's own default) and the new one builds it around such an address, from no
+    literal of its map; or the old chart built it so and the new one does not render it (the server's default, if
+    any, in its place); or each chart builds it around such an address in its own way."""
+    from k8s_migrate.migrate.default_changes import SERVICE, template_hosts
 
-    hosts = (*[n for n in names if n], f"{release}-")
+    hosts = (*[n for n in names if n], f"{release}-", *template_hosts(dst_map, diff.key, diff.after),
+             *(template_hosts(src_map, diff.key, diff.before) if src_map is not None else ()))
     before, after = (_effective(diff.present_before, diff.before, diff.key, catalog),
                      _effective(diff.present_after, diff.after, diff.key, catalog))
-    if after is _ABSENT:
-        old = without_service_hosts(before, hosts, old_side=True)
-        if before is not _ABSENT and old != before and src_map is not None and not src_map.toml_to_values(diff.key) \
-                and not src_map.stock_value(diff.key):
+    old_wired = before is not _ABSENT and _wired(before, hosts, True) != before and src_map is not None \
+        and _unfed(src_map, diff.key, diff.instance, literal=_ABSENT if diff.present_after else before)
+    if not diff.present_after and old_wired:
+        if after is _ABSENT:
             return (f"the old chart's wiring: {names[0]} built this address from its release and chart name; "
                     f"{names[1]} does not render the key, and the server has no default for it")
+        return (f"the old chart's wiring: {names[0]} built this address from its release and chart name, fed by no "
+                f"values path; {names[1]} does not render the key: API-M's own default {after!r} applies")
+    if after is _ABSENT:
         return ""
-    old, new = without_service_hosts(before, hosts, old_side=True), without_service_hosts(after, hosts)
+    old, new = _wired(before, hosts, True), _wired(after, hosts, False)
     if new == after or SERVICE not in str(new):
         return ""
     if before is not _ABSENT and same_value(old, new):
         return (f"the charts' wiring: only the service host differs, which each chart builds from its release and "
                 f"chart name ({names[0]} -> {names[1]}) in its template")
-    if not diff.present_before and not dst_map.toml_to_values(diff.key) and not dst_map.stock_value(diff.key):
+    if not _unfed(dst_map, diff.key, diff.instance):
+        return ""
+    server_default = diff.present_before and _default_of(diff.key, catalog, before)
+    if not diff.present_before or server_default:
         return (f"the new chart's wiring: {names[1]} addresses its own service (built from its release and chart "
-                f"name in its template, fed by no values path) where {names[0]} left the key to the server")
+                f"name in its template, fed by no values path) where {names[0]} left the key to the server"
+                f"{' (it wrote the default ' + repr(before) + ')' if server_default else ''}")
+    if old_wired:
+        return (f"the charts' wiring: each chart builds this address in its template from its release and chart "
+                f"name, fed by no values path ({old!r} -> {new!r})")
     return ""
+
+
+_BARE_HOST = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]*")
+
+
+def _wired(value: Any, hosts: tuple[str, ...], old_side: bool) -> Any:
+    """The value with each service host a chart builds from its release or chart name shown as <service>: in a URL,
+    or the whole value when it is a bare host name (``server.hostname``)."""
+    from k8s_migrate.migrate.default_changes import SERVICE, without_service_hosts
+
+    if isinstance(value, str) and _BARE_HOST.fullmatch(value) and any(h and h in value for h in hosts):
+        return SERVICE
+    return without_service_hosts(value, hosts, old_side=old_side)
+
+
+def _default_of(key: str, catalog, value: Any) -> bool:
+    """The value is the server's own default for the key."""
+    if catalog is None:
+        return False
+    found, default, _ = catalog.default(key)
+    return bool(found) and same_value(default, value)
+
+
+def _unfed(chart_map: ChartMap, key: str, instance: str = "", literal: Any = None) -> bool:
+    """No values path feeds the key and no literal of the map fixes it (when ``literal`` is given: no literal of
+    that value; _ABSENT: literals do not count) in the map's instance of this name, or in any instance when the map
+    has none of that name: only the template's wiring renders it."""
+    mine = _map_instance_id(chart_map, instance)
+    feeds = [link for _, link in chart_map.toml_to_values(key) if mine is None or link.instance in (None, mine)]
+    fixed = [c for c in chart_map.stock_value(key) if (mine is None or c.get("instance") in (None, mine))
+             and literal is not _ABSENT and (literal is None or same_value(c["value"], literal))]
+    return not feeds and not fixed
+
+
+def _map_instance_id(chart_map: ChartMap, instance: str) -> str | None:
+    """The map's instance of this rendered instance: the same id, else the one instance with the same last folder
+    (its id as the 3.0.x maps write it, ``am-km/repository/conf``, read as ``am/km``)."""
+    from k8s_migrate.migrate.default_changes import _component
+
+    known = [i["instance"] for i in chart_map.instances]
+    if not instance or instance in known:
+        return instance or None
+    tail = instance.strip("/").split("/")[-1]
+    found = [k for k in known if _component(k).split("/")[-1] == tail]
+    return found[0] if len(found) == 1 else None
 
 
 def given_value(dst_map: ChartMap, key: KeyPath, given: dict[str, str]) -> str:
@@ -439,6 +523,10 @@ def verify(values_data: bytes, name: str, chart: str, to_chart: str, instance: s
     except UsageError as exc:  # the destination chart refuses the migrated values (e.g. a required value)
         return Verification(errors=[f"{to_chart} cannot render the migrated values: {exc.message}"],
                             instances_before=list(before))
+    if before and not after and not dst_map.instances:
+        return Verification(errors=[f"{to_chart} renders no deployment.toml here: its chart map lists no instance "
+                                    f"(an umbrella chart whose subcharts{_dependencies(dst_dir)} are not bundled)"],
+                            instances_before=list(before))
     result = Verification(instances_before=list(before), instances_after=list(after))
     rendered_values = ((source_values, migrated_values) if objects and is_full_chart(src_dir) and is_full_chart(dst_dir)
                        else None)
@@ -459,6 +547,22 @@ def verify(values_data: bytes, name: str, chart: str, to_chart: str, instance: s
         result.objects = compare_objects(old_objects, new_objects, values_result.report)
         result.objects += [f"(not rendered: {f})" for f in failed_old + failed_new]
     return result
+
+
+def _dependencies(chart_dir: Path) -> str:
+    """The subcharts a chart names in requirements.yaml or Chart.yaml, as `` (a 1.0, b)``; empty if none."""
+    from ruamel.yaml import YAML
+
+    names = []
+    for file in ("Chart.yaml", "requirements.yaml"):
+        try:
+            data = YAML(typ="safe", pure=True).load((chart_dir / file).read_text())
+        except (OSError, ValueError):
+            continue
+        for dep in (data or {}).get("dependencies") or [] if isinstance(data, dict) else []:
+            if isinstance(dep, dict) and dep.get("name"):
+                names.append(f"{dep['name']} {dep.get('version', '')}".strip())
+    return f" ({', '.join(names)})" if names else ""
 
 
 @dataclass
@@ -553,7 +657,22 @@ def instance_difference(old: str | None, new: str | None, src_dir: Path, dst_dir
         if keys & guards:
             diff.reason = f"{'new' if new else 'gone'}: {entry.rule or entry.action}: {entry.message}".strip()
             break
+    else:
+        if not new:
+            diff.reason = _unpaired(instance, report)
     return diff
+
+
+def _unpaired(instance: str, report: Report) -> str:
+    """The report's entry for an old instance no new one pairs with (default_changes.unpaired_instances), by the
+    component the map names it for (``am/km``)."""
+    for entry in report.entries:
+        origin = entry.origin or ""
+        if entry.action == "review" and origin.startswith("(instance ") and not entry.old_key and not entry.new_key:
+            named = origin.removeprefix("(instance ").removesuffix(")")
+            if instance == named or instance.endswith("/" + named):
+                return f"gone: {entry.action}: {entry.message}"
+    return ""
 
 
 def _alias(report: Report) -> str | None:

@@ -124,6 +124,11 @@ def values_command(
     except UsageError as exc:
         fail(exc)
     except ProofError as exc:
+        from ..migrate.split import component_mismatch
+
+        mismatch = component_mismatch(chart, to_chart[0])
+        if mismatch:  # the user's choice of chart, not the tool's inconsistency
+            fail(UsageError(mismatch, file))
         fail_inconsistent(exc, delivery)
     deliver(result, delivery)
     finish(exit_code(findings=verification is not None and not verification.ok))

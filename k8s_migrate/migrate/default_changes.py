@@ -55,6 +55,30 @@ def without_service_hosts(value: Any, names: tuple[str, ...], old_side: bool = F
     return _HOST.sub(placeholder, value)
 
 
+def template_hosts(chart_map: ChartMap, key: str, value: Any) -> tuple[str, ...]:
+    """The names a chart's template builds into this key's value from its release or chart name through a helper
+    ({{ template "x.resource.prefix" . }}-service): read off the rendered value through each link's pattern."""
+    found: list[str] = []
+    texts = value if isinstance(value, list) else [value]
+    for _, link in chart_map.toml_to_values(key):
+        if not isinstance(link.pattern, str) or not _WIRED_HOLE.search(link.pattern):
+            continue
+        regex, wired = "", 0
+        for piece in re.split(r"(\{\{.*?\}\}|\{\})", link.pattern):
+            if OTHER_HOLE.fullmatch(piece or "x") and _WIRED_HOLE.search(piece):
+                regex += f"(?P<w{wired}>[A-Za-z0-9_.-]+?)"
+                wired += 1
+            elif piece == "{}" or OTHER_HOLE.fullmatch(piece or "x"):
+                regex += ".*?"
+            else:
+                regex += re.escape(piece)
+        for text in texts:
+            m = re.fullmatch(regex, text, re.S) if isinstance(text, str) else None
+            if m:
+                found += [name for name in m.groupdict().values() if name and name not in found]
+    return tuple(found)
+
+
 WIRED = object()  # a value the template builds from the release or chart name: not modelled
 
 
@@ -69,13 +93,15 @@ class Rendered:
     certain: bool = True  # every guard on the way was judged true (not merely not false)
     toml_path: KeyPath | None = None  # the key's segments, and the values path's, when the model has them at hand
     values_key: KeyPath | None = None
+    guard: str | None = None  # the condition around it in the template
 
 
 def pair_instances(before: list[str], after: list[str], only: str | None = None) -> list[tuple[str | None, str | None]]:
     """Old and new instances paired by id, then by their last folder (instance-2), then in order."""
     pairs: list[tuple[str | None, str | None]] = []
     left, right = list(before), list(after)
-    for match in (lambda a, b: a == b, lambda a, b: a.split("/")[-1] == b.split("/")[-1]):
+    for match in (lambda a, b: a == b, lambda a, b: _component(a) == _component(b),
+                  lambda a, b: a.split("/")[-1] == b.split("/")[-1], _abbreviates):
         for old in list(left):
             new = next((n for n in right if match(old, n)), None)
             if new is not None:
@@ -88,6 +114,22 @@ def pair_instances(before: list[str], after: list[str], only: str | None = None)
         tail = only.strip("/").split("/")[-1]
         pairs = [p for p in pairs if any(i and i.split("/")[-1] == tail for i in p)] or pairs[:1]
     return pairs
+
+
+_CONF_DIR = "/repository/conf"
+
+
+def _component(instance: str) -> str:
+    """An instance id as a chart map of the 3.0.x charts names it by its file (``am-km/repository/conf``), in the
+    later charts' form (``am/km``)."""
+    name = instance.removesuffix(_CONF_DIR)
+    return "am/" + name[3:] if name.startswith("am-") else name
+
+
+def _abbreviates(a: str, b: str) -> bool:
+    """``am-dev`` and ``am/devportal``, ``am-pub`` and ``am/publisher``: one last folder starts the other."""
+    x, y = _component(a).split("/"), _component(b).split("/")
+    return len(x) == len(y) and x[:-1] == y[:-1] and (x[-1].startswith(y[-1]) or y[-1].startswith(x[-1]))
 
 
 def render_model(chart_map: ChartMap, instance: str, values: dict[str, Any]) -> dict[str, Rendered]:
@@ -109,23 +151,46 @@ def render_model(chart_map: ChartMap, instance: str, values: dict[str, Any]) -> 
         if verdict is not False and "[]" in const["toml"]:
             ranged.append(const)
         elif verdict is not False:
-            offer(const["toml"], Rendered(const["value"], None, const.get("line"), None, verdict is True))
+            offer(const["toml"], Rendered(const["value"], None, const.get("line"), None, verdict is True,
+                                             guard=const.get("guard")))
     for link, shape in zip(chart_map.links, chart_map.link_shapes(), strict=True):
         here = link.instance in (None, instance)
         if not here or link.kind not in _RENDERED_LINKS or not link.toml:
             continue
-        verdict = guard_holds(link.guard)
+        own_field = _own_field_guard(link)
+        verdict = True if own_field else guard_holds(link.guard)
         if verdict is not False:
             certain = verdict is True or not link.guard
             for toml_path, value, values_path, texts in _link_keys(link, values, shape or link_shape(link)):
+                if own_field and not _truthy(lookup(values, values_path)):
+                    continue
+                if own_field and link.filter == "quote" and isinstance(value, list):  # Go prints a list [a b]
+                    value = f"[{' '.join(str(v) for v in value)}]"
                 toml_text, values_text = texts or (format_key(toml_path), format_key(values_path))
-                offer(toml_text, Rendered(value, values_text, link.line, link, certain, toml_path, values_path))
+                offer(toml_text, Rendered(value, values_text, link.line, link, certain, toml_path, values_path,
+                                          link.guard))
     for const in ranged:
         head, _, tail = const["toml"].partition("[]")
         indices = (_ITEM_INDEX.match(key, len(head)) for key in out if key.startswith(head))
         for n in sorted({int(m.group(1)) for m in indices if m}):
-            offer(f"{head}[{n}]{tail}", Rendered(const["value"], None, const.get("line"), None, False))
+            offer(f"{head}[{n}]{tail}", Rendered(const["value"], None, const.get("line"), None, False,
+                                                 guard=const.get("guard")))
     return out
+
+
+_FIELD_GUARD = re.compile(r"^\.(\w+)$")  # {{ if .permissions }} inside a range: a field of the item
+
+
+def _own_field_guard(link: ChartLink) -> bool:
+    """The link renders a field of each list item under a guard on that same field ({{ if .permissions }}
+    around permissions = {{ .permissions }}): judged per item, by the field's own value."""
+    found = _FIELD_GUARD.match(link.guard or "")
+    return found is not None and "[]" in link.values and link.values.rsplit(".", 1)[-1] == found.group(1)
+
+
+def _truthy(value: Any) -> bool:
+    return value is not ABSENT and value is not None and value is not False and value not in ("", 0) \
+        and not (isinstance(value, (list, dict)) and not value)
 
 
 def _link_keys(link: ChartLink, values: dict[str, Any], shape: LinkShape):
@@ -224,7 +289,7 @@ def migrated(rendered: dict[str, Rendered], from_version: str, to_version: str) 
         if track.live:
             new_key = key if track.path == track.input_key.path else format_key(track.path)
             out[new_key] = Rendered(track.value, old.values_path, old.line, old.link, old.certain, track.path,
-                                    old.values_key)
+                                    old.values_key, old.guard)
     return out
 
 
@@ -238,6 +303,7 @@ class DefaultChange:
     before: Rendered | None
     after: Rendered | None
     instances: list[str]
+    note: str = ""  # why the old side has no value, when the model knows better than "no value recorded"
 
 
 def default_changes(report: Report, src_map: ChartMap, dst_map: ChartMap, source_values: dict[str, Any],
@@ -259,24 +325,118 @@ def default_changes(report: Report, src_map: ChartMap, dst_map: ChartMap, source
         before = migrated(render_model(src_map, old_instance, old_effective), src_version, dst_version)
         after = render_model(dst_map, new_instance, new_effective)
         moved = (elsewhere or {}).get(old_instance, set())
+        stock = StockRenders(src_map, dst_map, old_instance, new_instance, src_version, dst_version)
         for key in sorted(set(before) | set(after)):
             b, a = before.get(key), after.get(key)
+            note = ""
             if a is not None and a.values_path and _has(migrated_values, a):
-                continue  # the migrated file feeds it: the entries of its values speak for it
+                if _new_for_instance(b, a, key, old_instance, src_map, source_values, migrated_values):
+                    note = f"{src_map.id}'s template for {old_instance} does not render it"
+                elif not stock.chart_driven(key, b, a, source_values, migrated_values):
+                    continue  # the migrated file feeds it: the entries of its values speak for it
             if a is None and (key in moved or b is not None and b.values_path and _has(migrated_values, b)
-                              and not dst_map.toml_to_values(key)):
+                              and not dst_map.toml_to_values(key)) \
+                    and (key in moved or not stock.chart_driven(key, b, a, source_values, migrated_values)):
                 continue  # another chart of the split renders it, or the file still sets it (reported as such)
             old, new = _effective(b, key, catalog), _effective(a, key, catalog)
-            if _same(old, new) or _wiring_only(old, new, names, b is None):
+            if _same(old, new) or _wiring_only(old, new, names, b is None) and not _fed_one_side(b, new, note):
                 continue
             if SERVICE in str(old) + str(new):  # a host the charts build: reported as such, the rest as it is
                 old, new = without_service_hosts(old, names, old_side=True), without_service_hosts(new, names)
-            change = changes.setdefault((key, repr(old), repr(new)), DefaultChange(key, old, new, b, a, []))
+            change = changes.setdefault((key, repr(old), repr(new)), DefaultChange(key, old, new, b, a, [], note))
             change.instances.append(new_instance)
     everywhere = len(pairs)
     spoken = _new_values_spoken(report) if changes else {}
-    return [entry_for_change(c, src_map, dst_map, source_values, dst_version, len(c.instances) < everywhere)
-            for c in changes.values() if not any(_same(said, c.new) for said in spoken.get(c.key, ()))]
+    return [entry_for_change(c, src_map, dst_map, source_values, dst_version, len(c.instances) < everywhere,
+                             migrated_values)
+            for c in changes.values() if not any(_same(said, c.new) for said in spoken.get(c.key, ()))] \
+        + ([] if source_instances is not None else unpaired_instances(src_map, dst_map))
+
+
+def unpaired_instances(src_map: ChartMap, dst_map: ChartMap) -> list[Entry]:
+    """A review entry per instance of the old chart that no instance of the new chart pairs with: the new chart has
+    fewer deployment.toml files, and what this one set is rendered nowhere."""
+    old = [i["instance"] for i in src_map.instances]
+    new = [i["instance"] for i in dst_map.instances]
+    if not new:
+        return []
+    return [Entry("review", None, None, origin=f"(instance {_component(o)})", message=(
+        f"{src_map.id} renders a deployment.toml for {_component(o)} and {dst_map.id} none that pairs with it (its "
+        f"instances: {', '.join(new)}): what that instance's deployment.toml set is not rendered by the new chart; "
+        "review where it belongs"), source=(dst_map.source or {}).get("path") if isinstance(dst_map.source, dict)
+        else None) for o, n in pair_instances(old, new) if o and not n]
+
+
+class StockRenders:
+    """One pair of instances as each chart renders it from its own defaults alone (each side modelled when first
+    asked): what the charts render where no value of the user's plays a part."""
+
+    def __init__(self, src_map: ChartMap, dst_map: ChartMap, old_instance: str, new_instance: str,
+                 src_version: str, dst_version: str):
+        self.src_map, self.dst_map = src_map, dst_map
+        self.old_instance, self.new_instance = old_instance, new_instance
+        self.versions = (src_version, dst_version)
+        self._before: dict[str, Rendered] | None = None
+        self._after: dict[str, Rendered] | None = None
+
+    def before(self) -> dict[str, Rendered]:
+        if self._before is None:
+            self._before = migrated(render_model(self.src_map, self.old_instance, self.src_map.defaults_tree()),
+                                    *self.versions)
+        return self._before
+
+    def after(self) -> dict[str, Rendered]:
+        if self._after is None:
+            self._after = render_model(self.dst_map, self.new_instance, self.dst_map.defaults_tree())
+        return self._after
+
+    def chart_driven(self, key: str, b: Rendered | None, a: Rendered | None, source_values: dict[str, Any],
+                     migrated_values: dict[str, Any]) -> bool:
+        """Neither side of the key owes anything to a value the user set: the old chart renders it as it does
+        from its own defaults, and the new chart as from its own defaults or from the same values path, which
+        the file carries over unchanged at the old chart's default. What changed is the charts' templates and
+        defaults (and the migration following the new defaults)."""
+        if not _same_rendering(b, self.before().get(key)):
+            return False
+        stock = self.after().get(key)
+        if _same_rendering(a, stock):
+            return True
+        if a is None or stock is None or a.values_path is None or a.values_path != stock.values_path:
+            return False
+        return _carried_stock(a.values_path, source_values, migrated_values, self.src_map)
+
+
+def _same_rendering(side: Rendered | None, stock: Rendered | None) -> bool:
+    if side is None or stock is None:
+        return side is stock
+    if side.value is WIRED or stock.value is WIRED:
+        return side.value is stock.value
+    return _same(side.value, stock.value)
+
+
+def _carried_stock(path_text: str, source_values: dict[str, Any], migrated_values: dict[str, Any],
+                   src_map: ChartMap) -> bool:
+    """The file held this values path at the old chart's default, and the migrated file holds the same value."""
+    path = parse_key(path_text)
+    old, new = lookup(source_values, path), lookup(migrated_values, path)
+    return old is not ABSENT and new is not ABSENT and same_value(old, new) \
+        and not _customised(source_values, path_text, src_map)
+
+
+def _new_for_instance(b: Rendered | None, a: Rendered, key: str, instance: str, src_map: ChartMap,
+                      source_values: dict[str, Any], migrated_values: dict[str, Any]) -> bool:
+    """The new chart renders the key for this instance from a values path the file carries unchanged, and the old
+    chart's template for the paired instance has no such key (no link, no literal): the value now takes effect
+    there."""
+    if b is not None or a.values_path is None:
+        return False
+    if any(link.instance in (None, instance) for _, link in src_map.toml_to_values(key)):
+        return False
+    if any(c.get("instance") in (None, instance) for c in src_map.stock_value(key)):
+        return False
+    path = a.values_key or parse_key(a.values_path)
+    old, new = lookup(source_values, path), lookup(migrated_values, path)
+    return old is not ABSENT and same_value(old, new)
 
 
 def instance_pairs(src_map: ChartMap, dst_map: ChartMap,
@@ -321,6 +481,14 @@ def _wiring_only(old: Any, new: Any, names: tuple[str, ...], old_unmodelled: boo
     return False
 
 
+def _fed_one_side(b: Rendered | None, new: Any, new_for_instance: str) -> bool:
+    """A service address only one side renders, which the chart model knows (fed by a values path such as the port
+    offset, or a literal of the old template): the proof's wiring explainer takes only keys the maps know nothing
+    of, so the entry states it. Either the new chart renders nothing and the server has no default, or the old
+    template for the instance had no such key."""
+    return bool(new_for_instance) or (new is ABSENT and b is not None)
+
+
 def _same(a: Any, b: Any) -> bool:
     if a is ABSENT or b is ABSENT:
         return a is b
@@ -341,10 +509,12 @@ def _shown(value: Any) -> str:
 
 
 def entry_for_change(change: DefaultChange, src_map: ChartMap, dst_map: ChartMap, source_values: dict[str, Any],
-                     dst_version: str, some_instances: bool) -> Entry:
+                     dst_version: str, some_instances: bool, migrated_values: dict[str, Any] | None = None) -> Entry:
     before, after = change.before, change.after
     where = f" in {', '.join(change.instances)}" if some_instances else ""
-    if before is None:
+    if before is None and change.note:
+        was = f"{change.note} (API-M {dst_version}'s default counted)"
+    elif before is None:
         was = f"{src_map.id}'s chart map records no value for it (API-M {dst_version}'s default counted)"
     elif before.values_path is None:
         was = f"{src_map.id} fixed it in its template (line {before.line})"
@@ -361,7 +531,10 @@ def entry_for_change(change: DefaultChange, src_map: ChartMap, dst_map: ChartMap
         keep = "to keep the old value, override deployment.toml through a ConfigMap"
         origin = f"chart:{dst_map.id}"
     else:
-        now = f"{dst_map.id} renders it from its default {after.values_path}"
+        carried = ABSENT if migrated_values is None else lookup(migrated_values, after.values_key
+                                                               or parse_key(after.values_path))
+        now = (f"{dst_map.id} renders it from its default {after.values_path}" if carried is ABSENT
+               else f"{dst_map.id} renders it from {after.values_path}, which the migrated file sets to {carried!r}")
         link = after.link
         kept = invert_pattern(link.pattern if link else None, change.old, link.filter if link else None) \
             if change.old is not ABSENT else None

@@ -153,6 +153,31 @@ def profile_of(name: str) -> str | None:
     return None
 
 
+def component_mismatch(chart: str, to_chart: str) -> str:
+    """When both charts run one component each, by their maps, and not the same one: the one-line usage error that
+    names both and the way out (the chart of the file's own component, or a split); else empty."""
+    try:
+        src_map, dst_map = load_map(chart), load_map(to_chart)
+    except UsageError:
+        return ""
+    mine, theirs = profile_of(chart_name(src_map)), profile_of(chart_name(dst_map))
+    if mine is None or theirs is None or mine == theirs:
+        return ""
+    family, _, version = dst_map.id.partition("@")
+    same = f"{family.rsplit('/', 1)[0]}/{mine}@{version}" if version else ""
+    try:
+        load_map(same)
+    except UsageError:
+        same = ""
+    return (f"{src_map.id} is {_a(mine)} chart and {dst_map.id} {_a(theirs)} chart: {_a(mine)} file does not "
+            f"migrate into another component's chart; use the {mine} chart{f' ({same})' if same else ''}, or, for a "
+            "file that runs several components, one --to-chart per component (a split)")
+
+
+def _a(word: str) -> str:
+    return f"{'an' if word[:1] in 'aeiou' else 'a'} {word}"
+
+
 def instances_by_profile(src_map: ChartMap) -> dict[str, set[str]]:
     found: dict[str, set[str]] = {}
     for inst in src_map.instances:
