@@ -277,3 +277,24 @@ def test_an_unpaired_instance_entry_explains_only_its_own_instance():
     assert _unpaired("x/am/km", report) == "gone: review: km has no counterpart"
     assert _unpaired("am/gateway", report) == ""
     assert _unpaired("am/kmx", report) == ""
+
+
+@pytest.mark.parametrize("chart, instance, versions", [
+    ("helm-apim/control-plane@4.4.x", "instance-2", ("4.4.0", "4.6.0")),
+    ("helm-apim/control-plane@4.6.x", "instance-2", None),
+    ("kubernetes-apim/am-pattern-1@3.2.x", "am/instance-1", ("3.2.0", "4.2.0")),
+])
+def test_a_kept_stock_model_reads_as_the_model_built_anew(chart, instance, versions, tmp_path, monkeypatch):
+    from k8s_migrate.migrate.default_changes import WIRED, migrated, stock_model
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    chart_map = load_map(chart)
+    model = render_model(chart_map, instance, chart_map.defaults_tree())
+    built = migrated(model, *versions) if versions else model
+    expected = {k: (r.value is WIRED, None if r.value is WIRED else r.value, r.values_path) for k, r in built.items()}
+    assert len(expected) > 20
+    for _ in range(2):  # built and written, then read back
+        got = stock_model(chart_map, instance, versions)
+        assert {k: (r.value is WIRED, None if r.value is WIRED else r.value, r.values_path)
+                for k, r in got.items()} == expected
+    assert any(p.name.startswith("stock-model-") for p in (tmp_path / "cache" / "k8s-migrate" / "data").iterdir())

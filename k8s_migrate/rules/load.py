@@ -92,12 +92,21 @@ def load_packs(directory: str | None = None) -> tuple[RulePack, ...]:
     from ..datacache import kept
 
     folder = os.path.join(mappings_root(), "apim")
-    try:
-        names = sorted(n for n in os.listdir(folder) if n.endswith(".yaml"))
-    except OSError:
+    files = pack_files()
+    if not files:
         return read_folder(folder)
     code = (__name__, "k8s_migrate.rules.model", "k8s_migrate.hub", "k8s_migrate.versions")
-    return kept("rule-packs", [f"apim/{n}" for n in (*names, COMPILED)], code, lambda: read_folder(folder))
+    return kept("rule-packs", files, code, lambda: read_folder(folder))
+
+
+def pack_files() -> tuple[str, ...]:
+    """The built-in packs' data files (under mappings/), for the cache entries built from them; none when the
+    folder cannot be listed."""
+    try:
+        names = sorted(n for n in os.listdir(os.path.join(mappings_root(), "apim")) if n.endswith(".yaml"))
+    except OSError:
+        return ()
+    return tuple(f"apim/{n}" for n in (*names, COMPILED))
 
 
 def read_folder(folder: str) -> tuple[RulePack, ...]:
