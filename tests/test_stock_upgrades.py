@@ -204,11 +204,11 @@ def test_an_umbrella_chart_without_its_subcharts_is_not_proven_and_says_why(refe
 def test_a_file_of_one_component_to_another_components_chart_is_a_usage_error(reference_dir, tmp_path):
     out = tmp_path / "out.yaml"
     run = cli("values", stock("helm-apim/gateway@4.4.x"), "--chart", "helm-apim/gateway@4.4.x",
-              "--to-chart", "helm-apim/all-in-one@4.6.x", "-o", out)
+              "--to-chart", "helm-apim/control-plane@4.6.x", "-o", out)
     assert run.code == 2, run.err
     assert not out.exists() and run.err.count("\n") == 1
     assert "internal inconsistency" not in run.err
-    assert ("helm-apim/gateway@4.4.x is a gateway chart and helm-apim/all-in-one@4.6.x an all-in-one chart" in run.err
+    assert ("helm-apim/gateway@4.4.x is a gateway chart and helm-apim/control-plane@4.6.x a control-plane chart" in run.err
             and "use the gateway chart (helm-apim/gateway@4.6.x)" in run.err and "one --to-chart per component"
             in run.err)
 

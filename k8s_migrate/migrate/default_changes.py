@@ -339,7 +339,7 @@ def default_changes(report: Report, src_map: ChartMap, dst_map: ChartMap, source
                     and (key in moved or not stock.chart_driven(key, b, a, source_values, migrated_values)):
                 continue  # another chart of the split renders it, or the file still sets it (reported as such)
             old, new = _effective(b, key, catalog), _effective(a, key, catalog)
-            if _same(old, new) or _wiring_only(old, new, names, b is None) and not _fed_one_side(b, new, note):
+            if _same(old, new) or _wiring_only(old, new, names, b is None) and not _fed_one_side(b, a, new, note):
                 continue
             if SERVICE in str(old) + str(new):  # a host the charts build: reported as such, the rest as it is
                 old, new = without_service_hosts(old, names, old_side=True), without_service_hosts(new, names)
@@ -508,12 +508,14 @@ def _wiring_only(old: Any, new: Any, names: tuple[str, ...], old_unmodelled: boo
     return False
 
 
-def _fed_one_side(b: Rendered | None, new: Any, new_for_instance: str) -> bool:
+def _fed_one_side(b: Rendered | None, a: Rendered | None, new: Any, new_for_instance: str) -> bool:
     """A service address only one side renders, which the chart model knows (fed by a values path such as the port
     offset, or a literal of the old template): the proof's wiring explainer takes only keys the maps know nothing
     of, so the entry states it. Either the new chart renders nothing and the server has no default, or the old
-    template for the instance had no such key."""
-    return bool(new_for_instance) or (new is ABSENT and b is not None)
+    template for the instance had no such key, or the old chart renders nothing where the new one builds the
+    address around a values path (its port offset)."""
+    return bool(new_for_instance) or (new is ABSENT and b is not None) \
+        or (b is None and a is not None and a.values_path is not None)
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -567,6 +569,9 @@ def entry_for_change(change: DefaultChange, src_map: ChartMap, dst_map: ChartMap
             if change.old is not ABSENT else None
         keep = (f"set {after.values_path}: {kept!r} to keep the old value" if kept is not None
                 else f"set {after.values_path} to keep the old value")
+        if change.old is ABSENT and SERVICE in str(change.new):  # no value of the file's makes the address
+            now = f"{dst_map.id} builds its own service address there ({after.values_path} gives a part of it)"
+            keep = "to leave it to the server as before, override deployment.toml through a ConfigMap"
         origin = after.values_path
     users = before is not None and before.values_path is not None \
         and _customised(source_values, before.values_path, src_map)
