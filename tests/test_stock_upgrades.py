@@ -190,11 +190,15 @@ def test_an_address_both_charts_wire_otherwise_is_wiring_only_when_neither_map_f
     assert topology(diff, ("am-pattern-4", "am-pattern-4"), catalog, fed, old) == ""
 
 
+def migrated_stock(chart: str, to_chart: str, report: Path):
+    """The CLI run of a chart's stock values file to another chart, with its report written to ``report``."""
+    return cli("values", stock(chart), "--chart", chart, "--to-chart", to_chart, "-o", report.with_name("out.yaml"),
+               "--report", report)
+
+
 def test_an_umbrella_chart_without_its_subcharts_is_not_proven_and_says_why(reference_dir, tmp_path):
-    chart, to_chart = "kubernetes-apim/am-pattern-2@3.2.x", "kubernetes-apim/am-pattern-2@4.0.x"
     report = tmp_path / "report.md"
-    run = cli("values", stock(chart), "--chart", chart, "--to-chart", to_chart, "-o", tmp_path / "out.yaml",
-              "--report", report)
+    run = migrated_stock("kubernetes-apim/am-pattern-2@3.2.x", "kubernetes-apim/am-pattern-2@4.0.x", report)
     assert run.code == 0, run.err
     assert ("not proven by rendering: kubernetes-apim/am-pattern-2@4.0.x renders no deployment.toml here: its chart "
             "map lists no instance (an umbrella chart whose subcharts (am-pattern-1 4.0.0-1) are not bundled)"
@@ -252,10 +256,8 @@ def test_a_host_name_is_wiring_only_where_the_maps_instance_has_no_value_for_it(
 
 
 def test_an_instance_the_new_chart_has_no_counterpart_for_is_stated_for_review(reference_dir, tmp_path):
-    chart, to_chart = "kubernetes-apim/am-pattern-3@3.0.x", "kubernetes-apim/am-pattern-3@4.2.x"
     report = tmp_path / "report.json"
-    run = cli("values", stock(chart), "--chart", chart, "--to-chart", to_chart, "-o", tmp_path / "out.yaml",
-              "--report", report)
+    run = migrated_stock("kubernetes-apim/am-pattern-3@3.0.x", "kubernetes-apim/am-pattern-3@4.2.x", report)
     assert run.code == 0, run.err
     assert "renders a deployment.toml for am/km and kubernetes-apim/am-pattern-3@4.2.x none" in report.read_text()
 
