@@ -212,7 +212,8 @@ def test_a_file_of_one_component_to_another_components_chart_is_a_usage_error(re
     assert run.code == 2, run.err
     assert not out.exists() and run.err.count("\n") == 1
     assert "internal inconsistency" not in run.err
-    assert ("helm-apim/gateway@4.4.x is a gateway chart and helm-apim/control-plane@4.6.x a control-plane chart" in run.err
+    assert ("helm-apim/gateway@4.4.x is a gateway chart and helm-apim/control-plane@4.6.x a control-plane chart"
+            in run.err
             and "use the gateway chart (helm-apim/gateway@4.6.x)" in run.err and "one --to-chart per component"
             in run.err)
 
