@@ -16,12 +16,12 @@ from __future__ import annotations
 import tomllib
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, Mapping
 
 from .carryover import ItemMatcher
 from .catalog import Catalog
 from .errors import ProofError  # noqa: F401  (raised by the pipelines)
-from .hub import KeyPath, flatten, format_key, has_items, leaf_tree, nest, parse_key
+from .hub import KeyPath, Leaves, flatten, format_key, has_items, leaf_tree, nest, parse_key
 from .profiles import implied_by_role, user_role
 from .report import CLAIMS_VALUE, Action, Entry, Report
 from .rules.apply import HubState, Track
@@ -68,7 +68,7 @@ def show(value: Any) -> str:
 class Comparison:
     """Every effective difference between the carried input and the output."""
 
-    out_flat: dict[KeyPath, Any]  # the output's leaves
+    out_flat: Leaves  # the output's leaves
     differences: list[Difference] = field(default_factory=list)
 
 
@@ -114,7 +114,7 @@ def compare(carried: list[Track], output: dict[str, Any], old_cat: Catalog, new_
             input_role: str | None) -> Comparison:
     """Carried input keys (the live tracks: path at the new version, value) against the output's effective values;
     ``input_role``: the input's server role, as it was before any rule changed it."""
-    out_flat = flatten(output)
+    out_flat = Leaves(output)
     old_implied = implied_by_role(old_cat, input_role)
     new_implied = implied_by_role(new_cat, user_role(output))
     # Items are matched on their leaves alone: an empty table holds no setting (and carried keys have none).
@@ -208,7 +208,7 @@ def explain_by_report(diff: Difference, by_old: dict[str, list[Entry]],
     return None, None
 
 
-def disagreements(entries: Iterable[Entry], out_flat: dict[KeyPath, Any]) -> list[Difference]:
+def disagreements(entries: Iterable[Entry], out_flat: Mapping[KeyPath, Any] | Leaves) -> list[Difference]:
     """Entries that claim a value at a key the output does not hold."""
     found = []
     for entry in entries:
@@ -226,7 +226,7 @@ def disagreements(entries: Iterable[Entry], out_flat: dict[KeyPath, Any]) -> lis
     return found
 
 
-def is_table(out_flat: dict[KeyPath, Any], path: KeyPath) -> bool:
+def is_table(out_flat: Mapping[KeyPath, Any] | Leaves, path: KeyPath) -> bool:
     return any(p[: len(path)] == path and len(p) > len(path) for p in out_flat)
 
 

@@ -70,8 +70,10 @@ def migrate_toml_data(text: str, name: str, options: Options, rules_only: bool =
     report.extend(additions)
     add_findings(report, state)
     report.changed = edited.edited
-    problems = unaccounted(comparison, report, [k.path for k in ruled.keys])
-    del comparison
+    input_paths = [k.path for k in ruled.keys]
+    del ruled, state, edited, additions  # the tracks and keys: the entries hold what the rest reads of them
+    problems = unaccounted(comparison, report, input_paths)
+    del comparison, input_paths
     if problems:
         raise ProofError(problems, name, report)
     return DataResult(data, report)
