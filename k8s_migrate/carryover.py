@@ -207,7 +207,11 @@ class ItemMatcher:
         if heads not in self._heads:
             self._heads[heads] = self._translate(*heads)
         head = self._heads[heads]
-        return None if head is None else head + tuple(right_shape[right_end:])
+        if head is None:
+            return None
+        if head == heads[1] and type(right_shape) is tuple:
+            return right_shape  # the indices stand: the path itself, not an equal copy for the caller to hold
+        return head + tuple(right_shape[right_end:])
 
     def _translate(self, left_path: KeyPath, right_shape: KeyPath) -> KeyPath | None:
         left_ints = [i for i, s in enumerate(left_path) if isinstance(s, int)]

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 Segment = str | int
 KeyPath = tuple[Segment, ...]
@@ -283,6 +283,54 @@ def _flatten_into(out: dict[KeyPath, Any], data: Any, prefix: KeyPath) -> None:
             _flatten_into(out, item, prefix + (i,))
     elif prefix:
         out[prefix] = data
+
+
+class Leaves:
+    """``flatten(data)`` as a view of the data: a leaf is found by walking to it, the leaves are walked in flatten's
+    order, and no path is kept per leaf (a large file's would weigh tens of MB). The data must not change."""
+
+    def __init__(self, data: Any):
+        self.data = data
+        self._tables: dict[int, bool] = {}  # id(list) -> is it an array of tables (flatten walks into its items)
+
+    def _items_of(self, node: list) -> bool:
+        found = self._tables.get(id(node))
+        if found is None:
+            found = self._tables[id(node)] = bool(node) and all(isinstance(x, dict) for x in node)
+        return found
+
+    def get(self, path: KeyPath, default: Any = None) -> Any:
+        if not path:
+            return default
+        node = self.data
+        for seg in path:
+            if isinstance(node, dict):
+                node = node.get(seg, _ABSENT)
+                if node is _ABSENT:
+                    return default
+            elif isinstance(node, list) and isinstance(seg, int) and 0 <= seg < len(node) and self._items_of(node):
+                node = node[seg]
+            else:
+                return default
+        if isinstance(node, dict) or (isinstance(node, list) and self._items_of(node)):
+            return default  # a table or an array of tables: no leaf
+        return node
+
+    def items(self) -> Iterator[tuple[KeyPath, Any]]:
+        return self._walk(self.data, ())
+
+    def __iter__(self) -> Iterator[KeyPath]:
+        return (path for path, _ in self._walk(self.data, ()))
+
+    def _walk(self, data: Any, prefix: KeyPath) -> Iterator[tuple[KeyPath, Any]]:
+        if isinstance(data, dict):
+            for key, value in data.items():
+                yield from self._walk(value, prefix + (key,))
+        elif isinstance(data, list) and self._items_of(data):
+            for i, item in enumerate(data):
+                yield from self._walk(item, prefix + (i,))
+        elif prefix:
+            yield prefix, data
 
 
 _ABSENT = object()

@@ -16,12 +16,12 @@ from __future__ import annotations
 import tomllib
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable, Iterator, Mapping
 
 from .carryover import ItemMatcher
 from .catalog import Catalog
 from .errors import ProofError  # noqa: F401  (raised by the pipelines)
-from .hub import KeyPath, flatten, format_key, has_items, leaf_tree, nest, parse_key
+from .hub import KeyPath, Leaves, flatten, format_key, has_items, leaf_tree, nest, parse_key
 from .profiles import implied_by_role, user_role
 from .report import CLAIMS_VALUE, Action, Entry, Report
 from .rules.apply import HubState, Track
@@ -68,7 +68,7 @@ def show(value: Any) -> str:
 class Comparison:
     """Every effective difference between the carried input and the output."""
 
-    out_flat: dict[KeyPath, Any]  # the output's leaves
+    out_flat: Leaves  # the output's leaves
     differences: list[Difference] = field(default_factory=list)
 
 
@@ -110,21 +110,22 @@ def outputs_kept() -> Iterator[None]:
         _kept = None
 
 
-def compare(carried: list[tuple[KeyPath, Any, Track | None]], output: dict[str, Any], old_cat: Catalog,
-            new_cat: Catalog, input_role: str | None) -> Comparison:
-    """Carried input keys (path at the new version, value, track) against the output's effective values;
+def compare(carried: list[Track], output: dict[str, Any], old_cat: Catalog, new_cat: Catalog,
+            input_role: str | None) -> Comparison:
+    """Carried input keys (the live tracks: path at the new version, value) against the output's effective values;
     ``input_role``: the input's server role, as it was before any rule changed it."""
-    out_flat = flatten(output)
+    out_flat = Leaves(output)
     old_implied = implied_by_role(old_cat, input_role)
     new_implied = implied_by_role(new_cat, user_role(output))
     # Items are matched on their leaves alone: an empty table holds no setting (and carried keys have none).
     # Only the top-level tables that carried items are in are nested: the matcher looks nowhere else.
-    heads = {p[0] for p, _, _ in carried if has_items(p)}
-    matcher = ItemMatcher(nest((p, v) for p, v, _ in carried if p[0] in heads),
+    heads = {t.path[0] for t in carried if has_items(t.path)}
+    matcher = ItemMatcher(nest((t.path, t.value) for t in carried if t.path[0] in heads),
                           leaf_tree({k: v for k, v in output.items() if k in heads}))
     result = Comparison(out_flat)
     claimed: set[KeyPath] = set()
-    for path, value, track in carried:
+    for track in carried:
+        path, value = track.path, track.value
         target = matcher.translate(path) if has_items(path) else path
         after = out_flat.get(target, MISSING) if target is not None else MISSING
         if target is not None and after is not MISSING:
@@ -133,7 +134,7 @@ def compare(carried: list[tuple[KeyPath, Any, Track | None]], output: dict[str, 
             after = effective_default(new_cat, path, new_implied)
         if after is not MISSING and same_value(value, after):
             continue
-        old_key = format_key(track.origin.path) if track is not None and track.origin else None
+        old_key = format_key(track.origin.path) if track.origin else None
         key = format_key(target if target is not None else path)
         result.differences.append(Difference(key, old_key, value, after, "lost" if target is None or
                                              out_flat.get(target, MISSING) is MISSING else "changed"))
@@ -149,8 +150,8 @@ def compare(carried: list[tuple[KeyPath, Any, Track | None]], output: dict[str, 
     return result
 
 
-def carried_keys(state: HubState) -> list[tuple[KeyPath, Any, Track | None]]:
-    return [(t.path, t.value, t) for t in state.tracks if t.live]
+def carried_tracks(state: HubState) -> list[Track]:
+    return [t for t in state.tracks if t.live]
 
 
 # ---- the proof of a migration: its report must explain every difference --------------------------
@@ -165,7 +166,12 @@ def prove(state: HubState, report: Report, output_text: str, input_role: str | N
 def prove_data(state: HubState, report: Report, output: dict[str, Any], input_role: str | None,
                input_paths: Iterable[KeyPath], old_cat: Catalog, new_cat: Catalog) -> list[Difference]:
     """``prove``, on the output's data as tomllib reads it."""
-    comparison = compare(carried_keys(state), output, old_cat, new_cat, input_role)
+    return unaccounted(compare(carried_tracks(state), output, old_cat, new_cat, input_role), report, input_paths)
+
+
+def unaccounted(comparison: Comparison, report: Report, input_paths: Iterable[KeyPath]) -> list[Difference]:
+    """``prove_data`` once the output is compared: the differences the report does not explain, its entries' claims
+    the output does not hold, the input keys it has no entry for."""
     differences = comparison.differences
     # the entries of the keys that differ, by key (an index of every entry weighs as much as the report)
     old_keys, new_keys = {d.old_key for d in differences if d.old_key}, {d.key for d in differences}
@@ -202,7 +208,7 @@ def explain_by_report(diff: Difference, by_old: dict[str, list[Entry]],
     return None, None
 
 
-def disagreements(entries: Iterable[Entry], out_flat: dict[KeyPath, Any]) -> list[Difference]:
+def disagreements(entries: Iterable[Entry], out_flat: Mapping[KeyPath, Any] | Leaves) -> list[Difference]:
     """Entries that claim a value at a key the output does not hold."""
     found = []
     for entry in entries:
@@ -220,7 +226,7 @@ def disagreements(entries: Iterable[Entry], out_flat: dict[KeyPath, Any]) -> lis
     return found
 
 
-def is_table(out_flat: dict[KeyPath, Any], path: KeyPath) -> bool:
+def is_table(out_flat: Mapping[KeyPath, Any] | Leaves, path: KeyPath) -> bool:
     return any(p[: len(path)] == path and len(p) > len(path) for p in out_flat)
 
 
@@ -259,7 +265,7 @@ def audit_toml(old_text: str, new_text: str, old_name: str, new_name: str, from_
     state = run(old_doc.leaves(), plan(old_cat.version, new_cat.version), ctx)
     if old_cat.version != new_cat.version:
         canonicalise(state, new_cat, ctx)
-    comparison = compare(carried_keys(state), output, old_cat, new_cat, user_role(old_doc.data()))
+    comparison = compare(carried_tracks(state), output, old_cat, new_cat, user_role(old_doc.data()))
     stock = (new_cat.profiles.get(stock_name(detection.profile) or "", new_cat.stock) if new_cat.profiles
              else new_cat.stock)
     stock_flat = flatten(stock)
@@ -294,7 +300,7 @@ def audit_toml(old_text: str, new_text: str, old_name: str, new_name: str, from_
                                  message=f"still set in {new_name}, though the rules remove it in "
                                          f"{new_cat.version}: the server no longer reads it",
                                  line=track.origin.line))
-    checked = len(carried_keys(state))
+    checked = len(carried_tracks(state))
     report.notes.append(f"{checked} input keys carried through the rules and compared; "
                         f"{len(comparison.differences)} effective changes, {unexplained} unexplained")
     report.changed = unexplained > 0

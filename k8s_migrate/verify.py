@@ -599,6 +599,8 @@ def compare_instance(result: Verification, rendered_src: str, rendered_dst: str,
     if toml_result is None:  # instances that render the same deployment.toml share one migration
         # classify reads only the entries rules made (rule_finding)
         toml_result = ctx.migrated[rendered_src] = migrate_toml_data(rendered_src, name, options, rules_only=True)
+        ctx.keyed_entries(toml_result.report)
+        toml_result.report.entries = []  # classify reads the keyed ones (a large file's entries weigh tens of MB)
     t1 = toml_result.data
     t2, error = load_rendered_toml(rendered_dst, f"{ctx.dst_map.id}'s {new} from the migrated values")
     result.renders[new] = t2

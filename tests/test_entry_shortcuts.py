@@ -44,6 +44,19 @@ def test_the_leaf_tree_is_nest_of_flatten(data):
     assert repr(leaf_tree(data)) == repr(nest(flatten(data).items()))
 
 
+@settings(max_examples=100, deadline=None)
+@given(st.dictionaries(st.text(max_size=3), trees, max_size=4), st.lists(paths, max_size=6))
+def test_the_leaves_view_is_flatten(data, asked):
+    """The proof's view of the output's leaves (hub.Leaves) against flatten: the same leaves in the same order, and
+    each path (a leaf's, a table's, one below a leaf, one that is not there) found as flatten's dict finds it."""
+    from k8s_migrate.hub import Leaves, flatten
+
+    flat, view = flatten(data), Leaves(data)
+    assert repr(list(view.items())) == repr(list(flat.items())) and list(view) == list(flat)
+    for path in [*flat, *(p[:-1] for p in flat), *(p + ("x",) for p in flat), *(p + (0,) for p in flat), *asked, ()]:
+        assert repr(view.get(path, "absent")) == repr(flat.get(path, "absent"))
+
+
 def _outcome(parse, text):
     try:
         return parse(text)

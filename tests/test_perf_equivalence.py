@@ -1008,7 +1008,7 @@ def test_new_values_spoken_for_as_by_the_scan(entries, key, new):
     report.extend(Entry(action, None, new_key, None, value) for action, new_key, value in entries)
     for wanted in (new, ABSENT):
         scanned = any(e.new_key == key and e.action != "kept" and dc._same(e.new_value, wanted) for e in report.entries)
-        assert scanned == any(dc._same(said, wanted) for said in dc._new_values_spoken(report).get(key, ()))
+        assert scanned == any(dc._same(said, wanted) for said in dc._new_values_spoken(report, {key}).get(key, ()))
 
 
 # ---- a rebase's new tables kept as text (formats.toml.TextTables) -----------------------------------------------

@@ -284,6 +284,8 @@ def migrated(rendered: dict[str, Rendered], from_version: str, to_version: str) 
 
     keys = [HubKey(r.toml_path or parse_key(k), r.value, None, origin=k) for k, r in rendered.items()]
     state = run(keys, rule_chain(from_version, to_version))
+    state.settle()  # its path index goes before the model is rebuilt (a large file's weighs as much as its tracks)
+    del keys
     out = {}
     for (key, old), track in zip(rendered.items(), state.tracks, strict=False):  # an input key's track: in order
         if track.live:
@@ -326,7 +328,9 @@ def default_changes(report: Report, src_map: ChartMap, dst_map: ChartMap, source
         after = render_model(dst_map, new_instance, new_effective)
         moved = (elsewhere or {}).get(old_instance, set())
         stock = StockRenders(src_map, dst_map, old_instance, new_instance, src_version, dst_version)
-        for key in sorted(set(before) | set(after)):
+        keys = [*before, *(key for key in after if key not in before)]  # no set: a large file's weighs tens of MB
+        keys.sort()
+        for key in keys:
             b, a = before.get(key), after.get(key)
             note = ""
             if a is not None and a.values_path and _has(migrated_values, a):
@@ -345,8 +349,9 @@ def default_changes(report: Report, src_map: ChartMap, dst_map: ChartMap, source
                 old, new = without_service_hosts(old, names, old_side=True), without_service_hosts(new, names)
             change = changes.setdefault((key, repr(old), repr(new)), DefaultChange(key, old, new, b, a, [], note))
             change.instances.append(new_instance)
+        del before, after, keys  # both models, before the next pair's are made (a large file's weigh ~50 MB each)
     everywhere = len(pairs)
-    spoken = _new_values_spoken(report) if changes else {}
+    spoken = _new_values_spoken(report, {c.key for c in changes.values()}) if changes else {}
     return [entry_for_change(c, src_map, dst_map, source_values, dst_version, len(c.instances) < everywhere,
                              migrated_values)
             for c in changes.values() if not any(_same(said, c.new) for said in spoken.get(c.key, ()))] \
@@ -524,11 +529,12 @@ def _same(a: Any, b: Any) -> bool:
     return same_value(a, b)
 
 
-def _new_values_spoken(report: Report) -> dict[str | None, list[Any]]:
-    """The new values the migration's entries already name, by key (a change they name needs no entry)."""
+def _new_values_spoken(report: Report, keys: set[str]) -> dict[str | None, list[Any]]:
+    """The new values the migration's entries already name, by key (a change they name needs no entry), for these
+    keys."""
     spoken: dict[str | None, list[Any]] = {}
     for e in report.entries:
-        if e.action != "kept":
+        if e.action != "kept" and e.new_key in keys:
             spoken.setdefault(e.new_key, []).append(e.new_value)
     return spoken
 

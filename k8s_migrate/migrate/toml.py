@@ -164,6 +164,11 @@ def apply_tracks(user: Editable, state: HubState, report: Report, new_cat: Catal
     """What edit mode does to the user's file: each track's key set, deleted or renamed, and its entry (without
     ``unknown_keys``, the key of a track no rule touched is not looked up: its entry says kept)."""
     edit_by_tracks(user, state)
+    add_track_entries(report, state, new_cat, unknown_keys)
+
+
+def add_track_entries(report: Report, state: HubState, new_cat: Catalog, unknown_keys: bool = True) -> None:
+    """apply_tracks's entries: one per track."""
     report.extend(entry_for(track, unknown_or_ruled(track, new_cat) if unknown_keys or track.events else RULES_ONLY)
                   for track in state.tracks)
 

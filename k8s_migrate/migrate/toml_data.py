@@ -16,10 +16,18 @@ from ..formats.text import decode
 from ..formats.toml_lines import forget_scans, read_plain
 from ..hub import KeyPath, format_key
 from ..profiles import user_role
-from ..proof import ProofError, prove_data
+from ..proof import ProofError, carried_tracks, compare, unaccounted
 from ..report import Report
 from ..rules.entries import add_findings
-from .toml import Options, apply_tracks, collector_paused, stock_additions_not_applied, through_the_rules, versions
+from .toml import (
+    Options,
+    add_track_entries,
+    collector_paused,
+    edit_by_tracks,
+    stock_additions_not_applied,
+    through_the_rules,
+    versions,
+)
 
 
 @dataclass
@@ -49,17 +57,23 @@ def migrate_toml_data(text: str, name: str, options: Options, rules_only: bool =
     state.settle()  # the last lookup by path is done: the index goes before the entries are made
     edited = PlainDocument(data)
     try:
-        apply_tracks(edited, state, report, new_cat, unknown_keys=not rules_only)
+        edit_by_tracks(edited, state)  # apply_tracks, with its entries made after the comparison
     except UsageError as exc:
         exc.file = exc.file or name
         raise
     forget_scans()
+    # as edit mode's proof (prove_data): the carried input keys against the output, compared before the entries are
+    # made (the comparison's lookups and the entries of a large file would weigh at once); then every entry's claim,
+    # every input key reported
+    comparison = compare(carried_tracks(state), data, old_cat, new_cat, role)
+    add_track_entries(report, state, new_cat, unknown_keys=not rules_only)
     report.extend(additions)
     add_findings(report, state)
     report.changed = edited.edited
-    # as edit mode's proof: the carried input keys against the output, every entry's claim, every input key
-    # reported
-    problems = prove_data(state, report, data, role, [k.path for k in ruled.keys], old_cat, new_cat)
+    input_paths = [k.path for k in ruled.keys]
+    del ruled, state, edited, additions  # the tracks and keys: the entries hold what the rest reads of them
+    problems = unaccounted(comparison, report, input_paths)
+    del comparison, input_paths
     if problems:
         raise ProofError(problems, name, report)
     return DataResult(data, report)

@@ -67,59 +67,73 @@ class Standalone:
 
 
 class _Node:
-    __slots__ = ("children", "tracks")
+    __slots__ = ("children", "positions")
 
     def __init__(self) -> None:
-        self.children: dict[Any, _Node] = {}
-        self.tracks: list[Track] = []
+        self.children: dict[Any, _Node] | None = None  # made for the first child: most nodes are a key's last segment
+        self.positions: list[int] = []  # of the tracks that end here, in the state's list
 
 
 class PathIndex:
     """The live tracks as a tree of their path segments: a pattern's literal head (the segments before its first
-    wildcard) leads to the only tracks that can match it, so a rule costs what it touches, not the whole file."""
+    wildcard) leads to the only tracks that can match it, so a rule costs what it touches, not the whole file.
+    A node holds its tracks' positions in the state's list (append-only): they sort the tracks found in the order
+    they came."""
 
-    def __init__(self, tracks: Iterable[Track]) -> None:
+    def __init__(self, tracks: list[Track]) -> None:
         self.root = _Node()
-        self.order: dict[int, int] = {}
-        for track in tracks:
-            self.add(track)
+        self.tracks = tracks
+        for position, track in enumerate(tracks):
+            if track.live:
+                self._make(track.path).positions.append(position)
 
-    def add(self, track: Track) -> None:
-        self.order.setdefault(id(track), len(self.order))
+    def add(self, position: int) -> None:
+        """The track at this position of the state's list, at its path."""
+        track = self.tracks[position]
         if track.live:
-            self._make(track.path).tracks.append(track)
+            self._make(track.path).positions.append(position)
 
-    def remove(self, track: Track) -> None:
+    def remove(self, track: Track) -> int | None:
+        """The track out of the index (by identity: two tracks may hold equal values); its position, or None when it
+        was not in."""
         node = self._find(track.path) if track.live else None
-        if node is not None:  # by identity: two tracks may hold equal values
-            node.tracks[:] = [t for t in node.tracks if t is not track]
+        if node is None:
+            return None
+        tracks = self.tracks
+        found = next((i for i in node.positions if tracks[i] is track), None)
+        if found is not None:
+            node.positions[:] = [i for i in node.positions if tracks[i] is not track]
+        return found
 
     def under(self, head: KeyPath, depth: int | None) -> list[Track]:
         """The tracks whose path starts with ``head`` (and is ``depth`` long, when given), in the order they came."""
         start = self._find(head)
         if start is None:
             return []
-        found: list[Track] = []
+        found: list[int] = []
         stack = [(start, len(head))]
         while stack:
             node, level = stack.pop()
             if depth is None or level == depth:
-                found.extend(node.tracks)
-            if depth is None or level < depth:
+                found.extend(node.positions)
+            if node.children and (depth is None or level < depth):
                 stack.extend((child, level + 1) for child in node.children.values())
         if len(found) > 1:
-            found.sort(key=lambda t: self.order[id(t)])
-        return found
+            found.sort()
+        tracks = self.tracks
+        return [tracks[i] for i in found]
 
     def _find(self, path: KeyPath) -> _Node | None:
         node: _Node | None = self.root
         for seg in path:
-            node = node.children.get(seg) if node is not None else None
+            node = node.children.get(seg) if node is not None and node.children is not None else None
         return node
 
     def _make(self, path: KeyPath) -> _Node:
         node = self.root
         for seg in path:
+            if node.children is None:
+                node.children = {}
             child = node.children.get(seg)
             if child is None:
                 child = node.children[seg] = _Node()
@@ -148,15 +162,16 @@ class HubState:
     def add(self, track: Track) -> None:
         self.tracks.append(track)
         if self._index is not None:
-            self._index.add(track)
+            self._index.add(len(self.tracks) - 1)
 
     def move(self, track: Track, path: KeyPath) -> None:
         """Where a track is now; with ``remove``, the only ways the rules change a track's place."""
-        if self._index is not None:
-            self._index.remove(track)
+        position = self._index.remove(track) if self._index is not None else None
         track.path = path
-        if self._index is not None:
-            self._index.add(track)
+        if self._index is not None and track.live:
+            if position is None:
+                position = next(i for i, t in enumerate(self.tracks) if t is track)
+            self._index.add(position)
 
     def remove(self, track: Track) -> None:
         """A rule removed the key: its track keeps its last path and leaves the index."""
