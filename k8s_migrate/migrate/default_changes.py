@@ -27,6 +27,7 @@ from ..charts.chartmap import (
     link_shape,
 )
 from ..charts.deployment_rules import ABSENT, lookup
+from ..charts.gotemplate.govalue import is_true
 from ..hub import ANY_ITEM, HubKey, KeyPath, format_key, parse_key
 from ..report import Action, Entry, Report
 from ..rules.values import same_value
@@ -93,7 +94,6 @@ class Rendered:
     certain: bool = True  # every guard on the way was judged true (not merely not false)
     toml_path: KeyPath | None = None  # the key's segments, and the values path's, when the model has them at hand
     values_key: KeyPath | None = None
-    guard: str | None = None  # the condition around it in the template
 
 
 def pair_instances(before: list[str], after: list[str], only: str | None = None) -> list[tuple[str | None, str | None]]:
@@ -151,8 +151,7 @@ def render_model(chart_map: ChartMap, instance: str, values: dict[str, Any]) -> 
         if verdict is not False and "[]" in const["toml"]:
             ranged.append(const)
         elif verdict is not False:
-            offer(const["toml"], Rendered(const["value"], None, const.get("line"), None, verdict is True,
-                                             guard=const.get("guard")))
+            offer(const["toml"], Rendered(const["value"], None, const.get("line"), None, verdict is True))
     for link, shape in zip(chart_map.links, chart_map.link_shapes(), strict=True):
         here = link.instance in (None, instance)
         if not here or link.kind not in _RENDERED_LINKS or not link.toml:
@@ -162,19 +161,17 @@ def render_model(chart_map: ChartMap, instance: str, values: dict[str, Any]) -> 
         if verdict is not False:
             certain = verdict is True or not link.guard
             for toml_path, value, values_path, texts in _link_keys(link, values, shape or link_shape(link)):
-                if own_field and not _truthy(lookup(values, values_path)):
+                if own_field and not _holds_in_go(lookup(values, values_path)):
                     continue
                 if own_field and link.filter == "quote" and isinstance(value, list):  # Go prints a list [a b]
                     value = f"[{' '.join(str(v) for v in value)}]"
                 toml_text, values_text = texts or (format_key(toml_path), format_key(values_path))
-                offer(toml_text, Rendered(value, values_text, link.line, link, certain, toml_path, values_path,
-                                          link.guard))
+                offer(toml_text, Rendered(value, values_text, link.line, link, certain, toml_path, values_path))
     for const in ranged:
         head, _, tail = const["toml"].partition("[]")
         indices = (_ITEM_INDEX.match(key, len(head)) for key in out if key.startswith(head))
         for n in sorted({int(m.group(1)) for m in indices if m}):
-            offer(f"{head}[{n}]{tail}", Rendered(const["value"], None, const.get("line"), None, False,
-                                                 guard=const.get("guard")))
+            offer(f"{head}[{n}]{tail}", Rendered(const["value"], None, const.get("line"), None, False))
     return out
 
 
@@ -188,9 +185,9 @@ def _own_field_guard(link: ChartLink) -> bool:
     return found is not None and "[]" in link.values and link.values.rsplit(".", 1)[-1] == found.group(1)
 
 
-def _truthy(value: Any) -> bool:
-    return value is not ABSENT and value is not None and value is not False and value not in ("", 0) \
-        and not (isinstance(value, (list, dict)) and not value)
+def _holds_in_go(value: Any) -> bool:
+    """``{{ if value }}`` as the template engine judges it; a field the item lacks is nil."""
+    return value is not ABSENT and is_true(value)
 
 
 def _link_keys(link: ChartLink, values: dict[str, Any], shape: LinkShape):
@@ -291,7 +288,7 @@ def migrated(rendered: dict[str, Rendered], from_version: str, to_version: str) 
         if track.live:
             new_key = key if track.path == track.input_key.path else format_key(track.path)
             out[new_key] = Rendered(track.value, old.values_path, old.line, old.link, old.certain, track.path,
-                                    old.values_key, old.guard)
+                                    old.values_key)
     return out
 
 
@@ -393,7 +390,6 @@ class StockRenders:
         if self._after is None:
             self._after = stock_model(self.dst_map, self.new_instance, None)
         return self._after
-
 
     def chart_driven(self, key: str, b: Rendered | None, a: Rendered | None, source_values: dict[str, Any],
                      migrated_values: dict[str, Any]) -> bool:
@@ -565,6 +561,10 @@ def entry_for_change(change: DefaultChange, src_map: ChartMap, dst_map: ChartMap
         now = f"{dst_map.id} fixes it in its template (line {after.line}); no values path feeds it"
         keep = "to keep the old value, override deployment.toml through a ConfigMap"
         origin = f"chart:{dst_map.id}"
+    elif change.old is ABSENT and SERVICE in str(change.new):  # no value of the file's makes the address
+        now = f"{dst_map.id} builds its own service address there ({after.values_path} gives a part of it)"
+        keep = "to leave it to the server as before, override deployment.toml through a ConfigMap"
+        origin = after.values_path
     else:
         carried = ABSENT if migrated_values is None else lookup(migrated_values, after.values_key
                                                                or parse_key(after.values_path))
@@ -575,9 +575,6 @@ def entry_for_change(change: DefaultChange, src_map: ChartMap, dst_map: ChartMap
             if change.old is not ABSENT else None
         keep = (f"set {after.values_path}: {kept!r} to keep the old value" if kept is not None
                 else f"set {after.values_path} to keep the old value")
-        if change.old is ABSENT and SERVICE in str(change.new):  # no value of the file's makes the address
-            now = f"{dst_map.id} builds its own service address there ({after.values_path} gives a part of it)"
-            keep = "to leave it to the server as before, override deployment.toml through a ConfigMap"
         origin = after.values_path
     users = before is not None and before.values_path is not None \
         and _customised(source_values, before.values_path, src_map)
