@@ -83,9 +83,8 @@ class PathIndex:
     def __init__(self, tracks: list[Track]) -> None:
         self.root = _Node()
         self.tracks = tracks
-        for position, track in enumerate(tracks):
-            if track.live:
-                self._make(track.path).positions.append(position)
+        for position in range(len(tracks)):
+            self.add(position)
 
     def add(self, position: int) -> None:
         """The track at this position of the state's list, at its path."""
