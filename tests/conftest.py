@@ -11,8 +11,10 @@ CACHE = tempfile.mkdtemp(prefix="k8s-migrate-tests-cache-")
 
 
 def pytest_configure(config):
-    """The caches a run keeps (charts/render_cache) go to a temporary folder, never the user's."""
+    """The caches a run keeps (charts/render_cache) go to a temporary folder, never the user's. The report's width
+    does not follow the terminal pytest runs in: pytest-xdist's workers, and many shells, set COLUMNS."""
     os.environ["XDG_CACHE_HOME"] = CACHE
+    os.environ.pop("COLUMNS", None)
 
 
 def pytest_unconfigure(config):
