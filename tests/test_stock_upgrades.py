@@ -43,7 +43,7 @@ def stock(chart: str) -> Path:
     raise AssertionError(f"no stock values for {chart}")
 
 
-# One pair per class of chart change (the whole matrix, 145 pairs, is /work/notes/stock_matrix.py's, ~90 s):
+# One pair per class of chart change (the whole matrix, 145 pairs, is scripts/stock_upgrade_matrix.py, ~70 s):
 # a template key an instance gains (control-plane 4.4 -> 4.6, instance-2), template constants and default-fed keys
 # the new chart drops and service addresses it adds (3.2.x -> 4.6.x), a default-fed key the new chart renders
 # otherwise (am-single 4.1 -> 4.2).
