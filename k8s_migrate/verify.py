@@ -415,6 +415,10 @@ def topology(diff: Difference, names: tuple[str, str], catalog, dst_map: ChartMa
     if old_wired:
         return (f"the charts' wiring: each chart builds this address in its template from its release and chart "
                 f"name, fed by no values path ({old!r} -> {new!r})")
+    if src_map is not None and _unfed(src_map, diff.key, diff.instance, literal=_ABSENT) \
+            and not _unfed(src_map, diff.key, diff.instance, literal=before):
+        return (f"the charts' wiring: {names[0]} wrote {before!r} as a literal of its template, fed by no values "
+                f"path; {names[1]} builds this address from its release and chart name, fed by no values path")
     return ""
 
 

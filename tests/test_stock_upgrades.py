@@ -228,6 +228,7 @@ def test_the_component_mismatch_is_only_what_the_maps_make_certain(reference_dir
     ("kubernetes-apim/am-pattern-3@3.0.x", "kubernetes-apim/am-pattern-3@3.1.x"),  # 3.0.x maps name files
     ("kubernetes-apim/am-pattern-3@3.1.x", "kubernetes-apim/am-pattern-3@3.2.x"),  # host names the charts build
     ("kubernetes-apim/am-pattern-3@3.1.x", "kubernetes-apim/am-pattern-3@4.2.x"),  # an old literal -> new wiring
+    ("kubernetes-apim/am-pattern-2@3.0.x", "kubernetes-apim/am-pattern-2@3.1.x"),  # a literal $env{} -> a service
 ])
 def test_the_pattern_charts_of_3_x_upgrade(reference_dir, tmp_path, chart, to_chart):
     run = cli("values", stock(chart), "--chart", chart, "--to-chart", to_chart, "-o", tmp_path / "out.yaml")
@@ -301,3 +302,17 @@ def test_a_kept_stock_model_reads_as_the_model_built_anew(chart, instance, versi
         assert {k: (r.value is WIRED, None if r.value is WIRED else r.value, r.values_path)
                 for k, r in got.items()} == expected
     assert any(p.name.startswith("stock-model-") for p in (tmp_path / "cache" / "k8s-migrate" / "data").iterdir())
+
+
+def test_an_old_literal_gives_way_to_new_wiring_only_where_neither_side_is_fed(reference_dir):
+    """3.0.x's km wrote server.hostname = "$env{HOST_NAME}" in its confs file, 3.1.x's names its own service."""
+    old, new = load_map("kubernetes-apim/am-pattern-2@3.0.x"), load_map("kubernetes-apim/am-pattern-2@3.1.x")
+    catalog = load_catalog("3.1.0")
+    names = ("am-pattern-2", "am-pattern-2")
+    literal = Difference("server.hostname", "$env{HOST_NAME}", "wso2am-pattern-2-km", True, True, instance="am/km")
+    assert "wrote '$env{HOST_NAME}' as a literal of its template" in topology(literal, names, catalog, new, old)
+    users = Difference("server.hostname", "apim.example.com", "wso2am-pattern-2-km", True, True, instance="am/km")
+    assert topology(users, names, catalog, new, old) == ""  # not the old chart's literal: maybe the user's
+    fed = Difference("server.hostname", "$env{HOST_NAME}", "wso2am-pattern-2-gateway", True, True,
+                     instance="am/gateway")
+    assert topology(fed, names, catalog, new, old) == ""  # 3.1.x's gateway renders it from a values path
