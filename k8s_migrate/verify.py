@@ -665,18 +665,34 @@ def instance_difference(old: str | None, new: str | None, src_dir: Path, dst_dir
             break
     else:
         if not new:
-            diff.reason = _unpaired(instance, report)
+            diff.reason = _unpaired(instance, report, instance_aliases(chart_dir, instance))
     return diff
 
 
-def _unpaired(instance: str, report: Report) -> str:
+_CONFS_READ = re.compile(r'\.Files\.(?:Glob|Get)\s+"confs/(.+?)/[^/"]*"')
+
+
+def instance_aliases(chart_dir: Path, instance: str) -> tuple[str, ...]:
+    """The names a 3.0.x chart's map gives this rendered instance: the confs folder its ConfigMap template reads
+    (``templates/am/devportal`` reads ``confs/am-dev/repository/conf/*``: ``am/dev``)."""
+    from k8s_migrate.charts.render import config_sources, load_chart
+    from k8s_migrate.migrate.default_changes import _component
+
+    chart = load_chart(chart_dir)
+    template = config_sources(chart).get(instance)
+    if template is None:
+        return ()
+    return tuple(_component(folder) for folder in _CONFS_READ.findall(chart.template_text(template)))
+
+
+def _unpaired(instance: str, report: Report, aliases: tuple[str, ...] = ()) -> str:
     """The report's entry for an old instance no new one pairs with (default_changes.unpaired_instances), by the
-    component the map names it for (``am/km``)."""
+    component the map names it for (``am/km``) or one of its ``aliases`` (instance_aliases)."""
     for entry in report.entries:
         origin = entry.origin or ""
         if entry.action == "review" and origin.startswith("(instance ") and not entry.old_key and not entry.new_key:
             named = origin.removeprefix("(instance ").removesuffix(")")
-            if instance == named or instance.endswith("/" + named):
+            if named in (instance, *aliases) or instance.endswith("/" + named):
                 return f"gone: {entry.action}: {entry.message}"
     return ""
 

@@ -316,3 +316,30 @@ def test_an_old_literal_gives_way_to_new_wiring_only_where_neither_side_is_fed(r
     fed = Difference("server.hostname", "$env{HOST_NAME}", "wso2am-pattern-2-gateway", True, True,
                      instance="am/gateway")
     assert topology(fed, names, catalog, new, old) == ""  # 3.1.x's gateway renders it from a values path
+
+
+@pytest.mark.parametrize(("chart", "to_chart"), [
+    ("kubernetes-apim/am-pattern-3@3.0.x", "kubernetes-apim/am-pattern-3@4.0.x"),  # am-dev, am-pub: gone
+    ("kubernetes-apim/am-pattern-3@3.0.x", "kubernetes-apim/am-pattern-3@3.1.x"),  # confs/am/instance-2: gone
+])
+def test_a_file_that_sets_nothing_upgrades_with_each_instance_change_stated(reference_dir, tmp_path, chart, to_chart):
+    empty = tmp_path / "values.yaml"
+    empty.write_text("{}\n")
+    report = tmp_path / "report.json"
+    run = cli("values", empty, "--chart", chart, "--to-chart", to_chart, "-o", tmp_path / "out.yaml",
+              "--report", report)
+    assert run.code == 0, run.err
+    assert "(instance " in report.read_text()
+
+
+def test_a_3_0_chart_instance_is_known_by_the_confs_folder_its_template_reads(reference_dir):
+    from k8s_migrate.verify import instance_aliases
+
+    chart = REFERENCE / "kubernetes-apim" / "3.0.x" / "advanced" / "am-pattern-3"
+    assert instance_aliases(chart, "am/devportal") == ("am/dev",)
+    assert instance_aliases(chart, "am/tm/instance-2") == ("am/instance-2",)
+    assert instance_aliases(REFERENCE / "kubernetes-apim" / "3.1.x" / "advanced" / "am-pattern-3", "am/km") == ()
+    report = Report("values.yaml", "3.0.0", "4.0.0")
+    report.entries.append(Entry("review", None, None, origin="(instance am/dev)", message="dev has no counterpart"))
+    assert _unpaired("am/devportal", report, ("am/dev",)) == "gone: review: dev has no counterpart"
+    assert _unpaired("am/devportal", report) == ""
