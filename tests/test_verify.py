@@ -94,7 +94,7 @@ def test_verify_catches_a_broken_chart_map(reference_dir, fixture_with_gateway_t
             return chart_map
         chart_map = copy.deepcopy(chart_map)
         chart_map.links = [
-            dataclasses.replace(link, values="wso2.apim.configurations.databases.shared_db.url")
+            dataclasses.replace(link, values="wso2.apim.configurations.databases.apim_db.jdbcUrl")
             if link.toml == "database.apim_db.url" else link for link in chart_map.links]
         return chart_map
 

@@ -50,6 +50,16 @@ _SPACE = r"[ \t\r\n]"  # the template lexer's spaces (not \s: that takes Unicode
 _FIELD_GUARD = re.compile(rf"{_SPACE}*(?:(not){_SPACE}+(?:{_FIELD}|\({_SPACE}*{_FIELD}{_SPACE}*\))|{_FIELD}){_SPACE}*")
 
 
+_ITEM_FIELD_GUARD = re.compile(r"^\.(\w+)$")  # {{ if .permissions }} inside a range: a field of the item
+
+
+def own_field_guard(link: Any) -> bool:
+    """The link renders a field of each list item under a guard on that same field ({{ if .permissions }}
+    around permissions = {{ .permissions }}): judged per item, by the field's own value, not over the tree."""
+    found = _ITEM_FIELD_GUARD.match(link.guard or "")
+    return found is not None and "[]" in link.values and link.values.rsplit(".", 1)[-1] == found.group(1)
+
+
 def guard_holds(guard: str | None, values: dict[str, Any] | None) -> bool | None:
     """Evaluate a link's Go-template guard against values; None when it cannot be told."""
     if not guard or values is None or "$" in guard:

@@ -135,7 +135,7 @@ def _abbreviates(a: str, b: str) -> bool:
 def render_model(chart_map: ChartMap, instance: str, values: dict[str, Any]) -> dict[str, Rendered]:
     """TOML key -> how the chart renders it for one instance, from effective values (a guard that cannot
     be judged counts as holding; a key with a guard judged true wins over one merely not judged false)."""
-    from ..charts.effective import GuardVerdicts
+    from ..charts.effective import GuardVerdicts, own_field_guard
 
     guard_holds = GuardVerdicts(values)
     out: dict[str, Rendered] = {}
@@ -156,7 +156,7 @@ def render_model(chart_map: ChartMap, instance: str, values: dict[str, Any]) -> 
         here = link.instance in (None, instance)
         if not here or link.kind not in _RENDERED_LINKS or not link.toml:
             continue
-        own_field = _own_field_guard(link)
+        own_field = own_field_guard(link)
         verdict = True if own_field else guard_holds(link.guard)
         if verdict is not False:
             certain = verdict is True or not link.guard
@@ -175,14 +175,6 @@ def render_model(chart_map: ChartMap, instance: str, values: dict[str, Any]) -> 
     return out
 
 
-_FIELD_GUARD = re.compile(r"^\.(\w+)$")  # {{ if .permissions }} inside a range: a field of the item
-
-
-def _own_field_guard(link: ChartLink) -> bool:
-    """The link renders a field of each list item under a guard on that same field ({{ if .permissions }}
-    around permissions = {{ .permissions }}): judged per item, by the field's own value."""
-    found = _FIELD_GUARD.match(link.guard or "")
-    return found is not None and "[]" in link.values and link.values.rsplit(".", 1)[-1] == found.group(1)
 
 
 def _holds_in_go(value: Any) -> bool:
@@ -336,6 +328,7 @@ def default_changes(report: Report, src_map: ChartMap, dst_map: ChartMap, source
                 elif not stock.chart_driven(key, b, a, source_values, migrated_values):
                     continue  # the migrated file feeds it: the entries of its values speak for it
             if a is None and (key in moved or b is not None and b.values_path and _has(migrated_values, b)
+                              and _customised(source_values, b.values_path, src_map)
                               and not dst_map.toml_to_values(key)) \
                     and (key in moved or not stock.chart_driven(key, b, a, source_values, migrated_values)):
                 continue  # another chart of the split renders it, or the file still sets it (reported as such)
@@ -578,11 +571,33 @@ def entry_for_change(change: DefaultChange, src_map: ChartMap, dst_map: ChartMap
         origin = after.values_path
     users = before is not None and before.values_path is not None \
         and _customised(source_values, before.values_path, src_map)
-    action: Action = "review" if users else "defaulted"
+    switch = _users_switch(change.key, before, src_map, source_values) if not users else None
+    if switch is not None:
+        was += f", under a guard that reads your {switch}"
+    action: Action = "review" if users or switch else "defaulted"
     message = f"{change.key}{where}: {_shown(change.old)} -> {_shown(change.new)}; {was}; {now}; {keep}"
     return Entry(action, None, change.key, None if change.old is ABSENT else change.old,
                  None if change.new is ABSENT else change.new, message=message, origin=origin,
                  source=(dst_map.source or {}).get("path") if isinstance(dst_map.source, dict) else None)
+
+
+_GUARD_READS = re.compile(r"\.Values\.([A-Za-z0-9_.]+)")
+
+
+def _users_switch(key: str, before: Rendered | None, src_map: ChartMap, source_values: dict[str, Any]) -> str | None:
+    """The values path the file customised that the old side's guard reads (``{{ if .Values.x.enabled }}`` around
+    the line that rendered the key): the user chose that the key be rendered, so its change is theirs to review."""
+    if before is None:
+        return None
+    if before.link is not None:
+        guard = before.link.guard
+    else:
+        guard = next((c.get("guard") for c in src_map.constants
+                      if c["toml"] == key and c.get("line") == before.line), None)
+    for path in _GUARD_READS.findall(guard or ""):
+        if _customised(source_values, path, src_map):
+            return path
+    return None
 
 
 def _customised(values: dict[str, Any], path_text: str, chart_map: ChartMap) -> bool:

@@ -25,7 +25,7 @@ from ..charts.chartmap import (
     to_values_path,
 )
 from ..charts.deployment_rules import RuleContext, apply_rules
-from ..charts.effective import GuardVerdicts, guard_holds, overlay, simple_guard
+from ..charts.effective import GuardVerdicts, guard_holds, overlay, own_field_guard, simple_guard
 from ..counting import counted
 from ..errors import UsageError
 from ..formats.text import SourceText, decode
@@ -240,6 +240,8 @@ def place_at(m: ValuesMigration, leaf: FedLeaf, track: Track, target: tuple[KeyP
     (new_path, new_link), guard_note = through_guard(m, leaf, track.path, target, links)
     new_path_text = leaf.own if new_path == leaf.values_path else format_key(new_path)
     new_value = value_for(leaf, track, new_link)
+    if new_path != leaf.values_path and m.doc.has(new_path) and not same_value(plain(m.doc.get(new_path)), new_value):
+        return occupied(m, leaf, track, new_path_text, plain(m.doc.get(new_path)))
     action, reported_value, notes = ruled_action(track), track.value, [guard_note]
     if same_lineage(m.src_map, m.dst_map) and takes_new_default(m.src_map, m.dst_map, leaf.own,
                                                                new_path_text, leaf.value, new_value):
@@ -250,8 +252,47 @@ def place_at(m: ValuesMigration, leaf: FedLeaf, track: Track, target: tuple[KeyP
     if new_path_text != leaf.own and action in ("kept", "renamed"):
         action = "moved" if action == "kept" else action
         notes.append(f"values path {leaf.own} -> {new_path_text}")
+    if would_turn_on(m, leaf, new_link):
+        from ..catalog import load_catalog
+
+        found, server_default, _ = load_catalog(m.dst_version).default(format_key(track.path))
+        notes.append(f"it had no effect in {m.src_map.id} ({leaf.link.guard} did not hold: "
+                     + (f"the server's default {server_default!r} applied" if found else "the key was not set")
+                     + f"), and {m.dst_map.id} renders it from {new_path_text}, so it takes effect now; remove it "
+                     "if it should stay off")
+        return Verdict(action="review", old_value=server_default if found else None, new_value=reported_value,
+                       then=tuple(notes))
     return Verdict(action=action, new_value=reported_value, then=tuple(notes),
                    new_key=new_path_text if action == "moved" and not track.events else AS_RULED)
+
+
+def would_turn_on(m: ValuesMigration, leaf: FedLeaf, new_link: ChartLink) -> bool:
+    """A value of the user's own (not the old chart's default) that the old chart's guard kept out of
+    deployment.toml, which the new chart renders from its new path."""
+    if old_guard_holds(leaf, m.old_guards) is not False or m.new_guards(new_link.guard) is False:
+        return False
+    old_default = m.src_map.defaults.get(leaf.own, _NONE)
+    return old_default is _NONE or not same_value(leaf.value, old_default)
+
+
+def occupied(m: ValuesMigration, leaf: FedLeaf, track: Track, new_path: str, there: Any) -> Verdict:
+    """The new chart reads the key from a path this file already sets to something else (two old paths that fed
+    one key under opposite guards, or a path that meant something else): the file's value there is not written
+    over."""
+    toml_key = format_key(track.path)
+    if not carries_weight(leaf, track, m.src_map, m.dst_map, m.old_guards):
+        return Verdict(action="kept", then=(
+            f"{m.dst_map.id} reads {toml_key} from {new_path}, which this file sets itself ({there!r}); this value "
+            f"had no effect of its own in {m.src_map.id} (its default, or a guard that did not hold); left at "
+            f"{leaf.own}, which the new chart does not read for it",))
+    message = (f"{m.dst_map.id} reads {toml_key} from {new_path}, which this file also sets ({there!r}); {leaf.own} "
+               f"is left where it is rather than written over it: choose the value {new_path} should have")
+    for other, other_track in m.also_tracks():  # the further keys the leaf fed change with it
+        if other.values_path == leaf.values_path:
+            key = format_key(other_track.path)
+            m.report.add(Entry("review", key, key, other_track.value, other_track.value, line=leaf.line,
+                               origin=leaf.own, message=message.replace(f"reads {toml_key} ", f"reads {key} ", 1)))
+    return Verdict(action="review", then=(message,))
 
 
 def through_guard(m: ValuesMigration, leaf: FedLeaf, toml_path: KeyPath, target: tuple[KeyPath, ChartLink],
@@ -263,7 +304,7 @@ def through_guard(m: ValuesMigration, leaf: FedLeaf, toml_path: KeyPath, target:
     if target[0] == own or not gated:
         return target, ""
     switch = simple_guard(gated[0].guard)
-    if m.old_guards(leaf.link.guard) is False:
+    if old_guard_holds(leaf, m.old_guards) is False:
         return (own, gated[0]), ""
     if switch is not None:
         m.toggles.append(Toggle(switch, gated[0].guard, format_key(own), format_key(toml_path)))
@@ -411,12 +452,22 @@ def carries_weight(leaf: FedLeaf, track: Track, src_map: ChartMap, dst_map: Char
                    source_guards: GuardVerdicts) -> bool:
     """Did this value shape the old configuration as a customisation? Not when the old chart's guard kept
     it out of deployment.toml, nor (within one chart lineage) when it was the old chart's default."""
-    if source_guards(leaf.link.guard) is False:
+    if old_guard_holds(leaf, source_guards) is False:
         return False
     if track.events:
         return True
     old_default = src_map.defaults.get(leaf.own, _NONE)
     return not (same_lineage(src_map, dst_map) and old_default is not _NONE and same_value(leaf.value, old_default))
+
+
+def old_guard_holds(leaf: FedLeaf, source_guards: GuardVerdicts) -> bool | None:
+    """The old chart's guard on the leaf's link: over the values tree, or, for a guard on the list item's own
+    field, by the leaf's own value (as the template judges ``{{ if .permissions }}`` for that item)."""
+    if own_field_guard(leaf.link):
+        from ..charts.gotemplate.govalue import is_true
+
+        return is_true(leaf.value)
+    return source_guards(leaf.link.guard)
 
 
 def wants_extra(options: ValuesOptions) -> bool:

@@ -37,6 +37,7 @@ class Verdict:
     old_key: str | None | Ruled = AS_RULED
     new_key: str | None | Ruled = AS_RULED
     new_value: Any = AS_RULED
+    old_value: Any = AS_RULED  # None: the old side rendered nothing, whatever the input held
     origin: str | None | Ruled = AS_RULED
     source: str | None = None  # where the decided value comes from, after the rules' sources
     note: str = ""  # before the rules' messages
@@ -78,7 +79,7 @@ def entry_for(track: Track, verdict: Verdict = RULES_ONLY) -> Entry:
         action=verdict.action or ruled_action(track),
         old_key=old_key,
         new_key=new_key,
-        old_value=origin.value if origin else None,
+        old_value=decided(verdict.old_value, origin.value if origin else None),
         new_value=decided(verdict.new_value, track.value if track.live else None),
         rule=",".join(dict.fromkeys(r.id for r in rules)) or None if rules else None,
         source=" ; ".join(s for s in (ruled_source, verdict.source) if s) or None,

@@ -1,0 +1,116 @@
+"""WSO2's stock values files with one setting changed, as a user changes them: the change is carried or stated,
+never written over or called the chart's, and the proof holds (scripts/stock_upgrade_matrix.py runs the stock
+files unchanged; these are the classes a seeded sweep of changed leaves found)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from ruamel.yaml import YAML
+
+from tests.conftest import REFERENCE
+from tests.helpers import cli
+
+
+def customised(tmp_path: Path, stock: str, changes: dict[tuple, object]) -> Path:
+    yaml = YAML()
+    data = yaml.load((REFERENCE / stock).read_text())
+    for path, value in changes.items():
+        node = data
+        for key in path[:-1]:
+            node = node[key]
+        node[path[-1]] = value
+    out = tmp_path / "values.yaml"
+    with out.open("w") as fh:
+        yaml.dump(data, fh)
+    return out
+
+
+def migrate(tmp_path: Path, values: Path, chart: str, to_chart: str) -> tuple[str, list[dict]]:
+    out, report = tmp_path / "out.yaml", tmp_path / "report.json"
+    run = cli("values", values, "--chart", chart, "--to-chart", to_chart, "-o", out, "--report", report)
+    assert run.code == 0, run.err
+    assert "proven by rendering" in report.read_text()
+    return out.read_text(), json.loads(report.read_text())["entries"]
+
+
+def test_a_path_the_file_sets_is_not_written_over_by_an_old_path_that_had_no_effect(reference_dir, tmp_path):
+    """4.3.x fed server.hostname from kubernetes.ingress.management.hostname, or under gatewayAPI.enabled from
+    kubernetes.gatewayAPI.management.hostname; 4.4.x reads only the first. The second (off, at its default) used
+    to be moved onto the first, replacing the user's host name."""
+    values = customised(tmp_path, "helm-apim/4.3.x/all-in-one/values.yaml",
+                        {("kubernetes", "ingress", "management", "hostname"): "apim.example.com"})
+    output, entries = migrate(tmp_path, values, "helm-apim/all-in-one@4.3.x", "helm-apim/all-in-one@4.4.x")
+    new = YAML(typ="safe").load(output)
+    assert new["kubernetes"]["ingress"]["management"]["hostname"] == "apim.example.com"
+    inert = [e for e in entries if e.get("origin") == "kubernetes.gatewayAPI.management.hostname"]
+    assert [e["action"] for e in inert] == ["kept"]
+    assert "which this file sets itself ('apim.example.com')" in inert[0]["message"]
+
+
+def test_a_live_value_is_not_written_over_either_it_is_left_for_review(reference_dir, tmp_path):
+    """With gatewayAPI on, its host name fed server.hostname and apim.devportal.url; 4.4.x reads both from the
+    ingress host name, which the file also sets: each key the live value fed is stated for review."""
+    values = customised(tmp_path, "helm-apim/4.3.x/all-in-one/values.yaml", {
+        ("kubernetes", "gatewayAPI", "enabled"): True,
+        ("kubernetes", "gatewayAPI", "management", "hostname"): "gw-api.example.com",
+        ("kubernetes", "ingress", "management", "hostname"): "apim.example.com"})
+    output, entries = migrate(tmp_path, values, "helm-apim/all-in-one@4.3.x", "helm-apim/all-in-one@4.4.x")
+    new = YAML(typ="safe").load(output)
+    assert new["kubernetes"]["ingress"]["management"]["hostname"] == "apim.example.com"
+    assert new["kubernetes"]["gatewayAPI"]["management"]["hostname"] == "gw-api.example.com"
+    origin = "kubernetes.gatewayAPI.management.hostname"
+    live = {e["new_key"]: e["action"] for e in entries if e.get("origin") == origin}
+    assert live == {"server.hostname": "review", "apim.devportal.url": "review"}
+
+
+def test_a_list_items_own_field_guard_is_judged_by_the_items_value(reference_dir, tmp_path):
+    """3.2.x renders permissions under {{ if .permissions }} inside its range; 4.2.x renders none. A customised
+    permission was called "no effect of its own (a guard that did not hold)" and kept silently."""
+    values = customised(tmp_path, "helm-apim/3.2.x/distributed/control-plane/values.yaml", {
+        ("wso2", "apim", "configurations", "resourceAccessControl", 1, "permissions"): ["/permission/custom/"]})
+    _, entries = migrate(tmp_path, values, "helm-apim/control-plane@3.2.x", "helm-apim/control-plane@4.2.x")
+    custom = [e for e in entries if e.get("origin") == "wso2.apim.configurations.resourceAccessControl[1].permissions"]
+    assert [e["action"] for e in custom] == ["review"]
+    unset = [e for e in entries if e.get("origin") == "wso2.apim.configurations.resourceAccessControl[0].permissions"]
+    assert [e["action"] for e in unset] == ["kept"]  # permissions: null, the guard does not hold for that item
+
+
+def test_a_key_rendered_under_a_guard_the_user_turned_on_is_theirs_to_review(reference_dir, tmp_path):
+    """4.5.x renders apim.analytics.enable = true (a template literal) and the Choreo endpoint and key (its defaults)
+    when wso2.choreoAnalytics.enabled is on; 4.6.x has no Choreo analytics. Those changes are the user's to review,
+    not the chart's defaults."""
+    values = customised(tmp_path, "helm-apim/4.5.x/all-in-one/values.yaml",
+                        {("wso2", "choreoAnalytics", "enabled"): True})
+    _, entries = migrate(tmp_path, values, "helm-apim/all-in-one@4.5.x", "helm-apim/all-in-one@4.6.x")
+    by_key = {e["new_key"]: e for e in entries if e.get("origin") == "chart:helm-apim/all-in-one@4.6.x"}
+    for key in ("apim.analytics.enable", "apim.analytics.auth_token", "apim.analytics.config_endpoint"):
+        assert by_key[key]["action"] == "review", by_key[key]
+        assert "under a guard that reads your wso2.choreoAnalytics.enabled" in by_key[key]["message"]
+
+
+def test_with_the_guard_at_its_default_the_same_keys_stay_the_charts(reference_dir, tmp_path):
+    values = customised(tmp_path, "helm-apim/4.5.x/all-in-one/values.yaml", {})
+    _, entries = migrate(tmp_path, values, "helm-apim/all-in-one@4.5.x", "helm-apim/all-in-one@4.6.x")
+    assert not any("under a guard that reads your" in e["message"] for e in entries)
+
+
+def test_a_value_an_old_guard_kept_off_says_that_it_takes_effect_now(reference_dir, tmp_path):
+    """3.2.x renders revoke_endpoint only when oauthConfig.enabled (off in the stock file); 4.4.x renders it from
+    oauth_config.revokeEndpoint with no guard: the user's value turns on, and the report says so."""
+    values = customised(tmp_path, "helm-apim/3.2.x/all-in-one/values.yaml", {
+        ("wso2", "apim", "configurations", "oauthConfig", "revokeEndpoint"): "https://cp.example.com"})
+    output, entries = migrate(tmp_path, values, "helm-apim/all-in-one@3.2.x", "helm-apim/all-in-one@4.4.x")
+    new = YAML(typ="safe").load(output)
+    assert new["wso2"]["apim"]["configurations"]["oauth_config"]["revokeEndpoint"] == \
+        "https://cp.example.com/oauth2/revoke"
+    entry = next(e for e in entries if e.get("new_key") == "apim.oauth_config.revoke_endpoint")
+    assert entry["action"] == "review" and "so it takes effect now" in entry["message"]
+    assert entry["old_value"] != entry["new_value"]  # the server's default before, the user's value now
+
+
+def test_a_value_an_old_guard_kept_off_at_its_default_is_no_news(reference_dir, tmp_path):
+    values = customised(tmp_path, "helm-apim/3.2.x/all-in-one/values.yaml", {})
+    _, entries = migrate(tmp_path, values, "helm-apim/all-in-one@3.2.x", "helm-apim/all-in-one@4.4.x")
+    assert not any("so it takes effect now" in e["message"] for e in entries)
