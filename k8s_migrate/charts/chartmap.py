@@ -6,7 +6,6 @@ a chart directory given by path (a fork too) is analysed on the fly.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -402,6 +401,8 @@ CODE = (__name__, "k8s_migrate.hub", "k8s_migrate.data", "k8s_migrate.datacache"
 
 
 def read_builtin_map(file_name: str) -> ChartMap:
+    import json  # here: a map kept in the data cache is read without the json package
+
     with open(mappings_dir() / "charts" / file_name, encoding="utf-8") as fh:
         return ChartMap.from_dict(json.load(fh))
 
