@@ -97,7 +97,7 @@ def write_atomic(path: str, text: str | Iterable[str], backup: bool = False, all
     and ``in_place`` (the default when ``backup`` is set) refuses it.
     """
     in_place = backup if in_place is None else in_place
-    target = _resolve(_as_path_text(path), allow_symlink_escape)
+    target = _resolve(as_path_text(path), allow_symlink_escape)
     info = _lstat(target)
     if info is not None and stat.S_ISDIR(info.st_mode):
         raise UsageError("is a directory, not a file", path)
@@ -123,7 +123,7 @@ def _encoded(text: str | Iterable[str]) -> Iterator[bytes]:
         yield piece.encode("utf-8")
 
 
-def _as_path_text(path: str) -> str:
+def as_path_text(path: str) -> str:
     """``str(pathlib.Path(path))`` without pathlib (a twentieth of a one-file run to import): repeated slashes and
     ``.`` parts dropped (``..`` kept), a leading ``//`` kept as POSIX asks, ``.`` for nothing left."""
     path = os.fspath(path)
@@ -320,7 +320,7 @@ class StagedWrites:
         self.pending: list[tuple[str, str, str]] = []  # (temp file, target, path as given)
 
     def write(self, path: str, text: str) -> None:
-        target = _as_path_text(path)
+        target = as_path_text(path)
         if _lstat(target) is not None or not os.path.isdir(_parent(target)):
             write_atomic(path, text)
             return

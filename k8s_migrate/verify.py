@@ -10,10 +10,10 @@ its release and chart name, fed by no values path); anything else is unexplained
 from __future__ import annotations
 
 import datetime
+import os
 import re
 from dataclasses import dataclass, field
 from itertools import zip_longest
-from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 from k8s_migrate.charts.chartmap import ChartMap
@@ -553,14 +553,15 @@ def verify(values_data: bytes, name: str, chart: str, to_chart: str, instance: s
     return result
 
 
-def _dependencies(chart_dir: Path) -> str:
+def _dependencies(chart_dir: str) -> str:
     """The subcharts a chart names in requirements.yaml or Chart.yaml, as `` (a 1.0, b)``; empty if none."""
     from ruamel.yaml import YAML
 
     names = []
     for file in ("Chart.yaml", "requirements.yaml"):
         try:
-            data = YAML(typ="safe", pure=True).load((chart_dir / file).read_text())
+            with open(os.path.join(chart_dir, file)) as fh:
+                data = YAML(typ="safe", pure=True).load(fh.read())
         except (OSError, ValueError):
             continue
         for dep in (data or {}).get("dependencies") or [] if isinstance(data, dict) else []:
@@ -620,7 +621,7 @@ def compare_instance(result: Verification, rendered_src: str, rendered_dst: str,
         (result.explained if diff.reason else result.unexplained).append(diff)
 
 
-def render_instances(chart_dir: Path, values: dict, renderer: str = "builtin") -> dict[str, str]:
+def render_instances(chart_dir: str, values: dict, renderer: str = "builtin") -> dict[str, str]:
     """Instance id -> deployment.toml, for each instance the chart renders with these values."""
     from k8s_migrate.charts.render import Rendering, TemplateError, list_instances, render_deployment_toml
 
@@ -641,7 +642,7 @@ _GUARD = re.compile(r"\{\{-?\s*(?:if|else if|with)\s+(.*?)-?\}\}", re.S)
 _VALUES_READ = re.compile(r"\.Values\.([A-Za-z0-9_.]+)")
 
 
-def instance_guard_paths(chart_dir: Path, instance: str) -> set[str]:
+def instance_guard_paths(chart_dir: str, instance: str) -> set[str]:
     """The values paths the conditions of an instance's ConfigMap template read."""
     from k8s_migrate.charts.render import config_sources, load_chart
 
@@ -652,7 +653,7 @@ def instance_guard_paths(chart_dir: Path, instance: str) -> set[str]:
     return {path for cond in _GUARD.findall(chart.template_text(template)) for path in _VALUES_READ.findall(cond)}
 
 
-def instance_difference(old: str | None, new: str | None, src_dir: Path, dst_dir: Path, report: Report) -> Difference:
+def instance_difference(old: str | None, new: str | None, src_dir: str, dst_dir: str, report: Report) -> Difference:
     """An instance (its deployment.toml ConfigMap) only one side renders, and the report entry that says why."""
     chart_dir, instance = (dst_dir, new) if new else (src_dir, old)
     assert instance is not None, "a pair of instances has at least one side"
@@ -805,7 +806,7 @@ def carried_elsewhere(diff: Difference, result: Verification, others: list) -> s
     return ""
 
 
-def _chart_name(path: Path) -> str:
+def _chart_name(path: str) -> str:
     from k8s_migrate.charts.render import load_chart
 
     return load_chart(path).name
@@ -857,7 +858,7 @@ _WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet")
 _COMPARED = (*_WORKLOADS, "Service", "Ingress", "HTTPRoute", "GRPCRoute", "ConfigMap")
 
 
-def is_full_chart(chart_dir: Path) -> bool:
+def is_full_chart(chart_dir: str) -> bool:
     from k8s_migrate.charts.render import load_chart
 
     chart = load_chart(chart_dir)
@@ -867,7 +868,7 @@ def is_full_chart(chart_dir: Path) -> bool:
 _WORKLOAD_KIND = re.compile(r"^kind:\s*(Deployment|StatefulSet)\b", re.M)
 
 
-def render_objects(chart_dir: Path, values: dict,
+def render_objects(chart_dir: str, values: dict,
                    renderer: str = "builtin") -> tuple[dict[tuple[str, str], dict], list[str]]:
     """(kind, name) -> object for every object the chart renders; and the templates that failed to render."""
     from io import StringIO

@@ -41,7 +41,7 @@ def comment_lines(text: str) -> int:
 
 
 def row(name: str, chart: str, to_chart: str, renderer: str) -> dict:
-    path = reference_root() / "real-world" / name
+    path = Path(reference_root()) / "real-world" / name
     data = path.read_bytes()
     result = migrate_values(data, path.name, ValuesOptions(chart=chart, to_chart=to_chart))
     given = KEY if to_chart.endswith("@4.7.x") else {}

@@ -1142,7 +1142,7 @@ def test_a_charts_files_are_those_its_glob_lists(tmp_path, reference_dir):
     from k8s_migrate.charts.render import _chart_files
 
     def globbed(folder):
-        return [(p.relative_to(folder).as_posix(), p) for p in sorted(folder.rglob("*")) if p.is_file()]
+        return [(p.relative_to(folder).as_posix(), str(p)) for p in sorted(folder.rglob("*")) if p.is_file()]
 
     made = tmp_path / "chart"
     for name in ("Chart.yaml", ".hidden", "templates/a.yaml", "templates/_b.tpl", "templates/sub/c.yaml", "confs/x",

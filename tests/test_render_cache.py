@@ -114,3 +114,36 @@ def test_a_user_without_a_home_renders_without_the_cache_and_pull_says_why(monke
     assert pull.cached_chart("helm-apim/all-in-one@4.6.x") is None
     with pytest.raises(UsageError, match="set XDG_CACHE_HOME"):
         pull.cache_root()
+
+
+def test_a_parse_unpickles_to_the_same_nodes(reference_dir):
+    """Every node kind, as the reference charts' templates and the parser's own tests use them, pickled as a call
+    of its class: the same parse back, shared nodes still shared."""
+    from k8s_migrate.charts.gotemplate import parse as p
+    from k8s_migrate.charts.render import _chart_files
+
+    texts = ['{{ define "x" }}{{ $a := .A.B }}{{ $a = 1 }}{{ range $i, $v := .L }}{{ if eq $i 0 }}{{ break }}'
+             '{{ else }}{{ continue }}{{ end }}{{ end }}{{ end }}{{ template "x" . }}{{ (.A).B }}{{ nil }}{{ . }}'
+             '{{ with .C }}{{ printf "%s" "t" | quote }}{{ end }}{{- /* note */ -}}']
+    for version in ("4.2.x", "4.6.x"):
+        folder = reference_dir / "helm-apim" / version / "all-in-one"
+        if folder.is_dir():
+            texts += [Path(path).read_text() for relative, path in _chart_files(str(folder))
+                      if relative.startswith("templates/")]
+    kinds = set()
+    for text in texts:
+        parsed = p.parse(text, "t")
+        back = pickle.loads(pickle.dumps(parsed, -1))
+        assert back == parsed
+        stack = [parsed]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, (list, tuple)):
+                stack.extend(node)
+            elif isinstance(node, dict):
+                stack.extend(node.values())
+            elif isinstance(node, p.Node):
+                kinds.add(type(node))
+                stack.extend(getattr(node, f) for f in node.__slots__)
+    assert kinds >= {p.Field, p.Variable, p.Chain, p.Ident, p.Literal, p.Dot, p.Command, p.Pipe, p.Text, p.Action,
+                     p.Branch, p.TemplateCall, p.LoopControl}

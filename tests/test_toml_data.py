@@ -94,7 +94,7 @@ def chart_renders(chart_ids: tuple[str, ...]) -> list[tuple[str, str, str]]:
     for chart in chart_ids:
         chart_map = load_map(chart)
         directory = chart_directory(chart, chart_map)
-        values = load_values_text((directory / "values.yaml").read_text())
+        values = load_values_text((Path(directory) / "values.yaml").read_text())
         try:
             rendered = render_instances(directory, values, "builtin")
         except UsageError:  # a chart that needs a value its own values.yaml leaves out (4.7.x: the encryption key)

@@ -127,6 +127,45 @@ def test_patched_text_is_the_round_trip_writers():
     assert patched > runs / 3
 
 
+def _strict_then_read(text: str):
+    """read_layout as it was: the strict check over the whole text first, then the reader."""
+    from ruamel.yaml.main import CParser
+
+    from k8s_migrate.formats import values_layout
+    from k8s_migrate.formats.strict_yaml import check_with_c_scanner
+
+    try:
+        check_with_c_scanner(text, CParser)
+        return values_layout._Reader(CParser(text), text).document()
+    except Exception:
+        return None
+
+
+LEXICAL_TROUBLE = ['bad: "x"#c', "bad: 'x'#c", "fl: [a, b]#c", "fl: [a,#b]", "fl: [#a]", "fl: []#c", "fl: {}#c",
+                   "fl: [a, - b]", "fl: [-]", "fl: [a, -b]", "url: http://x/#/y", "col: #fff", "k: a#b",
+                   "k: 'x' # fine", "k: 1\rj: \"x\"#c", "- #", "deep:"]
+
+
+def test_the_strict_check_runs_where_it_can_refuse_what_the_reader_takes():
+    """read_layout checks only the files its reader marks as doubtful, and says what checking every file said."""
+    rng = random.Random(31)
+    texts = []
+    for _ in range(300):
+        lines = _map_lines(rng, 0, 0, rng.choice([2, 4]))
+        for _ in range(rng.randint(0, 2)):
+            trouble = rng.choice(LEXICAL_TROUBLE)
+            if trouble == "deep:":
+                trouble = "\n".join("  " * i + f"d{i}:" for i in range(rng.choice([40, 60, 99, 101]))) + " 1"
+            lines.insert(rng.randint(0, len(lines)), trouble)
+        texts.append("\n".join(lines) + "\n")
+    for text in texts:
+        expected = _strict_then_read(text)
+        got = read_layout(text)
+        assert (got is None) == (expected is None), text
+        if got is not None:
+            assert got.data == expected.data, text
+
+
 @pytest.mark.parametrize("text", [
     "a: &x 1\nb: *x\n",  # anchors
     "a: |\n  text\n",  # block scalars

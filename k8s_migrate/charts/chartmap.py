@@ -6,12 +6,11 @@ a chart directory given by path (a fork too) is analysed on the fly.
 
 from __future__ import annotations
 
-import json
+import os
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from k8s_migrate.data import mappings_dir
 from k8s_migrate.errors import UsageError
@@ -20,6 +19,9 @@ from k8s_migrate.request import known_version
 
 from .builtin import builtin_ids, resolve_id
 from .effective import GuardVerdicts, offer_guards
+
+if TYPE_CHECKING:  # pathlib is imported only for a chart directory (derive), not on the built-in maps' path
+    from pathlib import Path
 
 HOLE = "{}"
 OTHER_HOLE = re.compile(r"\{\{.*?\}\}")
@@ -365,10 +367,13 @@ def _apply_add(filt: str | None, value: Any, sign: int) -> Any:
 def load_chart_map(chart: str | Path) -> ChartMap:
     """A built-in chart map by id, or the map of a chart directory derived on the fly."""
     text = str(chart)
-    path = Path(text).expanduser()
-    if path.is_dir() and (path / "Chart.yaml").is_file():
+    folder = os.path.expanduser(text)
+    if os.path.isdir(folder) and os.path.isfile(os.path.join(folder, "Chart.yaml")):
+        from pathlib import Path
+
         from k8s_migrate.charts.derive import derive_chart
 
+        path = Path(folder)
         return ChartMap.from_dict(derive_chart(path, source={"path": str(path)}))
     chart_id = resolve_id(text)
     if chart_id is None:
@@ -396,6 +401,8 @@ CODE = (__name__, "k8s_migrate.hub", "k8s_migrate.data", "k8s_migrate.datacache"
 
 
 def read_builtin_map(file_name: str) -> ChartMap:
+    import json  # here: a map kept in the data cache is read without the json package
+
     with open(mappings_dir() / "charts" / file_name, encoding="utf-8") as fh:
         return ChartMap.from_dict(json.load(fh))
 

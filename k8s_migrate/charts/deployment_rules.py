@@ -23,11 +23,12 @@ Ops:
 from __future__ import annotations
 
 import fnmatch
+import os
 import re
 from dataclasses import dataclass, replace
 from typing import Any
 
-from ..data import load_json, mappings_dir
+from ..data import load_json, mappings_root
 from ..hub import KeyPath, format_key, parse_key
 from ..report import Entry, Report
 from ..rules.values import same_value
@@ -55,10 +56,10 @@ class RuleContext:
 
 
 def load_rules() -> list[dict[str, Any]]:
-    folder = mappings_dir() / RULES_DIR
+    folder = os.path.join(mappings_root(), RULES_DIR)  # os.path: pathlib is not imported on a values run's path
     rules: list[dict[str, Any]] = []
-    for path in sorted(folder.glob("*.json")) if folder.is_dir() else ():
-        data = load_json(f"{RULES_DIR}/{path.name}")
+    for name in sorted(n for n in os.listdir(folder) if n.endswith(".json")) if os.path.isdir(folder) else ():
+        data = load_json(f"{RULES_DIR}/{name}")
         for rule in data["rules"]:
             rules.append({**rule, "source": rule.get("source") or data.get("source")})
     return rules

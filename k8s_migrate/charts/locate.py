@@ -4,37 +4,41 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import UsageError
+from ..output import as_path_text
 
 if TYPE_CHECKING:
     from .chartmap import ChartMap
 
 REFERENCE_ENV = "K8S_MIGRATE_REFERENCE"
-DEFAULT_REFERENCE = Path(__file__).resolve().parents[2].parent / "shared" / "reference"
+DEFAULT_REFERENCE = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.realpath(__file__))))), "shared", "reference")
 
 
-def reference_root() -> Path:
-    return Path(os.environ.get(REFERENCE_ENV) or DEFAULT_REFERENCE)
+# Paths here are text, as str(pathlib.Path(...)) writes them: pathlib is not imported on the path of a render
+# or a verify (with urllib.parse and ipaddress, which it imports, 3% of a verify run).
+
+def reference_root() -> str:
+    return as_path_text(os.environ.get(REFERENCE_ENV) or DEFAULT_REFERENCE)
 
 
-def chart_directory(chart: str, chart_map: ChartMap | None = None) -> Path:
+def chart_directory(chart: str, chart_map: ChartMap | None = None) -> str:
     """The chart directory to render: the path given, or the reference copy of a built-in chart."""
-    given = Path(chart).expanduser()
-    if (given / "Chart.yaml").is_file():
+    given = as_path_text(os.path.expanduser(chart))
+    if os.path.isfile(os.path.join(given, "Chart.yaml")):
         return given
     chart_id, source = _chart_source(chart, chart_map)
     relative = source.get("path")
-    candidate = reference_root() / relative if relative else None
-    if candidate is not None and (candidate / "Chart.yaml").is_file():
+    candidate = as_path_text(os.path.join(reference_root(), relative)) if relative else None
+    if candidate is not None and os.path.isfile(os.path.join(candidate, "Chart.yaml")):
         return candidate
     from .pull import cached_chart
 
     cached = cached_chart(chart_id)
     if cached is not None:
-        return cached
+        return str(cached)
     raise UsageError(f"chart {chart} is built in but its templates are not here: run `k8s-migrate charts pull "
                      f"{chart_id}`, or give a chart directory (`helm pull --untar` makes one)")
 

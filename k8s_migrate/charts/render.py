@@ -11,10 +11,10 @@ import base64
 import copy
 import datetime
 import os
+import posixpath
 import re
 from functools import lru_cache
-from pathlib import Path, PurePosixPath
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from ruamel.yaml import YAML
 from ruamel.yaml.constructor import SafeConstructor
@@ -33,6 +33,9 @@ from ruamel.yaml.nodes import ScalarNode
 from . import render_cache
 from .gotemplate import FUNCTIONS, GoObject, Template, TemplateError, strip_no_value, yamlout
 from .gotemplate.execute import know_parses, parse_texts
+
+if TYPE_CHECKING:  # a chart's paths are text here: pathlib is not imported on the path of a render or a verify
+    from pathlib import Path
 
 __all__ = ["Chart", "Rendering", "TemplateError", "helm_values", "list_instances", "load_chart", "merge_values",
            "config_data", "render_deployment_toml", "render_string", "render_template"]
@@ -277,12 +280,12 @@ class Files(GoObject):
 
     go_type = "chart.Files"
 
-    def __init__(self, paths: dict[str, Path]):
+    def __init__(self, paths: dict[str, str]):
         self._paths = paths
 
     def _text(self, name: str) -> str | None:
         path = self._paths.get(name)
-        return path.read_text(encoding="utf-8", errors="replace") if path else None
+        return _as_read_text(_read_bytes(path), "replace") if path else None
 
     def Get(self, name: Any) -> str:  # noqa: N802 - Go method name
         return self._text(str(name)) or ""
@@ -300,11 +303,11 @@ class Files(GoObject):
         return text.removesuffix("\n").split("\n")
 
     def AsConfig(self) -> str:  # noqa: N802
-        data = {PurePosixPath(k).name: self._text(k) for k in self._paths}
+        data = {posixpath.basename(k): self._text(k) for k in self._paths}
         return yamlout.to_yaml(data).removesuffix("\n") if data else ""
 
     def AsSecrets(self) -> str:  # noqa: N802
-        data = {PurePosixPath(k).name: base64.b64encode(self._paths[k].read_bytes()).decode() for k in self._paths}
+        data = {posixpath.basename(k): base64.b64encode(_read_bytes(self._paths[k])).decode() for k in self._paths}
         return yamlout.to_yaml(data).removesuffix("\n") if data else ""
 
     def go_items(self) -> list[tuple[str, str]]:
@@ -376,7 +379,7 @@ class Capabilities(GoObject):
 class Chart:
     """A chart directory as read (a plain class: dataclasses is the largest import a render would make for it)."""
 
-    def __init__(self, path: Path, metadata: dict, values: dict, files: dict[str, Path], templates: dict[str, Path]):
+    def __init__(self, path: str, metadata: dict, values: dict, files: dict[str, str], templates: dict[str, str]):
         self.path, self.metadata, self.values = path, metadata, values
         self.files = files  # chart-relative posix path -> file, outside templates/
         self.templates = templates  # chart-relative posix path -> file, under templates/
@@ -389,45 +392,44 @@ class Chart:
 
     @property
     def name(self) -> str:
-        return str(self.metadata.get("name", self.path.name))
+        return str(self.metadata.get("name", os.path.basename(self.path)))
 
     def template_text(self, relative: str) -> str:
         if relative not in self._parsed:
-            self._parsed[relative] = self.templates[relative].read_text(encoding="utf-8")
+            self._parsed[relative] = _as_read_text(_read_bytes(self.templates[relative]))
         return self._parsed[relative]
 
 
 def load_chart(chart_dir: str | Path) -> Chart:
     """Read a chart directory: Chart.yaml, values.yaml, templates/** and the other files (.Files)."""
-    path = Path(chart_dir).resolve()
-    marker = path / "Chart.yaml"
-    if not marker.is_file():
+    path = os.path.realpath(chart_dir)
+    marker = os.path.join(path, "Chart.yaml")
+    if not os.path.isfile(marker):
         raise FileNotFoundError(f"no Chart.yaml in {path}")
-    return _load_chart_cached(str(path), marker.stat().st_mtime_ns)
+    return _load_chart_cached(path, os.stat(marker).st_mtime_ns)
 
 
 @lru_cache(maxsize=64)
 def _load_chart_cached(path_text: str, _mtime: int) -> Chart:
-    path = Path(path_text)
-    files: dict[str, Path] = {}
-    templates: dict[str, Path] = {}
+    files: dict[str, str] = {}
+    templates: dict[str, str] = {}
     for relative, item in _chart_files(path_text):
         if relative.startswith("templates/"):
             templates[relative] = item
         elif relative not in ("Chart.yaml", "values.yaml") and not relative.startswith("charts/"):
             files[relative] = item
-    contents = {relative: item.read_bytes() for relative, item in [*templates.items(), *files.items()]}
+    contents = {relative: _read_bytes(item) for relative, item in [*templates.items(), *files.items()]}
     for own in ("Chart.yaml", "values.yaml"):
-        if (path / own).is_file():
-            contents[own] = (path / own).read_bytes()
-    key = render_cache.entry_key(path, contents)
+        if os.path.isfile(os.path.join(path_text, own)):
+            contents[own] = _read_bytes(os.path.join(path_text, own))
+    key = render_cache.entry_key(path_text, contents)
     entry = render_cache.read(key)
     if entry is None:
         entry = _chart_entry(contents)
         render_cache.write(key, entry)
     metadata, values, parses = entry
     know_parses(parses)
-    chart = Chart(path, metadata, values, files, templates)
+    chart = Chart(path_text, metadata, values, files, templates)
     for relative in templates:
         try:
             chart._parsed[relative] = _as_read_text(contents[relative])
@@ -436,9 +438,10 @@ def _load_chart_cached(path_text: str, _mtime: int) -> Chart:
     return chart
 
 
-def _chart_files(folder: str) -> list[tuple[str, Path]]:
+def _chart_files(folder: str) -> list[tuple[str, str]]:
     """(relative path, path) of each file under the folder, as ``sorted(Path(folder).rglob("*"))`` gives them with
-    is_file (walked, not globbed: a glob compiles its pattern on every run, and made a path object of each entry)."""
+    is_file, each path as its text (walked, not globbed: a glob compiles its pattern on every run, and made a path
+    object of each entry)."""
     found = []
     prefix = os.path.join(folder, "")
     for parent, _, names in os.walk(folder):
@@ -447,7 +450,12 @@ def _chart_files(folder: str) -> list[tuple[str, Path]]:
             if os.path.isfile(full):
                 found.append((full[len(prefix):].replace(os.sep, "/"), full))
     found.sort(key=lambda pair: pair[0].split("/"))
-    return [(relative, Path(full)) for relative, full in found]
+    return found
+
+
+def _read_bytes(path: str) -> bytes:
+    with open(path, "rb") as fh:
+        return fh.read()
 
 
 def _as_read_text(data: bytes, errors: str = "strict") -> str:
@@ -537,7 +545,7 @@ def _produces_config(chart: Chart, relative: str) -> bool:
     text = chart.template_text(relative)
     refs = _FILES_REF.findall(text)
     if refs:
-        return any(PurePosixPath(f).name == CONFIG_FILE and (f == target if kind == "Get" else _glob_match(target, f))
+        return any(posixpath.basename(f) == CONFIG_FILE and (f == target if kind == "Get" else _glob_match(target, f))
                    for kind, target in refs for f in chart.files)
     return bool(_DATA_KEY.search(text))
 
@@ -553,8 +561,8 @@ def _find_config_sources(chart: Chart) -> dict[str, str]:
     sources: dict[str, str] = {}
     for relative in chart.templates:
         if relative.endswith((".yaml", ".yml")) and _produces_config(chart, relative):
-            folder = PurePosixPath(relative).parent.relative_to("templates").as_posix()
-            key = folder if folder not in sources else f"{folder}/{PurePosixPath(relative).stem}"
+            folder = posixpath.dirname(relative).removeprefix("templates").removeprefix("/") or "."
+            key = folder if folder not in sources else f"{folder}/{posixpath.splitext(posixpath.basename(relative))[0]}"
             sources[key] = relative
     return dict(sorted(sources.items()))
 

@@ -11,8 +11,7 @@ from __future__ import annotations
 import os
 import sys
 from functools import lru_cache
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..datacache import cache_dir as cache_folder
 from ..datacache import read_entry, write_entry
@@ -24,10 +23,15 @@ except ImportError:  # pragma: no cover - an interpreter without CPython's accel
     from hashlib import blake2b
     from pickle import dumps, loads
 
+if TYPE_CHECKING:
+    from pathlib import Path
+
 KIND = "renders"
 
 
 def cache_dir() -> Path | None:
+    from pathlib import Path  # here: a render reads and writes its entries without pathlib
+
     folder = cache_folder(KIND)
     return None if folder is None else Path(folder)
 
@@ -46,7 +50,7 @@ def code_stamp() -> bytes:
     return "\n".join(parts).encode()
 
 
-def entry_key(folder: Path, contents: dict[str, bytes]) -> str:
+def entry_key(folder: str, contents: dict[str, bytes]) -> str:
     """``<folder hash>-<hash of the files and the code>``: one folder's entries share their first part."""
     digest = blake2b(code_stamp(), digest_size=20)
     for relative in sorted(contents):
@@ -56,7 +60,7 @@ def entry_key(folder: Path, contents: dict[str, bytes]) -> str:
     return f"{_folder_tag(folder)}-{digest.hexdigest()}"
 
 
-def _folder_tag(folder: Path) -> str:
+def _folder_tag(folder: str) -> str:
     return blake2b(str(folder).encode(), digest_size=8).hexdigest()
 
 

@@ -21,6 +21,7 @@ _INT = re.compile(r"(?:0|-?[1-9][0-9]*)\Z")
 _FLOAT = re.compile(r"-?[0-9]+\.[0-9]+\Z")
 _QUOTED = re.compile(r"[ -~]*\Z")  # printable ASCII
 _PLAIN_ESCAPES = re.compile(r'(?:[^\\"]|\\[\\"])*\Z')  # a double-quoted text whose escapes are \\ and \" only
+_SHALLOW = 50  # nesting the strict check's limit (strict_yaml.MAX_DEPTH) is far above
 
 
 class NotPlain(Exception):
@@ -71,9 +72,11 @@ def read_layout(text: str) -> Layout | None:
     from .strict_yaml import LexicalProblem, check_with_c_scanner
 
     try:
-        check_with_c_scanner(text, CParser)
         reader = _Reader(CParser(text), text)
-        return reader.document()
+        layout = reader.document()
+        if reader.lexical_doubt or "\r" in text:  # a '\r' ends a line for the scanner, not for the check's lines
+            check_with_c_scanner(text, CParser)
+        return layout
     except (NotPlain, LexicalProblem, RecursionError):
         return None
     except Exception:  # the C parser's errors: the round-trip loader reports them as it always has
@@ -114,6 +117,12 @@ class _Reader:
         self.items: dict[int, list] = {}
         self.resolver = _implicit_resolvers()
         self.indent = detect_indent(text)  # the round-trip writer's indentation: the file must keep to it
+        self.depth = 0
+        # The strict check (strict_yaml.check_with_c_scanner, a second scan of the whole text) can refuse a file
+        # this reader takes only for a '#' right after a quoted scalar or in a flow sequence's line (a plain
+        # scalar takes a '#' it touches, and an indicator is followed by a space), a plain '-' in a flow
+        # sequence, or a deep nesting: read_layout runs it for a file where the reader saw one of these.
+        self.lexical_doubt = False
 
     def next(self, kind: str) -> Any:
         event = self.parser.get_event()
@@ -140,11 +149,15 @@ class _Reader:
             raise NotPlain("anchor or tag")
         if kind == "ScalarEvent":
             return self.scalar(event)[0]
-        if kind == "MappingStartEvent":
-            return self.mapping(event, key_column + self.indent[0])
-        if kind == "SequenceStartEvent":
-            return self.sequence(event, key_column)
-        raise NotPlain(kind)
+        if kind not in ("MappingStartEvent", "SequenceStartEvent"):
+            raise NotPlain(kind)
+        self.depth += 1
+        if self.depth > _SHALLOW:
+            self.lexical_doubt = True
+        value = (self.mapping(event, key_column + self.indent[0]) if kind == "MappingStartEvent"
+                 else self.sequence(event, key_column))
+        self.depth -= 1
+        return value
 
     def scalar(self, event: Any) -> tuple[Any, int]:
         """The value of a one-line scalar and the column where its text ends."""
@@ -155,6 +168,8 @@ class _Reader:
             written = self.lines[start.line][start.column + 1:end.column - 1]
             if not _QUOTED.match(text) or (style == '"' and "\\" in written and not _PLAIN_ESCAPES.match(written)):
                 raise NotPlain("escapes")
+            if self.lines[end.line][end.column:end.column + 1] == "#":
+                self.lexical_doubt = True
             return text, end.column
         if style is not None:
             raise NotPlain("block scalar")
@@ -190,9 +205,13 @@ class _Reader:
             if (type(item).__name__ != "ScalarEvent" or item.anchor is not None or item.tag is not None
                     or item.start_mark.line != event.start_mark.line):
                 raise NotPlain("flow collection")
+            if not item.style and item.value.startswith("-"):
+                self.lexical_doubt = True
             out.append(self.scalar(item)[0])
         if item.end_mark.line != event.start_mark.line:
             raise NotPlain("flow collection")
+        if "#" in self.lines[item.end_mark.line][event.start_mark.column:item.end_mark.column + 1]:
+            self.lexical_doubt = True
         self.items[id(out)] = list(out)
         self.last_line, self.last_sticky = item.end_mark.line, self.commented(item.end_mark.line, item.end_mark.column)
         return out
@@ -201,6 +220,8 @@ class _Reader:
         end = self.parser.get_event()
         if type(end).__name__ != closer or end.end_mark.line != event.start_mark.line:
             raise NotPlain("flow collection")
+        if "#" in self.lines[end.end_mark.line][event.start_mark.column:end.end_mark.column + 1]:
+            self.lexical_doubt = True
         self.last_line, self.last_sticky = end.end_mark.line, self.commented(end.end_mark.line, end.end_mark.column)
 
     def mapping(self, event: Any, column: int) -> dict:

@@ -6,10 +6,14 @@ what every number in Helm values is), str, dict (map[string]interface{}), list (
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from typing import Any
+
+try:  # json.dumps(text, ensure_ascii=False) is this function of json's C accelerator: without the json package
+    from _json import encode_basestring as _json_string
+except ImportError:  # pragma: no cover - an interpreter without CPython's accelerator modules
+    from json.encoder import py_encode_basestring as _json_string
 
 NO_VALUE = "<no value>"
 
@@ -160,7 +164,7 @@ def to_json(value: Any) -> str:
             return format_float(value, eprec=10**9, exp_min=-10**9)
         return re.sub(r"e([-+])0(\d)$", r"e\1\2", format_float(value, eprec=0, exp_min=0))
     if isinstance(value, str):
-        text = json.dumps(value, ensure_ascii=False)
+        text = _json_string(value)
         return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026") \
             .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
     if isinstance(value, dict):
