@@ -673,7 +673,7 @@ def instance_difference(old: str | None, new: str | None, src_dir: str, dst_dir:
 _CONFS_READ = re.compile(r'\.Files\.(?:Glob|Get)\s+"confs/(.+?)/[^/"]*"')
 
 
-def instance_aliases(chart_dir: Path, instance: str) -> tuple[str, ...]:
+def instance_aliases(chart_dir: str, instance: str) -> tuple[str, ...]:
     """The names a 3.0.x chart's map gives this rendered instance: the confs folder its ConfigMap template reads
     (``templates/am/devportal`` reads ``confs/am-dev/repository/conf/*``: ``am/dev``)."""
     from k8s_migrate.charts.render import config_sources, load_chart

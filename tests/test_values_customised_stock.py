@@ -114,3 +114,16 @@ def test_a_value_an_old_guard_kept_off_at_its_default_is_no_news(reference_dir, 
     values = customised(tmp_path, "helm-apim/3.2.x/all-in-one/values.yaml", {})
     _, entries = migrate(tmp_path, values, "helm-apim/all-in-one@3.2.x", "helm-apim/all-in-one@4.4.x")
     assert not any("so it takes effect now" in e["message"] for e in entries)
+
+
+def test_a_leaf_that_gave_part_of_a_key_is_not_written_over_the_path_that_now_gives_it_all(reference_dir, tmp_path):
+    """3.2.x built key_manager.service_url from iskm.serviceName and iskm.servicePort; 4.5.x from serviceName with
+    the port fixed in its template. The port used to be moved onto serviceName, replacing the service name."""
+    values = customised(tmp_path, "helm-apim/3.2.x/distributed/traffic-manager/values.yaml", {
+        ("wso2", "apim", "configurations", "iskm", "enabled"): True,
+        ("wso2", "apim", "configurations", "iskm", "serviceName"): "km-svc",
+        ("wso2", "apim", "configurations", "iskm", "servicePort"): 9444})
+    output, entries = migrate(tmp_path, values, "helm-apim/traffic-manager@3.2.x", "helm-apim/traffic-manager@4.5.x")
+    assert YAML(typ="safe").load(output)["wso2"]["apim"]["configurations"]["iskm"]["serviceName"] == "km-svc"
+    port = [e for e in entries if e.get("origin") == "wso2.apim.configurations.iskm.servicePort"]
+    assert [e["action"] for e in port] == ["review"] and "gave a part of" in port[0]["message"]
