@@ -127,3 +127,14 @@ def test_a_leaf_that_gave_part_of_a_key_is_not_written_over_the_path_that_now_gi
     assert YAML(typ="safe").load(output)["wso2"]["apim"]["configurations"]["iskm"]["serviceName"] == "km-svc"
     port = [e for e in entries if e.get("origin") == "wso2.apim.configurations.iskm.servicePort"]
     assert [e["action"] for e in port] == ["review"] and "gave a part of" in port[0]["message"]
+
+
+def test_a_key_built_from_a_defaulted_path_and_the_users_own_is_stated(reference_dir, tmp_path):
+    """3.2.x built a gateway environment's service_url from its serviceName and servicePort: with the user's port
+    and the name taking 4.4.x's default, the URL changes, and an entry says so with both values."""
+    values = customised(tmp_path, "helm-apim/3.2.x/distributed/control-plane/values.yaml", {
+        ("wso2", "apim", "configurations", "gateway", "environments", 0, "servicePort"): 8244})
+    _, entries = migrate(tmp_path, values, "helm-apim/control-plane@3.2.x", "helm-apim/control-plane@4.4.x")
+    url = [e for e in entries if e.get("new_key") == "apim.gateway.environment[0].service_url"]
+    assert [(e["old_value"], e["new_value"]) for e in url] == [
+        ("https://apim-am-all-in-one-am-service:8244/services/", "https://wso2am-gateway-service:8244/services/")]

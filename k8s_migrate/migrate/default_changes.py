@@ -250,6 +250,21 @@ def _fill(link: ChartLink, value: Any, item: Any, values: dict[str, Any]) -> Any
     return apply_pattern(pattern, value, link.filter)
 
 
+def _feeding_paths(side: Rendered) -> tuple[str, ...]:
+    """The values paths a rendered key is built from: its link's, and those of the pattern's other holes (a sibling
+    field of the same list item, ``{{ $env.servicePort }}``, or ``{{ .Values.a.b }}``): one of them taking the new
+    chart's default changes the key even where the file's own value feeds it."""
+    assert side.values_path is not None, "asked of a key a values path feeds"
+    paths = [side.values_path]
+    pattern = side.link.pattern if side.link is not None else None
+    for hole in OTHER_HOLE.findall(pattern) if isinstance(pattern, str) else ():
+        if _SIBLING.match(hole):
+            paths.append(f"{side.values_path.rsplit('.', 1)[0]}.{hole.strip('{} -').split('.')[-1]}")
+        elif (m := _VALUES_HOLE.match(hole)) is not None:
+            paths.append(m.group(2))
+    return tuple(paths)
+
+
 def _hole(hole: str, item: Any, values: dict[str, Any]) -> Any:
     if _SIBLING.match(hole):
         return item.get(hole.strip("{} -").split(".")[-1]) if isinstance(item, dict) else None
@@ -312,6 +327,7 @@ def default_changes(report: Report, src_map: ChartMap, dst_map: ChartMap, source
     pairs = instance_pairs(src_map, dst_map, source_instances)
     changes: dict[tuple[str, str, str], DefaultChange] = {}
     names = tuple(n for n in (src_map.name, dst_map.name, "release-") if n)
+    defaulted = {e.origin for e in report.entries if e.action == "defaulted" and e.origin}
     for old_instance, new_instance in pairs:
         before = migrated(render_model(src_map, old_instance, old_effective), src_version, dst_version)
         after = render_model(dst_map, new_instance, new_effective)
@@ -325,7 +341,8 @@ def default_changes(report: Report, src_map: ChartMap, dst_map: ChartMap, source
             if a is not None and a.values_path and _has(migrated_values, a):
                 if _new_for_instance(b, a, key, old_instance, src_map, source_values, migrated_values):
                     note = f"{src_map.id}'s template for {old_instance} does not render it"
-                elif not stock.chart_driven(key, b, a, source_values, migrated_values):
+                elif not stock.chart_driven(key, b, a, source_values, migrated_values) \
+                        and not defaulted.intersection(_feeding_paths(a)):
                     continue  # the migrated file feeds it: the entries of its values speak for it
             if a is None and (key in moved or b is not None and b.values_path and _has(migrated_values, b)
                               and _customised(source_values, b.values_path, src_map)
