@@ -187,6 +187,40 @@ def unaccounted(comparison: Comparison, report: Report, input_paths: Iterable[Ke
     return problems
 
 
+def accounted_without(comparison: Comparison, report: Report, input_paths: Iterable[KeyPath],
+                      untouched: list[Track]) -> bool:
+    """``not unaccounted(comparison, report, input_paths)`` for the report with an entry for each of ``untouched`` too
+    (tracks no rule touched that stay: each entry would keep its origin's key, claim the track's value at its path and
+    explain no difference), without making those entries: each claim is checked at the track's path, and the origins'
+    keys count as reported. True says the whole report would account for everything; False may not (a key whose
+    text does not read back as its path), so the caller asks unaccounted of the whole report."""
+    if unaccounted(comparison, report, ()):
+        return False
+    out_flat = comparison.out_flat
+    for track in untouched:
+        actual = out_flat.get(track.path, MISSING)
+        if actual is MISSING and is_table(out_flat, track.path):
+            continue
+        if actual is MISSING or not same_value(actual, track.value):
+            return False
+    kept_paths = {t.origin.path for t in untouched if t.origin is not None}
+    reported: set[str] | None = None
+    kept_texts: set[str] | None = None
+    for path in input_paths:
+        if path in kept_paths:
+            continue
+        if reported is None:
+            reported = {e.old_key for e in report.entries if e.old_key}
+        key = format_key(path)
+        if key in reported:
+            continue
+        if kept_texts is None:
+            kept_texts = {format_key(path) for path in kept_paths}
+        if key not in kept_texts:
+            return False
+    return True
+
+
 def index(entries: Iterable[Entry], attr: str) -> dict[str, list[Entry]]:
     out: dict[str, list[Entry]] = {}
     for entry in entries:

@@ -60,13 +60,13 @@ def assert_same(text: str, name: str, src: str, dst: str, profile: str | None = 
     assert data.report.entries == edit.report.entries, (name, src, dst)
     assert data.report.notes == edit.report.notes
     assert data.report.changed == edit.report.changed
-    # verify's run: the same data and proof; a key no rule touched is kept where edit mode finds it unknown, and the
-    # new stock file's additions are not listed
+    # verify's run: the same data and proof; a key no rule touched that stays (kept or unknown in edit mode) has no
+    # entry, and the new stock file's additions are not listed
     quick = migrate_toml_data(text, name, options, rules_only=True)
     assert plain(quick.data) == plain(data.data), (name, src, dst)
-    assert quick.report.entries == [replace(e, action="kept", message="") if e.action == "unknown" and e.rule is None
-                                    else e for e in edit.report.entries
-                                    if not (e.origin or "").startswith("stock:")], (name, src, dst)
+    assert quick.report.entries == [e for e in edit.report.entries if not (e.origin or "").startswith("stock:")
+                                    and not (e.action in ("kept", "unknown") and e.rule is None and e.old_key)], \
+        (name, src, dst)
     assert quick.report.changed == edit.report.changed
 
 
@@ -205,6 +205,37 @@ def test_the_inner_proof_checks_the_data(monkeypatch):
     monkeypatch.setattr(PlainDocument, "set", lambda self, path, value: None)
     with pytest.raises(ProofError):
         migrate_toml_data(text, "in.toml", options)
+
+
+def test_verifys_run_checks_the_keys_it_makes_no_entry_for(monkeypatch):
+    """rules_only makes no entry for a key no rule touched that stays, yet its proof still finds such a key gone from
+    the data (here one at the new version's default, which the comparison alone lets pass); what it then finds
+    unaccounted for, and its report, are those of the whole report's proof."""
+    import k8s_migrate.migrate.toml_data as toml_data
+
+    text = (Path(__file__).parent / "golden" / "toml" / "r430-environment-gateway-type" / "input.toml").read_text()
+    text += "\n[apim.cache.gateway_token]\nenable = true\n"
+    options = Options("4.2.0", "4.3.0", mode="edit")
+    assert migrate_toml_data(text, "in.toml", options, rules_only=True).report.entries
+    real = toml_data.edit_by_tracks
+
+    def tampered(document, state):
+        real(document, state)
+        document.delete(("apim", "cache", "gateway_token", "enable"))
+
+    monkeypatch.setattr(toml_data, "edit_by_tracks", tampered)
+    failures = []
+    for rules_only in (True, False):
+        with pytest.raises(ProofError) as caught:
+            migrate_toml_data(text, "in.toml", options, rules_only=rules_only)
+        failures.append(caught.value)
+    quick, whole = failures
+    assert [(d.key, d.kind) for d in quick.problems] == [(d.key, d.kind) for d in whole.problems] == [
+        ("apim.cache.gateway_token.enable", "disagrees")]
+    # the whole report, as without rules_only: a key no rule touched kept rather than unknown, no stock additions
+    assert quick.report.entries == [replace(e, action="kept", message="") if e.action == "unknown" and e.rule is None
+                                    else e for e in whole.report.entries if not (e.origin or "").startswith("stock:")]
+    assert any(e.action == "kept" and e.rule is None for e in quick.report.entries)
 
 
 def test_verify_runs_no_edit_mode_migration(monkeypatch):

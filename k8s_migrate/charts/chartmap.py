@@ -105,6 +105,7 @@ class ChartMap:
         for built in ("_link_indexes", "_link_shapes"):
             if state.get(built, (id(self.links),))[0] != id(self.links):
                 del state[built]
+        state.pop("_constant_keys", None)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -220,8 +221,37 @@ class ChartMap:
     def stock_value(self, toml_key: str, instance: str | None = None) -> list[dict[str, Any]]:
         """The literal values the chart fixes for a TOML key (with their guards)."""
         path = parse_key(toml_key)
-        return [c for c in self.constants
-                if matches(parse_key(c["toml"]), path) and (not instance or c.get("instance") == instance)]
+        index = self._constant_index()
+        if index is None:
+            return [c for c in self.constants
+                    if matches(parse_key(c["toml"]), path) and (not instance or c.get("instance") == instance)]
+        exact, patterned = index
+        positions = exact.get(path, ())
+        if patterned:
+            positions = sorted([*positions, *(p for p, pattern in patterned if matches(pattern, path))])
+        return [c for c in map(self.constants.__getitem__, positions)
+                if not instance or c.get("instance") == instance]
+
+    def _constant_index(self) -> tuple[dict[KeyPath, list[int]], list[tuple[int, KeyPath]]] | None:
+        """The constants' keys parsed once: positions by key, and the keys with wildcards to match (a large file
+        asks for each of its keys); None when a key does not parse (asked of it, it raises)."""
+        built_for, index = self.__dict__.get("_constant_keys", (None, None))
+        if built_for != id(self.constants):
+            index = None
+            exact: dict[KeyPath, list[int]] = {}
+            patterned: list[tuple[int, KeyPath]] = []
+            try:
+                for position, const in enumerate(self.constants):
+                    pattern = parse_key(const["toml"])
+                    if ANY_KEY in pattern or ANY_ITEM in pattern:
+                        patterned.append((position, pattern))
+                    else:
+                        exact.setdefault(pattern, []).append(position)
+                index = (exact, patterned)
+            except ValueError:
+                pass
+            self.__dict__["_constant_keys"] = (id(self.constants), index)
+        return index
 
 
 ITEMS = ("[]", ANY_ITEM)  # a list path's "each item" segment

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from ..catalog import load_catalog
 from ..charts.chartmap import (
@@ -167,12 +167,34 @@ def render_model(chart_map: ChartMap, instance: str, values: dict[str, Any]) -> 
                     value = f"[{' '.join(str(v) for v in value)}]"
                 toml_text, values_text = texts or (format_key(toml_path), format_key(values_path))
                 offer(toml_text, Rendered(value, values_text, link.line, link, certain, toml_path, values_path))
+    _offer_each_item(out, ranged, offer)
+    return out
+
+
+def _offer_each_item(out: dict[str, Rendered], ranged: list[dict[str, Any]],
+                     offer: Callable[[str, Rendered], None]) -> None:
+    """Each constant inside a range, once for each item whose index follows the range's head in a key of ``out``
+    (``head[3]...``): the indices are found in one pass over the keys and kept up to date as keys are offered."""
+    indices: dict[str, set[int]] = {const["toml"].partition("[]")[0]: set() for const in ranged}
+
+    def note(key: str) -> None:
+        at = key.find("[")
+        while at != -1:
+            found = indices.get(key[:at])
+            if found is not None and (m := _ITEM_INDEX.match(key, at)):
+                found.add(int(m.group(1)))
+            at = key.find("[", at + 1)
+
+    for key in out if ranged else ():
+        note(key)
     for const in ranged:
         head, _, tail = const["toml"].partition("[]")
-        indices = (_ITEM_INDEX.match(key, len(head)) for key in out if key.startswith(head))
-        for n in sorted({int(m.group(1)) for m in indices if m}):
-            offer(f"{head}[{n}]{tail}", Rendered(const["value"], None, const.get("line"), None, False))
-    return out
+        for n in sorted(indices[head]):
+            key = f"{head}[{n}]{tail}"
+            new = key not in out
+            offer(key, Rendered(const["value"], None, const.get("line"), None, False))
+            if new:
+                note(key)
 
 
 

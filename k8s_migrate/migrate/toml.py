@@ -4,7 +4,7 @@ the output and its report."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any, Protocol
@@ -167,10 +167,11 @@ def apply_tracks(user: Editable, state: HubState, report: Report, new_cat: Catal
     add_track_entries(report, state, new_cat, unknown_keys)
 
 
-def add_track_entries(report: Report, state: HubState, new_cat: Catalog, unknown_keys: bool = True) -> None:
-    """apply_tracks's entries: one per track."""
+def add_track_entries(report: Report, state: HubState, new_cat: Catalog, unknown_keys: bool = True,
+                      tracks: Iterable[Track] | None = None) -> None:
+    """apply_tracks's entries: one per track (of ``tracks`` when given, the state's tracks in order)."""
     report.extend(entry_for(track, unknown_or_ruled(track, new_cat) if unknown_keys or track.events else RULES_ONLY)
-                  for track in state.tracks)
+                  for track in (state.tracks if tracks is None else tracks))
 
 
 def edit_by_tracks(user: Editable, state: HubState) -> None:

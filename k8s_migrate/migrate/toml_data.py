@@ -16,7 +16,7 @@ from ..formats.text import decode
 from ..formats.toml_lines import forget_scans, read_plain
 from ..hub import KeyPath, format_key
 from ..profiles import user_role
-from ..proof import ProofError, carried_tracks, compare, unaccounted
+from ..proof import ProofError, accounted_without, carried_tracks, compare, unaccounted
 from ..report import Report
 from ..rules.entries import add_findings
 from .toml import (
@@ -41,10 +41,11 @@ class DataResult:
 @collector_paused
 def migrate_toml_data(text: str, name: str, options: Options, rules_only: bool = False) -> DataResult:
     """``rules_only``: the report for a caller that reads only the entries rules made, as verify does. A key no rule
-    touched is not looked up in the new version's catalog, so its entry says kept where edit mode's says unknown (with
-    a did-you-mean), and the keys and items the new stock file adds are not listed (edit mode's review entries for
-    them). The data and the proof's verdict are the same: the proof treats kept and unknown alike, and an added key is
-    in neither the input nor the output."""
+    touched has no entry when it stays (edit mode's says kept, or unknown with a did-you-mean), and says removed when
+    it goes; the keys and items the new stock file adds are not listed (edit mode's review entries for them). The data
+    and the proof's verdict are the same: the proof checks such a key at its path and counts it reported, and an added
+    key is in neither the input nor the output. When the proof finds something unaccounted for, the report is whole
+    (as without ``rules_only``, a key no rule touched kept rather than unknown) and says what."""
     old_cat, new_cat = versions(options)
     source = decode(text.encode("utf-8"), name)
     user = read_plain(source, name, own=True) or _document(source, name)
@@ -66,12 +67,22 @@ def migrate_toml_data(text: str, name: str, options: Options, rules_only: bool =
     # made (the comparison's lookups and the entries of a large file would weigh at once); then every entry's claim,
     # every input key reported
     comparison = compare(carried_tracks(state), data, old_cat, new_cat, role)
+    report.changed = edited.edited
+    input_paths = [k.path for k in ruled.keys]
+    del ruled, edited
+    if rules_only:  # most keys of a large file: no entry is made for a key no rule touched that stays (kept)
+        untouched = [t for t in state.tracks if not t.events and t.origin is not None and not t.removed]
+        add_track_entries(report, state, new_cat, unknown_keys=False,
+                          tracks=[t for t in state.tracks if t.events or t.origin is None or t.removed])
+        add_findings(report, state)
+        if accounted_without(comparison, report, input_paths, untouched):
+            return DataResult(data, report)
+        del untouched
+        report.entries = []  # the whole report, to say what is unaccounted for
     add_track_entries(report, state, new_cat, unknown_keys=not rules_only)
     report.extend(additions)
     add_findings(report, state)
-    report.changed = edited.edited
-    input_paths = [k.path for k in ruled.keys]
-    del ruled, state, edited, additions  # the tracks and keys: the entries hold what the rest reads of them
+    del state, additions  # the tracks: the entries hold what the rest reads of them
     problems = unaccounted(comparison, report, input_paths)
     del comparison, input_paths
     if problems:

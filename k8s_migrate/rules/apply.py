@@ -75,8 +75,8 @@ class _Node:
 
 
 class PathIndex:
-    """The live tracks as a tree of their path segments: a pattern's literal head (the segments before its first
-    wildcard) leads to the only tracks that can match it, so a rule costs what it touches, not the whole file.
+    """The live tracks as a tree of their path segments: a pattern leads, segment by segment (a wildcard into the
+    children it takes), to the only tracks that can match it, so a rule costs what it touches, not the whole file.
     A node holds its tracks' positions in the state's list (append-only): they sort the tracks found in the order
     they came."""
 
@@ -104,19 +104,38 @@ class PathIndex:
             node.positions[:] = [i for i in node.positions if tracks[i] is not track]
         return found
 
-    def under(self, head: KeyPath, depth: int | None) -> list[Track]:
-        """The tracks whose path starts with ``head`` (and is ``depth`` long, when given), in the order they came."""
-        start = self._find(head)
-        if start is None:
-            return []
+    def matching(self, pattern: KeyPath, prefix: bool) -> list[Track]:
+        """The tracks whose path ``matches`` the pattern (with ``prefix``, also those below it), in the order they came:
+        the walk follows a wildcard into the children it takes (``*`` the keys, ``[]`` the items) and no further."""
+        frontier = [self.root]
+        for seg in pattern:
+            step: list[_Node] = []
+            for node in frontier:
+                children = node.children
+                if not children:
+                    continue
+                if seg == ANY_KEY:
+                    step.extend(child for key, child in children.items() if isinstance(key, str))
+                elif seg == ANY_ITEM:
+                    step.extend(child for key, child in children.items() if isinstance(key, int))
+                else:
+                    child = children.get(seg)
+                    if child is not None:
+                        step.append(child)
+            frontier = step
+            if not frontier:
+                return []
         found: list[int] = []
-        stack = [(start, len(head))]
-        while stack:
-            node, level = stack.pop()
-            if depth is None or level == depth:
+        if prefix:
+            stack = frontier
+            while stack:
+                node = stack.pop()
                 found.extend(node.positions)
-            if node.children and (depth is None or level < depth):
-                stack.extend((child, level + 1) for child in node.children.values())
+                if node.children:
+                    stack.extend(node.children.values())
+        else:
+            for node in frontier:
+                found.extend(node.positions)
         if len(found) > 1:
             found.sort()
         tracks = self.tracks
@@ -191,10 +210,7 @@ class HubState:
             return [t for t in self.tracks if t.live and matches(pattern, t.path, prefix=prefix)]
         if self._index is None:
             self._index = PathIndex(self.tracks)
-        candidates = self._index.under(head, None if prefix else len(pattern))
-        if len(head) == len(pattern):
-            return candidates
-        return [t for t in candidates if matches(pattern, t.path, prefix=prefix)]
+        return self._index.matching(pattern, prefix)
 
     def present(self, pattern: KeyPath) -> bool:
         return bool(self.matching(pattern))
