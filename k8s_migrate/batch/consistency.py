@@ -35,9 +35,6 @@ class FileFacts:
     profile: str
     keys: tuple[tuple[str, str, Any], ...]  # (fleet_checks key pattern, key text, value) of the migrated file
 
-    def values(self, pattern: str) -> list[tuple[str, Any]]:
-        return [(text, value) for matched, text, value in self.keys if matched == pattern]
-
     def __setstate__(self, state: dict[str, Any]) -> None:  # from a worker: the texts interned here as well
         state["keys"] = tuple((sys.intern(p), sys.intern(t), v) for p, t, v in state["keys"])
         state["profile"] = sys.intern(state["profile"])
@@ -83,54 +80,60 @@ def hosts_in(value: Any) -> set[str]:
     return {h.lower() for t in texts if isinstance(t, str) for h in _URL_HOST.findall(t) if "." in h or h.isalpha()}
 
 
-def defined_hosts(fleet: list[FileFacts], known_hosts: Iterable[str]) -> set[str]:
+Found = dict[str, list[tuple[str, Any]]]  # a file's (key text, value) pairs under each fleet_checks pattern
+
+
+def found_in(facts: FileFacts) -> Found:
+    """The file's facts under their patterns, in one pass (each check asks for several patterns of every file)."""
+    found: Found = {}
+    for pattern, text, value in facts.keys:
+        found.setdefault(pattern, []).append((text, value))
+    return found
+
+
+def defined_hosts(fleet: list[tuple[FileFacts, Found]], known_hosts: Iterable[str]) -> set[str]:
     checks = profile_data()["fleet_checks"]
     hosts = {h.lower() for h in known_hosts}
-    for facts in fleet:
+    for _, found in fleet:
         for key in checks["host_keys"]:
-            for _, value in facts.values(key):
+            for _, value in found.get(key, ()):
                 hosts |= hosts_in(value)
                 if key == "server.hostname" and isinstance(value, str) and "$" not in value:
                     hosts.add(value.lower())
     return hosts
 
 
-def check_databases(fleet: list[FileFacts]) -> list[Entry]:
+def check_databases(fleet: list[tuple[FileFacts, Found]]) -> list[Entry]:
     checks = profile_data()["fleet_checks"]
     by_db: dict[str, list[tuple[FileFacts, str, Any]]] = defaultdict(list)
-    for facts in fleet:
-        for text, value in facts.values(checks["database_urls"]):
-            db = parse_key(text)[1]
+    for facts, found in fleet:
+        for text, value in found.get(checks["database_urls"], ()):
+            path = parsed(text)
+            db = path[1] if path is not None else None
             if isinstance(db, str) and db in checks["shared_databases"]:
                 by_db[db].append((facts, text, value))
     out = []
-    for db, found in by_db.items():
-        counts = Counter(str(v) for _, _, v in found)
+    for db, found_urls in by_db.items():
+        urls = [str(v) for _, _, v in found_urls]
+        counts = Counter(urls)
         if len(counts) < 2:
             continue
         usual = counts.most_common(1)[0][0]
-        for facts, text, value in found:
-            if str(value) != usual:
-                out.append(
-                    review(
-                        facts,
-                        text,
-                        value,
-                        "fleet-database-url",
-                        f"{db} differs across the fleet "
-                        f"({counted(len(counts), 'URL')} in {counted(len(found), 'file')}): "
-                        f"this {facts.profile} file has its own; "
-                        f"{counted(counts[usual], 'file')} use{'s' if counts[usual] == 1 else ''} {usual}",
-                    )
-                )
+        differs = f"{db} differs across the fleet ({counted(len(counts), 'URL')} in {counted(len(found_urls), 'file')})"
+        uses = f"{counted(counts[usual], 'file')} use{'s' if counts[usual] == 1 else ''} {usual}"
+        for (facts, text, value), url in zip(found_urls, urls, strict=True):
+            if url != usual:
+                out.append(review(facts, text, value, "fleet-database-url",
+                                  f"{differs}: this {facts.profile} file has its own; {uses}"))
     return out
 
 
-def check_peer_urls(fleet: list[FileFacts], hosts: set[str]) -> list[Entry]:
+def check_peer_urls(fleet: list[tuple[FileFacts, Found]], hosts: set[str]) -> list[Entry]:
+    peers = profile_data()["fleet_checks"]["peer_urls"].items()
     out = []
-    for facts in fleet:
-        for key, peer in profile_data()["fleet_checks"]["peer_urls"].items():
-            for text, value in facts.values(key):
+    for facts, found in fleet:
+        for key, peer in peers:
+            for text, value in found.get(key, ()):
                 for host in sorted(hosts_in(value) - hosts):
                     out.append(review(facts, text, value, "fleet-peer-host",
                                       f"this {facts.profile} file's {peer} URL points at host {host!r}, which no "
@@ -139,12 +142,12 @@ def check_peer_urls(fleet: list[FileFacts], hosts: set[str]) -> list[Entry]:
     return out
 
 
-def check_gateway_labels(fleet: list[FileFacts]) -> list[Entry]:
+def check_gateway_labels(fleet: list[tuple[FileFacts, Found]]) -> list[Entry]:
     checks = profile_data()["fleet_checks"]
-    names = {str(v) for f in fleet for _, v in f.values(checks["gateway_environment_names"])}
+    names = {str(v) for _, found in fleet for _, v in found.get(checks["gateway_environment_names"], ())}
     out = []
-    for facts in fleet:
-        for text, value in facts.values(checks["gateway_labels"]):
+    for facts, found in fleet:
+        for text, value in found.get(checks["gateway_labels"], ()):
             labels = value if isinstance(value, list) else [value]
             missing = [str(label) for label in labels if str(label) not in names]
             if missing and names:
@@ -159,6 +162,7 @@ def review(facts: FileFacts, key: str, value: Any, rule: str, message: str) -> E
                  confidence="medium")
 
 
-def check_fleet_facts(fleet: list[FileFacts], known_hosts: Iterable[str] = ()) -> list[Entry]:
+def check_fleet_facts(facts: list[FileFacts], known_hosts: Iterable[str] = ()) -> list[Entry]:
+    fleet = [(f, found_in(f)) for f in facts]
     hosts = defined_hosts(fleet, known_hosts)
     return [*check_databases(fleet), *check_peer_urls(fleet, hosts), *check_gateway_labels(fleet)]
