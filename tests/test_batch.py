@@ -8,7 +8,7 @@ from pathlib import Path
 
 from k8s_migrate.batch.discovery import Manifest, discover
 from k8s_migrate.batch.progress import Progress
-from k8s_migrate.batch.run import chunks, run_batch
+from k8s_migrate.batch.run import FILES_PER_CHUNK, chunks, run_batch
 from k8s_migrate.batch.worker import Target
 from k8s_migrate.request import Request
 
@@ -107,7 +107,7 @@ def test_chunks_cover_every_job_once_and_shrink_towards_the_end():
     parts = chunks(jobs, 2)
     assert [j for p in parts for j in p] == jobs
     sizes = [len(p) for p in parts]
-    assert max(sizes) == 8 and sizes == sorted(sizes, reverse=True) and sizes[-3:] == [1, 1, 1]
+    assert max(sizes) == FILES_PER_CHUNK and sizes == sorted(sizes, reverse=True) and sizes[-3:] == [1, 1, 1]
     assert [len(p) for p in chunks(list(range(5)), 2)] == [1, 1, 1, 1, 1]
     assert [len(p) for p in chunks(list(range(20)), 1)] == [5, 5, 5, 5], "one worker waits for no other"
 
@@ -187,7 +187,7 @@ def test_ctrl_c_while_this_process_migrates_beside_the_pool_accounts_for_every_f
     def chunk(jobs, target):
         if os.getpid() == here:
             calls.append(jobs)
-            if len(calls) == 4:  # a toml and a ConfigMap to warm up, then this process's second chunk
+            if len(calls) == 3:  # the first toml and ConfigMap to warm up (one chunk), then this process's second
                 raise KeyboardInterrupt
         return real_chunk(jobs, target)
 

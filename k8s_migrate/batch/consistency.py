@@ -35,9 +35,6 @@ class FileFacts:
     profile: str
     keys: tuple[tuple[str, str, Any], ...]  # (fleet_checks key pattern, key text, value) of the migrated file
 
-    def values(self, pattern: str) -> list[tuple[str, Any]]:
-        return [(text, value) for matched, text, value in self.keys if matched == pattern]
-
     def __setstate__(self, state: dict[str, Any]) -> None:  # from a worker: the texts interned here as well
         state["keys"] = tuple((sys.intern(p), sys.intern(t), v) for p, t, v in state["keys"])
         state["profile"] = sys.intern(state["profile"])
@@ -84,13 +81,13 @@ def hosts_in(value: Any) -> set[str]:
 
 
 def defined_hosts(fleet: list[FileFacts], known_hosts: Iterable[str]) -> set[str]:
-    checks = profile_data()["fleet_checks"]
+    host_keys = set(profile_data()["fleet_checks"]["host_keys"])
     hosts = {h.lower() for h in known_hosts}
     for facts in fleet:
-        for key in checks["host_keys"]:
-            for _, value in facts.values(key):
+        for pattern, _, value in facts.keys:
+            if pattern in host_keys:
                 hosts |= hosts_in(value)
-                if key == "server.hostname" and isinstance(value, str) and "$" not in value:
+                if pattern == "server.hostname" and isinstance(value, str) and "$" not in value:
                     hosts.add(value.lower())
     return hosts
 
@@ -99,52 +96,52 @@ def check_databases(fleet: list[FileFacts]) -> list[Entry]:
     checks = profile_data()["fleet_checks"]
     by_db: dict[str, list[tuple[FileFacts, str, Any]]] = defaultdict(list)
     for facts in fleet:
-        for text, value in facts.values(checks["database_urls"]):
-            db = parse_key(text)[1]
+        for pattern, text, value in facts.keys:
+            if pattern != checks["database_urls"]:
+                continue
+            path = parsed(text)
+            db = path[1] if path is not None else None
             if isinstance(db, str) and db in checks["shared_databases"]:
                 by_db[db].append((facts, text, value))
     out = []
     for db, found in by_db.items():
-        counts = Counter(str(v) for _, _, v in found)
+        urls = [str(v) for _, _, v in found]
+        counts = Counter(urls)
         if len(counts) < 2:
             continue
         usual = counts.most_common(1)[0][0]
-        for facts, text, value in found:
-            if str(value) != usual:
-                out.append(
-                    review(
-                        facts,
-                        text,
-                        value,
-                        "fleet-database-url",
-                        f"{db} differs across the fleet "
-                        f"({counted(len(counts), 'URL')} in {counted(len(found), 'file')}): "
-                        f"this {facts.profile} file has its own; "
-                        f"{counted(counts[usual], 'file')} use{'s' if counts[usual] == 1 else ''} {usual}",
-                    )
-                )
+        differs = f"{db} differs across the fleet ({counted(len(counts), 'URL')} in {counted(len(found), 'file')})"
+        uses = f"{counted(counts[usual], 'file')} use{'s' if counts[usual] == 1 else ''} {usual}"
+        for (facts, text, value), url in zip(found, urls, strict=True):
+            if url != usual:
+                out.append(review(facts, text, value, "fleet-database-url",
+                                  f"{differs}: this {facts.profile} file has its own; {uses}"))
     return out
 
 
 def check_peer_urls(fleet: list[FileFacts], hosts: set[str]) -> list[Entry]:
+    peers = profile_data()["fleet_checks"]["peer_urls"]
+    order = {key: i for i, key in enumerate(peers)}
     out = []
     for facts in fleet:
-        for key, peer in profile_data()["fleet_checks"]["peer_urls"].items():
-            for text, value in facts.values(key):
-                for host in sorted(hosts_in(value) - hosts):
-                    out.append(review(facts, text, value, "fleet-peer-host",
-                                      f"this {facts.profile} file's {peer} URL points at host {host!r}, which no "
-                                      "file in the fleet defines (server.hostname, gateway endpoints, event hub "
-                                      "URLs, or known_hosts in the manifest)"))
+        found = sorted(((p, t, v) for p, t, v in facts.keys if p in order), key=lambda f: order[f[0]])
+        for key, text, value in found:  # by peer key as fleet_checks lists them, each key's in the file's order
+            for host in sorted(hosts_in(value) - hosts):
+                out.append(review(facts, text, value, "fleet-peer-host",
+                                  f"this {facts.profile} file's {peers[key]} URL points at host {host!r}, which no "
+                                  "file in the fleet defines (server.hostname, gateway endpoints, event hub "
+                                  "URLs, or known_hosts in the manifest)"))
     return out
 
 
 def check_gateway_labels(fleet: list[FileFacts]) -> list[Entry]:
     checks = profile_data()["fleet_checks"]
-    names = {str(v) for f in fleet for _, v in f.values(checks["gateway_environment_names"])}
+    names = {str(v) for f in fleet for p, _, v in f.keys if p == checks["gateway_environment_names"]}
     out = []
     for facts in fleet:
-        for text, value in facts.values(checks["gateway_labels"]):
+        for pattern, text, value in facts.keys:
+            if pattern != checks["gateway_labels"]:
+                continue
             labels = value if isinstance(value, list) else [value]
             missing = [str(label) for label in labels if str(label) not in names]
             if missing and names:
@@ -160,5 +157,6 @@ def review(facts: FileFacts, key: str, value: Any, rule: str, message: str) -> E
 
 
 def check_fleet_facts(fleet: list[FileFacts], known_hosts: Iterable[str] = ()) -> list[Entry]:
+    """Each check reads every file's facts in one pass (they come at the end of a run, beside every result)."""
     hosts = defined_hosts(fleet, known_hosts)
     return [*check_databases(fleet), *check_peer_urls(fleet, hosts), *check_gateway_labels(fleet)]
