@@ -196,10 +196,17 @@ class ChartMap:
 
     def link_shapes(self) -> list[LinkShape | None]:
         """link_shape of each link, in order (None where a key does not parse: asked of the link, it raises); built
-        once and kept with the map as the indexes are, rebuilt when ``links`` is replaced."""
+        once and kept with the map as the indexes are, rebuilt when ``links`` is replaced. Links of the same
+        patterns (one per instance) share one shape, which a kept map then holds once."""
         built_for, shapes = self.__dict__.get("_link_shapes", (None, None))
         if built_for != id(self.links) or shapes is None:
-            shapes = [_shape_or_none(link) for link in self.links]
+            by_patterns: dict[tuple[str, str | None], LinkShape | None] = {}
+            shapes = []
+            for link in self.links:
+                patterns = (link.values, link.toml)
+                if patterns not in by_patterns:
+                    by_patterns[patterns] = _shape_or_none(link)
+                shapes.append(by_patterns[patterns])
             self.__dict__["_link_shapes"] = (id(self.links), shapes)
         return shapes
 
