@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from itertools import repeat
-from typing import Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from .data import load_json
 from .hub import (
@@ -480,10 +480,35 @@ class Catalog:
             source=data["source"],
         )
 
+    def __getstate__(self) -> dict[str, Any]:
+        """A catalog load_catalog keeps is pickled without the names of REST, which are an entry of their own (read
+        on the first use of one of them: a values run asks its old catalog only its profiles and inferred values,
+        and unpickling its defaults and known keys took 1.5% of a verify run). Any other catalog whole."""
+        if "_kept_as" not in self.__dict__:
+            return self.__dict__
+        return {name: value for name, value in self.__dict__.items() if name not in REST}
+
+    if not TYPE_CHECKING:  # mypy would take any name for a Catalog's
+
+        def __getattr__(self, name: str) -> Any:
+            """A name of REST, on its first use in a catalog read from the data cache."""
+            kept_as = self.__dict__.get("_kept_as")
+            if kept_as is None or name not in REST:
+                raise AttributeError(name)
+            self._read_rest(kept_as)
+            return self.__dict__[name]
+
+    def _read_rest(self, kept_as: str) -> None:
+        for name, value in _rest(kept_as).items():
+            self.__dict__.setdefault(name, value)
+
     @cached_property
     def alias_table(self) -> dict[KeyPath, tuple[KeyPath, ...]]:
         """Each old key of key-mappings.json (a path without wildcards) and the new keys it feeds, in a stable order;
         built with the catalog and kept with it (load_catalog)."""
+        if (kept_as := self.__dict__.get("_kept_as")) is not None:  # kept, with the rest not read yet
+            self._read_rest(kept_as)
+            return self.__dict__["alias_table"]
         table: dict[KeyPath, list[KeyPath]] = {}
         for new_text, olds in sorted(self.aliases.items()):
             new = _plain_path(new_text)
@@ -501,6 +526,9 @@ class Catalog:
     @cached_property
     def _stock_key_shapes(self) -> dict[str | None, frozenset[str]]:
         """Built with the catalog and kept with it (load_catalog), each text the known keys' own object."""
+        if (kept_as := self.__dict__.get("_kept_as")) is not None:  # kept, with the rest not read yet
+            self._read_rest(kept_as)
+            return self.__dict__["_stock_key_shapes"]
         own = {text: text for text in self.known.exact}
         return {name: frozenset(own.get(text, text) for text in stripped_keys(flatten(stock)))
                 for name, stock in ((None, self.stock), *self.profiles.items())}
@@ -589,8 +617,33 @@ def load_catalog(version: str) -> Catalog:
     from .datacache import kept
 
     resolved = resolve_version(version)
-    relative = f"catalog/{resolved}.json"
-    return kept(f"catalog-{resolved}", [relative], CODE, lambda: _built(relative))
+    return kept(f"catalog-{resolved}", [f"catalog/{resolved}.json"], CODE, lambda: _built_and_kept(resolved))
+
+
+# what a run that reads only a catalog's profiles, stock or inferred values does not unpickle (Catalog.__getstate__)
+REST = frozenset({"defaults", "template_keys", "aliases", "known", "alias_table", "_stock_key_shapes"})
+
+
+def _built_and_kept(resolved: str) -> Catalog:
+    """The catalog of a version, with the entry that keeps its REST written."""
+    from .datacache import kept
+
+    catalog = _built(f"catalog/{resolved}.json")
+    kept(f"catalog-rest-{resolved}", [f"catalog/{resolved}.json"], CODE, lambda: _rest_of(catalog))
+    catalog.__dict__["_kept_as"] = resolved
+    return catalog
+
+
+def _rest(resolved: str) -> dict[str, Any]:
+    """REST of a version's catalog: its kept entry, or the catalog built again."""
+    from .datacache import kept
+
+    return kept(f"catalog-rest-{resolved}", [f"catalog/{resolved}.json"], CODE,
+                lambda: _rest_of(_built(f"catalog/{resolved}.json")))
+
+
+def _rest_of(catalog: Catalog) -> dict[str, Any]:
+    return {name: catalog.__dict__[name] for name in REST}
 
 
 def _built(relative: str) -> Catalog:
