@@ -10,7 +10,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Sequence, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from k8s_migrate.data import mappings_dir
 from k8s_migrate.errors import UsageError
@@ -267,7 +267,8 @@ def item_pieces(pattern: KeyPath) -> list[str] | None:
     return pieces if pattern and len(pieces) - 1 == sum(seg in ITEMS for seg in pattern) else None
 
 
-TrieNode = tuple[dict[Any, "TrieNode"], Sequence[int], Sequence[int]]  # children by segment, exact and subtree links
+TrieNode = tuple[dict[Any, "TrieNode"], tuple[int, ...], tuple[int, ...]]  # children by segment, exact, subtree links
+_TrieBuilt = tuple[dict[Any, "_TrieBuilt"], list[int], list[int]]  # a node while LinkIndex.build adds to it
 
 
 class LinkIndex:
@@ -276,7 +277,7 @@ class LinkIndex:
 
     def __init__(self) -> None:
         self.entries: list[tuple[ChartLink, KeyPath, KeyPath]] = []
-        self.root: TrieNode = ({}, [], [])
+        self.root: TrieNode = ({}, (), ())
         self.indices: set[int] = set()  # the item indices some link names (``environment[0]``)
         self.by_shape: dict[KeyPath, list[tuple[ChartLink, KeyPath, KeyPath]]] = {}
 
@@ -284,6 +285,7 @@ class LinkIndex:
     def build(cls, links: list[ChartLink], side: str, other: str) -> "LinkIndex | None":
         """None when a link's key does not parse (the slow path then raises as it always did)."""
         index = cls()
+        root: _TrieBuilt = ({}, [], [])
         patterns: dict[KeyPath, KeyPath] = {}  # one tuple per pattern: the instances' links share theirs
         for link in links:
             here_text, there_text = getattr(link, side), getattr(link, other)
@@ -294,7 +296,7 @@ class LinkIndex:
             except ValueError:
                 return None
             here, there = patterns.setdefault(here, here), patterns.setdefault(there, there)
-            node = index.root
+            node = root
             for seg in here:
                 node = node[0].setdefault(seg, ({}, [], []))
                 if isinstance(seg, int) and seg != ANY_ITEM:
@@ -304,7 +306,7 @@ class LinkIndex:
             node[1].append(position)
             if link.kind == "subtree":
                 node[2].append(position)
-        index.root = _compact(index.root, {})
+        index.root = _compact(root, {})
         return index
 
     def matching(self, path: KeyPath) -> list[tuple[ChartLink, KeyPath, KeyPath]]:
@@ -339,7 +341,7 @@ class LinkIndex:
         return found
 
 
-def _compact(node: TrieNode, empty: dict[str, Any]) -> TrieNode:
+def _compact(node: _TrieBuilt, empty: dict[Any, TrieNode]) -> TrieNode:
     """A built trie read-only: positions as tuples, and each empty dict and tuple one object (a kept map's two
     indexes unpickle in a quarter fewer instructions)."""
     children, exact, subtree = node
