@@ -117,6 +117,8 @@ def test_a_kept_catalog_and_rule_packs_equal_the_built_ones(tmp_path, monkeypatc
         assert built == [1]
         monkeypatch.undo()
         assert not REST & set(vars(catalog))  # read on first use
+        assert catalog.free_form_paths == KnownKeys.from_catalog_data(data.load_json("catalog/4.6.0.json")).free_form
+        assert not REST & set(vars(catalog))  # kept with the catalog itself
         assert catalog == Catalog.from_data(data.load_json("catalog/4.6.0.json"))
         assert set(vars(catalog)) >= REST
         assert "alias_table" in vars(catalog)  # kept with it, not parsed again
@@ -129,7 +131,7 @@ def test_a_kept_catalog_and_rule_packs_equal_the_built_ones(tmp_path, monkeypatc
         assert len(catalog.profiles) > 1 and catalog.known._patterns_by_shape == fresh.known._patterns_by_shape
         assert packs == read_packs(data.mappings_dir() / "apim")
         names = sorted(n.split("-")[1] for n in os.listdir(tmp_path / "cache" / "k8s-migrate" / "data"))
-        assert names == ["4.6.0", "packs", "rest"]
+        assert names == ["4.6.0", "known", "packs", "rest"]
     finally:
         load_catalog.cache_clear()
         load_packs.cache_clear()
@@ -143,14 +145,15 @@ def test_a_kept_catalogs_rest_is_built_again_when_its_entry_is_gone(tmp_path, mo
         load_catalog("4.2")
         folder = tmp_path / "cache" / "k8s-migrate" / "data"
         for name in os.listdir(folder):
-            if name.startswith("catalog-rest-"):
+            if name.startswith(("catalog-rest-", "catalog-known-")):
                 os.remove(folder / name)
         load_catalog.cache_clear()
         catalog = load_catalog("4.2")
         assert not REST & set(vars(catalog))
         assert catalog.default("apim.cache.gateway_token.enable") == fresh.default("apim.cache.gateway_token.enable")
         assert catalog == fresh and catalog.alias_table == fresh.alias_table
-        assert any(name.startswith("catalog-rest-") for name in os.listdir(folder))  # kept again
+        assert catalog.is_known("apim.cache.gateway_token.enable")
+        assert {name.split("-")[1] for name in os.listdir(folder)} == {"4.2.0", "rest", "known"}  # kept again
     finally:
         load_catalog.cache_clear()
 
@@ -217,6 +220,7 @@ def test_known_key_lookups_read_from_the_cache_are_those_built(tmp_path, monkeyp
             builds.clear()
         names = {n.rsplit("-", 2)[0] for n in os.listdir(tmp_path / "cache" / "k8s-migrate" / "data")}
         assert names == {"catalog-4.2.0", "catalog-4.6.0", "catalog-rest-4.2.0", "catalog-rest-4.6.0",
+                         "catalog-known-4.2.0", "catalog-known-4.6.0",
                          "known-keys-catalog-4.2.0.json", "known-keys-catalog-4.6.0.json"}
     finally:
         load_catalog.cache_clear()
