@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import cached_property, lru_cache, partial
 from itertools import repeat
-from typing import Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from .data import load_json
 from .hub import (
@@ -480,10 +480,36 @@ class Catalog:
             source=data["source"],
         )
 
+    def __getstate__(self) -> dict[str, Any]:
+        """A catalog load_catalog keeps is pickled without the names of REST, which are entries of their own (PARTS,
+        each read on the first use of one of its names: a values run asks its old catalog only its profiles and
+        inferred values, its new one no known key but the free-form tables, and unpickling the old one's defaults
+        and known keys took 1.5% of a verify run). Any other catalog whole."""
+        if "_kept_as" not in self.__dict__:
+            return self.__dict__
+        return {name: value for name, value in self.__dict__.items() if name not in REST}
+
+    if not TYPE_CHECKING:  # mypy would take any name for a Catalog's
+
+        def __getattr__(self, name: str) -> Any:
+            """A name of REST, on its first use in a catalog read from the data cache."""
+            kept_as = self.__dict__.get("_kept_as")
+            if kept_as is None or name not in REST:
+                raise AttributeError(name)
+            self._read_part(kept_as, _PART_OF[name])
+            return self.__dict__[name]
+
+    def _read_part(self, kept_as: str, part: str) -> None:
+        for name, value in _part(kept_as, part).items():
+            self.__dict__.setdefault(name, value)
+
     @cached_property
     def alias_table(self) -> dict[KeyPath, tuple[KeyPath, ...]]:
         """Each old key of key-mappings.json (a path without wildcards) and the new keys it feeds, in a stable order;
         built with the catalog and kept with it (load_catalog)."""
+        if (kept_as := self.__dict__.get("_kept_as")) is not None:  # kept, with its part not read yet
+            self._read_part(kept_as, "rest")
+            return self.__dict__["alias_table"]
         table: dict[KeyPath, list[KeyPath]] = {}
         for new_text, olds in sorted(self.aliases.items()):
             new = _plain_path(new_text)
@@ -493,6 +519,11 @@ class Catalog:
                     table.setdefault(old, []).append(new)
         return {old: tuple(news) for old, news in table.items()}
 
+    @cached_property
+    def free_form_paths(self) -> tuple[KeyPath, ...]:
+        """known.free_form, kept with the catalog itself: what the alias step asks of its known keys."""
+        return self.known.free_form
+
     def stock_key_shapes(self, profile_stock: str | None = None) -> frozenset[str]:
         """The keys of the stock file (or of the 4.5+ distribution's ``profile_stock``), index-stripped and
         formatted (hub.stripped_keys): what the profile detection and the fragment check compare a file with."""
@@ -501,6 +532,9 @@ class Catalog:
     @cached_property
     def _stock_key_shapes(self) -> dict[str | None, frozenset[str]]:
         """Built with the catalog and kept with it (load_catalog), each text the known keys' own object."""
+        if (kept_as := self.__dict__.get("_kept_as")) is not None:  # kept, with its part not read yet
+            self._read_part(kept_as, "known")
+            return self.__dict__["_stock_key_shapes"]
         own = {text: text for text in self.known.exact}
         return {name: frozenset(own.get(text, text) for text in stripped_keys(flatten(stock)))
                 for name, stock in ((None, self.stock), *self.profiles.items())}
@@ -589,8 +623,39 @@ def load_catalog(version: str) -> Catalog:
     from .datacache import kept
 
     resolved = resolve_version(version)
-    relative = f"catalog/{resolved}.json"
-    return kept(f"catalog-{resolved}", [relative], CODE, lambda: _built(relative))
+    return kept(f"catalog-{resolved}", [f"catalog/{resolved}.json"], CODE, lambda: _built_and_kept(resolved))
+
+
+# what a run that reads only a catalog's profiles, stock or inferred values does not unpickle (Catalog.__getstate__)
+PARTS = {  # the stock key shapes hold the known keys' own texts: they are kept together
+    "rest": frozenset({"defaults", "template_keys", "aliases", "alias_table"}),
+    "known": frozenset({"known", "_stock_key_shapes"}),
+}
+REST = frozenset().union(*PARTS.values())
+_PART_OF = {name: part for part, names in PARTS.items() for name in names}
+
+
+def _built_and_kept(resolved: str) -> Catalog:
+    """The catalog of a version, with the entries that keep its PARTS written."""
+    from .datacache import kept
+
+    catalog = _built(f"catalog/{resolved}.json")
+    for part in PARTS:
+        kept(f"catalog-{part}-{resolved}", [f"catalog/{resolved}.json"], CODE, partial(_part_of, catalog, part))
+    catalog.__dict__["_kept_as"] = resolved
+    return catalog
+
+
+def _part(resolved: str, part: str) -> dict[str, Any]:
+    """One of PARTS of a version's catalog: its kept entry, or the catalog built again."""
+    from .datacache import kept
+
+    return kept(f"catalog-{part}-{resolved}", [f"catalog/{resolved}.json"], CODE,
+                lambda: _part_of(_built(f"catalog/{resolved}.json"), part))
+
+
+def _part_of(catalog: Catalog, part: str) -> dict[str, Any]:
+    return {name: catalog.__dict__[name] for name in PARTS[part]}
 
 
 def _built(relative: str) -> Catalog:
@@ -602,6 +667,7 @@ def _built(relative: str) -> Catalog:
     # built now, so that the cache entry holds them: a toml run asked them of both catalogs (2% of its run)
     catalog.alias_table  # noqa: B018
     catalog._stock_key_shapes  # noqa: B018
+    catalog.free_form_paths  # noqa: B018
     catalog.known._patterns_by_shape  # noqa: B018
     return catalog
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import sys
 import types
 
 import pytest
 
 from k8s_migrate import data, datacache
-from k8s_migrate.catalog import Catalog, KeyLookups, KnownKeys, load_catalog
+from k8s_migrate.catalog import REST, Catalog, KeyLookups, KnownKeys, load_catalog
 from k8s_migrate.hub import flatten, parse_key, stripped_keys
 from k8s_migrate.rules.load import load_packs, read_packs
 
@@ -115,7 +116,11 @@ def test_a_kept_catalog_and_rule_packs_equal_the_built_ones(tmp_path, monkeypatc
             catalog, packs = load_catalog("4.6"), load_packs()
         assert built == [1]
         monkeypatch.undo()
+        assert not REST & set(vars(catalog))  # read on first use
+        assert catalog.free_form_paths == KnownKeys.from_catalog_data(data.load_json("catalog/4.6.0.json")).free_form
+        assert not REST & set(vars(catalog))  # kept with the catalog itself
         assert catalog == Catalog.from_data(data.load_json("catalog/4.6.0.json"))
+        assert set(vars(catalog)) >= REST
         assert "alias_table" in vars(catalog)  # kept with it, not parsed again
         fresh = Catalog.from_data(data.load_json("catalog/4.6.0.json"))
         assert catalog.alias_table == fresh.alias_table != {}
@@ -125,11 +130,39 @@ def test_a_kept_catalog_and_rule_packs_equal_the_built_ones(tmp_path, monkeypatc
             assert catalog.stock_key_shapes(name) == fresh.stock_key_shapes(name) == stripped_keys(flatten(stock))
         assert len(catalog.profiles) > 1 and catalog.known._patterns_by_shape == fresh.known._patterns_by_shape
         assert packs == read_packs(data.mappings_dir() / "apim")
-        names = sorted(n.split("-")[0] for n in os.listdir(tmp_path / "cache" / "k8s-migrate" / "data"))
-        assert names == ["catalog", "rule"]
+        names = sorted(n.split("-")[1] for n in os.listdir(tmp_path / "cache" / "k8s-migrate" / "data"))
+        assert names == ["4.6.0", "known", "packs", "rest"]
     finally:
         load_catalog.cache_clear()
         load_packs.cache_clear()
+
+
+def test_a_kept_catalogs_rest_is_built_again_when_its_entry_is_gone(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    fresh = Catalog.from_data(data.load_json("catalog/4.2.0.json"))
+    try:
+        load_catalog.cache_clear()
+        load_catalog("4.2")
+        folder = tmp_path / "cache" / "k8s-migrate" / "data"
+        for name in os.listdir(folder):
+            if name.startswith(("catalog-rest-", "catalog-known-")):
+                os.remove(folder / name)
+        load_catalog.cache_clear()
+        catalog = load_catalog("4.2")
+        assert not REST & set(vars(catalog))
+        assert catalog.default("apim.cache.gateway_token.enable") == fresh.default("apim.cache.gateway_token.enable")
+        assert catalog == fresh and catalog.alias_table == fresh.alias_table
+        assert catalog.is_known("apim.cache.gateway_token.enable")
+        assert {name.split("-")[1] for name in os.listdir(folder)} == {"4.2.0", "rest", "known"}  # kept again
+    finally:
+        load_catalog.cache_clear()
+
+
+def test_a_catalog_not_kept_pickles_whole():
+    catalog = Catalog.from_data(data.load_json("catalog/4.2.0.json"))
+    catalog.alias_table  # noqa: B018
+    copied = pickle.loads(pickle.dumps(catalog))
+    assert vars(copied) == vars(catalog) and "alias_table" in vars(copied)
 
 
 def test_a_file_still_settling_is_named_by_its_bytes(tmp_path):
@@ -186,8 +219,9 @@ def test_known_key_lookups_read_from_the_cache_are_those_built(tmp_path, monkeyp
             assert any(hint for _, hint in answers) and not all(known for known, _ in answers)
             builds.clear()
         names = {n.rsplit("-", 2)[0] for n in os.listdir(tmp_path / "cache" / "k8s-migrate" / "data")}
-        assert names == {"catalog-4.2.0", "catalog-4.6.0", "known-keys-catalog-4.2.0.json",
-                         "known-keys-catalog-4.6.0.json"}
+        assert names == {"catalog-4.2.0", "catalog-4.6.0", "catalog-rest-4.2.0", "catalog-rest-4.6.0",
+                         "catalog-known-4.2.0", "catalog-known-4.6.0",
+                         "known-keys-catalog-4.2.0.json", "known-keys-catalog-4.6.0.json"}
     finally:
         load_catalog.cache_clear()
 

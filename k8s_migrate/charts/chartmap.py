@@ -38,9 +38,12 @@ class UnknownChartError(ValueError):
 TRANSLATIONS_KEPT = 65536  # path shapes whose matching links a LinkIndex keeps (past this, it starts again from none)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class ChartLink:
-    """One link of a chart map: the values path a template reads, and the deployment.toml key it renders."""
+    """One link of a chart map: the values path a template reads, and the deployment.toml key it renders. Read,
+    never edited, but not frozen: a frozen dataclass's __init__ sets each field through object.__setattr__, and the
+    two maps of a values run make hundreds of links (a fifth of unpickling a kept map went to it); the hash is the
+    frozen one's (of the fields)."""
 
     values: str
     toml: str | None  # None for an embedded link whose TOML text has no table of its own
@@ -58,7 +61,7 @@ class ChartLink:
 
     def __reduce__(self) -> tuple[type, tuple[Any, ...]]:
         """Pickled as its fields in order, read back through __init__: a kept map holds hundreds of links, and
-        dataclasses' own __setstate__ looks the fields up again for each."""
+        dataclasses' own __setstate__ sets them one by one through object.__setattr__."""
         return ChartLink, tuple(getattr(self, name) for name in _LINK_FIELD_ORDER)
 
 
@@ -194,10 +197,17 @@ class ChartMap:
 
     def link_shapes(self) -> list[LinkShape | None]:
         """link_shape of each link, in order (None where a key does not parse: asked of the link, it raises); built
-        once and kept with the map as the indexes are, rebuilt when ``links`` is replaced."""
+        once and kept with the map as the indexes are, rebuilt when ``links`` is replaced. Links of the same
+        patterns (one per instance) share one shape, which a kept map then holds once."""
         built_for, shapes = self.__dict__.get("_link_shapes", (None, None))
         if built_for != id(self.links) or shapes is None:
-            shapes = [_shape_or_none(link) for link in self.links]
+            by_patterns: dict[tuple[str, str | None], LinkShape | None] = {}
+            shapes = []
+            for link in self.links:
+                patterns = (link.values, link.toml)
+                if patterns not in by_patterns:
+                    by_patterns[patterns] = _shape_or_none(link)
+                shapes.append(by_patterns[patterns])
             self.__dict__["_link_shapes"] = (id(self.links), shapes)
         return shapes
 
@@ -287,13 +297,17 @@ def item_pieces(pattern: KeyPath) -> list[str] | None:
     return pieces if pattern and len(pieces) - 1 == sum(seg in ITEMS for seg in pattern) else None
 
 
+TrieNode = tuple[dict[Any, "TrieNode"], tuple[int, ...], tuple[int, ...]]  # children by segment, exact, subtree links
+_TrieBuilt = tuple[dict[Any, "_TrieBuilt"], list[int], list[int]]  # a node while LinkIndex.build adds to it
+
+
 class LinkIndex:
     """Links of one side as a segment trie: a lookup visits only the branches a path can match
     (``matches`` semantics: ``*`` takes any key, ``[]`` any item; a subtree link also matches below)."""
 
     def __init__(self) -> None:
         self.entries: list[tuple[ChartLink, KeyPath, KeyPath]] = []
-        self.root: dict[str, Any] = {"children": {}, "exact": [], "subtree": []}
+        self.root: TrieNode = ({}, (), ())
         self.indices: set[int] = set()  # the item indices some link names (``environment[0]``)
         self.by_shape: dict[KeyPath, list[tuple[ChartLink, KeyPath, KeyPath]]] = {}
 
@@ -301,6 +315,7 @@ class LinkIndex:
     def build(cls, links: list[ChartLink], side: str, other: str) -> "LinkIndex | None":
         """None when a link's key does not parse (the slow path then raises as it always did)."""
         index = cls()
+        root: _TrieBuilt = ({}, [], [])
         patterns: dict[KeyPath, KeyPath] = {}  # one tuple per pattern: the instances' links share theirs
         for link in links:
             here_text, there_text = getattr(link, side), getattr(link, other)
@@ -311,16 +326,17 @@ class LinkIndex:
             except ValueError:
                 return None
             here, there = patterns.setdefault(here, here), patterns.setdefault(there, there)
-            node = index.root
+            node = root
             for seg in here:
-                node = node["children"].setdefault(seg, {"children": {}, "exact": [], "subtree": []})
+                node = node[0].setdefault(seg, ({}, [], []))
                 if isinstance(seg, int) and seg != ANY_ITEM:
                     index.indices.add(seg)
             position = len(index.entries)
             index.entries.append((link, here, there))
-            node["exact"].append(position)
+            node[1].append(position)
             if link.kind == "subtree":
-                node["subtree"].append(position)
+                node[2].append(position)
+        index.root = _compact(root, {})
         return index
 
     def matching(self, path: KeyPath) -> list[tuple[ChartLink, KeyPath, KeyPath]]:
@@ -342,18 +358,25 @@ class LinkIndex:
         for seg in path:
             wildcard = ANY_ITEM if isinstance(seg, int) else ANY_KEY
             step = []
-            for node in frontier:
-                found.update(node["subtree"])
-                children = node["children"]
+            for children, _, subtree in frontier:
+                found.update(subtree)
                 for key in (seg, wildcard) if seg != wildcard else (seg,):
                     if key in children:
                         step.append(children[key])
             frontier = step
             if not frontier:
                 return found
-        for node in frontier:
-            found.update(node["exact"])
+        for _, exact, _ in frontier:
+            found.update(exact)
         return found
+
+
+def _compact(node: _TrieBuilt, empty: dict[Any, TrieNode]) -> TrieNode:
+    """A built trie read-only: positions as tuples, and each empty dict and tuple one object (a kept map's two
+    indexes unpickle in a quarter fewer instructions)."""
+    children, exact, subtree = node
+    kept = {seg: _compact(child, empty) for seg, child in children.items()} if children else empty
+    return kept, tuple(exact) if exact else (), tuple(subtree) if subtree else ()
 
 
 def apply_pattern(pattern: str | None, value: Any, filt: str | None = None) -> Any:

@@ -31,7 +31,7 @@ def templates_read(catalog: Catalog, path: KeyPath) -> bool:
 def should_canonicalise(catalog: Catalog, old: KeyPath, news: tuple[KeyPath, ...]) -> bool:
     if catalog.partial or not catalog.template_keys:
         return False
-    if any(matches(table, old, prefix=True) for table in catalog.known.free_form):
+    if any(matches(table, old, prefix=True) for table in catalog.free_form_paths):
         return False  # an entry of a table the templates copy as-is (pool_options): its name works as written
     return len(news) > 1 or not templates_read(catalog, old)
 
