@@ -4,6 +4,7 @@ away as a chart change)."""
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import pytest
@@ -30,17 +31,22 @@ from tests.conftest import REFERENCE
 from tests.helpers import cli
 
 
+@functools.cache
+def matrix_script():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "stock_upgrade_matrix", Path(__file__).resolve().parent.parent / "scripts" / "stock_upgrade_matrix.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def stock(chart: str) -> Path:
-    family_name, version = chart.split("@")
-    family, name = family_name.split("/")
-    for path in (REFERENCE / family / version / name / "values.yaml",
-                 REFERENCE / family / version / "distributed" / name / "values.yaml"):
-        if path.exists():
-            return path
-    found = sorted((REFERENCE / family / version).glob(f"**/{name}/values.yaml"))
-    if found:
-        return found[0]
-    raise AssertionError(f"no stock values for {chart}")
+    """The chart's own values.yaml in the reference, as scripts/stock_upgrade_matrix.py finds it."""
+    found = matrix_script().stock_values(chart)
+    assert found is not None, f"no stock values for {chart}"
+    return found
 
 
 # One pair per class of chart change (the whole matrix, 145 pairs, is scripts/stock_upgrade_matrix.py, ~70 s):
