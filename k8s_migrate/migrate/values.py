@@ -285,20 +285,20 @@ def occupied(m: ValuesMigration, leaf: FedLeaf, track: Track, new_path: str, the
             f"{m.dst_map.id} reads {toml_key} from {new_path}, which this file sets itself ({there!r}); this value "
             f"had no effect of its own in {m.src_map.id} (its default, or a guard that did not hold); left at "
             f"{leaf.own}, which the new chart does not read for it",))
-    if "{{" in (leaf.link.pattern or ""):  # the leaf gave one part of the key, another values path the rest
-        message = (f"{leaf.own} gave a part of {toml_key} in {m.src_map.id} ({leaf.link.pattern}); {m.dst_map.id} "
-                   f"builds the key from {new_path} alone, which this file sets ({there!r}): {leaf.own} is left "
-                   f"where it is, which the new chart does not read; check what {toml_key} becomes")
-    else:
-        message = (f"{m.dst_map.id} reads {toml_key} from {new_path}, which this file also sets ({there!r}); "
-                   f"{leaf.own} is left where it is rather than written over it: choose the value {new_path} should "
-                   "have")
+    def said(key: str) -> str:
+        if "{{" in (leaf.link.pattern or ""):  # the leaf gave one part of the key, another values path the rest
+            return (f"{leaf.own} gave a part of {key} in {m.src_map.id} ({leaf.link.pattern}); {m.dst_map.id} builds "
+                    f"the key from {new_path} alone, which this file sets ({there!r}): {leaf.own} is left where it "
+                    f"is, which the new chart does not read; check what {key} becomes")
+        return (f"{m.dst_map.id} reads {key} from {new_path}, which this file also sets ({there!r}); {leaf.own} is "
+                f"left where it is rather than written over it: choose the value {new_path} should have")
+
     for other, other_track in m.also_tracks():  # the further keys the leaf fed change with it
         if other.values_path == leaf.values_path:
             key = format_key(other_track.path)
             m.report.add(Entry("review", key, key, other_track.value, other_track.value, line=leaf.line,
-                               origin=leaf.own, message=message.replace(f"reads {toml_key} ", f"reads {key} ", 1)))
-    return Verdict(action="review", then=(message,))
+                               origin=leaf.own, message=said(key)))
+    return Verdict(action="review", then=(said(toml_key),))
 
 
 def through_guard(m: ValuesMigration, leaf: FedLeaf, toml_path: KeyPath, target: tuple[KeyPath, ChartLink],
