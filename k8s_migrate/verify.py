@@ -639,18 +639,22 @@ def render_instances(chart_dir: str, values: dict, renderer: str = "builtin") ->
 
 
 _GUARD = re.compile(r"\{\{-?\s*(?:if|else if|with)\s+(.*?)-?\}\}", re.S)
-_VALUES_READ = re.compile(r"\.Values\.([A-Za-z0-9_.]+)")
 
 
-def instance_guard_paths(chart_dir: str, instance: str) -> set[str]:
-    """The values paths the conditions of an instance's ConfigMap template read."""
+def instance_template_text(chart_dir: str, instance: str) -> str:
+    """The text of the template that renders an instance's deployment.toml ConfigMap ("" when none does)."""
     from k8s_migrate.charts.render import config_sources, load_chart
 
     chart = load_chart(chart_dir)
     template = config_sources(chart).get(instance)
-    if template is None:
-        return set()
-    return {path for cond in _GUARD.findall(chart.template_text(template)) for path in _VALUES_READ.findall(cond)}
+    return "" if template is None else chart.template_text(template)
+
+
+def instance_guard_paths(chart_dir: str, instance: str) -> set[str]:
+    """The values paths the conditions of an instance's ConfigMap template read."""
+    from k8s_migrate.charts.effective import values_read
+
+    return {path for cond in _GUARD.findall(instance_template_text(chart_dir, instance)) for path in values_read(cond)}
 
 
 def instance_difference(old: str | None, new: str | None, src_dir: str, dst_dir: str, report: Report) -> Difference:
@@ -676,14 +680,9 @@ _CONFS_READ = re.compile(r'\.Files\.(?:Glob|Get)\s+"confs/(.+?)/[^/"]*"')
 def instance_aliases(chart_dir: str, instance: str) -> tuple[str, ...]:
     """The names a 3.0.x chart's map gives this rendered instance: the confs folder its ConfigMap template reads
     (``templates/am/devportal`` reads ``confs/am-dev/repository/conf/*``: ``am/dev``)."""
-    from k8s_migrate.charts.render import config_sources, load_chart
     from k8s_migrate.migrate.default_changes import _component
 
-    chart = load_chart(chart_dir)
-    template = config_sources(chart).get(instance)
-    if template is None:
-        return ()
-    return tuple(_component(folder) for folder in _CONFS_READ.findall(chart.template_text(template)))
+    return tuple(_component(folder) for folder in _CONFS_READ.findall(instance_template_text(chart_dir, instance)))
 
 
 def _unpaired(instance: str, report: Report, aliases: tuple[str, ...] = ()) -> str:

@@ -50,6 +50,14 @@ _SPACE = r"[ \t\r\n]"  # the template lexer's spaces (not \s: that takes Unicode
 _FIELD_GUARD = re.compile(rf"{_SPACE}*(?:(not){_SPACE}+(?:{_FIELD}|\({_SPACE}*{_FIELD}{_SPACE}*\))|{_FIELD}){_SPACE}*")
 
 
+_VALUES_READ = re.compile(r"\.Values\.([A-Za-z0-9_.]+)")
+
+
+def values_read(condition: str | None) -> list[str]:
+    """The values paths a template condition reads (``and .Values.a.b (not .Values.c)``: a.b, c)."""
+    return _VALUES_READ.findall(condition or "")
+
+
 _ITEM_FIELD_GUARD = re.compile(r"^\.(\w+)$")  # {{ if .permissions }} inside a range: a field of the item
 
 

@@ -27,6 +27,7 @@ from ..charts.chartmap import (
     link_shape,
 )
 from ..charts.deployment_rules import ABSENT, lookup
+from ..charts.effective import GuardVerdicts, overlay, own_field_guard, values_read
 from ..charts.gotemplate.govalue import is_true
 from ..hub import ANY_ITEM, HubKey, KeyPath, format_key, parse_key
 from ..report import Action, Entry, Report
@@ -135,8 +136,6 @@ def _abbreviates(a: str, b: str) -> bool:
 def render_model(chart_map: ChartMap, instance: str, values: dict[str, Any]) -> dict[str, Rendered]:
     """TOML key -> how the chart renders it for one instance, from effective values (a guard that cannot
     be judged counts as holding; a key with a guard judged true wins over one merely not judged false)."""
-    from ..charts.effective import GuardVerdicts, own_field_guard
-
     guard_holds = GuardVerdicts(values)
     out: dict[str, Rendered] = {}
 
@@ -195,8 +194,6 @@ def _offer_each_item(out: dict[str, Rendered], ranged: list[dict[str, Any]],
             offer(key, Rendered(const["value"], None, const.get("line"), None, False))
             if new:
                 note(key)
-
-
 
 
 def _holds_in_go(value: Any) -> bool:
@@ -341,8 +338,6 @@ def default_changes(report: Report, src_map: ChartMap, dst_map: ChartMap, source
     """One entry per deployment.toml key (and change) that the new chart renders otherwise, where no value
     of the migrated file feeds the new side. A split passes the source instances this chart takes, and per
     source instance the keys the other new charts render from it (a key that moved to another chart is no loss)."""
-    from ..charts.effective import overlay
-
     old_effective = overlay(src_map.defaults_tree(), source_values)
     new_effective = overlay(dst_map.defaults_tree(), migrated_values)
     catalog = load_catalog(dst_version)
@@ -508,8 +503,6 @@ def instance_pairs(src_map: ChartMap, dst_map: ChartMap,
 def rendered_keys(src_map: ChartMap, dst_map: ChartMap, migrated_values: dict[str, Any],
                   source_instances: set[str] | None = None) -> dict[str, set[str]]:
     """Per source instance: the keys the new chart renders for the instance it pairs with."""
-    from ..charts.effective import overlay
-
     effective = overlay(dst_map.defaults_tree(), migrated_values)
     pairs = instance_pairs(src_map, dst_map, source_instances)
     return {old: set(render_model(dst_map, new, effective)) for old, new in pairs}
@@ -620,9 +613,6 @@ def entry_for_change(change: DefaultChange, src_map: ChartMap, dst_map: ChartMap
                  source=(dst_map.source or {}).get("path") if isinstance(dst_map.source, dict) else None)
 
 
-_GUARD_READS = re.compile(r"\.Values\.([A-Za-z0-9_.]+)")
-
-
 def _users_switch(key: str, before: Rendered | None, src_map: ChartMap, source_values: dict[str, Any]) -> str | None:
     """The values path the file customised that the old side's guard reads (``{{ if .Values.x.enabled }}`` around
     the line that rendered the key): the user chose that the key be rendered, so its change is theirs to review."""
@@ -631,9 +621,8 @@ def _users_switch(key: str, before: Rendered | None, src_map: ChartMap, source_v
     if before.link is not None:
         guard = before.link.guard
     else:
-        guard = next((c.get("guard") for c in src_map.constants
-                      if c["toml"] == key and c.get("line") == before.line), None)
-    for path in _GUARD_READS.findall(guard or ""):
+        guard = next((c.get("guard") for c in src_map.stock_value(key) if c.get("line") == before.line), None)
+    for path in values_read(guard):
         if _customised(source_values, path, src_map):
             return path
     return None

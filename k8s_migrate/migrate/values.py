@@ -240,8 +240,10 @@ def place_at(m: ValuesMigration, leaf: FedLeaf, track: Track, target: tuple[KeyP
     (new_path, new_link), guard_note = through_guard(m, leaf, track.path, target, links)
     new_path_text = leaf.own if new_path == leaf.values_path else format_key(new_path)
     new_value = value_for(leaf, track, new_link)
-    if new_path != leaf.values_path and m.doc.has(new_path) and not same_value(plain(m.doc.get(new_path)), new_value):
-        return occupied(m, leaf, track, new_path_text, plain(m.doc.get(new_path)))
+    if new_path != leaf.values_path and m.doc.has(new_path):
+        there = plain(m.doc.get(new_path))
+        if not same_value(there, new_value):
+            return occupied(m, leaf, track, new_path_text, there)
     action, reported_value, notes = ruled_action(track), track.value, [guard_note]
     if same_lineage(m.src_map, m.dst_map) and takes_new_default(m.src_map, m.dst_map, leaf.own,
                                                                new_path_text, leaf.value, new_value):
