@@ -37,7 +37,7 @@ class Verdict:
     old_key: str | None | Ruled = AS_RULED
     new_key: str | None | Ruled = AS_RULED
     new_value: Any = AS_RULED
-    old_value: Any = AS_RULED  # None: the old side rendered nothing, whatever the input held
+    old_value: Any = AS_RULED  # what the old configuration had, where a guard kept the input's value out
     origin: str | None | Ruled = AS_RULED
     source: str | None = None  # where the decided value comes from, after the rules' sources
     note: str = ""  # before the rules' messages
