@@ -14,7 +14,7 @@ import sys
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 
 from ..counting import counted
 from ..hub import KeyPath, KeyPathError, matches, parse_key
@@ -34,6 +34,10 @@ class FileFacts:
     file: str
     profile: str
     keys: tuple[tuple[str, str, Any], ...]  # (fleet_checks key pattern, key text, value) of the migrated file
+
+    def values(self, pattern: str) -> Iterator[tuple[str, Any]]:
+        """(key text, value) of each key of the file under one fleet_checks pattern."""
+        return ((text, value) for matched, text, value in self.keys if matched == pattern)
 
     def __setstate__(self, state: dict[str, Any]) -> None:  # from a worker: the texts interned here as well
         state["keys"] = tuple((sys.intern(p), sys.intern(t), v) for p, t, v in state["keys"])
@@ -96,9 +100,7 @@ def check_databases(fleet: list[FileFacts]) -> list[Entry]:
     checks = profile_data()["fleet_checks"]
     by_db: dict[str, list[tuple[FileFacts, str, Any]]] = defaultdict(list)
     for facts in fleet:
-        for pattern, text, value in facts.keys:
-            if pattern != checks["database_urls"]:
-                continue
+        for text, value in facts.values(checks["database_urls"]):
             path = parsed(text)
             db = path[1] if path is not None else None
             if isinstance(db, str) and db in checks["shared_databases"]:
@@ -136,12 +138,10 @@ def check_peer_urls(fleet: list[FileFacts], hosts: set[str]) -> list[Entry]:
 
 def check_gateway_labels(fleet: list[FileFacts]) -> list[Entry]:
     checks = profile_data()["fleet_checks"]
-    names = {str(v) for f in fleet for p, _, v in f.keys if p == checks["gateway_environment_names"]}
+    names = {str(v) for f in fleet for _, v in f.values(checks["gateway_environment_names"])}
     out = []
     for facts in fleet:
-        for pattern, text, value in facts.keys:
-            if pattern != checks["gateway_labels"]:
-                continue
+        for text, value in facts.values(checks["gateway_labels"]):
             labels = value if isinstance(value, list) else [value]
             missing = [str(label) for label in labels if str(label) not in names]
             if missing and names:
