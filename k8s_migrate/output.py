@@ -25,6 +25,11 @@ TEMP_SUFFIX = ".k8s-migrate.tmp"
 FIFO_WAIT_SECONDS = 10.0
 
 
+def without_bom(data: bytes) -> str:
+    """``data.decode("utf-8-sig")``, without the codec lookup and module import that name costs a run."""
+    return data.removeprefix(b"\xef\xbb\xbf").decode("utf-8")
+
+
 def read_input(path: str) -> bytes:
     """The input's bytes. A FIFO or device is read as a stream, bounded by the size cap; a FIFO that no
     writer opens within FIFO_WAIT_SECONDS is refused, so a run never hangs on it."""

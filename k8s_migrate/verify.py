@@ -506,11 +506,12 @@ def verify(values_data: bytes, name: str, chart: str, to_chart: str, instance: s
     from k8s_migrate.charts.render import load_values_text
     from k8s_migrate.migrate.default_changes import pair_instances  # verify's pairing is the model's
     from k8s_migrate.migrate.values import ValuesOptions, migrate_values
+    from k8s_migrate.output import without_bom
 
     src_map, dst_map = load_map(chart), load_map(to_chart)
     src_dir = chart_directory(chart_dir_from, None) if chart_dir_from else chart_directory(chart, src_map)
     dst_dir = chart_directory(chart_dir_to, None) if chart_dir_to else chart_directory(to_chart, dst_map)
-    values_text = values_data.decode("utf-8-sig")
+    values_text = without_bom(values_data)
     if values_result is None:
         values_result = migrate_values(values_data, name,
                                        ValuesOptions(chart=chart, to_chart=to_chart, subchart=subchart))
@@ -622,10 +623,11 @@ def compare_instance(result: Verification, rendered_src: str, rendered_dst: str,
 
 
 def render_instances(chart_dir: str, values: dict, renderer: str = "builtin") -> dict[str, str]:
-    """Instance id -> deployment.toml, for each instance the chart renders with these values."""
+    """Instance id -> deployment.toml, for each instance the chart renders with these values (as Helm reads them:
+    load_values_text's, or merge_given's)."""
     from k8s_migrate.charts.render import Rendering, TemplateError, list_instances, render_deployment_toml
 
-    rendering = Rendering(chart_dir, values) if renderer != "helm" else None
+    rendering = Rendering(chart_dir, values, typed=True) if renderer != "helm" else None
     out = {}
     for instance in list_instances(chart_dir):
         try:
@@ -717,9 +719,9 @@ def _subtree(values: dict, alias: str | None) -> dict:
 
 
 def merge_given(values: dict, given: dict[str, str] | None) -> dict:
-    from k8s_migrate.charts.render import merge_values
+    from k8s_migrate.charts.render import helm_values, merge_values
 
-    return merge_values(values, unflatten(given)) if given else values
+    return merge_values(values, helm_values(unflatten(given))) if given else values
 
 
 def prove_values(values_data: bytes, name: str, chart: str, to_chart: str, values_result,

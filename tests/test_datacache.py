@@ -9,6 +9,8 @@ import sys
 import types
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from k8s_migrate import data, datacache
 from k8s_migrate.catalog import REST, Catalog, KeyLookups, KnownKeys, load_catalog
@@ -191,6 +193,32 @@ def test_one_string_each_keeps_the_data_and_shares_its_strings():
     assert shared == data
     texts = [shared["a"][0], shared["a"][1]["b"], next(iter(k for k in shared["a"][1] if k != "b")), shared["c"][3]]
     assert len({id(t) for t in texts}) == 1
+
+
+def test_equal_ones_shared_keeps_what_the_structure_says_and_shares_equal_strings_and_tuples():
+    from k8s_migrate.charts.chartmap import ChartLink
+
+    link = ChartLink(values="a.b", toml="x.y", kind="direct")
+    twice = ("".join(["p", "q"]), 1)
+    data = {"links": [link, link], "paths": [("".join(["a", "b"]), 0), ("ab", 0)], "twice": [twice, twice],
+            "tree": ({"".join(["k", "e", "y"]): [twice]}, (), ()), "tags": frozenset({"key", "".join(["ke", "y"])}),
+            "key": None, "n": 1.5}
+    before = pickle.loads(pickle.dumps(data))
+    shared = datacache.equal_ones_shared(data)
+    assert shared == before and pickle.loads(pickle.dumps(shared, -1)) == before
+    assert shared["links"][0] is shared["links"][1] is link
+    assert shared["paths"][0] is shared["paths"][1]  # equal tuples: one
+    assert shared["twice"][0] is shared["twice"][1] is shared["tree"][0]["key"][0]
+    keys = [next(iter(shared["tree"][0])), next(k for k in shared if k == "key"), next(iter(shared["tags"]))]
+    assert len({id(k) for k in keys}) == 1  # one string of that text
+
+
+@given(st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=3),
+                    lambda inner: st.lists(inner, max_size=4) | st.tuples(inner, inner)
+                    | st.dictionaries(st.text(max_size=3), inner, max_size=4), max_leaves=20))
+def test_equal_ones_shared_changes_no_value(value):
+    before = pickle.loads(pickle.dumps(value))
+    assert datacache.equal_ones_shared(value) == before
 
 
 PROBES = ["apim.cache.tags.enable", "apim.cache.gateway_token", "apim.cache", "apim.cach.gateway_token.enable",

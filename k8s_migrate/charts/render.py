@@ -501,9 +501,11 @@ class Rendering:
     from its own copy of them (a template may change .Values with set)."""
 
     def __init__(self, chart: Chart | str | Path, values: dict | None = None, release_name: str = "release",
-                 namespace: str = "default"):
+                 namespace: str = "default", typed: bool = False):
+        """``typed``: the values are already as Helm reads them (load_values_text's), and no one edits them."""
         self.chart = chart if isinstance(chart, Chart) else load_chart(chart)
-        self.merged = _coalesce(self.chart.values, helm_values(values or {}), lambda fresh: fresh)
+        self.merged = _coalesce(self.chart.values, (values or {}) if typed else helm_values(values or {}),
+                                lambda fresh: fresh)
         self.release_name, self.namespace = release_name, namespace
 
     def template(self, template: str) -> str:

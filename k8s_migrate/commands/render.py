@@ -37,9 +37,9 @@ def render_command(
     try:
         from ..charts.locate import chart_directory
         from ..charts.render import TemplateError, load_values_text, render_deployment_toml
-        from ..output import read_input
+        from ..output import read_input, without_bom
 
-        values = load_values_text(read_input(file).decode("utf-8-sig"))
+        values = load_values_text(without_bom(read_input(file)))
         try:
             text = render_deployment_toml(
                 chart_directory(chart_dir or chart), values, instance, release_name, namespace, _renderer(renderer)

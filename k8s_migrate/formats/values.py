@@ -178,7 +178,7 @@ class ValuesDocument:
         if self.layout is not None:
             from .values_layout import Writer, patch
 
-            patched = patch(self.layout, self.root, Writer(_yaml(), detect_indent(self.source.text)))
+            patched = patch(self.layout, self.root, Writer(_yaml(), self.layout.indent))
             if patched is not None:
                 return self.source.restore(patched)
             self._round_trip()

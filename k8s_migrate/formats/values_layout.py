@@ -59,6 +59,7 @@ class Layout:
     items: dict[int, list]  # id of a block sequence of ``data`` -> its items as written
     unquoted: set[tuple[int, Any]] = field(default_factory=set)  # (id of a map, key) set to a value not a string:
     # the round trip forgets the quotes the key's value had
+    indent: tuple[int, int, int] = (2, 2, 0)  # detect_indent of the text
 
 
 def read_layout(text: str) -> Layout | None:
@@ -74,6 +75,7 @@ def read_layout(text: str) -> Layout | None:
     try:
         reader = _Reader(CParser(text), text)
         layout = reader.document()
+        layout.indent = reader.indent
         if reader.lexical_doubt or "\r" in text:  # a '\r' ends a line for the scanner, not for the check's lines
             check_with_c_scanner(text, CParser)
         return layout

@@ -369,8 +369,7 @@ def subchart_alias(doc: ValuesDocument, chart_map: ChartMap, given: str | None, 
         if not isinstance(doc.data.get(given), dict):
             raise UsageError(f"--subchart {given}: the file has no mapping under {given}", name)
         return given
-    own = {parse_key(k)[0] for k in chart_map.defaults if k}
-    if own & set(doc.data):
+    if not chart_map.defaults_tree().keys().isdisjoint(doc.data):  # the chart's own top-level keys
         return None
     found = [key for key, value in doc.data.items()
              if isinstance(value, dict) and _holds_chart_values(value, chart_map)]

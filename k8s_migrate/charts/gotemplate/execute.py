@@ -91,12 +91,13 @@ _KNOWN: dict[str, Any] = {}  # text -> its parse (pickled until first used), as 
 def parse_texts(texts: list[str]) -> dict[str, bytes]:
     """The parse of each text that parses (others fail where a template uses them, with their own name), each
     pickled on its own: a run unpickles only the parses of the templates it renders."""
+    from ...datacache import equal_ones_shared
     from ..render_cache import dumps
 
     parses = {}
     for text in texts:
         try:
-            parses[text] = dumps(p.parse(text, ""), -1)
+            parses[text] = dumps(equal_ones_shared(p.parse(text, "")), -1)
         except Exception:  # a chart file with braces that is no template, or one a later run reports
             continue
     return parses
