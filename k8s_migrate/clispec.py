@@ -1,8 +1,9 @@
 """The command line without typer, for the runs that do not need it.
 
-``clispec.json`` holds, for every command, its help page (helptext.page) and, for the commands in ``FAST``,
-its parameters as click sees them. Both are generated from the typer app (``python scripts/write_cli_spec.py``;
-a test checks the file equals what the app gives). ``dispatch`` answers `--help` from the pages and runs a
+``clispec.json`` holds, for every command, its help page (helptext.page); ``clispec-fast.json``, for the commands
+in ``FAST``, their parameters as click sees them (a run reads only these: parsing the help pages too took half a
+millisecond of every run). Both are generated from the typer app (``python scripts/write_cli_spec.py``; a test
+checks the files equal what the app gives). ``dispatch`` answers `--help` from the pages and runs a
 FAST command whose arguments it fully understands; anything else (an unknown or doubled option, a missing
 argument, `--`, clustered short flags) it leaves to typer, whose messages and exit codes are the contract.
 """
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
     from typing import Any
 
 SPEC = os.path.join(os.path.dirname(__file__), "clispec.json")  # os.path, not pathlib: --help counts its imports
+FAST_SPEC = os.path.join(os.path.dirname(__file__), "clispec-fast.json")
+RUN_ONLY = ("callback", "params")  # what FAST_SPEC holds of a command
 FAST = ("toml", "values", "configmap", "batch", "render", "verify")
 HELP = ("--help", "-h")
 TYPES = {"str": str, "text": str, "int": int, "integer": int, "boolean": bool}
@@ -28,8 +31,25 @@ TYPER_ONLY = ("K8S_MIGRATE_MAPPINGS", "_K8S_MIGRATE_COMPLETE")  # help built fro
 
 @lru_cache(maxsize=1)
 def load() -> dict[str, Any]:
+    """The spec as ``build`` gives it: both files."""
     with open(SPEC, encoding="utf-8") as fh:
+        spec = parse_json(fh.read())
+    for name, entry in load_fast()["commands"].items():
+        spec["commands"][name].update(entry)
+    return spec
+
+
+@lru_cache(maxsize=1)
+def load_fast() -> dict[str, Any]:
+    with open(FAST_SPEC, encoding="utf-8") as fh:
         return parse_json(fh.read())
+
+
+def split(spec: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``build``'s spec as the two files hold it: (pages, FAST commands' callbacks and parameters)."""
+    pages = {name: {k: v for k, v in entry.items() if k not in RUN_ONLY} for name, entry in spec["commands"].items()}
+    fast = {name: {k: entry[k] for k in RUN_ONLY} for name, entry in spec["commands"].items() if name in FAST}
+    return {"commands": pages}, {"commands": fast}
 
 
 def build(root: Any) -> dict[str, Any]:
@@ -69,14 +89,14 @@ def dispatch(argv: list[str]) -> int | None:
     asks_help = argv[-1:] in (["--help"], ["-h"])
     if any(os.environ.get(name) for name in TYPER_ONLY) or not (asks_help or len(argv) <= 1 or argv[0] in FAST):
         return None
-    commands = load()["commands"]
-    entry = commands.get(" ".join(argv[:-1] if asks_help else argv))
-    if entry is not None and (asks_help or entry["group"]):
-        from .helptext import render
+    if asks_help or len(argv) <= 1:
+        entry = load()["commands"].get(" ".join(argv[:-1] if asks_help else argv))
+        if entry is not None and (asks_help or entry["group"]):
+            from .helptext import render
 
-        sys.stdout.write(render(entry["page"]))
-        return 0
-    entry = commands.get(argv[0]) if argv and argv[0] in FAST else None
+            sys.stdout.write(render(entry["page"]))
+            return 0
+    entry = load_fast()["commands"].get(argv[0]) if argv and argv[0] in FAST else None
     arguments = parse(entry["params"], argv[1:]) if entry is not None else None
     if entry is None or arguments is None:
         return None

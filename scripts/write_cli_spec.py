@@ -1,4 +1,5 @@
-"""Write k8s_migrate/clispec.json: every command's help page and the fast commands' parameters, from the typer app.
+"""Write k8s_migrate/clispec.json (every command's help page) and clispec-fast.json (the fast commands' parameters),
+from the typer app.
 
     python3 scripts/write_cli_spec.py
 
@@ -15,12 +16,13 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from k8s_migrate.cli import command  # noqa: E402
-from k8s_migrate.clispec import SPEC, build  # noqa: E402
+from k8s_migrate.clispec import FAST_SPEC, SPEC, build, split  # noqa: E402
 
 
 def main() -> None:
-    Path(SPEC).write_text(json.dumps(build(command()), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    print(f"wrote {SPEC}")
+    for path, part in zip((SPEC, FAST_SPEC), split(build(command())), strict=True):
+        Path(path).write_text(json.dumps(part, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        print(f"wrote {path}")
 
 
 if __name__ == "__main__":

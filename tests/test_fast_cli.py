@@ -3,6 +3,7 @@ output and exit codes as the typer path, and a spec file that cannot drift from 
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -33,6 +34,17 @@ def both(monkeypatch, *args, stdin=None):
 
 def test_the_spec_file_is_what_the_typer_app_gives():
     assert clispec.build(command()) == clispec.load(), "run python scripts/write_cli_spec.py"
+    pages, fast = clispec.split(clispec.build(command()))
+    assert json.loads(Path(clispec.FAST_SPEC).read_text()) == fast and set(fast["commands"]) == set(clispec.FAST)
+    assert json.loads(Path(clispec.SPEC).read_text()) == pages
+
+
+def test_a_fast_run_reads_no_help_page(monkeypatch, tmp_path):
+    """A migrating command's run parses the small file of parameters, not the help pages."""
+    monkeypatch.setattr(clispec, "load", lambda: pytest.fail("read the help pages"))
+    monkeypatch.setattr(clispec, "run", lambda callback, arguments: (callback, arguments))
+    code = clispec.dispatch(["toml", str(tmp_path / "deployment.toml"), "--to", "4.6.0"])
+    assert code[0] == "k8s_migrate.commands.toml:toml_command" and code[1]["to_version"] == "4.6.0"
 
 
 def test_the_spec_names_every_command_and_the_fast_ones_are_there():

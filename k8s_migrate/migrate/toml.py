@@ -25,7 +25,6 @@ from ..carryover import (
 from ..catalog import Catalog, load_catalog
 from ..data import load_json
 from ..errors import UsageError
-from ..formats.comments import carry_comments
 from ..formats.text import SourceText, decode
 from ..formats.toml_lines import TomlValues, forget_scans, release_reading
 from ..formats.toml_strict import strict_reading
@@ -192,6 +191,7 @@ def edit_toml(user: TomlValues | TomlDocument, state: HubState, report: Report, 
     """The user's file with the rules' edits made by tomlkit (formats.toml_sections: only on the tables they
     reach), and the comments of moved keys carried. The entries are made once the document is gone."""
     from ..formats.toml import TomlDocument
+    from ..formats.comments import carry_comments  # here: a verify's TOML migration writes no text
     from ..formats.toml_sections import EditLog, edited_text
 
     edits = EditLog()
@@ -337,6 +337,8 @@ def stock_text(stock: dict[str, Any]) -> str:
 
 def rebase_toml(user: TomlValues | TomlDocument, state: HubState, report: Report, old_cat: Catalog, new_cat: Catalog,
                 options: Options, ctx: Context) -> str:
+    from ..formats.comments import carry_comments
+
     rendered, landed = rebased_document(user, state, report, old_cat, new_cat, options, ctx)  # its document is gone
     text = carry_comments(user.source.text, tidy(rendered), anchor_finder(state, landed), only_missing=False)
     forget_scans()  # the input's and output's line maps: nothing after this reads them
