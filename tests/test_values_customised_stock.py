@@ -138,3 +138,32 @@ def test_a_key_built_from_a_defaulted_path_and_the_users_own_is_stated(reference
     url = [e for e in entries if e.get("new_key") == "apim.gateway.environment[0].service_url"]
     assert [(e["old_value"], e["new_value"]) for e in url] == [
         ("https://apim-am-all-in-one-am-service:8244/services/", "https://wso2am-gateway-service:8244/services/")]
+
+
+def test_a_value_moved_where_it_feeds_more_keys_is_stated_for_each_new_key(reference_dir, tmp_path):
+    """3.1.x pattern-3 has a host name per component; 4.0.x one for the control plane (publisher and devportal).
+    The devportal's moves there and now also feeds apim.devportal.url, and server.hostname of the instance paired
+    with the old Key Manager: each is stated for review, not left to the proof to find unexplained."""
+    values = customised(tmp_path, "kubernetes-apim/3.1.x/advanced/am-pattern-3/values.yaml",
+                        {("wso2", "deployment", "am", "devportal", "hostname"): "portal.example.com"})
+    output, entries = migrate(tmp_path, values, "kubernetes-apim/am-pattern-3@3.1.x", "kubernetes-apim/am-pattern-3@4.0.x")
+    assert YAML(typ="safe").load(output)["wso2"]["deployment"]["am"]["cp"]["ingress"]["hostname"] == "portal.example.com"
+    carried = {e["new_key"]: e for e in entries if "moved there from your wso2.deployment.am.devportal.hostname"
+               in e.get("message", "")}
+    assert set(carried) == {"apim.devportal.url", "server.hostname"}
+    assert {e["action"] for e in carried.values()} == {"review"}
+    assert carried["apim.devportal.url"]["new_value"] == "https://portal.example.com/devportal"
+    assert "in am/control-plane/instance-2" in carried["server.hostname"]["message"]
+
+
+def test_a_kept_value_the_new_template_reads_where_the_old_one_had_a_literal_is_stated(reference_dir, tmp_path):
+    """4.1.x pattern-1 wrote the websocket endpoints as literals; 4.2.x builds them from the websocket ingress host
+    name, which the file customised: the endpoints change, and each is stated for review."""
+    values = customised(tmp_path, "kubernetes-apim/4.1.x/advanced/am-pattern-1/values.yaml",
+                        {("wso2", "deployment", "am", "ingress", "websocket", "hostname"): "ws.example.com"})
+    _, entries = migrate(tmp_path, values, "kubernetes-apim/am-pattern-1@4.1.x", "kubernetes-apim/am-pattern-1@4.2.x")
+    stated = {e["new_key"]: e for e in entries if "did not render into this key" in e.get("message", "")}
+    assert set(stated) == {"apim.gateway.environment[0].ws_endpoint", "apim.gateway.environment[0].wss_endpoint"}
+    assert [stated[k]["action"] for k in sorted(stated)] == ["review", "review"]
+    assert stated["apim.gateway.environment[0].ws_endpoint"]["old_value"] == "ws://localhost:9099"
+    assert stated["apim.gateway.environment[0].wss_endpoint"]["new_value"] == "wss://ws.example.com"

@@ -195,15 +195,35 @@ def _usage_error(exc: Exception, text: str, name: str, reload=None) -> UsageErro
 
     if isinstance(exc, YAMLError):
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        problem = _mask_quoted_source(str(getattr(exc, "problem", None) or str(exc).splitlines()[0]))
         line = mark.line + 1 if mark else _line_of_position(text, getattr(exc, "position", None))
-        return UsageError(f"invalid YAML: {_mask_quoted_source(str(problem))}", name, line)
+        if _libyaml_reads(text):  # valid YAML the pure-Python scanner refuses (a block scalar's leading blank line)
+            return UsageError(f"YAML that the round-trip reader cannot keep ({type(exc).__name__}: {problem}); "
+                              "simplify the construct at this line", name, line)
+        return UsageError(f"invalid YAML: {problem}", name, line)
     if isinstance(exc, RecursionError):
         return UsageError(f"invalid YAML: nested more than {MAX_DEPTH} levels deep; not a configuration file", name, 1)
     line = _failing_line(text, type(exc), reload) if reload else None
     what = " ".join(str(exc).split()).split(" [")[0][:80]
     return UsageError(f"YAML that the round-trip reader cannot keep ({type(exc).__name__}: {what}); "
                       "simplify the construct at this line", name, line)
+
+
+def _libyaml_reads(text: str) -> bool:
+    """Does libyaml (ruamel's C parser) parse every event of ``text``?"""
+    from ruamel.yaml.main import CParser
+
+    if CParser is None:  # ruamel.yaml.clib is not installed
+        return False
+    parser = CParser(text)
+    try:
+        while parser.check_event():
+            parser.get_event()
+    except Exception:  # noqa: BLE001 - any refusal of libyaml's: the text is not valid YAML to it either
+        return False
+    finally:
+        parser.dispose()
+    return True
 
 
 def _line_of_position(text: str, position: int | None) -> int | None:

@@ -291,7 +291,10 @@ def _hole(hole: str, item: Any, values: dict[str, Any]) -> Any:
         return item if item is not None and not isinstance(item, (dict, list)) else None
     m = _VALUES_HOLE.match(hole)
     if m:
-        found = lookup(values, tuple(m.group(2).split(".")))
+        path = tuple(m.group(2).split("."))
+        found = lookup(values, path)
+        if m.group(1) is None and (found is None or found is ABSENT and isinstance(lookup(values, path[:-1]), dict)):
+            return ""  # a null or missing key of a map Helm prints as nothing (its "<no value>" taken out)
         if found is ABSENT or found is None:
             return None
         if m.group(1) is None:
@@ -329,6 +332,7 @@ class DefaultChange:
     after: Rendered | None
     instances: list[str]
     note: str = ""  # why the old side has no value, when the model knows better than "no value recorded"
+    carried_from: str | None = None  # the file's values path whose value the migration carried to the feeding one
 
 
 def default_changes(report: Report, src_map: ChartMap, dst_map: ChartMap, source_values: dict[str, Any],
@@ -345,6 +349,7 @@ def default_changes(report: Report, src_map: ChartMap, dst_map: ChartMap, source
     changes: dict[tuple[str, str, str], DefaultChange] = {}
     names = tuple(n for n in (src_map.name, dst_map.name, "release-") if n)
     defaulted = {e.origin for e in report.entries if e.action == "defaulted" and e.origin}
+    carried = {e.new_key: e.origin for e in report.entries if e.action in ("moved", "kept") and e.new_key and e.origin}
     for old_instance, new_instance in pairs:
         before = migrated(render_model(src_map, old_instance, old_effective), src_version, dst_version)
         after = render_model(dst_map, new_instance, new_effective)
@@ -354,10 +359,14 @@ def default_changes(report: Report, src_map: ChartMap, dst_map: ChartMap, source
         keys.sort()
         for key in keys:
             b, a = before.get(key), after.get(key)
-            note = ""
+            note, carried_from = "", None
             if a is not None and a.values_path and _has(migrated_values, a):
                 if _new_for_instance(b, a, key, old_instance, src_map, source_values, migrated_values):
                     note = f"{src_map.id}'s template for {old_instance} does not render it"
+                elif (carried_from := _carried_in(a, carried, key, old_instance, src_map, source_values)) is not None:
+                    pass  # the value's own entry speaks for the keys its old path fed, not for this one
+                elif _fewer_holes(b, a):
+                    pass  # the new template fixes a part a value filled: no entry of the file's values says so
                 elif not stock.chart_driven(key, b, a, source_values, migrated_values) \
                         and not defaulted.intersection(_feeding_paths(a)):
                     continue  # the migrated file feeds it: the entries of its values speak for it
@@ -371,7 +380,8 @@ def default_changes(report: Report, src_map: ChartMap, dst_map: ChartMap, source
                 continue
             if SERVICE in str(old) + str(new):  # a host the charts build: reported as such, the rest as it is
                 old, new = without_service_hosts(old, names, old_side=True), without_service_hosts(new, names)
-            change = changes.setdefault((key, repr(old), repr(new)), DefaultChange(key, old, new, b, a, [], note))
+            change = changes.setdefault((key, repr(old), repr(new)),
+                                        DefaultChange(key, old, new, b, a, [], note, carried_from))
             change.instances.append(new_instance)
         del before, after, keys  # both models, before the next pair's are made (a large file's weigh ~50 MB each)
     everywhere = len(pairs)
@@ -494,6 +504,29 @@ def _new_for_instance(b: Rendered | None, a: Rendered, key: str, instance: str, 
     return old is not ABSENT and same_value(old, new)
 
 
+def _fewer_holes(b: Rendered | None, a: Rendered) -> bool:
+    """Both charts render the key from values, the new one's template from fewer of them: a part a value filled
+    (3.2.x's ``{{ .Values...iskm.servicePort }}``) is written into the template (4.5.x's ``:9443``)."""
+    return b is not None and bool(b.values_path) and bool(a.values_path) \
+        and len(_feeding_paths(b)) > len(_feeding_paths(a))
+
+
+def _carried_in(a: Rendered, carried: dict[str, str], key: str, instance: str, src_map: ChartMap,
+                source_values: dict[str, Any]) -> str | None:
+    """The file's values path whose customised value the migration kept or moved at the path that feeds this key,
+    when the old chart did not render that path into the key for the paired old instance: the user's value now
+    takes effect there too (two old paths became one, 3.x pattern-3's publisher and devportal hostnames in 4.x's
+    control-plane one; or the new template reads a path the old one did not, 4.2.x's websocket hostname)."""
+    origin = carried.get(a.values_path) if a.values_path else None
+    if origin is None or not _customised(source_values, origin, src_map):
+        return None
+    try:
+        fed = src_map.values_to_toml(origin)
+    except ValueError:
+        return None
+    return None if any(target == key and link.instance in (None, instance) for target, link in fed) else origin
+
+
 def instance_pairs(src_map: ChartMap, dst_map: ChartMap,
                    source_instances: set[str] | None = None) -> list[tuple[str, str]]:
     old = [i["instance"] for i in src_map.instances if source_instances is None or i["instance"] in source_instances]
@@ -606,7 +639,16 @@ def entry_for_change(change: DefaultChange, src_map: ChartMap, dst_map: ChartMap
     switch = _users_switch(change.key, before, src_map, source_values) if not users else None
     if switch is not None:
         was += f", under a guard that reads your {switch}"
-    action: Action = "review" if users or switch else "defaulted"
+    if before is not None and after is not None and _fewer_holes(before, after):
+        now += (f" (filled from {', '.join(_feeding_paths(after))} where {src_map.id}'s was filled from "
+                f"{', '.join(_feeding_paths(before))})")
+        keep = "to keep the old value, override deployment.toml through a ConfigMap"
+    if change.carried_from is not None and after is not None:  # a key the new chart renders from a values path
+        moved = f", moved there from your {change.carried_from}" if change.carried_from != after.values_path else ""
+        now += f"{moved}, which {src_map.id} did not render into this key for the paired instance"
+        keep = (f"to keep the old value here, override deployment.toml through a ConfigMap ({after.values_path} "
+                "feeds more than this key)")
+    action: Action = "review" if users or switch or change.carried_from else "defaulted"
     message = f"{change.key}{where}: {_shown(change.old)} -> {_shown(change.new)}; {was}; {now}; {keep}"
     return Entry(action, None, change.key, None if change.old is ABSENT else change.old,
                  None if change.new is ABSENT else change.new, message=message, origin=origin,

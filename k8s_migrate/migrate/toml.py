@@ -190,8 +190,8 @@ def edit_by_tracks(user: Editable, state: HubState) -> None:
 def edit_toml(user: TomlValues | TomlDocument, state: HubState, report: Report, new_cat: Catalog) -> str:
     """The user's file with the rules' edits made by tomlkit (formats.toml_sections: only on the tables they
     reach), and the comments of moved keys carried. The entries are made once the document is gone."""
-    from ..formats.toml import TomlDocument
     from ..formats.comments import carry_comments  # here: a verify's TOML migration writes no text
+    from ..formats.toml import TomlDocument
     from ..formats.toml_sections import EditLog, edited_text
 
     edits = EditLog()
