@@ -671,8 +671,8 @@ def instance_difference(old: str | None, new: str | None, src_dir: str, dst_dir:
             diff.reason = f"{'new' if new else 'gone'}: {entry.rule or entry.action}: {entry.message}".strip()
             break
     else:
-        if not new:
-            diff.reason = _unpaired(instance, report, instance_aliases(chart_dir, instance))
+        diff.reason = (_unpaired(instance, report, instance_aliases(chart_dir, instance)) if not new
+                       else _unpaired(instance, report, side="new"))
     return diff
 
 
@@ -687,15 +687,16 @@ def instance_aliases(chart_dir: str, instance: str) -> tuple[str, ...]:
     return tuple(_component(folder) for folder in _CONFS_READ.findall(instance_template_text(chart_dir, instance)))
 
 
-def _unpaired(instance: str, report: Report, aliases: tuple[str, ...] = ()) -> str:
-    """The report's entry for an old instance no new one pairs with (default_changes.unpaired_instances), by the
-    component the map names it for (``am/km``) or one of its ``aliases`` (instance_aliases)."""
+def _unpaired(instance: str, report: Report, aliases: tuple[str, ...] = (), side: str = "gone") -> str:
+    """The report's entry for an instance that no instance of the other chart pairs with
+    (default_changes.unpaired_instances), by the component the map names it for (``am/km``) or one of its
+    ``aliases`` (instance_aliases); ``side``: gone (an old instance) or new."""
     for entry in report.entries:
         origin = entry.origin or ""
         if entry.action == "review" and origin.startswith("(instance ") and not entry.old_key and not entry.new_key:
             named = origin.removeprefix("(instance ").removesuffix(")")
             if named in (instance, *aliases) or instance.endswith("/" + named):
-                return f"gone: {entry.action}: {entry.message}"
+                return f"{side}: {entry.action}: {entry.message}"
     return ""
 
 

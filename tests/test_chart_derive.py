@@ -104,7 +104,8 @@ def test_quote_tojson_default_filters():
 
 def test_configmap_inline_toml_and_embedded_config():
     data = derive_chart(FIXTURES / "configmap")
-    assert data["instances"] == [{"instance": "am/instance-1", "file": "templates/am/instance-1/am-conf.yaml"}]
+    assert data["instances"] == [{"instance": "am/instance-1", "file": "templates/am/instance-1/am-conf.yaml",
+                                  "always": True}]
     assert links_of("configmap") == [
         ("wso2.deployment.am.config.*", None, "embedded", None, "tpl | indent 4", ".Values.wso2.deployment.am.config"),
         (
@@ -224,3 +225,27 @@ def test_regenerating_gives_identical_files(reference_dir, tmp_path):
         assert (tmp_path / rel).read_bytes() == (CHARTS / rel).read_bytes(), rel
     index = json.loads((tmp_path / "index.json").read_text())
     assert "helm-apim/control-plane@4.6.x" in index["charts"]
+
+
+def test_an_instance_records_the_guard_around_its_whole_configmap(tmp_path):
+    """instance-2's ConfigMap sits inside {{- if .Values.ha }}: the map says so (the chart renders it only then);
+    instance-1's has none (always rendered); a confs/ file read by two templates is neither."""
+    (tmp_path / "Chart.yaml").write_text("name: c\nversion: 1.0.0\nappVersion: 4.6.0\n")
+    (tmp_path / "values.yaml").write_text("ha: false\n")
+    for n in (1, 2, 3):
+        conf = tmp_path / "confs" / f"instance-{n}"
+        conf.mkdir(parents=True)
+        (conf / "deployment.toml").write_text('[server]\nhostname = "h"\n')
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    configmap = ("apiVersion: v1\nkind: ConfigMap\ndata:\n"
+                 "  deployment.toml: {{ tpl (.Files.Get \"confs/instance-%d/deployment.toml\") . | quote }}\n")
+    (templates / "one.yaml").write_text("# a comment\n" + configmap % 1)
+    (templates / "two.yaml").write_text("{{- /* the second, for HA */ -}}\n{{- if .Values.ha }}\n" + configmap % 2
+                                        + "{{- end }}\n")
+    (templates / "three-a.yaml").write_text(configmap % 3)
+    (templates / "three-b.yaml").write_text(configmap % 3)
+    instances = {i["instance"]: i for i in derive_chart(tmp_path)["instances"]}
+    assert instances["instance-1"].get("always") is True and "guard" not in instances["instance-1"]
+    assert instances["instance-2"]["guard"] == ".Values.ha" and "always" not in instances["instance-2"]
+    assert "guard" not in instances["instance-3"] and "always" not in instances["instance-3"]

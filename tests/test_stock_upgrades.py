@@ -327,6 +327,7 @@ def test_an_old_literal_gives_way_to_new_wiring_only_where_neither_side_is_fed(r
 @pytest.mark.parametrize(("chart", "to_chart"), [
     ("kubernetes-apim/am-pattern-3@3.0.x", "kubernetes-apim/am-pattern-3@4.0.x"),  # am-dev, am-pub: gone
     ("kubernetes-apim/am-pattern-3@3.0.x", "kubernetes-apim/am-pattern-3@3.1.x"),  # confs/am/instance-2: gone
+    ("kubernetes-apim/am-pattern-2@3.1.x", "kubernetes-apim/am-pattern-2@3.2.x"),  # pub-devportal-tm/instance-2: new
 ])
 def test_a_file_that_sets_nothing_upgrades_with_each_instance_change_stated(reference_dir, tmp_path, chart, to_chart):
     empty = tmp_path / "values.yaml"

@@ -146,8 +146,10 @@ def test_a_value_moved_where_it_feeds_more_keys_is_stated_for_each_new_key(refer
     with the old Key Manager: each is stated for review, not left to the proof to find unexplained."""
     values = customised(tmp_path, "kubernetes-apim/3.1.x/advanced/am-pattern-3/values.yaml",
                         {("wso2", "deployment", "am", "devportal", "hostname"): "portal.example.com"})
-    output, entries = migrate(tmp_path, values, "kubernetes-apim/am-pattern-3@3.1.x", "kubernetes-apim/am-pattern-3@4.0.x")
-    assert YAML(typ="safe").load(output)["wso2"]["deployment"]["am"]["cp"]["ingress"]["hostname"] == "portal.example.com"
+    output, entries = migrate(tmp_path, values, "kubernetes-apim/am-pattern-3@3.1.x",
+                              "kubernetes-apim/am-pattern-3@4.0.x")
+    cp = YAML(typ="safe").load(output)["wso2"]["deployment"]["am"]["cp"]
+    assert cp["ingress"]["hostname"] == "portal.example.com"
     carried = {e["new_key"]: e for e in entries if "moved there from your wso2.deployment.am.devportal.hostname"
                in e.get("message", "")}
     assert set(carried) == {"apim.devportal.url", "server.hostname"}
@@ -167,3 +169,28 @@ def test_a_kept_value_the_new_template_reads_where_the_old_one_had_a_literal_is_
     assert [stated[k]["action"] for k in sorted(stated)] == ["review", "review"]
     assert stated["apim.gateway.environment[0].ws_endpoint"]["old_value"] == "ws://localhost:9099"
     assert stated["apim.gateway.environment[0].wss_endpoint"]["new_value"] == "wss://ws.example.com"
+
+
+def test_a_part_the_new_template_fixes_under_a_guard_the_user_turned_on_is_stated(reference_dir, tmp_path):
+    """3.2.x built the Key Manager's service_url from iskm.serviceName and iskm.servicePort (null: an empty port);
+    4.5.x writes the port 9443 into its template. With iskm turned on, the URL changes: stated for review."""
+    values = customised(tmp_path, "helm-apim/3.2.x/distributed/traffic-manager/values.yaml",
+                        {("wso2", "apim", "configurations", "iskm", "enabled"): True})
+    _, entries = migrate(tmp_path, values, "helm-apim/traffic-manager@3.2.x", "helm-apim/traffic-manager@4.5.x")
+    url = [e for e in entries if e["new_key"] == "apim.key_manager.service_url" and e["action"] == "review"]
+    assert [(e["old_value"], e["new_value"]) for e in url] == [("https://:/services/", "https://:9443/services/")]
+    assert "under a guard that reads your wso2.apim.configurations.iskm.enabled" in url[0]["message"]
+    assert "filled from wso2.apim.configurations.iskm.serviceName where" in url[0]["message"]
+
+
+def test_each_key_a_defaulted_path_fed_under_a_guard_the_user_turned_on_is_stated(reference_dir, tmp_path):
+    """The database password paths take 4.5.x's defaults (''); with secure vault on, 3.2.x rendered them into the
+    [secrets] table rather than into database.*.password, which the defaulted entries name: each secret is stated."""
+    values = customised(tmp_path, "helm-apim/3.2.x/distributed/traffic-manager/values.yaml",
+                        {("wso2", "apim", "secureVaultEnabled"): True})
+    _, entries = migrate(tmp_path, values, "helm-apim/traffic-manager@3.2.x", "helm-apim/traffic-manager@4.5.x")
+    secrets = {e["new_key"]: e for e in entries if e["new_key"] in ("secrets.apim_db_password",
+                                                                   "secrets.shared_db_password")}
+    assert set(secrets) == {"secrets.apim_db_password", "secrets.shared_db_password"}
+    assert {e["action"] for e in secrets.values()} == {"review"}
+    assert all(e["new_value"] == "" and "your wso2.apim.secureVaultEnabled" in e["message"] for e in secrets.values())

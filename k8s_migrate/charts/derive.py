@@ -790,6 +790,31 @@ def find_sources(chart_dir: Path) -> list[TemplateSource]:
     return sources
 
 
+_RESOURCE_GUARD = re.compile(r"\A(?:\s*|\s*#[^\n]*\n|\s*\{\{-?\s*/\*.*?\*/\s*-?\}\})*"
+                             r"\{\{-?\s*if\s+(.+?)\s*-?\}\}\s*(?:#[^\n]*\n\s*)*apiVersion:", re.S)
+
+
+def instance_entry(chart_dir: Path, source: TemplateSource) -> dict[str, Any]:
+    """``{"instance", "file", "guard" | "always"}``: the condition of the ``{{ if }}`` that wraps the whole ConfigMap
+    which renders the instance's deployment.toml (4.x's ``highAvailability`` around instance-2), or ``always`` when
+    that one ConfigMap template has none (the chart renders the instance whatever the values); neither when the
+    template is not found alone (read by a Glob of another folder, or by several)."""
+    entry: dict[str, Any] = {"instance": source.instance, "file": source.rel}
+    if source.configmap:
+        texts = [source.path.read_text(encoding="utf-8")]
+    else:
+        folder = f'"{source.rel.rsplit("/", 1)[0]}/'  # .Files.Get "<folder>/deployment.toml", .Files.Glob "<folder>/*"
+        texts = [text for path in sorted((chart_dir / "templates").rglob("*.y*ml"))
+                 if folder in (text := path.read_text(encoding="utf-8"))]
+    if len(texts) == 1:
+        guard = _RESOURCE_GUARD.match(texts[0])
+        if guard is not None:
+            entry["guard"] = guard.group(1).strip()
+        else:
+            entry["always"] = True
+    return entry
+
+
 def derive_chart(chart_dir: Path | str, chart_id: str | None = None,
                  source: dict[str, Any] | None = None) -> dict[str, Any]:
     """The chart map of one chart directory, as a JSON-ready dict."""
@@ -812,7 +837,7 @@ def derive_chart(chart_dir: Path | str, chart_id: str | None = None,
         "version": str((meta or {}).get("version")) if (meta or {}).get("version") is not None else None,
         "app_version": loose_version((meta or {}).get("appVersion")),
         "source": source or {"path": str(chart_dir)},
-        "instances": [{"instance": a.source.instance, "file": a.source.rel} for a in analyses],
+        "instances": [instance_entry(chart_dir, a.source) for a in analyses],
         "links": [link for a in analyses for link in a.links],
         "constants": [c for a in analyses for c in a.constants],
         "guards": [g for a in analyses for g in a.guards],

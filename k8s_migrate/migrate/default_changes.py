@@ -27,7 +27,7 @@ from ..charts.chartmap import (
     link_shape,
 )
 from ..charts.deployment_rules import ABSENT, lookup
-from ..charts.effective import GuardVerdicts, overlay, own_field_guard, values_read
+from ..charts.effective import GuardVerdicts, guard_holds, overlay, own_field_guard, values_read
 from ..charts.gotemplate.govalue import is_true
 from ..hub import ANY_ITEM, HubKey, KeyPath, format_key, parse_key
 from ..report import Action, Entry, Report
@@ -368,8 +368,10 @@ def default_changes(report: Report, src_map: ChartMap, dst_map: ChartMap, source
                 elif _fewer_holes(b, a):
                     pass  # the new template fixes a part a value filled: no entry of the file's values says so
                 elif not stock.chart_driven(key, b, a, source_values, migrated_values) \
-                        and not defaulted.intersection(_feeding_paths(a)):
-                    continue  # the migrated file feeds it: the entries of its values speak for it
+                        and not defaulted.intersection(_feeding_paths(a)) \
+                        and not (b is not None and b.values_path and defaulted.intersection(_feeding_paths(b))):
+                    continue  # the migrated file feeds it: the entries of its values speak for it (a defaulted
+                    # one names one of the keys its old path fed: under a guard the file turns on, another)
             if a is None and (key in moved or b is not None and b.values_path and _has(migrated_values, b)
                               and _customised(source_values, b.values_path, src_map)
                               and not dst_map.toml_to_values(key)) \
@@ -389,21 +391,35 @@ def default_changes(report: Report, src_map: ChartMap, dst_map: ChartMap, source
     return [entry_for_change(c, src_map, dst_map, source_values, dst_version, len(c.instances) < everywhere,
                              migrated_values)
             for c in changes.values() if not any(_same(said, c.new) for said in spoken.get(c.key, ()))] \
-        + ([] if source_instances is not None else unpaired_instances(src_map, dst_map))
+        + ([] if source_instances is not None else unpaired_instances(src_map, dst_map, new_effective))
 
 
-def unpaired_instances(src_map: ChartMap, dst_map: ChartMap) -> list[Entry]:
+def unpaired_instances(src_map: ChartMap, dst_map: ChartMap,
+                       new_effective: dict[str, Any] | None = None) -> list[Entry]:
     """A review entry per instance of the old chart that no instance of the new chart pairs with: the new chart has
-    fewer deployment.toml files, and what this one set is rendered nowhere."""
+    fewer deployment.toml files, and what this one set is rendered nowhere. And one per instance of the new chart
+    that none of the old pairs with and that the new chart renders with the migrated values (``new_effective``): a
+    ConfigMap no guard keeps out (3.2.x pattern-2's second Publisher/DevPortal/TM), or one whose guard holds."""
     old = [i["instance"] for i in src_map.instances]
     new = [i["instance"] for i in dst_map.instances]
     if not new:
         return []
-    return [Entry("review", None, None, origin=f"(instance {_component(o)})", message=(
+    source = (dst_map.source or {}).get("path") if isinstance(dst_map.source, dict) else None
+    pairs = pair_instances(old, new)
+    gone = [Entry("review", None, None, origin=f"(instance {_component(o)})", message=(
         f"{src_map.id} renders a deployment.toml for {_component(o)} and {dst_map.id} none that pairs with it (its "
         f"instances: {', '.join(new)}): what that instance's deployment.toml set is not rendered by the new chart; "
-        "review where it belongs"), source=(dst_map.source or {}).get("path") if isinstance(dst_map.source, dict)
-        else None) for o, n in pair_instances(old, new) if o and not n]
+        "review where it belongs"), source=source) for o, n in pairs if o and not n]
+    rendered = {i["instance"]: "" if i.get("always") else
+                (i["guard"] if i.get("guard") and guard_holds(i["guard"], new_effective) else None)
+                for i in dst_map.instances}
+    added = [Entry("review", None, None, origin=f"(instance {n})", message=(
+        f"{dst_map.id} renders a deployment.toml for {n}"
+        + (f" (its ConfigMap's guard {rendered[n]} holds)" if rendered[n] else " whatever the values")
+        + f", and {src_map.id} none that pairs with it (its instances: {', '.join(old)}): the new chart runs one "
+        "more instance, configured from the same values; review that it belongs in your deployment"), source=source)
+        for o, n in pairs if n and not o and rendered.get(n) is not None]
+    return gone + added
 
 
 class StockRenders:
