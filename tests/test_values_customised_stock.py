@@ -194,3 +194,41 @@ def test_each_key_a_defaulted_path_fed_under_a_guard_the_user_turned_on_is_state
     assert set(secrets) == {"secrets.apim_db_password", "secrets.shared_db_password"}
     assert {e["action"] for e in secrets.values()} == {"review"}
     assert all(e["new_value"] == "" and "your wso2.apim.secureVaultEnabled" in e["message"] for e in secrets.values())
+
+
+def test_a_part_the_new_template_reads_from_a_value_no_file_sets_is_stated(reference_dir, tmp_path):
+    """The reverse: 4.2.x wrote :9443 into the gateway's iskm service_url, 4.6.x reads iskm.servicePort, which
+    neither file sets: with iskm on, the port goes empty. Stated for review, not found by the proof."""
+    values = customised(tmp_path, "helm-apim/4.2.x/distributed/gateway/values.yaml",
+                        {("wso2", "apim", "configurations", "iskm", "enabled"): True})
+    _, entries = migrate(tmp_path, values, "helm-apim/gateway@4.2.x", "helm-apim/gateway@4.6.x")
+    url = [e for e in entries if e["new_key"] == "apim.key_manager.service_url" and e["action"] == "review"]
+    assert [(e["old_value"], e["new_value"]) for e in url] == [("https://:9443/services/", "https://:/services/")]
+    assert "wso2.apim.configurations.iskm.servicePort where helm-apim/gateway@4.2.x's" in url[0]["message"]
+
+
+def test_a_kept_value_a_guard_kept_out_of_a_key_the_new_chart_renders_it_into_is_stated(reference_dir, tmp_path):
+    """3.2.x wrote truststore.password as $secret{truststore_password} (the user's password went to [secrets]);
+    4.3.x renders the password itself there: the key's change is stated, beside the secret's."""
+    values = customised(tmp_path, "helm-apim/3.2.x/all-in-one/values.yaml", {
+        ("wso2", "apim", "configurations", "security", "truststore", "password"): "trust-me",
+        ("wso2", "apim", "configurations", "security", "keystores", "tls", "enabled"): True})
+    _, entries = migrate(tmp_path, values, "helm-apim/all-in-one@3.2.x", "helm-apim/all-in-one@4.3.x")
+    key = [e for e in entries if e["new_key"] == "truststore.password" and e["action"] == "review"]
+    assert [e["old_value"] for e in key] == ["$secret{truststore_password}"] and len(key) == 1
+    assert "did not render into this key" in key[0]["message"]
+
+
+def test_keys_a_customised_list_item_built_that_the_new_chart_drops_are_stated_each(reference_dir, tmp_path):
+    """3.2.x's control plane built throttle_decision_endpoints and one url_group per item of throttling.urls;
+    4.2.x renders none of them. The file still holds the list (kept for review), and each key its custom item built
+    is stated too: the list's own entry names the values path, not the keys."""
+    values = customised(tmp_path, "helm-apim/3.2.x/distributed/control-plane/values.yaml",
+                        {("wso2", "apim", "configurations", "throttling", "urls", 1): "tm.example.com"})
+    _, entries = migrate(tmp_path, values, "helm-apim/control-plane@3.2.x", "helm-apim/control-plane@4.2.x")
+    stated = {e["new_key"]: e for e in entries if e["action"] == "review" and "tm.example.com" in str(e["old_value"])
+              and e["new_key"] != "wso2.apim.configurations.throttling.urls"}  # the list's own entry
+    assert set(stated) == {"apim.throttling.throttle_decision_endpoints",
+                           "apim.throttling.url_group[1].traffic_manager_urls[0]",
+                           "apim.throttling.url_group[1].traffic_manager_auth_urls[0]"}
+    assert all(e["new_value"] is None for e in stated.values())

@@ -349,7 +349,9 @@ def default_changes(report: Report, src_map: ChartMap, dst_map: ChartMap, source
     changes: dict[tuple[str, str, str], DefaultChange] = {}
     names = tuple(n for n in (src_map.name, dst_map.name, "release-") if n)
     defaulted = {e.origin for e in report.entries if e.action == "defaulted" and e.origin}
-    carried = {e.new_key: e.origin for e in report.entries if e.action in ("moved", "kept") and e.new_key and e.origin}
+    reported = {k for e in report.entries for k in (e.old_key, e.new_key) if k}
+    carried = {(e.origin if e.action == "kept" else e.new_key): e.origin for e in report.entries  # new path -> old
+               if e.action in ("moved", "kept") and e.new_key and e.origin}
     for old_instance, new_instance in pairs:
         before = migrated(render_model(src_map, old_instance, old_effective), src_version, dst_version)
         after = render_model(dst_map, new_instance, new_effective)
@@ -363,10 +365,11 @@ def default_changes(report: Report, src_map: ChartMap, dst_map: ChartMap, source
             if a is not None and a.values_path and _has(migrated_values, a):
                 if _new_for_instance(b, a, key, old_instance, src_map, source_values, migrated_values):
                     note = f"{src_map.id}'s template for {old_instance} does not render it"
-                elif (carried_from := _carried_in(a, carried, key, old_instance, src_map, source_values)) is not None:
+                elif (carried_from := _carried_in(a, carried, key, old_instance, src_map, source_values,
+                                                  old_effective)) is not None:
                     pass  # the value's own entry speaks for the keys its old path fed, not for this one
-                elif _fewer_holes(b, a):
-                    pass  # the new template fixes a part a value filled: no entry of the file's values says so
+                elif _other_holes(b, a):
+                    pass  # a part one template fills from a value the other fixes: no entry of the file's says so
                 elif not stock.chart_driven(key, b, a, source_values, migrated_values) \
                         and not defaulted.intersection(_feeding_paths(a)) \
                         and not (b is not None and b.values_path and defaulted.intersection(_feeding_paths(b))):
@@ -374,9 +377,10 @@ def default_changes(report: Report, src_map: ChartMap, dst_map: ChartMap, source
                     # one names one of the keys its old path fed: under a guard the file turns on, another)
             if a is None and (key in moved or b is not None and b.values_path and _has(migrated_values, b)
                               and _customised(source_values, b.values_path, src_map)
-                              and not dst_map.toml_to_values(key)) \
+                              and not dst_map.toml_to_values(key) and key in reported) \
                     and (key in moved or not stock.chart_driven(key, b, a, source_values, migrated_values)):
-                continue  # another chart of the split renders it, or the file still sets it (reported as such)
+                continue  # another chart of the split renders it, or the file still sets it (reported as such: an
+                # entry of the list the key was built from, or of an item, names the values path, not this key)
             old, new = _effective(b, key, catalog), _effective(a, key, catalog)
             if _same(old, new) or _wiring_only(old, new, names, b is None) and not _fed_one_side(b, a, new, note):
                 continue
@@ -520,19 +524,22 @@ def _new_for_instance(b: Rendered | None, a: Rendered, key: str, instance: str, 
     return old is not ABSENT and same_value(old, new)
 
 
-def _fewer_holes(b: Rendered | None, a: Rendered) -> bool:
-    """Both charts render the key from values, the new one's template from fewer of them: a part a value filled
-    (3.2.x's ``{{ .Values...iskm.servicePort }}``) is written into the template (4.5.x's ``:9443``)."""
+def _other_holes(b: Rendered | None, a: Rendered) -> bool:
+    """Both charts render the key from values, from a different number of them: a part a value filled is written
+    into the other template (3.2.x's ``{{ .Values...iskm.servicePort }}``, 4.5.x's ``:9443``), or the reverse
+    (4.2.x's ``:9443``, 4.6.x's ``servicePort``, which no file sets)."""
     return b is not None and bool(b.values_path) and bool(a.values_path) \
-        and len(_feeding_paths(b)) > len(_feeding_paths(a))
+        and len(_feeding_paths(b)) != len(_feeding_paths(a))
 
 
 def _carried_in(a: Rendered, carried: dict[str, str], key: str, instance: str, src_map: ChartMap,
-                source_values: dict[str, Any]) -> str | None:
+                source_values: dict[str, Any], old_effective: dict[str, Any]) -> str | None:
     """The file's values path whose customised value the migration kept or moved at the path that feeds this key,
-    when the old chart did not render that path into the key for the paired old instance: the user's value now
-    takes effect there too (two old paths became one, 3.x pattern-3's publisher and devportal hostnames in 4.x's
-    control-plane one; or the new template reads a path the old one did not, 4.2.x's websocket hostname)."""
+    when the old chart did not render that path into the key for the paired old instance (no link, or one under a
+    guard that did not hold with the file's values: 3.2.x's truststore password, which went to its secret): the
+    user's value now takes effect there too (two old paths became one, 3.x pattern-3's publisher and devportal
+    hostnames in 4.x's control-plane one; or the new template reads a path the old one did not, 4.2.x's websocket
+    hostname)."""
     origin = carried.get(a.values_path) if a.values_path else None
     if origin is None or not _customised(source_values, origin, src_map):
         return None
@@ -540,7 +547,8 @@ def _carried_in(a: Rendered, carried: dict[str, str], key: str, instance: str, s
         fed = src_map.values_to_toml(origin)
     except ValueError:
         return None
-    return None if any(target == key and link.instance in (None, instance) for target, link in fed) else origin
+    return None if any(target == key and link.instance in (None, instance)
+                       and guard_holds(link.guard, old_effective) is not False for target, link in fed) else origin
 
 
 def instance_pairs(src_map: ChartMap, dst_map: ChartMap,
@@ -655,7 +663,7 @@ def entry_for_change(change: DefaultChange, src_map: ChartMap, dst_map: ChartMap
     switch = _users_switch(change.key, before, src_map, source_values) if not users else None
     if switch is not None:
         was += f", under a guard that reads your {switch}"
-    if before is not None and after is not None and _fewer_holes(before, after):
+    if before is not None and after is not None and _other_holes(before, after):
         now += (f" (filled from {', '.join(_feeding_paths(after))} where {src_map.id}'s was filled from "
                 f"{', '.join(_feeding_paths(before))})")
         keep = "to keep the old value, override deployment.toml through a ConfigMap"
