@@ -232,3 +232,19 @@ def test_keys_a_customised_list_item_built_that_the_new_chart_drops_are_stated_e
                            "apim.throttling.url_group[1].traffic_manager_urls[0]",
                            "apim.throttling.url_group[1].traffic_manager_auth_urls[0]"}
     assert all(e["new_value"] is None for e in stated.values())
+
+
+def test_the_keys_each_item_of_a_defaulted_list_built_are_stated_each(reference_dir, tmp_path):
+    """throttling.urls takes 4.3.x's defaults (the control plane's services): 3.2.x's gateway built one url_group
+    per item; each item's keys change and are stated, as the chart's default, not as the user's (a customised
+    portOffset, a part of the same keys, is not a reason to leave them out)."""
+    values = customised(tmp_path, "helm-apim/3.2.x/distributed/gateway/values.yaml",
+                        {("wso2", "apim", "configurations", "throttling", "portOffset"): 1})
+    _, entries = migrate(tmp_path, values, "helm-apim/gateway@3.2.x", "helm-apim/gateway@4.3.x")
+    groups = {e["new_key"]: e for e in entries if (e["new_key"] or "").startswith("apim.throttling.url_group[")
+              and e["new_key"].endswith("_urls[0]")}
+    assert set(groups) == {f"apim.throttling.url_group[{i}].traffic_manager{a}_urls[0]" for i in (0, 1)
+                           for a in ("", "_auth")}
+    assert {e["action"] for e in groups.values()} == {"defaulted"}
+    second = groups["apim.throttling.url_group[1].traffic_manager_urls[0]"]
+    assert second["new_value"] == "tcp://wso2am-cp-2-service:9612"

@@ -371,8 +371,8 @@ def default_changes(report: Report, src_map: ChartMap, dst_map: ChartMap, source
                 elif _other_holes(b, a):
                     pass  # a part one template fills from a value the other fixes: no entry of the file's says so
                 elif not stock.chart_driven(key, b, a, source_values, migrated_values) \
-                        and not defaulted.intersection(_feeding_paths(a)) \
-                        and not (b is not None and b.values_path and defaulted.intersection(_feeding_paths(b))):
+                        and not _under(defaulted, _feeding_paths(a)) \
+                        and not (b is not None and b.values_path and _under(defaulted, _feeding_paths(b))):
                     continue  # the migrated file feeds it: the entries of its values speak for it (a defaulted
                     # one names one of the keys its old path fed: under a guard the file turns on, another)
             if a is None and (key in moved or b is not None and b.values_path and _has(migrated_values, b)
@@ -522,6 +522,14 @@ def _new_for_instance(b: Rendered | None, a: Rendered, key: str, instance: str, 
     path = a.values_key or parse_key(a.values_path)
     old, new = lookup(source_values, path), lookup(migrated_values, path)
     return old is not ABSENT and same_value(old, new)
+
+
+def _under(paths: set[str], feeding: tuple[str, ...]) -> bool:
+    """Is a feeding path one of ``paths``, or inside one (``urls[0]`` inside ``urls``, which an entry names whole)?"""
+    return any(p in paths or any(p[:m.start()] in paths for m in _STEP.finditer(p)) for p in feeding)
+
+
+_STEP = re.compile(r"[.\[]")
 
 
 def _other_holes(b: Rendered | None, a: Rendered) -> bool:
@@ -699,4 +707,6 @@ def _customised(values: dict[str, Any], path_text: str, chart_map: ChartMap) -> 
     if found is ABSENT:
         return False
     default = chart_map.defaults.get(path_text, ABSENT)
+    if default is ABSENT:  # an item of a list the defaults hold whole (throttling.urls[0])
+        default = lookup(chart_map.defaults_tree(), parse_key(path_text))
     return default is ABSENT or not same_value(default, found)
