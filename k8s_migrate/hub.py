@@ -230,11 +230,12 @@ def substitute(pattern_from: KeyPath, pattern_to: KeyPath, path: KeyPath) -> Key
     lands at ``diagnostic_tool.cpu_watcher``.
     """
     captured = [got for want, got in zip(pattern_from, path, strict=False) if want in (ANY_KEY, ANY_ITEM)]
-    if not captured:
-        captured = [pattern_from[-1]]  # `keys: [a, b]  to: table.*` moves each key under table
+    named = not captured  # `keys: [a, b]  to: table.*` moves each key under table, by its own name
+    if named:
+        captured = [pattern_from[-1]]
     out: list[Segment] = []
     for seg in pattern_to:
-        if seg in (ANY_KEY, ANY_ITEM) and captured:
+        if seg in (ANY_KEY, ANY_ITEM) and captured and not (named and seg == ANY_ITEM):  # a name is no item index
             out.append(captured.pop(0))
         else:
             out.append(seg)

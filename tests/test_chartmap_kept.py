@@ -9,10 +9,10 @@ import pickle
 
 from k8s_migrate import data
 from k8s_migrate.charts import chartmap, effective, render_cache
-from k8s_migrate.charts.gotemplate import execute
-from k8s_migrate.charts.gotemplate import parse as gotemplate_parse
 from k8s_migrate.charts.builtin import builtin_ids
 from k8s_migrate.charts.chartmap import load_chart_map
+from k8s_migrate.charts.gotemplate import execute
+from k8s_migrate.charts.gotemplate import parse as gotemplate_parse
 from k8s_migrate.data import mappings_dir
 
 
@@ -155,3 +155,15 @@ def test_a_kept_guard_parse_is_the_guards_parse_and_judges_the_same(tmp_path, mo
         monkeypatch.undo()
         effective.guard_template.cache_clear()
         chartmap.builtin_map.cache_clear()
+
+
+def test_a_path_without_wildcards_fills_no_item_index_of_its_target():
+    """A values path (``throttling.portOffset``) that gives a part of every item's key of a range over another
+    list (``url_group[].traffic_manager_urls[0]``) maps to that each-item key; its own name fills only a key
+    wildcard (a rule's ``to: table.*``)."""
+    from k8s_migrate.hub import ANY_ITEM, parse_key, substitute
+
+    offset = parse_key("throttling.portOffset")
+    assert substitute(offset, parse_key("url_group[].urls[0]"), offset) == ("url_group", ANY_ITEM, "urls", 0)
+    watcher = parse_key("cpu_watcher")
+    assert substitute(watcher, parse_key("diagnostic_tool.*"), watcher) == ("diagnostic_tool", "cpu_watcher")

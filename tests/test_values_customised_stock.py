@@ -241,10 +241,15 @@ def test_the_keys_each_item_of_a_defaulted_list_built_are_stated_each(reference_
     values = customised(tmp_path, "helm-apim/3.2.x/distributed/gateway/values.yaml",
                         {("wso2", "apim", "configurations", "throttling", "portOffset"): 1})
     _, entries = migrate(tmp_path, values, "helm-apim/gateway@3.2.x", "helm-apim/gateway@4.3.x")
+    offset_path = "wso2.apim.configurations.throttling.portOffset"
     groups = {e["new_key"]: e for e in entries if (e["new_key"] or "").startswith("apim.throttling.url_group[")
-              and e["new_key"].endswith("_urls[0]")}
+              and e["new_key"].endswith("_urls[0]") and e.get("origin") != offset_path}
     assert set(groups) == {f"apim.throttling.url_group[{i}].traffic_manager{a}_urls[0]" for i in (0, 1)
                            for a in ("", "_auth")}
     assert {e["action"] for e in groups.values()} == {"defaulted"}
     second = groups["apim.throttling.url_group[1].traffic_manager_urls[0]"]
     assert second["new_value"] == "tcp://wso2am-cp-2-service:9612"
+    # the port offset's own entries name every item's key ([]), not a key made of its name
+    offset = {e["new_key"] for e in entries if e.get("origin") == offset_path}
+    assert "apim.throttling.url_group[].traffic_manager_urls[0]" in offset
+    assert not any("portOffset" in key for key in offset)
