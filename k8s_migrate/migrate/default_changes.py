@@ -349,9 +349,10 @@ def default_changes(report: Report, src_map: ChartMap, dst_map: ChartMap, source
     changes: dict[tuple[str, str, str], DefaultChange] = {}
     names = tuple(n for n in (src_map.name, dst_map.name, "release-") if n)
     defaulted = {e.origin for e in report.entries if e.action == "defaulted" and e.origin}
-    reported = {k for e in report.entries for k in (e.old_key, e.new_key) if k}
+    reported = _Reported(report)
     carried = {(e.origin if e.action == "kept" else e.new_key): e.origin for e in report.entries  # new path -> old
                if e.action in ("moved", "kept") and e.new_key and e.origin}
+    carried_in = _CarriedIn(carried, src_map, source_values, old_effective)
     for old_instance, new_instance in pairs:
         before = migrated(render_model(src_map, old_instance, old_effective), src_version, dst_version)
         after = render_model(dst_map, new_instance, new_effective)
@@ -365,8 +366,7 @@ def default_changes(report: Report, src_map: ChartMap, dst_map: ChartMap, source
             if a is not None and a.values_path and _has(migrated_values, a):
                 if _new_for_instance(b, a, key, old_instance, src_map, source_values, migrated_values):
                     note = f"{src_map.id}'s template for {old_instance} does not render it"
-                elif (carried_from := _carried_in(a, carried, key, old_instance, src_map, source_values,
-                                                  old_effective)) is not None:
+                elif (carried_from := carried_in(a, b, key, old_instance)) is not None:
                     pass  # the value's own entry speaks for the keys its old path fed, not for this one
                 elif _other_holes(b, a):
                     pass  # a part one template fills from a value the other fixes: no entry of the file's says so
@@ -377,7 +377,7 @@ def default_changes(report: Report, src_map: ChartMap, dst_map: ChartMap, source
                     # one names one of the keys its old path fed: under a guard the file turns on, another)
             if a is None and (key in moved or b is not None and b.values_path and _has(migrated_values, b)
                               and _customised(source_values, b.values_path, src_map)
-                              and not dst_map.toml_to_values(key) and key in reported) \
+                              and not dst_map.toml_to_values(key) and reported.names(key)) \
                     and (key in moved or not stock.chart_driven(key, b, a, source_values, migrated_values)):
                 continue  # another chart of the split renders it, or the file still sets it (reported as such: an
                 # entry of the list the key was built from, or of an item, names the values path, not this key)
@@ -524,9 +524,23 @@ def _new_for_instance(b: Rendered | None, a: Rendered, key: str, instance: str, 
     return old is not ABSENT and same_value(old, new)
 
 
+class _Reported:
+    """The keys the report's entries name, gathered when first asked (a large file's would weigh megabytes, and most
+    runs never ask)."""
+
+    def __init__(self, report: Report):
+        self.report = report
+        self.keys: set[str] | None = None
+
+    def names(self, key: str) -> bool:
+        if self.keys is None:
+            self.keys = {k for e in self.report.entries for k in (e.old_key, e.new_key) if k}
+        return key in self.keys
+
+
 def _under(paths: set[str], feeding: tuple[str, ...]) -> bool:
     """Is a feeding path one of ``paths``, or inside one (``urls[0]`` inside ``urls``, which an entry names whole)?"""
-    return any(p in paths or any(p[:m.start()] in paths for m in _STEP.finditer(p)) for p in feeding)
+    return bool(paths) and any(p in paths or any(p[:m.start()] in paths for m in _STEP.finditer(p)) for p in feeding)
 
 
 _STEP = re.compile(r"[.\[]")
@@ -536,27 +550,49 @@ def _other_holes(b: Rendered | None, a: Rendered) -> bool:
     """Both charts render the key from values, from a different number of them: a part a value filled is written
     into the other template (3.2.x's ``{{ .Values...iskm.servicePort }}``, 4.5.x's ``:9443``), or the reverse
     (4.2.x's ``:9443``, 4.6.x's ``servicePort``, which no file sets)."""
-    return b is not None and bool(b.values_path) and bool(a.values_path) \
-        and len(_feeding_paths(b)) != len(_feeding_paths(a))
+    if b is None or not b.values_path or not a.values_path:
+        return False
+    if not any(side.link is not None and "{{" in str(side.link.pattern or "") for side in (a, b)):
+        return False  # one values path each (most keys: asked of every one a large file feeds)
+    return len(_feeding_paths(b)) != len(_feeding_paths(a))
 
 
-def _carried_in(a: Rendered, carried: dict[str, str], key: str, instance: str, src_map: ChartMap,
-                source_values: dict[str, Any], old_effective: dict[str, Any]) -> str | None:
-    """The file's values path whose customised value the migration kept or moved at the path that feeds this key,
+class _CarriedIn:
+    """The file's values path whose customised value the migration kept or moved at the path that feeds a key,
     when the old chart did not render that path into the key for the paired old instance (no link, or one under a
     guard that did not hold with the file's values: 3.2.x's truststore password, which went to its secret): the
     user's value now takes effect there too (two old paths became one, 3.x pattern-3's publisher and devportal
     hostnames in 4.x's control-plane one; or the new template reads a path the old one did not, 4.2.x's websocket
-    hostname)."""
-    origin = carried.get(a.values_path) if a.values_path else None
-    if origin is None or not _customised(source_values, origin, src_map):
-        return None
-    try:
-        fed = src_map.values_to_toml(origin)
-    except ValueError:
-        return None
-    return None if any(target == key and link.instance in (None, instance)
-                       and guard_holds(link.guard, old_effective) is not False for target, link in fed) else origin
+    hostname). What the old chart fed from each path is found once (a large file asks for most of its keys)."""
+
+    def __init__(self, carried: dict[str, str], src_map: ChartMap, source_values: dict[str, Any],
+                 old_effective: dict[str, Any]):
+        self.carried, self.src_map = carried, src_map
+        self.source_values, self.old_effective = source_values, old_effective
+        self.fed: dict[str, tuple[str, set[tuple[str, str | None]]] | None] = {}
+
+    def __call__(self, a: Rendered, b: Rendered | None, key: str, instance: str) -> str | None:
+        if not a.values_path or b is not None and b.values_path == self.carried.get(a.values_path, ""):
+            return None  # not carried, or the old chart rendered this key from the same path
+        if a.values_path not in self.fed:
+            self.fed[a.values_path] = self._fed(a.values_path)
+        found = self.fed[a.values_path]
+        if found is None:
+            return None
+        origin, fed = found
+        return None if (key, None) in fed or (key, instance) in fed else origin
+
+    def _fed(self, path: str) -> tuple[str, set[tuple[str, str | None]]] | None:
+        """(the old path, the (key, instance) it fed with the file's values), for a customised carried path."""
+        origin = self.carried.get(path)
+        if origin is None or not _customised(self.source_values, origin, self.src_map):
+            return None
+        try:
+            links = self.src_map.values_to_toml(origin)
+        except ValueError:
+            return None
+        return origin, {(target, link.instance) for target, link in links
+                        if guard_holds(link.guard, self.old_effective) is not False}
 
 
 def instance_pairs(src_map: ChartMap, dst_map: ChartMap,
@@ -707,6 +743,6 @@ def _customised(values: dict[str, Any], path_text: str, chart_map: ChartMap) -> 
     if found is ABSENT:
         return False
     default = chart_map.defaults.get(path_text, ABSENT)
-    if default is ABSENT:  # an item of a list the defaults hold whole (throttling.urls[0])
+    if default is ABSENT and "[" in path_text:  # an item of a list the defaults hold whole (throttling.urls[0])
         default = lookup(chart_map.defaults_tree(), parse_key(path_text))
     return default is ABSENT or not same_value(default, found)
