@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from ruamel.yaml import YAML
 
 from tests.conftest import REFERENCE
@@ -171,16 +172,28 @@ def test_a_kept_value_the_new_template_reads_where_the_old_one_had_a_literal_is_
     assert stated["apim.gateway.environment[0].wss_endpoint"]["new_value"] == "wss://ws.example.com"
 
 
-def test_a_part_the_new_template_fixes_under_a_guard_the_user_turned_on_is_stated(reference_dir, tmp_path):
-    """3.2.x built the Key Manager's service_url from iskm.serviceName and iskm.servicePort (null: an empty port);
-    4.5.x writes the port 9443 into its template. With iskm turned on, the URL changes: stated for review."""
-    values = customised(tmp_path, "helm-apim/3.2.x/distributed/traffic-manager/values.yaml",
+@pytest.mark.parametrize(("component", "old", "new", "said"), [
+    # 3.2.x built the Key Manager's service_url from iskm.serviceName and iskm.servicePort (null: an empty port);
+    # 4.5.x writes the port 9443 into its template
+    ("traffic-manager@3.2.x>4.5.x", "https://:/services/", "https://:9443/services/",
+     ["under a guard that reads your wso2.apim.configurations.iskm.enabled",
+      "filled from wso2.apim.configurations.iskm.serviceName where"]),
+    # the reverse: 4.2.x wrote :9443 into the gateway's, 4.6.x reads iskm.servicePort, which neither file sets
+    ("gateway@4.2.x>4.6.x", "https://:9443/services/", "https://:/services/",
+     ["wso2.apim.configurations.iskm.servicePort where helm-apim/gateway@4.2.x's"]),
+])
+def test_a_part_one_template_fills_from_a_value_and_the_other_fixes_is_stated(reference_dir, tmp_path, component, old,
+                                                                              new, said):
+    """With iskm turned on, the Key Manager's service_url changes where one chart's template fills the port from a
+    value and the other's writes it: stated for review, not left for the proof to find."""
+    name, versions = component.split("@")
+    version, to_version = versions.split(">")
+    values = customised(tmp_path, f"helm-apim/{version}/distributed/{name}/values.yaml",
                         {("wso2", "apim", "configurations", "iskm", "enabled"): True})
-    _, entries = migrate(tmp_path, values, "helm-apim/traffic-manager@3.2.x", "helm-apim/traffic-manager@4.5.x")
+    _, entries = migrate(tmp_path, values, f"helm-apim/{name}@{version}", f"helm-apim/{name}@{to_version}")
     url = [e for e in entries if e["new_key"] == "apim.key_manager.service_url" and e["action"] == "review"]
-    assert [(e["old_value"], e["new_value"]) for e in url] == [("https://:/services/", "https://:9443/services/")]
-    assert "under a guard that reads your wso2.apim.configurations.iskm.enabled" in url[0]["message"]
-    assert "filled from wso2.apim.configurations.iskm.serviceName where" in url[0]["message"]
+    assert [(e["old_value"], e["new_value"]) for e in url] == [(old, new)]
+    assert all(fragment in url[0]["message"] for fragment in said)
 
 
 def test_each_key_a_defaulted_path_fed_under_a_guard_the_user_turned_on_is_stated(reference_dir, tmp_path):
@@ -194,17 +207,6 @@ def test_each_key_a_defaulted_path_fed_under_a_guard_the_user_turned_on_is_state
     assert set(secrets) == {"secrets.apim_db_password", "secrets.shared_db_password"}
     assert {e["action"] for e in secrets.values()} == {"review"}
     assert all(e["new_value"] == "" and "your wso2.apim.secureVaultEnabled" in e["message"] for e in secrets.values())
-
-
-def test_a_part_the_new_template_reads_from_a_value_no_file_sets_is_stated(reference_dir, tmp_path):
-    """The reverse: 4.2.x wrote :9443 into the gateway's iskm service_url, 4.6.x reads iskm.servicePort, which
-    neither file sets: with iskm on, the port goes empty. Stated for review, not found by the proof."""
-    values = customised(tmp_path, "helm-apim/4.2.x/distributed/gateway/values.yaml",
-                        {("wso2", "apim", "configurations", "iskm", "enabled"): True})
-    _, entries = migrate(tmp_path, values, "helm-apim/gateway@4.2.x", "helm-apim/gateway@4.6.x")
-    url = [e for e in entries if e["new_key"] == "apim.key_manager.service_url" and e["action"] == "review"]
-    assert [(e["old_value"], e["new_value"]) for e in url] == [("https://:9443/services/", "https://:/services/")]
-    assert "wso2.apim.configurations.iskm.servicePort where helm-apim/gateway@4.2.x's" in url[0]["message"]
 
 
 def test_a_kept_value_a_guard_kept_out_of_a_key_the_new_chart_renders_it_into_is_stated(reference_dir, tmp_path):

@@ -75,7 +75,6 @@ def read_layout(text: str) -> Layout | None:
     try:
         reader = _Reader(CParser(text), text)
         layout = reader.document()
-        layout.indent = reader.indent
         if reader.lexical_doubt or "\r" in text:  # a '\r' ends a line for the scanner, not for the check's lines
             check_with_c_scanner(text, CParser)
         return layout
@@ -142,7 +141,7 @@ class _Reader:
         if getattr(end, "explicit", False) or not isinstance(data, dict) or id(data) not in self.blocks:
             raise NotPlain("document")
         self.next("StreamEndEvent")
-        return Layout(data, self.lines, self.blocks, self.items)
+        return Layout(data, self.lines, self.blocks, self.items, indent=self.indent)
 
     def node(self, event: Any, key_column: int) -> Any:
         """A value under a key at ``key_column``."""
